@@ -1,0 +1,211 @@
+// Package app wires Vigil's parts into one server and owns its lifetime:
+// the store, the recorder and retention, the cameras, and the HTTP server.
+// It is the only package that depends on all the others.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/playback"
+	"github.com/vigil-cctv/vigil/internal/recording"
+	"github.com/vigil-cctv/vigil/internal/secret"
+	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/web"
+)
+
+// App is one running Vigil server.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	Store   *store.Store
+	box     *secret.Box
+	rec     *recording.Recorder
+	ret     *recording.Retention
+	cams    *cameraSet
+	web     *web.Server
+	ln      net.Listener
+	Metrics *ingest.Metrics
+}
+
+// New opens the store, reconciles recordings left by an unclean stop,
+// makes the first account if there is none (printing its password to out
+// once, unless VIGIL_ADMIN_PASSWORD gave it), and binds the HTTP listener.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) (*App, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	for _, s := range cfg.Storage {
+		if err := os.MkdirAll(s.Path, 0o750); err != nil {
+			return nil, fmt.Errorf("storage %q: %w", s.Name, err)
+		}
+	}
+	st, err := store.Open(ctx, cfg.DSN(), log)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, Store: st}
+	ok := false
+	defer func() {
+		if !ok {
+			st.Close()
+		}
+	}()
+	a.box, err = secret.LoadOrCreate(filepath.Join(cfg.DataDir, "credentials.key"), os.Getenv("VIGIL_SECRET_KEY"))
+	if err != nil {
+		return nil, err
+	}
+	if err := Bootstrap(ctx, st, cfg, out); err != nil {
+		return nil, err
+	}
+	storages := map[string]string{}
+	var folders []recording.Folder
+	for _, s := range cfg.Storage {
+		storages[s.Name] = s.Path
+		folders = append(folders, recording.Folder{Name: s.Name, Path: s.Path, QuotaBytes: s.QuotaBytes, MinFreeBytes: s.MinFreeBytes})
+	}
+	rep, err := recording.Reconcile(ctx, st, storages, log)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile recordings: %w", err)
+	}
+	if rep != (recording.ReconcileReport{}) {
+		log.Warn("recordings reconciled after an unclean stop", "recovered", rep.Recovered, "truncated_bytes", rep.TruncatedBytes, "empty_removed", rep.EmptyRemoved, "orphans_removed", rep.OrphansRemoved)
+	}
+	a.rec = recording.New(st, recording.Options{
+		StorageName: cfg.Storage[0].Name, StoragePath: cfg.Storage[0].Path,
+		SegmentDuration: cfg.Recording.SegmentDuration.Duration, Logger: log.With("component", "recorder"),
+	})
+	a.ret = recording.NewRetention(st, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Metrics = ingest.NewMetrics(reg)
+	a.cams = newCameraSet(a)
+	a.web, err = web.New(web.Options{
+		Store: st, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
+		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
+		RetentionDays: cfg.Recording.RetentionDays,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.ln, err = net.Listen("tcp", cfg.HTTP)
+	if err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	ok = true
+	return a, nil
+}
+
+// Bootstrap makes the account "admin" when there is no account at all. No
+// password is built in: it is VIGIL_ADMIN_PASSWORD, which must be strong,
+// or a random one printed here once.
+func Bootstrap(ctx context.Context, st *store.Store, cfg config.Config, out io.Writer) error {
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	org, err := st.EnsureOrganisation(ctx, cfg.Organisation, "council")
+	if err != nil {
+		return err
+	}
+	pass, printed := cfg.AdminPassword, false
+	if pass == "" {
+		pass, printed = auth.RandomPassword(), true
+	} else if err := auth.CheckPasswordStrength(pass); err != nil {
+		return fmt.Errorf("VIGIL_ADMIN_PASSWORD: %w", err)
+	}
+	hash, err := auth.HashPassword(pass)
+	if err != nil {
+		return err
+	}
+	u := &store.User{Username: "admin", PasswordHash: hash, OrganisationID: org.ID, Role: "administrator", MustChangePassword: printed}
+	if err := st.CreateUser(ctx, u); err != nil {
+		return err
+	}
+	if printed {
+		fmt.Fprintf(out, "\nCreated the account \"admin\" with the password\n\n    %s\n\nIt is shown only this once: keep it safe.\n\n", pass)
+	}
+	return nil
+}
+
+// Addr is the HTTP listener's address.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Run serves until ctx ends, then stops everything in order: cameras
+// first, so their last fragments reach the index, then the index writer.
+func (a *App) Run(ctx context.Context) error {
+	defer a.Store.Close()
+	recCtx, stopRec := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRec()
+	var bg sync.WaitGroup
+	bg.Go(func() { a.rec.Run(recCtx) })
+	bg.Go(func() { a.ret.Run(recCtx) })
+
+	srv := &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(a.ln) }()
+
+	a.cams.run(ctx) // returns once ctx ends and every camera stopped
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shut)
+	stopRec()
+	bg.Wait()
+	if err := <-httpErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Flush waits until every fragment written so far is in the index.
+func (a *App) Flush(ctx context.Context) error { return a.rec.Flush(ctx) }
+
+// CameraStatus returns a running camera's state.
+func (a *App) CameraStatus(id int64) (ingest.Status, bool) { return a.cams.Status(id) }
+
+// AddCamera registers and starts a camera (used by the demo).
+func (a *App) AddCamera(ctx context.Context, c *store.Camera, username, password string) error {
+	if username != "" || password != "" {
+		return errors.New("app: credentials for demo cameras are not supported")
+	}
+	if c.OrganisationID == 0 {
+		org, err := a.Store.EnsureOrganisation(ctx, a.cfg.Organisation, "council")
+		if err != nil {
+			return err
+		}
+		c.OrganisationID = org.ID
+	}
+	if c.RetentionDays == 0 {
+		c.RetentionDays = a.cfg.Recording.RetentionDays
+	}
+	if c.Transport == "" {
+		c.Transport = "tcp"
+	}
+	if err := a.Store.CreateCamera(ctx, c); err != nil {
+		return err
+	}
+	return a.cams.Apply(ctx, *c)
+}
+
+// UpdateCamera saves a camera and restarts it if needed.
+func (a *App) UpdateCamera(ctx context.Context, c *store.Camera) error {
+	if err := a.Store.UpdateCamera(ctx, c); err != nil {
+		return err
+	}
+	return a.cams.Apply(ctx, *c)
+}

@@ -1,0 +1,122 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"sync"
+
+	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/web"
+)
+
+// cameraSet keeps one running ingest.Camera per enabled camera row, each
+// recording through its own CameraRecorder.
+type cameraSet struct {
+	a *App
+
+	mu      sync.Mutex
+	base    context.Context // set by run; nil until then
+	running map[int64]*runningCamera
+	wg      sync.WaitGroup
+}
+
+type runningCamera struct {
+	row    store.Camera
+	cam    *ingest.Camera
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newCameraSet(a *App) *cameraSet {
+	return &cameraSet{a: a, running: map[int64]*runningCamera{}}
+}
+
+// run starts every enabled camera and waits for ctx to end and every
+// camera to stop.
+func (s *cameraSet) run(ctx context.Context) {
+	cams, err := s.a.Store.ListCameras(ctx)
+	if err != nil {
+		s.a.log.Error("listing cameras", "err", err)
+	}
+	s.mu.Lock()
+	s.base = ctx
+	s.mu.Unlock()
+	for _, c := range cams {
+		if err := s.Apply(ctx, c); err != nil {
+			s.a.log.Error("starting camera", "camera", c.ID, "err", err)
+		}
+	}
+	<-ctx.Done()
+	s.mu.Lock()
+	for id, rc := range s.running {
+		rc.cancel()
+		delete(s.running, id)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+var _ web.Cameras = (*cameraSet)(nil)
+
+// Status implements web.Cameras.
+func (s *cameraSet) Status(id int64) (ingest.Status, bool) {
+	s.mu.Lock()
+	rc, ok := s.running[id]
+	s.mu.Unlock()
+	if !ok {
+		return ingest.Status{}, false
+	}
+	return rc.cam.Status(), true
+}
+
+// Apply implements web.Cameras: a camera whose connection settings
+// changed is restarted; a disabled one is stopped.
+func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
+	s.mu.Lock()
+	rc, ok := s.running[c.ID]
+	base := s.base
+	s.mu.Unlock()
+	if ok && c.Enabled && rc.row.URL == c.URL && rc.row.Transport == c.Transport && bytes.Equal(rc.row.Credentials, c.Credentials) {
+		return nil
+	}
+	if ok {
+		s.Stop(c.ID)
+	}
+	if !c.Enabled || base == nil || base.Err() != nil {
+		return nil // run starts it, or it stays stopped
+	}
+	user, pass, err := web.CameraCredentials(s.a.box, c)
+	if err != nil {
+		return err
+	}
+	sink := s.a.rec.Camera(ctx, c.ID)
+	cam := ingest.New(ingest.Options{
+		ID: c.ID, URL: c.URL, Username: user, Password: pass, Transport: c.Transport,
+		Logger: s.a.log.With("component", "ingest"), Metrics: s.a.Metrics,
+	}, sink)
+	cctx, cancel := context.WithCancel(base)
+	rc = &runningCamera{row: c, cam: cam, cancel: cancel, done: make(chan struct{})}
+	s.mu.Lock()
+	s.running[c.ID] = rc
+	s.mu.Unlock()
+	s.wg.Go(func() {
+		defer close(rc.done)
+		cam.Run(cctx)
+	})
+	return nil
+}
+
+// Stop implements web.Cameras; it returns once the camera's last fragment
+// is written.
+func (s *cameraSet) Stop(id int64) {
+	s.mu.Lock()
+	rc, ok := s.running[id]
+	delete(s.running, id)
+	s.mu.Unlock()
+	if ok {
+		rc.cancel()
+		<-rc.done
+		s.a.Metrics.Forget(id)
+	}
+}

@@ -1,0 +1,127 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/simcam"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// checkIndexMatchesFiles asserts that every segment row has its bytes:
+// the file exists, is exactly as long as the row says, and every indexed
+// fragment lies inside it.
+func checkIndexMatchesFiles(t *testing.T, st *store.Store, cameraID int64, root string) {
+	t.Helper()
+	segs, err := st.SegmentsInRange(context.Background(), cameraID, time.Unix(0, 0), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) == 0 {
+		t.Fatal("no segments indexed")
+	}
+	for _, s := range segs {
+		if s.Open {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(root, s.Path))
+		if err != nil {
+			t.Errorf("segment %d: %v", s.ID, err)
+			continue
+		}
+		if fi.Size() != s.Size {
+			t.Errorf("segment %d: file is %d bytes, index says %d", s.ID, fi.Size(), s.Size)
+		}
+		frags, err := st.SegmentFragments(context.Background(), s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range frags {
+			if f.Offset+f.Size > fi.Size() {
+				t.Errorf("segment %d: fragment at %d+%d runs past the file's %d bytes", s.ID, f.Offset, f.Size, fi.Size())
+			}
+		}
+	}
+}
+
+func TestCameraDropsAndReturns(t *testing.T) {
+	h := start(t, harnessOptions{})
+	id := h.addCamera("Drops", h.cams.URL(1), nil)
+	h.awaitFootage(id, 4*time.Second, 30*time.Second)
+	h.cams.Drop(1)
+	// Await the camera's return: footage after a gap.
+	deadline := time.Now().Add(40 * time.Second)
+	var r recordingsJSON
+	for {
+		h.app.Flush(context.Background())
+		r = h.recordings(id)
+		if len(r.Gaps) > 0 && len(r.Spans) >= 2 && r.Spans[len(r.Spans)-1].End.Sub(r.Spans[len(r.Spans)-1].Start) > 4*time.Second {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no footage after the drop: %+v, status %v", r, h.status(id))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The first gap may be the time before the camera was added.
+	g := r.Gaps[len(r.Gaps)-1]
+	if !strings.Contains(g.Reason, "offline") {
+		t.Errorf("gap reason %q, want it to say the camera was offline", g.Reason)
+	}
+	if st := h.status(id); st["status"].(map[string]any)["reconnects"].(float64) < 1 {
+		t.Errorf("status got %v, want a reconnection counted", st)
+	}
+	// A file across the gap is well formed and says where the gap is.
+	res, path := h.video(id, g.Start.Add(-2*time.Second), g.End.Add(3*time.Second))
+	if res.Header.Get("X-Vigil-Gaps") == "" {
+		t.Errorf("no X-Vigil-Gaps header on a file across the gap %+v: %v", g, res.Header)
+	}
+	ffprobe(t, path)
+	checkIndexMatchesFiles(t, h.app.Store, id, filepath.Join(h.data, "recordings"))
+}
+
+func TestCameraSendsGarbage(t *testing.T) {
+	h := start(t, harnessOptions{faults: simcam.Faults{CorruptEvery: 37}})
+	id := h.addCamera("Garbage", h.cams.URL(1), nil)
+	r := h.awaitFootage(id, 8*time.Second, 40*time.Second)
+	span := r.Spans[len(r.Spans)-1]
+	_, path := h.video(id, span.Start, span.End)
+	p := ffprobe(t, path)
+	if p.Frames < 25 {
+		t.Errorf("got %d frames, want footage kept between the corrupt packets", p.Frames)
+	}
+	checkIndexMatchesFiles(t, h.app.Store, id, filepath.Join(h.data, "recordings"))
+}
+
+func TestCameraStalls(t *testing.T) {
+	h := start(t, harnessOptions{})
+	id := h.addCamera("Stalls", h.cams.URL(1), nil)
+	h.awaitFootage(id, 3*time.Second, 30*time.Second)
+	// Longer than the silence timeout (10 s): the session is dropped and
+	// the camera retried until it speaks again.
+	h.cams.Stall(1, 12*time.Second)
+	deadline := time.Now().Add(60 * time.Second)
+	sawOffline := false
+	for {
+		st := h.status(id)
+		if st["state"] == "offline" {
+			sawOffline = true
+		}
+		if sawOffline && st["state"] == "recording" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("camera did not go offline and come back: %v (saw offline: %v)", st, sawOffline)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	st := h.status(id)
+	if e := fmt.Sprint(st["status"].(map[string]any)["last_error"]); !strings.Contains(e, "silen") {
+		t.Errorf("last_error %q, want it to name the silence", e)
+	}
+}

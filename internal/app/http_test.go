@@ -1,0 +1,148 @@
+package app
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+func TestFootageHTTP(t *testing.T) {
+	h := start(t, harnessOptions{})
+	id := h.addCamera("Bus Station", h.cams.URL(1), nil)
+	r := h.awaitFootage(id, 6*time.Second, 40*time.Second)
+	span := r.Spans[len(r.Spans)-1]
+	from, to := span.Start.Add(time.Second), span.Start.Add(5*time.Second)
+	q := fmt.Sprintf("/api/v1/cameras/%d/video.mp4?start=%s&end=%s", id, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
+
+	full, body := h.do("GET", q, nil, nil)
+	if full.StatusCode != 200 {
+		t.Fatalf("got %d, want 200", full.StatusCode)
+	}
+	if got := full.Header.Get("Content-Length"); got != fmt.Sprint(len(body)) {
+		t.Errorf("Content-Length got %s, want %d", got, len(body))
+	}
+	if full.Header.Get("Accept-Ranges") != "bytes" || full.Header.Get("Content-Type") != "video/mp4" {
+		t.Errorf("headers got %v, want Accept-Ranges bytes and video/mp4", full.Header)
+	}
+	etag := full.Header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag")
+	}
+
+	t.Run("range", func(t *testing.T) {
+		res, part := h.do("GET", q, nil, map[string]string{"Range": "bytes=1000-4999"})
+		if res.StatusCode != http.StatusPartialContent {
+			t.Fatalf("got %d, want 206", res.StatusCode)
+		}
+		if !bytes.Equal(part, body[1000:5000]) {
+			t.Error("the range's bytes differ from the same bytes of the whole file")
+		}
+		if got, want := res.Header.Get("Content-Range"), fmt.Sprintf("bytes 1000-4999/%d", len(body)); got != want {
+			t.Errorf("Content-Range got %q, want %q", got, want)
+		}
+		res, tail := h.do("GET", q, nil, map[string]string{"Range": "bytes=-100"})
+		if res.StatusCode != 206 || !bytes.Equal(tail, body[len(body)-100:]) {
+			t.Errorf("suffix range: got %d and %d bytes, want 206 and the last 100", res.StatusCode, len(tail))
+		}
+	})
+	t.Run("etag", func(t *testing.T) {
+		res, _ := h.do("GET", q, nil, map[string]string{"If-None-Match": etag})
+		if res.StatusCode != http.StatusNotModified {
+			t.Errorf("If-None-Match: got %d, want 304", res.StatusCode)
+		}
+		res, _ = h.do("GET", q, nil, nil)
+		if res.Header.Get("ETag") != etag {
+			t.Errorf("ETag changed for the same closed range: %s then %s", etag, res.Header.Get("ETag"))
+		}
+	})
+	t.Run("bad input", func(t *testing.T) {
+		for _, tc := range []struct {
+			path string
+			code int
+			want string
+		}{
+			{fmt.Sprintf("/api/v1/cameras/%d/video.mp4", id), 400, "start and end"},
+			{fmt.Sprintf("/api/v1/cameras/%d/video.mp4?start=yesterday&end=now", id), 400, "RFC 3339"},
+			{fmt.Sprintf("/api/v1/cameras/%d/video.mp4?start=%s&end=%s", id, to.Format(time.RFC3339), from.Format(time.RFC3339)), 400, "after start"},
+			{"/api/v1/cameras/999/video.mp4?start=2026-01-01T00:00:00Z&end=2026-01-01T00:01:00Z", 404, "no camera 999"},
+			{"/api/v1/cameras/abc", 400, "positive whole number"},
+			{fmt.Sprintf("/api/v1/cameras/%d/video.mp4?start=2001-01-01T00:00:00Z&end=2001-01-01T00:01:00Z", id), 404, "no footage"},
+			{"/api/v1/nothing", 404, "no such"},
+		} {
+			res, b := h.do("GET", tc.path, nil, nil)
+			if res.StatusCode != tc.code || !strings.Contains(string(b), tc.want) || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("GET %s: got %d %s, want %d JSON mentioning %q", tc.path, res.StatusCode, b, tc.code, tc.want)
+			}
+		}
+		for _, tc := range []struct {
+			body any
+			want string
+		}{
+			{map[string]any{"name": "x"}, "name and url are required"},
+			{map[string]any{"name": "x", "url": "http://example.org/"}, "rtsp://"},
+			{map[string]any{"name": "x", "url": "rtsp://10.0.0.1/", "transport": "carrier pigeon"}, "transport"},
+			{map[string]any{"name": "x", "url": "rtsp://10.0.0.1/", "colour": "red"}, "unknown field"},
+			{map[string]any{"name": "", "url": "rtsp://10.0.0.1/"}, "name must be"},
+		} {
+			res, b := h.do("POST", "/api/v1/cameras", tc.body, nil)
+			if res.StatusCode != 400 || !strings.Contains(string(b), tc.want) {
+				t.Errorf("POST %v: got %d %s, want 400 mentioning %q", tc.body, res.StatusCode, b, tc.want)
+			}
+		}
+	})
+	t.Run("unauthenticated", func(t *testing.T) {
+		for _, tok := range []string{"", "vgl_not-a-real-token"} {
+			req, _ := http.NewRequest("GET", h.base+q, nil)
+			if tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("token %q: got %d, want 401", tok, res.StatusCode)
+			}
+		}
+	})
+	t.Run("audit", func(t *testing.T) {
+		entries, err := h.app.Store.ListAudit(t.Context(), store.AuditFilter{CameraID: id, Action: "footage.play", Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every footage request so far: the full file, two ranges, two
+		// ETag requests, and the "no footage" one.
+		if len(entries) < 6 {
+			t.Fatalf("got %d audit entries for footage, want at least 6", len(entries))
+		}
+		e := entries[len(entries)-1]
+		if e.Username != "admin" || e.RangeStart == nil || !e.RangeStart.Equal(from.Truncate(time.Microsecond)) || e.RangeEnd == nil {
+			t.Errorf("oldest entry got %+v, want admin's request for %s", e, from)
+		}
+	})
+	t.Run("credentials never returned", func(t *testing.T) {
+		id2 := h.addCamera("Secret Camera", "rtsp://operator:s3cret-pass@127.0.0.1:1/x", nil)
+		_, b := h.do("GET", fmt.Sprintf("/api/v1/cameras/%d", id2), nil, nil)
+		if bytes.Contains(b, []byte("s3cret")) || !bytes.Contains(b, []byte(`"has_credentials": true`)) {
+			t.Errorf("camera JSON got %s, want credentials flagged and never shown", b)
+		}
+		c, _ := h.app.Store.Camera(t.Context(), id2)
+		if bytes.Contains(c.Credentials, []byte("s3cret")) || strings.Contains(c.URL, "s3cret") {
+			t.Error("credentials are stored in clear")
+		}
+		res, _ := h.do("DELETE", fmt.Sprintf("/api/v1/cameras/%d", id2), nil, nil)
+		if res.StatusCode != 204 {
+			t.Errorf("DELETE got %d, want 204", res.StatusCode)
+		}
+		res, _ = h.do("GET", fmt.Sprintf("/api/v1/cameras/%d", id2), nil, nil)
+		if res.StatusCode != 404 {
+			t.Errorf("GET after DELETE got %d, want 404", res.StatusCode)
+		}
+	})
+}

@@ -1,0 +1,232 @@
+// Package cli parses Vigil's command line and runs its subcommands.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/app"
+	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/codec"
+	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/simcam"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+const usage = `Vigil records and serves public-space CCTV for councils, partnerships and police.
+
+Usage:
+  vigil serve  [--config FILE]         run the server (settings: FILE, then VIGIL_* variables)
+  vigil demo   [--data DIR] [--http ADDR] [--cameras N]
+                                       simulated cameras recording into a working server
+  vigil simcam [--listen ADDR] [--count N] [--codec h264|h265] ...
+                                       serve simulated RTSP cameras
+  vigil token create --data DIR --user NAME [--name LABEL] [--expires 720h]
+                                       print a new API token for a user
+  vigil bench ingest|export ...        measure recording and export against ffmpeg
+  vigil version
+`
+
+// Run runs one command line and returns the exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stdout, stderr)
+	case "demo":
+		err = demo(ctx, args[1:], stdout, stderr)
+	case "simcam":
+		err = runSimcam(ctx, args[1:], stdout, stderr)
+	case "token":
+		err = token(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = runBench(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "vigil", Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "vigil: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "vigil:", err)
+		return 1
+	}
+	return 0
+}
+
+// Version is set at build time with -ldflags "-X ...cli.Version=...".
+var Version = "dev"
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("config", "", "TOML configuration file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*file, os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	a, err := app.New(ctx, cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	log.Info("vigil listening", "http", "http://"+a.Addr(), "data", cfg.DataDir)
+	return a.Run(ctx)
+}
+
+func runSimcam(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simcam", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8554", "address to serve RTSP on")
+	count := fs.Int("count", 1, "number of cameras, served at /cam/1 ... /cam/N")
+	codecName := fs.String("codec", "h264", "h264 or h265")
+	user := fs.String("user", "", "require Digest authentication with this username")
+	pass := fs.String("pass", "", "... and this password")
+	bitrate := fs.String("bitrate", "", "pad each camera's stream to this bitrate, e.g. 4M (default: the clip's own, about 0.4M)")
+	var f simcam.Faults
+	fs.DurationVar(&f.DropEvery, "drop-every", 0, "fault: drop every connection this often")
+	fs.DurationVar(&f.StallEvery, "stall-every", 0, "fault: stop sending this often ...")
+	fs.DurationVar(&f.StallFor, "stall-for", 5*time.Second, "... for this long")
+	fs.IntVar(&f.CorruptEvery, "corrupt-every", 0, "fault: replace every Nth packet with garbage")
+	stats := fs.String("stats", "", "on exit, write the frames each camera delivered to this JSON file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, ok := codec.ParseCodec(*codecName)
+	if !ok {
+		return fmt.Errorf("simcam: --codec %q is not h264 or h265", *codecName)
+	}
+	bps := 0
+	if *bitrate != "" {
+		b, err := config.ParseBytes(strings.TrimSuffix(strings.ToUpper(*bitrate), "BPS"))
+		if err != nil {
+			return fmt.Errorf("simcam: --bitrate: %w", err)
+		}
+		// ParseBytes counts in 1024s; bitrates count in 1000s.
+		bps = int(float64(b) * bitScale(*bitrate))
+	}
+	if (*user == "") != (*pass == "") {
+		return errors.New("simcam: give both --user and --pass, or neither")
+	}
+	srv, err := simcam.New(simcam.Options{
+		Listen: *listen, Count: *count, Codec: c, Username: *user, Password: *pass, Bitrate: bps, Faults: f,
+		Logger: newLogger(stderr, "warn"),
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "serving %d simulated %s cameras: %s ... %s\n", *count, c, srv.URL(1), srv.URL(*count))
+	err = srv.Run(ctx)
+	if *stats != "" {
+		st := simcamStats{}
+		for i := 1; i <= srv.Count(); i++ {
+			st.Sent = append(st.Sent, srv.FramesSent(i))
+			st.Delivered = append(st.Delivered, srv.FramesDelivered(i))
+		}
+		b, _ := json.Marshal(st)
+		if werr := os.WriteFile(*stats, b, 0o644); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// simcamStats is what "simcam --stats" writes.
+type simcamStats struct {
+	Sent      []int64 `json:"sent"`
+	Delivered []int64 `json:"delivered"`
+}
+
+// bitScale converts ParseBytes' binary multiples to decimal ones.
+func bitScale(s string) float64 {
+	s = strings.ToUpper(strings.TrimSuffix(strings.ToUpper(s), "BPS"))
+	switch {
+	case strings.HasSuffix(s, "K"):
+		return 1e3 / (1 << 10)
+	case strings.HasSuffix(s, "M"):
+		return 1e6 / (1 << 20)
+	case strings.HasSuffix(s, "G"):
+		return 1e9 / (1 << 30)
+	}
+	return 1
+}
+
+func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("token: the only subcommand is \"create\"")
+	}
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "", "the server's data folder (default: the configuration's)")
+	user := fs.String("user", "", "the user the token acts as")
+	name := fs.String("name", "cli", "a label to tell tokens apart")
+	expires := fs.Duration("expires", 90*24*time.Hour, "lifetime (0: never expires)")
+	file := fs.String("config", "", "TOML configuration file")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *user == "" {
+		return errors.New("token create: --user is required")
+	}
+	cfg, err := config.Load(*file, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if *data != "" {
+		cfg.DataDir = *data
+	}
+	if cfg.DatabaseURL == "" {
+		if _, err := os.Stat(cfg.DSN()); err != nil {
+			return fmt.Errorf("token create: no Vigil database in %s (start the server there first)", cfg.DataDir)
+		}
+	}
+	st, err := store.Open(ctx, cfg.DSN(), newLogger(stderr, "warn"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := st.UserByName(ctx, *user)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("token create: no user %q", *user)
+	}
+	if err != nil {
+		return err
+	}
+	tok, hash := auth.NewToken()
+	t := &store.Token{UserID: u.ID, Name: *name, Hash: hash}
+	if *expires > 0 {
+		exp := time.Now().Add(*expires).UTC()
+		t.ExpiresAt = &exp
+	}
+	if err := st.CreateToken(ctx, t); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}

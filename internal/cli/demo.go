@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/vigil-cctv/vigil/internal/app"
+	"github.com/vigil-cctv/vigil/internal/codec"
+	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/simcam"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// demo runs simulated cameras and a server recording them, with nothing
+// else installed: SQLite and a data folder under the current folder.
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "vigil-demo", "data folder (created if missing)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the web console and API")
+	n := fs.Int("cameras", 8, "number of simulated cameras")
+	rtspAddr := fs.String("rtsp", "127.0.0.1:0", "address the simulated cameras serve RTSP on (port 0: any free port)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 1 || *n > 1000 {
+		return errors.New("demo: --cameras must be between 1 and 1000")
+	}
+	cfg, err := config.Load("", os.Getenv)
+	if err != nil {
+		return err
+	}
+	cfg.DataDir = *data
+	cfg.HTTP = *httpAddr
+	cfg.Storage = nil
+	cfg.Organisation = "Demo Partnership"
+	if err := loadStorage(&cfg); err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+
+	cams, err := simcam.New(simcam.Options{Listen: *rtspAddr, Count: *n, Codec: codec.H264, Logger: log.With("component", "simcam")})
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, log, stdout)
+	if err != nil {
+		cams.Close()
+		return err
+	}
+	if err := registerDemoCameras(ctx, a, cams, *n); err != nil {
+		cams.Close()
+		return err
+	}
+	abs, _ := filepath.Abs(cfg.DataDir)
+	fmt.Fprintf(stdout, `Vigil demo: %d simulated cameras recording.
+
+  Console:  http://%s/   (sign in as "admin" with the password printed when this data folder was first made;
+                          delete %s to start afresh)
+  API:      curl -H "Authorization: Bearer $(go run ./cmd/vigil token create --data %s --user admin)" http://%s/api/v1/cameras
+  Cameras:  %s ... %s
+  Data:     %s
+
+Stop with Ctrl-C.
+`, *n, a.Addr(), abs, cfg.DataDir, a.Addr(), cams.URL(1), cams.URL(*n), abs)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var camErr error
+	wg.Go(func() {
+		camErr = cams.Run(ctx)
+		cancel()
+	})
+	err = a.Run(ctx)
+	cancel()
+	wg.Wait()
+	if err == nil {
+		err = camErr
+	}
+	return err
+}
+
+func loadStorage(cfg *config.Config) error {
+	c, err := config.Load("", func(k string) string {
+		if k == "VIGIL_DATA" {
+			return cfg.DataDir
+		}
+		return os.Getenv(k)
+	})
+	if err != nil {
+		return err
+	}
+	cfg.Storage = c.Storage
+	return nil
+}
+
+// registerDemoCameras adds the simulated cameras, or points those of an
+// earlier run at this run's RTSP address.
+func registerDemoCameras(ctx context.Context, a *app.App, cams *simcam.Server, n int) error {
+	existing, err := a.Store.ListCameras(ctx)
+	if err != nil {
+		return err
+	}
+	byName := map[string]store.Camera{}
+	for _, c := range existing {
+		byName[c.Name] = c
+	}
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("Demo camera %d", i)
+		if c, ok := byName[name]; ok {
+			c.URL = cams.URL(i)
+			c.Enabled = true
+			if err := a.UpdateCamera(ctx, &c); err != nil {
+				return err
+			}
+			continue
+		}
+		c := store.Camera{Name: name, URL: cams.URL(i), Enabled: true}
+		if err := a.AddCamera(ctx, &c, "", ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}

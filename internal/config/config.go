@@ -1,0 +1,243 @@
+// Package config is Vigil's one typed configuration: defaults, then a TOML
+// file, then VIGIL_* environment variables, then Validate. It is passed
+// explicitly to what needs it; nothing reads it from a global.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config holds every setting of a Vigil server.
+type Config struct {
+	// DataDir holds the SQLite database, the credential key and, unless
+	// Storage says otherwise, the recordings.
+	DataDir string `toml:"data_dir"`
+	// HTTP is the address the API and console listen on.
+	HTTP string `toml:"http"`
+	// DatabaseURL selects PostgreSQL when it is a postgres:// URL; empty
+	// means SQLite in DataDir.
+	DatabaseURL string `toml:"database_url"`
+	// AdminPassword, when set on first start, is the password of the
+	// account "admin"; otherwise a random one is printed once. Environment
+	// only in practice (VIGIL_ADMIN_PASSWORD): a password in a file is a
+	// password someone forgets to delete.
+	AdminPassword string `toml:"-"`
+	// Organisation is the partner organisation new cameras belong to when
+	// a request names none.
+	Organisation string    `toml:"organisation"`
+	Recording    Recording `toml:"recording"`
+	Storage      []Storage `toml:"storage"`
+	LogLevel     string    `toml:"log_level"`
+}
+
+// Recording tunes the recorder.
+type Recording struct {
+	// SegmentDuration is how often segment files roll.
+	SegmentDuration Duration `toml:"segment_duration"`
+	// RetentionDays is the default maximum age of footage of a camera.
+	// The Home Office figure for public-space CCTV is 31 days.
+	RetentionDays int `toml:"retention_days"`
+	// RetentionInterval is how often retention runs.
+	RetentionInterval Duration `toml:"retention_interval"`
+}
+
+// Storage is one folder recordings are written to.
+type Storage struct {
+	Name string `toml:"name"`
+	Path string `toml:"path"`
+	// QuotaBytes caps the footage kept in the folder (0: no quota).
+	QuotaBytes int64 `toml:"quota_bytes"`
+	// MinFreeBytes is the free-space floor of the file system: below it
+	// the oldest footage is deleted even within quota and age.
+	MinFreeBytes int64 `toml:"min_free_bytes"`
+}
+
+// Duration is a time.Duration written as "1m30s" in files.
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler for TOML.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Default returns the built-in configuration.
+func Default() Config {
+	return Config{
+		DataDir:      "vigil-data",
+		HTTP:         "127.0.0.1:8080",
+		Organisation: "Partnership",
+		Recording: Recording{
+			SegmentDuration:   Duration{time.Minute},
+			RetentionDays:     31,
+			RetentionInterval: Duration{time.Minute},
+		},
+		LogLevel: "info",
+	}
+}
+
+// Load builds the configuration: defaults, then file (if not empty), then
+// environment, then Validate.
+func Load(file string, env func(string) string) (Config, error) {
+	c := Default()
+	if file != "" {
+		md, err := toml.DecodeFile(file, &c)
+		if err != nil {
+			return c, fmt.Errorf("config: %s: %w", file, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return c, fmt.Errorf("config: %s: unknown setting %q", file, und[0].String())
+		}
+	}
+	if err := c.applyEnv(env); err != nil {
+		return c, err
+	}
+	c.fill()
+	return c, c.Validate()
+}
+
+func (c *Config) applyEnv(env func(string) string) error {
+	if env == nil {
+		env = os.Getenv
+	}
+	str := func(name string, dst *string) {
+		if v := env(name); v != "" {
+			*dst = v
+		}
+	}
+	str("VIGIL_DATA", &c.DataDir)
+	str("VIGIL_HTTP", &c.HTTP)
+	str("VIGIL_DATABASE_URL", &c.DatabaseURL)
+	str("VIGIL_ADMIN_PASSWORD", &c.AdminPassword)
+	str("VIGIL_ORGANISATION", &c.Organisation)
+	str("VIGIL_LOG_LEVEL", &c.LogLevel)
+	if v := env("VIGIL_SEGMENT_DURATION"); v != "" {
+		if err := c.Recording.SegmentDuration.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("config: VIGIL_SEGMENT_DURATION: %w", err)
+		}
+	}
+	if v := env("VIGIL_RETENTION_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("config: VIGIL_RETENTION_DAYS: %w", err)
+		}
+		c.Recording.RetentionDays = n
+	}
+	for name, dst := range map[string]func(*Storage) *int64{
+		"VIGIL_STORAGE_QUOTA":    func(s *Storage) *int64 { return &s.QuotaBytes },
+		"VIGIL_STORAGE_MIN_FREE": func(s *Storage) *int64 { return &s.MinFreeBytes },
+	} {
+		v := env(name)
+		if v == "" {
+			continue
+		}
+		n, err := ParseBytes(v)
+		if err != nil {
+			return fmt.Errorf("config: %s: %w", name, err)
+		}
+		c.fill()
+		*dst(&c.Storage[0]) = n
+	}
+	return nil
+}
+
+// fill supplies the derived defaults: a storage folder in the data folder.
+func (c *Config) fill() {
+	if len(c.Storage) == 0 {
+		c.Storage = []Storage{{Name: "local", Path: filepath.Join(c.DataDir, "recordings"), MinFreeBytes: 1 << 30}}
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is empty"))
+	}
+	if c.HTTP == "" {
+		errs = append(errs, errors.New("http is empty"))
+	}
+	if c.Recording.SegmentDuration.Duration < 5*time.Second || c.Recording.SegmentDuration.Duration > time.Hour {
+		errs = append(errs, fmt.Errorf("recording.segment_duration %s is outside 5s..1h", c.Recording.SegmentDuration))
+	}
+	if c.Recording.RetentionDays < 1 {
+		errs = append(errs, fmt.Errorf("recording.retention_days %d is below 1", c.Recording.RetentionDays))
+	}
+	if c.Recording.RetentionInterval.Duration < time.Second {
+		errs = append(errs, errors.New("recording.retention_interval is below 1s"))
+	}
+	names := map[string]bool{}
+	for i, s := range c.Storage {
+		if s.Name == "" || s.Path == "" {
+			errs = append(errs, fmt.Errorf("storage[%d] needs a name and a path", i))
+		}
+		if names[s.Name] {
+			errs = append(errs, fmt.Errorf("storage name %q is used twice", s.Name))
+		}
+		names[s.Name] = true
+		if s.QuotaBytes < 0 || s.MinFreeBytes < 0 {
+			errs = append(errs, fmt.Errorf("storage %q: negative quota or floor", s.Name))
+		}
+	}
+	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		errs = append(errs, errors.New("database_url must be a postgres:// URL (leave it empty for SQLite)"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level %q is not debug, info, warn or error", c.LogLevel))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// DSN is what the store opens: the PostgreSQL URL, or the SQLite file.
+func (c Config) DSN() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return filepath.Join(c.DataDir, "vigil.db")
+}
+
+// ParseBytes reads "500M", "2G", "1.5T" or a plain number of bytes.
+func ParseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(strings.ToUpper(strings.TrimSuffix(strings.TrimSuffix(s, "B"), "b")))
+	mult := 1.0
+	if s != "" {
+		switch s[len(s)-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		}
+		if mult != 1 {
+			s = s[:len(s)-1]
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("%q is not a size like 500M or 2G", s)
+	}
+	return int64(f * mult), nil
+}

@@ -1,0 +1,411 @@
+// Package ingest pulls video from cameras over RTSP and turns it into frames
+// stamped with wall-clock time. One Camera owns one RTSP session at a time,
+// reconnects forever with capped exponential backoff, and hands every frame
+// to its Sink (the recorder today, live viewers later): one camera
+// connection feeds everything, never a second session per consumer.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+
+	"github.com/vigil-cctv/vigil/internal/codec"
+	"github.com/vigil-cctv/vigil/internal/rtsp"
+)
+
+// State is where a camera's connection stands.
+type State string
+
+// The states a camera can be in.
+const (
+	StateConnecting State = "connecting"
+	StateRecording  State = "recording"
+	StateOffline    State = "offline"
+	StateStopped    State = "stopped"
+)
+
+// Frame is one access unit with its times. Params points at the stream's
+// parameter sets; a change of parameters gives a new pointer, so a sink can
+// compare pointers to notice it.
+type Frame struct {
+	Codec    codec.Codec
+	Params   *codec.Params
+	PTS      int64     // RTP timestamp, unwrapped, 90 kHz
+	Time     time.Time // our UTC wall clock for PTS
+	NALUs    [][]byte
+	Keyframe bool
+	// Discontinuity marks the first frame after a reconnection or a
+	// re-anchoring of the clock: the sink must not join it to what came
+	// before.
+	Discontinuity bool
+}
+
+// Sink receives a camera's frames, from the camera's own goroutine.
+type Sink interface {
+	// WriteFrame takes a frame; NALUs stay valid after it returns.
+	WriteFrame(f *Frame) error
+	// StreamEnded is called when a session ends, with the reason.
+	StreamEnded(err error)
+	// ClockOffset reports the camera's clock minus ours, from RTCP.
+	ClockOffset(d time.Duration)
+}
+
+// Options configure a Camera.
+type Options struct {
+	ID        int64
+	URL       string
+	Username  string
+	Password  string
+	Transport string // "tcp" or "udp"
+	// Timeout bounds each RTSP step and silence on the stream.
+	Timeout time.Duration
+	// MinBackoff and MaxBackoff bound the wait between reconnections.
+	MinBackoff, MaxBackoff time.Duration
+	Logger                 *slog.Logger
+	Metrics                *Metrics
+}
+
+// Status is a camera's state as the API shows it.
+type Status struct {
+	State     State     `json:"state"`
+	LastError string    `json:"last_error,omitempty"`
+	Since     time.Time `json:"since"`
+	Codec     string    `json:"codec,omitempty"`
+	Width     int       `json:"width,omitempty"`
+	Height    int       `json:"height,omitempty"`
+	// ClockOffsetMS is the camera's clock minus ours, in milliseconds.
+	ClockOffsetMS int64 `json:"clock_offset_ms"`
+	Reconnects    int   `json:"reconnects"`
+}
+
+// Camera keeps one camera's stream flowing into its sink.
+type Camera struct {
+	opt  Options
+	sink Sink
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	status Status
+}
+
+// New makes a Camera; Run starts it.
+func New(opt Options, sink Sink) *Camera {
+	if opt.Timeout <= 0 {
+		opt.Timeout = 10 * time.Second
+	}
+	if opt.MinBackoff <= 0 {
+		opt.MinBackoff = time.Second
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = 30 * time.Second
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Camera{opt: opt, sink: sink, log: opt.Logger.With("camera", opt.ID)}
+	c.setState(StateConnecting, nil)
+	return c
+}
+
+// Status returns the camera's current state.
+func (c *Camera) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
+
+func (c *Camera) setState(s State, err error) {
+	c.mu.Lock()
+	if c.status.State != s {
+		c.status.Since = time.Now().UTC()
+	}
+	c.status.State = s
+	if err != nil {
+		c.status.LastError = err.Error()
+	}
+	c.mu.Unlock()
+	c.opt.Metrics.setState(c.opt.ID, s)
+}
+
+// Run connects and reconnects until ctx ends. It returns nil then.
+func (c *Camera) Run(ctx context.Context) error {
+	backoff := c.opt.MinBackoff
+	for {
+		c.setState(StateConnecting, nil)
+		started := time.Now()
+		err := c.session(ctx)
+		if ctx.Err() != nil {
+			c.sink.StreamEnded(context.Canceled)
+			c.setState(StateStopped, nil)
+			return nil
+		}
+		c.sink.StreamEnded(err)
+		c.setState(StateOffline, err)
+		c.log.Warn("camera offline", "err", err)
+		c.mu.Lock()
+		c.status.Reconnects++
+		c.mu.Unlock()
+		c.opt.Metrics.reconnect(c.opt.ID)
+		// A session that streamed for a while earns a fresh, short wait.
+		if time.Since(started) > 2*c.opt.MaxBackoff {
+			backoff = c.opt.MinBackoff
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		backoff = min(backoff*2, c.opt.MaxBackoff)
+		select {
+		case <-ctx.Done():
+			c.setState(StateStopped, nil)
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+// session runs one RTSP session to its end.
+func (c *Camera) session(ctx context.Context) error {
+	sess, err := rtsp.Dial(ctx, c.opt.URL, rtsp.ClientOptions{
+		Transport:   c.opt.Transport,
+		Timeout:     c.opt.Timeout,
+		ReadTimeout: c.opt.Timeout,
+		Username:    c.opt.Username,
+		Password:    c.opt.Password,
+		Logger:      c.log,
+	})
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	m := sess.Media()
+	cd, ok := codec.ParseCodec(m.EncodingName)
+	if !ok {
+		return fmt.Errorf("ingest: camera offers %q, not H.264 or H.265", m.EncodingName)
+	}
+	if m.ClockRate != 90000 {
+		return fmt.Errorf("ingest: video clock rate %d, want 90000", m.ClockRate)
+	}
+	params, err := codec.ParamsFromFmtp(cd, m.Fmtp)
+	if err != nil {
+		c.log.Warn("ignoring bad parameter sets in SDP", "err", err)
+		params = codec.Params{Codec: cd}
+	}
+	h := &handler{
+		cam:    c,
+		codec:  cd,
+		params: &params,
+		depack: codec.NewDepacketizer(cd),
+		reord:  codec.NewReorderer(128),
+		first:  true,
+	}
+	h.updateInfo()
+	h.lastRTP.Store(time.Now().UnixNano())
+	// RTCP alone does not keep a session alive: a camera whose encoder
+	// stalled may still send sender reports, and records nothing.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var silent atomic.Bool
+	watch := time.NewTicker(c.opt.Timeout / 4)
+	defer watch.Stop()
+	go func() {
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case now := <-watch.C:
+				if now.Sub(time.Unix(0, h.lastRTP.Load())) > c.opt.Timeout {
+					silent.Store(true)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	err = sess.Run(runCtx, h)
+	if silent.Load() && ctx.Err() == nil {
+		return fmt.Errorf("ingest: no video from the camera for %s (silent)", c.opt.Timeout)
+	}
+	if h.err != nil {
+		err = h.err
+	}
+	return err
+}
+
+// handler turns one session's packets into frames.
+type handler struct {
+	cam    *Camera
+	codec  codec.Codec
+	params *codec.Params
+	depack *codec.Depacketizer
+	reord  *codec.Reorderer
+	unwrap codec.Unwrapper
+
+	ssrc       uint32
+	haveSSRC   bool
+	first      bool // next frame is the first of a run: anchor the clock
+	waitKey    bool // after loss, drop frames until a keyframe
+	anchorPTS  int64
+	anchorTime time.Time
+	lastPTS    int64
+	received   time.Time
+	lastRTP    atomic.Int64 // unix nanoseconds of the last RTP packet
+	err        error
+	recording  bool
+}
+
+// maxDrift is how far our clock and the camera's RTP clock may part before
+// frames are re-anchored to our clock.
+const maxDrift = time.Second
+
+func (h *handler) HandleRTP(pkt *rtp.Packet, received time.Time) {
+	if h.err != nil {
+		return
+	}
+	h.received = received
+	h.lastRTP.Store(received.UnixNano())
+	if h.haveSSRC && pkt.SSRC != h.ssrc {
+		// A new SSRC is a new stream from the camera's point of view
+		// (an encoder restart): start afresh.
+		h.cam.log.Info("camera changed SSRC", "old", h.ssrc, "new", pkt.SSRC)
+		h.depack = codec.NewDepacketizer(h.codec)
+		h.unwrap = codec.Unwrapper{}
+		h.first = true
+		h.waitKey = true
+	}
+	h.ssrc, h.haveSSRC = pkt.SSRC, true
+	for _, p := range h.reord.Push(pkt) {
+		au, err := h.depack.Push(p)
+		// A unit comes back whole even when the packet that followed it
+		// was bad: keep it, then wait for a keyframe.
+		if au != nil {
+			h.frame(au)
+		}
+		if err != nil {
+			h.cam.opt.Metrics.dropped(h.cam.opt.ID, err)
+			h.waitKey = true
+			if !errors.Is(err, codec.ErrPacketLoss) {
+				h.cam.log.Debug("bad packet", "err", err)
+			}
+		}
+	}
+}
+
+func (h *handler) frame(au *codec.AccessUnit) {
+	var vcl [][]byte
+	changed := false
+	for _, n := range au.NALUs {
+		if codec.IsParameterSet(h.codec, n) {
+			if h.params.Codec == 0 {
+				h.params.Codec = h.codec
+			}
+			p := *h.params
+			if p.Update(n) {
+				changed = true
+				h.params = &p
+			}
+			continue
+		}
+		vcl = append(vcl, n)
+	}
+	if changed {
+		h.updateInfo()
+	}
+	if len(vcl) == 0 {
+		return
+	}
+	if !h.params.Complete() {
+		// Without parameter sets nothing we store could be decoded.
+		h.cam.opt.Metrics.dropped(h.cam.opt.ID, errNoParams)
+		return
+	}
+	if h.waitKey || h.first {
+		if !au.Keyframe {
+			h.cam.opt.Metrics.dropped(h.cam.opt.ID, errWaitKey)
+			return
+		}
+		h.waitKey = false
+	}
+	pts := h.unwrap.Unwrap(au.Timestamp)
+	disc := false
+	if h.first {
+		h.anchorPTS, h.anchorTime = pts, h.received
+		h.first, disc = false, true
+	}
+	t := h.anchorTime.Add(ptsDuration(pts - h.anchorPTS))
+	if d := h.received.Sub(t); d > maxDrift || d < -maxDrift || pts < h.lastPTS-90000*10 {
+		// The camera's clock ran away from ours, or jumped: trust ours.
+		h.anchorPTS, h.anchorTime = pts, h.received
+		t = h.received
+		disc = true
+	}
+	h.lastPTS = pts
+	if !h.recording {
+		h.recording = true
+		h.cam.setState(StateRecording, nil)
+	}
+	f := &Frame{
+		Codec:         h.codec,
+		Params:        h.params,
+		PTS:           pts,
+		Time:          t.UTC(),
+		NALUs:         vcl,
+		Keyframe:      au.Keyframe,
+		Discontinuity: disc,
+	}
+	h.cam.opt.Metrics.frame(h.cam.opt.ID, vcl)
+	if err := h.cam.sink.WriteFrame(f); err != nil {
+		h.cam.log.Error("sink refused frame", "err", err)
+	}
+}
+
+func (h *handler) updateInfo() {
+	info, err := h.params.Info()
+	if err != nil {
+		return
+	}
+	h.cam.mu.Lock()
+	h.cam.status.Codec = info.MIMECodec
+	h.cam.status.Width, h.cam.status.Height = info.Width, info.Height
+	h.cam.mu.Unlock()
+}
+
+func (h *handler) HandleRTCP(pkts []rtcp.Packet, received time.Time) {
+	for _, p := range pkts {
+		sr, ok := p.(*rtcp.SenderReport)
+		if !ok || h.first || !h.haveSSRC || sr.SSRC != h.ssrc {
+			continue
+		}
+		// Where our clock puts this RTP instant, against where the
+		// camera's clock puts it.
+		rtpTime := h.lastPTS + int64(int32(sr.RTPTime-uint32(h.lastPTS)))
+		ours := h.anchorTime.Add(ptsDuration(rtpTime - h.anchorPTS))
+		theirs := ntpTime(sr.NTPTime)
+		off := theirs.Sub(ours)
+		h.cam.mu.Lock()
+		h.cam.status.ClockOffsetMS = off.Milliseconds()
+		h.cam.mu.Unlock()
+		h.cam.sink.ClockOffset(off)
+	}
+}
+
+var (
+	errNoParams = errors.New("no parameter sets yet")
+	errWaitKey  = errors.New("waiting for keyframe")
+)
+
+func ptsDuration(d int64) time.Duration { return time.Duration(d) * time.Second / 90000 }
+
+// ntpTime converts a 64-bit NTP timestamp (RFC 5905) to time.Time.
+func ntpTime(v uint64) time.Time {
+	const ntpToUnix = 2208988800
+	secs := int64(v>>32) - ntpToUnix
+	frac := int64(v&0xffffffff) * 1e9 >> 32
+	return time.Unix(secs, frac).UTC()
+}

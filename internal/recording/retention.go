@@ -1,0 +1,192 @@
+package recording
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// RetentionStore is what retention needs of the store. Its queries leave
+// out footage under an evidence hold, so a hold always wins over age,
+// quota and the free-space floor.
+type RetentionStore interface {
+	ExpiredSegments(ctx context.Context, now time.Time, limit int) ([]store.Segment, error)
+	OldestSegments(ctx context.Context, storage string, limit int) ([]store.Segment, error)
+	StorageUsage(ctx context.Context, storage string) (int64, error)
+	DeleteSegment(ctx context.Context, id int64) error
+	LogDeletion(ctx context.Context, d *store.Deletion) error
+}
+
+// Folder is one storage folder with its limits.
+type Folder struct {
+	Name, Path   string
+	QuotaBytes   int64 // 0: none
+	MinFreeBytes int64 // 0: none
+}
+
+// Retention deletes footage: past each camera's maximum age, then the
+// oldest first while a folder is over its quota or its file system below
+// its free-space floor. Every deletion is logged with its reason.
+type Retention struct {
+	st       RetentionStore
+	folders  []Folder
+	interval time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+	// freeBytes reports a path's free space; tests replace it.
+	freeBytes func(path string) (int64, error)
+}
+
+// NewRetention makes a Retention; Run applies it every interval.
+func NewRetention(st RetentionStore, folders []Folder, interval time.Duration, log *slog.Logger) *Retention {
+	return &Retention{st: st, folders: folders, interval: interval, log: log, now: time.Now, freeBytes: freeBytes}
+}
+
+// Run applies retention at once and then every interval until ctx ends.
+func (r *Retention) Run(ctx context.Context) error {
+	t := time.NewTicker(r.interval)
+	defer t.Stop()
+	for {
+		if _, err := r.Apply(ctx); err != nil && ctx.Err() == nil {
+			r.log.Error("retention", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// RetentionReport counts one pass's deletions by reason.
+type RetentionReport struct {
+	Age, Quota, FreeSpace int
+	Bytes                 int64
+	// Stuck names folders still over a limit with nothing left that may
+	// be deleted (all held as evidence, or still being written).
+	Stuck []string
+}
+
+// Apply runs one pass.
+func (r *Retention) Apply(ctx context.Context) (RetentionReport, error) {
+	var rep RetentionReport
+	for {
+		segs, err := r.st.ExpiredSegments(ctx, r.now(), 200)
+		if err != nil {
+			return rep, err
+		}
+		for _, s := range segs {
+			if err := r.delete(ctx, s, "age: older than the camera's retention period"); err != nil {
+				return rep, err
+			}
+			rep.Age++
+			rep.Bytes += s.Size
+		}
+		if len(segs) < 200 {
+			break
+		}
+	}
+	for _, f := range r.folders {
+		if err := r.enforce(ctx, f, &rep); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+const (
+	reasonQuota = "quota: storage folder over its byte quota"
+	reasonFree  = "free space: file system below its free-space floor"
+)
+
+// enforce deletes a folder's oldest footage, one segment at a time, while
+// it is over its quota or its file system below the free-space floor.
+func (r *Retention) enforce(ctx context.Context, f Folder, rep *RetentionReport) error {
+	used := int64(-1)
+	for {
+		reason := ""
+		if f.QuotaBytes > 0 {
+			if used < 0 {
+				var err error
+				if used, err = r.st.StorageUsage(ctx, f.Name); err != nil {
+					return err
+				}
+			}
+			if used > f.QuotaBytes {
+				reason = reasonQuota
+			}
+		}
+		if reason == "" && f.MinFreeBytes > 0 {
+			free, err := r.freeBytes(f.Path)
+			if err != nil {
+				return fmt.Errorf("recording: free space of %s: %w", f.Path, err)
+			}
+			if free < f.MinFreeBytes {
+				reason = reasonFree
+			}
+		}
+		if reason == "" {
+			return nil
+		}
+		segs, err := r.st.OldestSegments(ctx, f.Name, 1)
+		if err != nil {
+			return err
+		}
+		if len(segs) == 0 {
+			r.log.Error("storage over its limit and nothing may be deleted", "storage", f.Name, "limit", reason)
+			rep.Stuck = append(rep.Stuck, f.Name)
+			return nil
+		}
+		s := segs[0]
+		if err := r.delete(ctx, s, reason); err != nil {
+			return err
+		}
+		rep.Bytes += s.Size
+		if used >= 0 {
+			used -= s.Size
+		}
+		if reason == reasonQuota {
+			rep.Quota++
+		} else {
+			rep.FreeSpace++
+		}
+	}
+}
+
+// delete removes the row (with its deletion log entry) before the file: a
+// crash between leaves a file Reconcile removes, never a row without bytes.
+func (r *Retention) delete(ctx context.Context, s store.Segment, reason string) error {
+	if err := r.st.DeleteSegment(ctx, s.ID); err != nil {
+		return err
+	}
+	if err := r.st.LogDeletion(ctx, &store.Deletion{
+		At: r.now().UTC(), CameraID: s.CameraID, SegmentID: s.ID, Storage: s.Storage, Path: s.Path,
+		Start: s.Start, End: s.End, Bytes: s.Size, Reason: reason,
+	}); err != nil {
+		return err
+	}
+	for _, f := range r.folders {
+		if f.Name == s.Storage {
+			if err := os.Remove(filepath.Join(f.Path, s.Path)); err != nil && !os.IsNotExist(err) {
+				r.log.Error("deleting segment file", "err", err)
+			}
+			os.Remove(filepath.Dir(filepath.Join(f.Path, s.Path))) // the day folder, once empty
+		}
+	}
+	r.log.Info("deleted footage", "camera", s.CameraID, "start", s.Start, "end", s.End, "bytes", s.Size, "reason", reason)
+	return nil
+}
+
+func freeBytes(path string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
+}

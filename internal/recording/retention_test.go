@@ -1,0 +1,140 @@
+package recording
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// retentionFixture is a store with one camera (retention 31 days) and
+// segment files of given ages and sizes.
+type retentionFixture struct {
+	st   *store.Store
+	cam  store.Camera
+	root string
+	now  time.Time
+}
+
+func newRetentionFixture(t *testing.T) *retentionFixture {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "vigil.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	org, err := st.EnsureOrganisation(context.Background(), "Council", "council")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cam := store.Camera{OrganisationID: org.ID, Name: "cam", URL: "rtsp://127.0.0.1/x", Transport: "tcp", RetentionDays: 31, Enabled: true}
+	if err := st.CreateCamera(context.Background(), &cam); err != nil {
+		t.Fatal(err)
+	}
+	return &retentionFixture{st: st, cam: cam, root: filepath.Join(dir, "rec"), now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+}
+
+// segment adds a closed segment that ended `age` ago, with a file.
+func (f *retentionFixture) segment(t *testing.T, age time.Duration, size int64) store.Segment {
+	t.Helper()
+	end := f.now.Add(-age)
+	s := store.Segment{CameraID: f.cam.ID, Storage: "local", Path: segmentPath(f.cam.ID, end.Add(-time.Minute)),
+		Start: end.Add(-time.Minute), End: end, Size: size, InitSize: 100, Codec: "avc1.4d401e", Width: 640, Height: 360, Open: true}
+	if err := f.st.CreateSegment(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.RecordProgress(context.Background(), []store.Progress{{SegmentID: s.ID, End: end, Size: size, Close: true}}); err != nil {
+		t.Fatal(err)
+	}
+	abs := filepath.Join(f.root, s.Path)
+	os.MkdirAll(filepath.Dir(abs), 0o750)
+	if err := os.WriteFile(abs, make([]byte, size), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (f *retentionFixture) exists(s store.Segment) bool {
+	_, err := os.Stat(filepath.Join(f.root, s.Path))
+	return err == nil
+}
+
+func TestRetentionAge(t *testing.T) {
+	f := newRetentionFixture(t)
+	old := f.segment(t, 32*24*time.Hour, 1000)
+	held := f.segment(t, 40*24*time.Hour, 1000)
+	young := f.segment(t, 30*24*time.Hour, 1000)
+	if err := f.st.AddHold(context.Background(), &store.Hold{CameraID: f.cam.ID, Start: held.Start, End: held.End, Reason: "evidence for case 1", CreatedAt: f.now}); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRetention(f.st, []Folder{{Name: "local", Path: f.root}}, time.Hour, slog.New(slog.DiscardHandler))
+	r.now = func() time.Time { return f.now }
+	rep, err := r.Apply(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Age != 1 {
+		t.Errorf("deleted %d segments for age, want 1", rep.Age)
+	}
+	if f.exists(old) {
+		t.Error("footage older than 31 days survived")
+	}
+	if !f.exists(held) {
+		t.Error("footage under an evidence hold was deleted")
+	}
+	if !f.exists(young) {
+		t.Error("footage within 31 days was deleted")
+	}
+	dels, err := f.st.ListDeletions(context.Background(), f.cam.ID, 10)
+	if err != nil || len(dels) != 1 || dels[0].SegmentID != old.ID || !strings.HasPrefix(dels[0].Reason, "age") {
+		t.Errorf("deletion log got %+v, %v; want one age deletion of segment %d", dels, err, old.ID)
+	}
+}
+
+func TestRetentionQuotaAndFreeSpace(t *testing.T) {
+	f := newRetentionFixture(t)
+	a := f.segment(t, 3*time.Hour, 4000)
+	b := f.segment(t, 2*time.Hour, 4000)
+	c := f.segment(t, 1*time.Hour, 4000)
+	r := NewRetention(f.st, []Folder{{Name: "local", Path: f.root, QuotaBytes: 9000}}, time.Hour, slog.New(slog.DiscardHandler))
+	r.now = func() time.Time { return f.now }
+	rep, err := r.Apply(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Quota != 1 || f.exists(a) || !f.exists(b) || !f.exists(c) {
+		t.Errorf("quota pass got %+v (a %v b %v c %v), want only the oldest deleted", rep, f.exists(a), f.exists(b), f.exists(c))
+	}
+
+	// The free-space floor: pretend the disk has 1 byte free until two
+	// more segments go.
+	free := int64(1)
+	r.folders[0].QuotaBytes = 0
+	r.folders[0].MinFreeBytes = 100
+	r.freeBytes = func(string) (int64, error) {
+		n, _ := f.st.StorageUsage(context.Background(), "local")
+		if n == 0 {
+			free = 1000
+		}
+		return free, nil
+	}
+	if err := f.st.AddHold(context.Background(), &store.Hold{CameraID: f.cam.ID, Start: c.Start, End: c.End, Reason: "held", CreatedAt: f.now}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = r.Apply(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.FreeSpace != 1 || f.exists(b) || !f.exists(c) {
+		t.Errorf("free-space pass got %+v, want b deleted and held c kept", rep)
+	}
+	if len(rep.Stuck) != 1 {
+		t.Errorf("got stuck %v, want the folder reported stuck (only held footage left)", rep.Stuck)
+	}
+}

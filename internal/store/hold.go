@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// Hold is an evidence hold: while active it exempts the footage of one
+// camera in [Start, End) from retention and eviction.
+type Hold struct {
+	ID, CameraID int64
+	Start, End   time.Time
+	Reason       string
+	CreatedBy    int64 // user id
+	CreatedAt    time.Time
+	ReleasedAt   *time.Time // nil while active
+}
+
+// AddHold inserts h and sets its ID and, if zero, CreatedAt.
+func (s *Store) AddHold(ctx context.Context, h *Hold) error {
+	switch {
+	case h.CameraID <= 0:
+		return errors.New("store: hold has no camera")
+	case !h.End.After(h.Start):
+		return errors.New("store: hold must end after it starts")
+	}
+	if h.CreatedAt.IsZero() {
+		h.CreatedAt = now()
+	}
+	h.Start, h.End, h.CreatedAt, h.ReleasedAt = normal(h.Start), normal(h.End), normal(h.CreatedAt), normalPtr(h.ReleasedAt)
+	err := s.w.QueryRowContext(ctx, `INSERT INTO holds (camera_id, start_us, end_us, reason, created_by, created_at, released_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		h.CameraID, micros(h.Start), micros(h.End), h.Reason, h.CreatedBy, micros(h.CreatedAt), nullMicros(h.ReleasedAt)).Scan(&h.ID)
+	return wrap("add hold", err)
+}
+
+// ReleaseHold ends a hold at the given time, now if zero. Releasing a
+// released hold changes nothing, so the first release is the one on record.
+func (s *Store) ReleaseHold(ctx context.Context, id int64, at time.Time) error {
+	if at.IsZero() {
+		at = now()
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE holds SET released_at = $2 WHERE id = $1 AND released_at IS NULL`, id, micros(at)); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM holds WHERE id = $1`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("hold %d", id)
+		}
+		return nil
+	})
+	return wrap("release hold", err)
+}

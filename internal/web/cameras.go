@@ -1,0 +1,284 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// cameraJSON is a camera as the API shows it: never its credentials.
+type cameraJSON struct {
+	ID             int64         `json:"id"`
+	Name           string        `json:"name"`
+	OrganisationID int64         `json:"organisation_id"`
+	URL            string        `json:"url"`
+	Transport      string        `json:"transport"`
+	RetentionDays  int           `json:"retention_days"`
+	Enabled        bool          `json:"enabled"`
+	HasCredentials bool          `json:"has_credentials"`
+	State          ingest.State  `json:"state"`
+	Status         ingest.Status `json:"status"`
+	CreatedAt      time.Time     `json:"created_at"`
+	UpdatedAt      time.Time     `json:"updated_at"`
+}
+
+func (s *Server) cameraJSON(c store.Camera) cameraJSON {
+	out := cameraJSON{
+		ID: c.ID, Name: c.Name, OrganisationID: c.OrganisationID, URL: c.URL, Transport: c.Transport,
+		RetentionDays: c.RetentionDays, Enabled: c.Enabled, HasCredentials: len(c.Credentials) > 0,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	if st, ok := s.opt.Cameras.Status(c.ID); ok {
+		out.Status = st
+	} else {
+		out.Status = ingest.Status{State: ingest.StateStopped}
+	}
+	out.State = out.Status.State
+	return out
+}
+
+func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {
+	cams, err := s.st.ListCameras(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]cameraJSON, 0, len(cams))
+	for _, c := range cams {
+		out = append(out, s.cameraJSON(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) camera(r *http.Request) (store.Camera, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return store.Camera{}, badRequest(fmt.Sprintf("camera id %q is not a positive whole number", r.PathValue("id")))
+	}
+	c, err := s.st.Camera(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return c, errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", id), nil)
+	}
+	return c, err
+}
+
+func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.camera(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.cameraJSON(c))
+	return nil
+}
+
+// cameraInput is the body of POST and PATCH; in a PATCH, absent fields
+// keep their values.
+type cameraInput struct {
+	Name          *string `json:"name"`
+	URL           *string `json:"url"`
+	Username      *string `json:"username"`
+	Password      *string `json:"password"`
+	Transport     *string `json:"transport"`
+	RetentionDays *int    `json:"retention_days"`
+	Enabled       *bool   `json:"enabled"`
+	Organisation  *string `json:"organisation"`
+}
+
+// credentials are what is sealed in a camera row.
+type credentials struct {
+	Username string `json:"u"`
+	Password string `json:"p"`
+}
+
+// credentialsAD binds sealed credentials to their purpose.
+var credentialsAD = []byte("vigil camera credentials v1")
+
+func decodeJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return errorf(http.StatusUnsupportedMediaType, "send the body as application/json", nil)
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("the body is not valid JSON for this request: " + err.Error())
+	}
+	if dec.More() {
+		return badRequest("the body holds more than one JSON value")
+	}
+	return nil
+}
+
+// apply validates in and merges it into c.
+func (s *Server) apply(c *store.Camera, in cameraInput) error {
+	creds := credentials{}
+	if len(c.Credentials) > 0 {
+		plain, err := s.opt.Secrets.Open(c.Credentials, credentialsAD)
+		if err != nil {
+			return errorf(http.StatusInternalServerError, "stored camera credentials cannot be read", err)
+		}
+		json.Unmarshal(plain, &creds)
+	}
+	if in.Name != nil {
+		name := strings.TrimSpace(*in.Name)
+		if name == "" || len(name) > 200 {
+			return badRequest("name must be 1 to 200 characters")
+		}
+		c.Name = name
+	}
+	if in.URL != nil {
+		u, err := url.Parse(strings.TrimSpace(*in.URL))
+		if err != nil || u.Scheme != "rtsp" || u.Host == "" {
+			return badRequest("url must be an rtsp:// URL with a host, e.g. rtsp://192.0.2.10:554/stream1")
+		}
+		if u.User != nil {
+			// Credentials in the URL are taken out and sealed, so the
+			// URL can be shown.
+			creds.Username = u.User.Username()
+			creds.Password, _ = u.User.Password()
+			u.User = nil
+		}
+		c.URL = u.String()
+	}
+	if in.Username != nil {
+		creds.Username = *in.Username
+	}
+	if in.Password != nil {
+		creds.Password = *in.Password
+	}
+	if in.Transport != nil {
+		switch *in.Transport {
+		case "tcp", "udp":
+			c.Transport = *in.Transport
+		default:
+			return badRequest(`transport must be "tcp" or "udp"`)
+		}
+	}
+	if in.RetentionDays != nil {
+		if *in.RetentionDays < 1 || *in.RetentionDays > 3650 {
+			return badRequest("retention_days must be between 1 and 3650")
+		}
+		c.RetentionDays = *in.RetentionDays
+	}
+	if in.Enabled != nil {
+		c.Enabled = *in.Enabled
+	}
+	if creds.Username != "" || creds.Password != "" {
+		plain, _ := json.Marshal(creds)
+		c.Credentials = s.opt.Secrets.Seal(plain, credentialsAD)
+	} else {
+		c.Credentials = nil
+	}
+	return nil
+}
+
+// CameraCredentials opens a camera's sealed credentials.
+func CameraCredentials(box interface {
+	Open(sealed, ad []byte) ([]byte, error)
+}, c store.Camera) (username, password string, err error) {
+	if len(c.Credentials) == 0 {
+		return "", "", nil
+	}
+	plain, err := box.Open(c.Credentials, credentialsAD)
+	if err != nil {
+		return "", "", err
+	}
+	var cr credentials
+	if err := json.Unmarshal(plain, &cr); err != nil {
+		return "", "", err
+	}
+	return cr.Username, cr.Password, nil
+}
+
+func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
+	var in cameraInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Name == nil || in.URL == nil {
+		return badRequest("name and url are required")
+	}
+	orgName := s.opt.Organisation
+	if in.Organisation != nil && *in.Organisation != "" {
+		orgName = *in.Organisation
+	}
+	c := store.Camera{Transport: "tcp", RetentionDays: s.opt.RetentionDays, Enabled: true}
+	if err := s.apply(&c, in); err != nil {
+		return err
+	}
+	org, err := s.st.EnsureOrganisation(r.Context(), orgName, "council")
+	if err != nil {
+		return err
+	}
+	c.OrganisationID = org.ID
+	if err := s.st.CreateCamera(r.Context(), &c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return errorf(http.StatusConflict, fmt.Sprintf("a camera named %q already exists", c.Name), err)
+		}
+		return err
+	}
+	if err := s.audit(r, "camera.create", c.ID, nil, nil, c.Name); err != nil {
+		return err
+	}
+	if err := s.opt.Cameras.Apply(r.Context(), c); err != nil {
+		s.log.Error("starting camera", "camera", c.ID, "err", err)
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/cameras/%d", c.ID))
+	writeJSON(w, http.StatusCreated, s.cameraJSON(c))
+	return nil
+}
+
+func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.camera(r)
+	if err != nil {
+		return err
+	}
+	var in cameraInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Organisation != nil {
+		return badRequest("moving a camera to another organisation is not supported yet")
+	}
+	if err := s.apply(&c, in); err != nil {
+		return err
+	}
+	if err := s.st.UpdateCamera(r.Context(), &c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return errorf(http.StatusConflict, fmt.Sprintf("a camera named %q already exists", c.Name), err)
+		}
+		return err
+	}
+	if err := s.audit(r, "camera.update", c.ID, nil, nil, ""); err != nil {
+		return err
+	}
+	if err := s.opt.Cameras.Apply(r.Context(), c); err != nil {
+		s.log.Error("restarting camera", "camera", c.ID, "err", err)
+	}
+	writeJSON(w, http.StatusOK, s.cameraJSON(c))
+	return nil
+}
+
+func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.camera(r)
+	if err != nil {
+		return err
+	}
+	s.opt.Cameras.Stop(c.ID)
+	if err := s.st.DeleteCamera(r.Context(), c.ID); err != nil {
+		return err
+	}
+	if err := s.audit(r, "camera.delete", c.ID, nil, nil, c.Name); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,212 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/playback"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// timeRange reads start and end (RFC 3339); def is the length of the
+// range ending now used when both are missing.
+func (s *Server) timeRange(r *http.Request, def time.Duration, required bool) (time.Time, time.Time, error) {
+	q := r.URL.Query()
+	parse := func(name string) (time.Time, error) {
+		v := q.Get(name)
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return t, badRequest(fmt.Sprintf("%s=%q is not an RFC 3339 time such as 2026-11-21T10:00:00Z", name, v))
+		}
+		return t.UTC(), nil
+	}
+	if q.Get("start") == "" && q.Get("end") == "" && !required {
+		end := s.now().UTC()
+		return end.Add(-def), end, nil
+	}
+	if q.Get("start") == "" || q.Get("end") == "" {
+		return time.Time{}, time.Time{}, badRequest("give both start and end, as RFC 3339 times")
+	}
+	start, err := parse("start")
+	if err != nil {
+		return start, start, err
+	}
+	end, err := parse("end")
+	if err != nil {
+		return start, end, err
+	}
+	if !end.After(start) {
+		return start, end, badRequest("end must be after start")
+	}
+	return start, end, nil
+}
+
+type spanJSON struct {
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Codec  string    `json:"codec"`
+	Width  int       `json:"width"`
+	Height int       `json:"height"`
+}
+
+type gapJSON struct {
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Reason string    `json:"reason"`
+}
+
+// recordings answers which parts of a range hold footage, and why the
+// rest does not.
+func (s *Server) recordings(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.camera(r)
+	if err != nil {
+		return err
+	}
+	start, end, err := s.timeRange(r, 24*time.Hour, false)
+	if err != nil {
+		return err
+	}
+	if end.Sub(start) > 31*24*time.Hour {
+		return badRequest("ask for at most 31 days at a time")
+	}
+	segs, err := s.st.SegmentsInRange(r.Context(), c.ID, start, end)
+	if err != nil {
+		return err
+	}
+	gaps, err := s.st.GapsInRange(r.Context(), c.ID, start, end)
+	if err != nil {
+		return err
+	}
+	spans := mergeSpans(segs)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"camera_id": c.ID,
+		"start":     start,
+		"end":       end,
+		"spans":     spans,
+		"gaps":      holes(spans, gaps, start, end),
+	})
+	return nil
+}
+
+// joinTolerance is how close two segments must be to count as one span.
+const joinTolerance = 250 * time.Millisecond
+
+func mergeSpans(segs []store.Segment) []spanJSON {
+	out := []spanJSON{}
+	for _, sg := range segs {
+		if !sg.End.After(sg.Start) {
+			continue
+		}
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			if sg.Start.Sub(last.End) <= joinTolerance && last.Codec == sg.Codec && last.Width == sg.Width && last.Height == sg.Height {
+				if sg.End.After(last.End) {
+					last.End = sg.End
+				}
+				continue
+			}
+		}
+		out = append(out, spanJSON{Start: sg.Start, End: sg.End, Codec: sg.Codec, Width: sg.Width, Height: sg.Height})
+	}
+	return out
+}
+
+// holes lists the parts of [start, end) with no footage between spans,
+// each with the reason recorded for it, if any.
+func holes(spans []spanJSON, gaps []store.Gap, start, end time.Time) []gapJSON {
+	out := []gapJSON{}
+	add := func(a, b time.Time) {
+		if b.Sub(a) <= joinTolerance {
+			return
+		}
+		reason := "no footage recorded"
+		for _, g := range gaps {
+			if g.Start.Before(b) && g.End.After(a) {
+				reason = g.Reason
+				break
+			}
+		}
+		out = append(out, gapJSON{Start: a, End: b, Reason: reason})
+	}
+	cur := start
+	for _, sp := range spans {
+		if sp.Start.After(cur) {
+			add(cur, sp.Start)
+		}
+		if sp.End.After(cur) {
+			cur = sp.End
+		}
+	}
+	_ = end // the range's tail after the newest footage is "now", not a gap
+	for _, g := range gaps {
+		// Gaps recorded inside a span's reach cannot happen; those after
+		// the last span (a camera offline now) are still worth telling.
+		if !g.Start.Before(cur) {
+			out = append(out, gapJSON{Start: g.Start, End: g.End, Reason: g.Reason})
+		}
+	}
+	return out
+}
+
+// video serves a range as one MP4, with Range requests, Content-Length and
+// an ETag, after auditing the request.
+func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.camera(r)
+	if err != nil {
+		return err
+	}
+	start, end, err := s.timeRange(r, 0, true)
+	if err != nil {
+		return err
+	}
+	if end.Sub(start) > playback.MaxRange {
+		return badRequest("ask for at most 24 hours in one file")
+	}
+	action := "footage.play"
+	if r.URL.Query().Get("download") == "1" {
+		action = "footage.export"
+	}
+	detail := r.Method
+	if rg := r.Header.Get("Range"); rg != "" {
+		detail += " Range: " + rg
+	}
+	if err := s.audit(r, action, c.ID, &start, &end, detail); err != nil {
+		return err
+	}
+	clip, err := s.opt.Clips.Build(r.Context(), c.ID, start, end)
+	var cc *playback.CodecChangeError
+	switch {
+	case errors.Is(err, playback.ErrNoFootage):
+		return errorf(http.StatusNotFound, "no footage of this camera between start and end", err)
+	case errors.As(err, &cc):
+		return errorf(http.StatusConflict, strings.TrimPrefix(cc.Error(), "playback: "), err)
+	case err != nil:
+		return err
+	}
+	defer clip.Close()
+	h := w.Header()
+	h.Set("Content-Type", "video/mp4")
+	h.Set("ETag", clip.ETag)
+	h.Set("Cache-Control", "private, no-transform")
+	h.Set("X-Vigil-Start", clip.Start.Format(time.RFC3339Nano))
+	h.Set("X-Vigil-End", clip.End.Format(time.RFC3339Nano))
+	if len(clip.Gaps) > 0 {
+		var gs []string
+		for _, g := range clip.Gaps {
+			gs = append(gs, g.Start.Format(time.RFC3339Nano)+"/"+g.End.Format(time.RFC3339Nano))
+		}
+		h.Set("X-Vigil-Gaps", strings.Join(gs, ","))
+	}
+	name := fmt.Sprintf("camera-%d-%s.mp4", c.ID, clip.Start.Format("20060102T150405Z"))
+	disp := "inline"
+	if action == "footage.export" {
+		disp = "attachment"
+	}
+	h.Set("Content-Disposition", fmt.Sprintf("%s; filename=%q", disp, name))
+	http.ServeContent(w, r, "", time.Time{}, io.NewSectionReader(clip, 0, clip.Size()))
+	return nil
+}
