@@ -42,12 +42,15 @@ type IngestReport struct {
 	Cameras                int
 	Duration               time.Duration
 	Vigil                  result
+	Cams                   result  // the simulated cameras' process
+	MbitPerCamera          float64 // video received per camera in the window
 	VigilCPUPerCameraHour  float64 // CPU seconds
 	VigilRSSPerCamera      int64
 	FramesDelivered        int64 // sent while Vigil was playing the camera
 	FramesStored           int64
 	FramesAwaitingKeyframe int64 // dropped by design until each session's first keyframe
 	FramesDroppedOther     int64
+	Reconnects             int64 // sessions that ended and were retried during the run
 	PeerCameras            int
 	Peer                   result
 	PeerCPUPerCameraHour   float64
@@ -175,11 +178,27 @@ func Ingest(ctx context.Context, opt IngestOptions, progress io.Writer) (*Ingest
 		return nil, fmt.Errorf("%w\n%s", err, srv.log.String())
 	}
 	time.Sleep(3 * time.Second) // settle: every camera past its first keyframe
+	bytes0, err := scrapeSum(ctx, base, token, "vigil_camera_video_bytes_total")
+	if err != nil {
+		return nil, err
+	}
+	camUsage := startUsage([]int{sim.cmd.Process.Pid})
 	rep.Vigil = measure(ctx, []int{srv.cmd.Process.Pid}, opt.Duration, progress, "vigil")
+	rep.Cams = camUsage.stop()
+	bytes1, err := scrapeSum(ctx, base, token, "vigil_camera_video_bytes_total")
+	if err != nil {
+		return nil, err
+	}
+	rep.MbitPerCamera = (bytes1 - bytes0) * 8 / 1e6 / rep.Vigil.Wall.Seconds() / float64(opt.Cameras)
 	drops, err := scrapeDrops(ctx, base, token)
 	if err != nil {
 		return nil, err
 	}
+	rc, err := scrapeSum(ctx, base, token, "vigil_camera_reconnects_total")
+	if err != nil {
+		return nil, err
+	}
+	rep.Reconnects = int64(rc)
 	rep.FramesAwaitingKeyframe = drops["awaiting_keyframe"]
 	for k, v := range drops {
 		if k != "awaiting_keyframe" {
@@ -333,6 +352,25 @@ func awaitStates(ctx context.Context, base, token string, done func(map[string]i
 	}
 }
 
+// scrapeSum sums every series of one metric.
+func scrapeSum(ctx context.Context, base, token, name string) (float64, error) {
+	b, err := call(ctx, "GET", base+"/metrics", token, "")
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			sum += v
+		}
+	}
+	return sum, nil
+}
+
 // scrapeDrops sums vigil_camera_dropped_total by reason.
 func scrapeDrops(ctx context.Context, base, token string) (map[string]int64, error) {
 	b, err := call(ctx, "GET", base+"/metrics", token, "")
@@ -387,11 +425,13 @@ func storedFrames(ctx context.Context, dsn string, cameras int) (int64, error) {
 // Print writes the report for a person and a Markdown row for the docs.
 func (r *IngestReport) Print(w io.Writer) {
 	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
-	fmt.Fprintf(w, "\n%d cameras for %s\n", r.Cameras, r.Vigil.Wall.Round(time.Second))
-	fmt.Fprintf(w, "vigil:  %.2f CPU s per camera-hour, %.2f MiB resident per camera (%.1f MiB in all, max %.1f)\n",
-		r.VigilCPUPerCameraHour, mib(r.VigilRSSPerCamera), mib(r.Vigil.MeanRSS), mib(r.Vigil.MaxRSS))
+	fmt.Fprintf(w, "\n%d cameras at %.2f Mbit/s each (received) for %s; the cameras' own process used %.0f%% of a core\n",
+		r.Cameras, r.MbitPerCamera, r.Vigil.Wall.Round(time.Second), 100*r.Cams.CPU.Seconds()/r.Cams.Wall.Seconds())
+	fmt.Fprintf(w, "vigil:  %.2f CPU s per camera-hour (%.0f%% of a core in all), %.2f MiB resident per camera (%.1f MiB in all, max %.1f)\n",
+		r.VigilCPUPerCameraHour, 100*r.Vigil.CPU.Seconds()/r.Vigil.Wall.Seconds(), mib(r.VigilRSSPerCamera), mib(r.Vigil.MeanRSS), mib(r.Vigil.MaxRSS))
 	fmt.Fprintf(w, "frames: %d delivered by the cameras, %d stored, %d skipped before each session's first keyframe, %d dropped otherwise, %d unaccounted\n",
 		r.FramesDelivered, r.FramesStored, r.FramesAwaitingKeyframe, r.FramesDroppedOther, r.FramesDelivered-r.FramesStored-r.FramesAwaitingKeyframe)
+	fmt.Fprintf(w, "        %d camera sessions ended and were retried during the run\n", r.Reconnects)
 	if r.PeerCameras > 0 {
 		fmt.Fprintf(w, "ffmpeg: %.2f CPU s per camera-hour, %.2f MiB resident per camera (%d processes)\n",
 			r.PeerCPUPerCameraHour, mib(r.PeerRSSPerCamera), r.PeerCameras)

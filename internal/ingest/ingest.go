@@ -198,12 +198,13 @@ func (c *Camera) session(ctx context.Context) error {
 		params = codec.Params{Codec: cd}
 	}
 	h := &handler{
-		cam:    c,
-		codec:  cd,
-		params: &params,
-		depack: codec.NewDepacketizer(cd),
-		reord:  codec.NewReorderer(128),
-		first:  true,
+		cam:      c,
+		codec:    cd,
+		params:   &params,
+		depack:   codec.NewDepacketizer(cd),
+		reord:    codec.NewReorderer(128),
+		first:    true,
+		counters: c.opt.Metrics.counters(c.opt.ID),
 	}
 	h.updateInfo()
 	h.lastRTP.Store(time.Now().UnixNano())
@@ -240,12 +241,13 @@ func (c *Camera) session(ctx context.Context) error {
 
 // handler turns one session's packets into frames.
 type handler struct {
-	cam    *Camera
-	codec  codec.Codec
-	params *codec.Params
-	depack *codec.Depacketizer
-	reord  *codec.Reorderer
-	unwrap codec.Unwrapper
+	cam      *Camera
+	codec    codec.Codec
+	params   *codec.Params
+	depack   *codec.Depacketizer
+	reord    *codec.Reorderer
+	unwrap   codec.Unwrapper
+	counters *cameraCounters
 
 	ssrc       uint32
 	haveSSRC   bool
@@ -339,8 +341,9 @@ func (h *handler) frame(au *codec.AccessUnit) {
 		h.first, disc = false, true
 	}
 	t := h.anchorTime.Add(ptsDuration(pts - h.anchorPTS))
-	if d := h.received.Sub(t); d > maxDrift || d < -maxDrift || pts < h.lastPTS-90000*10 {
-		// The camera's clock ran away from ours, or jumped: trust ours.
+	if d := h.received.Sub(t); au.Keyframe && (d > maxDrift || d < -maxDrift || pts < h.lastPTS-90000*10) {
+		// The camera's clock ran away from ours, or jumped: trust ours,
+		// from a keyframe, where a new segment can start.
 		h.anchorPTS, h.anchorTime = pts, h.received
 		t = h.received
 		disc = true
@@ -359,8 +362,10 @@ func (h *handler) frame(au *codec.AccessUnit) {
 		Keyframe:      au.Keyframe,
 		Discontinuity: disc,
 	}
-	h.cam.opt.Metrics.frame(h.cam.opt.ID, vcl)
-	if err := h.cam.sink.WriteFrame(f); err != nil {
+	h.counters.frame(vcl)
+	if err := h.cam.sink.WriteFrame(f); errors.Is(err, ErrAwaitingKeyframe) {
+		h.cam.opt.Metrics.dropped(h.cam.opt.ID, errWaitKey)
+	} else if err != nil {
 		h.cam.log.Error("sink refused frame", "err", err)
 	}
 }
@@ -394,6 +399,10 @@ func (h *handler) HandleRTCP(pkts []rtcp.Packet, received time.Time) {
 		h.cam.sink.ClockOffset(off)
 	}
 }
+
+// ErrAwaitingKeyframe is what a sink returns for a frame it cannot use
+// until the next keyframe (a segment must begin with one).
+var ErrAwaitingKeyframe = errors.New("ingest: awaiting a keyframe")
 
 var (
 	errNoParams = errors.New("no parameter sets yet")

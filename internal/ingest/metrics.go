@@ -63,17 +63,30 @@ func (m *Metrics) setState(id int64, s State) {
 	}
 }
 
-func (m *Metrics) frame(id int64, nalus [][]byte) {
+// cameraCounters are one camera's hot counters, looked up once rather
+// than by label on every frame.
+type cameraCounters struct {
+	frames, bytes prometheus.Counter
+}
+
+func (m *Metrics) counters(id int64) *cameraCounters {
 	if m == nil {
-		return
+		return nil
 	}
 	cam := strconv.FormatInt(id, 10)
+	return &cameraCounters{frames: m.frames.WithLabelValues(cam), bytes: m.bytes.WithLabelValues(cam)}
+}
+
+func (c *cameraCounters) frame(nalus [][]byte) {
+	if c == nil {
+		return
+	}
 	n := 0
 	for _, b := range nalus {
 		n += len(b)
 	}
-	m.frames.WithLabelValues(cam).Inc()
-	m.bytes.WithLabelValues(cam).Add(float64(n))
+	c.frames.Inc()
+	c.bytes.Add(float64(n))
 }
 
 func (m *Metrics) dropped(id int64, err error) {

@@ -13,12 +13,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -264,7 +267,7 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 	}
 	if c.seg == nil {
 		if !f.Keyframe {
-			return nil // a segment starts on a keyframe
+			return ingest.ErrAwaitingKeyframe // a segment starts on a keyframe
 		}
 		if err := c.openSegment(f); err != nil {
 			c.countError()
@@ -415,8 +418,8 @@ func (c *CameraRecorder) flush(nextPTS int64) {
 	s.seq++
 	s.moof = mp4.AppendFragment(s.moof[:0], s.seq, base, samples)
 	hdr := len(s.moof)
-	buf := append(s.moof, c.data...)
-	if _, err := s.file.Write(buf); err != nil {
+	size := int64(hdr + len(c.data))
+	if err := writeFragment(s.file, s.moof, c.data); err != nil {
 		// A full disk or a failing one: cut the half-written fragment
 		// off, so the file stays whole, and end the segment.
 		c.log.Error("writing a fragment failed; segment closed", "err", err, "path", s.row.Path)
@@ -426,25 +429,24 @@ func (c *CameraRecorder) flush(nextPTS int64) {
 		c.closeSegment()
 		return
 	}
-	s.moof = buf[:0]
 	start := s.row.Start.Add(ptsDuration(int64(base)))
 	frag := store.Fragment{
 		SegmentID:  s.row.ID,
 		Start:      start,
 		Duration:   ptsDuration(total),
 		Offset:     s.size,
-		Size:       int64(len(buf)),
+		Size:       size,
 		DataOffset: s.size + int64(hdr),
 		Samples:    n,
 		Keyframe:   c.frames[0].key,
 	}
-	s.size += int64(len(buf))
+	s.size += size
 	end := start.Add(frag.Duration)
 	c.lastEnd = end
 	c.r.enqueue(item{progress: &store.Progress{SegmentID: s.row.ID, End: end, Size: s.size, Fragments: []store.Fragment{frag}}})
 	c.mu.Lock()
 	c.stats.Fragments++
-	c.stats.Bytes += int64(len(buf))
+	c.stats.Bytes += size
 	c.mu.Unlock()
 	c.frames, c.data = c.frames[:0], c.data[:0]
 }
@@ -466,3 +468,45 @@ func (c *CameraRecorder) closeSegment() {
 }
 
 func ptsDuration(d int64) time.Duration { return time.Duration(d) * time.Second / 90000 }
+
+// writeFragment writes a fragment's header and media in one system call
+// where it can, without first copying them together.
+func writeFragment(f *os.File, hdr, data []byte) error {
+	bufs := [][]byte{hdr, data}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	for len(bufs) > 0 {
+		var n int
+		var werr error
+		if err := rc.Write(func(fd uintptr) bool {
+			n, werr = unix.Writev(int(fd), bufs)
+			return werr != unix.EAGAIN
+		}); err != nil {
+			return err
+		}
+		if werr == unix.EINTR {
+			continue
+		}
+		if werr != nil {
+			return werr
+		}
+		if n == 0 {
+			return io.ErrShortWrite
+		}
+		for n > 0 && len(bufs) > 0 {
+			if n >= len(bufs[0]) {
+				n -= len(bufs[0])
+				bufs = bufs[1:]
+			} else {
+				bufs[0] = bufs[0][n:]
+				n = 0
+			}
+		}
+		for len(bufs) > 0 && len(bufs[0]) == 0 {
+			bufs = bufs[1:]
+		}
+	}
+	return nil
+}

@@ -201,25 +201,47 @@ func (s *Server) Stall(n int, d time.Duration) {
 	s.cams[n-1].stall.Store(time.Now().Add(d).UnixNano())
 }
 
-// Run serves until ctx ends.
+// Run serves until ctx ends. The cameras stop sending first and the
+// server lingers a moment, so packets already queued to clients reach
+// them: a count of frames sent is then a count of frames delivered.
 func (s *Server) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
+	playCtx, stopPlay := context.WithCancel(ctx)
+	defer stopPlay()
+	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSrv()
+	var players sync.WaitGroup
 	for _, c := range s.cams {
-		wg.Go(func() { s.play(ctx, c) })
+		players.Go(func() { s.play(playCtx, c) })
 	}
 	if f := s.opt.Faults; f.DropEvery > 0 || f.StallEvery > 0 {
-		wg.Go(func() { s.faults(ctx) })
+		players.Go(func() { s.faults(playCtx) })
 	}
-	err := s.srv.Run(ctx)
-	cancel()
-	wg.Wait()
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- s.srv.Run(srvCtx) }()
+	var err error
+	select {
+	case <-ctx.Done():
+		stopPlay()
+		players.Wait()
+		select {
+		case err = <-srvDone:
+		case <-time.After(lingerTime):
+			stopSrv()
+			err = <-srvDone
+		}
+	case err = <-srvDone:
+		stopPlay()
+		players.Wait()
+	}
 	for _, c := range s.cams {
 		c.stream.Close()
 	}
 	return err
 }
+
+// lingerTime is how long the server keeps sending queued packets after
+// the cameras stop.
+const lingerTime = time.Second
 
 // Close stops the server.
 func (s *Server) Close() error { return s.srv.Close() }
