@@ -42,6 +42,10 @@ type harnessOptions struct {
 	user    string
 	pass    string
 	quota   int64
+	// postgres runs the server on PostgreSQL (VIGIL_TEST_POSTGRES).
+	postgres bool
+	// retentionEvery, when set, runs retention this often.
+	retentionEvery time.Duration
 }
 
 func start(t *testing.T, o harnessOptions) *harness {
@@ -63,9 +67,12 @@ func start(t *testing.T, o harnessOptions) *harness {
 	cfg.AdminPassword = "correct horse battery staple"
 	cfg.Recording.SegmentDuration.Duration = 5 * time.Second
 	cfg.Recording.RetentionInterval.Duration = time.Hour
+	if o.retentionEvery > 0 {
+		cfg.Recording.RetentionInterval.Duration = o.retentionEvery
+	}
 	cfg.Storage = []config.Storage{{Name: "local", Path: filepath.Join(data, "recordings"), QuotaBytes: o.quota}}
-	if u := testkit.PostgresURL(); u != "" && os.Getenv("VIGIL_TEST_APP_POSTGRES") == "1" {
-		cfg.DatabaseURL = u
+	if o.postgres {
+		cfg.DatabaseURL = testkit.PostgresSchema(t, testkit.PostgresURL())
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -188,6 +195,15 @@ func (h *harness) awaitFootage(id int64, d time.Duration, within time.Duration) 
 	}
 }
 
+// usage is the bytes the store counts in the storage folder.
+func (h *harness) usage() int64 {
+	n, err := h.app.Store.StorageUsage(context.Background(), "local")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
 func (h *harness) status(id int64) map[string]any {
 	_, b := h.do("GET", fmt.Sprintf("/api/v1/cameras/%d", id), nil, nil)
 	var m map[string]any
@@ -280,5 +296,23 @@ func TestRecordAndExport(t *testing.T) {
 				t.Errorf("ffprobe duration %.3f s, want %.3f s", p.Duration, d)
 			}
 		})
+	}
+}
+
+// TestPostgres runs the server on PostgreSQL: record, list, export.
+func TestPostgres(t *testing.T) {
+	if testkit.PostgresURL() == "" {
+		t.Skip("skipping: VIGIL_TEST_POSTGRES is not set")
+	}
+	h := start(t, harnessOptions{postgres: true})
+	if d := h.app.Store.Dialect(); d != "postgres" {
+		t.Fatalf("store dialect %q, want postgres", d)
+	}
+	id := h.addCamera("On PostgreSQL", h.cams.URL(1), nil)
+	r := h.awaitFootage(id, 7*time.Second, 40*time.Second)
+	span := r.Spans[len(r.Spans)-1]
+	_, path := h.video(id, span.Start, span.End)
+	if p := ffprobe(t, path); p.Frames < 150 {
+		t.Errorf("got %d frames, want at least 6 s at 25 fps", p.Frames)
 	}
 }

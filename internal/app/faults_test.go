@@ -125,3 +125,45 @@ func TestCameraStalls(t *testing.T) {
 		t.Errorf("last_error %q, want it to name the silence", e)
 	}
 }
+
+// TestQuotaReached records with a storage quota of a few segments: the
+// oldest footage goes, recording goes on, every deletion is logged and
+// the index still matches the files.
+func TestQuotaReached(t *testing.T) {
+	h := start(t, harnessOptions{quota: 600 << 10, retentionEvery: 500 * time.Millisecond})
+	id := h.addCamera("Quota", h.cams.URL(1), nil)
+	deadline := time.Now().Add(60 * time.Second)
+	var dels []store.Deletion
+	for {
+		var err error
+		dels, err = h.app.Store.ListDeletions(context.Background(), id, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dels) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no deletions for quota within a minute; usage %v", h.usage())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, d := range dels {
+		if !strings.HasPrefix(d.Reason, "quota") {
+			t.Errorf("deletion reason %q, want quota", d.Reason)
+		}
+	}
+	if st := h.status(id); st["state"] != "recording" {
+		t.Errorf("camera state %v after quota deletions, want recording", st["state"])
+	}
+	h.app.Flush(context.Background())
+	// Within quota but for the segment being written.
+	if u := h.usage(); u > 600<<10+400<<10 {
+		t.Errorf("storage holds %d bytes, want at most the quota and one open segment", u)
+	}
+	checkIndexMatchesFiles(t, h.app.Store, id, filepath.Join(h.data, "recordings"))
+	r := h.awaitFootage(id, 3*time.Second, 20*time.Second)
+	last := r.Spans[len(r.Spans)-1]
+	_, path := h.video(id, last.Start, last.End)
+	ffprobe(t, path)
+}

@@ -86,6 +86,6 @@ func TestConcurrentOpen(t *testing.T) {
 	}
 	t.Run("sqlite", func(t *testing.T) { run(t, t.TempDir()+"/c.db") })
 	if pg := testkit.PostgresURL(); pg != "" {
-		t.Run("postgres", func(t *testing.T) { run(t, postgresSchema(t, pg)) })
+		t.Run("postgres", func(t *testing.T) { run(t, testkit.PostgresSchema(t, pg)) })
 	}
 }

@@ -2,11 +2,8 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -39,39 +36,9 @@ func openSQLite(t *testing.T, path string) *Store {
 	return s
 }
 
-// postgresSchema creates an empty schema and returns a DSN whose
-// search_path points at it; the schema is dropped when the test ends.
-func postgresSchema(t *testing.T, base string) string {
-	t.Helper()
-	var b [8]byte
-	rand.Read(b[:])
-	schema := "vigil_test_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse VIGIL_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func openPostgres(t *testing.T, base string) *Store {
 	t.Helper()
-	dsn := postgresSchema(t, base)
+	dsn := testkit.PostgresSchema(t, base)
 	s, err := Open(context.Background(), dsn, nil)
 	if err != nil {
 		t.Fatalf("Open(postgres): got error %v, want nil", err)
@@ -228,7 +195,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 	})
 	if pg := testkit.PostgresURL(); pg != "" {
 		t.Run("postgres", func(t *testing.T) {
-			dsn := postgresSchema(t, pg)
+			dsn := testkit.PostgresSchema(t, pg)
 			check(t, func() *Store {
 				s, err := Open(context.Background(), dsn, nil)
 				must(t, err)

@@ -51,6 +51,10 @@ type spanJSON struct {
 	Codec  string    `json:"codec"`
 	Width  int       `json:"width"`
 	Height int       `json:"height"`
+	// ClockOffsetMS is the camera's own clock minus ours when the span
+	// began, from RTCP: what an investigator needs to compare the
+	// camera's on-screen clock with the recorded time.
+	ClockOffsetMS int64 `json:"clock_offset_ms"`
 }
 
 type gapJSON struct {
@@ -110,7 +114,7 @@ func mergeSpans(segs []store.Segment) []spanJSON {
 				continue
 			}
 		}
-		out = append(out, spanJSON{Start: sg.Start, End: sg.End, Codec: sg.Codec, Width: sg.Width, Height: sg.Height})
+		out = append(out, spanJSON{Start: sg.Start, End: sg.End, Codec: sg.Codec, Width: sg.Width, Height: sg.Height, ClockOffsetMS: sg.ClockOffset.Milliseconds()})
 	}
 	return out
 }
