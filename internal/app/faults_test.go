@@ -102,9 +102,9 @@ func TestCameraStalls(t *testing.T) {
 	h := start(t, harnessOptions{})
 	id := h.addCamera("Stalls", h.cams.URL(1), nil)
 	h.awaitFootage(id, 3*time.Second, 30*time.Second)
-	// Longer than the silence timeout (10 s): the session is dropped and
+	// Longer than the silence timeout (10 s), with room for the batching of reads: the session is dropped and
 	// the camera retried until it speaks again.
-	h.cams.Stall(1, 12*time.Second)
+	h.cams.Stall(1, 15*time.Second)
 	deadline := time.Now().Add(60 * time.Second)
 	sawOffline := false
 	for {

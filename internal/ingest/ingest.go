@@ -68,6 +68,10 @@ type Options struct {
 	Transport string // "tcp" or "udp"
 	// Timeout bounds each RTSP step and silence on the stream.
 	Timeout time.Duration
+	// Batch lets about this much video queue before the camera's
+	// goroutine wakes to read it (TCP): fewer wake-ups per camera, at
+	// the cost of that much latency.
+	Batch time.Duration
 	// MinBackoff and MaxBackoff bound the wait between reconnections.
 	MinBackoff, MaxBackoff time.Duration
 	Logger                 *slog.Logger
@@ -174,6 +178,7 @@ func (c *Camera) Run(ctx context.Context) error {
 func (c *Camera) session(ctx context.Context) error {
 	sess, err := rtsp.Dial(ctx, c.opt.URL, rtsp.ClientOptions{
 		Transport:   c.opt.Transport,
+		Batch:       c.opt.Batch,
 		Timeout:     c.opt.Timeout,
 		ReadTimeout: c.opt.Timeout,
 		Username:    c.opt.Username,
@@ -213,7 +218,9 @@ func (c *Camera) session(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var silent atomic.Bool
-	watch := time.NewTicker(c.opt.Timeout / 4)
+	// The watchdog sleeps until the instant the camera would have been
+	// silent for the timeout, and looks again if video came meanwhile.
+	watch := time.NewTimer(c.opt.Timeout)
 	defer watch.Stop()
 	go func() {
 		for {
@@ -221,11 +228,13 @@ func (c *Camera) session(ctx context.Context) error {
 			case <-runCtx.Done():
 				return
 			case now := <-watch.C:
-				if now.Sub(time.Unix(0, h.lastRTP.Load())) > c.opt.Timeout {
+				due := time.Unix(0, h.lastRTP.Load()).Add(c.opt.Timeout)
+				if !now.Before(due) {
 					silent.Store(true)
 					cancel()
 					return
 				}
+				watch.Reset(due.Sub(now))
 			}
 		}
 	}()

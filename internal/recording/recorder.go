@@ -11,6 +11,7 @@ package recording
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -197,9 +198,11 @@ type CameraRecorder struct {
 	id  int64
 	log *slog.Logger
 
-	// The fragment being gathered.
+	// The fragment being gathered: its frames and their NAL units.
 	frames []pendingFrame
-	data   []byte
+	nalus  [][]byte
+	iov    [][]byte // reused for writev
+	prefix []byte   // the NAL units' length prefixes, reused
 
 	seg       *openSegment
 	lastEnd   time.Time
@@ -225,8 +228,7 @@ func (c *CameraRecorder) Stats() Stats {
 type pendingFrame struct {
 	pts  int64
 	time time.Time
-	off  int
-	size int
+	size int // in AVCC framing
 	key  bool
 }
 
@@ -274,9 +276,14 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 			return err
 		}
 	}
-	off := len(c.data)
-	c.data = codec.AppendAVCC(c.data, f.NALUs)
-	c.frames = append(c.frames, pendingFrame{pts: f.PTS, time: f.Time, off: off, size: len(c.data) - off, key: f.Keyframe})
+	// The frame's NAL units are kept as they are (a Sink may keep them)
+	// and written with their length prefixes in one writev: no copy.
+	size := 0
+	for _, n := range f.NALUs {
+		size += 4 + len(n)
+	}
+	c.nalus = append(c.nalus, f.NALUs...)
+	c.frames = append(c.frames, pendingFrame{pts: f.PTS, time: f.Time, size: size, key: f.Keyframe})
 	return nil
 }
 
@@ -371,7 +378,7 @@ const gapThreshold = 250 * time.Millisecond
 // the frame that follows, or -1 when none does.
 func (c *CameraRecorder) flush(nextPTS int64) {
 	if len(c.frames) == 0 || c.seg == nil {
-		c.frames, c.data = c.frames[:0], c.data[:0]
+		c.reset()
 		return
 	}
 	s := c.seg
@@ -418,14 +425,17 @@ func (c *CameraRecorder) flush(nextPTS int64) {
 	s.seq++
 	s.moof = mp4.AppendFragment(s.moof[:0], s.seq, base, samples)
 	hdr := len(s.moof)
-	size := int64(hdr + len(c.data))
-	if err := writeFragment(s.file, s.moof, c.data); err != nil {
+	size := int64(hdr)
+	for _, f := range c.frames {
+		size += int64(f.size)
+	}
+	if err := c.writeFragment(s.file, s.moof); err != nil {
 		// A full disk or a failing one: cut the half-written fragment
 		// off, so the file stays whole, and end the segment.
 		c.log.Error("writing a fragment failed; segment closed", "err", err, "path", s.row.Path)
 		s.file.Truncate(s.size)
 		c.countError()
-		c.frames, c.data = c.frames[:0], c.data[:0]
+		c.reset()
 		c.closeSegment()
 		return
 	}
@@ -448,7 +458,13 @@ func (c *CameraRecorder) flush(nextPTS int64) {
 	c.stats.Fragments++
 	c.stats.Bytes += size
 	c.mu.Unlock()
-	c.frames, c.data = c.frames[:0], c.data[:0]
+	c.reset()
+}
+
+// reset forgets the gathered fragment, letting go of its NAL units.
+func (c *CameraRecorder) reset() {
+	clear(c.nalus)
+	c.frames, c.nalus = c.frames[:0], c.nalus[:0]
 }
 
 func (c *CameraRecorder) closeSegment() {
@@ -469,10 +485,19 @@ func (c *CameraRecorder) closeSegment() {
 
 func ptsDuration(d int64) time.Duration { return time.Duration(d) * time.Second / 90000 }
 
-// writeFragment writes a fragment's header and media in one system call
-// where it can, without first copying them together.
-func writeFragment(f *os.File, hdr, data []byte) error {
-	bufs := [][]byte{hdr, data}
+// writeFragment writes a fragment's header and its NAL units, each after
+// its 4-byte length, in as few system calls as writev allows, without
+// first copying them together.
+func (c *CameraRecorder) writeFragment(f *os.File, hdr []byte) error {
+	c.prefix = c.prefix[:0]
+	for _, n := range c.nalus {
+		c.prefix = binary.BigEndian.AppendUint32(c.prefix, uint32(len(n)))
+	}
+	c.iov = append(c.iov[:0], hdr)
+	for i, n := range c.nalus {
+		c.iov = append(c.iov, c.prefix[4*i:4*i+4], n)
+	}
+	bufs := c.iov
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
@@ -480,8 +505,9 @@ func writeFragment(f *os.File, hdr, data []byte) error {
 	for len(bufs) > 0 {
 		var n int
 		var werr error
+		chunk := bufs[:min(len(bufs), iovMax)]
 		if err := rc.Write(func(fd uintptr) bool {
-			n, werr = unix.Writev(int(fd), bufs)
+			n, werr = unix.Writev(int(fd), chunk)
 			return werr != unix.EAGAIN
 		}); err != nil {
 			return err
@@ -495,7 +521,7 @@ func writeFragment(f *os.File, hdr, data []byte) error {
 		if n == 0 {
 			return io.ErrShortWrite
 		}
-		for n > 0 && len(bufs) > 0 {
+		for n > 0 {
 			if n >= len(bufs[0]) {
 				n -= len(bufs[0])
 				bufs = bufs[1:]
@@ -508,5 +534,9 @@ func writeFragment(f *os.File, hdr, data []byte) error {
 			bufs = bufs[1:]
 		}
 	}
+	clear(c.iov)
 	return nil
 }
+
+// iovMax is the most buffers one writev takes (IOV_MAX on Linux).
+const iovMax = 1024

@@ -48,6 +48,11 @@ type ClientOptions struct {
 	Timeout     time.Duration // each request/response exchange and dial; default 10s
 	ReadTimeout time.Duration // silence: no RTP/RTCP for this long ends Run with ErrSilence; default 10s
 	UserAgent   string        // default "Vigil"
+	// Batch, over TCP, lets about this much media queue in the socket
+	// before Run wakes to read it (SO_RCVLOWAT, tuned to the stream's
+	// bitrate): far fewer wake-ups and system calls for a recorder, at
+	// the cost of up to Batch of latency. 0 reads every packet at once.
+	Batch time.Duration
 	// Username and Password override the URL's userinfo. Credentials are
 	// never sent in a request line.
 	Username, Password string

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -65,6 +66,13 @@ func (s *Session) Run(ctx context.Context, h PacketHandler) error {
 
 	var err error
 	if s.udp == nil {
+		if s.opts.Batch > 0 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.batchLoop(helperCtx)
+			}()
+		}
 		s.tcpRun = rs
 		err = s.demux(s.br, h)
 		s.tcpRun = nil
@@ -555,4 +563,46 @@ func (r *rrState) report(now time.Time) (*rtcp.ReceiverReport, bool) {
 			Delay:              delay,
 		}},
 	}, true
+}
+
+// maxLowat keeps a batch within one read of the buffered reader.
+const maxLowat = 48 << 10
+
+// batchLoop sets the socket's receive low-water mark to about Batch of
+// the stream at its measured bitrate, so the reader wakes once per batch
+// rather than per packet. It follows the bitrate, so a slow camera is
+// never held back past Batch and never looks silent.
+func (s *Session) batchLoop(ctx context.Context) {
+	tc, ok := s.conn.(*net.TCPConn)
+	if !ok {
+		return
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return
+	}
+	const every = 2 * time.Second
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last, set := s.bytes.Load(), 1
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := s.bytes.Load()
+		rate := float64(now-last) / every.Seconds()
+		last = now
+		want := int(rate * s.opts.Batch.Seconds())
+		want = max(1, min(want, maxLowat))
+		// Only a real change is worth a system call.
+		if want > set*5/4 || want < set*3/4 {
+			rc.Control(func(fd uintptr) {
+				if syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, want) == nil {
+					set = want
+				}
+			})
+		}
+	}
 }
