@@ -32,6 +32,7 @@ type harness struct {
 	base  string
 	token string
 	data  string
+	root  string // the recordings folder
 	stop  func()
 }
 
@@ -42,6 +43,10 @@ type harnessOptions struct {
 	user    string
 	pass    string
 	quota   int64
+	// storage, when set, is the recordings folder (instead of one in the
+	// data folder), with no free-space floor.
+	storage string
+	bitrate int
 	// postgres runs the server on PostgreSQL (VIGIL_TEST_POSTGRES).
 	postgres bool
 	// retentionEvery, when set, runs retention this often.
@@ -56,7 +61,7 @@ func start(t *testing.T, o harnessOptions) *harness {
 	if o.codec == 0 {
 		o.codec = codec.H264
 	}
-	cams, err := simcam.New(simcam.Options{Listen: "127.0.0.1:0", Count: o.cameras, Codec: o.codec, Faults: o.faults, Username: o.user, Password: o.pass})
+	cams, err := simcam.New(simcam.Options{Listen: "127.0.0.1:0", Count: o.cameras, Codec: o.codec, Faults: o.faults, Username: o.user, Password: o.pass, Bitrate: o.bitrate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +76,9 @@ func start(t *testing.T, o harnessOptions) *harness {
 		cfg.Recording.RetentionInterval.Duration = o.retentionEvery
 	}
 	cfg.Storage = []config.Storage{{Name: "local", Path: filepath.Join(data, "recordings"), QuotaBytes: o.quota}}
+	if o.storage != "" {
+		cfg.Storage[0].Path = o.storage
+	}
 	if o.postgres {
 		cfg.DatabaseURL = testkit.PostgresSchema(t, testkit.PostgresURL())
 	}
@@ -99,7 +107,7 @@ func start(t *testing.T, o harnessOptions) *harness {
 			t.Errorf("app.Run: %v", err)
 		}
 	})
-	h := &harness{t: t, app: a, cams: cams, base: "http://" + a.Addr(), token: tok, data: data}
+	h := &harness{t: t, app: a, cams: cams, base: "http://" + a.Addr(), token: tok, data: data, root: cfg.Storage[0].Path}
 	h.stop = sync.OnceFunc(func() {
 		cancel()
 		wg.Wait()

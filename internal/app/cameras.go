@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/web"
 )
@@ -25,6 +26,7 @@ type cameraSet struct {
 type runningCamera struct {
 	row    store.Camera
 	cam    *ingest.Camera
+	rec    *recording.CameraRecorder
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -71,6 +73,17 @@ func (s *cameraSet) Status(id int64) (ingest.Status, bool) {
 	return rc.cam.Status(), true
 }
 
+// Recording implements web.Cameras.
+func (s *cameraSet) Recording(id int64) (recording.Stats, bool) {
+	s.mu.Lock()
+	rc, ok := s.running[id]
+	s.mu.Unlock()
+	if !ok {
+		return recording.Stats{}, false
+	}
+	return rc.rec.Stats(), true
+}
+
 // Apply implements web.Cameras: a camera whose connection settings
 // changed is restarted; a disabled one is stopped.
 func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
@@ -100,7 +113,7 @@ func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
 		Logger: s.a.log.With("component", "ingest"), Metrics: s.a.Metrics,
 	}, sink)
 	cctx, cancel := context.WithCancel(base)
-	rc = &runningCamera{row: c, cam: cam, cancel: cancel, done: make(chan struct{})}
+	rc = &runningCamera{row: c, cam: cam, rec: sink, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
 	s.running[c.ID] = rc
 	s.mu.Unlock()

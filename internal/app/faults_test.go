@@ -82,7 +82,7 @@ func TestCameraDropsAndReturns(t *testing.T) {
 		t.Errorf("no X-Vigil-Gaps header on a file across the gap %+v: %v", g, res.Header)
 	}
 	ffprobe(t, path)
-	checkIndexMatchesFiles(t, h.app.Store, id, filepath.Join(h.data, "recordings"))
+	checkIndexMatchesFiles(t, h.app.Store, id, h.root)
 }
 
 func TestCameraSendsGarbage(t *testing.T) {
@@ -95,7 +95,7 @@ func TestCameraSendsGarbage(t *testing.T) {
 	if p.Frames < 25 {
 		t.Errorf("got %d frames, want footage kept between the corrupt packets", p.Frames)
 	}
-	checkIndexMatchesFiles(t, h.app.Store, id, filepath.Join(h.data, "recordings"))
+	checkIndexMatchesFiles(t, h.app.Store, id, h.root)
 }
 
 func TestCameraStalls(t *testing.T) {
@@ -161,7 +161,7 @@ func TestQuotaReached(t *testing.T) {
 	if u := h.usage(); u > 600<<10+400<<10 {
 		t.Errorf("storage holds %d bytes, want at most the quota and one open segment", u)
 	}
-	checkIndexMatchesFiles(t, h.app.Store, id, filepath.Join(h.data, "recordings"))
+	checkIndexMatchesFiles(t, h.app.Store, id, h.root)
 	r := h.awaitFootage(id, 3*time.Second, 20*time.Second)
 	last := r.Spans[len(r.Spans)-1]
 	_, path := h.video(id, last.Start, last.End)

@@ -36,6 +36,7 @@ type Index interface {
 	RecordProgress(ctx context.Context, batch []store.Progress) error
 	AddGap(ctx context.Context, g *store.Gap) error
 	LastSegment(ctx context.Context, cameraID int64) (store.Segment, error)
+	DeleteSegment(ctx context.Context, id int64) error
 }
 
 // Options configure a Recorder.
@@ -216,6 +217,9 @@ type CameraRecorder struct {
 type Stats struct {
 	Frames, Fragments, Segments, Bytes int64
 	WriteErrors                        int64
+	// LastError is the last write failure, and when it happened.
+	LastError   string
+	LastErrorAt time.Time
 }
 
 // Stats returns the camera's counters.
@@ -272,7 +276,8 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 			return ingest.ErrAwaitingKeyframe // a segment starts on a keyframe
 		}
 		if err := c.openSegment(f); err != nil {
-			c.countError()
+			c.countError(err)
+			c.gapReason = "not recording: " + err.Error()
 			return err
 		}
 	}
@@ -302,9 +307,10 @@ func (c *CameraRecorder) StreamEnded(err error) {
 	}
 }
 
-func (c *CameraRecorder) countError() {
+func (c *CameraRecorder) countError(err error) {
 	c.mu.Lock()
 	c.stats.WriteErrors++
+	c.stats.LastError, c.stats.LastErrorAt = err.Error(), time.Now().UTC()
 	c.mu.Unlock()
 }
 
@@ -328,9 +334,6 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame) error {
 		track.Codec = "hvc1"
 	}
 	start := f.Time
-	if !c.lastEnd.IsZero() && start.Sub(c.lastEnd) > gapThreshold {
-		c.r.enqueue(item{gap: &store.Gap{CameraID: c.id, Start: c.lastEnd, End: start, Reason: c.gapReason}})
-	}
 	if start.Before(c.lastEnd) {
 		// Never overlap footage already stored (our clock was stepped
 		// back, say): begin where the last ended.
@@ -357,12 +360,22 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame) error {
 		return fmt.Errorf("recording: index segment: %w", err)
 	}
 	file, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err == nil {
+		if _, err = file.Write(init.Bytes()); err != nil {
+			file.Close()
+		}
+	}
 	if err != nil {
+		// A full disk, say: take back the row and the file, so neither
+		// is left without the other, and try again at the next keyframe.
+		os.Remove(abs)
+		if derr := c.r.index.DeleteSegment(context.Background(), row.ID); derr != nil {
+			c.log.Error("removing the row of a segment that could not be written", "err", derr)
+		}
 		return fmt.Errorf("recording: %w", err)
 	}
-	if _, err := file.Write(init.Bytes()); err != nil {
-		file.Close()
-		return fmt.Errorf("recording: write init: %w", err)
+	if !c.lastEnd.IsZero() && start.Sub(c.lastEnd) > gapThreshold {
+		c.r.enqueue(item{gap: &store.Gap{CameraID: c.id, Start: c.lastEnd, End: start, Reason: c.gapReason}})
 	}
 	c.seg = &openSegment{row: row, file: file, params: f.Params, size: n, firstDTS: f.PTS, lastDTS: f.PTS - 1, frameDur: 3600}
 	c.mu.Lock()
@@ -434,7 +447,8 @@ func (c *CameraRecorder) flush(nextPTS int64) {
 		// off, so the file stays whole, and end the segment.
 		c.log.Error("writing a fragment failed; segment closed", "err", err, "path", s.row.Path)
 		s.file.Truncate(s.size)
-		c.countError()
+		c.countError(err)
+		c.gapReason = "not recording: " + err.Error()
 		c.reset()
 		c.closeSegment()
 		return

@@ -17,18 +17,19 @@ import (
 
 // cameraJSON is a camera as the API shows it: never its credentials.
 type cameraJSON struct {
-	ID             int64         `json:"id"`
-	Name           string        `json:"name"`
-	OrganisationID int64         `json:"organisation_id"`
-	URL            string        `json:"url"`
-	Transport      string        `json:"transport"`
-	RetentionDays  int           `json:"retention_days"`
-	Enabled        bool          `json:"enabled"`
-	HasCredentials bool          `json:"has_credentials"`
-	State          ingest.State  `json:"state"`
-	Status         ingest.Status `json:"status"`
-	CreatedAt      time.Time     `json:"created_at"`
-	UpdatedAt      time.Time     `json:"updated_at"`
+	ID             int64          `json:"id"`
+	Name           string         `json:"name"`
+	OrganisationID int64          `json:"organisation_id"`
+	URL            string         `json:"url"`
+	Transport      string         `json:"transport"`
+	RetentionDays  int            `json:"retention_days"`
+	Enabled        bool           `json:"enabled"`
+	HasCredentials bool           `json:"has_credentials"`
+	State          ingest.State   `json:"state"`
+	Status         ingest.Status  `json:"status"`
+	Recording      *recordingJSON `json:"recording,omitempty"`
+	CreatedAt      time.Time      `json:"created_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
 }
 
 func (s *Server) cameraJSON(c store.Camera) cameraJSON {
@@ -43,7 +44,28 @@ func (s *Server) cameraJSON(c store.Camera) cameraJSON {
 		out.Status = ingest.Status{State: ingest.StateStopped}
 	}
 	out.State = out.Status.State
+	if rs, ok := s.opt.Cameras.Recording(c.ID); ok {
+		out.Recording = &recordingJSON{
+			Frames: rs.Frames, Fragments: rs.Fragments, Segments: rs.Segments, Bytes: rs.Bytes,
+			WriteErrors: rs.WriteErrors, LastError: rs.LastError,
+		}
+		if !rs.LastErrorAt.IsZero() {
+			out.Recording.LastErrorAt = &rs.LastErrorAt
+		}
+	}
 	return out
+}
+
+// recordingJSON is what a camera's recorder wrote since it started: a
+// camera can be "recording" on the wire while its disk refuses the footage.
+type recordingJSON struct {
+	Frames      int64      `json:"frames"`
+	Fragments   int64      `json:"fragments"`
+	Segments    int64      `json:"segments"`
+	Bytes       int64      `json:"bytes"`
+	WriteErrors int64      `json:"write_errors"`
+	LastError   string     `json:"last_error,omitempty"`
+	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
 }
 
 func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/playback"
+	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -29,6 +30,8 @@ import (
 type Cameras interface {
 	// Status is a camera's state; ok is false when it is not running.
 	Status(id int64) (ingest.Status, bool)
+	// Recording is what a running camera's recorder has written.
+	Recording(id int64) (recording.Stats, bool)
 	// Apply starts, restarts or stops recording to match the row.
 	Apply(ctx context.Context, cam store.Camera) error
 	// Stop stops recording a camera.
