@@ -178,11 +178,9 @@ func (a *App) Flush(ctx context.Context) error { return a.rec.Flush(ctx) }
 // CameraStatus returns a running camera's state.
 func (a *App) CameraStatus(id int64) (ingest.Status, bool) { return a.cams.Status(id) }
 
-// AddCamera registers and starts a camera (used by the demo).
-func (a *App) AddCamera(ctx context.Context, c *store.Camera, username, password string) error {
-	if username != "" || password != "" {
-		return errors.New("app: credentials for demo cameras are not supported")
-	}
+// AddCamera registers and starts a camera without credentials (the
+// demo's); the API is the way to add cameras with them.
+func (a *App) AddCamera(ctx context.Context, c *store.Camera) error {
 	if c.OrganisationID == 0 {
 		org, err := a.Store.EnsureOrganisation(ctx, a.cfg.Organisation, "council")
 		if err != nil {

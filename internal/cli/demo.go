@@ -123,7 +123,7 @@ func registerDemoCameras(ctx context.Context, a *app.App, cams *simcam.Server, n
 			continue
 		}
 		c := store.Camera{Name: name, URL: cams.URL(i), Enabled: true}
-		if err := a.AddCamera(ctx, &c, "", ""); err != nil {
+		if err := a.AddCamera(ctx, &c); err != nil {
 			return err
 		}
 	}

@@ -91,7 +91,7 @@ func (s *Server) recordings(w http.ResponseWriter, r *http.Request) error {
 		"start":     start,
 		"end":       end,
 		"spans":     spans,
-		"gaps":      holes(spans, gaps, start, end),
+		"gaps":      holes(spans, gaps, start),
 	})
 	return nil
 }
@@ -119,9 +119,12 @@ func mergeSpans(segs []store.Segment) []spanJSON {
 	return out
 }
 
-// holes lists the parts of [start, end) with no footage between spans,
-// each with the reason recorded for it, if any.
-func holes(spans []spanJSON, gaps []store.Gap, start, end time.Time) []gapJSON {
+// holes lists the parts of the range before and between spans that hold
+// no footage, each with the reason recorded for it if there is one, and
+// the recorded gaps after the last span (a camera offline now). The time
+// after the newest footage of a camera still recording is not a gap: it
+// is now.
+func holes(spans []spanJSON, gaps []store.Gap, start time.Time) []gapJSON {
 	out := []gapJSON{}
 	add := func(a, b time.Time) {
 		if b.Sub(a) <= joinTolerance {
@@ -145,10 +148,7 @@ func holes(spans []spanJSON, gaps []store.Gap, start, end time.Time) []gapJSON {
 			cur = sp.End
 		}
 	}
-	_ = end // the range's tail after the newest footage is "now", not a gap
 	for _, g := range gaps {
-		// Gaps recorded inside a span's reach cannot happen; those after
-		// the last span (a camera offline now) are still worth telling.
 		if !g.Start.Before(cur) {
 			out = append(out, gapJSON{Start: g.Start, End: g.End, Reason: g.Reason})
 		}

@@ -1,0 +1,96 @@
+package simcam
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/vigil-cctv/vigil/internal/codec"
+	"github.com/vigil-cctv/vigil/internal/testkit"
+)
+
+// TestFFmpegRecordsSimulatedCamera: ffmpeg, a client we did not write,
+// records a simulated camera (H.264 and H.265, with Digest, padded to
+// 2 Mbit/s) and what it wrote decodes at the clip's size and frame rate.
+func TestFFmpegRecordsSimulatedCamera(t *testing.T) {
+	ffmpeg := testkit.NeedTool(t, "ffmpeg")
+	ffprobe := testkit.NeedTool(t, "ffprobe")
+	for _, tc := range []struct {
+		codec codec.Codec
+		name  string
+	}{{codec.H264, "h264"}, {codec.H265, "hevc"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := New(Options{Listen: "127.0.0.1:0", Count: 2, Codec: tc.codec, Username: "sim", Password: "sim-pass-1234", Bitrate: 2_000_000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- s.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+
+			out := filepath.Join(t.TempDir(), "out.mkv")
+			u := "rtsp://sim:sim-pass-1234@" + s.Addr().String() + "/cam/2"
+			cmd := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-rtsp_transport", "tcp", "-i", u, "-t", "4", "-c", "copy", out)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("ffmpeg recording the simulated camera: %v\n%s", err, b)
+			}
+			if b, err := exec.Command(ffmpeg, "-v", "error", "-i", out, "-f", "null", "-").CombinedOutput(); err != nil || len(b) > 0 {
+				t.Fatalf("decoding what ffmpeg recorded: %v\n%s", err, b)
+			}
+			b, err := exec.Command(ffprobe, "-v", "error", "-count_frames", "-select_streams", "v:0",
+				"-show_entries", "stream=codec_name,width,height,nb_read_frames,r_frame_rate", "-of", "json", out).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r struct {
+				Streams []struct {
+					CodecName string `json:"codec_name"`
+					Width     int
+					Height    int
+					Frames    string `json:"nb_read_frames"`
+					Rate      string `json:"r_frame_rate"`
+				}
+			}
+			json.Unmarshal(b, &r)
+			if len(r.Streams) != 1 {
+				t.Fatalf("ffprobe: %s", b)
+			}
+			st := r.Streams[0]
+			n, _ := strconv.Atoi(st.Frames)
+			if st.CodecName != tc.name || st.Width != 640 || st.Height != 360 || st.Rate != "25/1" || n < 45 {
+				t.Errorf("ffprobe got %+v, want %s 640x360 at 25/1 and at least 45 frames (ffmpeg waits for a keyframe, one every 2 s, within its 4 s)", st, tc.name)
+			}
+			if got := s.FramesDelivered(2); got < int64(n) {
+				t.Errorf("camera 2 says it delivered %d frames, ffmpeg stored %d", got, n)
+			}
+			if got := s.FramesDelivered(1); got != 0 {
+				t.Errorf("camera 1, which nobody played, delivered %d frames", got)
+			}
+		})
+	}
+}
+
+// TestClip: the embedded clips load with the frame rate and keyframes the
+// README promises.
+func TestClip(t *testing.T) {
+	for _, c := range []codec.Codec{codec.H264, codec.H265} {
+		cl, err := LoadClip(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := 0
+		for _, k := range cl.Keyframe {
+			if k {
+				keys++
+			}
+		}
+		if len(cl.Units) != 250 || keys != 5 || cl.FPS() != 25 || !cl.Params.Complete() {
+			t.Errorf("%s clip: %d frames, %d keyframes, %.2f fps, params complete %v; want 250, 5, 25, true",
+				c, len(cl.Units), keys, cl.FPS(), cl.Params.Complete())
+		}
+	}
+}
