@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -93,6 +94,36 @@ func TestFootageHTTP(t *testing.T) {
 			if res.StatusCode != 400 || !strings.Contains(string(b), tc.want) {
 				t.Errorf("POST %v: got %d %s, want 400 mentioning %q", tc.body, res.StatusCode, b, tc.want)
 			}
+		}
+	})
+	t.Run("range reaching now", func(t *testing.T) {
+		// A range ending now is sent to the URL of the footage there is,
+		// so its bytes stay the same while recording goes on.
+		now := time.Now().UTC()
+		live := fmt.Sprintf("/api/v1/cameras/%d/video.mp4?start=%s&end=%s", id, now.Add(-4*time.Second).Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
+		res1, b1 := h.do("GET", live, nil, nil)
+		if res1.StatusCode != 200 || res1.Request.URL.Query().Get("end") == now.Format(time.RFC3339Nano) {
+			t.Fatalf("got %d at %s, want 200 after a redirect to a fixed end", res1.StatusCode, res1.Request.URL)
+		}
+		fixed := res1.Request.URL.RequestURI()
+		// Await footage recorded after the first answer.
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			h.app.Flush(context.Background())
+			r := h.recordings(id)
+			if r.Spans[len(r.Spans)-1].End.After(now.Add(2 * time.Second)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no footage recorded after the first answer")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		res2, b2 := h.do("GET", fixed, nil, nil)
+		if res2.Header.Get("ETag") != res1.Header.Get("ETag") || !bytes.Equal(b1, b2) {
+			t.Errorf("the fixed URL %s changed while recording went on: ETag %s then %s", fixed, res1.Header.Get("ETag"), res2.Header.Get("ETag"))
+		}
+		if res, _ := h.do("GET", q, nil, nil); res.Request.URL.RequestURI() != q {
+			t.Errorf("a range in the past was redirected to %s", res.Request.URL)
 		}
 	})
 	t.Run("unauthenticated", func(t *testing.T) {

@@ -56,7 +56,11 @@ type ClientOptions struct {
 	// Username and Password override the URL's userinfo. Credentials are
 	// never sent in a request line.
 	Username, Password string
-	Logger             *slog.Logger // may be nil
+	// Version is the RTSP version: "1.0" or "2.0" (RFC 7826) forces it;
+	// "" speaks 1.0, which every camera knows, and switches to 2.0 only
+	// when the camera answers 505 RTSP Version Not Supported.
+	Version string
+	Logger  *slog.Logger // may be nil
 }
 
 // Media describes the track a Session receives.
@@ -96,6 +100,8 @@ type Session struct {
 	wbuf []byte
 	cseq int
 	auth clientAuth
+	// proto (proto10 or proto20) is settled before Run and then only read.
+	proto string
 
 	url          *url.URL // the URL that was described, without userinfo
 	aggregate    string
@@ -155,10 +161,21 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("rtsp: %s: %d %s", e.method, e.code, e.reason)
 }
 
+// versionError is a 505 reply: the camera does not speak our version.
+type versionError struct {
+	method, proto, reason string
+}
+
+func (e *versionError) Error() string {
+	return fmt.Sprintf("rtsp: %s: camera does not support %s: 505 %s", e.method, e.proto, e.reason)
+}
+
 // Dial connects and runs OPTIONS, DESCRIBE, SETUP of the first H.264 or
 // H.265 video track, and PLAY. See ClientOptions for the knobs. Redirects
-// are followed (at most 5, also to another host) and 401 challenges are
-// answered with the strongest scheme the camera offers.
+// are followed (at most 5, also to another host), 401 challenges are
+// answered with the strongest scheme the camera offers, and a camera that
+// refuses RTSP/1.0 with 505 is asked again in RTSP/2.0 unless Version
+// forces one.
 func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Session, error) {
 	opts.Transport = strings.ToLower(opts.Transport)
 	switch opts.Transport {
@@ -177,6 +194,14 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Session, err
 	if opts.UserAgent == "" {
 		opts.UserAgent = "Vigil"
 	}
+	proto := proto10
+	switch opts.Version {
+	case "", "1.0":
+	case "2.0":
+		proto = proto20
+	default:
+		return nil, fmt.Errorf("rtsp: unknown RTSP version %q", opts.Version)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -191,6 +216,7 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Session, err
 		teardownAck: make(chan struct{}),
 		kick:        make(chan struct{}, 1),
 		keepAlive:   30 * time.Second,
+		proto:       proto,
 	}
 	s.teardownCSeq.Store(-1)
 	s.keepAliveCSeq.Store(-1)
@@ -201,19 +227,14 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Session, err
 			s.closeSockets()
 		}
 	}()
-	body, base, err := s.describe(ctx, u)
+	err = s.open(ctx, u)
+	var ve *versionError
+	if err != nil && opts.Version == "" && errors.As(err, &ve) {
+		s.log.Debug("rtsp: camera refused RTSP/1.0, trying RTSP/2.0", "url", u.String())
+		s.reset(proto20)
+		err = s.open(ctx, u)
+	}
 	if err != nil {
-		return nil, err
-	}
-	dm, err := selectMedia(body, base)
-	if err != nil {
-		return nil, err
-	}
-	s.media, s.aggregate = dm.media, dm.aggregate
-	if err := s.setup(ctx); err != nil {
-		return nil, err
-	}
-	if err := s.play(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.conn.SetDeadline(time.Time{}); err != nil {
@@ -221,9 +242,42 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Session, err
 	}
 	ok = true
 	s.log.Debug("rtsp: playing", "url", s.url.String(), "encoding", s.media.EncodingName,
-		"transport", s.transport, "session", s.sessionID)
+		"transport", s.transport, "session", s.sessionID, "version", s.Version())
 	return s, nil
 }
+
+// open runs the exchange from OPTIONS to PLAY.
+func (s *Session) open(ctx context.Context, u *url.URL) error {
+	body, base, err := s.describe(ctx, u)
+	if err != nil {
+		return err
+	}
+	dm, err := selectMedia(body, base)
+	if err != nil {
+		return err
+	}
+	s.media, s.aggregate = dm.media, dm.aggregate
+	if err := s.setup(ctx); err != nil {
+		return err
+	}
+	return s.play(ctx)
+}
+
+// reset forgets what a failed open learned so that it can start over in
+// another protocol version. Credentials stay.
+func (s *Session) reset(proto string) {
+	s.closeSockets()
+	s.udp = nil
+	s.wmu.Lock()
+	s.proto = proto
+	s.sessionID = ""
+	s.auth.kind = authNone
+	s.wmu.Unlock()
+	s.getParameter = false
+}
+
+// Version returns "1.0" or "2.0", the RTSP version in use.
+func (s *Session) Version() string { return strings.TrimPrefix(s.proto, "RTSP/") }
 
 // Media returns the track being received.
 func (s *Session) Media() Media { return s.media }
@@ -409,6 +463,9 @@ func (s *Session) do(ctx context.Context, method, uri string, extra header) (*me
 		if err != nil {
 			return nil, err
 		}
+		if resp.status == 505 {
+			return nil, &versionError{method, s.proto, resp.reason}
+		}
 		if resp.status != 401 {
 			return resp, nil
 		}
@@ -523,7 +580,7 @@ func (s *Session) writeRequest(method, uri string, extra header, deadline time.T
 		h.add("Authorization", a)
 	}
 	h = append(h, extra...)
-	s.wbuf = appendRequest(s.wbuf[:0], method, uri, h)
+	s.wbuf = appendRequest(s.wbuf[:0], s.proto, method, uri, h)
 	if track != nil {
 		track.Store(int64(s.cseq))
 	}
@@ -539,7 +596,7 @@ func (s *Session) writeRequest(method, uri string, extra header, deadline time.T
 func (s *Session) answerServerRequest(m *message) {
 	status := 501
 	switch m.method {
-	case "OPTIONS", "GET_PARAMETER", "SET_PARAMETER":
+	case "OPTIONS", "GET_PARAMETER", "SET_PARAMETER", "PLAY_NOTIFY":
 		status = 200
 	}
 	h := header{}
@@ -551,7 +608,7 @@ func (s *Session) answerServerRequest(m *message) {
 	if s.conn == nil {
 		return
 	}
-	s.wbuf = appendResponse(s.wbuf[:0], status, h, nil)
+	s.wbuf = appendResponse(s.wbuf[:0], s.proto, status, h, nil)
 	s.conn.SetWriteDeadline(time.Now().Add(s.opts.Timeout))
 	if _, err := s.conn.Write(s.wbuf); err != nil {
 		s.log.Debug("rtsp: replying to server request", "err", err)
@@ -614,9 +671,22 @@ func (s *Session) setupWith(ctx context.Context, tr string) (err error) {
 				s.udp = nil
 			}
 		}()
-		th = "RTP/AVP;unicast;client_port=" + strconv.Itoa(pair.port) + "-" + strconv.Itoa(pair.port+1)
+		rtpPort, rtcpPort := strconv.Itoa(pair.port), strconv.Itoa(pair.port+1)
+		th = "RTP/AVP;unicast;client_port=" + rtpPort + "-" + rtcpPort
+		if s.proto == proto20 {
+			// RFC 7826 18.54 replaced client_port with dest_addr; a host-less
+			// address means the one this request comes from. client_port
+			// stays for servers that only half moved to 2.0 (GStreamer 1.22
+			// ignores dest_addr), and 2.0 servers ignore what they do not know.
+			th = `RTP/AVP;unicast;dest_addr=":` + rtpPort + `"/":` + rtcpPort + `";client_port=` + rtpPort + "-" + rtcpPort
+		}
 	}
-	resp, err := s.do(ctx, "SETUP", s.media.Control, header{{"Transport", th}})
+	extra := header{{"Transport", th}}
+	if s.proto == proto20 {
+		// RFC 7826 18.5: a 2.0 client lists the range formats it knows.
+		extra.add("Accept-Ranges", "npt")
+	}
+	resp, err := s.do(ctx, "SETUP", s.media.Control, extra)
 	if err != nil {
 		return err
 	}
@@ -644,11 +714,19 @@ func (s *Session) setupWith(ctx context.Context, tr string) (err error) {
 			if specs[0].tcp {
 				return errors.New("rtsp: camera answered a UDP SETUP with a TCP transport")
 			}
-			if ip, err := netip.ParseAddr(specs[0].source); err == nil {
+			sp := &specs[0]
+			src := sp.source
+			if src == "" {
+				src = sp.srcHost // RFC 7826 src_addr
+			}
+			if ip, err := netip.ParseAddr(src); err == nil {
 				s.camIP = ip.Unmap()
 			}
-			if specs[0].hasServerPort && specs[0].serverPort[1] > 0 {
-				s.serverRTCP = netip.AddrPortFrom(s.camIP, uint16(specs[0].serverPort[1]))
+			switch {
+			case sp.hasServerPort && sp.serverPort[1] > 0:
+				s.serverRTCP = netip.AddrPortFrom(s.camIP, uint16(sp.serverPort[1]))
+			case sp.srcRTCPPort > 0:
+				s.serverRTCP = netip.AddrPortFrom(s.camIP, uint16(sp.srcRTCPPort))
 			}
 		}
 	}

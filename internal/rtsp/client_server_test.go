@@ -382,7 +382,7 @@ func fakeRedirector(t *testing.T, location func(self string) string) string {
 						status = 302
 						h.add("Location", location(self))
 					}
-					if _, err := c.Write(appendResponse(nil, status, h, nil)); err != nil {
+					if _, err := c.Write(appendResponse(nil, proto10, status, h, nil)); err != nil {
 						return
 					}
 				}

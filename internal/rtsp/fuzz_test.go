@@ -15,6 +15,8 @@ func FuzzReadResponse(f *testing.F) {
 	f.Add([]byte("\r\nRTSP/1.0 302 Found\nLocation: rtsp://x/\n\n"))
 	f.Add([]byte("SET_PARAMETER rtsp://c/ RTSP/1.0\r\nContent-Length: 3\r\n\r\nabc"))
 	f.Add([]byte("RTSP/1.0 200 OK\r\nContent-Length: 99999999999\r\n\r\n"))
+	f.Add([]byte("RTSP/2.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;src_addr=\"[::1]:6256\"/\":6257\"\r\nSession: a;timeout=9\r\n\r\n"))
+	f.Add([]byte("RTSP/2.0 505 RTSP Version Not Supported\r\nCSeq: 1\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		br := bufio.NewReaderSize(bytes.NewReader(data), readerSize)
 		for range 4 {

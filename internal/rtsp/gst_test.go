@@ -127,6 +127,51 @@ func TestGStreamerCamera(t *testing.T) {
 	}
 }
 
+// TestGStreamerRTSP2 plays from GStreamer's server in RTSP 2.0, which it
+// speaks alongside 1.0.
+func TestGStreamerRTSP2(t *testing.T) {
+	for _, auth := range []struct{ name, user, pass string }{{"open", "", ""}, {"digest", "admin", "s3cret"}} {
+		t.Run(auth.name, func(t *testing.T) {
+			url := testkit.GStreamerCamera(t, "h264", auth.user, auth.pass)
+			for _, tr := range []string{"tcp", "udp"} {
+				t.Run(tr, func(t *testing.T) {
+					t.Parallel()
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					sess, err := Dial(ctx, url, ClientOptions{Version: "2.0", Transport: tr, Username: auth.user, Password: auth.pass})
+					if err != nil {
+						t.Fatalf("Dial: got %v, want nil", err)
+					}
+					defer sess.Close()
+					if got := sess.Version(); got != "2.0" {
+						t.Errorf("Version: got %q, want 2.0", got)
+					}
+					if got := sess.Transport(); got != tr {
+						t.Errorf("Transport: got %q, want %q", got, tr)
+					}
+					h := &gstCollector{done: make(chan struct{})}
+					runErr := runSession(ctx, sess, h)
+					select {
+					case <-h.done:
+					case err := <-runErr:
+						t.Fatalf("Run ended early: %v", err)
+					case <-time.After(15 * time.Second):
+						h.mu.Lock()
+						t.Fatalf("after 15s: got %d RTP, %d markers, %d SR; want >100 RTP, markers and an SR", h.rtp, h.markers, h.srs)
+					}
+					if st := sess.Stats(); st.BadPackets != 0 {
+						t.Errorf("Stats: got %d bad packets, want 0", st.BadPackets)
+					}
+					cancel()
+					if err := awaitErr(t, runErr, 5*time.Second); !errors.Is(err, context.Canceled) {
+						t.Errorf("Run after cancel: got %v, want context.Canceled", err)
+					}
+				})
+			}
+		})
+	}
+}
+
 func hasNonEmptyParam(fmtp, name string) bool {
 	for p := range strings.SplitSeq(fmtp, ";") {
 		if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && k == name && v != "" {

@@ -72,14 +72,21 @@ func (h *header) add(key, value string) {
 	*h = append(*h, headerField{key, value})
 }
 
+// Protocol versions as they appear on the wire.
+const (
+	proto10 = "RTSP/1.0"
+	proto20 = "RTSP/2.0"
+)
+
 // message is an RTSP request (method set) or response (status set).
 type message struct {
-	method string
-	uri    string
-	status int
-	reason string
-	header header
-	body   []byte
+	version string // as received, upper-cased: "RTSP/1.0"
+	method  string
+	uri     string
+	status  int
+	reason  string
+	header  header
+	body    []byte
 }
 
 func (m *message) isRequest() bool { return m.method != "" }
@@ -224,6 +231,7 @@ func (m *message) parseStartLine(line string) error {
 		}
 		m.status = st
 		m.reason = strings.TrimSpace(reason)
+		m.version = strings.ToUpper(ver)
 		return nil
 	}
 	// DESCRIBE rtsp://host/path RTSP/1.0
@@ -231,7 +239,7 @@ func (m *message) parseStartLine(line string) error {
 	if len(parts) != 3 || !isToken(parts[0]) || parts[1] == "" || !validVersion(parts[2]) {
 		return fmt.Errorf("rtsp: malformed start line %.40q", line)
 	}
-	m.method, m.uri = parts[0], parts[1]
+	m.method, m.uri, m.version = parts[0], parts[1], strings.ToUpper(parts[2])
 	return nil
 }
 
@@ -288,19 +296,22 @@ func cleanValue(s string) string {
 	return s
 }
 
-// appendRequest serializes a request.
-func appendRequest(b []byte, method, uri string, h header) []byte {
+// appendRequest serializes a request; proto is proto10 or proto20.
+func appendRequest(b []byte, proto, method, uri string, h header) []byte {
 	b = append(b, method...)
 	b = append(b, ' ')
 	b = append(b, cleanValue(uri)...)
-	b = append(b, " RTSP/1.0\r\n"...)
+	b = append(b, ' ')
+	b = append(b, proto...)
+	b = append(b, "\r\n"...)
 	return appendHeader(b, h, nil)
 }
 
 // appendResponse serializes a response with its body; Content-Length is
 // added when the body is not empty.
-func appendResponse(b []byte, status int, h header, body []byte) []byte {
-	b = append(b, "RTSP/1.0 "...)
+func appendResponse(b []byte, proto string, status int, h header, body []byte) []byte {
+	b = append(b, proto...)
+	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
 	b = append(b, statusText(status)...)

@@ -400,6 +400,12 @@ func TestParseTransports(t *testing.T) {
 		{"RAW/RAW/UDP;unicast, rtp/avp/tcp;interleaved=0", []transportSpec{{tcp: true, interleaved: [2]int{0, 1}, hasInterleaved: true}}},
 		{"RTP/AVP;client_port=99999-5;interleaved=x", []transportSpec{{}}},
 		{"", nil},
+		// RFC 7826 18.54 src_addr in place of source and server_port.
+		{`RTP/AVP;unicast;src_addr="192.0.2.10:6256"/"192.0.2.10:6257";ssrc=1`, []transportSpec{{srcHost: "192.0.2.10", srcRTCPPort: 6257}}},
+		{`RTP/AVP;src_addr="[2001:db8::1]:6000"`, []transportSpec{{srcHost: "2001:db8::1", srcRTCPPort: 6001}}},
+		{`RTP/AVP;src_addr=":6000"/":6001"`, []transportSpec{{srcRTCPPort: 6001}}},
+		{`RTP/AVP;src_addr="cam.example"/"cam.example:99999"`, []transportSpec{{srcHost: "cam.example"}}},
+		{`RTP/AVP;src_addr="x:65535"`, []transportSpec{{srcHost: "x"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {

@@ -297,7 +297,7 @@ func (c *serverConn) write(status int, h header, body []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.nc.SetWriteDeadline(time.Now().Add(serverWriteTimeout))
-	c.wbuf = appendResponse(c.wbuf[:0], status, h, body)
+	c.wbuf = appendResponse(c.wbuf[:0], proto10, status, h, body)
 	if _, err := c.bw.Write(c.wbuf); err != nil {
 		return err
 	}
@@ -347,6 +347,15 @@ func (c *serverConn) close() {
 func (c *serverConn) handle(req *message) (status int, h header, body []byte, after func()) {
 	s := c.srv
 	cseq := req.header.get("CSeq")
+	if req.version != proto10 {
+		// 505 (RFC 7826 17.5.6) with our own version in the status line
+		// tells a client that can fall back which version to use.
+		if cseq != "" {
+			h.add("CSeq", cseq)
+		}
+		h.add("Server", "Vigil")
+		return 505, h, nil, nil
+	}
 	if cseq == "" {
 		return 400, h, nil, nil
 	}

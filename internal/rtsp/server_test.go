@@ -40,7 +40,7 @@ func (r *rawClient) send(method, uri string, h header) {
 	r.t.Helper()
 	r.cseq++
 	h = append(header{{"CSeq", strconv.Itoa(r.cseq)}}, h...)
-	if _, err := r.c.Write(appendRequest(nil, method, uri, h)); err != nil {
+	if _, err := r.c.Write(appendRequest(nil, proto10, method, uri, h)); err != nil {
 		r.t.Fatalf("write %s: %v", method, err)
 	}
 }

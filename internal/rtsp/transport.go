@@ -1,6 +1,7 @@
 package rtsp
 
 import (
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -8,7 +9,8 @@ import (
 
 const maxTransportSpecs = 16
 
-// transportSpec is one alternative of a Transport header (RFC 2326 12.39).
+// transportSpec is one alternative of a Transport header (RFC 2326 12.39,
+// RFC 7826 18.54).
 type transportSpec struct {
 	tcp            bool // RTP/AVP/TCP
 	multicast      bool
@@ -19,6 +21,10 @@ type transportSpec struct {
 	serverPort     [2]int
 	hasServerPort  bool
 	source         string
+	// From RFC 7826 src_addr: the first address's host (may be empty) and
+	// the port RTCP comes from (0 when unknown).
+	srcHost     string
+	srcRTCPPort int
 }
 
 // parseTransports returns the RTP alternatives of a Transport header, in
@@ -51,11 +57,42 @@ func parseTransports(v string) []transportSpec {
 				t.serverPort, t.hasServerPort = parseRange(val, 65535)
 			case "source":
 				t.source = strings.Trim(val, `"`)
+			case "src_addr":
+				t.srcHost, t.srcRTCPPort = parseSrcAddr(val)
 			}
 		}
 		out = append(out, t)
 	}
 	return out
+}
+
+// parseSrcAddr reads `"host:port"/"host:port"` (RTP then RTCP) or a
+// single address, whose RTCP port is then the next one up.
+func parseSrcAddr(v string) (host string, rtcpPort int) {
+	addrs := strings.SplitN(v, "/", 3)
+	host, rtp := splitQuotedAddr(addrs[0])
+	switch {
+	case len(addrs) > 1:
+		_, rtcpPort = splitQuotedAddr(addrs[1])
+	case rtp > 0 && rtp < 65535:
+		rtcpPort = rtp + 1
+	}
+	return host, rtcpPort
+}
+
+// splitQuotedAddr splits a quoted host-port, where host or port may be
+// missing (RFC 7826 18.54); an unusable port is 0.
+func splitQuotedAddr(v string) (host string, port int) {
+	v = strings.Trim(strings.TrimSpace(v), `"`)
+	h, p, err := net.SplitHostPort(v)
+	if err != nil {
+		return strings.Trim(v, "[]"), 0
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n <= 0 || n > 65535 {
+		n = 0
+	}
+	return h, n
 }
 
 // parseRange parses "a-b" or "a" (meaning a and a+1).

@@ -156,6 +156,10 @@ func holes(spans []spanJSON, gaps []store.Gap, start time.Time) []gapJSON {
 	return out
 }
 
+// growingMargin is how close to now a range's end must be for the
+// footage in it to be possibly still growing.
+const growingMargin = 30 * time.Second
+
 // video serves a range as one MP4, with Range requests, Content-Length and
 // an ETag, after auditing the request.
 func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
@@ -192,6 +196,17 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer clip.Close()
+	if fixed := clip.End.Truncate(time.Millisecond); clip.End.Before(end) && fixed.After(start) && end.After(s.now().Add(-growingMargin)) {
+		// The range reaches into footage still being recorded, so the
+		// same URL would give a longer file a moment later, and a
+		// browser that mixes ranges of the two gets garbage. Send it to
+		// the URL of the footage there is now, whose bytes never change.
+		q := r.URL.Query()
+		q.Set("end", fixed.Format(time.RFC3339Nano))
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusTemporaryRedirect)
+		return nil
+	}
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")
 	h.Set("ETag", clip.ETag)
