@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	a.web, err = web.New(web.Options{
 		Store: st, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
-		RetentionDays: cfg.Recording.RetentionDays,
+		RetentionDays: cfg.Recording.RetentionDays, LiveHosts: cfg.LiveHosts,
 	})
 	if err != nil {
 		return nil, err
@@ -164,6 +164,7 @@ func (a *App) Run(ctx context.Context) error {
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(shut)
+	a.web.Close()
 	stopRec()
 	bg.Wait()
 	if err := <-httpErr; err != nil && !errors.Is(err, http.ErrServerClosed) {

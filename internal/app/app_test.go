@@ -70,6 +70,7 @@ func start(t *testing.T, o harnessOptions) *harness {
 	cfg.DataDir = data
 	cfg.HTTP = "127.0.0.1:0"
 	cfg.AdminPassword = "correct horse battery staple"
+	cfg.LiveHosts = []string{"127.0.0.1"}
 	cfg.Recording.SegmentDuration.Duration = 5 * time.Second
 	cfg.Recording.RetentionInterval.Duration = time.Hour
 	if o.retentionEvery > 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/web"
@@ -71,6 +72,18 @@ func (s *cameraSet) Status(id int64) (ingest.Status, bool) {
 		return ingest.Status{}, false
 	}
 	return rc.cam.Status(), true
+}
+
+// Hub implements web.Cameras.
+func (s *cameraSet) Hub(id int64) (*live.Hub, bool) {
+	s.mu.Lock()
+	rc, ok := s.running[id]
+	s.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	h := rc.cam.Hub()
+	return h, h != nil
 }
 
 // Recording implements web.Cameras.

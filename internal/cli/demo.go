@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -40,6 +41,12 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.HTTP = *httpAddr
 	cfg.Storage = nil
 	cfg.Organisation = "Demo Partnership"
+	if host, _, err := net.SplitHostPort(*httpAddr); err == nil && len(cfg.LiveHosts) == 0 {
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			// A console on loopback is watched from this machine.
+			cfg.LiveHosts = []string{host}
+		}
+	}
 	if err := loadStorage(&cfg); err != nil {
 		return err
 	}

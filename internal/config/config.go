@@ -32,10 +32,13 @@ type Config struct {
 	AdminPassword string `toml:"-"`
 	// Organisation is the partner organisation new cameras belong to when
 	// a request names none.
-	Organisation string    `toml:"organisation"`
-	Recording    Recording `toml:"recording"`
-	Storage      []Storage `toml:"storage"`
-	LogLevel     string    `toml:"log_level"`
+	Organisation string `toml:"organisation"`
+	// LiveHosts are the local addresses browsers are told to reach for
+	// live video (WebRTC ICE host candidates); empty: every interface.
+	LiveHosts []string  `toml:"live_hosts"`
+	Recording Recording `toml:"recording"`
+	Storage   []Storage `toml:"storage"`
+	LogLevel  string    `toml:"log_level"`
 }
 
 // Recording tunes the recorder.
@@ -126,6 +129,9 @@ func (c *Config) applyEnv(env func(string) string) error {
 	str("VIGIL_ADMIN_PASSWORD", &c.AdminPassword)
 	str("VIGIL_ORGANISATION", &c.Organisation)
 	str("VIGIL_LOG_LEVEL", &c.LogLevel)
+	if v := env("VIGIL_LIVE_HOSTS"); v != "" {
+		c.LiveHosts = strings.Split(v, ",")
+	}
 	if v := env("VIGIL_SEGMENT_DURATION"); v != "" {
 		if err := c.Recording.SegmentDuration.UnmarshalText([]byte(v)); err != nil {
 			return fmt.Errorf("config: VIGIL_SEGMENT_DURATION: %w", err)

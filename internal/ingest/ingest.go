@@ -19,6 +19,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/vigil-cctv/vigil/internal/codec"
+	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/rtsp"
 )
 
@@ -93,12 +94,33 @@ type Status struct {
 
 // Camera keeps one camera's stream flowing into its sink.
 type Camera struct {
-	opt  Options
-	sink Sink
-	log  *slog.Logger
+	opt     Options
+	sink    Sink
+	log     *slog.Logger
+	hubFmtp string // the media the hub was made for (camera goroutine only)
 
 	mu     sync.Mutex
 	status Status
+	// hub fans the camera's packets out to live viewers; it is replaced
+	// when the camera comes back with another codec.
+	hub atomic.Pointer[live.Hub]
+}
+
+// Hub is the camera's live view hub, or nil before its first session.
+func (c *Camera) Hub() *live.Hub { return c.hub.Load() }
+
+// liveHub returns a hub for this session's media, keeping the current
+// one (and its viewers) when the codec and parameters are unchanged.
+func (c *Camera) liveHub(codecName, fmtp string) *live.Hub {
+	if h := c.hub.Load(); h != nil && h.Codec() == codecName && c.hubFmtp == fmtp {
+		return h
+	}
+	h := live.NewHub(codecName, fmtp)
+	if old := c.hub.Swap(h); old != nil {
+		old.Close()
+	}
+	c.hubFmtp = fmtp
+	return h
 }
 
 // New makes a Camera; Run starts it.
@@ -142,6 +164,12 @@ func (c *Camera) setState(s State, err error) {
 
 // Run connects and reconnects until ctx ends. It returns nil then.
 func (c *Camera) Run(ctx context.Context) error {
+	defer func() {
+		// A stopped camera ends its live viewers' sessions.
+		if h := c.hub.Swap(nil); h != nil {
+			h.Close()
+		}
+	}()
 	backoff := c.opt.MinBackoff
 	for {
 		c.setState(StateConnecting, nil)
@@ -203,6 +231,7 @@ func (c *Camera) session(ctx context.Context) error {
 		params = codec.Params{Codec: cd}
 	}
 	h := &handler{
+		hub:      c.liveHub(cd.String(), m.Fmtp),
 		cam:      c,
 		codec:    cd,
 		params:   &params,
@@ -250,6 +279,7 @@ func (c *Camera) session(ctx context.Context) error {
 
 // handler turns one session's packets into frames.
 type handler struct {
+	hub      *live.Hub
 	cam      *Camera
 	codec    codec.Codec
 	params   *codec.Params
@@ -292,6 +322,9 @@ func (h *handler) HandleRTP(pkt *rtp.Packet, received time.Time) {
 	}
 	h.ssrc, h.haveSSRC = pkt.SSRC, true
 	for _, p := range h.reord.Push(pkt) {
+		// Live viewers get the packets as they come, in order: no
+		// waiting for a whole frame.
+		h.hub.WriteRTP(p)
 		au, err := h.depack.Push(p)
 		// A unit comes back whole even when the packet that followed it
 		// was bad: keep it, then wait for a keyframe.

@@ -190,6 +190,9 @@ func (s *Server) FramesSent(n int) int64 { return s.cams[n-1].frames.Load() }
 // FramesDelivered counts the frames camera n sent while a client played it.
 func (s *Server) FramesDelivered(n int) int64 { return s.cams[n-1].delivered.Load() }
 
+// Sessions is how many clients play camera n now.
+func (s *Server) Sessions(n int) int { return s.cams[n-1].stream.Sessions() }
+
 // Count is the number of cameras.
 func (s *Server) Count() int { return len(s.cams) }
 

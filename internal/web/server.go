@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/secret"
@@ -30,6 +31,8 @@ import (
 type Cameras interface {
 	// Status is a camera's state; ok is false when it is not running.
 	Status(id int64) (ingest.Status, bool)
+	// Hub is a running camera's live view hub.
+	Hub(id int64) (*live.Hub, bool)
 	// Recording is what a running camera's recorder has written.
 	Recording(id int64) (recording.Stats, bool)
 	// Apply starts, restarts or stops recording to match the row.
@@ -50,6 +53,9 @@ type Options struct {
 	RetentionDays int
 	// SecureCookies marks the session cookie Secure (behind TLS).
 	SecureCookies bool
+	// LiveHosts are the addresses offered to browsers for WebRTC (ICE
+	// host candidates); empty means every interface.
+	LiveHosts []string
 }
 
 // Server is Vigil's HTTP handler.
@@ -60,6 +66,8 @@ type Server struct {
 	mux  *http.ServeMux
 	tmpl *template.Template
 	now  func() time.Time
+	whep *live.WHEP
+	live liveViews
 }
 
 //go:embed templates/*.html
@@ -80,6 +88,11 @@ func New(opt Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), tmpl: tmpl, now: time.Now}
+	s.live.sessions = map[string]liveView{}
+	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
+	if err != nil {
+		return nil, err
+	}
 	s.routes()
 	return s, nil
 }
@@ -123,6 +136,9 @@ func (s *Server) table() []route {
 		{pattern: "DELETE /api/v1/cameras/{id}", h: s.deleteCamera},
 		{pattern: "GET /api/v1/cameras/{id}/recordings", h: s.recordings},
 		{pattern: "GET /api/v1/cameras/{id}/video.mp4", h: s.video},
+		{pattern: "POST /api/v1/cameras/{id}/whep", h: s.whepOffer},
+		{pattern: "PATCH /api/v1/cameras/{id}/whep/{session}", h: s.whepPatch},
+		{pattern: "DELETE /api/v1/cameras/{id}/whep/{session}", h: s.whepDelete},
 	}
 }
 

@@ -1,0 +1,196 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/vigil-cctv/vigil/internal/codec"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// viewer is a WebRTC peer standing in for a browser (pion, over loopback
+// only), asking for live video over WHEP.
+type viewer struct {
+	pc       *webrtc.PeerConnection
+	location string
+	units    chan *codec.AccessUnit
+}
+
+func newViewer(t *testing.T, h *harness, cameraID int64) (*viewer, *http.Response) {
+	t.Helper()
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		t.Fatal(err)
+	}
+	var se webrtc.SettingEngine
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	v := &viewer{pc: pc, units: make(chan *codec.AccessUnit, 1000)}
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		d := codec.NewDepacketizer(codec.H264)
+		for {
+			p, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			if au, _ := d.Push(p); au != nil {
+				select {
+				case v.units <- au:
+				default:
+				}
+			}
+		}
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/cameras/%d/whep", h.base, cameraID), strings.NewReader(pc.LocalDescription().SDP))
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	req.Header.Set("Content-Type", "application/sdp")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		return nil, res
+	}
+	v.location = res.Header.Get("Location")
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
+		t.Fatal(err)
+	}
+	return v, res
+}
+
+// TestLiveWHEP: two viewers watch a camera live over WebRTC (WHEP) while
+// it records, through the one RTSP session that feeds the recorder; each
+// starts at a keyframe; both starts and ends are audited.
+func TestLiveWHEP(t *testing.T) {
+	h := start(t, harnessOptions{})
+	id := h.addCamera("Live", h.cams.URL(1), nil)
+	h.awaitFootage(id, time.Second, 30*time.Second)
+
+	var viewers []*viewer
+	for range 2 {
+		v, res := newViewer(t, h, id)
+		if v == nil {
+			t.Fatalf("WHEP offer: got %d, want 201", res.StatusCode)
+		}
+		if res.Header.Get("Content-Type") != "application/sdp" || !strings.HasPrefix(v.location, fmt.Sprintf("/api/v1/cameras/%d/whep/", id)) {
+			t.Errorf("WHEP answer headers %v, want application/sdp and a Location under the camera", res.Header)
+		}
+		viewers = append(viewers, v)
+	}
+	for i, v := range viewers {
+		var first *codec.AccessUnit
+		n := 0
+		for deadline := time.After(20 * time.Second); n < 50; n++ {
+			select {
+			case au := <-v.units:
+				if first == nil {
+					first = au
+				}
+			case <-deadline:
+				t.Fatalf("viewer %d: %d frames within 20 s, want 50", i, n)
+			}
+		}
+		if !first.Keyframe {
+			t.Errorf("viewer %d: the first frame is not a keyframe", i)
+		}
+		hasSPS := false
+		for _, nalu := range first.NALUs {
+			hasSPS = hasSPS || codec.IsParameterSet(codec.H264, nalu)
+		}
+		if !hasSPS {
+			t.Errorf("viewer %d: the first frame comes without its parameter sets", i)
+		}
+	}
+	if n := h.cams.Sessions(1); n != 1 {
+		t.Errorf("the camera has %d RTSP sessions with two live viewers and the recorder, want 1", n)
+	}
+	// Recording goes on meanwhile.
+	h.awaitFootage(id, 8*time.Second, 30*time.Second)
+
+	// One viewer leaves with DELETE; the other by closing its connection.
+	res, _ := h.do("DELETE", viewers[0].location, nil, nil)
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("DELETE the live view: got %d, want 200", res.StatusCode)
+	}
+	if res, _ := h.do("DELETE", viewers[0].location, nil, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("DELETE again: got %d, want 404", res.StatusCode)
+	}
+	viewers[1].pc.Close()
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		stops, err := h.app.Store.ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.stop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stops) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d live.stop audit records, want 2", len(stops))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	starts, _ := h.app.Store.ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.start"})
+	if len(starts) != 2 || starts[0].Username != "admin" {
+		t.Errorf("live.start audit records %+v, want two by admin", starts)
+	}
+
+	t.Run("bad offers", func(t *testing.T) {
+		for _, tc := range []struct {
+			body, ctype string
+			code        int
+		}{
+			{"v=0\r\n", "application/sdp", 400},
+			{"not sdp at all", "application/sdp", 400},
+			{"{}", "application/json", 415},
+		} {
+			req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/cameras/%d/whep", h.base, id), bytes.NewBufferString(tc.body))
+			req.Header.Set("Authorization", "Bearer "+h.token)
+			req.Header.Set("Content-Type", tc.ctype)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tc.code || !bytes.Contains(b, []byte(`"error"`)) {
+				t.Errorf("offer %q (%s): got %d %s, want %d with a JSON error", tc.body, tc.ctype, res.StatusCode, b, tc.code)
+			}
+		}
+	})
+}
