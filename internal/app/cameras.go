@@ -63,11 +63,17 @@ func (s *cameraSet) run(ctx context.Context) {
 
 var _ web.Cameras = (*cameraSet)(nil)
 
+// get returns a running camera.
+func (s *cameraSet) get(id int64) (*runningCamera, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rc, ok := s.running[id]
+	return rc, ok
+}
+
 // Status implements web.Cameras.
 func (s *cameraSet) Status(id int64) (ingest.Status, bool) {
-	s.mu.Lock()
-	rc, ok := s.running[id]
-	s.mu.Unlock()
+	rc, ok := s.get(id)
 	if !ok {
 		return ingest.Status{}, false
 	}
@@ -76,9 +82,7 @@ func (s *cameraSet) Status(id int64) (ingest.Status, bool) {
 
 // Hub implements web.Cameras.
 func (s *cameraSet) Hub(id int64) (*live.Hub, bool) {
-	s.mu.Lock()
-	rc, ok := s.running[id]
-	s.mu.Unlock()
+	rc, ok := s.get(id)
 	if !ok {
 		return nil, false
 	}
@@ -88,9 +92,7 @@ func (s *cameraSet) Hub(id int64) (*live.Hub, bool) {
 
 // Recording implements web.Cameras.
 func (s *cameraSet) Recording(id int64) (recording.Stats, bool) {
-	s.mu.Lock()
-	rc, ok := s.running[id]
-	s.mu.Unlock()
+	rc, ok := s.get(id)
 	if !ok {
 		return recording.Stats{}, false
 	}

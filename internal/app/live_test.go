@@ -5,17 +5,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
 // viewer is a WebRTC peer standing in for a browser (pion, over loopback
@@ -28,27 +27,7 @@ type viewer struct {
 
 func newViewer(t *testing.T, h *harness, cameraID int64) (*viewer, *http.Response) {
 	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
-		t.Fatal(err)
-	}
-	var se webrtc.SettingEngine
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
+	pc := testkit.WebRTCPeer(t, func(me *webrtc.MediaEngine) error { return me.RegisterDefaultCodecs() }, webrtc.RTPCodecTypeVideo)
 	v := &viewer{pc: pc, units: make(chan *codec.AccessUnit, 1000)}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		d := codec.NewDepacketizer(codec.H264)
@@ -65,16 +44,8 @@ func newViewer(t *testing.T, h *harness, cameraID int64) (*viewer, *http.Respons
 			}
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/cameras/%d/whep", h.base, cameraID), strings.NewReader(pc.LocalDescription().SDP))
+	offer := testkit.WebRTCOffer(t, pc)
+	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/cameras/%d/whep", h.base, cameraID), bytes.NewReader(offer))
 	req.Header.Set("Authorization", "Bearer "+h.token)
 	req.Header.Set("Content-Type", "application/sdp")
 	res, err := http.DefaultClient.Do(req)

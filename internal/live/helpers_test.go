@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"hash/fnv"
-	"net"
 	"os/exec"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -287,16 +284,6 @@ func samePayloads(t testing.TB, got, want []*rtp.Packet) {
 	}
 }
 
-// loopbackSettings restricts a peer to 127.0.0.1 over UDP.
-func loopbackSettings() webrtc.SettingEngine {
-	var se webrtc.SettingEngine
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	return se
-}
-
 // received is a packet as the browser side got it.
 type received struct {
 	pkt *rtp.Packet
@@ -317,45 +304,17 @@ type client struct {
 	connected chan struct{}
 }
 
-// newClientPeer returns a fresh peer with the codecs register adds and
-// a receive-only transceiver of each kind.
+// newClientPeer returns a fresh loopback peer with the codecs register
+// adds and a receive-only transceiver of each kind.
 func newClientPeer(t testing.TB, register func(*webrtc.MediaEngine) error, kinds ...webrtc.RTPCodecType) *webrtc.PeerConnection {
 	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := register(me); err != nil {
-		t.Fatal(err)
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
-		t.Fatal(err)
-	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(loopbackSettings()))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	for _, kind := range kinds {
-		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return pc
+	return testkit.WebRTCPeer(t, register, kinds...)
 }
 
 // offerOf makes pc's offer, with its candidates.
 func offerOf(t testing.TB, pc *webrtc.PeerConnection) []byte {
 	t.Helper()
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	return []byte(pc.LocalDescription().SDP)
+	return testkit.WebRTCOffer(t, pc)
 }
 
 func defaultCodecs(me *webrtc.MediaEngine) error { return me.RegisterDefaultCodecs() }
