@@ -237,6 +237,10 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := st.CreateToken(ctx, t); err != nil {
 		return err
 	}
+	// A token is a credential like a sign-in: it goes in the audit trail.
+	if err := st.AddAudit(ctx, &store.AuditEntry{At: time.Now().UTC(), UserID: u.ID, Username: u.Username, Action: "token.create", RemoteAddr: "command line", Detail: *name}); err != nil {
+		return err
+	}
 	fmt.Fprintln(stdout, tok)
 	return nil
 }

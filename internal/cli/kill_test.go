@@ -218,6 +218,9 @@ func TestKilledMidWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	if tokens, err := st.ListAudit(ctx, store.AuditFilter{Action: "token.create"}); err != nil || len(tokens) != 1 || tokens[0].Username != "admin" {
+		t.Errorf("token.create audit records %+v (%v), want one for admin", tokens, err)
+	}
 	root := filepath.Join(data, "recordings")
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
