@@ -43,6 +43,17 @@ func (e *CodecChangeError) Error() string {
 	return fmt.Sprintf("playback: the camera's codec settings change at %s; ask for the footage before and after that instant separately", e.At.Format(time.RFC3339Nano))
 }
 
+// MaxHeldGap is the longest gap a file holds its last picture across.
+const MaxHeldGap = time.Hour
+
+// LongGapError says the range crosses a gap longer than MaxHeldGap.
+type LongGapError struct{ Start, End time.Time }
+
+func (e *LongGapError) Error() string {
+	return fmt.Sprintf("playback: no footage from %s to %s, longer than one file bridges (%s); ask for the footage before and after it separately",
+		e.Start.Format(time.RFC3339), e.End.Format(time.RFC3339), MaxHeldGap)
+}
+
 // Gap is a pause in the footage inside a file: the last picture before it
 // is held for the gap's length, so the file's timeline stays wall-clock.
 type Gap struct {
@@ -125,8 +136,8 @@ func (b *Builder) Build(ctx context.Context, cameraID int64, start, end time.Tim
 		} else if !sameTrack(track, si.track) {
 			return nil, &CodecChangeError{At: fr.Start}
 		}
-		src, ok := fileOf[fr.SegmentID]
-		if !ok {
+		src, opened := fileOf[fr.SegmentID]
+		if !opened {
 			f, err := os.Open(filepath.Join(b.storages[si.row.Storage], si.row.Path))
 			if err != nil {
 				return nil, fmt.Errorf("playback: segment file: %w", err)
@@ -145,7 +156,11 @@ func (b *Builder) Build(ctx context.Context, cameraID int64, start, end time.Tim
 				continue // footage must start on a keyframe
 			}
 			clip.Start = fr.Start
-		} else if gap := fr.Start.Sub(prevEnd); gap > gapThreshold {
+		} else if gap := fr.Start.Sub(prevEnd); gap > MaxHeldGap {
+			// A sample's duration is 32 bits, and an hour of one still
+			// picture helps nobody: ask for the two sides.
+			return nil, &LongGapError{Start: prevEnd, End: fr.Start}
+		} else if gap > gapThreshold {
 			// Hold the last picture across the gap.
 			last := &samples[len(samples)-1]
 			last.Duration += uint32(gap * time.Duration(track.Timescale) / time.Second)

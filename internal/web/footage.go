@@ -187,11 +187,14 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	}
 	clip, err := s.opt.Clips.Build(r.Context(), c.ID, start, end)
 	var cc *playback.CodecChangeError
+	var lg *playback.LongGapError
 	switch {
 	case errors.Is(err, playback.ErrNoFootage):
 		return errorf(http.StatusNotFound, "no footage of this camera between start and end", err)
 	case errors.As(err, &cc):
 		return errorf(http.StatusConflict, strings.TrimPrefix(cc.Error(), "playback: "), err)
+	case errors.As(err, &lg):
+		return errorf(http.StatusConflict, strings.TrimPrefix(lg.Error(), "playback: "), err)
 	case err != nil:
 		return err
 	}
