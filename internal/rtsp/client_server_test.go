@@ -345,50 +345,57 @@ func TestStreamClose(t *testing.T) {
 	}
 }
 
-// fakeRedirector answers OPTIONS with 200 and DESCRIBE with a redirect.
-func fakeRedirector(t *testing.T, location func(self string) string) string {
+// serveFake listens on 127.0.0.1 and runs serve for each connection
+// (closing it after), until the test ends.
+func serveFake(t *testing.T, serve func(net.Conn)) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	self := "rtsp://" + ln.Addr().String()
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		ln.Close()
 		wg.Wait()
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				defer c.Close()
-				br := bufio.NewReaderSize(c, readerSize)
-				for {
-					m, err := readMessage(br, maxBodyBytes)
-					if err != nil {
-						return
-					}
-					h := header{{"CSeq", m.header.get("CSeq")}}
-					status := 200
-					if m.method == "DESCRIBE" {
-						status = 302
-						h.add("Location", location(self))
-					}
-					if _, err := c.Write(appendResponse(nil, proto10, status, h, nil)); err != nil {
-						return
-					}
-				}
-			}()
+				serve(c)
+			})
 		}
-	}()
+	})
+	return ln
+}
+
+// fakeRedirector answers OPTIONS with 200 and DESCRIBE with a redirect.
+func fakeRedirector(t *testing.T, location func(self string) string) string {
+	t.Helper()
+	var self string
+	ln := serveFake(t, func(c net.Conn) {
+		br := bufio.NewReaderSize(c, readerSize)
+		for {
+			m, err := readMessage(br, maxBodyBytes)
+			if err != nil {
+				return
+			}
+			h := header{{"CSeq", m.header.get("CSeq")}}
+			status := 200
+			if m.method == "DESCRIBE" {
+				status = 302
+				h.add("Location", location(self))
+			}
+			if _, err := c.Write(appendResponse(nil, proto10, status, h, nil)); err != nil {
+				return
+			}
+		}
+	})
+	self = "rtsp://" + ln.Addr().String()
 	return self
 }
 

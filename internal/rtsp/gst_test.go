@@ -19,6 +19,30 @@ import (
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
+// playLikeACamera runs sess until it has shown what a real camera sends
+// (RTP with markers, a sender report), with no bad packet, then cancels
+// ctx and checks Run stops for it.
+func playLikeACamera(t *testing.T, ctx context.Context, cancel context.CancelFunc, sess *Session) {
+	t.Helper()
+	h := &gstCollector{done: make(chan struct{})}
+	runErr := runSession(ctx, sess, h)
+	select {
+	case <-h.done:
+	case err := <-runErr:
+		t.Fatalf("Run ended early: %v", err)
+	case <-time.After(15 * time.Second):
+		h.mu.Lock()
+		t.Fatalf("after 15s: got %d RTP, %d markers, %d SR; want >100 RTP, markers and an SR", h.rtp, h.markers, h.srs)
+	}
+	if st := sess.Stats(); st.BadPackets != 0 {
+		t.Errorf("Stats: got %d bad packets, want 0", st.BadPackets)
+	}
+	cancel()
+	if err := awaitErr(t, runErr, 5*time.Second); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run after cancel: got %v, want context.Canceled", err)
+	}
+}
+
 // gstCollector waits until a session has shown what a real camera sends.
 type gstCollector struct {
 	mu      sync.Mutex
@@ -96,23 +120,7 @@ func TestGStreamerCamera(t *testing.T) {
 					if got := sess.Transport(); got != tr {
 						t.Errorf("Transport: got %q, want %q", got, tr)
 					}
-					h := &gstCollector{done: make(chan struct{})}
-					runErr := runSession(ctx, sess, h)
-					select {
-					case <-h.done:
-					case err := <-runErr:
-						t.Fatalf("Run ended early: %v", err)
-					case <-time.After(15 * time.Second):
-						h.mu.Lock()
-						t.Fatalf("after 15s: got %d RTP, %d markers, %d SR; want >100 RTP, markers and an SR", h.rtp, h.markers, h.srs)
-					}
-					if st := sess.Stats(); st.BadPackets != 0 {
-						t.Errorf("Stats: got %d bad packets, want 0", st.BadPackets)
-					}
-					cancel()
-					if err := awaitErr(t, runErr, 5*time.Second); !errors.Is(err, context.Canceled) {
-						t.Errorf("Run after cancel: got %v, want context.Canceled", err)
-					}
+					playLikeACamera(t, ctx, cancel, sess)
 				})
 			}
 			if cam.user != "" {
@@ -149,23 +157,7 @@ func TestGStreamerRTSP2(t *testing.T) {
 					if got := sess.Transport(); got != tr {
 						t.Errorf("Transport: got %q, want %q", got, tr)
 					}
-					h := &gstCollector{done: make(chan struct{})}
-					runErr := runSession(ctx, sess, h)
-					select {
-					case <-h.done:
-					case err := <-runErr:
-						t.Fatalf("Run ended early: %v", err)
-					case <-time.After(15 * time.Second):
-						h.mu.Lock()
-						t.Fatalf("after 15s: got %d RTP, %d markers, %d SR; want >100 RTP, markers and an SR", h.rtp, h.markers, h.srs)
-					}
-					if st := sess.Stats(); st.BadPackets != 0 {
-						t.Errorf("Stats: got %d bad packets, want 0", st.BadPackets)
-					}
-					cancel()
-					if err := awaitErr(t, runErr, 5*time.Second); !errors.Is(err, context.Canceled) {
-						t.Errorf("Run after cancel: got %v, want context.Canceled", err)
-					}
+					playLikeACamera(t, ctx, cancel, sess)
 				})
 			}
 		})

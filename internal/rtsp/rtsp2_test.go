@@ -36,32 +36,9 @@ type fake2Server struct {
 
 func startFake2Server(t *testing.T) *fake2Server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fake2Server{t: t, ln: ln, url: "rtsp://" + ln.Addr().String() + "/cam"}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				f.serve(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
+	f := &fake2Server{t: t}
+	f.ln = serveFake(t, f.serve)
+	f.url = "rtsp://" + f.ln.Addr().String() + "/cam"
 	return f
 }
 
