@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
+	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
 )
 
 // footage records runs of the simulated camera's clip at chosen instants
@@ -33,16 +33,7 @@ type footage struct {
 
 func newFootage(t *testing.T) *footage {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := store.Open(context.Background(), filepath.Join(dir, "vigil.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	org, _ := st.EnsureOrganisation(context.Background(), "Council", "council")
-	c := store.Camera{OrganisationID: org.ID, Name: "cam", URL: "rtsp://127.0.0.1/x", Transport: "tcp", RetentionDays: 31}
-	if err := st.CreateCamera(context.Background(), &c); err != nil {
-		t.Fatal(err)
-	}
+	st, c, dir := fixture.OneCamera(t)
 	clip, err := simcam.LoadClip(codec.H264)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +44,7 @@ func newFootage(t *testing.T) *footage {
 	done := make(chan struct{})
 	go func() { rec.Run(ctx); close(done) }()
 	f := &footage{st: st, root: root, cam: c.ID, clip: clip, rec: rec, cr: rec.Camera(context.Background(), c.ID)}
-	f.stop = func() { cancel(); <-done; st.Close() }
+	f.stop = func() { cancel(); <-done }
 	t.Cleanup(f.stop)
 	return f
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/mp4"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
+	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
 )
 
 // clipFrames reads a clip into frames in decode order, PTS at 90 kHz.
@@ -56,23 +57,14 @@ type recFixture struct {
 
 func newRecFixture(t *testing.T, segDur time.Duration) *recFixture {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := store.Open(context.Background(), filepath.Join(dir, "vigil.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	org, _ := st.EnsureOrganisation(context.Background(), "Council", "council")
-	cam := store.Camera{OrganisationID: org.ID, Name: "cam", URL: "rtsp://127.0.0.1/x", Transport: "tcp", RetentionDays: 31}
-	if err := st.CreateCamera(context.Background(), &cam); err != nil {
-		t.Fatal(err)
-	}
+	st, cam, dir := fixture.OneCamera(t)
 	root := filepath.Join(dir, "rec")
 	rec := New(st, Options{StorageName: "local", StoragePath: root, SegmentDuration: segDur})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { rec.Run(ctx); close(done) }()
 	f := &recFixture{st: st, rec: rec, root: root, cam: cam.ID}
-	f.stop = func() { cancel(); <-done; st.Close() }
+	f.stop = func() { cancel(); <-done }
 	t.Cleanup(f.stop)
 	return f
 }

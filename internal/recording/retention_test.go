@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
 )
 
 // retentionFixture is a store with one camera (retention 31 days) and
@@ -23,20 +24,7 @@ type retentionFixture struct {
 
 func newRetentionFixture(t *testing.T) *retentionFixture {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := store.Open(context.Background(), filepath.Join(dir, "vigil.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	org, err := st.EnsureOrganisation(context.Background(), "Council", "council")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cam := store.Camera{OrganisationID: org.ID, Name: "cam", URL: "rtsp://127.0.0.1/x", Transport: "tcp", RetentionDays: 31, Enabled: true}
-	if err := st.CreateCamera(context.Background(), &cam); err != nil {
-		t.Fatal(err)
-	}
+	st, cam, dir := fixture.OneCamera(t)
 	return &retentionFixture{st: st, cam: cam, root: filepath.Join(dir, "rec"), now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
 }
 
