@@ -27,6 +27,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the web console and API")
 	n := fs.Int("cameras", 8, "number of simulated cameras")
 	rtspAddr := fs.String("rtsp", "127.0.0.1:0", "address the simulated cameras serve RTSP on (port 0: any free port)")
+	bitrate := fs.Int("bitrate", 0, "bits per second each simulated camera sends, padded with filler data (0: the clip's own, about 0.4 Mbit/s)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 
-	cams, err := simcam.New(simcam.Options{Listen: *rtspAddr, Count: *n, Codec: codec.H264, Logger: log.With("component", "simcam")})
+	cams, err := simcam.New(simcam.Options{Listen: *rtspAddr, Count: *n, Codec: codec.H264, Bitrate: *bitrate, Logger: log.With("component", "simcam")})
 	if err != nil {
 		return err
 	}

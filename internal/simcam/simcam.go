@@ -249,13 +249,62 @@ const lingerTime = time.Second
 // Close stops the server.
 func (s *Server) Close() error { return s.srv.Close() }
 
+// Every camera sends on a schedule fixed to the wall clock: camera n sends
+// frame number g of its life at phase(n) + g × frame duration after the
+// Unix epoch, and frame g is the clip's frame g mod the clip's length. The
+// clip has its frame number burnt in, so the picture itself tells when it
+// left the camera, to within the clip's length: a glass-to-glass clock for
+// the browser tests, and a known answer for "what did camera n show at
+// instant t" in the playback tests, with no process having to ask another.
+// Cameras are staggered within a frame, as real ones are.
+
+func (c *Clip) frameDuration() time.Duration {
+	return time.Duration(c.FrameDur) * time.Second / 90000
+}
+
+func (c *Clip) phase(n int) time.Duration {
+	return time.Duration((int64(n-1) * 7919) % int64(c.frameDuration()/time.Microsecond) * int64(time.Microsecond))
+}
+
+// frameNumber is the number of the frame camera n sent last at or before t.
+func (c *Clip) frameNumber(n int, t time.Time) int64 {
+	d := t.UnixNano() - int64(c.phase(n))
+	fd := int64(c.frameDuration())
+	g := d / fd
+	if d%fd < 0 {
+		g--
+	}
+	return g
+}
+
+func (c *Clip) due(n int, g int64) time.Time {
+	return time.Unix(0, int64(c.phase(n))+g*int64(c.frameDuration()))
+}
+
+// FrameAt is the clip frame (0-based, as burnt into the picture) that
+// camera n sends last at or before t.
+func (c *Clip) FrameAt(n int, t time.Time) int {
+	g := c.frameNumber(n, t) % int64(len(c.Units))
+	if g < 0 {
+		g += int64(len(c.Units))
+	}
+	return int(g)
+}
+
+// SentAt is when camera n last sent clip frame i at or before t.
+func (c *Clip) SentAt(n, i int, t time.Time) time.Time {
+	g := c.frameNumber(n, t)
+	back := (int64(c.FrameAt(n, t)) - int64(i) + int64(len(c.Units))) % int64(len(c.Units))
+	return c.due(n, g-back)
+}
+
 // play sends one camera's frames in real time, forever, the clip looped
 // with timestamps that keep counting.
 func (s *Server) play(ctx context.Context, c *camera) {
 	clip := s.clip
-	frameDur := time.Duration(clip.FrameDur) * time.Second / 90000
-	// Cameras start at staggered instants, as real ones do.
-	start := time.Now().Add(time.Duration(rand.Int64N(int64(frameDur))))
+	// The schedule is the wall clock's (see FrameAt), so the frame number
+	// burnt into the picture tells when the frame was sent.
+	g0 := clip.frameNumber(c.index, time.Now()) + 1
 	ts0 := rand.Uint32()
 	filler := 0
 	if s.opt.Bitrate > 0 {
@@ -267,7 +316,8 @@ func (s *Server) play(ctx context.Context, c *camera) {
 	defer timer.Stop()
 	var pktCount int
 	for k := 0; ; k++ {
-		due := start.Add(time.Duration(k) * frameDur)
+		g := g0 + int64(k)
+		due := clip.due(c.index, g)
 		timer.Reset(time.Until(due))
 		select {
 		case <-ctx.Done():
@@ -277,7 +327,7 @@ func (s *Server) play(ctx context.Context, c *camera) {
 		if until := c.stall.Load(); until != 0 && time.Now().UnixNano() < until {
 			continue // a stalled camera sends nothing, but its clock runs on
 		}
-		i := k % len(clip.Units)
+		i := int(g % int64(len(clip.Units)))
 		nalus := clip.Units[i]
 		if clip.Keyframe[i] {
 			// Parameter sets in band before every keyframe, as cameras do.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -91,6 +92,39 @@ func TestClip(t *testing.T) {
 		if len(cl.Units) != 250 || keys != 5 || cl.FPS() != 25 || !cl.Params.Complete() {
 			t.Errorf("%s clip: %d frames, %d keyframes, %.2f fps, params complete %v; want 250, 5, 25, true",
 				c, len(cl.Units), keys, cl.FPS(), cl.Params.Complete())
+		}
+	}
+}
+
+// TestSchedule: the frame a camera sends is a function of the wall clock,
+// so a picture's burnt-in frame number tells when it was sent.
+func TestSchedule(t *testing.T) {
+	clip, err := LoadClip(codec.H264)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(clip.Units)
+	fd := clip.frameDuration()
+	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	for cam := 1; cam <= 3; cam++ {
+		for step := 0; step < 3*n; step += 7 {
+			at := base.Add(time.Duration(step) * fd / 3)
+			i := clip.FrameAt(cam, at)
+			if i < 0 || i >= n {
+				t.Fatalf("camera %d at %v: got frame %d, want 0..%d", cam, at, i, n-1)
+			}
+			sent := clip.SentAt(cam, i, at)
+			if sent.After(at) || at.Sub(sent) >= fd {
+				t.Errorf("camera %d at %v: frame %d sent at %v, want within one frame before", cam, at, i, sent)
+			}
+			if got := clip.FrameAt(cam, sent); got != i {
+				t.Errorf("camera %d: frame at its own send time %v is %d, want %d", cam, sent, got, i)
+			}
+			// Ten frames back is ten frames earlier in the clip.
+			j := (i - 10 + n) % n
+			if got, want := clip.SentAt(cam, j, at), sent.Add(-10*fd); !got.Equal(want) {
+				t.Errorf("camera %d: frame %d sent at %v, want %v", cam, j, got, want)
+			}
 		}
 	}
 }

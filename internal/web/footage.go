@@ -182,6 +182,14 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	if rg := r.Header.Get("Range"); rg != "" {
 		detail += " Range: " + rg
 	}
+	if reason := r.URL.Query().Get("reason"); reason != "" && action == "footage.export" {
+		// Why the footage left the system: the first thing a data
+		// protection officer or a court asks of an export.
+		if len(reason) > 200 {
+			return badRequest("the reason is over 200 characters")
+		}
+		detail += " reason: " + reason
+	}
 	if err := s.audit(r, action, c.ID, &start, &end, detail); err != nil {
 		return err
 	}

@@ -21,7 +21,11 @@ func (s *Server) render(w http.ResponseWriter, name string, code int, data any) 
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, "login.html", http.StatusOK, map[string]any{})
+	next := r.URL.Query().Get("next")
+	if !safeNext(next) {
+		next = ""
+	}
+	return s.render(w, "login.html", http.StatusOK, map[string]any{"CSRF": s.newLoginToken(w), "Next": next})
 }
 
 // login checks a username and password and starts a session: a token of
@@ -31,9 +35,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("the form could not be read")
 	}
 	name, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
+	if !checkLoginToken(r) {
+		return s.render(w, "login.html", http.StatusForbidden, map[string]any{
+			"Error": "The sign-in form had expired or did not come from this server. Please sign in again.", "Username": name, "CSRF": s.newLoginToken(w), "Next": r.PostForm.Get("next")})
+	}
 	fail := func() error {
 		s.st.AddAudit(r.Context(), &store.AuditEntry{At: s.now().UTC(), Username: name, Action: "signin.failed", RemoteAddr: r.RemoteAddr})
-		return s.render(w, "login.html", http.StatusUnauthorized, map[string]any{"Error": "Wrong username or password.", "Username": name})
+		return s.render(w, "login.html", http.StatusUnauthorized, map[string]any{"Error": "Wrong username or password.", "Username": name, "CSRF": s.newLoginToken(w), "Next": r.PostForm.Get("next")})
 	}
 	u, err := s.st.UserByName(r.Context(), name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -59,8 +67,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		Name: sessionCookie, Value: token, Path: "/", Expires: exp,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.opt.SecureCookies,
 	})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: "/login", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	next := r.PostForm.Get("next")
+	if !safeNext(next) {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
+}
+
+// safeNext admits only this site's own console paths as a place to go
+// after signing in, so the login page cannot be used to bounce a user to
+// another site.
+func safeNext(p string) bool {
+	return len(p) > 0 && p[0] == '/' && (len(p) == 1 || p[1] != '/' && p[1] != '\\')
 }
 
 var dummyHash, _ = auth.HashPassword("not a real password, only spends time")
@@ -78,21 +98,54 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// home lists the cameras, each with the last minute of its footage.
-func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
-	cams, err := s.st.ListCameras(r.Context())
-	if err != nil {
-		return err
+// page is what every console page's template gets.
+type page struct {
+	Title string
+	Nav   string // which item of the navigation is current
+	User  store.User
+	CSRF  string
+	Can   permissions
+	Data  any
+}
+
+// permissions say which controls a page shows. The server checks again on
+// every request; hiding is for the operator's sake, not security.
+type permissions struct {
+	Export bool // download footage
+	Manage bool // add, change and remove cameras
+}
+
+func permissionsOf(u store.User) permissions {
+	switch u.Role {
+	case "administrator":
+		return permissions{Export: true, Manage: true}
+	case "viewer":
+		return permissions{}
+	default:
+		return permissions{Export: true}
 	}
-	var list []cameraJSON
-	for _, c := range cams {
-		list = append(list, s.cameraJSON(c))
-	}
-	now := s.now().UTC().Truncate(time.Second)
-	return s.render(w, "home.html", http.StatusOK, map[string]any{
-		"User":    userFrom(r.Context()),
-		"Cameras": list,
-		"Start":   now.Add(-time.Minute),
-		"End":     now,
-	})
+}
+
+func (s *Server) page(w http.ResponseWriter, r *http.Request, tmpl, title, nav string, data any) error {
+	u := userFrom(r.Context())
+	token, _ := r.Context().Value(csrfKey).(string)
+	return s.render(w, tmpl, http.StatusOK, page{Title: title, Nav: nav, User: u, CSRF: token, Can: permissionsOf(u), Data: data})
+}
+
+// wall is the live video wall: the camera tree, a grid of tiles and the
+// operator's saved layouts. The tiles are filled by static/wall.js.
+func (s *Server) wall(w http.ResponseWriter, r *http.Request) error {
+	return s.page(w, r, "wall.html", "Live", "live", nil)
+}
+
+// playbackPage shows recorded footage of one or several cameras on one
+// timeline, synchronised (static/playback.js).
+func (s *Server) playbackPage(w http.ResponseWriter, r *http.Request) error {
+	return s.page(w, r, "playback.html", "Playback", "playback", nil)
+}
+
+// mapPage draws the cameras at their positions, without map tiles from
+// the internet (static/map.js).
+func (s *Server) mapPage(w http.ResponseWriter, r *http.Request) error {
+	return s.page(w, r, "map.html", "Map", "map", nil)
 }

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -127,7 +128,9 @@ func (s *Server) table() []route {
 			fileServer.ServeHTTP(w, r)
 			return nil
 		}},
-		{pattern: "GET /{$}", h: s.home},
+		{pattern: "GET /{$}", h: s.wall},
+		{pattern: "GET /playback", h: s.playbackPage},
+		{pattern: "GET /map", h: s.mapPage},
 		{pattern: "GET /metrics", h: s.metrics},
 		{pattern: "GET /api/v1/cameras", h: s.listCameras},
 		{pattern: "POST /api/v1/cameras", h: s.createCamera},
@@ -176,7 +179,10 @@ func (s *Server) wrap(h handlerFunc) http.Handler {
 
 type ctxKey int
 
-const userKey ctxKey = 0
+const (
+	userKey ctxKey = iota
+	csrfKey        // the session's CSRF token, for pages to embed
+)
 
 // userFrom returns the signed-in user of a request.
 func userFrom(ctx context.Context) store.User {
@@ -191,7 +197,7 @@ const sessionCookie = "vigil_session"
 // browser to the login page instead.
 func (s *Server) requireUser(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		token := ""
+		token, byCookie := "", false
 		if a := r.Header.Get("Authorization"); a != "" {
 			scheme, rest, _ := strings.Cut(a, " ")
 			if !strings.EqualFold(scheme, "Bearer") || rest == "" {
@@ -199,11 +205,11 @@ func (s *Server) requireUser(h handlerFunc) handlerFunc {
 			}
 			token = strings.TrimSpace(rest)
 		} else if c, err := r.Cookie(sessionCookie); err == nil {
-			token = c.Value
+			token, byCookie = c.Value, true
 		}
 		if token == "" {
 			if wantsPage(r) {
-				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
 				return nil
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="Vigil"`)
@@ -212,7 +218,7 @@ func (s *Server) requireUser(h handlerFunc) handlerFunc {
 		_, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(token))
 		if errors.Is(err, store.ErrNotFound) {
 			if wantsPage(r) {
-				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
 				return nil
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="Vigil", error="invalid_token"`)
@@ -221,8 +227,26 @@ func (s *Server) requireUser(h handlerFunc) handlerFunc {
 		if err != nil {
 			return err
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), userKey, u)))
+		ctx := context.WithValue(r.Context(), userKey, u)
+		if byCookie {
+			// A script or form of the console's own pages: it must
+			// prove it is one (csrf.go). API clients with a bearer
+			// token are not at risk, since browsers never add it.
+			if err := checkCSRF(r, token); err != nil {
+				return err
+			}
+			ctx = context.WithValue(ctx, csrfKey, csrfToken(token))
+		}
+		return h(w, r.WithContext(ctx))
 	}
+}
+
+// loginURL sends a browser to sign in and then back to the page it asked for.
+func loginURL(r *http.Request) string {
+	if r.URL.Path == "/" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(r.URL.RequestURI())
 }
 
 func wantsPage(r *http.Request) bool {
