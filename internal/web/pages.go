@@ -80,13 +80,9 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 
 // home lists the cameras, each with the last minute of its footage.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
-	cams, err := s.st.ListCameras(r.Context())
+	list, err := s.cameraList(r.Context())
 	if err != nil {
 		return err
-	}
-	var list []cameraJSON
-	for _, c := range cams {
-		list = append(list, s.cameraJSON(c))
 	}
 	now := s.now().UTC().Truncate(time.Second)
 	return s.render(w, "home.html", http.StatusOK, map[string]any{
