@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	a.web, err = web.New(web.Options{
 		Store: st, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
-		RetentionDays: cfg.Recording.RetentionDays, LiveHosts: cfg.LiveHosts,
+		RetentionDays: cfg.Recording.RetentionDays, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 	})
 	if err != nil {
 		return nil, err

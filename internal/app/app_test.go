@@ -51,6 +51,8 @@ type harnessOptions struct {
 	postgres bool
 	// retentionEvery, when set, runs retention this often.
 	retentionEvery time.Duration
+	// mapOutline is the map_outline setting.
+	mapOutline string
 }
 
 func start(t *testing.T, o harnessOptions) *harness {
@@ -76,6 +78,7 @@ func start(t *testing.T, o harnessOptions) *harness {
 	if o.retentionEvery > 0 {
 		cfg.Recording.RetentionInterval.Duration = o.retentionEvery
 	}
+	cfg.MapOutline = o.mapOutline
 	cfg.Storage = []config.Storage{{Name: "local", Path: filepath.Join(data, "recordings"), QuotaBytes: o.quota}}
 	if o.storage != "" {
 		cfg.Storage[0].Path = o.storage

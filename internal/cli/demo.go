@@ -51,6 +51,17 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := loadStorage(&cfg); err != nil {
 		return err
 	}
+	if cfg.MapOutline == "" {
+		// The demo's own outline, rewritten each run so that an old data
+		// folder gets the current one.
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return err
+		}
+		cfg.MapOutline = filepath.Join(cfg.DataDir, "map-outline.geojson")
+		if err := os.WriteFile(cfg.MapOutline, demoOutline, 0o640); err != nil {
+			return err
+		}
+	}
 	log := newLogger(stderr, cfg.LogLevel)
 
 	cams, err := simcam.New(simcam.Options{Listen: *rtspAddr, Count: *n, Codec: codec.H264, Bitrate: *bitrate, Logger: log.With("component", "simcam")})
@@ -110,7 +121,10 @@ func loadStorage(cfg *config.Config) error {
 }
 
 // registerDemoCameras adds the simulated cameras, or points those of an
-// earlier run at this run's RTSP address.
+// earlier run at this run's RTSP address. A camera is found by its planned
+// name, or by the "Demo camera N" name earlier versions gave it, which is
+// then renamed and filed with its council. Places are only filled in where
+// a camera has none, so edits made through the API survive a rerun.
 func registerDemoCameras(ctx context.Context, a *app.App, cams *simcam.Server, n int) error {
 	existing, err := a.Store.ListCameras(ctx)
 	if err != nil {
@@ -120,19 +134,36 @@ func registerDemoCameras(ctx context.Context, a *app.App, cams *simcam.Server, n
 	for _, c := range existing {
 		byName[c.Name] = c
 	}
+	councils := map[string]int64{}
+	for _, c := range demoCouncils {
+		org, err := a.Store.EnsureOrganisation(ctx, c.name, "council")
+		if err != nil {
+			return err
+		}
+		councils[c.name] = org.ID
+	}
 	for i := 1; i <= n; i++ {
-		name := fmt.Sprintf("Demo camera %d", i)
-		if c, ok := byName[name]; ok {
-			c.URL = cams.URL(i)
-			c.Enabled = true
+		p := demoPlan(i)
+		c, found := byName[p.name]
+		if !found {
+			if c, found = byName[fmt.Sprintf("Demo camera %d", i)]; found {
+				c.Name, c.OrganisationID = p.name, councils[p.council]
+			}
+		}
+		if c.Area == "" && c.Site == "" && c.Latitude == nil {
+			c.Area, c.Site, c.Description = p.area, p.site, p.description
+			c.Latitude, c.Longitude = &p.lat, &p.lon
+		}
+		c.URL, c.Enabled = cams.URL(i), true
+		if found {
 			if err := a.UpdateCamera(ctx, &c); err != nil {
-				return err
+				return fmt.Errorf("demo camera %d (%s): %w", i, c.Name, err)
 			}
 			continue
 		}
-		c := store.Camera{Name: name, URL: cams.URL(i), Enabled: true}
+		c.Name, c.OrganisationID = p.name, councils[p.council]
 		if err := a.AddCamera(ctx, &c); err != nil {
-			return err
+			return fmt.Errorf("demo camera %d (%s): %w", i, c.Name, err)
 		}
 	}
 	return nil

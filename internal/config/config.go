@@ -35,10 +35,13 @@ type Config struct {
 	Organisation string `toml:"organisation"`
 	// LiveHosts are the local addresses browsers are told to reach for
 	// live video (WebRTC ICE host candidates); empty: every interface.
-	LiveHosts []string  `toml:"live_hosts"`
-	Recording Recording `toml:"recording"`
-	Storage   []Storage `toml:"storage"`
-	LogLevel  string    `toml:"log_level"`
+	LiveHosts []string `toml:"live_hosts"`
+	// MapOutline is a local GeoJSON file the console draws behind its
+	// camera map (a boundary, say); empty: no outline.
+	MapOutline string    `toml:"map_outline"`
+	Recording  Recording `toml:"recording"`
+	Storage    []Storage `toml:"storage"`
+	LogLevel   string    `toml:"log_level"`
 }
 
 // Recording tunes the recorder.
@@ -129,6 +132,7 @@ func (c *Config) applyEnv(env func(string) string) error {
 	str("VIGIL_ADMIN_PASSWORD", &c.AdminPassword)
 	str("VIGIL_ORGANISATION", &c.Organisation)
 	str("VIGIL_LOG_LEVEL", &c.LogLevel)
+	str("VIGIL_MAP_OUTLINE", &c.MapOutline)
 	if v := env("VIGIL_LIVE_HOSTS"); v != "" {
 		c.LiveHosts = strings.Split(v, ",")
 	}
@@ -202,6 +206,14 @@ func (c Config) Validate() error {
 	}
 	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
 		errs = append(errs, errors.New("database_url must be a postgres:// URL (leave it empty for SQLite)"))
+	}
+	if c.MapOutline != "" {
+		// Only that it is there: what is in it is the browser's to draw.
+		if fi, err := os.Stat(c.MapOutline); err != nil {
+			errs = append(errs, fmt.Errorf("map_outline: %w", err))
+		} else if !fi.Mode().IsRegular() {
+			errs = append(errs, fmt.Errorf("map_outline %s is not a file", c.MapOutline))
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -42,6 +42,8 @@ func TestValidate(t *testing.T) {
 		{"bad database", "database_url = \"mysql://x\"\n", "postgres://"},
 		{"bad level", "log_level = \"loud\"\n", "log_level"},
 		{"zero retention", "[recording]\nretention_days = 0\n", "retention_days"},
+		{"missing map outline", "map_outline = \"no-such-outline.geojson\"\n", "map_outline"},
+		{"map outline a folder", "map_outline = \".\"\n", "not a file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "v.toml")
@@ -63,5 +65,30 @@ func TestParseBytes(t *testing.T) {
 	}
 	if _, err := ParseBytes("lots"); err == nil {
 		t.Error("ParseBytes(\"lots\") gave no error")
+	}
+}
+
+func TestMapOutline(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "outline.geojson")
+	if err := os.WriteFile(file, []byte(`{"type":"FeatureCollection","features":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"unset", nil, ""},
+		{"environment", map[string]string{"VIGIL_MAP_OUTLINE": file}, file},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load("", func(k string) string { return tc.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.MapOutline != tc.want {
+				t.Errorf("MapOutline got %q, want %q", c.MapOutline, tc.want)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+	"unicode/utf8"
 )
 
 // Camera is a recording source.
@@ -20,26 +21,47 @@ type Camera struct {
 	// that deleted everything at once would be far worse.
 	RetentionDays int
 	Enabled       bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	DeletedAt     *time.Time
+	// Area and Site file the camera in the console's tree (partner, then
+	// area, then site); empty means not filed.
+	Area, Site  string
+	Description string
+	// Latitude and Longitude are WGS 84 degrees, both set or both nil.
+	Latitude, Longitude *float64
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	DeletedAt           *time.Time
 }
 
 // maxRetentionDays keeps retention arithmetic far from int64 overflow.
 const maxRetentionDays = 36500
 
-const cameraCols = `id, organisation_id, name, url, credentials, transport, retention_days, enabled, created_at, updated_at, deleted_at`
+// Limits on a camera's filing, in characters: a tree label, not prose.
+const (
+	MaxCameraPlace       = 100
+	MaxCameraDescription = 2000
+)
+
+const cameraCols = `id, organisation_id, name, url, credentials, transport, retention_days, enabled,
+	area, site, description, latitude, longitude, created_at, updated_at, deleted_at`
 
 func scanCamera(sc scanner) (Camera, error) {
 	var c Camera
 	var created, updated int64
 	var deleted sql.NullInt64
+	var lat, lon sql.NullFloat64
 	if err := sc.Scan(&c.ID, &c.OrganisationID, &c.Name, &c.URL, &c.Credentials, &c.Transport,
-		&c.RetentionDays, &c.Enabled, &created, &updated, &deleted); err != nil {
+		&c.RetentionDays, &c.Enabled, &c.Area, &c.Site, &c.Description, &lat, &lon,
+		&created, &updated, &deleted); err != nil {
 		return Camera{}, err
 	}
 	if len(c.Credentials) == 0 {
 		c.Credentials = nil
+	}
+	if lat.Valid {
+		c.Latitude = &lat.Float64
+	}
+	if lon.Valid {
+		c.Longitude = &lon.Float64
 	}
 	c.CreatedAt, c.UpdatedAt, c.DeletedAt = fromMicros(created), fromMicros(updated), fromNullMicros(deleted)
 	return c, nil
@@ -58,6 +80,21 @@ func validateCamera(c *Camera) error {
 		return fmt.Errorf("store: camera transport %q is neither tcp nor udp", c.Transport)
 	case c.RetentionDays < 0 || c.RetentionDays > maxRetentionDays:
 		return fmt.Errorf("store: camera retention %d days is outside 0..%d", c.RetentionDays, maxRetentionDays)
+	case utf8.RuneCountInString(c.Area) > MaxCameraPlace || utf8.RuneCountInString(c.Site) > MaxCameraPlace:
+		return fmt.Errorf("store: camera area and site must be at most %d characters", MaxCameraPlace)
+	case utf8.RuneCountInString(c.Description) > MaxCameraDescription:
+		return fmt.Errorf("store: camera description must be at most %d characters", MaxCameraDescription)
+	}
+	if err := validatePosition(c.Latitude, c.Longitude); err != nil {
+		return err
+	}
+	// SQLite keeps a whole-numbered REAL as an integer, which has no
+	// negative zero; making it +0 here keeps both engines and the caller's
+	// copy identical.
+	for _, p := range []**float64{&c.Latitude, &c.Longitude} {
+		if *p != nil && **p == 0 {
+			*p = new(float64)
+		}
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil {
@@ -68,6 +105,30 @@ func validateCamera(c *Camera) error {
 		return errors.New("store: camera url must not hold credentials")
 	}
 	return nil
+}
+
+// validatePosition checks a camera position: both coordinates or neither,
+// latitude within -90..90 and longitude within -180..180 degrees.
+func validatePosition(lat, lon *float64) error {
+	switch {
+	case (lat == nil) != (lon == nil):
+		return errors.New("store: camera latitude and longitude must be set together")
+	case lat == nil:
+		return nil
+	// Written as negations so that NaN, which compares false, fails too.
+	case !(*lat >= -90 && *lat <= 90):
+		return fmt.Errorf("store: camera latitude %v is outside -90..90", *lat)
+	case !(*lon >= -180 && *lon <= 180):
+		return fmt.Errorf("store: camera longitude %v is outside -180..180", *lon)
+	}
+	return nil
+}
+
+func nullFloat(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
 }
 
 // nullBlob stores an empty blob as NULL so both engines read back nil.
@@ -87,8 +148,10 @@ func (s *Store) CreateCamera(ctx context.Context, c *Camera) error {
 	}
 	t := now()
 	err := s.w.QueryRowContext(ctx, `INSERT INTO cameras (organisation_id, name, url, credentials, transport,
-		retention_days, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-		c.OrganisationID, c.Name, c.URL, nullBlob(c.Credentials), c.Transport, c.RetentionDays, c.Enabled, micros(t)).Scan(&c.ID)
+		retention_days, enabled, area, site, description, latitude, longitude, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id`,
+		c.OrganisationID, c.Name, c.URL, nullBlob(c.Credentials), c.Transport, c.RetentionDays, c.Enabled,
+		c.Area, c.Site, c.Description, nullFloat(c.Latitude), nullFloat(c.Longitude), micros(t)).Scan(&c.ID)
 	if err != nil {
 		return wrap("create camera", err)
 	}
@@ -129,8 +192,10 @@ func (s *Store) UpdateCamera(ctx context.Context, c *Camera) error {
 	}
 	t := now()
 	res, err := s.w.ExecContext(ctx, `UPDATE cameras SET organisation_id = $2, name = $3, url = $4, credentials = $5,
-		transport = $6, retention_days = $7, enabled = $8, updated_at = $9 WHERE id = $1 AND deleted_at IS NULL`,
-		c.ID, c.OrganisationID, c.Name, c.URL, nullBlob(c.Credentials), c.Transport, c.RetentionDays, c.Enabled, micros(t))
+		transport = $6, retention_days = $7, enabled = $8, area = $9, site = $10, description = $11,
+		latitude = $12, longitude = $13, updated_at = $14 WHERE id = $1 AND deleted_at IS NULL`,
+		c.ID, c.OrganisationID, c.Name, c.URL, nullBlob(c.Credentials), c.Transport, c.RetentionDays, c.Enabled,
+		c.Area, c.Site, c.Description, nullFloat(c.Latitude), nullFloat(c.Longitude), micros(t))
 	if err != nil {
 		return wrap("update camera", err)
 	}

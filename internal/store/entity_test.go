@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -210,7 +211,17 @@ func sameCamera(a, b Camera) bool {
 	return a.ID == b.ID && a.OrganisationID == b.OrganisationID && a.Name == b.Name && a.URL == b.URL &&
 		bytes.Equal(a.Credentials, b.Credentials) && (a.Credentials == nil) == (b.Credentials == nil) &&
 		a.Transport == b.Transport && a.RetentionDays == b.RetentionDays && a.Enabled == b.Enabled &&
-		a.CreatedAt == b.CreatedAt && a.UpdatedAt == b.UpdatedAt && eqPtr(a.DeletedAt, b.DeletedAt)
+		a.CreatedAt == b.CreatedAt && a.UpdatedAt == b.UpdatedAt && eqPtr(a.DeletedAt, b.DeletedAt) &&
+		a.Area == b.Area && a.Site == b.Site && a.Description == b.Description &&
+		sameFloat(a.Latitude, b.Latitude) && sameFloat(a.Longitude, b.Longitude)
+}
+
+// sameFloat compares bit for bit: a position must come back exactly.
+func sameFloat(x, y *float64) bool {
+	if x == nil || y == nil {
+		return x == y
+	}
+	return math.Float64bits(*x) == math.Float64bits(*y)
 }
 
 func TestCameras(t *testing.T) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -17,9 +19,17 @@ import (
 
 // cameraJSON is a camera as the API shows it: never its credentials.
 type cameraJSON struct {
-	ID             int64          `json:"id"`
-	Name           string         `json:"name"`
-	OrganisationID int64          `json:"organisation_id"`
+	ID             int64  `json:"id"`
+	Name           string `json:"name"`
+	OrganisationID int64  `json:"organisation_id"`
+	// Organisation is the partner's name, the top level of the console's
+	// camera tree; Area and Site are the levels below it.
+	Organisation   string         `json:"organisation"`
+	Area           string         `json:"area"`
+	Site           string         `json:"site"`
+	Description    string         `json:"description"`
+	Latitude       *float64       `json:"latitude"`
+	Longitude      *float64       `json:"longitude"`
 	URL            string         `json:"url"`
 	Transport      string         `json:"transport"`
 	RetentionDays  int            `json:"retention_days"`
@@ -32,9 +42,11 @@ type cameraJSON struct {
 	UpdatedAt      time.Time      `json:"updated_at"`
 }
 
-func (s *Server) cameraJSON(c store.Camera) cameraJSON {
+func (s *Server) cameraJSON(c store.Camera, organisation string) cameraJSON {
 	out := cameraJSON{
-		ID: c.ID, Name: c.Name, OrganisationID: c.OrganisationID, URL: c.URL, Transport: c.Transport,
+		ID: c.ID, Name: c.Name, OrganisationID: c.OrganisationID, Organisation: organisation,
+		Area: c.Area, Site: c.Site, Description: c.Description, Latitude: c.Latitude, Longitude: c.Longitude,
+		URL: c.URL, Transport: c.Transport,
 		RetentionDays: c.RetentionDays, Enabled: c.Enabled, HasCredentials: len(c.Credentials) > 0,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
@@ -68,14 +80,41 @@ type recordingJSON struct {
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
 }
 
-func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {
-	cams, err := s.st.ListCameras(r.Context())
+// cameraList is every live camera as the API shows it.
+func (s *Server) cameraList(ctx context.Context) ([]cameraJSON, error) {
+	cams, err := s.st.ListCameras(ctx)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	orgs, err := s.st.ListOrganisations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int64]string, len(orgs))
+	for _, o := range orgs {
+		names[o.ID] = o.Name
 	}
 	out := make([]cameraJSON, 0, len(cams))
 	for _, c := range cams {
-		out = append(out, s.cameraJSON(c))
+		out = append(out, s.cameraJSON(c, names[c.OrganisationID]))
+	}
+	return out, nil
+}
+
+// oneCameraJSON is cameraJSON for a single camera, looking up its
+// organisation's name.
+func (s *Server) oneCameraJSON(ctx context.Context, c store.Camera) (cameraJSON, error) {
+	org, err := s.st.Organisation(ctx, c.OrganisationID)
+	if err != nil {
+		return cameraJSON{}, err
+	}
+	return s.cameraJSON(c, org.Name), nil
+}
+
+func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {
+	out, err := s.cameraList(r.Context())
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -98,7 +137,11 @@ func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.cameraJSON(c))
+	out, err := s.oneCameraJSON(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -113,6 +156,33 @@ type cameraInput struct {
 	RetentionDays *int    `json:"retention_days"`
 	Enabled       *bool   `json:"enabled"`
 	Organisation  *string `json:"organisation"`
+	Area          *string `json:"area"`
+	Site          *string `json:"site"`
+	Description   *string `json:"description"`
+	// A position is cleared with null, so absent and null differ.
+	Latitude  nullableFloat `json:"latitude"`
+	Longitude nullableFloat `json:"longitude"`
+}
+
+// nullableFloat is a JSON number that may be null, remembering whether the
+// field was present at all.
+type nullableFloat struct {
+	Set bool
+	V   *float64
+}
+
+// UnmarshalJSON implements json.Unmarshaler; it is called for null too.
+func (n *nullableFloat) UnmarshalJSON(b []byte) error {
+	n.Set, n.V = true, nil
+	if string(b) == "null" {
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	n.V = &f
+	return nil
 }
 
 // credentials are what is sealed in a camera row.
@@ -193,11 +263,54 @@ func (s *Server) apply(c *store.Camera, in cameraInput) error {
 	if in.Enabled != nil {
 		c.Enabled = *in.Enabled
 	}
+	if err := applyPlace(c, in); err != nil {
+		return err
+	}
 	if creds.Username != "" || creds.Password != "" {
 		plain, _ := json.Marshal(creds)
 		c.Credentials = s.opt.Secrets.Seal(plain, credentialsAD)
 	} else {
 		c.Credentials = nil
+	}
+	return nil
+}
+
+// applyPlace validates and merges where a camera is: its filing in the
+// camera tree and its position on the map.
+func applyPlace(c *store.Camera, in cameraInput) error {
+	for _, f := range []struct {
+		name  string
+		in    *string
+		dst   *string
+		limit int
+	}{
+		{"area", in.Area, &c.Area, store.MaxCameraPlace},
+		{"site", in.Site, &c.Site, store.MaxCameraPlace},
+		{"description", in.Description, &c.Description, store.MaxCameraDescription},
+	} {
+		if f.in == nil {
+			continue
+		}
+		v := strings.TrimSpace(*f.in)
+		if utf8.RuneCountInString(v) > f.limit {
+			return badRequest(fmt.Sprintf("%s must be at most %d characters", f.name, f.limit))
+		}
+		*f.dst = v
+	}
+	if in.Latitude.Set {
+		c.Latitude = in.Latitude.V
+	}
+	if in.Longitude.Set {
+		c.Longitude = in.Longitude.V
+	}
+	switch lat, lon := c.Latitude, c.Longitude; {
+	case (lat == nil) != (lon == nil):
+		return badRequest("latitude and longitude must be given together, or both null to clear the position")
+	case lat == nil:
+	case *lat < -90 || *lat > 90:
+		return badRequest(fmt.Sprintf("latitude %v is outside -90 to 90 degrees", *lat))
+	case *lon < -180 || *lon > 180:
+		return badRequest(fmt.Sprintf("longitude %v is outside -180 to 180 degrees", *lon))
 	}
 	return nil
 }
@@ -254,7 +367,7 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 		s.log.Error("starting camera", "camera", c.ID, "err", err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cameras/%d", c.ID))
-	writeJSON(w, http.StatusCreated, s.cameraJSON(c))
+	writeJSON(w, http.StatusCreated, s.cameraJSON(c, org.Name))
 	return nil
 }
 
@@ -285,7 +398,11 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 	if err := s.opt.Cameras.Apply(r.Context(), c); err != nil {
 		s.log.Error("restarting camera", "camera", c.ID, "err", err)
 	}
-	writeJSON(w, http.StatusOK, s.cameraJSON(c))
+	out, err := s.oneCameraJSON(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -57,6 +57,9 @@ type Options struct {
 	// LiveHosts are the addresses offered to browsers for WebRTC (ICE
 	// host candidates); empty means every interface.
 	LiveHosts []string
+	// MapOutline is the path of a GeoJSON file drawn behind the camera
+	// map; empty: none.
+	MapOutline string
 }
 
 // Server is Vigil's HTTP handler.
@@ -142,6 +145,11 @@ func (s *Server) table() []route {
 		{pattern: "POST /api/v1/cameras/{id}/whep", h: s.whepOffer},
 		{pattern: "PATCH /api/v1/cameras/{id}/whep/{session}", h: s.whepPatch},
 		{pattern: "DELETE /api/v1/cameras/{id}/whep/{session}", h: s.whepDelete},
+		{pattern: "GET /api/v1/layouts", h: s.listLayouts},
+		{pattern: "GET /api/v1/layouts/{name}", h: s.getLayout},
+		{pattern: "PUT /api/v1/layouts/{name}", h: s.putLayout},
+		{pattern: "DELETE /api/v1/layouts/{name}", h: s.deleteLayout},
+		{pattern: "GET /api/v1/map/outline", h: s.mapOutline},
 	}
 }
 

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Layout is one user's saved arrangement of the video wall.
+type Layout struct {
+	ID, UserID int64
+	Name       string
+	// Grid is the wall's side: Grid x Grid tiles, 1 to MaxLayoutGrid.
+	Grid int
+	// Tiles are the camera ids shown, row by row; nil is an empty tile.
+	Tiles     []*int64
+	UpdatedAt time.Time
+}
+
+// Limits of a layout.
+const (
+	MaxLayoutName = 60
+	MaxLayoutGrid = 5
+)
+
+// Validate reports, in words fit for the person who chose the values, why
+// the layout cannot be saved.
+func (l *Layout) Validate() error {
+	n := utf8.RuneCountInString(l.Name)
+	switch {
+	case !utf8.ValidString(l.Name) || n < 1 || n > MaxLayoutName:
+		return fmt.Errorf("layout name must be 1 to %d characters", MaxLayoutName)
+	case strings.TrimSpace(l.Name) != l.Name:
+		return errors.New("layout name must not start or end with a space")
+	case strings.IndexFunc(l.Name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return errors.New("layout name must hold only printable characters")
+	case l.Grid < 1 || l.Grid > MaxLayoutGrid:
+		return fmt.Errorf("layout grid must be 1 to %d (1, 4, 9, 16 or 25 tiles)", MaxLayoutGrid)
+	case len(l.Tiles) != l.Grid*l.Grid:
+		return fmt.Errorf("a layout of grid %d has %d tiles, not %d", l.Grid, l.Grid*l.Grid, len(l.Tiles))
+	}
+	for i, id := range l.Tiles {
+		if id != nil && *id <= 0 {
+			return fmt.Errorf("tile %d: camera id %d is not a positive whole number", i+1, *id)
+		}
+	}
+	return nil
+}
+
+const layoutCols = `id, user_id, name, grid, tiles, updated_at`
+
+func scanLayout(sc scanner) (Layout, error) {
+	var l Layout
+	var tiles string
+	var updated int64
+	if err := sc.Scan(&l.ID, &l.UserID, &l.Name, &l.Grid, &tiles, &updated); err != nil {
+		return Layout{}, err
+	}
+	if err := json.Unmarshal([]byte(tiles), &l.Tiles); err != nil {
+		return Layout{}, fmt.Errorf("layout %d: tiles: %w", l.ID, err)
+	}
+	l.UpdatedAt = fromMicros(updated)
+	return l, nil
+}
+
+// SaveLayout creates the user's layout of that name or replaces it, and
+// sets l's ID and UpdatedAt. Which cameras the tiles name is the caller's
+// to check: a layout outlives the cameras on it.
+func (s *Store) SaveLayout(ctx context.Context, l *Layout) error {
+	if l.UserID <= 0 {
+		return errors.New("store: layout has no user")
+	}
+	if err := l.Validate(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	tiles, err := json.Marshal(l.Tiles)
+	if err != nil {
+		return fmt.Errorf("store: layout tiles: %w", err)
+	}
+	t := now()
+	err = s.w.QueryRowContext(ctx, `INSERT INTO layouts (user_id, name, grid, tiles, updated_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (user_id, name) DO UPDATE SET grid = excluded.grid, tiles = excluded.tiles, updated_at = excluded.updated_at
+		RETURNING id`, l.UserID, l.Name, l.Grid, string(tiles), micros(t)).Scan(&l.ID)
+	if err != nil {
+		return wrap("save layout", err)
+	}
+	l.UpdatedAt = t
+	return nil
+}
+
+// Layouts returns the user's layouts by name, ignoring case first so that
+// the order is a person's and the same on both engines, whose collations
+// differ.
+func (s *Store) Layouts(ctx context.Context, userID int64) ([]Layout, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+layoutCols+` FROM layouts WHERE user_id = $1`, userID)
+	if err != nil {
+		return nil, wrap("list layouts", err)
+	}
+	defer rows.Close()
+	var out []Layout
+	for rows.Next() {
+		l, err := scanLayout(rows)
+		if err != nil {
+			return nil, wrap("list layouts", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list layouts", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := strings.ToLower(out[i].Name), strings.ToLower(out[j].Name)
+		if a != b {
+			return a < b
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}
+
+// Layout returns the user's layout called name.
+func (s *Store) Layout(ctx context.Context, userID int64, name string) (Layout, error) {
+	l, err := scanLayout(s.r.QueryRowContext(ctx,
+		`SELECT `+layoutCols+` FROM layouts WHERE user_id = $1 AND name = $2`, userID, name))
+	return l, wrap(fmt.Sprintf("layout %q of user %d", name, userID), err)
+}
+
+// DeleteLayout removes the user's layout called name.
+func (s *Store) DeleteLayout(ctx context.Context, userID int64, name string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM layouts WHERE user_id = $1 AND name = $2`, userID, name)
+	if err != nil {
+		return wrap("delete layout", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap("delete layout", err)
+	}
+	if n == 0 {
+		return notFound("layout %q of user %d", name, userID)
+	}
+	return nil
+}

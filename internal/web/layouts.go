@@ -1,0 +1,130 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// layoutJSON is a saved video wall layout as the API shows it. Tiles run
+// row by row, grid*grid of them, each a camera id or null.
+type layoutJSON struct {
+	Name      string    `json:"name"`
+	Grid      int       `json:"grid"`
+	Tiles     []*int64  `json:"tiles"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// layoutInput is the body of PUT /api/v1/layouts/{name}.
+type layoutInput struct {
+	Grid  int      `json:"grid"`
+	Tiles []*int64 `json:"tiles"`
+}
+
+// liveCameraIDs is the set of cameras a tile may show.
+func (s *Server) liveCameraIDs(ctx context.Context) (map[int64]bool, error) {
+	cams, err := s.st.ListCameras(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[int64]bool, len(cams))
+	for _, c := range cams {
+		ids[c.ID] = true
+	}
+	return ids, nil
+}
+
+// layoutToJSON shows a tile whose camera has since been deleted as empty, so
+// that what a client reads it can save back unchanged.
+func layoutToJSON(l store.Layout, live map[int64]bool) layoutJSON {
+	tiles := make([]*int64, len(l.Tiles))
+	for i, id := range l.Tiles {
+		if id != nil && live[*id] {
+			tiles[i] = id
+		}
+	}
+	return layoutJSON{Name: l.Name, Grid: l.Grid, Tiles: tiles, UpdatedAt: l.UpdatedAt}
+}
+
+// listLayouts answers the signed-in user's own layouts, never anyone
+// else's.
+func (s *Server) listLayouts(w http.ResponseWriter, r *http.Request) error {
+	ls, err := s.st.Layouts(r.Context(), userFrom(r.Context()).ID)
+	if err != nil {
+		return err
+	}
+	live, err := s.liveCameraIDs(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]layoutJSON, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, layoutToJSON(l, live))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getLayout(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	l, err := s.st.Layout(r.Context(), userFrom(r.Context()).ID, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, fmt.Sprintf("you have no layout named %q", name), nil)
+	}
+	if err != nil {
+		return err
+	}
+	live, err := s.liveCameraIDs(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, layoutToJSON(l, live))
+	return nil
+}
+
+// putLayout saves the user's layout of that name, replacing any earlier
+// one.
+func (s *Server) putLayout(w http.ResponseWriter, r *http.Request) error {
+	var in layoutInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Tiles == nil {
+		return badRequest(`tiles is required: an array of grid*grid camera ids or nulls, e.g. {"grid": 2, "tiles": [1, 2, null, 4]}`)
+	}
+	l := store.Layout{UserID: userFrom(r.Context()).ID, Name: r.PathValue("name"), Grid: in.Grid, Tiles: in.Tiles}
+	if err := l.Validate(); err != nil {
+		return badRequest(err.Error())
+	}
+	live, err := s.liveCameraIDs(r.Context())
+	if err != nil {
+		return err
+	}
+	for i, id := range l.Tiles {
+		if id != nil && !live[*id] {
+			return badRequest(fmt.Sprintf("tile %d: there is no camera %d", i+1, *id))
+		}
+	}
+	if err := s.st.SaveLayout(r.Context(), &l); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, layoutToJSON(l, live))
+	return nil
+}
+
+func (s *Server) deleteLayout(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	err := s.st.DeleteLayout(r.Context(), userFrom(r.Context()).ID, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, fmt.Sprintf("you have no layout named %q", name), nil)
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
