@@ -33,8 +33,24 @@ function rings(g) {
   }
 }
 
+let shape = "";
+
 function draw(cameras) {
   const placed = cameras.filter((c) => c.latitude != null && c.longitude != null);
+  const key = placed.map((c) => [c.id, c.name, c.latitude, c.longitude].join(",")).join(";") + (outline ? "+" : "");
+  if (key === shape && placed.length > 0) {
+    // Only states changed: update them in place, so a camera being
+    // clicked is not replaced under the pointer.
+    for (const c of placed) {
+      const g = mapEl.querySelector(`g.cam[data-camera="${c.id}"]`);
+      if (!g) continue;
+      const st = stateText(c);
+      g.setAttribute("class", "cam state-" + st + (chosen === c.id ? " chosen" : ""));
+      g.querySelector("title").textContent = c.name + " (" + st + ")" + (c.organisation ? " · " + c.organisation : "");
+    }
+    return;
+  }
+  shape = key;
   const lines = rings(outline);
   const pts = placed.map((c) => [c.longitude, c.latitude]).concat(lines.flat());
   if (pts.length === 0) {

@@ -282,6 +282,7 @@ function sync() {
       if (!v.video.paused) v.video.pause();
       continue;
     }
+    if (v.msg.textContent.startsWith("No footage at")) v.msg.textContent = "";
     if (t > v.end + 500 || t < v.from - 500) {
       if (!v.loading) {
         v.loading = true;
@@ -410,7 +411,9 @@ class Timeline {
       const c = this.cache.get(v.id);
       parts.push(`<rect class="row" x="0" y="${y}" width="${w}" height="${rowH}"/>`);
       if (c) {
-        for (const [a, b, reason] of c.gaps) rect(this.x(a), this.x(b), y, rowH, "gap", "No footage " + fmt(a) + " – " + fmt(b) + ": " + reason);
+        // A gap with a known cause (camera offline, disk full) is red; a
+        // stretch merely without footage (before the camera was added) is grey.
+        for (const [a, b, reason] of c.gaps) rect(this.x(a), this.x(b), y, rowH, reason === "no footage recorded" ? "gap unknown" : "gap", "No footage " + fmt(a) + " – " + fmt(b) + ": " + reason);
         for (const [a, b] of c.spans) rect(this.x(a), this.x(b), y, rowH, "span", "Recorded " + fmt(a) + " – " + fmt(b));
       }
       parts.push(`<text class="rowname" x="4" y="${y + 13}">${esc(cameras.get(v.id)?.name || "Camera " + v.id)}</text>`);
