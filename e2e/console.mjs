@@ -60,7 +60,11 @@ function initScript(crop) {
     });
 }
 
+// want says whether a step is asked for (all are, unless cfg.steps lists some).
+const want = (name) => !cfg.steps || cfg.steps.includes(name);
+
 async function step(name, fn) {
+  if (!want(name.replace(/-.*/, ""))) return;
   out.step = name;
   const t0 = Date.now();
   await fn();

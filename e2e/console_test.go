@@ -37,7 +37,7 @@ type demo struct {
 	log                       *bytes.Buffer
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func freeAddr(t *testing.T) string {
 
 // startDemo runs the real `vigil demo` (this test binary standing in for
 // vigil) and waits until it answers.
-func startDemo(t *testing.T, cameras, bitrate int) *demo {
+func startDemo(t testing.TB, cameras, bitrate int) *demo {
 	d := &demo{dir: t.TempDir(), password: auth.RandomPassword(), log: &bytes.Buffer{}}
 	httpAddr, rtspAddr := freeAddr(t), freeAddr(t)
 	d.base, d.rtsp = "http://"+httpAddr, "rtsp://"+rtspAddr
@@ -93,7 +93,7 @@ func startDemo(t *testing.T, cameras, bitrate int) *demo {
 
 // await polls cond until it holds; the demo's state is observed, not
 // guessed with sleeps.
-func await(t *testing.T, limit time.Duration, what string, cond func() bool) {
+func await(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {
@@ -104,7 +104,7 @@ func await(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	}
 }
 
-func (d *demo) getJSON(t *testing.T, path string, v any) {
+func (d *demo) getJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", d.base+path, nil)
 	req.Header.Set("Authorization", "Bearer "+d.token)
@@ -123,7 +123,7 @@ func (d *demo) getJSON(t *testing.T, path string, v any) {
 }
 
 // recorded is camera id's newest run of footage.
-func (d *demo) recorded(t *testing.T, id int) (time.Time, time.Time) {
+func (d *demo) recorded(t testing.TB, id int) (time.Time, time.Time) {
 	var rec struct {
 		Spans []struct{ Start, End time.Time } `json:"spans"`
 	}
@@ -143,7 +143,7 @@ type clockReader struct {
 	clip *simcam.Clip
 }
 
-func newClockReader(t *testing.T) *clockReader {
+func newClockReader(t testing.TB) *clockReader {
 	ffmpeg := testkit.NeedTool(t, "ffmpeg")
 	clip, err := simcam.LoadClip(codec.H264)
 	if err != nil {
@@ -208,7 +208,7 @@ func normalise(b []byte) []float64 {
 
 // read returns the clip frame a crop shows and how well it matched (1 is
 // perfect); a match under 0.8 is no reading.
-func (r *clockReader) read(t *testing.T, b64 string) (int, float64) {
+func (r *clockReader) read(t testing.TB, b64 string) (int, float64) {
 	t.Helper()
 	b, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil || len(b) != cropW/2*cropH/2 {
@@ -230,7 +230,7 @@ func (r *clockReader) read(t *testing.T, b64 string) (int, float64) {
 
 // readFile reads the clock in the frame of an MP4 at offset seconds, as
 // ffmpeg decodes it.
-func (r *clockReader) readFile(t *testing.T, file string, offset float64) (int, float64) {
+func (r *clockReader) readFile(t testing.TB, file string, offset float64) (int, float64) {
 	raw, err := exec.Command("ffmpeg", "-v", "error", "-ss", strconv.FormatFloat(offset, 'f', 3, 64), "-i", file, "-frames:v", "1", "-vf",
 		fmt.Sprintf("crop=%d:%d:%d:%d,format=rgb24", cropW, cropH, cropX, cropY), "-f", "rawvideo", "pipe:1").Output()
 	if err != nil || len(raw) != cropW*cropH*3 {
@@ -240,7 +240,7 @@ func (r *clockReader) readFile(t *testing.T, file string, offset float64) (int, 
 }
 
 // browserRun runs console.mjs and returns its report.
-func browserRun(t *testing.T, cfg map[string]any) map[string]json.RawMessage {
+func browserRun(t testing.TB, cfg map[string]any) map[string]json.RawMessage {
 	t.Helper()
 	node := testkit.NeedTool(t, "node")
 	testkit.NeedFile(t, "/usr/bin/chromium", "Chromium (apt-get install chromium)")
@@ -273,7 +273,7 @@ func browserRun(t *testing.T, cfg map[string]any) map[string]json.RawMessage {
 	return res
 }
 
-func field[T any](t *testing.T, res map[string]json.RawMessage, name string) T {
+func field[T any](t testing.TB, res map[string]json.RawMessage, name string) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(res[name], &v); err != nil {
@@ -305,7 +305,7 @@ type liveReport struct {
 
 // latencies reads each sampled frame's clock and returns how long after
 // the camera sent it the browser showed it.
-func (r *clockReader) latencies(t *testing.T, camera int, samples []sample) []time.Duration {
+func (r *clockReader) latencies(t testing.TB, camera int, samples []sample) []time.Duration {
 	var out []time.Duration
 	for _, s := range samples {
 		i, score := r.read(t, s.Crop)
@@ -357,6 +357,10 @@ func TestConsole(t *testing.T) {
 	}
 	dir := t.TempDir()
 	shots := os.Getenv("VIGIL_E2E_SCREENSHOTS")
+	if shots != "" && !filepath.IsAbs(shots) {
+		// Relative to the repository, not to this package's folder.
+		shots, _ = filepath.Abs(filepath.Join("..", shots))
+	}
 	cfg := map[string]any{
 		"base": d.base, "password": d.password, "dir": dir, "screenshots": shots,
 		"transports":    transports,

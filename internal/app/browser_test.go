@@ -57,9 +57,10 @@ type browserResult struct {
 	ETagChanged bool `json:"etagChanged"`
 }
 
-// TestBrowserVideoSeek: a real Chromium signs in, plays the home page's
-// first camera and seeks within it. ffprobe accepting a file does not mean
-// a browser will: Chromium's demuxer and media cache are what users run.
+// TestBrowserVideoSeek: a real Chromium signs in, plays the last minute of
+// the first camera in a plain <video> and seeks within it. ffprobe
+// accepting a file does not mean a browser will: Chromium's demuxer and
+// media cache are what users run.
 //
 // The camera records throughout, as in a control room.
 func TestBrowserVideoSeek(t *testing.T) {

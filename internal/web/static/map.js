@@ -76,7 +76,7 @@ function draw(cameras) {
     }
     for (const c of placed) {
       const st = stateText(c);
-      const g = svgEl("g", { class: "cam state-" + st + (chosen === c.id ? " chosen" : ""), tabindex: "0", role: "button", "data-camera": c.id });
+      const g = svgEl("g", { class: "cam state-" + st + (chosen === c.id ? " chosen" : ""), tabindex: "0", role: "button", "data-camera": c.id, "data-x": px(c.longitude), "data-y": py(c.latitude) });
       g.append(svgEl("title", {}, c.name + " (" + st + ")" + (c.organisation ? " · " + c.organisation : "")));
       g.append(svgEl("circle", { cx: px(c.longitude), cy: py(c.latitude), r }));
       g.append(svgEl("text", { x: px(c.longitude) + r * 1.4, y: py(c.latitude) + r * 0.5, "font-size": r * 2.2 }, c.name));
@@ -88,10 +88,73 @@ function draw(cameras) {
       svg.append(g);
     }
     mapEl.replaceChildren(svg);
+    zoomable(svg, W, H, r);
   }
   const unplaced = cameras.filter((c) => c.latitude == null || c.longitude == null);
   unplacedEl.replaceChildren(...(unplaced.length ? [el("h2", {}, "Cameras without a position"), el("ul", {}, ...unplaced.map((c) => el("li", {}, el("a", { href: "/?camera=" + c.id }, c.name))))] : []));
   statusEl.textContent = placed.length + " cameras on the map" + (outline ? "" : " (no outline configured)");
+}
+
+// zoomable lets the operator zoom (wheel) and pan (drag) the map, since a
+// town centre's cameras sit metres apart; markers and labels keep their
+// size on screen. A double-click shows the whole map again.
+let view = null;
+function zoomable(svg, W, H, r) {
+  const full = { x: 0, y: 0, w: W, h: H };
+  if (!view || view.W !== W || view.H !== H) view = { ...full, W, H };
+  const apply = () => {
+    svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
+    const k = view.w / W;
+    for (const g of svg.querySelectorAll("g.cam")) {
+      const x = Number(g.dataset.x);
+      const y = Number(g.dataset.y);
+      const c = g.querySelector("circle");
+      const t = g.querySelector("text");
+      c.setAttribute("r", r * k);
+      t.setAttribute("x", x + r * k * 1.4);
+      t.setAttribute("y", y + r * k * 0.5);
+      t.setAttribute("font-size", r * k * 2.2);
+    }
+    for (const p of svg.querySelectorAll("path.outline")) p.setAttribute("stroke-width", (r / 4) * k);
+  };
+  const at = (e) => {
+    const b = svg.getBoundingClientRect();
+    // The SVG keeps its aspect ratio (xMidYMid meet): find the scale.
+    const s = Math.max(view.w / b.width, view.h / b.height);
+    const ox = (b.width * s - view.w) / 2;
+    const oy = (b.height * s - view.h) / 2;
+    return { x: view.x - ox + (e.clientX - b.left) * s, y: view.y - oy + (e.clientY - b.top) * s, s };
+  };
+  svg.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    const p = at(e);
+    const f = e.deltaY > 0 ? 1.25 : 0.8;
+    const w = Math.min(W * 2, Math.max(W / 200, view.w * f));
+    const k = w / view.w;
+    view.x = p.x - (p.x - view.x) * k;
+    view.y = p.y - (p.y - view.y) * k;
+    view.w = w;
+    view.h = view.h * k;
+    apply();
+  }, { passive: false });
+  let drag = null;
+  svg.addEventListener("pointerdown", (e) => {
+    if (e.target.closest("g.cam")) return;
+    drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y, s: at(e).s };
+    svg.setPointerCapture(e.pointerId);
+  });
+  svg.addEventListener("pointermove", (e) => {
+    if (!drag) return;
+    view.x = drag.vx - (e.clientX - drag.x) * drag.s;
+    view.y = drag.vy - (e.clientY - drag.y) * drag.s;
+    apply();
+  });
+  svg.addEventListener("pointerup", () => (drag = null));
+  svg.addEventListener("dblclick", () => {
+    Object.assign(view, full);
+    apply();
+  });
+  apply();
 }
 
 // choose shows a camera's card with the ways to open it.
