@@ -302,3 +302,10 @@ function start() {
 }
 
 start();
+
+// Leaving the page ends every live view at once, so the audit trail's
+// "live.stop" is when the operator stopped watching, not a timeout later.
+addEventListener("pagehide", () => {
+  for (const { player } of players.values()) player.close();
+  players.clear();
+});
