@@ -42,6 +42,7 @@ func TestValidate(t *testing.T) {
 		{"bad database", "database_url = \"mysql://x\"\n", "postgres://"},
 		{"bad level", "log_level = \"loud\"\n", "log_level"},
 		{"zero retention", "[recording]\nretention_days = 0\n", "retention_days"},
+		{"empty transcoder", "live_transcoder = \"\"\n", "live_transcoder"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "v.toml")
@@ -49,6 +50,32 @@ func TestValidate(t *testing.T) {
 			_, err := Load(file, func(string) string { return "" })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLiveTranscoder: ffmpeg by default, a file or the environment can
+// name another or turn it off.
+func TestLiveTranscoder(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, env, want string
+	}{
+		{"default", "", "", "ffmpeg"},
+		{"file", "live_transcoder = \"/opt/ffmpeg/bin/ffmpeg\"\n", "", "/opt/ffmpeg/bin/ffmpeg"},
+		{"environment", "live_transcoder = \"ffmpeg\"\n", "off", "off"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "v.toml")
+			os.WriteFile(file, []byte(tc.file), 0o600)
+			c, err := Load(file, func(k string) string {
+				if k == "VIGIL_LIVE_TRANSCODER" {
+					return tc.env
+				}
+				return ""
+			})
+			if err != nil || c.LiveTranscoder != tc.want {
+				t.Fatalf("got %q, %v, want %q", c.LiveTranscoder, err, tc.want)
 			}
 		})
 	}

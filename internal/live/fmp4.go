@@ -50,6 +50,10 @@ type FMP4 struct {
 // NewFMP4 returns a muxer whose first frame must be a keyframe.
 func NewFMP4() *FMP4 { return &FMP4{dur: defaultFrameDur} }
 
+// DecodeTime is the decode time, in 90 kHz units, the next frame
+// written gets.
+func (m *FMP4) DecodeTime() uint64 { return m.next }
+
 // Write returns the fragment of f, valid until the next call, and, when
 // f's parameter sets differ from those of the last init segment (always
 // for the first frame), the init segment to send before it.
