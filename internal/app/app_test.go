@@ -51,6 +51,8 @@ type harnessOptions struct {
 	postgres bool
 	// retentionEvery, when set, runs retention this often.
 	retentionEvery time.Duration
+	// liveTranscoder, when set, is the live_transcoder setting.
+	liveTranscoder string
 }
 
 func start(t *testing.T, o harnessOptions) *harness {
@@ -79,6 +81,9 @@ func start(t *testing.T, o harnessOptions) *harness {
 	cfg.Storage = []config.Storage{{Name: "local", Path: filepath.Join(data, "recordings"), QuotaBytes: o.quota}}
 	if o.storage != "" {
 		cfg.Storage[0].Path = o.storage
+	}
+	if o.liveTranscoder != "" {
+		cfg.LiveTranscoder = o.liveTranscoder
 	}
 	if o.postgres {
 		cfg.DatabaseURL = testkit.PostgresSchema(t, testkit.PostgresURL())
