@@ -278,29 +278,37 @@ func TestLiveH265(t *testing.T) {
 	}
 }
 
-// TestLiveH265NoTranscoder: with live_transcoder off, a browser without
-// H.265 is told why it cannot watch an H.265 camera.
+// TestLiveH265NoTranscoder: with live_transcoder off, or naming no
+// installed program, a browser without H.265 is told why it cannot
+// watch an H.265 camera.
 func TestLiveH265NoTranscoder(t *testing.T) {
-	h := start(t, harnessOptions{codec: codec.H265, liveTranscoder: "off"})
-	id := h.addCamera("H.265", h.cams.URL(1), nil)
-	h.awaitFootage(id, time.Second, 30*time.Second)
-	want := fmt.Sprintf("camera %d sends H.265, which this browser cannot play", id)
+	for _, tc := range []struct{ setting, says string }{
+		{"off", "the server's live transcoder is off (live_transcoder)"},
+		{"vigil-no-such-ffmpeg", "install ffmpeg on the server for an H.264 live view"},
+	} {
+		t.Run(tc.setting, func(t *testing.T) {
+			h := start(t, harnessOptions{codec: codec.H265, liveTranscoder: tc.setting})
+			id := h.addCamera("H.265", h.cams.URL(1), nil)
+			h.awaitFootage(id, time.Second, 30*time.Second)
+			want := fmt.Sprintf("camera %d sends H.265, which this browser cannot play", id)
 
-	_, res := newViewerOf(t, h, id, onlyH264)
-	var body struct{ Error string }
-	json.NewDecoder(res.Body).Decode(&body)
-	if res.StatusCode != http.StatusNotAcceptable || !strings.Contains(body.Error, want) || !strings.Contains(body.Error, "live_transcoder") {
-		t.Errorf("WHEP offer with H.264 only: got %d %q, want 406 saying %q and naming live_transcoder", res.StatusCode, body.Error, want)
-	}
-	s, _, err := h.dialLive(id, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m := s.text(); m.Type != "error" || !strings.Contains(m.Message, want) {
-		t.Errorf("WebSocket: got %+v, want an error saying %q", m, want)
-	}
-	if es, _ := h.app.Store.ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.start"}); len(es) != 0 {
-		t.Errorf("got %d live.start records, want none: nothing was seen", len(es))
+			_, res := newViewerOf(t, h, id, onlyH264)
+			var body struct{ Error string }
+			json.NewDecoder(res.Body).Decode(&body)
+			if res.StatusCode != http.StatusNotAcceptable || !strings.Contains(body.Error, want) || !strings.Contains(body.Error, tc.says) {
+				t.Errorf("WHEP offer with H.264 only: got %d %q, want 406 saying %q and %q", res.StatusCode, body.Error, want, tc.says)
+			}
+			s, _, err := h.dialLive(id, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := s.text(); m.Type != "error" || !strings.Contains(m.Message, want) || !strings.Contains(m.Message, tc.says) {
+				t.Errorf("WebSocket: got %+v, want an error saying %q and %q", m, want, tc.says)
+			}
+			if es, _ := h.app.Store.ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.start"}); len(es) != 0 {
+				t.Errorf("got %d live.start records, want none: nothing was seen", len(es))
+			}
+		})
 	}
 }
 

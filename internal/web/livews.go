@@ -126,12 +126,16 @@ type liveSocket struct {
 
 func (l *liveSocket) serve(ctx context.Context) {
 	s, c := l.s, l.camera
-	// Reading answers pings and notices the client's close.
+	// Reading answers pings and notices the client's close. Not under
+	// ctx: a read whose context ends closes the connection, and the
+	// error message is still to be sent then.
 	l.conn.SetReadLimit(-1)
+	readCtx, stopReading := context.WithCancel(context.Background())
+	defer stopReading()
 	go func() {
 		defer l.cancel()
 		for {
-			_, rd, err := l.conn.Reader(ctx)
+			_, rd, err := l.conn.Reader(readCtx)
 			if err != nil {
 				return
 			}
