@@ -89,6 +89,23 @@ func (r *run) runProcess(sub *live.FrameSubscriber, out *output, first *live.Fra
 		next, feedErr = feed(feedCtx, sub, first, stdin, st)
 		stdin.Close()
 	})
+	var stalled error
+	stallCheck := time.NewTicker(max(r.t.opt.StallTimeout/4, 10*time.Millisecond))
+	defer stallCheck.Stop()
+	wg.Go(func() {
+		for {
+			select {
+			case <-feedCtx.Done():
+				return
+			case <-stallCheck.C:
+				if age := st.oldest(); age > r.t.opt.StallTimeout {
+					stalled = fmt.Errorf("it turned no frame into video for %s", r.t.opt.StallTimeout)
+					kill()
+					return
+				}
+			}
+		}
+	})
 	readErr := out.read(stdout, st)
 	if readErr != nil {
 		kill()
@@ -114,7 +131,9 @@ func (r *run) runProcess(sub *live.FrameSubscriber, out *output, first *live.Fra
 		return nil, errSourceEnded
 	}
 	why := waitErr
-	if readErr != nil {
+	if stalled != nil {
+		why = stalled
+	} else if readErr != nil {
 		why = readErr
 	} else if why == nil {
 		why = errors.New("it ended its output")
@@ -212,8 +231,9 @@ type stamps struct {
 }
 
 type stamp struct {
-	ms  int64
-	rtp uint32
+	ms   int64
+	rtp  uint32
+	from time.Time // when it was given to ffmpeg
 }
 
 // maxStamps bounds the frames awaiting their output; ffmpeg holds a few.
@@ -223,10 +243,21 @@ func (s *stamps) push(dts uint64, rtp uint32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Rounded as ffmpeg rescales from 90 kHz to milliseconds.
-	s.q = append(s.q, stamp{ms: int64((dts + 45) / 90), rtp: rtp})
+	s.q = append(s.q, stamp{ms: int64((dts + 45) / 90), rtp: rtp, from: time.Now()})
 	if len(s.q) > maxStamps {
 		s.q = s.q[len(s.q)-maxStamps:]
 	}
+}
+
+// oldest returns how long the oldest frame given to ffmpeg has waited
+// for its output, or 0.
+func (s *stamps) oldest() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.q) == 0 {
+		return 0
+	}
+	return time.Since(s.q[0].from)
 }
 
 // stampSlack is how far an output time may be from its input's; frames

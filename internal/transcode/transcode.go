@@ -44,6 +44,7 @@ var (
 const (
 	DefaultIdleTimeout  = 30 * time.Second
 	DefaultStartTimeout = 20 * time.Second
+	DefaultStallTimeout = 10 * time.Second
 	defaultQueue        = 50 // frames from the camera: two seconds at 25 fps
 	defaultMaxHeight    = 1080
 )
@@ -59,6 +60,10 @@ type Options struct {
 	// StartTimeout bounds the wait for the first H.264 frame (default
 	// 20 s): the camera's next keyframe, then ffmpeg's start.
 	StartTimeout time.Duration
+	// StallTimeout ends a view whose ffmpeg has turned no frame given it
+	// into video for this long (default 10 s): its viewers get an end
+	// rather than a picture frozen for ever.
+	StallTimeout time.Duration
 	// MaxHeight scales larger pictures down (default 1080): a browser
 	// window needs no more, and encoding costs CPU by the pixel.
 	MaxHeight int
@@ -91,6 +96,9 @@ func New(source func() *live.Hub, opt Options) *Transcoder {
 	}
 	if opt.StartTimeout <= 0 {
 		opt.StartTimeout = DefaultStartTimeout
+	}
+	if opt.StallTimeout <= 0 {
+		opt.StallTimeout = DefaultStallTimeout
 	}
 	if opt.MaxHeight <= 0 {
 		opt.MaxHeight = defaultMaxHeight

@@ -397,9 +397,12 @@ func TestTranscodeCrash(t *testing.T) {
 // TestTranscodeFailures: what stops the view from starting is reported
 // by Hub, with ffmpeg's own message.
 func TestTranscodeFailures(t *testing.T) {
-	fake := filepath.Join(t.TempDir(), "ffmpeg")
-	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho 'Unknown encoder libx264' >&2\nexit 1\n"), 0o700); err != nil {
-		t.Fatal(err)
+	script := func(body string) string {
+		path := filepath.Join(t.TempDir(), "ffmpeg")
+		if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
 	h265 := newCamera(t, loadClip(t, codec.H265)).hub
 	for _, tc := range []struct {
@@ -408,12 +411,14 @@ func TestTranscodeFailures(t *testing.T) {
 		command string
 		want    string
 	}{
-		{"ffmpeg fails", h265, fake, "Unknown encoder libx264"},
+		{"ffmpeg fails", h265, script("echo 'Unknown encoder libx264' >&2; exit 1"), "Unknown encoder libx264"},
+		// It takes the video and gives none back: a hang, not a start.
+		{"ffmpeg stalls", h265, script("exec sleep 60"), "turned no frame into video for 500ms"},
 		{"not H.265", newCamera(t, loadClip(t, codec.H264)).hub, "", "sends H264, not H.265"},
 		{"not connected", nil, "", "not connected"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tr, _ := newTranscoder(t, tc.src, Options{Command: tc.command})
+			tr, _ := newTranscoder(t, tc.src, Options{Command: tc.command, StallTimeout: 500 * time.Millisecond, StartTimeout: time.Minute})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			_, err := tr.Hub(ctx)
