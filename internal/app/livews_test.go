@@ -305,6 +305,11 @@ func TestLiveH265NoTranscoder(t *testing.T) {
 			if m := s.text(); m.Type != "error" || !strings.Contains(m.Message, want) || !strings.Contains(m.Message, tc.says) {
 				t.Errorf("WebSocket: got %+v, want an error saying %q and %q", m, want, tc.says)
 			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, _, err := s.conn.Read(ctx); websocket.CloseStatus(err) != websocket.StatusUnsupportedData {
+				t.Errorf("after the error: got %v, want a close with status 1003", err)
+			}
 			if es, _ := h.app.Store.ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.start"}); len(es) != 0 {
 				t.Errorf("got %d live.start records, want none: nothing was seen", len(es))
 			}

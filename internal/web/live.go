@@ -57,7 +57,7 @@ func (s *Server) transcodedHub(ctx context.Context, id int64) (*live.Hub, error)
 	case errors.Is(err, transcode.ErrDisabled):
 		return nil, errorf(http.StatusNotAcceptable, fmt.Sprintf(
 			"camera %d sends H.265, which this browser cannot play, and the server's live transcoder is off (live_transcoder), so there is no H.264 live view", id), err)
-	case errors.Is(err, ctx.Err()) && ctx.Err() != nil:
+	case err != nil && ctx.Err() != nil:
 		return nil, errorf(http.StatusServiceUnavailable, "the request ended before the H.264 live view started", err)
 	case err != nil:
 		return nil, errorf(http.StatusServiceUnavailable, fmt.Sprintf(

@@ -156,10 +156,12 @@ func (l *liveSocket) serve(ctx context.Context) {
 		if err != nil {
 			var we *Error
 			errors.As(err, &we)
+			code := websocket.StatusUnsupportedData // this browser cannot be shown the camera
 			if we.Code >= 500 {
 				s.log.Error("live WebSocket", "camera", c.ID, "err", err)
+				code = websocket.StatusTryAgainLater
 			}
-			l.fail(websocket.StatusUnsupportedData, we.Msg)
+			l.fail(code, we.Msg)
 			return
 		}
 		hub, detail = th, detail+transcoded
