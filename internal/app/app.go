@@ -26,6 +26,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/transcode"
 	"github.com/vigil-cctv/vigil/internal/web"
 )
 
@@ -102,6 +103,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	})
 	if err != nil {
 		return nil, err
+	}
+	if cmd, err := transcode.Command(cfg.LiveTranscoder); err != nil {
+		log.Warn("no live transcoder: browsers that cannot play H.265 get no live view of H.265 cameras", "live_transcoder", cfg.LiveTranscoder, "err", err)
+	} else {
+		log.Info("live transcoder for H.265 cameras' H.264 views, run only while watched", "command", cmd)
 	}
 	a.ln, err = net.Listen("tcp", cfg.HTTP)
 	if err != nil {

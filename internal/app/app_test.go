@@ -53,6 +53,8 @@ type harnessOptions struct {
 	retentionEvery time.Duration
 	// mapOutline is the map_outline setting.
 	mapOutline string
+	// liveTranscoder, when set, is the live_transcoder setting.
+	liveTranscoder string
 }
 
 func start(t *testing.T, o harnessOptions) *harness {
@@ -82,6 +84,9 @@ func start(t *testing.T, o harnessOptions) *harness {
 	cfg.Storage = []config.Storage{{Name: "local", Path: filepath.Join(data, "recordings"), QuotaBytes: o.quota}}
 	if o.storage != "" {
 		cfg.Storage[0].Path = o.storage
+	}
+	if o.liveTranscoder != "" {
+		cfg.LiveTranscoder = o.liveTranscoder
 	}
 	if o.postgres {
 		cfg.DatabaseURL = testkit.PostgresSchema(t, testkit.PostgresURL())

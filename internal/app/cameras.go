@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/transcode"
 	"github.com/vigil-cctv/vigil/internal/web"
 )
 
@@ -28,8 +30,16 @@ type runningCamera struct {
 	row    store.Camera
 	cam    *ingest.Camera
 	rec    *recording.CameraRecorder
+	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	// tr makes the H.264 view of an H.265 camera; it is made for the
+	// first viewer needing it, so other cameras never have one. It runs
+	// under the camera's context and ends with it.
+	mu   sync.Mutex
+	tr   *transcode.Transcoder
+	trWG sync.WaitGroup
 }
 
 func newCameraSet(a *App) *cameraSet {
@@ -90,6 +100,35 @@ func (s *cameraSet) Hub(id int64) (*live.Hub, bool) {
 	return h, h != nil
 }
 
+// TranscodedHub implements web.Cameras.
+func (s *cameraSet) TranscodedHub(ctx context.Context, id int64) (*live.Hub, error) {
+	rc, ok := s.get(id)
+	if !ok {
+		return nil, fmt.Errorf("camera %d is not running: %w", id, transcode.ErrClosed)
+	}
+	// Looked up at each first use, so that installing ffmpeg needs no
+	// restart.
+	cmd, err := transcode.Command(s.a.cfg.LiveTranscoder)
+	if err != nil {
+		return nil, err
+	}
+	rc.mu.Lock()
+	if rc.ctx.Err() != nil {
+		rc.mu.Unlock()
+		return nil, fmt.Errorf("camera %d is stopping: %w", id, transcode.ErrClosed)
+	}
+	tr := rc.tr
+	if tr == nil {
+		tr = transcode.New(rc.cam.Hub, transcode.Options{
+			Command: cmd, Logger: s.a.log.With("component", "transcode", "camera", id),
+		})
+		rc.tr = tr
+		rc.trWG.Go(func() { tr.Run(rc.ctx) })
+	}
+	rc.mu.Unlock()
+	return tr.Hub(ctx)
+}
+
 // Recording implements web.Cameras.
 func (s *cameraSet) Recording(id int64) (recording.Stats, bool) {
 	rc, ok := s.get(id)
@@ -128,15 +167,24 @@ func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
 		Logger: s.a.log.With("component", "ingest"), Metrics: s.a.Metrics,
 	}, sink)
 	cctx, cancel := context.WithCancel(base)
-	rc = &runningCamera{row: c, cam: cam, rec: sink, cancel: cancel, done: make(chan struct{})}
+	rc = &runningCamera{row: c, cam: cam, rec: sink, ctx: cctx, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
 	s.running[c.ID] = rc
 	s.mu.Unlock()
 	s.wg.Go(func() {
 		defer close(rc.done)
 		cam.Run(cctx)
+		rc.stopTranscoder()
 	})
 	return nil
+}
+
+// stopTranscoder waits for the camera's transcoder, if it has one, once
+// the camera's context has ended; none is made afterwards.
+func (rc *runningCamera) stopTranscoder() {
+	rc.mu.Lock() // no transcoder is started past this point
+	rc.mu.Unlock()
+	rc.trWG.Wait()
 }
 
 // Stop implements web.Cameras; it returns once the camera's last fragment

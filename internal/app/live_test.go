@@ -27,7 +27,14 @@ type viewer struct {
 
 func newViewer(t *testing.T, h *harness, cameraID int64) (*viewer, *http.Response) {
 	t.Helper()
-	pc := testkit.WebRTCPeer(t, func(me *webrtc.MediaEngine) error { return me.RegisterDefaultCodecs() }, webrtc.RTPCodecTypeVideo)
+	return newViewerOf(t, h, cameraID, func(me *webrtc.MediaEngine) error { return me.RegisterDefaultCodecs() })
+}
+
+// newViewerOf is newViewer for a browser receiving the formats register
+// adds; it takes H.264.
+func newViewerOf(t *testing.T, h *harness, cameraID int64, register func(*webrtc.MediaEngine) error) (*viewer, *http.Response) {
+	t.Helper()
+	pc := testkit.WebRTCPeer(t, register, webrtc.RTPCodecTypeVideo)
 	v := &viewer{pc: pc, units: make(chan *codec.AccessUnit, 1000)}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		d := codec.NewDepacketizer(codec.H264)
@@ -54,6 +61,7 @@ func newViewer(t *testing.T, h *harness, cameraID int64) (*viewer, *http.Respons
 	}
 	answer, _ := io.ReadAll(res.Body)
 	res.Body.Close()
+	res.Body = io.NopCloser(bytes.NewReader(answer)) // for the caller, on an error
 	if res.StatusCode != http.StatusCreated {
 		return nil, res
 	}

@@ -38,10 +38,15 @@ type Config struct {
 	LiveHosts []string `toml:"live_hosts"`
 	// MapOutline is a local GeoJSON file the console draws behind its
 	// camera map (a boundary, say); empty: no outline.
-	MapOutline string    `toml:"map_outline"`
-	Recording  Recording `toml:"recording"`
-	Storage    []Storage `toml:"storage"`
-	LogLevel   string    `toml:"log_level"`
+	MapOutline string `toml:"map_outline"`
+	// LiveTranscoder is the ffmpeg that makes an H.264 live view of
+	// H.265 cameras for browsers that cannot play H.265: a command name
+	// looked up in PATH, or a path; "off" disables it. It runs only while
+	// such a view is watched; recordings are never transcoded.
+	LiveTranscoder string    `toml:"live_transcoder"`
+	Recording      Recording `toml:"recording"`
+	Storage        []Storage `toml:"storage"`
+	LogLevel       string    `toml:"log_level"`
 }
 
 // Recording tunes the recorder.
@@ -85,9 +90,10 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // Default returns the built-in configuration.
 func Default() Config {
 	return Config{
-		DataDir:      "vigil-data",
-		HTTP:         "127.0.0.1:8080",
-		Organisation: "Partnership",
+		DataDir:        "vigil-data",
+		HTTP:           "127.0.0.1:8080",
+		Organisation:   "Partnership",
+		LiveTranscoder: "ffmpeg",
 		Recording: Recording{
 			SegmentDuration:   Duration{time.Minute},
 			RetentionDays:     31,
@@ -133,6 +139,7 @@ func (c *Config) applyEnv(env func(string) string) error {
 	str("VIGIL_ORGANISATION", &c.Organisation)
 	str("VIGIL_LOG_LEVEL", &c.LogLevel)
 	str("VIGIL_MAP_OUTLINE", &c.MapOutline)
+	str("VIGIL_LIVE_TRANSCODER", &c.LiveTranscoder)
 	if v := env("VIGIL_LIVE_HOSTS"); v != "" {
 		c.LiveHosts = strings.Split(v, ",")
 	}
@@ -203,6 +210,9 @@ func (c Config) Validate() error {
 		if s.QuotaBytes < 0 || s.MinFreeBytes < 0 {
 			errs = append(errs, fmt.Errorf("storage %q: negative quota or floor", s.Name))
 		}
+	}
+	if strings.TrimSpace(c.LiveTranscoder) == "" {
+		errs = append(errs, errors.New(`live_transcoder is empty (name ffmpeg, or say "off")`))
 	}
 	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
 		errs = append(errs, errors.New("database_url must be a postgres:// URL (leave it empty for SQLite)"))

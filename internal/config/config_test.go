@@ -44,6 +44,7 @@ func TestValidate(t *testing.T) {
 		{"zero retention", "[recording]\nretention_days = 0\n", "retention_days"},
 		{"missing map outline", "map_outline = \"no-such-outline.geojson\"\n", "map_outline"},
 		{"map outline a folder", "map_outline = \".\"\n", "not a file"},
+		{"empty transcoder", "live_transcoder = \"\"\n", "live_transcoder"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "v.toml")
@@ -51,6 +52,32 @@ func TestValidate(t *testing.T) {
 			_, err := Load(file, func(string) string { return "" })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLiveTranscoder: ffmpeg by default, a file or the environment can
+// name another or turn it off.
+func TestLiveTranscoder(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, env, want string
+	}{
+		{"default", "", "", "ffmpeg"},
+		{"file", "live_transcoder = \"/opt/ffmpeg/bin/ffmpeg\"\n", "", "/opt/ffmpeg/bin/ffmpeg"},
+		{"environment", "live_transcoder = \"ffmpeg\"\n", "off", "off"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "v.toml")
+			os.WriteFile(file, []byte(tc.file), 0o600)
+			c, err := Load(file, func(k string) string {
+				if k == "VIGIL_LIVE_TRANSCODER" {
+					return tc.env
+				}
+				return ""
+			})
+			if err != nil || c.LiveTranscoder != tc.want {
+				t.Fatalf("got %q, %v, want %q", c.LiveTranscoder, err, tc.want)
 			}
 		})
 	}

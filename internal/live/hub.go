@@ -1,13 +1,17 @@
 // Package live shows cameras in browsers with sub-second latency: WebRTC
 // with WHEP signalling (RFC 9725), forwarding each camera's H.264 or H.265
-// RTP packets as they arrive, without transcoding.
+// RTP packets as they arrive, without transcoding; and, where WebRTC
+// cannot connect, fragmented MP4 of the same video for Media Source
+// Extensions.
 //
 // A Hub belongs to one camera and is fed from its ingest goroutine, the
 // same RTSP session that feeds the recorder: viewers never open a session
 // of their own. Each viewer has a bounded queue, so a slow browser loses
 // packets (and resumes at the next keyframe) rather than slowing the
 // camera or the other viewers. WHEP turns browser offers into sessions
-// that pull from a Hub.
+// that pull from a Hub. Frame subscribers (Hub.Frames) take whole access
+// units instead, on the same terms, and FMP4 turns them into one MP4
+// fragment per frame.
 package live
 
 import (
@@ -42,11 +46,14 @@ type Hub struct {
 	codec     codec.Codec // 0 when NewHub was given a codec it does not know
 	codecName string
 
-	viewers atomic.Pointer[[]*viewer] // copy on write, under mu
+	viewers   atomic.Pointer[[]*viewer]          // copy on write, under mu
+	frameSubs atomic.Pointer[[]*FrameSubscriber] // copy on write, under mu
+	done      chan struct{}                      // closed by Close
 
 	mu      sync.Mutex
 	closed  bool
-	profile [3]byte // H.264 profile-level-id, or H.265 profile and tier in [0]
+	changed chan struct{} // closed and replaced when viewers come or go
+	profile [3]byte       // H.264 profile-level-id, or H.265 profile and tier in [0]
 	hasProf bool
 
 	// State of the camera's goroutine, the only caller of WriteRTP.
@@ -65,6 +72,7 @@ type Hub struct {
 	gen   uint32 // counts the camera's stream restarts
 	items []*pbuf
 	split splitter
+	fr    frameState
 }
 
 // NewHub returns the hub of a camera sending codec ("H264" or "H265";
@@ -74,8 +82,9 @@ type Hub struct {
 // browser's formats. A hub of an unknown codec drops every packet and
 // WHEP offers for it fail with a CodecError.
 func NewHub(codecName, fmtp string) *Hub {
-	h := &Hub{codecName: codecName}
+	h := &Hub{codecName: codecName, done: make(chan struct{}), changed: make(chan struct{})}
 	h.viewers.Store(new([]*viewer))
+	h.frameSubs.Store(new([]*FrameSubscriber))
 	c, ok := codec.ParseCodec(codecName)
 	if !ok {
 		return h
@@ -147,20 +156,49 @@ func (h *Hub) cameraProfile() ([3]byte, bool) {
 	return h.profile, h.hasProf
 }
 
-// Viewers returns the number of viewers receiving the camera.
-func (h *Hub) Viewers() int { return len(*h.viewers.Load()) }
+// Viewers returns the number of viewers receiving the camera: RTP
+// viewers and frame subscribers.
+func (h *Hub) Viewers() int { return len(*h.viewers.Load()) + len(*h.frameSubs.Load()) }
 
-// Close ends every viewer; later viewers are refused.
+// WatchViewers returns Viewers and a channel closed when that number
+// next changes or the hub closes, for components that act when the last
+// viewer leaves.
+func (h *Hub) WatchViewers() (int, <-chan struct{}) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.Viewers(), h.changed
+}
+
+// notifyLocked wakes the watchers of the number of viewers.
+func (h *Hub) notifyLocked() {
+	close(h.changed)
+	h.changed = make(chan struct{})
+}
+
+// Done is closed when the hub closes.
+func (h *Hub) Done() <-chan struct{} { return h.done }
+
+// Close ends every viewer and frame subscriber; later ones are refused.
 func (h *Hub) Close() {
 	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
 	h.closed = true
 	old := h.viewers.Swap(new([]*viewer))
+	subs := h.frameSubs.Swap(new([]*FrameSubscriber))
+	close(h.done)
+	h.notifyLocked()
 	h.mu.Unlock()
 	for _, v := range *old {
 		v.stop()
 		if v.onHubClose != nil {
 			v.onHubClose()
 		}
+	}
+	for _, s := range *subs {
+		s.end()
 	}
 }
 
@@ -181,6 +219,7 @@ func (h *Hub) add(v *viewer) error {
 	copy(vs, old)
 	vs = append(vs, v)
 	h.viewers.Store(&vs)
+	h.notifyLocked()
 	return nil
 }
 
@@ -194,7 +233,10 @@ func (h *Hub) remove(v *viewer) {
 			vs = append(vs, o)
 		}
 	}
-	h.viewers.Store(&vs)
+	if len(vs) != len(old) {
+		h.viewers.Store(&vs)
+		h.notifyLocked()
+	}
 	h.mu.Unlock()
 	v.stop()
 }
@@ -216,6 +258,12 @@ func (h *Hub) WriteRTP(pkt *rtp.Packet) {
 	l.valid, l.ssrc, l.seq, l.ts = true, pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp
 	if !h.auValid || pkt.Timestamp != h.auTS {
 		h.auValid, h.auTS, h.auParams = true, pkt.Timestamp, 0
+	}
+	if subs := *h.frameSubs.Load(); len(subs) > 0 {
+		h.writeFrames(pkt, subs)
+	} else if h.fr.depack != nil {
+		// The next subscriber starts afresh, with the sets then in force.
+		h.fr = frameState{}
 	}
 	vs := *h.viewers.Load()
 	if len(vs) == 0 {

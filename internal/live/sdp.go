@@ -39,6 +39,14 @@ type codecChoice struct {
 // responder answers, and keyframe requests, which are counted.
 var feedbackWanted = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
 
+// CheckOffer reports whether a browser's SDP offer can receive camera
+// hub h's video, without starting a session: nil, or the error Offer
+// would give (ErrBadOffer, ErrNoVideo, a *CodecError).
+func CheckOffer(h *Hub, offer []byte) error {
+	_, err := chooseCodec(h, offer)
+	return err
+}
+
 // chooseCodec picks, from the first video section of offer the browser
 // would receive on, the format to send camera hub h's video in.
 func chooseCodec(h *Hub, offer []byte) (codecChoice, error) {

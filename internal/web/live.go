@@ -10,8 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/transcode"
 )
 
 // liveViews remembers who is watching what, so the end of a live view,
@@ -26,6 +28,48 @@ type liveView struct {
 	cameraID int64
 	remote   string
 	started  time.Time
+	detail   string // how it is watched: "WebRTC", "WebSocket, transcoded H.264"
+}
+
+// Audit details of the ways of watching live.
+const (
+	viaWebRTC    = "WebRTC"
+	viaWebSocket = "WebSocket"
+	transcoded   = ", transcoded H.264"
+)
+
+// addLiveView remembers a live view that has started, for liveEnded.
+func (s *Server) addLiveView(id string, r *http.Request, cameraID int64, detail string) {
+	s.live.mu.Lock()
+	s.live.sessions[id] = liveView{user: userFrom(r.Context()), cameraID: cameraID, remote: r.RemoteAddr, started: s.now(), detail: detail}
+	s.live.mu.Unlock()
+}
+
+// transcodedHub returns the H.264 view of H.265 camera id, or the error
+// to answer: the browser cannot play the camera, and the server cannot
+// help.
+func (s *Server) transcodedHub(ctx context.Context, id int64) (*live.Hub, error) {
+	h, err := s.opt.Cameras.TranscodedHub(ctx, id)
+	switch {
+	case errors.Is(err, transcode.ErrNotInstalled):
+		return nil, errorf(http.StatusNotAcceptable, fmt.Sprintf(
+			"camera %d sends H.265, which this browser cannot play; install ffmpeg on the server for an H.264 live view", id), err)
+	case errors.Is(err, transcode.ErrDisabled):
+		return nil, errorf(http.StatusNotAcceptable, fmt.Sprintf(
+			"camera %d sends H.265, which this browser cannot play, and the server's live transcoder is off (live_transcoder), so there is no H.264 live view", id), err)
+	case err != nil && ctx.Err() != nil:
+		return nil, errorf(http.StatusServiceUnavailable, "the request ended before the H.264 live view started", err)
+	case err != nil:
+		return nil, errorf(http.StatusServiceUnavailable, fmt.Sprintf(
+			"the H.264 live view of camera %d could not be started; the server's log says why", id), err)
+	}
+	return h, nil
+}
+
+// isH265 reports whether a hub carries H.265.
+func isH265(h *live.Hub) bool {
+	c, _ := codec.ParseCodec(h.Codec())
+	return c == codec.H265
 }
 
 // whepOffer starts a live view (WHEP, RFC 9725): the body is the browser's
@@ -49,8 +93,16 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	if !ok || hub == nil {
 		return errorf(http.StatusServiceUnavailable, fmt.Sprintf("camera %d is not connected; try again when its state is recording", c.ID), nil)
 	}
+	detail := viaWebRTC
+	if isH265(hub) && errors.Is(live.CheckOffer(hub, offer), live.ErrCodecNotOffered) {
+		// A browser without H.265 gets the camera's H.264 view.
+		if hub, err = s.transcodedHub(r.Context(), c.ID); err != nil {
+			return err
+		}
+		detail += transcoded
+	}
 	// Audited before a packet flows, like every other way of seeing footage.
-	if err := s.audit(r, "live.start", c.ID, nil, nil, "WebRTC"); err != nil {
+	if err := s.audit(r, "live.start", c.ID, nil, nil, detail); err != nil {
 		return err
 	}
 	answer, id, err := s.whep.Offer(r.Context(), hub, offer)
@@ -65,9 +117,7 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	s.live.mu.Lock()
-	s.live.sessions[id] = liveView{user: userFrom(r.Context()), cameraID: c.ID, remote: r.RemoteAddr, started: s.now()}
-	s.live.mu.Unlock()
+	s.addLiveView(id, r, c.ID, detail)
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cameras/%d/whep/%s", c.ID, id))
 	w.WriteHeader(http.StatusCreated)
@@ -111,12 +161,15 @@ func (s *Server) liveEnded(id string) {
 	}
 	e := &store.AuditEntry{
 		At: s.now().UTC(), UserID: v.user.ID, Username: v.user.Username, Action: "live.stop", CameraID: v.cameraID,
-		RemoteAddr: v.remote, Detail: fmt.Sprintf("WebRTC, %s", s.now().Sub(v.started).Round(time.Second)),
+		RemoteAddr: v.remote, Detail: fmt.Sprintf("%s, %s", v.detail, s.now().Sub(v.started).Round(time.Second)),
 	}
 	if err := s.st.AddAudit(context.Background(), e); err != nil {
 		s.log.Error("auditing the end of a live view", "err", err)
 	}
 }
 
-// Close ends every live view.
-func (s *Server) Close() error { return s.whep.Close() }
+// Close ends every live view, each audited, before it returns.
+func (s *Server) Close() error {
+	s.ws.close()
+	return s.whep.Close()
+}

@@ -34,6 +34,11 @@ type Cameras interface {
 	Status(id int64) (ingest.Status, bool)
 	// Hub is a running camera's live view hub.
 	Hub(id int64) (*live.Hub, bool)
+	// TranscodedHub is the hub of a running H.265 camera's H.264 view,
+	// for browsers that cannot play H.265, started on demand; it fails
+	// with transcode.ErrDisabled or ErrNotInstalled when the server has
+	// no transcoder.
+	TranscodedHub(ctx context.Context, id int64) (*live.Hub, error)
 	// Recording is what a running camera's recorder has written.
 	Recording(id int64) (recording.Stats, bool)
 	// Apply starts, restarts or stops recording to match the row.
@@ -72,6 +77,7 @@ type Server struct {
 	now  func() time.Time
 	whep *live.WHEP
 	live liveViews
+	ws   wsSessions
 }
 
 //go:embed templates/*.html
@@ -93,6 +99,7 @@ func New(opt Options) (*Server, error) {
 	}
 	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), tmpl: tmpl, now: time.Now}
 	s.live.sessions = map[string]liveView{}
+	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
 		return nil, err
@@ -150,6 +157,7 @@ func (s *Server) table() []route {
 		{pattern: "PUT /api/v1/layouts/{name}", h: s.putLayout},
 		{pattern: "DELETE /api/v1/layouts/{name}", h: s.deleteLayout},
 		{pattern: "GET /api/v1/map/outline", h: s.mapOutline},
+		{pattern: "GET /api/v1/cameras/{id}/live.ws", h: s.liveWS},
 	}
 }
 
