@@ -224,7 +224,7 @@ try {
     await step("wall", async () => {
       const ids = Array.from({ length: 16 }, (_, i) => i + 1).join(",");
       await page.goto(base + "/?cameras=" + ids + "&transport=" + cfg.transports[0]);
-      await page.waitForFunction(() => [...document.querySelectorAll(".tile:not([hidden])")].every((t) => t.dataset.live === "playing"), null, { timeout: 60000 });
+      await page.waitForFunction(() => [...document.querySelectorAll(".tile:not([hidden])")].every((t) => t.dataset.live === "playing" && t.querySelector("video").currentTime > 0.5), null, { timeout: 60000 });
       const samples = [];
       const end = Date.now() + cfg.wallSeconds * 1000;
       while (Date.now() < end) {

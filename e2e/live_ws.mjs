@@ -57,13 +57,15 @@ try {
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
 
   result.step = "sign in";
-  await page.goto(base + "/login", { waitUntil: "domcontentloaded" });
+  // Signs in to the map page, which starts no WebRTC of its own: this
+  // test runs outside the console test's loopback-only namespace.
+  await page.goto(base + "/login?next=%2Fmap", { waitUntil: "domcontentloaded" });
   await page.locator('input[name="username"]').fill(user);
   await page.locator('input[name="password"]').fill(pass);
   await Promise.all([
-    page.waitForURL((u) => u.pathname === "/", { waitUntil: "domcontentloaded" }),
+    page.waitForURL((u) => u.pathname === "/map", { waitUntil: "domcontentloaded" }),
     page.locator('form[action="/login"] button[type="submit"]').click(),
-  ]).catch((e) => fail(`signing in did not reach /: ${e.message}`));
+  ]).catch((e) => fail(`signing in did not reach /map: ${e.message}`));
 
   result.step = "play";
   result.play = await page.evaluate(
