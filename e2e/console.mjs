@@ -152,7 +152,6 @@ try {
       r.first = await v();
       await page.waitForTimeout(1000); // the picture a second later, as the issue asks
       r.second = await v();
-      await shot(page, "live-tile-" + transport + ".png", '.tile[data-index="0"]');
       r.samples = await page.evaluate(([ms]) => window.__vigilSample(document.querySelector('.tile[data-index="0"] video'), ms, 5), [cfg.latencyMillis]);
       (out.live ||= {})[transport] = r;
     });
