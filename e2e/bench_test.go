@@ -84,7 +84,7 @@ func ffmpegLatency(b *testing.B, clock *clockReader, url string, d time.Duration
 	ctx, cancel := context.WithTimeout(context.Background(), d+20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-rtsp_transport", "tcp", "-fflags", "nobuffer", "-flags", "low_delay",
-		"-probesize", "32", "-analyzeduration", "0", "-i", url,
+		"-probesize", "32", "-analyzeduration", "0", "-threads", "1", "-i", url,
 		"-vf", fmt.Sprintf("crop=%d:%d:%d:%d,format=rgb24", cropW, cropH, cropX, cropY), "-f", "rawvideo", "pipe:1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
