@@ -117,15 +117,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	return a, nil
 }
 
-// Bootstrap makes the account "admin" when there is no account at all. No
-// password is built in: it is VIGIL_ADMIN_PASSWORD, which must be strong,
-// or a random one printed here once.
+// Bootstrap makes the account "admin", an administrator of the server's
+// organisation, when there is no account at all. An administrator manages
+// people and cameras but sees no footage: the first thing to do is make
+// the people who will. No password is built in: it is
+// VIGIL_ADMIN_PASSWORD, which must be strong, or a random one printed here
+// once.
 func Bootstrap(ctx context.Context, st *store.Store, cfg config.Config, out io.Writer) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
-	org, err := st.EnsureOrganisation(ctx, cfg.Organisation, "council")
+	// The server's own organisation heads the tree: the partnership,
+	// whose people the others' cameras are shared with by being below it.
+	org, err := st.EnsureOrganisation(ctx, cfg.Organisation, "partnership")
 	if err != nil {
 		return err
 	}
@@ -189,7 +194,7 @@ func (a *App) CameraStatus(id int64) (ingest.Status, bool) { return a.cams.Statu
 // demo's); the API is the way to add cameras with them.
 func (a *App) AddCamera(ctx context.Context, c *store.Camera) error {
 	if c.OrganisationID == 0 {
-		org, err := a.Store.EnsureOrganisation(ctx, a.cfg.Organisation, "council")
+		org, err := a.Store.EnsureOrganisation(ctx, a.cfg.Organisation, "partnership")
 		if err != nil {
 			return err
 		}

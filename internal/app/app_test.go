@@ -105,6 +105,11 @@ func start(t *testing.T, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tests act as an administrator who is also the CCTV manager,
+	// so they may see footage; the rights tests make their own users.
+	if err := a.Store.SetUserRoles(ctx, u.ID, []store.UserRole{{Role: "administrator"}, {Role: "cctv_manager"}}); err != nil {
+		t.Fatal(err)
+	}
 	tok, hash := auth.NewToken()
 	if err := a.Store.CreateToken(ctx, &store.Token{UserID: u.ID, Name: "test", Hash: hash}); err != nil {
 		t.Fatal(err)

@@ -78,6 +78,9 @@ func samePtr(a, b *float64) bool {
 
 func TestCameraPlaceHTTP(t *testing.T) {
 	h := start(t, harnessOptions{})
+	if res, b := h.do("POST", "/api/v1/organisations", map[string]any{"name": "Mimram District Council", "kind": "council"}, nil); res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /api/v1/organisations: got %d %s, want 201", res.StatusCode, b)
+	}
 	// Not a short decimal: the value must survive JSON and the database.
 	lat, lon := 51.795712345678901, -0.078123456789012
 	body := map[string]any{

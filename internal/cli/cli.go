@@ -32,6 +32,8 @@ Usage:
                                        serve simulated RTSP cameras
   vigil token create --data DIR --user NAME [--name LABEL] [--expires 720h]
                                        print a new API token for a user
+  vigil user create --data DIR --user NAME --role ROLE[,ROLE] [--organisation NAME]
+                                       make an account; prints its generated password
   vigil bench ingest|export ...        measure recording and export against ffmpeg
   vigil version
 `
@@ -52,6 +54,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runSimcam(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = token(ctx, args[1:], stdout, stderr)
+	case "user":
+		err = user(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":

@@ -10,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/vigil-cctv/vigil/internal/app"
 	"github.com/vigil-cctv/vigil/internal/codec"
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -77,10 +79,15 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cams.Close()
 		return err
 	}
+	if err := setUpDemoPartnership(ctx, a.Store, cfg.Organisation, time.Now(), stdout); err != nil {
+		cams.Close()
+		return err
+	}
 	abs, _ := filepath.Abs(cfg.DataDir)
 	fmt.Fprintf(stdout, `Vigil demo: %d simulated cameras recording.
 
-  Console:  http://%s/   (sign in as "admin" with the password printed when this data folder was first made;
+  Console:  http://%s/   (sign in with an account printed when this data folder was first made: "admin"
+                          manages people and cameras but sees no footage, "manager" sees everything;
                           delete %s to start afresh)
   API:      curl -H "Authorization: Bearer $(go run ./cmd/vigil token create --data %s --user admin)" http://%s/api/v1/cameras
   Cameras:  %s ... %s
@@ -165,6 +172,110 @@ func registerDemoCameras(ctx context.Context, a *app.App, cams *simcam.Server, n
 		if err := a.AddCamera(ctx, &c); err != nil {
 			return fmt.Errorf("demo camera %d (%s): %w", i, c.Name, err)
 		}
+	}
+	return nil
+}
+
+// setUpDemoPartnership files the councils and a police force below the
+// partnership, and on the first run makes the demo's people, a camera
+// group shared with the police for a day, and Kingsmead's four-eyes rule
+// for exports. Passwords of accounts made are printed once. What a rerun
+// finds in place it leaves alone, so changes made through the API stay.
+func setUpDemoPartnership(ctx context.Context, st *store.Store, partnership string, now time.Time, out io.Writer) error {
+	top, err := st.OrganisationByName(ctx, partnership)
+	if err != nil {
+		return err
+	}
+	if top.Kind != "partnership" && top.ParentID == 0 {
+		// A data folder from before partnerships had a kind of their own.
+		top.Kind = "partnership"
+		if err := st.UpdateOrganisation(ctx, &top); err != nil {
+			return err
+		}
+	}
+	orgs := map[string]store.Organisation{partnership: top}
+	for _, c := range demoCouncils {
+		o, err := st.EnsureOrganisation(ctx, c.name, "council")
+		if err != nil {
+			return err
+		}
+		if o.ParentID == 0 {
+			o.ParentID = top.ID
+			if err := st.UpdateOrganisation(ctx, &o); err != nil {
+				return err
+			}
+		}
+		orgs[c.name] = o
+	}
+	police, err := st.OrganisationByName(ctx, demoPolice)
+	if errors.Is(err, store.ErrNotFound) {
+		police = store.Organisation{Name: demoPolice, Kind: "police", ParentID: top.ID}
+		err = st.CreateOrganisation(ctx, &police)
+	}
+	if err != nil {
+		return err
+	}
+	orgs[demoPolice] = police
+
+	if _, err := st.UserByName(ctx, demoAccounts[0].username); err == nil {
+		return nil // set up by an earlier run
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	leaVale := orgs[demoCouncils[0].name]
+	cams, err := st.ListCameras(ctx)
+	if err != nil {
+		return err
+	}
+	var town []int64
+	for _, c := range cams {
+		if c.OrganisationID == leaVale.ID && c.Area == "Town Centre" {
+			town = append(town, c.ID)
+		}
+	}
+	g := store.CameraGroup{OrganisationID: leaVale.ID, Name: demoTownCentre, Cameras: town}
+	if err := st.CreateCameraGroup(ctx, &g); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	if g.ID != 0 {
+		ends := now.Add(24 * time.Hour)
+		ag := store.SharingAgreement{GrantorID: leaVale.ID, GranteeID: police.ID, Reference: demoSharing,
+			Rights: []string{"view_live", "play_back"}, Groups: []int64{g.ID}, StartsAt: now, EndsAt: &ends}
+		if err := st.CreateSharingAgreement(ctx, &ag); err != nil {
+			return err
+		}
+	}
+	if err := st.SetFourEyes(ctx, orgs[demoFourEyes].ID, []string{"export"}); err != nil {
+		return err
+	}
+	var made []string
+	for _, acct := range demoAccounts {
+		if _, err := st.UserByName(ctx, acct.username); err == nil {
+			continue
+		}
+		org := orgs[partnership]
+		if acct.organisation != "" {
+			org = orgs[acct.organisation]
+		}
+		var roles []store.UserRole
+		for _, r := range acct.roles {
+			roles = append(roles, store.UserRole{Role: r})
+		}
+		pass := auth.RandomPassword()
+		// Demo accounts keep their password: a trial switches between
+		// them, and each is printed only here.
+		if _, err := createAccount(ctx, st, acct.username, pass, org.ID, roles, false); err != nil {
+			return fmt.Errorf("demo account %s: %w", acct.username, err)
+		}
+		made = append(made, fmt.Sprintf("    %-17s %-22s %s\n", acct.username, pass, acct.about))
+	}
+	if len(made) > 0 {
+		fmt.Fprintf(out, "\nThe demo's accounts (each password is shown only this once):\n\n")
+		for _, m := range made {
+			fmt.Fprint(out, m)
+		}
+		fmt.Fprintf(out, "\n%s shares its town-centre cameras with %s until %s; exports of %s's cameras need a second person's approval.\n\n",
+			demoCouncils[0].name, demoPolice, now.Add(24*time.Hour).UTC().Format("2006-01-02 15:04 UTC"), demoFourEyes)
 	}
 	return nil
 }

@@ -79,3 +79,34 @@ func demoPlan(i int) demoPlace {
 		lat:         math.Round(lat*1e6) / 1e6, lon: math.Round(lon*1e6) / 1e6,
 	}
 }
+
+// demoPolice is the demo's police force, below the partnership.
+const demoPolice = "Shire Constabulary"
+
+// demoSharing is the reference of the demo's sharing agreement: Lea Vale
+// shares its town-centre cameras with the police, live and recorded, for
+// a day from the demo's first run.
+const demoSharing = "Lea Vale DSA 2026/01 (demo)"
+
+// demoTownCentre is Lea Vale's camera group the agreement shares.
+const demoTownCentre = "Lea Vale town centre"
+
+// demoAccounts are the people of the demo's partnership, each showing a
+// role: made at the first run, with passwords printed once, like admin's.
+var demoAccounts = []struct {
+	username, organisation string
+	roles                  []string
+	about                  string
+}{
+	{"manager", "", []string{"cctv_manager"}, "CCTV manager: every partner's cameras, exports, cameras, groups and sharing"},
+	{"supervisor", "", []string{"supervisor"}, "control-room supervisor: live, playback and export of every partner's cameras"},
+	{"operator", "", []string{"operator"}, "control-room operator: live and playback of every partner's cameras, no export"},
+	{"leavale-operator", "Lea Vale Borough Council", []string{"operator"}, "Lea Vale's own operator: Lea Vale's cameras only"},
+	{"mimram-officer", "Mimram District Council", []string{"partner_officer"}, "Mimram's partner officer: Mimram's recorded footage, no live view"},
+	{"police-viewer", demoPolice, []string{"police_viewer"}, "police viewer: what Lea Vale shares, until the agreement ends"},
+	{"dpo", "", []string{"auditor"}, "data protection officer: the audit trail, no footage"},
+}
+
+// demoFourEyes: Kingsmead wants a second person to approve every export
+// of its cameras' footage.
+const demoFourEyes = "Kingsmead Town Council"

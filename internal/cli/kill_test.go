@@ -144,8 +144,13 @@ func TestKilledMidWrite(t *testing.T) {
 	addr := freePort(t)
 	base := "http://" + addr
 	srv := startServer(t, data, addr)
+	// admin sees no footage: the test acts as a CCTV manager.
 	var out bytes.Buffer
-	if code := Run(ctx, []string{"token", "create", "--data", data, "--user", "admin"}, &out, io.Discard); code != 0 {
+	if code := Run(ctx, []string{"user", "create", "--data", data, "--user", "manager", "--role", "cctv_manager"}, &out, io.Discard); code != 0 || len(strings.TrimSpace(out.String())) < 16 {
+		t.Fatalf("user create exited %d, printing %q; want 0 and a password", code, out.String())
+	}
+	out.Reset()
+	if code := Run(ctx, []string{"token", "create", "--data", data, "--user", "manager"}, &out, io.Discard); code != 0 {
 		t.Fatalf("token create exited %d", code)
 	}
 	token := strings.TrimSpace(out.String())
@@ -218,8 +223,11 @@ func TestKilledMidWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if tokens, err := st.ListAudit(ctx, store.AuditFilter{Action: "token.create"}); err != nil || len(tokens) != 1 || tokens[0].Username != "admin" {
-		t.Errorf("token.create audit records %+v (%v), want one for admin", tokens, err)
+	if tokens, err := st.ListAudit(ctx, store.AuditFilter{Action: "token.create"}); err != nil || len(tokens) != 1 || tokens[0].Username != "manager" {
+		t.Errorf("token.create audit records %+v (%v), want one for manager", tokens, err)
+	}
+	if made, err := st.ListAudit(ctx, store.AuditFilter{Action: "user.create"}); err != nil || len(made) != 1 || made[0].Username != "manager" || made[0].RemoteAddr != "command line" {
+		t.Errorf("user.create audit records %+v (%v), want one for manager, from the command line", made, err)
 	}
 	root := filepath.Join(data, "recordings")
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {

@@ -200,6 +200,11 @@ type Decision struct {
 
 func allow() Decision { return Decision{Allowed: true} }
 
+// Refusal says why p may not do a anywhere: none of their roles allows it.
+func Refusal(p Principal, a Action) string {
+	return fmt.Sprintf("%s cannot %s", describeRoles(p.Grants), a.Verb())
+}
+
 // On returns every action p may take on camera c at t.
 func (s *Snapshot) On(p Principal, c Camera, t time.Time) Set {
 	own := s.Within(c.Org, p.Org)
@@ -264,7 +269,7 @@ func (s *Snapshot) Can(p Principal, a Action, c Camera, t time.Time) Decision {
 	if !p.Holds().Has(a) {
 		// Refused whatever the camera, so the answer reveals nothing
 		// about it.
-		return Decision{Reason: fmt.Sprintf("%s cannot %s", describeRoles(p.Grants), a.Verb())}
+		return Decision{Reason: Refusal(p, a)}
 	}
 	on := s.On(p, c, t)
 	switch {
@@ -298,7 +303,7 @@ func footageVerb(a Action) string {
 // all cameras (no group) counts for managing cameras at large.
 func (s *Snapshot) CanOrg(p Principal, a Action, org int64) Decision {
 	if !p.Holds().Has(a) {
-		return Decision{Reason: fmt.Sprintf("%s cannot %s", describeRoles(p.Grants), a.Verb())}
+		return Decision{Reason: Refusal(p, a)}
 	}
 	if !s.Within(org, p.Org) {
 		return Decision{Hidden: true, Reason: "no such organisation"}

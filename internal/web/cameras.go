@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -38,17 +39,27 @@ type cameraJSON struct {
 	State          ingest.State   `json:"state"`
 	Status         ingest.Status  `json:"status"`
 	Recording      *recordingJSON `json:"recording,omitempty"`
-	CreatedAt      time.Time      `json:"created_at"`
-	UpdatedAt      time.Time      `json:"updated_at"`
+	// Rights are what the signed-in user may do to this camera now:
+	// view_live, play_back, export, control_ptz, manage_cameras.
+	Rights []rights.Action `json:"rights"`
+	// ExportNeedsApproval: exporting its footage needs a second
+	// person's approval (POST /api/v1/approvals).
+	ExportNeedsApproval bool      `json:"export_needs_approval"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
 }
 
-func (s *Server) cameraJSON(c store.Camera, organisation string) cameraJSON {
+// cameraJSON shows c to a user who may do on to it. Its address and
+// recording settings are for those who manage it.
+func (s *Server) cameraJSON(c store.Camera, organisation string, on rights.Set, needsApproval bool) cameraJSON {
 	out := cameraJSON{
 		ID: c.ID, Name: c.Name, OrganisationID: c.OrganisationID, Organisation: organisation,
 		Area: c.Area, Site: c.Site, Description: c.Description, Latitude: c.Latitude, Longitude: c.Longitude,
-		URL: c.URL, Transport: c.Transport,
-		RetentionDays: c.RetentionDays, Enabled: c.Enabled, HasCredentials: len(c.Credentials) > 0,
+		Enabled: c.Enabled, Rights: on.List(), ExportNeedsApproval: needsApproval && on.Has(rights.Export),
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	if on.Has(rights.ManageCameras) {
+		out.URL, out.Transport, out.RetentionDays, out.HasCredentials = c.URL, c.Transport, c.RetentionDays, len(c.Credentials) > 0
 	}
 	if st, ok := s.opt.Cameras.Status(c.ID); ok {
 		out.Status = st
@@ -80,35 +91,46 @@ type recordingJSON struct {
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
 }
 
-// cameraList is every live camera as the API shows it.
+// cameraList is every live camera the request's user may see, as the API
+// shows it: the console's camera tree, map and walls are built from it,
+// so scoping it scopes them.
 func (s *Server) cameraList(ctx context.Context) ([]cameraJSON, error) {
+	a := accessFrom(ctx)
 	cams, err := s.st.ListCameras(ctx)
 	if err != nil {
 		return nil, err
 	}
-	orgs, err := s.st.ListOrganisations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[int64]string, len(orgs))
-	for _, o := range orgs {
-		names[o.ID] = o.Name
-	}
 	out := make([]cameraJSON, 0, len(cams))
+	now := s.now()
 	for _, c := range cams {
-		out = append(out, s.cameraJSON(c, names[c.OrganisationID]))
+		if on := a.snap.On(a.p, rightsCamera(c), now); on != 0 {
+			out = append(out, s.oneCameraJSON(ctx, a, c, on))
+		}
 	}
 	return out, nil
 }
 
-// oneCameraJSON is cameraJSON for a single camera, looking up its
-// organisation's name.
-func (s *Server) oneCameraJSON(ctx context.Context, c store.Camera) (cameraJSON, error) {
-	org, err := s.st.Organisation(ctx, c.OrganisationID)
-	if err != nil {
-		return cameraJSON{}, err
+// oneCameraJSON is cameraJSON for a camera the user may do on to.
+func (s *Server) oneCameraJSON(ctx context.Context, a *access, c store.Camera, on rights.Set) cameraJSON {
+	org, ok := a.snap.Org(c.OrganisationID)
+	if !ok {
+		// Made by another process since the snapshot.
+		if o, err := s.st.Organisation(ctx, c.OrganisationID); err == nil {
+			org.Name = o.Name
+		}
 	}
-	return s.cameraJSON(c, org.Name), nil
+	need, _ := a.snap.NeedsApproval(c.OrganisationID, rights.FourEyesExport)
+	return s.cameraJSON(c, org.Name, on, need)
+}
+
+// visibleCameraJSON shows a camera to the request's user, or is a 404.
+func (s *Server) visibleCameraJSON(r *http.Request, c store.Camera) (cameraJSON, error) {
+	a := accessFrom(r.Context())
+	on := a.snap.On(a.p, rightsCamera(c), s.now())
+	if on == 0 {
+		return cameraJSON{}, errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", c.ID), nil)
+	}
+	return s.oneCameraJSON(r.Context(), a, c, on), nil
 }
 
 func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {
@@ -137,7 +159,7 @@ func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.oneCameraJSON(r.Context(), c)
+	out, err := s.visibleCameraJSON(r, c)
 	if err != nil {
 		return err
 	}
@@ -155,7 +177,11 @@ type cameraInput struct {
 	Transport     *string `json:"transport"`
 	RetentionDays *int    `json:"retention_days"`
 	Enabled       *bool   `json:"enabled"`
-	Organisation  *string `json:"organisation"`
+	// Organisation names the owner, or OrganisationID gives it; neither:
+	// the server's organisation if the user manages cameras there, else
+	// the user's own.
+	Organisation   *string `json:"organisation"`
+	OrganisationID *int64  `json:"organisation_id"`
 	Area          *string `json:"area"`
 	Site          *string `json:"site"`
 	Description   *string `json:"description"`
@@ -341,16 +367,12 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 	if in.Name == nil || in.URL == nil {
 		return badRequest("name and url are required")
 	}
-	orgName := s.opt.Organisation
-	if in.Organisation != nil && *in.Organisation != "" {
-		orgName = *in.Organisation
+	org, err := s.cameraOwner(r, in)
+	if err != nil {
+		return err
 	}
 	c := store.Camera{Transport: "tcp", RetentionDays: s.opt.RetentionDays, Enabled: true}
 	if err := s.apply(&c, in); err != nil {
-		return err
-	}
-	org, err := s.st.EnsureOrganisation(r.Context(), orgName, "council")
-	if err != nil {
 		return err
 	}
 	c.OrganisationID = org.ID
@@ -367,12 +389,43 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 		s.log.Error("starting camera", "camera", c.ID, "err", err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cameras/%d", c.ID))
-	writeJSON(w, http.StatusCreated, s.cameraJSON(c, org.Name))
+	a := accessFrom(r.Context())
+	writeJSON(w, http.StatusCreated, s.cameraJSON(c, org.Name, a.snap.On(a.p, rightsCamera(c), s.now()), false))
 	return nil
 }
 
+// cameraOwner is the organisation a new camera joins, which the user must
+// manage cameras in. One they may not see is refused exactly like one
+// that does not exist.
+func (s *Server) cameraOwner(r *http.Request, in cameraInput) (store.Organisation, error) {
+	a := accessFrom(r.Context())
+	var org store.Organisation
+	var err error
+	switch {
+	case in.OrganisationID != nil:
+		org, err = s.st.Organisation(r.Context(), *in.OrganisationID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && !a.snap.Sees(a.p, org.ID) {
+			return org, badRequest(fmt.Sprintf("there is no organisation %d", *in.OrganisationID))
+		}
+	case in.Organisation != nil && *in.Organisation != "":
+		org, err = s.st.OrganisationByName(r.Context(), *in.Organisation)
+		if errors.Is(err, store.ErrNotFound) || err == nil && !a.snap.Sees(a.p, org.ID) {
+			return org, badRequest(fmt.Sprintf("there is no organisation named %q; make it first (POST /api/v1/organisations)", *in.Organisation))
+		}
+	default:
+		org, err = s.st.OrganisationByName(r.Context(), s.opt.Organisation)
+		if err != nil || !a.snap.CanOrg(a.p, rights.ManageCameras, org.ID).Allowed {
+			org, err = s.st.Organisation(r.Context(), a.user.OrganisationID)
+		}
+	}
+	if err != nil {
+		return org, err
+	}
+	return org, decide(a.snap.CanOrg(a.p, rights.ManageCameras, org.ID), "no such organisation")
+}
+
 func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.camera(r)
+	c, err := s.cameraFor(r, rights.ManageCameras)
 	if err != nil {
 		return err
 	}
@@ -380,7 +433,7 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.Organisation != nil {
+	if in.Organisation != nil || in.OrganisationID != nil {
 		return badRequest("moving a camera to another organisation is not supported yet")
 	}
 	if err := s.apply(&c, in); err != nil {
@@ -398,7 +451,7 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 	if err := s.opt.Cameras.Apply(r.Context(), c); err != nil {
 		s.log.Error("restarting camera", "camera", c.ID, "err", err)
 	}
-	out, err := s.oneCameraJSON(r.Context(), c)
+	out, err := s.visibleCameraJSON(r, c)
 	if err != nil {
 		return err
 	}
@@ -407,7 +460,7 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.camera(r)
+	c, err := s.cameraFor(r, rights.ManageCameras)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/playback"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -66,7 +67,7 @@ type gapJSON struct {
 // recordings answers which parts of a range hold footage, and why the
 // rest does not.
 func (s *Server) recordings(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.camera(r)
+	c, err := s.cameraFor(r, rights.PlayBack)
 	if err != nil {
 		return err
 	}
@@ -163,7 +164,7 @@ const growingMargin = 30 * time.Second
 // video serves a range as one MP4, with Range requests, Content-Length and
 // an ETag, after auditing the request.
 func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.camera(r)
+	c, err := s.cameraFor(r, rights.PlayBack)
 	if err != nil {
 		return err
 	}
@@ -189,6 +190,17 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("the reason is over 200 characters")
 		}
 		detail += " reason: " + reason
+	}
+	if action == "footage.export" {
+		a := accessFrom(r.Context())
+		if err := decide(a.snap.Can(a.p, rights.Export, rightsCamera(c), s.now()), fmt.Sprintf("no camera %d", c.ID)); err != nil {
+			return err
+		}
+		approved, err := s.exportApproval(r, c, start, end)
+		if err != nil {
+			return err
+		}
+		detail += approved
 	}
 	if err := s.audit(r, action, c.ID, &start, &end, detail); err != nil {
 		return err

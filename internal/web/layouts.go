@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -25,21 +26,27 @@ type layoutInput struct {
 	Tiles []*int64 `json:"tiles"`
 }
 
-// liveCameraIDs is the set of cameras a tile may show.
+// liveCameraIDs is the set of cameras a tile of the request's user may
+// show: those they may view live now.
 func (s *Server) liveCameraIDs(ctx context.Context) (map[int64]bool, error) {
+	a := accessFrom(ctx)
 	cams, err := s.st.ListCameras(ctx)
 	if err != nil {
 		return nil, err
 	}
 	ids := make(map[int64]bool, len(cams))
+	now := s.now()
 	for _, c := range cams {
-		ids[c.ID] = true
+		if a.snap.On(a.p, rightsCamera(c), now).Has(rights.ViewLive) {
+			ids[c.ID] = true
+		}
 	}
 	return ids, nil
 }
 
-// layoutToJSON shows a tile whose camera has since been deleted as empty, so
-// that what a client reads it can save back unchanged.
+// layoutToJSON shows a tile whose camera has since been deleted, or may no
+// longer be viewed live by the user, as empty, so that what a client reads
+// it can save back unchanged.
 func layoutToJSON(l store.Layout, live map[int64]bool) layoutJSON {
 	tiles := make([]*int64, len(l.Tiles))
 	for i, id := range l.Tiles {
@@ -106,7 +113,7 @@ func (s *Server) putLayout(w http.ResponseWriter, r *http.Request) error {
 	}
 	for i, id := range l.Tiles {
 		if id != nil && !live[*id] {
-			return badRequest(fmt.Sprintf("tile %d: there is no camera %d", i+1, *id))
+			return badRequest(fmt.Sprintf("tile %d: there is no camera %d you may view live", i+1, *id))
 		}
 	}
 	if err := s.st.SaveLayout(r.Context(), &l); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/live"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/transcode"
 )
@@ -24,11 +25,14 @@ type liveViews struct {
 }
 
 type liveView struct {
-	user     store.User
-	cameraID int64
-	remote   string
-	started  time.Time
-	detail   string // how it is watched: "WebRTC", "WebSocket, transcoded H.264"
+	user      store.User
+	cameraID  int64
+	cameraOrg int64
+	remote    string
+	started   time.Time
+	detail    string // how it is watched: "WebRTC", "WebSocket, transcoded H.264"
+	stop      func() // ends the view; liveEnded then audits it
+	revoked   bool   // ended because the viewer's right lapsed
 }
 
 // Audit details of the ways of watching live.
@@ -38,11 +42,73 @@ const (
 	transcoded   = ", transcoded H.264"
 )
 
-// addLiveView remembers a live view that has started, for liveEnded.
-func (s *Server) addLiveView(id string, r *http.Request, cameraID int64, detail string) {
+// addLiveView remembers a live view that has started, for liveEnded and
+// for the review that ends it when its viewer's right lapses.
+func (s *Server) addLiveView(id string, r *http.Request, c store.Camera, detail string, stop func()) {
 	s.live.mu.Lock()
-	s.live.sessions[id] = liveView{user: userFrom(r.Context()), cameraID: cameraID, remote: r.RemoteAddr, started: s.now(), detail: detail}
+	s.live.sessions[id] = liveView{user: userFrom(r.Context()), cameraID: c.ID, cameraOrg: c.OrganisationID, remote: r.RemoteAddr,
+		started: s.now(), detail: detail, stop: stop}
 	s.live.mu.Unlock()
+}
+
+// reviewEvery is how often live views are checked against their viewers'
+// rights: a sharing agreement that ends, or a role taken away, ends the
+// live views it allowed within this time.
+const reviewEvery = time.Second
+
+func (s *Server) startReview() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.reviewStop, s.reviewDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.reviewDone)
+		t := time.NewTicker(reviewEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.reviewLive(ctx)
+			}
+		}
+	}()
+}
+
+// reviewLive ends every live view its viewer may no longer watch.
+func (s *Server) reviewLive(ctx context.Context) {
+	s.live.mu.Lock()
+	if len(s.live.sessions) == 0 {
+		s.live.mu.Unlock()
+		return
+	}
+	views := make(map[string]liveView, len(s.live.sessions))
+	for id, v := range s.live.sessions {
+		views[id] = v
+	}
+	s.live.mu.Unlock()
+	snap, err := s.rights.Snapshot(ctx)
+	if err != nil {
+		s.log.Error("reviewing live views", "err", err)
+		return
+	}
+	now := s.now()
+	for id, v := range views {
+		p := snap.Principal(v.user.ID, v.user.OrganisationID)
+		if snap.Can(p, rights.ViewLive, rights.Camera{ID: v.cameraID, Org: v.cameraOrg}, now).Allowed {
+			continue
+		}
+		s.live.mu.Lock()
+		cur, ok := s.live.sessions[id]
+		if ok {
+			cur.revoked = true
+			s.live.sessions[id] = cur
+		}
+		s.live.mu.Unlock()
+		if ok && cur.stop != nil {
+			s.log.Info("ending a live view: the viewer's right has lapsed", "user", v.user.Username, "camera", v.cameraID)
+			cur.stop()
+		}
+	}
 }
 
 // transcodedHub returns the H.264 view of H.265 camera id, or the error
@@ -75,7 +141,7 @@ func isH265(h *live.Hub) bool {
 // whepOffer starts a live view (WHEP, RFC 9725): the body is the browser's
 // SDP offer; the answer comes back with the session's URL in Location.
 func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.camera(r)
+	c, err := s.cameraFor(r, rights.ViewLive)
 	if err != nil {
 		return err
 	}
@@ -117,7 +183,7 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	s.addLiveView(id, r, c.ID, detail)
+	s.addLiveView(id, r, c, detail, func() { s.whep.Delete(id) })
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cameras/%d/whep/%s", c.ID, id))
 	w.WriteHeader(http.StatusCreated)
@@ -159,9 +225,13 @@ func (s *Server) liveEnded(id string) {
 	if !ok {
 		return
 	}
+	detail := fmt.Sprintf("%s, %s", v.detail, s.now().Sub(v.started).Round(time.Second))
+	if v.revoked {
+		detail += ", ended by the server: the viewer's right to watch lapsed"
+	}
 	e := &store.AuditEntry{
 		At: s.now().UTC(), UserID: v.user.ID, Username: v.user.Username, Action: "live.stop", CameraID: v.cameraID,
-		RemoteAddr: v.remote, Detail: fmt.Sprintf("%s, %s", v.detail, s.now().Sub(v.started).Round(time.Second)),
+		RemoteAddr: v.remote, Detail: detail,
 	}
 	if err := s.st.AddAudit(context.Background(), e); err != nil {
 		s.log.Error("auditing the end of a live view", "err", err)
@@ -170,6 +240,8 @@ func (s *Server) liveEnded(id string) {
 
 // Close ends every live view, each audited, before it returns.
 func (s *Server) Close() error {
+	s.reviewStop()
+	<-s.reviewDone
 	s.ws.close()
 	return s.whep.Close()
 }

@@ -12,11 +12,13 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/vigil-cctv/vigil/internal/live"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -87,7 +89,7 @@ func (w *wsSessions) close() {
 
 // liveWS serves the live WebSocket.
 func (s *Server) liveWS(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.camera(r)
+	c, err := s.cameraFor(r, rights.ViewLive)
 	if err != nil {
 		return err
 	}
@@ -117,11 +119,12 @@ func (s *Server) liveWS(w http.ResponseWriter, r *http.Request) error {
 
 // liveSocket is one live WebSocket.
 type liveSocket struct {
-	s      *Server
-	conn   *websocket.Conn
-	r      *http.Request
-	camera store.Camera
-	cancel context.CancelFunc
+	s       *Server
+	conn    *websocket.Conn
+	r       *http.Request
+	camera  store.Camera
+	cancel  context.CancelFunc
+	revoked atomic.Bool // the viewer's right lapsed
 }
 
 func (l *liveSocket) serve(ctx context.Context) {
@@ -175,7 +178,10 @@ func (l *liveSocket) serve(ctx context.Context) {
 	var idb [8]byte
 	rand.Read(idb[:])
 	id := "ws-" + hex.EncodeToString(idb[:])
-	s.addLiveView(id, l.r, c.ID, detail)
+	s.addLiveView(id, l.r, c, detail, func() {
+		l.revoked.Store(true)
+		l.cancel()
+	})
 	defer s.liveEnded(id)
 
 	sub, err := hub.Frames(0)
@@ -195,6 +201,9 @@ func (l *liveSocket) serve(ctx context.Context) {
 			return
 		case err != nil && s.ws.ctx.Err() != nil:
 			l.fail(websocket.StatusGoingAway, "the server is stopping")
+			return
+		case err != nil && l.revoked.Load():
+			l.fail(websocket.StatusPolicyViolation, fmt.Sprintf("your right to view camera %d live has ended", c.ID))
 			return
 		case err != nil:
 			l.conn.CloseNow() // the client has gone

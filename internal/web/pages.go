@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -106,34 +107,49 @@ type page struct {
 	Data  any
 }
 
-// permissions say which controls a page shows. The server checks again on
+// permissions say which pages and controls a page shows: what one of the
+// user's roles allows somewhere. Which cameras they apply to comes with
+// each camera (its rights in the camera list). The server checks again on
 // every request; hiding is for the operator's sake, not security.
 type permissions struct {
-	Export bool // download footage
-	Manage bool // add, change and remove cameras
+	Live      bool // view live video
+	Playback  bool // play back recorded footage
+	Export    bool // export footage
+	Manage    bool // add, change and remove cameras
+	Users     bool // manage users
+	Approvals bool // ask for or decide four-eyes approvals
 }
 
-func permissionsOf(u store.User) permissions {
-	switch u.Role {
-	case "administrator":
-		return permissions{Export: true, Manage: true}
-	case "viewer":
-		return permissions{}
-	default:
-		return permissions{Export: true}
+func permissionsOf(p rights.Principal) permissions {
+	h := p.Holds()
+	return permissions{
+		Live: h.Has(rights.ViewLive), Playback: h.Has(rights.PlayBack), Export: h.Has(rights.Export),
+		Manage: h.Has(rights.ManageCameras), Users: h.Has(rights.ManageUsers),
+		Approvals: h.Has(rights.Export) || h.Has(rights.ManageCameras) || h.Has(rights.ManageUsers),
 	}
 }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request, tmpl, title, nav string, data any) error {
-	u := userFrom(r.Context())
+	a := accessFrom(r.Context())
 	token, _ := r.Context().Value(csrfKey).(string)
-	return s.render(w, tmpl, http.StatusOK, page{Title: title, Nav: nav, User: u, CSRF: token, Can: permissionsOf(u), Data: data})
+	return s.render(w, tmpl, http.StatusOK, page{Title: title, Nav: nav, User: a.user, CSRF: token, Can: permissionsOf(a.p), Data: data})
 }
 
 // wall is the live video wall: the camera tree, a grid of tiles and the
-// operator's saved layouts. The tiles are filled by static/wall.js.
+// operator's saved layouts. The tiles are filled by static/wall.js. It is
+// every user's home page, so one who may not view live video is sent to
+// the first page they may use.
 func (s *Server) wall(w http.ResponseWriter, r *http.Request) error {
-	return s.page(w, r, "wall.html", "Live", "live", nil)
+	can := permissionsOf(accessFrom(r.Context()).p)
+	switch {
+	case can.Live:
+		return s.page(w, r, "wall.html", "Live", "live", nil)
+	case can.Playback:
+		http.Redirect(w, r, "/playback", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, "/map", http.StatusSeeOther)
+	}
+	return nil
 }
 
 // playbackPage shows recorded footage of one or several cameras on one
@@ -146,4 +162,10 @@ func (s *Server) playbackPage(w http.ResponseWriter, r *http.Request) error {
 // the internet (static/map.js).
 func (s *Server) mapPage(w http.ResponseWriter, r *http.Request) error {
 	return s.page(w, r, "map.html", "Map", "map", nil)
+}
+
+// approvalsPage lists the four-eyes requests the user made or may decide
+// (static/approvals.js).
+func (s *Server) approvalsPage(w http.ResponseWriter, r *http.Request) error {
+	return s.page(w, r, "approvals.html", "Approvals", "approvals", nil)
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/recording"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -65,6 +67,10 @@ type Options struct {
 	// MapOutline is the path of a GeoJSON file drawn behind the camera
 	// map; empty: none.
 	MapOutline string
+	// RightsMaxAge bounds how long a change of rights made outside this
+	// server (another server on the same database, the command line)
+	// takes to be seen; 0: rights.DefaultMaxAge.
+	RightsMaxAge time.Duration
 }
 
 // Server is Vigil's HTTP handler.
@@ -78,6 +84,11 @@ type Server struct {
 	whep *live.WHEP
 	live liveViews
 	ws   wsSessions
+
+	rights *rights.Cache
+	// review ends live views whose viewer's right has lapsed.
+	reviewStop context.CancelFunc
+	reviewDone chan struct{}
 }
 
 //go:embed templates/*.html
@@ -100,18 +111,29 @@ func New(opt Options) (*Server, error) {
 	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), tmpl: tmpl, now: time.Now}
 	s.live.sessions = map[string]liveView{}
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
+	s.rights = rights.NewCache(s.loadRights, opt.RightsMaxAge, opt.Logger.With("component", "rights"))
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
 		return nil, err
 	}
-	s.routes()
+	if err := s.routes(); err != nil {
+		s.whep.Close()
+		return nil, err
+	}
+	s.startReview()
 	return s, nil
 }
 
 // route is one entry of the route table: who may call it is part of it.
+// Every route is public, open to anyone signed in, or needs a right that
+// one of the caller's roles must hold; a route that says none of these
+// is refused at start-up, so no route slips through unchecked.
 type route struct {
 	pattern string
-	public  bool // no sign-in needed
+	public  bool          // no sign-in needed
+	anyone  bool          // any signed-in user; the handler scopes what they see
+	need    rights.Action // a right one of the user's roles must hold; the handler decides for the thing asked about
+	page    bool          // a console page: a user without the right is sent home rather than refused
 	h       handlerFunc
 }
 
@@ -132,40 +154,99 @@ func (s *Server) table() []route {
 		{pattern: "GET /healthz", public: true, h: s.healthz},
 		{pattern: "GET /login", public: true, h: s.loginPage},
 		{pattern: "POST /login", public: true, h: s.login},
-		{pattern: "POST /logout", h: s.logout},
+		{pattern: "POST /logout", anyone: true, h: s.logout},
 		{pattern: "GET /static/", public: true, h: func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Cache-Control", "public, max-age=3600")
 			fileServer.ServeHTTP(w, r)
 			return nil
 		}},
-		{pattern: "GET /{$}", h: s.wall},
-		{pattern: "GET /playback", h: s.playbackPage},
-		{pattern: "GET /map", h: s.mapPage},
-		{pattern: "GET /metrics", h: s.metrics},
-		{pattern: "GET /api/v1/cameras", h: s.listCameras},
-		{pattern: "POST /api/v1/cameras", h: s.createCamera},
-		{pattern: "GET /api/v1/cameras/{id}", h: s.getCamera},
-		{pattern: "PATCH /api/v1/cameras/{id}", h: s.patchCamera},
-		{pattern: "DELETE /api/v1/cameras/{id}", h: s.deleteCamera},
-		{pattern: "GET /api/v1/cameras/{id}/recordings", h: s.recordings},
-		{pattern: "GET /api/v1/cameras/{id}/video.mp4", h: s.video},
-		{pattern: "POST /api/v1/cameras/{id}/whep", h: s.whepOffer},
-		{pattern: "PATCH /api/v1/cameras/{id}/whep/{session}", h: s.whepPatch},
-		{pattern: "DELETE /api/v1/cameras/{id}/whep/{session}", h: s.whepDelete},
-		{pattern: "GET /api/v1/layouts", h: s.listLayouts},
-		{pattern: "GET /api/v1/layouts/{name}", h: s.getLayout},
-		{pattern: "PUT /api/v1/layouts/{name}", h: s.putLayout},
-		{pattern: "DELETE /api/v1/layouts/{name}", h: s.deleteLayout},
-		{pattern: "GET /api/v1/map/outline", h: s.mapOutline},
-		{pattern: "GET /api/v1/cameras/{id}/live.ws", h: s.liveWS},
+		{pattern: "GET /{$}", anyone: true, page: true, h: s.wall},
+		{pattern: "GET /playback", need: rights.PlayBack, page: true, h: s.playbackPage},
+		{pattern: "GET /map", anyone: true, page: true, h: s.mapPage},
+		{pattern: "GET /approvals", anyone: true, page: true, h: s.approvalsPage},
+		{pattern: "GET /metrics", need: rights.ManageCameras, h: s.metrics},
+		{pattern: "GET /api/v1/me", anyone: true, h: s.me},
+		{pattern: "GET /api/v1/roles", anyone: true, h: s.listRoles},
+		{pattern: "GET /api/v1/cameras", anyone: true, h: s.listCameras},
+		{pattern: "POST /api/v1/cameras", need: rights.ManageCameras, h: s.createCamera},
+		{pattern: "GET /api/v1/cameras/{id}", anyone: true, h: s.getCamera},
+		{pattern: "PATCH /api/v1/cameras/{id}", need: rights.ManageCameras, h: s.patchCamera},
+		{pattern: "DELETE /api/v1/cameras/{id}", need: rights.ManageCameras, h: s.deleteCamera},
+		{pattern: "GET /api/v1/cameras/{id}/recordings", need: rights.PlayBack, h: s.recordings},
+		{pattern: "GET /api/v1/cameras/{id}/video.mp4", need: rights.PlayBack, h: s.video},
+		{pattern: "POST /api/v1/cameras/{id}/whep", need: rights.ViewLive, h: s.whepOffer},
+		{pattern: "PATCH /api/v1/cameras/{id}/whep/{session}", need: rights.ViewLive, h: s.whepPatch},
+		// Ending one's own live view is always allowed, rights or not.
+		{pattern: "DELETE /api/v1/cameras/{id}/whep/{session}", anyone: true, h: s.whepDelete},
+		{pattern: "GET /api/v1/cameras/{id}/live.ws", need: rights.ViewLive, h: s.liveWS},
+		{pattern: "GET /api/v1/layouts", anyone: true, h: s.listLayouts},
+		{pattern: "GET /api/v1/layouts/{name}", anyone: true, h: s.getLayout},
+		{pattern: "PUT /api/v1/layouts/{name}", anyone: true, h: s.putLayout},
+		{pattern: "DELETE /api/v1/layouts/{name}", anyone: true, h: s.deleteLayout},
+		{pattern: "GET /api/v1/map/outline", anyone: true, h: s.mapOutline},
+		{pattern: "GET /api/v1/organisations", anyone: true, h: s.listOrganisations},
+		{pattern: "POST /api/v1/organisations", need: rights.ManageUsers, h: s.createOrganisation},
+		{pattern: "GET /api/v1/organisations/{id}", anyone: true, h: s.getOrganisation},
+		{pattern: "PATCH /api/v1/organisations/{id}", need: rights.ManageUsers, h: s.patchOrganisation},
+		{pattern: "PUT /api/v1/organisations/{id}/four-eyes", need: rights.ManageUsers, h: s.putFourEyes},
+		{pattern: "GET /api/v1/users", need: rights.ManageUsers, h: s.listUsers},
+		{pattern: "POST /api/v1/users", need: rights.ManageUsers, h: s.createUser},
+		{pattern: "GET /api/v1/users/{id}", need: rights.ManageUsers, h: s.getUser},
+		{pattern: "DELETE /api/v1/users/{id}", need: rights.ManageUsers, h: s.deleteUser},
+		{pattern: "PUT /api/v1/users/{id}/roles", need: rights.ManageUsers, h: s.putUserRoles},
+		{pattern: "GET /api/v1/camera-groups", need: rights.ManageCameras, h: s.listGroups},
+		{pattern: "POST /api/v1/camera-groups", need: rights.ManageCameras, h: s.createGroup},
+		{pattern: "GET /api/v1/camera-groups/{id}", need: rights.ManageCameras, h: s.getGroup},
+		{pattern: "PUT /api/v1/camera-groups/{id}", need: rights.ManageCameras, h: s.putGroup},
+		{pattern: "DELETE /api/v1/camera-groups/{id}", need: rights.ManageCameras, h: s.deleteGroup},
+		{pattern: "GET /api/v1/sharing-agreements", anyone: true, h: s.listAgreements},
+		{pattern: "POST /api/v1/sharing-agreements", need: rights.ManageCameras, h: s.createAgreement},
+		{pattern: "GET /api/v1/sharing-agreements/{id}", anyone: true, h: s.getAgreement},
+		{pattern: "PATCH /api/v1/sharing-agreements/{id}", need: rights.ManageCameras, h: s.patchAgreement},
+		{pattern: "POST /api/v1/sharing-agreements/{id}/incident", need: rights.ViewLive, h: s.agreementIncident},
+		{pattern: "GET /api/v1/approvals", anyone: true, h: s.listApprovals},
+		{pattern: "POST /api/v1/approvals", need: rights.Export, h: s.requestExport},
+		{pattern: "GET /api/v1/approvals/{id}", anyone: true, h: s.getApproval},
+		{pattern: "POST /api/v1/approvals/{id}/approve", anyone: true, h: s.approve},
+		{pattern: "POST /api/v1/approvals/{id}/reject", anyone: true, h: s.reject},
 	}
 }
 
-func (s *Server) routes() {
+// RouteAccess is what a route asks of its caller, for tests and
+// documentation: "public", "anyone" (signed in) or the right one of the
+// caller's roles must hold.
+func (s *Server) RouteAccess() map[string]string {
+	out := map[string]string{}
+	for _, r := range s.table() {
+		switch {
+		case r.public:
+			out[r.pattern] = "public"
+		case r.anyone:
+			out[r.pattern] = "anyone"
+		default:
+			out[r.pattern] = string(r.need)
+		}
+	}
+	return out
+}
+
+func (s *Server) routes() error {
 	for _, rt := range s.table() {
 		h := rt.h
+		n := 0
+		for _, set := range []bool{rt.public, rt.anyone, rt.need != ""} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			return fmt.Errorf("web: route %q must be exactly one of public, anyone or need a right", rt.pattern)
+		}
+		if _, ok := rights.ParseAction(string(rt.need)); rt.need != "" && !ok {
+			return fmt.Errorf("web: route %q needs the unknown right %q", rt.pattern, rt.need)
+		}
 		if !rt.public {
-			h = s.requireUser(h)
+			h = s.requireUser(s.authorise(rt, h))
 		}
 		s.mux.Handle(rt.pattern, s.wrap(h))
 	}
@@ -173,6 +254,7 @@ func (s *Server) routes() {
 	s.mux.Handle("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "no such page or API route: "+r.Method+" "+r.URL.Path, nil)
 	}))
+	return nil
 }
 
 // ServeHTTP implements http.Handler.

@@ -165,11 +165,19 @@ export class CameraTree {
   }
 }
 
-// pollCameras calls fn with the camera list now and every few seconds.
-export function pollCameras(fn, every = 3000) {
+// can reports whether the signed-in user may do right (view_live,
+// play_back, export, control_ptz, manage_cameras) to a camera now.
+export function can(cam, right) {
+  return !!cam && (cam.rights || []).includes(right);
+}
+
+// pollCameras calls fn with the camera list now and every few seconds:
+// the cameras the user may see, or, given a right, those it applies to.
+export function pollCameras(fn, every = 3000, right = null) {
   const tick = async () => {
     try {
-      fn(await listCameras());
+      const list = await listCameras();
+      fn(right ? list.filter((c) => can(c, right)) : list);
     } catch (e) {
       // The server may be restarting; the next tick tries again.
     }

@@ -2,7 +2,7 @@
 // map tiles from the internet (control rooms are often offline by
 // design), over an optional outline the partnership supplies as GeoJSON.
 
-import { api, el, pollCameras, startClock, stateText } from "./api.js";
+import { api, can, el, pollCameras, startClock, stateText } from "./api.js";
 
 const mapEl = document.getElementById("map");
 const unplacedEl = document.getElementById("map-unplaced");
@@ -91,7 +91,7 @@ function draw(cameras) {
     zoomable(svg, W, H, r);
   }
   const unplaced = cameras.filter((c) => c.latitude == null || c.longitude == null);
-  unplacedEl.replaceChildren(...(unplaced.length ? [el("h2", {}, "Cameras without a position"), el("ul", {}, ...unplaced.map((c) => el("li", {}, el("a", { href: "/?camera=" + c.id }, c.name))))] : []));
+  unplacedEl.replaceChildren(...(unplaced.length ? [el("h2", {}, "Cameras without a position"), el("ul", {}, ...unplaced.map((c) => el("li", {}, can(c, "view_live") ? el("a", { href: "/?camera=" + c.id }, c.name) : c.name)))] : []));
   statusEl.textContent = placed.length + " cameras on the map" + (outline ? "" : " (no outline configured)");
 }
 
@@ -164,8 +164,8 @@ function choose(c) {
     el("h2", {}, c.name),
     el("p", {}, [c.organisation, c.area, c.site].filter(Boolean).join(" · ")),
     el("p", {}, "State: " + stateText(c) + (c.description ? " · " + c.description : "")),
-    el("p", {}, el("a", { href: "/?camera=" + c.id, class: "button" }, "Live"), " ",
-      el("a", { href: "/playback?cameras=" + c.id + "&t=" + encodeURIComponent(new Date(Date.now() - 60000).toISOString()), class: "button" }, "Play back")));
+    el("p", {}, can(c, "view_live") ? el("a", { href: "/?camera=" + c.id, class: "button" }, "Live") : null, " ",
+      can(c, "play_back") ? el("a", { href: "/playback?cameras=" + c.id + "&t=" + encodeURIComponent(new Date(Date.now() - 60000).toISOString()), class: "button" }, "Play back") : null));
   document.querySelector(".map-area .card")?.remove();
   document.querySelector(".map-area").append(card);
   for (const g of mapEl.querySelectorAll("g.cam")) g.classList.toggle("chosen", Number(g.dataset.camera) === c.id);

@@ -3,7 +3,7 @@
 // Each camera plays an MP4 of a window of its footage, straight from the
 // recording (no re-encoding); one clock drives every video.
 
-import { api, CameraTree, el, pollCameras, startClock, bindHelp, typing } from "./api.js";
+import { api, can, CameraTree, el, pollCameras, startClock, bindHelp, typing } from "./api.js";
 
 const maxCameras = 9;
 const maxWindow = 3600e3; // ms of footage in one MP4 window
@@ -487,7 +487,13 @@ function openExport() {
   const secs = Math.round((b - a) / 1000);
   document.getElementById("export-length").textContent = Math.floor(secs / 60) + " min " + (secs % 60) + " s";
   const box = document.getElementById("export-cameras");
-  box.replaceChildren(...views.map((v) => el("label", {}, el("input", { type: "checkbox", checked: true, value: v.id }), " " + (cameras.get(v.id)?.name || "Camera " + v.id), el("span", { class: "result", dataset: { camera: v.id } }))));
+  box.replaceChildren(...views.map((v) => {
+    const cam = cameras.get(v.id);
+    const allowed = can(cam, "export");
+    const note = !allowed ? " (you may not export this camera)" : cam.export_needs_approval ? " (needs a second person's approval)" : "";
+    return el("label", {}, el("input", { type: "checkbox", checked: allowed, disabled: !allowed, value: v.id }),
+      " " + (cam?.name || "Camera " + v.id) + note, el("span", { class: "result", dataset: { camera: v.id } }));
+  }));
   d.showModal();
 }
 
@@ -496,9 +502,26 @@ async function runExport() {
   const b = Math.max(marks.in, marks.out);
   if (b - a > 86400e3) return say("Export at most 24 hours at a time.");
   const reason = document.getElementById("export-reason").value.trim();
+  const asked = [];
   for (const cb of document.querySelectorAll("#export-cameras input:checked")) {
     const id = cb.value;
     const out = document.querySelector(`#export-cameras .result[data-camera="${id}"]`);
+    if (cameras.get(Number(id))?.export_needs_approval) {
+      // Four eyes: ask; the download appears under Approvals once
+      // another person has approved it.
+      if (!reason) {
+        say("Give the reason: this export needs a second person's approval, who will read it.");
+        continue;
+      }
+      try {
+        const ap = await api("POST", "/api/v1/approvals", { camera_id: Number(id), start: iso(a), end: iso(b), reason });
+        asked.push(ap.id);
+        out.replaceChildren(" — approval requested (#" + ap.id + ")");
+      } catch (e) {
+        out.replaceChildren(" — " + e.message);
+      }
+      continue;
+    }
     let url = `/api/v1/cameras/${id}/video.mp4?start=${iso(a)}&end=${iso(b)}&download=1`;
     if (reason) url += "&reason=" + encodeURIComponent(reason);
     const link = el("a", { href: url, download: "" }, "download");
@@ -507,7 +530,8 @@ async function runExport() {
     link.remove();
     out.replaceChildren(" — ", el("a", { href: url, download: "" }, "download again"));
   }
-  say("Export started: " + fmt(a) + " – " + fmt(b) + ".");
+  say(asked.length ? "Approval requested (" + asked.map((id) => "#" + id).join(", ") + "): once another person approves, download it from Approvals."
+    : "Export started: " + fmt(a) + " – " + fmt(b) + ".");
 }
 
 // ---- controls
@@ -516,7 +540,7 @@ playBtn.addEventListener("click", () => setPlaying(!clock.playing));
 document.getElementById("pb-step-back").addEventListener("click", () => step(-1));
 document.getElementById("pb-step-fwd").addEventListener("click", () => step(1));
 speedSel.addEventListener("change", () => setRate(Number(speedSel.value)));
-document.getElementById("pb-live").addEventListener("click", () => (location.href = "/?cameras=" + views.map((v) => v.id).join(",")));
+document.getElementById("pb-live")?.addEventListener("click", () => (location.href = "/?cameras=" + views.map((v) => v.id).join(",")));
 document.getElementById("pb-mark-in").addEventListener("click", () => {
   marks.in = clock.now();
   timeline.draw();
@@ -560,7 +584,7 @@ document.addEventListener("keydown", (e) => {
     case "i": case "I": document.getElementById("pb-mark-in").click(); break;
     case "o": case "O": document.getElementById("pb-mark-out").click(); break;
     case "e": case "E": openExport(); break;
-    case "l": case "L": document.getElementById("pb-live").click(); break;
+    case "l": case "L": document.getElementById("pb-live")?.click(); break;
     case "?": help(); break;
     default: return;
   }
@@ -602,5 +626,6 @@ pollCameras((list) => {
     playFrom(clock.now());
     setPlaying(params.get("paused") !== "1");
   }
-}, 10000);
+  if (!list.length) say("No cameras you may play back.");
+}, 10000, "play_back");
 setInterval(sync, 200);

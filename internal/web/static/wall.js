@@ -205,7 +205,7 @@ document.getElementById("layout-delete").addEventListener("click", async () => {
 
 for (const b of document.querySelectorAll("button[data-grid]")) b.addEventListener("click", () => setGrid(Number(b.dataset.grid)));
 document.getElementById("fullscreen").addEventListener("click", () => fullscreen(wallEl));
-document.getElementById("to-playback").addEventListener("click", () => toPlayback(false));
+document.getElementById("to-playback")?.addEventListener("click", () => toPlayback(false));
 const help = bindHelp();
 
 // toPlayback opens the playback page a minute back, with the selected
@@ -253,7 +253,7 @@ document.addEventListener("keydown", (e) => {
     case "Delete":
     case "Backspace": assign(selected, null); select.value = ""; break;
     case "p":
-    case "P": toPlayback(true); break;
+    case "P": if (document.body.dataset.canPlayback === "true") toPlayback(true); break;
     case "?": help(); break;
     default: return;
   }
@@ -297,8 +297,9 @@ function start() {
       tree.order().slice(0, grid * grid).forEach((id, i) => assign(i, id));
     }
     for (let i = 0; i < grid * grid; i++) label(i);
-    say(list.length + " cameras, " + list.filter((c) => c.state === "recording").length + " recording");
-  });
+    say(list.length ? list.length + " cameras, " + list.filter((c) => c.state === "recording").length + " recording"
+      : "No cameras you may view live now.");
+  }, 3000, "view_live");
 }
 
 start();

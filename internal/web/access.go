@@ -1,0 +1,148 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// Every signed-in request is authorised in two steps. The route table says
+// what a route needs (need) or that any signed-in user may call it
+// (anyone); authorise refuses, before the handler runs, a user none of
+// whose roles holds the right at all, which reveals nothing about the
+// camera or organisation asked for. The handler then decides for the
+// thing asked about: a camera (or user, or organisation) outside
+// everything the user may see is a 404, exactly as if it did not exist;
+// one they may see but not act on so is a 403 saying why.
+
+// access is a request's principal and the snapshot it is judged by.
+type access struct {
+	user store.User
+	p    rights.Principal
+	snap *rights.Snapshot
+}
+
+type accessKey struct{}
+
+func accessFrom(ctx context.Context) *access {
+	a, _ := ctx.Value(accessKey{}).(*access)
+	return a
+}
+
+// principal loads the signed-in user's principal.
+func (s *Server) principal(ctx context.Context, u store.User) (*access, error) {
+	snap, err := s.rights.Snapshot(ctx)
+	if err != nil {
+		return nil, errorf(http.StatusServiceUnavailable, "the rights of users cannot be read, so nothing is shown", err)
+	}
+	if !snap.Known(u.ID) {
+		// Made since the snapshot, perhaps by another process.
+		if snap, err = s.rights.Reload(ctx); err != nil {
+			return nil, errorf(http.StatusServiceUnavailable, "the rights of users cannot be read, so nothing is shown", err)
+		}
+	}
+	return &access{user: u, p: snap.Principal(u.ID, u.OrganisationID), snap: snap}, nil
+}
+
+// authorise wraps a signed-in route: it works out who is asking and
+// refuses a route whose right none of their roles holds. A console page
+// sends such a user to their home page instead.
+func (s *Server) authorise(rt route, h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		a, err := s.principal(r.Context(), userFrom(r.Context()))
+		if err != nil {
+			return err
+		}
+		if rt.need != "" && !a.p.Holds().Has(rt.need) {
+			if rt.page {
+				http.Redirect(w, r, "/", http.StatusSeeOther)
+				return nil
+			}
+			return errorf(http.StatusForbidden, rights.Refusal(a.p, rt.need), nil)
+		}
+		return h(w, r.WithContext(context.WithValue(r.Context(), accessKey{}, a)))
+	}
+}
+
+// decide turns a decision into the handler's answer: nil, a 404 that
+// reveals nothing, or a 403 with the reason.
+func decide(d rights.Decision, notFound string) error {
+	switch {
+	case d.Allowed:
+		return nil
+	case d.Hidden:
+		return errorf(http.StatusNotFound, notFound, nil)
+	}
+	return errorf(http.StatusForbidden, d.Reason, nil)
+}
+
+func rightsCamera(c store.Camera) rights.Camera { return rights.Camera{ID: c.ID, Org: c.OrganisationID} }
+
+// cameraFor returns the camera of the request's {id} if the user may do
+// act to it now: a camera they may not see at all is "no camera N".
+func (s *Server) cameraFor(r *http.Request, act rights.Action) (store.Camera, error) {
+	c, err := s.camera(r)
+	if err != nil {
+		return c, err
+	}
+	a := accessFrom(r.Context())
+	return c, decide(a.snap.Can(a.p, act, rightsCamera(c), s.now()), fmt.Sprintf("no camera %d", c.ID))
+}
+
+// visibleCamera returns the request's camera if the user may do anything
+// at all to it.
+func (s *Server) visibleCamera(r *http.Request) (store.Camera, rights.Set, error) {
+	c, err := s.camera(r)
+	if err != nil {
+		return c, 0, err
+	}
+	a := accessFrom(r.Context())
+	on := a.snap.On(a.p, rightsCamera(c), s.now())
+	if on == 0 {
+		return c, 0, errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", c.ID), nil)
+	}
+	return c, on, nil
+}
+
+// orgFor decides act within organisation id for the request's user.
+func (s *Server) orgFor(r *http.Request, act rights.Action, id int64) error {
+	a := accessFrom(r.Context())
+	return decide(a.snap.CanOrg(a.p, act, id), fmt.Sprintf("no organisation %d", id))
+}
+
+// pathID reads a positive id from the request path.
+func pathID(r *http.Request, name, what string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badRequest(fmt.Sprintf("%s id %q is not a positive whole number", what, r.PathValue(name)))
+	}
+	return id, nil
+}
+
+// storeError maps the store's refusals of a person's values to a 400 and
+// its conflicts to a 409, with what to say.
+func storeError(err error, conflict string) error {
+	var ie *store.InvalidError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		return badRequest(ie.Msg)
+	case errors.Is(err, store.ErrConflict):
+		return errorf(http.StatusConflict, conflict, err)
+	}
+	return err
+}
+
+// loadRights reads what decisions rest on.
+func (s *Server) loadRights(ctx context.Context) (rights.Data, error) {
+	return s.st.RightsData(ctx)
+}
+
+// changed is called after every change of what rights rest on.
+func (s *Server) changed() { s.rights.Invalidate() }

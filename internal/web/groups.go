@@ -1,0 +1,175 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// groupJSON is a camera group as the API shows it.
+type groupJSON struct {
+	ID             int64     `json:"id"`
+	OrganisationID int64     `json:"organisation_id"`
+	Name           string    `json:"name"`
+	Cameras        []int64   `json:"cameras"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+func groupJSONOf(g store.CameraGroup) groupJSON {
+	return groupJSON{ID: g.ID, OrganisationID: g.OrganisationID, Name: g.Name, Cameras: g.Cameras, CreatedAt: g.CreatedAt}
+}
+
+// groupInput is the body of POST and PUT /api/v1/camera-groups.
+type groupInput struct {
+	OrganisationID *int64  `json:"organisation_id"`
+	Name           string  `json:"name"`
+	Cameras        []int64 `json:"cameras"`
+}
+
+// checkOwnCameras refuses cameras that are not organisation org's (or its
+// departments'); one the user may not see reads as missing.
+func (s *Server) checkOwnCameras(r *http.Request, org int64, ids []int64) error {
+	a := accessFrom(r.Context())
+	for _, id := range ids {
+		c, err := s.st.Camera(r.Context(), id)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || err == nil && a.snap.On(a.p, rightsCamera(c), s.now()) == 0:
+			return badRequest(fmt.Sprintf("there is no camera %d", id))
+		case err != nil:
+			return err
+		case !a.snap.Within(c.OrganisationID, org):
+			return badRequest(fmt.Sprintf("camera %d is not one of this organisation's", id))
+		}
+	}
+	return nil
+}
+
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {
+	gs, err := s.st.ListCameraGroups(r.Context())
+	if err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	out := []groupJSON{}
+	for _, g := range gs {
+		if a.snap.CanOrg(a.p, rights.ManageCameras, g.OrganisationID).Allowed {
+			out = append(out, groupJSONOf(g))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
+	var in groupInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	g := store.CameraGroup{OrganisationID: a.user.OrganisationID, Name: in.Name, Cameras: in.Cameras}
+	if in.OrganisationID != nil {
+		g.OrganisationID = *in.OrganisationID
+	}
+	if err := s.orgFor(r, rights.ManageCameras, g.OrganisationID); err != nil {
+		return err
+	}
+	if err := s.checkOwnCameras(r, g.OrganisationID, g.Cameras); err != nil {
+		return err
+	}
+	if err := s.st.CreateCameraGroup(r.Context(), &g); err != nil {
+		return storeError(err, fmt.Sprintf("the organisation already has a camera group named %q", g.Name))
+	}
+	s.changed()
+	if err := s.audit(r, "camera_group.create", 0, nil, nil, fmt.Sprintf("group %d (%s) of organisation %d: cameras %v", g.ID, g.Name, g.OrganisationID, g.Cameras)); err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/camera-groups/%d", g.ID))
+	writeJSON(w, http.StatusCreated, groupJSONOf(g))
+	return nil
+}
+
+// targetGroup returns the request's group if the user manages cameras in
+// its organisation; any other is "no camera group N".
+func (s *Server) targetGroup(r *http.Request) (store.CameraGroup, error) {
+	id, err := pathID(r, "id", "camera group")
+	if err != nil {
+		return store.CameraGroup{}, err
+	}
+	g, err := s.st.CameraGroup(r.Context(), id)
+	a := accessFrom(r.Context())
+	if errors.Is(err, store.ErrNotFound) || err == nil && !a.snap.CanOrg(a.p, rights.ManageCameras, g.OrganisationID).Allowed {
+		return g, errorf(http.StatusNotFound, fmt.Sprintf("no camera group %d", id), nil)
+	}
+	return g, err
+}
+
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
+	g, err := s.targetGroup(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, groupJSONOf(g))
+	return nil
+}
+
+// putGroup renames a group and replaces its cameras. A camera added to a
+// group widens every role and sharing agreement that names the group, so
+// adding is a change of rights.
+func (s *Server) putGroup(w http.ResponseWriter, r *http.Request) error {
+	g, err := s.targetGroup(r)
+	if err != nil {
+		return err
+	}
+	var in groupInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.OrganisationID != nil && *in.OrganisationID != g.OrganisationID {
+		return badRequest("a camera group stays with its organisation")
+	}
+	if err := s.checkOwnCameras(r, g.OrganisationID, in.Cameras); err != nil {
+		return err
+	}
+	next := g
+	next.Name, next.Cameras = in.Name, in.Cameras
+	ch := change{Kind: kindUpdateGroup, Need: rights.ManageCameras, Orgs: []int64{g.OrganisationID}, Group: &next}
+	widens := false
+	for _, c := range in.Cameras {
+		if !slices.Contains(g.Cameras, c) {
+			widens = true
+		}
+	}
+	if widens {
+		return s.propose(w, r, ch, http.StatusOK, fmt.Sprintf("Camera group %s: cameras %v (was %v)", g.Name, in.Cameras, g.Cameras), "", g.OrganisationID)
+	}
+	out, detail, err := s.applyChange(r.Context(), ch)
+	if err != nil {
+		return err
+	}
+	if err := s.audit(r, "rights."+ch.Kind, 0, nil, nil, detail); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
+	g, err := s.targetGroup(r)
+	if err != nil {
+		return err
+	}
+	if err := s.st.DeleteCameraGroup(r.Context(), g.ID); err != nil {
+		return err
+	}
+	s.changed()
+	if err := s.audit(r, "camera_group.delete", 0, nil, nil, fmt.Sprintf("group %d (%s)", g.ID, g.Name)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,226 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// orgJSON is an organisation as the API shows it.
+type orgJSON struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	ParentID *int64 `json:"parent_id"`
+	// FourEyes are the actions the organisation itself requires a
+	// second person's approval for (those above it apply too).
+	FourEyes  []string  `json:"four_eyes"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (s *Server) orgJSON(ctx context.Context, o store.Organisation) orgJSON {
+	out := orgJSON{ID: o.ID, Name: o.Name, Kind: o.Kind, CreatedAt: o.CreatedAt}
+	if o.ParentID != 0 {
+		out.ParentID = &o.ParentID
+	}
+	fe, err := s.st.FourEyes(ctx, o.ID)
+	if err != nil {
+		s.log.Error("reading four-eyes policies", "organisation", o.ID, "err", err)
+	}
+	out.FourEyes = fe
+	if out.FourEyes == nil {
+		out.FourEyes = []string{}
+	}
+	return out
+}
+
+// listOrganisations answers the user's organisation and those below it.
+func (s *Server) listOrganisations(w http.ResponseWriter, r *http.Request) error {
+	orgs, err := s.st.ListOrganisations(r.Context())
+	if err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	out := []orgJSON{}
+	for _, o := range orgs {
+		if a.snap.Sees(a.p, o.ID) {
+			j := orgJSON{ID: o.ID, Name: o.Name, Kind: o.Kind, CreatedAt: o.CreatedAt, FourEyes: a.snap.FourEyes(o.ID)}
+			if o.ParentID != 0 {
+				j.ParentID = &o.ParentID
+			}
+			if j.FourEyes == nil {
+				j.FourEyes = []string{}
+			}
+			out = append(out, j)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// targetOrg returns the request's {id} organisation if it is the user's
+// or below it; any other is "no organisation N".
+func (s *Server) targetOrg(r *http.Request) (store.Organisation, error) {
+	id, err := pathID(r, "id", "organisation")
+	if err != nil {
+		return store.Organisation{}, err
+	}
+	o, err := s.st.Organisation(r.Context(), id)
+	a := accessFrom(r.Context())
+	if errors.Is(err, store.ErrNotFound) || err == nil && !a.snap.Sees(a.p, o.ID) {
+		return o, errorf(http.StatusNotFound, fmt.Sprintf("no organisation %d", id), nil)
+	}
+	return o, err
+}
+
+func (s *Server) getOrganisation(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.targetOrg(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.orgJSON(r.Context(), o))
+	return nil
+}
+
+// orgInput is the body of POST and PATCH /api/v1/organisations.
+type orgInput struct {
+	Name     *string `json:"name"`
+	Kind     *string `json:"kind"`
+	ParentID *int64  `json:"parent_id"`
+}
+
+// createOrganisation makes an organisation below one the user manages
+// users of (their own, unless parent_id says which).
+func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) error {
+	var in orgInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Name == nil || in.Kind == nil {
+		return badRequest(`give the name and kind, e.g. {"name": "Shire Constabulary", "kind": "police"}`)
+	}
+	a := accessFrom(r.Context())
+	o := store.Organisation{Name: *in.Name, Kind: *in.Kind, ParentID: a.user.OrganisationID}
+	if in.ParentID != nil {
+		o.ParentID = *in.ParentID
+	}
+	if err := s.orgFor(r, rights.ManageUsers, o.ParentID); err != nil {
+		return err
+	}
+	if err := s.st.CreateOrganisation(r.Context(), &o); err != nil {
+		return storeError(err, fmt.Sprintf("an organisation named %q already exists", o.Name))
+	}
+	s.changed()
+	if err := s.audit(r, "organisation.create", 0, nil, nil, fmt.Sprintf("%s (%d), a %s below %d", o.Name, o.ID, o.Kind, o.ParentID)); err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/organisations/%d", o.ID))
+	writeJSON(w, http.StatusCreated, s.orgJSON(r.Context(), o))
+	return nil
+}
+
+// patchOrganisation renames an organisation or changes its kind at once;
+// moving it in the tree changes who sees its cameras, so that is a change
+// of rights.
+func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.targetOrg(r)
+	if err != nil {
+		return err
+	}
+	if err := s.orgFor(r, rights.ManageUsers, o.ID); err != nil {
+		return err
+	}
+	var in orgInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	next := o
+	if in.Name != nil {
+		next.Name = *in.Name
+	}
+	if in.Kind != nil {
+		next.Kind = *in.Kind
+	}
+	a := accessFrom(r.Context())
+	if in.ParentID != nil && *in.ParentID != o.ParentID {
+		if o.ID == a.user.OrganisationID {
+			return errorf(http.StatusForbidden, "you cannot move your own organisation: someone above it must", nil)
+		}
+		if err := s.orgFor(r, rights.ManageUsers, *in.ParentID); err != nil {
+			return err
+		}
+		next.ParentID = *in.ParentID
+		ch := change{Kind: kindMoveOrg, Need: rights.ManageUsers, Orgs: []int64{o.ID, next.ParentID}, Org: &next}
+		return s.propose(w, r, ch, http.StatusOK, fmt.Sprintf("Move %s below organisation %d", o.Name, next.ParentID), "", o.ID, next.ParentID)
+	}
+	if err := s.st.UpdateOrganisation(r.Context(), &next); err != nil {
+		return storeError(err, fmt.Sprintf("an organisation named %q already exists", next.Name))
+	}
+	s.changed()
+	if err := s.audit(r, "organisation.update", 0, nil, nil, fmt.Sprintf("%s (%d), a %s", next.Name, next.ID, next.Kind)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.orgJSON(r.Context(), next))
+	return nil
+}
+
+// putFourEyes sets what an organisation requires a second person's
+// approval for. Adding to it is made at once; taking anything away is a
+// change of rights, under the policy it relaxes.
+func (s *Server) putFourEyes(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.targetOrg(r)
+	if err != nil {
+		return err
+	}
+	if err := s.orgFor(r, rights.ManageUsers, o.ID); err != nil {
+		return err
+	}
+	var in struct {
+		Actions *[]string `json:"actions"`
+		Reason  string    `json:"reason"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Actions == nil {
+		return badRequest(`give the actions, e.g. {"actions": ["export", "rights"]}; they are export, delete_footage and rights`)
+	}
+	for _, act := range *in.Actions {
+		if !slices.Contains(rights.FourEyesActions, act) {
+			return badRequest(fmt.Sprintf("%q is not a four-eyes action; they are export, delete_footage and rights", act))
+		}
+	}
+	cur, err := s.st.FourEyes(r.Context(), o.ID)
+	if err != nil {
+		return err
+	}
+	ch := change{Kind: kindSetFourEyes, Need: rights.ManageUsers, Orgs: []int64{o.ID}, OrgID: o.ID, FourEyes: *in.Actions}
+	if ch.FourEyes == nil {
+		ch.FourEyes = []string{}
+	}
+	relaxes := false
+	for _, c := range cur {
+		if !slices.Contains(ch.FourEyes, c) {
+			relaxes = true
+		}
+	}
+	summary := fmt.Sprintf("Require four eyes in %s for %v (was %v)", o.Name, ch.FourEyes, cur)
+	if !relaxes {
+		out, detail, err := s.applyChange(r.Context(), ch)
+		if err != nil {
+			return err
+		}
+		if err := s.audit(r, "rights."+ch.Kind, 0, nil, nil, detail); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	return s.propose(w, r, ch, http.StatusOK, summary, in.Reason, o.ID)
+}

@@ -1,0 +1,390 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// roleJSON is one role a user holds.
+type roleJSON struct {
+	Role          string `json:"role"`
+	Title         string `json:"title"`
+	CameraGroupID int64  `json:"camera_group_id"` // 0: all of the organisation's cameras
+}
+
+func rolesJSON(rs []store.UserRole) []roleJSON {
+	out := []roleJSON{}
+	for _, r := range rs {
+		out = append(out, roleJSON{Role: r.Role, Title: rights.Role(r.Role).Title(), CameraGroupID: r.CameraGroupID})
+	}
+	return out
+}
+
+func grantRoles(gs []rights.Grant) []store.UserRole {
+	out := []store.UserRole{}
+	for _, g := range gs {
+		out = append(out, store.UserRole{Role: string(g.Role), CameraGroupID: g.Group})
+	}
+	return out
+}
+
+func describeUserRoles(rs []store.UserRole) string {
+	if len(rs) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, r := range rs {
+		p := r.Role
+		if r.CameraGroupID != 0 {
+			p += fmt.Sprintf(" (camera group %d)", r.CameraGroupID)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// me answers who the signed-in user is and what they may do: the
+// console and API clients use it to show only what will work.
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	a := accessFrom(r.Context())
+	org, _ := a.snap.Org(a.user.OrganisationID)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": a.user.ID, "username": a.user.Username, "organisation_id": a.user.OrganisationID, "organisation": org.Name,
+		"roles": rolesJSON(grantRoles(a.p.Grants)), "rights": a.p.Holds().List(),
+		"must_change_password": a.user.MustChangePassword,
+	})
+	return nil
+}
+
+// listRoles answers the built-in roles and what each may do.
+func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) error {
+	type roleInfo struct {
+		Role   rights.Role     `json:"role"`
+		Title  string          `json:"title"`
+		About  string          `json:"about"`
+		Rights []rights.Action `json:"rights"`
+	}
+	out := []roleInfo{}
+	for _, ri := range rights.Roles {
+		out = append(out, roleInfo{Role: ri.Role, Title: ri.Title, About: ri.About, Rights: ri.Can.List()})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// userJSON is a user as the API shows it: never the password's hash.
+type userJSON struct {
+	ID                 int64      `json:"id"`
+	Username           string     `json:"username"`
+	OrganisationID     int64      `json:"organisation_id"`
+	Organisation       string     `json:"organisation"`
+	Roles              []roleJSON `json:"roles"`
+	MustChangePassword bool       `json:"must_change_password"`
+	CreatedAt          time.Time  `json:"created_at"`
+	// Password is set once, in the answer that made the account with a
+	// generated password.
+	Password string `json:"password,omitempty"`
+	// Approval is the pending request for the roles asked for, when a
+	// four-eyes policy holds them.
+	Approval *approvalJSON `json:"approval,omitempty"`
+}
+
+func (s *Server) userJSON(ctx context.Context, u store.User, password string) (userJSON, error) {
+	roles, err := s.st.UserRoles(ctx, u.ID)
+	if err != nil {
+		return userJSON{}, err
+	}
+	org, err := s.st.Organisation(ctx, u.OrganisationID)
+	if err != nil {
+		return userJSON{}, err
+	}
+	return userJSON{ID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Organisation: org.Name, Roles: rolesJSON(roles),
+		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, Password: password}, nil
+}
+
+// targetUser returns the request's {id} user if the signed-in user
+// manages users in their organisation; anyone else is "no user N".
+func (s *Server) targetUser(r *http.Request) (store.User, error) {
+	id, err := pathID(r, "id", "user")
+	if err != nil {
+		return store.User{}, err
+	}
+	u, err := s.st.User(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, errorf(http.StatusNotFound, fmt.Sprintf("no user %d", id), nil)
+	}
+	if err != nil {
+		return u, err
+	}
+	return u, s.orgFor(r, rights.ManageUsers, u.OrganisationID)
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	users, err := s.st.ListUsers(r.Context())
+	if err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	out := []userJSON{}
+	for _, u := range users {
+		if !a.snap.CanOrg(a.p, rights.ManageUsers, u.OrganisationID).Allowed {
+			continue
+		}
+		org, _ := a.snap.Org(u.OrganisationID)
+		roles := grantRoles(a.snap.Principal(u.ID, u.OrganisationID).Grants)
+		if !a.snap.Known(u.ID) {
+			if roles, err = s.st.UserRoles(r.Context(), u.ID); err != nil {
+				return err
+			}
+		}
+		out = append(out, userJSON{ID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Organisation: org.Name,
+			Roles: rolesJSON(roles), MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.targetUser(r)
+	if err != nil {
+		return err
+	}
+	out, err := s.userJSON(r.Context(), u, "")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// rolesInput is a list of roles, each a role name or
+// {"role": NAME, "camera_group_id": ID}.
+type rolesInput []store.UserRole
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (ri *rolesInput) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := rolesInput{}
+	for _, m := range raw {
+		var name string
+		if json.Unmarshal(m, &name) == nil {
+			out = append(out, store.UserRole{Role: name})
+			continue
+		}
+		var obj struct {
+			Role          string `json:"role"`
+			CameraGroupID int64  `json:"camera_group_id"`
+		}
+		dec := json.NewDecoder(strings.NewReader(string(m)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&obj); err != nil {
+			return fmt.Errorf(`a role is a name or {"role": NAME, "camera_group_id": ID}: %w`, err)
+		}
+		out = append(out, store.UserRole{Role: obj.Role, CameraGroupID: obj.CameraGroupID})
+	}
+	*ri = out
+	return nil
+}
+
+// checkRoles refuses, before anything is made, roles that are not built in
+// and camera groups that are not the user's organisation's.
+func checkRoles(a *access, rs []store.UserRole, org int64) error {
+	for _, r := range rs {
+		if g, ok := a.snap.Group(r.CameraGroupID); r.CameraGroupID != 0 && (!ok || g.Org != org) {
+			return badRequest(fmt.Sprintf("camera group %d is not one of the user's organisation", r.CameraGroupID))
+		}
+		if _, ok := rights.ParseRole(r.Role); !ok {
+			var names []string
+			for _, ri := range rights.Roles {
+				names = append(names, string(ri.Role))
+			}
+			return badRequest(fmt.Sprintf("%q is not a role; the roles are %s", r.Role, strings.Join(names, ", ")))
+		}
+	}
+	return nil
+}
+
+// userInput is the body of POST /api/v1/users.
+type userInput struct {
+	Username       string     `json:"username"`
+	Password       *string    `json:"password"`
+	OrganisationID *int64     `json:"organisation_id"`
+	Roles          rolesInput `json:"roles"`
+	// MustChangePassword defaults to true: a password someone else
+	// chose or the server made is changed at the first sign-in.
+	MustChangePassword *bool `json:"must_change_password"`
+}
+
+const maxUsername = 64
+
+func validUsername(n string) error {
+	if c := utf8.RuneCountInString(n); c == 0 || c > maxUsername {
+		return badRequest(fmt.Sprintf("a username is 1 to %d characters", maxUsername))
+	}
+	if strings.IndexFunc(n, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
+		return badRequest("a username has no spaces or control characters")
+	}
+	return nil
+}
+
+// createUser makes an account in an organisation the user manages users
+// of. Without a password one is generated and answered this once. Roles
+// given are a change of rights like any other: where four eyes applies
+// the account is made without them and they wait for approval.
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	var in userInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	in.Username = strings.TrimSpace(in.Username)
+	if err := validUsername(in.Username); err != nil {
+		return err
+	}
+	org := a.user.OrganisationID
+	if in.OrganisationID != nil {
+		org = *in.OrganisationID
+	}
+	if err := s.orgFor(r, rights.ManageUsers, org); err != nil {
+		return err
+	}
+	if err := checkRoles(a, in.Roles, org); err != nil {
+		return err
+	}
+	generated := ""
+	pass := ""
+	if in.Password != nil {
+		pass = *in.Password
+		if err := auth.CheckPasswordStrength(pass); err != nil {
+			return badRequest("the password is too weak: " + err.Error())
+		}
+	} else {
+		pass = auth.RandomPassword()
+		generated = pass
+	}
+	hash, err := auth.HashPassword(pass)
+	if err != nil {
+		return err
+	}
+	must := in.MustChangePassword == nil || *in.MustChangePassword
+	u := store.User{Username: in.Username, PasswordHash: hash, OrganisationID: org, Role: "none", MustChangePassword: must}
+	if err := s.st.CreateUser(r.Context(), &u); err != nil {
+		return storeError(err, fmt.Sprintf("the username %q is taken", in.Username))
+	}
+	s.changed()
+	if err := s.audit(r, "user.create", 0, nil, nil, fmt.Sprintf("user %s (%d) of organisation %d", u.Username, u.ID, org)); err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/users/%d", u.ID))
+	if len(in.Roles) == 0 {
+		out, err := s.userJSON(r.Context(), u, generated)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, out)
+		return nil
+	}
+	// The roles go through the same path as any change of roles, and its
+	// answer is captured to fold into this one.
+	rec := &captured{header: http.Header{}}
+	ch := change{Kind: kindSetRoles, Need: rights.ManageUsers, Orgs: []int64{org}, UserID: u.ID, Roles: in.Roles}
+	if err := s.propose(rec, r, ch, http.StatusOK, fmt.Sprintf("Give new user %s the roles %s", u.Username, describeUserRoles(in.Roles)), "", org); err != nil {
+		return err
+	}
+	out, err := s.userJSON(r.Context(), u, generated)
+	if err != nil {
+		return err
+	}
+	if rec.code == http.StatusAccepted {
+		var ap approvalJSON
+		if err := json.Unmarshal(rec.body, &ap); err == nil {
+			out.Approval = &ap
+		}
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// captured is a ResponseWriter that keeps what was written.
+type captured struct {
+	header http.Header
+	code   int
+	body   []byte
+}
+
+func (c *captured) Header() http.Header { return c.header }
+func (c *captured) WriteHeader(code int) {
+	if c.code == 0 {
+		c.code = code
+	}
+}
+func (c *captured) Write(b []byte) (int, error) {
+	if c.code == 0 {
+		c.code = http.StatusOK
+	}
+	c.body = append(c.body, b...)
+	return len(b), nil
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.targetUser(r)
+	if err != nil {
+		return err
+	}
+	if u.ID == accessFrom(r.Context()).user.ID {
+		return errorf(http.StatusForbidden, "you cannot delete your own account", nil)
+	}
+	if err := s.st.DeleteUser(r.Context(), u.ID); err != nil {
+		return err
+	}
+	s.changed()
+	if err := s.audit(r, "user.delete", 0, nil, nil, fmt.Sprintf("user %s (%d)", u.Username, u.ID)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// putUserRoles replaces a user's roles: a change of rights, so four eyes
+// may apply, and nobody changes their own.
+func (s *Server) putUserRoles(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.targetUser(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Roles  *rolesInput `json:"roles"`
+		Reason string      `json:"reason"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Roles == nil {
+		return badRequest(`give the roles, e.g. {"roles": ["operator"]} or {"roles": [{"role": "operator", "camera_group_id": 3}]}`)
+	}
+	if u.ID == accessFrom(r.Context()).user.ID {
+		return errorf(http.StatusForbidden, "you cannot change your own roles: another person who manages users must", nil)
+	}
+	if err := checkRoles(accessFrom(r.Context()), *in.Roles, u.OrganisationID); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(in.Reason) > maxReason {
+		return badRequest(fmt.Sprintf("the reason must be at most %d characters", maxReason))
+	}
+	ch := change{Kind: kindSetRoles, Need: rights.ManageUsers, Orgs: []int64{u.OrganisationID}, UserID: u.ID, Roles: *in.Roles}
+	return s.propose(w, r, ch, http.StatusOK, fmt.Sprintf("Set the roles of %s to %s", u.Username, describeUserRoles(*in.Roles)), in.Reason, u.OrganisationID)
+}

@@ -1,0 +1,339 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// agreementJSON is a sharing agreement as the API shows it.
+type agreementJSON struct {
+	ID        int64    `json:"id"`
+	GrantorID int64    `json:"grantor_id"`
+	Grantor   string   `json:"grantor"`
+	GranteeID int64    `json:"grantee_id"`
+	Grantee   string   `json:"grantee"`
+	Reference string   `json:"reference"`
+	Rights    []string `json:"rights"`
+	// AllCameras: every camera of the grantor (and its departments);
+	// otherwise Cameras and the cameras of Groups.
+	AllCameras        bool       `json:"all_cameras"`
+	Cameras           []int64    `json:"cameras"`
+	Groups            []int64    `json:"groups"`
+	StartsAt          time.Time  `json:"starts_at"`
+	EndsAt            *time.Time `json:"ends_at"`
+	Condition         string     `json:"condition"`
+	IncidentOpen      bool       `json:"incident_open"`
+	IncidentOpenAt    *time.Time `json:"incident_open_at"`
+	IncidentReference string     `json:"incident_reference"`
+	// Active: the agreement grants its rights now.
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func (s *Server) agreementJSON(ctx context.Context, a store.SharingAgreement) (agreementJSON, error) {
+	name := func(id int64) string {
+		o, err := s.st.Organisation(ctx, id)
+		if err != nil {
+			return ""
+		}
+		return o.Name
+	}
+	ar := store.AgreementRights(a)
+	return agreementJSON{
+		ID: a.ID, GrantorID: a.GrantorID, Grantor: name(a.GrantorID), GranteeID: a.GranteeID, Grantee: name(a.GranteeID),
+		Reference: a.Reference, Rights: a.Rights, AllCameras: a.AllCameras, Cameras: a.Cameras, Groups: a.Groups,
+		StartsAt: a.StartsAt, EndsAt: a.EndsAt, Condition: a.Condition, IncidentOpen: a.IncidentOpenAt != nil,
+		IncidentOpenAt: a.IncidentOpenAt, IncidentReference: a.IncidentReference, Active: ar.Active(s.now()),
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+	}, nil
+}
+
+// agreementSides says how the user stands to an agreement: they manage
+// the grantor's cameras, or belong to the grantee (or below it).
+func agreementSides(a *access, ag store.SharingAgreement) (manages, grantee bool) {
+	return a.snap.CanOrg(a.p, rights.ManageCameras, ag.GrantorID).Allowed, a.snap.Within(a.user.OrganisationID, ag.GranteeID)
+}
+
+func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.st.ListSharingAgreements(r.Context())
+	if err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	out := []agreementJSON{}
+	for _, ag := range list {
+		if m, g := agreementSides(a, ag); !m && !g {
+			continue
+		}
+		j, err := s.agreementJSON(r.Context(), ag)
+		if err != nil {
+			return err
+		}
+		out = append(out, j)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// targetAgreement returns the request's agreement if the user stands on
+// either side of it; otherwise "no sharing agreement N".
+func (s *Server) targetAgreement(r *http.Request) (store.SharingAgreement, bool, error) {
+	id, err := pathID(r, "id", "sharing agreement")
+	if err != nil {
+		return store.SharingAgreement{}, false, err
+	}
+	ag, err := s.st.SharingAgreement(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return ag, false, errorf(http.StatusNotFound, fmt.Sprintf("no sharing agreement %d", id), nil)
+	}
+	if err != nil {
+		return ag, false, err
+	}
+	m, g := agreementSides(accessFrom(r.Context()), ag)
+	if !m && !g {
+		return ag, false, errorf(http.StatusNotFound, fmt.Sprintf("no sharing agreement %d", id), nil)
+	}
+	return ag, m, nil
+}
+
+func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) error {
+	ag, _, err := s.targetAgreement(r)
+	if err != nil {
+		return err
+	}
+	out, err := s.agreementJSON(r.Context(), ag)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// nullableTime is an RFC 3339 time that may be null, remembering whether
+// the field was given at all.
+type nullableTime struct {
+	Set bool
+	V   *time.Time
+}
+
+// UnmarshalJSON implements json.Unmarshaler; it is called for null too.
+func (n *nullableTime) UnmarshalJSON(b []byte) error {
+	n.Set, n.V = true, nil
+	if string(b) == "null" {
+		return nil
+	}
+	var t time.Time
+	if err := json.Unmarshal(b, &t); err != nil {
+		return err
+	}
+	t = t.UTC()
+	n.V = &t
+	return nil
+}
+
+// agreementInput is the body of POST and PATCH
+// /api/v1/sharing-agreements; in a PATCH, absent fields keep their values.
+type agreementInput struct {
+	GrantorID  *int64       `json:"grantor_id"`
+	GranteeID  *int64       `json:"grantee_id"`
+	Reference  *string      `json:"reference"`
+	Rights     *[]string    `json:"rights"`
+	AllCameras *bool        `json:"all_cameras"`
+	Cameras    *[]int64     `json:"cameras"`
+	Groups     *[]int64     `json:"groups"`
+	StartsAt   *time.Time   `json:"starts_at"`
+	EndsAt     nullableTime `json:"ends_at"`
+	Condition  *string      `json:"condition"`
+	Reason     string       `json:"reason"`
+}
+
+func (in agreementInput) merge(a *store.SharingAgreement) {
+	if in.Reference != nil {
+		a.Reference = *in.Reference
+	}
+	if in.Rights != nil {
+		a.Rights = *in.Rights
+	}
+	if in.AllCameras != nil {
+		a.AllCameras = *in.AllCameras
+	}
+	if in.Cameras != nil {
+		a.Cameras = *in.Cameras
+	}
+	if in.Groups != nil {
+		a.Groups = *in.Groups
+	}
+	if in.StartsAt != nil {
+		a.StartsAt = in.StartsAt.UTC()
+	}
+	if in.EndsAt.Set {
+		a.EndsAt = in.EndsAt.V
+	}
+	if in.Condition != nil {
+		a.Condition = *in.Condition
+	}
+}
+
+// checkShared refuses cameras and groups that are not the grantor's to
+// share, then the agreement's own fields.
+func (s *Server) checkShared(r *http.Request, ag *store.SharingAgreement) error {
+	if err := s.checkOwnCameras(r, ag.GrantorID, ag.Cameras); err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	for _, id := range ag.Groups {
+		g, ok := a.snap.Group(id)
+		if !ok || !a.snap.CanOrg(a.p, rights.ManageCameras, g.Org).Allowed {
+			return badRequest(fmt.Sprintf("there is no camera group %d", id))
+		}
+		if !a.snap.Within(g.Org, ag.GrantorID) {
+			return badRequest(fmt.Sprintf("camera group %d is not one of the sharing organisation's", id))
+		}
+	}
+	if utf8.RuneCountInString(strings.TrimSpace(ag.Reference)) == 0 {
+		return badRequest("give the agreement's reference: its name or number in the partnership's records")
+	}
+	return storeError(ag.Validate(), "")
+}
+
+// createAgreement shares some of an organisation's cameras with another:
+// a change of rights, under the grantor's four-eyes policy.
+func (s *Server) createAgreement(w http.ResponseWriter, r *http.Request) error {
+	var in agreementInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	ag := store.SharingAgreement{GrantorID: a.user.OrganisationID, StartsAt: s.now().UTC(), CreatedBy: a.user.ID}
+	if in.GrantorID != nil {
+		ag.GrantorID = *in.GrantorID
+	}
+	if in.GranteeID == nil {
+		return badRequest("give grantee_id, the organisation the cameras are shared with")
+	}
+	ag.GranteeID = *in.GranteeID
+	in.merge(&ag)
+	if err := s.orgFor(r, rights.ManageCameras, ag.GrantorID); err != nil {
+		return err
+	}
+	grantee, err := s.st.Organisation(r.Context(), ag.GranteeID)
+	if errors.Is(err, store.ErrNotFound) {
+		return badRequest(fmt.Sprintf("there is no organisation %d to share with", ag.GranteeID))
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.checkShared(r, &ag); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(in.Reason) > maxReason {
+		return badRequest(fmt.Sprintf("the reason must be at most %d characters", maxReason))
+	}
+	ch := change{Kind: kindCreateSharing, Need: rights.ManageCameras, Orgs: []int64{ag.GrantorID}, Agreement: &ag}
+	return s.propose(w, r, ch, http.StatusCreated, fmt.Sprintf("Share cameras with %s (%s): %s", grantee.Name, ag.Reference, strings.Join(ag.Rights, ", ")),
+		in.Reason, ag.GrantorID)
+}
+
+// patchAgreement changes an agreement. Ending it sooner (ends_at no later
+// than it was) is made at once, so access can always be withdrawn fast;
+// anything else is a change of rights.
+func (s *Server) patchAgreement(w http.ResponseWriter, r *http.Request) error {
+	ag, manages, err := s.targetAgreement(r)
+	if err != nil {
+		return err
+	}
+	if !manages {
+		return errorf(http.StatusForbidden, "only those who manage the sharing organisation's cameras change its agreements", nil)
+	}
+	var in agreementInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.GrantorID != nil && *in.GrantorID != ag.GrantorID || in.GranteeID != nil && *in.GranteeID != ag.GranteeID {
+		return badRequest("an agreement's organisations stay as they are: end it and make another")
+	}
+	next := ag
+	in.merge(&next)
+	if err := s.checkShared(r, &next); err != nil {
+		return err
+	}
+	ch := change{Kind: kindUpdateSharing, Need: rights.ManageCameras, Orgs: []int64{ag.GrantorID}, Agreement: &next}
+	onlyEnds := in.Reference == nil && in.Rights == nil && in.AllCameras == nil && in.Cameras == nil && in.Groups == nil &&
+		in.StartsAt == nil && in.Condition == nil && in.EndsAt.Set
+	sooner := next.EndsAt != nil && (ag.EndsAt == nil || !next.EndsAt.After(*ag.EndsAt))
+	if onlyEnds && sooner {
+		out, detail, err := s.applyChange(r.Context(), ch)
+		if err != nil {
+			return err
+		}
+		if err := s.audit(r, "rights."+ch.Kind, 0, nil, nil, detail+", ends "+next.EndsAt.Format(time.RFC3339)); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	return s.propose(w, r, ch, http.StatusOK, fmt.Sprintf("Change sharing agreement %d (%s)", ag.ID, ag.Reference), in.Reason, ag.GrantorID)
+}
+
+// agreementIncident opens or closes the incident an agreement with the
+// condition incident_open waits for: the sharing side's control room
+// (anyone there who may view live video) says when there is one.
+func (s *Server) agreementIncident(w http.ResponseWriter, r *http.Request) error {
+	ag, _, err := s.targetAgreement(r)
+	if err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	if !a.snap.Sees(a.p, ag.GrantorID) {
+		return errorf(http.StatusForbidden, "only the sharing organisation's people open and close incidents on its agreements", nil)
+	}
+	var in struct {
+		Open      *bool  `json:"open"`
+		Reference string `json:"reference"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Open == nil {
+		return badRequest(`say whether the incident is open, e.g. {"open": true, "reference": "INC-2026-0142"}`)
+	}
+	if ag.Condition != rights.WhileIncidentOpen {
+		return errorf(http.StatusConflict, "this agreement does not wait for an incident: its condition is not incident_open", nil)
+	}
+	if *in.Open {
+		if strings.TrimSpace(in.Reference) == "" {
+			return badRequest("give the incident's reference")
+		}
+		t := s.now().UTC()
+		ag.IncidentOpenAt, ag.IncidentReference = &t, strings.TrimSpace(in.Reference)
+	} else {
+		ag.IncidentOpenAt = nil
+	}
+	if err := s.st.UpdateSharingAgreement(r.Context(), &ag); err != nil {
+		return storeError(err, "")
+	}
+	s.changed()
+	state := "closed"
+	if *in.Open {
+		state = "opened"
+	}
+	if err := s.audit(r, "sharing.incident", 0, nil, nil, fmt.Sprintf("agreement %d (%s): incident %s %s", ag.ID, ag.Reference, ag.IncidentReference, state)); err != nil {
+		return err
+	}
+	out, err := s.agreementJSON(r.Context(), ag)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
