@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/app"
-	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"

@@ -81,7 +81,9 @@ func decide(d rights.Decision, notFound string) error {
 	return errorf(http.StatusForbidden, d.Reason, nil)
 }
 
-func rightsCamera(c store.Camera) rights.Camera { return rights.Camera{ID: c.ID, Org: c.OrganisationID} }
+func rightsCamera(c store.Camera) rights.Camera {
+	return rights.Camera{ID: c.ID, Org: c.OrganisationID}
+}
 
 // cameraFor returns the camera of the request's {id} if the user may do
 // act to it now: a camera they may not see at all is "no camera N".

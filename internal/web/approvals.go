@@ -40,13 +40,13 @@ const (
 
 // Kinds of request.
 const (
-	kindExport         = "export"
-	kindSetRoles       = "set_roles"
-	kindCreateSharing  = "create_agreement"
-	kindUpdateSharing  = "update_agreement"
-	kindSetFourEyes    = "set_four_eyes"
-	kindMoveOrg        = "move_organisation"
-	kindUpdateGroup    = "update_group"
+	kindExport        = "export"
+	kindSetRoles      = "set_roles"
+	kindCreateSharing = "create_agreement"
+	kindUpdateSharing = "update_agreement"
+	kindSetFourEyes   = "set_four_eyes"
+	kindMoveOrg       = "move_organisation"
+	kindUpdateGroup   = "update_group"
 )
 
 // change is a change of rights, made at once or held for approval.

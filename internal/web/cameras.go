@@ -182,9 +182,9 @@ type cameraInput struct {
 	// the user's own.
 	Organisation   *string `json:"organisation"`
 	OrganisationID *int64  `json:"organisation_id"`
-	Area          *string `json:"area"`
-	Site          *string `json:"site"`
-	Description   *string `json:"description"`
+	Area           *string `json:"area"`
+	Site           *string `json:"site"`
+	Description    *string `json:"description"`
 	// A position is cleared with null, so absent and null differ.
 	Latitude  nullableFloat `json:"latitude"`
 	Longitude nullableFloat `json:"longitude"`
