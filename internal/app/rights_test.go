@@ -286,12 +286,12 @@ func probes() map[string]routeProbe {
 			}
 			return 303 // to the first page they may use
 		}},
-		"GET /playback":      {build: get("/playback"), ok: 200, page: true},
-		"GET /map":           {build: get("/map"), ok: 200, page: true},
-		"GET /approvals":     {build: get("/approvals"), ok: 200, page: true},
-		"GET /metrics":       {build: get("/metrics"), ok: 200},
-		"GET /api/v1/me":     {build: get("/api/v1/me"), ok: 200},
-		"GET /api/v1/roles":  {build: get("/api/v1/roles"), ok: 200},
+		"GET /playback":       {build: get("/playback"), ok: 200, page: true},
+		"GET /map":            {build: get("/map"), ok: 200, page: true},
+		"GET /approvals":      {build: get("/approvals"), ok: 200, page: true},
+		"GET /metrics":        {build: get("/metrics"), ok: 200},
+		"GET /api/v1/me":      {build: get("/api/v1/me"), ok: 200},
+		"GET /api/v1/roles":   {build: get("/api/v1/roles"), ok: 200},
 		"GET /api/v1/cameras": {build: get("/api/v1/cameras"), ok: 200, never: func(f *rightsFixture) []int64 { return []int64{f.camB} }},
 		"POST /api/v1/cameras": {build: func(f *rightsFixture, u *roleUser, own bool) call {
 			return call{method: "POST", path: "/api/v1/cameras", body: map[string]any{"name": fmt.Sprintf("New %d", f.n()),
