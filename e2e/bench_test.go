@@ -50,7 +50,7 @@ func benchConsoleLatency(b *testing.B) {
 	peer := ffmpegLatency(b, clock, d.rtsp+"/cam/1", 8*time.Second)
 
 	res := browserRun(tt, map[string]any{
-		"base": d.base, "password": d.password, "dir": b.TempDir(),
+		"base": d.base, "username": d.username, "password": d.password, "dir": b.TempDir(),
 		"steps":         []string{"login", "live", "click"},
 		"transports":    []string{"webrtc", "websocket"},
 		"latencyMillis": 8000,

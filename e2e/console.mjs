@@ -100,7 +100,7 @@ try {
   await step("login", async () => {
     await page.goto(base + "/");
     out.login = { redirectedTo: new URL(page.url()).pathname };
-    await page.fill("input[name=username]", "admin");
+    await page.fill("input[name=username]", cfg.username || "admin");
     await page.fill("input[name=password]", "not the password");
     const [bad] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/login") && r.request().method() === "POST"), page.click("button[type=submit]")]);
     out.login.wrongStatus = bad.status();

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,9 +33,55 @@ const cropX, cropY, cropW, cropH = 24, 8, 392, 40
 
 // demo is a running `vigil demo`.
 type demo struct {
-	base, password, dir, rtsp string
-	token                     string
-	log                       *bytes.Buffer
+	base, dir, rtsp string
+	// username and password are the account the console tests sign in
+	// with: the demo's CCTV manager, who sees every camera.
+	username, password string
+	// accounts are the demo's accounts and the passwords it printed.
+	accounts map[string]string
+	token    string
+	log      *syncBuffer
+}
+
+// syncBuffer is a buffer the demo's output is copied into while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// demoAccounts reads the accounts the demo printed at its first run:
+// lines of username, password and what the account is for.
+func demoAccounts(out string) map[string]string {
+	accounts := map[string]string{}
+	_, list, ok := strings.Cut(out, "The demo's accounts")
+	if !ok {
+		return accounts
+	}
+	for _, line := range strings.Split(list, "\n")[1:] {
+		if !strings.HasPrefix(line, "    ") {
+			if len(accounts) > 0 {
+				break
+			}
+			continue
+		}
+		if f := strings.Fields(line); len(f) >= 2 {
+			accounts[f[0]] = f[1]
+		}
+	}
+	return accounts
 }
 
 func freeAddr(t testing.TB) string {
@@ -49,12 +96,13 @@ func freeAddr(t testing.TB) string {
 // startDemo runs the real `vigil demo` (this test binary standing in for
 // vigil) and waits until it answers.
 func startDemo(t testing.TB, cameras, bitrate int) *demo {
-	d := &demo{dir: t.TempDir(), password: auth.RandomPassword(), log: &bytes.Buffer{}}
+	admin := auth.RandomPassword()
+	d := &demo{dir: t.TempDir(), log: &syncBuffer{}}
 	httpAddr, rtspAddr := freeAddr(t), freeAddr(t)
 	d.base, d.rtsp = "http://"+httpAddr, "rtsp://"+rtspAddr
 	cmd := exec.Command(os.Args[0], "demo", "--data", filepath.Join(d.dir, "data"), "--http", httpAddr, "--rtsp", rtspAddr,
 		"--cameras", strconv.Itoa(cameras), "--bitrate", strconv.Itoa(bitrate))
-	cmd.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1", "VIGIL_ADMIN_PASSWORD="+d.password, "VIGIL_LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1", "VIGIL_ADMIN_PASSWORD="+admin, "VIGIL_LOG_LEVEL=warn")
 	cmd.Stdout, cmd.Stderr = d.log, d.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -81,7 +129,14 @@ func startDemo(t testing.TB, cameras, bitrate int) *demo {
 		res.Body.Close()
 		return res.StatusCode == http.StatusOK
 	})
-	tc := exec.Command(os.Args[0], "token", "create", "--data", filepath.Join(d.dir, "data"), "--user", "admin")
+	// The accounts are printed before the server answers.
+	d.accounts = demoAccounts(d.log.String())
+	d.accounts["admin"] = admin
+	d.username, d.password = "manager", d.accounts["manager"]
+	if d.password == "" {
+		t.Fatalf("the demo printed no password for its manager:\n%s", d.log)
+	}
+	tc := exec.Command(os.Args[0], "token", "create", "--data", filepath.Join(d.dir, "data"), "--user", d.username)
 	tc.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1")
 	tok, err := tc.Output()
 	if err != nil {
@@ -242,13 +297,20 @@ func (r *clockReader) readFile(t testing.TB, file string, offset float64) (int, 
 // browserRun runs console.mjs and returns its report.
 func browserRun(t testing.TB, cfg map[string]any) map[string]json.RawMessage {
 	t.Helper()
+	return browserScript(t, "console.mjs", cfg)
+}
+
+// browserScript runs one of this folder's browser scripts and returns its
+// report.
+func browserScript(t testing.TB, script string, cfg map[string]any) map[string]json.RawMessage {
+	t.Helper()
 	node := testkit.NeedTool(t, "node")
 	testkit.NeedFile(t, "/usr/bin/chromium", "Chromium (apt-get install chromium)")
 	testkit.NeedFile(t, filepath.Join("node_modules", "playwright-core", "package.json"), "playwright-core (npm ci in e2e/)")
 	b, _ := json.Marshal(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "console.mjs", string(b))
+	cmd := exec.CommandContext(ctx, node, script, string(b))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	outb, err := cmd.Output()
@@ -262,10 +324,10 @@ func browserRun(t testing.TB, cfg map[string]any) map[string]json.RawMessage {
 	}
 	var res map[string]json.RawMessage
 	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil {
-		t.Fatalf("console.mjs: %v, no report (%v); stderr:\n%s", err, jerr, stderr.String())
+		t.Fatalf("%s: %v, no report (%v); stderr:\n%s", script, err, jerr, stderr.String())
 	}
 	if string(res["ok"]) != "true" {
-		t.Fatalf("console.mjs failed at step %s: %s\npage errors: %s\nstderr: %s", res["step"], res["error"], res["pageErrors"], stderr.String())
+		t.Fatalf("%s failed at step %s: %s\npage errors: %s\nstderr: %s", script, res["step"], res["error"], res["pageErrors"], stderr.String())
 	}
 	if pe := string(res["pageErrors"]); pe != "[]" && pe != "" {
 		t.Errorf("the console's pages threw: %s", pe)
@@ -362,7 +424,7 @@ func TestConsole(t *testing.T) {
 		shots, _ = filepath.Abs(filepath.Join("..", shots))
 	}
 	cfg := map[string]any{
-		"base": d.base, "password": d.password, "dir": dir, "screenshots": shots,
+		"base": d.base, "username": d.username, "password": d.password, "dir": dir, "screenshots": shots,
 		"transports":    transports,
 		"latencyMillis": 8000,
 		"playbackAt":    end.Add(-15 * time.Second).UnixMilli(),
@@ -386,8 +448,8 @@ func TestConsole(t *testing.T) {
 		if l.WrongStatus != http.StatusUnauthorized || !strings.Contains(l.WrongMessage, "Wrong username or password") {
 			t.Errorf("a wrong password got %d %q, want 401 and a clear message", l.WrongStatus, l.WrongMessage)
 		}
-		if l.SignedIn != "admin" {
-			t.Errorf("signed in as %q, want admin", l.SignedIn)
+		if l.SignedIn != d.username {
+			t.Errorf("signed in as %q, want %s", l.SignedIn, d.username)
 		}
 	})
 	t.Run("csrf", func(t *testing.T) {

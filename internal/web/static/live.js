@@ -44,7 +44,9 @@ export class LivePlayer {
         if (this.closed) return;
         webrtcError = e.message;
         this.teardown();
-        if (this.transport === "webrtc") {
+        // Refused (no such camera, or no right to watch it): the
+        // WebSocket would be refused too, and say less.
+        if (this.transport === "webrtc" || e.status === 403 || e.status === 404) {
           this.state("webrtc", "error", e.message);
           this.scheduleRetry();
           return;
@@ -90,7 +92,9 @@ export class LivePlayer {
       try {
         msg = (await res.json()).error || msg;
       } catch (e) {}
-      throw new Error(msg);
+      const err = new Error(msg);
+      err.status = res.status;
+      throw err;
     }
     this.session = new URL(res.headers.get("Location"), location.href).pathname;
     await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
