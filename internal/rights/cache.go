@@ -11,21 +11,28 @@ import (
 // Loader reads the rows a Snapshot is built from.
 type Loader func(ctx context.Context) (Data, error)
 
-// Cache holds the current Snapshot. Changes made through this process
-// call Invalidate, and the next decision sees them; changes made by
-// another process (a second server on the same PostgreSQL, the command
-// line) are picked up within MaxAge, by a reload in the background while
-// decisions go on against the snapshot before.
-type Cache struct {
-	load   Loader
-	maxAge time.Duration
-	log    *slog.Logger
-	now    func() time.Time
+// Versioner reads the store's count of changes (Data.Version) alone: one
+// small read, where loading is many.
+type Versioner func(ctx context.Context) (int64, error)
 
-	mu   sync.Mutex // serialises loads
-	cur  atomic.Pointer[entry]
-	gen  atomic.Uint64 // bumped by Invalidate
-	busy atomic.Bool   // a background reload is running
+// Cache holds the current Snapshot. Changes made through this process
+// call Invalidate, and the next decision sees them. Changes made by
+// another process (a second server on the same database, the command
+// line) are noticed by comparing the store's version, at most once every
+// Recheck and in the background, while decisions go on against the
+// snapshot before; the snapshot is reloaded only when it changed.
+type Cache struct {
+	load    Loader
+	version Versioner
+	recheck time.Duration
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu      sync.Mutex // serialises loads
+	cur     atomic.Pointer[entry]
+	gen     atomic.Uint64 // bumped by Invalidate
+	busy    atomic.Bool   // a background check is running
+	checked atomic.Int64  // when the version was last compared, Unix ns
 }
 
 type entry struct {
@@ -33,20 +40,19 @@ type entry struct {
 	gen  uint64
 }
 
-// DefaultMaxAge bounds how stale a snapshot gets when nothing here
-// changed it.
-const DefaultMaxAge = 10 * time.Second
+// DefaultRecheck is how often, at most, the store's version is compared.
+const DefaultRecheck = time.Second
 
-// NewCache returns a cache that loads with load; nothing is read until
-// the first Snapshot.
-func NewCache(load Loader, maxAge time.Duration, log *slog.Logger) *Cache {
-	if maxAge <= 0 {
-		maxAge = DefaultMaxAge
+// NewCache returns a cache that loads with load and compares versions
+// with version; nothing is read until the first Snapshot.
+func NewCache(load Loader, version Versioner, recheck time.Duration, log *slog.Logger) *Cache {
+	if recheck <= 0 {
+		recheck = DefaultRecheck
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Cache{load: load, maxAge: maxAge, log: log, now: time.Now}
+	return &Cache{load: load, version: version, recheck: recheck, log: log, now: time.Now}
 }
 
 // Invalidate makes the next Snapshot reload: call it after every change
@@ -60,11 +66,22 @@ func (c *Cache) Snapshot(ctx context.Context) (*Snapshot, error) {
 	if e == nil || e.gen != c.gen.Load() {
 		return c.reload(ctx)
 	}
-	if c.now().Sub(e.snap.Loaded) > c.maxAge && c.busy.CompareAndSwap(false, true) {
+	now := c.now()
+	if now.UnixNano()-c.checked.Load() > int64(c.recheck) && c.busy.CompareAndSwap(false, true) {
+		c.checked.Store(now.UnixNano())
 		go func() {
 			defer c.busy.Store(false)
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
+			v, err := c.version(ctx)
+			if err != nil {
+				c.log.Error("rights: reading the version", "err", err)
+				return
+			}
+			if v == e.snap.Version {
+				return
+			}
+			c.Invalidate()
 			if _, err := c.reload(ctx); err != nil {
 				c.log.Error("rights: reloading", "err", err)
 			}
@@ -85,16 +102,15 @@ func (c *Cache) reload(ctx context.Context) (*Snapshot, error) {
 	defer c.mu.Unlock()
 	gen := c.gen.Load()
 	// Another caller may have loaded while this one waited.
-	if e := c.cur.Load(); e != nil && e.gen == gen && c.now().Sub(e.snap.Loaded) <= c.maxAge {
+	if e := c.cur.Load(); e != nil && e.gen == gen {
 		return e.snap, nil
 	}
-	started := c.now()
+	c.checked.Store(c.now().UnixNano())
 	d, err := c.load(ctx)
 	if err != nil {
 		return nil, err
 	}
 	s := NewSnapshot(d)
-	s.Loaded = started
 	// gen is the generation current when the read began: a change
 	// committed during the read bumps the counter, so the next caller
 	// loads again rather than trusting this one.

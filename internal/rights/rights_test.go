@@ -224,14 +224,15 @@ func TestParentCycleEnds(t *testing.T) {
 func TestCache(t *testing.T) {
 	var loads atomic.Int32
 	var fail atomic.Bool
+	var version atomic.Int64
 	role := Operator
 	c := NewCache(func(ctx context.Context) (Data, error) {
 		loads.Add(1)
 		if fail.Load() {
 			return Data{}, errors.New("database down")
 		}
-		return Data{Orgs: []Org{{ID: 1}}, Grants: map[int64][]Grant{5: {{Role: role}}}}, nil
-	}, time.Hour, nil)
+		return Data{Version: version.Load(), Orgs: []Org{{ID: 1}}, Grants: map[int64][]Grant{5: {{Role: role}}}}, nil
+	}, func(ctx context.Context) (int64, error) { return version.Load(), nil }, time.Hour, nil)
 	ctx := context.Background()
 	if loads.Load() != 0 {
 		t.Fatalf("NewCache loaded %d times, want 0 until asked", loads.Load())
@@ -254,27 +255,47 @@ func TestCache(t *testing.T) {
 	if _, err := c.Snapshot(ctx); err == nil {
 		t.Error("invalidated, loading fails: got a snapshot, want the error (never decide on data known to be stale)")
 	}
-
-	// Stale by age: the old snapshot answers while a reload runs.
 	fail.Store(false)
+
+	// Changed elsewhere: once the recheck is due, the version read in
+	// the background tells, and the old snapshot answers meanwhile.
 	now := time.Now()
-	c2 := NewCache(func(ctx context.Context) (Data, error) { loads.Add(1); return Data{}, nil }, time.Minute, nil)
-	c2.now = func() time.Time { return now }
+	c2 := NewCache(func(ctx context.Context) (Data, error) { loads.Add(1); return Data{Version: version.Load()}, nil },
+		func(ctx context.Context) (int64, error) { return version.Load(), nil }, time.Minute, nil)
+	var clock atomic.Int64
+	clock.Store(now.UnixNano())
+	c2.now = func() time.Time { return time.Unix(0, clock.Load()) }
 	old, _ := c2.Snapshot(ctx)
 	before := loads.Load()
-	now = now.Add(2 * time.Minute)
+	clock.Add(int64(2 * time.Minute))
 	if got, _ := c2.Snapshot(ctx); got != old {
-		t.Error("a stale snapshot: got a new one synchronously, want the old one while a reload runs in the background")
+		t.Error("due for a recheck: got a new snapshot at once, want the old one while the version is read")
 	}
+	waitIdle(t, c2)
+	if loads.Load() != before {
+		t.Errorf("the version unchanged: got %d loads, want none", loads.Load()-before)
+	}
+	version.Add(1)
+	if got, _ := c2.Snapshot(ctx); got != old {
+		t.Error("the version changed, before the recheck is due: got a new snapshot, want the old one")
+	}
+	clock.Add(int64(2 * time.Minute))
+	c2.Snapshot(ctx)
+	waitIdle(t, c2)
+	if got, _ := c2.Snapshot(ctx); got == old || got.Version != version.Load() || loads.Load() != before+1 {
+		t.Errorf("the version changed: got version %d after %d loads, want %d after one reload", got.Version, loads.Load()-before, version.Load())
+	}
+}
+
+// waitIdle waits for a cache's background check to finish.
+func waitIdle(t *testing.T, c *Cache) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if got, _ := c2.Snapshot(ctx); got != old {
-			break
-		}
+	for c.busy.Load() {
 		if time.Now().After(deadline) {
-			t.Fatalf("no background reload within 5 s (%d loads since)", loads.Load()-before)
+			t.Fatal("the background check did not finish within 5 s")
 		}
-		time.Sleep(time.Millisecond) // the reload's goroutine has no event to await
+		time.Sleep(time.Millisecond) // the check's goroutine announces nothing
 	}
 }
 

@@ -51,6 +51,9 @@ func (a *Agreement) Active(t time.Time) bool {
 
 // Data is what a Snapshot is built from.
 type Data struct {
+	// Version is the store's count of changes to all this, for a Cache
+	// to tell cheaply whether it is current.
+	Version    int64
 	Orgs       []Org
 	Grants     map[int64][]Grant // by user id
 	Groups     []Group
@@ -68,15 +71,16 @@ type Snapshot struct {
 	inGroup   map[int64]map[int64]bool // camera -> groups
 	byGrantee map[int64][]*Agreement
 	fourEyes  map[int64]map[string]bool
-	// Loaded is when the data was read, for a Cache to tell staleness.
-	Loaded time.Time
+	// Version is Data.Version.
+	Version int64
 }
 
 // NewSnapshot indexes d. A parent cycle, which the store prevents, is cut
 // where it is found so that no decision loops.
 func NewSnapshot(d Data) *Snapshot {
 	s := &Snapshot{
-		orgs: map[int64]*Org{}, ancestors: map[int64][]int64{}, grants: d.Grants, groups: map[int64]*Group{},
+		Version: d.Version,
+		orgs:    map[int64]*Org{}, ancestors: map[int64][]int64{}, grants: d.Grants, groups: map[int64]*Group{},
 		inGroup: map[int64]map[int64]bool{}, byGrantee: map[int64][]*Agreement{}, fourEyes: map[int64]map[string]bool{},
 	}
 	if s.grants == nil {

@@ -32,7 +32,7 @@ func (s *Store) SetFourEyes(ctx context.Context, org int64, actions []string) er
 		}
 	}
 	t := micros(now())
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM four_eyes WHERE organisation_id = $1`, org); err != nil {
 			return err
 		}

@@ -70,7 +70,7 @@ func (s *Store) CreateCameraGroup(ctx context.Context, g *CameraGroup) error {
 		return err
 	}
 	created := now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO camera_groups (organisation_id, name, created_at) VALUES ($1, $2, $3) RETURNING id`,
 			g.OrganisationID, g.Name, micros(created)).Scan(&g.ID); err != nil {
 			return err
@@ -89,7 +89,7 @@ func (s *Store) UpdateCameraGroup(ctx context.Context, g *CameraGroup) error {
 	if err := validGroup(g); err != nil {
 		return err
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE camera_groups SET name = $2 WHERE id = $1`, g.ID, g.Name)
 		if err != nil {
 			return err
@@ -106,7 +106,7 @@ func (s *Store) UpdateCameraGroup(ctx context.Context, g *CameraGroup) error {
 // sharing agreements stop naming it: both only ever narrow what anyone
 // may see.
 func (s *Store) DeleteCameraGroup(ctx context.Context, id int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE camera_group_id = $1`, id); err != nil {
 			return err
 		}

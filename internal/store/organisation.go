@@ -70,8 +70,12 @@ func (s *Store) EnsureOrganisation(ctx context.Context, name, kind string) (Orga
 	}
 	// Insert-or-ignore then select, rather than select-then-insert, so two
 	// concurrent callers cannot both decide to create.
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO organisations (name, kind, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (name) DO NOTHING`, name, kind, micros(now())); err != nil {
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO organisations (name, kind, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO NOTHING`, name, kind, micros(now()))
+		return err
+	})
+	if err != nil {
 		return Organisation{}, wrap("ensure organisation", err)
 	}
 	o, err := scanOrganisation(s.w.QueryRowContext(ctx,
@@ -151,7 +155,7 @@ func (s *Store) CreateOrganisation(ctx context.Context, o *Organisation) error {
 		return invalid(err)
 	}
 	created := now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
 		if err := checkParent(ctx, tx, o); err != nil {
 			return invalid(err)
 		}
@@ -175,7 +179,7 @@ func (s *Store) UpdateOrganisation(ctx context.Context, o *Organisation) error {
 	if err := validOrganisation(o); err != nil {
 		return invalid(err)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
 		if err := checkParent(ctx, tx, o); err != nil {
 			return invalid(err)
 		}

@@ -404,6 +404,24 @@ func TestRightsData(t *testing.T) {
 
 		d, err := s.RightsData(ctx)
 		must(t, err)
+		v, err := s.RightsVersion(ctx)
+		must(t, err)
+		if v != d.Version || v < 9 {
+			t.Errorf("rights version: got %d, RightsData's %d; want them equal and counting the nine changes above", v, d.Version)
+		}
+		newCameraIn(t, s, a.ID, "not a rights change")
+		if v2, _ := s.RightsVersion(ctx); v2 != v {
+			t.Errorf("rights version after adding a camera: got %d, want %d unchanged", v2, v)
+		}
+		must(t, s.SetUserRoles(ctx, nobody.ID, []UserRole{{Role: "auditor"}}))
+		if v2, _ := s.RightsVersion(ctx); v2 != v+1 {
+			t.Errorf("rights version after a change of roles: got %d, want %d", v2, v+1)
+		}
+		wantInvalid(t, "a refused change", s.SetUserRoles(ctx, nobody.ID, []UserRole{{Role: "king"}}), "not a role")
+		if v2, _ := s.RightsVersion(ctx); v2 != v+1 {
+			t.Errorf("rights version after a refused change: got %d, want %d unchanged", v2, v+1)
+		}
+		must(t, s.SetUserRoles(ctx, nobody.ID, nil))
 		if len(d.Orgs) != 3 || d.Orgs[1].Parent != p.ID {
 			t.Errorf("orgs: got %+v, want three with A below P", d.Orgs)
 		}

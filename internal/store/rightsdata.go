@@ -22,6 +22,9 @@ func (s *Store) RightsData(ctx context.Context) (rights.Data, error) {
 	}
 	defer tx.Rollback()
 	var d rights.Data
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM rights_version WHERE id = 1`).Scan(&d.Version); err != nil {
+		return d, wrap("rights data: version", err)
+	}
 	orgs, err := listOrganisations(ctx, tx)
 	if err != nil {
 		return d, err
@@ -77,6 +80,25 @@ func (s *Store) RightsData(ctx context.Context) (rights.Data, error) {
 		return d, err
 	}
 	return d, nil
+}
+
+// RightsVersion is bumped by every change RightsData would show.
+func (s *Store) RightsVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.r.QueryRowContext(ctx, `SELECT version FROM rights_version WHERE id = 1`).Scan(&v)
+	return v, wrap("rights version", err)
+}
+
+// rightsTx is inTx for a change of what rights rest on: it bumps the
+// rights version in the same transaction.
+func (s *Store) rightsTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE rights_version SET version = version + 1 WHERE id = 1`)
+		return err
+	})
 }
 
 // AgreementRights is an agreement as decisions see it.

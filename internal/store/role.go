@@ -66,7 +66,7 @@ func (s *Store) SetUserRoles(ctx context.Context, userID int64, roles []UserRole
 		return clean[i].CameraGroupID < clean[j].CameraGroupID
 	})
 	t := micros(now())
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
 		var org int64
 		if err := tx.QueryRowContext(ctx, `SELECT organisation_id FROM users WHERE id = $1`, userID).Scan(&org); err != nil {
 			return err

@@ -141,7 +141,7 @@ func (s *Store) CreateSharingAgreement(ctx context.Context, a *SharingAgreement)
 	}
 	t := now()
 	a.IncidentOpenAt = normalPtr(a.IncidentOpenAt)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO sharing_agreements (grantor_id, grantee_id, reference, rights, all_cameras,
 			starts_at, ends_at, condition_name, incident_open_at, incident_reference, created_by, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id`,
@@ -166,7 +166,7 @@ func (s *Store) UpdateSharingAgreement(ctx context.Context, a *SharingAgreement)
 	}
 	t := now()
 	a.IncidentOpenAt = normalPtr(a.IncidentOpenAt)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sharing_agreements SET reference = $2, rights = $3, all_cameras = $4, starts_at = $5,
 			ends_at = $6, condition_name = $7, incident_open_at = $8, incident_reference = $9, updated_at = $10 WHERE id = $1`,
 			a.ID, a.Reference, strings.Join(a.Rights, " "), a.AllCameras, micros(a.StartsAt), nullMicros(a.EndsAt),

@@ -50,7 +50,7 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 		return errors.New("store: user has no role")
 	}
 	created := now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, organisation_id, role, must_change_password, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 			u.Username, u.PasswordHash, u.OrganisationID, u.Role, u.MustChangePassword, micros(created)).Scan(&u.ID)
@@ -111,9 +111,12 @@ func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
 // DeleteUser removes a user with their roles, tokens and layouts. The
 // audit trail keeps their name.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
-	if err != nil {
-		return wrap("delete user", err)
-	}
-	return checkAffected(res, "user", id)
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		return checkAffected(res, "user", id)
+	})
+	return wrap("delete user", err)
 }

@@ -141,10 +141,5 @@ func storeError(err error, conflict string) error {
 	return err
 }
 
-// loadRights reads what decisions rest on.
-func (s *Server) loadRights(ctx context.Context) (rights.Data, error) {
-	return s.st.RightsData(ctx)
-}
-
 // changed is called after every change of what rights rest on.
 func (s *Server) changed() { s.rights.Invalidate() }

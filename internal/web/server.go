@@ -67,10 +67,10 @@ type Options struct {
 	// MapOutline is the path of a GeoJSON file drawn behind the camera
 	// map; empty: none.
 	MapOutline string
-	// RightsMaxAge bounds how long a change of rights made outside this
-	// server (another server on the same database, the command line)
-	// takes to be seen; 0: rights.DefaultMaxAge.
-	RightsMaxAge time.Duration
+	// RightsRecheck is how often, at most, the server asks the database
+	// whether rights were changed outside it (by another server on the
+	// same database, or the command line); 0: rights.DefaultRecheck.
+	RightsRecheck time.Duration
 }
 
 // Server is Vigil's HTTP handler.
@@ -111,7 +111,7 @@ func New(opt Options) (*Server, error) {
 	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), tmpl: tmpl, now: time.Now}
 	s.live.sessions = map[string]liveView{}
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
-	s.rights = rights.NewCache(s.loadRights, opt.RightsMaxAge, opt.Logger.With("component", "rights"))
+	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
 		return nil, err

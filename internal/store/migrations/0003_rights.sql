@@ -103,3 +103,12 @@ CREATE TABLE approvals (
 );
 CREATE INDEX approvals_state ON approvals (state, requested_at);
 CREATE INDEX approvals_requester ON approvals (requested_by, requested_at);
+
+-- A counter that every change rights decisions rest on bumps, in the same
+-- transaction, so a server can tell with one small read whether another
+-- process (a second server, the command line) changed them.
+CREATE TABLE rights_version (
+    id INTEGER PRIMARY KEY,
+    version BIGINT NOT NULL
+);
+INSERT INTO rights_version (id, version) VALUES (1, 0);
