@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// TestDemoPartnership sets up the demo's partnership on a store with its
+// cameras, twice: the first time makes the people, printing each one's
+// password once, and what each may see is what the README promises; the
+// second changes nothing and prints nothing.
+func TestDemoPartnership(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// As a first run leaves it: the server's organisation, its admin,
+	// and the councils' cameras.
+	top, err := st.EnsureOrganisation(ctx, "Demo Partnership", "partnership")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := store.User{Username: "admin", PasswordHash: "h", OrganisationID: top.ID, Role: "administrator"}
+	if err := st.CreateUser(ctx, &admin); err != nil {
+		t.Fatal(err)
+	}
+	cams := map[string][]int64{}
+	var town []int64
+	for i := 1; i <= 16; i++ {
+		p := demoPlan(i)
+		org, err := st.EnsureOrganisation(ctx, p.council, "council")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := store.Camera{OrganisationID: org.ID, Name: p.name, URL: "rtsp://127.0.0.1:1/x", Area: p.area, Site: p.site, RetentionDays: 31}
+		if err := st.CreateCamera(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		cams[p.council] = append(cams[p.council], c.ID)
+		if p.council == demoCouncils[0].name && p.area == "Town Centre" {
+			town = append(town, c.ID)
+		}
+	}
+	now := time.Now()
+	var out bytes.Buffer
+	if err := setUpDemoPartnership(ctx, st, "Demo Partnership", now, &out); err != nil {
+		t.Fatal(err)
+	}
+	printed := map[string]string{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); strings.HasPrefix(line, "    ") && len(f) >= 2 {
+			printed[f[0]] = f[1]
+		}
+	}
+	for _, acct := range demoAccounts {
+		u, err := st.UserByName(ctx, acct.username)
+		if err != nil {
+			t.Fatalf("account %s: %v", acct.username, err)
+		}
+		if ok, _ := auth.VerifyPassword(u.PasswordHash, printed[acct.username]); !ok {
+			t.Errorf("account %s: the printed password %q does not sign in", acct.username, printed[acct.username])
+		}
+	}
+	if len(printed) != len(demoAccounts) {
+		t.Errorf("printed %d accounts, want %d:\n%s", len(printed), len(demoAccounts), out.String())
+	}
+	d, err := st.RightsData(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := rights.NewSnapshot(d)
+	sees := func(username string, act rights.Action, at time.Time) []int64 {
+		u, err := st.UserByName(ctx, username)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := snap.Principal(u.ID, u.OrganisationID)
+		all, err := st.ListCameras(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, c := range all {
+			if snap.Can(p, act, rights.Camera{ID: c.ID, Org: c.OrganisationID}, at).Allowed {
+				ids = append(ids, c.ID)
+			}
+		}
+		return ids
+	}
+	every := slices.Concat(cams[demoCouncils[0].name], cams[demoCouncils[1].name], cams[demoCouncils[2].name], cams[demoCouncils[3].name])
+	slices.Sort(every)
+	for _, tt := range []struct {
+		user string
+		act  rights.Action
+		at   time.Time
+		want []int64
+	}{
+		{"manager", rights.Export, now, every},
+		{"operator", rights.ViewLive, now, every},
+		{"operator", rights.Export, now, nil},
+		{"admin", rights.ViewLive, now, nil},
+		{"admin", rights.ManageCameras, now, every},
+		{"leavale-operator", rights.ViewLive, now, cams[demoCouncils[0].name]},
+		{"mimram-officer", rights.PlayBack, now, cams[demoCouncils[1].name]},
+		{"mimram-officer", rights.ViewLive, now, nil},
+		{"police-viewer", rights.ViewLive, now, town},
+		{"police-viewer", rights.ViewLive, now.Add(25 * time.Hour), nil},
+		{"dpo", rights.PlayBack, now, nil},
+	} {
+		if got := sees(tt.user, tt.act, tt.at); !slices.Equal(got, tt.want) {
+			t.Errorf("%s may %s cameras %v, want %v", tt.user, tt.act, got, tt.want)
+		}
+	}
+	kingsmead, err := st.OrganisationByName(ctx, demoFourEyes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if need, _ := snap.NeedsApproval(kingsmead.ID, rights.FourEyesExport); !need {
+		t.Error("Kingsmead's exports need no approval, want four eyes")
+	}
+
+	out.Reset()
+	before := d.Version
+	if err := setUpDemoPartnership(ctx, st, "Demo Partnership", now.Add(time.Hour), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("a rerun printed %q, want nothing", out.String())
+	}
+	if as, _ := st.ListSharingAgreements(ctx); len(as) != 1 {
+		t.Errorf("after a rerun: %d sharing agreements, want the one", len(as))
+	}
+	if users, _ := st.ListUsers(ctx); len(users) != len(demoAccounts)+1 {
+		t.Errorf("after a rerun: %d users, want %d", len(users), len(demoAccounts)+1)
+	}
+	if v, _ := st.RightsVersion(ctx); v < before {
+		t.Errorf("rights version went back from %d to %d", before, v)
+	}
+}
+
+// TestUserCreate: "vigil user create" makes an account with its roles and
+// prints a password that signs in; a role that is not built in, a taken
+// name or a missing organisation is refused.
+func TestUserCreate(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(data, "vigil.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.EnsureOrganisation(ctx, "Partnership", "partnership"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Run(ctx, append([]string{"user", "create", "--data", data}, args...), &out, &errOut)
+		return code, strings.TrimSpace(out.String()), errOut.String()
+	}
+	code, pass, errs := run("--user", "jo", "--role", "supervisor,auditor")
+	if code != 0 || len(pass) < 16 {
+		t.Fatalf("user create: exited %d printing %q (%s), want 0 and a password", code, pass, errs)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--user", "kim", "--role", "superuser"}, "not a role"},
+		{[]string{"--user", "jo", "--role", "operator"}, "taken"},
+		{[]string{"--user", "lee", "--role", "operator", "--organisation", "Nowhere"}, "no organisation"},
+		{[]string{"--role", "operator"}, "required"},
+	} {
+		if code, _, errs := run(tt.args...); code != 1 || !strings.Contains(errs, tt.want) {
+			t.Errorf("user create %v: exited %d saying %q, want 1 mentioning %q", tt.args, code, errs, tt.want)
+		}
+	}
+	st, err = store.Open(ctx, filepath.Join(data, "vigil.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByName(ctx, "jo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles, _ := st.UserRoles(ctx, u.ID)
+	if ok, _ := auth.VerifyPassword(u.PasswordHash, pass); !ok || !u.MustChangePassword || len(roles) != 2 || roles[0].Role != "auditor" || roles[1].Role != "supervisor" {
+		t.Errorf("the account: password signs in %v, must change %v, roles %+v; want true, true, auditor and supervisor", ok, u.MustChangePassword, roles)
+	}
+}
