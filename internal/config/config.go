@@ -30,8 +30,10 @@ type Config struct {
 	// only in practice (VIGIL_ADMIN_PASSWORD): a password in a file is a
 	// password someone forgets to delete.
 	AdminPassword string `toml:"-"`
-	// Organisation is the partner organisation new cameras belong to when
-	// a request names none.
+	// Organisation is the server's own organisation, the partnership at
+	// the top of the organisation tree: the first administrator belongs
+	// to it, and new cameras join it when a request names none and the
+	// user manages cameras there.
 	Organisation string `toml:"organisation"`
 	// LiveHosts are the local addresses browsers are told to reach for
 	// live video (WebRTC ICE host candidates); empty: every interface.
