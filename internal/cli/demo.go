@@ -27,6 +27,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the web console and API")
 	n := fs.Int("cameras", 8, "number of simulated cameras")
 	rtspAddr := fs.String("rtsp", "127.0.0.1:0", "address the simulated cameras serve RTSP on (port 0: any free port)")
+	codecName := fs.String("codec", "h264", "what the simulated cameras send: h264, or h265 (browsers then get an H.264 view made by ffmpeg)")
 	bitrate := fs.Int("bitrate", 0, "bits per second each simulated camera sends, padded with filler data (0: the clip's own, about 0.4 Mbit/s)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,7 +65,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 
-	cams, err := simcam.New(simcam.Options{Listen: *rtspAddr, Count: *n, Codec: codec.H264, Bitrate: *bitrate, Logger: log.With("component", "simcam")})
+	camCodec, ok := codec.ParseCodec(*codecName)
+	if !ok {
+		return fmt.Errorf("demo: --codec %q is not h264 or h265", *codecName)
+	}
+	cams, err := simcam.New(simcam.Options{Listen: *rtspAddr, Count: *n, Codec: camCodec, Bitrate: *bitrate, Logger: log.With("component", "simcam")})
 	if err != nil {
 		return err
 	}

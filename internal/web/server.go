@@ -6,8 +6,11 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -86,6 +89,20 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+// staticVersion names this build's static files in their URLs.
+var staticVersion = func() string {
+	h := sha256.New()
+	fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := staticFS.ReadFile(p)
+			fmt.Fprintf(h, "%s %d\n", p, len(b))
+			h.Write(b)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}()
+
 // New builds the server and its routes.
 func New(opt Options) (*Server, error) {
 	if opt.Logger == nil {
@@ -93,6 +110,7 @@ func New(opt Options) (*Server, error) {
 	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"static":  func(name string) string { return "/static/" + staticVersion + "/" + name },
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -127,15 +145,30 @@ func (s *Server) Routes() []string {
 
 func (s *Server) table() []route {
 	static, _ := fs.Sub(staticFS, "static")
-	fileServer := http.StripPrefix("/static/", http.FileServerFS(static))
+	fileServer := http.FileServerFS(static)
 	return []route{
 		{pattern: "GET /healthz", public: true, h: s.healthz},
 		{pattern: "GET /login", public: true, h: s.loginPage},
 		{pattern: "POST /login", public: true, h: s.login},
 		{pattern: "POST /logout", h: s.logout},
 		{pattern: "GET /static/", public: true, h: func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Cache-Control", "public, max-age=3600")
-			fileServer.ServeHTTP(w, r)
+			// /static/VERSION/file: the version is a hash of every static
+			// file, so a page of this build loads this build's scripts
+			// (and their relative imports) and a browser may keep them
+			// for good; any other version is looked up afresh.
+			rest := strings.TrimPrefix(r.URL.Path, "/static/")
+			ver, file, ok := strings.Cut(rest, "/")
+			if !ok {
+				file = rest
+			}
+			if ok && ver == staticVersion {
+				w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+			} else {
+				w.Header().Set("Cache-Control", "no-cache")
+			}
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = "/" + file
+			fileServer.ServeHTTP(w, r2)
 			return nil
 		}},
 		{pattern: "GET /{$}", h: s.wall},

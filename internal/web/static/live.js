@@ -93,7 +93,9 @@ export class LivePlayer {
       throw new Error(msg);
     }
     this.session = new URL(res.headers.get("Location"), location.href).pathname;
-    await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+    const answer = await res.text();
+    this.codec = (answer.match(/a=rtpmap:\d+ (H26[45]|HEVC)\//) || [])[1] || "";
+    await pc.setRemoteDescription({ type: "answer", sdp: answer });
     await new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error("WebRTC did not connect within " + connectTimeout / 1000 + " s")), connectTimeout);
       const check = () => {
@@ -111,7 +113,7 @@ export class LivePlayer {
     pc.addEventListener("connectionstatechange", () => {
       if (this.pc === pc && (pc.connectionState === "failed" || pc.connectionState === "disconnected")) this.restart("connection lost");
     });
-    this.state("webrtc", "playing");
+    this.state("webrtc", "playing", this.codec ? "WebRTC, " + this.codec.replace("H26", "H.26") : "");
   }
 
   startWebSocket() {
@@ -160,6 +162,7 @@ export class LivePlayer {
           }
           if (m.type !== "init") return;
           this.transcoded = !!m.transcoded;
+          this.codec = m.codec;
           if (!window.MediaSource || !MediaSource.isTypeSupported(m.mime)) {
             this.fatal = true;
             fail("this browser cannot play " + m.mime);
