@@ -452,6 +452,7 @@ func TestConsole(t *testing.T) {
 			WindowStart string  `json:"windowStart"`
 			CurrentTime float64 `json:"currentTime"`
 			Crop        string  `json:"crop"`
+			OtherCrop   string  `json:"otherCrop"`
 			Instant     float64 `json:"instant"`
 			Status      int     `json:"status"`
 			File        string  `json:"file"`
@@ -481,6 +482,16 @@ func TestConsole(t *testing.T) {
 			t.Errorf("at %v the browser shows frame %d, which the camera sent at %v (%v before), want within 250 ms", want, shown, sent, off)
 		}
 		t.Logf("playback at %v shows frame %d, sent %v before", want.Format(time.RFC3339Nano), shown, want.Sub(sent))
+		// The second camera, played at the same instant, shows its own
+		// frame of that instant: the two are in step.
+		other, oscore := clock.read(t, p.OtherCrop)
+		if oscore < 0.8 {
+			t.Fatalf("camera 2's burnt-in clock unreadable (%.2f)", oscore)
+		}
+		osent := clock.clip.SentAt(2, other, want.Add(time.Second))
+		if off := want.Sub(osent); off < -40*time.Millisecond || off > 250*time.Millisecond {
+			t.Errorf("at %v camera 2 shows frame %d, which it sent at %v (%v before), want within 250 ms: the cameras are out of step", want, other, osent, off)
+		}
 	})
 	t.Run("click-to-first-frame", func(t *testing.T) {
 		ms := field[[]float64](t, res, "clickToFrame")
