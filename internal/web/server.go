@@ -231,7 +231,7 @@ func (s *Server) requireUser(h handlerFunc) handlerFunc {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="Vigil"`)
 			return errorf(http.StatusUnauthorized, "sign in or send an API token (Authorization: Bearer TOKEN)", nil)
 		}
-		_, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(token))
+		_, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(token), store.TokenAPI)
 		if errors.Is(err, store.ErrNotFound) {
 			if wantsPage(r) {
 				http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
