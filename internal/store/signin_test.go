@@ -256,7 +256,10 @@ func TestThrottleSwap(t *testing.T) {
 		if _, err := s.SwapThrottle(ctx, Throttle{Subject: "a"}, Throttle{Subject: "b", Failures: 1}); err == nil {
 			t.Errorf("swap across subjects: got nil error, want one")
 		}
-		must(t, func() error { _, err := s.SwapThrottle(ctx, Throttle{Subject: "addr:1"}, Throttle{Subject: "addr:1", Failures: 1, LastFailure: at}); return err }())
+		must(t, func() error {
+			_, err := s.SwapThrottle(ctx, Throttle{Subject: "addr:1"}, Throttle{Subject: "addr:1", Failures: 1, LastFailure: at})
+			return err
+		}())
 		if n, _ := s.PruneThrottles(ctx, at.Add(time.Second)); n != 1 {
 			t.Errorf("prune after the last failure: got %d removed, want 1", n)
 		}
