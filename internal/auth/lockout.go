@@ -65,15 +65,17 @@ func (l Lockout) Undo(a Attempts) Attempts {
 
 // WaitMessage says how long to wait, for people: "try again in 2 minutes".
 func WaitMessage(d time.Duration) string {
+	secs := int((d + time.Second - 1) / time.Second)
+	mins := (secs + 59) / 60
 	switch {
-	case d <= time.Second:
+	case secs <= 1:
 		return "try again in a second"
-	case d < time.Minute:
-		return fmt.Sprintf("try again in %d seconds", int((d+time.Second-1)/time.Second))
-	case d <= time.Minute:
+	case secs < 60:
+		return fmt.Sprintf("try again in %d seconds", secs)
+	case mins == 1:
 		return "try again in 1 minute"
-	case d < 2*time.Hour:
-		return fmt.Sprintf("try again in %d minutes", int((d+time.Minute-1)/time.Minute))
+	case mins < 120:
+		return fmt.Sprintf("try again in %d minutes", mins)
 	}
-	return fmt.Sprintf("try again in %d hours", int((d+time.Hour-1)/time.Hour))
+	return fmt.Sprintf("try again in %d hours", (mins+59)/60)
 }

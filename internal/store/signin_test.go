@@ -72,15 +72,18 @@ func TestTokenKinds(t *testing.T) {
 			t.Errorf("session: got remote %q, user agent of %d bytes %.20q; want the address and the agent clipped to %d", got.RemoteAddr, len(got.UserAgent), got.UserAgent, maxTokenText)
 		}
 
-		if err := s.DeleteToken(ctx, u.ID, bobs.ID); !errors.Is(err, ErrNotFound) {
+		if err := s.DeleteToken(ctx, u.ID, bobs.ID, TokenSession); !errors.Is(err, ErrNotFound) {
 			t.Errorf("deleting another user's session: got %v, want ErrNotFound", err)
+		}
+		if err := s.DeleteToken(ctx, u.ID, api.ID, TokenSession); !errors.Is(err, ErrNotFound) {
+			t.Errorf("deleting an API token as a session: got %v, want ErrNotFound", err)
 		}
 		n, err := s.DeleteUserTokens(ctx, u.ID, TokenSession, sess.ID)
 		must(t, err)
 		if n != 1 {
 			t.Errorf("DeleteUserTokens except one: got %d deleted, want 1", n)
 		}
-		must(t, s.DeleteToken(ctx, u.ID, sess.ID))
+		must(t, s.DeleteToken(ctx, u.ID, sess.ID, TokenSession))
 		list, err := s.ListTokens(ctx, u.ID)
 		must(t, err)
 		if len(list) != 2 || list[0].ID != api.ID || list[1].ID != pend.ID {

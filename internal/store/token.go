@@ -138,10 +138,10 @@ func (s *Store) ListTokens(ctx context.Context, userID int64) ([]Token, error) {
 	return out, wrap("list tokens", rows.Err())
 }
 
-// DeleteToken removes one of a user's tokens or sessions; another user's
-// is ErrNotFound, as if it did not exist.
-func (s *Store) DeleteToken(ctx context.Context, userID, id int64) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE id = $1 AND user_id = $2`, id, userID)
+// DeleteToken removes one of a user's tokens of a kind; another user's,
+// or one of another kind, is ErrNotFound, as if it did not exist.
+func (s *Store) DeleteToken(ctx context.Context, userID, id int64, kind string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE id = $1 AND user_id = $2 AND kind = $3`, id, userID, kind)
 	if err != nil {
 		return wrap("delete token", err)
 	}
