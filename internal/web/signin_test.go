@@ -489,7 +489,10 @@ func TestLockout(t *testing.T) {
 // are made only from a session, within the maximum lifetime, and revoked.
 func TestSessionsAndTokens(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dsn string) {
-		e := newSigninEnv(t, dsn, func(o *Options) { o.SignIn.SessionIdle = 30 * time.Minute; o.SignIn.TokenMaxLifetime = 10 * 24 * time.Hour })
+		e := newSigninEnv(t, dsn, func(o *Options) {
+			o.SignIn.SessionIdle = 30 * time.Minute
+			o.SignIn.TokenMaxLifetime = 10 * 24 * time.Hour
+		})
 		pass := "Amber-Window-Sill-41"
 		admin := e.user("ada", "administrator", pass, false)
 		other := e.user("abe", "administrator", pass, false)
