@@ -27,7 +27,7 @@ import (
 // server is a running `vigil serve` with no cameras: enough to sign in to.
 type server struct {
 	base, password, data string
-	log                  *bytes.Buffer
+	log                  *syncBuffer
 }
 
 // startServe runs the real `vigil serve` (this test binary standing in for
@@ -42,7 +42,7 @@ func startServe(t *testing.T, extra string) *server {
 func startServeOn(t *testing.T, addr, extra string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	s := &server{base: "http://" + addr, password: auth.RandomPassword(), data: filepath.Join(dir, "data"), log: &bytes.Buffer{}}
+	s := &server{base: "http://" + addr, password: auth.RandomPassword(), data: filepath.Join(dir, "data"), log: &syncBuffer{}}
 	cfg := fmt.Sprintf("data_dir = %q\nhttp = %q\nlive_transcoder = \"off\"\nlog_level = \"warn\"\n%s", s.data, addr, extra)
 	file := filepath.Join(dir, "vigil.toml")
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
@@ -106,8 +106,8 @@ type provider struct {
 
 // oidcAccounts are the provider's test accounts, by subject.
 var oidcAccounts = map[string]map[string]any{
-	"sub-olivia": {"preferred_username": "olivia", "name": "Olivia Operator", "roles": []string{"staff", "cctv-operators"}, "organisation": "Partnership"},
-	"sub-arthur": {"preferred_username": "arthur", "roles": []string{"cctv-admins", "cctv-operators"}, "organisation": "Partnership"},
+	"sub-olivia":  {"preferred_username": "olivia", "name": "Olivia Operator", "roles": []string{"staff", "cctv-operators"}, "organisation": "Partnership"},
+	"sub-arthur":  {"preferred_username": "arthur", "roles": []string{"cctv-admins", "cctv-operators"}, "organisation": "Partnership"},
 	"sub-mallory": {"preferred_username": "mallory", "roles": []string{"cctv-operators"}, "organisation": "Elsewhere Council"},
 	"sub-nobody":  {"preferred_username": "nobody", "roles": []string{"staff"}, "organisation": "Partnership"},
 }
@@ -342,3 +342,168 @@ func TestOIDCSignIn(t *testing.T) {
 	})
 }
 
+var operatorPasswordRE = regexp.MustCompile(`Created the account "operator" [^\n]*\n\n    (\S+)`)
+
+// TestSignInBrowser: a new operator of `vigil demo` in a real Chromium:
+// the forced password change (a weak password refused), adding an
+// authenticator (codes computed from the key the page shows), signing out
+// and in again with password and code (a wrong code refused), and the
+// lockout after repeated wrong passwords.
+func TestSignInBrowser(t *testing.T) {
+	testkit.NeedFile(t, "/usr/bin/chromium", "Chromium (apt-get install chromium)")
+	d := startDemo(t, 1, 0)
+	m := operatorPasswordRE.FindStringSubmatch(d.log.String())
+	if m == nil {
+		t.Fatalf("the demo printed no password for \"operator\":\n%s", d.log)
+	}
+	newPassword := auth.RandomPassword()
+	res := browserScript(t, "signin.mjs", map[string]any{
+		"base": d.base, "username": "operator", "password": m[1], "newPassword": newPassword, "lockoutThreshold": 5,
+		"steps": []string{"forced", "enrol", "totp", "lockout"},
+	})
+
+	t.Run("forced-change", func(t *testing.T) {
+		f := field[struct {
+			SignInStatus   int    `json:"signInStatus"`
+			After          string `json:"after"`
+			PlaybackGoesTo string `json:"playbackGoesTo"`
+			APIStatus      int    `json:"apiStatus"`
+			APIBody        string `json:"apiBody"`
+			WeakMessage    string `json:"weakMessage"`
+			AfterChange    string `json:"afterChange"`
+		}](t, res, "forced")
+		if f.After != "/password" {
+			t.Errorf("first sign-in went to %q, want /password", f.After)
+		}
+		if f.PlaybackGoesTo != "/password" {
+			t.Errorf("the playback page went to %q, want /password", f.PlaybackGoesTo)
+		}
+		if f.APIStatus != http.StatusForbidden || !strings.Contains(f.APIBody, "change your password first") {
+			t.Errorf("the API before the change: got %d %s, want 403 saying change your password first", f.APIStatus, f.APIBody)
+		}
+		if !strings.Contains(f.WeakMessage, "common") {
+			t.Errorf("a common password: got %q, want it refused as common", f.WeakMessage)
+		}
+		if f.AfterChange != "/account/totp" {
+			t.Errorf("after the change: went to %q, want /account/totp (operators need a second factor)", f.AfterChange)
+		}
+	})
+	var secret string
+	t.Run("enrol", func(t *testing.T) {
+		e := field[struct {
+			At            string   `json:"at"`
+			Secret        string   `json:"secret"`
+			URI           string   `json:"uri"`
+			QRModules     int      `json:"qrModules"`
+			WrongMessage  string   `json:"wrongMessage"`
+			SecretKept    bool     `json:"secretKept"`
+			RecoveryCodes []string `json:"recoveryCodes"`
+			AfterContinue string   `json:"afterContinue"`
+			Who           string   `json:"who"`
+			APIStatus     int      `json:"apiStatus"`
+		}](t, res, "enrol")
+		secret = e.Secret
+		u, err := url.Parse(e.URI)
+		if err != nil || u.Scheme != "otpauth" || u.Query().Get("secret") != e.Secret || len(e.Secret) != 32 {
+			t.Errorf("the page's key %q and URI %q: want a 32-letter key inside an otpauth:// URI", e.Secret, e.URI)
+		}
+		if e.QRModules < 200 {
+			t.Errorf("the QR code draws %d modules, want a real code", e.QRModules)
+		}
+		if !strings.Contains(e.WrongMessage, "does not match") || !e.SecretKept {
+			t.Errorf("a wrong code at enrolment: got %q (key kept %v), want it refused with the same key", e.WrongMessage, e.SecretKept)
+		}
+		if len(e.RecoveryCodes) != auth.RecoveryCodeCount {
+			t.Errorf("recovery codes shown: got %d, want %d", len(e.RecoveryCodes), auth.RecoveryCodeCount)
+		}
+		// The page the operator asked for before the setup steps.
+		if e.AfterContinue != "/playback" || e.Who != "operator" || e.APIStatus != http.StatusOK {
+			t.Errorf("after enrolment: at %q as %q, API %d; want /playback (asked for before) as operator and 200", e.AfterContinue, e.Who, e.APIStatus)
+		}
+	})
+	t.Run("totp-sign-in", func(t *testing.T) {
+		r := field[struct {
+			SignedOutAt   string `json:"signedOutAt"`
+			AfterPassword string `json:"afterPassword"`
+			APIBetween    int    `json:"apiBetween"`
+			WrongStatus   int    `json:"wrongStatus"`
+			WrongMessage  string `json:"wrongMessage"`
+			After         string `json:"after"`
+			Who           string `json:"who"`
+			Sessions      int    `json:"sessions"`
+		}](t, res, "totp")
+		if r.AfterPassword != "/login/totp" || r.APIBetween != http.StatusUnauthorized {
+			t.Errorf("after the password: at %q, API %d; want /login/totp and 401", r.AfterPassword, r.APIBetween)
+		}
+		if r.WrongStatus != http.StatusUnauthorized || !strings.Contains(r.WrongMessage, "Wrong code") {
+			t.Errorf("a wrong code: got %d %q, want 401 Wrong code", r.WrongStatus, r.WrongMessage)
+		}
+		if r.After != "/" || r.Who != "operator" {
+			t.Errorf("after the right code: at %q as %q, want the wall as operator", r.After, r.Who)
+		}
+		if r.Sessions != 1 {
+			t.Errorf("the account page lists %d sessions, want 1 (signing out ended the others)", r.Sessions)
+		}
+	})
+	t.Run("lockout", func(t *testing.T) {
+		l := field[struct {
+			Statuses     []int    `json:"statuses"`
+			Messages     []string `json:"messages"`
+			RightStatus  int      `json:"rightStatus"`
+			RightMessage string   `json:"rightMessage"`
+		}](t, res, "lockout")
+		for i, st := range l.Statuses {
+			locked := strings.Contains(l.Messages[i], "Too many attempts; try again in 1 minute")
+			if st != http.StatusUnauthorized || locked != (i == len(l.Statuses)-1) {
+				t.Errorf("wrong password %d: got %d %q, want 401, with the lock message only at the last", i+1, st, l.Messages[i])
+			}
+		}
+		if l.RightStatus != http.StatusTooManyRequests || !strings.Contains(l.RightMessage, "try again in 1 minute") {
+			t.Errorf("the right password while locked: got %d %q, want 429 and how long to wait", l.RightStatus, l.RightMessage)
+		}
+	})
+	// What the browser did is what the audit trail says.
+	st, err := store.Open(context.Background(), filepath.Join(d.dir, "data", "vigil.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, c := range []struct {
+		action string
+		min    int
+	}{{"password.change", 1}, {"totp.enrol", 1}, {"signin", 2}, {"signin.failed", 6}, {"signin.locked", 1}} {
+		list, _ := st.ListAudit(context.Background(), store.AuditFilter{Action: c.action})
+		if len(list) < c.min {
+			t.Errorf("audit %s: got %d entries, want at least %d", c.action, len(list), c.min)
+		}
+	}
+	if secret == "" {
+		t.Errorf("no key was read off the enrolment page")
+	}
+}
+
+// TestOIDCBrowser: single sign-on in a real Chromium, through the real
+// provider's login and consent pages and back, to the wall.
+func TestOIDCBrowser(t *testing.T) {
+	testkit.NeedFile(t, "/usr/bin/chromium", "Chromium (apt-get install chromium)")
+	addr := freeAddr(t)
+	p := startProvider(t, addr)
+	s := startServeOn(t, addr, p.settings("http://"+addr))
+	res := browserScript(t, "signin.mjs", map[string]any{"base": s.base, "oidcLogin": "sub-arthur", "steps": []string{"oidc"}})
+	o := field[struct {
+		Button       string `json:"button"`
+		ProviderPage string `json:"providerPage"`
+		After        string `json:"after"`
+		Who          string `json:"who"`
+		APIStatus    int    `json:"apiStatus"`
+	}](t, res, "oidc")
+	if o.Button != "Sign in with Partnership ID" {
+		t.Errorf("the button says %q, want Sign in with Partnership ID", o.Button)
+	}
+	if o.ProviderPage != p.issuer {
+		t.Errorf("the button led to %q, want the provider %s", o.ProviderPage, p.issuer)
+	}
+	if o.After != "/" || o.Who != "arthur" || o.APIStatus != http.StatusOK {
+		t.Errorf("back from the provider: at %q as %q, API %d; want the wall as arthur and 200", o.After, o.Who, o.APIStatus)
+	}
+}

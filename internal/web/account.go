@@ -284,8 +284,11 @@ func (s *Server) userSessions(w http.ResponseWriter, r *http.Request) error {
 
 // totpEnrolment is what the enrolment page shows.
 type totpEnrolment struct {
-	Secret, SecretGroups, URI string
-	QR                        template.HTML
+	Secret, SecretGroups string
+	// URI is an otpauth:// link, a scheme html/template would blank
+	// out: it is built here from the key and an escaped name.
+	URI template.URL
+	QR  template.HTML
 	Enabled, Required         bool
 	CodesLeft                 int
 	Error, Next               string
@@ -327,7 +330,7 @@ func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, code int, se
 	}
 	token, _ := r.Context().Value(csrfKey).(string)
 	return s.render(w, "totp.html", code, page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{
-		Secret: secret, SecretGroups: groups(secret, 4), URI: uri, QR: svg,
+		Secret: secret, SecretGroups: groups(secret, 4), URI: template.URL(uri), QR: svg,
 		Enabled: u.TOTPEnabled, Required: s.secondFactorDue(u), CodesLeft: left, Error: msg, Next: next,
 	}})
 }
