@@ -287,12 +287,12 @@ type totpEnrolment struct {
 	Secret, SecretGroups string
 	// URI is an otpauth:// link, a scheme html/template would blank
 	// out: it is built here from the key and an escaped name.
-	URI template.URL
-	QR  template.HTML
-	Enabled, Required         bool
-	CodesLeft                 int
-	Error, Next               string
-	Codes                     []string
+	URI               template.URL
+	QR                template.HTML
+	Enabled, Required bool
+	CodesLeft         int
+	Error, Next       string
+	Codes             []string
 }
 
 // totpEnrolPage offers a new authenticator: a fresh secret as text, as an
