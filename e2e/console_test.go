@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +35,25 @@ const cropX, cropY, cropW, cropH = 24, 8, 392, 40
 type demo struct {
 	base, password, dir, rtsp string
 	token                     string
-	log                       *bytes.Buffer
+	log                       *syncBuffer
+}
+
+// syncBuffer is a process's output, readable while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func freeAddr(t testing.TB) string {
@@ -49,7 +68,7 @@ func freeAddr(t testing.TB) string {
 // startDemo runs the real `vigil demo` (this test binary standing in for
 // vigil) and waits until it answers.
 func startDemo(t testing.TB, cameras, bitrate int) *demo {
-	d := &demo{dir: t.TempDir(), password: auth.RandomPassword(), log: &bytes.Buffer{}}
+	d := &demo{dir: t.TempDir(), password: auth.RandomPassword(), log: &syncBuffer{}}
 	httpAddr, rtspAddr := freeAddr(t), freeAddr(t)
 	d.base, d.rtsp = "http://"+httpAddr, "rtsp://"+rtspAddr
 	cmd := exec.Command(os.Args[0], "demo", "--data", filepath.Join(d.dir, "data"), "--http", httpAddr, "--rtsp", rtspAddr,
@@ -242,13 +261,20 @@ func (r *clockReader) readFile(t testing.TB, file string, offset float64) (int, 
 // browserRun runs console.mjs and returns its report.
 func browserRun(t testing.TB, cfg map[string]any) map[string]json.RawMessage {
 	t.Helper()
+	return browserScript(t, "console.mjs", cfg)
+}
+
+// browserScript runs one of this folder's browser scripts and returns its
+// report: the last line of JSON it prints.
+func browserScript(t testing.TB, script string, cfg map[string]any) map[string]json.RawMessage {
+	t.Helper()
 	node := testkit.NeedTool(t, "node")
 	testkit.NeedFile(t, "/usr/bin/chromium", "Chromium (apt-get install chromium)")
 	testkit.NeedFile(t, filepath.Join("node_modules", "playwright-core", "package.json"), "playwright-core (npm ci in e2e/)")
 	b, _ := json.Marshal(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "console.mjs", string(b))
+	cmd := exec.CommandContext(ctx, node, script, string(b))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	outb, err := cmd.Output()
@@ -262,10 +288,10 @@ func browserRun(t testing.TB, cfg map[string]any) map[string]json.RawMessage {
 	}
 	var res map[string]json.RawMessage
 	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil {
-		t.Fatalf("console.mjs: %v, no report (%v); stderr:\n%s", err, jerr, stderr.String())
+		t.Fatalf("%s: %v, no report (%v); stderr:\n%s", script, err, jerr, stderr.String())
 	}
 	if string(res["ok"]) != "true" {
-		t.Fatalf("console.mjs failed at step %s: %s\npage errors: %s\nstderr: %s", res["step"], res["error"], res["pageErrors"], stderr.String())
+		t.Fatalf("%s failed at step %s: %s\npage errors: %s\nstderr: %s", script, res["step"], res["error"], res["pageErrors"], stderr.String())
 	}
 	if pe := string(res["pageErrors"]); pe != "[]" && pe != "" {
 		t.Errorf("the console's pages threw: %s", pe)

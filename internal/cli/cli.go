@@ -106,7 +106,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("vigil listening", "http", "http://"+a.Addr(), "data", cfg.DataDir)
+	log.Info("vigil listening", "url", a.URL(), "data", cfg.DataDir)
 	return a.Run(ctx)
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/vigil-cctv/vigil/internal/app"
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/simcam"
@@ -82,12 +83,18 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cams.Close()
 		return err
 	}
+	if err := ensureDemoOperator(ctx, a, stdout); err != nil {
+		cams.Close()
+		return err
+	}
 	abs, _ := filepath.Abs(cfg.DataDir)
 	fmt.Fprintf(stdout, `Vigil demo: %d simulated cameras recording.
 
-  Console:  http://%s/   (sign in as "admin" with the password printed when this data folder was first made;
-                          delete %s to start afresh)
+  Console:  http://%s/   (sign in as "admin", or as "operator", with the password printed when this data
+                          folder was first made; each must choose their own at first sign-in, and
+                          "operator" adds an authenticator app; delete %s to start afresh)
   API:      curl -H "Authorization: Bearer $(go run ./cmd/vigil token create --data %s --user admin)" http://%s/api/v1/cameras
+            (once admin has chosen their own password)
   Cameras:  %s ... %s
   Data:     %s
 
@@ -171,5 +178,38 @@ func registerDemoCameras(ctx context.Context, a *app.App, cams *simcam.Server, n
 			return fmt.Errorf("demo camera %d (%s): %w", i, c.Name, err)
 		}
 	}
+	return nil
+}
+
+// ensureDemoOperator makes the demo's control-room account at first run:
+// "operator", in the first council, with a one-time password printed here
+// that must be changed at first sign-in.
+//
+// The demo stays secure by default: an operator sees footage, so the
+// account needs a second factor like any other. Rather than print a TOTP
+// secret beside the password (a second secret left in a terminal's
+// scrollback, and a step a real operator never skips), the operator adds
+// an authenticator at first sign-in, as they would on a real server.
+func ensureDemoOperator(ctx context.Context, a *app.App, out io.Writer) error {
+	if _, err := a.Store.UserByName(ctx, "operator"); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	org, err := a.Store.EnsureOrganisation(ctx, demoCouncils[0].name, "council")
+	if err != nil {
+		return err
+	}
+	pass := auth.RandomPassword()
+	hash, err := auth.HashPassword(pass)
+	if err != nil {
+		return err
+	}
+	u := &store.User{Username: "operator", PasswordHash: hash, OrganisationID: org.ID, Role: "operator", MustChangePassword: true}
+	if err := a.Store.CreateUser(ctx, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nCreated the account \"operator\" (a control-room operator of %s) with the password\n\n    %s\n\n"+
+		"It is shown only this once. At first sign-in it must be changed, and an authenticator app added.\n\n", org.Name, pass)
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/playback"
@@ -60,8 +61,14 @@ type Options struct {
 	Logger        *slog.Logger
 	Organisation  string // the organisation new cameras join when none is named
 	RetentionDays int
-	// SecureCookies marks the session cookie Secure (behind TLS).
-	SecureCookies bool
+	// TLS says the server is reached over HTTPS: cookies are marked
+	// Secure and browsers are told to use nothing else (HSTS).
+	TLS bool
+	// SignIn says how long sign-ins last and how failures are slowed.
+	SignIn SignInOptions
+	// OIDC is single sign-on through an OpenID provider; off while its
+	// Issuer is empty.
+	OIDC config.OIDC
 	// LiveHosts are the addresses offered to browsers for WebRTC (ICE
 	// host candidates); empty means every interface.
 	LiveHosts []string
@@ -81,6 +88,7 @@ type Server struct {
 	whep *live.WHEP
 	live liveViews
 	ws   wsSessions
+	sso  oidcClient
 }
 
 //go:embed templates/*.html
@@ -108,15 +116,31 @@ func New(opt Options) (*Server, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
+	opt.SignIn.fill()
+	if opt.Secrets == nil {
+		return nil, errors.New("web: no secret box to seal second-factor keys with")
+	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"static":  func(name string) string { return "/static/" + staticVersion + "/" + name },
+		"when": func(v any) string {
+			switch t := v.(type) {
+			case time.Time:
+				return t.UTC().Format("2006-01-02 15:04 UTC")
+			case *time.Time:
+				if t != nil {
+					return t.UTC().Format("2006-01-02 15:04 UTC")
+				}
+			}
+			return "—"
+		},
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), tmpl: tmpl, now: time.Now}
 	s.live.sessions = map[string]liveView{}
+	s.sso.flows = map[string]oidcFlow{}
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
@@ -130,7 +154,11 @@ func New(opt Options) (*Server, error) {
 type route struct {
 	pattern string
 	public  bool // no sign-in needed
-	h       handlerFunc
+	// setup routes answer a signed-in user who still owes a setup step
+	// (a forced password change, a second factor to add); every other
+	// route sends them there first.
+	setup bool
+	h     handlerFunc
 }
 
 // Routes lists every route the server registers, for tests that must
@@ -150,7 +178,25 @@ func (s *Server) table() []route {
 		{pattern: "GET /healthz", public: true, h: s.healthz},
 		{pattern: "GET /login", public: true, h: s.loginPage},
 		{pattern: "POST /login", public: true, h: s.login},
-		{pattern: "POST /logout", h: s.logout},
+		{pattern: "GET /login/totp", public: true, h: s.totpPage},
+		{pattern: "POST /login/totp", public: true, h: s.loginTOTP},
+		{pattern: "GET /login/oidc", public: true, h: s.oidcStart},
+		{pattern: "GET /login/oidc/callback", public: true, h: s.oidcCallback},
+		{pattern: "POST /logout", setup: true, h: s.logout},
+		{pattern: "GET /password", setup: true, h: s.passwordPage},
+		{pattern: "POST /password", setup: true, h: s.changePassword},
+		{pattern: "GET /account/totp", setup: true, h: s.totpEnrolPage},
+		{pattern: "POST /account/totp", setup: true, h: s.totpEnrol},
+		{pattern: "GET /account", h: s.accountPage},
+		{pattern: "POST /account/revoke", h: s.accountRevoke},
+		{pattern: "POST /account/tokens", h: s.accountToken},
+		{pattern: "GET /api/v1/sessions", h: s.listSessions},
+		{pattern: "DELETE /api/v1/sessions/{id}", h: s.deleteOwn(store.TokenSession)},
+		{pattern: "GET /api/v1/tokens", h: s.listTokens},
+		{pattern: "POST /api/v1/tokens", h: s.createToken},
+		{pattern: "DELETE /api/v1/tokens/{id}", h: s.deleteOwn(store.TokenAPI)},
+		{pattern: "GET /api/v1/users/{id}/sessions", h: s.userSessions},
+		{pattern: "DELETE /api/v1/users/{id}/sessions", h: s.userSessions},
 		{pattern: "GET /static/", public: true, h: func(w http.ResponseWriter, r *http.Request) error {
 			// /static/VERSION/file: the version is a hash of every static
 			// file, so a page of this build loads this build's scripts
@@ -198,7 +244,7 @@ func (s *Server) routes() {
 	for _, rt := range s.table() {
 		h := rt.h
 		if !rt.public {
-			h = s.requireUser(h)
+			h = s.requireUser(h, rt.setup)
 		}
 		s.mux.Handle(rt.pattern, s.wrap(h))
 	}
@@ -215,6 +261,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if s.opt.TLS {
+		// Once a browser has seen the console over HTTPS, it never again
+		// sends a password or a session cookie in the clear to it.
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -229,8 +281,9 @@ func (s *Server) wrap(h handlerFunc) http.Handler {
 type ctxKey int
 
 const (
-	userKey ctxKey = iota
-	csrfKey        // the session's CSRF token, for pages to embed
+	userKey    ctxKey = iota
+	csrfKey           // the session's CSRF token, for pages to embed
+	sessionKey        // the id of the console session a request came with
 )
 
 // userFrom returns the signed-in user of a request.
@@ -243,8 +296,9 @@ const sessionCookie = "vigil_session"
 
 // requireUser admits requests that carry a valid API token (Authorization:
 // Bearer) or session cookie, and answers 401 to the rest; pages send a
-// browser to the login page instead.
-func (s *Server) requireUser(h handlerFunc) handlerFunc {
+// browser to the login page instead. A user who owes a setup step reaches
+// only the setup routes until it is done.
+func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		token, byCookie := "", false
 		if a := r.Header.Get("Authorization"); a != "" {
@@ -256,6 +310,17 @@ func (s *Server) requireUser(h handlerFunc) handlerFunc {
 		} else if c, err := r.Cookie(sessionCookie); err == nil {
 			token, byCookie = c.Value, true
 		}
+		unknown := func() error {
+			if byCookie {
+				s.clearSession(w)
+			}
+			if wantsPage(r) {
+				http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
+				return nil
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="Vigil", error="invalid_token"`)
+			return errorf(http.StatusUnauthorized, "the token or session is not valid (unknown or expired)", nil)
+		}
 		if token == "" {
 			if wantsPage(r) {
 				http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
@@ -264,17 +329,26 @@ func (s *Server) requireUser(h handlerFunc) handlerFunc {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="Vigil"`)
 			return errorf(http.StatusUnauthorized, "sign in or send an API token (Authorization: Bearer TOKEN)", nil)
 		}
-		_, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(token))
+		kind := store.TokenAPI
+		if byCookie {
+			kind = store.TokenSession
+		}
+		tok, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(token), kind)
 		if errors.Is(err, store.ErrNotFound) {
-			if wantsPage(r) {
-				http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
-				return nil
-			}
-			w.Header().Set("WWW-Authenticate", `Bearer realm="Vigil", error="invalid_token"`)
-			return errorf(http.StatusUnauthorized, "the token or session is not valid (unknown or expired)", nil)
+			return unknown()
 		}
 		if err != nil {
 			return err
+		}
+		now := s.now()
+		if byCookie && s.idle(tok, now) {
+			s.st.DeleteToken(r.Context(), u.ID, tok.ID, store.TokenSession)
+			return unknown()
+		}
+		if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= touchEvery {
+			if err := s.st.TouchToken(r.Context(), tok.ID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+				s.log.Warn("could not record a token's use", "token", tok.ID, "err", err)
+			}
 		}
 		ctx := context.WithValue(r.Context(), userKey, u)
 		if byCookie {
@@ -285,6 +359,18 @@ func (s *Server) requireUser(h handlerFunc) handlerFunc {
 				return err
 			}
 			ctx = context.WithValue(ctx, csrfKey, csrfToken(token))
+			ctx = context.WithValue(ctx, sessionKey, tok.ID)
+		}
+		if path, msg := s.setupStep(u, byCookie); path != "" && !setup {
+			if byCookie && wantsPage(r) {
+				target := path
+				if r.URL.Path != "/" {
+					target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+				}
+				http.Redirect(w, r, target, http.StatusSeeOther)
+				return nil
+			}
+			return errorf(http.StatusForbidden, msg, nil)
 		}
 		return h(w, r.WithContext(ctx))
 	}
