@@ -70,7 +70,9 @@ func WaitMessage(d time.Duration) string {
 	switch {
 	case secs <= 1:
 		return "try again in a second"
-	case secs < 60:
+	case secs < 50:
+		// Under a minute but near it reads as "1 minute": a lock of a
+		// minute says so, not "59 seconds" a moment after it began.
 		return fmt.Sprintf("try again in %d seconds", secs)
 	case mins == 1:
 		return "try again in 1 minute"

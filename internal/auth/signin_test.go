@@ -169,6 +169,8 @@ func TestWaitMessage(t *testing.T) {
 	}{
 		{500 * time.Millisecond, "try again in a second"},
 		{30 * time.Second, "try again in 30 seconds"},
+		{49 * time.Second, "try again in 49 seconds"},
+		{59 * time.Second, "try again in 1 minute"},
 		{time.Minute, "try again in 1 minute"},
 		{61 * time.Second, "try again in 2 minutes"},
 		{2 * time.Minute, "try again in 2 minutes"},
