@@ -125,6 +125,7 @@ type Session struct {
 
 	rtpPackets, rtcpPackets, badPackets, bytes atomic.Uint64
 	lastPacket                                 atomic.Int64 // unix nanoseconds
+	batch                                      batchState
 
 	mu       sync.Mutex
 	ran      bool
