@@ -91,6 +91,10 @@ type LiveRun struct {
 	Unstamped      int64
 	MbitPerViewer  float64 // video received by each measuring viewer
 	MbitPerSink    float64 // SRTP received by each sink viewer
+	// The server's garbage collections in the Watched window and what
+	// it allocated, per second.
+	GCs       int64
+	AllocMBps float64
 	// UDP packets the kernel dropped in the window for want of room in
 	// a receiving socket: the viewers' (this process's), the server's.
 	ViewerDrops, ServerDrops int64
@@ -390,6 +394,12 @@ func liveRun(ctx context.Context, opt LiveOptions, mode string, cams *simcam.Ser
 		}
 		return t
 	}
+	gc := func() (n, alloc float64) {
+		n, _ = scrapeSum(ctx, base, token, "go_gc_duration_seconds_count")
+		alloc, _ = scrapeSum(ctx, base, token, "go_memstats_alloc_bytes_total")
+		return n, alloc
+	}
+	gc0, alloc0 := gc()
 	c0, vd0, sd0 := counts(), udpDrops(os.Getpid()), udpDrops(pid[0])
 	e2eOn.Store(true)
 	load, busy := startUsage([]int{os.Getpid()}), machineBusy()
@@ -399,6 +409,8 @@ func liveRun(ctx context.Context, opt LiveOptions, mode string, cams *simcam.Ser
 	e2eOn.Store(false)
 	c1 := counts()
 	run.ViewerDrops, run.ServerDrops = udpDrops(os.Getpid())-vd0, udpDrops(pid[0])-sd0
+	gc1, alloc1 := gc()
+	run.GCs, run.AllocMBps = int64(gc1-gc0), (alloc1-alloc0)/1e6/run.Watched.Wall.Seconds()
 	run.EndToEnd = e2e.summary()
 	run.FramesReceived, run.Unstamped = c1.frames-c0.frames, c1.unstamped-c0.unstamped
 	run.FramesExpected = int64(float64(opt.Measuring) * run.Watched.Wall.Seconds() * cams.Clip().FPS())
@@ -495,8 +507,8 @@ func (r *LiveReport) Print(w io.Writer) {
 			100*run.Traced.CPU.Seconds()/run.Traced.Wall.Seconds(), mib(run.Idle.MeanRSS), mib(run.Watched.MeanRSS))
 		fmt.Fprintf(w, "  per viewer: %.2f CPU s per viewer-hour, %.2f MiB resident; %.2f Mbit/s of video received by each measuring viewer, %.2f Mbit/s of SRTP by each sink\n",
 			run.CPUPerViewerHour, mib(run.RSSPerViewer), run.MbitPerViewer, run.MbitPerSink)
-		fmt.Fprintf(w, "  of which in the kernel: %.2f CPU s per viewer-hour (%.0f%%)\n",
-			run.SysPerViewerHour, 100*run.SysPerViewerHour/run.CPUPerViewerHour)
+		fmt.Fprintf(w, "  of which in the kernel: %.2f CPU s per viewer-hour (%.0f%%); the server allocated %.1f MB/s and collected garbage %d times in the window\n",
+			run.SysPerViewerHour, 100*run.SysPerViewerHour/run.CPUPerViewerHour, run.AllocMBps, run.GCs)
 		fmt.Fprintf(w, "  cameras and viewers (this process): %.1f%% of a core; the rest of the machine: %.0f%% of a core (%.0f%% while traced)\n",
 			100*run.Load.CPU.Seconds()/run.Load.Wall.Seconds(), 100*run.Others, 100*run.OthersTraced)
 		f := run.Forward

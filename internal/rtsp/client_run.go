@@ -203,7 +203,12 @@ func (s *Session) demux(br *bufio.Reader, h PacketHandler) error {
 				}
 				return err
 			}
-			now := time.Now()
+			// Received when the read that completed the frame returned,
+			// not when it is parsed after the frames before it.
+			now := s.readAt
+			if now.IsZero() {
+				now = time.Now()
+			}
 			switch ch {
 			case s.rtpCh:
 				s.handleRTP(frame[4:], h, now)
