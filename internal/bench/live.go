@@ -77,9 +77,14 @@ type LiveRun struct {
 	// the kernel's own threads) in the Watched and Traced windows, in
 	// cores: the server shares two cores with this process and them.
 	Others, OthersTraced float64
-	CPUPerViewerHour     float64 // server CPU seconds, Watched minus Idle
-	SysPerViewerHour     float64 // of which in the kernel
-	RSSPerViewer         int64
+	// DiskMBps is what the whole machine wrote to disk in the Watched and
+	// Traced windows, per second (the server's recordings among it): the
+	// recorder writes on each camera's goroutine, which also forwards its
+	// live packets.
+	DiskMBps, DiskMBpsTraced float64
+	CPUPerViewerHour         float64 // server CPU seconds, Watched minus Idle
+	SysPerViewerHour         float64 // of which in the kernel
+	RSSPerViewer             int64
 	// Forward is the server's own latency: from the camera's packet read
 	// off its socket to the write to a viewer returning.
 	Forward Latency
@@ -402,10 +407,11 @@ func liveRun(ctx context.Context, opt LiveOptions, mode string, cams *simcam.Ser
 	gc0, alloc0 := gc()
 	c0, vd0, sd0 := counts(), udpDrops(os.Getpid()), udpDrops(pid[0])
 	e2eOn.Store(true)
-	load, busy := startUsage([]int{os.Getpid()}), machineBusy()
+	load, busy, disk := startUsage([]int{os.Getpid()}), machineBusy(), diskWritten()
 	run.Watched = measure(ctx, pid, opt.Duration, progress, fmt.Sprintf("vigil, %d viewers", opt.Viewers))
 	run.Load = load.stop()
 	run.Others = others(busy, run.Watched, run.Load)
+	run.DiskMBps = float64(diskWritten()-disk) / 1e6 / run.Watched.Wall.Seconds()
 	e2eOn.Store(false)
 	c1 := counts()
 	run.ViewerDrops, run.ServerDrops = udpDrops(os.Getpid())-vd0, udpDrops(pid[0])-sd0
@@ -435,9 +441,10 @@ func liveRun(ctx context.Context, opt LiveOptions, mode string, cams *simcam.Ser
 	if err := srv.command("trace start", &ok); err != nil {
 		return nil, err
 	}
-	load, busy = startUsage([]int{os.Getpid()}), machineBusy()
+	load, busy, disk = startUsage([]int{os.Getpid()}), machineBusy(), diskWritten()
 	run.Traced = measure(ctx, pid, opt.Duration, progress, "vigil, viewers, forwarding traced")
 	run.OthersTraced = others(busy, run.Traced, load.stop())
+	run.DiskMBpsTraced = float64(diskWritten()-disk) / 1e6 / run.Traced.Wall.Seconds()
 	if err := srv.command("trace stop", &run.Forward); err != nil {
 		return nil, err
 	}
@@ -509,8 +516,8 @@ func (r *LiveReport) Print(w io.Writer) {
 			run.CPUPerViewerHour, mib(run.RSSPerViewer), run.MbitPerViewer, run.MbitPerSink)
 		fmt.Fprintf(w, "  of which in the kernel: %.2f CPU s per viewer-hour (%.0f%%); the server allocated %.1f MB/s and collected garbage %d times in the window\n",
 			run.SysPerViewerHour, 100*run.SysPerViewerHour/run.CPUPerViewerHour, run.AllocMBps, run.GCs)
-		fmt.Fprintf(w, "  cameras and viewers (this process): %.1f%% of a core; the rest of the machine: %.0f%% of a core (%.0f%% while traced)\n",
-			100*run.Load.CPU.Seconds()/run.Load.Wall.Seconds(), 100*run.Others, 100*run.OthersTraced)
+		fmt.Fprintf(w, "  cameras and viewers (this process): %.1f%% of a core; the rest of the machine: %.0f%% of a core (%.0f%% while traced); the machine wrote %.0f MB/s to disk (%.0f MB/s)\n",
+			100*run.Load.CPU.Seconds()/run.Load.Wall.Seconds(), 100*run.Others, 100*run.OthersTraced, run.DiskMBps, run.DiskMBpsTraced)
 		f := run.Forward
 		fmt.Fprintf(w, "  forwarding (read off the camera's socket -> written to the viewer): p50 %s, p90 %s, p99 %s, p99.9 %s, max %s over %d packets\n",
 			ms(f.P50), ms(f.P90), ms(f.P99), ms(f.P999), ms(f.Max), f.Count)

@@ -130,3 +130,19 @@ func machineBusy() time.Duration {
 	}
 	return time.Duration(ticks) * time.Second / clockTicks
 }
+
+// diskWritten is what the machine has written to disk so far, in bytes,
+// from /proc/vmstat (pgpgout counts kilobytes).
+func diskWritten() int64 {
+	b, err := os.ReadFile("/proc/vmstat")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "pgpgout "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n << 10
+		}
+	}
+	return 0
+}
