@@ -45,6 +45,8 @@ type App struct {
 	ln      net.Listener
 	tls     bool
 	Metrics *ingest.Metrics
+
+	tuneIngest func(*ingest.Options)
 }
 
 // New opens the store, reconciles recordings left by an unclean stop,
@@ -211,6 +213,11 @@ func Bootstrap(ctx context.Context, st *store.Store, cfg config.Config, out io.W
 	}
 	return nil
 }
+
+// TuneIngest has fn adjust the ingest options of every camera started
+// from now on: for benchmarks, which trace live latency. Call it before
+// Run.
+func (a *App) TuneIngest(fn func(*ingest.Options)) { a.tuneIngest = fn }
 
 // Addr is the HTTP listener's address.
 func (a *App) Addr() string { return a.ln.Addr().String() }

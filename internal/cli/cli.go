@@ -32,7 +32,7 @@ Usage:
                                        serve simulated RTSP cameras
   vigil token create --data DIR --user NAME [--name LABEL] [--expires 720h]
                                        print a new API token for a user
-  vigil bench ingest|export ...        measure recording and export against ffmpeg
+  vigil bench ingest|export|live ...   measure recording, export and live view against ffmpeg
   vigil version
 `
 

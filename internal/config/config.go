@@ -130,6 +130,11 @@ type Recording struct {
 	RetentionDays int `toml:"retention_days"`
 	// RetentionInterval is how often retention runs.
 	RetentionInterval Duration `toml:"retention_interval"`
+	// ReadBatch lets about this much of a camera's video queue in the
+	// kernel before its connection is read (RTSP over TCP), while no
+	// one watches it live: far fewer wake-ups, at this much delay to the
+	// recording. 0 reads every packet as it comes.
+	ReadBatch Duration `toml:"read_batch"`
 }
 
 // Storage is one folder recordings are written to.
@@ -170,6 +175,7 @@ func Default() Config {
 			SegmentDuration:   Duration{time.Minute},
 			RetentionDays:     31,
 			RetentionInterval: Duration{time.Minute},
+			ReadBatch:         Duration{100 * time.Millisecond},
 		},
 		LogLevel: "info",
 		SignIn: SignIn{
@@ -243,6 +249,11 @@ func (c *Config) applyEnv(env func(string) string) error {
 			return fmt.Errorf("config: VIGIL_SEGMENT_DURATION: %w", err)
 		}
 	}
+	if v := env("VIGIL_READ_BATCH"); v != "" {
+		if err := c.Recording.ReadBatch.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("config: VIGIL_READ_BATCH: %w", err)
+		}
+	}
 	if v := env("VIGIL_RETENTION_DAYS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -289,6 +300,9 @@ func (c Config) Validate() error {
 	}
 	if c.Recording.RetentionDays < 1 {
 		errs = append(errs, fmt.Errorf("recording.retention_days %d is below 1", c.Recording.RetentionDays))
+	}
+	if b := c.Recording.ReadBatch.Duration; b < 0 || b > time.Second {
+		errs = append(errs, fmt.Errorf("recording.read_batch %s is outside 0s..1s", c.Recording.ReadBatch))
 	}
 	if c.Recording.RetentionInterval.Duration < time.Second {
 		errs = append(errs, errors.New("recording.retention_interval is below 1s"))

@@ -14,7 +14,7 @@ func TestLoadOrder(t *testing.T) {
 	if err := os.WriteFile(file, []byte("http = \"127.0.0.1:9000\"\n[recording]\nsegment_duration = \"30s\"\nretention_days = 28\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"VIGIL_RETENTION_DAYS": "14", "VIGIL_STORAGE_QUOTA": "2G"}
+	env := map[string]string{"VIGIL_RETENTION_DAYS": "14", "VIGIL_STORAGE_QUOTA": "2G", "VIGIL_READ_BATCH": "0s"}
 	c, err := Load(file, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +27,12 @@ func TestLoadOrder(t *testing.T) {
 	}
 	if c.Recording.RetentionDays != 14 {
 		t.Errorf("retention got %d, want the environment's 14", c.Recording.RetentionDays)
+	}
+	if c.Recording.ReadBatch.Duration != 0 {
+		t.Errorf("read batch got %s, want the environment's 0s", c.Recording.ReadBatch)
+	}
+	if d := Default().Recording.ReadBatch.Duration; d != 100*time.Millisecond {
+		t.Errorf("default read batch got %s, want 100ms", d)
 	}
 	if len(c.Storage) != 1 || c.Storage[0].QuotaBytes != 2<<30 {
 		t.Errorf("storage got %+v, want one folder with a 2 GiB quota", c.Storage)
@@ -55,6 +61,7 @@ func TestValidate(t *testing.T) {
 		{"oidc no client", "[oidc]\nissuer = \"https://idp.example\"\nredirect_url = \"https://v/login/oidc/callback\"\n", "client_id"},
 		{"oidc redirect path", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/cb\"\n", "redirect_url"},
 		{"oidc role entry", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/login/oidc/callback\"\n[[oidc.roles]]\nvalue = \"x\"\n", "oidc.roles[0]"},
+		{"long read batch", "[recording]\nread_batch = \"2s\"\n", "read_batch"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "v.toml")
