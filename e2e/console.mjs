@@ -6,6 +6,7 @@
 //
 // Usage: node console.mjs CONFIG_JSON
 import { chromium } from "playwright-core";
+import { completeSetup } from "./setup.mjs";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -106,7 +107,10 @@ try {
     out.login.wrongStatus = bad.status();
     out.login.wrongMessage = await page.locator(".error").textContent();
     await page.fill("input[name=password]", cfg.password);
-    await Promise.all([page.waitForURL(base + "/"), page.click("button[type=submit]")]);
+    await Promise.all([page.waitForURL((u) => u.pathname !== "/login"), page.click("button[type=submit]")]);
+    // A role that sees footage adds an authenticator at first sign-in.
+    out.login.setup = (await completeSetup(page)).steps;
+    if (new URL(page.url()).pathname !== "/") await page.goto(base + "/");
     out.login.signedIn = await page.locator(".who").textContent();
   });
 
@@ -159,16 +163,18 @@ try {
 
   await step("playback-instant", async () => {
     const t = new Date(cfg.playbackAt).toISOString();
-    await page.goto(base + "/playback?cameras=1&paused=1&t=" + encodeURIComponent(t));
+    // Two cameras at once, as when following someone across cameras.
+    await page.goto(base + "/playback?cameras=1,2&paused=1&t=" + encodeURIComponent(t));
     await page.waitForFunction(() => {
-      const v = document.querySelector("#pb-videos video");
-      return v && v.dataset.windowStart && v.readyState >= 2 && !v.seeking && v.currentTime > 0;
+      const vs = [...document.querySelectorAll("#pb-videos video")];
+      return vs.length === 2 && vs.every((v) => v.dataset.windowStart && v.readyState >= 2 && !v.seeking && v.currentTime > 0);
     }, null, { timeout: 30000 });
     // One more presented frame after the seek, so the crop is the seek's.
     await page.waitForTimeout(300);
     out.playback = await page.evaluate(async () => {
       const v = document.querySelector("#pb-videos video");
-      return { src: v.currentSrc, windowStart: v.dataset.windowStart, currentTime: v.currentTime, crop: window.__vigilGrab(v), instant: window.vigilPlayback.instant() };
+      const other = document.querySelectorAll("#pb-videos video")[1];
+      return { src: v.currentSrc, windowStart: v.dataset.windowStart, currentTime: v.currentTime, crop: window.__vigilGrab(v), instant: window.vigilPlayback.instant(), otherCrop: window.__vigilGrab(other) };
     });
     const mp4 = await page.request.get(out.playback.src);
     out.playback.status = mp4.status();

@@ -43,8 +43,7 @@ type demo struct {
 	log      *syncBuffer
 }
 
-// syncBuffer is a buffer the demo's output is copied into while the test
-// reads it.
+// syncBuffer is a process's output, readable while it runs.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -132,6 +131,9 @@ func startDemo(t testing.TB, cameras, bitrate int) *demo {
 	// The accounts are printed before the server answers.
 	d.accounts = demoAccounts(d.log.String())
 	d.accounts["admin"] = admin
+	if m := operatorPasswordRE.FindStringSubmatch(d.log.String()); m != nil {
+		d.accounts["operator"] = m[1]
+	}
 	d.username, d.password = "manager", d.accounts["manager"]
 	if d.password == "" {
 		t.Fatalf("the demo printed no password for its manager:\n%s", d.log)
@@ -301,7 +303,7 @@ func browserRun(t testing.TB, cfg map[string]any) map[string]json.RawMessage {
 }
 
 // browserScript runs one of this folder's browser scripts and returns its
-// report.
+// report: the last line of JSON it prints.
 func browserScript(t testing.TB, script string, cfg map[string]any) map[string]json.RawMessage {
 	t.Helper()
 	node := testkit.NeedTool(t, "node")
@@ -514,6 +516,7 @@ func TestConsole(t *testing.T) {
 			WindowStart string  `json:"windowStart"`
 			CurrentTime float64 `json:"currentTime"`
 			Crop        string  `json:"crop"`
+			OtherCrop   string  `json:"otherCrop"`
 			Instant     float64 `json:"instant"`
 			Status      int     `json:"status"`
 			File        string  `json:"file"`
@@ -543,6 +546,16 @@ func TestConsole(t *testing.T) {
 			t.Errorf("at %v the browser shows frame %d, which the camera sent at %v (%v before), want within 250 ms", want, shown, sent, off)
 		}
 		t.Logf("playback at %v shows frame %d, sent %v before", want.Format(time.RFC3339Nano), shown, want.Sub(sent))
+		// The second camera, played at the same instant, shows its own
+		// frame of that instant: the two are in step.
+		other, oscore := clock.read(t, p.OtherCrop)
+		if oscore < 0.8 {
+			t.Fatalf("camera 2's burnt-in clock unreadable (%.2f)", oscore)
+		}
+		osent := clock.clip.SentAt(2, other, want.Add(time.Second))
+		if off := want.Sub(osent); off < -40*time.Millisecond || off > 250*time.Millisecond {
+			t.Errorf("at %v camera 2 shows frame %d, which it sent at %v (%v before), want within 250 ms: the cameras are out of step", want, other, osent, off)
+		}
 	})
 	t.Run("click-to-first-frame", func(t *testing.T) {
 		ms := field[[]float64](t, res, "clickToFrame")

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { completeSetup } from "./setup.mjs";
 
 const [base0, user, pass, camera] = process.argv.slice(2);
 if (!base0 || !user || !pass || !camera) {
@@ -63,9 +64,14 @@ try {
   await page.locator('input[name="username"]').fill(user);
   await page.locator('input[name="password"]').fill(pass);
   await Promise.all([
-    page.waitForURL((u) => u.pathname === "/map", { waitUntil: "domcontentloaded" }),
+    page.waitForURL((u) => u.pathname !== "/login", { waitUntil: "domcontentloaded" }),
     page.locator('form[action="/login"] button[type="submit"]').click(),
-  ]).catch((e) => fail(`signing in did not reach /map: ${e.message}`));
+  ])
+    // A role that sees footage adds an authenticator at first sign-in.
+    .then(() => completeSetup(page))
+    .then(({ path }) => {
+      if (path !== "/map") throw new Error("landed on " + path);
+    }).catch((e) => fail(`signing in did not reach /map: ${e.message}`));
 
   result.step = "play";
   result.play = await page.evaluate(

@@ -2,7 +2,7 @@
 // rights, against a running `vigil demo`, and prints one line of JSON with
 // what each saw: the Go test (e2e/rights_test.go) judges it.
 //
-//   - Lea Vale's own operator: the camera tree, the map and the API hold
+//   - Lea Vale's own operator ("operator"): the camera tree, the map and the API hold
 //     Lea Vale's cameras alone; another council's camera is refused as if
 //     it did not exist.
 //   - The police viewer, under Lea Vale's sharing agreement: watches a
@@ -16,6 +16,7 @@
 //
 // Usage: node rights.mjs CONFIG_JSON
 import { chromium } from "playwright-core";
+import { completeSetup } from "./setup.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const out = { ok: false, step: "launch" };
@@ -26,7 +27,10 @@ async function step(name, fn) {
   await fn();
 }
 
-// signIn opens a fresh browser context signed in as user.
+// signIn opens a fresh browser context signed in as user, through the
+// setup steps a first sign-in asks for (a new password for an account
+// made with a printed one, an authenticator for a role that sees
+// footage).
 async function signIn(browser, user) {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 850 }, timezoneId: "UTC" });
   const page = await ctx.newPage();
@@ -35,6 +39,8 @@ async function signIn(browser, user) {
   await page.fill("input[name=username]", user);
   await page.fill("input[name=password]", cfg.accounts[user]);
   await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/login")), page.click("button[type=submit]")]);
+  const { steps } = await completeSetup(page, { password: cfg.accounts[user], newPassword: cfg.newPassword });
+  (out.setup ||= {})[user] = steps;
   // A home page may send the user on: wait for where they land.
   await page.waitForLoadState("load");
   return { ctx, page };
@@ -57,7 +63,7 @@ try {
   });
 
   await step("council-operator", async () => {
-    const { ctx, page } = await signIn(browser, "leavale-operator");
+    const { ctx, page } = await signIn(browser, "operator");
     const r = { landed: new URL(page.url()).pathname, nav: await nav(page) };
     await page.waitForSelector("#camera-tree li.cam", { timeout: 15000 });
     r.tree = await treeIDs(page);

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -63,7 +64,7 @@ func TestConsoleRights(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("the demo's sharing agreements %+v: want one with the police, in force", agreements)
 	}
-	for _, who := range []string{"leavale-operator", "police-viewer", "mimram-officer", "admin"} {
+	for _, who := range []string{"operator", "police-viewer", "mimram-officer", "admin"} {
 		if d.accounts[who] == "" {
 			t.Fatalf("the demo printed no password for %s", who)
 		}
@@ -75,9 +76,15 @@ func TestConsoleRights(t *testing.T) {
 	})
 
 	res := browserScript(t, "rights.mjs", map[string]any{
-		"base": d.base, "accounts": d.accounts, "managerToken": d.token,
+		"base": d.base, "accounts": d.accounts, "managerToken": d.token, "newPassword": auth.RandomPassword(),
 		"otherCamera": other, "sharedCamera": townCentre[0], "agreement": agreements[i].ID,
 	})
+	setup := field[map[string][]string](t, res, "setup")
+	for who, want := range map[string][]string{"operator": {"password", "totp"}, "police-viewer": {"totp"}, "mimram-officer": {"totp"}, "admin": nil} {
+		if got := setup[who]; !slices.Equal(got, want) {
+			t.Errorf("%s's first sign-in asked for %v, want %v (a role that sees footage adds an authenticator; an administrator does not)", who, got, want)
+		}
+	}
 
 	t.Run("council operator", func(t *testing.T) {
 		o := field[struct {

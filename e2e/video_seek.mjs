@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { completeSetup } from "./setup.mjs";
 
 const [base0, user, pass] = [
   process.argv[2] ?? process.env.VIGIL_BASE,
@@ -105,9 +106,14 @@ try {
   await page.locator('input[name="username"]').fill(user);
   await page.locator('input[name="password"]').fill(pass);
   await Promise.all([
-    page.waitForURL((u) => u.pathname === "/map", { waitUntil: "domcontentloaded" }),
+    page.waitForURL((u) => u.pathname !== "/login", { waitUntil: "domcontentloaded" }),
     page.locator('form[action="/login"] button[type="submit"]').click(),
-  ]).catch(async (e) => {
+  ])
+    // A role that sees footage adds an authenticator at first sign-in.
+    .then(() => completeSetup(page))
+    .then(({ path }) => {
+      if (path !== "/map") throw new Error("landed on " + path);
+    }).catch(async (e) => {
     const alert = await page.locator('[role="alert"]').textContent({ timeout: 1000 }).catch(() => null);
     fail(`signing in did not reach /map: ${alert ?? e.message}`);
   });

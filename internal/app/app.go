@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/tlscert"
 	"github.com/vigil-cctv/vigil/internal/transcode"
 	"github.com/vigil-cctv/vigil/internal/web"
 )
@@ -41,7 +43,10 @@ type App struct {
 	cams    *cameraSet
 	web     *web.Server
 	ln      net.Listener
+	tls     bool
 	Metrics *ingest.Metrics
+
+	tuneIngest func(*ingest.Options)
 }
 
 // New opens the store, reconciles recordings left by an unclean stop,
@@ -100,6 +105,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		Store: st, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
 		RetentionDays: cfg.Recording.RetentionDays, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
+		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC,
 	})
 	if err != nil {
 		return nil, err
@@ -113,8 +119,67 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if err != nil {
 		return nil, fmt.Errorf("http: %w", err)
 	}
+	if cfg.TLSOn() {
+		cert, err := serverCertificate(cfg, log)
+		if err != nil {
+			a.ln.Close()
+			return nil, err
+		}
+		a.ln = tls.NewListener(a.ln, tlscert.Config(cert))
+		a.tls = true
+	}
+	if cfg.OIDC.Enabled() {
+		log.Info("single sign-on", "issuer", cfg.OIDC.Issuer, "client_id", cfg.OIDC.ClientID, "redirect_url", cfg.OIDC.RedirectURL)
+	}
 	ok = true
 	return a, nil
+}
+
+// serverCertificate is the certificate the configuration names, or the
+// self-signed one kept in the data folder (made at first start).
+func serverCertificate(cfg config.Config, log *slog.Logger) (tls.Certificate, error) {
+	if cfg.TLS != "self-signed" {
+		c, err := tlscert.Load(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return c, err
+		}
+		log.Info("TLS", "certificate", cfg.TLSCert, "subject", c.Leaf.Subject.String(), "not_after", c.Leaf.NotAfter, "sha256", tlscert.Fingerprint(c.Leaf))
+		return c, nil
+	}
+	host, _, _ := net.SplitHostPort(cfg.HTTP)
+	hosts := []string{host}
+	if h, err := os.Hostname(); err == nil {
+		hosts = append(hosts, h)
+	}
+	c, made, err := tlscert.SelfSigned(cfg.DataDir, hosts, time.Now())
+	if err != nil {
+		return c, fmt.Errorf("tls: self-signed certificate: %w", err)
+	}
+	msg := "TLS with the self-signed certificate kept in the data folder: check this fingerprint when a browser first asks"
+	if made {
+		msg = "TLS with a self-signed certificate made now and kept in the data folder: check this fingerprint when a browser first asks"
+	}
+	log.Warn(msg, "file", filepath.Join(cfg.DataDir, tlscert.CertFile), "names", append(c.Leaf.DNSNames, ipStrings(c.Leaf.IPAddresses)...), "not_after", c.Leaf.NotAfter, "sha256", tlscert.Fingerprint(c.Leaf))
+	return c, nil
+}
+
+func ipStrings(ips []net.IP) []string {
+	var out []string
+	for _, ip := range ips {
+		out = append(out, ip.String())
+	}
+	return out
+}
+
+// signInOptions carries the configuration's sign-in settings to the web
+// server.
+func signInOptions(c config.SignIn) web.SignInOptions {
+	return web.SignInOptions{
+		SessionIdle: c.SessionIdleTimeout.Duration, SessionLifetime: c.SessionLifetime.Duration,
+		TokenMaxLifetime: c.TokenMaxLifetime.Duration,
+		Account:          auth.Lockout{Threshold: c.LockoutThreshold, Base: c.LockoutBase.Duration, Max: c.LockoutMax.Duration},
+		Address:          auth.Lockout{Threshold: c.AddressLockoutThreshold, Base: c.LockoutBase.Duration, Max: c.LockoutMax.Duration},
+	}
 }
 
 // Bootstrap makes the account "admin", an administrator of the server's
@@ -154,8 +219,21 @@ func Bootstrap(ctx context.Context, st *store.Store, cfg config.Config, out io.W
 	return nil
 }
 
+// TuneIngest has fn adjust the ingest options of every camera started
+// from now on: for benchmarks, which trace live latency. Call it before
+// Run.
+func (a *App) TuneIngest(fn func(*ingest.Options)) { a.tuneIngest = fn }
+
 // Addr is the HTTP listener's address.
 func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// URL is the server's base URL: https when it serves TLS.
+func (a *App) URL() string {
+	if a.tls {
+		return "https://" + a.Addr()
+	}
+	return "http://" + a.Addr()
+}
 
 // Run serves until ctx ends, then stops everything in order: cameras
 // first, so their last fragments reach the index, then the index writer.

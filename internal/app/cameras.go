@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
@@ -159,13 +158,18 @@ func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
 		return err
 	}
 	sink := s.a.rec.Camera(ctx, c.ID)
-	cam := ingest.New(ingest.Options{
+	opt := ingest.Options{
 		ID: c.ID, URL: c.URL, Username: user, Password: pass, Transport: c.Transport,
 		// A recorder can wait a tenth of a second for its video: it
-		// halves the CPU spent waking to read it.
-		Batch:  100 * time.Millisecond,
+		// halves the CPU spent waking to read it. Live viewers cannot;
+		// ingest reads every packet while a camera has them.
+		Batch:  s.a.cfg.Recording.ReadBatch.Duration,
 		Logger: s.a.log.With("component", "ingest"), Metrics: s.a.Metrics,
-	}, sink)
+	}
+	if s.a.tuneIngest != nil {
+		s.a.tuneIngest(&opt)
+	}
+	cam := ingest.New(opt, sink)
 	cctx, cancel := context.WithCancel(base)
 	rc = &runningCamera{row: c, cam: cam, rec: sink, ctx: cctx, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()

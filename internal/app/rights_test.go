@@ -47,7 +47,25 @@ var routeAccess = map[string]string{
 	"GET /healthz":                                  "public",
 	"GET /login":                                    "public",
 	"POST /login":                                   "public",
+	"GET /login/totp":                               "public",
+	"POST /login/totp":                              "public",
+	"GET /login/oidc":                               "public",
+	"GET /login/oidc/callback":                      "public",
 	"POST /logout":                                  "anyone",
+	"GET /password":                                 "anyone",
+	"POST /password":                                "anyone",
+	"GET /account/totp":                             "anyone",
+	"POST /account/totp":                            "anyone",
+	"GET /account":                                  "anyone",
+	"POST /account/revoke":                          "anyone",
+	"POST /account/tokens":                          "anyone",
+	"GET /api/v1/sessions":                          "anyone",
+	"DELETE /api/v1/sessions/{id}":                  "anyone",
+	"GET /api/v1/tokens":                            "anyone",
+	"POST /api/v1/tokens":                           "anyone",
+	"DELETE /api/v1/tokens/{id}":                    "anyone",
+	"GET /api/v1/users/{id}/sessions":               "manage_users",
+	"DELETE /api/v1/users/{id}/sessions":            "manage_users",
 	"GET /static/":                                  "public",
 	"GET /{$}":                                      "anyone",
 	"GET /playback":                                 "play_back",
@@ -159,6 +177,20 @@ func newRightsFixture(t *testing.T) *rightsFixture {
 		return o.ID
 	}
 	f.orgA, f.orgB, f.police = org("Council A", "council"), org("Council B", "council"), org("Police", "police")
+	// Cameras added before the server's camera set runs, and after it
+	// listed the store's, would never start.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		h.app.cams.mu.Lock()
+		running := h.app.cams.base != nil
+		h.app.cams.mu.Unlock()
+		if running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server's cameras did not start running within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond) // the camera set announces nothing
+	}
 	cam := func(org int64, name string, i int) int64 {
 		c := store.Camera{OrganisationID: org, Name: name, URL: h.cams.URL(i), Enabled: true}
 		mustDo(t, h.app.AddCamera(ctx, &c))
@@ -268,6 +300,13 @@ func get(path string) func(*rightsFixture, *roleUser, bool) call {
 	return func(*rightsFixture, *roleUser, bool) call { return call{method: "GET", path: path} }
 }
 
+// formPost is an empty form posted to path.
+func formPost(path string) func(*rightsFixture, *roleUser, bool) call {
+	return func(*rightsFixture, *roleUser, bool) call {
+		return call{method: "POST", path: path, body: []byte(""), ctype: "application/x-www-form-urlencoded"}
+	}
+}
+
 func probes() map[string]routeProbe {
 	cam := func(f *rightsFixture, own bool) int64 { return f.pick(own, f.camA, f.camB) }
 	rng := func(f *rightsFixture) string {
@@ -279,6 +318,43 @@ func probes() map[string]routeProbe {
 		// No sign-in form token: refused whoever asks.
 		"POST /login":  {build: func(*rightsFixture, *roleUser, bool) call { return call{method: "POST", path: "/login"} }, ok: 403},
 		"POST /logout": {build: func(*rightsFixture, *roleUser, bool) call { return call{method: "POST", path: "/logout"} }, ok: 303},
+		// Sign-in's second step, with no sign-in under way: back to the
+		// start, whoever asks.
+		"GET /login/totp":  {build: get("/login/totp"), ok: 303},
+		"POST /login/totp": {build: func(*rightsFixture, *roleUser, bool) call { return call{method: "POST", path: "/login/totp"} }, ok: 401},
+		// Single sign-on is not set up on the test's server.
+		"GET /login/oidc":          {build: get("/login/oidc"), ok: 404},
+		"GET /login/oidc/callback": {build: get("/login/oidc/callback"), ok: 404},
+		// One's own account, whatever one's roles. Forms sent empty are
+		// refused for what they lack, never for who sends them.
+		"GET /password":        {build: get("/password"), ok: 200},
+		"POST /password":       {build: formPost("/password"), ok: 401}, // the current password is wrong
+		"GET /account/totp":    {build: get("/account/totp"), ok: 200},
+		"POST /account/totp":   {build: formPost("/account/totp"), ok: 400},
+		"GET /account":         {build: get("/account"), ok: 200, page: true},
+		"POST /account/revoke": {build: formPost("/account/revoke"), ok: 400},
+		"POST /account/tokens": {build: formPost("/account/tokens"), ok: 400},
+		"GET /api/v1/sessions": {build: get("/api/v1/sessions"), ok: 200},
+		"DELETE /api/v1/sessions/{id}": {build: func(*rightsFixture, *roleUser, bool) call {
+			return call{method: "DELETE", path: "/api/v1/sessions/999999"}
+		}, ok: 404},
+		"GET /api/v1/tokens": {build: get("/api/v1/tokens"), ok: 200},
+		// Tokens are made from a console session, never with a token.
+		"POST /api/v1/tokens": {build: func(*rightsFixture, *roleUser, bool) call {
+			return call{method: "POST", path: "/api/v1/tokens", body: map[string]any{"name": "matrix"}}
+		}, ok: 403},
+		"DELETE /api/v1/tokens/{id}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			tok := store.Token{UserID: u.id, Name: "spare", Hash: []byte(fmt.Sprintf("spare token %d", f.n())), Kind: store.TokenAPI}
+			mustDo(f.t, f.st.CreateToken(f.t.Context(), &tok))
+			return call{method: "DELETE", path: fmt.Sprintf("/api/v1/tokens/%d", tok.ID)}
+		}, ok: 204},
+		// Another user's sessions: for those who manage that user.
+		"GET /api/v1/users/{id}/sessions": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "GET", path: fmt.Sprintf("/api/v1/users/%d/sessions", f.pick(own, f.reqA, f.reqB))}
+		}, ok: 200, scoped: true},
+		"DELETE /api/v1/users/{id}/sessions": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "DELETE", path: fmt.Sprintf("/api/v1/users/%d/sessions", f.pick(own, f.reqA, f.reqB))}
+		}, ok: 200, scoped: true},
 		"GET /static/": {build: get("/static/api.js"), ok: 200},
 		"GET /{$}": {build: get("/"), page: true, okFor: func(r rights.Role) int {
 			if r.Can().Has(rights.ViewLive) {

@@ -1,5 +1,6 @@
-// Package auth holds Vigil's credentials: password hashing and checking,
-// and API tokens.
+// Package auth holds Vigil's credentials and the rules about them:
+// password hashing, checking and strength, API tokens, TOTP second-factor
+// codes and recovery codes, and the back-off of locked-out sign-ins.
 //
 // Passwords are hashed with argon2id (RFC 9106) and stored in the PHC
 // string format, so the parameters travel with each hash and can be raised

@@ -33,6 +33,7 @@ type IngestOptions struct {
 	Bitrate     string // per camera, e.g. "4M"
 	PeerCameras int    // ffmpeg processes measured (0: min(Cameras, 10); -1: none)
 	Codec       string
+	ReadBatch   string // the server's recording.read_batch, e.g. "0s"; its default if empty
 	Dir         string // work folder; a temporary one if empty
 	Exe         string // the vigil binary; os.Executable if empty
 }
@@ -150,10 +151,14 @@ func Ingest(ctx context.Context, opt IngestOptions, progress io.Writer) (*Ingest
 	}
 	httpAddr, _ := freeAddr()
 	data := filepath.Join(opt.Dir, "vigil")
-	srv, err := startChild(opt.Exe, []string{"serve"}, []string{
+	env := []string{
 		"VIGIL_DATA=" + data, "VIGIL_HTTP=" + httpAddr, "VIGIL_LOG_LEVEL=warn",
 		"VIGIL_ADMIN_PASSWORD=bench-only passphrase " + strconv.Itoa(os.Getpid()), "VIGIL_STORAGE_MIN_FREE=0",
-	})
+	}
+	if opt.ReadBatch != "" {
+		env = append(env, "VIGIL_READ_BATCH="+opt.ReadBatch)
+	}
+	srv, err := startChild(opt.Exe, []string{"serve"}, env)
 	if err != nil {
 		return nil, err
 	}

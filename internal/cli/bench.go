@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -14,9 +16,38 @@ import (
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("bench: say which: ingest or export")
+		return errors.New("bench: say which: ingest, export or live")
 	}
 	switch args[0] {
+	case "live":
+		fs := flag.NewFlagSet("bench live", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		var o bench.LiveOptions
+		fs.IntVar(&o.Cameras, "cameras", 20, "simulated cameras recorded by Vigil")
+		fs.IntVar(&o.Viewers, "viewers", 100, "live viewers (WebRTC peers), spread evenly over the cameras")
+		fs.IntVar(&o.Measuring, "measuring-viewers", -1, "viewers that read and time every packet; the rest drop media unread (-1: one per camera)")
+		fs.DurationVar(&o.Duration, "duration", time.Minute, "each measurement window")
+		rate := fs.String("bitrate", "4M", "bitrate of each camera, e.g. 4M or 4000000")
+		fs.StringVar(&o.Codec, "codec", "h264", "h264 or h265")
+		modes := fs.String("read-batch", "auto", "how the server batches reads from cameras, one or more of auto (100 ms, paused while a camera has viewers: the default), always, never; each measured in a server of its own")
+		fs.IntVar(&o.PeerCameras, "peer-cameras", 0, "ffmpeg processes measured as the peer (0: min(cameras, 10); -1: none)")
+		fs.StringVar(&o.Dir, "dir", "", "work folder (default: a temporary one, removed after)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		b, err := config.ParseBytes(strings.TrimSuffix(strings.ToUpper(*rate), "BPS"))
+		if err != nil {
+			return fmt.Errorf("bench live: --bitrate: %w", err)
+		}
+		o.Bitrate = int(float64(b) * bitScale(*rate))
+		o.Modes = strings.Split(*modes, ",")
+		rep, err := bench.Live(ctx, o, stderr)
+		if rep != nil {
+			rep.Print(stdout)
+		}
+		return err
+	case "live-server":
+		return bench.LiveServer(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "ingest":
 		fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -26,6 +57,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.StringVar(&o.Bitrate, "bitrate", "4M", "bitrate of each camera")
 		fs.IntVar(&o.PeerCameras, "peer-cameras", 0, "ffmpeg processes measured as the peer (0: min(cameras, 10); -1: none)")
 		fs.StringVar(&o.Codec, "codec", "h264", "h264 or h265")
+		fs.StringVar(&o.ReadBatch, "read-batch", "", "the server's recording.read_batch, e.g. 0s to read every packet as it comes (default: the server's)")
 		fs.StringVar(&o.Dir, "dir", "", "work folder (default: a temporary one, removed after)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -57,5 +89,5 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	return errors.New("bench: say which: ingest or export")
+	return errors.New("bench: say which: ingest, export or live")
 }

@@ -32,9 +32,9 @@ Usage:
                                        serve simulated RTSP cameras
   vigil token create --data DIR --user NAME [--name LABEL] [--expires 720h]
                                        print a new API token for a user
-  vigil user create --data DIR --user NAME --role ROLE[,ROLE] [--organisation NAME]
+  vigil user create --data DIR --user NAME --role ROLE[,ROLE] [--organisation NAME] [--must-change=false]
                                        make an account; prints its generated password
-  vigil bench ingest|export ...        measure recording and export against ffmpeg
+  vigil bench ingest|export|live ...   measure recording, export and live view against ffmpeg
   vigil version
 `
 
@@ -110,7 +110,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("vigil listening", "http", "http://"+a.Addr(), "data", cfg.DataDir)
+	log.Info("vigil listening", "url", a.URL(), "data", cfg.DataDir)
 	return a.Run(ctx)
 }
 

@@ -29,6 +29,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the web console and API")
 	n := fs.Int("cameras", 8, "number of simulated cameras")
 	rtspAddr := fs.String("rtsp", "127.0.0.1:0", "address the simulated cameras serve RTSP on (port 0: any free port)")
+	codecName := fs.String("codec", "h264", "what the simulated cameras send: h264, or h265 (browsers then get an H.264 view made by ffmpeg)")
 	bitrate := fs.Int("bitrate", 0, "bits per second each simulated camera sends, padded with filler data (0: the clip's own, about 0.4 Mbit/s)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -66,7 +67,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 
-	cams, err := simcam.New(simcam.Options{Listen: *rtspAddr, Count: *n, Codec: codec.H264, Bitrate: *bitrate, Logger: log.With("component", "simcam")})
+	camCodec, ok := codec.ParseCodec(*codecName)
+	if !ok {
+		return fmt.Errorf("demo: --codec %q is not h264 or h265", *codecName)
+	}
+	cams, err := simcam.New(simcam.Options{Listen: *rtspAddr, Count: *n, Codec: camCodec, Bitrate: *bitrate, Logger: log.With("component", "simcam")})
 	if err != nil {
 		return err
 	}
@@ -79,6 +84,10 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cams.Close()
 		return err
 	}
+	if err := ensureDemoOperator(ctx, a, stdout); err != nil {
+		cams.Close()
+		return err
+	}
 	if err := setUpDemoPartnership(ctx, a.Store, cfg.Organisation, time.Now(), stdout); err != nil {
 		cams.Close()
 		return err
@@ -88,8 +97,10 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
   Console:  http://%s/   (sign in with an account printed when this data folder was first made: "admin"
                           manages people and cameras but sees no footage, "manager" sees everything;
-                          delete %s to start afresh)
+                          "admin" and "operator" choose their own password at first sign-in, and
+                          everyone who sees footage adds an authenticator app; delete %s to start afresh)
   API:      curl -H "Authorization: Bearer $(go run ./cmd/vigil token create --data %s --user admin)" http://%s/api/v1/cameras
+            (once admin has chosen their own password)
   Cameras:  %s ... %s
   Data:     %s
 
@@ -277,5 +288,38 @@ func setUpDemoPartnership(ctx context.Context, st *store.Store, partnership stri
 		fmt.Fprintf(out, "\n%s shares its town-centre cameras with %s until %s; exports of %s's cameras need a second person's approval.\n\n",
 			demoCouncils[0].name, demoPolice, now.Add(24*time.Hour).UTC().Format("2006-01-02 15:04 UTC"), demoFourEyes)
 	}
+	return nil
+}
+
+// ensureDemoOperator makes the demo's control-room account at first run:
+// "operator", in the first council, with a one-time password printed here
+// that must be changed at first sign-in.
+//
+// The demo stays secure by default: an operator sees footage, so the
+// account needs a second factor like any other. Rather than print a TOTP
+// secret beside the password (a second secret left in a terminal's
+// scrollback, and a step a real operator never skips), the operator adds
+// an authenticator at first sign-in, as they would on a real server.
+func ensureDemoOperator(ctx context.Context, a *app.App, out io.Writer) error {
+	if _, err := a.Store.UserByName(ctx, "operator"); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	org, err := a.Store.EnsureOrganisation(ctx, demoCouncils[0].name, "council")
+	if err != nil {
+		return err
+	}
+	pass := auth.RandomPassword()
+	hash, err := auth.HashPassword(pass)
+	if err != nil {
+		return err
+	}
+	u := &store.User{Username: "operator", PasswordHash: hash, OrganisationID: org.ID, Role: "operator", MustChangePassword: true}
+	if err := a.Store.CreateUser(ctx, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nCreated the account \"operator\" (a control-room operator of %s) with the password\n\n    %s\n\n"+
+		"It is shown only this once. At first sign-in it must be changed, and an authenticator app added.\n\n", org.Name, pass)
 	return nil
 }

@@ -52,6 +52,15 @@ func TestDemoPartnership(t *testing.T) {
 			town = append(town, c.ID)
 		}
 	}
+	// ensureDemoOperator's Lea Vale operator.
+	leaVale, err := st.OrganisationByName(ctx, demoCouncils[0].name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := store.User{Username: "operator", PasswordHash: "h", OrganisationID: leaVale.ID, Role: "operator", MustChangePassword: true}
+	if err := st.CreateUser(ctx, &op); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now()
 	var out bytes.Buffer
 	if err := setUpDemoPartnership(ctx, st, "Demo Partnership", now, &out); err != nil {
@@ -107,11 +116,11 @@ func TestDemoPartnership(t *testing.T) {
 		want []int64
 	}{
 		{"manager", rights.Export, now, every},
-		{"operator", rights.ViewLive, now, every},
+		{"supervisor", rights.Export, now, every},
+		{"operator", rights.ViewLive, now, cams[demoCouncils[0].name]},
 		{"operator", rights.Export, now, nil},
 		{"admin", rights.ViewLive, now, nil},
 		{"admin", rights.ManageCameras, now, every},
-		{"leavale-operator", rights.ViewLive, now, cams[demoCouncils[0].name]},
 		{"mimram-officer", rights.PlayBack, now, cams[demoCouncils[1].name]},
 		{"mimram-officer", rights.ViewLive, now, nil},
 		{"police-viewer", rights.ViewLive, now, town},
@@ -141,8 +150,8 @@ func TestDemoPartnership(t *testing.T) {
 	if as, _ := st.ListSharingAgreements(ctx); len(as) != 1 {
 		t.Errorf("after a rerun: %d sharing agreements, want the one", len(as))
 	}
-	if users, _ := st.ListUsers(ctx); len(users) != len(demoAccounts)+1 {
-		t.Errorf("after a rerun: %d users, want %d", len(users), len(demoAccounts)+1)
+	if users, _ := st.ListUsers(ctx); len(users) != len(demoAccounts)+2 {
+		t.Errorf("after a rerun: %d users, want %d (the accounts, admin and operator)", len(users), len(demoAccounts)+2)
 	}
 	if v, _ := st.RightsVersion(ctx); v < before {
 		t.Errorf("rights version went back from %d to %d", before, v)

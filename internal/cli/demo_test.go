@@ -199,6 +199,9 @@ func TestDemoUpgradesOldDataFolder(t *testing.T) {
 	}
 	st.Close()
 
+	// An administrator with a password of their own: a printed one must
+	// be changed before the API answers.
+	t.Setenv("VIGIL_ADMIN_PASSWORD", "correct horse battery staple")
 	addr := freePort(t)
 	base := "http://" + addr
 	stop := runDemo(t, data, addr, 4)

@@ -93,6 +93,8 @@ const demoTownCentre = "Lea Vale town centre"
 
 // demoAccounts are the people of the demo's partnership, each showing a
 // role: made at the first run, with passwords printed once, like admin's.
+// Besides them, "operator" (ensureDemoOperator) is Lea Vale's own
+// control-room operator, who sees Lea Vale's cameras alone.
 var demoAccounts = []struct {
 	username, organisation string
 	roles                  []string
@@ -100,8 +102,6 @@ var demoAccounts = []struct {
 }{
 	{"manager", "", []string{"cctv_manager"}, "CCTV manager: every partner's cameras, exports, cameras, groups and sharing"},
 	{"supervisor", "", []string{"supervisor"}, "control-room supervisor: live, playback and export of every partner's cameras"},
-	{"operator", "", []string{"operator"}, "control-room operator: live and playback of every partner's cameras, no export"},
-	{"leavale-operator", "Lea Vale Borough Council", []string{"operator"}, "Lea Vale's own operator: Lea Vale's cameras only"},
 	{"mimram-officer", "Mimram District Council", []string{"partner_officer"}, "Mimram's partner officer: Mimram's recorded footage, no live view"},
 	{"police-viewer", demoPolice, []string{"police_viewer"}, "police viewer: what Lea Vale shares, until the agreement ends"},
 	{"dpo", "", []string{"auditor"}, "data protection officer: the audit trail, no footage"},

@@ -146,7 +146,7 @@ func TestKilledMidWrite(t *testing.T) {
 	srv := startServer(t, data, addr)
 	// admin sees no footage: the test acts as a CCTV manager.
 	var out bytes.Buffer
-	if code := Run(ctx, []string{"user", "create", "--data", data, "--user", "manager", "--role", "cctv_manager"}, &out, io.Discard); code != 0 || len(strings.TrimSpace(out.String())) < 16 {
+	if code := Run(ctx, []string{"user", "create", "--data", data, "--user", "manager", "--role", "cctv_manager", "--must-change=false"}, &out, io.Discard); code != 0 || len(strings.TrimSpace(out.String())) < 16 {
 		t.Fatalf("user create exited %d, printing %q; want 0 and a password", code, out.String())
 	}
 	out.Reset()

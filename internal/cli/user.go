@@ -30,6 +30,7 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	name := fs.String("user", "", "the new account's username")
 	roleList := fs.String("role", "", "its roles, comma-separated: "+roleNames())
 	orgName := fs.String("organisation", "", "its organisation (default: the server's)")
+	mustChange := fs.Bool("must-change", true, "the printed password must be changed at first sign-in (false: for an account a script uses)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	pass := auth.RandomPassword()
-	u, err := createAccount(ctx, st, *name, pass, org.ID, roles, true)
+	u, err := createAccount(ctx, st, *name, pass, org.ID, roles, *mustChange)
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("user create: the username %q is taken", *name)
 	}

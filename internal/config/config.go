@@ -6,13 +6,18 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
 // Config holds every setting of a Vigil server.
@@ -49,7 +54,76 @@ type Config struct {
 	Recording      Recording `toml:"recording"`
 	Storage        []Storage `toml:"storage"`
 	LogLevel       string    `toml:"log_level"`
+	// TLS is "self-signed" to serve HTTPS with a certificate made and kept
+	// in DataDir at first start; otherwise TLSCert and TLSKey, when given,
+	// are the PEM files to serve HTTPS with, and without them it is plain
+	// HTTP (for loopback, or behind a proxy that does TLS).
+	TLS     string `toml:"tls"`
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	SignIn  SignIn `toml:"signin"`
+	OIDC    OIDC   `toml:"oidc"`
 }
+
+// SignIn sets how long sign-ins last and how failures are slowed.
+type SignIn struct {
+	// SessionIdleTimeout ends a console session unused for this long.
+	SessionIdleTimeout Duration `toml:"session_idle_timeout"`
+	// SessionLifetime ends any console session this long after sign-in.
+	SessionLifetime Duration `toml:"session_lifetime"`
+	// TokenMaxLifetime is the longest expiry an API token made through
+	// the API may have (tokens always expire).
+	TokenMaxLifetime Duration `toml:"token_max_lifetime"`
+	// LockoutThreshold failed sign-ins in a row lock an account for
+	// LockoutBase, doubling with each further failure up to LockoutMax.
+	LockoutThreshold int      `toml:"lockout_threshold"`
+	LockoutBase      Duration `toml:"lockout_base"`
+	LockoutMax       Duration `toml:"lockout_max"`
+	// AddressLockoutThreshold failures from one remote address, across
+	// any accounts, lock that address the same way: password spraying is
+	// slowed, while a control room sharing one address is not locked out
+	// by one person's typing.
+	AddressLockoutThreshold int `toml:"address_lockout_threshold"`
+}
+
+// OIDC is single sign-on through an OpenID Connect provider; off while
+// Issuer is empty.
+type OIDC struct {
+	// Name is what the sign-in page's button says: "Sign in with Name".
+	Name         string   `toml:"name"`
+	Issuer       string   `toml:"issuer"`
+	ClientID     string   `toml:"client_id"`
+	ClientSecret string   `toml:"client_secret"`
+	RedirectURL  string   `toml:"redirect_url"`
+	Scopes       []string `toml:"scopes"`
+	// UsernameClaim names the claim a new user's username is taken from.
+	UsernameClaim string `toml:"username_claim"`
+	// RoleClaim names the claim (a string or a list of them) that Roles
+	// map to a Vigil role; the first entry of Roles that matches wins,
+	// and with none DefaultRole is used, or the sign-in refused.
+	RoleClaim   string     `toml:"role_claim"`
+	Roles       []OIDCRole `toml:"roles"`
+	DefaultRole string     `toml:"default_role"`
+	// OrganisationClaim names the claim holding the user's organisation,
+	// which must exist in Vigil and, if AllowedOrganisations is not
+	// empty, be one of them; without the claim DefaultOrganisation is
+	// used, or the sign-in refused.
+	OrganisationClaim    string   `toml:"organisation_claim"`
+	AllowedOrganisations []string `toml:"allowed_organisations"`
+	DefaultOrganisation  string   `toml:"default_organisation"`
+	// TrustProviderMFA says the provider itself requires a second
+	// factor, so its users are not asked for Vigil's TOTP as well.
+	TrustProviderMFA bool `toml:"trust_provider_mfa"`
+}
+
+// OIDCRole maps one value of the role claim to a Vigil role.
+type OIDCRole struct {
+	Value string `toml:"value"`
+	Role  string `toml:"role"`
+}
+
+// Enabled says whether single sign-on is configured.
+func (o OIDC) Enabled() bool { return o.Issuer != "" }
 
 // Recording tunes the recorder.
 type Recording struct {
@@ -60,6 +134,11 @@ type Recording struct {
 	RetentionDays int `toml:"retention_days"`
 	// RetentionInterval is how often retention runs.
 	RetentionInterval Duration `toml:"retention_interval"`
+	// ReadBatch lets about this much of a camera's video queue in the
+	// kernel before its connection is read (RTSP over TCP), while no
+	// one watches it live: far fewer wake-ups, at this much delay to the
+	// recording. 0 reads every packet as it comes.
+	ReadBatch Duration `toml:"read_batch"`
 }
 
 // Storage is one folder recordings are written to.
@@ -100,8 +179,25 @@ func Default() Config {
 			SegmentDuration:   Duration{time.Minute},
 			RetentionDays:     31,
 			RetentionInterval: Duration{time.Minute},
+			ReadBatch:         Duration{100 * time.Millisecond},
 		},
 		LogLevel: "info",
+		SignIn: SignIn{
+			SessionIdleTimeout:      Duration{time.Hour},
+			SessionLifetime:         Duration{12 * time.Hour},
+			TokenMaxLifetime:        Duration{90 * 24 * time.Hour},
+			LockoutThreshold:        5,
+			LockoutBase:             Duration{time.Minute},
+			LockoutMax:              Duration{time.Hour},
+			AddressLockoutThreshold: 20,
+		},
+		OIDC: OIDC{
+			Name:              "single sign-on",
+			Scopes:            []string{"openid", "profile", "email"},
+			UsernameClaim:     "preferred_username",
+			RoleClaim:         "roles",
+			OrganisationClaim: "organisation",
+		},
 	}
 }
 
@@ -142,12 +238,24 @@ func (c *Config) applyEnv(env func(string) string) error {
 	str("VIGIL_LOG_LEVEL", &c.LogLevel)
 	str("VIGIL_MAP_OUTLINE", &c.MapOutline)
 	str("VIGIL_LIVE_TRANSCODER", &c.LiveTranscoder)
+	str("VIGIL_TLS", &c.TLS)
+	str("VIGIL_TLS_CERT", &c.TLSCert)
+	str("VIGIL_TLS_KEY", &c.TLSKey)
+	str("VIGIL_OIDC_ISSUER", &c.OIDC.Issuer)
+	str("VIGIL_OIDC_CLIENT_ID", &c.OIDC.ClientID)
+	str("VIGIL_OIDC_CLIENT_SECRET", &c.OIDC.ClientSecret)
+	str("VIGIL_OIDC_REDIRECT_URL", &c.OIDC.RedirectURL)
 	if v := env("VIGIL_LIVE_HOSTS"); v != "" {
 		c.LiveHosts = strings.Split(v, ",")
 	}
 	if v := env("VIGIL_SEGMENT_DURATION"); v != "" {
 		if err := c.Recording.SegmentDuration.UnmarshalText([]byte(v)); err != nil {
 			return fmt.Errorf("config: VIGIL_SEGMENT_DURATION: %w", err)
+		}
+	}
+	if v := env("VIGIL_READ_BATCH"); v != "" {
+		if err := c.Recording.ReadBatch.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("config: VIGIL_READ_BATCH: %w", err)
 		}
 	}
 	if v := env("VIGIL_RETENTION_DAYS"); v != "" {
@@ -197,6 +305,9 @@ func (c Config) Validate() error {
 	if c.Recording.RetentionDays < 1 {
 		errs = append(errs, fmt.Errorf("recording.retention_days %d is below 1", c.Recording.RetentionDays))
 	}
+	if b := c.Recording.ReadBatch.Duration; b < 0 || b > time.Second {
+		errs = append(errs, fmt.Errorf("recording.read_batch %s is outside 0s..1s", c.Recording.ReadBatch))
+	}
 	if c.Recording.RetentionInterval.Duration < time.Second {
 		errs = append(errs, errors.New("recording.retention_interval is below 1s"))
 	}
@@ -227,6 +338,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("map_outline %s is not a file", c.MapOutline))
 		}
 	}
+	errs = append(errs, c.validateTLS()...)
+	errs = append(errs, c.SignIn.validate()...)
+	errs = append(errs, c.OIDC.validate()...)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -270,4 +384,112 @@ func ParseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size like 500M or 2G", s)
 	}
 	return int64(f * mult), nil
+}
+
+// TLSOn says whether the server speaks HTTPS.
+func (c Config) TLSOn() bool { return c.TLS == "self-signed" || c.TLSCert != "" }
+
+func (c Config) validateTLS() []error {
+	var errs []error
+	switch c.TLS {
+	case "":
+		if (c.TLSCert == "") != (c.TLSKey == "") {
+			errs = append(errs, errors.New("tls_cert and tls_key come together"))
+		}
+		for _, f := range []struct{ name, path string }{{"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}} {
+			if f.path == "" {
+				continue
+			}
+			if _, err := os.Stat(f.path); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
+			}
+		}
+	case "self-signed":
+		if c.TLSCert != "" || c.TLSKey != "" {
+			errs = append(errs, errors.New(`tls = "self-signed" makes its own certificate: leave tls_cert and tls_key empty`))
+		}
+	default:
+		errs = append(errs, fmt.Errorf(`tls %q is not "self-signed" (give tls_cert and tls_key for certificate files)`, c.TLS))
+	}
+	return errs
+}
+
+func (s SignIn) validate() []error {
+	var errs []error
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"session_idle_timeout", s.SessionIdleTimeout.Duration}, {"session_lifetime", s.SessionLifetime.Duration},
+		{"token_max_lifetime", s.TokenMaxLifetime.Duration}, {"lockout_base", s.LockoutBase.Duration}, {"lockout_max", s.LockoutMax.Duration},
+	} {
+		if d.v < time.Second {
+			errs = append(errs, fmt.Errorf("signin.%s %s is below 1s", d.name, d.v))
+		}
+	}
+	if s.SessionIdleTimeout.Duration > s.SessionLifetime.Duration {
+		errs = append(errs, errors.New("signin.session_idle_timeout is longer than signin.session_lifetime"))
+	}
+	if s.LockoutMax.Duration < s.LockoutBase.Duration {
+		errs = append(errs, errors.New("signin.lockout_max is shorter than signin.lockout_base"))
+	}
+	if s.LockoutThreshold < 1 || s.AddressLockoutThreshold < 1 {
+		errs = append(errs, errors.New("signin.lockout_threshold and signin.address_lockout_threshold must be at least 1"))
+	}
+	return errs
+}
+
+func (o OIDC) validate() []error {
+	if !o.Enabled() {
+		return nil
+	}
+	var errs []error
+	iss, err := url.Parse(o.Issuer)
+	switch {
+	case err != nil || iss.Host == "":
+		errs = append(errs, fmt.Errorf("oidc.issuer %q is not a URL", o.Issuer))
+	case iss.Scheme != "https" && !(iss.Scheme == "http" && isLoopback(iss.Hostname())):
+		// A provider over plain HTTP could be impersonated by anyone on
+		// the path; loopback is allowed for tests and local providers.
+		errs = append(errs, fmt.Errorf("oidc.issuer %q must be https", o.Issuer))
+	}
+	if o.ClientID == "" {
+		errs = append(errs, errors.New("oidc.client_id is empty"))
+	}
+	if u, err := url.Parse(o.RedirectURL); err != nil || u.Host == "" || u.Path != "/login/oidc/callback" {
+		errs = append(errs, fmt.Errorf("oidc.redirect_url %q must be this server's https://HOST/login/oidc/callback", o.RedirectURL))
+	}
+	if !slices.Contains(o.Scopes, "openid") {
+		errs = append(errs, errors.New(`oidc.scopes must include "openid"`))
+	}
+	for i, r := range o.Roles {
+		if r.Value == "" || r.Role == "" {
+			errs = append(errs, fmt.Errorf("oidc.roles[%d] needs a value and a role", i))
+		} else if _, ok := rights.ParseRole(r.Role); !ok {
+			errs = append(errs, fmt.Errorf("oidc.roles[%d]: %q is not one of Vigil's roles (%s)", i, r.Role, roleNames()))
+		}
+	}
+	if _, ok := rights.ParseRole(o.DefaultRole); o.DefaultRole != "" && !ok {
+		errs = append(errs, fmt.Errorf("oidc.default_role %q is not one of Vigil's roles (%s)", o.DefaultRole, roleNames()))
+	}
+	if o.UsernameClaim == "" {
+		errs = append(errs, errors.New("oidc.username_claim is empty"))
+	}
+	return errs
+}
+
+func roleNames() string {
+	var out []string
+	for _, r := range rights.Roles {
+		out = append(out, string(r.Role))
+	}
+	return strings.Join(out, ", ")
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

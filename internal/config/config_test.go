@@ -14,7 +14,7 @@ func TestLoadOrder(t *testing.T) {
 	if err := os.WriteFile(file, []byte("http = \"127.0.0.1:9000\"\n[recording]\nsegment_duration = \"30s\"\nretention_days = 28\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"VIGIL_RETENTION_DAYS": "14", "VIGIL_STORAGE_QUOTA": "2G"}
+	env := map[string]string{"VIGIL_RETENTION_DAYS": "14", "VIGIL_STORAGE_QUOTA": "2G", "VIGIL_READ_BATCH": "0s"}
 	c, err := Load(file, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +27,12 @@ func TestLoadOrder(t *testing.T) {
 	}
 	if c.Recording.RetentionDays != 14 {
 		t.Errorf("retention got %d, want the environment's 14", c.Recording.RetentionDays)
+	}
+	if c.Recording.ReadBatch.Duration != 0 {
+		t.Errorf("read batch got %s, want the environment's 0s", c.Recording.ReadBatch)
+	}
+	if d := Default().Recording.ReadBatch.Duration; d != 100*time.Millisecond {
+		t.Errorf("default read batch got %s, want 100ms", d)
 	}
 	if len(c.Storage) != 1 || c.Storage[0].QuotaBytes != 2<<30 {
 		t.Errorf("storage got %+v, want one folder with a 2 GiB quota", c.Storage)
@@ -45,6 +51,19 @@ func TestValidate(t *testing.T) {
 		{"missing map outline", "map_outline = \"no-such-outline.geojson\"\n", "map_outline"},
 		{"map outline a folder", "map_outline = \".\"\n", "not a file"},
 		{"empty transcoder", "live_transcoder = \"\"\n", "live_transcoder"},
+		{"tls word", "tls = \"on\"\n", "not \"self-signed\""},
+		{"tls cert alone", "tls_cert = \"v.toml\"\n", "come together"},
+		{"tls missing files", "tls_cert = \"nope.pem\"\ntls_key = \"nope.key\"\n", "tls_cert"},
+		{"self-signed with files", "tls = \"self-signed\"\ntls_cert = \"a\"\ntls_key = \"b\"\n", "leave tls_cert"},
+		{"idle over lifetime", "[signin]\nsession_idle_timeout = \"24h\"\n", "session_idle_timeout is longer"},
+		{"zero threshold", "[signin]\nlockout_threshold = 0\n", "lockout_threshold"},
+		{"oidc plain http", "[oidc]\nissuer = \"http://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/login/oidc/callback\"\n", "must be https"},
+		{"oidc no client", "[oidc]\nissuer = \"https://idp.example\"\nredirect_url = \"https://v/login/oidc/callback\"\n", "client_id"},
+		{"oidc redirect path", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/cb\"\n", "redirect_url"},
+		{"oidc role entry", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/login/oidc/callback\"\n[[oidc.roles]]\nvalue = \"x\"\n", "oidc.roles[0]"},
+		{"oidc role not Vigil's", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/login/oidc/callback\"\n[[oidc.roles]]\nvalue = \"x\"\nrole = \"superuser\"\n", "not one of Vigil's roles"},
+		{"oidc default role not Vigil's", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/login/oidc/callback\"\ndefault_role = \"viewer\"\n", "oidc.default_role"},
+		{"long read batch", "[recording]\nread_batch = \"2s\"\n", "read_batch"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "v.toml")
@@ -117,5 +136,46 @@ func TestMapOutline(t *testing.T) {
 				t.Errorf("MapOutline got %q, want %q", c.MapOutline, tc.want)
 			}
 		})
+	}
+}
+
+// TestSignInSettings: the defaults are the documented ones, and a file and
+// the environment set TLS and single sign-on.
+func TestSignInSettings(t *testing.T) {
+	d := Default()
+	if d.SignIn.TokenMaxLifetime.Duration != 90*24*time.Hour || d.SignIn.LockoutThreshold != 5 || d.SignIn.SessionIdleTimeout.Duration != time.Hour {
+		t.Errorf("defaults: got %+v, want 90-day tokens, 5 failures, 1h idle", d.SignIn)
+	}
+	if d.TLSOn() || d.OIDC.Enabled() {
+		t.Errorf("defaults: got TLS %v, OIDC %v, want neither", d.TLSOn(), d.OIDC.Enabled())
+	}
+	file := filepath.Join(t.TempDir(), "v.toml")
+	os.WriteFile(file, []byte(`tls = "self-signed"
+[signin]
+lockout_threshold = 3
+[oidc]
+name = "Council ID"
+issuer = "http://127.0.0.1:9999"
+client_id = "vigil"
+redirect_url = "https://vigil.example/login/oidc/callback"
+allowed_organisations = ["North Council"]
+[[oidc.roles]]
+value = "cctv-admins"
+role = "administrator"
+[[oidc.roles]]
+value = "cctv"
+role = "operator"
+`), 0o600)
+	env := map[string]string{"VIGIL_OIDC_CLIENT_SECRET": "s3cret"}
+	c, err := Load(file, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.TLSOn() || c.SignIn.LockoutThreshold != 3 || c.SignIn.LockoutMax.Duration != time.Hour {
+		t.Errorf("got TLS %v, threshold %d, max %v; want on, 3, the default 1h", c.TLSOn(), c.SignIn.LockoutThreshold, c.SignIn.LockoutMax)
+	}
+	o := c.OIDC
+	if !o.Enabled() || o.Name != "Council ID" || o.ClientSecret != "s3cret" || len(o.Roles) != 2 || o.Roles[1] != (OIDCRole{"cctv", "operator"}) || o.RoleClaim != "roles" {
+		t.Errorf("oidc: got %+v", o)
 	}
 }

@@ -71,12 +71,20 @@ type Options struct {
 	Timeout time.Duration
 	// Batch lets about this much video queue before the camera's
 	// goroutine wakes to read it (TCP): fewer wake-ups per camera, at
-	// the cost of that much latency.
+	// the cost of that much latency. Batching pauses while the camera
+	// has live viewers, for whom the latency matters.
 	Batch time.Duration
+	// BatchWhileLive keeps batching while the camera has live viewers:
+	// for measuring what batching would cost them.
+	BatchWhileLive bool
 	// MinBackoff and MaxBackoff bound the wait between reconnections.
 	MinBackoff, MaxBackoff time.Duration
 	Logger                 *slog.Logger
 	Metrics                *Metrics
+	// LiveTrace, for benchmarks, is given to each of the camera's live
+	// hubs (live.Hub.SetTrace): it hears, after every write of a packet
+	// to a live viewer, when that packet was read from the camera.
+	LiveTrace func(read time.Time)
 }
 
 // Status is a camera's state as the API shows it.
@@ -116,6 +124,9 @@ func (c *Camera) liveHub(codecName, fmtp string) *live.Hub {
 		return h
 	}
 	h := live.NewHub(codecName, fmtp)
+	if c.opt.LiveTrace != nil {
+		h.SetTrace(c.opt.LiveTrace)
+	}
 	if old := c.hub.Swap(h); old != nil {
 		old.Close()
 	}
@@ -233,6 +244,7 @@ func (c *Camera) session(ctx context.Context) error {
 	h := &handler{
 		hub:      c.liveHub(cd.String(), m.Fmtp),
 		cam:      c,
+		sess:     sess,
 		codec:    cd,
 		params:   &params,
 		depack:   codec.NewDepacketizer(cd),
@@ -281,6 +293,8 @@ func (c *Camera) session(ctx context.Context) error {
 type handler struct {
 	hub      *live.Hub
 	cam      *Camera
+	sess     *rtsp.Session
+	live     bool // the hub had viewers at the last packet
 	codec    codec.Codec
 	params   *codec.Params
 	depack   *codec.Depacketizer
@@ -321,10 +335,16 @@ func (h *handler) HandleRTP(pkt *rtp.Packet, received time.Time) {
 		h.waitKey = true
 	}
 	h.ssrc, h.haveSSRC = pkt.SSRC, true
+	if live := h.hub.Viewers() > 0; live != h.live && h.cam.opt.Batch > 0 && !h.cam.opt.BatchWhileLive {
+		// A viewer's first packets wait for at most one batch; the
+		// rest come as the camera sends them.
+		h.live = live
+		h.sess.PauseBatch(live)
+	}
 	for _, p := range h.reord.Push(pkt) {
 		// Live viewers get the packets as they come, in order: no
 		// waiting for a whole frame.
-		h.hub.WriteRTP(p)
+		h.hub.WriteRTPReceived(p, received)
 		au, err := h.depack.Push(p)
 		// A unit comes back whole even when the packet that followed it
 		// was bad: keep it, then wait for a keyframe.

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtp"
 
@@ -73,6 +74,10 @@ type Hub struct {
 	items []*pbuf
 	split splitter
 	fr    frameState
+
+	// trace and readAt serve SetTrace and WriteRTPReceived.
+	trace  func(read time.Time)
+	readAt int64
 }
 
 // NewHub returns the hub of a camera sending codec ("H264" or "H265";
@@ -114,6 +119,23 @@ func NewHub(codecName, fmtp string) *Hub {
 		}
 	}
 	return h
+}
+
+// SetTrace has each viewer's goroutine call fn right after every write
+// of a camera's packet to the viewer returns, with the time the packet was
+// read from the camera (WriteRTPReceived; WriteRTP's own time otherwise).
+// It is for measuring latency; call it before the hub is shared. Unset,
+// it costs a comparison per packet.
+func (h *Hub) SetTrace(fn func(read time.Time)) { h.trace = fn }
+
+// WriteRTPReceived is WriteRTP for a packet read from the camera at
+// received, the time a trace (SetTrace) measures from.
+func (h *Hub) WriteRTPReceived(pkt *rtp.Packet, received time.Time) {
+	if h.trace != nil {
+		h.readAt = received.UnixNano()
+	}
+	h.WriteRTP(pkt)
+	h.readAt = 0
 }
 
 // Codec returns the camera's codec as given to NewHub.
@@ -217,6 +239,7 @@ func (h *Hub) add(v *viewer) error {
 	old := *h.viewers.Load()
 	vs := make([]*viewer, len(old), len(old)+1)
 	copy(vs, old)
+	v.trace = h.trace
 	vs = append(vs, v)
 	h.viewers.Store(&vs)
 	h.notifyLocked()
@@ -291,6 +314,17 @@ func (h *Hub) WriteRTP(pkt *rtp.Packet) {
 	}
 	items = h.items
 	items[len(items)-1].marker = pkt.Marker
+	if h.trace != nil {
+		at := h.readAt
+		if at == 0 {
+			at = time.Now().UnixNano()
+		}
+		for _, b := range items {
+			if !b.static { // shared by every packet: no stamp of its own
+				b.read = at
+			}
+		}
+	}
 	for _, v := range vs {
 		h.deliver(v, items, info, pkt.SequenceNumber, pkt.Timestamp)
 	}
@@ -392,6 +426,7 @@ type pbuf struct {
 	refs   atomic.Int32
 	static bool
 	marker bool
+	read   int64 // Unix nanoseconds, while the hub has a trace
 	data   []byte
 }
 
@@ -440,6 +475,7 @@ type viewer struct {
 	stopOnce   sync.Once
 	write      func(*rtp.Packet) error
 	onHubClose func()
+	trace      func(read time.Time) // the hub's, set before the viewer is added
 
 	sent, dropped atomic.Uint64
 
@@ -484,6 +520,9 @@ func (v *viewer) run() {
 			pkt.Header = rtp.Header{Version: 2, Marker: it.b.marker, SequenceNumber: it.seq, Timestamp: it.ts}
 			pkt.Payload = it.b.data
 			err := v.write(&pkt)
+			if v.trace != nil && !it.b.static {
+				v.trace(time.Unix(0, it.b.read))
+			}
 			pkt.Payload = nil
 			it.b.release()
 			if err == nil {

@@ -313,3 +313,65 @@ func TestUnknownCodec(t *testing.T) {
 		t.Errorf("got codec %q and %d packets, want MJPEG and none", h.Codec(), len(s.pkts))
 	}
 }
+
+// TestTrace: with a trace set, each viewer reports every packet it wrote
+// with the time it was read from the camera (WriteRTPReceived), or the
+// time it was written to the hub (WriteRTP); parameter sets the hub
+// injects are no camera packet and are not reported.
+func TestTrace(t *testing.T) {
+	cl := loadClip(t, codec.H264)
+	for _, tc := range []struct {
+		name     string
+		received bool
+		strip    bool // the hub injects parameter sets
+	}{
+		{"read time", true, false},
+		{"hub time", false, false},
+		{"injected", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := NewHub("H264", cl.fmtp)
+			traced := make(chan time.Time, 4096)
+			h.SetTrace(func(read time.Time) { traced <- read })
+			s := addSink(t, h, 4096, nil)
+			pkts := flatten(cl.packetize(codec.NewPacketizer(codec.H264, 96, 1, 1200), 0, 5, tc.strip))
+			read := time.Unix(1795000000, 0)
+			before := time.Now()
+			for _, p := range pkts {
+				if tc.received {
+					h.WriteRTPReceived(p, read)
+				} else {
+					h.WriteRTP(p)
+				}
+			}
+			// The viewer starts at the keyframe (skipping an SEI before
+			// it once the sets are gone), with the sets injected if the
+			// camera left them out: one aggregation packet.
+			want := pkts
+			for !analyze(codec.H264, want[0].Payload).keyStart() {
+				want = want[1:]
+			}
+			inject := 0
+			if tc.strip {
+				inject = 1
+			}
+			got := s.take(t, len(want)+inject)
+			for i := range len(want) {
+				var at time.Time
+				select {
+				case at = <-traced:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("got %d traces of %d packets written, want one each", i, len(got))
+				}
+				if tc.received && !at.Equal(read) || !tc.received && (at.Before(before.Truncate(time.Microsecond)) || at.After(time.Now())) {
+					t.Fatalf("trace %d: got read time %v, want %v (read) or a time since %v", i, at, read, before)
+				}
+			}
+			select {
+			case at := <-traced:
+				t.Errorf("got a trace (%v) more than the %d camera packets sent", at, len(want))
+			default:
+			}
+		})
+	}
+}

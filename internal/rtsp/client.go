@@ -116,15 +116,18 @@ type Session struct {
 	camIP         netip.Addr
 	serverRTCP    netip.AddrPort
 
-	// tcpRun makes connReader apply Run's deadline logic; only Run's
-	// goroutine touches it.
+	// tcpRun makes connReader apply Run's deadline logic, and readAt is
+	// when connReader's last read returned; only Run's goroutine (Dial's
+	// before) touches them.
 	tcpRun *runState
+	readAt time.Time
 	pkt    rtp.Packet
 	rr     rrState
 	rtcpQ  chan rtcpItem
 
 	rtpPackets, rtcpPackets, badPackets, bytes atomic.Uint64
 	lastPacket                                 atomic.Int64 // unix nanoseconds
+	batch                                      batchState
 
 	mu       sync.Mutex
 	ran      bool
@@ -761,7 +764,8 @@ func addrOf(a net.Addr) netip.Addr {
 
 // connReader sits under the control connection's bufio.Reader. During a
 // TCP Run it turns read timeouts into Run's wake-up checks, so a deadline
-// can interrupt a read without losing bytes already buffered.
+// can interrupt a read without losing bytes already buffered. It notes
+// when each read returned: the time the packets in it were received.
 type connReader struct {
 	s *Session
 	c net.Conn
@@ -771,6 +775,7 @@ func (r connReader) Read(p []byte) (int, error) {
 	for {
 		n, err := r.c.Read(p)
 		if n > 0 || err == nil {
+			r.s.readAt = time.Now()
 			return n, nil
 		}
 		rs := r.s.tcpRun

@@ -203,7 +203,12 @@ func (s *Session) demux(br *bufio.Reader, h PacketHandler) error {
 				}
 				return err
 			}
-			now := time.Now()
+			// Received when the read that completed the frame returned,
+			// not when it is parsed after the frames before it.
+			now := s.readAt
+			if now.IsZero() {
+				now = time.Now()
+			}
 			switch ch {
 			case s.rtpCh:
 				s.handleRTP(frame[4:], h, now)
@@ -581,10 +586,13 @@ func (s *Session) batchLoop(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	const every = 2 * time.Second
+	s.batch.mu.Lock()
+	s.batch.rc = rc
+	s.batch.mu.Unlock()
+	every := batchEvery
 	t := time.NewTicker(every)
 	defer t.Stop()
-	last, set := s.bytes.Load(), 1
+	last := s.bytes.Load()
 	for {
 		select {
 		case <-ctx.Done():
@@ -596,13 +604,56 @@ func (s *Session) batchLoop(ctx context.Context) {
 		last = now
 		want := int(rate * s.opts.Batch.Seconds())
 		want = max(1, min(want, maxLowat))
+		s.batch.mu.Lock()
 		// Only a real change is worth a system call.
-		if want > set*5/4 || want < set*3/4 {
-			rc.Control(func(fd uintptr) {
-				if syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, want) == nil {
-					set = want
-				}
-			})
+		if w := s.batch.want; want > w*5/4 || want < w*3/4 {
+			s.batch.want = want
+			s.batch.apply()
 		}
+		s.batch.mu.Unlock()
 	}
+}
+
+// batchEvery is how often batchLoop measures the bitrate; a variable for
+// tests.
+var batchEvery = 2 * time.Second
+
+// batchState is the low-water mark batchLoop wants and the one set.
+type batchState struct {
+	mu     sync.Mutex
+	rc     syscall.RawConn // nil until batchLoop starts
+	want   int
+	set    int
+	paused bool
+}
+
+// apply sets the low-water mark wanted, or 1 while paused; under mu.
+func (b *batchState) apply() {
+	want := max(b.want, 1)
+	if b.paused {
+		want = 1
+	}
+	if b.rc == nil || want == max(b.set, 1) {
+		return
+	}
+	b.rc.Control(func(fd uintptr) {
+		if syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, want) == nil {
+			b.set = want
+		}
+	})
+}
+
+// PauseBatch stops or resumes batching reads (ClientOptions.Batch): while
+// paused, every packet is read as it comes, for someone watching live.
+// Resuming takes effect at once; so does pausing, though packets already
+// held back by the batch wait for the next read. It may be called from
+// any goroutine, the PacketHandler's included.
+func (s *Session) PauseBatch(pause bool) {
+	s.batch.mu.Lock()
+	defer s.batch.mu.Unlock()
+	if s.batch.paused == pause {
+		return
+	}
+	s.batch.paused = pause
+	s.batch.apply()
 }

@@ -38,8 +38,13 @@ type Options struct {
 	// Bitrate, when above the clip's own, pads every frame with filler
 	// data to reach it (bits per second).
 	Bitrate int
-	Faults  Faults
-	Logger  *slog.Logger
+	// Stamp writes into each frame's filler data the time the camera sent
+	// the frame (see ReadStamp), so a receiver anywhere down the line can
+	// measure the latency from the camera. It needs filler: a Bitrate
+	// above the clip's own.
+	Stamp  bool
+	Faults Faults
+	Logger *slog.Logger
 }
 
 // Faults make cameras misbehave on a schedule; zero values mean never.
@@ -339,7 +344,11 @@ func (s *Server) play(ctx context.Context, c *camera) {
 			nalus = append(ps, nalus...)
 		}
 		if filler >= 3 {
-			nalus = append(nalus[:len(nalus):len(nalus)], codec.FillerNALU(clip.Codec, filler))
+			f := codec.FillerNALU(clip.Codec, filler)
+			if s.opt.Stamp {
+				stamp(f, time.Now())
+			}
+			nalus = append(nalus[:len(nalus):len(nalus)], f)
 		}
 		ts := ts0 + uint32(k)*clip.FrameDur
 		c.stream.SetClock(ts, due)
@@ -355,6 +364,57 @@ func (s *Server) play(ctx context.Context, c *camera) {
 		if c.stream.Sessions() > 0 {
 			c.delivered.Add(1)
 		}
+	}
+}
+
+// A stamp is stampMagic and the send time in Unix nanoseconds as 16 hex
+// digits, repeated through the body of a filler NAL unit, so that every
+// RTP packet carrying a piece of the filler longer than two stamps holds
+// a whole one, however the unit is fragmented. Neither holds a zero byte,
+// so no start code can appear.
+var stampMagic = []byte("~VGL")
+
+const stampLen = 4 + 16
+
+// stamp writes at into filler NAL unit f, between its header and its
+// trailing bits.
+func stamp(f []byte, at time.Time) {
+	var rec [stampLen]byte
+	copy(rec[:], stampMagic)
+	const hex = "0123456789abcdef"
+	v := uint64(at.UnixNano())
+	for i := stampLen - 1; i >= len(stampMagic); i-- {
+		rec[i] = hex[v&0xf]
+		v >>= 4
+	}
+	for i := 2; i+stampLen < len(f); i += stampLen {
+		copy(f[i:], rec[:])
+	}
+}
+
+// ReadStamp finds a camera's send time (Options.Stamp) in an RTP payload.
+func ReadStamp(payload []byte) (time.Time, bool) {
+	for {
+		i := bytes.Index(payload, stampMagic)
+		if i < 0 || len(payload)-i < stampLen {
+			return time.Time{}, false
+		}
+		var v uint64
+		ok := true
+		for _, c := range payload[i+len(stampMagic) : i+stampLen] {
+			switch {
+			case c >= '0' && c <= '9':
+				v = v<<4 | uint64(c-'0')
+			case c >= 'a' && c <= 'f':
+				v = v<<4 | uint64(c-'a'+10)
+			default:
+				ok = false
+			}
+		}
+		if ok {
+			return time.Unix(0, int64(v)), true
+		}
+		payload = payload[i+1:]
 	}
 }
 

@@ -1,8 +1,10 @@
 package simcam
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -126,5 +128,54 @@ func TestSchedule(t *testing.T) {
 				t.Errorf("camera %d: frame %d sent at %v, want %v", cam, j, got, want)
 			}
 		}
+	}
+}
+
+// TestStamp: the send time written into a frame's filler is found again
+// in every RTP packet that carries enough of the filler, whatever the
+// codec and packet size, and the filler is still one filler NAL unit.
+func TestStamp(t *testing.T) {
+	at := time.Unix(1795000000, 123456789)
+	for _, tc := range []struct {
+		codec codec.Codec
+		size  int
+		mtu   int
+	}{
+		{codec.H264, 20000, 1400},
+		{codec.H264, 20000, 1200},
+		{codec.H265, 20000, 1400},
+		{codec.H264, 100, 1400}, // filler in one packet
+	} {
+		t.Run(fmt.Sprintf("%s/%d/%d", tc.codec, tc.size, tc.mtu), func(t *testing.T) {
+			f := codec.FillerNALU(tc.codec, tc.size)
+			stamp(f, at)
+			if got := codec.NALUType(tc.codec, f); got != codec.NALUType(tc.codec, codec.FillerNALU(tc.codec, 3)) || f[len(f)-1] != 0x80 {
+				t.Fatalf("stamped filler: got NAL type %d ending %#x, want filler ending 0x80", got, f[len(f)-1])
+			}
+			if bytes.IndexByte(f, 0) >= 0 {
+				t.Fatalf("stamped filler holds a zero byte, want none")
+			}
+			pkts := codec.NewPacketizer(tc.codec, 96, 1, tc.mtu).Packetize(codec.AccessUnit{NALUs: [][]byte{f}})
+			checked := 0
+			for i, p := range pkts {
+				got, ok := ReadStamp(p.Payload)
+				if len(p.Payload) < 3*stampLen && !ok {
+					continue // a short last piece may hold no whole stamp
+				}
+				checked++
+				if !ok || !got.Equal(at) {
+					t.Errorf("packet %d of %d (%d bytes): got stamp %v (%v), want %v", i, len(pkts), len(p.Payload), got, ok, at)
+				}
+			}
+			if checked == 0 {
+				t.Errorf("got no packet long enough to hold a stamp among %d, want at least one", len(pkts))
+			}
+		})
+	}
+	if _, ok := ReadStamp(codec.FillerNALU(codec.H264, 200)); ok {
+		t.Errorf("plain filler: got a stamp, want none")
+	}
+	if _, ok := ReadStamp([]byte("~VGL0123456789abcdeX~VGL")); ok {
+		t.Errorf("broken stamp: got one, want none")
 	}
 }

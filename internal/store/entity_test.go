@@ -147,7 +147,7 @@ func TestTokens(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				tok, usr, err := s.TokenByHash(ctx, tt.hash)
+				tok, usr, err := s.TokenByHash(ctx, tt.hash, TokenAPI)
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("got error %v, want %v", err, tt.wantErr)
 				}

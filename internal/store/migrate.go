@@ -57,11 +57,12 @@ func loadMigrations(fsys fs.FS, dialect string) ([]migration, error) {
 		ms = append(ms, migration{version: v, name: base, stmts: splitSQL(rep.Replace(string(b)))})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		// A hole or a duplicate means a botched merge; refuse rather than
-		// guess which schema the code expects.
-		if m.version != i+1 {
-			return nil, fmt.Errorf("store: migration %q: expected version %d", m.name, i+1)
+	for i := 1; i < len(ms); i++ {
+		// A duplicate means a botched merge; refuse rather than guess
+		// which schema the code expects. A hole is allowed: numbers are
+		// handed out to work done in parallel, which lands in any order.
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("store: migrations %q and %q have the same version", ms[i-1].name, ms[i].name)
 		}
 	}
 	return ms, nil
@@ -87,14 +88,21 @@ func splitSQL(text string) []string {
 }
 
 // migrate applies, in order and each in its own transaction, every
-// migration newer than the database. Migrations are forward-only: a
-// database newer than this binary is an error, not something to undo.
+// migration the database has not had. That is every one not recorded,
+// not only those numbered above the highest recorded, so that a migration
+// numbered below one that landed first is still applied. Migrations are
+// forward-only: a database that had one this binary does not know is
+// newer than it, an error, not something to undo.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := loadMigrations(migrationFS, s.dialect)
+	return s.migrateFrom(ctx, migrationFS)
+}
+
+func (s *Store) migrateFrom(ctx context.Context, fsys fs.FS) error {
+	ms, err := loadMigrations(fsys, s.dialect)
 	if err != nil {
 		return err
 	}
-	var current int
+	applied := map[int]bool{}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.lockMigrations(ctx, tx); err != nil {
 			return err
@@ -105,15 +113,36 @@ func (s *Store) migrate(ctx context.Context) error {
 			applied_at BIGINT NOT NULL)`); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current)
+		rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				return err
+			}
+			applied[v] = true
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		return fmt.Errorf("store: read schema version: %w", err)
 	}
-	if current > len(ms) {
-		return fmt.Errorf("store: database schema version %d is newer than this program's %d", current, len(ms))
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
 	}
-	for _, m := range ms[current:] {
+	for v := range applied {
+		if !known[v] {
+			return fmt.Errorf("store: the database has schema migration %d, which this program does not know: it is newer", v)
+		}
+	}
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
 		if err := s.apply(ctx, m); err != nil {
 			return err
 		}

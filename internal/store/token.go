@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
-// Token is an API token. Only its hash is stored.
+// Token is an API token or a console session: a secret that names a
+// user. Only its hash is stored.
 type Token struct {
 	ID, UserID int64
 	Name       string
@@ -15,12 +18,31 @@ type Token struct {
 	CreatedAt  time.Time
 	ExpiresAt  *time.Time // nil: never expires
 	LastUsedAt *time.Time
+	// Kind is TokenAPI (the default), TokenSession or TokenPending. A
+	// token is only ever accepted as its own kind, so a session cookie
+	// is no bearer token and a half-finished sign-in is neither.
+	Kind string
+	// RemoteAddr and UserAgent say where a session was started.
+	RemoteAddr, UserAgent string
 }
+
+// Token kinds.
+const (
+	TokenAPI     = "api"
+	TokenSession = "session"
+	// TokenPending is a sign-in that has passed its password and waits
+	// for the second factor: good for nothing but giving the code.
+	TokenPending = "pending"
+)
+
+// maxTokenText bounds the free text stored with a token (its name, the
+// browser's user agent).
+const maxTokenText = 300
 
 // maxTokenHash bounds the stored digest; SHA-512 is the largest we expect.
 const maxTokenHash = 64
 
-const tokenCols = `t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.last_used_at`
+const tokenCols = `t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.last_used_at, t.kind, t.remote_addr, t.user_agent`
 
 type tokenScan struct {
 	t                 Token
@@ -29,7 +51,7 @@ type tokenScan struct {
 }
 
 func (ts *tokenScan) dest() []any {
-	return []any{&ts.t.ID, &ts.t.UserID, &ts.t.Name, &ts.t.Hash, &ts.created, &ts.expires, &ts.lastUsed}
+	return []any{&ts.t.ID, &ts.t.UserID, &ts.t.Name, &ts.t.Hash, &ts.created, &ts.expires, &ts.lastUsed, &ts.t.Kind, &ts.t.RemoteAddr, &ts.t.UserAgent}
 }
 
 func (ts *tokenScan) token() Token {
@@ -47,13 +69,19 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 		return errors.New("store: token has no user")
 	case len(t.Hash) == 0 || len(t.Hash) > maxTokenHash:
 		return errors.New("store: token hash must be 1 to 64 bytes")
+	case t.Kind != "" && t.Kind != TokenAPI && t.Kind != TokenSession && t.Kind != TokenPending:
+		return fmt.Errorf("store: unknown token kind %q", t.Kind)
 	}
+	if t.Kind == "" {
+		t.Kind = TokenAPI
+	}
+	t.Name, t.UserAgent, t.RemoteAddr = clip(t.Name, maxTokenText), clip(t.UserAgent, maxTokenText), clip(t.RemoteAddr, maxTokenText)
 	created := now()
 	t.ExpiresAt = normalPtr(t.ExpiresAt)
 	t.LastUsedAt = normalPtr(t.LastUsedAt)
-	err := s.w.QueryRowContext(ctx, `INSERT INTO tokens (user_id, name, hash, created_at, expires_at, last_used_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		t.UserID, t.Name, t.Hash, micros(created), nullMicros(t.ExpiresAt), nullMicros(t.LastUsedAt)).Scan(&t.ID)
+	err := s.w.QueryRowContext(ctx, `INSERT INTO tokens (user_id, name, hash, created_at, expires_at, last_used_at, kind, remote_addr, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		t.UserID, t.Name, t.Hash, micros(created), nullMicros(t.ExpiresAt), nullMicros(t.LastUsedAt), t.Kind, t.RemoteAddr, t.UserAgent).Scan(&t.ID)
 	if err != nil {
 		return wrap("create token", err)
 	}
@@ -61,18 +89,18 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 	return nil
 }
 
-// TokenByHash returns the unexpired token with the given hash and its
-// owner. An expired token is reported as ErrNotFound, exactly like an
-// unknown one, so callers cannot leak which tokens once existed.
-func (s *Store) TokenByHash(ctx context.Context, hash []byte) (Token, User, error) {
+// TokenByHash returns the unexpired token of the given kind with the
+// given hash, and its owner. An expired token, or one of another kind, is
+// reported as ErrNotFound, exactly like an unknown one, so callers cannot
+// leak which tokens once existed.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte, kind string) (Token, User, error) {
 	if len(hash) == 0 || len(hash) > maxTokenHash {
 		return Token{}, User{}, notFound("token")
 	}
 	var ts tokenScan
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT u.id, u.username, u.password_hash, u.organisation_id, u.role,
-		u.must_change_password, u.created_at, `+tokenCols+`
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColsOf("u.")+`, `+tokenCols+`
 		FROM tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)`, hash, micros(now())), ts.dest()...)
+		WHERE t.hash = $1 AND t.kind = $3 AND (t.expires_at IS NULL OR t.expires_at > $2)`, hash, micros(now()), kind), ts.dest()...)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Token{}, User{}, notFound("token")
@@ -108,4 +136,43 @@ func (s *Store) ListTokens(ctx context.Context, userID int64) ([]Token, error) {
 		out = append(out, ts.token())
 	}
 	return out, wrap("list tokens", rows.Err())
+}
+
+// DeleteToken removes one of a user's tokens of a kind; another user's,
+// or one of another kind, is ErrNotFound, as if it did not exist.
+func (s *Store) DeleteToken(ctx context.Context, userID, id int64, kind string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE id = $1 AND user_id = $2 AND kind = $3`, id, userID, kind)
+	if err != nil {
+		return wrap("delete token", err)
+	}
+	return checkAffected(res, "token", id)
+}
+
+// DeleteUserTokens removes a user's tokens of one kind, except the one
+// with id except (0: none), and returns how many went.
+func (s *Store) DeleteUserTokens(ctx context.Context, userID int64, kind string, except int64) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = $1 AND kind = $2 AND id <> $3`, userID, kind, except)
+	if err != nil {
+		return 0, wrap("delete user tokens", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("delete user tokens", err)
+}
+
+// DeleteExpiredTokens removes every token that expired before cutoff.
+func (s *Store) DeleteExpiredTokens(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at < $1`, micros(cutoff))
+	if err != nil {
+		return 0, wrap("delete expired tokens", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("delete expired tokens", err)
+}
+
+// clip shortens s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -22,14 +23,30 @@ type User struct {
 	Role               string
 	MustChangePassword bool
 	CreatedAt          time.Time
+	// TOTPEnabled says the user has a confirmed TOTP second factor; the
+	// secret itself is read only when a code is checked (UserTOTP).
+	TOTPEnabled bool
+	// OIDCIssuer and OIDCSubject name the user at an OpenID provider;
+	// both are empty for users who sign in with a password.
+	OIDCIssuer, OIDCSubject string
 }
 
-const userCols = `id, username, password_hash, organisation_id, role, must_change_password, created_at`
+// userColsOf lists a user's columns, each prefixed (as "u.") for joins.
+func userColsOf(prefix string) string {
+	cols := []string{"id", "username", "password_hash", "organisation_id", "role", "must_change_password", "created_at", "totp_enabled"}
+	for i, c := range cols {
+		cols[i] = prefix + c
+	}
+	return strings.Join(cols, ", ") + ", COALESCE(" + prefix + "oidc_issuer, ''), COALESCE(" + prefix + "oidc_subject, '')"
+}
+
+var userCols = userColsOf("")
 
 func scanUser(sc scanner, extra ...any) (User, error) {
 	var u User
 	var created int64
-	dest := append([]any{&u.ID, &u.Username, &u.PasswordHash, &u.OrganisationID, &u.Role, &u.MustChangePassword, &created}, extra...)
+	dest := append([]any{&u.ID, &u.Username, &u.PasswordHash, &u.OrganisationID, &u.Role, &u.MustChangePassword, &created,
+		&u.TOTPEnabled, &u.OIDCIssuer, &u.OIDCSubject}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return User{}, err
 	}
@@ -48,12 +65,16 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 		return errors.New("store: user has no organisation")
 	case u.Role == "":
 		return errors.New("store: user has no role")
+	case (u.OIDCIssuer == "") != (u.OIDCSubject == ""):
+		return errors.New("store: an OpenID user needs both issuer and subject")
 	}
 	created := now()
 	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, organisation_id, role, must_change_password, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			u.Username, u.PasswordHash, u.OrganisationID, u.Role, u.MustChangePassword, micros(created)).Scan(&u.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, organisation_id, role, must_change_password, created_at,
+		oidc_issuer, oidc_subject)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			u.Username, u.PasswordHash, u.OrganisationID, u.Role, u.MustChangePassword, micros(created),
+			nullString(u.OIDCIssuer), nullString(u.OIDCSubject)).Scan(&u.ID)
 		if err != nil {
 			return err
 		}
@@ -119,4 +140,58 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 		return checkAffected(res, "user", id)
 	})
 	return wrap("delete user", err)
+}
+
+// nullString stores an empty string as NULL, for columns where NULL means
+// "none" and must not collide in a unique index.
+func nullString(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
+}
+
+// UserByOIDC returns the user an OpenID provider knows as subject.
+func (s *Store) UserByOIDC(ctx context.Context, issuer, subject string) (User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2`, issuer, subject))
+	return u, wrap(fmt.Sprintf("user %q at %s", subject, issuer), err)
+}
+
+// SetUserRole changes the role and organisation of a user, as an OpenID
+// provider's claims say at each sign-in: the user then holds that one
+// role (a built-in one) over all of the organisation's cameras, and no
+// other.
+func (s *Store) SetUserRole(ctx context.Context, id int64, role string, organisationID int64) error {
+	if role == "" || organisationID <= 0 {
+		return errors.New("store: a user needs a role and an organisation")
+	}
+	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET role = $2, organisation_id = $3 WHERE id = $1`, id, role, organisationID)
+		if err != nil {
+			return err
+		}
+		if err := checkAffected(res, "user", id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE user_id = $1`, id); err != nil {
+			return err
+		}
+		if _, ok := rights.ParseRole(role); ok {
+			_, err = tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, role, camera_group_id, created_at) VALUES ($1, $2, 0, $3)`,
+				id, role, micros(now()))
+		}
+		return err
+	})
+	return wrap("set user role", err)
+}
+
+// SetPassword replaces a user's password hash and says whether they must
+// change it at their next sign-in (true when someone else chose it).
+func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE users SET password_hash = $2, must_change_password = $3, password_changed_at = $4 WHERE id = $1`,
+		id, hash, mustChange, micros(now()))
+	if err != nil {
+		return wrap("set password", err)
+	}
+	return checkAffected(res, "user", id)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -115,15 +114,6 @@ func (s *Server) visibleCamera(r *http.Request) (store.Camera, rights.Set, error
 func (s *Server) orgFor(r *http.Request, act rights.Action, id int64) error {
 	a := accessFrom(r.Context())
 	return decide(a.snap.CanOrg(a.p, act, id), fmt.Sprintf("no organisation %d", id))
-}
-
-// pathID reads a positive id from the request path.
-func pathID(r *http.Request, name, what string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, badRequest(fmt.Sprintf("%s id %q is not a positive whole number", what, r.PathValue(name)))
-	}
-	return id, nil
 }
 
 // storeError maps the store's refusals of a person's values to a 400 and

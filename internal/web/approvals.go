@@ -251,7 +251,7 @@ func (s *Server) mayDecide(ctx context.Context, a *access, ap store.Approval) bo
 // visibleApproval returns a request its requester, or someone who could
 // decide it, may see; anyone else gets a 404.
 func (s *Server) visibleApproval(r *http.Request) (store.Approval, error) {
-	id, err := pathID(r, "id", "request")
+	id, err := pathID(r, "request")
 	if err != nil {
 		return store.Approval{}, err
 	}

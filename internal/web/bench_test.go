@@ -106,7 +106,7 @@ func benchFootageRights(b *testing.B, dsn string) {
 		h.Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", fmt.Sprintf("camera-%d-%s.mp4", c.ID, clip.Start.Format("20060102T150405Z"))))
 		http.ServeContent(w, r, "", time.Time{}, io.NewSectionReader(clip, 0, clip.Size()))
 		return nil
-	})))
+	}, false)))
 
 	start := clipStart.Add(200 * time.Millisecond)
 	url := fmt.Sprintf("/api/v1/cameras/%d/video.mp4?start=%s&end=%s", cam, start.Format(time.RFC3339Nano), start.Add(time.Second).Format(time.RFC3339Nano))

@@ -73,7 +73,7 @@ func (s *Server) newLoginToken(w http.ResponseWriter) string {
 	v := base64.RawURLEncoding.EncodeToString(b)
 	http.SetCookie(w, &http.Cookie{
 		Name: loginCookie, Value: v, Path: "/login", MaxAge: 3600,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.opt.SecureCookies,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.opt.TLS,
 	})
 	return v
 }

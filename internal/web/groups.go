@@ -96,7 +96,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 // targetGroup returns the request's group if the user manages cameras in
 // its organisation; any other is "no camera group N".
 func (s *Server) targetGroup(r *http.Request) (store.CameraGroup, error) {
-	id, err := pathID(r, "id", "camera group")
+	id, err := pathID(r, "camera group")
 	if err != nil {
 		return store.CameraGroup{}, err
 	}

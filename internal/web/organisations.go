@@ -67,7 +67,7 @@ func (s *Server) listOrganisations(w http.ResponseWriter, r *http.Request) error
 // targetOrg returns the request's {id} organisation if it is the user's
 // or below it; any other is "no organisation N".
 func (s *Server) targetOrg(r *http.Request) (store.Organisation, error) {
-	id, err := pathID(r, "id", "organisation")
+	id, err := pathID(r, "organisation")
 	if err != nil {
 		return store.Organisation{}, err
 	}

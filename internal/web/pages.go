@@ -1,100 +1,17 @@
 package web
 
 import (
-	"errors"
 	"net/http"
-	"time"
 
-	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
-
-// sessionLife is how long a console sign-in lasts.
-const sessionLife = 12 * time.Hour
 
 func (s *Server) render(w http.ResponseWriter, name string, code int, data any) error {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	return s.tmpl.ExecuteTemplate(w, name, data)
-}
-
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
-	next := r.URL.Query().Get("next")
-	if !safeNext(next) {
-		next = ""
-	}
-	return s.render(w, "login.html", http.StatusOK, map[string]any{"CSRF": s.newLoginToken(w), "Next": next})
-}
-
-// login checks a username and password and starts a session: a token of
-// the same kind as API tokens, held in an HttpOnly, SameSite=Strict cookie.
-func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return badRequest("the form could not be read")
-	}
-	name, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
-	if !checkLoginToken(r) {
-		return s.render(w, "login.html", http.StatusForbidden, map[string]any{
-			"Error": "The sign-in form had expired or did not come from this server. Please sign in again.", "Username": name, "CSRF": s.newLoginToken(w), "Next": r.PostForm.Get("next")})
-	}
-	fail := func() error {
-		s.st.AddAudit(r.Context(), &store.AuditEntry{At: s.now().UTC(), Username: name, Action: "signin.failed", RemoteAddr: r.RemoteAddr})
-		return s.render(w, "login.html", http.StatusUnauthorized, map[string]any{"Error": "Wrong username or password.", "Username": name, "CSRF": s.newLoginToken(w), "Next": r.PostForm.Get("next")})
-	}
-	u, err := s.st.UserByName(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		// Spend the same time as a real check, so timing does not tell
-		// which usernames exist.
-		auth.VerifyPassword(dummyHash, pass)
-		return fail()
-	}
-	if err != nil {
-		return err
-	}
-	ok, err := auth.VerifyPassword(u.PasswordHash, pass)
-	if err != nil || !ok {
-		return fail()
-	}
-	token, hash := auth.NewToken()
-	exp := s.now().Add(sessionLife)
-	if err := s.st.CreateToken(r.Context(), &store.Token{UserID: u.ID, Name: "console session", Hash: hash, ExpiresAt: &exp}); err != nil {
-		return err
-	}
-	s.st.AddAudit(r.Context(), &store.AuditEntry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, Action: "signin", RemoteAddr: r.RemoteAddr})
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", Expires: exp,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.opt.SecureCookies,
-	})
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: "/login", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	next := r.PostForm.Get("next")
-	if !safeNext(next) {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
-	return nil
-}
-
-// safeNext admits only this site's own console paths as a place to go
-// after signing in, so the login page cannot be used to bounce a user to
-// another site.
-func safeNext(p string) bool {
-	return len(p) > 0 && p[0] == '/' && (len(p) == 1 || p[1] != '/' && p[1] != '\\')
-}
-
-var dummyHash, _ = auth.HashPassword("not a real password, only spends time")
-
-// logout ends the session. Like every state-changing request made with
-// the session cookie it needs the CSRF token (csrf.go), so a hostile page
-// cannot sign an operator out mid-incident. (An Origin check would not do:
-// with Referrer-Policy no-referrer, browsers send "Origin: null".)
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	u := userFrom(r.Context())
-	s.st.AddAudit(r.Context(), &store.AuditEntry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, Action: "signout", RemoteAddr: r.RemoteAddr})
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
-	return nil
 }
 
 // page is what every console page's template gets.

@@ -116,7 +116,7 @@ func (s *Server) userJSON(ctx context.Context, u store.User, password string) (u
 // targetUser returns the request's {id} user if the signed-in user
 // manages users in their organisation; anyone else is "no user N".
 func (s *Server) targetUser(r *http.Request) (store.User, error) {
-	id, err := pathID(r, "id", "user")
+	id, err := pathID(r, "user")
 	if err != nil {
 		return store.User{}, err
 	}
@@ -229,11 +229,12 @@ type userInput struct {
 	MustChangePassword *bool `json:"must_change_password"`
 }
 
-const maxUsername = 64
+// maxNewUsername bounds the username of an account made through the API.
+const maxNewUsername = 64
 
 func validUsername(n string) error {
-	if c := utf8.RuneCountInString(n); c == 0 || c > maxUsername {
-		return badRequest(fmt.Sprintf("a username is 1 to %d characters", maxUsername))
+	if c := utf8.RuneCountInString(n); c == 0 || c > maxNewUsername {
+		return badRequest(fmt.Sprintf("a username is 1 to %d characters", maxNewUsername))
 	}
 	if strings.IndexFunc(n, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
 		return badRequest("a username has no spaces or control characters")

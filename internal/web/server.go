@@ -6,7 +6,9 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -21,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/playback"
@@ -59,8 +62,14 @@ type Options struct {
 	Logger        *slog.Logger
 	Organisation  string // the organisation new cameras join when none is named
 	RetentionDays int
-	// SecureCookies marks the session cookie Secure (behind TLS).
-	SecureCookies bool
+	// TLS says the server is reached over HTTPS: cookies are marked
+	// Secure and browsers are told to use nothing else (HSTS).
+	TLS bool
+	// SignIn says how long sign-ins last and how failures are slowed.
+	SignIn SignInOptions
+	// OIDC is single sign-on through an OpenID provider; off while its
+	// Issuer is empty.
+	OIDC config.OIDC
 	// LiveHosts are the addresses offered to browsers for WebRTC (ICE
 	// host candidates); empty means every interface.
 	LiveHosts []string
@@ -84,6 +93,7 @@ type Server struct {
 	whep *live.WHEP
 	live liveViews
 	ws   wsSessions
+	sso  oidcClient
 
 	rights *rights.Cache
 	// review ends live views whose viewer's right has lapsed.
@@ -97,19 +107,50 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+// staticVersion names this build's static files in their URLs.
+var staticVersion = func() string {
+	h := sha256.New()
+	fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := staticFS.ReadFile(p)
+			fmt.Fprintf(h, "%s %d\n", p, len(b))
+			h.Write(b)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}()
+
 // New builds the server and its routes.
 func New(opt Options) (*Server, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
+	opt.SignIn.fill()
+	if opt.Secrets == nil {
+		return nil, errors.New("web: no secret box to seal second-factor keys with")
+	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"static":  func(name string) string { return "/static/" + staticVersion + "/" + name },
+		"when": func(v any) string {
+			switch t := v.(type) {
+			case time.Time:
+				return t.UTC().Format("2006-01-02 15:04 UTC")
+			case *time.Time:
+				if t != nil {
+					return t.UTC().Format("2006-01-02 15:04 UTC")
+				}
+			}
+			return "—"
+		},
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), tmpl: tmpl, now: time.Now}
 	s.live.sessions = map[string]liveView{}
+	s.sso.flows = map[string]oidcFlow{}
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
@@ -134,7 +175,11 @@ type route struct {
 	anyone  bool          // any signed-in user; the handler scopes what they see
 	need    rights.Action // a right one of the user's roles must hold; the handler decides for the thing asked about
 	page    bool          // a console page: a user without the right is sent home rather than refused
-	h       handlerFunc
+	// setup routes answer a signed-in user who still owes a setup step
+	// (a forced password change, a second factor to add); every other
+	// route sends them there first.
+	setup bool
+	h     handlerFunc
 }
 
 // Routes lists every route the server registers, for tests that must
@@ -149,15 +194,51 @@ func (s *Server) Routes() []string {
 
 func (s *Server) table() []route {
 	static, _ := fs.Sub(staticFS, "static")
-	fileServer := http.StripPrefix("/static/", http.FileServerFS(static))
+	fileServer := http.FileServerFS(static)
 	return []route{
 		{pattern: "GET /healthz", public: true, h: s.healthz},
 		{pattern: "GET /login", public: true, h: s.loginPage},
 		{pattern: "POST /login", public: true, h: s.login},
-		{pattern: "POST /logout", anyone: true, h: s.logout},
+		{pattern: "GET /login/totp", public: true, h: s.totpPage},
+		{pattern: "POST /login/totp", public: true, h: s.loginTOTP},
+		{pattern: "GET /login/oidc", public: true, h: s.oidcStart},
+		{pattern: "GET /login/oidc/callback", public: true, h: s.oidcCallback},
+		// One's own account: open to anyone signed in, whatever their
+		// roles.
+		{pattern: "POST /logout", anyone: true, setup: true, h: s.logout},
+		{pattern: "GET /password", anyone: true, setup: true, h: s.passwordPage},
+		{pattern: "POST /password", anyone: true, setup: true, h: s.changePassword},
+		{pattern: "GET /account/totp", anyone: true, setup: true, h: s.totpEnrolPage},
+		{pattern: "POST /account/totp", anyone: true, setup: true, h: s.totpEnrol},
+		{pattern: "GET /account", anyone: true, page: true, h: s.accountPage},
+		{pattern: "POST /account/revoke", anyone: true, h: s.accountRevoke},
+		{pattern: "POST /account/tokens", anyone: true, h: s.accountToken},
+		{pattern: "GET /api/v1/sessions", anyone: true, h: s.listSessions},
+		{pattern: "DELETE /api/v1/sessions/{id}", anyone: true, h: s.deleteOwn(store.TokenSession)},
+		{pattern: "GET /api/v1/tokens", anyone: true, h: s.listTokens},
+		{pattern: "POST /api/v1/tokens", anyone: true, h: s.createToken},
+		{pattern: "DELETE /api/v1/tokens/{id}", anyone: true, h: s.deleteOwn(store.TokenAPI)},
+		// Another user's sessions: for those who manage that user.
+		{pattern: "GET /api/v1/users/{id}/sessions", need: rights.ManageUsers, h: s.userSessions},
+		{pattern: "DELETE /api/v1/users/{id}/sessions", need: rights.ManageUsers, h: s.userSessions},
 		{pattern: "GET /static/", public: true, h: func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Cache-Control", "public, max-age=3600")
-			fileServer.ServeHTTP(w, r)
+			// /static/VERSION/file: the version is a hash of every static
+			// file, so a page of this build loads this build's scripts
+			// (and their relative imports) and a browser may keep them
+			// for good; any other version is looked up afresh.
+			rest := strings.TrimPrefix(r.URL.Path, "/static/")
+			ver, file, ok := strings.Cut(rest, "/")
+			if !ok {
+				file = rest
+			}
+			if ok && ver == staticVersion {
+				w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+			} else {
+				w.Header().Set("Cache-Control", "no-cache")
+			}
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = "/" + file
+			fileServer.ServeHTTP(w, r2)
 			return nil
 		}},
 		{pattern: "GET /{$}", anyone: true, page: true, h: s.wall},
@@ -246,7 +327,7 @@ func (s *Server) routes() error {
 			return fmt.Errorf("web: route %q needs the unknown right %q", rt.pattern, rt.need)
 		}
 		if !rt.public {
-			h = s.requireUser(s.authorise(rt, h))
+			h = s.requireUser(s.authorise(rt, h), rt.setup)
 		}
 		s.mux.Handle(rt.pattern, s.wrap(h))
 	}
@@ -264,6 +345,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if s.opt.TLS {
+		// Once a browser has seen the console over HTTPS, it never again
+		// sends a password or a session cookie in the clear to it.
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -278,8 +365,9 @@ func (s *Server) wrap(h handlerFunc) http.Handler {
 type ctxKey int
 
 const (
-	userKey ctxKey = iota
-	csrfKey        // the session's CSRF token, for pages to embed
+	userKey    ctxKey = iota
+	csrfKey           // the session's CSRF token, for pages to embed
+	sessionKey        // the id of the console session a request came with
 )
 
 // userFrom returns the signed-in user of a request.
@@ -292,8 +380,9 @@ const sessionCookie = "vigil_session"
 
 // requireUser admits requests that carry a valid API token (Authorization:
 // Bearer) or session cookie, and answers 401 to the rest; pages send a
-// browser to the login page instead.
-func (s *Server) requireUser(h handlerFunc) handlerFunc {
+// browser to the login page instead. A user who owes a setup step reaches
+// only the setup routes until it is done.
+func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		token, byCookie := "", false
 		if a := r.Header.Get("Authorization"); a != "" {
@@ -305,6 +394,17 @@ func (s *Server) requireUser(h handlerFunc) handlerFunc {
 		} else if c, err := r.Cookie(sessionCookie); err == nil {
 			token, byCookie = c.Value, true
 		}
+		unknown := func() error {
+			if byCookie {
+				s.clearSession(w)
+			}
+			if wantsPage(r) {
+				http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
+				return nil
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="Vigil", error="invalid_token"`)
+			return errorf(http.StatusUnauthorized, "the token or session is not valid (unknown or expired)", nil)
+		}
 		if token == "" {
 			if wantsPage(r) {
 				http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
@@ -313,17 +413,26 @@ func (s *Server) requireUser(h handlerFunc) handlerFunc {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="Vigil"`)
 			return errorf(http.StatusUnauthorized, "sign in or send an API token (Authorization: Bearer TOKEN)", nil)
 		}
-		_, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(token))
+		kind := store.TokenAPI
+		if byCookie {
+			kind = store.TokenSession
+		}
+		tok, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(token), kind)
 		if errors.Is(err, store.ErrNotFound) {
-			if wantsPage(r) {
-				http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
-				return nil
-			}
-			w.Header().Set("WWW-Authenticate", `Bearer realm="Vigil", error="invalid_token"`)
-			return errorf(http.StatusUnauthorized, "the token or session is not valid (unknown or expired)", nil)
+			return unknown()
 		}
 		if err != nil {
 			return err
+		}
+		now := s.now()
+		if byCookie && s.idle(tok, now) {
+			s.st.DeleteToken(r.Context(), u.ID, tok.ID, store.TokenSession)
+			return unknown()
+		}
+		if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= touchEvery {
+			if err := s.st.TouchToken(r.Context(), tok.ID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+				s.log.Warn("could not record a token's use", "token", tok.ID, "err", err)
+			}
 		}
 		ctx := context.WithValue(r.Context(), userKey, u)
 		if byCookie {
@@ -334,6 +443,18 @@ func (s *Server) requireUser(h handlerFunc) handlerFunc {
 				return err
 			}
 			ctx = context.WithValue(ctx, csrfKey, csrfToken(token))
+			ctx = context.WithValue(ctx, sessionKey, tok.ID)
+		}
+		if path, msg := s.setupStep(u, byCookie); path != "" && !setup {
+			if byCookie && wantsPage(r) {
+				target := path
+				if r.URL.Path != "/" {
+					target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+				}
+				http.Redirect(w, r, target, http.StatusSeeOther)
+				return nil
+			}
+			return errorf(http.StatusForbidden, msg, nil)
 		}
 		return h(w, r.WithContext(ctx))
 	}

@@ -88,7 +88,7 @@ func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) error {
 // targetAgreement returns the request's agreement if the user stands on
 // either side of it; otherwise "no sharing agreement N".
 func (s *Server) targetAgreement(r *http.Request) (store.SharingAgreement, bool, error) {
-	id, err := pathID(r, "id", "sharing agreement")
+	id, err := pathID(r, "sharing agreement")
 	if err != nil {
 		return store.SharingAgreement{}, false, err
 	}

@@ -97,7 +97,9 @@ export class LivePlayer {
       throw err;
     }
     this.session = new URL(res.headers.get("Location"), location.href).pathname;
-    await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+    const answer = await res.text();
+    this.codec = (answer.match(/a=rtpmap:\d+ (H26[45]|HEVC)\//) || [])[1] || "";
+    await pc.setRemoteDescription({ type: "answer", sdp: answer });
     await new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error("WebRTC did not connect within " + connectTimeout / 1000 + " s")), connectTimeout);
       const check = () => {
@@ -115,7 +117,7 @@ export class LivePlayer {
     pc.addEventListener("connectionstatechange", () => {
       if (this.pc === pc && (pc.connectionState === "failed" || pc.connectionState === "disconnected")) this.restart("connection lost");
     });
-    this.state("webrtc", "playing");
+    this.state("webrtc", "playing", this.codec ? "WebRTC, " + this.codec.replace("H26", "H.26") : "");
   }
 
   startWebSocket() {
@@ -164,6 +166,7 @@ export class LivePlayer {
           }
           if (m.type !== "init") return;
           this.transcoded = !!m.transcoded;
+          this.codec = m.codec;
           if (!window.MediaSource || !MediaSource.isTypeSupported(m.mime)) {
             this.fatal = true;
             fail("this browser cannot play " + m.mime);

@@ -127,7 +127,14 @@ function refresh(i) {
       t.tile.dataset.transport = kind;
       t.how.textContent = kind === "webrtc" ? "WebRTC" : "WebSocket";
       t.how.title = message || "";
-      t.msg.textContent = state === "error" ? message : state === "connecting" ? "Connecting…" : message;
+      // A playing tile's message is the detail of how it plays (shown on
+      // hover); an error or connecting tile says so on the picture.
+      t.msg.textContent = state === "error" ? message : state === "connecting" ? "Connecting…" : "";
+      const cam = cameras.get(want);
+      if (state === "playing" && cam && /^(hvc1|hev1)|265|HEVC/i.test(cam.status?.codec || "") && player.codec && !/265|HEVC/i.test(player.codec)) {
+        t.how.textContent += " · H.264 view";
+        t.how.title = "This camera sends H.265, which this browser cannot play: the server makes an H.264 view; the recording stays H.265.";
+      }
     },
   });
   players.set(i, { camera: want, player });

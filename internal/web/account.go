@@ -1,0 +1,419 @@
+package web
+
+import (
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/boombuler/barcode/qr"
+
+	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// A user's own account: their sessions and API tokens (listed, made,
+// revoked) and their second factor. Nobody sees or ends another user's
+// sessions here; an administrator does that through the API.
+
+// sessionJSON is a console session as the API shows it.
+type sessionJSON struct {
+	ID         int64      `json:"id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RemoteAddr string     `json:"remote_addr"`
+	UserAgent  string     `json:"user_agent"`
+	Current    bool       `json:"current"`
+}
+
+// tokenJSON is an API token as the API shows it; the secret itself only
+// once, when it is made.
+type tokenJSON struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	Token      string     `json:"token,omitempty"`
+}
+
+// credentials lists a user's live sessions and API tokens.
+func (s *Server) credentials(r *http.Request, userID int64) ([]sessionJSON, []tokenJSON, error) {
+	all, err := s.st.ListTokens(r.Context(), userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	current, _ := r.Context().Value(sessionKey).(int64)
+	now := s.now()
+	sessions, tokens := []sessionJSON{}, []tokenJSON{}
+	for _, t := range all {
+		if t.ExpiresAt != nil && !t.ExpiresAt.After(now) {
+			continue
+		}
+		switch t.Kind {
+		case store.TokenSession:
+			if s.idle(t, now) {
+				continue
+			}
+			sessions = append(sessions, sessionJSON{ID: t.ID, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt,
+				RemoteAddr: t.RemoteAddr, UserAgent: t.UserAgent, Current: t.ID == current})
+		case store.TokenAPI:
+			tokens = append(tokens, tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
+		}
+	}
+	return sessions, tokens, nil
+}
+
+// idle says whether a session has gone unused past the idle timeout.
+func (s *Server) idle(t store.Token, now time.Time) bool {
+	last := t.CreatedAt
+	if t.LastUsedAt != nil && t.LastUsedAt.After(last) {
+		last = *t.LastUsedAt
+	}
+	return now.Sub(last) > s.opt.SignIn.SessionIdle
+}
+
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderAccount(w, r, "", "")
+}
+
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, message, newToken string) error {
+	u := userFrom(r.Context())
+	sessions, tokens, err := s.credentials(r, u.ID)
+	if err != nil {
+		return err
+	}
+	left, err := s.st.RecoveryCodesLeft(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, "account.html", "Account", "account", map[string]any{
+		"Sessions": sessions, "Tokens": tokens, "Message": message, "NewToken": newToken, "CodesLeft": left,
+		"MaxDays": int(s.opt.SignIn.TokenMaxLifetime / (24 * time.Hour)),
+	})
+}
+
+// accountRevoke ends one of the user's sessions or API tokens from the
+// account page; ending the current session signs out.
+func (s *Server) accountRevoke(w http.ResponseWriter, r *http.Request) error {
+	u := userFrom(r.Context())
+	id, err := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
+	if err != nil {
+		return badRequest("no session or token named")
+	}
+	kind := store.TokenAPI
+	if err := s.st.DeleteToken(r.Context(), u.ID, id, kind); errors.Is(err, store.ErrNotFound) {
+		kind = store.TokenSession
+		err = s.st.DeleteToken(r.Context(), u.ID, id, kind)
+		if errors.Is(err, store.ErrNotFound) {
+			return errorf(http.StatusNotFound, "you have no such session or token", nil)
+		}
+		if err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	s.audit(r, kind+".revoke", 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
+	if current, _ := r.Context().Value(sessionKey).(int64); kind == store.TokenSession && id == current {
+		s.clearSession(w)
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return nil
+	}
+	return s.renderAccount(w, r, "Done: the "+map[string]string{store.TokenAPI: "token", store.TokenSession: "session"}[kind]+" is ended.", "")
+}
+
+// accountToken makes an API token from the account page.
+func (s *Server) accountToken(w http.ResponseWriter, r *http.Request) error {
+	days, err := strconv.Atoi(r.PostFormValue("days"))
+	if err != nil || days < 1 {
+		return badRequest("give the token's lifetime in whole days")
+	}
+	exp := s.now().Add(time.Duration(days) * 24 * time.Hour)
+	tok, _, err := s.makeToken(r, r.PostFormValue("name"), &exp)
+	if err != nil {
+		return err
+	}
+	return s.renderAccount(w, r, "", tok)
+}
+
+// tokenInput is the body of POST /api/v1/tokens.
+type tokenInput struct {
+	Name      string     `json:"name"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// makeToken makes an API token for the signed-in user. Only a console
+// session may: a token that could make tokens would outlive itself.
+func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string, store.Token, error) {
+	u := userFrom(r.Context())
+	if _, ok := r.Context().Value(sessionKey).(int64); !ok {
+		return "", store.Token{}, errorf(http.StatusForbidden, "API tokens are made from a signed-in console session, not with another token", nil)
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return "", store.Token{}, badRequest("give the token a name of 1 to 100 characters")
+	}
+	now := s.now()
+	maxExp := now.Add(s.opt.SignIn.TokenMaxLifetime)
+	switch {
+	case exp == nil:
+		exp = &maxExp
+	case !exp.After(now):
+		return "", store.Token{}, badRequest("the token's expiry must be in the future")
+	case exp.After(maxExp.Add(time.Minute)):
+		return "", store.Token{}, badRequest(fmt.Sprintf("a token may last at most %d days", int(s.opt.SignIn.TokenMaxLifetime/(24*time.Hour))))
+	}
+	secret, hash := auth.NewToken()
+	t := store.Token{UserID: u.ID, Name: name, Hash: hash, ExpiresAt: exp, Kind: store.TokenAPI, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()}
+	if err := s.st.CreateToken(r.Context(), &t); err != nil {
+		return "", t, err
+	}
+	if err := s.audit(r, "token.create", 0, nil, nil, fmt.Sprintf("token %d %q until %s", t.ID, name, exp.UTC().Format(time.RFC3339))); err != nil {
+		s.st.DeleteToken(r.Context(), u.ID, t.ID, store.TokenAPI)
+		return "", t, err
+	}
+	return secret, t, nil
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	_, tokens, err := s.credentials(r, userFrom(r.Context()).ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tokens)
+	return nil
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	var in tokenInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	secret, t, err := s.makeToken(r, in.Name, in.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Token: secret})
+	return nil
+}
+
+func pathID(r *http.Request, what string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badRequest(fmt.Sprintf("%s id %q is not a positive whole number", what, r.PathValue("id")))
+	}
+	return id, nil
+}
+
+// deleteOwn ends one of the signed-in user's tokens of a kind.
+func (s *Server) deleteOwn(kind string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, kind)
+		if err != nil {
+			return err
+		}
+		u := userFrom(r.Context())
+		if err := s.st.DeleteToken(r.Context(), u.ID, id, kind); errors.Is(err, store.ErrNotFound) {
+			return errorf(http.StatusNotFound, fmt.Sprintf("you have no %s %d", kind, id), nil)
+		} else if err != nil {
+			return err
+		}
+		s.audit(r, kind+".revoke", 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
+		if current, _ := r.Context().Value(sessionKey).(int64); kind == store.TokenSession && id == current {
+			s.clearSession(w)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
+	sessions, _, err := s.credentials(r, userFrom(r.Context()).ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sessions)
+	return nil
+}
+
+// userSessions lets someone who manages a user's organisation list (GET)
+// or end (DELETE) every session of that user: for a lost laptop, or
+// someone who has left. A user outside what they manage is "no user N".
+func (s *Server) userSessions(w http.ResponseWriter, r *http.Request) error {
+	target, err := s.targetUser(r)
+	if err != nil {
+		return err
+	}
+	if r.Method == http.MethodGet {
+		sessions, _, err := s.credentials(r, target.ID)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, sessions)
+		return nil
+	}
+	n, err := s.st.DeleteUserTokens(r.Context(), target.ID, store.TokenSession, 0)
+	if err != nil {
+		return err
+	}
+	s.st.DeleteUserTokens(r.Context(), target.ID, store.TokenPending, 0)
+	s.audit(r, "session.revoke_all", 0, nil, nil, fmt.Sprintf("user %d %q: %d sessions ended", target.ID, target.Username, n))
+	writeJSON(w, http.StatusOK, map[string]int64{"ended": n})
+	return nil
+}
+
+// totpEnrolment is what the enrolment page shows.
+type totpEnrolment struct {
+	Secret, SecretGroups string
+	// URI is an otpauth:// link, a scheme html/template would blank
+	// out: it is built here from the key and an escaped name.
+	URI               template.URL
+	QR                template.HTML
+	Enabled, Required bool
+	CodesLeft         int
+	Error, Next       string
+	Codes             []string
+}
+
+// totpEnrolPage offers a new authenticator: a fresh secret as text, as an
+// otpauth:// URI and as a QR code drawn here, with no script.
+func (s *Server) totpEnrolPage(w http.ResponseWriter, r *http.Request) error {
+	u := userFrom(r.Context())
+	if u.MustChangePassword {
+		http.Redirect(w, r, "/password?next="+url.QueryEscape("/account/totp"), http.StatusSeeOther)
+		return nil
+	}
+	secret, _, err := auth.NewTOTP("Vigil", u.Username)
+	if err != nil {
+		return err
+	}
+	return s.renderTOTP(w, r, http.StatusOK, secret, "")
+}
+
+func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, code int, secret, msg string) error {
+	u := userFrom(r.Context())
+	uri := totpURI(u.Username, secret)
+	svg, err := qrSVG(uri)
+	if err != nil {
+		return err
+	}
+	left, err := s.st.RecoveryCodesLeft(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	next := r.URL.Query().Get("next")
+	if r.Method == http.MethodPost {
+		next = r.PostFormValue("next")
+	}
+	if !safeNext(next) {
+		next = "/"
+	}
+	token, _ := r.Context().Value(csrfKey).(string)
+	return s.render(w, "totp.html", code, page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{
+		Secret: secret, SecretGroups: groups(secret, 4), URI: template.URL(uri), QR: svg,
+		Enabled: u.TOTPEnabled, Required: s.secondFactorDue(u), CodesLeft: left, Error: msg, Next: next,
+	}})
+}
+
+// totpURI is the otpauth:// URI of a secret (Key URI Format).
+func totpURI(username, secret string) string {
+	return "otpauth://totp/Vigil:" + url.PathEscape(username) + "?secret=" + secret + "&issuer=Vigil&algorithm=SHA1&digits=6&period=30"
+}
+
+// totpEnrol confirms a new authenticator with a code from it, then gives
+// the user recovery codes, once.
+func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	u := userFrom(ctx)
+	if u.MustChangePassword {
+		return errorf(http.StatusForbidden, "change your password first (at /password)", nil)
+	}
+	secret := strings.ToUpper(strings.TrimSpace(r.PostFormValue("secret")))
+	if raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret); err != nil || len(raw) < 16 || len(raw) > 64 {
+		return badRequest("the form's key is damaged; reload the page")
+	}
+	t, wait, err := s.beginAttempt(ctx, u.Username, r)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return s.refusedLocked(w, r, u.Username, wait, func(code int, msg string) error { return s.renderTOTP(w, r, code, secret, msg) })
+	}
+	if u.TOTPEnabled {
+		// Replacing a factor takes the old one (or a recovery code), so
+		// a session left open is not enough to take over the account.
+		how, err := s.checkSecondFactor(ctx, u, r.PostFormValue("current_code"))
+		if err != nil {
+			return err
+		}
+		if how == "" {
+			return s.renderTOTP(w, r, http.StatusUnauthorized, secret, "The code from your current authenticator is wrong."+s.failed(r, t, u, u.Username, "wrong current second-factor code at enrolment"))
+		}
+	}
+	step, ok := auth.TOTPStep(secret, r.PostFormValue("code"), s.now())
+	if !ok {
+		return s.renderTOTP(w, r, http.StatusBadRequest, secret, "That code does not match: check the phone's clock and try the next code."+s.failed(r, t, u, u.Username, "wrong code at enrolment"))
+	}
+	s.succeeded(ctx, t)
+	if err := s.st.SetTOTP(ctx, u.ID, s.opt.Secrets.Seal([]byte(secret), totpAD(u.ID))); err != nil {
+		return err
+	}
+	// The confirming code is spent: it cannot sign anyone in afterwards.
+	if _, err := s.st.UseTOTPStep(ctx, u.ID, step); err != nil {
+		return err
+	}
+	codes, hashes := auth.NewRecoveryCodes(auth.RecoveryCodeCount)
+	if err := s.st.SetRecoveryCodes(ctx, u.ID, hashes); err != nil {
+		return err
+	}
+	s.audit(r, "totp.enrol", 0, nil, nil, fmt.Sprintf("%d recovery codes issued", len(codes)))
+	next := r.PostFormValue("next")
+	if !safeNext(next) {
+		next = "/"
+	}
+	u.TOTPEnabled = true
+	token, _ := ctx.Value(csrfKey).(string)
+	return s.render(w, "totp.html", http.StatusOK, page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{Codes: codes, Next: next}})
+}
+
+// groups spaces s into groups of n characters, for reading and typing.
+func groups(s string, n int) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i += n {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s[i:min(i+n, len(s))])
+	}
+	return b.String()
+}
+
+// qrSVG draws text as a QR code in SVG: one path of unit squares with the
+// standard four-module quiet zone, dark on white, crisp at any size.
+func qrSVG(text string) (template.HTML, error) {
+	code, err := qr.Encode(text, qr.M, qr.Auto)
+	if err != nil {
+		return "", err
+	}
+	n := code.Bounds().Dx()
+	const quiet = 4
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" shape-rendering="crispEdges" role="img" aria-label="QR code of the key"><rect width="100%%" height="100%%" fill="#fff"/><path fill="#000" d="`, n+2*quiet, n+2*quiet)
+	for y := range n {
+		for x := range n {
+			if r, _, _, _ := code.At(x, y).RGBA(); r < 0x8000 {
+				fmt.Fprintf(&b, "M%d %dh1v1h-1z", x+quiet, y+quiet)
+			}
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	// Only numbers and fixed text go into it: safe to embed as is.
+	return template.HTML(b.String()), nil
+}
