@@ -148,6 +148,23 @@ func TestUserRoles(t *testing.T) {
 			t.Errorf("users.role with no roles: got %q, want none", u.Role)
 		}
 
+		// Single sign-on's role replaces every role the user held.
+		v, _ := s.RightsVersion(ctx)
+		must(t, s.SetUserRoles(ctx, op.ID, []UserRole{{Role: "auditor"}, {Role: "supervisor"}}))
+		must(t, s.SetUserRole(ctx, op.ID, "police_viewer", b.ID))
+		roles, _ = s.UserRoles(ctx, op.ID)
+		if u, _ := s.User(ctx, op.ID); len(roles) != 1 || roles[0].Role != "police_viewer" || u.OrganisationID != b.ID || u.Role != "police_viewer" {
+			t.Errorf("after SetUserRole: got roles %+v of organisation %d, want police_viewer alone, of B", roles, u.OrganisationID)
+		}
+		if v2, _ := s.RightsVersion(ctx); v2 != v+2 {
+			t.Errorf("rights version after two changes of roles: got %d, want %d", v2, v+2)
+		}
+		must(t, s.SetUserRole(ctx, op.ID, "staff", a.ID))
+		if roles, _ := s.UserRoles(ctx, op.ID); len(roles) != 0 {
+			t.Errorf("after SetUserRole with a role that is not Vigil's: got %+v, want none", roles)
+		}
+		must(t, s.SetUserRoles(ctx, op.ID, nil))
+
 		users, err := s.ListUsers(ctx)
 		must(t, err)
 		if len(users) != 2 || users[0].ID != op.ID || users[1].ID != legacy.ID {
