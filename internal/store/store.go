@@ -92,7 +92,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		w.SetConnMaxIdleTime(0)
 		s.dialect, s.w = dialectSQLite, w
 	}
-	if err := s.w.PingContext(ctx); err != nil {
+	if err := s.pingWriter(ctx); err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
@@ -285,3 +285,25 @@ func normalPtr(t *time.Time) *time.Time {
 }
 
 type scanner interface{ Scan(dest ...any) error }
+
+// pingWriter opens the writer's connection. SQLite answers SQLITE_BUSY at
+// once, without waiting out busy_timeout, when another process is switching
+// the same new file to WAL at the same moment (the busy handler is not
+// called where waiting could deadlock); the switch is over in
+// milliseconds, so the open is simply tried again for a while.
+func (s *Store) pingWriter(ctx context.Context) error {
+	wait := 5 * time.Millisecond
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := s.w.PingContext(ctx)
+		if err == nil || s.dialect != dialectSQLite || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
