@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/app"
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
@@ -32,7 +33,13 @@ Usage:
                                        serve simulated RTSP cameras
   vigil token create --data DIR --user NAME [--name LABEL] [--expires 720h]
                                        print a new API token for a user
-  vigil bench ingest|export ...        measure recording and export against ffmpeg
+  vigil audit verify [--data DIR | --config FILE] [--public-key FILE]
+                                       check the audit trail; name the first record changed,
+                                       removed, inserted or reordered
+  vigil audit key [--data DIR | --config FILE]
+                                       print the public key that checks the trail's checkpoints
+  vigil bench ingest|export|audit ...  measure recording and export against ffmpeg, audit
+                                       verification against a plain scan and sha256sum
   vigil version
 `
 
@@ -52,6 +59,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runSimcam(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = token(ctx, args[1:], stdout, stderr)
+	case "audit":
+		err = auditCommand(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":
@@ -237,8 +246,18 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := st.CreateToken(ctx, t); err != nil {
 		return err
 	}
-	// A token is a credential like a sign-in: it goes in the audit trail.
-	if err := st.AddAudit(ctx, &store.AuditEntry{At: time.Now().UTC(), UserID: u.ID, Username: u.Username, Action: "token.create", RemoteAddr: "command line", Detail: *name}); err != nil {
+	// A token is a credential like a sign-in: it goes in the audit trail,
+	// or the token is never shown.
+	trail, err := openTrail(ctx, cfg, true, nil, stderr)
+	if err != nil {
+		return err
+	}
+	err = trail.Append(ctx, audit.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "token.create",
+		RemoteAddr: "command line", Detail: *name})
+	if cerr := trail.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, tok)

@@ -218,7 +218,12 @@ func TestKilledMidWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if tokens, err := st.ListAudit(ctx, store.AuditFilter{Action: "token.create"}); err != nil || len(tokens) != 1 || tokens[0].Username != "admin" {
+	trail, err := store.OpenTrail(ctx, filepath.Join(data, "audit.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trail.Close()
+	if tokens, err := trail.ListAudit(ctx, store.AuditFilter{Action: "token.create"}); err != nil || len(tokens) != 1 || tokens[0].Username != "admin" {
 		t.Errorf("token.create audit records %+v (%v), want one for admin", tokens, err)
 	}
 	root := filepath.Join(data, "recordings")

@@ -44,6 +44,8 @@ func TestValidate(t *testing.T) {
 		{"zero retention", "[recording]\nretention_days = 0\n", "retention_days"},
 		{"missing map outline", "map_outline = \"no-such-outline.geojson\"\n", "map_outline"},
 		{"map outline a folder", "map_outline = \".\"\n", "not a file"},
+		{"bad audit database", "audit_database_url = \"/tmp/a.db\"\n", "audit_database_url"},
+		{"zero audit retention", "audit_retention_years = 0\n", "audit_retention_years"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "v.toml")
@@ -90,5 +92,32 @@ func TestMapOutline(t *testing.T) {
 				t.Errorf("MapOutline got %q, want %q", c.MapOutline, tc.want)
 			}
 		})
+	}
+}
+
+func TestAuditDSN(t *testing.T) {
+	tests := []struct {
+		name string
+		c    Config
+		want string
+	}{
+		{"sqlite", Config{DataDir: "/srv/v"}, "/srv/v/audit.db"},
+		{"postgres", Config{DatabaseURL: "postgres://u@h/db?sslmode=disable"}, "postgres://u@h/db?search_path=audit&sslmode=disable"},
+		{"postgres with a schema", Config{DatabaseURL: "postgres://u@h/db?search_path=vigil,public"}, "postgres://u@h/db?search_path=vigil_audit"},
+		{"given", Config{DatabaseURL: "postgres://u@h/db", AuditDatabaseURL: "postgres://a@elsewhere/trail"}, "postgres://a@elsewhere/trail"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.c.AuditDSN(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	c, err := Load("", func(k string) string { return map[string]string{"VIGIL_AUDIT_RETENTION_YEARS": "10"}[k] })
+	if err != nil || c.AuditRetentionYears != 10 || c.AuditRetention() != 87660*time.Hour {
+		t.Errorf("VIGIL_AUDIT_RETENTION_YEARS=10: got %d years (%v), want 10", c.AuditRetentionYears, err)
+	}
+	if d := Default(); d.AuditRetentionYears != 7 {
+		t.Errorf("default audit retention: got %d years, want 7", d.AuditRetentionYears)
 	}
 }

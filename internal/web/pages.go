@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -39,7 +40,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 			"Error": "The sign-in form had expired or did not come from this server. Please sign in again.", "Username": name, "CSRF": s.newLoginToken(w), "Next": r.PostForm.Get("next")})
 	}
 	fail := func() error {
-		s.st.AddAudit(r.Context(), &store.AuditEntry{At: s.now().UTC(), Username: name, Action: "signin.failed", RemoteAddr: r.RemoteAddr})
+		s.auditLogged(r, audit.Entry{Username: name, Action: "signin.failed"})
 		return s.render(w, "login.html", http.StatusUnauthorized, map[string]any{"Error": "Wrong username or password.", "Username": name, "CSRF": s.newLoginToken(w), "Next": r.PostForm.Get("next")})
 	}
 	u, err := s.st.UserByName(r.Context(), name)
@@ -61,7 +62,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.CreateToken(r.Context(), &store.Token{UserID: u.ID, Name: "console session", Hash: hash, ExpiresAt: &exp}); err != nil {
 		return err
 	}
-	s.st.AddAudit(r.Context(), &store.AuditEntry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, Action: "signin", RemoteAddr: r.RemoteAddr})
+	s.auditLogged(r, audit.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "signin"})
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", Expires: exp,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.opt.SecureCookies,
@@ -90,7 +91,7 @@ var dummyHash, _ = auth.HashPassword("not a real password, only spends time")
 // with Referrer-Policy no-referrer, browsers send "Origin: null".)
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	u := userFrom(r.Context())
-	s.st.AddAudit(r.Context(), &store.AuditEntry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, Action: "signout", RemoteAddr: r.RemoteAddr})
+	s.auditLogged(r, audit.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "signout"})
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
@@ -45,6 +46,7 @@ type Cameras interface {
 // Options configure a Server.
 type Options struct {
 	Store         *store.Store
+	Audit         *audit.Trail
 	Cameras       Cameras
 	Clips         *playback.Builder
 	Secrets       *secret.Box
@@ -150,6 +152,8 @@ func (s *Server) table() []route {
 		{pattern: "PUT /api/v1/layouts/{name}", h: s.putLayout},
 		{pattern: "DELETE /api/v1/layouts/{name}", h: s.deleteLayout},
 		{pattern: "GET /api/v1/map/outline", h: s.mapOutline},
+		{pattern: "GET /api/v1/audit", h: s.listAudit},
+		{pattern: "GET /audit", h: s.auditPage},
 	}
 }
 
@@ -275,16 +279,27 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// audit writes one record; a footage request that cannot be audited is
-// refused, so nothing is ever seen unrecorded.
+// audit writes one record, by the signed-in user; a footage request that
+// cannot be audited is refused, so nothing is ever seen unrecorded.
 func (s *Server) audit(r *http.Request, action string, cameraID int64, start, end *time.Time, detail string) error {
-	u := userFrom(r.Context())
-	e := &store.AuditEntry{
-		At: s.now().UTC(), UserID: u.ID, Username: u.Username, Action: action, CameraID: cameraID,
-		RangeStart: start, RangeEnd: end, RemoteAddr: r.RemoteAddr, Detail: detail,
+	return s.auditEntry(r, audit.Entry{Action: action, CameraID: cameraID, RangeStart: start, RangeEnd: end, Detail: detail})
+}
+
+// auditEntry writes e, filling in who (the signed-in user, unless e names
+// one), from where and when.
+func (s *Server) auditEntry(r *http.Request, e audit.Entry) error {
+	if e.Username == "" {
+		u := userFrom(r.Context())
+		e.UserID, e.Username, e.OrganisationID = u.ID, u.Username, u.OrganisationID
 	}
-	if err := s.st.AddAudit(r.Context(), e); err != nil {
-		return errorf(http.StatusServiceUnavailable, "the audit trail cannot be written, so footage is withheld", err)
+	if e.RemoteAddr == "" {
+		e.RemoteAddr = r.RemoteAddr
+	}
+	if e.At.IsZero() {
+		e.At = s.now().UTC()
+	}
+	if err := s.opt.Audit.Append(r.Context(), e); err != nil {
+		return errorf(http.StatusServiceUnavailable, "the audit trail cannot be written, so this is refused", err)
 	}
 	return nil
 }
