@@ -61,6 +61,12 @@ func (r Report) String() string {
 	} else {
 		fmt.Fprintf(&b, "AUDIT TRAIL NOT INTACT: %d problem(s); the first: %s", len(r.Problems), r.Problems[0].Msg)
 	}
+	for _, p := range r.Problems {
+		if p.Kind == "changed" || p.Kind == "removed" || p.Kind == "inserted" || p.Kind == "reordered" {
+			b.WriteString("\nthe chain is checked up to its first break: records after it were not checked")
+			break
+		}
+	}
 	if r.Start > 1 {
 		fmt.Fprintf(&b, "\nretention removed the records before seq %d", r.Start)
 	}

@@ -51,13 +51,14 @@ type server struct {
 	log  *bytes.Buffer
 }
 
-func startServer(t *testing.T, data, addr string) *server {
+func startServer(t *testing.T, data, addr string, env ...string) *server {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve")
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	cmd.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1", "VIGIL_DATA="+data, "VIGIL_HTTP="+addr,
 		"VIGIL_ADMIN_PASSWORD=correct horse battery staple", "VIGIL_SEGMENT_DURATION=5s")
+	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
