@@ -148,9 +148,21 @@ func TestQuotaReached(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	audited, err := h.app.Audit.Store().ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "footage.deleted", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range dels {
 		if !strings.HasPrefix(d.Reason, "quota") {
 			t.Errorf("deletion reason %q, want quota", d.Reason)
+		}
+		// Each deletion is in the audit trail, written before it.
+		found := false
+		for _, a := range audited {
+			found = found || a.RangeStart != nil && a.RangeStart.Equal(d.Start) && a.RangeEnd.Equal(d.End) && a.Reason == d.Reason
+		}
+		if !found {
+			t.Errorf("deletion of %s to %s is not in the audit trail (%d footage.deleted records)", d.Start, d.End, len(audited))
 		}
 	}
 	if st := h.status(id); st["state"] != "recording" {

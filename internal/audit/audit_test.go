@@ -536,3 +536,40 @@ func TestKeys(t *testing.T) {
 		t.Error("LoadKey of a missing file: got nil error")
 	}
 }
+
+// TestVerifyWithPublicKeyOnly: someone holding only the public key checks
+// the chain and the checkpoints; a rewritten chain is placed between two
+// checkpoints (the MACs that would name the record need the private key),
+// and the records after the last checkpoint are counted, not checked.
+func TestVerifyWithPublicKeyOnly(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		e.fill(33)
+		pub := e.key.Public().(ed25519.PublicKey)
+		verify := func() Report {
+			rep, err := Verify(context.Background(), e.trail.st, VerifyOptions{Keys: []ed25519.PublicKey{pub}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		if rep := verify(); !rep.OK() || rep.TailMACs || rep.Tail != 3 || !strings.Contains(rep.String(), "need the private key") {
+			t.Fatalf("intact trail: got %+v, want intact with a tail of 3 unchecked", rep)
+		}
+		if _, err := Verify(context.Background(), e.trail.st, VerifyOptions{}); err == nil {
+			t.Error("Verify with no key: got nil error, want one asking for the public key")
+		}
+		other, _, _ := ed25519.GenerateKey(rand.Reader)
+		rep, err := Verify(context.Background(), e.trail.st, VerifyOptions{Keys: []ed25519.PublicKey{other}})
+		if err != nil || rep.OK() || rep.Problems[0].Kind != "checkpoint" {
+			t.Errorf("Verify with someone else's key: got %v, %v, want the checkpoints rejected", rep.Problems, err)
+		}
+		e.dropGuards()
+		e.exec(`UPDATE records SET camera_id = 9 WHERE seq = 15`)
+		e.rehash(15, 33)
+		rep = verify()
+		if rep.OK() || rep.Problems[0].Kind != "changed" || rep.Problems[0].Seq != 11 || rep.Problems[0].Checkpoint != 2 ||
+			!strings.Contains(rep.Problems[0].Msg, "from seq 11 to 20") {
+			t.Errorf("rewritten chain: got %v, want a change placed between seq 11 and checkpoint #2 at 20", rep.Problems)
+		}
+	})
+}

@@ -34,6 +34,7 @@ func (p Problem) String() string { return p.Kind + ": " + p.Msg }
 // Report is what Verify found.
 type Report struct {
 	Records     int64 // records read
+	Bytes       int64 // bytes hashed to check them
 	First, Last int64 // their seqs
 	Start       int64 // where the retained chain starts, per the newest checkpoint
 	Checkpoints int64 // checkpoints read
@@ -252,7 +253,7 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 		if err != nil {
 			return rep, err
 		}
-		rep.Records = res.records
+		rep.Records, rep.Bytes = res.records, res.bytes
 		if res.bad != 0 {
 			p, err := classify(ctx, st, res.bad, rep.Start, startPrev)
 			if err != nil {
@@ -352,6 +353,7 @@ type chunk struct {
 	from, to int64 // [from, to)
 	skipped  bool
 	records  int64
+	bytes    int64
 	// The first and last record read, for joining to the neighbours.
 	firstSeq, lastSeq   int64
 	firstPrev, lastHash [32]byte
@@ -361,6 +363,7 @@ type chunk struct {
 
 type scanResult struct {
 	records int64
+	bytes   int64
 	bad     int64  // the first record where the chain breaks, or 0
 	cpBad   *cpRef // the first checkpoint the chain does not meet, or nil
 }
@@ -428,6 +431,7 @@ func scanChain(ctx context.Context, st *store.Trail, workers int, first, last, s
 			break
 		}
 		res.records += c.records
+		res.bytes += c.bytes
 		if c.records == 0 {
 			continue
 		}
@@ -454,6 +458,7 @@ func (c *chunk) scan(ctx context.Context, st *store.Trail, buf []byte, start int
 	err := st.ScanChain(ctx, c.from, c.to, func(r *store.ChainRow) error {
 		var sum [32]byte
 		sum, buf = recordHash(buf, r.PrevHash, r)
+		c.bytes += int64(len(buf))
 		ok := r.Version == recordVersion && bytes.Equal(sum[:], r.Hash)
 		switch {
 		case c.records == 0:

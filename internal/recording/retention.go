@@ -27,6 +27,9 @@ type RetentionStore interface {
 // Auditor is the audit trail, which every deletion goes to.
 type Auditor interface {
 	Append(ctx context.Context, e audit.Entry) error
+	// AppendBatch writes several entries in one transaction: a pass
+	// that deletes hundreds of segments waits for the disk once.
+	AppendBatch(ctx context.Context, es []audit.Entry) error
 }
 
 // Folder is one storage folder with its limits.
@@ -89,8 +92,16 @@ func (r *Retention) Apply(ctx context.Context) (RetentionReport, error) {
 		if err != nil {
 			return rep, err
 		}
+		const reason = "age: older than the camera's retention period"
+		entries := make([]audit.Entry, len(segs))
+		for i, s := range segs {
+			entries[i] = r.deletionEntry(s, reason)
+		}
+		if err := r.audit.AppendBatch(ctx, entries); err != nil {
+			return rep, fmt.Errorf("recording: the audit trail cannot be written, so nothing is deleted: %w", err)
+		}
 		for _, s := range segs {
-			if err := r.delete(ctx, s, "age: older than the camera's retention period"); err != nil {
+			if err := r.delete(ctx, s, reason, true); err != nil {
 				return rep, err
 			}
 			rep.Age++
@@ -152,7 +163,7 @@ func (r *Retention) enforce(ctx context.Context, f Folder, rep *RetentionReport)
 			return nil
 		}
 		s := segs[0]
-		if err := r.delete(ctx, s, reason); err != nil {
+		if err := r.delete(ctx, s, reason, false); err != nil {
 			return err
 		}
 		rep.Bytes += s.Size
@@ -167,17 +178,25 @@ func (r *Retention) enforce(ctx context.Context, f Folder, rep *RetentionReport)
 	}
 }
 
-// delete writes the deletion to the audit trail, then removes the row
-// (with its deletion log entry) before the file: a crash between leaves a
-// file Reconcile removes, never a row without bytes, and footage is never
-// deleted unrecorded (at worst recorded and deleted on the next pass).
-func (r *Retention) delete(ctx context.Context, s store.Segment, reason string) error {
+// deletionEntry is the audit record of deleting s.
+func (r *Retention) deletionEntry(s store.Segment, reason string) audit.Entry {
 	start, end := s.Start, s.End
-	if err := r.audit.Append(ctx, audit.Entry{
+	return audit.Entry{
 		At: r.now().UTC(), Username: "vigil", Action: "footage.deleted", CameraID: s.CameraID, RangeStart: &start, RangeEnd: &end,
 		Reason: reason, Detail: fmt.Sprintf("retention: segment %d, %s/%s, %d bytes", s.ID, s.Storage, s.Path, s.Size),
-	}); err != nil {
-		return fmt.Errorf("recording: the audit trail cannot be written, so nothing is deleted: %w", err)
+	}
+}
+
+// delete writes the deletion to the audit trail (unless the caller
+// already has), then removes the row (with its deletion log entry) before
+// the file: a crash between leaves a file Reconcile removes, never a row
+// without bytes, and footage is never deleted unrecorded (at worst
+// recorded twice, and deleted on the next pass).
+func (r *Retention) delete(ctx context.Context, s store.Segment, reason string, audited bool) error {
+	if !audited {
+		if err := r.audit.Append(ctx, r.deletionEntry(s, reason)); err != nil {
+			return fmt.Errorf("recording: the audit trail cannot be written, so nothing is deleted: %w", err)
+		}
 	}
 	if err := r.st.DeleteSegment(ctx, s.ID); err != nil {
 		return err

@@ -32,10 +32,14 @@ type trail struct {
 }
 
 func (t *trail) Append(ctx context.Context, e audit.Entry) error {
+	return t.AppendBatch(ctx, []audit.Entry{e})
+}
+
+func (t *trail) AppendBatch(ctx context.Context, es []audit.Entry) error {
 	if t.fail != nil {
 		return t.fail
 	}
-	t.entries = append(t.entries, e)
+	t.entries = append(t.entries, es...)
 	return nil
 }
 
@@ -138,6 +142,9 @@ func TestRetentionQuotaAndFreeSpace(t *testing.T) {
 	}
 	if rep.Quota != 1 || f.exists(a) || !f.exists(b) || !f.exists(c) {
 		t.Errorf("quota pass got %+v (a %v b %v c %v), want only the oldest deleted", rep, f.exists(a), f.exists(b), f.exists(c))
+	}
+	if es := f.trail.entries; len(es) != 1 || es[0].Action != "footage.deleted" || !es[0].RangeStart.Equal(a.Start) || es[0].Reason != reasonQuota {
+		t.Errorf("audit trail got %+v, want the quota deletion of the oldest segment", es)
 	}
 
 	// The free-space floor: pretend the disk has 1 byte free until two

@@ -410,8 +410,15 @@ func (w *TrailWriter) flush() error {
 				if j > 0 {
 					q.WriteString(", ")
 				}
-				q.WriteString("$")
-				q.WriteString(strconv.Itoa(len(args) + j + 1))
+				// SQLite looks $N names up in a list, which makes a
+				// statement of thousands quadratic to parse; plain ?
+				// is what the store's other batch statements use too.
+				if w.t.dialect == dialectSQLite {
+					q.WriteString("?")
+				} else {
+					q.WriteString("$")
+					q.WriteString(strconv.Itoa(len(args) + j + 1))
+				}
 			}
 			q.WriteString(")")
 			args = append(args, r.Seq, micros(r.At), r.UserID, r.Username, r.OrganisationID, r.Action, r.CameraID,
