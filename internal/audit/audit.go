@@ -566,7 +566,7 @@ func (t *Trail) Prune(ctx context.Context, before time.Time) (int64, error) {
 		if err != nil {
 			return err
 		}
-		if cp == nil || cp.StartSeq != keep.Seq {
+		if cp == nil || cp.StartSeq != keep.Seq || cp.Seq < keep.Seq {
 			return errors.New("audit: the trail's newest records could not be signed, so nothing is pruned")
 		}
 		removed, err = w.DeleteBefore(keep.Seq, cp.FirstCheckpoint)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
@@ -66,6 +67,10 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer trail.Store().Close()
+	// Verification allocates a little for every column of every record
+	// and keeps almost nothing: collecting garbage less often is a tenth
+	// faster and costs a few MiB.
+	debug.SetGCPercent(400)
 	rep, err := trail.Verify(ctx, workers)
 	if err != nil {
 		return err

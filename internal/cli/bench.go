@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -68,6 +69,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
+		debug.SetGCPercent(400) // as vigil audit verify does
 		rep, err := bench.Audit(ctx, o, stderr)
 		if rep != nil {
 			rep.Print(stdout)
