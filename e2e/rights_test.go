@@ -184,17 +184,22 @@ func TestConsoleRights(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
+		trail, err := store.OpenTrail(context.Background(), filepath.Join(d.dir, "data", "audit.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer trail.Close()
 		u, err := st.UserByName(t.Context(), "police-viewer")
 		if err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			stops, err := st.ListAudit(t.Context(), store.AuditFilter{UserID: u.ID, Action: "live.stop"})
+			stops, err := trail.ListAudit(t.Context(), store.AuditFilter{UserID: u.ID, Action: "live.stop"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if slices.ContainsFunc(stops, func(e store.AuditEntry) bool { return strings.Contains(e.Detail, "right to watch lapsed") }) {
+			if slices.ContainsFunc(stops, func(e store.AuditRecord) bool { return strings.Contains(e.Detail, "right to watch lapsed") }) {
 				break
 			}
 			if time.Now().After(deadline) {

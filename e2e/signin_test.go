@@ -321,9 +321,14 @@ func TestOIDCSignIn(t *testing.T) {
 	})
 	t.Run("audited", func(t *testing.T) {
 		s.withStore(t, func(ctx context.Context, st *store.Store) {
-			created, _ := st.ListAudit(ctx, store.AuditFilter{Action: "user.create"})
-			signins, _ := st.ListAudit(ctx, store.AuditFilter{Action: "signin"})
-			failed, _ := st.ListAudit(ctx, store.AuditFilter{Action: "signin.failed"})
+			trail, err := store.OpenTrail(ctx, filepath.Join(s.data, "audit.db"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer trail.Close()
+			created, _ := trail.ListAudit(ctx, store.AuditFilter{Action: "user.create"})
+			signins, _ := trail.ListAudit(ctx, store.AuditFilter{Action: "signin"})
+			failed, _ := trail.ListAudit(ctx, store.AuditFilter{Action: "signin.failed"})
 			if len(created) != 2 || len(signins) != 2 || len(failed) != 2 {
 				t.Errorf("audit: %d users made, %d sign-ins, %d refused; want 2, 2, 2", len(created), len(signins), len(failed))
 			}
@@ -464,16 +469,16 @@ func TestSignInBrowser(t *testing.T) {
 		}
 	})
 	// What the browser did is what the audit trail says.
-	st, err := store.Open(context.Background(), filepath.Join(d.dir, "data", "vigil.db"), nil)
+	trail, err := store.OpenTrail(context.Background(), filepath.Join(d.dir, "data", "audit.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer trail.Close()
 	for _, c := range []struct {
 		action string
 		min    int
 	}{{"password.change", 1}, {"totp.enrol", 1}, {"signin", 2}, {"signin.failed", 6}, {"signin.locked", 1}} {
-		list, _ := st.ListAudit(context.Background(), store.AuditFilter{Action: c.action})
+		list, _ := trail.ListAudit(context.Background(), store.AuditFilter{Action: c.action})
 		if len(list) < c.min {
 			t.Errorf("audit %s: got %d entries, want at least %d", c.action, len(list), c.min)
 		}

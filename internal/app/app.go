@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -37,6 +38,7 @@ type App struct {
 	cfg     config.Config
 	log     *slog.Logger
 	Store   *store.Store
+	Audit   *audit.Trail
 	box     *secret.Box
 	rec     *recording.Recorder
 	ret     *recording.Retention
@@ -76,6 +78,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if err != nil {
 		return nil, err
 	}
+	if a.Audit, err = OpenAudit(ctx, cfg, log.With("component", "audit")); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if !ok {
+			a.Audit.Close()
+		}
+	}()
+	if n, err := a.Audit.ImportLegacy(ctx, st); err != nil {
+		return nil, err
+	} else if n > 0 {
+		log.Info("audit records moved from the main database into the audit trail", "records", n)
+	}
+	if err := a.Audit.CheckWitness(ctx); err != nil {
+		log.Error("audit trail", "err", err)
+	}
 	if err := Bootstrap(ctx, st, cfg, out); err != nil {
 		return nil, err
 	}
@@ -96,13 +114,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		StorageName: cfg.Storage[0].Name, StoragePath: cfg.Storage[0].Path,
 		SegmentDuration: cfg.Recording.SegmentDuration.Duration, Logger: log.With("component", "recorder"),
 	})
-	a.ret = recording.NewRetention(st, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
+	a.ret = recording.NewRetention(st, a.Audit, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Metrics = ingest.NewMetrics(reg)
 	a.cams = newCameraSet(a)
 	a.web, err = web.New(web.Options{
-		Store: st, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
+		Store: st, Audit: a.Audit, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
 		RetentionDays: cfg.Recording.RetentionDays, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC,
@@ -182,6 +200,20 @@ func signInOptions(c config.SignIn) web.SignInOptions {
 	}
 }
 
+// OpenAudit opens the audit trail cfg names, with its signing key
+// (VIGIL_AUDIT_KEY, or audit.key in the data folder, made on first use)
+// and its witness file (audit.checkpoint in the data folder).
+func OpenAudit(ctx context.Context, cfg config.Config, log *slog.Logger) (*audit.Trail, error) {
+	key, err := audit.LoadOrCreateKey(filepath.Join(cfg.DataDir, "audit.key"), os.Getenv("VIGIL_AUDIT_KEY"))
+	if err != nil {
+		return nil, err
+	}
+	return audit.Open(ctx, audit.Options{
+		DSN: cfg.AuditDSN(), Key: key, Witness: filepath.Join(cfg.DataDir, "audit.checkpoint"),
+		Retention: cfg.AuditRetention(), Logger: log,
+	})
+}
+
 // Bootstrap makes the account "admin", an administrator of the server's
 // organisation, when there is no account at all. An administrator manages
 // people and cameras but sees no footage: the first thing to do is make
@@ -244,6 +276,7 @@ func (a *App) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { a.rec.Run(recCtx) })
 	bg.Go(func() { a.ret.Run(recCtx) })
+	bg.Go(func() { a.Audit.Run(recCtx) })
 
 	srv := &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	httpErr := make(chan error, 1)
@@ -253,9 +286,12 @@ func (a *App) Run(ctx context.Context) error {
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(shut)
-	a.web.Close()
+	a.web.Close() // ends live views, which are audited
 	stopRec()
 	bg.Wait()
+	if err := a.Audit.Close(); err != nil {
+		a.log.Error("closing the audit trail", "err", err)
+	}
 	if err := <-httpErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

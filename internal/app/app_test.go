@@ -55,6 +55,8 @@ type harnessOptions struct {
 	mapOutline string
 	// liveTranscoder, when set, is the live_transcoder setting.
 	liveTranscoder string
+	// data, when set, is the data folder (instead of a fresh one).
+	data string
 }
 
 func start(t *testing.T, o harnessOptions) *harness {
@@ -69,7 +71,10 @@ func start(t *testing.T, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := t.TempDir()
+	data := o.data
+	if data == "" {
+		data = t.TempDir()
+	}
 	cfg := config.Default()
 	cfg.DataDir = data
 	cfg.HTTP = "127.0.0.1:0"

@@ -89,7 +89,14 @@ func TestCameraSendsGarbage(t *testing.T) {
 	h := start(t, harnessOptions{faults: simcam.Faults{CorruptEvery: 37}})
 	id := h.addCamera("Garbage", h.cams.URL(1), nil)
 	r := h.awaitFootage(id, 8*time.Second, 40*time.Second)
-	span := r.Spans[len(r.Spans)-1]
+	// The longest span: on a loaded machine a corrupt keyframe may have
+	// just begun a new one.
+	span := r.Spans[0]
+	for _, s := range r.Spans {
+		if s.End.Sub(s.Start) > span.End.Sub(span.Start) {
+			span = s
+		}
+	}
 	_, path := h.video(id, span.Start, span.End)
 	p := ffprobe(t, path)
 	if p.Frames < 25 {
@@ -148,9 +155,21 @@ func TestQuotaReached(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	audited, err := h.app.Audit.Store().ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "footage.deleted", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range dels {
 		if !strings.HasPrefix(d.Reason, "quota") {
 			t.Errorf("deletion reason %q, want quota", d.Reason)
+		}
+		// Each deletion is in the audit trail, written before it.
+		found := false
+		for _, a := range audited {
+			found = found || a.RangeStart != nil && a.RangeStart.Equal(d.Start) && a.RangeEnd.Equal(d.End) && a.Reason == d.Reason
+		}
+		if !found {
+			t.Errorf("deletion of %s to %s is not in the audit trail (%d footage.deleted records)", d.Start, d.End, len(audited))
 		}
 	}
 	if st := h.status(id); st["state"] != "recording" {

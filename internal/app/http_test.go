@@ -143,7 +143,7 @@ func TestFootageHTTP(t *testing.T) {
 		}
 	})
 	t.Run("audit", func(t *testing.T) {
-		entries, err := h.app.Store.ListAudit(t.Context(), store.AuditFilter{CameraID: id, Action: "footage.play", Limit: 100})
+		entries, err := h.app.Audit.Store().ListAudit(t.Context(), store.AuditFilter{CameraID: id, Action: "footage.play", Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}

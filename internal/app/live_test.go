@@ -132,7 +132,7 @@ func TestLiveWHEP(t *testing.T) {
 	viewers[1].pc.Close()
 	deadline := time.Now().Add(40 * time.Second)
 	for {
-		stops, err := h.app.Store.ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.stop"})
+		stops, err := h.app.Audit.Store().ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.stop"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +144,7 @@ func TestLiveWHEP(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	starts, _ := h.app.Store.ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.start"})
+	starts, _ := h.app.Audit.Store().ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.start"})
 	if len(starts) != 2 || starts[0].Username != "admin" {
 		t.Errorf("live.start audit records %+v, want two by admin", starts)
 	}

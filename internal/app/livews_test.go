@@ -116,11 +116,11 @@ func writeFile(t *testing.T, name string, b []byte) string {
 
 // awaitAudit waits for n audit entries of action for a camera, newest
 // first.
-func (h *harness) awaitAudit(id int64, action string, n int) []store.AuditEntry {
+func (h *harness) awaitAudit(id int64, action string, n int) []store.AuditRecord {
 	h.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		es, err := h.app.Store.ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: action})
+		es, err := h.app.Audit.Store().ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: action})
 		if err != nil {
 			h.t.Fatal(err)
 		}
@@ -310,7 +310,7 @@ func TestLiveH265NoTranscoder(t *testing.T) {
 			if _, _, err := s.conn.Read(ctx); websocket.CloseStatus(err) != websocket.StatusUnsupportedData {
 				t.Errorf("after the error: got %v, want a close with status 1003", err)
 			}
-			if es, _ := h.app.Store.ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.start"}); len(es) != 0 {
+			if es, _ := h.app.Audit.Store().ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.start"}); len(es) != 0 {
 				t.Errorf("got %d live.start records, want none: nothing was seen", len(es))
 			}
 		})

@@ -127,7 +127,7 @@ func TestSharingAgreementEnds(t *testing.T) {
 		t.Errorf("the live view ended before the agreement did")
 	}
 	stop := f.h.awaitAudit(f.camA, "live.stop", 1)
-	i := slices.IndexFunc(stop, func(e store.AuditEntry) bool { return e.UserID == pc.id })
+	i := slices.IndexFunc(stop, func(e store.AuditRecord) bool { return e.UserID == pc.id })
 	if i < 0 || !strings.Contains(stop[i].Detail, "right to watch lapsed") {
 		t.Errorf("live.stop records: got %+v, want the police viewer's, saying their right lapsed", stop)
 	}
@@ -173,7 +173,7 @@ func TestIncidentCondition(t *testing.T) {
 	if ids := f.cameraIDs(inv.token); len(ids) != 0 {
 		t.Errorf("incident closed: the investigator sees %v, want none", ids)
 	}
-	es, err := f.st.ListAudit(t.Context(), store.AuditFilter{Action: "sharing.incident"})
+	es, err := f.trail.ListAudit(t.Context(), store.AuditFilter{Action: "sharing.incident"})
 	mustDo(t, err)
 	if len(es) != 2 || es[0].UserID != manager.id {
 		t.Errorf("sharing.incident audit records: got %+v, want the opening and the closing, by the manager", es)
@@ -252,9 +252,9 @@ func TestFourEyesExport(t *testing.T) {
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "video/mp4" || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") {
 		t.Errorf("the requester downloading: got %d %v, want 200 video/mp4 attachment", res.StatusCode, res.Header)
 	}
-	es, err := f.st.ListAudit(t.Context(), store.AuditFilter{UserID: sup1.id, Action: "footage.export"})
+	es, err := f.trail.ListAudit(t.Context(), store.AuditFilter{UserID: sup1.id, Action: "footage.export"})
 	mustDo(t, err)
-	if len(es) != 1 || !strings.Contains(es[0].Detail, fmt.Sprintf("request %d, approved by user %d", ap.ID, sup2.id)) || !strings.Contains(es[0].Detail, "crime 42/2026") {
+	if len(es) != 1 || !strings.Contains(es[0].Detail, fmt.Sprintf("request %d, approved by user %d", ap.ID, sup2.id)) || !strings.Contains(es[0].Reason, "crime 42/2026") {
 		t.Errorf("footage.export audit: got %+v, want one naming the approval, its approver and the reason", es)
 	}
 	for _, tt := range []struct {
@@ -310,7 +310,7 @@ func TestFourEyesRights(t *testing.T) {
 	if roles, _ := f.st.UserRoles(t.Context(), target); len(roles) != 1 || roles[0].Role != "cctv_manager" {
 		t.Errorf("roles once approved: got %+v, want cctv_manager", roles)
 	}
-	es, err := f.st.ListAudit(t.Context(), store.AuditFilter{Action: "rights.set_roles"})
+	es, err := f.trail.ListAudit(t.Context(), store.AuditFilter{Action: "rights.set_roles"})
 	mustDo(t, err)
 	if len(es) != 1 || es[0].UserID != admin2.id || !strings.Contains(es[0].Detail, fmt.Sprintf("approved request %d of user %d", ap.ID, admin1.id)) {
 		t.Errorf("rights.set_roles audit: got %+v, want the approver's, naming the request and its requester", es)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("bench: say which: ingest, export or live")
+		return errors.New("bench: say which: ingest, export, live or audit")
 	}
 	switch args[0] {
 	case "live":
@@ -88,6 +89,24 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			rep.Print(stdout)
 		}
 		return err
+	case "audit":
+		fs := flag.NewFlagSet("bench audit", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		var o bench.AuditOptions
+		fs.Int64Var(&o.Records, "records", 10_000_000, "records in the trail")
+		fs.StringVar(&o.Dir, "dir", "", "folder of the SQLite trail, kept and reused (default: a temporary one, removed after)")
+		fs.StringVar(&o.Postgres, "postgres", "", "measure on PostgreSQL instead: a database URL (a schema is made and dropped)")
+		fs.IntVar(&o.Workers, "workers", 0, "verification workers (default: one per CPU)")
+		fs.IntVar(&o.Runs, "runs", 3, "runs; the median is reported")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		debug.SetGCPercent(400) // as vigil audit verify does
+		rep, err := bench.Audit(ctx, o, stderr)
+		if rep != nil {
+			rep.Print(stdout)
+		}
+		return err
 	}
-	return errors.New("bench: say which: ingest, export or live")
+	return errors.New("bench: say which: ingest, export, live or audit")
 }

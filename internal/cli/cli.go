@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/app"
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
@@ -34,7 +35,14 @@ Usage:
                                        print a new API token for a user
   vigil user create --data DIR --user NAME --role ROLE[,ROLE] [--organisation NAME] [--must-change=false]
                                        make an account; prints its generated password
-  vigil bench ingest|export|live ...   measure recording, export and live view against ffmpeg
+  vigil audit verify [--data DIR | --config FILE] [--public-key FILE]
+                                       check the audit trail; name the first record changed,
+                                       removed, inserted or reordered
+  vigil audit key [--data DIR | --config FILE]
+                                       print the public key that checks the trail's checkpoints
+  vigil bench ingest|export|live|audit ...
+                                       measure recording, export and live view against ffmpeg,
+                                       audit verification against a plain scan and sha256sum
   vigil version
 `
 
@@ -56,6 +64,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = token(ctx, args[1:], stdout, stderr)
 	case "user":
 		err = user(ctx, args[1:], stdout, stderr)
+	case "audit":
+		err = auditCommand(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":
@@ -241,8 +251,18 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := st.CreateToken(ctx, t); err != nil {
 		return err
 	}
-	// A token is a credential like a sign-in: it goes in the audit trail.
-	if err := st.AddAudit(ctx, &store.AuditEntry{At: time.Now().UTC(), UserID: u.ID, Username: u.Username, Action: "token.create", RemoteAddr: "command line", Detail: *name}); err != nil {
+	// A token is a credential like a sign-in: it goes in the audit trail,
+	// or the token is never shown.
+	trail, err := openTrail(ctx, cfg, true, nil, stderr)
+	if err != nil {
+		return err
+	}
+	err = trail.Append(ctx, audit.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "token.create",
+		RemoteAddr: "command line", Detail: *name})
+	if cerr := trail.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, tok)

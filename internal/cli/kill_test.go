@@ -51,13 +51,14 @@ type server struct {
 	log  *bytes.Buffer
 }
 
-func startServer(t *testing.T, data, addr string) *server {
+func startServer(t *testing.T, data, addr string, env ...string) *server {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve")
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	cmd.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1", "VIGIL_DATA="+data, "VIGIL_HTTP="+addr,
 		"VIGIL_ADMIN_PASSWORD=correct horse battery staple", "VIGIL_SEGMENT_DURATION=5s")
+	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -223,10 +224,15 @@ func TestKilledMidWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if tokens, err := st.ListAudit(ctx, store.AuditFilter{Action: "token.create"}); err != nil || len(tokens) != 1 || tokens[0].Username != "manager" {
+	trail, err := store.OpenTrail(ctx, filepath.Join(data, "audit.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trail.Close()
+	if tokens, err := trail.ListAudit(ctx, store.AuditFilter{Action: "token.create"}); err != nil || len(tokens) != 1 || tokens[0].Username != "manager" {
 		t.Errorf("token.create audit records %+v (%v), want one for manager", tokens, err)
 	}
-	if made, err := st.ListAudit(ctx, store.AuditFilter{Action: "user.create"}); err != nil || len(made) != 1 || made[0].Username != "manager" || made[0].RemoteAddr != "command line" {
+	if made, err := trail.ListAudit(ctx, store.AuditFilter{Action: "user.create"}); err != nil || len(made) != 1 || made[0].Username != "manager" || made[0].RemoteAddr != "command line" {
 		t.Errorf("user.create audit records %+v (%v), want one for manager, from the command line", made, err)
 	}
 	root := filepath.Join(data, "recordings")

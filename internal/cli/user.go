@@ -5,10 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/app"
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
@@ -80,8 +81,18 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := st.AddAudit(ctx, &store.AuditEntry{At: time.Now().UTC(), UserID: u.ID, Username: u.Username, Action: "user.create",
-		RemoteAddr: "command line", Detail: fmt.Sprintf("organisation %s, roles %s", org.Name, *roleList)}); err != nil {
+	// A new account goes in the audit trail, or its password is never
+	// shown.
+	trail, err := app.OpenAudit(ctx, cfg, newLogger(stderr, "warn"))
+	if err != nil {
+		return err
+	}
+	err = trail.Append(ctx, audit.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "user.create",
+		RemoteAddr: "command line", Detail: fmt.Sprintf("organisation %s, roles %s", org.Name, *roleList)})
+	if cerr := trail.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, pass)

@@ -63,6 +63,14 @@ type Config struct {
 	TLSKey  string `toml:"tls_key"`
 	SignIn  SignIn `toml:"signin"`
 	OIDC    OIDC   `toml:"oidc"`
+
+	// AuditDatabaseURL is where the audit trail is kept, apart from the
+	// main data: a postgres:// URL, or empty for the default, which is
+	// audit.db in DataDir with SQLite, and with PostgreSQL the same
+	// database in a schema of its own (see AuditDSN).
+	AuditDatabaseURL string `toml:"audit_database_url"`
+	// AuditRetentionYears is how long audit records are kept.
+	AuditRetentionYears int `toml:"audit_retention_years"`
 }
 
 // SignIn sets how long sign-ins last and how failures are slowed.
@@ -175,6 +183,9 @@ func Default() Config {
 		HTTP:           "127.0.0.1:8080",
 		Organisation:   "Partnership",
 		LiveTranscoder: "ffmpeg",
+		// Years, not days: the record of who saw what outlives the
+		// footage by far (complaints, appeals, inquiries).
+		AuditRetentionYears: 7,
 		Recording: Recording{
 			SegmentDuration:   Duration{time.Minute},
 			RetentionDays:     31,
@@ -245,6 +256,14 @@ func (c *Config) applyEnv(env func(string) string) error {
 	str("VIGIL_OIDC_CLIENT_ID", &c.OIDC.ClientID)
 	str("VIGIL_OIDC_CLIENT_SECRET", &c.OIDC.ClientSecret)
 	str("VIGIL_OIDC_REDIRECT_URL", &c.OIDC.RedirectURL)
+	str("VIGIL_AUDIT_DATABASE_URL", &c.AuditDatabaseURL)
+	if v := env("VIGIL_AUDIT_RETENTION_YEARS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("config: VIGIL_AUDIT_RETENTION_YEARS: %w", err)
+		}
+		c.AuditRetentionYears = n
+	}
 	if v := env("VIGIL_LIVE_HOSTS"); v != "" {
 		c.LiveHosts = strings.Split(v, ",")
 	}
@@ -330,6 +349,12 @@ func (c Config) Validate() error {
 	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
 		errs = append(errs, errors.New("database_url must be a postgres:// URL (leave it empty for SQLite)"))
 	}
+	if u := c.AuditDatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		errs = append(errs, errors.New("audit_database_url must be a postgres:// URL (leave it empty for the default)"))
+	}
+	if c.AuditRetentionYears < 1 {
+		errs = append(errs, fmt.Errorf("audit_retention_years %d is below 1", c.AuditRetentionYears))
+	}
 	if c.MapOutline != "" {
 		// Only that it is there: what is in it is the browser's to draw.
 		if fi, err := os.Stat(c.MapOutline); err != nil {
@@ -358,6 +383,37 @@ func (c Config) DSN() string {
 		return c.DatabaseURL
 	}
 	return filepath.Join(c.DataDir, "vigil.db")
+}
+
+// AuditDSN is what the audit trail opens: AuditDatabaseURL when set;
+// with PostgreSQL otherwise the main database's URL with the schema
+// "audit", or "NAME_audit" when the URL's search_path names a schema NAME
+// (so that two Vigils sharing a database keep two trails); with SQLite
+// audit.db in DataDir.
+func (c Config) AuditDSN() string {
+	if c.AuditDatabaseURL != "" {
+		return c.AuditDatabaseURL
+	}
+	if c.DatabaseURL == "" {
+		return filepath.Join(c.DataDir, "audit.db")
+	}
+	u, err := url.Parse(c.DatabaseURL)
+	if err != nil {
+		return c.DatabaseURL
+	}
+	q := u.Query()
+	schema := "audit"
+	if first, _, _ := strings.Cut(q.Get("search_path"), ","); strings.TrimSpace(first) != "" {
+		schema = strings.TrimSpace(first) + "_audit"
+	}
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// AuditRetention is AuditRetentionYears as a duration.
+func (c Config) AuditRetention() time.Duration {
+	return time.Duration(c.AuditRetentionYears) * 8766 * time.Hour // 365.25 days
 }
 
 // ParseBytes reads "500M", "2G", "1.5T" or a plain number of bytes.

@@ -64,6 +64,8 @@ func TestValidate(t *testing.T) {
 		{"oidc role not Vigil's", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/login/oidc/callback\"\n[[oidc.roles]]\nvalue = \"x\"\nrole = \"superuser\"\n", "not one of Vigil's roles"},
 		{"oidc default role not Vigil's", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/login/oidc/callback\"\ndefault_role = \"viewer\"\n", "oidc.default_role"},
 		{"long read batch", "[recording]\nread_batch = \"2s\"\n", "read_batch"},
+		{"bad audit database", "audit_database_url = \"a.db\"\n", "audit_database_url"},
+		{"zero audit retention", "audit_retention_years = 0\n", "audit_retention_years"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "v.toml")
@@ -177,5 +179,32 @@ role = "operator"
 	o := c.OIDC
 	if !o.Enabled() || o.Name != "Council ID" || o.ClientSecret != "s3cret" || len(o.Roles) != 2 || o.Roles[1] != (OIDCRole{"cctv", "operator"}) || o.RoleClaim != "roles" {
 		t.Errorf("oidc: got %+v", o)
+	}
+}
+
+func TestAuditDSN(t *testing.T) {
+	tests := []struct {
+		name string
+		c    Config
+		want string
+	}{
+		{"sqlite", Config{DataDir: "/srv/v"}, "/srv/v/audit.db"},
+		{"postgres", Config{DatabaseURL: "postgres://u@h/db?sslmode=disable"}, "postgres://u@h/db?search_path=audit&sslmode=disable"},
+		{"postgres with a schema", Config{DatabaseURL: "postgres://u@h/db?search_path=vigil,public"}, "postgres://u@h/db?search_path=vigil_audit"},
+		{"given", Config{DatabaseURL: "postgres://u@h/db", AuditDatabaseURL: "postgres://a@elsewhere/trail"}, "postgres://a@elsewhere/trail"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.c.AuditDSN(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	c, err := Load("", func(k string) string { return map[string]string{"VIGIL_AUDIT_RETENTION_YEARS": "10"}[k] })
+	if err != nil || c.AuditRetentionYears != 10 || c.AuditRetention() != 87660*time.Hour {
+		t.Errorf("VIGIL_AUDIT_RETENTION_YEARS=10: got %d years (%v), want 10", c.AuditRetentionYears, err)
+	}
+	if d := Default(); d.AuditRetentionYears != 7 {
+		t.Errorf("default audit retention: got %d years, want 7", d.AuditRetentionYears)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -23,6 +24,14 @@ type RetentionStore interface {
 	LogDeletion(ctx context.Context, d *store.Deletion) error
 }
 
+// Auditor is the audit trail, which every deletion goes to.
+type Auditor interface {
+	Append(ctx context.Context, e audit.Entry) error
+	// AppendBatch writes several entries in one transaction: a pass
+	// that deletes hundreds of segments waits for the disk once.
+	AppendBatch(ctx context.Context, es []audit.Entry) error
+}
+
 // Folder is one storage folder with its limits.
 type Folder struct {
 	Name, Path   string
@@ -32,9 +41,11 @@ type Folder struct {
 
 // Retention deletes footage: past each camera's maximum age, then the
 // oldest first while a folder is over its quota or its file system below
-// its free-space floor. Every deletion is logged with its reason.
+// its free-space floor. Every deletion is logged with its reason, and
+// written to the audit trail before anything is deleted.
 type Retention struct {
 	st       RetentionStore
+	audit    Auditor
 	folders  []Folder
 	interval time.Duration
 	log      *slog.Logger
@@ -44,8 +55,8 @@ type Retention struct {
 }
 
 // NewRetention makes a Retention; Run applies it every interval.
-func NewRetention(st RetentionStore, folders []Folder, interval time.Duration, log *slog.Logger) *Retention {
-	return &Retention{st: st, folders: folders, interval: interval, log: log, now: time.Now, freeBytes: freeBytes}
+func NewRetention(st RetentionStore, trail Auditor, folders []Folder, interval time.Duration, log *slog.Logger) *Retention {
+	return &Retention{st: st, audit: trail, folders: folders, interval: interval, log: log, now: time.Now, freeBytes: freeBytes}
 }
 
 // Run applies retention at once and then every interval until ctx ends.
@@ -81,8 +92,16 @@ func (r *Retention) Apply(ctx context.Context) (RetentionReport, error) {
 		if err != nil {
 			return rep, err
 		}
+		const reason = "age: older than the camera's retention period"
+		entries := make([]audit.Entry, len(segs))
+		for i, s := range segs {
+			entries[i] = r.deletionEntry(s, reason)
+		}
+		if err := r.audit.AppendBatch(ctx, entries); err != nil {
+			return rep, fmt.Errorf("recording: the audit trail cannot be written, so nothing is deleted: %w", err)
+		}
 		for _, s := range segs {
-			if err := r.delete(ctx, s, "age: older than the camera's retention period"); err != nil {
+			if err := r.delete(ctx, s, reason, true); err != nil {
 				return rep, err
 			}
 			rep.Age++
@@ -144,7 +163,7 @@ func (r *Retention) enforce(ctx context.Context, f Folder, rep *RetentionReport)
 			return nil
 		}
 		s := segs[0]
-		if err := r.delete(ctx, s, reason); err != nil {
+		if err := r.delete(ctx, s, reason, false); err != nil {
 			return err
 		}
 		rep.Bytes += s.Size
@@ -159,9 +178,26 @@ func (r *Retention) enforce(ctx context.Context, f Folder, rep *RetentionReport)
 	}
 }
 
-// delete removes the row (with its deletion log entry) before the file: a
-// crash between leaves a file Reconcile removes, never a row without bytes.
-func (r *Retention) delete(ctx context.Context, s store.Segment, reason string) error {
+// deletionEntry is the audit record of deleting s.
+func (r *Retention) deletionEntry(s store.Segment, reason string) audit.Entry {
+	start, end := s.Start, s.End
+	return audit.Entry{
+		At: r.now().UTC(), Username: "vigil", Action: "footage.deleted", CameraID: s.CameraID, RangeStart: &start, RangeEnd: &end,
+		Reason: reason, Detail: fmt.Sprintf("retention: segment %d, %s/%s, %d bytes", s.ID, s.Storage, s.Path, s.Size),
+	}
+}
+
+// delete writes the deletion to the audit trail (unless the caller
+// already has), then removes the row (with its deletion log entry) before
+// the file: a crash between leaves a file Reconcile removes, never a row
+// without bytes, and footage is never deleted unrecorded (at worst
+// recorded twice, and deleted on the next pass).
+func (r *Retention) delete(ctx context.Context, s store.Segment, reason string, audited bool) error {
+	if !audited {
+		if err := r.audit.Append(ctx, r.deletionEntry(s, reason)); err != nil {
+			return fmt.Errorf("recording: the audit trail cannot be written, so nothing is deleted: %w", err)
+		}
+	}
 	if err := r.st.DeleteSegment(ctx, s.ID); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package recording
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
 )
@@ -16,10 +18,29 @@ import (
 // retentionFixture is a store with one camera (retention 31 days) and
 // segment files of given ages and sizes.
 type retentionFixture struct {
-	st   *store.Store
-	cam  store.Camera
-	root string
-	now  time.Time
+	st    *store.Store
+	cam   store.Camera
+	root  string
+	now   time.Time
+	trail trail
+}
+
+// trail stands in for the audit trail, keeping what it is given.
+type trail struct {
+	entries []audit.Entry
+	fail    error
+}
+
+func (t *trail) Append(ctx context.Context, e audit.Entry) error {
+	return t.AppendBatch(ctx, []audit.Entry{e})
+}
+
+func (t *trail) AppendBatch(ctx context.Context, es []audit.Entry) error {
+	if t.fail != nil {
+		return t.fail
+	}
+	t.entries = append(t.entries, es...)
+	return nil
 }
 
 func newRetentionFixture(t *testing.T) *retentionFixture {
@@ -61,7 +82,7 @@ func TestRetentionAge(t *testing.T) {
 	if err := f.st.AddHold(context.Background(), &store.Hold{CameraID: f.cam.ID, Start: held.Start, End: held.End, Reason: "evidence for case 1", CreatedAt: f.now}); err != nil {
 		t.Fatal(err)
 	}
-	r := NewRetention(f.st, []Folder{{Name: "local", Path: f.root}}, time.Hour, slog.New(slog.DiscardHandler))
+	r := NewRetention(f.st, &f.trail, []Folder{{Name: "local", Path: f.root}}, time.Hour, slog.New(slog.DiscardHandler))
 	r.now = func() time.Time { return f.now }
 	rep, err := r.Apply(context.Background())
 	if err != nil {
@@ -83,6 +104,29 @@ func TestRetentionAge(t *testing.T) {
 	if err != nil || len(dels) != 1 || dels[0].SegmentID != old.ID || !strings.HasPrefix(dels[0].Reason, "age") {
 		t.Errorf("deletion log got %+v, %v; want one age deletion of segment %d", dels, err, old.ID)
 	}
+	if es := f.trail.entries; len(es) != 1 || es[0].Action != "footage.deleted" || es[0].CameraID != f.cam.ID ||
+		!es[0].RangeStart.Equal(old.Start) || !es[0].RangeEnd.Equal(old.End) || !strings.HasPrefix(es[0].Reason, "age") {
+		t.Errorf("audit trail got %+v, want one footage.deleted of camera %d, %s to %s, for age", es, f.cam.ID, old.Start, old.End)
+	}
+}
+
+// TestRetentionWithoutAudit: when the audit trail cannot be written,
+// nothing is deleted.
+func TestRetentionWithoutAudit(t *testing.T) {
+	f := newRetentionFixture(t)
+	old := f.segment(t, 32*24*time.Hour, 1000)
+	f.trail.fail = errors.New("trail down")
+	r := NewRetention(f.st, &f.trail, []Folder{{Name: "local", Path: f.root}}, time.Hour, slog.New(slog.DiscardHandler))
+	r.now = func() time.Time { return f.now }
+	if _, err := r.Apply(context.Background()); err == nil || !strings.Contains(err.Error(), "trail down") {
+		t.Errorf("Apply: got %v, want the trail's error", err)
+	}
+	if !f.exists(old) {
+		t.Error("footage was deleted although its deletion could not be audited")
+	}
+	if dels, _ := f.st.ListDeletions(context.Background(), f.cam.ID, 10); len(dels) != 0 {
+		t.Errorf("deletion log got %+v, want nothing", dels)
+	}
 }
 
 func TestRetentionQuotaAndFreeSpace(t *testing.T) {
@@ -90,7 +134,7 @@ func TestRetentionQuotaAndFreeSpace(t *testing.T) {
 	a := f.segment(t, 3*time.Hour, 4000)
 	b := f.segment(t, 2*time.Hour, 4000)
 	c := f.segment(t, 1*time.Hour, 4000)
-	r := NewRetention(f.st, []Folder{{Name: "local", Path: f.root, QuotaBytes: 9000}}, time.Hour, slog.New(slog.DiscardHandler))
+	r := NewRetention(f.st, &f.trail, []Folder{{Name: "local", Path: f.root, QuotaBytes: 9000}}, time.Hour, slog.New(slog.DiscardHandler))
 	r.now = func() time.Time { return f.now }
 	rep, err := r.Apply(context.Background())
 	if err != nil {
@@ -98,6 +142,9 @@ func TestRetentionQuotaAndFreeSpace(t *testing.T) {
 	}
 	if rep.Quota != 1 || f.exists(a) || !f.exists(b) || !f.exists(c) {
 		t.Errorf("quota pass got %+v (a %v b %v c %v), want only the oldest deleted", rep, f.exists(a), f.exists(b), f.exists(c))
+	}
+	if es := f.trail.entries; len(es) != 1 || es[0].Action != "footage.deleted" || !es[0].RangeStart.Equal(a.Start) || es[0].Reason != reasonQuota {
+		t.Errorf("audit trail got %+v, want the quota deletion of the oldest segment", es)
 	}
 
 	// The free-space floor: pretend the disk has 1 byte free until two

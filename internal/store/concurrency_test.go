@@ -29,7 +29,7 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 						errs <- s.RecordProgress(ctx, []Progress{{SegmentID: g.ID, End: at, Size: 1,
 							Fragments: []Fragment{{Start: at, Duration: time.Second, Keyframe: true}}}})
 					} else {
-						errs <- s.AddAudit(ctx, &AuditEntry{At: at, Action: fmt.Sprint("a", w)})
+						errs <- s.LogDeletion(ctx, &Deletion{At: at, CameraID: cam.ID, Reason: fmt.Sprint("a", w)})
 					}
 					_, err := s.FragmentsInRange(ctx, cam.ID, base, at)
 					errs <- err
@@ -48,10 +48,10 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 		if want := (workers + 1) / 2 * each; len(fs) != want {
 			t.Errorf("fragments: got %d, want %d", len(fs), want)
 		}
-		audit, err := s.ListAudit(ctx, AuditFilter{})
+		dels, err := s.ListDeletions(ctx, cam.ID, 1000)
 		must(t, err)
-		if want := workers / 2 * each; len(audit) != want {
-			t.Errorf("audit entries: got %d, want %d", len(audit), want)
+		if want := workers / 2 * each; len(dels) != want {
+			t.Errorf("deletions: got %d, want %d", len(dels), want)
 		}
 	})
 }

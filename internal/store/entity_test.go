@@ -344,69 +344,6 @@ func TestCameras(t *testing.T) {
 	})
 }
 
-func TestAudit(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s *Store) {
-		ctx := context.Background()
-		rs, re := t0.Add(-time.Hour), t0
-		entries := []AuditEntry{
-			{At: t0, UserID: 1, Username: "alice", Action: "view", CameraID: 10, RangeStart: &rs, RangeEnd: &re, RemoteAddr: "10.1.1.1:5000", Detail: "live"},
-			{At: t0.Add(time.Second), UserID: 2, Username: "bob", Action: "export", CameraID: 10, Detail: "case 7"},
-			{At: t0.Add(2 * time.Second), UserID: 1, Username: "alice", Action: "export", CameraID: 11},
-			{At: t0.Add(3 * time.Second), UserID: 1, Username: "alice", Action: "login"},
-		}
-		for i := range entries {
-			must(t, s.AddAudit(ctx, &entries[i]))
-		}
-		ids := func(es []AuditEntry) []int64 {
-			var out []int64
-			for _, e := range es {
-				out = append(out, e.ID)
-			}
-			return out
-		}
-		id := func(i int) int64 { return entries[i].ID }
-		tests := []struct {
-			name string
-			f    AuditFilter
-			want []int64
-		}{
-			{"all newest first", AuditFilter{}, []int64{id(3), id(2), id(1), id(0)}},
-			{"user", AuditFilter{UserID: 1}, []int64{id(3), id(2), id(0)}},
-			{"camera", AuditFilter{CameraID: 10}, []int64{id(1), id(0)}},
-			{"action", AuditFilter{Action: "export"}, []int64{id(2), id(1)}},
-			{"user and action", AuditFilter{UserID: 1, Action: "export"}, []int64{id(2)}},
-			{"since inclusive", AuditFilter{Since: t0.Add(2 * time.Second)}, []int64{id(3), id(2)}},
-			{"until exclusive", AuditFilter{Until: t0.Add(time.Second)}, []int64{id(0)}},
-			{"window", AuditFilter{Since: t0.Add(time.Second), Until: t0.Add(3 * time.Second)}, []int64{id(2), id(1)}},
-			{"limit", AuditFilter{Limit: 2}, []int64{id(3), id(2)}},
-			{"nothing", AuditFilter{UserID: 99}, nil},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				got, err := s.ListAudit(ctx, tt.f)
-				must(t, err)
-				if g := ids(got); !equalIDs(g, tt.want) {
-					t.Errorf("got ids %v, want %v", g, tt.want)
-				}
-			})
-		}
-		got, err := s.ListAudit(ctx, AuditFilter{CameraID: 10, UserID: 1})
-		must(t, err)
-		if len(got) != 1 {
-			t.Fatalf("round trip: got %d entries, want 1", len(got))
-		}
-		e := got[0]
-		want := entries[0]
-		if e.At != normal(t0) || *e.RangeStart != normal(rs) || *e.RangeEnd != normal(re) ||
-			e.Username != want.Username || e.RemoteAddr != want.RemoteAddr || e.Detail != want.Detail || e.Action != want.Action {
-			t.Errorf("round trip: got %+v, want %+v", e, want)
-		}
-		if got, err := s.ListAudit(ctx, AuditFilter{Action: "login"}); err != nil || got[0].RangeStart != nil || got[0].CameraID != 0 {
-			t.Errorf("entry without range: got %+v, %v, want nil range and camera 0", got, err)
-		}
-	})
-}
-
 func equalIDs(a, b []int64) bool {
 	if len(a) != len(b) {
 		return false

@@ -12,7 +12,8 @@ import (
 
 // PostgresSchema creates an empty schema in the database at base and
 // returns a DSN whose search_path points at it; the schema is dropped when
-// the test ends, so tests never see each other's rows.
+// the test ends, so tests never see each other's rows. So is the schema
+// beside it that a server on this DSN keeps its audit trail in.
 func PostgresSchema(t testing.TB, base string) string {
 	t.Helper()
 	var b [8]byte
@@ -29,6 +30,9 @@ func PostgresSchema(t testing.TB, base string) string {
 	t.Cleanup(func() {
 		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		if _, err := admin.Exec(`DROP SCHEMA IF EXISTS ` + schema + `_audit CASCADE`); err != nil {
+			t.Errorf("drop schema %s_audit: %v", schema, err)
 		}
 	})
 	u, err := url.Parse(base)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -74,7 +75,8 @@ func benchFootageRights(b *testing.B, dsn string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := New(Options{Store: st, Cameras: noCameras{}, Clips: playback.NewBuilder(st, map[string]string{"local": root}),
+	trail := openTrail(b, dsn)
+	s, err := New(Options{Store: st, Audit: trail, Cameras: noCameras{}, Clips: playback.NewBuilder(st, map[string]string{"local": root}),
 		Secrets: box, Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
@@ -129,7 +131,7 @@ func benchFootageRights(b *testing.B, dsn string) {
 	}
 	since := time.Now()
 	audits := func() int {
-		es, err := st.ListAudit(ctx, store.AuditFilter{UserID: user, Since: since, Limit: 10000})
+		es, err := trail.Store().ListAudit(ctx, store.AuditFilter{UserID: user, Since: since, Limit: 10000})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -185,7 +187,7 @@ func benchFootageRights(b *testing.B, dsn string) {
 		}
 		decisions = append(decisions, time.Since(t0))
 		t0 = time.Now()
-		if err := st.AddAudit(ctx, &store.AuditEntry{UserID: user, Username: u.Username, Action: "footage.play", CameraID: cam,
+		if err := trail.Append(ctx, audit.Entry{UserID: user, Username: u.Username, OrganisationID: u.OrganisationID, Action: "footage.play", CameraID: cam,
 			RangeStart: &start, RangeEnd: &start, RemoteAddr: "192.0.2.1:1234", Detail: "GET"}); err != nil {
 			b.Fatal(err)
 		}

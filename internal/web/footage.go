@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -183,13 +184,15 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	if rg := r.Header.Get("Range"); rg != "" {
 		detail += " Range: " + rg
 	}
-	if reason := r.URL.Query().Get("reason"); reason != "" && action == "footage.export" {
+	reason := r.URL.Query().Get("reason")
+	if reason != "" && action == "footage.export" {
 		// Why the footage left the system: the first thing a data
 		// protection officer or a court asks of an export.
 		if len(reason) > 200 {
 			return badRequest("the reason is over 200 characters")
 		}
-		detail += " reason: " + reason
+	} else {
+		reason = ""
 	}
 	if action == "footage.export" {
 		a := accessFrom(r.Context())
@@ -202,7 +205,7 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 		}
 		detail += approved
 	}
-	if err := s.audit(r, action, c.ID, &start, &end, detail); err != nil {
+	if err := s.auditEntry(r, audit.Entry{Action: action, CameraID: c.ID, RangeStart: &start, RangeEnd: &end, Reason: reason, Detail: detail}); err != nil {
 		return err
 	}
 	clip, err := s.opt.Clips.Build(r.Context(), c.ID, start, end)

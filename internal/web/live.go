@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -229,11 +230,11 @@ func (s *Server) liveEnded(id string) {
 	if v.revoked {
 		detail += ", ended by the server: the viewer's right to watch lapsed"
 	}
-	e := &store.AuditEntry{
-		At: s.now().UTC(), UserID: v.user.ID, Username: v.user.Username, Action: "live.stop", CameraID: v.cameraID,
+	e := audit.Entry{
+		At: s.now().UTC(), UserID: v.user.ID, Username: v.user.Username, OrganisationID: v.user.OrganisationID, Action: "live.stop", CameraID: v.cameraID,
 		RemoteAddr: v.remote, Detail: detail,
 	}
-	if err := s.st.AddAudit(context.Background(), e); err != nil {
+	if err := s.opt.Audit.Append(context.Background(), e); err != nil {
 		s.log.Error("auditing the end of a live view", "err", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"net/http"
 	"slices"
 	"strings"
@@ -127,7 +128,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 		if cause != nil {
 			s.log.Warn("single sign-on refused", "reason", msg, "err", cause)
 		}
-		s.st.AddAudit(context.WithoutCancel(r.Context()), &store.AuditEntry{At: s.now().UTC(), Action: "signin.failed", RemoteAddr: r.RemoteAddr, Detail: "single sign-on: " + msg})
+		s.auditTo(context.WithoutCancel(r.Context()), audit.Entry{At: s.now().UTC(), Action: "signin.failed", RemoteAddr: r.RemoteAddr, Detail: "single sign-on: " + msg})
 		return s.renderLogin(w, code, "Signing in with "+name+" failed: "+msg, "", "")
 	}
 	c, err := r.Cookie(oidcCookie)
@@ -252,7 +253,7 @@ func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[st
 			if err := s.st.SetUserRole(ctx, u.ID, role, orgID); err != nil {
 				return store.User{}, "", err
 			}
-			s.st.AddAudit(ctx, &store.AuditEntry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, Action: "user.update", RemoteAddr: r.RemoteAddr,
+			s.auditTo(ctx, audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "user.update", RemoteAddr: r.RemoteAddr,
 				Detail: fmt.Sprintf("from single sign-on: role %s (was %s), organisation %d (was %d)", role, u.Role, orgID, u.OrganisationID)})
 			u.Role, u.OrganisationID = role, orgID
 		}
@@ -280,7 +281,7 @@ func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[st
 	} else if err != nil {
 		return store.User{}, "", err
 	}
-	s.st.AddAudit(ctx, &store.AuditEntry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, Action: "user.create", RemoteAddr: r.RemoteAddr,
+	s.auditTo(ctx, audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "user.create", RemoteAddr: r.RemoteAddr,
 		Detail: fmt.Sprintf("from single sign-on at %s: role %s, organisation %d", issuer, role, orgID)})
 	return u, "", nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -55,6 +56,7 @@ type Cameras interface {
 // Options configure a Server.
 type Options struct {
 	Store         *store.Store
+	Audit         *audit.Trail
 	Cameras       Cameras
 	Clips         *playback.Builder
 	Secrets       *secret.Box
@@ -290,6 +292,8 @@ func (s *Server) table() []route {
 		{pattern: "GET /api/v1/approvals/{id}", anyone: true, h: s.getApproval},
 		{pattern: "POST /api/v1/approvals/{id}/approve", anyone: true, h: s.approve},
 		{pattern: "POST /api/v1/approvals/{id}/reject", anyone: true, h: s.reject},
+		{pattern: "GET /api/v1/audit", need: rights.ReadAudit, h: s.listAudit},
+		{pattern: "GET /audit", need: rights.ReadAudit, page: true, h: s.auditPage},
 	}
 }
 
@@ -486,16 +490,27 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// audit writes one record; a footage request that cannot be audited is
-// refused, so nothing is ever seen unrecorded.
+// audit writes one record, by the signed-in user; a footage request that
+// cannot be audited is refused, so nothing is ever seen unrecorded.
 func (s *Server) audit(r *http.Request, action string, cameraID int64, start, end *time.Time, detail string) error {
-	u := userFrom(r.Context())
-	e := &store.AuditEntry{
-		At: s.now().UTC(), UserID: u.ID, Username: u.Username, Action: action, CameraID: cameraID,
-		RangeStart: start, RangeEnd: end, RemoteAddr: r.RemoteAddr, Detail: detail,
+	return s.auditEntry(r, audit.Entry{Action: action, CameraID: cameraID, RangeStart: start, RangeEnd: end, Detail: detail})
+}
+
+// auditEntry writes e, filling in who (the signed-in user, unless e names
+// one), from where and when.
+func (s *Server) auditEntry(r *http.Request, e audit.Entry) error {
+	if e.Username == "" {
+		u := userFrom(r.Context())
+		e.UserID, e.Username, e.OrganisationID = u.ID, u.Username, u.OrganisationID
 	}
-	if err := s.st.AddAudit(r.Context(), e); err != nil {
-		return errorf(http.StatusServiceUnavailable, "the audit trail cannot be written, so footage is withheld", err)
+	if e.RemoteAddr == "" {
+		e.RemoteAddr = r.RemoteAddr
+	}
+	if e.At.IsZero() {
+		e.At = s.now().UTC()
+	}
+	if err := s.opt.Audit.Append(r.Context(), e); err != nil {
+		return errorf(http.StatusServiceUnavailable, "the audit trail cannot be written, so this is refused", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"net"
 	"net/http"
 	"net/url"
@@ -243,12 +244,12 @@ func (s *Server) succeeded(ctx context.Context, t *throttled) {
 // account or address is now locked.
 func (s *Server) failed(r *http.Request, t *throttled, u store.User, username, what string) string {
 	ctx := context.WithoutCancel(r.Context())
-	s.st.AddAudit(ctx, &store.AuditEntry{At: s.now().UTC(), UserID: u.ID, Username: username, Action: "signin.failed", RemoteAddr: r.RemoteAddr, Detail: what})
+	s.auditTo(ctx, audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: username, OrganisationID: u.OrganisationID, Action: "signin.failed", RemoteAddr: r.RemoteAddr, Detail: what})
 	msg := ""
 	for subject, until := range t.locks {
 		d := until.Sub(s.now())
 		s.log.Warn("sign-in locked", "subject", subject, "for", d.Round(time.Second))
-		s.st.AddAudit(ctx, &store.AuditEntry{At: s.now().UTC(), UserID: u.ID, Username: username, Action: "signin.locked", RemoteAddr: r.RemoteAddr,
+		s.auditTo(ctx, audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: username, OrganisationID: u.OrganisationID, Action: "signin.locked", RemoteAddr: r.RemoteAddr,
 			Detail: fmt.Sprintf("%s locked for %s after repeated failed sign-ins", subject, d.Round(time.Second))})
 		msg = " Too many attempts; " + auth.WaitMessage(d) + "."
 	}
@@ -257,7 +258,7 @@ func (s *Server) failed(r *http.Request, t *throttled, u store.User, username, w
 
 // refusedLocked audits and answers an attempt refused unchecked.
 func (s *Server) refusedLocked(w http.ResponseWriter, r *http.Request, username string, wait time.Duration, render func(code int, msg string) error) error {
-	s.st.AddAudit(context.WithoutCancel(r.Context()), &store.AuditEntry{At: s.now().UTC(), Username: username, Action: "signin.failed", RemoteAddr: r.RemoteAddr, Detail: "refused while locked"})
+	s.auditTo(context.WithoutCancel(r.Context()), audit.Entry{At: s.now().UTC(), Username: username, Action: "signin.failed", RemoteAddr: r.RemoteAddr, Detail: "refused while locked"})
 	w.Header().Set("Retry-After", fmt.Sprint(int((wait+time.Second-1)/time.Second)))
 	return render(http.StatusTooManyRequests, "Too many attempts; "+auth.WaitMessage(wait)+".")
 }
@@ -442,7 +443,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u store.User, 
 		Kind: store.TokenSession, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()}); err != nil {
 		return err
 	}
-	s.st.AddAudit(ctx, &store.AuditEntry{At: now.UTC(), UserID: u.ID, Username: u.Username, Action: "signin", RemoteAddr: r.RemoteAddr, Detail: how})
+	s.auditTo(ctx, audit.Entry{At: now.UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "signin", RemoteAddr: r.RemoteAddr, Detail: how})
 	if n, err := s.st.DeleteExpiredTokens(ctx, now); err == nil && n > 0 {
 		s.log.Debug("expired tokens removed", "count", n)
 	}
@@ -485,7 +486,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if id, ok := r.Context().Value(sessionKey).(int64); ok {
 		s.st.DeleteToken(r.Context(), u.ID, id, store.TokenSession)
 	}
-	s.st.AddAudit(r.Context(), &store.AuditEntry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, Action: "signout", RemoteAddr: r.RemoteAddr})
+	s.auditTo(r.Context(), audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "signout", RemoteAddr: r.RemoteAddr})
 	s.clearSession(w)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
@@ -560,7 +561,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.st.DeleteUserTokens(ctx, u.ID, store.TokenPending, 0)
-	s.st.AddAudit(ctx, &store.AuditEntry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, Action: "password.change", RemoteAddr: r.RemoteAddr,
+	s.auditTo(ctx, audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "password.change", RemoteAddr: r.RemoteAddr,
 		Detail: fmt.Sprintf("other sessions ended: %d", ended)})
 	u.MustChangePassword = false
 	http.Redirect(w, r, s.afterSignIn(u, r.PostFormValue("next")), http.StatusSeeOther)

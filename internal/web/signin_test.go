@@ -66,7 +66,7 @@ func newSigninEnv(t *testing.T, dsn string, mod func(*Options)) *signinEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := Options{Store: st, Secrets: box, SignIn: SignInOptions{
+	opt := Options{Store: st, Audit: openTrail(t, dsn), Secrets: box, SignIn: SignInOptions{
 		Account: auth.Lockout{Threshold: 3, Base: time.Minute, Max: 10 * time.Minute},
 		Address: auth.Lockout{Threshold: 12, Base: time.Minute, Max: 10 * time.Minute},
 	}}
@@ -217,9 +217,9 @@ func bearer(e *signinEnv, method, path, token, body string) answer {
 	return answer{code: res.StatusCode, body: string(raw), header: res.Header}
 }
 
-func (e *signinEnv) audits(action string) []store.AuditEntry {
+func (e *signinEnv) audits(action string) []store.AuditRecord {
 	e.t.Helper()
-	list, err := e.st.ListAudit(context.Background(), store.AuditFilter{Action: action})
+	list, err := e.srv.opt.Audit.Store().ListAudit(context.Background(), store.AuditFilter{Action: action})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/vigil-cctv/vigil/internal/testkit"
+)
+
+// vigil runs the command line in a process of its own, as an operator
+// would, and returns its exit code and output.
+func vigil(t *testing.T, env []string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(append(os.Environ(), "VIGIL_TEST_MAIN=1"), env...)
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String()
+}
+
+// TestAuditVerifyCommand runs a server, which writes the trail, stops it,
+// and runs `vigil audit verify` on the trail as it is and after changing
+// it in the database.
+func TestAuditVerifyCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server process")
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		data := t.TempDir()
+		testAuditVerifyCommand(t, data, nil, "sqlite", filepath.Join(data, "audit.db"))
+	})
+	if pg := testkit.PostgresURL(); pg != "" {
+		t.Run("postgres", func(t *testing.T) {
+			dsn := testkit.PostgresSchema(t, pg)
+			u, _ := url.Parse(dsn)
+			q := u.Query()
+			q.Set("search_path", q.Get("search_path")+"_audit")
+			u.RawQuery = q.Encode()
+			testAuditVerifyCommand(t, t.TempDir(), []string{"VIGIL_DATABASE_URL=" + dsn}, "pgx", u.String())
+		})
+	}
+}
+
+func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, trailDSN string) {
+	addr := freePort(t)
+	base := "http://" + addr
+	srv := startServer(t, data, addr, env...)
+	tokenEnv := append([]string{}, env...)
+	code, o := vigil(t, tokenEnv, "token", "create", "--data", data, "--user", "admin")
+	if code != 0 {
+		t.Fatalf("token create: exit %d: %s", code, o)
+	}
+	token := strings.TrimSpace(o)
+	// An administrator sees no footage: a supervisor exports it.
+	if code, o := vigil(t, tokenEnv, "user", "create", "--data", data, "--user", "sup", "--role", "supervisor", "--must-change=false"); code != 0 {
+		t.Fatalf("user create: exit %d: %s", code, o)
+	}
+	code, o = vigil(t, tokenEnv, "token", "create", "--data", data, "--user", "sup")
+	if code != 0 {
+		t.Fatalf("token create: exit %d: %s", code, o)
+	}
+	supToken := strings.TrimSpace(o)
+	for i := range 3 {
+		if c, b := api(t, "POST", base+"/api/v1/cameras", token, map[string]any{"name": fmt.Sprint("Cam ", i), "url": "rtsp://127.0.0.1:9/none", "enabled": false}); c != 201 {
+			t.Fatalf("POST camera: %d %s", c, b)
+		}
+		api(t, "GET", base+"/api/v1/cameras/1/video.mp4?start=2026-01-01T00:00:00Z&end=2026-01-01T00:01:00Z&download=1&reason=test", supToken, nil)
+	}
+	srv.cmd.Process.Signal(syscall.SIGTERM)
+	srv.cmd.Wait()
+
+	dataEnv := func(more ...string) []string { return append(append([]string{}, env...), more...) }
+	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", data)
+	if code != 0 || !strings.Contains(o, "audit trail intact: 9 records, chain intact from seq 1 to 9") || !strings.Contains(o, "last checkpoint: #4 at seq 9") {
+		t.Fatalf("verify of the server's trail: exit %d\n%s\nwant 0 and 9 records (token, user, token, 3 cameras, 3 exports) under checkpoint #4 (each command line append signs one)", code, o)
+	}
+
+	// With only the public key, as someone without the server's secrets.
+	code, o = vigil(t, dataEnv(), "audit", "key", "--data", data)
+	if code != 0 || !strings.Contains(o, "-----BEGIN PUBLIC KEY-----") {
+		t.Fatalf("audit key: exit %d\n%s", code, o)
+	}
+	pub := filepath.Join(t.TempDir(), "audit.pub")
+	os.WriteFile(pub, []byte(o), 0o600)
+	elsewhere := t.TempDir()
+	if driver == "sqlite" {
+		copyFile(t, filepath.Join(data, "audit.db"), filepath.Join(elsewhere, "audit.db"))
+	}
+	copyFile(t, filepath.Join(data, "audit.checkpoint"), filepath.Join(elsewhere, "audit.checkpoint"))
+	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", elsewhere, "--public-key", pub)
+	if code != 0 || !strings.Contains(o, "audit trail intact: 9 records") {
+		t.Errorf("verify with the public key only: exit %d\n%s", code, o)
+	}
+	if code, o := vigil(t, dataEnv(), "audit", "verify", "--data", elsewhere); code == 0 || !strings.Contains(o, "key") {
+		t.Errorf("verify with no key at all: exit %d\n%s\nwant a failure asking for the key", code, o)
+	}
+
+	db, err := sql.Open(driver, trailDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.ExecContext(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := db.Exec(`UPDATE records SET reason = 'routine' WHERE seq = 5`); err == nil {
+		t.Fatal("the guard let an audit record be changed")
+	}
+	if driver == "pgx" {
+		exec(`DROP TRIGGER records_guard ON records`)
+	} else {
+		exec(`DROP TRIGGER records_no_update`)
+		exec(`DROP TRIGGER records_no_delete`)
+	}
+	exec(`UPDATE records SET reason = 'routine' WHERE seq = 5`)
+	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", data)
+	if code != 1 || !strings.Contains(o, "record 5 was changed") || !strings.Contains(o, "audit trail not intact: changed (record 5)") {
+		t.Errorf("verify after changing record 5: exit %d\n%s\nwant 1 naming record 5 changed", code, o)
+	}
+	// Put it back as it was, and take another away.
+	exec(`UPDATE records SET reason = 'test' WHERE seq = 5`)
+	exec(`DELETE FROM records WHERE seq = 7`)
+	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", data)
+	if code != 1 || strings.Contains(o, "record 5") || !strings.Contains(o, "record 7 was removed") {
+		t.Errorf("verify after restoring record 5 and removing record 7: exit %d\n%s\nwant 1 naming record 7 alone", code, o)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	f, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	g, err := os.Create(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if _, err := io.Copy(g, f); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,338 @@
+package web
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// auditLogged writes e like auditEntry, for actions that go ahead even
+// when the trail cannot be written (signing in and out): the failure is
+// logged instead.
+func (s *Server) auditLogged(r *http.Request, e audit.Entry) {
+	if err := s.auditEntry(r, e); err != nil {
+		s.log.Error("audit trail", "action", e.Action, "err", err)
+	}
+}
+
+// auditTo writes e in ctx like auditLogged, for callers whose request
+// context may end before the record is written.
+func (s *Server) auditTo(ctx context.Context, e audit.Entry) {
+	if err := s.opt.Audit.Append(ctx, e); err != nil {
+		s.log.Error("audit trail", "action", e.Action, "err", err)
+	}
+}
+
+// auditScope limits f to what the reader may see: a reader whose
+// organisation is the partnership sees the whole trail; any other sees
+// what users of their organisation (and those below it) did, and what
+// anyone did to their cameras. An organisation or camera filter outside
+// that is a 404, as it is everywhere else.
+func (s *Server) auditScope(r *http.Request, f *store.AuditFilter, n auditNames) error {
+	a := accessFrom(r.Context())
+	if o, ok := a.snap.Org(a.p.Org); ok && o.Parent == 0 {
+		// The whole trail, including records about cameras and
+		// organisations since removed.
+		return nil
+	}
+	if f.OrganisationID != 0 {
+		if _, ok := n.organisations[f.OrganisationID]; !ok {
+			return errorf(http.StatusNotFound, fmt.Sprintf("no organisation %d", f.OrganisationID), nil)
+		}
+	}
+	if f.CameraID != 0 {
+		if _, ok := n.cameras[f.CameraID]; !ok {
+			return errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", f.CameraID), nil)
+		}
+	}
+	f.Scoped = true
+	f.Organisations, f.Cameras = f.Organisations[:0], f.Cameras[:0]
+	for _, o := range n.orgList {
+		f.Organisations = append(f.Organisations, o.ID)
+	}
+	for _, c := range n.camList {
+		f.Cameras = append(f.Cameras, c.ID)
+	}
+	return nil
+}
+
+// auditActions are the actions Vigil writes, offered in the console's
+// filter; the filter takes any other name as well.
+var auditActions = []string{
+	"live.start", "live.stop", "footage.play", "footage.export", "footage.deleted",
+	"signin", "signin.failed", "signout", "token.create",
+	"camera.create", "camera.update", "camera.delete",
+	"audit.export", "audit.import", "audit.pruned", "audit.alarm",
+}
+
+// auditQuery reads the filter of the API and of the console page alike:
+// user (a username), organisation and camera (ids), action, since and
+// until (RFC 3339, or a form's date and time, taken as UTC), limit and
+// cursor (the next_cursor of the previous page).
+func auditQuery(q url.Values) (store.AuditFilter, error) {
+	f := store.AuditFilter{Username: strings.TrimSpace(q.Get("user")), Action: strings.TrimSpace(q.Get("action"))}
+	ids := []struct {
+		name string
+		dst  *int64
+	}{{"organisation", &f.OrganisationID}, {"camera", &f.CameraID}, {"cursor", &f.Before}}
+	for _, id := range ids {
+		if v := q.Get(id.name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return f, badRequest(fmt.Sprintf("%s=%q is not an id", id.name, v))
+			}
+			*id.dst = n
+		}
+	}
+	for _, tm := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		v := q.Get(tm.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			t, err = time.Parse("2006-01-02T15:04", v)
+		}
+		if err != nil {
+			t, err = time.Parse("2006-01-02T15:04:05", v)
+		}
+		if err != nil {
+			return f, badRequest(fmt.Sprintf("%s=%q is not an RFC 3339 time such as 2026-11-21T10:00:00Z", tm.name, v))
+		}
+		*tm.dst = t.UTC()
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return f, badRequest(fmt.Sprintf("limit=%q is not a positive number", v))
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+type auditRecordJSON struct {
+	Seq            int64      `json:"seq"`
+	At             time.Time  `json:"at"`
+	UserID         int64      `json:"user_id"`
+	Username       string     `json:"username"`
+	OrganisationID int64      `json:"organisation_id"`
+	Action         string     `json:"action"`
+	CameraID       int64      `json:"camera_id"`
+	RangeStart     *time.Time `json:"range_start"`
+	RangeEnd       *time.Time `json:"range_end"`
+	RemoteAddr     string     `json:"remote_addr"`
+	Reason         string     `json:"reason"`
+	Detail         string     `json:"detail"`
+	Hash           string     `json:"hash"`
+}
+
+func auditJSON(r *store.AuditRecord) auditRecordJSON {
+	return auditRecordJSON{Seq: r.Seq, At: r.At, UserID: r.UserID, Username: r.Username, OrganisationID: r.OrganisationID,
+		Action: r.Action, CameraID: r.CameraID, RangeStart: r.RangeStart, RangeEnd: r.RangeEnd, RemoteAddr: r.RemoteAddr,
+		Reason: r.Reason, Detail: r.Detail, Hash: hex.EncodeToString(r.Hash)}
+}
+
+// auditPageSize is the JSON answer's largest page; CSV streams it all.
+const auditPageSize = 1000
+
+// listAudit answers the trail's records matching the filter, newest
+// first, as JSON pages or (format=csv) as one streamed CSV file.
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	f, err := auditQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	names, err := s.auditNames(r)
+	if err != nil {
+		return err
+	}
+	if err := s.auditScope(r, &f, names); err != nil {
+		return err
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		return s.auditCSV(w, r, f)
+	}
+	f.Limit = min(f.Limit, auditPageSize)
+	if f.Limit == 0 {
+		f.Limit = 100
+	}
+	recs, err := s.opt.Audit.Store().ListAudit(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Records    []auditRecordJSON `json:"records"`
+		NextCursor *string           `json:"next_cursor"`
+	}{Records: []auditRecordJSON{}}
+	for i := range recs {
+		out.Records = append(out.Records, auditJSON(&recs[i]))
+	}
+	if len(recs) == f.Limit {
+		c := strconv.FormatInt(recs[len(recs)-1].Seq, 10)
+		out.NextCursor = &c
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// auditCSV streams every matching record (or the first limit), after
+// recording the export itself: the trail is personal data leaving Vigil.
+func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, f store.AuditFilter) error {
+	q := r.URL.Query()
+	q.Del("format")
+	if err := s.auditEntry(r, audit.Entry{Action: "audit.export", Detail: "CSV of the audit trail: " + q.Encode()}); err != nil {
+		return err
+	}
+	names, err := s.auditNames(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vigil-audit-%s.csv"`, s.now().UTC().Format("20060102T150405Z")))
+	w.Header().Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"seq", "time", "user_id", "username", "organisation_id", "organisation", "action", "camera_id", "camera",
+		"range_start", "range_end", "remote_addr", "reason", "detail", "hash"})
+	n := 0
+	err = s.opt.Audit.Store().EachAudit(r.Context(), f, func(rec *store.AuditRecord) error {
+		cw.Write([]string{
+			strconv.FormatInt(rec.Seq, 10), rec.At.Format(time.RFC3339Nano), strconv.FormatInt(rec.UserID, 10), cell(rec.Username),
+			strconv.FormatInt(rec.OrganisationID, 10), cell(names.organisations[rec.OrganisationID]), cell(rec.Action),
+			strconv.FormatInt(rec.CameraID, 10), cell(names.cameras[rec.CameraID]), timeCell(rec.RangeStart), timeCell(rec.RangeEnd),
+			cell(rec.RemoteAddr), cell(rec.Reason), cell(rec.Detail), hex.EncodeToString(rec.Hash),
+		})
+		if n++; n%1000 == 0 {
+			cw.Flush()
+			return cw.Error()
+		}
+		return nil
+	})
+	cw.Flush()
+	if err != nil {
+		// The header is gone; all that is left is to stop short, which
+		// the client sees as a truncated download.
+		s.log.Error("streaming the audit CSV", "err", err)
+	}
+	return nil
+}
+
+// cell defuses text a spreadsheet would run as a formula: a failed
+// sign-in's username is whatever a stranger typed.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func timeCell(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+type auditNames struct {
+	organisations map[int64]string
+	cameras       map[int64]string
+	orgList       []store.Organisation
+	camList       []store.Camera
+}
+
+func (s *Server) auditNames(r *http.Request) (auditNames, error) {
+	n := auditNames{organisations: map[int64]string{}, cameras: map[int64]string{}}
+	a := accessFrom(r.Context())
+	orgs, err := s.st.ListOrganisations(r.Context())
+	if err != nil {
+		return n, err
+	}
+	for _, o := range orgs {
+		if a.snap.Within(o.ID, a.p.Org) {
+			n.orgList = append(n.orgList, o)
+			n.organisations[o.ID] = o.Name
+		}
+	}
+	cams, err := s.st.ListCameras(r.Context())
+	if err != nil {
+		return n, err
+	}
+	for _, c := range cams {
+		if a.snap.Within(c.OrganisationID, a.p.Org) {
+			n.camList = append(n.camList, c)
+			n.cameras[c.ID] = c.Name
+		}
+	}
+	return n, nil
+}
+
+// auditRow is one record as the console's table shows it.
+type auditRow struct {
+	store.AuditRecord
+	Organisation, Camera string
+}
+
+// auditPage is the console's view of the trail: a filter form (GET, so a
+// filtered view is a link), one page of records and a CSV download of
+// everything the filter selects.
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f, ferr := auditQuery(q)
+	names, err := s.auditNames(r)
+	if err != nil {
+		return err
+	}
+	if ferr == nil {
+		ferr = s.auditScope(r, &f, names)
+	}
+	data := struct {
+		Query         url.Values
+		Error         string
+		Rows          []auditRow
+		Actions       []string
+		Organisations []store.Organisation
+		Cameras       []store.Camera
+		CSV, Older    string
+	}{Query: q, Actions: auditActions, Organisations: names.orgList, Cameras: names.camList}
+	if ferr != nil {
+		data.Error = ferr.(*Error).Msg
+	} else {
+		f.Limit = 200
+		recs, err := s.opt.Audit.Store().ListAudit(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			data.Rows = append(data.Rows, auditRow{AuditRecord: rec, Organisation: names.organisations[rec.OrganisationID], Camera: names.cameras[rec.CameraID]})
+		}
+		link := url.Values{}
+		for _, k := range []string{"user", "organisation", "camera", "action", "since", "until"} {
+			if v := q.Get(k); v != "" {
+				link.Set(k, v)
+			}
+		}
+		csvq := url.Values{}
+		for k, v := range link {
+			csvq[k] = v
+		}
+		csvq.Set("format", "csv")
+		data.CSV = "/api/v1/audit?" + csvq.Encode()
+		if len(recs) == f.Limit {
+			link.Set("cursor", strconv.FormatInt(recs[len(recs)-1].Seq, 10))
+			data.Older = "/audit?" + link.Encode()
+		}
+	}
+	return s.page(w, r, "audit.html", "Audit", "audit", data)
+}
