@@ -126,7 +126,7 @@ func TestReport(t *testing.T) {
 		// P1: 4h response, 24h fix.
 		fault(1, "P1", tp(raised.Add(2*time.Hour)), tp(raised.Add(20*time.Hour))), // both met
 		fault(2, "P1", tp(raised.Add(5*time.Hour)), tp(raised.Add(30*time.Hour))), // both breached
-		fault(3, "P1", nil, tp(raised.Add(3*time.Hour))),                           // fixed before acknowledged: responded then
+		fault(3, "P1", nil, tp(raised.Add(3*time.Hour))),                          // fixed before acknowledged: responded then
 		// P4: not yet due as of the report.
 		fault(4, "P4", nil, nil),
 		// Raised in the previous quarter: not in this report.
