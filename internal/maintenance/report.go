@@ -38,6 +38,15 @@ func (a Availability) Percent() string {
 	return fmt.Sprintf("%d.%02d", b/100, b%100)
 }
 
+// Days is the camera's time in the period in days, to one decimal.
+func (a Availability) Days() string {
+	tenths := int64(a.Period / (144 * time.Minute))
+	return fmt.Sprintf("%d.%d", tenths/10, tenths%10)
+}
+
+// OfflineText is the time offline as hours and minutes.
+func (a Availability) OfflineText() string { return Hours(a.Offline) }
+
 // Availabilities works out each camera's availability over [from, to) as
 // of now from its outages (an outage still open runs to now); a camera
 // that was not in the estate at all during the period is left out. The
@@ -243,6 +252,12 @@ func (p Performance) FixBasis() int64 { return percent(p.FixMet, p.FixBreached) 
 // MeanResponse is the mean time to respond of the faults responded to,
 // to the minute; 0 when none is.
 func (p Performance) MeanResponse() time.Duration { return mean(p.responseTotal, p.responded) }
+
+// MeanResponseText and MeanFixText show them as hours and minutes.
+func (p Performance) MeanResponseText() string { return Hours(p.MeanResponse()) }
+
+// MeanFixText: see MeanResponseText.
+func (p Performance) MeanFixText() string { return Hours(p.MeanFix()) }
 
 // MeanFix is the mean time to fix.
 func (p Performance) MeanFix() time.Duration { return mean(p.fixTotal, p.fixed) }

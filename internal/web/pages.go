@@ -35,6 +35,9 @@ type permissions struct {
 	Manage    bool // add, change and remove cameras
 	Users     bool // manage users
 	Approvals bool // ask for or decide four-eyes approvals
+	// Maintenance: report faults on cameras one sees, or read the
+	// maintenance record.
+	Maintenance bool
 }
 
 func permissionsOf(p rights.Principal) permissions {
@@ -43,6 +46,9 @@ func permissionsOf(p rights.Principal) permissions {
 		Live: h.Has(rights.ViewLive), Playback: h.Has(rights.PlayBack), Export: h.Has(rights.Export),
 		Manage: h.Has(rights.ManageCameras), Users: h.Has(rights.ManageUsers),
 		Approvals: h.Has(rights.Export) || h.Has(rights.ManageCameras) || h.Has(rights.ManageUsers),
+		// Every camera action shows the camera, and so lets one report a
+		// fault on it.
+		Maintenance: h&(rights.Footage|rights.SetOf(rights.ManageCameras, rights.ReadFinance)) != 0,
 	}
 }
 
