@@ -625,7 +625,16 @@ func priorityCSV(rep maintenance.Report) [][]string {
 	for _, p := range rep.Priorities {
 		rows = append(rows, line(p.Priority, p))
 	}
-	return append(rows, line("all", rep.Total))
+	rows = append(rows, line("all", rep.Total))
+	// A spreadsheet reads an empty cell as no figure; a dash as text.
+	for _, row := range rows {
+		for i, c := range row {
+			if c == "—" {
+				row[i] = ""
+			}
+		}
+	}
+	return rows
 }
 
 // maintenancePage lists faults and lets anyone who sees a camera report
