@@ -43,10 +43,16 @@ func TestMaintenanceHTTP(t *testing.T) {
 		who  *roleUser
 		want int
 	}{{op, http.StatusForbidden}, {mgr, http.StatusOK}, {mgr, http.StatusConflict}} {
-		res, b := f.send(step.who.token, call{method: "PATCH", path: fmt.Sprintf("/api/v1/maintenance/faults/%d", id), body: map[string]any{"state": "acknowledged", "note": "engineer booked"}})
+		res, b := f.send(step.who.token, call{method: "PATCH", path: fmt.Sprintf("/api/v1/maintenance/faults/%d", id), body: map[string]any{"state": "acknowledged", "note": "engineer booked", "priority": "P2"}})
 		if res.StatusCode != step.want {
 			t.Errorf("%s acknowledging: got %d %s, want %d", step.who.role, res.StatusCode, b, step.want)
 		}
+	}
+
+	got, err := f.st.Fault(t.Context(), id)
+	mustDo(t, err)
+	if got.Priority != "P2" || got.AcknowledgedBy != "a-cctv_manager" || !got.FixDue.Equal(got.RaisedAt.Add(48*time.Hour)) {
+		t.Errorf("after the manager's change: got %+v, want P2, due 48h after it was raised, acknowledged by a-cctv_manager", got)
 	}
 
 	q := maintenance.QuarterOf(time.Now()).String()
@@ -94,6 +100,10 @@ func TestMaintenanceHTTP(t *testing.T) {
 			res, b = f.send(u.token, call{method: "GET", path: "/maintenance/report?quarter=" + q})
 			if res.StatusCode != 200 || !bytes.Contains(b, []byte("<svg")) || !bytes.Contains(b, []byte("Camera A")) || bytes.Contains(b, []byte("Camera B")) {
 				t.Errorf("report page: got %d, want 200 with a chart, camera A and not camera B:\n%s", res.StatusCode, b)
+			}
+			res, b = f.send(u.token, call{method: "GET", path: "/maintenance?from=2026-01-01&to=2099-01-01"})
+			if res.StatusCode != 200 || !bytes.Contains(b, []byte(`id="availability"`)) || !bytes.Contains(b, []byte("Camera A")) || bytes.Contains(b, []byte("Camera B")) {
+				t.Errorf("maintenance page: got %d, want 200 with availability, camera A and not camera B:\n%s", res.StatusCode, b)
 			}
 		})
 	}

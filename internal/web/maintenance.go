@@ -347,14 +347,19 @@ func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
 		}
 		at = in.At.UTC()
 	}
-	if in.Priority != "" && in.Priority != f.Priority {
-		resp, fix, err := s.opt.Maintenance.Due(in.Priority, f.RaisedAt)
-		if err != nil || !maintenance.ValidPriority(in.Priority) {
+	// Everything is checked before anything is written.
+	newPriority := in.Priority != "" && in.Priority != f.Priority
+	var resp, fix time.Time
+	if newPriority {
+		if !maintenance.ValidPriority(in.Priority) {
 			return badRequest(fmt.Sprintf("priority %q is not one of %s", in.Priority, strings.Join(maintenance.Priorities, ", ")))
 		}
-		if err := s.st.SetFaultPriority(r.Context(), f.ID, in.Priority, resp, fix); err != nil {
-			return err
+		if resp, fix, err = s.opt.Maintenance.Due(in.Priority, f.RaisedAt); err != nil {
+			return badRequest(err.Error())
 		}
+	}
+	if in.State == "" && in.Note != "" {
+		return badRequest("a note goes with a step: give the state it records")
 	}
 	if in.State != "" {
 		if _, err := s.st.AdvanceFault(r.Context(), f.ID, in.State, at, a.user.Username, in.Note); err != nil {
@@ -364,8 +369,11 @@ func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
 			}
 			return err
 		}
-	} else if in.Note != "" {
-		return badRequest("a note goes with a step: give the state it records")
+	}
+	if newPriority {
+		if err := s.st.SetFaultPriority(r.Context(), f.ID, in.Priority, resp, fix); err != nil {
+			return err
+		}
 	}
 	f, err = s.st.Fault(r.Context(), f.ID)
 	if err != nil {
@@ -672,6 +680,10 @@ func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) error {
 		Open, Past faultTable
 		Quarter    string
 		Targets    []targetRow
+		// Availability over ?from=&to= (the last 30 days by default).
+		From, To     string
+		Availability []maintenance.Availability
+		Estate       maintenance.Availability
 	}{Cameras: opts, Kinds: store.FaultKinds, Priorities: maintenance.Priorities, Reads: readsMaintenance(a.p),
 		Open:    faultTable{ID: "faults-open", Manage: manage, Priorities: maintenance.Priorities},
 		Past:    faultTable{ID: "faults-closed", Manage: manage, Priorities: maintenance.Priorities},
@@ -689,6 +701,16 @@ func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		from, to, err := period(r, now)
+		if err != nil {
+			return err
+		}
+		outages, err := s.st.Outages(r.Context(), 0, from, to)
+		if err != nil {
+			return err
+		}
+		data.Availability, data.Estate = maintenance.Availabilities(scopedLives(a, d), outages, from, to, now)
+		data.From, data.To = from.Format(time.DateOnly), to.Format(time.DateOnly)
 		for _, f := range fs {
 			if f.State == store.FaultClosed {
 				data.Past.Faults = append(data.Past.Faults, f)
