@@ -520,25 +520,25 @@ func availabilityCSV(rows []availabilityJSON, estate availabilityJSON) [][]strin
 
 // report builds the contractor's report of ?quarter= (this quarter by
 // default) over the cameras of the user's scope.
-func (s *Server) report(r *http.Request) (maintenance.Report, error) {
+func (s *Server) report(r *http.Request) (maintenance.Report, maintenanceData, error) {
 	now := s.now().UTC()
 	q := maintenance.QuarterOf(now)
 	if v := r.URL.Query().Get("quarter"); v != "" {
 		var err error
 		if q, err = maintenance.ParseQuarter(v); err != nil {
-			return maintenance.Report{}, badRequest(err.Error())
+			return maintenance.Report{}, maintenanceData{}, badRequest(err.Error())
 		}
 	}
 	from, to := q.Range()
 	d, err := s.maintenanceData(r)
 	if err != nil {
-		return maintenance.Report{}, err
+		return maintenance.Report{}, maintenanceData{}, err
 	}
 	a := accessFrom(r.Context())
 	lives := scopedLives(a, d)
 	fs, err := s.scopedFaults(r, d, store.FaultFilter{RaisedFrom: from, RaisedTo: to, Limit: 10000})
 	if err != nil {
-		return maintenance.Report{}, err
+		return maintenance.Report{}, maintenanceData{}, err
 	}
 	faults := make([]store.Fault, 0, len(fs))
 	for _, f := range fs {
@@ -546,9 +546,9 @@ func (s *Server) report(r *http.Request) (maintenance.Report, error) {
 	}
 	outages, err := s.st.Outages(r.Context(), 0, from, to)
 	if err != nil {
-		return maintenance.Report{}, err
+		return maintenance.Report{}, maintenanceData{}, err
 	}
-	return maintenance.Build(q, s.opt.Maintenance.Contractor, faults, lives, outages, now), nil
+	return maintenance.Build(q, s.opt.Maintenance.Contractor, faults, lives, outages, now), d, nil
 }
 
 // reportAPI is the report as JSON, or one of its tables as CSV
@@ -557,7 +557,7 @@ func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) error {
 	if !readsMaintenance(accessFrom(r.Context()).p) {
 		return errNoMaintenance
 	}
-	rep, err := s.report(r)
+	rep, d, err := s.report(r)
 	if err != nil {
 		return err
 	}
@@ -568,13 +568,8 @@ func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) error {
 			return writeCSV(w, name+"-priorities.csv", priorityCSV(rep))
 		case "faults":
 			var fs []faultJSON
-			d := maintenanceData{cams: map[int64]store.CameraLife{}, contractors: map[int64]string{}}
 			for _, f := range rep.Faults {
-				d.cams[f.CameraID] = store.CameraLife{Name: f.Camera}
 				fs = append(fs, d.faultJSON(f.Fault, rep.At))
-			}
-			for i := range fs {
-				fs[i].Contractor = rep.Contractor
 			}
 			return writeCSV(w, name+"-faults.csv", faultCSV(fs))
 		case "availability":
@@ -739,7 +734,7 @@ func (s *Server) maintenanceReport(w http.ResponseWriter, r *http.Request) error
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return nil
 	}
-	rep, err := s.report(r)
+	rep, _, err := s.report(r)
 	if err != nil {
 		return err
 	}
