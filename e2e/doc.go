@@ -3,6 +3,8 @@
 // `vigil demo` and uses the live wall, playback, export and the map as an
 // operator would; signin.mjs takes a new operator through sign-in, and a
 // real OpenID provider (oidc_provider.mjs, npm oidc-provider) stands in for
-// a partnership's single sign-on. The Go tests start the demo, run the browser and judge
+// a partnership's single sign-on; maintenance.mjs reports a camera fault
+// as an operator and records the contractor's response as the manager.
+// The Go tests start the demo, run the browser and judge
 // what it saw; they hold no production code.
 package e2e

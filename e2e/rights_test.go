@@ -97,8 +97,8 @@ func TestConsoleRights(t *testing.T) {
 			OtherTile   string   `json:"otherTile"`
 			Map         []int64  `json:"map"`
 		}](t, res, "operator")
-		if o.Landed != "/" || !slices.Equal(o.Nav, []string{"Live", "Playback", "Map"}) {
-			t.Errorf("Lea Vale's operator landed on %q with navigation %v, want the wall with Live, Playback, Map", o.Landed, o.Nav)
+		if o.Landed != "/" || !slices.Equal(o.Nav, []string{"Live", "Playback", "Map", "Maintenance"}) {
+			t.Errorf("Lea Vale's operator landed on %q with navigation %v, want the wall with Live, Playback, Map, Maintenance", o.Landed, o.Nav)
 		}
 		slices.Sort(o.Tree)
 		slices.Sort(o.Map)
@@ -171,8 +171,8 @@ func TestConsoleRights(t *testing.T) {
 			Video          int      `json:"video"`
 			PlaybackLanded string   `json:"playbackLanded"`
 		}](t, res, "admin")
-		if a.Landed != "/map" || !slices.Equal(a.Nav, []string{"Map", "Approvals"}) {
-			t.Errorf("the administrator landed on %q with navigation %v, want the map, with Map and Approvals", a.Landed, a.Nav)
+		if a.Landed != "/map" || !slices.Equal(a.Nav, []string{"Map", "Approvals", "Maintenance"}) {
+			t.Errorf("the administrator landed on %q with navigation %v, want the map, with Map, Approvals and Maintenance", a.Landed, a.Nav)
 		}
 		if a.Map != 16 || a.Video != 403 || a.PlaybackLanded != "/map" {
 			t.Errorf("the administrator: %d cameras on the map, recordings answered %d, /playback led to %q; want 16, 403, /map", a.Map, a.Video, a.PlaybackLanded)

@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/secret"
@@ -43,6 +44,7 @@ type App struct {
 	rec     *recording.Recorder
 	ret     *recording.Retention
 	cams    *cameraSet
+	maint   *maintenance.Watcher
 	web     *web.Server
 	ln      net.Listener
 	tls     bool
@@ -119,11 +121,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Metrics = ingest.NewMetrics(reg)
 	a.cams = newCameraSet(a)
+	pol := maintenancePolicy(cfg.Maintenance)
+	a.maint = maintenance.New(maintenance.Options{Store: st, Source: a.cams, Policy: pol,
+		Interval: cfg.Maintenance.CheckInterval.Duration, Logger: log.With("component", "maintenance")})
 	a.web, err = web.New(web.Options{
 		Store: st, Audit: a.Audit, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
 		RetentionDays: cfg.Recording.RetentionDays, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
-		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC,
+		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,
 	})
 	if err != nil {
 		return nil, err
@@ -214,6 +219,17 @@ func OpenAudit(ctx context.Context, cfg config.Config, log *slog.Logger) (*audit
 	})
 }
 
+// maintenancePolicy carries the configuration's maintenance settings to
+// the watcher and the web server.
+func maintenancePolicy(c config.Maintenance) maintenance.Policy {
+	p := maintenance.Policy{OfflineAfter: c.OfflineAfter.Duration, FaultAfter: c.OfflineFaultAfter.Duration,
+		OfflinePriority: c.OfflinePriority, Contractor: c.Contractor, Targets: map[string]maintenance.Target{}}
+	for pri, t := range c.Targets {
+		p.Targets[pri] = maintenance.Target{Response: t.Response.Duration, Fix: t.Fix.Duration}
+	}
+	return p
+}
+
 // Bootstrap makes the account "admin", an administrator of the server's
 // organisation, when there is no account at all. An administrator manages
 // people and cameras but sees no footage: the first thing to do is make
@@ -277,6 +293,7 @@ func (a *App) Run(ctx context.Context) error {
 	bg.Go(func() { a.rec.Run(recCtx) })
 	bg.Go(func() { a.ret.Run(recCtx) })
 	bg.Go(func() { a.Audit.Run(recCtx) })
+	bg.Go(func() { a.maint.Run(recCtx) })
 
 	srv := &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	httpErr := make(chan error, 1)
@@ -287,6 +304,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	srv.Shutdown(shut)
 	a.web.Close() // ends live views, which are audited
+	a.maint.Close()
 	stopRec()
 	bg.Wait()
 	if err := a.Audit.Close(); err != nil {

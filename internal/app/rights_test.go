@@ -117,6 +117,14 @@ var routeAccess = map[string]string{
 	"GET /api/v1/approvals/{id}":                    "anyone",
 	"POST /api/v1/approvals/{id}/approve":           "anyone",
 	"POST /api/v1/approvals/{id}/reject":            "anyone",
+	"GET /maintenance":                              "anyone",
+	"GET /maintenance/report":                       "anyone",
+	"GET /api/v1/maintenance/faults":                "anyone",
+	"POST /api/v1/maintenance/faults":               "anyone",
+	"GET /api/v1/maintenance/faults/{id}":           "anyone",
+	"PATCH /api/v1/maintenance/faults/{id}":         "manage_cameras",
+	"GET /api/v1/maintenance/availability":          "anyone",
+	"GET /api/v1/maintenance/report":                "anyone",
 }
 
 type roleUser struct {
@@ -539,7 +547,67 @@ func probes() map[string]routeProbe {
 		"POST /api/v1/approvals/{id}/reject": {build: func(f *rightsFixture, u *roleUser, own bool) call {
 			return call{method: "POST", path: fmt.Sprintf("/api/v1/approvals/%d/reject", f.exportRequest(own))}
 		}, ok: 200, scoped: true, sees: holds(rights.Export)},
+		// Maintenance: anyone who sees a camera reports a fault on it; the
+		// record is read by those who manage cameras or read the figures,
+		// of their own council's cameras only.
+		"GET /maintenance": {build: get("/maintenance"), page: true, okFor: func(r rights.Role) int {
+			if seesCameras(r) || readsMaintenance(r) {
+				return 200
+			}
+			return 303
+		}},
+		"GET /maintenance/report": {build: get("/maintenance/report?quarter=2026/27-Q3"), page: true, okFor: func(r rights.Role) int {
+			if readsMaintenance(r) {
+				return 200
+			}
+			return 303
+		}},
+		"GET /api/v1/maintenance/faults": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			f.fault(false)
+			return call{method: "GET", path: "/api/v1/maintenance/faults"}
+		}, okFor: readOrRefuse, never: func(f *rightsFixture) []int64 {
+			list, _ := f.st.ListFaults(f.t.Context(), store.FaultFilter{CameraID: f.camB, Limit: 1000})
+			var out []int64
+			for _, x := range list {
+				out = append(out, x.ID)
+			}
+			return out
+		}},
+		"POST /api/v1/maintenance/faults": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "POST", path: "/api/v1/maintenance/faults", body: map[string]any{"camera_id": cam(f, own), "kind": "obstruction",
+				"description": "a banner hangs across the view"}}
+		}, ok: 201, scoped: true, sees: seesCameras},
+		"GET /api/v1/maintenance/faults/{id}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "GET", path: fmt.Sprintf("/api/v1/maintenance/faults/%d", f.fault(own))}
+		}, ok: 200, scoped: true, sees: readsMaintenance},
+		"PATCH /api/v1/maintenance/faults/{id}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "PATCH", path: fmt.Sprintf("/api/v1/maintenance/faults/%d", f.fault(own)), body: map[string]any{"state": "acknowledged"}}
+		}, ok: 200, scoped: true},
+		"GET /api/v1/maintenance/availability": {build: get("/api/v1/maintenance/availability"), okFor: readOrRefuse},
+		"GET /api/v1/maintenance/report":       {build: get("/api/v1/maintenance/report?quarter=2026/27-Q3"), okFor: readOrRefuse},
 	}
+}
+
+// readsMaintenance: the role reads faults, availability and the
+// contractor's report (of its scope).
+func readsMaintenance(r rights.Role) bool {
+	return r.Can().Has(rights.ManageCameras) || r.Can().Has(rights.ReadFinance)
+}
+
+func readOrRefuse(r rights.Role) int {
+	if readsMaintenance(r) {
+		return 200
+	}
+	return 403
+}
+
+// fault raises a fault on the council's camera.
+func (f *rightsFixture) fault(own bool) int64 {
+	now := time.Now()
+	x := store.Fault{CameraID: f.pick(own, f.camA, f.camB), Kind: store.FaultFocus, Priority: "P3", Description: "matrix",
+		RaisedAt: now, RaisedBy: "matrix", ResponseDue: now.Add(time.Hour), FixDue: now.Add(2 * time.Hour)}
+	mustDo(f.t, f.st.RaiseFault(f.t.Context(), &x))
+	return x.ID
 }
 
 func (f *rightsFixture) pickName(own bool, a, b string) string {

@@ -71,6 +71,9 @@ type Config struct {
 	AuditDatabaseURL string `toml:"audit_database_url"`
 	// AuditRetentionYears is how long audit records are kept.
 	AuditRetentionYears int `toml:"audit_retention_years"`
+	// Maintenance says when a camera counts as offline, when a fault is
+	// raised for it, and the contractor's targets.
+	Maintenance Maintenance `toml:"maintenance"`
 }
 
 // SignIn sets how long sign-ins last and how failures are slowed.
@@ -202,6 +205,13 @@ func Default() Config {
 			LockoutMax:              Duration{time.Hour},
 			AddressLockoutThreshold: 20,
 		},
+		Maintenance: Maintenance{
+			OfflineAfter:      Duration{time.Minute},
+			OfflineFaultAfter: Duration{15 * time.Minute},
+			CheckInterval:     Duration{5 * time.Second},
+			OfflinePriority:   "P2",
+			Contractor:        "Maintenance contractor",
+		},
 		OIDC: OIDC{
 			Name:              "single sign-on",
 			Scopes:            []string{"openid", "profile", "email"},
@@ -263,6 +273,18 @@ func (c *Config) applyEnv(env func(string) string) error {
 			return fmt.Errorf("config: VIGIL_AUDIT_RETENTION_YEARS: %w", err)
 		}
 		c.AuditRetentionYears = n
+	}
+	str("VIGIL_MAINTENANCE_CONTRACTOR", &c.Maintenance.Contractor)
+	str("VIGIL_OFFLINE_PRIORITY", &c.Maintenance.OfflinePriority)
+	for name, dst := range map[string]*Duration{
+		"VIGIL_OFFLINE_AFTER":       &c.Maintenance.OfflineAfter,
+		"VIGIL_OFFLINE_FAULT_AFTER": &c.Maintenance.OfflineFaultAfter,
+	} {
+		if v := env(name); v != "" {
+			if err := dst.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("config: %s: %w", name, err)
+			}
+		}
 	}
 	if v := env("VIGIL_LIVE_HOSTS"); v != "" {
 		c.LiveHosts = strings.Split(v, ",")
@@ -366,6 +388,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateTLS()...)
 	errs = append(errs, c.SignIn.validate()...)
 	errs = append(errs, c.OIDC.validate()...)
+	errs = append(errs, c.Maintenance.validate()...)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -36,6 +36,9 @@ type permissions struct {
 	Users     bool // manage users
 	Approvals bool // ask for or decide four-eyes approvals
 	Audit     bool // read the audit trail
+	// Maintenance: report faults on cameras one sees, or read the
+	// maintenance record.
+	Maintenance bool
 }
 
 func permissionsOf(p rights.Principal) permissions {
@@ -45,6 +48,9 @@ func permissionsOf(p rights.Principal) permissions {
 		Manage: h.Has(rights.ManageCameras), Users: h.Has(rights.ManageUsers),
 		Approvals: h.Has(rights.Export) || h.Has(rights.ManageCameras) || h.Has(rights.ManageUsers),
 		Audit:     h.Has(rights.ReadAudit),
+		// Every camera action shows the camera, and so lets one report a
+		// fault on it.
+		Maintenance: h&(rights.Footage|rights.SetOf(rights.ManageCameras, rights.ReadFinance)) != 0,
 	}
 }
 

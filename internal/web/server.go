@@ -27,6 +27,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
+	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -82,6 +83,8 @@ type Options struct {
 	// whether rights were changed outside it (by another server on the
 	// same database, or the command line); 0: rights.DefaultRecheck.
 	RightsRecheck time.Duration
+	// Maintenance is how faults are prioritised and assigned.
+	Maintenance maintenance.Policy
 }
 
 // Server is Vigil's HTTP handler.
@@ -294,6 +297,18 @@ func (s *Server) table() []route {
 		{pattern: "POST /api/v1/approvals/{id}/reject", anyone: true, h: s.reject},
 		{pattern: "GET /api/v1/audit", need: rights.ReadAudit, h: s.listAudit},
 		{pattern: "GET /audit", need: rights.ReadAudit, page: true, h: s.auditPage},
+		// Maintenance (maintenance.go): faults are reported by anyone who
+		// sees the camera; the list, availability and the contractor's
+		// report are scoped by the handlers to those who manage cameras or
+		// read the figures; the contractor's progress is managing cameras.
+		{pattern: "GET /maintenance", anyone: true, page: true, h: s.maintenancePage},
+		{pattern: "GET /maintenance/report", anyone: true, page: true, h: s.maintenanceReport},
+		{pattern: "GET /api/v1/maintenance/faults", anyone: true, h: s.listFaults},
+		{pattern: "POST /api/v1/maintenance/faults", anyone: true, h: s.raiseFault},
+		{pattern: "GET /api/v1/maintenance/faults/{id}", anyone: true, h: s.getFault},
+		{pattern: "PATCH /api/v1/maintenance/faults/{id}", need: rights.ManageCameras, h: s.patchFault},
+		{pattern: "GET /api/v1/maintenance/availability", anyone: true, h: s.availability},
+		{pattern: "GET /api/v1/maintenance/report", anyone: true, h: s.reportAPI},
 	}
 }
 

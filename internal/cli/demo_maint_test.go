@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/maintenance"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// TestDemoMaintenance: the demo's faults, once, in the states the README
+// describes.
+func TestDemoMaintenance(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	org, err := st.EnsureOrganisation(ctx, "Lea Vale", "council")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 4; i++ {
+		p := demoPlan(i)
+		c := store.Camera{OrganisationID: org.ID, Name: p.name, URL: "rtsp://127.0.0.1:1/x", RetentionDays: 31}
+		if err := st.CreateCamera(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := config.Default().Maintenance
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	for run := 0; run < 2; run++ {
+		if err := seedDemoMaintenance(ctx, st, cfg, now); err != nil {
+			t.Fatalf("run %d: %v", run+1, err)
+		}
+	}
+	fs, err := st.ListFaults(ctx, store.FaultFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]int{}
+	for _, f := range fs {
+		states[f.State]++
+	}
+	if len(fs) != 4 || states[store.FaultRaised] != 1 || states[store.FaultAcknowledged] != 1 || states[store.FaultFixed] != 1 || states[store.FaultClosed] != 1 {
+		t.Errorf("after two runs: got %d faults in states %v, want 4, one in each state", len(fs), states)
+	}
+	rep := maintenance.Build(maintenance.QuarterOf(now), cfg.Contractor, fs, nil, nil, now)
+	if rep.Total.Raised != 4 || rep.Total.ResponseBreached != 1 || rep.Total.ResponseMet != 2 || rep.Total.ResponsePending != 1 {
+		t.Errorf("the demo's report: got %+v, want 4 faults, 1 late response, 2 on time and 1 awaited", rep.Total)
+	}
+}

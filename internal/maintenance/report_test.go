@@ -1,0 +1,164 @@
+package maintenance
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+func day(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, time.UTC) }
+
+func tp(t time.Time) *time.Time { return &t }
+
+func TestParseQuarter(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		from, to time.Time
+		bad      bool
+	}{
+		{in: "2024/25-Q2", from: time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC), to: time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC)},
+		{in: "2024/25-Q4", from: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), to: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)},
+		{in: "2099/00-Q1", from: time.Date(2099, 4, 1, 0, 0, 0, 0, time.UTC), to: time.Date(2099, 7, 1, 0, 0, 0, 0, time.UTC)},
+		{in: "2024/26-Q1", bad: true},
+		{in: "2024/25-Q5", bad: true},
+		{in: "2024-Q1", bad: true},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			q, err := ParseQuarter(tc.in)
+			if tc.bad {
+				if err == nil {
+					t.Fatalf("got %v, want an error", q)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			from, to := q.Range()
+			if !from.Equal(tc.from) || !to.Equal(tc.to) || q.String() != tc.in {
+				t.Errorf("got %s [%v, %v), want %s [%v, %v)", q, from, to, tc.in, tc.from, tc.to)
+			}
+			if got := QuarterOf(from); got != q {
+				t.Errorf("QuarterOf(%v): got %s, want %s", from, got, q)
+			}
+			if got := q.Next().Prev(); got != q {
+				t.Errorf("Next().Prev(): got %s, want %s", got, q)
+			}
+		})
+	}
+}
+
+// TestAvailability: over November (30 days), as of 1 December.
+func TestAvailability(t *testing.T) {
+	from, to, now := day(11, 1), day(12, 1), day(12, 1)
+	for _, tc := range []struct {
+		name    string
+		cam     store.CameraLife
+		outages []store.Outage
+		period  time.Duration
+		offline time.Duration
+		percent string
+		left    bool // out of the period altogether
+	}{
+		{name: "never down", cam: store.CameraLife{ID: 1, Created: day(1, 1)}, period: 30 * 24 * time.Hour, percent: "100.00"},
+		{name: "three days down", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []store.Outage{{CameraID: 1, Start: day(11, 10), End: tp(day(11, 13))}},
+			period:  30 * 24 * time.Hour, offline: 72 * time.Hour, percent: "90.00"},
+		{name: "an outage begun before the period counts from its start", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []store.Outage{{CameraID: 1, Start: day(10, 20), End: tp(day(11, 4))}},
+			period:  30 * 24 * time.Hour, offline: 72 * time.Hour, percent: "90.00"},
+		{name: "an open outage runs to now", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []store.Outage{{CameraID: 1, Start: day(11, 28)}},
+			period:  30 * 24 * time.Hour, offline: 72 * time.Hour, percent: "90.00"},
+		{name: "overlapping outages count once", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []store.Outage{{CameraID: 1, Start: day(11, 10), End: tp(day(11, 12))}, {CameraID: 1, Start: day(11, 11), End: tp(day(11, 13))}},
+			period:  30 * 24 * time.Hour, offline: 72 * time.Hour, percent: "90.00"},
+		{name: "installed mid-month counts for its days", cam: store.CameraLife{ID: 1, Created: day(11, 16)},
+			outages: []store.Outage{{CameraID: 1, Start: day(11, 20), End: tp(day(11, 21))}},
+			period:  15 * 24 * time.Hour, offline: 24 * time.Hour, percent: "93.33"},
+		{name: "removed mid-month counts until then", cam: store.CameraLife{ID: 1, Created: day(1, 1), Deleted: tp(day(11, 11))},
+			outages: []store.Outage{{CameraID: 1, Start: day(11, 10)}},
+			period:  10 * 24 * time.Hour, offline: 24 * time.Hour, percent: "90.00"},
+		{name: "down a second in the month is not 100%", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []store.Outage{{CameraID: 1, Start: day(11, 10), End: tp(day(11, 10).Add(time.Second))}},
+			period:  30 * 24 * time.Hour, offline: time.Second, percent: "99.99"},
+		{name: "installed after the period", cam: store.CameraLife{ID: 1, Created: day(12, 2)}, left: true},
+		{name: "another camera's outage", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []store.Outage{{CameraID: 2, Start: day(11, 10)}},
+			period:  30 * 24 * time.Hour, percent: "100.00"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, estate := Availabilities([]store.CameraLife{tc.cam}, tc.outages, from, to, now)
+			if tc.left {
+				if len(got) != 0 || estate.Period != 0 {
+					t.Fatalf("got %+v, want the camera left out", got)
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("got %d cameras, want 1", len(got))
+			}
+			a := got[0]
+			if a.Period != tc.period || a.Offline != tc.offline || a.Percent() != tc.percent {
+				t.Errorf("got period %v offline %v = %s%%, want %v, %v = %s%%", a.Period, a.Offline, a.Percent(), tc.period, tc.offline, tc.percent)
+			}
+			if estate.Period != a.Period || estate.Offline != a.Offline {
+				t.Errorf("estate: got %+v, want the one camera's figures", estate)
+			}
+		})
+	}
+}
+
+// TestReport: a quarter's faults measured against their targets.
+func TestReport(t *testing.T) {
+	q := Quarter{Year: 2026, Q: 3} // October to December 2026
+	raised := day(10, 5)
+	fault := func(id int64, pri string, ack, fixed *time.Time) store.Fault {
+		resp, fix, err := Policy{}.Due(pri, raised)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return store.Fault{ID: id, CameraID: 1, Kind: store.FaultFocus, Priority: pri, RaisedAt: raised, ResponseDue: resp, FixDue: fix,
+			AcknowledgedAt: ack, FixedAt: fixed}
+	}
+	faults := []store.Fault{
+		// P1: 4h response, 24h fix.
+		fault(1, "P1", tp(raised.Add(2*time.Hour)), tp(raised.Add(20*time.Hour))), // both met
+		fault(2, "P1", tp(raised.Add(5*time.Hour)), tp(raised.Add(30*time.Hour))), // both breached
+		fault(3, "P1", nil, tp(raised.Add(3*time.Hour))),                          // fixed before acknowledged: responded then
+		// P4: not yet due as of the report.
+		fault(4, "P4", nil, nil),
+		// Raised in the previous quarter: not in this report.
+		{ID: 5, CameraID: 1, Kind: store.FaultOther, Priority: "P1", RaisedAt: day(9, 30), ResponseDue: day(9, 30), FixDue: day(9, 30)},
+	}
+	now := raised.Add(48 * time.Hour)
+	cams := []store.CameraLife{{ID: 1, Name: "Market Square", Created: day(1, 1)}}
+	r := Build(q, "Acme", faults, cams, nil, now)
+	p1 := r.Priorities[0]
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"faults in the report", len(r.Faults), 4},
+		{"total raised", r.Total.Raised, 4},
+		{"P1 raised", p1.Raised, 3},
+		{"P1 responses met", p1.ResponseMet, 2},
+		{"P1 responses breached", p1.ResponseBreached, 1},
+		{"P1 response %", p1.ResponsePercent(), "66.66"},
+		{"P1 fix %", p1.FixPercent(), "66.66"},
+		{"P1 mean response", p1.MeanResponse(), (2*time.Hour + 5*time.Hour + 3*time.Hour) / 3},
+		{"P1 mean fix", Hours(p1.MeanFix()), "17h40m"},
+		{"P4 response pending", r.Priorities[3].ResponsePending, 1},
+		{"P4 response %", r.Priorities[3].ResponsePercent(), "—"},
+		{"priorities listed", len(r.Priorities), 4},
+		{"kinds", len(r.Kinds), 1},
+		{"camera availability", r.Estate.Percent(), "100.00"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.got != c.want {
+				t.Errorf("got %v, want %v", c.got, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,787 @@
+package web
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/maintenance"
+	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// Maintenance: anyone who may do anything to a camera may report a fault
+// on it (an operator sees a smashed dome first); the fault list, the
+// availability figures and the contractor's report are for those who
+// manage cameras or read the figures, each over the cameras of the
+// organisations in their scope; recording the contractor's progress
+// (acknowledged, fixed, closed) or changing a priority is managing the
+// camera.
+
+// readsMaintenance reports whether the user may read maintenance records
+// anywhere.
+func readsMaintenance(p rights.Principal) bool {
+	h := p.Holds()
+	return h.Has(rights.ManageCameras) || h.Has(rights.ReadFinance)
+}
+
+// maintenanceScope says whether the user may read the maintenance records
+// of organisation org's cameras.
+func maintenanceScope(a *access) func(org int64) bool {
+	seen := map[int64]bool{}
+	return func(org int64) bool {
+		v, ok := seen[org]
+		if !ok {
+			v = a.snap.CanOrg(a.p, rights.ManageCameras, org).Allowed || a.snap.CanOrg(a.p, rights.ReadFinance, org).Allowed
+			seen[org] = v
+		}
+		return v
+	}
+}
+
+var errNoMaintenance = errorf(http.StatusForbidden, "only those who manage cameras or read the figures see faults, availability and the contractor's report", nil)
+
+type faultJSON struct {
+	ID             int64                `json:"id"`
+	CameraID       int64                `json:"camera_id"`
+	Camera         string               `json:"camera"`
+	Kind           string               `json:"kind"`
+	Priority       string               `json:"priority"`
+	State          string               `json:"state"`
+	Description    string               `json:"description"`
+	Automatic      bool                 `json:"automatic"`
+	OutageID       int64                `json:"outage_id,omitempty"`
+	Contractor     string               `json:"contractor"`
+	RaisedAt       time.Time            `json:"raised_at"`
+	RaisedBy       string               `json:"raised_by"`
+	ResponseDue    time.Time            `json:"response_due"`
+	FixDue         time.Time            `json:"fix_due"`
+	AcknowledgedAt *time.Time           `json:"acknowledged_at"`
+	AcknowledgedBy string               `json:"acknowledged_by,omitempty"`
+	FixedAt        *time.Time           `json:"fixed_at"`
+	FixedBy        string               `json:"fixed_by,omitempty"`
+	ClosedAt       *time.Time           `json:"closed_at"`
+	ClosedBy       string               `json:"closed_by,omitempty"`
+	Note           string               `json:"note"`
+	Response       maintenance.Outcome  `json:"response"`
+	Fix            maintenance.Outcome  `json:"fix"`
+	progress       maintenance.Progress // for CSV
+	fault          store.Fault          // for the report
+}
+
+// maintenanceData is what the handlers share: the cameras (removed ones
+// too, whose faults and availability remain) and the contractors' names.
+type maintenanceData struct {
+	cams        map[int64]store.CameraLife
+	lives       []store.CameraLife
+	contractors map[int64]string
+}
+
+func (s *Server) maintenanceData(r *http.Request) (maintenanceData, error) {
+	ctx := r.Context()
+	lives, err := s.st.CameraLives(ctx)
+	if err != nil {
+		return maintenanceData{}, err
+	}
+	cs, err := s.st.Contractors(ctx)
+	if err != nil {
+		return maintenanceData{}, err
+	}
+	d := maintenanceData{cams: map[int64]store.CameraLife{}, lives: lives, contractors: map[int64]string{}}
+	for _, c := range lives {
+		d.cams[c.ID] = c
+	}
+	for _, c := range cs {
+		d.contractors[c.ID] = c.Name
+	}
+	return d, nil
+}
+
+func (d maintenanceData) faultJSON(f store.Fault, now time.Time) faultJSON {
+	g := maintenance.Measure(f, now)
+	return faultJSON{
+		ID: f.ID, CameraID: f.CameraID, Camera: d.cams[f.CameraID].Name, Kind: f.Kind, Priority: f.Priority, State: f.State,
+		Description: f.Description, Automatic: f.Automatic, OutageID: f.OutageID, Contractor: d.contractors[f.ContractorID],
+		RaisedAt: f.RaisedAt, RaisedBy: f.RaisedBy, ResponseDue: f.ResponseDue, FixDue: f.FixDue,
+		AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: f.AcknowledgedBy, FixedAt: f.FixedAt, FixedBy: f.FixedBy,
+		ClosedAt: f.ClosedAt, ClosedBy: f.ClosedBy, Note: f.Note, Response: g.Response, Fix: g.Fix, progress: g, fault: f,
+	}
+}
+
+// scopedFaults lists the faults of cameras in the user's scope.
+func (s *Server) scopedFaults(r *http.Request, d maintenanceData, filter store.FaultFilter) ([]faultJSON, error) {
+	a := accessFrom(r.Context())
+	in := maintenanceScope(a)
+	fs, err := s.st.ListFaults(r.Context(), filter)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := []faultJSON{}
+	for _, f := range fs {
+		if c, ok := d.cams[f.CameraID]; ok && in(c.OrganisationID) {
+			out = append(out, d.faultJSON(f, now))
+		}
+	}
+	return out, nil
+}
+
+// faultFilter reads ?open=1&camera=N&limit=N.
+func faultFilter(r *http.Request) (store.FaultFilter, error) {
+	q := r.URL.Query()
+	f := store.FaultFilter{Open: q.Get("open") == "1" || q.Get("open") == "true", Limit: 1000}
+	if v := q.Get("camera"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return f, badRequest(fmt.Sprintf("camera %q is not a camera id", v))
+		}
+		f.CameraID = id
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return f, badRequest(fmt.Sprintf("limit %q is not a positive whole number", v))
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+func (s *Server) listFaults(w http.ResponseWriter, r *http.Request) error {
+	if !readsMaintenance(accessFrom(r.Context()).p) {
+		return errNoMaintenance
+	}
+	filter, err := faultFilter(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.maintenanceData(r)
+	if err != nil {
+		return err
+	}
+	fs, err := s.scopedFaults(r, d, filter)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		return writeCSV(w, "faults.csv", faultCSV(fs))
+	}
+	writeJSON(w, http.StatusOK, fs)
+	return nil
+}
+
+func faultCSV(fs []faultJSON) [][]string {
+	rows := [][]string{{"id", "camera_id", "camera", "kind", "priority", "state", "automatic", "contractor", "raised_at", "raised_by",
+		"response_due", "responded_at", "response", "fix_due", "fixed_at", "fix", "closed_at", "closed_by", "description", "note"}}
+	for _, f := range fs {
+		rows = append(rows, []string{strconv.FormatInt(f.ID, 10), strconv.FormatInt(f.CameraID, 10), f.Camera, f.Kind, f.Priority, f.State,
+			strconv.FormatBool(f.Automatic), f.Contractor, csvTime(&f.RaisedAt), f.RaisedBy, csvTime(&f.ResponseDue), csvTime(f.progress.RespondedAt),
+			string(f.Response), csvTime(&f.FixDue), csvTime(f.progress.FixedAt), string(f.Fix), csvTime(f.ClosedAt), f.ClosedBy, f.Description, f.Note})
+	}
+	return rows
+}
+
+func csvTime(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// writeCSV sends rows as a CSV download. Cells a spreadsheet would take
+// for a formula are quoted with a leading apostrophe, so a camera named
+// "=HYPERLINK(...)" stays text.
+func writeCSV(w http.ResponseWriter, name string, rows [][]string) error {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	cw := csv.NewWriter(w)
+	for _, row := range rows {
+		for i, c := range row {
+			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+				if _, err := strconv.ParseFloat(c, 64); err != nil {
+					row[i] = "'" + c
+				}
+			}
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (s *Server) faultFor(r *http.Request) (store.Fault, error) {
+	id, err := pathID(r, "fault")
+	if err != nil {
+		return store.Fault{}, err
+	}
+	f, err := s.st.Fault(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return f, errorf(http.StatusNotFound, fmt.Sprintf("no fault %d", id), nil)
+	}
+	return f, err
+}
+
+func (s *Server) getFault(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.faultFor(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.maintenanceData(r)
+	if err != nil {
+		return err
+	}
+	if c, ok := d.cams[f.CameraID]; !ok || !maintenanceScope(accessFrom(r.Context()))(c.OrganisationID) {
+		return errorf(http.StatusNotFound, fmt.Sprintf("no fault %d", f.ID), nil)
+	}
+	writeJSON(w, http.StatusOK, d.faultJSON(f, s.now()))
+	return nil
+}
+
+type faultInput struct {
+	CameraID    int64  `json:"camera_id"`
+	Kind        string `json:"kind"`
+	Priority    string `json:"priority"`
+	Description string `json:"description"`
+}
+
+// raiseFault records a fault reported by a person on a camera they may do
+// anything to.
+func (s *Server) raiseFault(w http.ResponseWriter, r *http.Request) error {
+	var in faultInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	c, err := s.st.Camera(r.Context(), in.CameraID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", in.CameraID), nil)
+	} else if err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	if a.snap.On(a.p, rightsCamera(c), s.now()) == 0 {
+		return errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", c.ID), nil)
+	}
+	pol := s.opt.Maintenance
+	if in.Priority == "" {
+		in.Priority = "P3"
+		if in.Kind == store.FaultOffline {
+			in.Priority = pol.OfflinePriority
+		}
+	}
+	if !maintenance.ValidPriority(in.Priority) {
+		return badRequest(fmt.Sprintf("priority %q is not one of %s", in.Priority, strings.Join(maintenance.Priorities, ", ")))
+	}
+	if strings.TrimSpace(in.Description) == "" {
+		return badRequest("say what is wrong (description)")
+	}
+	now := s.now().UTC()
+	resp, fix, err := pol.Due(in.Priority, now)
+	if err != nil {
+		return badRequest(err.Error())
+	}
+	f := store.Fault{CameraID: c.ID, Kind: in.Kind, Priority: in.Priority, Description: strings.TrimSpace(in.Description),
+		RaisedAt: now, RaisedBy: a.user.Username, ResponseDue: resp, FixDue: fix}
+	if pol.Contractor != "" {
+		ct, err := s.st.EnsureContractor(r.Context(), pol.Contractor, "")
+		if err != nil {
+			return err
+		}
+		f.ContractorID = ct.ID
+	}
+	if err := s.st.RaiseFault(r.Context(), &f); err != nil {
+		return storeError(err, "")
+	}
+	d, err := s.maintenanceData(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/maintenance/faults/%d", f.ID))
+	writeJSON(w, http.StatusCreated, d.faultJSON(f, now))
+	return nil
+}
+
+type faultChange struct {
+	// State moves the fault on: acknowledged, fixed or closed.
+	State string `json:"state"`
+	// At dates the step (a response reported by telephone an hour ago);
+	// now when empty, never in the future.
+	At       *time.Time `json:"at"`
+	Priority string     `json:"priority"`
+	Note     string     `json:"note"`
+}
+
+// patchFault records the contractor's progress on a fault, or changes
+// its priority (and so its deadlines), for those who manage its camera.
+func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.faultFor(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.st.Camera(r.Context(), f.CameraID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, fmt.Sprintf("no fault %d", f.ID), nil)
+	} else if err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	now := s.now().UTC()
+	if err := decide(a.snap.Can(a.p, rights.ManageCameras, rightsCamera(c), now), fmt.Sprintf("no fault %d", f.ID)); err != nil {
+		return err
+	}
+	var in faultChange
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	at := now
+	if in.At != nil {
+		if in.At.After(now) {
+			return badRequest("a step cannot be dated in the future")
+		}
+		at = in.At.UTC()
+	}
+	// Everything is checked before anything is written.
+	newPriority := in.Priority != "" && in.Priority != f.Priority
+	var resp, fix time.Time
+	if newPriority {
+		if !maintenance.ValidPriority(in.Priority) {
+			return badRequest(fmt.Sprintf("priority %q is not one of %s", in.Priority, strings.Join(maintenance.Priorities, ", ")))
+		}
+		if resp, fix, err = s.opt.Maintenance.Due(in.Priority, f.RaisedAt); err != nil {
+			return badRequest(err.Error())
+		}
+	}
+	if in.State == "" && in.Note != "" {
+		return badRequest("a note goes with a step: give the state it records")
+	}
+	if in.State != "" {
+		if _, err := s.st.AdvanceFault(r.Context(), f.ID, in.State, at, a.user.Username, in.Note); err != nil {
+			var ie *store.InvalidError
+			if errors.As(err, &ie) {
+				return errorf(http.StatusConflict, ie.Msg, nil)
+			}
+			return err
+		}
+	}
+	if newPriority {
+		if err := s.st.SetFaultPriority(r.Context(), f.ID, in.Priority, resp, fix); err != nil {
+			return err
+		}
+	}
+	f, err = s.st.Fault(r.Context(), f.ID)
+	if err != nil {
+		return err
+	}
+	d, err := s.maintenanceData(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d.faultJSON(f, now))
+	return nil
+}
+
+// period reads ?from=&to= as dates (YYYY-MM-DD, UTC midnight) or RFC
+// 3339 instants, [from, to); by default the 30 days to the end of today.
+func period(r *http.Request, now time.Time) (time.Time, time.Time, error) {
+	parse := func(name string, def time.Time) (time.Time, error) {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			return def, nil
+		}
+		if t, err := time.Parse(time.DateOnly, v); err == nil {
+			return t, nil
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return t, badRequest(fmt.Sprintf("%s %q is not a date (2026-04-01) or an instant (RFC 3339)", name, v))
+		}
+		return t.UTC(), nil
+	}
+	end := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	to, err := parse("to", end)
+	if err != nil {
+		return to, to, err
+	}
+	from, err := parse("from", to.AddDate(0, 0, -30))
+	if err != nil {
+		return from, to, err
+	}
+	if !from.Before(to) {
+		return from, to, badRequest("from must be before to")
+	}
+	return from, to, nil
+}
+
+type availabilityJSON struct {
+	CameraID       int64  `json:"camera_id"`
+	Camera         string `json:"camera"`
+	OrganisationID int64  `json:"organisation_id"`
+	// Seconds the camera was in the estate within the period, and of
+	// those offline.
+	PeriodSeconds  int64  `json:"period_seconds"`
+	OfflineSeconds int64  `json:"offline_seconds"`
+	Outages        int    `json:"outages"`
+	Percent        string `json:"availability_percent"`
+}
+
+func availabilityRow(a maintenance.Availability) availabilityJSON {
+	return availabilityJSON{CameraID: a.CameraID, Camera: a.Name, OrganisationID: a.OrganisationID, PeriodSeconds: int64(a.Period / time.Second),
+		OfflineSeconds: int64(a.Offline / time.Second), Outages: a.Outages, Percent: a.Percent()}
+}
+
+// scopedLives is the cameras of the user's scope.
+func scopedLives(a *access, d maintenanceData) []store.CameraLife {
+	in := maintenanceScope(a)
+	var out []store.CameraLife
+	for _, c := range d.lives {
+		if in(c.OrganisationID) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// availability is every camera's availability over a period, and the
+// outages behind it.
+func (s *Server) availability(w http.ResponseWriter, r *http.Request) error {
+	a := accessFrom(r.Context())
+	if !readsMaintenance(a.p) {
+		return errNoMaintenance
+	}
+	now := s.now().UTC()
+	from, to, err := period(r, now)
+	if err != nil {
+		return err
+	}
+	d, err := s.maintenanceData(r)
+	if err != nil {
+		return err
+	}
+	lives := scopedLives(a, d)
+	outages, err := s.st.Outages(r.Context(), 0, from, to)
+	if err != nil {
+		return err
+	}
+	cams, estate := maintenance.Availabilities(lives, outages, from, to, now)
+	rows := []availabilityJSON{}
+	for _, c := range cams {
+		rows = append(rows, availabilityRow(c))
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		return writeCSV(w, fmt.Sprintf("availability-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly)), availabilityCSV(rows, availabilityRow(estate)))
+	}
+	in := map[int64]bool{}
+	for _, c := range lives {
+		in[c.ID] = true
+	}
+	type outageJSON struct {
+		ID        int64      `json:"id"`
+		CameraID  int64      `json:"camera_id"`
+		Start     time.Time  `json:"start"`
+		End       *time.Time `json:"end"`
+		Reason    string     `json:"reason"`
+		EndReason string     `json:"end_reason,omitempty"`
+	}
+	os := []outageJSON{}
+	for _, o := range outages {
+		if in[o.CameraID] {
+			os = append(os, outageJSON{o.ID, o.CameraID, o.Start, o.End, o.Reason, o.EndReason})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "cameras": rows, "estate": availabilityRow(estate), "outages": os})
+	return nil
+}
+
+func availabilityCSV(rows []availabilityJSON, estate availabilityJSON) [][]string {
+	out := [][]string{{"camera_id", "camera", "organisation_id", "period_seconds", "offline_seconds", "outages", "availability_percent"}}
+	line := func(a availabilityJSON) []string {
+		id := ""
+		if a.CameraID != 0 {
+			id = strconv.FormatInt(a.CameraID, 10)
+		}
+		org := ""
+		if a.OrganisationID != 0 {
+			org = strconv.FormatInt(a.OrganisationID, 10)
+		}
+		return []string{id, a.Camera, org, strconv.FormatInt(a.PeriodSeconds, 10), strconv.FormatInt(a.OfflineSeconds, 10), strconv.Itoa(a.Outages), a.Percent}
+	}
+	for _, a := range rows {
+		out = append(out, line(a))
+	}
+	return append(out, line(estate))
+}
+
+// report builds the contractor's report of ?quarter= (this quarter by
+// default) over the cameras of the user's scope.
+func (s *Server) report(r *http.Request) (maintenance.Report, maintenanceData, error) {
+	now := s.now().UTC()
+	q := maintenance.QuarterOf(now)
+	if v := r.URL.Query().Get("quarter"); v != "" {
+		var err error
+		if q, err = maintenance.ParseQuarter(v); err != nil {
+			return maintenance.Report{}, maintenanceData{}, badRequest(err.Error())
+		}
+	}
+	from, to := q.Range()
+	d, err := s.maintenanceData(r)
+	if err != nil {
+		return maintenance.Report{}, maintenanceData{}, err
+	}
+	a := accessFrom(r.Context())
+	lives := scopedLives(a, d)
+	fs, err := s.scopedFaults(r, d, store.FaultFilter{RaisedFrom: from, RaisedTo: to, Limit: 10000})
+	if err != nil {
+		return maintenance.Report{}, maintenanceData{}, err
+	}
+	faults := make([]store.Fault, 0, len(fs))
+	for _, f := range fs {
+		faults = append(faults, f.fault)
+	}
+	outages, err := s.st.Outages(r.Context(), 0, from, to)
+	if err != nil {
+		return maintenance.Report{}, maintenanceData{}, err
+	}
+	return maintenance.Build(q, s.opt.Maintenance.Contractor, faults, lives, outages, now), d, nil
+}
+
+// reportAPI is the report as JSON, or one of its tables as CSV
+// (?format=csv&table=priorities|faults|availability).
+func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) error {
+	if !readsMaintenance(accessFrom(r.Context()).p) {
+		return errNoMaintenance
+	}
+	rep, d, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		name := "maintenance-" + strings.ReplaceAll(rep.Quarter.String(), "/", "-")
+		switch t := r.URL.Query().Get("table"); t {
+		case "", "priorities":
+			return writeCSV(w, name+"-priorities.csv", priorityCSV(rep))
+		case "faults":
+			var fs []faultJSON
+			for _, f := range rep.Faults {
+				fs = append(fs, d.faultJSON(f.Fault, rep.At))
+			}
+			return writeCSV(w, name+"-faults.csv", faultCSV(fs))
+		case "availability":
+			var rows []availabilityJSON
+			for _, c := range rep.Cameras {
+				rows = append(rows, availabilityRow(c))
+			}
+			return writeCSV(w, name+"-availability.csv", availabilityCSV(rows, availabilityRow(rep.Estate)))
+		default:
+			return badRequest(fmt.Sprintf("table %q is not priorities, faults or availability", t))
+		}
+	}
+	type perf struct {
+		Priority         string `json:"priority"`
+		Raised           int    `json:"raised"`
+		ResponseMet      int    `json:"response_met"`
+		ResponseBreached int    `json:"response_breached"`
+		ResponsePending  int    `json:"response_pending"`
+		ResponsePercent  string `json:"response_within_target_percent"`
+		FixMet           int    `json:"fix_met"`
+		FixBreached      int    `json:"fix_breached"`
+		FixPending       int    `json:"fix_pending"`
+		FixPercent       string `json:"fix_within_target_percent"`
+		MeanResponseSecs int64  `json:"mean_response_seconds"`
+		MeanFixSecs      int64  `json:"mean_fix_seconds"`
+	}
+	toPerf := func(p maintenance.Performance) perf {
+		return perf{p.Priority, p.Raised, p.ResponseMet, p.ResponseBreached, p.ResponsePending, p.ResponsePercent(), p.FixMet, p.FixBreached,
+			p.FixPending, p.FixPercent(), int64(p.MeanResponse() / time.Second), int64(p.MeanFix() / time.Second)}
+	}
+	out := map[string]any{"quarter": rep.Quarter.String(), "from": rep.From, "to": rep.To, "at": rep.At, "contractor": rep.Contractor,
+		"total": toPerf(rep.Total), "estate": availabilityRow(rep.Estate)}
+	ps, cams, faults := []perf{}, []availabilityJSON{}, []int64{}
+	for _, p := range rep.Priorities {
+		ps = append(ps, toPerf(p))
+	}
+	for _, c := range rep.Cameras {
+		cams = append(cams, availabilityRow(c))
+	}
+	for _, f := range rep.Faults {
+		faults = append(faults, f.ID)
+	}
+	out["priorities"], out["cameras"], out["faults"] = ps, cams, faults
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func priorityCSV(rep maintenance.Report) [][]string {
+	rows := [][]string{{"priority", "raised", "response_met", "response_breached", "response_pending", "response_within_target_percent",
+		"fix_met", "fix_breached", "fix_pending", "fix_within_target_percent", "mean_response", "mean_fix"}}
+	line := func(name string, p maintenance.Performance) []string {
+		i := strconv.Itoa
+		return []string{name, i(p.Raised), i(p.ResponseMet), i(p.ResponseBreached), i(p.ResponsePending), p.ResponsePercent(),
+			i(p.FixMet), i(p.FixBreached), i(p.FixPending), p.FixPercent(), maintenance.Hours(p.MeanResponse()), maintenance.Hours(p.MeanFix())}
+	}
+	for _, p := range rep.Priorities {
+		rows = append(rows, line(p.Priority, p))
+	}
+	rows = append(rows, line("all", rep.Total))
+	// A spreadsheet reads an empty cell as no figure; a dash as text.
+	for _, row := range rows {
+		for i, c := range row {
+			if c == "—" {
+				row[i] = ""
+			}
+		}
+	}
+	return rows
+}
+
+// maintenancePage lists faults and lets anyone who sees a camera report
+// one; the list is shown to those who may read it.
+func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) error {
+	a := accessFrom(r.Context())
+	if !permissionsOf(a.p).Maintenance {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
+	}
+	now := s.now()
+	cams, err := s.st.ListCameras(r.Context())
+	if err != nil {
+		return err
+	}
+	type camOpt struct {
+		ID     int64
+		Name   string
+		Manage bool
+	}
+	var opts []camOpt
+	manage := map[int64]bool{}
+	for _, c := range cams {
+		on := a.snap.On(a.p, rightsCamera(c), now)
+		if on != 0 {
+			opts = append(opts, camOpt{c.ID, c.Name, on.Has(rights.ManageCameras)})
+			manage[c.ID] = on.Has(rights.ManageCameras)
+		}
+	}
+	data := struct {
+		Cameras    []camOpt
+		Kinds      []string
+		Priorities []string
+		Reads      bool
+		Open, Past faultTable
+		Quarter    string
+		Targets    []targetRow
+		// Availability over ?from=&to= (the last 30 days by default).
+		From, To     string
+		Availability []maintenance.Availability
+		Estate       maintenance.Availability
+	}{Cameras: opts, Kinds: store.FaultKinds, Priorities: maintenance.Priorities, Reads: readsMaintenance(a.p),
+		Open:    faultTable{ID: "faults-open", Manage: manage, Priorities: maintenance.Priorities},
+		Past:    faultTable{ID: "faults-closed", Manage: manage, Priorities: maintenance.Priorities},
+		Quarter: maintenance.QuarterOf(now).String()}
+	for _, p := range maintenance.Priorities {
+		t, _ := s.opt.Maintenance.Target(p)
+		data.Targets = append(data.Targets, targetRow{p, maintenance.Hours(t.Response), maintenance.Hours(t.Fix)})
+	}
+	if data.Reads {
+		d, err := s.maintenanceData(r)
+		if err != nil {
+			return err
+		}
+		fs, err := s.scopedFaults(r, d, store.FaultFilter{Limit: 500})
+		if err != nil {
+			return err
+		}
+		from, to, err := period(r, now)
+		if err != nil {
+			return err
+		}
+		outages, err := s.st.Outages(r.Context(), 0, from, to)
+		if err != nil {
+			return err
+		}
+		data.Availability, data.Estate = maintenance.Availabilities(scopedLives(a, d), outages, from, to, now)
+		data.From, data.To = from.Format(time.DateOnly), to.Format(time.DateOnly)
+		for _, f := range fs {
+			if f.State == store.FaultClosed {
+				data.Past.Faults = append(data.Past.Faults, f)
+			} else {
+				data.Open.Faults = append(data.Open.Faults, f)
+			}
+		}
+	}
+	return s.page(w, r, "maintenance.html", "Maintenance", "maintenance", data)
+}
+
+type targetRow struct{ Priority, Response, Fix string }
+
+// faultTable is one table of faults on the maintenance page.
+type faultTable struct {
+	ID         string
+	Faults     []faultJSON
+	Manage     map[int64]bool // cameras whose faults the user may move on
+	Priorities []string
+}
+
+// maintenanceReport is the printable contractor's report of a quarter.
+func (s *Server) maintenanceReport(w http.ResponseWriter, r *http.Request) error {
+	a := accessFrom(r.Context())
+	if !readsMaintenance(a.p) {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
+	}
+	rep, _, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	data := struct {
+		maintenance.Report
+		Q, Prev, Next string
+		Chart         template.HTML
+		Worst         []maintenance.Availability
+	}{Report: rep, Q: rep.Quarter.String(), Prev: rep.Quarter.Prev().String(), Next: rep.Quarter.Next().String(), Chart: performanceChart(rep)}
+	return s.page(w, r, "maintenance_report.html", "Maintenance report "+data.Q, "maintenance", data)
+}
+
+// performanceChart draws, per priority, the share of responses and of
+// fixes within target, as bars out of 100%.
+func performanceChart(rep maintenance.Report) template.HTML {
+	const w, h, left, bottom, top = 560, 220, 40, 30, 10
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="Share of responses and fixes within target, by priority" class="chart">`, w, h, w, h)
+	plot := float64(h - bottom - top)
+	for _, pct := range []int{0, 50, 100} {
+		y := float64(top) + plot*(1-float64(pct)/100)
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#888" stroke-width="0.5"/><text x="%d" y="%.1f" font-size="10" text-anchor="end" fill="currentColor">%d%%</text>`,
+			left, y, w-10, y, left-4, y+3, pct)
+	}
+	groups := slices.Clone(rep.Priorities)
+	gw := float64(w-left-10) / float64(max(len(groups), 1))
+	for i, p := range groups {
+		x := float64(left) + gw*float64(i)
+		for j, v := range []struct {
+			basis int64
+			fill  string
+			what  string
+		}{{p.ResponseBasis(), "#4a90d9", "response"}, {p.FixBasis(), "#e0a030", "fix"}} {
+			bx := x + gw*0.15 + float64(j)*gw*0.35
+			if v.basis < 0 {
+				fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" fill="currentColor">n/a</text>`, bx, float64(top)+plot-2)
+				continue
+			}
+			bh := plot * float64(v.basis) / 10000
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s within target: %d.%02d%%</title></rect>`,
+				bx, float64(top)+plot-bh, gw*0.3, bh, v.fill, template.HTMLEscapeString(p.Priority), v.what, v.basis/100, v.basis%100)
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="11" text-anchor="middle" fill="currentColor">%s (%d)</text>`,
+			x+gw/2, h-bottom+14, template.HTMLEscapeString(p.Priority), p.Raised)
+	}
+	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#4a90d9"/><text x="%d" y="%d" font-size="10" fill="currentColor">response</text>`, left, h-12, left+14, h-3)
+	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#e0a030"/><text x="%d" y="%d" font-size="10" fill="currentColor">fix</text>`, left+80, h-12, left+94, h-3)
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
