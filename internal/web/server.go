@@ -290,6 +290,25 @@ func (s *Server) table() []route {
 		{pattern: "GET /api/v1/approvals/{id}", anyone: true, h: s.getApproval},
 		{pattern: "POST /api/v1/approvals/{id}/approve", anyone: true, h: s.approve},
 		{pattern: "POST /api/v1/approvals/{id}/reject", anyone: true, h: s.reject},
+		// The trading company: read with read finance, for the customers
+		// in one's scope; changes need it over the whole partnership
+		// (trading.go).
+		{pattern: "GET /trading", need: rights.ReadFinance, page: true, h: s.tradingPage},
+		{pattern: "GET /trading/invoices/{id}", need: rights.ReadFinance, page: true, h: s.invoicePage},
+		{pattern: "GET /api/v1/trading/settings", need: rights.ReadFinance, h: s.getTradingSettings},
+		{pattern: "PUT /api/v1/trading/settings", need: rights.ReadFinance, h: s.putTradingSettings},
+		{pattern: "GET /api/v1/trading/subscriptions", need: rights.ReadFinance, h: s.listSubscriptions},
+		{pattern: "POST /api/v1/trading/subscriptions", need: rights.ReadFinance, h: s.createSubscription},
+		{pattern: "PATCH /api/v1/trading/subscriptions/{id}", need: rights.ReadFinance, h: s.patchSubscription},
+		{pattern: "POST /api/v1/trading/subscriptions/{id}/units", need: rights.ReadFinance, h: s.setSubscriptionUnits},
+		{pattern: "GET /api/v1/trading/charges", need: rights.ReadFinance, h: s.listCharges},
+		{pattern: "POST /api/v1/trading/charges", need: rights.ReadFinance, h: s.createCharge},
+		{pattern: "GET /api/v1/trading/invoices", need: rights.ReadFinance, h: s.listInvoices},
+		{pattern: "POST /api/v1/trading/invoices", need: rights.ReadFinance, h: s.issueInvoices},
+		{pattern: "GET /api/v1/trading/invoices.csv", need: rights.ReadFinance, h: s.invoicesCSV},
+		{pattern: "GET /api/v1/trading/invoices/{id}", need: rights.ReadFinance, h: s.getInvoice},
+		{pattern: "GET /api/v1/trading/invoices/{id}/csv", need: rights.ReadFinance, h: s.invoiceCSV},
+		{pattern: "POST /api/v1/trading/invoices/{id}/credit", need: rights.ReadFinance, h: s.creditInvoice},
 	}
 }
 
