@@ -710,12 +710,17 @@ type invoiceView struct {
 	Lines                     []lineView
 }
 
+// vatRate writes basis points as a percentage: 2000 is "20%", 1750 "17.5%".
+func vatRate(bp int64) string {
+	return strings.TrimSuffix(strings.TrimSuffix(trading.Decimal(bp), "0"), ".0") + "%"
+}
+
 func longDay(t time.Time) string { return t.UTC().Format("2 January 2006") }
 
 func (s *Server) invoiceViewOf(r *http.Request, v store.TradingInvoice) invoiceView {
 	out := invoiceView{ID: v.ID, Reference: v.Reference, Kind: v.Kind, Customer: v.CustomerName,
 		Period: longDay(v.PeriodFrom) + " to " + longDay(v.PeriodTo.AddDate(0, 0, -1)), Issued: longDay(v.IssuedAt), Due: longDay(v.DueOn),
-		VATRate: strings.TrimSuffix(strings.TrimSuffix(trading.Decimal(v.VATBasisPoints), "0"), ".0") + "%",
+		VATRate: vatRate(v.VATBasisPoints),
 		Net:     trading.Pounds(v.Net), VAT: trading.Pounds(v.VAT), Gross: trading.Pounds(v.Gross), Note: v.Note,
 		Credit: v.Kind == store.InvoiceKindCredit, Cancelled: v.CreditedBy != 0}
 	ref := func(id int64) string {
@@ -829,7 +834,7 @@ func (s *Server) tradingPage(w http.ResponseWriter, r *http.Request) error {
 	if d.Settings, err = s.st.TradingSettings(r.Context()); err != nil {
 		return err
 	}
-	d.VATRate = trading.Decimal(d.Settings.VATBasisPoints)
+	d.VATRate = vatRate(d.Settings.VATBasisPoints)
 	return s.page(w, r, "trading.html", "Trading", "trading", d)
 }
 
