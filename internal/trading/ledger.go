@@ -72,8 +72,11 @@ type Outcome struct {
 	Customer store.Organisation
 	Invoice  store.TradingInvoice
 	// Status: "issued", "existing" (issued before for exactly this
-	// period; returned unchanged) or "nothing" (nothing to bill).
+	// period; returned unchanged), "nothing" (nothing to bill) or
+	// "refused" (Reason says why, such as an invoice for an overlapping
+	// period).
 	Status string
+	Reason string
 }
 
 // Issue issues customer's invoice for p at now, by user: idempotent, so
@@ -121,6 +124,9 @@ func (l *Ledger) Issue(ctx context.Context, customer store.Organisation, p Perio
 
 // IssueAll issues every customer's invoice for p that include admits
 // (nil: all), in customer order; customers with nothing to bill get none.
+// A customer whose invoice is refused (its period overlaps one issued
+// before) is reported and the run goes on, so one customer's earlier
+// monthly invoice does not hold up everyone's quarterly one.
 func (l *Ledger) IssueAll(ctx context.Context, p Period, now time.Time, by int64, include func(store.Organisation) bool) ([]Outcome, error) {
 	customers, err := l.Customers(ctx)
 	if err != nil {
@@ -132,6 +138,10 @@ func (l *Ledger) IssueAll(ctx context.Context, p Period, now time.Time, by int64
 			continue
 		}
 		o, err := l.Issue(ctx, c, p, now, by)
+		var ie *store.InvalidError
+		if errors.As(err, &ie) {
+			o, err = Outcome{Customer: c, Status: "refused", Reason: ie.Msg}, nil
+		}
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", c.Name, err)
 		}

@@ -3,6 +3,7 @@ package trading
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,6 +133,18 @@ func TestLedger(t *testing.T) {
 		must(t, err)
 		if got != want+1800 {
 			t.Errorf("Invoiced(Q2) after the reissue: got %d, want %d", got, want+1800)
+		}
+		// A year's run while Q2's monthly invoices stand: both customers
+		// refused, with the invoice in the way named, and nothing issued.
+		outs, err = l.IssueAll(ctx, Period{Name: "2024/25", From: d("2024-04-01"), To: d("2025-04-01")}, now, 1, nil)
+		must(t, err)
+		for _, o := range outs {
+			if o.Status != "refused" || !strings.Contains(o.Reason, "INV-") {
+				t.Errorf("the year for %s: got %q %q, want refused naming the overlapping invoice", o.Customer.Name, o.Status, o.Reason)
+			}
+		}
+		if got, _ := l.Invoiced(ctx, q.From, q.To); got != want+1800 {
+			t.Errorf("Invoiced(Q2) after the refused run: got %d, want %d", got, want+1800)
 		}
 		// Nothing to bill: no invoice; a council is not a customer.
 		o, err = l.Issue(ctx, riverside, Period{Name: "2024-04", From: d("2024-04-01"), To: d("2024-05-01")}, now, 1)

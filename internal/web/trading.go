@@ -637,6 +637,7 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 		CustomerID int64        `json:"customer_id"`
 		Customer   string       `json:"customer"`
 		Status     string       `json:"status"`
+		Reason     string       `json:"reason,omitempty"`
 		Invoice    *invoiceJSON `json:"invoice"`
 	}
 	res := struct {
@@ -644,8 +645,8 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 		Outcomes []outcomeJSON `json:"outcomes"`
 	}{Period: p.Name, Outcomes: []outcomeJSON{}}
 	for _, o := range outs {
-		oj := outcomeJSON{CustomerID: o.Customer.ID, Customer: o.Customer.Name, Status: o.Status}
-		if o.Status != "nothing" {
+		oj := outcomeJSON{CustomerID: o.Customer.ID, Customer: o.Customer.Name, Status: o.Status, Reason: o.Reason}
+		if o.Status == "issued" || o.Status == "existing" {
 			j := invoiceJSONOf(o.Invoice)
 			oj.Invoice = &j
 		}

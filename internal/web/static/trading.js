@@ -44,16 +44,21 @@ for (const form of document.querySelectorAll("form.trading-form")) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const method = form.dataset.api.split(" ")[0];
+    statusEl.classList.remove("error");
     try {
       const { path, out } = body(form);
       const res = await api(method, path, out);
+      let keep = false; // a message the reload would wipe
       if (res && res.outcomes) {
         const n = res.outcomes.filter((o) => o.status === "issued").length;
-        statusEl.textContent = `${n} invoice(s) issued for ${res.period}; ${res.outcomes.length - n} already issued or with nothing to bill.`;
+        const refused = res.outcomes.filter((o) => o.status === "refused").map((o) => `${o.customer}: ${o.reason}`);
+        statusEl.textContent = `${n} invoice(s) issued for ${res.period}; ${res.outcomes.length - n - refused.length} already issued or with nothing to bill.` +
+          (refused.length ? " Refused: " + refused.join("; ") : "");
+        keep = refused.length > 0;
       } else {
         statusEl.textContent = "Saved.";
       }
-      if ("reload" in form.dataset) setTimeout(() => location.reload(), 600);
+      if ("reload" in form.dataset && !keep) setTimeout(() => location.reload(), 600);
     } catch (err) {
       statusEl.textContent = err.message;
       statusEl.classList.add("error");
