@@ -293,7 +293,7 @@ func (s *Store) TradingSubscription(ctx context.Context, id int64) (TradingSubsc
 	if err != nil {
 		return t, wrap(fmt.Sprintf("trading subscription %d", id), err)
 	}
-	units, err := s.tradingUnits(ctx, id)
+	units, err := s.tradingUnits(ctx, id, 0)
 	t.Units = units[id]
 	return t, err
 }
@@ -318,7 +318,7 @@ func (s *Store) ListTradingSubscriptions(ctx context.Context, customer int64) ([
 	if err := rows.Err(); err != nil {
 		return nil, wrap("list trading subscriptions", err)
 	}
-	units, err := s.tradingUnits(ctx, 0)
+	units, err := s.tradingUnits(ctx, 0, customer)
 	if err != nil {
 		return nil, err
 	}
@@ -328,11 +328,13 @@ func (s *Store) ListTradingSubscriptions(ctx context.Context, customer int64) ([
 	return out, nil
 }
 
-// tradingUnits returns the unit history of one subscription (0: all), by
-// subscription, oldest first.
-func (s *Store) tradingUnits(ctx context.Context, sub int64) (map[int64][]TradingUnits, error) {
+// tradingUnits returns the unit history of one subscription, or of one
+// customer's (0 for either: all), by subscription, oldest first.
+func (s *Store) tradingUnits(ctx context.Context, sub, customer int64) (map[int64][]TradingUnits, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT subscription_id, from_on, units FROM trading_units
-		WHERE $1 = 0 OR subscription_id = $1 ORDER BY subscription_id, from_on`, sub)
+		WHERE ($1 = 0 OR subscription_id = $1)
+		AND ($2 = 0 OR subscription_id IN (SELECT id FROM trading_subscriptions WHERE customer_id = $2))
+		ORDER BY subscription_id, from_on`, sub, customer)
 	if err != nil {
 		return nil, wrap("trading units", err)
 	}

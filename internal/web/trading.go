@@ -69,7 +69,7 @@ func (s *Server) tradingWriter(r *http.Request) error {
 // canWriteTrading is tradingWriter as a yes or no, for pages.
 func (s *Server) canWriteTrading(r *http.Request) bool { return s.tradingWriter(r) == nil }
 
-// sees reports whether the user may read customer id's figures.
+// seesCustomer reports whether the user may read customer id's figures.
 func (s *Server) seesCustomer(r *http.Request, id int64) bool {
 	a := accessFrom(r.Context())
 	return a.snap.Sees(a.p, id) && a.snap.CanOrg(a.p, rights.ReadFinance, id).Allowed
@@ -626,6 +626,9 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest(err.Error())
 	}
+	if p.To.After(p.From.AddDate(1, 0, 0)) {
+		return badRequest("an invoice covers at most a year: give a shorter period")
+	}
 	u := userFrom(r.Context())
 	outs, err := s.ledger().IssueAll(r.Context(), p, s.now(), u.ID, func(c store.Organisation) bool {
 		return (only.ID == 0 || c.ID == only.ID) && s.seesCustomer(r, c.ID)
@@ -696,7 +699,7 @@ func (s *Server) creditInvoice(w http.ResponseWriter, r *http.Request) error {
 
 type lineView struct {
 	Seq                          int
-	Description, Service         string
+	Description                  string
 	From, To, Units, Price, Days string
 	Net                          string
 }
@@ -735,11 +738,11 @@ func (s *Server) invoiceViewOf(r *http.Request, v store.TradingInvoice) invoiceV
 	}
 	out.Credits, out.CreditedBy = ref(v.CreditsID), ref(v.CreditedBy)
 	for _, l := range v.Lines {
-		lv := lineView{Seq: l.Seq, Description: l.Description, Service: trading.ServiceName(l.Service), From: l.ServiceFrom.Format("2 Jan 2006"),
+		lv := lineView{Seq: l.Seq, Description: l.Description, From: l.ServiceFrom.Format("2 Jan 2006"),
 			To: l.ServiceTo.AddDate(0, 0, -1).Format("2 Jan 2006"), Units: fmt.Sprint(l.Units), Price: trading.Pounds(l.UnitPrice),
 			Days: fmt.Sprintf("%d/%d", l.Days, l.MonthDays), Net: trading.Pounds(l.Net)}
 		if l.ChargeID != 0 {
-			lv.Service, lv.Units, lv.Days = "One-off charge", "", ""
+			lv.Units, lv.Days = "", ""
 		}
 		out.Lines = append(out.Lines, lv)
 	}
