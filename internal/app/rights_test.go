@@ -125,6 +125,22 @@ var routeAccess = map[string]string{
 	"PATCH /api/v1/maintenance/faults/{id}":         "manage_cameras",
 	"GET /api/v1/maintenance/availability":          "anyone",
 	"GET /api/v1/maintenance/report":                "anyone",
+	"GET /trading":                                  "read_finance",
+	"GET /trading/invoices/{id}":                    "read_finance",
+	"GET /api/v1/trading/settings":                  "read_finance",
+	"PUT /api/v1/trading/settings":                  "read_finance",
+	"GET /api/v1/trading/subscriptions":             "read_finance",
+	"POST /api/v1/trading/subscriptions":            "read_finance",
+	"PATCH /api/v1/trading/subscriptions/{id}":      "read_finance",
+	"POST /api/v1/trading/subscriptions/{id}/units": "read_finance",
+	"GET /api/v1/trading/charges":                   "read_finance",
+	"POST /api/v1/trading/charges":                  "read_finance",
+	"GET /api/v1/trading/invoices":                  "read_finance",
+	"POST /api/v1/trading/invoices":                 "read_finance",
+	"GET /api/v1/trading/invoices.csv":              "read_finance",
+	"GET /api/v1/trading/invoices/{id}":             "read_finance",
+	"GET /api/v1/trading/invoices/{id}/csv":         "read_finance",
+	"POST /api/v1/trading/invoices/{id}/credit":     "read_finance",
 }
 
 type roleUser struct {
@@ -144,6 +160,7 @@ type rightsFixture struct {
 	camA, camB             int64
 	groupA, groupB         int64
 	agreementA, agreementB int64
+	custA, custB           int64       // customers of the trading company, filed below each council
 	users                  []*roleUser // in A, one per role
 	reqA, reqB             int64       // supervisors who ask for exports
 	tokenB                 string      // reqB's
@@ -188,6 +205,7 @@ func newRightsFixture(t *testing.T) *rightsFixture {
 		return o.ID
 	}
 	f.orgA, f.orgB, f.police = org("Council A", "council"), org("Council B", "council"), org("Police", "police")
+	f.custA, f.custB = f.tradingCustomer(f.orgA, "Customer A"), f.tradingCustomer(f.orgB, "Customer B")
 	// Cameras added before the server's camera set runs, and after it
 	// listed the store's, would never start.
 	for deadline := time.Now().Add(10 * time.Second); ; {
@@ -585,6 +603,57 @@ func probes() map[string]routeProbe {
 		}, ok: 200, scoped: true},
 		"GET /api/v1/maintenance/availability": {build: get("/api/v1/maintenance/availability"), okFor: readOrRefuse},
 		"GET /api/v1/maintenance/report":       {build: get("/api/v1/maintenance/report?quarter=2026/27-Q3"), okFor: readOrRefuse},
+		// The trading company: those who read finance see their own
+		// council's customer's figures; changing anything needs that
+		// right over the whole partnership, which no one of Council A
+		// has (403 on their own council's customer, 404 on the other's).
+		"GET /trading": {build: get("/trading"), ok: 200, page: true},
+		"GET /trading/invoices/{id}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return get(fmt.Sprintf("/trading/invoices/%d", f.tradingInvoice(own)))(f, u, own)
+		}, ok: 200, scoped: true, page: true},
+		"GET /api/v1/trading/settings": {build: get("/api/v1/trading/settings"), ok: 200},
+		"PUT /api/v1/trading/settings": {build: func(*rightsFixture, *roleUser, bool) call {
+			return call{method: "PUT", path: "/api/v1/trading/settings", body: map[string]any{"vat_basis_points": 2000}}
+		}, ok: 403},
+		"GET /api/v1/trading/subscriptions": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			f.tradingSubscription(false)
+			return get("/api/v1/trading/subscriptions")(f, u, own)
+		}, ok: 200, never: func(f *rightsFixture) []int64 { return []int64{f.tradingSubscription(false)} }},
+		"POST /api/v1/trading/subscriptions": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "POST", path: "/api/v1/trading/subscriptions", body: map[string]any{"customer_id": f.pick(own, f.custA, f.custB),
+				"service": "monitored", "unit_price_pence": 4000, "starts_on": "2025-04-01", "units": 3}}
+		}, ok: 403, scoped: true},
+		"PATCH /api/v1/trading/subscriptions/{id}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "PATCH", path: fmt.Sprintf("/api/v1/trading/subscriptions/%d", f.tradingSubscription(own)), body: map[string]any{"reference": "PO 1"}}
+		}, ok: 403, scoped: true},
+		"POST /api/v1/trading/subscriptions/{id}/units": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "POST", path: fmt.Sprintf("/api/v1/trading/subscriptions/%d/units", f.tradingSubscription(own)), body: map[string]any{"from": "2025-05-01", "units": 4}}
+		}, ok: 403, scoped: true},
+		"GET /api/v1/trading/charges": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			f.tradingCharge(false)
+			return get("/api/v1/trading/charges")(f, u, own)
+		}, ok: 200, never: func(f *rightsFixture) []int64 { return []int64{f.tradingCharge(false)} }},
+		"POST /api/v1/trading/charges": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "POST", path: "/api/v1/trading/charges", body: map[string]any{"customer_id": f.pick(own, f.custA, f.custB),
+				"on": "2025-05-01", "description": "Mileage", "amount_pence": 450}}
+		}, ok: 403, scoped: true},
+		"GET /api/v1/trading/invoices": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			f.tradingInvoice(false)
+			return get("/api/v1/trading/invoices")(f, u, own)
+		}, ok: 200, never: func(f *rightsFixture) []int64 { return []int64{f.tradingInvoice(false)} }},
+		"POST /api/v1/trading/invoices": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "POST", path: "/api/v1/trading/invoices", body: map[string]any{"period": "2025/26-Q1", "customer_id": f.pick(own, f.custA, f.custB)}}
+		}, ok: 403, scoped: true},
+		"GET /api/v1/trading/invoices.csv": {build: get("/api/v1/trading/invoices.csv"), ok: 200},
+		"GET /api/v1/trading/invoices/{id}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return get(fmt.Sprintf("/api/v1/trading/invoices/%d", f.tradingInvoice(own)))(f, u, own)
+		}, ok: 200, scoped: true},
+		"GET /api/v1/trading/invoices/{id}/csv": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return get(fmt.Sprintf("/api/v1/trading/invoices/%d/csv", f.tradingInvoice(own)))(f, u, own)
+		}, ok: 200, scoped: true},
+		"POST /api/v1/trading/invoices/{id}/credit": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "POST", path: fmt.Sprintf("/api/v1/trading/invoices/%d/credit", f.tradingInvoice(own)), body: map[string]any{"reason": "matrix"}}
+		}, ok: 403, scoped: true},
 	}
 }
 

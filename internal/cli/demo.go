@@ -231,6 +231,9 @@ func setUpDemoPartnership(ctx context.Context, st *store.Store, partnership stri
 		return err
 	}
 	orgs[demoPolice] = police
+	if err := seedDemoTrading(ctx, st, top, now); err != nil {
+		return err
+	}
 
 	if _, err := st.UserByName(ctx, demoAccounts[0].username); err == nil {
 		return nil // set up by an earlier run

@@ -39,6 +39,7 @@ type permissions struct {
 	// Maintenance: report faults on cameras one sees, or read the
 	// maintenance record.
 	Maintenance bool
+	Trading     bool // read the trading company's customers and invoices
 }
 
 func permissionsOf(p rights.Principal) permissions {
@@ -51,6 +52,7 @@ func permissionsOf(p rights.Principal) permissions {
 		// Every camera action shows the camera, and so lets one report a
 		// fault on it.
 		Maintenance: h&(rights.Footage|rights.SetOf(rights.ManageCameras, rights.ReadFinance)) != 0,
+		Trading:     h.Has(rights.ReadFinance),
 	}
 }
 

@@ -309,6 +309,25 @@ func (s *Server) table() []route {
 		{pattern: "PATCH /api/v1/maintenance/faults/{id}", need: rights.ManageCameras, h: s.patchFault},
 		{pattern: "GET /api/v1/maintenance/availability", anyone: true, h: s.availability},
 		{pattern: "GET /api/v1/maintenance/report", anyone: true, h: s.reportAPI},
+		// The trading company: read with read finance, for the customers
+		// in one's scope; changes need it over the whole partnership
+		// (trading.go).
+		{pattern: "GET /trading", need: rights.ReadFinance, page: true, h: s.tradingPage},
+		{pattern: "GET /trading/invoices/{id}", need: rights.ReadFinance, page: true, h: s.invoicePage},
+		{pattern: "GET /api/v1/trading/settings", need: rights.ReadFinance, h: s.getTradingSettings},
+		{pattern: "PUT /api/v1/trading/settings", need: rights.ReadFinance, h: s.putTradingSettings},
+		{pattern: "GET /api/v1/trading/subscriptions", need: rights.ReadFinance, h: s.listSubscriptions},
+		{pattern: "POST /api/v1/trading/subscriptions", need: rights.ReadFinance, h: s.createSubscription},
+		{pattern: "PATCH /api/v1/trading/subscriptions/{id}", need: rights.ReadFinance, h: s.patchSubscription},
+		{pattern: "POST /api/v1/trading/subscriptions/{id}/units", need: rights.ReadFinance, h: s.setSubscriptionUnits},
+		{pattern: "GET /api/v1/trading/charges", need: rights.ReadFinance, h: s.listCharges},
+		{pattern: "POST /api/v1/trading/charges", need: rights.ReadFinance, h: s.createCharge},
+		{pattern: "GET /api/v1/trading/invoices", need: rights.ReadFinance, h: s.listInvoices},
+		{pattern: "POST /api/v1/trading/invoices", need: rights.ReadFinance, h: s.issueInvoices},
+		{pattern: "GET /api/v1/trading/invoices.csv", need: rights.ReadFinance, h: s.invoicesCSV},
+		{pattern: "GET /api/v1/trading/invoices/{id}", need: rights.ReadFinance, h: s.getInvoice},
+		{pattern: "GET /api/v1/trading/invoices/{id}/csv", need: rights.ReadFinance, h: s.invoiceCSV},
+		{pattern: "POST /api/v1/trading/invoices/{id}/credit", need: rights.ReadFinance, h: s.creditInvoice},
 	}
 }
 

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/trading"
+)
+
+// demoCustomers are the trading company's customers in the demo: shops
+// and a business park whose cameras the control room watches, records or
+// maintains for a monthly fee per camera.
+var demoCustomers = []struct {
+	name, service, reference string
+	price, units             int64 // pence per unit per month; units at the start
+	startDays                int   // days after the start of the last quarter but one
+	more                     int64 // units added halfway through the last quarter
+}{
+	{"Harbour Retail Ltd", store.ServiceMonitored, "PO 7781", 4523, 12, 0, 2},
+	{"Riverside Business Park", store.ServiceRecorded, "RBP/CCTV/2", 1800, 8, 100, 0},
+	{"Lea Vale Housing Association", store.ServiceMaintenance, "", 650, 20, 0, 0},
+}
+
+// seedDemoTrading files the demo's customers below the partnership with
+// their subscriptions and a mileage charge, and issues their invoices for
+// the last full quarter, so the Trading page has something to show. A
+// data folder that has the first customer already is left alone.
+func seedDemoTrading(ctx context.Context, st *store.Store, top store.Organisation, now time.Time) error {
+	if _, err := st.OrganisationByName(ctx, demoCustomers[0].name); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	last := trading.QuarterOf(trading.QuarterOf(now).From.AddDate(0, 0, -1))
+	start := trading.QuarterOf(last.From.AddDate(0, 0, -1)).From
+	mid := last.From.AddDate(0, 1, 14)
+	var customers []store.Organisation
+	for i, c := range demoCustomers {
+		o := store.Organisation{Name: c.name, Kind: "customer", ParentID: top.ID}
+		if err := st.CreateOrganisation(ctx, &o); err != nil {
+			return err
+		}
+		customers = append(customers, o)
+		from := start.AddDate(0, 0, c.startDays)
+		s := store.TradingSubscription{CustomerID: o.ID, Reference: c.reference, Service: c.service, UnitPrice: c.price, StartsOn: from,
+			Units: []store.TradingUnits{{From: from, Units: c.units}}}
+		if c.more != 0 {
+			s.Units = append(s.Units, store.TradingUnits{From: mid, Units: c.units + c.more})
+		}
+		if err := st.CreateTradingSubscription(ctx, &s); err != nil {
+			return err
+		}
+		if i == 0 {
+			ch := store.TradingCharge{CustomerID: o.ID, On: mid, Description: "Mileage: 84 miles at 45p", Amount: 3780}
+			if err := st.CreateTradingCharge(ctx, &ch); err != nil {
+				return err
+			}
+		}
+	}
+	l := trading.NewLedger(st, nil)
+	for _, o := range customers {
+		if _, err := l.Issue(ctx, o, last, now, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}

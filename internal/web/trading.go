@@ -1,0 +1,863 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/trading"
+)
+
+// The trading company: its customers' subscriptions, one-off charges and
+// invoices (the API under /api/v1/trading/, the console page /trading and
+// a printable page per invoice).
+//
+// Reading needs read finance, and shows the customers in the user's scope
+// only: a customer is an organisation of kind customer, so a partner
+// officer sees those filed below their own council (normally none) and a
+// CCTV manager of the partnership sees all. Changing anything (a
+// subscription, its units, a charge, issuing or crediting an invoice, the
+// settings) also needs that right over the whole partnership, the top of
+// the user's tree: a council's people never bill the company's customers.
+
+// ledger is the trading company's book; it keeps no state of its own.
+func (s *Server) ledger() *trading.Ledger {
+	return trading.NewLedger(s.st, s.log.With("component", "trading"))
+}
+
+// tradingCustomer returns customer id if the user may read its figures;
+// any other organisation, or one outside their scope, is "no customer N".
+func (s *Server) tradingCustomer(r *http.Request, id int64) (store.Organisation, error) {
+	o, err := s.st.Organisation(r.Context(), id)
+	a := accessFrom(r.Context())
+	if errors.Is(err, store.ErrNotFound) || err == nil && (o.Kind != rights.KindCustomer || !a.snap.Sees(a.p, o.ID)) {
+		return o, errorf(http.StatusNotFound, fmt.Sprintf("no customer %d", id), nil)
+	}
+	if err != nil {
+		return o, err
+	}
+	return o, decide(a.snap.CanOrg(a.p, rights.ReadFinance, o.ID), fmt.Sprintf("no customer %d", id))
+}
+
+// tradingWriter refuses a user whose read finance does not cover the
+// whole partnership.
+func (s *Server) tradingWriter(r *http.Request) error {
+	a := accessFrom(r.Context())
+	anc := a.snap.Ancestors(a.user.OrganisationID)
+	top := a.user.OrganisationID
+	if len(anc) > 0 {
+		top = anc[len(anc)-1]
+	}
+	if d := a.snap.CanOrg(a.p, rights.ReadFinance, top); !d.Allowed {
+		name := "the partnership"
+		if o, ok := a.snap.Org(top); ok {
+			name = o.Name
+		}
+		return errorf(http.StatusForbidden, fmt.Sprintf("only someone who reads the finance figures of the whole of %s may change the trading company's customers and invoices", name), nil)
+	}
+	return nil
+}
+
+// canWriteTrading is tradingWriter as a yes or no, for pages.
+func (s *Server) canWriteTrading(r *http.Request) bool { return s.tradingWriter(r) == nil }
+
+// seesCustomer reports whether the user may read customer id's figures.
+func (s *Server) seesCustomer(r *http.Request, id int64) bool {
+	a := accessFrom(r.Context())
+	return a.snap.Sees(a.p, id) && a.snap.CanOrg(a.p, rights.ReadFinance, id).Allowed
+}
+
+// tradingPeriod reads ?period=, the current financial quarter if none.
+func (s *Server) tradingPeriod(r *http.Request) (trading.Period, error) {
+	v := r.URL.Query().Get("period")
+	if v == "" {
+		return trading.QuarterOf(s.now()), nil
+	}
+	p, err := trading.ParsePeriod(v)
+	if err != nil {
+		return p, badRequest(err.Error())
+	}
+	return p, nil
+}
+
+func parseDay(v, what string) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return t, badRequest(fmt.Sprintf("%s %q is not a date like 2024-07-01", what, v))
+	}
+	return t, nil
+}
+
+func dayString(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+func dayPtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	v := dayString(*t)
+	return &v
+}
+
+func idPtr(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// customerNames maps the ids of every customer to its name.
+func (s *Server) customerNames(r *http.Request) (map[int64]string, error) {
+	cs, err := s.ledger().Customers(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]string{}
+	for _, c := range cs {
+		out[c.ID] = c.Name
+	}
+	return out, nil
+}
+
+// --- settings ---
+
+type tradingSettingsJSON struct {
+	Company        string `json:"company"`
+	Address        string `json:"address"`
+	VATNumber      string `json:"vat_number"`
+	VATBasisPoints int64  `json:"vat_basis_points"` // 2000: 20%
+	InvoicePrefix  string `json:"invoice_prefix"`
+	NextInvoice    int64  `json:"next_invoice"`
+	PaymentDays    int64  `json:"payment_days"`
+}
+
+func tradingSettingsJSONOf(t store.TradingSettings) tradingSettingsJSON {
+	return tradingSettingsJSON{Company: t.Company, Address: t.Address, VATNumber: t.VATNumber, VATBasisPoints: t.VATBasisPoints,
+		InvoicePrefix: t.InvoicePrefix, NextInvoice: t.NextInvoice, PaymentDays: t.PaymentDays}
+}
+
+func (s *Server) getTradingSettings(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.st.TradingSettings(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tradingSettingsJSONOf(t))
+	return nil
+}
+
+func (s *Server) putTradingSettings(w http.ResponseWriter, r *http.Request) error {
+	if err := s.tradingWriter(r); err != nil {
+		return err
+	}
+	var in struct {
+		Company        *string `json:"company"`
+		Address        *string `json:"address"`
+		VATNumber      *string `json:"vat_number"`
+		VATBasisPoints *int64  `json:"vat_basis_points"`
+		InvoicePrefix  *string `json:"invoice_prefix"`
+		PaymentDays    *int64  `json:"payment_days"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	t, err := s.st.TradingSettings(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		in  *string
+		out *string
+	}{{in.Company, &t.Company}, {in.Address, &t.Address}, {in.VATNumber, &t.VATNumber}, {in.InvoicePrefix, &t.InvoicePrefix}} {
+		if f.in != nil {
+			*f.out = *f.in
+		}
+	}
+	if in.VATBasisPoints != nil {
+		t.VATBasisPoints = *in.VATBasisPoints
+	}
+	if in.PaymentDays != nil {
+		t.PaymentDays = *in.PaymentDays
+	}
+	if err := s.st.UpdateTradingSettings(r.Context(), &t); err != nil {
+		return storeError(err, "")
+	}
+	if err := s.audit(r, "trading.settings", 0, nil, nil, fmt.Sprintf("VAT %d basis points, prefix %q, %d days", t.VATBasisPoints, t.InvoicePrefix, t.PaymentDays)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tradingSettingsJSONOf(t))
+	return nil
+}
+
+// --- subscriptions ---
+
+type unitsJSON struct {
+	From  string `json:"from"`
+	Units int64  `json:"units"`
+}
+
+type subscriptionJSON struct {
+	ID         int64       `json:"id"`
+	CustomerID int64       `json:"customer_id"`
+	Customer   string      `json:"customer"`
+	Reference  string      `json:"reference"`
+	Service    string      `json:"service"`
+	UnitPrice  int64       `json:"unit_price_pence"` // per unit per calendar month, net of VAT
+	StartsOn   string      `json:"starts_on"`
+	EndsOn     *string     `json:"ends_on"` // the first day no longer served
+	UnitsNow   int64       `json:"units_now"`
+	Units      []unitsJSON `json:"units"`
+}
+
+func (s *Server) subscriptionJSONOf(t store.TradingSubscription, names map[int64]string) subscriptionJSON {
+	out := subscriptionJSON{ID: t.ID, CustomerID: t.CustomerID, Customer: names[t.CustomerID], Reference: t.Reference, Service: t.Service,
+		UnitPrice: t.UnitPrice, StartsOn: dayString(t.StartsOn), EndsOn: dayPtr(t.EndsOn), UnitsNow: t.UnitsOn(s.now()), Units: []unitsJSON{}}
+	for _, u := range t.Units {
+		out.Units = append(out.Units, unitsJSON{From: dayString(u.From), Units: u.Units})
+	}
+	return out
+}
+
+// visibleSubscriptions are the subscriptions of customers the user sees.
+func (s *Server) visibleSubscriptions(r *http.Request) ([]store.TradingSubscription, error) {
+	subs, err := s.st.ListTradingSubscriptions(r.Context(), 0)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(subs, func(t store.TradingSubscription) bool { return !s.seesCustomer(r, t.CustomerID) }), nil
+}
+
+func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
+	subs, err := s.visibleSubscriptions(r)
+	if err != nil {
+		return err
+	}
+	names, err := s.customerNames(r)
+	if err != nil {
+		return err
+	}
+	out := []subscriptionJSON{}
+	for _, t := range subs {
+		out = append(out, s.subscriptionJSONOf(t, names))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		CustomerID int64   `json:"customer_id"`
+		Reference  string  `json:"reference"`
+		Service    string  `json:"service"`
+		UnitPrice  *int64  `json:"unit_price_pence"`
+		StartsOn   string  `json:"starts_on"`
+		EndsOn     *string `json:"ends_on"`
+		Units      *int64  `json:"units"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	c, err := s.tradingCustomer(r, in.CustomerID)
+	if err != nil {
+		return err
+	}
+	if err := s.tradingWriter(r); err != nil {
+		return err
+	}
+	if in.UnitPrice == nil || in.Units == nil {
+		return badRequest(`give the customer, service, price, start and units, e.g. {"customer_id": 7, "service": "monitored", "unit_price_pence": 4523, "starts_on": "2024-04-01", "units": 12}`)
+	}
+	starts, err := parseDay(in.StartsOn, "starts_on")
+	if err != nil {
+		return err
+	}
+	t := store.TradingSubscription{CustomerID: c.ID, Reference: in.Reference, Service: in.Service, UnitPrice: *in.UnitPrice, StartsOn: starts,
+		Units: []store.TradingUnits{{From: starts, Units: *in.Units}}}
+	if in.EndsOn != nil && *in.EndsOn != "" {
+		e, err := parseDay(*in.EndsOn, "ends_on")
+		if err != nil {
+			return err
+		}
+		t.EndsOn = &e
+	}
+	if err := s.st.CreateTradingSubscription(r.Context(), &t); err != nil {
+		return storeError(err, "")
+	}
+	if err := s.audit(r, "trading.subscription.create", 0, nil, nil, fmt.Sprintf("subscription %d: %s, %d %s units at %d pence", t.ID, c.Name, *in.Units, t.Service, t.UnitPrice)); err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/subscriptions/%d", t.ID))
+	writeJSON(w, http.StatusCreated, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
+	return nil
+}
+
+// targetSubscription returns the request's {id} subscription if the user
+// may read its customer's figures.
+func (s *Server) targetSubscription(r *http.Request) (store.TradingSubscription, store.Organisation, error) {
+	id, err := pathID(r, "subscription")
+	if err != nil {
+		return store.TradingSubscription{}, store.Organisation{}, err
+	}
+	t, err := s.st.TradingSubscription(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !s.seesCustomer(r, t.CustomerID) {
+		return t, store.Organisation{}, errorf(http.StatusNotFound, fmt.Sprintf("no subscription %d", id), nil)
+	}
+	if err != nil {
+		return t, store.Organisation{}, err
+	}
+	c, err := s.st.Organisation(r.Context(), t.CustomerID)
+	return t, c, err
+}
+
+func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error {
+	t, c, err := s.targetSubscription(r)
+	if err != nil {
+		return err
+	}
+	if err := s.tradingWriter(r); err != nil {
+		return err
+	}
+	var in struct {
+		Reference *string `json:"reference"`
+		EndsOn    *string `json:"ends_on"` // "" makes it open-ended
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Reference != nil {
+		t.Reference = *in.Reference
+	}
+	if in.EndsOn != nil {
+		t.EndsOn = nil
+		if *in.EndsOn != "" {
+			e, err := parseDay(*in.EndsOn, "ends_on")
+			if err != nil {
+				return err
+			}
+			t.EndsOn = &e
+		}
+	}
+	if err := s.st.UpdateTradingSubscription(r.Context(), &t); err != nil {
+		return storeError(err, "")
+	}
+	if err := s.audit(r, "trading.subscription.update", 0, nil, nil, fmt.Sprintf("subscription %d of %s: reference %q, ends %v", t.ID, c.Name, t.Reference, dayPtr(t.EndsOn))); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
+	return nil
+}
+
+// setSubscriptionUnits dates a change of the number of camera units.
+func (s *Server) setSubscriptionUnits(w http.ResponseWriter, r *http.Request) error {
+	t, c, err := s.targetSubscription(r)
+	if err != nil {
+		return err
+	}
+	if err := s.tradingWriter(r); err != nil {
+		return err
+	}
+	var in struct {
+		From  string `json:"from"`
+		Units *int64 `json:"units"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Units == nil {
+		return badRequest(`give the day and the number of units from then, e.g. {"from": "2024-08-15", "units": 14}`)
+	}
+	from, err := parseDay(in.From, "from")
+	if err != nil {
+		return err
+	}
+	if err := s.st.SetTradingUnits(r.Context(), t.ID, store.TradingUnits{From: from, Units: *in.Units}); err != nil {
+		return storeError(err, "")
+	}
+	if err := s.audit(r, "trading.units", 0, nil, nil, fmt.Sprintf("subscription %d of %s: %d units from %s", t.ID, c.Name, *in.Units, in.From)); err != nil {
+		return err
+	}
+	if t, err = s.st.TradingSubscription(r.Context(), t.ID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
+	return nil
+}
+
+// --- charges ---
+
+type chargeJSON struct {
+	ID          int64  `json:"id"`
+	CustomerID  int64  `json:"customer_id"`
+	Customer    string `json:"customer"`
+	On          string `json:"on"`
+	Description string `json:"description"`
+	Amount      int64  `json:"amount_pence"` // net of VAT
+	InvoiceID   *int64 `json:"invoice_id"`   // null: not yet billed
+}
+
+func chargeJSONOf(c store.TradingCharge, names map[int64]string) chargeJSON {
+	return chargeJSON{ID: c.ID, CustomerID: c.CustomerID, Customer: names[c.CustomerID], On: dayString(c.On), Description: c.Description,
+		Amount: c.Amount, InvoiceID: idPtr(c.InvoiceID)}
+}
+
+func (s *Server) listCharges(w http.ResponseWriter, r *http.Request) error {
+	cs, err := s.st.ListTradingCharges(r.Context(), 0, r.URL.Query().Get("unbilled") == "true")
+	if err != nil {
+		return err
+	}
+	names, err := s.customerNames(r)
+	if err != nil {
+		return err
+	}
+	out := []chargeJSON{}
+	for _, c := range cs {
+		if s.seesCustomer(r, c.CustomerID) {
+			out = append(out, chargeJSONOf(c, names))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) createCharge(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		CustomerID  int64  `json:"customer_id"`
+		On          string `json:"on"`
+		Description string `json:"description"`
+		Amount      int64  `json:"amount_pence"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	c, err := s.tradingCustomer(r, in.CustomerID)
+	if err != nil {
+		return err
+	}
+	if err := s.tradingWriter(r); err != nil {
+		return err
+	}
+	on, err := parseDay(in.On, "on")
+	if err != nil {
+		return err
+	}
+	ch := store.TradingCharge{CustomerID: c.ID, On: on, Description: in.Description, Amount: in.Amount}
+	if err := s.st.CreateTradingCharge(r.Context(), &ch); err != nil {
+		return storeError(err, "")
+	}
+	if err := s.audit(r, "trading.charge", 0, nil, nil, fmt.Sprintf("charge %d to %s: %q, %d pence", ch.ID, c.Name, ch.Description, ch.Amount)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, chargeJSONOf(ch, map[int64]string{c.ID: c.Name}))
+	return nil
+}
+
+// --- invoices ---
+
+type invoiceLineJSON struct {
+	Seq         int    `json:"seq"`
+	Description string `json:"description"`
+	Service     string `json:"service"`
+	From        string `json:"from"`
+	To          string `json:"to"` // exclusive
+	Units       int64  `json:"units"`
+	UnitPrice   int64  `json:"unit_price_pence"`
+	Days        int64  `json:"days"`
+	MonthDays   int64  `json:"month_days"`
+	Net         int64  `json:"net_pence"`
+}
+
+type invoiceJSON struct {
+	ID             int64             `json:"id"`
+	Number         int64             `json:"number"`
+	Reference      string            `json:"reference"`
+	Kind           string            `json:"kind"`
+	CreditsID      *int64            `json:"credits_id"`
+	CreditedBy     *int64            `json:"credited_by"`
+	CustomerID     int64             `json:"customer_id"`
+	Customer       string            `json:"customer"`
+	PeriodFrom     string            `json:"period_from"`
+	PeriodTo       string            `json:"period_to"` // exclusive
+	IssuedAt       time.Time         `json:"issued_at"`
+	DueOn          string            `json:"due_on"`
+	VATBasisPoints int64             `json:"vat_basis_points"`
+	Net            int64             `json:"net_pence"`
+	VAT            int64             `json:"vat_pence"`
+	Gross          int64             `json:"gross_pence"`
+	Note           string            `json:"note"`
+	Lines          []invoiceLineJSON `json:"lines,omitempty"`
+	Page           string            `json:"page"`
+	CSV            string            `json:"csv"`
+}
+
+func invoiceJSONOf(v store.TradingInvoice) invoiceJSON {
+	out := invoiceJSON{ID: v.ID, Number: v.Number, Reference: v.Reference, Kind: v.Kind, CreditsID: idPtr(v.CreditsID), CreditedBy: idPtr(v.CreditedBy),
+		CustomerID: v.CustomerID, Customer: v.CustomerName, PeriodFrom: dayString(v.PeriodFrom), PeriodTo: dayString(v.PeriodTo),
+		IssuedAt: v.IssuedAt, DueOn: dayString(v.DueOn), VATBasisPoints: v.VATBasisPoints, Net: v.Net, VAT: v.VAT, Gross: v.Gross, Note: v.Note,
+		Page: fmt.Sprintf("/trading/invoices/%d", v.ID), CSV: fmt.Sprintf("/api/v1/trading/invoices/%d/csv", v.ID)}
+	for _, l := range v.Lines {
+		out.Lines = append(out.Lines, invoiceLineJSON{Seq: l.Seq, Description: l.Description, Service: l.Service, From: dayString(l.ServiceFrom),
+			To: dayString(l.ServiceTo), Units: l.Units, UnitPrice: l.UnitPrice, Days: l.Days, MonthDays: l.MonthDays, Net: l.Net})
+	}
+	return out
+}
+
+// visibleInvoices are the invoices of the period (by its start) of the
+// customers the user sees, of one customer if ?customer_id= says so.
+func (s *Server) visibleInvoices(r *http.Request, p trading.Period) ([]store.TradingInvoice, error) {
+	f := store.TradingInvoiceFilter{From: p.From, To: p.To}
+	if v := r.URL.Query().Get("customer_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, badRequest("customer_id must be a whole number")
+		}
+		f.CustomerID = id
+	}
+	invs, err := s.st.ListTradingInvoices(r.Context(), f)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(invs, func(v store.TradingInvoice) bool { return !s.seesCustomer(r, v.CustomerID) }), nil
+}
+
+func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.tradingPeriod(r)
+	if err != nil {
+		return err
+	}
+	invs, err := s.visibleInvoices(r, p)
+	if err != nil {
+		return err
+	}
+	out := []invoiceJSON{}
+	for _, v := range invs {
+		out = append(out, invoiceJSONOf(v))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// sendCSV sends what write makes as a CSV download, all or nothing: a
+// failure part-way is an error answer, not a truncated file.
+func sendCSV(w http.ResponseWriter, name string, write func(*bytes.Buffer) error) error {
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	h.Set("Cache-Control", "no-store")
+	w.Write(b.Bytes())
+	return nil
+}
+
+// invoicesCSV is the period's invoices, one row each.
+func (s *Server) invoicesCSV(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.tradingPeriod(r)
+	if err != nil {
+		return err
+	}
+	invs, err := s.visibleInvoices(r, p)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("invoices-%s-%s.csv", dayString(p.From), dayString(p.Last()))
+	return sendCSV(w, name, func(b *bytes.Buffer) error { return trading.WriteInvoicesCSV(b, invs) })
+}
+
+// targetInvoice returns the request's {id} invoice, with its lines, if the
+// user may read its customer's figures.
+func (s *Server) targetInvoice(r *http.Request) (store.TradingInvoice, error) {
+	id, err := pathID(r, "invoice")
+	if err != nil {
+		return store.TradingInvoice{}, err
+	}
+	v, err := s.st.TradingInvoice(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !s.seesCustomer(r, v.CustomerID) {
+		return v, errorf(http.StatusNotFound, fmt.Sprintf("no invoice %d", id), nil)
+	}
+	return v, err
+}
+
+func (s *Server) getInvoice(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.targetInvoice(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, invoiceJSONOf(v))
+	return nil
+}
+
+func (s *Server) invoiceCSV(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.targetInvoice(r)
+	if err != nil {
+		return err
+	}
+	return sendCSV(w, v.Reference+".csv", func(b *bytes.Buffer) error { return trading.WriteLinesCSV(b, v) })
+}
+
+// issueInvoices issues the period's invoices, of one customer or of every
+// customer with something to bill. Asking again issues nothing new: each
+// customer's invoice for exactly that period comes back unchanged.
+func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Period     string `json:"period"`
+		CustomerID int64  `json:"customer_id"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	var only store.Organisation
+	if in.CustomerID != 0 {
+		c, err := s.tradingCustomer(r, in.CustomerID)
+		if err != nil {
+			return err
+		}
+		only = c
+	}
+	if err := s.tradingWriter(r); err != nil {
+		return err
+	}
+	p, err := trading.ParsePeriod(in.Period)
+	if err != nil {
+		return badRequest(err.Error())
+	}
+	if p.To.After(p.From.AddDate(1, 0, 0)) {
+		return badRequest("an invoice covers at most a year: give a shorter period")
+	}
+	u := userFrom(r.Context())
+	outs, err := s.ledger().IssueAll(r.Context(), p, s.now(), u.ID, func(c store.Organisation) bool {
+		return (only.ID == 0 || c.ID == only.ID) && s.seesCustomer(r, c.ID)
+	})
+	if err != nil {
+		return storeError(err, "")
+	}
+	type outcomeJSON struct {
+		CustomerID int64        `json:"customer_id"`
+		Customer   string       `json:"customer"`
+		Status     string       `json:"status"`
+		Reason     string       `json:"reason,omitempty"`
+		Invoice    *invoiceJSON `json:"invoice"`
+	}
+	res := struct {
+		Period   string        `json:"period"`
+		Outcomes []outcomeJSON `json:"outcomes"`
+	}{Period: p.Name, Outcomes: []outcomeJSON{}}
+	for _, o := range outs {
+		oj := outcomeJSON{CustomerID: o.Customer.ID, Customer: o.Customer.Name, Status: o.Status, Reason: o.Reason}
+		if o.Status == "issued" || o.Status == "existing" {
+			j := invoiceJSONOf(o.Invoice)
+			oj.Invoice = &j
+		}
+		if o.Status == "issued" {
+			if err := s.audit(r, "trading.invoice", 0, nil, nil, fmt.Sprintf("%s to %s for %s: net %d, VAT %d", o.Invoice.Reference, o.Customer.Name, p.Name, o.Invoice.Net, o.Invoice.VAT)); err != nil {
+				return err
+			}
+		}
+		res.Outcomes = append(res.Outcomes, oj)
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// creditInvoice cancels an invoice with a credit note, so that its period
+// can be invoiced again correctly.
+func (s *Server) creditInvoice(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.targetInvoice(r)
+	if err != nil {
+		return err
+	}
+	if err := s.tradingWriter(r); err != nil {
+		return err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	cn, err := s.st.CreditTradingInvoice(r.Context(), v.ID, in.Reason, s.now(), userFrom(r.Context()).ID)
+	if err != nil {
+		return storeError(err, "")
+	}
+	if err := s.audit(r, "trading.credit", 0, nil, nil, fmt.Sprintf("%s cancels %s: %s", cn.Reference, v.Reference, in.Reason)); err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/invoices/%d", cn.ID))
+	writeJSON(w, http.StatusCreated, invoiceJSONOf(cn))
+	return nil
+}
+
+// --- pages ---
+
+// The pages' templates get figures already written out (money as
+// "£1,234.56", days as "1 Jul 2024"), so that no template does sums.
+
+type lineView struct {
+	Seq                          int
+	Description                  string
+	From, To, Units, Price, Days string
+	Net                          string
+}
+
+type invoiceView struct {
+	ID                        int64
+	Reference, Kind, Customer string
+	Period, Issued, Due       string
+	VATRate, Net, VAT, Gross  string
+	Note, Credits, CreditedBy string
+	Credit, Cancelled         bool
+	Lines                     []lineView
+}
+
+// vatRate writes basis points as a percentage: 2000 is "20%", 1750 "17.5%".
+func vatRate(bp int64) string {
+	return strings.TrimSuffix(strings.TrimSuffix(trading.Decimal(bp), "0"), ".0") + "%"
+}
+
+func longDay(t time.Time) string { return t.UTC().Format("2 January 2006") }
+
+func (s *Server) invoiceViewOf(r *http.Request, v store.TradingInvoice) invoiceView {
+	out := invoiceView{ID: v.ID, Reference: v.Reference, Kind: v.Kind, Customer: v.CustomerName,
+		Period: longDay(v.PeriodFrom) + " to " + longDay(v.PeriodTo.AddDate(0, 0, -1)), Issued: longDay(v.IssuedAt), Due: longDay(v.DueOn),
+		VATRate: vatRate(v.VATBasisPoints),
+		Net:     trading.Pounds(v.Net), VAT: trading.Pounds(v.VAT), Gross: trading.Pounds(v.Gross), Note: v.Note,
+		Credit: v.Kind == store.InvoiceKindCredit, Cancelled: v.CreditedBy != 0}
+	ref := func(id int64) string {
+		if id == 0 {
+			return ""
+		}
+		if o, err := s.st.TradingInvoice(r.Context(), id); err == nil {
+			return o.Reference
+		}
+		return fmt.Sprint(id)
+	}
+	out.Credits, out.CreditedBy = ref(v.CreditsID), ref(v.CreditedBy)
+	for _, l := range v.Lines {
+		lv := lineView{Seq: l.Seq, Description: l.Description, From: l.ServiceFrom.Format("2 Jan 2006"),
+			To: l.ServiceTo.AddDate(0, 0, -1).Format("2 Jan 2006"), Units: fmt.Sprint(l.Units), Price: trading.Pounds(l.UnitPrice),
+			Days: fmt.Sprintf("%d/%d", l.Days, l.MonthDays), Net: trading.Pounds(l.Net)}
+		if l.ChargeID != 0 {
+			lv.Units, lv.Days = "", ""
+		}
+		out.Lines = append(out.Lines, lv)
+	}
+	return out
+}
+
+type subscriptionView struct {
+	ID                           int64
+	Customer, Reference          string
+	Service, Price, Starts, Ends string
+	UnitsNow                     int64
+	History                      string
+}
+
+// tradingPageData is what trading.html shows.
+type tradingPageData struct {
+	Period          trading.Period
+	PeriodText      string
+	Prev, Next      string
+	Writer          bool
+	Customers       []store.Organisation
+	Subscriptions   []subscriptionView
+	Invoices        []invoiceView
+	Charges         []chargeJSON
+	ChargeAmounts   []string
+	Net, VAT, Gross string
+	Settings        store.TradingSettings
+	VATRate         string
+	Services        []string
+	CSV             string
+}
+
+// tradingPage is the trading company's customers, subscriptions and the
+// period's invoices, with forms for those who may change them
+// (static/trading.js sends them to the API).
+func (s *Server) tradingPage(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.tradingPeriod(r)
+	if err != nil {
+		return err
+	}
+	d := tradingPageData{Period: p, PeriodText: longDay(p.From) + " to " + longDay(p.Last()), Writer: s.canWriteTrading(r), Services: store.TradingServices,
+		CSV: "/api/v1/trading/invoices.csv?period=" + url.QueryEscape(p.Name)}
+	d.Prev = trading.QuarterOf(p.From.AddDate(0, 0, -1)).Name
+	d.Next = trading.QuarterOf(p.To).Name
+	cs, err := s.ledger().Customers(r.Context())
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, c := range cs {
+		names[c.ID] = c.Name
+		if s.seesCustomer(r, c.ID) {
+			d.Customers = append(d.Customers, c)
+		}
+	}
+	subs, err := s.visibleSubscriptions(r)
+	if err != nil {
+		return err
+	}
+	for _, t := range subs {
+		v := subscriptionView{ID: t.ID, Customer: names[t.CustomerID], Reference: t.Reference, Service: trading.ServiceName(t.Service),
+			Price: trading.Pounds(t.UnitPrice), Starts: longDay(t.StartsOn), Ends: "open-ended", UnitsNow: t.UnitsOn(s.now())}
+		if t.EndsOn != nil {
+			v.Ends = "until " + longDay(t.EndsOn.AddDate(0, 0, -1))
+		}
+		var hist []string
+		for _, u := range t.Units {
+			hist = append(hist, fmt.Sprintf("%d from %s", u.Units, u.From.Format("2 Jan 2006")))
+		}
+		v.History = strings.Join(hist, "; ")
+		d.Subscriptions = append(d.Subscriptions, v)
+	}
+	invs, err := s.visibleInvoices(r, p)
+	if err != nil {
+		return err
+	}
+	var net, vat, gross int64
+	for _, v := range invs {
+		net, vat, gross = net+v.Net, vat+v.VAT, gross+v.Gross
+		d.Invoices = append(d.Invoices, s.invoiceViewOf(r, v))
+	}
+	d.Net, d.VAT, d.Gross = trading.Pounds(net), trading.Pounds(vat), trading.Pounds(gross)
+	charges, err := s.st.ListTradingCharges(r.Context(), 0, true)
+	if err != nil {
+		return err
+	}
+	for _, c := range charges {
+		if s.seesCustomer(r, c.CustomerID) {
+			d.Charges = append(d.Charges, chargeJSONOf(c, names))
+			d.ChargeAmounts = append(d.ChargeAmounts, trading.Pounds(c.Amount))
+		}
+	}
+	if d.Settings, err = s.st.TradingSettings(r.Context()); err != nil {
+		return err
+	}
+	d.VATRate = vatRate(d.Settings.VATBasisPoints)
+	return s.page(w, r, "trading.html", "Trading", "trading", d)
+}
+
+// invoicePage is one invoice or credit note, laid out to print
+// (static/trading.css leaves the console out on paper).
+func (s *Server) invoicePage(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.targetInvoice(r)
+	if err != nil {
+		return err
+	}
+	set, err := s.st.TradingSettings(r.Context())
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, "trading_invoice.html", v.Reference, "trading", struct {
+		Invoice  invoiceView
+		Settings store.TradingSettings
+		Writer   bool
+	}{s.invoiceViewOf(r, v), set, s.canWriteTrading(r)})
+}
