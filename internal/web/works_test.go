@@ -20,7 +20,7 @@ import (
 // departments and the second with one, and a user for each view of it.
 type worksEnv struct {
 	*signinEnv
-	harrow, housing, facilities, brentParks int64
+	harrow, housing, facilities, brentParks  int64
 	manager, officer, brentManager, operator string // API tokens
 }
 
