@@ -66,6 +66,7 @@ func (s *Server) worksBudgetsPage(w http.ResponseWriter, r *http.Request) error 
 	}
 	p.Year, p.PrevYear, p.NextYear = works.YearLabel(year), works.YearLabel(year-1), works.YearLabel(year+1)
 	p.Budgets = b.visibleBudgets(year)
+	p.Chart = budgetBars(p.Budgets)
 	return s.page(w, r, "works_budgets.html", "Departments' budgets", "works", p)
 }
 
@@ -188,45 +189,74 @@ const (
 	colGrid      = "#3b4047"
 )
 
-// contractBars draws one bar per contract, as long as its value: spent,
-// then committed but not yet spent, then what remains; commitment beyond
-// the value runs on past the end, in red.
+// bar is one row of a bar chart: a total (a contract's value, a
+// department's budget) and what is spent and committed of it.
+type bar struct {
+	Label                   string
+	Total, Spent, Committed int64
+}
+
+// contractBars draws one bar per contract, as long as its value.
 func contractBars(cs []contractJSON) template.HTML {
-	if len(cs) == 0 {
+	var bars []bar
+	for _, c := range cs {
+		bars = append(bars, bar{c.Reference, c.ValuePence, c.SpentPence, c.CommittedPence})
+	}
+	return barChart(bars, "Each contract's value: spent, committed and remaining")
+}
+
+// budgetBars draws one bar per department with a budget.
+func budgetBars(bs []budgetJSON) template.HTML {
+	var bars []bar
+	for _, b := range bs {
+		if b.HasBudget {
+			bars = append(bars, bar{b.Department, b.BudgetPence, b.SpentPence, b.CommittedPence})
+		}
+	}
+	return barChart(bars, "Each department's budget: spent, committed and remaining")
+}
+
+// barChart draws bars to one scale: spent, then committed but not yet
+// spent, then what remains of the total; commitment beyond the total runs
+// on past its end, in red.
+func barChart(bars []bar, title string) template.HTML {
+	if len(bars) == 0 {
 		return ""
 	}
-	const labelW, barW, rowH, pad = 180.0, 520.0, 34.0, 8.0
+	const labelW, barW, rowH, pad = 220.0, 520.0, 38.0, 8.0
 	var most int64 = 1
-	for _, c := range cs {
-		most = max(most, c.ValuePence, c.CommittedPence)
+	for _, b := range bars {
+		most = max(most, b.Total, b.Committed)
 	}
 	scale := func(p int64) float64 { return float64(p) / float64(most) * barW }
-	h := float64(len(cs))*rowH + 30
+	h := float64(len(bars))*rowH + 30
 	var sb strings.Builder
 	fmt.Fprintf(&sb, `<svg class="works-chart" role="img" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" xmlns="http://www.w3.org/2000/svg">`,
 		labelW+barW+pad*2, h, labelW+barW+pad*2, h)
-	fmt.Fprintf(&sb, `<title>Each contract's value: spent, committed and remaining</title>`)
-	for i, c := range cs {
+	fmt.Fprintf(&sb, `<title>%s</title>`, template.HTMLEscapeString(title))
+	for i, b := range bars {
 		y := float64(i)*rowH + pad
-		fmt.Fprintf(&sb, `<text x="0" y="%.1f" fill="%s" font-size="12">%s</text>`, y+16, colText, template.HTMLEscapeString(c.Reference))
-		spent, committed := c.SpentPence, c.CommittedPence
+		fmt.Fprintf(&sb, `<text x="0" y="%.1f" fill="%s" font-size="12">%s</text>`, y+15, colText, template.HTMLEscapeString(b.Label))
 		x := labelW
-		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>value %s</title></rect>`, x, y, scale(c.ValuePence), colRemaining, works.Pounds(c.ValuePence))
-		inValue := min(spent, c.ValuePence)
-		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>spent %s</title></rect>`, x, y, scale(inValue), colSpent, works.Pounds(spent))
-		if open := min(committed, c.ValuePence) - inValue; open > 0 {
+		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>%s</title></rect>`, x, y, scale(b.Total), colRemaining, works.Pounds(b.Total))
+		inTotal := min(b.Spent, b.Total)
+		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>spent %s</title></rect>`, x, y, scale(inTotal), colSpent, works.Pounds(b.Spent))
+		if open := min(b.Committed, b.Total) - inTotal; open > 0 {
 			fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>committed, not yet spent %s</title></rect>`,
-				x+scale(inValue), y, scale(open), colCommitted, works.Pounds(committed-spent))
+				x+scale(inTotal), y, scale(open), colCommitted, works.Pounds(b.Committed-b.Spent))
 		}
-		if committed > c.ValuePence {
-			fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>over the value by %s</title></rect>`,
-				x+scale(c.ValuePence), y, scale(committed-c.ValuePence), colOver, works.Pounds(committed-c.ValuePence))
+		if b.Committed > b.Total {
+			fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>over by %s</title></rect>`,
+				x+scale(b.Total), y, scale(b.Committed-b.Total), colOver, works.Pounds(b.Committed-b.Total))
 		}
-		pct := float64(committed) * 100 / float64(c.ValuePence)
-		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" font-size="11">%.0f%% committed</text>`, x+4, y+32, colText, pct)
+		pct := "no total"
+		if b.Total > 0 {
+			pct = fmt.Sprintf("%d%% committed", b.Committed*100/b.Total)
+		}
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" font-size="11">%s of %s</text>`, x+4, y+33, colText, pct, works.Pounds(b.Total))
 	}
-	ly := h - 10
-	for i, l := range []struct{ col, text string }{{colSpent, "spent"}, {colCommitted, "committed"}, {colRemaining, "remaining"}, {colOver, "over value"}} {
+	ly := h - 8
+	for i, l := range []struct{ col, text string }{{colSpent, "spent"}, {colCommitted, "committed"}, {colRemaining, "remaining"}, {colOver, "over"}} {
 		x := labelW + float64(i)*110
 		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="10" height="10" fill="%s"/><text x="%.1f" y="%.1f" fill="%s" font-size="11">%s</text>`, x, ly-9, l.col, x+14, ly, colText, l.text)
 	}
@@ -292,9 +322,18 @@ func contractLine(c contractJSON, now time.Time) template.HTML {
 	pts = append(pts, fmt.Sprintf("%.1f,%.1f", xOf(today), yOf(sum)))
 	fmt.Fprintf(&sb, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.Join(pts, " "), colSpent)
 	if !runOut.IsZero() && sum < c.ValuePence {
+		// The forecast runs straight from today's total to the value on
+		// the run-out day; past the chart's edge it is cut there, at
+		// the height it has reached.
+		x2, y2, label := xOf(runOut), yOf(c.ValuePence), "runs out "+runOut.Format(time.DateOnly)
+		if runOut.After(last) && runOut.After(today) {
+			f := last.Sub(today).Hours() / runOut.Sub(today).Hours()
+			x2, y2 = xOf(last), yOf(sum)-f*(yOf(sum)-yOf(c.ValuePence))
+			label += " →"
+		}
 		fmt.Fprintf(&sb, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"><title>at the current rate the value runs out on %s</title></line>`,
-			xOf(today), yOf(sum), xOf(runOut), yOf(c.ValuePence), colCommitted, runOut.Format(time.DateOnly))
-		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" font-size="11" text-anchor="end">runs out %s</text>`, xOf(runOut), yOf(c.ValuePence)-6, colText, runOut.Format(time.DateOnly))
+			xOf(today), yOf(sum), x2, y2, colCommitted, runOut.Format(time.DateOnly))
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" font-size="11" text-anchor="end">%s</text>`, x2, y2-6, colText, label)
 	}
 	sb.WriteString(`</svg>`)
 	return template.HTML(sb.String())
