@@ -306,7 +306,7 @@ func contractLine(c contractJSON, now time.Time) template.HTML {
 	fmt.Fprintf(&sb, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5"/>`, left, yOf(c.ValuePence), w-10, yOf(c.ValuePence), colOver)
 	fmt.Fprintf(&sb, `<text x="2" y="%.1f" fill="%s" font-size="11">%s</text>`, yOf(c.ValuePence)+4, colText, template.HTMLEscapeString(shortPounds(c.ValuePence)))
 	fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" font-size="11">%s</text>`, left, h-6, colText, c.StartsOn)
-	fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" font-size="11" text-anchor="middle">%s</text>`, xOf(end), h-6, colText, "ends "+c.EndsOn)
+	fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" font-size="11" text-anchor="end">%s</text>`, xOf(end), h-6, colText, "ends "+c.EndsOn)
 	fmt.Fprintf(&sb, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="2 3"/>`, xOf(end), top, xOf(end), h-bottom, colGrid)
 	// The cumulative step line of commitments, by approval day.
 	cs := slices.Clone(c.commitments)
