@@ -40,7 +40,7 @@ type worksBook struct {
 	contracts []store.WorksContract
 	budgets   map[[2]int64]store.WorksBudget // by department, year
 	orders    []store.WorksOrder
-	ledger    works.Ledger
+	ledger    *works.Ledger
 	orgs      []store.Organisation
 }
 
@@ -64,14 +64,16 @@ func (s *Server) worksBook(ctx context.Context) (*worksBook, error) {
 	if b.orgs, err = s.st.ListOrganisations(ctx); err != nil {
 		return nil, err
 	}
+	var lo []works.Order
 	for _, o := range b.orders {
-		lo := works.Order{ID: o.ID, Contract: o.ContractID, Department: o.DepartmentID, Funding: o.Funding, State: o.State,
+		x := works.Order{ID: o.ID, Contract: o.ContractID, Department: o.DepartmentID, Funding: o.Funding, State: o.State,
 			BudgetYear: o.BudgetYear, ContractYear: o.ContractYear, Approved: o.ApprovedPence, Final: o.FinalPence}
 		if o.ApprovedAt != nil {
-			lo.ApprovedAt = *o.ApprovedAt
+			x.ApprovedAt = *o.ApprovedAt
 		}
-		b.ledger = append(b.ledger, lo)
+		lo = append(lo, x)
 	}
+	b.ledger = works.NewLedger(lo)
 	return b, nil
 }
 
