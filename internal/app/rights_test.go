@@ -121,6 +121,7 @@ var routeAccess = map[string]string{
 	"GET /works/budgets":                      "read_finance",
 	"GET /works/orders":                       "read_finance",
 	"GET /works/contracts.csv":                "read_finance",
+	"GET /works/allowances.csv":               "read_finance",
 	"GET /works/budgets.csv":                  "read_finance",
 	"GET /works/orders.csv":                   "read_finance",
 	"GET /api/v1/works/contracts":             "read_finance",

@@ -76,12 +76,13 @@ func worksOrderStep(step string) routeProbe {
 
 func worksProbes() map[string]routeProbe {
 	return map[string]routeProbe{
-		"GET /works":               {build: get("/works"), ok: 200, page: true},
-		"GET /works/budgets":       {build: get("/works/budgets"), ok: 200, page: true},
-		"GET /works/orders":        {build: get("/works/orders"), ok: 200, page: true},
-		"GET /works/contracts.csv": {build: get("/works/contracts.csv"), ok: 200},
-		"GET /works/budgets.csv":   {build: get("/works/budgets.csv"), ok: 200},
-		"GET /works/orders.csv":    {build: get("/works/orders.csv"), ok: 200},
+		"GET /works":                {build: get("/works"), ok: 200, page: true},
+		"GET /works/budgets":        {build: get("/works/budgets"), ok: 200, page: true},
+		"GET /works/orders":         {build: get("/works/orders"), ok: 200, page: true},
+		"GET /works/contracts.csv":  {build: get("/works/contracts.csv"), ok: 200},
+		"GET /works/allowances.csv": {build: get("/works/allowances.csv"), ok: 200},
+		"GET /works/budgets.csv":    {build: get("/works/budgets.csv"), ok: 200},
+		"GET /works/orders.csv":     {build: get("/works/orders.csv"), ok: 200},
 		"GET /api/v1/works/contracts": {build: func(f *rightsFixture, _ *roleUser, _ bool) call {
 			f.works()
 			return call{method: "GET", path: "/api/v1/works/contracts"}

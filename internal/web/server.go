@@ -297,6 +297,7 @@ func (s *Server) table() []route {
 		{pattern: "GET /works/budgets", need: rights.ReadFinance, page: true, h: s.worksBudgetsPage},
 		{pattern: "GET /works/orders", need: rights.ReadFinance, page: true, h: s.worksOrdersPage},
 		{pattern: "GET /works/contracts.csv", need: rights.ReadFinance, h: s.worksContractsCSV},
+		{pattern: "GET /works/allowances.csv", need: rights.ReadFinance, h: s.worksAllowancesCSV},
 		{pattern: "GET /works/budgets.csv", need: rights.ReadFinance, h: s.worksBudgetsCSV},
 		{pattern: "GET /works/orders.csv", need: rights.ReadFinance, h: s.worksOrdersCSV},
 		{pattern: "GET /api/v1/works/contracts", need: rights.ReadFinance, h: s.listWorksContracts},

@@ -126,6 +126,23 @@ func (s *Server) worksContractsCSV(w http.ResponseWriter, r *http.Request) error
 		"spent", "committed", "remaining", "rate_window_days", "rate_window_committed", "run_out", "runs_out_before_end"}, rows)
 }
 
+// worksAllowancesCSV is every visible contract's allowances, a row per
+// contract year and funding.
+func (s *Server) worksAllowancesCSV(w http.ResponseWriter, r *http.Request) error {
+	b, err := s.worksBook(r.Context())
+	if err != nil {
+		return err
+	}
+	var rows [][]string
+	for _, c := range b.visibleContracts() {
+		for _, a := range c.Allowances {
+			rows = append(rows, []string{csvCell(c.Reference), strconv.Itoa(a.Year), a.Funding, money(a.AmountPence), money(a.CommittedPence),
+				money(a.AmountPence - a.CommittedPence)})
+		}
+	}
+	return writeCSV(w, "works-allowances.csv", []string{"contract", "contract_year", "funding", "amount", "committed", "remaining"}, rows)
+}
+
 func (s *Server) worksBudgetsCSV(w http.ResponseWriter, r *http.Request) error {
 	year, err := s.worksYear(r)
 	if err != nil {

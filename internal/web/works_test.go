@@ -220,6 +220,17 @@ func TestWorksHTTP(t *testing.T) {
 		}
 		e.want(200, e.manager, "POST", fmt.Sprintf("/api/v1/works/orders/%d/cancel", o3.Order.ID), nil, &o3)
 
+		// Every change is in the audit trail, the override with its reason.
+		es, err := e.st.ListAudit(context.Background(), store.AuditFilter{Action: "works.order.approve", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 2 || !slices.ContainsFunc(es, func(a store.AuditEntry) bool {
+			return a.Username == "manager" && strings.Contains(a.Detail, "past its warnings: Cabinet agreed the overspend")
+		}) {
+			t.Errorf("the audit trail's approvals: got %+v, want two by manager, one with its override reason", es)
+		}
+
 		// The figures: £47,000 spent, £57,000 committed, all of it in
 		// the last 90 days (the contract is 104 days old).
 		var cs []struct {
@@ -298,6 +309,8 @@ func TestWorksHTTP(t *testing.T) {
 			{e.officer, "/works/orders.csv", 3, "Cabinet agreed the overspend", "Brent"},
 			{e.brentManager, "/works/orders.csv", 0, "", "Grange Farm"},
 			{e.officer, "/works/budgets.csv?year=2025/26", 2, "Housing,Harrow,2025/26,50000.00,47000.00,57000.00,-7000.00", "Brent Parks"},
+			{e.officer, "/works/allowances.csv", 2, "VSS-2025,2,ad_hoc,100000.00,0.00,100000.00", ""},
+			{e.brentManager, "/works/allowances.csv", 0, "", "VSS-2025"},
 			{e.manager, "/works/contracts.csv", 1, "VSS-2025,DSSL Ltd,Harrow,1742000.00,2025-10-31,2027-08-01,47000.00,57000.00,1685000.00,90,57000.00", ""},
 		} {
 			t.Run(tt.path, func(t *testing.T) {
