@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -657,6 +658,9 @@ type stepInput struct {
 
 const maxOverride = 500
 
+// worksSteps serialises the steps of orders within this server.
+var worksSteps sync.Mutex
+
 // stepVerb names each step in the audit trail.
 var stepVerb = map[string]string{works.Quoted: "quote", works.Approved: "approve", works.Completed: "complete", works.Cancelled: "cancel"}
 
@@ -665,6 +669,12 @@ var stepVerb = map[string]string{works.Quoted: "quote", works.Approved: "approve
 // its final cost) or cancel.
 func (s *Server) stepWorksOrder(to string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		// Two approvals at once must not both pass the same check: the
+		// figures read here are the ones the step lands on. (Servers
+		// sharing one database do not share this lock; works are
+		// approved by one manager, not a crowd.)
+		worksSteps.Lock()
+		defer worksSteps.Unlock()
 		b, o, err := s.worksOrder(r)
 		if err != nil {
 			return err

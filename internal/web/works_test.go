@@ -376,3 +376,38 @@ func TestWorksHTTP(t *testing.T) {
 		}
 	})
 }
+
+// TestWorksConcurrentApprovals: two orders that each fit the budget but
+// not together, approved at the same moment: one is approved, the other
+// refused for the budget, never both approved.
+func TestWorksConcurrentApprovals(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		e := newWorksEnv(t, dsn)
+		var c struct {
+			ID int64 `json:"id"`
+		}
+		e.want(201, e.manager, "POST", "/api/v1/works/contracts", map[string]any{"organisation_id": e.harrow, "reference": "VSS", "supplier": "S",
+			"value_pence": 100_000_000, "starts_on": "2025-10-31", "ends_on": "2027-08-01"}, &c)
+		e.want(200, e.manager, "PUT", "/api/v1/works/budgets", map[string]any{"department_id": e.housing, "year": "2025/26", "amount_pence": 1_000_000}, nil)
+		var ids []int64
+		for range 2 {
+			var o orderAnswerT
+			e.want(201, e.manager, "POST", "/api/v1/works/orders", map[string]any{"contract_id": c.ID, "department_id": e.housing,
+				"kind": "repair", "title": "half and a bit"}, &o)
+			e.want(200, e.manager, "POST", fmt.Sprintf("/api/v1/works/orders/%d/quote", o.Order.ID), map[string]any{"amount_pence": 600_000}, nil)
+			ids = append(ids, o.Order.ID)
+		}
+		codes := make(chan int, 2)
+		for _, id := range ids {
+			go func() {
+				code, _ := e.call(e.manager, "POST", fmt.Sprintf("/api/v1/works/orders/%d/approve", id), nil)
+				codes <- code
+			}()
+		}
+		got := []int{<-codes, <-codes}
+		slices.Sort(got)
+		if !slices.Equal(got, []int{200, 409}) {
+			t.Errorf("two approvals at once: got %v, want one 200 and one 409", got)
+		}
+	})
+}
