@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -141,6 +142,27 @@ var routeAccess = map[string]string{
 	"GET /api/v1/trading/invoices/{id}":             "read_finance",
 	"GET /api/v1/trading/invoices/{id}/csv":         "read_finance",
 	"POST /api/v1/trading/invoices/{id}/credit":     "read_finance",
+	// Works (works_rights_test.go has their probes).
+	"GET /works":                              "read_finance",
+	"GET /works/budgets":                      "read_finance",
+	"GET /works/orders":                       "read_finance",
+	"GET /works/contracts.csv":                "read_finance",
+	"GET /works/allowances.csv":               "read_finance",
+	"GET /works/budgets.csv":                  "read_finance",
+	"GET /works/orders.csv":                   "read_finance",
+	"GET /api/v1/works/contracts":             "read_finance",
+	"POST /api/v1/works/contracts":            "read_finance",
+	"GET /api/v1/works/contracts/{id}":        "read_finance",
+	"GET /api/v1/works/budgets":               "read_finance",
+	"PUT /api/v1/works/budgets":               "read_finance",
+	"POST /api/v1/works/budgets/import":       "read_finance",
+	"GET /api/v1/works/orders":                "read_finance",
+	"POST /api/v1/works/orders":               "read_finance",
+	"GET /api/v1/works/orders/{id}":           "read_finance",
+	"POST /api/v1/works/orders/{id}/quote":    "read_finance",
+	"POST /api/v1/works/orders/{id}/approve":  "read_finance",
+	"POST /api/v1/works/orders/{id}/complete": "read_finance",
+	"POST /api/v1/works/orders/{id}/cancel":   "read_finance",
 }
 
 type roleUser struct {
@@ -801,6 +823,7 @@ func TestPermissionMatrix(t *testing.T) {
 	routes := f.h.app.web.Routes()
 	got := f.h.app.web.RouteAccess()
 	ps := probes()
+	maps.Copy(ps, worksProbes())
 	for _, r := range routes {
 		if _, ok := routeAccess[r]; !ok {
 			t.Errorf("route %q is not in the permission matrix: say who may call it (routeAccess) and how to call it (probes)", r)

@@ -295,7 +295,7 @@ func setUpDemoPartnership(ctx context.Context, st *store.Store, partnership stri
 		fmt.Fprintf(out, "\n%s shares its town-centre cameras with %s until %s; exports of %s's cameras need a second person's approval.\n\n",
 			demoCouncils[0].name, demoPolice, now.Add(24*time.Hour).UTC().Format("2006-01-02 15:04 UTC"), demoFourEyes)
 	}
-	return nil
+	return setUpDemoWorks(ctx, st, orgs, now)
 }
 
 // ensureDemoOperator makes the demo's control-room account at first run:

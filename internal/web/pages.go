@@ -40,6 +40,7 @@ type permissions struct {
 	// maintenance record.
 	Maintenance bool
 	Trading     bool // read the trading company's customers and invoices
+	Works       bool // read works contracts, budgets and orders
 }
 
 func permissionsOf(p rights.Principal) permissions {
@@ -53,6 +54,7 @@ func permissionsOf(p rights.Principal) permissions {
 		// fault on it.
 		Maintenance: h&(rights.Footage|rights.SetOf(rights.ManageCameras, rights.ReadFinance)) != 0,
 		Trading:     h.Has(rights.ReadFinance),
+		Works:       h.Has(rights.ReadFinance),
 	}
 }
 

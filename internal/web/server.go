@@ -33,6 +33,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/works"
 )
 
 // Cameras is what the server needs of the running cameras.
@@ -149,7 +150,7 @@ func New(opt Options) (*Server, error) {
 			}
 			return "—"
 		},
-	}).ParseFS(templateFS, "templates/*.html")
+	}).Funcs(worksFuncs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -328,6 +329,28 @@ func (s *Server) table() []route {
 		{pattern: "GET /api/v1/trading/invoices/{id}", need: rights.ReadFinance, h: s.getInvoice},
 		{pattern: "GET /api/v1/trading/invoices/{id}/csv", need: rights.ReadFinance, h: s.invoiceCSV},
 		{pattern: "POST /api/v1/trading/invoices/{id}/credit", need: rights.ReadFinance, h: s.creditInvoice},
+		// Works contracts, departments' budgets and works orders
+		// (works.go): read within one's scope, changed at the partnership.
+		{pattern: "GET /works", need: rights.ReadFinance, page: true, h: s.worksContractsPage},
+		{pattern: "GET /works/budgets", need: rights.ReadFinance, page: true, h: s.worksBudgetsPage},
+		{pattern: "GET /works/orders", need: rights.ReadFinance, page: true, h: s.worksOrdersPage},
+		{pattern: "GET /works/contracts.csv", need: rights.ReadFinance, h: s.worksContractsCSV},
+		{pattern: "GET /works/allowances.csv", need: rights.ReadFinance, h: s.worksAllowancesCSV},
+		{pattern: "GET /works/budgets.csv", need: rights.ReadFinance, h: s.worksBudgetsCSV},
+		{pattern: "GET /works/orders.csv", need: rights.ReadFinance, h: s.worksOrdersCSV},
+		{pattern: "GET /api/v1/works/contracts", need: rights.ReadFinance, h: s.listWorksContracts},
+		{pattern: "POST /api/v1/works/contracts", need: rights.ReadFinance, h: s.createWorksContract},
+		{pattern: "GET /api/v1/works/contracts/{id}", need: rights.ReadFinance, h: s.getWorksContract},
+		{pattern: "GET /api/v1/works/budgets", need: rights.ReadFinance, h: s.listWorksBudgets},
+		{pattern: "PUT /api/v1/works/budgets", need: rights.ReadFinance, h: s.putWorksBudget},
+		{pattern: "POST /api/v1/works/budgets/import", need: rights.ReadFinance, h: s.importWorksBudgets},
+		{pattern: "GET /api/v1/works/orders", need: rights.ReadFinance, h: s.listWorksOrders},
+		{pattern: "POST /api/v1/works/orders", need: rights.ReadFinance, h: s.raiseWorksOrder},
+		{pattern: "GET /api/v1/works/orders/{id}", need: rights.ReadFinance, h: s.getWorksOrder},
+		{pattern: "POST /api/v1/works/orders/{id}/quote", need: rights.ReadFinance, h: s.stepWorksOrder(works.Quoted)},
+		{pattern: "POST /api/v1/works/orders/{id}/approve", need: rights.ReadFinance, h: s.stepWorksOrder(works.Approved)},
+		{pattern: "POST /api/v1/works/orders/{id}/complete", need: rights.ReadFinance, h: s.stepWorksOrder(works.Completed)},
+		{pattern: "POST /api/v1/works/orders/{id}/cancel", need: rights.ReadFinance, h: s.stepWorksOrder(works.Cancelled)},
 	}
 }
 

@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/works"
+)
+
+// setUpDemoWorks gives the demo's councils departments, a works contract
+// each, budgets for last, this and next financial year, and orders at every
+// step, dated in the weeks before now so that the forecast has a rate to
+// run on. Lea Vale's contract has the figures of a real council's: £1.742m
+// from 31 October 2025 to 1 August 2027, £100,000 a year of it for ad hoc
+// works. A data folder that already has a contract is left alone.
+func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]store.Organisation, now time.Time) error {
+	if cs, err := st.ListWorksContracts(ctx); err != nil || len(cs) > 0 {
+		return err
+	}
+	now = now.UTC()
+	dept := func(council, name string) (int64, error) {
+		o := store.Organisation{Name: name, Kind: "department", ParentID: orgs[council].ID}
+		err := st.CreateOrganisation(ctx, &o)
+		return o.ID, err
+	}
+	leaVale, mimram := demoCouncils[0].name, demoCouncils[1].name
+	var housing, facilities, parking, safety int64
+	for _, d := range []struct {
+		id            *int64
+		council, name string
+	}{
+		{&housing, leaVale, "Lea Vale Housing"},
+		{&facilities, leaVale, "Lea Vale Facilities Management"},
+		{&parking, leaVale, "Lea Vale Parking Services"},
+		{&safety, mimram, "Mimram Community Safety"},
+	} {
+		id, err := dept(d.council, d.name)
+		if err != nil {
+			return err
+		}
+		*d.id = id
+	}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	lv := store.WorksContract{OrganisationID: orgs[leaVale].ID, Reference: "LV-VSS-2025", Supplier: "Vale Surveillance Services Ltd",
+		ValuePence: 174_200_000, StartsOn: day(2025, 10, 31), EndsOn: day(2027, 8, 1), Allowances: []store.WorksAllowance{
+			{Year: 1, Funding: works.Planned, AmountPence: 70_000_000}, {Year: 1, Funding: works.AdHoc, AmountPence: 10_000_000},
+			{Year: 2, Funding: works.Planned, AmountPence: 50_000_000}, {Year: 2, Funding: works.AdHoc, AmountPence: 10_000_000}}}
+	md := store.WorksContract{OrganisationID: orgs[mimram].ID, Reference: "MDC-CCTV-2026", Supplier: "Mimram Electrical Contractors",
+		ValuePence: 25_000_000, StartsOn: day(2026, 4, 1), EndsOn: day(2028, 3, 31), Allowances: []store.WorksAllowance{
+			{Year: 1, Funding: works.AdHoc, AmountPence: 5_000_000}, {Year: 2, Funding: works.AdHoc, AmountPence: 5_000_000}}}
+	for _, c := range []*store.WorksContract{&lv, &md} {
+		if err := st.CreateWorksContract(ctx, c); err != nil {
+			return err
+		}
+	}
+	fy := works.FinancialYear(now)
+	var budgets []store.WorksBudget
+	for _, b := range []struct {
+		dept   int64
+		amount int64
+	}{{housing, 6_000_000}, {facilities, 2_500_000}, {parking, 400_000}, {safety, 2_000_000}} {
+		// Last year's too: orders raised in the weeks before now may
+		// fall in it.
+		for y := fy - 1; y <= fy+1; y++ {
+			budgets = append(budgets, store.WorksBudget{DepartmentID: b.dept, Year: y, AmountPence: b.amount})
+		}
+	}
+	if err := st.SetWorksBudgets(ctx, budgets, "demo"); err != nil {
+		return err
+	}
+	ago := func(days int) time.Time { return now.AddDate(0, 0, -days) }
+	type step struct {
+		to     string
+		amount int64
+		days   int // before now
+	}
+	for _, o := range []struct {
+		c                    *store.WorksContract
+		dept                 int64
+		kind, funding, title string
+		estimate             int64
+		raised               int
+		steps                []step
+	}{
+		{&lv, housing, works.NewInstallation, works.AdHoc, "Cameras for the Watermead estate car park", 3_500_000, 80,
+			[]step{{works.Quoted, 3_850_000, 70}, {works.Approved, 3_850_000, 60}, {works.Completed, 3_920_000, 20}}},
+		{&lv, facilities, works.Enhancement, works.AdHoc, "Civic Centre reception cameras to 4K", 0, 45,
+			[]step{{works.Quoted, 1_200_000, 38}, {works.Approved, 1_200_000, 30}}},
+		{&lv, facilities, works.Repair, works.Planned, "Planned maintenance, this quarter", 0, 76,
+			[]step{{works.Quoted, 8_750_000, 76}, {works.Approved, 8_750_000, 75}, {works.Completed, 8_750_000, 5}}},
+		{&lv, parking, works.Relocation, works.AdHoc, "Move the Riverside Car Park camera to the new barrier", 300_000, 12,
+			[]step{{works.Quoted, 480_000, 4}}},
+		{&lv, housing, works.Repair, works.AdHoc, "Replace the failed camera at Sele Walk", 250_000, 2, nil},
+		{&md, safety, works.NewInstallation, works.AdHoc, "Hollins End Green play area camera", 900_000, 50,
+			[]step{{works.Quoted, 950_000, 41}, {works.Approved, 950_000, 33}}},
+	} {
+		wo := store.WorksOrder{ContractID: o.c.ID, DepartmentID: o.dept, Kind: o.kind, Funding: o.funding, Title: o.title,
+			EstimatePence: o.estimate, RaisedAt: ago(o.raised), RaisedBy: "manager",
+			BudgetYear: works.FinancialYear(ago(o.raised)), ContractYear: max(1, works.ContractYear(o.c.StartsOn, ago(o.raised)))}
+		if err := st.CreateWorksOrder(ctx, &wo); err != nil {
+			return err
+		}
+		for _, s := range o.steps {
+			by := "manager"
+			if s.to == works.Quoted {
+				by = "contractor"
+			}
+			if _, err := st.StepWorksOrder(ctx, wo.ID, store.WorksStep{To: s.to, Amount: s.amount, At: ago(s.days), By: by}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/rights"
+)
+
+// WorksBudget is a department's budget for CCTV works in the financial
+// year beginning 1 April of Year.
+type WorksBudget struct {
+	DepartmentID int64
+	Year         int
+	AmountPence  int64
+	UpdatedAt    time.Time
+	UpdatedBy    string
+}
+
+func checkDepartment(ctx context.Context, q querier, id int64) error {
+	var kind string
+	err := q.QueryRowContext(ctx, `SELECT kind FROM organisations WHERE id = $1`, id).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return invalid(fmt.Errorf("there is no organisation %d", id))
+	}
+	if err != nil {
+		return err
+	}
+	if kind != rights.KindDepartment {
+		return invalid(fmt.Errorf("organisation %d is a %s, not a department", id, kind))
+	}
+	return nil
+}
+
+// SetWorksBudgets writes budgets, each replacing any for its department
+// and year, all or none: an import that fails part way changes nothing.
+// A budget for an organisation that is not a department, or below
+// nothing, is an *InvalidError.
+func (s *Store) SetWorksBudgets(ctx context.Context, bs []WorksBudget, by string) error {
+	at := now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, b := range bs {
+			if b.AmountPence < 0 {
+				return invalid(errors.New("a budget cannot be negative"))
+			}
+			if b.Year < 1900 || b.Year > 9998 {
+				return invalid(fmt.Errorf("%d is not a financial year", b.Year))
+			}
+			if err := checkDepartment(ctx, tx, b.DepartmentID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO works_budgets (organisation_id, year, amount_pence, updated_at, updated_by)
+				VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (organisation_id, year) DO UPDATE SET amount_pence = excluded.amount_pence,
+					updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+				b.DepartmentID, b.Year, b.AmountPence, micros(at), by); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var ie *InvalidError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return wrap("set works budgets", err)
+}
+
+// ListWorksBudgets returns the budgets of a financial year (0: every
+// year), by department and year.
+func (s *Store) ListWorksBudgets(ctx context.Context, year int) ([]WorksBudget, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT organisation_id, year, amount_pence, updated_at, updated_by FROM works_budgets
+		WHERE $1 = 0 OR year = $1 ORDER BY organisation_id, year`, year)
+	if err != nil {
+		return nil, wrap("list works budgets", err)
+	}
+	defer rows.Close()
+	var out []WorksBudget
+	for rows.Next() {
+		var b WorksBudget
+		var at int64
+		if err := rows.Scan(&b.DepartmentID, &b.Year, &b.AmountPence, &at, &b.UpdatedBy); err != nil {
+			return nil, wrap("list works budgets", err)
+		}
+		b.UpdatedAt = fromMicros(at)
+		out = append(out, b)
+	}
+	return out, wrap("list works budgets", rows.Err())
+}

@@ -1,0 +1,755 @@
+package web
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/works"
+)
+
+// Works: a council's CCTV works contracts, its departments' budgets and
+// the orders departments raise against both (package works holds the
+// rules). Reading needs read_finance and shows what lies in the user's
+// scope: a partner officer their own council's contracts and
+// departments, the partnership's CCTV manager everything. Changing
+// anything needs read_finance at the partnership itself, since works are
+// commissioned centrally: that is what stopped the overspending.
+//
+// Approving an order that its warnings say would take a department over
+// its budget, or a contract over its value or the year's allowance, is
+// refused unless an override reason is given, which the order keeps.
+// Four eyes (approvals.go) is not used for it: its requests are for
+// footage and rights, decided by whoever holds the same right over the
+// same organisation, and a works approval is already the manager's
+// second look at a department's request.
+
+// worksBook is every figure a works page or answer needs, read at once.
+type worksBook struct {
+	a         *access
+	now       time.Time
+	contracts []store.WorksContract
+	budgets   map[[2]int64]store.WorksBudget // by department, year
+	orders    []store.WorksOrder
+	ledger    *works.Ledger
+	orgs      []store.Organisation
+}
+
+func (s *Server) worksBook(ctx context.Context) (*worksBook, error) {
+	a := accessFrom(ctx)
+	b := &worksBook{a: a, now: s.now().UTC(), budgets: map[[2]int64]store.WorksBudget{}}
+	var err error
+	if b.contracts, err = s.st.ListWorksContracts(ctx); err != nil {
+		return nil, err
+	}
+	bs, err := s.st.ListWorksBudgets(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range bs {
+		b.budgets[[2]int64{x.DepartmentID, int64(x.Year)}] = x
+	}
+	if b.orders, err = s.st.ListWorksOrders(ctx, store.WorksOrderFilter{}); err != nil {
+		return nil, err
+	}
+	if b.orgs, err = s.st.ListOrganisations(ctx); err != nil {
+		return nil, err
+	}
+	var lo []works.Order
+	for _, o := range b.orders {
+		x := works.Order{ID: o.ID, Contract: o.ContractID, Department: o.DepartmentID, Funding: o.Funding, State: o.State,
+			BudgetYear: o.BudgetYear, ContractYear: o.ContractYear, Approved: o.ApprovedPence, Final: o.FinalPence}
+		if o.ApprovedAt != nil {
+			x.ApprovedAt = *o.ApprovedAt
+		}
+		lo = append(lo, x)
+	}
+	b.ledger = works.NewLedger(lo)
+	return b, nil
+}
+
+// sees reports whether the user may read the figures of organisation org.
+func (b *worksBook) sees(org int64) bool {
+	return b.a.snap.CanOrg(b.a.p, rights.ReadFinance, org).Allowed
+}
+
+func (b *worksBook) orgName(id int64) string {
+	if o, ok := b.a.snap.Org(id); ok {
+		return o.Name
+	}
+	return fmt.Sprintf("organisation %d", id)
+}
+
+// council is the council a department belongs to: the nearest council
+// above it.
+func (b *worksBook) council(dept int64) string {
+	for _, id := range b.a.snap.Ancestors(dept) {
+		if o, ok := b.a.snap.Org(id); ok && o.Kind == rights.KindCouncil {
+			return o.Name
+		}
+	}
+	return ""
+}
+
+func (b *worksBook) contract(id int64) (store.WorksContract, bool) {
+	i := slices.IndexFunc(b.contracts, func(c store.WorksContract) bool { return c.ID == id })
+	if i < 0 {
+		return store.WorksContract{}, false
+	}
+	return b.contracts[i], true
+}
+
+// worksManager refuses a change unless the user reads finance at the top
+// of the partnership.
+func worksManager(a *access) error {
+	if o, ok := a.snap.Org(a.p.Org); ok && o.Kind == rights.KindPartnership && o.Parent == 0 {
+		if a.snap.CanOrg(a.p, rights.ReadFinance, o.ID).Allowed {
+			return nil
+		}
+	}
+	return errorf(http.StatusForbidden, "works contracts, budgets and orders are changed by the partnership's CCTV manager; your organisation is not the partnership", nil)
+}
+
+type allowanceJSON struct {
+	Year           int    `json:"contract_year"`
+	Funding        string `json:"funding"`
+	AmountPence    int64  `json:"amount_pence"`
+	CommittedPence int64  `json:"committed_pence"`
+}
+
+type forecastJSON struct {
+	WindowDays       int     `json:"window_days"`
+	WindowSpendPence int64   `json:"window_spend_pence"`
+	RunOut           *string `json:"run_out"` // a date, or null: no rate
+	BeforeEnd        bool    `json:"before_end"`
+}
+
+type contractJSON struct {
+	ID             int64           `json:"id"`
+	OrganisationID int64           `json:"organisation_id"`
+	Organisation   string          `json:"organisation"`
+	Reference      string          `json:"reference"`
+	Supplier       string          `json:"supplier"`
+	ValuePence     int64           `json:"value_pence"`
+	StartsOn       string          `json:"starts_on"`
+	EndsOn         string          `json:"ends_on"`
+	Allowances     []allowanceJSON `json:"allowances"`
+	SpentPence     int64           `json:"spent_pence"`
+	CommittedPence int64           `json:"committed_pence"`
+	RemainingPence int64           `json:"remaining_pence"`
+	Forecast       forecastJSON    `json:"forecast"`
+	commitments    []works.Commitment
+}
+
+func dateOnly(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+func (b *worksBook) contractJSON(c store.WorksContract) contractJSON {
+	t := b.ledger.Contract(c.ID, 0)
+	cs := b.ledger.Commitments(c.ID)
+	f := works.RunOut(c.ValuePence, c.StartsOn, c.EndsOn, cs, b.now)
+	out := contractJSON{ID: c.ID, OrganisationID: c.OrganisationID, Organisation: b.orgName(c.OrganisationID), Reference: c.Reference,
+		Supplier: c.Supplier, ValuePence: c.ValuePence, StartsOn: dateOnly(c.StartsOn), EndsOn: dateOnly(c.EndsOn),
+		Allowances: []allowanceJSON{}, SpentPence: t.Spent, CommittedPence: t.Committed, RemainingPence: c.ValuePence - t.Committed,
+		Forecast: forecastJSON{WindowDays: f.WindowDays, WindowSpendPence: f.WindowSpend, BeforeEnd: f.BeforeEnd}, commitments: cs}
+	if f.RunOut != nil {
+		d := dateOnly(*f.RunOut)
+		out.Forecast.RunOut = &d
+	}
+	for _, a := range c.Allowances {
+		out.Allowances = append(out.Allowances, allowanceJSON{a.Year, a.Funding, a.AmountPence, b.ledger.Allowance(c.ID, a.Year, a.Funding, 0).Committed})
+	}
+	return out
+}
+
+// visibleContracts are the contracts held within the user's scope.
+func (b *worksBook) visibleContracts() []contractJSON {
+	out := []contractJSON{}
+	for _, c := range b.contracts {
+		if b.sees(c.OrganisationID) {
+			out = append(out, b.contractJSON(c))
+		}
+	}
+	return out
+}
+
+type budgetJSON struct {
+	DepartmentID   int64  `json:"department_id"`
+	Department     string `json:"department"`
+	Council        string `json:"council"`
+	Year           string `json:"year"`
+	HasBudget      bool   `json:"has_budget"`
+	BudgetPence    int64  `json:"budget_pence"`
+	SpentPence     int64  `json:"spent_pence"`
+	CommittedPence int64  `json:"committed_pence"`
+	RemainingPence int64  `json:"remaining_pence"`
+}
+
+// visibleBudgets is every department in the user's scope, with its budget
+// and figures for financial year year, whether a budget is set or not.
+func (b *worksBook) visibleBudgets(year int) []budgetJSON {
+	out := []budgetJSON{}
+	for _, id := range b.departments() {
+		bu, ok := b.budgets[[2]int64{id, int64(year)}]
+		t := b.ledger.Department(id, year, 0)
+		out = append(out, budgetJSON{DepartmentID: id, Department: b.orgName(id), Council: b.council(id), Year: works.YearLabel(year),
+			HasBudget: ok, BudgetPence: bu.AmountPence, SpentPence: t.Spent, CommittedPence: t.Committed, RemainingPence: bu.AmountPence - t.Committed})
+	}
+	slices.SortStableFunc(out, func(x, y budgetJSON) int {
+		return strings.Compare(x.Council+"\x00"+x.Department, y.Council+"\x00"+y.Department)
+	})
+	return out
+}
+
+// departments are the department organisations the user may read.
+func (b *worksBook) departments() []int64 {
+	var out []int64
+	for _, o := range b.orgs {
+		if o.Kind == rights.KindDepartment && b.sees(o.ID) {
+			out = append(out, o.ID)
+		}
+	}
+	return out
+}
+
+type orderJSON struct {
+	ID             int64           `json:"id"`
+	ContractID     int64           `json:"contract_id"`
+	Contract       string          `json:"contract"`
+	DepartmentID   int64           `json:"department_id"`
+	Department     string          `json:"department"`
+	Kind           string          `json:"kind"`
+	Funding        string          `json:"funding"`
+	Title          string          `json:"title"`
+	State          string          `json:"state"`
+	BudgetYear     string          `json:"budget_year"`
+	ContractYear   int             `json:"contract_year"`
+	EstimatePence  int64           `json:"estimate_pence"`
+	QuotePence     int64           `json:"quote_pence"`
+	ApprovedPence  int64           `json:"approved_pence"`
+	FinalPence     int64           `json:"final_pence"`
+	CommittedPence int64           `json:"committed_pence"`
+	RaisedAt       time.Time       `json:"raised_at"`
+	RaisedBy       string          `json:"raised_by"`
+	QuotedAt       *time.Time      `json:"quoted_at,omitempty"`
+	QuotedBy       string          `json:"quoted_by,omitempty"`
+	ApprovedAt     *time.Time      `json:"approved_at,omitempty"`
+	ApprovedBy     string          `json:"approved_by,omitempty"`
+	OverrideReason string          `json:"override_reason,omitempty"`
+	CompletedAt    *time.Time      `json:"completed_at,omitempty"`
+	CompletedBy    string          `json:"completed_by,omitempty"`
+	CancelledAt    *time.Time      `json:"cancelled_at,omitempty"`
+	CancelledBy    string          `json:"cancelled_by,omitempty"`
+	Warnings       []works.Warning `json:"warnings"`
+}
+
+// position is where order o stands against its budget, contract and
+// allowance, leaving out its own commitment.
+func (b *worksBook) position(o store.WorksOrder) works.Position {
+	c, _ := b.contract(o.ContractID)
+	bu, ok := b.budgets[[2]int64{o.DepartmentID, int64(o.BudgetYear)}]
+	allowance, hasAllowance := c.Allowance(o.ContractYear, o.Funding)
+	return works.Position{
+		Department: b.orgName(o.DepartmentID), Year: o.BudgetYear, HasBudget: ok, Budget: bu.AmountPence,
+		DeptCommitted: b.ledger.Department(o.DepartmentID, o.BudgetYear, o.ID).Committed,
+		Contract:      c.Reference, Value: c.ValuePence, ContractCommitted: b.ledger.Contract(c.ID, o.ID).Committed,
+		Starts: c.StartsOn, Ends: c.EndsOn,
+		Funding: o.Funding, ContractYear: o.ContractYear, HasAllowance: hasAllowance, Allowance: allowance,
+		AllowanceCommitted: b.ledger.Allowance(c.ID, o.ContractYear, o.Funding, o.ID).Committed,
+		Day:                o.RaisedAt,
+	}
+}
+
+// pendingAmount is the amount an order still to be decided would commit:
+// its quote, else the department's estimate.
+func pendingAmount(o store.WorksOrder) int64 {
+	if o.QuotePence > 0 {
+		return o.QuotePence
+	}
+	return o.EstimatePence
+}
+
+func (b *worksBook) orderJSON(o store.WorksOrder) orderJSON {
+	c, _ := b.contract(o.ContractID)
+	out := orderJSON{ID: o.ID, ContractID: o.ContractID, Contract: c.Reference, DepartmentID: o.DepartmentID, Department: b.orgName(o.DepartmentID),
+		Kind: o.Kind, Funding: o.Funding, Title: o.Title, State: o.State, BudgetYear: works.YearLabel(o.BudgetYear), ContractYear: o.ContractYear,
+		EstimatePence: o.EstimatePence, QuotePence: o.QuotePence, ApprovedPence: o.ApprovedPence, FinalPence: o.FinalPence,
+		CommittedPence: works.Committed(o.State, o.ApprovedPence, o.FinalPence),
+		RaisedAt:       o.RaisedAt, RaisedBy: o.RaisedBy, QuotedAt: o.QuotedAt, QuotedBy: o.QuotedBy, ApprovedAt: o.ApprovedAt,
+		ApprovedBy: o.ApprovedBy, OverrideReason: o.OverrideReason, CompletedAt: o.CompletedAt, CompletedBy: o.CompletedBy,
+		CancelledAt: o.CancelledAt, CancelledBy: o.CancelledBy, Warnings: []works.Warning{}}
+	// An order still to be decided shows what approving it at its quote
+	// (or estimate) would set off, so no one approves blind.
+	if o.State == works.Raised || o.State == works.Quoted {
+		if ws := works.Check(b.position(o), pendingAmount(o)); ws != nil {
+			out.Warnings = ws
+		}
+	}
+	return out
+}
+
+func (b *worksBook) visibleOrders() []orderJSON {
+	out := []orderJSON{}
+	for _, o := range b.orders {
+		if b.sees(o.DepartmentID) {
+			out = append(out, b.orderJSON(o))
+		}
+	}
+	return out
+}
+
+// worksYear is the request's ?year= (2025/26), else the current one.
+func (s *Server) worksYear(r *http.Request) (int, error) {
+	if v := r.URL.Query().Get("year"); v != "" {
+		y, err := works.ParseYear(v)
+		if err != nil {
+			return 0, badRequest(err.Error())
+		}
+		return y, nil
+	}
+	return works.FinancialYear(s.now()), nil
+}
+
+// ---- API ----
+
+func (s *Server) listWorksContracts(w http.ResponseWriter, r *http.Request) error {
+	b, err := s.worksBook(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, b.visibleContracts())
+	return nil
+}
+
+func (s *Server) getWorksContract(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "contract")
+	if err != nil {
+		return err
+	}
+	b, err := s.worksBook(r.Context())
+	if err != nil {
+		return err
+	}
+	c, ok := b.contract(id)
+	if !ok || !b.sees(c.OrganisationID) {
+		return errorf(http.StatusNotFound, fmt.Sprintf("no works contract %d", id), nil)
+	}
+	writeJSON(w, http.StatusOK, b.contractJSON(c))
+	return nil
+}
+
+type contractInput struct {
+	OrganisationID int64           `json:"organisation_id"`
+	Reference      string          `json:"reference"`
+	Supplier       string          `json:"supplier"`
+	ValuePence     int64           `json:"value_pence"`
+	StartsOn       string          `json:"starts_on"`
+	EndsOn         string          `json:"ends_on"`
+	Allowances     []allowanceJSON `json:"allowances"`
+}
+
+func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) error {
+	a := accessFrom(r.Context())
+	if err := worksManager(a); err != nil {
+		return err
+	}
+	var in contractInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := s.orgFor(r, rights.ReadFinance, in.OrganisationID); err != nil {
+		return err
+	}
+	starts, err1 := time.Parse(time.DateOnly, in.StartsOn)
+	ends, err2 := time.Parse(time.DateOnly, in.EndsOn)
+	if err1 != nil || err2 != nil {
+		return badRequest("give starts_on and ends_on as dates such as 2025-10-31")
+	}
+	c := store.WorksContract{OrganisationID: in.OrganisationID, Reference: in.Reference, Supplier: in.Supplier, ValuePence: in.ValuePence,
+		StartsOn: starts, EndsOn: ends}
+	for _, x := range in.Allowances {
+		c.Allowances = append(c.Allowances, store.WorksAllowance{Year: x.Year, Funding: x.Funding, AmountPence: x.AmountPence})
+	}
+	if err := s.st.CreateWorksContract(r.Context(), &c); err != nil {
+		return storeError(err, fmt.Sprintf("there is already a contract %q", c.Reference))
+	}
+	if err := s.audit(r, "works.contract.create", 0, nil, nil, fmt.Sprintf("contract %d %q with %s, %s from %s to %s",
+		c.ID, c.Reference, c.Supplier, works.Pounds(c.ValuePence), dateOnly(c.StartsOn), dateOnly(c.EndsOn))); err != nil {
+		return err
+	}
+	b, err := s.worksBook(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, b.contractJSON(c))
+	return nil
+}
+
+func (s *Server) listWorksBudgets(w http.ResponseWriter, r *http.Request) error {
+	year, err := s.worksYear(r)
+	if err != nil {
+		return err
+	}
+	b, err := s.worksBook(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, b.visibleBudgets(year))
+	return nil
+}
+
+type budgetInput struct {
+	DepartmentID int64  `json:"department_id"`
+	Year         string `json:"year"`
+	AmountPence  int64  `json:"amount_pence"`
+}
+
+func (s *Server) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
+	a := accessFrom(r.Context())
+	if err := worksManager(a); err != nil {
+		return err
+	}
+	var in budgetInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	year, err := works.ParseYear(in.Year)
+	if err != nil {
+		return badRequest(err.Error())
+	}
+	if err := s.orgFor(r, rights.ReadFinance, in.DepartmentID); err != nil {
+		return err
+	}
+	if err := s.st.SetWorksBudgets(r.Context(), []store.WorksBudget{{DepartmentID: in.DepartmentID, Year: year, AmountPence: in.AmountPence}}, a.user.Username); err != nil {
+		return storeError(err, "")
+	}
+	if err := s.audit(r, "works.budget.set", 0, nil, nil, fmt.Sprintf("department %d, %s: %s", in.DepartmentID, works.YearLabel(year), works.Pounds(in.AmountPence))); err != nil {
+		return err
+	}
+	b, err := s.worksBook(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, x := range b.visibleBudgets(year) {
+		if x.DepartmentID == in.DepartmentID {
+			writeJSON(w, http.StatusOK, x)
+			return nil
+		}
+	}
+	return errorf(http.StatusNotFound, fmt.Sprintf("no department %d", in.DepartmentID), nil)
+}
+
+// maxBudgetCSV bounds an imported budget file: a council's departments
+// over a few years are some hundreds of rows.
+const maxBudgetCSV = 1 << 20
+
+// importWorksBudgets reads budgets from CSV, as councils keep them in
+// spreadsheets: a header naming the columns department (its name or id),
+// year (2025/26) and amount (pounds, such as 12,500.00), in any order.
+// Every row is checked before any is written; one bad row refuses all,
+// naming its line.
+func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) error {
+	a := accessFrom(r.Context())
+	if err := worksManager(a); err != nil {
+		return err
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "text/plain") {
+		return errorf(http.StatusUnsupportedMediaType, "send the budgets as text/csv", nil)
+	}
+	cr := csv.NewReader(io.LimitReader(r.Body, maxBudgetCSV))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	head, err := cr.Read()
+	if err != nil {
+		return badRequest("the CSV has no header line (department,year,amount)")
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, need := range []string{"department", "year", "amount"} {
+		if _, ok := col[need]; !ok {
+			return badRequest(fmt.Sprintf("the CSV's header has no %q column; it needs department, year and amount", need))
+		}
+	}
+	orgs, err := s.st.ListOrganisations(r.Context())
+	if err != nil {
+		return err
+	}
+	byName := map[string]int64{}
+	for _, o := range orgs {
+		byName[strings.ToLower(o.Name)] = o.ID
+	}
+	var bs []store.WorksBudget
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return badRequest(fmt.Sprintf("line %d: %v", line, err))
+		}
+		field := func(name string) string {
+			if i := col[name]; i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		if strings.Join(rec, "") == "" {
+			continue
+		}
+		dept, ok := byName[strings.ToLower(field("department"))]
+		if !ok {
+			id, err := strconv.ParseInt(field("department"), 10, 64)
+			if err != nil {
+				return badRequest(fmt.Sprintf("line %d: there is no department %q", line, field("department")))
+			}
+			dept = id
+		}
+		if err := s.orgFor(r, rights.ReadFinance, dept); err != nil {
+			return badRequest(fmt.Sprintf("line %d: there is no department %q", line, field("department")))
+		}
+		year, err := works.ParseYear(field("year"))
+		if err != nil {
+			return badRequest(fmt.Sprintf("line %d: %v", line, err))
+		}
+		amount, err := works.ParsePounds(field("amount"))
+		if err != nil {
+			return badRequest(fmt.Sprintf("line %d: amount %q is %v", line, field("amount"), err))
+		}
+		bs = append(bs, store.WorksBudget{DepartmentID: dept, Year: year, AmountPence: amount})
+	}
+	if err := s.st.SetWorksBudgets(r.Context(), bs, a.user.Username); err != nil {
+		return storeError(err, "")
+	}
+	if err := s.audit(r, "works.budget.import", 0, nil, nil, fmt.Sprintf("%d budgets", len(bs))); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"imported": len(bs)})
+	return nil
+}
+
+func (s *Server) listWorksOrders(w http.ResponseWriter, r *http.Request) error {
+	b, err := s.worksBook(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, b.visibleOrders())
+	return nil
+}
+
+// worksOrder returns the book and the request's order, if the user may
+// read it: an order of a department outside their scope is a 404.
+func (s *Server) worksOrder(r *http.Request) (*worksBook, store.WorksOrder, error) {
+	id, err := pathID(r, "order")
+	if err != nil {
+		return nil, store.WorksOrder{}, err
+	}
+	b, err := s.worksBook(r.Context())
+	if err != nil {
+		return nil, store.WorksOrder{}, err
+	}
+	i := slices.IndexFunc(b.orders, func(o store.WorksOrder) bool { return o.ID == id })
+	if i < 0 || !b.sees(b.orders[i].DepartmentID) {
+		return nil, store.WorksOrder{}, errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
+	}
+	return b, b.orders[i], nil
+}
+
+func (s *Server) getWorksOrder(w http.ResponseWriter, r *http.Request) error {
+	b, o, err := s.worksOrder(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, b.orderJSON(o))
+	return nil
+}
+
+// orderAnswer is a change of an order: the order as it now is, and the
+// warnings the change set off.
+type orderAnswer struct {
+	Order    orderJSON       `json:"order"`
+	Warnings []works.Warning `json:"warnings"`
+}
+
+type orderInput struct {
+	ContractID    int64  `json:"contract_id"`
+	DepartmentID  int64  `json:"department_id"`
+	Kind          string `json:"kind"`
+	Funding       string `json:"funding"`
+	Title         string `json:"title"`
+	EstimatePence int64  `json:"estimate_pence"`
+}
+
+// raiseWorksOrder records a department's order, dated now: it counts
+// against the department's budget for this financial year and the
+// contract's allowance for this contract year. It answers with the
+// warnings its estimate sets off, but is never refused for them: asking
+// commits nothing.
+func (s *Server) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
+	a := accessFrom(r.Context())
+	if err := worksManager(a); err != nil {
+		return err
+	}
+	var in orderInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Funding == "" {
+		in.Funding = works.AdHoc
+	}
+	if err := s.orgFor(r, rights.ReadFinance, in.DepartmentID); err != nil {
+		return err
+	}
+	c, err := s.st.WorksContract(r.Context(), in.ContractID)
+	if errors.Is(err, store.ErrNotFound) {
+		return badRequest(fmt.Sprintf("there is no works contract %d", in.ContractID))
+	}
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	o := store.WorksOrder{ContractID: c.ID, DepartmentID: in.DepartmentID, Kind: in.Kind, Funding: in.Funding, Title: in.Title,
+		EstimatePence: in.EstimatePence, BudgetYear: works.FinancialYear(now), ContractYear: max(1, works.ContractYear(c.StartsOn, now)),
+		RaisedAt: now, RaisedBy: a.user.Username}
+	if err := s.st.CreateWorksOrder(r.Context(), &o); err != nil {
+		return storeError(err, "")
+	}
+	if err := s.audit(r, "works.order.raise", 0, nil, nil, fmt.Sprintf("order %d for department %d on contract %d: %s %q, estimate %s",
+		o.ID, o.DepartmentID, o.ContractID, o.Kind, o.Title, works.Pounds(o.EstimatePence))); err != nil {
+		return err
+	}
+	return s.answerOrder(w, r, http.StatusCreated, o.ID, func(b *worksBook, o store.WorksOrder) []works.Warning {
+		return works.Check(b.position(o), o.EstimatePence)
+	})
+}
+
+// answerOrder writes the order as it now is, with the warnings warn finds.
+func (s *Server) answerOrder(w http.ResponseWriter, r *http.Request, code int, id int64, warn func(*worksBook, store.WorksOrder) []works.Warning) error {
+	b, err := s.worksBook(r.Context())
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(b.orders, func(o store.WorksOrder) bool { return o.ID == id })
+	if i < 0 {
+		return errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
+	}
+	ws := warn(b, b.orders[i])
+	if ws == nil {
+		ws = []works.Warning{}
+	}
+	writeJSON(w, code, orderAnswer{Order: b.orderJSON(b.orders[i]), Warnings: ws})
+	return nil
+}
+
+type stepInput struct {
+	AmountPence    *int64 `json:"amount_pence"`
+	OverrideReason string `json:"override_reason"`
+}
+
+const maxOverride = 500
+
+// worksSteps serialises the steps of orders within this server.
+var worksSteps sync.Mutex
+
+// stepVerb names each step in the audit trail.
+var stepVerb = map[string]string{works.Quoted: "quote", works.Approved: "approve", works.Completed: "complete", works.Cancelled: "cancel"}
+
+// stepWorksOrder takes an order a step on: quote (the contractor's
+// price), approve (at the quote unless an amount is given), complete (at
+// its final cost) or cancel.
+func (s *Server) stepWorksOrder(to string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		// Two approvals at once must not both pass the same check: the
+		// figures read here are the ones the step lands on. (Servers
+		// sharing one database do not share this lock; works are
+		// approved by one manager, not a crowd.)
+		worksSteps.Lock()
+		defer worksSteps.Unlock()
+		b, o, err := s.worksOrder(r)
+		if err != nil {
+			return err
+		}
+		if err := worksManager(b.a); err != nil {
+			return err
+		}
+		var in stepInput
+		if err := decodeOptionalJSON(r, &in); err != nil {
+			return err
+		}
+		in.OverrideReason = strings.TrimSpace(in.OverrideReason)
+		if len(in.OverrideReason) > maxOverride {
+			return badRequest(fmt.Sprintf("an override reason is at most %d characters", maxOverride))
+		}
+		step := store.WorksStep{To: to, At: s.now().UTC(), By: b.a.user.Username}
+		switch to {
+		case works.Quoted, works.Completed:
+			if in.AmountPence == nil {
+				return badRequest("give amount_pence: the quote, or the final cost")
+			}
+			step.Amount = *in.AmountPence
+		case works.Approved:
+			step.Amount = o.QuotePence
+			if in.AmountPence != nil {
+				step.Amount = *in.AmountPence
+			}
+			if o.State == works.Quoted && step.Amount <= 0 {
+				return badRequest("an order is approved for an amount more than nothing")
+			}
+			// Before anything is committed: an approval that its
+			// warnings say overspends needs a reason, which is kept.
+			if ws := works.Check(b.position(o), step.Amount); len(ws) > 0 && o.State == works.Quoted {
+				if in.OverrideReason == "" {
+					writeJSON(w, http.StatusConflict, map[string]any{
+						"error":    "approving this order " + warningText(ws) + "; to approve it all the same, give an override_reason",
+						"warnings": ws,
+					})
+					return nil
+				}
+				step.Override = in.OverrideReason
+			}
+		}
+		if _, err := s.st.StepWorksOrder(r.Context(), o.ID, step); err != nil {
+			return storeError(err, "")
+		}
+		detail := fmt.Sprintf("order %d: %s", o.ID, works.Pounds(step.Amount))
+		if step.Override != "" {
+			detail += ", past its warnings: " + step.Override
+		}
+		if err := s.audit(r, "works.order."+stepVerb[to], 0, nil, nil, detail); err != nil {
+			return err
+		}
+		return s.answerOrder(w, r, http.StatusOK, o.ID, func(b *worksBook, o store.WorksOrder) []works.Warning {
+			switch to {
+			case works.Quoted:
+				return works.Check(b.position(o), o.QuotePence)
+			case works.Approved:
+				return works.Check(b.position(o), o.ApprovedPence)
+			case works.Completed:
+				// Done is done: a final cost over the approved amount is
+				// reported, never refused.
+				if o.FinalPence > o.ApprovedPence {
+					return works.Check(b.position(o), o.FinalPence)
+				}
+			}
+			return nil
+		})
+	}
+}
+
+func warningText(ws []works.Warning) string {
+	var parts []string
+	for _, w := range ws {
+		parts = append(parts, w.Message)
+	}
+	return "would go past what is allowed: " + strings.Join(parts, "; ")
+}
