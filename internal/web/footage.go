@@ -205,10 +205,20 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 		}
 		detail += approved
 	}
-	if err := s.auditEntry(r, audit.Entry{Action: action, CameraID: c.ID, RangeStart: &start, RangeEnd: &end, Reason: reason, Detail: detail}); err != nil {
-		return err
-	}
+	// The record is written while the file is put together, so its
+	// durable commit costs the viewer only what outlasts the building;
+	// nothing at all is answered until it is written.
+	audited := make(chan error, 1)
+	go func() {
+		audited <- s.auditEntry(r, audit.Entry{Action: action, CameraID: c.ID, RangeStart: &start, RangeEnd: &end, Reason: reason, Detail: detail})
+	}()
 	clip, err := s.opt.Clips.Build(r.Context(), c.ID, start, end)
+	if aerr := <-audited; aerr != nil {
+		if err == nil {
+			clip.Close()
+		}
+		return aerr
+	}
 	var cc *playback.CodecChangeError
 	var lg *playback.LongGapError
 	switch {
