@@ -320,4 +320,3 @@ func (s *Store) PutFinanceBudgets(ctx context.Context, year int, bs []finance.Bu
 	}
 	return wrap("put finance budgets", err)
 }
-
