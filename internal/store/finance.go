@@ -149,6 +149,13 @@ func (s *Store) cameraEvents(ctx context.Context, q string, args ...any) ([]fina
 	return out, wrap("camera events", rows.Err())
 }
 
+// CameraOwner is the organisation of a camera, removed ones included.
+func (s *Store) CameraOwner(ctx context.Context, id int64) (int64, error) {
+	var org int64
+	err := s.r.QueryRowContext(ctx, `SELECT organisation_id FROM cameras WHERE id = $1`, id).Scan(&org)
+	return org, wrap(fmt.Sprintf("camera %d", id), err)
+}
+
 // DeleteCameraEvent removes an event entered in error.
 func (s *Store) DeleteCameraEvent(ctx context.Context, camera, id int64) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM camera_events WHERE id = $1 AND camera_id = $2`, id, camera)

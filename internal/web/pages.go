@@ -35,6 +35,7 @@ type permissions struct {
 	Manage    bool // add, change and remove cameras
 	Users     bool // manage users
 	Approvals bool // ask for or decide four-eyes approvals
+	Finance   bool // read the partnership's figures
 }
 
 func permissionsOf(p rights.Principal) permissions {
@@ -43,6 +44,7 @@ func permissionsOf(p rights.Principal) permissions {
 		Live: h.Has(rights.ViewLive), Playback: h.Has(rights.PlayBack), Export: h.Has(rights.Export),
 		Manage: h.Has(rights.ManageCameras), Users: h.Has(rights.ManageUsers),
 		Approvals: h.Has(rights.Export) || h.Has(rights.ManageCameras) || h.Has(rights.ManageUsers),
+		Finance:   h.Has(rights.ReadFinance),
 	}
 }
 

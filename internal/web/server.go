@@ -24,6 +24,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/playback"
@@ -80,6 +81,9 @@ type Options struct {
 	// whether rights were changed outside it (by another server on the
 	// same database, or the command line); 0: rights.DefaultRecheck.
 	RightsRecheck time.Duration
+	// Income is the trading company's ledger, from which the statement's
+	// company income line takes its actuals; nil: as entered.
+	Income finance.IncomeSource
 }
 
 // Server is Vigil's HTTP handler.
@@ -290,6 +294,22 @@ func (s *Server) table() []route {
 		{pattern: "GET /api/v1/approvals/{id}", anyone: true, h: s.getApproval},
 		{pattern: "POST /api/v1/approvals/{id}/approve", anyone: true, h: s.approve},
 		{pattern: "POST /api/v1/approvals/{id}/reject", anyone: true, h: s.reject},
+		// The recharge (finance.go): read by those who read figures,
+		// each seeing their own organisation's; changed only by those
+		// who read the whole partnership's.
+		{pattern: "GET /finance", need: rights.ReadFinance, page: true, h: s.financePage},
+		{pattern: "GET /finance/statement.csv", need: rights.ReadFinance, h: s.financeStatementCSV},
+		{pattern: "GET /api/v1/finance/statement", need: rights.ReadFinance, h: s.financeStatement},
+		{pattern: "GET /api/v1/finance/categories", need: rights.ReadFinance, h: s.financeCategories},
+		{pattern: "PUT /api/v1/finance/categories/{name}", need: rights.ReadFinance, h: s.putFinanceCategory},
+		{pattern: "GET /api/v1/finance/lines", need: rights.ReadFinance, h: s.financeLines},
+		{pattern: "PUT /api/v1/finance/lines", need: rights.ReadFinance, h: s.putFinanceLines},
+		{pattern: "GET /api/v1/finance/budgets", need: rights.ReadFinance, h: s.financeBudgets},
+		{pattern: "PUT /api/v1/finance/budgets", need: rights.ReadFinance, h: s.putFinanceBudgets},
+		{pattern: "GET /api/v1/finance/cameras/{id}/history", need: rights.ReadFinance, h: s.cameraHistory},
+		{pattern: "POST /api/v1/finance/cameras/{id}/history", need: rights.ReadFinance, h: s.addCameraHistory},
+		{pattern: "DELETE /api/v1/finance/cameras/{id}/history/{event}", need: rights.ReadFinance, h: s.deleteCameraHistory},
+		{pattern: "POST /api/v1/finance/import/{kind}", need: rights.ReadFinance, h: s.importFinance},
 	}
 }
 
