@@ -186,7 +186,7 @@ func (s *Server) financePage(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := financeView{Period: p.String(), Query: p.String(), Prev: prev.String(), Next: next.String(), Days: st.Days,
 		Warnings: st.Warnings, Categories: cats, Editor: s.financeEditor(r) == nil,
-		Unit: finance.PoundsPence(st.Unit), FixedAmount: finance.PoundsPence(st.Fixed)}
+		Unit: poundsShort(st.Unit), FixedAmount: poundsShort(st.Fixed)}
 	for q := range 5 {
 		v.Periods = append(v.Periods, finance.Period{Year: p.Year, Quarter: q}.String())
 	}
@@ -255,6 +255,14 @@ func budgetChart(rows []finance.PartnerRow) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// poundsShort writes whole pounds without pence: £10, not £10.00.
+func poundsShort(p int64) string {
+	if p%100 == 0 {
+		return finance.Pounds(p)
+	}
+	return finance.PoundsPence(p)
 }
 
 func abs64(v int64) int64 {
