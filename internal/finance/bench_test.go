@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
 // The benchmark's partnership: 50 councils, 5,000 cameras with ten years
@@ -27,11 +28,11 @@ type benchData struct {
 	events []finance.Event
 }
 
-// benchStore builds the partnership in SQLite. A benchmark with
-// sub-benchmarks runs its own body once, so this happens once a run.
-func benchStore(b *testing.B) benchData {
+// benchStore builds the partnership in the database at dsn. A benchmark
+// with sub-benchmarks runs its own body once, so this happens once a run.
+func benchStore(b *testing.B, dsn string) benchData {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), nil)
+	st, err := store.Open(ctx, dsn, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func buildBench(ctx context.Context, st *store.Store) error {
 // already in memory; "naive-per-day" is the peer, the same figures
 // counted the obvious way, every camera on every day of the quarter.
 func BenchmarkStatement(b *testing.B) {
-	d := benchStore(b)
+	d := benchStore(b, filepath.Join(b.TempDir(), "bench.db"))
 	ctx := context.Background()
 	cats, _ := d.st.FinanceCategories(ctx)
 	weights := map[string]finance.Weight{}
@@ -129,6 +130,16 @@ func BenchmarkStatement(b *testing.B) {
 			}
 		}
 	})
+	if pg := testkit.PostgresURL(); pg != "" {
+		pd := benchStore(b, testkit.PostgresSchema(b, pg))
+		b.Run("load+compute/postgres", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := finance.Load(ctx, pd.st, benchQ, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 	b.Run("compute", func(b *testing.B) {
 		for b.Loop() {
 			days, err := finance.CameraDays(d.events, weights, of, benchQ)
