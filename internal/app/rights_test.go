@@ -117,6 +117,8 @@ var routeAccess = map[string]string{
 	"POST /api/v1/approvals/{id}/reject":                  "anyone",
 	"GET /finance":                                        "read_finance",
 	"GET /finance/statement.csv":                          "read_finance",
+	"GET /finance/history.csv":                            "read_finance",
+	"GET /finance/categories.csv":                         "read_finance",
 	"GET /api/v1/finance/statement":                       "read_finance",
 	"GET /api/v1/finance/categories":                      "read_finance",
 	"PUT /api/v1/finance/categories/{name}":               "read_finance",
@@ -549,6 +551,8 @@ func probes() map[string]routeProbe {
 		// nobody of Council A does.
 		"GET /finance":                   {build: get("/finance?period=2024/25-Q2"), ok: 200, page: true},
 		"GET /finance/statement.csv":     {build: get("/finance/statement.csv?period=2024/25-Q2"), ok: 200},
+		"GET /finance/history.csv":       {build: get("/finance/history.csv"), ok: 200},
+		"GET /finance/categories.csv":    {build: get("/finance/categories.csv"), ok: 200},
 		"GET /api/v1/finance/statement":  {build: get("/api/v1/finance/statement?period=2024/25-Q2"), ok: 200},
 		"GET /api/v1/finance/categories": {build: get("/api/v1/finance/categories"), ok: 200},
 		"PUT /api/v1/finance/categories/{name}": {build: func(*rightsFixture, *roleUser, bool) call {

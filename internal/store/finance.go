@@ -156,6 +156,28 @@ func (s *Store) CameraOwner(ctx context.Context, id int64) (int64, error) {
 	return org, wrap(fmt.Sprintf("camera %d", id), err)
 }
 
+// CameraNames maps every camera, removed ones included, to its name and
+// owner: what an export of history needs to name cameras and decide who
+// may see them.
+func (s *Store) CameraNames(ctx context.Context) (map[int64]Camera, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, organisation_id, deleted_at FROM cameras`)
+	if err != nil {
+		return nil, wrap("camera names", err)
+	}
+	defer rows.Close()
+	out := map[int64]Camera{}
+	for rows.Next() {
+		var c Camera
+		var deleted sql.NullInt64
+		if err := rows.Scan(&c.ID, &c.Name, &c.OrganisationID, &deleted); err != nil {
+			return nil, wrap("camera names", err)
+		}
+		c.DeletedAt = fromNullMicros(deleted)
+		out[c.ID] = c
+	}
+	return out, wrap("camera names", rows.Err())
+}
+
 // DeleteCameraEvent removes an event entered in error.
 func (s *Store) DeleteCameraEvent(ctx context.Context, camera, id int64) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM camera_events WHERE id = $1 AND camera_id = $2`, id, camera)

@@ -130,11 +130,74 @@ func (s *Server) financeStatementCSV(w http.ResponseWriter, r *http.Request) err
 	if err := st.WriteCSV(&b); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="statement-%s.csv"`, strings.ReplaceAll(st.Period.String(), "/", "-")))
-	w.Header().Set("Cache-Control", "no-store")
+	csvHeaders(w, "statement-"+strings.ReplaceAll(st.Period.String(), "/", "-")+".csv")
 	_, err = w.Write(b.Bytes())
 	return err
+}
+
+// writeCSVFile sends rows as a CSV download called name.
+func writeCSVFile(w http.ResponseWriter, name string, rows [][]string) error {
+	var b bytes.Buffer
+	cw := csv.NewWriter(&b)
+	cw.WriteAll(rows)
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	csvHeaders(w, name)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func csvHeaders(w http.ResponseWriter, name string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q`, name))
+	w.Header().Set("Cache-Control", "no-store")
+}
+
+// financeHistoryCSV exports the history of every camera whose owner's
+// figures the user may read, in the columns the import reads (camera by
+// id, so that it imports back; its name beside it for people).
+func (s *Server) financeHistoryCSV(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	es, err := s.st.CameraHistory(ctx)
+	if err != nil {
+		return err
+	}
+	cams, err := s.st.CameraNames(ctx)
+	if err != nil {
+		return err
+	}
+	orgs, err := s.st.FinanceOrgs(ctx)
+	if err != nil {
+		return err
+	}
+	orgName := map[int64]string{}
+	for _, o := range orgs {
+		orgName[o.ID] = o.Name
+	}
+	a := accessFrom(ctx)
+	rows := [][]string{{"camera", "camera_name", "date", "event", "category", "organisation", "note"}}
+	for _, e := range es {
+		c := cams[e.Camera]
+		if !a.snap.CanOrg(a.p, rights.ReadFinance, c.OrganisationID).Allowed {
+			continue
+		}
+		rows = append(rows, []string{strconv.FormatInt(e.Camera, 10), c.Name, e.Day.Format(time.DateOnly), string(e.Kind), e.Category, orgName[e.Org], e.Note})
+	}
+	return writeCSVFile(w, "camera-history.csv", rows)
+}
+
+// financeCategoriesCSV exports the monitoring categories and weights.
+func (s *Server) financeCategoriesCSV(w http.ResponseWriter, r *http.Request) error {
+	cats, err := s.st.FinanceCategories(r.Context())
+	if err != nil {
+		return err
+	}
+	rows := [][]string{{"name", "title", "weight"}}
+	for _, c := range cats {
+		rows = append(rows, []string{c.Name, c.Title, c.Weight.String()})
+	}
+	return writeCSVFile(w, "camera-categories.csv", rows)
 }
 
 // financeView is the statement page's data, formatted for people.

@@ -202,6 +202,25 @@ func TestStatementByRole(t *testing.T) {
 			t.Errorf("manager's page lacks Council B or its charts")
 		}
 
+		// Every camera's history exports in the columns the import reads,
+		// the officer's holding their own council's cameras alone; and
+		// importing it again changes no figure.
+		exported := string(f.want(200, f.manager, "GET", "/finance/history.csv", "", nil))
+		if n := strings.Count(exported, "\n"); n != 5 || !strings.HasPrefix(exported, "camera,camera_name,date,event,category,organisation,note\n") {
+			t.Errorf("history CSV: got\n%s\nwant the header and 4 events", exported)
+		}
+		if officers := string(f.want(200, f.officer, "GET", "/finance/history.csv", "", nil)); strings.Count(officers, "\n") != 4 || strings.Contains(officers, "Council B") {
+			t.Errorf("the officer's history CSV: got\n%s\nwant Council A's 3 cameras alone", officers)
+		}
+		before := string(f.want(200, f.manager, "GET", "/api/v1/finance/statement?period=2024/25-Q2", "", nil))
+		f.want(200, f.manager, "POST", "/api/v1/finance/import/history", "text/csv", exported)
+		if after := string(f.want(200, f.manager, "GET", "/api/v1/finance/statement?period=2024/25-Q2", "", nil)); after != before {
+			t.Errorf("importing the exported history changed the statement from\n%s\nto\n%s", before, after)
+		}
+		if cats := string(f.want(200, f.officer, "GET", "/finance/categories.csv", "", nil)); !strings.Contains(cats, "reactive,Static reactive,0.5") {
+			t.Errorf("categories CSV: got\n%s", cats)
+		}
+
 		for _, tok := range []string{f.officer, f.managerA} {
 			f.want(403, tok, "PUT", "/api/v1/finance/lines?period=2024/25-Q2", "", []finance.Line{})
 			f.want(403, tok, "POST", "/api/v1/finance/import/budgets?year=2024/25", "text/csv", "organisation,budget\n")

@@ -299,6 +299,8 @@ func (s *Server) table() []route {
 		// who read the whole partnership's.
 		{pattern: "GET /finance", need: rights.ReadFinance, page: true, h: s.financePage},
 		{pattern: "GET /finance/statement.csv", need: rights.ReadFinance, h: s.financeStatementCSV},
+		{pattern: "GET /finance/history.csv", need: rights.ReadFinance, h: s.financeHistoryCSV},
+		{pattern: "GET /finance/categories.csv", need: rights.ReadFinance, h: s.financeCategoriesCSV},
 		{pattern: "GET /api/v1/finance/statement", need: rights.ReadFinance, h: s.financeStatement},
 		{pattern: "GET /api/v1/finance/categories", need: rights.ReadFinance, h: s.financeCategories},
 		{pattern: "PUT /api/v1/finance/categories/{name}", need: rights.ReadFinance, h: s.putFinanceCategory},
