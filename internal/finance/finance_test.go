@@ -282,3 +282,27 @@ func TestBuildFixedElement(t *testing.T) {
 		})
 	}
 }
+
+// TestFilter: a partner officer's statement holds their own row, a total
+// of it alone (so no other partner's figure can be had by subtraction)
+// and the partnership's lines; nothing is lost for one who sees all.
+func TestFilter(t *testing.T) {
+	st, err := Build(Input{Period: Period{Year: 2024, Quarter: 2}, Unit: 1000,
+		Lines:      []Line{{Name: "Employees", Budget: 300_000_00, Estimate: 300_000_00}},
+		Partners:   []Partner{{Org: 1, Name: "A", Budget: 100_000_00}, {Org: 2, Name: "B", Budget: 100_000_00}},
+		CameraDays: map[int64]int64{1: 1, 2: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Warnings) != 1 {
+		t.Fatalf("warnings: got %q, want the budgets' mismatch", st.Warnings)
+	}
+	own := st.Filter(func(org int64) bool { return org == 2 })
+	if len(own.Partners) != 1 || own.Partners[0].Name != "B" || own.Total.Estimate != 200_000_00 || own.Total.ShareBP != 6667 ||
+		own.Total.Budget != 100_000_00 || len(own.Lines) != 1 || own.Balance.Estimate != 300_000_00 || own.Warnings != nil {
+		t.Errorf("B's statement: got %+v", own)
+	}
+	if all := st.Filter(func(int64) bool { return true }); fmt.Sprint(all) != fmt.Sprint(st) {
+		t.Errorf("the whole statement filtered: got %+v, want it unchanged", all)
+	}
+}

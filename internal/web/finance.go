@@ -21,7 +21,7 @@ import (
 // and CSV imports for what it is worked out from. Reading needs
 // read_finance; a partner officer is shown their own council's row of
 // the partners' table alone (the cost lines and the balance are the
-// partnership's, which every partner funds and is reported). Changing
+// partnership's, which every partner funds and is reported to). Changing
 // anything needs read_finance over the whole partnership: its CCTV
 // manager.
 
