@@ -121,6 +121,45 @@ func (s *Store) AddCameraEvent(ctx context.Context, e *finance.Event, by int64) 
 	return wrap("add camera event", err)
 }
 
+// ReplaceCameraHistory replaces, in one transaction, the whole history of
+// every camera that events name with those events: how history kept in a
+// spreadsheet until now takes the place of what Vigil recorded when the
+// cameras were added to it. Events must have been checked (Validate, and
+// their camera, category and owner existing).
+func (s *Store) ReplaceCameraHistory(ctx context.Context, events []finance.Event, by int64) error {
+	t := micros(now())
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		done := map[int64]bool{}
+		for _, e := range events {
+			if done[e.Camera] {
+				continue
+			}
+			done[e.Camera] = true
+			if _, err := tx.ExecContext(ctx, `DELETE FROM camera_events WHERE camera_id = $1`, e.Camera); err != nil {
+				return err
+			}
+		}
+		for i := range events {
+			e := &events[i]
+			e.Day = finance.Day(e.Day)
+			if err := e.Validate(); err != nil {
+				return &InvalidError{Msg: err.Error()}
+			}
+			if err := tx.QueryRowContext(ctx, `INSERT INTO camera_events (camera_id, day, kind, category, organisation_id, note, created_by, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+				e.Camera, micros(e.Day), string(e.Kind), e.Category, nullID(e.Org), e.Note, by, t).Scan(&e.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var ie *InvalidError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return wrap("replace camera history", err)
+}
+
 // CameraEvents is one camera's history, oldest first.
 func (s *Store) CameraEvents(ctx context.Context, camera int64) ([]finance.Event, error) {
 	return s.cameraEvents(ctx, `SELECT `+cameraEventCols+` FROM camera_events WHERE camera_id = $1 ORDER BY day, id`, camera)

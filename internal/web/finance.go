@@ -624,8 +624,10 @@ func (s *Server) putFinanceBudgets(w http.ResponseWriter, r *http.Request) error
 
 // importFinance reads a CSV file of what councils keep in spreadsheets:
 // a statement's lines (?period=), partners' budgets (?year=) or camera
-// history. The first row names the columns, in any order; every row is
-// checked before anything is written, and a refusal names the row.
+// history (added to what there is, or with ?replace=1 replacing the whole
+// history of every camera the file names). The first row names the
+// columns, in any order; every row is checked before anything is written,
+// and a refusal names the row.
 func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 	if err := s.financeEditor(r); err != nil {
 		return err
@@ -697,6 +699,13 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		by := accessFrom(ctx).user.ID
+		if truthy(r.URL.Query().Get("replace")) {
+			if err := storeError(s.st.ReplaceCameraHistory(ctx, events, by), ""); err != nil {
+				return err
+			}
+			n = len(events)
+			break
+		}
 		for i := range events {
 			if err := storeError(s.st.AddCameraEvent(ctx, &events[i], by), ""); err != nil {
 				return fmt.Errorf("row %d: %w", rows[i].line, err)

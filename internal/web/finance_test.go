@@ -217,6 +217,12 @@ func TestStatementByRole(t *testing.T) {
 		if after := string(f.want(200, f.manager, "GET", "/api/v1/finance/statement?period=2024/25-Q2", "", nil)); after != before {
 			t.Errorf("importing the exported history changed the statement from\n%s\nto\n%s", before, after)
 		}
+		// Replacing rather than adding: the file becomes each named
+		// camera's whole history, so the same figures again.
+		f.want(200, f.manager, "POST", "/api/v1/finance/import/history?replace=1", "text/csv", exported)
+		if again := string(f.want(200, f.manager, "GET", "/finance/history.csv", "", nil)); again != exported {
+			t.Errorf("history replaced by its own export: got\n%s\nwant\n%s", again, exported)
+		}
 		if cats := string(f.want(200, f.officer, "GET", "/finance/categories.csv", "", nil)); !strings.Contains(cats, "reactive,Static reactive,0.5") {
 			t.Errorf("categories CSV: got\n%s", cats)
 		}

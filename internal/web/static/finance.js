@@ -16,7 +16,10 @@ for (const form of document.querySelectorAll("form.finance-import")) {
     if (!file) return;
     const kind = form.dataset.kind;
     const p = period.value;
-    const query = kind === "lines" ? `?period=${encodeURIComponent(p)}` : kind === "budgets" ? `?year=${encodeURIComponent(p.split("-")[0])}` : "";
+    let query = "";
+    if (kind === "lines") query = `?period=${encodeURIComponent(p)}`;
+    if (kind === "budgets") query = `?year=${encodeURIComponent(p.split("-")[0])}`;
+    if (kind === "history" && form.elements.replace.checked) query = "?replace=1";
     try {
       const res = await api("POST", `/api/v1/finance/import/${kind}${query}`, await file.text(), { "Content-Type": "text/csv" });
       statusEl.textContent = `Imported ${res.imported} rows.`;
