@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/trading"
 	"io"
 	"log/slog"
 	"net"
@@ -129,6 +130,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
 		RetentionDays: cfg.Recording.RetentionDays, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,
+		// The statement's company income is what the trading company
+		// invoiced.
+		Income: trading.NewLedger(st, log.With("component", "trading")),
 	})
 	if err != nil {
 		return nil, err

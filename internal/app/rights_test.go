@@ -163,6 +163,22 @@ var routeAccess = map[string]string{
 	"POST /api/v1/works/orders/{id}/approve":  "read_finance",
 	"POST /api/v1/works/orders/{id}/complete": "read_finance",
 	"POST /api/v1/works/orders/{id}/cancel":   "read_finance",
+	// The recharge (finance.go).
+	"GET /finance":                                        "read_finance",
+	"GET /finance/statement.csv":                          "read_finance",
+	"GET /finance/history.csv":                            "read_finance",
+	"GET /finance/categories.csv":                         "read_finance",
+	"GET /api/v1/finance/statement":                       "read_finance",
+	"GET /api/v1/finance/categories":                      "read_finance",
+	"PUT /api/v1/finance/categories/{name}":               "read_finance",
+	"GET /api/v1/finance/lines":                           "read_finance",
+	"PUT /api/v1/finance/lines":                           "read_finance",
+	"GET /api/v1/finance/budgets":                         "read_finance",
+	"PUT /api/v1/finance/budgets":                         "read_finance",
+	"GET /api/v1/finance/cameras/{id}/history":            "read_finance",
+	"POST /api/v1/finance/cameras/{id}/history":           "read_finance",
+	"DELETE /api/v1/finance/cameras/{id}/history/{event}": "read_finance",
+	"POST /api/v1/finance/import/{kind}":                  "read_finance",
 }
 
 type roleUser struct {
@@ -676,6 +692,40 @@ func probes() map[string]routeProbe {
 		"POST /api/v1/trading/invoices/{id}/credit": {build: func(f *rightsFixture, u *roleUser, own bool) call {
 			return call{method: "POST", path: fmt.Sprintf("/api/v1/trading/invoices/%d/credit", f.tradingInvoice(own)), body: map[string]any{"reason": "matrix"}}
 		}, ok: 403, scoped: true},
+		// The recharge: read by those who read figures, each for their
+		// own organisation (the statement filters its partners' rows);
+		// changed only by those who read the whole partnership's, which
+		// nobody of Council A does.
+		"GET /finance":                   {build: get("/finance?period=2024/25-Q2"), ok: 200, page: true},
+		"GET /finance/statement.csv":     {build: get("/finance/statement.csv?period=2024/25-Q2"), ok: 200},
+		"GET /finance/history.csv":       {build: get("/finance/history.csv"), ok: 200},
+		"GET /finance/categories.csv":    {build: get("/finance/categories.csv"), ok: 200},
+		"GET /api/v1/finance/statement":  {build: get("/api/v1/finance/statement?period=2024/25-Q2"), ok: 200},
+		"GET /api/v1/finance/categories": {build: get("/api/v1/finance/categories"), ok: 200},
+		"PUT /api/v1/finance/categories/{name}": {build: func(*rightsFixture, *roleUser, bool) call {
+			return call{method: "PUT", path: "/api/v1/finance/categories/mobile", body: map[string]any{"weight": "0.25"}}
+		}, ok: 403},
+		"GET /api/v1/finance/lines": {build: get("/api/v1/finance/lines?period=2024/25-Q2"), ok: 200},
+		"PUT /api/v1/finance/lines": {build: func(*rightsFixture, *roleUser, bool) call {
+			return call{method: "PUT", path: "/api/v1/finance/lines?period=2024/25-Q2", body: []map[string]any{{"name": "Employees", "budget": 100}}}
+		}, ok: 403},
+		"GET /api/v1/finance/budgets": {build: get("/api/v1/finance/budgets?year=2024/25"), ok: 200},
+		"PUT /api/v1/finance/budgets": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "PUT", path: "/api/v1/finance/budgets?year=2024/25", body: map[string]any{"budgets": []map[string]any{{"organisation_id": f.orgA, "budget": 100}}}}
+		}, ok: 403},
+		"GET /api/v1/finance/cameras/{id}/history": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "GET", path: fmt.Sprintf("/api/v1/finance/cameras/%d/history", cam(f, own))}
+		}, ok: 200, scoped: true},
+		"POST /api/v1/finance/cameras/{id}/history": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "POST", path: fmt.Sprintf("/api/v1/finance/cameras/%d/history", cam(f, own)),
+				body: map[string]any{"day": "2020-01-01", "kind": "recategorised", "category": "reactive"}}
+		}, ok: 403, scoped: true},
+		"DELETE /api/v1/finance/cameras/{id}/history/{event}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "DELETE", path: fmt.Sprintf("/api/v1/finance/cameras/%d/history/1", cam(f, own))}
+		}, ok: 403, scoped: true},
+		"POST /api/v1/finance/import/{kind}": {build: func(*rightsFixture, *roleUser, bool) call {
+			return call{method: "POST", path: "/api/v1/finance/import/budgets?year=2024/25", body: []byte("organisation,budget\n"), ctype: "text/csv"}
+		}, ok: 403},
 	}
 }
 

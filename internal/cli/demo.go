@@ -96,6 +96,10 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cams.Close()
 		return err
 	}
+	if err := setUpDemoRecharge(ctx, a.Store, time.Now()); err != nil {
+		cams.Close()
+		return err
+	}
 	abs, _ := filepath.Abs(cfg.DataDir)
 	fmt.Fprintf(stdout, `Vigil demo: %d simulated cameras recording.
 

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -188,6 +189,9 @@ type cameraInput struct {
 	// A position is cleared with null, so absent and null differ.
 	Latitude  nullableFloat `json:"latitude"`
 	Longitude nullableFloat `json:"longitude"`
+	// Category is the monitoring category in the recharge; a change is
+	// dated in the camera's history (finance.go).
+	Category *string `json:"category"`
 }
 
 // nullableFloat is a JSON number that may be null, remembering whether the
@@ -375,6 +379,9 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 	if err := s.apply(&c, in); err != nil {
 		return err
 	}
+	if err := s.checkCategory(r, in.Category); err != nil {
+		return err
+	}
 	c.OrganisationID = org.ID
 	if err := s.st.CreateCamera(r.Context(), &c); err != nil {
 		if errors.Is(err, store.ErrConflict) {
@@ -383,6 +390,9 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.audit(r, "camera.create", c.ID, nil, nil, c.Name); err != nil {
+		return err
+	}
+	if err := s.recordCameraChange(r, c, finance.Installed, in.Category); err != nil {
 		return err
 	}
 	if err := s.opt.Cameras.Apply(r.Context(), c); err != nil {
@@ -439,6 +449,9 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 	if err := s.apply(&c, in); err != nil {
 		return err
 	}
+	if err := s.checkCategory(r, in.Category); err != nil {
+		return err
+	}
 	if err := s.st.UpdateCamera(r.Context(), &c); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return errorf(http.StatusConflict, fmt.Sprintf("a camera named %q already exists", c.Name), err)
@@ -446,6 +459,9 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.audit(r, "camera.update", c.ID, nil, nil, ""); err != nil {
+		return err
+	}
+	if err := s.recordCameraChange(r, c, finance.Recategorised, in.Category); err != nil {
 		return err
 	}
 	if err := s.opt.Cameras.Apply(r.Context(), c); err != nil {
@@ -469,6 +485,9 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.audit(r, "camera.delete", c.ID, nil, nil, c.Name); err != nil {
+		return err
+	}
+	if err := s.recordCameraChange(r, c, finance.Decommissioned, nil); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -41,6 +41,7 @@ type permissions struct {
 	Maintenance bool
 	Trading     bool // read the trading company's customers and invoices
 	Works       bool // read works contracts, budgets and orders
+	Finance     bool // read the partnership's figures
 }
 
 func permissionsOf(p rights.Principal) permissions {
@@ -55,6 +56,7 @@ func permissionsOf(p rights.Principal) permissions {
 		Maintenance: h&(rights.Footage|rights.SetOf(rights.ManageCameras, rights.ReadFinance)) != 0,
 		Trading:     h.Has(rights.ReadFinance),
 		Works:       h.Has(rights.ReadFinance),
+		Finance:     h.Has(rights.ReadFinance),
 	}
 }
 

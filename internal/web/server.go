@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
@@ -86,6 +87,9 @@ type Options struct {
 	RightsRecheck time.Duration
 	// Maintenance is how faults are prioritised and assigned.
 	Maintenance maintenance.Policy
+	// Income is the trading company's ledger, from which the statement's
+	// company income line takes its actuals; nil: as entered.
+	Income finance.IncomeSource
 }
 
 // Server is Vigil's HTTP handler.
@@ -351,6 +355,24 @@ func (s *Server) table() []route {
 		{pattern: "POST /api/v1/works/orders/{id}/approve", need: rights.ReadFinance, h: s.stepWorksOrder(works.Approved)},
 		{pattern: "POST /api/v1/works/orders/{id}/complete", need: rights.ReadFinance, h: s.stepWorksOrder(works.Completed)},
 		{pattern: "POST /api/v1/works/orders/{id}/cancel", need: rights.ReadFinance, h: s.stepWorksOrder(works.Cancelled)},
+		// The recharge (finance.go): read by those who read figures,
+		// each seeing their own organisation's; changed only by those
+		// who read the whole partnership's.
+		{pattern: "GET /finance", need: rights.ReadFinance, page: true, h: s.financePage},
+		{pattern: "GET /finance/statement.csv", need: rights.ReadFinance, h: s.financeStatementCSV},
+		{pattern: "GET /finance/history.csv", need: rights.ReadFinance, h: s.financeHistoryCSV},
+		{pattern: "GET /finance/categories.csv", need: rights.ReadFinance, h: s.financeCategoriesCSV},
+		{pattern: "GET /api/v1/finance/statement", need: rights.ReadFinance, h: s.financeStatement},
+		{pattern: "GET /api/v1/finance/categories", need: rights.ReadFinance, h: s.financeCategories},
+		{pattern: "PUT /api/v1/finance/categories/{name}", need: rights.ReadFinance, h: s.putFinanceCategory},
+		{pattern: "GET /api/v1/finance/lines", need: rights.ReadFinance, h: s.financeLines},
+		{pattern: "PUT /api/v1/finance/lines", need: rights.ReadFinance, h: s.putFinanceLines},
+		{pattern: "GET /api/v1/finance/budgets", need: rights.ReadFinance, h: s.financeBudgets},
+		{pattern: "PUT /api/v1/finance/budgets", need: rights.ReadFinance, h: s.putFinanceBudgets},
+		{pattern: "GET /api/v1/finance/cameras/{id}/history", need: rights.ReadFinance, h: s.cameraHistory},
+		{pattern: "POST /api/v1/finance/cameras/{id}/history", need: rights.ReadFinance, h: s.addCameraHistory},
+		{pattern: "DELETE /api/v1/finance/cameras/{id}/history/{event}", need: rights.ReadFinance, h: s.deleteCameraHistory},
+		{pattern: "POST /api/v1/finance/import/{kind}", need: rights.ReadFinance, h: s.importFinance},
 	}
 }
 

@@ -1,0 +1,5 @@
+package finance
+
+// NaiveCameraDays lets the benchmark measure the obvious computation
+// beside CameraDays.
+var NaiveCameraDays = naiveCameraDays

@@ -1,0 +1,104 @@
+package finance
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Filter keeps only the partners keep says yes to, and the total of
+// those alone: what a partner officer is shown of the statement. The
+// lines and the balance are the partnership's, which every partner funds
+// and is reported to, so they stay.
+func (st Statement) Filter(keep func(org int64) bool) Statement {
+	out := st
+	out.Partners = nil
+	out.Total = PartnerRow{Partner: Partner{Name: "Total"}}
+	for _, p := range st.Partners {
+		if keep(p.Org) {
+			out.Partners = append(out.Partners, p)
+		}
+	}
+	if len(out.Partners) == len(st.Partners) {
+		out.Total = st.Total
+	} else {
+		// Another partner's figures must not be worked out by
+		// subtraction, so the total row shows only the visible ones.
+		for _, p := range out.Partners {
+			out.Total.Budget += p.Budget
+			out.Total.Estimate += p.Estimate
+			out.Total.Variance += p.Variance
+			out.Total.ShareBP += p.ShareBP
+			out.Total.CameraDays += p.CameraDays
+		}
+		out.Total.Cameras = Ratio{out.Total.CameraDays, st.Days * int64(One)}
+		out.Warnings = nil
+	}
+	return out
+}
+
+// WriteText writes the statement as the Hertfordshire report prints it:
+// whole pounds, whole average camera numbers and shares to two places.
+func (st Statement) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "%s Partnership Estimates\n", st.Period)
+	fmt.Fprintf(bw, "%-40s %10s %10s %10s %13s\n", "", "Budget", "Actuals", "Estimates", "Var to Budget")
+	for _, l := range append(copyOf(st.Lines), st.Balance) {
+		fmt.Fprintf(bw, "%-40s %10s %10s %10s %13s\n", l.Name, Pounds(l.Budget), Pounds(l.Actuals), Pounds(l.Estimate), Pounds(l.Variance()))
+	}
+	fmt.Fprintf(bw, "\n%-40s %10s %10s %10s %18s %18s\n", "", "Budget", "Estimate", "Variance", "Average Camera No.", "% of Total Cameras")
+	for _, p := range append(copyOf(st.Partners), st.Total) {
+		fmt.Fprintf(bw, "%-40s %10s %10s %10s %18s %18s\n", p.Name, Pounds(p.Budget), Pounds(p.Estimate), Pounds(p.Variance),
+			p.Cameras.Decimal(0)+" cameras", Percent(p.ShareBP))
+	}
+	for _, c := range st.Lines {
+		if c.Comment != "" {
+			fmt.Fprintf(bw, "\n%s: %s", c.Name, c.Comment)
+		}
+	}
+	fmt.Fprintln(bw)
+	return bw.Flush()
+}
+
+func copyOf[T any](s []T) []T { return append([]T(nil), s...) }
+
+// CSVHeader names the columns of WriteCSV.
+var CSVHeader = []string{"section", "name", "budget", "actuals", "estimate", "variance", "average_cameras", "share_percent", "comment"}
+
+// WriteCSV writes every figure of the statement, money in pounds and
+// pence, camera numbers to four places: one table a spreadsheet opens.
+func (st Statement) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write(CSVHeader)
+	for _, l := range st.Lines {
+		cw.Write([]string{"line", text(l.Name), money(l.Budget), money(l.Actuals), money(l.Estimate), money(l.Variance()), "", "", text(l.Comment)})
+	}
+	b := st.Balance
+	cw.Write([]string{"balance", text(b.Name), money(b.Budget), money(b.Actuals), money(b.Estimate), money(b.Variance()), "", "", ""})
+	for _, p := range append(copyOf(st.Partners), st.Total) {
+		section := "partner"
+		if p.Org == 0 {
+			section = "total"
+		}
+		cw.Write([]string{section, text(p.Name), money(p.Budget), "", money(p.Estimate), money(p.Variance), p.Cameras.Decimal(4),
+			Ratio{p.ShareBP, 100}.Decimal(2), ""})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// text keeps a spreadsheet from running a name or comment someone typed
+// as a formula: one starting =, +, -, @, tab or return gets a leading
+// apostrophe.
+func text(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// money writes pence as pounds for a spreadsheet: "-2254000.00" style,
+// no separators.
+func money(p int64) string { return strings.ReplaceAll(PoundsPence(p), ",", "") }

@@ -1,0 +1,881 @@
+package web
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// The partnership's recharge: the statement page, its CSV, and the API
+// and CSV imports for what it is worked out from. Reading needs
+// read_finance; a partner officer is shown their own council's row of
+// the partners' table alone (the cost lines and the balance are the
+// partnership's, which every partner funds and is reported to). Changing
+// anything needs read_finance over the whole partnership: its CCTV
+// manager.
+
+// statementFor loads the statement of the request's period (?period=,
+// default the current quarter), as the user may see it.
+func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
+	p := finance.PeriodOf(s.now())
+	if v := r.URL.Query().Get("period"); v != "" {
+		var err error
+		if p, err = finance.ParsePeriod(v); err != nil {
+			return finance.Statement{}, badRequest(err.Error())
+		}
+	}
+	st, err := finance.Load(r.Context(), s.st, p, s.opt.Income)
+	if err != nil {
+		return st, errorf(http.StatusInternalServerError, "the statement cannot be worked out", err)
+	}
+	a := accessFrom(r.Context())
+	return st.Filter(func(org int64) bool { return a.snap.CanOrg(a.p, rights.ReadFinance, org).Allowed }), nil
+}
+
+// financeEditor refuses a user who may not change the partnership's
+// figures: read_finance over the organisation at the top of the tree.
+func (s *Server) financeEditor(r *http.Request) error {
+	a := accessFrom(r.Context())
+	top, err := s.st.OrganisationByName(r.Context(), s.opt.Organisation)
+	if err != nil {
+		return errorf(http.StatusInternalServerError, "the partnership's organisation cannot be found", err)
+	}
+	if !a.snap.CanOrg(a.p, rights.ReadFinance, top.ID).Allowed {
+		return errorf(http.StatusForbidden, "only someone who reads the figures of the whole partnership (its CCTV manager) may change them", nil)
+	}
+	return nil
+}
+
+type financeLineJSON struct {
+	finance.Line
+	Variance int64 `json:"variance"`
+}
+
+type financePartnerJSON struct {
+	OrganisationID int64  `json:"organisation_id,omitempty"`
+	Name           string `json:"name"`
+	Budget         int64  `json:"budget"`
+	Estimate       int64  `json:"estimate"`
+	Variance       int64  `json:"variance"`
+	// AverageCameras is the time-weighted average camera number, to four
+	// places; CameraDays is exact (weighted camera-days, parts per
+	// million).
+	AverageCameras string `json:"average_cameras"`
+	CameraDays     int64  `json:"camera_days_ppm"`
+	SharePercent   string `json:"share_percent"`
+}
+
+// statementJSON is a statement in the API: money in pence.
+type statementJSON struct {
+	Period   string               `json:"period"`
+	From     string               `json:"from"`
+	To       string               `json:"to"` // the day after the period
+	Days     int64                `json:"days"`
+	Lines    []financeLineJSON    `json:"lines"`
+	Balance  financeLineJSON      `json:"balance"`
+	Partners []financePartnerJSON `json:"partners"`
+	Total    financePartnerJSON   `json:"total"`
+	Unit     int64                `json:"unit"`
+	Fixed    int64                `json:"fixed"`
+	Warnings []string             `json:"warnings"`
+}
+
+func toStatementJSON(st finance.Statement) statementJSON {
+	out := statementJSON{Period: st.Period.String(), From: st.Period.From().Format(time.DateOnly), To: st.Period.To().Format(time.DateOnly),
+		Days: st.Days, Balance: financeLineJSON{st.Balance, st.Balance.Variance()}, Unit: st.Unit, Fixed: st.Fixed,
+		Lines: []financeLineJSON{}, Partners: []financePartnerJSON{}, Warnings: st.Warnings}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
+	for _, l := range st.Lines {
+		out.Lines = append(out.Lines, financeLineJSON{l, l.Variance()})
+	}
+	row := func(p finance.PartnerRow) financePartnerJSON {
+		return financePartnerJSON{OrganisationID: p.Org, Name: p.Name, Budget: p.Budget, Estimate: p.Estimate, Variance: p.Variance,
+			AverageCameras: p.Cameras.Decimal(4), CameraDays: p.CameraDays, SharePercent: finance.Ratio{Num: p.ShareBP, Den: 100}.Decimal(2)}
+	}
+	for _, p := range st.Partners {
+		out.Partners = append(out.Partners, row(p))
+	}
+	out.Total = row(st.Total)
+	return out
+}
+
+func (s *Server) financeStatement(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.statementFor(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toStatementJSON(st))
+	return nil
+}
+
+func (s *Server) financeStatementCSV(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.statementFor(r)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := st.WriteCSV(&b); err != nil {
+		return err
+	}
+	csvHeaders(w, "statement-"+strings.ReplaceAll(st.Period.String(), "/", "-")+".csv")
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// writeCSVFile sends rows as a CSV download called name, not to be
+// kept by caches.
+func writeCSVFile(w http.ResponseWriter, name string, rows [][]string) error {
+	w.Header().Set("Cache-Control", "no-store")
+	return writeCSV(w, name, rows)
+}
+
+func csvHeaders(w http.ResponseWriter, name string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q`, name))
+	w.Header().Set("Cache-Control", "no-store")
+}
+
+// financeHistoryCSV exports the history of every camera whose owner's
+// figures the user may read, in the columns the import reads (camera by
+// id, so that it imports back; its name beside it for people).
+func (s *Server) financeHistoryCSV(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	es, err := s.st.CameraHistory(ctx)
+	if err != nil {
+		return err
+	}
+	cams, err := s.st.CameraNames(ctx)
+	if err != nil {
+		return err
+	}
+	orgs, err := s.st.FinanceOrgs(ctx)
+	if err != nil {
+		return err
+	}
+	orgName := map[int64]string{}
+	for _, o := range orgs {
+		orgName[o.ID] = o.Name
+	}
+	a := accessFrom(ctx)
+	rows := [][]string{{"camera", "camera_name", "date", "event", "category", "organisation", "note"}}
+	for _, e := range es {
+		c := cams[e.Camera]
+		if !a.snap.CanOrg(a.p, rights.ReadFinance, c.OrganisationID).Allowed {
+			continue
+		}
+		rows = append(rows, []string{strconv.FormatInt(e.Camera, 10), c.Name, e.Day.Format(time.DateOnly), string(e.Kind), e.Category, orgName[e.Org], e.Note})
+	}
+	return writeCSVFile(w, "camera-history.csv", rows)
+}
+
+// financeCategoriesCSV exports the monitoring categories and weights.
+func (s *Server) financeCategoriesCSV(w http.ResponseWriter, r *http.Request) error {
+	cats, err := s.st.FinanceCategories(r.Context())
+	if err != nil {
+		return err
+	}
+	rows := [][]string{{"name", "title", "weight"}}
+	for _, c := range cats {
+		rows = append(rows, []string{c.Name, c.Title, c.Weight.String()})
+	}
+	return writeCSVFile(w, "camera-categories.csv", rows)
+}
+
+// financeView is the statement page's data, formatted for people.
+type financeView struct {
+	Period, Query     string
+	Prev, Next        string
+	Periods           []string
+	Days              int64
+	Lines             []financeRowView
+	Balance           financeRowView
+	Partners          []financeRowView
+	Total             financeRowView
+	Warnings          []string
+	Filtered          bool
+	Editor            bool
+	Categories        []finance.Category
+	ShareChart        template.HTML
+	BudgetChart       template.HTML
+	Unit, FixedAmount string
+}
+
+type financeRowView struct {
+	Name, Budget, Actuals, Estimate, Variance, Cameras, Share, Comment string
+	Over                                                               bool // costs more than budgeted
+}
+
+func (s *Server) financePage(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.statementFor(r)
+	if err != nil {
+		return err
+	}
+	cats, err := s.st.FinanceCategories(r.Context())
+	if err != nil {
+		return err
+	}
+	p := st.Period
+	prev, next := p, p
+	if p.Quarter == 0 {
+		prev.Year--
+		next.Year++
+	} else {
+		prev.Quarter, next.Quarter = p.Quarter-1, p.Quarter+1
+		if prev.Quarter == 0 {
+			prev = finance.Period{Year: p.Year - 1, Quarter: 4}
+		}
+		if next.Quarter == 5 {
+			next = finance.Period{Year: p.Year + 1, Quarter: 1}
+		}
+	}
+	v := financeView{Period: p.String(), Query: p.String(), Prev: prev.String(), Next: next.String(), Days: st.Days,
+		Warnings: st.Warnings, Categories: cats, Editor: s.financeEditor(r) == nil,
+		Unit: poundsShort(st.Unit), FixedAmount: poundsShort(st.Fixed)}
+	for q := range 5 {
+		v.Periods = append(v.Periods, finance.Period{Year: p.Year, Quarter: q}.String())
+	}
+	line := func(l finance.Line) financeRowView {
+		return financeRowView{Name: l.Name, Budget: finance.Pounds(l.Budget), Actuals: finance.Pounds(l.Actuals),
+			Estimate: finance.Pounds(l.Estimate), Variance: finance.Pounds(l.Variance()), Comment: l.Comment, Over: l.Variance() > 0}
+	}
+	for _, l := range st.Lines {
+		v.Lines = append(v.Lines, line(l))
+	}
+	v.Balance = line(st.Balance)
+	partner := func(p finance.PartnerRow) financeRowView {
+		return financeRowView{Name: p.Name, Budget: finance.Pounds(p.Budget), Estimate: finance.Pounds(p.Estimate),
+			Variance: finance.Pounds(p.Variance), Cameras: p.Cameras.Decimal(2), Share: finance.Percent(p.ShareBP), Over: p.Variance > 0}
+	}
+	for _, p := range st.Partners {
+		v.Partners = append(v.Partners, partner(p))
+	}
+	v.Total = partner(st.Total)
+	// Whoever may not change the figures reads them for their own part of
+	// the partnership only.
+	v.Filtered = !v.Editor
+	v.ShareChart = shareChart(st.Partners)
+	v.BudgetChart = budgetChart(st.Partners)
+	return s.page(w, r, "finance.html", "Finance", "finance", v)
+}
+
+// shareChart draws each partner's share as a horizontal bar, in SVG made
+// here: the console loads no chart library.
+func shareChart(rows []finance.PartnerRow) template.HTML {
+	const width, left, barH, gap = 640, 260, 18, 8
+	var b strings.Builder
+	h := len(rows)*(barH+gap) + gap
+	fmt.Fprintf(&b, `<svg class="chart" role="img" aria-label="Share of the recharge by partner" viewBox="0 0 %d %d" width="%d" height="%d" xmlns="http://www.w3.org/2000/svg">`, width, h, width, h)
+	for i, p := range rows {
+		y := gap + i*(barH+gap)
+		w := int(p.ShareBP * int64(width-left-70) / 10000)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="12" fill="currentColor">%s</text>`, left-8, y+barH-5, template.HTMLEscapeString(p.Name))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#3b82c4"><title>%s: %s</title></rect>`, left, y, max(w, 1), barH,
+			template.HTMLEscapeString(p.Name), finance.Percent(p.ShareBP))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" fill="currentColor">%s</text>`, left+max(w, 1)+6, y+barH-5, finance.Percent(p.ShareBP))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// budgetChart draws each partner's budget beside its year-end estimate.
+func budgetChart(rows []finance.PartnerRow) template.HTML {
+	const width, left, barH, gap = 640, 260, 10, 10
+	var most int64 = 1
+	for _, p := range rows {
+		most = max(most, abs64(p.Budget), abs64(p.Estimate))
+	}
+	var b strings.Builder
+	h := len(rows)*(2*barH+gap) + gap + 20
+	fmt.Fprintf(&b, `<svg class="chart" role="img" aria-label="Budget and estimate by partner" viewBox="0 0 %d %d" width="%d" height="%d" xmlns="http://www.w3.org/2000/svg">`, width, h, width, h)
+	fmt.Fprintf(&b, `<rect x="%d" y="4" width="10" height="10" fill="#9aa5b1"/><text x="%d" y="13" font-size="11" fill="currentColor">budget</text>`, left, left+14)
+	fmt.Fprintf(&b, `<rect x="%d" y="4" width="10" height="10" fill="#3b82c4"/><text x="%d" y="13" font-size="11" fill="currentColor">estimate</text>`, left+80, left+94)
+	for i, p := range rows {
+		y := 20 + gap + i*(2*barH+gap)
+		scale := func(v int64) int { return max(int(abs64(v)*int64(width-left-90)/most), 1) }
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="12" fill="currentColor">%s</text>`, left-8, y+barH+4, template.HTMLEscapeString(p.Name))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#9aa5b1"><title>budget £%s</title></rect>`, left, y, scale(p.Budget), barH, finance.Pounds(p.Budget))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#3b82c4"><title>estimate £%s</title></rect>`, left, y+barH, scale(p.Estimate), barH, finance.Pounds(p.Estimate))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="currentColor">£%s</text>`, left+max(scale(p.Budget), scale(p.Estimate))+6, y+barH+4, finance.Pounds(p.Estimate))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// poundsShort writes whole pounds without pence: £10, not £10.00.
+func poundsShort(p int64) string {
+	if p%100 == 0 {
+		return finance.Pounds(p)
+	}
+	return finance.PoundsPence(p)
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func (s *Server) financeCategories(w http.ResponseWriter, r *http.Request) error {
+	cats, err := s.st.FinanceCategories(r.Context())
+	if err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, c := range cats {
+		out = append(out, map[string]any{"name": c.Name, "title": c.Title, "weight": c.Weight.String(), "weight_ppm": int64(c.Weight)})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) putFinanceCategory(w http.ResponseWriter, r *http.Request) error {
+	if err := s.financeEditor(r); err != nil {
+		return err
+	}
+	var in struct {
+		Title  string `json:"title"`
+		Weight string `json:"weight"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	wt, err := finance.ParseWeight(in.Weight)
+	if err != nil {
+		return badRequest(err.Error())
+	}
+	c := finance.Category{Name: r.PathValue("name"), Title: in.Title, Weight: wt}
+	if err := storeError(s.st.PutFinanceCategory(r.Context(), c), ""); err != nil {
+		return err
+	}
+	return s.financeCategories(w, r)
+}
+
+// financeCamera is the request's camera, removed ones included (their
+// history still counts), if the user may read the figures of its owner;
+// any other is "no camera N".
+func (s *Server) financeCamera(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badRequest(fmt.Sprintf("camera id %q is not a positive whole number", r.PathValue("id")))
+	}
+	owner, err := s.st.CameraOwner(r.Context(), id)
+	a := accessFrom(r.Context())
+	if errors.Is(err, store.ErrNotFound) || err == nil && !a.snap.CanOrg(a.p, rights.ReadFinance, owner).Allowed {
+		return 0, errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", id), nil)
+	}
+	return id, err
+}
+
+type cameraEventJSON struct {
+	ID             int64  `json:"id"`
+	Day            string `json:"day"`
+	Kind           string `json:"kind"`
+	Category       string `json:"category,omitempty"`
+	OrganisationID int64  `json:"organisation_id,omitempty"`
+	Note           string `json:"note,omitempty"`
+}
+
+func (s *Server) cameraHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.financeCamera(r)
+	if err != nil {
+		return err
+	}
+	es, err := s.st.CameraEvents(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out := []cameraEventJSON{}
+	for _, e := range es {
+		out = append(out, cameraEventJSON{ID: e.ID, Day: e.Day.Format(time.DateOnly), Kind: string(e.Kind), Category: e.Category, OrganisationID: e.Org, Note: e.Note})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// addCameraHistory enters a dated event, past ones included, for history
+// kept elsewhere until now.
+func (s *Server) addCameraHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.financeCamera(r)
+	if err != nil {
+		return err
+	}
+	if err := s.financeEditor(r); err != nil {
+		return err
+	}
+	var in cameraEventJSON
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	day, err := finance.ParseDay(in.Day)
+	if err != nil {
+		return badRequest(err.Error())
+	}
+	kind, ok := finance.ParseEventKind(in.Kind)
+	if !ok {
+		return badRequest("kind must be installed, recategorised, owner_changed or decommissioned")
+	}
+	e := finance.Event{Camera: id, Day: day, Kind: kind, Category: in.Category, Org: in.OrganisationID, Note: in.Note}
+	if err := storeError(s.st.AddCameraEvent(r.Context(), &e, accessFrom(r.Context()).user.ID), ""); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, cameraEventJSON{ID: e.ID, Day: e.Day.Format(time.DateOnly), Kind: string(e.Kind), Category: e.Category, OrganisationID: e.Org, Note: e.Note})
+	return nil
+}
+
+// deleteCameraHistory removes an event entered in error.
+func (s *Server) deleteCameraHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.financeCamera(r)
+	if err != nil {
+		return err
+	}
+	if err := s.financeEditor(r); err != nil {
+		return err
+	}
+	ev, err := strconv.ParseInt(r.PathValue("event"), 10, 64)
+	if err != nil {
+		return badRequest("the event id is not a whole number")
+	}
+	if err := s.st.DeleteCameraEvent(r.Context(), id, ev); errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, fmt.Sprintf("camera %d has no event %d", id, ev), nil)
+	} else if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// recordCameraChange dates a change made through the camera API in the
+// camera's history: an installation when it is added, a new category,
+// a decommissioning when it is removed. category is what the request
+// asked for (nil: not given).
+func (s *Server) recordCameraChange(r *http.Request, c store.Camera, kind finance.EventKind, category *string) error {
+	e := finance.Event{Camera: c.ID, Day: s.now(), Kind: kind, Org: c.OrganisationID, Note: "through the console"}
+	switch kind {
+	case finance.Installed:
+		e.Category = finance.Proactive
+		if category != nil && *category != "" {
+			e.Category = *category
+		}
+	case finance.Recategorised:
+		if category == nil {
+			return nil
+		}
+		es, err := s.st.CameraEvents(r.Context(), c.ID)
+		if err != nil {
+			return err
+		}
+		current := ""
+		for _, old := range es {
+			if old.Kind == finance.Installed || old.Kind == finance.Recategorised {
+				current = old.Category
+			}
+		}
+		if current == *category {
+			return nil
+		}
+		e.Category = *category
+	}
+	return storeError(s.st.AddCameraEvent(r.Context(), &e, accessFrom(r.Context()).user.ID), "")
+}
+
+// checkCategory refuses, before anything is changed, a category that
+// does not exist.
+func (s *Server) checkCategory(r *http.Request, category *string) error {
+	if category == nil {
+		return nil
+	}
+	cats, err := s.st.FinanceCategories(r.Context())
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, c := range cats {
+		if c.Name == *category {
+			return nil
+		}
+		names = append(names, c.Name)
+	}
+	return badRequest(fmt.Sprintf("category must be one of %s", strings.Join(names, ", ")))
+}
+
+func (s *Server) periodParam(r *http.Request, name string) (finance.Period, error) {
+	p, err := finance.ParsePeriod(r.URL.Query().Get(name))
+	if err != nil {
+		return p, badRequest(fmt.Sprintf("?%s=: %v", name, err))
+	}
+	return p, nil
+}
+
+func (s *Server) financeLines(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.periodParam(r, "period")
+	if err != nil {
+		return err
+	}
+	lines, err := s.st.FinanceLines(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, lines)
+	return nil
+}
+
+func (s *Server) putFinanceLines(w http.ResponseWriter, r *http.Request) error {
+	if err := s.financeEditor(r); err != nil {
+		return err
+	}
+	p, err := s.periodParam(r, "period")
+	if err != nil {
+		return err
+	}
+	var lines []finance.Line
+	if err := decodeJSON(r, &lines); err != nil {
+		return err
+	}
+	if err := storeError(s.st.PutFinanceLines(r.Context(), p, lines), ""); err != nil {
+		return err
+	}
+	return s.financeLines(w, r)
+}
+
+type financeYearJSON struct {
+	Year    string           `json:"year"`
+	Unit    int64            `json:"unit"`
+	Fixed   int64            `json:"fixed"`
+	Budgets []finance.Budget `json:"budgets"`
+}
+
+func (s *Server) yearParam(r *http.Request) (finance.Period, error) {
+	p, err := s.periodParam(r, "year")
+	if err == nil && p.Quarter != 0 {
+		err = badRequest("?year= is a financial year, such as 2024/25")
+	}
+	return p, err
+}
+
+func (s *Server) financeBudgets(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.yearParam(r)
+	if err != nil {
+		return err
+	}
+	set, err := s.st.FinanceSettings(r.Context(), p.Year)
+	if err != nil {
+		return err
+	}
+	bs, err := s.st.FinanceBudgets(r.Context(), p.Year)
+	if err != nil {
+		return err
+	}
+	a := accessFrom(r.Context())
+	out := financeYearJSON{Year: p.String(), Unit: set.Unit, Fixed: set.Fixed, Budgets: []finance.Budget{}}
+	for _, b := range bs {
+		if a.snap.CanOrg(a.p, rights.ReadFinance, b.Org).Allowed {
+			out.Budgets = append(out.Budgets, b)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// putFinanceBudgets sets a year's rounding unit and fixed element, and
+// the budgets of the partners it names.
+func (s *Server) putFinanceBudgets(w http.ResponseWriter, r *http.Request) error {
+	if err := s.financeEditor(r); err != nil {
+		return err
+	}
+	p, err := s.yearParam(r)
+	if err != nil {
+		return err
+	}
+	var in financeYearJSON
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Unit == 0 {
+		in.Unit = 1000
+	}
+	if err := storeError(s.st.PutFinanceSettings(r.Context(), p.Year, finance.Settings{Unit: in.Unit, Fixed: in.Fixed}), ""); err != nil {
+		return err
+	}
+	if err := storeError(s.st.PutFinanceBudgets(r.Context(), p.Year, in.Budgets), ""); err != nil {
+		return err
+	}
+	return s.financeBudgets(w, r)
+}
+
+// importFinance reads a CSV file of what councils keep in spreadsheets:
+// a statement's lines (?period=), partners' budgets (?year=) or camera
+// history (added to what there is, or with ?replace=1 replacing the whole
+// history of every camera the file names). The first row names the
+// columns, in any order; every row is checked before anything is written,
+// and a refusal names the row.
+func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
+	if err := s.financeEditor(r); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	if err != nil {
+		return badRequest("the CSV file could not be read")
+	}
+	rows, err := readCSV(body)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	n := 0
+	switch kind := r.PathValue("kind"); kind {
+	case "lines":
+		p, err := s.periodParam(r, "period")
+		if err != nil {
+			return err
+		}
+		var lines []finance.Line
+		for _, row := range rows {
+			l := finance.Line{Name: row.get("name"), Comment: row.get("comment"), Company: truthy(row.get("company"))}
+			for _, f := range []struct {
+				col string
+				dst *int64
+			}{{"budget", &l.Budget}, {"actuals", &l.Actuals}, {"estimate", &l.Estimate}} {
+				if *f.dst, err = row.pounds(f.col); err != nil {
+					return err
+				}
+			}
+			lines = append(lines, l)
+		}
+		if err := storeError(s.st.PutFinanceLines(ctx, p, lines), ""); err != nil {
+			return err
+		}
+		n = len(lines)
+	case "budgets":
+		p, err := s.yearParam(r)
+		if err != nil {
+			return err
+		}
+		var bs []finance.Budget
+		for _, row := range rows {
+			org, err := s.st.OrganisationByName(ctx, row.get("organisation"))
+			if errors.Is(err, store.ErrNotFound) {
+				return row.fail("there is no organisation named %q", row.get("organisation"))
+			} else if err != nil {
+				return err
+			}
+			b := finance.Budget{Org: org.ID}
+			if b.Budget, err = row.pounds("budget"); err != nil {
+				return err
+			}
+			if v := row.get("fixed_proportion"); v != "" {
+				if b.Fixed, err = strconv.ParseInt(v, 10, 64); err != nil || b.Fixed < 0 {
+					return row.fail("fixed_proportion %q is not a whole number", v)
+				}
+			}
+			bs = append(bs, b)
+		}
+		if err := storeError(s.st.PutFinanceBudgets(ctx, p.Year, bs), ""); err != nil {
+			return err
+		}
+		n = len(bs)
+	case "history":
+		events, err := s.historyRows(r, rows)
+		if err != nil {
+			return err
+		}
+		by := accessFrom(ctx).user.ID
+		if truthy(r.URL.Query().Get("replace")) {
+			if err := storeError(s.st.ReplaceCameraHistory(ctx, events, by), ""); err != nil {
+				return err
+			}
+			n = len(events)
+			break
+		}
+		for i := range events {
+			if err := storeError(s.st.AddCameraEvent(ctx, &events[i], by), ""); err != nil {
+				return fmt.Errorf("row %d: %w", rows[i].line, err)
+			}
+		}
+		n = len(events)
+	default:
+		return errorf(http.StatusNotFound, "import lines, budgets or history", nil)
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"imported": n})
+	return nil
+}
+
+// historyRows turns camera history rows into events, each checked.
+func (s *Server) historyRows(r *http.Request, rows []csvRow) ([]finance.Event, error) {
+	ctx := r.Context()
+	cams, err := s.st.ListCameras(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string][]store.Camera{}
+	byID := map[int64]store.Camera{}
+	for _, c := range cams {
+		byName[strings.ToLower(c.Name)] = append(byName[strings.ToLower(c.Name)], c)
+		byID[c.ID] = c
+	}
+	cats, err := s.st.FinanceCategories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, c := range cats {
+		known[c.Name] = true
+	}
+	var out []finance.Event
+	for _, row := range rows {
+		ref := row.get("camera")
+		var cam store.Camera
+		if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+			c, ok := byID[id]
+			if !ok {
+				return nil, row.fail("there is no camera %d", id)
+			}
+			cam = c
+		} else {
+			switch m := byName[strings.ToLower(ref)]; len(m) {
+			case 0:
+				return nil, row.fail("there is no camera named %q", ref)
+			case 1:
+				cam = m[0]
+			default:
+				return nil, row.fail("%d cameras are named %q: give the camera's id instead", len(m), ref)
+			}
+		}
+		day, err := finance.ParseDay(row.get("date"))
+		if err != nil {
+			return nil, row.fail("%v", err)
+		}
+		kind, ok := finance.ParseEventKind(row.get("event"))
+		if !ok {
+			return nil, row.fail("event %q is not installed, recategorised, owner_changed or decommissioned", row.get("event"))
+		}
+		e := finance.Event{Camera: cam.ID, Day: day, Kind: kind, Category: row.get("category"), Note: row.get("note")}
+		if e.Category != "" && !known[e.Category] {
+			return nil, row.fail("there is no category %q", e.Category)
+		}
+		if name := row.get("organisation"); name != "" {
+			org, err := s.st.OrganisationByName(ctx, name)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, row.fail("there is no organisation named %q", name)
+			} else if err != nil {
+				return nil, err
+			}
+			e.Org = org.ID
+		} else if kind == finance.Installed {
+			e.Org = cam.OrganisationID
+		}
+		if err := e.Validate(); err != nil {
+			return nil, row.fail("%v", err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+type csvRow struct {
+	line int
+	cols map[string]int
+	rec  []string
+}
+
+func (r csvRow) get(col string) string {
+	i, ok := r.cols[col]
+	if !ok || i >= len(r.rec) {
+		return ""
+	}
+	return strings.TrimSpace(r.rec[i])
+}
+
+func (r csvRow) fail(format string, args ...any) error {
+	return badRequest(fmt.Sprintf("row %d: ", r.line) + fmt.Sprintf(format, args...))
+}
+
+// pounds reads money as spreadsheets write it: "119,360", "-250,170.50",
+// "£900", "(1,100)" for a negative.
+func (r csvRow) pounds(col string) (int64, error) {
+	v := r.get(col)
+	p, err := parsePounds(v)
+	if err != nil {
+		return 0, r.fail("%s %q is not an amount of money such as 119,360 or -250,170.50", col, v)
+	}
+	return p, nil
+}
+
+func parsePounds(v string) (int64, error) {
+	v = strings.NewReplacer(",", "", "£", "", " ", "").Replace(v)
+	neg := false
+	if strings.HasPrefix(v, "(") && strings.HasSuffix(v, ")") {
+		neg, v = true, v[1:len(v)-1]
+	}
+	if strings.HasPrefix(v, "-") {
+		neg, v = !neg, v[1:]
+	}
+	if v == "" {
+		return 0, nil
+	}
+	whole, frac, _ := strings.Cut(v, ".")
+	if len(frac) > 2 || whole == "" && frac == "" {
+		return 0, errors.New("bad amount")
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil && whole != "" || w > 1e14 {
+		return 0, errors.New("bad amount")
+	}
+	f := int64(0)
+	if frac != "" {
+		if f, err = strconv.ParseInt(frac+strings.Repeat("0", 2-len(frac)), 10, 64); err != nil || f < 0 {
+			return 0, errors.New("bad amount")
+		}
+	}
+	p := w*100 + f
+	if neg {
+		p = -p
+	}
+	return p, nil
+}
+
+func truthy(v string) bool {
+	switch strings.ToLower(v) {
+	case "1", "yes", "y", "true":
+		return true
+	}
+	return false
+}
+
+// readCSV reads a CSV file whose first row names the columns.
+func readCSV(b []byte) ([]csvRow, error) {
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))))
+	cr.FieldsPerRecord = -1
+	recs, err := cr.ReadAll()
+	if err != nil {
+		return nil, badRequest("the CSV file is not valid: " + err.Error())
+	}
+	if len(recs) == 0 {
+		return nil, badRequest("the CSV file is empty: its first row must name the columns")
+	}
+	cols := map[string]int{}
+	for i, h := range recs[0] {
+		cols[strings.ToLower(strings.TrimSpace(strings.ReplaceAll(h, " ", "_")))] = i
+	}
+	var out []csvRow
+	for i, rec := range recs[1:] {
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		out = append(out, csvRow{line: i + 2, cols: cols, rec: rec})
+	}
+	return out, nil
+}
