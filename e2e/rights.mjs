@@ -16,7 +16,7 @@
 //
 // Usage: node rights.mjs CONFIG_JSON
 import { chromium } from "playwright-core";
-import { completeSetup } from "./setup.mjs";
+import { signIn as sharedSignIn } from "./setup.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const out = { ok: false, step: "launch" };
@@ -32,17 +32,8 @@ async function step(name, fn) {
 // made with a printed one, an authenticator for a role that sees
 // footage).
 async function signIn(browser, user) {
-  const ctx = await browser.newContext({ viewport: { width: 1400, height: 850 }, timezoneId: "UTC" });
-  const page = await ctx.newPage();
-  page.on("pageerror", (e) => out.pageErrors.push(user + ": " + e.message));
-  await page.goto(cfg.base + "/login");
-  await page.fill("input[name=username]", user);
-  await page.fill("input[name=password]", cfg.accounts[user]);
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/login")), page.click("button[type=submit]")]);
-  const { steps } = await completeSetup(page, { password: cfg.accounts[user], newPassword: cfg.newPassword });
+  const { ctx, page, steps } = await sharedSignIn(browser, cfg, user, out.pageErrors, { width: 1400, height: 850 });
   (out.setup ||= {})[user] = steps;
-  // A home page may send the user on: wait for where they land.
-  await page.waitForLoadState("load");
   return { ctx, page };
 }
 

@@ -49,3 +49,22 @@ export async function completeSetup(page, { password = "", newPassword = "" } = 
   }
   throw new Error("Vigil kept asking for setup steps: " + steps.join(", "));
 }
+
+// signIn opens a fresh browser context (UTC, downloads allowed), signs in
+// as user with the password cfg.accounts[user], goes through any setup
+// step (cfg.newPassword for a forced change) and returns the context, the
+// page where the user lands and the setup steps taken. Errors thrown by
+// the page's scripts are pushed onto pageErrors, named by user.
+export async function signIn(browser, cfg, user, pageErrors, viewport = { width: 1400, height: 900 }) {
+  const ctx = await browser.newContext({ viewport, timezoneId: "UTC", acceptDownloads: true });
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => pageErrors.push(user + ": " + e.message));
+  await page.goto(cfg.base + "/login");
+  await page.fill("input[name=username]", user);
+  await page.fill("input[name=password]", cfg.accounts[user]);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/login")), page.click("button[type=submit]")]);
+  const { steps } = await completeSetup(page, { password: cfg.accounts[user], newPassword: cfg.newPassword });
+  // A home page may send the user on: wait for where they land.
+  await page.waitForLoadState("load");
+  return { ctx, page, steps };
+}

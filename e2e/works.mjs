@@ -11,7 +11,7 @@
 //
 // Usage: node works.mjs CONFIG_JSON
 import { chromium } from "playwright-core";
-import { completeSetup } from "./setup.mjs";
+import { signIn as sharedSignIn } from "./setup.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const out = { ok: false, step: "launch", pageErrors: [] };
@@ -22,18 +22,7 @@ async function step(name, fn) {
   await fn();
 }
 
-async function signIn(browser, user) {
-  const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: "UTC", acceptDownloads: true });
-  const page = await ctx.newPage();
-  page.on("pageerror", (e) => out.pageErrors.push(user + ": " + e.message));
-  await page.goto(cfg.base + "/login");
-  await page.fill("input[name=username]", user);
-  await page.fill("input[name=password]", cfg.accounts[user]);
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/login")), page.click("button[type=submit]")]);
-  await completeSetup(page, { password: cfg.accounts[user], newPassword: cfg.newPassword });
-  await page.waitForLoadState("load");
-  return { ctx, page };
-}
+const signIn = (browser, user) => sharedSignIn(browser, cfg, user, out.pageErrors);
 
 const nav = (page) => page.locator("header nav a").allTextContents();
 
