@@ -125,7 +125,16 @@ func testEarlyDeletion(t *testing.T, f *rightsFixture) {
 	t.Run("without a policy", func(t *testing.T) {
 		b1, b2 := segsB[0], segsB[1]
 		const reason = "erasure request DSR-12"
-		res, b := f.send(f.h.token, call{method: "POST", path: path(f.camB), body: deletionBody(b1.Start.Add(time.Second), b2.End, reason)})
+		// The console's confirmation: what would go, nothing gone.
+		res, b := f.send(f.h.token, call{method: "POST", path: path(f.camB), body: map[string]any{
+			"start": b1.Start.Add(time.Second), "end": b2.End, "dry_run": true}})
+		if res.StatusCode != 200 || !strings.Contains(string(b), `"dry_run": true`) || !strings.Contains(string(b), `"segments": 1`) || strings.Contains(string(b), "needs_approval") {
+			t.Errorf("dry run: got %d %s, want 200, one segment, no approval needed", res.StatusCode, b)
+		}
+		if _, err := f.st.Segment(ctx, b2.ID); err != nil {
+			t.Fatalf("segment %d after the dry run: %v, want it kept", b2.ID, err)
+		}
+		res, b = f.send(f.h.token, call{method: "POST", path: path(f.camB), body: deletionBody(b1.Start.Add(time.Second), b2.End, reason)})
 		if res.StatusCode != 200 {
 			t.Fatalf("deleting: got %d %s, want 200", res.StatusCode, b)
 		}
@@ -169,6 +178,10 @@ func testEarlyDeletion(t *testing.T, f *rightsFixture) {
 				t.Fatalf("asking to delete segment %d: got %d %s, want 202, a pending delete_footage request not the requester's to decide", s.ID, res.StatusCode, b)
 			}
 			return out
+		}
+		res, b = f.send(manager.token, call{method: "POST", path: path(f.camA), body: map[string]any{"start": a2.Start, "end": a2.End, "dry_run": true}})
+		if res.StatusCode != 200 || !strings.Contains(string(b), `"needs_approval": true`) {
+			t.Errorf("dry run under four eyes: got %d %s, want 200 saying it needs approval", res.StatusCode, b)
 		}
 		byManager := ask(manager, a2, "camera saw into a garden")
 		byAdmin := ask(admin, a3, "erasure request DSR-13")

@@ -34,6 +34,9 @@ type deletionRequest struct {
 	Start  time.Time `json:"start"`
 	End    time.Time `json:"end"`
 	Reason string    `json:"reason"`
+	// DryRun asks what would be deleted, deleting nothing: the console's
+	// confirmation.
+	DryRun bool `json:"dry_run"`
 }
 
 type keptJSON struct {
@@ -61,6 +64,10 @@ type deletionJSON struct {
 	// Kept is footage inside the range left in place, and why.
 	Kept     []keptJSON `json:"kept"`
 	Approval *int64     `json:"approval,omitempty"`
+	// DryRun: nothing was deleted; this is what would be, and whether
+	// it waits for a second person's approval first.
+	DryRun        bool `json:"dry_run,omitempty"`
+	NeedsApproval bool `json:"needs_approval,omitempty"`
 }
 
 func keptList(ks []recording.Kept) []keptJSON {
@@ -117,7 +124,7 @@ func (s *Server) requestDeletion(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("delete at most 31 days in one request")
 	case in.End.After(s.now()):
 		return badRequest("the range must have ended: footage not yet recorded cannot be deleted")
-	case in.Reason == "" || utf8.RuneCountInString(in.Reason) > maxReason:
+	case (in.Reason == "" && !in.DryRun) || utf8.RuneCountInString(in.Reason) > maxReason:
 		return badRequest(fmt.Sprintf("give the reason for deleting the footage (1 to %d characters): the approver and the audit trail need it", maxReason))
 	}
 	if s.opt.Eraser == nil {
@@ -132,7 +139,14 @@ func (s *Server) requestDeletion(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := accessFrom(r.Context())
-	if need, by := a.snap.NeedsApproval(c.OrganisationID, rights.FourEyesDeletion); need {
+	need, by := a.snap.NeedsApproval(c.OrganisationID, rights.FourEyesDeletion)
+	if in.DryRun {
+		from, to, bytes := plan.Extent()
+		writeJSON(w, http.StatusOK, deletionJSON{CameraID: c.ID, Start: start, End: end, Reason: in.Reason, Deleted: &rangeJSON{Start: from, End: to},
+			Segments: len(plan.Delete), Bytes: bytes, Kept: keptList(plan.Kept), DryRun: true, NeedsApproval: need})
+		return nil
+	}
+	if need {
 		from, to, bytes := plan.Extent()
 		summary := fmt.Sprintf("Delete footage of %s early, %s to %s: %d segment(s), %s to %s, %d bytes", c.Name,
 			start.Format(time.RFC3339), end.Format(time.RFC3339), len(plan.Delete), from.Format(time.RFC3339), to.Format(time.RFC3339), bytes)
