@@ -20,6 +20,14 @@ import (
 // evidence hold is never deleted; the store checks that again in the
 // statement that deletes, so a hold placed meanwhile still wins.
 
+// Slack is how far a segment may reach past either end of a range and
+// still count as inside it, and how little of it inside the range counts
+// as none: ranges are read to the millisecond, as the console marks them,
+// while segments are timed to the microsecond. Without it a range marked
+// on a file's edges would keep that whole file for a sliver under a
+// millisecond, and report the neighbours' slivers as footage kept.
+const Slack = time.Millisecond
+
 // EraserStore is what early deletion needs of the store.
 type EraserStore interface {
 	SegmentsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]store.Segment, error)
@@ -90,7 +98,10 @@ func (e *Eraser) Plan(ctx context.Context, cameraID int64, start, end time.Time)
 		return p, err
 	}
 	for _, s := range segs {
-		inside := !s.Start.Before(start) && !s.End.After(end)
+		if s.End.Sub(start) < Slack || end.Sub(s.Start) < Slack {
+			continue // touches the range by less than Slack: not in it
+		}
+		inside := !s.Start.Before(start.Add(-Slack)) && !s.End.After(end.Add(Slack))
 		switch {
 		case s.Open:
 			p.Kept = append(p.Kept, keptPart(s, start, end, "still being recorded: ask again once its segment has closed"))

@@ -41,6 +41,9 @@ func TestErasePlan(t *testing.T) {
 		{"two, cutting into their neighbours", s4.Start.Add(time.Second), s1.Start.Add(time.Second), []int64{s3.ID, s2.ID}, []string{"whole files", "whole files"}},
 		{"inside one segment", s3.Start.Add(time.Second), s3.End.Add(-time.Second), nil, []string{"whole files"}},
 		{"up to now", s1.Start, f.now, []int64{s1.ID}, []string{"still being recorded"}},
+		{"to the millisecond, inside", s3.Start.Add(500 * time.Microsecond), s3.End.Add(-500 * time.Microsecond), []int64{s3.ID}, nil},
+		{"to the millisecond, outside", s3.Start.Add(-500 * time.Microsecond), s3.End.Add(500 * time.Microsecond), []int64{s3.ID}, nil},
+		{"a millisecond short", s3.Start, s3.End.Add(-2 * time.Millisecond), nil, []string{"whole files"}},
 		{"before any footage", s4.Start.Add(-time.Hour), s4.Start, nil, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
