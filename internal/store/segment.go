@@ -245,8 +245,9 @@ func (s *Store) DeleteSegment(ctx context.Context, id int64) error {
 var ErrKept = errors.New("store: the segment is still being recorded or under an evidence hold")
 
 // DeleteSegmentEarly removes a closed segment and its fragments unless a
-// hold active at at overlaps it, deciding both in the statements that
-// delete, so that a hold placed after the caller looked still wins.
+// hold active at at overlaps it (ErrKept, as for one still open),
+// deciding both in the statements that delete, so that a hold placed
+// after the caller looked still wins; ErrNotFound when there is none.
 func (s *Store) DeleteSegmentEarly(ctx context.Context, id int64, at time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
