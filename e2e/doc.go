@@ -4,7 +4,9 @@
 // operator would; signin.mjs takes a new operator through sign-in, and a
 // real OpenID provider (oidc_provider.mjs, npm oidc-provider) stands in for
 // a partnership's single sign-on; maintenance.mjs reports a camera fault
-// as an operator and records the contractor's response as the manager.
+// as an operator and records the contractor's response as the manager;
+// erasure.mjs deletes footage early as the manager, under four eyes, and
+// approves it as the administrator.
 // The Go tests start the demo, run the browser and judge
 // what it saw; they hold no production code.
 package e2e

@@ -127,6 +127,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		Interval: cfg.Maintenance.CheckInterval.Duration, Logger: log.With("component", "maintenance")})
 	a.web, err = web.New(web.Options{
 		Store: st, Audit: a.Audit, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
+		Eraser:   recording.NewEraser(st, folders, log.With("component", "erasure")),
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
 		RetentionDays: cfg.Recording.RetentionDays, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,

@@ -82,6 +82,7 @@ var routeAccess = map[string]string{
 	"DELETE /api/v1/cameras/{id}":                   "manage_cameras",
 	"GET /api/v1/cameras/{id}/recordings":           "play_back",
 	"GET /api/v1/cameras/{id}/video.mp4":            "play_back",
+	"POST /api/v1/cameras/{id}/deletions":           "manage_cameras",
 	"POST /api/v1/cameras/{id}/whep":                "view_live",
 	"PATCH /api/v1/cameras/{id}/whep/{session}":     "view_live",
 	"DELETE /api/v1/cameras/{id}/whep/{session}":    "anyone",
@@ -227,10 +228,13 @@ func mustDo(t *testing.T, err error) {
 
 // newRightsFixture builds the partnership in the store before the server
 // answers anything, so that its first snapshot of rights holds it all.
-func newRightsFixture(t *testing.T) *rightsFixture {
+func newRightsFixture(t *testing.T) *rightsFixture { return newRightsFixtureOn(t, false) }
+
+// newRightsFixtureOn is newRightsFixture, on PostgreSQL when postgres.
+func newRightsFixtureOn(t *testing.T, postgres bool) *rightsFixture {
 	outline := filepath.Join(t.TempDir(), "outline.geojson")
 	mustDo(t, os.WriteFile(outline, []byte(`{"type":"FeatureCollection","features":[]}`), 0o600))
-	h := start(t, harnessOptions{cameras: 2, mapOutline: outline})
+	h := start(t, harnessOptions{cameras: 2, mapOutline: outline, postgres: postgres})
 	ctx := t.Context()
 	st := h.app.Store
 	f := &rightsFixture{t: t, h: h, st: st, trail: h.app.Audit.Store()}
@@ -461,6 +465,13 @@ func probes() map[string]routeProbe {
 		"GET /api/v1/cameras/{id}/video.mp4": {build: func(f *rightsFixture, u *roleUser, own bool) call {
 			return call{method: "GET", path: fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s", cam(f, own), rng(f))}
 		}, ok: 200, scoped: true},
+		// A day-old hour with no footage: allowed, and refused for
+		// having nothing to delete, so the matrix deletes nothing.
+		"POST /api/v1/cameras/{id}/deletions": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			end := time.Now().Add(-24 * time.Hour)
+			return call{method: "POST", path: fmt.Sprintf("/api/v1/cameras/%d/deletions", cam(f, own)),
+				body: map[string]any{"start": end.Add(-time.Hour), "end": end, "reason": "matrix"}}
+		}, ok: 409, scoped: true},
 		"POST /api/v1/cameras/{id}/whep": {build: func(f *rightsFixture, u *roleUser, own bool) call {
 			pc := testkit.WebRTCPeer(f.t, func(me *webrtc.MediaEngine) error { return me.RegisterDefaultCodecs() }, webrtc.RTPCodecTypeVideo)
 			return call{method: "POST", path: fmt.Sprintf("/api/v1/cameras/%d/whep", cam(f, own)), body: testkit.WebRTCOffer(f.t, pc), ctype: "application/sdp"}

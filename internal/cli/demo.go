@@ -267,7 +267,7 @@ func setUpDemoPartnership(ctx context.Context, st *store.Store, partnership stri
 			return err
 		}
 	}
-	if err := st.SetFourEyes(ctx, orgs[demoFourEyes].ID, []string{"export"}); err != nil {
+	if err := st.SetFourEyes(ctx, orgs[demoFourEyes].ID, []string{"export", "delete_footage"}); err != nil {
 		return err
 	}
 	var made []string
@@ -296,7 +296,7 @@ func setUpDemoPartnership(ctx context.Context, st *store.Store, partnership stri
 		for _, m := range made {
 			fmt.Fprint(out, m)
 		}
-		fmt.Fprintf(out, "\n%s shares its town-centre cameras with %s until %s; exports of %s's cameras need a second person's approval.\n\n",
+		fmt.Fprintf(out, "\n%s shares its town-centre cameras with %s until %s; exports and early deletions of %s's footage need a second person's approval.\n\n",
 			demoCouncils[0].name, demoPolice, now.Add(24*time.Hour).UTC().Format("2006-01-02 15:04 UTC"), demoFourEyes)
 	}
 	return setUpDemoWorks(ctx, st, orgs, now)

@@ -108,5 +108,5 @@ var demoAccounts = []struct {
 }
 
 // demoFourEyes: Kingsmead wants a second person to approve every export
-// of its cameras' footage.
+// of its cameras' footage, and every deletion of it before its time.
 const demoFourEyes = "Kingsmead Town Council"

@@ -57,3 +57,27 @@ func (s *Store) ReleaseHold(ctx context.Context, id int64, at time.Time) error {
 	})
 	return wrap("release hold", err)
 }
+
+// ActiveHolds returns a camera's holds overlapping [start, end) that are
+// active at at (not released, or released later), by start.
+func (s *Store) ActiveHolds(ctx context.Context, cameraID int64, start, end, at time.Time) ([]Hold, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, camera_id, start_us, end_us, reason, created_by, created_at, released_at FROM holds
+		WHERE camera_id = $1 AND start_us < $3 AND end_us > $2 AND (released_at IS NULL OR released_at > $4)
+		ORDER BY start_us, id`, cameraID, micros(start), micros(end), micros(at))
+	if err != nil {
+		return nil, wrap("active holds", err)
+	}
+	defer rows.Close()
+	var out []Hold
+	for rows.Next() {
+		var h Hold
+		var a, b, created int64
+		var released sql.NullInt64
+		if err := rows.Scan(&h.ID, &h.CameraID, &a, &b, &h.Reason, &h.CreatedBy, &created, &released); err != nil {
+			return nil, wrap("active holds", err)
+		}
+		h.Start, h.End, h.CreatedAt, h.ReleasedAt = fromMicros(a), fromMicros(b), fromMicros(created), fromNullMicros(released)
+		out = append(out, h)
+	}
+	return out, wrap("active holds", rows.Err())
+}

@@ -240,6 +240,45 @@ func (s *Store) DeleteSegment(ctx context.Context, id int64) error {
 	return wrap("delete segment", err)
 }
 
+// ErrKept is returned, wrapped, when a segment may not be deleted early:
+// it is still being written, or an evidence hold covers it.
+var ErrKept = errors.New("store: the segment is still being recorded or under an evidence hold")
+
+// DeleteSegmentEarly removes a closed segment and its fragments unless a
+// hold active at at overlaps it (ErrKept, as for one still open),
+// deciding both in the statements that delete, so that a hold placed
+// after the caller looked still wins; ErrNotFound when there is none.
+func (s *Store) DeleteSegmentEarly(ctx context.Context, id int64, at time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM segments WHERE id = $1`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("segment %d", id)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM fragments WHERE segment_id = $2 AND EXISTS (SELECT 1 FROM segments s
+			WHERE s.id = $2 AND NOT s.open AND `+holdFree+`)`, micros(at), id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE id = $2 AND id IN (SELECT s.id FROM segments s
+			WHERE s.id = $2 AND NOT s.open AND `+holdFree+`)`, micros(at), id)
+		if err != nil {
+			return err
+		}
+		if k, err := res.RowsAffected(); err != nil {
+			return err
+		} else if k == 0 {
+			return fmt.Errorf("segment %d: %w", id, ErrKept)
+		}
+		return nil
+	})
+	if errors.Is(err, ErrKept) {
+		return err
+	}
+	return wrap("delete segment early", err)
+}
+
 // RecordProgress applies a batch of recorder progress in one transaction:
 // it inserts the fragments and moves each segment's end and size, closing
 // those marked Close. A segment that does not exist fails the whole batch.

@@ -232,9 +232,14 @@ func (s *Server) approvalJSON(ctx context.Context, a *access, ap store.Approval,
 // concerns, the right its requester needed. Being the requester is
 // checked apart.
 func (s *Server) mayDecide(ctx context.Context, a *access, ap store.Approval) bool {
-	if ap.Kind == kindExport {
+	switch ap.Kind {
+	case kindExport, kindDeleteFootage:
+		need := rights.Export
+		if ap.Kind == kindDeleteFootage {
+			need = rights.ManageCameras
+		}
 		c, err := s.st.Camera(ctx, ap.CameraID)
-		return err == nil && a.snap.Can(a.p, rights.Export, rightsCamera(c), s.now()).Allowed
+		return err == nil && a.snap.Can(a.p, need, rightsCamera(c), s.now()).Allowed
 	}
 	var ch change
 	if err := json.Unmarshal([]byte(ap.Payload), &ch); err != nil || len(ch.Orgs) == 0 {
@@ -418,7 +423,12 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 		fmt.Sprintf("request %d of user %d: %s", ap.ID, ap.RequestedBy, ap.Summary)); err != nil {
 		return err
 	}
-	if ok && ap.Kind != kindExport {
+	switch {
+	case ok && ap.Kind == kindDeleteFootage:
+		if decided, err = s.carryOutDeletion(r, decided); err != nil {
+			s.log.Warn("an approved deletion of footage failed", "approval", ap.ID, "err", err)
+		}
+	case ok && ap.Kind != kindExport:
 		decided.State = store.ApprovalApplied
 		if err := s.carryOut(r, decided); err != nil {
 			decided.State, decided.Note = store.ApprovalFailed, errorMessage(err)

@@ -62,6 +62,7 @@ type Options struct {
 	Audit         *audit.Trail
 	Cameras       Cameras
 	Clips         *playback.Builder
+	Eraser        *recording.Eraser // deletes footage early; nil: refused
 	Secrets       *secret.Box
 	Gatherer      prometheus.Gatherer
 	Logger        *slog.Logger
@@ -265,6 +266,9 @@ func (s *Server) table() []route {
 		{pattern: "DELETE /api/v1/cameras/{id}", need: rights.ManageCameras, h: s.deleteCamera},
 		{pattern: "GET /api/v1/cameras/{id}/recordings", need: rights.PlayBack, h: s.recordings},
 		{pattern: "GET /api/v1/cameras/{id}/video.mp4", need: rights.PlayBack, h: s.video},
+		// Early deletion of footage (erasure.go), under four eyes where
+		// the camera's organisation asks for it.
+		{pattern: "POST /api/v1/cameras/{id}/deletions", need: rights.ManageCameras, h: s.requestDeletion},
 		{pattern: "POST /api/v1/cameras/{id}/whep", need: rights.ViewLive, h: s.whepOffer},
 		{pattern: "PATCH /api/v1/cameras/{id}/whep/{session}", need: rights.ViewLive, h: s.whepPatch},
 		// Ending one's own live view is always allowed, rights or not.

@@ -19,6 +19,7 @@ const playBtn = document.getElementById("pb-play");
 const speedSel = document.getElementById("pb-speed");
 const timelineEl = document.getElementById("timeline");
 const canExport = document.body.dataset.canExport === "true";
+const canManage = document.body.dataset.canManage === "true";
 
 let cameras = new Map(); // id -> camera JSON
 const views = []; // {id, video, box, msg, start, end, url, token}
@@ -534,6 +535,82 @@ async function runExport() {
     : "Export started: " + fmt(a) + " – " + fmt(b) + ".");
 }
 
+// ---- early deletion
+//
+// The same marks as export. Opening the dialog asks the server what each
+// camera would lose (a dry run), so the confirmation says exactly what
+// goes and what stays; the server decides again when it deletes.
+
+const clockTime = (t) => fmt(Date.parse(t));
+
+function describeDeletion(r) {
+  const parts = [];
+  if (r.segments > 0 && r.deleted) {
+    parts.push((r.dry_run ? "will delete " : "deleted ") + clockTime(r.deleted.start) + " – " + clockTime(r.deleted.end) +
+      " (" + r.segments + " file" + (r.segments === 1 ? "" : "s") + ", " + (r.bytes / 1e6).toFixed(1) + " MB)");
+  } else if (!r.dry_run) {
+    parts.push("nothing was deleted");
+  }
+  for (const k of r.kept || []) parts.push("kept " + clockTime(k.start) + " – " + clockTime(k.end) + ": " + k.why);
+  if (r.needs_approval) parts.push("needs another manager's approval first");
+  return parts.join("; ");
+}
+
+async function openDelete() {
+  if (!canManage) return;
+  if (marks.in === null || marks.out === null) {
+    say("Mark the range first: Mark in and Mark out (I, O), or Shift+drag on the timeline.");
+    return;
+  }
+  const a = Math.min(marks.in, marks.out);
+  const b = Math.max(marks.in, marks.out);
+  document.getElementById("delete-from").textContent = fmt(a);
+  document.getElementById("delete-to").textContent = fmt(b);
+  document.getElementById("delete-reason").value = "";
+  const box = document.getElementById("delete-cameras");
+  const mine = views.filter((v) => can(cameras.get(v.id), "manage_cameras"));
+  if (!mine.length) {
+    say("You manage none of the cameras shown.");
+    return;
+  }
+  box.replaceChildren(...mine.map((v) => el("label", {}, el("input", { type: "checkbox", checked: false, disabled: true, value: v.id }),
+    " " + (cameras.get(v.id)?.name || "Camera " + v.id), el("div", { class: "hint result", dataset: { camera: v.id } }, "checking…"))));
+  document.getElementById("delete-dialog").showModal();
+  await Promise.all(mine.map(async (v) => {
+    const cb = box.querySelector(`input[value="${v.id}"]`);
+    const out = box.querySelector(`.result[data-camera="${v.id}"]`);
+    try {
+      const r = await api("POST", `/api/v1/cameras/${v.id}/deletions`, { start: iso(a), end: iso(b), dry_run: true });
+      out.textContent = describeDeletion(r);
+      cb.disabled = false;
+      cb.checked = true;
+    } catch (e) {
+      out.textContent = e.message;
+    }
+  }));
+}
+
+async function runDelete() {
+  const a = Math.min(marks.in, marks.out);
+  const b = Math.max(marks.in, marks.out);
+  const reason = document.getElementById("delete-reason").value.trim();
+  if (!reason) return say("Give the reason for deleting the footage.");
+  const done = [];
+  for (const cb of document.querySelectorAll("#delete-cameras input:checked")) {
+    const name = cameras.get(Number(cb.value))?.name || "Camera " + cb.value;
+    try {
+      const r = await api("POST", `/api/v1/cameras/${cb.value}/deletions`, { start: iso(a), end: iso(b), reason });
+      done.push(r.state === "pending" ? name + ": approval requested (#" + r.id + "), see Approvals" : name + ": " + describeDeletion(r));
+    } catch (e) {
+      done.push(name + ": " + e.message);
+    }
+  }
+  say(done.join(" · ") || "No camera chosen.");
+  timeline.cache.clear();
+  timeline.refetch();
+  playFrom(clock.now());
+}
+
 // ---- controls
 
 playBtn.addEventListener("click", () => setPlaying(!clock.playing));
@@ -552,6 +629,10 @@ document.getElementById("pb-mark-out").addEventListener("click", () => {
 document.getElementById("pb-export")?.addEventListener("click", openExport);
 document.getElementById("export-form")?.addEventListener("submit", (e) => {
   if (e.submitter?.value === "export") runExport();
+});
+document.getElementById("pb-delete")?.addEventListener("click", openDelete);
+document.getElementById("delete-form")?.addEventListener("submit", (e) => {
+  if (e.submitter?.value === "delete") runDelete();
 });
 for (const b of document.querySelectorAll("[data-zoom]")) b.addEventListener("click", () => {
   timeline.center = clock.now();
@@ -603,6 +684,7 @@ window.vigilPlayback = {
     timeline.draw();
   },
   openExport,
+  openDelete,
   clickToFrame: null,
   frameDuration: () => frameDur,
 };

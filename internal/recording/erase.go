@@ -1,0 +1,190 @@
+package recording
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// Early deletion: footage removed before its retention ends, at a
+// person's request (a data subject's erasure request, a camera that
+// recorded a private place by mistake). Video is never re-encoded, so it
+// goes in whole segments: a segment that also holds footage outside the
+// range is kept, and so is one still being written. Footage under an
+// evidence hold is never deleted; the store checks that again in the
+// statement that deletes, so a hold placed meanwhile still wins.
+
+// Slack is how far a segment may reach past either end of a range and
+// still count as inside it, and how little of it inside the range counts
+// as none: ranges are read to the millisecond, as the console marks them,
+// while segments are timed to the microsecond. Without it a range marked
+// on a file's edges would keep that whole file for a sliver under a
+// millisecond, and report the neighbours' slivers as footage kept.
+const Slack = time.Millisecond
+
+// EraserStore is what early deletion needs of the store.
+type EraserStore interface {
+	SegmentsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]store.Segment, error)
+	ActiveHolds(ctx context.Context, cameraID int64, start, end, at time.Time) ([]store.Hold, error)
+	DeleteSegmentEarly(ctx context.Context, id int64, at time.Time) error
+	LogDeletion(ctx context.Context, d *store.Deletion) error
+	AddGap(ctx context.Context, g *store.Gap) error
+}
+
+// Eraser deletes footage early.
+type Eraser struct {
+	st      EraserStore
+	folders []Folder
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// NewEraser makes an Eraser of the footage in folders.
+func NewEraser(st EraserStore, folders []Folder, log *slog.Logger) *Eraser {
+	return &Eraser{st: st, folders: folders, log: log, now: time.Now}
+}
+
+// Kept is footage inside a range that an early deletion leaves.
+type Kept struct {
+	SegmentID  int64
+	Start, End time.Time // the part inside the range
+	Why        string
+}
+
+// ErasurePlan is what deleting a camera's footage in [Start, End) would
+// do now.
+type ErasurePlan struct {
+	CameraID   int64
+	Start, End time.Time
+	Delete     []store.Segment // closed, wholly inside the range
+	Kept       []Kept
+	// Holds are the evidence holds over the range: while there is one,
+	// nothing is deleted.
+	Holds []store.Hold
+}
+
+// Extent is the time from the first segment to be deleted to the end of
+// the last, and their bytes; zero times when there is none.
+func (p ErasurePlan) Extent() (start, end time.Time, bytes int64) {
+	for i, s := range p.Delete {
+		if i == 0 || s.Start.Before(start) {
+			start = s.Start
+		}
+		if s.End.After(end) {
+			end = s.End
+		}
+		bytes += s.Size
+	}
+	return start, end, bytes
+}
+
+// Plan says what deleting a camera's footage in [start, end) would
+// delete and keep.
+func (e *Eraser) Plan(ctx context.Context, cameraID int64, start, end time.Time) (ErasurePlan, error) {
+	p := ErasurePlan{CameraID: cameraID, Start: start, End: end}
+	holds, err := e.st.ActiveHolds(ctx, cameraID, start, end, e.now())
+	if err != nil {
+		return p, err
+	}
+	p.Holds = holds
+	segs, err := e.st.SegmentsInRange(ctx, cameraID, start, end)
+	if err != nil {
+		return p, err
+	}
+	for _, s := range segs {
+		if s.End.Sub(start) < Slack || end.Sub(s.Start) < Slack {
+			continue // touches the range by less than Slack: not in it
+		}
+		inside := !s.Start.Before(start.Add(-Slack)) && !s.End.After(end.Add(Slack))
+		switch {
+		case s.Open:
+			p.Kept = append(p.Kept, keptPart(s, start, end, "still being recorded: ask again once its segment has closed"))
+		case !inside:
+			p.Kept = append(p.Kept, keptPart(s, start, end, fmt.Sprintf(
+				"recorded in one file with footage outside the range (%s to %s): video is deleted in whole files, never re-encoded",
+				s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339))))
+		default:
+			p.Delete = append(p.Delete, s)
+		}
+	}
+	return p, nil
+}
+
+func keptPart(s store.Segment, start, end time.Time, why string) Kept {
+	k := Kept{SegmentID: s.ID, Start: s.Start, End: s.End, Why: why}
+	if k.Start.Before(start) {
+		k.Start = start
+	}
+	if k.End.After(end) {
+		k.End = end
+	}
+	return k
+}
+
+// ErasureResult is what an early deletion did.
+type ErasureResult struct {
+	Deleted []store.Segment
+	Kept    []Kept
+	// Gap is the gap recorded over the deleted footage; its ID is 0 when
+	// nothing was deleted.
+	Gap store.Gap
+}
+
+// Erase deletes the segments p plans to: each row (with its deletion log
+// entry, reason logReason) and then its file, as retention does, and
+// records a gap over them with gapReason so that playback says why there
+// is no footage. The caller writes the audit record first. A segment a
+// hold covers by now is kept and said so; one already gone is skipped.
+func (e *Eraser) Erase(ctx context.Context, p ErasurePlan, logReason, gapReason string) (ErasureResult, error) {
+	res := ErasureResult{Kept: p.Kept}
+	at := e.now()
+	for _, s := range p.Delete {
+		err := e.st.DeleteSegmentEarly(ctx, s.ID, at)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue // retention was first
+		case errors.Is(err, store.ErrKept):
+			res.Kept = append(res.Kept, Kept{SegmentID: s.ID, Start: s.Start, End: s.End, Why: "placed under an evidence hold meanwhile"})
+			continue
+		case err != nil:
+			return res, err
+		}
+		if err := e.st.LogDeletion(ctx, &store.Deletion{At: at.UTC(), CameraID: s.CameraID, SegmentID: s.ID, Storage: s.Storage,
+			Path: s.Path, Start: s.Start, End: s.End, Bytes: s.Size, Reason: logReason}); err != nil {
+			return res, err
+		}
+		e.removeFile(s)
+		res.Deleted = append(res.Deleted, s)
+	}
+	if len(res.Deleted) == 0 {
+		return res, nil
+	}
+	start, end, bytes := ErasurePlan{Delete: res.Deleted}.Extent()
+	res.Gap = store.Gap{CameraID: p.CameraID, Start: start, End: end, Reason: gapReason}
+	if err := e.st.AddGap(ctx, &res.Gap); err != nil {
+		return res, err
+	}
+	e.log.Info("deleted footage early", "camera", p.CameraID, "start", start, "end", end, "segments", len(res.Deleted), "bytes", bytes, "reason", logReason)
+	return res, nil
+}
+
+// removeFile removes a deleted segment's file. A file left behind by a
+// failure here has no row, so Reconcile removes it at the next start.
+func (e *Eraser) removeFile(s store.Segment) {
+	for _, f := range e.folders {
+		if f.Name != s.Storage {
+			continue
+		}
+		p := filepath.Join(f.Path, s.Path)
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			e.log.Error("deleting segment file", "path", p, "err", err)
+		}
+		os.Remove(filepath.Dir(p)) // the day folder, once empty
+	}
+}
