@@ -19,6 +19,11 @@ import (
 type cameraSet struct {
 	a *App
 
+	// applying is held through each Apply and Stop, so that two changes
+	// of one camera (the start-up pass and a request, say) never both
+	// start it.
+	applying sync.Mutex
+
 	mu      sync.Mutex
 	base    context.Context // set by run; nil until then
 	running map[int64]*runningCamera
@@ -48,13 +53,15 @@ func newCameraSet(a *App) *cameraSet {
 // run starts every enabled camera and waits for ctx to end and every
 // camera to stop.
 func (s *cameraSet) run(ctx context.Context) {
+	// From here on Apply starts cameras itself, so one added while the
+	// list below is read is started by whichever sees it first.
+	s.mu.Lock()
+	s.base = ctx
+	s.mu.Unlock()
 	cams, err := s.a.Store.ListCameras(ctx)
 	if err != nil {
 		s.a.log.Error("listing cameras", "err", err)
 	}
-	s.mu.Lock()
-	s.base = ctx
-	s.mu.Unlock()
 	for _, c := range cams {
 		if err := s.Apply(ctx, c); err != nil {
 			s.a.log.Error("starting camera", "camera", c.ID, "err", err)
@@ -140,6 +147,8 @@ func (s *cameraSet) Recording(id int64) (recording.Stats, bool) {
 // Apply implements web.Cameras: a camera whose connection settings
 // changed is restarted; a disabled one is stopped.
 func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
+	s.applying.Lock()
+	defer s.applying.Unlock()
 	s.mu.Lock()
 	rc, ok := s.running[c.ID]
 	base := s.base
@@ -148,7 +157,7 @@ func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
 		return nil
 	}
 	if ok {
-		s.Stop(c.ID)
+		s.stop(c.ID)
 	}
 	if !c.Enabled || base == nil || base.Err() != nil {
 		return nil // run starts it, or it stays stopped
@@ -194,6 +203,12 @@ func (rc *runningCamera) stopTranscoder() {
 // Stop implements web.Cameras; it returns once the camera's last fragment
 // is written.
 func (s *cameraSet) Stop(id int64) {
+	s.applying.Lock()
+	defer s.applying.Unlock()
+	s.stop(id)
+}
+
+func (s *cameraSet) stop(id int64) {
 	s.mu.Lock()
 	rc, ok := s.running[id]
 	delete(s.running, id)

@@ -171,5 +171,18 @@ func TestLiveWHEP(t *testing.T) {
 				t.Errorf("offer %q (%s): got %d %s, want %d with a JSON error", tc.body, tc.ctype, res.StatusCode, b, tc.code)
 			}
 		}
+		// Each start the trail holds has its end: the refused offers'
+		// starts are closed as never started.
+		starts, _ := h.app.Audit.Store().ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.start"})
+		stops, _ := h.app.Audit.Store().ListAudit(context.Background(), store.AuditFilter{CameraID: id, Action: "live.stop"})
+		never := 0
+		for _, s := range stops {
+			if strings.Contains(s.Detail, "never started") {
+				never++
+			}
+		}
+		if len(starts) != len(stops) || never != len(starts)-2 {
+			t.Errorf("after the refused offers: %d starts, %d stops (%d never started), want as many stops as starts, all but 2 never started", len(starts), len(stops), never)
+		}
 	})
 }

@@ -173,6 +173,10 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	answer, id, err := s.whep.Offer(r.Context(), hub, offer)
+	if err != nil {
+		// The start is on the record: so is that nothing came of it.
+		s.auditLogged(r, audit.Entry{Action: "live.stop", CameraID: c.ID, Detail: detail + ", never started: " + err.Error()})
+	}
 	var ce *live.CodecError
 	switch {
 	case errors.As(err, &ce):
