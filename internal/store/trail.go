@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // Trail is the audit trail's own database: a file of its own on SQLite, a
@@ -629,6 +631,9 @@ func (t *Trail) ScanChain(ctx context.Context, from, to int64, fn func(*ChainRow
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
+		if pc, ok := dc.(*stdlib.Conn); ok {
+			return scanChainPostgres(ctx, pc.Conn(), from, to, fn)
+		}
 		q, ok := dc.(driver.QueryerContext)
 		if !ok {
 			return fmt.Errorf("driver %T cannot query", dc)
@@ -670,6 +675,62 @@ func (t *Trail) ScanChain(ctx context.Context, from, to int64, fn func(*ChainRow
 		}
 	})
 	return wrap("scan audit chain", err)
+}
+
+// scanChainPostgres is ScanChain on PostgreSQL, through pgx itself: every
+// column comes in binary and is read from the wire's bytes, which spares
+// the conversion of each value to an interface (a third of verification's
+// time through database/sql).
+func scanChainPostgres(ctx context.Context, c *pgx.Conn, from, to int64, fn func(*ChainRow) error) error {
+	rows, err := c.Query(ctx, `SELECT seq, at_us, user_id, username, organisation_id, action, camera_id,
+		range_start_us, range_end_us, remote_addr, reason, detail, version, prev_hash, hash
+		FROM records WHERE seq >= $1 AND seq < $2 ORDER BY seq`,
+		pgx.QueryResultFormats{pgx.BinaryFormatCode}, from, to)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var r ChainRow
+	for rows.Next() {
+		v := rows.RawValues()
+		if len(v) != 15 {
+			return fmt.Errorf("scan audit chain: %d columns, want 15", len(v))
+		}
+		r.Seq = wireInt(v[0])
+		r.AtUS = wireInt(v[1])
+		r.UserID = wireInt(v[2])
+		r.Username = string(v[3])
+		r.OrganisationID = wireInt(v[4])
+		r.Action = string(v[5])
+		r.CameraID = wireInt(v[6])
+		r.HasRangeStart, r.RangeStartUS = v[7] != nil, wireInt(v[7])
+		r.HasRangeEnd, r.RangeEndUS = v[8] != nil, wireInt(v[8])
+		r.RemoteAddr = string(v[9])
+		r.Reason = string(v[10])
+		r.Detail = string(v[11])
+		r.Version = wireInt(v[12])
+		r.PrevHash = v[13]
+		r.Hash = v[14]
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// wireInt reads a PostgreSQL integer in binary: 8, 4 or 2 bytes, big
+// endian. A column whose type someone altered reads as 0, so the record's
+// hash no longer matches, rather than as an error that stops verification.
+func wireInt(b []byte) int64 {
+	switch len(b) {
+	case 8:
+		return int64(binary.BigEndian.Uint64(b))
+	case 4:
+		return int64(int32(binary.BigEndian.Uint32(b)))
+	case 2:
+		return int64(int16(binary.BigEndian.Uint16(b)))
+	}
+	return 0
 }
 
 // The driver's values are int64, string, []byte or nil; a column an
