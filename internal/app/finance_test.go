@@ -2,8 +2,11 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // TestStatementIncomeFromTrading: the running server's statement takes
@@ -62,5 +65,32 @@ func TestStatementIncomeFromTrading(t *testing.T) {
 	}
 	if st.Balance.Actuals != 2474500+want {
 		t.Errorf("balance actuals: got %d, want %d", st.Balance.Actuals, 2474500+want)
+	}
+}
+
+// TestBusinessChangesAudited: changes to the partnership's figures, the
+// trading company's and the maintenance record each leave a record in
+// the audit trail, naming who and what.
+func TestBusinessChangesAudited(t *testing.T) {
+	h := start(t, harnessOptions{})
+	cam := h.addCamera("Market Square", h.cams.URL(1), nil)
+	for _, c := range []struct {
+		method, path string
+		body         any
+		action       string
+	}{
+		{"PUT", "/api/v1/finance/lines?period=2024/25-Q2", []map[string]any{{"name": "Employees", "budget": 100, "actuals": 50, "estimate": 100}}, "finance.lines"},
+		{"PUT", "/api/v1/finance/categories/mobile", map[string]any{"title": "Mobile", "weight": "0.25"}, "finance.category"},
+		{"POST", fmt.Sprintf("/api/v1/finance/cameras/%d/history", cam), map[string]any{"day": "2019-06-01", "kind": "recategorised", "category": "reactive"}, "finance.history.add"},
+		{"POST", "/api/v1/maintenance/faults", map[string]any{"camera_id": cam, "kind": "focus", "priority": "P3", "description": "soft focus"}, "fault.raise"},
+	} {
+		res, b := h.do(c.method, c.path, c.body, nil)
+		if res.StatusCode >= 300 {
+			t.Fatalf("%s %s: got %d %s", c.method, c.path, res.StatusCode, b)
+		}
+		es, err := h.app.Audit.Store().ListAudit(t.Context(), store.AuditFilter{Action: c.action})
+		if err != nil || len(es) != 1 || es[0].Username != "admin" {
+			t.Errorf("%s %s: audit records %+v (%v), want one %s by admin", c.method, c.path, es, err, c.action)
+		}
 	}
 }

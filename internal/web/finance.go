@@ -361,6 +361,9 @@ func (s *Server) putFinanceCategory(w http.ResponseWriter, r *http.Request) erro
 	if err := storeError(s.st.PutFinanceCategory(r.Context(), c), ""); err != nil {
 		return err
 	}
+	if err := s.audit(r, "finance.category", 0, nil, nil, fmt.Sprintf("category %s (%s): weight %s", c.Name, c.Title, in.Weight)); err != nil {
+		return err
+	}
 	return s.financeCategories(w, r)
 }
 
@@ -432,6 +435,9 @@ func (s *Server) addCameraHistory(w http.ResponseWriter, r *http.Request) error 
 	if err := storeError(s.st.AddCameraEvent(r.Context(), &e, accessFrom(r.Context()).user.ID), ""); err != nil {
 		return err
 	}
+	if err := s.audit(r, "finance.history.add", id, nil, nil, fmt.Sprintf("event %d: %s on %s, category %q, organisation %d", e.ID, e.Kind, e.Day.Format(time.DateOnly), e.Category, e.Org)); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusCreated, cameraEventJSON{ID: e.ID, Day: e.Day.Format(time.DateOnly), Kind: string(e.Kind), Category: e.Category, OrganisationID: e.Org, Note: e.Note})
 	return nil
 }
@@ -452,6 +458,9 @@ func (s *Server) deleteCameraHistory(w http.ResponseWriter, r *http.Request) err
 	if err := s.st.DeleteCameraEvent(r.Context(), id, ev); errors.Is(err, store.ErrNotFound) {
 		return errorf(http.StatusNotFound, fmt.Sprintf("camera %d has no event %d", id, ev), nil)
 	} else if err != nil {
+		return err
+	}
+	if err := s.audit(r, "finance.history.delete", id, nil, nil, fmt.Sprintf("event %d", ev)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -548,6 +557,9 @@ func (s *Server) putFinanceLines(w http.ResponseWriter, r *http.Request) error {
 	if err := storeError(s.st.PutFinanceLines(r.Context(), p, lines), ""); err != nil {
 		return err
 	}
+	if err := s.audit(r, "finance.lines", 0, nil, nil, fmt.Sprintf("%s: %d lines", p, len(lines))); err != nil {
+		return err
+	}
 	return s.financeLines(w, r)
 }
 
@@ -611,6 +623,9 @@ func (s *Server) putFinanceBudgets(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if err := storeError(s.st.PutFinanceBudgets(r.Context(), p.Year, in.Budgets), ""); err != nil {
+		return err
+	}
+	if err := s.audit(r, "finance.budgets", 0, nil, nil, fmt.Sprintf("%s: unit %d, fixed %d, %d budgets", p, in.Unit, in.Fixed, len(in.Budgets))); err != nil {
 		return err
 	}
 	return s.financeBudgets(w, r)
@@ -708,6 +723,9 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 		n = len(events)
 	default:
 		return errorf(http.StatusNotFound, "import lines, budgets or history", nil)
+	}
+	if err := s.audit(r, "finance.import", 0, nil, nil, fmt.Sprintf("%s: %d rows (%s)", r.PathValue("kind"), n, r.URL.RawQuery)); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"imported": n})
 	return nil

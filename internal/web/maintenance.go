@@ -268,6 +268,9 @@ func (s *Server) raiseFault(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.RaiseFault(r.Context(), &f); err != nil {
 		return storeError(err, "")
 	}
+	if err := s.audit(r, "fault.raise", c.ID, nil, nil, fmt.Sprintf("fault %d: %s, %s: %s", f.ID, f.Kind, f.Priority, f.Description)); err != nil {
+		return err
+	}
 	d, err := s.maintenanceData(r)
 	if err != nil {
 		return err
@@ -346,6 +349,9 @@ func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
 	}
 	f, err = s.st.Fault(r.Context(), f.ID)
 	if err != nil {
+		return err
+	}
+	if err := s.audit(r, "fault.update", f.CameraID, nil, nil, fmt.Sprintf("fault %d: state %s, priority %s, note %q", f.ID, f.State, f.Priority, in.Note)); err != nil {
 		return err
 	}
 	d, err := s.maintenanceData(r)
