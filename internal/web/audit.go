@@ -69,8 +69,14 @@ func (s *Server) auditScope(r *http.Request, f *store.AuditFilter, n auditNames)
 // filter; the filter takes any other name as well.
 var auditActions = []string{
 	"live.start", "live.stop", "footage.play", "footage.export", "footage.deleted",
-	"signin", "signin.failed", "signout", "token.create",
-	"camera.create", "camera.update", "camera.delete",
+	"signin", "signin.failed", "signin.locked", "signout", "password.change", "totp.enrol",
+	"token.create", "token.revoke", "session.revoke", "session.revoke_all",
+	"user.create", "user.update", "user.delete", "organisation.create", "organisation.update",
+	"camera.create", "camera.update", "camera.delete", "camera_group.create", "camera_group.delete",
+	"rights.set_roles", "rights.create_agreement", "rights.update_agreement", "rights.set_four_eyes", "rights.move_organisation", "rights.update_group", "sharing.incident", "approval.request", "approval.approve", "approval.reject",
+	"finance.lines", "finance.budgets", "finance.category", "finance.history.add", "finance.history.delete", "finance.import",
+	"trading.settings", "trading.invoice", "trading.credit", "works.order.raise", "works.order.approve",
+	"fault.raise", "fault.update",
 	"audit.export", "audit.import", "audit.pruned", "audit.alarm",
 }
 
