@@ -162,7 +162,7 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request, ch change, code
 	if err != nil {
 		return err
 	}
-	if err := s.audit(r, "rights."+ch.Kind, 0, nil, nil, detail); err != nil {
+	if err := s.audit(r, "rights."+ch.Kind, ch.CameraID, nil, nil, detail); err != nil {
 		return err
 	}
 	writeJSON(w, code, out)
@@ -464,7 +464,7 @@ func (s *Server) carryOut(r *http.Request, ap store.Approval) error {
 	if err := s.st.SettleApproval(r.Context(), ap.ID, store.ApprovalApplied, ap.Note); err != nil {
 		return err
 	}
-	return s.audit(r, "rights."+ch.Kind, 0, nil, nil, detail+fmt.Sprintf(" (approved request %d of user %d)", ap.ID, ap.RequestedBy))
+	return s.audit(r, "rights."+ch.Kind, ch.CameraID, nil, nil, detail+fmt.Sprintf(" (approved request %d of user %d)", ap.ID, ap.RequestedBy))
 }
 
 // errorMessage is what may be told of err.
