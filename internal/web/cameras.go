@@ -497,7 +497,7 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// proposeMove gives camera c to the organisation in names, where the user
+// proposeMove gives camera c to the organisation that in names, where the user
 // manages cameras both where it is and where it goes. Who may see a
 // camera follows its owner, so a move is a change of rights: under a
 // four-eyes policy of either organisation (or one above them) it waits
@@ -518,7 +518,7 @@ func (s *Server) proposeMove(w http.ResponseWriter, r *http.Request, c store.Cam
 	return true, s.propose(w, r, ch, http.StatusOK, summary, "", c.OrganisationID, org.ID)
 }
 
-// moveTarget is the organisation in names, which the user must manage
+// moveTarget is the organisation that in names, which the user must manage
 // cameras in; one outside their sight is "no such organisation", like
 // one that does not exist.
 func (s *Server) moveTarget(r *http.Request, in cameraInput) (store.Organisation, error) {
@@ -564,5 +564,9 @@ func (s *Server) moveCamera(ctx context.Context, ch change) (any, string, error)
 	}
 	detail := fmt.Sprintf("camera %d (%s): organisation %d to %d, from %s; left camera groups %v, sharing agreements %v",
 		c.ID, c.Name, mv.From, mv.To, mv.Event.Day.Format(time.DateOnly), mv.Groups, mv.Agreements)
+	if mv.From == mv.To {
+		// Moved there by someone else while the request waited.
+		detail = fmt.Sprintf("camera %d (%s): already of organisation %d, nothing moved", c.ID, c.Name, mv.To)
+	}
 	return s.oneCameraJSON(ctx, a, c, a.snap.On(a.p, rightsCamera(c), s.now())), detail, nil
 }
