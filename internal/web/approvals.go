@@ -47,6 +47,7 @@ const (
 	kindSetFourEyes   = "set_four_eyes"
 	kindMoveOrg       = "move_organisation"
 	kindUpdateGroup   = "update_group"
+	kindMoveCamera    = "move_camera"
 )
 
 // change is a change of rights, made at once or held for approval.
@@ -64,6 +65,8 @@ type change struct {
 	FourEyes  []string                `json:"four_eyes,omitempty"`
 	Org       *store.Organisation     `json:"org,omitempty"`
 	Group     *store.CameraGroup      `json:"group,omitempty"`
+	// CameraID is the camera a move_camera gives to OrgID.
+	CameraID int64 `json:"camera_id,omitempty"`
 }
 
 // applyChange makes a change and says what it did, for the audit trail.
@@ -119,6 +122,8 @@ func (s *Server) applyChange(ctx context.Context, ch change) (any, string, error
 		}
 		s.changed()
 		return groupJSONOf(g), fmt.Sprintf("camera group %d (%s): cameras %v", g.ID, g.Name, g.Cameras), nil
+	case kindMoveCamera:
+		return s.moveCamera(ctx, ch)
 	}
 	return nil, "", fmt.Errorf("web: unknown change %q", ch.Kind)
 }
@@ -157,7 +162,7 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request, ch change, code
 	if err != nil {
 		return err
 	}
-	if err := s.audit(r, "rights."+ch.Kind, 0, nil, nil, detail); err != nil {
+	if err := s.audit(r, "rights."+ch.Kind, ch.CameraID, nil, nil, detail); err != nil {
 		return err
 	}
 	writeJSON(w, code, out)
@@ -459,7 +464,7 @@ func (s *Server) carryOut(r *http.Request, ap store.Approval) error {
 	if err := s.st.SettleApproval(r.Context(), ap.ID, store.ApprovalApplied, ap.Note); err != nil {
 		return err
 	}
-	return s.audit(r, "rights."+ch.Kind, 0, nil, nil, detail+fmt.Sprintf(" (approved request %d of user %d)", ap.ID, ap.RequestedBy))
+	return s.audit(r, "rights."+ch.Kind, ch.CameraID, nil, nil, detail+fmt.Sprintf(" (approved request %d of user %d)", ap.ID, ap.RequestedBy))
 }
 
 // errorMessage is what may be told of err.

@@ -444,7 +444,10 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if in.Organisation != nil || in.OrganisationID != nil {
-		return badRequest("moving a camera to another organisation is not supported yet")
+		moved, err := s.proposeMove(w, r, c, in)
+		if moved || err != nil {
+			return err
+		}
 	}
 	if err := s.apply(&c, in); err != nil {
 		return err
@@ -492,4 +495,78 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// proposeMove gives camera c to the organisation that in names, where the user
+// manages cameras both where it is and where it goes. Who may see a
+// camera follows its owner, so a move is a change of rights: under a
+// four-eyes policy of either organisation (or one above them) it waits
+// for a second person. moved is false when in names the camera's own
+// owner, which is no move, and the rest of the PATCH goes ahead.
+func (s *Server) proposeMove(w http.ResponseWriter, r *http.Request, c store.Camera, in cameraInput) (moved bool, err error) {
+	org, err := s.moveTarget(r, in)
+	if err != nil || org.ID == c.OrganisationID {
+		return false, err
+	}
+	if rest := (cameraInput{Organisation: in.Organisation, OrganisationID: in.OrganisationID}); in != rest {
+		return false, badRequest("move a camera in a request of its own: give only organisation_id (or organisation)")
+	}
+	a := accessFrom(r.Context())
+	from, _ := a.snap.Org(c.OrganisationID)
+	ch := change{Kind: kindMoveCamera, Need: rights.ManageCameras, Orgs: []int64{c.OrganisationID, org.ID}, CameraID: c.ID, OrgID: org.ID}
+	summary := fmt.Sprintf("Move camera %s from %s to %s", c.Name, from.Name, org.Name)
+	return true, s.propose(w, r, ch, http.StatusOK, summary, "", c.OrganisationID, org.ID)
+}
+
+// moveTarget is the organisation that in names, which the user must manage
+// cameras in; one outside their sight is "no such organisation", like
+// one that does not exist.
+func (s *Server) moveTarget(r *http.Request, in cameraInput) (store.Organisation, error) {
+	var org store.Organisation
+	var err error
+	var missing string
+	switch {
+	case in.OrganisationID != nil:
+		missing = fmt.Sprintf("no organisation %d", *in.OrganisationID)
+		org, err = s.st.Organisation(r.Context(), *in.OrganisationID)
+	default:
+		missing = fmt.Sprintf("no organisation named %q", *in.Organisation)
+		org, err = s.st.OrganisationByName(r.Context(), *in.Organisation)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return org, errorf(http.StatusNotFound, missing, nil)
+	}
+	if err != nil {
+		return org, err
+	}
+	a := accessFrom(r.Context())
+	return org, decide(a.snap.CanOrg(a.p, rights.ManageCameras, org.ID), missing)
+}
+
+// moveCamera makes an agreed move_camera: the store moves the camera and
+// what no longer holds it, and dates the change of owner today for the
+// recharge. The camera records on, its address unchanged; live views are
+// checked against its new owner by the review loop.
+func (s *Server) moveCamera(ctx context.Context, ch change) (any, string, error) {
+	a := accessFrom(ctx)
+	mv, err := s.st.MoveCamera(ctx, ch.CameraID, ch.OrgID, s.now(), a.user.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", errorf(http.StatusNotFound, fmt.Sprintf("camera %d or organisation %d no longer exists", ch.CameraID, ch.OrgID), err)
+	}
+	if err != nil {
+		return nil, "", storeError(err, "the organisation already has a camera of that name")
+	}
+	s.changed()
+	s.liveMoved(ch.CameraID, ch.OrgID)
+	c, err := s.st.Camera(ctx, ch.CameraID)
+	if err != nil {
+		return nil, "", err
+	}
+	detail := fmt.Sprintf("camera %d (%s): organisation %d to %d, from %s; left camera groups %v, sharing agreements %v",
+		c.ID, c.Name, mv.From, mv.To, mv.Event.Day.Format(time.DateOnly), mv.Groups, mv.Agreements)
+	if mv.From == mv.To {
+		// Moved there by someone else while the request waited.
+		detail = fmt.Sprintf("camera %d (%s): already of organisation %d, nothing moved", c.ID, c.Name, mv.To)
+	}
+	return s.oneCameraJSON(ctx, a, c, a.snap.On(a.p, rightsCamera(c), s.now())), detail, nil
 }

@@ -75,6 +75,19 @@ func (s *Server) startReview() {
 	}()
 }
 
+// liveMoved tells the live views of a camera its new owner, which the
+// review loop then checks their viewers' rights against.
+func (s *Server) liveMoved(camera, org int64) {
+	s.live.mu.Lock()
+	defer s.live.mu.Unlock()
+	for id, v := range s.live.sessions {
+		if v.cameraID == camera {
+			v.cameraOrg = org
+			s.live.sessions[id] = v
+		}
+	}
+}
+
 // reviewLive ends every live view its viewer may no longer watch.
 func (s *Server) reviewLive(ctx context.Context) {
 	s.live.mu.Lock()
