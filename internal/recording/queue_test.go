@@ -197,9 +197,9 @@ func TestLiveWhileStorageStalls(t *testing.T) {
 	camDone := make(chan struct{})
 	go func() { cam.Run(camCtx); close(camDone) }()
 	defer func() {
+		close(idx.release) // else stopping would wait for it
 		stopCam()
 		<-camDone
-		close(idx.release) // else Close would wait for it
 		q.Close()
 	}()
 

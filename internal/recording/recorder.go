@@ -88,7 +88,8 @@ func New(idx Index, opt Options) *Recorder {
 		opt.FlushInterval = 500 * time.Millisecond
 	}
 	if opt.QueueBytes <= 0 {
-		// Some seconds of a busy 8 Mbit/s camera.
+		// 16 s of an 8 Mbit/s camera: QueueDelay binds first for most,
+		// this for a camera far busier than expected.
 		opt.QueueBytes = 16 << 20
 	}
 	if opt.QueueDelay <= 0 {
@@ -218,7 +219,8 @@ func (r *Recorder) Camera(ctx context.Context, cameraID int64) *CameraRecorder {
 }
 
 // CameraRecorder records one camera: it implements ingest.Sink. Its
-// methods are called from the camera's goroutine only.
+// methods are called from one goroutine at a time (the camera's, or its
+// CameraQueue's), except Stats.
 type CameraRecorder struct {
 	r   *Recorder
 	id  int64
