@@ -15,7 +15,8 @@ import (
 )
 
 // cameraSet keeps one running ingest.Camera per enabled camera row, each
-// recording through its own CameraRecorder.
+// recording through its own CameraQueue, so that a slow disk never holds
+// up the camera's live viewers.
 type cameraSet struct {
 	a *App
 
@@ -33,7 +34,7 @@ type cameraSet struct {
 type runningCamera struct {
 	row    store.Camera
 	cam    *ingest.Camera
-	rec    *recording.CameraRecorder
+	rec    *recording.CameraQueue
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -166,7 +167,7 @@ func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
 	if err != nil {
 		return err
 	}
-	sink := s.a.rec.Camera(ctx, c.ID)
+	sink := s.a.rec.Queued(ctx, c.ID)
 	opt := ingest.Options{
 		ID: c.ID, URL: c.URL, Username: user, Password: pass, Transport: c.Transport,
 		// A recorder can wait a tenth of a second for its video: it
@@ -187,6 +188,8 @@ func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
 	s.wg.Go(func() {
 		defer close(rc.done)
 		cam.Run(cctx)
+		// The camera's last fragment is written before Stop returns.
+		sink.Close()
 		rc.stopTranscoder()
 	})
 	return nil

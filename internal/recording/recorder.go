@@ -48,7 +48,11 @@ type Options struct {
 	MaxPart time.Duration
 	// FlushInterval is how often the index is written.
 	FlushInterval time.Duration
-	Logger        *slog.Logger
+	// QueueBytes and QueueDelay bound each CameraQueue: the video it
+	// holds, and how long its oldest frame may wait for the storage.
+	QueueBytes int64
+	QueueDelay time.Duration
+	Logger     *slog.Logger
 }
 
 // Recorder writes every camera's segments and owns the goroutine that
@@ -63,6 +67,7 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	pending int
+	queues  map[*CameraQueue]struct{}
 }
 
 type item struct {
@@ -82,10 +87,19 @@ func New(idx Index, opt Options) *Recorder {
 	if opt.FlushInterval <= 0 {
 		opt.FlushInterval = 500 * time.Millisecond
 	}
+	if opt.QueueBytes <= 0 {
+		// 16 s of an 8 Mbit/s camera: QueueDelay binds first for most,
+		// this for a camera far busier than expected.
+		opt.QueueBytes = 16 << 20
+	}
+	if opt.QueueDelay <= 0 {
+		opt.QueueDelay = 5 * time.Second
+	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Recorder{opt: opt, index: idx, log: opt.Logger, queue: make(chan item, 4096), done: make(chan struct{})}
+	return &Recorder{opt: opt, index: idx, log: opt.Logger, queue: make(chan item, 4096), done: make(chan struct{}),
+		queues: map[*CameraQueue]struct{}{}}
 }
 
 // Run writes queued index rows in batches until ctx ends, then writes what
@@ -154,8 +168,20 @@ func (r *Recorder) Run(ctx context.Context) error {
 	}
 }
 
-// Flush waits until everything queued so far is in the store.
+// Flush waits until everything queued so far, cameras' queued frames
+// included, is on disk and in the store.
 func (r *Recorder) Flush(ctx context.Context) error {
+	r.mu.Lock()
+	queues := make([]*CameraQueue, 0, len(r.queues))
+	for q := range r.queues {
+		queues = append(queues, q)
+	}
+	r.mu.Unlock()
+	for _, q := range queues {
+		if err := q.Sync(ctx); err != nil && !errors.Is(err, errQueueClosed) {
+			return err
+		}
+	}
 	ch := make(chan struct{})
 	select {
 	case r.queue <- item{flushed: ch}:
@@ -193,7 +219,8 @@ func (r *Recorder) Camera(ctx context.Context, cameraID int64) *CameraRecorder {
 }
 
 // CameraRecorder records one camera: it implements ingest.Sink. Its
-// methods are called from the camera's goroutine only.
+// methods are called from one goroutine at a time (the camera's, or its
+// CameraQueue's), except Stats.
 type CameraRecorder struct {
 	r   *Recorder
 	id  int64
@@ -217,6 +244,9 @@ type CameraRecorder struct {
 type Stats struct {
 	Frames, Fragments, Segments, Bytes int64
 	WriteErrors                        int64
+	// DroppedFrames counts frames a CameraQueue dropped because the
+	// storage could not keep up; QueuedBytes is the video it holds.
+	DroppedFrames, QueuedBytes int64
 	// LastError is the last write failure, and when it happened.
 	LastError   string
 	LastErrorAt time.Time
@@ -305,6 +335,14 @@ func (c *CameraRecorder) StreamEnded(err error) {
 	default:
 		c.gapReason = "camera offline: " + err.Error()
 	}
+}
+
+// skipped ends the segment before frames that were not recorded: the
+// gap that follows gets reason.
+func (c *CameraRecorder) skipped(reason string) {
+	c.flush(-1)
+	c.closeSegment()
+	c.gapReason = reason
 }
 
 func (c *CameraRecorder) countError(err error) {

@@ -1,0 +1,254 @@
+package recording
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/ingest"
+)
+
+// CameraQueue records one camera on a goroutine of its own: it implements
+// ingest.Sink by handing each frame to a bounded queue, so the camera's
+// goroutine, which also forwards the camera's packets to live viewers,
+// never waits for a disk write, an fsync or the index. A CameraRecorder
+// called directly writes on the caller's goroutine instead; importers and
+// tests that want every frame whatever the disk does use that.
+//
+// The queue holds at most QueueBytes of video or QueueDelay of waiting.
+// Should the storage stall for longer, frames are dropped (counted, and
+// logged once per stall) until the queue has room again, and recording
+// resumes at the next keyframe with a gap giving the reason: live
+// viewers keep their video and memory stays bounded.
+type CameraQueue struct {
+	cr  *CameraRecorder
+	r   *Recorder
+	log *slog.Logger
+
+	items chan queued
+	done  chan struct{}
+	// mu lets Close close items while a Flush may be sending to it.
+	mu     sync.RWMutex
+	closed bool
+
+	// Shared with the writing goroutine.
+	bytes   atomic.Int64 // bytes of video queued or being written
+	frames  atomic.Int64 // frames queued or being written
+	headAt  atomic.Int64 // when the frame being written was queued (Unix ns)
+	refused atomic.Int64 // key of the last frame the recorder refused for want of a keyframe
+	dropped atomic.Int64
+
+	// The camera's goroutine only.
+	keys      int64 // keyframes queued so far: a frame's key is this count
+	dropping  bool
+	dropStart time.Time
+	dropCount int64
+}
+
+type queued struct {
+	frame  *ingest.Frame
+	size   int64
+	key    int64
+	at     time.Time
+	gap    string // set on the keyframe that resumes recording after a drop
+	offset *time.Duration
+	ended  *error
+	synced chan struct{}
+}
+
+// queueItems bounds the number of queued frames, whatever their size.
+const queueItems = 4096
+
+// Queued returns a CameraQueue recording one camera; Close ends it.
+func (r *Recorder) Queued(ctx context.Context, cameraID int64) *CameraQueue {
+	q := &CameraQueue{
+		cr: r.Camera(ctx, cameraID), r: r, log: r.log.With("camera", cameraID),
+		items: make(chan queued, queueItems), done: make(chan struct{}),
+	}
+	q.refused.Store(-1)
+	r.mu.Lock()
+	r.queues[q] = struct{}{}
+	r.mu.Unlock()
+	go q.run()
+	return q
+}
+
+func (q *CameraQueue) run() {
+	defer close(q.done)
+	for it := range q.items {
+		switch {
+		case it.frame != nil:
+			q.headAt.Store(it.at.UnixNano())
+			if it.gap != "" {
+				q.cr.skipped(it.gap)
+			}
+			err := q.cr.WriteFrame(it.frame)
+			if errors.Is(err, ingest.ErrAwaitingKeyframe) {
+				q.refused.Store(it.key)
+			} else if err != nil {
+				q.log.Error("recording refused frame", "err", err)
+			}
+			q.bytes.Add(-it.size)
+			q.frames.Add(-1)
+		case it.offset != nil:
+			q.cr.ClockOffset(*it.offset)
+		case it.ended != nil:
+			q.cr.StreamEnded(*it.ended)
+		}
+		if it.synced != nil {
+			close(it.synced)
+		}
+	}
+}
+
+// WriteFrame implements ingest.Sink: it queues the frame and returns at
+// once, whether or not the storage keeps up.
+func (q *CameraQueue) WriteFrame(f *ingest.Frame) error {
+	if f.Keyframe {
+		q.keys++
+	} else if q.refused.Load() == q.keys {
+		// The recorder refused a frame since the last keyframe queued:
+		// it has no segment open, and will take none before a keyframe.
+		return ingest.ErrAwaitingKeyframe
+	}
+	var size int64
+	for _, n := range f.NALUs {
+		size += 4 + int64(len(n))
+	}
+	now := time.Now()
+	opt := q.r.opt
+	if q.dropping {
+		if !f.Keyframe || !q.room(size, now, opt.QueueBytes/2, opt.QueueDelay/2) {
+			q.drop()
+			return nil
+		}
+	} else if !q.room(size, now, opt.QueueBytes, opt.QueueDelay) {
+		q.dropping, q.dropStart = true, now
+		q.log.Warn("recording cannot keep up with its storage; dropping video until it does",
+			"queued_bytes", q.bytes.Load(), "queued_frames", q.frames.Load(), "waiting", now.Sub(time.Unix(0, q.headAt.Load())))
+		q.drop()
+		return nil
+	}
+	it := queued{frame: f, size: size, key: q.keys, at: now}
+	if q.dropping {
+		q.log.Warn("recording resumed after dropping video", "frames", q.dropCount, "for", now.Sub(q.dropStart))
+		it.gap = GapStorageTooSlow
+		q.dropping, q.dropCount = false, 0
+	}
+	q.bytes.Add(size)
+	q.frames.Add(1)
+	select {
+	case q.items <- it:
+	default:
+		// Unreachable while queueItems frames outweigh QueueBytes;
+		// still, never wait here.
+		q.bytes.Add(-size)
+		q.frames.Add(-1)
+		q.dropping, q.dropStart = true, now
+		q.drop()
+	}
+	return nil
+}
+
+// GapStorageTooSlow is the reason of a gap left by video dropped because
+// the storage could not keep up.
+const GapStorageTooSlow = "not recording: storage too slow, video dropped"
+
+// room says whether a frame of size bytes fits the queue's bounds.
+func (q *CameraQueue) room(size int64, now time.Time, maxBytes int64, maxWait time.Duration) bool {
+	if q.frames.Load() == 0 {
+		return true // an empty queue always takes a frame
+	}
+	if len(q.items) >= cap(q.items)-1 {
+		return false
+	}
+	if q.bytes.Load()+size > maxBytes {
+		return false
+	}
+	return now.Sub(time.Unix(0, q.headAt.Load())) <= maxWait
+}
+
+func (q *CameraQueue) drop() {
+	q.dropCount++
+	q.dropped.Add(1)
+}
+
+// ClockOffset implements ingest.Sink. An offset that finds the queue
+// full is left out: the camera reports another soon.
+func (q *CameraQueue) ClockOffset(d time.Duration) {
+	select {
+	case q.items <- queued{offset: &d}:
+	default:
+	}
+}
+
+// StreamEnded implements ingest.Sink: the end is queued behind the
+// session's frames, which are written first.
+func (q *CameraQueue) StreamEnded(err error) {
+	if q.dropping {
+		q.log.Warn("stream ended while dropping video", "frames", q.dropCount, "for", time.Since(q.dropStart))
+		q.dropping, q.dropCount = false, 0
+	}
+	q.send(context.Background(), queued{ended: &err})
+}
+
+// send queues a control item, waiting for room: these are rare and come
+// when no live packet waits behind them.
+func (q *CameraQueue) send(ctx context.Context, it queued) error {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.closed {
+		return errQueueClosed
+	}
+	select {
+	case q.items <- it:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Sync waits until everything queued so far is written to disk and handed
+// to the index goroutine (Recorder.Flush then stores it).
+func (q *CameraQueue) Sync(ctx context.Context) error {
+	ch := make(chan struct{})
+	if err := q.send(ctx, queued{synced: ch}); err != nil {
+		return err
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close writes what is queued, the last fragment included, closes the
+// segment and returns once done. The camera must have stopped writing.
+func (q *CameraQueue) Close() {
+	q.StreamEnded(context.Canceled)
+	q.mu.Lock()
+	if !q.closed {
+		q.closed = true
+		close(q.items)
+	}
+	q.mu.Unlock()
+	<-q.done
+	q.r.mu.Lock()
+	delete(q.r.queues, q)
+	q.r.mu.Unlock()
+}
+
+var errQueueClosed = errors.New("recording: camera queue closed")
+
+// Stats returns the camera's counters, those of frames still queued not
+// yet among them.
+func (q *CameraQueue) Stats() Stats {
+	s := q.cr.Stats()
+	s.DroppedFrames = q.dropped.Load()
+	s.QueuedBytes = q.bytes.Load()
+	return s
+}
