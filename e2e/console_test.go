@@ -179,6 +179,24 @@ func (d *demo) getJSON(t testing.TB, path string, v any) {
 	}
 }
 
+// cameraOf is the id of one of the demo's cameras belonging to the
+// organisation named org.
+func (d *demo) cameraOf(t testing.TB, org string) int64 {
+	t.Helper()
+	var cams []struct {
+		ID           int64
+		Organisation string
+	}
+	d.getJSON(t, "/api/v1/cameras", &cams)
+	for _, c := range cams {
+		if c.Organisation == org {
+			return c.ID
+		}
+	}
+	t.Fatalf("the demo's cameras %+v: want one of %s's", cams, org)
+	return 0
+}
+
 // recorded is camera id's newest run of footage.
 func (d *demo) recorded(t testing.TB, id int) (time.Time, time.Time) {
 	var rec struct {

@@ -26,21 +26,7 @@ func TestConsoleErasure(t *testing.T) {
 	// Short segments, so that a few seconds hold whole ones to delete.
 	t.Setenv("VIGIL_SEGMENT_DURATION", "5s")
 	d := startDemo(t, 4, 0)
-	var cams []struct {
-		ID           int64
-		Organisation string
-	}
-	d.getJSON(t, "/api/v1/cameras", &cams)
-	i := slices.IndexFunc(cams, func(c struct {
-		ID           int64
-		Organisation string
-	}) bool {
-		return c.Organisation == "Kingsmead Town Council"
-	})
-	if i < 0 {
-		t.Fatalf("the demo's cameras %+v: want one of Kingsmead's", cams)
-	}
-	cam := cams[i].ID
+	cam := d.cameraOf(t, "Kingsmead Town Council")
 	var from time.Time
 	await(t, 90*time.Second, "25 s of the Kingsmead camera's footage", func() bool {
 		s, e := d.recorded(t, int(cam))
