@@ -98,7 +98,10 @@ func TestCameraSendsGarbage(t *testing.T) {
 		}
 	}
 	_, path := h.video(id, span.Start, span.End)
-	p := ffprobe(t, path)
+	// The camera damages the slices of some pictures, and those are
+	// recorded as sent (nothing is re-encoded), so ffmpeg may report
+	// them: the file must hold the footage, not decode without a word.
+	p := probeFile(t, path)
 	if p.Frames < 25 {
 		t.Errorf("got %d frames, want footage kept between the corrupt packets", p.Frames)
 	}
