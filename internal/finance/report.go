@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"io"
 	"strings"
 )
@@ -73,30 +74,20 @@ func (st Statement) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write(CSVHeader)
 	for _, l := range st.Lines {
-		cw.Write([]string{"line", text(l.Name), money(l.Budget), money(l.Actuals), money(l.Estimate), money(l.Variance()), "", "", text(l.Comment)})
+		cw.Write([]string{"line", spreadsheet.Text(l.Name), money(l.Budget), money(l.Actuals), money(l.Estimate), money(l.Variance()), "", "", spreadsheet.Text(l.Comment)})
 	}
 	b := st.Balance
-	cw.Write([]string{"balance", text(b.Name), money(b.Budget), money(b.Actuals), money(b.Estimate), money(b.Variance()), "", "", ""})
+	cw.Write([]string{"balance", spreadsheet.Text(b.Name), money(b.Budget), money(b.Actuals), money(b.Estimate), money(b.Variance()), "", "", ""})
 	for _, p := range append(copyOf(st.Partners), st.Total) {
 		section := "partner"
 		if p.Org == 0 {
 			section = "total"
 		}
-		cw.Write([]string{section, text(p.Name), money(p.Budget), "", money(p.Estimate), money(p.Variance), p.Cameras.Decimal(4),
+		cw.Write([]string{section, spreadsheet.Text(p.Name), money(p.Budget), "", money(p.Estimate), money(p.Variance), p.Cameras.Decimal(4),
 			Ratio{p.ShareBP, 100}.Decimal(2), ""})
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// text keeps a spreadsheet from running a name or comment someone typed
-// as a formula: one starting =, +, -, @, tab or return gets a leading
-// apostrophe.
-func text(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
 }
 
 // money writes pence as pounds for a spreadsheet: "-2254000.00" style,

@@ -2,6 +2,7 @@ package trading
 
 import (
 	"encoding/csv"
+	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"io"
 	"strconv"
 	"time"
@@ -12,15 +13,6 @@ import (
 // Money in CSV is pounds with two decimals ("1234.56"), which every
 // spreadsheet reads as a number; dates are ISO (2024-07-31), and a
 // period's "to" is its last day, as people write one.
-
-// csvSafe keeps a spreadsheet from running text as a formula: a cell a
-// person typed that begins with =, +, - or @ gets a leading apostrophe.
-func csvSafe(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
-		return "'" + s
-	}
-	return s
-}
 
 func date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
@@ -33,7 +25,7 @@ func WriteInvoicesCSV(w io.Writer, invs []store.TradingInvoice) error {
 		byID[v.ID] = v.Reference
 	}
 	for _, v := range invs {
-		cw.Write([]string{v.Reference, v.Kind, byID[v.CreditsID], csvSafe(v.CustomerName), date(v.PeriodFrom), date(v.PeriodTo.AddDate(0, 0, -1)),
+		cw.Write([]string{v.Reference, v.Kind, byID[v.CreditsID], spreadsheet.Text(v.CustomerName), date(v.PeriodFrom), date(v.PeriodTo.AddDate(0, 0, -1)),
 			date(v.IssuedAt), date(v.DueOn), Decimal(v.VATBasisPoints), Decimal(v.Net), Decimal(v.VAT), Decimal(v.Gross), byID[v.CreditedBy]})
 	}
 	cw.Flush()
@@ -45,7 +37,7 @@ func WriteLinesCSV(w io.Writer, v store.TradingInvoice) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"invoice", "line", "description", "service", "from", "to", "units", "unit_price", "days", "month_days", "net"})
 	for _, l := range v.Lines {
-		cw.Write([]string{v.Reference, strconv.Itoa(l.Seq), csvSafe(l.Description), l.Service, date(l.ServiceFrom), date(l.ServiceTo.AddDate(0, 0, -1)),
+		cw.Write([]string{v.Reference, strconv.Itoa(l.Seq), spreadsheet.Text(l.Description), l.Service, date(l.ServiceFrom), date(l.ServiceTo.AddDate(0, 0, -1)),
 			strconv.FormatInt(l.Units, 10), Decimal(l.UnitPrice), strconv.FormatInt(l.Days, 10), strconv.FormatInt(l.MonthDays, 10), Decimal(l.Net)})
 	}
 	for _, t := range []struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -206,19 +207,17 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, f store.AuditF
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vigil-audit-%s.csv"`, s.now().UTC().Format("20060102T150405Z")))
-	w.Header().Set("Cache-Control", "no-store")
+	csvHeaders(w, "vigil-audit-"+s.now().UTC().Format("20060102T150405Z")+".csv")
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"seq", "time", "user_id", "username", "organisation_id", "organisation", "action", "camera_id", "camera",
 		"range_start", "range_end", "remote_addr", "reason", "detail", "hash"})
 	n := 0
 	err = s.opt.Audit.Store().EachAudit(r.Context(), f, func(rec *store.AuditRecord) error {
 		cw.Write([]string{
-			strconv.FormatInt(rec.Seq, 10), rec.At.Format(time.RFC3339Nano), strconv.FormatInt(rec.UserID, 10), cell(rec.Username),
-			strconv.FormatInt(rec.OrganisationID, 10), cell(names.organisations[rec.OrganisationID]), cell(rec.Action),
-			strconv.FormatInt(rec.CameraID, 10), cell(names.cameras[rec.CameraID]), timeCell(rec.RangeStart), timeCell(rec.RangeEnd),
-			cell(rec.RemoteAddr), cell(rec.Reason), cell(rec.Detail), hex.EncodeToString(rec.Hash),
+			strconv.FormatInt(rec.Seq, 10), rec.At.Format(time.RFC3339Nano), strconv.FormatInt(rec.UserID, 10), spreadsheet.Text(rec.Username),
+			strconv.FormatInt(rec.OrganisationID, 10), spreadsheet.Text(names.organisations[rec.OrganisationID]), spreadsheet.Text(rec.Action),
+			strconv.FormatInt(rec.CameraID, 10), spreadsheet.Text(names.cameras[rec.CameraID]), timeCell(rec.RangeStart), timeCell(rec.RangeEnd),
+			spreadsheet.Text(rec.RemoteAddr), spreadsheet.Text(rec.Reason), spreadsheet.Text(rec.Detail), hex.EncodeToString(rec.Hash),
 		})
 		if n++; n%1000 == 0 {
 			cw.Flush()
@@ -233,15 +232,6 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, f store.AuditF
 		s.log.Error("streaming the audit CSV", "err", err)
 	}
 	return nil
-}
-
-// cell defuses text a spreadsheet would run as a formula: a failed
-// sign-in's username is whatever a stranger typed.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func timeCell(t *time.Time) string {

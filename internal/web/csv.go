@@ -1,11 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -20,14 +21,14 @@ func csvTime(t *time.Time) string {
 // for a formula are quoted with a leading apostrophe, so a camera named
 // "=HYPERLINK(...)" stays text.
 func writeCSV(w http.ResponseWriter, name string, rows [][]string) error {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	csvHeaders(w, name)
 	cw := csv.NewWriter(w)
 	for _, row := range rows {
 		for i, c := range row {
-			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			// A number stays a number: "-5.00" is no formula.
+			if t := spreadsheet.Text(c); t != c {
 				if _, err := strconv.ParseFloat(c, 64); err != nil {
-					row[i] = "'" + c
+					row[i] = t
 				}
 			}
 		}
@@ -37,4 +38,25 @@ func writeCSV(w http.ResponseWriter, name string, rows [][]string) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// sendCSV sends what write makes as a CSV download, all or nothing: a
+// failure part-way is an error answer, not a truncated file.
+func sendCSV(w http.ResponseWriter, name string, write func(*bytes.Buffer) error) error {
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		return err
+	}
+	csvHeaders(w, name)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// csvHeaders makes the answer a CSV download called name, which no cache
+// keeps: the figures, faults and names in it are not for a shared cache.
+func csvHeaders(w http.ResponseWriter, name string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	h.Set("Cache-Control", "no-store")
 }

@@ -126,26 +126,7 @@ func (s *Server) financeStatementCSV(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	if err := st.WriteCSV(&b); err != nil {
-		return err
-	}
-	csvHeaders(w, "statement-"+strings.ReplaceAll(st.Period.String(), "/", "-")+".csv")
-	_, err = w.Write(b.Bytes())
-	return err
-}
-
-// writeCSVFile sends rows as a CSV download called name, not to be
-// kept by caches.
-func writeCSVFile(w http.ResponseWriter, name string, rows [][]string) error {
-	w.Header().Set("Cache-Control", "no-store")
-	return writeCSV(w, name, rows)
-}
-
-func csvHeaders(w http.ResponseWriter, name string) {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q`, name))
-	w.Header().Set("Cache-Control", "no-store")
+	return sendCSV(w, "statement-"+strings.ReplaceAll(st.Period.String(), "/", "-")+".csv", func(b *bytes.Buffer) error { return st.WriteCSV(b) })
 }
 
 // financeHistoryCSV exports the history of every camera whose owner's
@@ -178,7 +159,7 @@ func (s *Server) financeHistoryCSV(w http.ResponseWriter, r *http.Request) error
 		}
 		rows = append(rows, []string{strconv.FormatInt(e.Camera, 10), c.Name, e.Day.Format(time.DateOnly), string(e.Kind), e.Category, orgName[e.Org], e.Note})
 	}
-	return writeCSVFile(w, "camera-history.csv", rows)
+	return writeCSV(w, "camera-history.csv", rows)
 }
 
 // financeCategoriesCSV exports the monitoring categories and weights.
@@ -191,7 +172,7 @@ func (s *Server) financeCategoriesCSV(w http.ResponseWriter, r *http.Request) er
 	for _, c := range cats {
 		rows = append(rows, []string{c.Name, c.Title, c.Weight.String()})
 	}
-	return writeCSVFile(w, "camera-categories.csv", rows)
+	return writeCSV(w, "camera-categories.csv", rows)
 }
 
 // financeView is the statement page's data, formatted for people.

@@ -542,21 +542,6 @@ func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// sendCSV sends what write makes as a CSV download, all or nothing: a
-// failure part-way is an error answer, not a truncated file.
-func sendCSV(w http.ResponseWriter, name string, write func(*bytes.Buffer) error) error {
-	var b bytes.Buffer
-	if err := write(&b); err != nil {
-		return err
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
-	h.Set("Cache-Control", "no-store")
-	w.Write(b.Bytes())
-	return nil
-}
-
 // invoicesCSV is the period's invoices, one row each.
 func (s *Server) invoicesCSV(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.tradingPeriod(r)

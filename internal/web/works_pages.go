@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"html/template"
 	"net/http"
 	"slices"
@@ -82,18 +83,8 @@ func (s *Server) worksOrdersPage(w http.ResponseWriter, r *http.Request) error {
 
 // ---- CSV ----
 
-// csvCell keeps a spreadsheet from reading a cell someone typed as a
-// formula.
-func csvCell(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
-}
-
 // writeTable sends a table with its header row as a CSV download.
 func writeTable(w http.ResponseWriter, name string, head []string, rows [][]string) error {
-	w.Header().Set("Cache-Control", "no-store")
 	return writeCSV(w, name, append([][]string{head}, rows...))
 }
 
@@ -110,7 +101,7 @@ func (s *Server) worksContractsCSV(w http.ResponseWriter, r *http.Request) error
 		if c.Forecast.RunOut != nil {
 			runOut = *c.Forecast.RunOut
 		}
-		rows = append(rows, []string{csvCell(c.Reference), csvCell(c.Supplier), csvCell(c.Organisation), money(c.ValuePence), c.StartsOn, c.EndsOn,
+		rows = append(rows, []string{spreadsheet.Text(c.Reference), spreadsheet.Text(c.Supplier), spreadsheet.Text(c.Organisation), money(c.ValuePence), c.StartsOn, c.EndsOn,
 			money(c.SpentPence), money(c.CommittedPence), money(c.RemainingPence), strconv.Itoa(c.Forecast.WindowDays),
 			money(c.Forecast.WindowSpendPence), runOut, strconv.FormatBool(c.Forecast.BeforeEnd)})
 	}
@@ -128,7 +119,7 @@ func (s *Server) worksAllowancesCSV(w http.ResponseWriter, r *http.Request) erro
 	var rows [][]string
 	for _, c := range b.visibleContracts() {
 		for _, a := range c.Allowances {
-			rows = append(rows, []string{csvCell(c.Reference), strconv.Itoa(a.Year), a.Funding, money(a.AmountPence), money(a.CommittedPence),
+			rows = append(rows, []string{spreadsheet.Text(c.Reference), strconv.Itoa(a.Year), a.Funding, money(a.AmountPence), money(a.CommittedPence),
 				money(a.AmountPence - a.CommittedPence)})
 		}
 	}
@@ -150,7 +141,7 @@ func (s *Server) worksBudgetsCSV(w http.ResponseWriter, r *http.Request) error {
 		if x.HasBudget {
 			budget = money(x.BudgetPence)
 		}
-		rows = append(rows, []string{csvCell(x.Department), csvCell(x.Council), x.Year, budget, money(x.SpentPence), money(x.CommittedPence), money(x.RemainingPence)})
+		rows = append(rows, []string{spreadsheet.Text(x.Department), spreadsheet.Text(x.Council), x.Year, budget, money(x.SpentPence), money(x.CommittedPence), money(x.RemainingPence)})
 	}
 	// The first three columns are what the budget import reads.
 	return writeTable(w, "works-budgets-"+strings.ReplaceAll(works.YearLabel(year), "/", "-")+".csv",
@@ -169,11 +160,11 @@ func (s *Server) worksOrdersCSV(w http.ResponseWriter, r *http.Request) error {
 			warn = append(warn, x.Code)
 		}
 		raised := o.RaisedAt
-		rows = append(rows, []string{strconv.FormatInt(o.ID, 10), csvCell(o.Contract), csvCell(o.Department), o.Kind, o.Funding, csvCell(o.Title), o.State,
+		rows = append(rows, []string{strconv.FormatInt(o.ID, 10), spreadsheet.Text(o.Contract), spreadsheet.Text(o.Department), o.Kind, o.Funding, spreadsheet.Text(o.Title), o.State,
 			o.BudgetYear, strconv.Itoa(o.ContractYear), money(o.EstimatePence), money(o.QuotePence), money(o.ApprovedPence), money(o.FinalPence),
-			money(o.CommittedPence), csvTime(&raised), csvCell(o.RaisedBy), csvTime(o.QuotedAt), csvCell(o.QuotedBy), csvTime(o.ApprovedAt),
-			csvCell(o.ApprovedBy), csvCell(o.OverrideReason), csvTime(o.CompletedAt), csvCell(o.CompletedBy), csvTime(o.CancelledAt),
-			csvCell(o.CancelledBy), strings.Join(warn, " ")})
+			money(o.CommittedPence), csvTime(&raised), spreadsheet.Text(o.RaisedBy), csvTime(o.QuotedAt), spreadsheet.Text(o.QuotedBy), csvTime(o.ApprovedAt),
+			spreadsheet.Text(o.ApprovedBy), spreadsheet.Text(o.OverrideReason), csvTime(o.CompletedAt), spreadsheet.Text(o.CompletedBy), csvTime(o.CancelledAt),
+			spreadsheet.Text(o.CancelledBy), strings.Join(warn, " ")})
 	}
 	return writeTable(w, "works-orders.csv", []string{"id", "contract", "department", "kind", "funding", "title", "state", "budget_year",
 		"contract_year", "estimate", "quote", "approved", "final_cost", "committed", "raised_at", "raised_by", "quoted_at", "quoted_by",
