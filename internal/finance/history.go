@@ -18,29 +18,49 @@ type Weight int64
 // One is the weight of a camera counted once.
 const One Weight = 1_000_000
 
-// ParseWeight reads a decimal weight such as "1", "0.5" or "0.333333";
-// more than six decimal places is refused rather than rounded.
+// ParseWeight reads a decimal weight such as "1", "0.5" or "0.333333":
+// digits, and at most one point followed by one to six digits. Anything
+// else is refused rather than read as something near it: more than six
+// decimal places, a sign (a negative weight would take cameras away from
+// a partner's count; "-0.5" was once read as 0.5), exponents, spaces or
+// separators inside. Zero is a weight: a category of cameras the
+// partnership keeps but does not recharge for (its own test cameras, a
+// police force's) counts for no one, as a trading company customer's
+// cameras do.
 func ParseWeight(s string) (Weight, error) {
 	s = strings.TrimSpace(s)
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" {
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" && dot {
 		whole = "0"
+	}
+	if !digits(whole) || dot && !digits(frac) {
+		return 0, fmt.Errorf("weight %q: want a number from 0 to 1000, such as 1 or 0.5", s)
 	}
 	if len(frac) > 6 {
 		return 0, fmt.Errorf("weight %q: at most six decimal places", s)
 	}
 	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w < 0 || w > 1000 {
-		return 0, fmt.Errorf("weight %q: want a number from 0 to 1000, such as 1 or 0.5", s)
-	}
 	f := int64(0)
 	if frac != "" {
-		f, err = strconv.ParseInt(frac+strings.Repeat("0", 6-len(frac)), 10, 64)
-		if err != nil || f < 0 {
-			return 0, fmt.Errorf("weight %q: want a number such as 1 or 0.5", s)
-		}
+		f, _ = strconv.ParseInt(frac+strings.Repeat("0", 6-len(frac)), 10, 64)
+	}
+	if err != nil || w > 1000 || w == 1000 && f > 0 {
+		return 0, fmt.Errorf("weight %q: want a number from 0 to 1000, such as 1 or 0.5", s)
 	}
 	return Weight(w*1_000_000 + f), nil
+}
+
+// digits says whether s is one or more of the ASCII digits 0-9.
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // String writes the weight in decimal, without trailing zeros.

@@ -74,22 +74,22 @@ func (st Statement) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write(CSVHeader)
 	for _, l := range st.Lines {
-		cw.Write([]string{"line", spreadsheet.Text(l.Name), money(l.Budget), money(l.Actuals), money(l.Estimate), money(l.Variance()), "", "", spreadsheet.Text(l.Comment)})
+		cw.Write([]string{"line", spreadsheet.Text(l.Name), csvMoney(l.Budget), csvMoney(l.Actuals), csvMoney(l.Estimate), csvMoney(l.Variance()), "", "", spreadsheet.Text(l.Comment)})
 	}
 	b := st.Balance
-	cw.Write([]string{"balance", spreadsheet.Text(b.Name), money(b.Budget), money(b.Actuals), money(b.Estimate), money(b.Variance()), "", "", ""})
+	cw.Write([]string{"balance", spreadsheet.Text(b.Name), csvMoney(b.Budget), csvMoney(b.Actuals), csvMoney(b.Estimate), csvMoney(b.Variance()), "", "", ""})
 	for _, p := range append(copyOf(st.Partners), st.Total) {
 		section := "partner"
 		if p.Org == 0 {
 			section = "total"
 		}
-		cw.Write([]string{section, spreadsheet.Text(p.Name), money(p.Budget), "", money(p.Estimate), money(p.Variance), p.Cameras.Decimal(4),
+		cw.Write([]string{section, spreadsheet.Text(p.Name), csvMoney(p.Budget), "", csvMoney(p.Estimate), csvMoney(p.Variance), p.Cameras.Decimal(4),
 			Ratio{p.ShareBP, 100}.Decimal(2), ""})
 	}
 	cw.Flush()
 	return cw.Error()
 }
 
-// money writes pence as pounds for a spreadsheet: "-2254000.00" style,
+// csvMoney writes pence as pounds for a spreadsheet: "-2254000.00" style,
 // no separators.
-func money(p int64) string { return strings.ReplaceAll(PoundsPence(p), ",", "") }
+func csvMoney(p int64) string { return strings.ReplaceAll(PoundsPence(p), ",", "") }
