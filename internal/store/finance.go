@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/money"
 )
 
 // The recharge's data: categories, camera history, and each year's and
@@ -68,11 +69,72 @@ func scanCameraEvent(sc scanner) (finance.Event, error) {
 	return e, nil
 }
 
+// ItemError is the refusal of a list written all or nothing (an
+// import, a request of several parts) because of one of its items:
+// Index counts from 0 in the list given, so that whoever passed it can
+// name the item as its user knows it (a spreadsheet's row).
+type ItemError struct {
+	Index int
+	Err   error
+}
+
+func (e *ItemError) Error() string { return fmt.Sprintf("item %d: %v", e.Index+1, e.Err) }
+
+func (e *ItemError) Unwrap() error { return e.Err }
+
 // AddCameraEvent records a dated change in a camera's history, which may
 // be in the past (for history kept elsewhere until now). The camera, its
 // category and its owner must exist; by is the user who entered it (0:
 // Vigil itself).
 func (s *Store) AddCameraEvent(ctx context.Context, e *finance.Event, by int64) error {
+	es := []finance.Event{*e}
+	err := s.AddCameraEvents(ctx, es, by)
+	*e = es[0]
+	var ie *ItemError
+	if errors.As(err, &ie) {
+		return ie.Err
+	}
+	return err
+}
+
+// AddCameraEvents records dated changes in cameras' histories, all or
+// none: every event is checked, then all are written in one transaction.
+// An event that cannot be entered is an *ItemError carrying its index,
+// around an *InvalidError or ErrNotFound (no such camera). The events
+// are given their ids.
+func (s *Store) AddCameraEvents(ctx context.Context, events []finance.Event, by int64) error {
+	t := micros(now())
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for i := range events {
+			if err := checkCameraEvent(ctx, tx, &events[i]); err != nil {
+				return &ItemError{Index: i, Err: err}
+			}
+		}
+		for i := range events {
+			if err := insertCameraEvent(ctx, tx, &events[i], by, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrapItem("add camera events", err)
+}
+
+// wrapItem passes on a refusal of the store's own (an *ItemError, an
+// *InvalidError, a *finance.FixedError) as it is, and wraps any other.
+func wrapItem(op string, err error) error {
+	var ie *ItemError
+	var inv *InvalidError
+	var fe *finance.FixedError
+	if errors.As(err, &ie) || errors.As(err, &inv) || errors.As(err, &fe) {
+		return err
+	}
+	return wrap(op, err)
+}
+
+// checkCameraEvent normalises an event and checks it against what
+// exists: its camera, category and owner.
+func checkCameraEvent(ctx context.Context, tx *sql.Tx, e *finance.Event) error {
 	e.Day = finance.Day(e.Day)
 	if utf8.RuneCountInString(e.Note) > 500 {
 		return &InvalidError{Msg: "a note must be at most 500 characters"}
@@ -86,49 +148,51 @@ func (s *Store) AddCameraEvent(ctx context.Context, e *finance.Event, by int64) 
 	if e.Kind != finance.Installed && e.Kind != finance.OwnerChanged {
 		e.Org = 0
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM cameras WHERE id = $1`, e.Camera).Scan(&n); err != nil {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM cameras WHERE id = $1`, e.Camera).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound("camera %d", e.Camera)
+	}
+	if e.Category != "" {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM finance_categories WHERE name = $1`, e.Category).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
-			return notFound("camera %d", e.Camera)
+			return &InvalidError{Msg: fmt.Sprintf("there is no category %q", e.Category)}
 		}
-		if e.Category != "" {
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM finance_categories WHERE name = $1`, e.Category).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return &InvalidError{Msg: fmt.Sprintf("there is no category %q", e.Category)}
-			}
-		}
-		if e.Org != 0 {
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM organisations WHERE id = $1`, e.Org).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return &InvalidError{Msg: fmt.Sprintf("there is no organisation %d", e.Org)}
-			}
-		}
-		return tx.QueryRowContext(ctx, `INSERT INTO camera_events (camera_id, day, kind, category, organisation_id, note, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			e.Camera, micros(e.Day), string(e.Kind), e.Category, nullID(e.Org), e.Note, by, micros(now())).Scan(&e.ID)
-	})
-	var ie *InvalidError
-	if errors.As(err, &ie) {
-		return err
 	}
-	return wrap("add camera event", err)
+	if e.Org != 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM organisations WHERE id = $1`, e.Org).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return &InvalidError{Msg: fmt.Sprintf("there is no organisation %d", e.Org)}
+		}
+	}
+	return nil
+}
+
+func insertCameraEvent(ctx context.Context, tx *sql.Tx, e *finance.Event, by, at int64) error {
+	return tx.QueryRowContext(ctx, `INSERT INTO camera_events (camera_id, day, kind, category, organisation_id, note, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		e.Camera, micros(e.Day), string(e.Kind), e.Category, nullID(e.Org), e.Note, by, at).Scan(&e.ID)
 }
 
 // ReplaceCameraHistory replaces, in one transaction, the whole history of
 // every camera that events name with those events: how history kept in a
 // spreadsheet until now takes the place of what Vigil recorded when the
-// cameras were added to it. Events must have been checked (Validate, and
-// their camera, category and owner existing).
+// cameras were added to it. Every event is checked before anything is
+// deleted or written; one that cannot be entered is an *ItemError.
 func (s *Store) ReplaceCameraHistory(ctx context.Context, events []finance.Event, by int64) error {
 	t := micros(now())
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for i := range events {
+			if err := checkCameraEvent(ctx, tx, &events[i]); err != nil {
+				return &ItemError{Index: i, Err: err}
+			}
+		}
 		done := map[int64]bool{}
 		for _, e := range events {
 			if done[e.Camera] {
@@ -140,24 +204,13 @@ func (s *Store) ReplaceCameraHistory(ctx context.Context, events []finance.Event
 			}
 		}
 		for i := range events {
-			e := &events[i]
-			e.Day = finance.Day(e.Day)
-			if err := e.Validate(); err != nil {
-				return &InvalidError{Msg: err.Error()}
-			}
-			if err := tx.QueryRowContext(ctx, `INSERT INTO camera_events (camera_id, day, kind, category, organisation_id, note, created_by, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-				e.Camera, micros(e.Day), string(e.Kind), e.Category, nullID(e.Org), e.Note, by, t).Scan(&e.ID); err != nil {
+			if err := insertCameraEvent(ctx, tx, &events[i], by, t); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	var ie *InvalidError
-	if errors.As(err, &ie) {
-		return err
-	}
-	return wrap("replace camera history", err)
+	return wrapItem("replace camera history", err)
 }
 
 // CameraEvents is one camera's history, oldest first.
@@ -275,15 +328,11 @@ func (s *Store) FinanceSettings(ctx context.Context, year int) (finance.Settings
 }
 
 // PutFinanceSettings sets a financial year's rounding unit and fixed
-// element.
+// element, refused (a *finance.FixedError) if the fixed element cannot
+// come out of the balance of a period of the year whose lines are
+// entered.
 func (s *Store) PutFinanceSettings(ctx context.Context, year int, st finance.Settings) error {
-	if st.Unit < 1 || st.Unit > 100_000_00 {
-		return &InvalidError{Msg: "the rounding unit must be from 1p to £100,000"}
-	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO finance_years (year, unit_pence, fixed_pence, updated_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (year) DO UPDATE SET unit_pence = excluded.unit_pence, fixed_pence = excluded.fixed_pence, updated_at = excluded.updated_at`,
-		year, st.Unit, st.Fixed, micros(now()))
-	return wrap("put finance settings", err)
+	return s.PutFinanceYear(ctx, year, &st, nil)
 }
 
 // FinanceLines is a statement's lines for period, in their order.
@@ -305,21 +354,45 @@ func (s *Store) FinanceLines(ctx context.Context, p finance.Period) ([]finance.L
 	return out, wrap("finance lines", rows.Err())
 }
 
-// PutFinanceLines replaces a statement's lines for period.
+// PutFinanceLines replaces a statement's lines for period, all checked
+// first: a line that cannot be entered is an *ItemError around an
+// *InvalidError, and so is one whose figures cannot be added to the
+// others' (past money.Max, or a sum that does not fit). Lines that leave
+// the year's fixed element larger than the balance are entered, since
+// they are the partnership's accounts; the statement then says what is
+// wrong instead of a figure (finance.FixedError).
 func (s *Store) PutFinanceLines(ctx context.Context, p finance.Period, lines []finance.Line) error {
-	seen := map[string]bool{}
+	seen := map[string]int{}
+	var sums [3]int64 // budget, actuals, estimate: each must add up
 	for i := range lines {
 		l := &lines[i]
 		l.Name = strings.TrimSpace(l.Name)
+		bad := func(format string, args ...any) error {
+			return &ItemError{Index: i, Err: &InvalidError{Msg: fmt.Sprintf(format, args...)}}
+		}
+		first, dup := seen[strings.ToLower(l.Name)]
 		switch {
 		case l.Name == "" || utf8.RuneCountInString(l.Name) > 100:
-			return &InvalidError{Msg: fmt.Sprintf("line %d: a line's name must be 1 to 100 characters", i+1)}
-		case seen[strings.ToLower(l.Name)]:
-			return &InvalidError{Msg: fmt.Sprintf("line %d: %q is named twice", i+1, l.Name)}
+			return bad("a line's name must be 1 to 100 characters")
+		case dup:
+			return &ItemError{Index: i, Err: &DuplicateError{Name: l.Name, First: first}}
 		case utf8.RuneCountInString(l.Comment) > 1000:
-			return &InvalidError{Msg: fmt.Sprintf("line %d: a comment must be at most 1000 characters", i+1)}
+			return bad("a comment must be at most 1000 characters")
 		}
-		seen[strings.ToLower(l.Name)] = true
+		seen[strings.ToLower(l.Name)] = i
+		for _, f := range []struct {
+			what string
+			sum  *int64
+			v    int64
+		}{{"budget", &sums[0], l.Budget}, {"actuals", &sums[1], l.Actuals}, {"estimate", &sums[2], l.Estimate}} {
+			var err error
+			if !money.InRange(f.v) {
+				return bad("its %s must be at most £%s either way", f.what, finance.Pounds(money.Max))
+			}
+			if *f.sum, err = money.Add(*f.sum, f.v); err != nil {
+				return bad("its %s cannot be added to the other lines': %v", f.what, err)
+			}
+		}
 	}
 	t := micros(now())
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -334,8 +407,21 @@ func (s *Store) PutFinanceLines(ctx context.Context, p finance.Period, lines []f
 		}
 		return nil
 	})
-	return wrap("put finance lines", err)
+	return wrapItem("put finance lines", err)
 }
+
+// DuplicateError is an item of a list named as an earlier one was (a
+// statement line named twice): First is the earlier item's index.
+type DuplicateError struct {
+	Name  string
+	First int
+}
+
+func (e *DuplicateError) Error() string { return fmt.Sprintf("%q is named twice", e.Name) }
+
+// Unwrap makes a duplicate an *InvalidError too, for callers that need
+// not say where the first one was.
+func (e *DuplicateError) Unwrap() error { return &InvalidError{Msg: e.Error()} }
 
 // FinanceBudgets is each partner's budget for a financial year.
 func (s *Store) FinanceBudgets(ctx context.Context, year int) ([]finance.Budget, error) {
@@ -359,21 +445,73 @@ func (s *Store) FinanceBudgets(ctx context.Context, year int) ([]finance.Budget,
 // PutFinanceBudgets sets partners' budgets for a financial year; partners
 // not named keep theirs.
 func (s *Store) PutFinanceBudgets(ctx context.Context, year int, bs []finance.Budget) error {
-	for _, b := range bs {
-		if b.Fixed < 0 {
-			return &InvalidError{Msg: "a fixed proportion cannot be negative"}
+	return s.PutFinanceYear(ctx, year, nil, bs)
+}
+
+// maxFixedProportion bounds a partner's proportion of the fixed element
+// ("in any unit": percent, thousandths), so that the year's proportions
+// always add up without overflow.
+const maxFixedProportion = 1_000_000_000_000
+
+// PutFinanceYear sets, in one transaction and all or nothing, a
+// financial year's rounding unit and fixed element (unless settings is
+// nil) and the budgets of the partners bs names (others keep theirs).
+// Everything is checked before anything is written: a budget that cannot
+// be entered is an *ItemError carrying its index; a fixed element
+// larger than the balance of any period of the year whose lines are
+// entered (or of the other sign) is a *finance.FixedError naming the
+// period, since every statement of that period could not be worked out.
+func (s *Store) PutFinanceYear(ctx context.Context, year int, settings *finance.Settings, bs []finance.Budget) error {
+	if settings != nil {
+		if settings.Unit < 1 || settings.Unit > 100_000_00 {
+			return &InvalidError{Msg: "the rounding unit must be from 1p to £100,000"}
+		}
+		if !money.InRange(settings.Fixed) {
+			return &InvalidError{Msg: fmt.Sprintf("the fixed element must be at most £%s", finance.Pounds(money.Max))}
+		}
+	}
+	seen := map[int64]int{}
+	for i, b := range bs {
+		bad := func(format string, args ...any) error {
+			return &ItemError{Index: i, Err: &InvalidError{Msg: fmt.Sprintf(format, args...)}}
+		}
+		if first, dup := seen[b.Org]; dup {
+			return bad("organisation %d's budget is given twice (also in item %d)", b.Org, first+1)
+		}
+		seen[b.Org] = i
+		switch {
+		case b.Fixed < 0:
+			return bad("a fixed proportion cannot be negative")
+		case b.Fixed > maxFixedProportion:
+			return bad("a fixed proportion must be at most %d", int64(maxFixedProportion))
+		case !money.InRange(b.Budget):
+			return bad("a budget must be at most £%s either way", finance.Pounds(money.Max))
 		}
 	}
 	t := micros(now())
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, b := range bs {
+		for i, b := range bs {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM organisations WHERE id = $1`, b.Org).Scan(&n); err != nil {
 				return err
 			}
 			if n == 0 {
-				return &InvalidError{Msg: fmt.Sprintf("there is no organisation %d", b.Org)}
+				return &ItemError{Index: i, Err: &InvalidError{Msg: fmt.Sprintf("there is no organisation %d", b.Org)}}
 			}
+		}
+		if settings != nil && settings.Fixed != 0 {
+			if err := checkFixedAgainstLines(ctx, tx, year, settings.Fixed); err != nil {
+				return err
+			}
+		}
+		if settings != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO finance_years (year, unit_pence, fixed_pence, updated_at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (year) DO UPDATE SET unit_pence = excluded.unit_pence, fixed_pence = excluded.fixed_pence, updated_at = excluded.updated_at`,
+				year, settings.Unit, settings.Fixed, t); err != nil {
+				return err
+			}
+		}
+		for _, b := range bs {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO finance_budgets (year, organisation_id, budget, fixed_proportion, updated_at)
 				VALUES ($1, $2, $3, $4, $5) ON CONFLICT (year, organisation_id) DO UPDATE SET budget = excluded.budget,
 				fixed_proportion = excluded.fixed_proportion, updated_at = excluded.updated_at`, year, b.Org, b.Budget, b.Fixed, t); err != nil {
@@ -382,9 +520,43 @@ func (s *Store) PutFinanceBudgets(ctx context.Context, year int, bs []finance.Bu
 		}
 		return nil
 	})
-	var ie *InvalidError
-	if errors.As(err, &ie) {
-		return err
+	return wrapItem("put finance year", err)
+}
+
+// checkFixedAgainstLines refuses a fixed element that cannot come out of
+// the balance of the year, or of any of its quarters, whose lines are
+// entered. A period with no lines has nothing to check against yet.
+func checkFixedAgainstLines(ctx context.Context, tx *sql.Tx, year int, fixed int64) error {
+	for q := range 5 {
+		p := finance.Period{Year: year, Quarter: q}
+		rows, err := tx.QueryContext(ctx, `SELECT name, budget, actuals, estimate FROM finance_lines WHERE period = $1`, p.String())
+		if err != nil {
+			return err
+		}
+		var lines []finance.Line
+		for rows.Next() {
+			var l finance.Line
+			if err := rows.Scan(&l.Name, &l.Budget, &l.Actuals, &l.Estimate); err != nil {
+				rows.Close()
+				return err
+			}
+			lines = append(lines, l)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		b, err := finance.Balance(lines)
+		if err != nil {
+			return &InvalidError{Msg: fmt.Sprintf("the lines of %s cannot be added up (%v), so no fixed element can be checked against them", p, err)}
+		}
+		if err := finance.CheckFixed(fixed, b.Estimate); err != nil {
+			err.(*finance.FixedError).Period = p
+			return err
+		}
 	}
-	return wrap("put finance budgets", err)
+	return nil
 }

@@ -63,7 +63,7 @@ func TestFinanceStore(t *testing.T) {
 		}
 
 		q := finance.Period{Year: 2024, Quarter: 2}
-		must(t, s.PutFinanceLines(ctx, q, []finance.Line{{Name: "B", Budget: 2}, {Name: "A", Budget: 1, Company: true, Comment: "c"}}))
+		must(t, s.PutFinanceLines(ctx, q, []finance.Line{{Name: "B", Budget: 2, Estimate: 500}, {Name: "A", Budget: 1, Company: true, Comment: "c"}}))
 		if err := s.PutFinanceLines(ctx, q, []finance.Line{{Name: "A"}, {Name: "a"}}); !isInvalid(err) {
 			t.Errorf("a line named twice: got %v, want refused", err)
 		}

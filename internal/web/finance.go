@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"html/template"
@@ -13,7 +12,9 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
+	checked "github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -36,7 +37,15 @@ func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
 		}
 	}
 	st, err := finance.Load(r.Context(), s.st, p, s.opt.Income)
-	if err != nil {
+	var fe *finance.FixedError
+	switch {
+	case errors.As(err, &fe):
+		// The figures entered contradict each other: someone must
+		// correct them, and the statement says which.
+		return st, errorf(http.StatusUnprocessableEntity, fe.Error(), err)
+	case errors.Is(err, checked.ErrOverflow):
+		return st, errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the statement of %s cannot be worked out: %v; correct the figures entered", p, err), err)
+	case err != nil:
 		return st, errorf(http.StatusInternalServerError, "the statement cannot be worked out", err)
 	}
 	a := accessFrom(r.Context())
@@ -535,7 +544,7 @@ func (s *Server) putFinanceLines(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &lines); err != nil {
 		return err
 	}
-	if err := storeError(s.st.PutFinanceLines(r.Context(), p, lines), ""); err != nil {
+	if err := itemError(s.st.PutFinanceLines(r.Context(), p, lines), jsonItem("line")); err != nil {
 		return err
 	}
 	if err := s.audit(r, "finance.lines", 0, nil, nil, fmt.Sprintf("%s: %d lines", p, len(lines))); err != nil {
@@ -600,10 +609,9 @@ func (s *Server) putFinanceBudgets(w http.ResponseWriter, r *http.Request) error
 	if in.Unit == 0 {
 		in.Unit = 1000
 	}
-	if err := storeError(s.st.PutFinanceSettings(r.Context(), p.Year, finance.Settings{Unit: in.Unit, Fixed: in.Fixed}), ""); err != nil {
-		return err
-	}
-	if err := storeError(s.st.PutFinanceBudgets(r.Context(), p.Year, in.Budgets), ""); err != nil {
+	// The settings and the budgets are one change: a refusal of either
+	// leaves both as they were.
+	if err := itemError(s.st.PutFinanceYear(r.Context(), p.Year, &finance.Settings{Unit: in.Unit, Fixed: in.Fixed}, in.Budgets), jsonItem("budget")); err != nil {
 		return err
 	}
 	if err := s.audit(r, "finance.budgets", 0, nil, nil, fmt.Sprintf("%s: unit %d, fixed %d, %d budgets", p, in.Unit, in.Fixed, len(in.Budgets))); err != nil {
@@ -622,11 +630,7 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 	if err := s.financeEditor(r); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-	if err != nil {
-		return badRequest("the CSV file could not be read")
-	}
-	rows, err := readCSV(body)
+	rows, err := readCSV(io.LimitReader(r.Body, 8<<20))
 	if err != nil {
 		return err
 	}
@@ -651,7 +655,7 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 			}
 			lines = append(lines, l)
 		}
-		if err := storeError(s.st.PutFinanceLines(ctx, p, lines), ""); err != nil {
+		if err := itemError(s.st.PutFinanceLines(ctx, p, lines), csvItem(rows)); err != nil {
 			return err
 		}
 		n = len(lines)
@@ -679,7 +683,7 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 			}
 			bs = append(bs, b)
 		}
-		if err := storeError(s.st.PutFinanceBudgets(ctx, p.Year, bs), ""); err != nil {
+		if err := itemError(s.st.PutFinanceBudgets(ctx, p.Year, bs), csvItem(rows)); err != nil {
 			return err
 		}
 		n = len(bs)
@@ -689,17 +693,12 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		by := accessFrom(ctx).user.ID
+		write := s.st.AddCameraEvents
 		if truthy(r.URL.Query().Get("replace")) {
-			if err := storeError(s.st.ReplaceCameraHistory(ctx, events, by), ""); err != nil {
-				return err
-			}
-			n = len(events)
-			break
+			write = s.st.ReplaceCameraHistory
 		}
-		for i := range events {
-			if err := storeError(s.st.AddCameraEvent(ctx, &events[i], by), ""); err != nil {
-				return fmt.Errorf("row %d: %w", rows[i].line, err)
-			}
+		if err := itemError(write(ctx, events, by), csvItem(rows)); err != nil {
+			return err
 		}
 		n = len(events)
 	default:
@@ -799,7 +798,8 @@ func (r csvRow) get(col string) string {
 }
 
 func (r csvRow) fail(format string, args ...any) error {
-	return badRequest(fmt.Sprintf("row %d: ", r.line) + fmt.Sprintf(format, args...))
+	re := &spreadsheet.RowError{Row: r.line, Err: fmt.Errorf(format, args...)}
+	return &Error{Code: http.StatusBadRequest, Msg: re.Error(), Err: re}
 }
 
 // pounds reads money as spreadsheets write it: "119,360", "-250,170.50",
@@ -807,7 +807,9 @@ func (r csvRow) fail(format string, args ...any) error {
 func (r csvRow) pounds(col string) (int64, error) {
 	v := r.get(col)
 	p, err := parsePounds(v)
-	if err != nil {
+	if errors.Is(err, checked.ErrOverflow) {
+		return 0, r.fail("%s %q is more than £%s, which cannot be right", col, v, finance.Pounds(checked.Max))
+	} else if err != nil {
 		return 0, r.fail("%s %q is not an amount of money such as 119,360 or -250,170.50", col, v)
 	}
 	return p, nil
@@ -829,9 +831,16 @@ func parsePounds(v string) (int64, error) {
 	if len(frac) > 2 || whole == "" && frac == "" {
 		return 0, errors.New("bad amount")
 	}
+	for _, part := range []string{whole, frac} {
+		if strings.Trim(part, "0123456789") != "" {
+			return 0, errors.New("bad amount")
+		}
+	}
+	// Past checked.Max (or past what ParseInt holds) is refused here, so
+	// no figure read can wrap and every sum of them is checked.
 	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil && whole != "" || w > 1e14 {
-		return 0, errors.New("bad amount")
+	if err != nil && whole != "" || w > checked.Max/100 {
+		return 0, checked.ErrOverflow
 	}
 	f := int64(0)
 	if frac != "" {
@@ -840,6 +849,9 @@ func parsePounds(v string) (int64, error) {
 		}
 	}
 	p := w*100 + f
+	if p > checked.Max {
+		return 0, checked.ErrOverflow
+	}
 	if neg {
 		p = -p
 	}
@@ -854,27 +866,83 @@ func truthy(v string) bool {
 	return false
 }
 
-// readCSV reads a CSV file whose first row names the columns.
-func readCSV(b []byte) ([]csvRow, error) {
-	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))))
-	cr.FieldsPerRecord = -1
-	recs, err := cr.ReadAll()
-	if err != nil {
-		return nil, badRequest("the CSV file is not valid: " + err.Error())
+// readCSV reads a CSV file whose first row names the columns; each row
+// keeps its number as a spreadsheet shows it, for refusals to name.
+func readCSV(rd io.Reader) ([]csvRow, error) {
+	recs, err := spreadsheet.ReadAll(rd)
+	var re *spreadsheet.RowError
+	if errors.As(err, &re) {
+		return nil, &Error{Code: http.StatusBadRequest, Msg: "the CSV file is not valid: " + re.Error(), Err: re}
+	} else if err != nil {
+		return nil, badRequest("the CSV file could not be read")
 	}
 	if len(recs) == 0 {
 		return nil, badRequest("the CSV file is empty: its first row must name the columns")
 	}
 	cols := map[string]int{}
-	for i, h := range recs[0] {
+	for i, h := range recs[0].Fields {
 		cols[strings.ToLower(strings.TrimSpace(strings.ReplaceAll(h, " ", "_")))] = i
 	}
 	var out []csvRow
-	for i, rec := range recs[1:] {
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+	for _, rec := range recs[1:] {
+		if len(rec.Fields) == 1 && strings.TrimSpace(rec.Fields[0]) == "" {
 			continue
 		}
-		out = append(out, csvRow{line: i + 2, cols: cols, rec: rec})
+		out = append(out, csvRow{line: rec.Row, cols: cols, rec: rec.Fields})
 	}
 	return out, nil
+}
+
+// itemError turns the store's refusal of one item of a list written all
+// or nothing into the client's words: name says which item (a
+// spreadsheet's row, a request's nth line), and a row's refusal carries
+// a *spreadsheet.RowError. A fixed element that cannot come out of the
+// balance is 422: the figures are each well formed but contradict each
+// other.
+func itemError(err error, name func(i int) (string, *spreadsheet.RowError)) error {
+	var ie *store.ItemError
+	var fe *finance.FixedError
+	var de *store.DuplicateError
+	var inv *store.InvalidError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		return errorf(http.StatusUnprocessableEntity, fe.Error(), err)
+	case !errors.As(err, &ie):
+		return storeError(err, "")
+	}
+	what, re := name(ie.Index)
+	var msg string
+	switch {
+	case errors.As(ie.Err, &de):
+		first, _ := name(de.First)
+		msg = fmt.Sprintf("%q is named twice, also on %s", de.Name, first)
+	case errors.As(ie.Err, &inv):
+		msg = inv.Msg
+	case errors.Is(ie.Err, store.ErrNotFound):
+		msg = "it names something that does not exist"
+	default:
+		return err
+	}
+	if re != nil {
+		re.Err = errors.New(msg)
+		return &Error{Code: http.StatusBadRequest, Msg: re.Error(), Err: re}
+	}
+	return badRequest(what + ": " + msg)
+}
+
+// csvItem names the items of a list read from rows by their rows.
+func csvItem(rows []csvRow) func(int) (string, *spreadsheet.RowError) {
+	return func(i int) (string, *spreadsheet.RowError) {
+		if i < 0 || i >= len(rows) {
+			return fmt.Sprintf("item %d", i+1), nil
+		}
+		return fmt.Sprintf("row %d", rows[i].line), &spreadsheet.RowError{Row: rows[i].line}
+	}
+}
+
+// jsonItem names the items of a JSON list by their place in it.
+func jsonItem(what string) func(int) (string, *spreadsheet.RowError) {
+	return func(i int) (string, *spreadsheet.RowError) { return fmt.Sprintf("%s %d", what, i+1), nil }
 }
