@@ -42,6 +42,9 @@ func ReadAll(r io.Reader) ([]Record, error) {
 	}
 	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))))
 	cr.FieldsPerRecord = -1
+	// Spreadsheets and people write "a, b" and "a, \"1,000\"": a space
+	// after a comma is never part of a field.
+	cr.TrimLeadingSpace = true
 	var out []Record
 	// row and end are the previous record's row and the file line it
 	// ended on; the lines between it and the next record's first line

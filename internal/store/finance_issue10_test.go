@@ -133,3 +133,29 @@ func TestFinanceLinesRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestWorksBudgetsAllOrNothing: budgets are checked in full before any
+// is written; the one refused is an *ItemError carrying its index.
+func TestWorksBudgetsAllOrNothing(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		tr := newWorksTree(t, s)
+		for _, tc := range []struct {
+			name string
+			bad  WorksBudget
+		}{
+			{"not a department", WorksBudget{DepartmentID: tr.council, Year: 2025, AmountPence: 1}},
+			{"negative", WorksBudget{DepartmentID: tr.housing, Year: 2025, AmountPence: -1}},
+			{"past the bound", WorksBudget{DepartmentID: tr.housing, Year: 2025, AmountPence: math.MaxInt64}},
+		} {
+			err := s.SetWorksBudgets(ctx, []WorksBudget{{DepartmentID: tr.housing, Year: 2024, AmountPence: 5}, tc.bad}, "test")
+			var ie *ItemError
+			if !errors.As(err, &ie) || ie.Index != 1 || !isInvalid(err) {
+				t.Errorf("%s: got %v, want an invalid ItemError at 1", tc.name, err)
+			}
+			if bs, _ := s.ListWorksBudgets(ctx, 0); len(bs) != 0 {
+				t.Errorf("%s: budgets after the refusal: got %+v, want none", tc.name, bs)
+			}
+		}
+	})
+}

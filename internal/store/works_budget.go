@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
@@ -36,22 +37,30 @@ func checkDepartment(ctx context.Context, q querier, id int64) error {
 }
 
 // SetWorksBudgets writes budgets, each replacing any for its department
-// and year, all or none: an import that fails part way changes nothing.
-// A budget for an organisation that is not a department, or below
-// nothing, is an *InvalidError.
+// and year, all or none: every budget is checked before any is written.
+// A budget for an organisation that is not a department, below nothing
+// or past money.Max is an *ItemError carrying its index, around an
+// *InvalidError.
 func (s *Store) SetWorksBudgets(ctx context.Context, bs []WorksBudget, by string) error {
 	at := now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for i, b := range bs {
+			var err error
+			switch {
+			case b.AmountPence < 0:
+				err = invalid(errors.New("a budget cannot be negative"))
+			case b.AmountPence > money.Max:
+				err = invalid(fmt.Errorf("a budget must be at most £%d", money.Max/100))
+			case b.Year < 1900 || b.Year > 9998:
+				err = invalid(fmt.Errorf("%d is not a financial year", b.Year))
+			default:
+				err = checkDepartment(ctx, tx, b.DepartmentID)
+			}
+			if err != nil {
+				return &ItemError{Index: i, Err: err}
+			}
+		}
 		for _, b := range bs {
-			if b.AmountPence < 0 {
-				return invalid(errors.New("a budget cannot be negative"))
-			}
-			if b.Year < 1900 || b.Year > 9998 {
-				return invalid(fmt.Errorf("%d is not a financial year", b.Year))
-			}
-			if err := checkDepartment(ctx, tx, b.DepartmentID); err != nil {
-				return err
-			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO works_budgets (organisation_id, year, amount_pence, updated_at, updated_by)
 				VALUES ($1, $2, $3, $4, $5)
 				ON CONFLICT (organisation_id, year) DO UPDATE SET amount_pence = excluded.amount_pence,
@@ -62,11 +71,7 @@ func (s *Store) SetWorksBudgets(ctx context.Context, bs []WorksBudget, by string
 		}
 		return nil
 	})
-	var ie *InvalidError
-	if errors.As(err, &ie) {
-		return err
-	}
-	return wrap("set works budgets", err)
+	return wrapItem("set works budgets", err)
 }
 
 // ListWorksBudgets returns the budgets of a financial year (0: every

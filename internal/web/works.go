@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
@@ -456,7 +456,7 @@ const maxBudgetCSV = 1 << 20
 // spreadsheets: a header naming the columns department (its name or id),
 // year (2025/26) and amount (pounds, such as 12,500.00), in any order.
 // Every row is checked before any is written; one bad row refuses all,
-// naming its line.
+// naming its row as a spreadsheet shows it (the header is row 1).
 func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) error {
 	a := accessFrom(r.Context())
 	if err := worksManager(a); err != nil {
@@ -465,16 +465,19 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "text/plain") {
 		return errorf(http.StatusUnsupportedMediaType, "send the budgets as text/csv", nil)
 	}
-	cr := csv.NewReader(io.LimitReader(r.Body, maxBudgetCSV))
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	head, err := cr.Read()
-	if err != nil {
+	recs, err := spreadsheet.ReadAll(io.LimitReader(r.Body, maxBudgetCSV))
+	var re *spreadsheet.RowError
+	if errors.As(err, &re) {
+		return &Error{Code: http.StatusBadRequest, Msg: "the CSV is not valid: " + re.Error(), Err: re}
+	} else if err != nil {
+		return badRequest("the CSV file could not be read")
+	}
+	if len(recs) == 0 {
 		return badRequest("the CSV has no header line (department,year,amount)")
 	}
 	col := map[string]int{}
-	for i, h := range head {
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	for i, h := range recs[0].Fields {
+		col[strings.ToLower(strings.TrimSpace(h))] = i
 	}
 	for _, need := range []string{"department", "year", "amount"} {
 		if _, ok := col[need]; !ok {
@@ -490,45 +493,58 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 		byName[strings.ToLower(o.Name)] = o.ID
 	}
 	var bs []store.WorksBudget
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return badRequest(fmt.Sprintf("line %d: %v", line, err))
-		}
+	var rowOf []int             // each budget's spreadsheet row
+	first := map[[2]int64]int{} // department and year: the row that set it
+	fail := func(row int, format string, args ...any) error {
+		re := &spreadsheet.RowError{Row: row, Err: fmt.Errorf(format, args...)}
+		return &Error{Code: http.StatusBadRequest, Msg: re.Error(), Err: re}
+	}
+	for _, rec := range recs[1:] {
+		line := rec.Row
 		field := func(name string) string {
-			if i := col[name]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
+			if i := col[name]; i < len(rec.Fields) {
+				return strings.TrimSpace(rec.Fields[i])
 			}
 			return ""
 		}
-		if strings.Join(rec, "") == "" {
+		if strings.TrimSpace(strings.Join(rec.Fields, "")) == "" {
 			continue
 		}
 		dept, ok := byName[strings.ToLower(field("department"))]
 		if !ok {
 			id, err := strconv.ParseInt(field("department"), 10, 64)
 			if err != nil {
-				return badRequest(fmt.Sprintf("line %d: there is no department %q", line, field("department")))
+				return fail(line, "there is no department %q", field("department"))
 			}
 			dept = id
 		}
 		if err := s.orgFor(r, rights.ReadFinance, dept); err != nil {
-			return badRequest(fmt.Sprintf("line %d: there is no department %q", line, field("department")))
+			return fail(line, "there is no department %q", field("department"))
 		}
 		year, err := works.ParseYear(field("year"))
 		if err != nil {
-			return badRequest(fmt.Sprintf("line %d: %v", line, err))
+			return fail(line, "%v", err)
 		}
 		amount, err := works.ParsePounds(field("amount"))
 		if err != nil {
-			return badRequest(fmt.Sprintf("line %d: amount %q is %v", line, field("amount"), err))
+			return fail(line, "amount %q is %v", field("amount"), err)
 		}
+		// Two rows for one department and year: which is meant cannot
+		// be guessed, so neither is taken.
+		k := [2]int64{dept, int64(year)}
+		if at, dup := first[k]; dup {
+			return fail(line, "%s's %s budget is also on row %d", field("department"), works.YearLabel(year), at)
+		}
+		first[k] = line
 		bs = append(bs, store.WorksBudget{DepartmentID: dept, Year: year, AmountPence: amount})
+		rowOf = append(rowOf, line)
 	}
 	if err := s.st.SetWorksBudgets(r.Context(), bs, a.user.Username); err != nil {
+		var ie *store.ItemError
+		var inv *store.InvalidError
+		if errors.As(err, &ie) && errors.As(ie.Err, &inv) && ie.Index < len(rowOf) {
+			return fail(rowOf[ie.Index], "%s", inv.Msg)
+		}
 		return storeError(err, "")
 	}
 	if err := s.audit(r, "works.budget.import", 0, nil, nil, fmt.Sprintf("%d budgets", len(bs))); err != nil {

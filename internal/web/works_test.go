@@ -159,8 +159,8 @@ func TestWorksHTTP(t *testing.T) {
 			t.Errorf("the officer importing budgets: got %d %s, want 403", code, b)
 		}
 		bad := "department,year,amount\nFacilities,2025/26,\"20,000.00\"\nNowhere,2025/26,5\n"
-		if code, b := e.call(e.manager, "POST", "/api/v1/works/budgets/import", bad); code != 400 || !strings.Contains(string(b), "line 3") {
-			t.Errorf("an import with a bad line 3: got %d %s, want 400 naming line 3", code, b)
+		if code, b := e.call(e.manager, "POST", "/api/v1/works/budgets/import", bad); code != 400 || !strings.Contains(string(b), "row 3") {
+			t.Errorf("an import with a bad row 3: got %d %s, want 400 naming row 3", code, b)
 		}
 		var imported map[string]int
 		e.want(200, e.manager, "POST", "/api/v1/works/budgets/import", "Department, Amount ,Year\nFacilities,\"£20,000.00\",2025/26\nBrent Parks,1000.5,2025-26\n", &imported)
