@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
@@ -61,6 +62,8 @@ func validContract(c *WorksContract) error {
 		return errors.New("a contract's supplier must be 1 to 200 characters")
 	case c.ValuePence <= 0:
 		return errors.New("a contract's value must be more than nothing")
+	case c.ValuePence > money.Max:
+		return fmt.Errorf("a contract's value must be at most £%d", money.Max/100)
 	case c.StartsOn.IsZero() || c.EndsOn.IsZero() || c.EndsOn.Before(c.StartsOn):
 		return errors.New("a contract's last day must be on or after its first")
 	case c.OrganisationID == 0:
@@ -81,6 +84,8 @@ func validContract(c *WorksContract) error {
 			return fmt.Errorf("the contract's term spans contract years 1 to %d, not %d", years, a.Year)
 		case a.AmountPence < 0:
 			return errors.New("an allowance cannot be negative")
+		case a.AmountPence > money.Max:
+			return fmt.Errorf("an allowance must be at most £%d", money.Max/100)
 		case seen[[2]any{a.Year, a.Funding}]:
 			return fmt.Errorf("contract year %d has two %s allowances", a.Year, a.Funding)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/vigil-cctv/vigil/internal/money"
 )
 
 // WorksOrder is an order for CCTV works, raised by a department against
@@ -62,6 +64,8 @@ func (s *Store) CreateWorksOrder(ctx context.Context, o *WorksOrder) error {
 		return invalid(fmt.Errorf("an order's funding is planned or ad_hoc, not %q", o.Funding))
 	case o.EstimatePence < 0:
 		return invalid(errors.New("an estimate cannot be negative"))
+	case o.EstimatePence > money.Max:
+		return invalid(fmt.Errorf("an estimate must be at most £%d", money.Max/100))
 	}
 	o.State = "raised"
 	o.RaisedAt = normal(o.RaisedAt)
@@ -188,6 +192,11 @@ func (s *Store) StepWorksOrder(ctx context.Context, id int64, st WorksStep) (Wor
 	}
 	if st.Amount < 0 {
 		return WorksOrder{}, invalid(errors.New("an amount cannot be negative"))
+	}
+	if st.Amount > money.Max {
+		// Each amount bounded, so that the sums of a department's or a
+		// contract's orders stay far from overflow.
+		return WorksOrder{}, invalid(fmt.Errorf("an amount must be at most £%d", money.Max/100))
 	}
 	at := micros(st.At)
 	var q string

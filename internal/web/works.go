@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	checked "github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -74,7 +75,11 @@ func (s *Server) worksBook(ctx context.Context) (*worksBook, error) {
 		}
 		lo = append(lo, x)
 	}
-	b.ledger = works.NewLedger(lo)
+	if b.ledger, err = works.NewLedger(lo); errors.Is(err, checked.ErrOverflow) {
+		return nil, errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the works figures cannot be added up (%v): correct the amounts entered", err), err)
+	} else if err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 )
@@ -33,6 +36,45 @@ func TestWorksBudgetImportNamesRows(t *testing.T) {
 				if x.HasBudget {
 					t.Errorf("%s: %s has a budget after the refusal, want nothing written", tc.name, x.Department)
 				}
+			}
+		}
+	})
+}
+
+// TestWorksAmountsThatWouldWrap: two quotes of just over half of
+// MaxInt64 committed against one contract wrapped its committed total
+// into a negative number, so approving the second raised no warning at
+// all. Every amount is now refused past money.Max when entered.
+func TestWorksAmountsThatWouldWrap(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		e := newWorksEnv(t, dsn)
+		var c struct {
+			ID int64 `json:"id"`
+		}
+		e.want(201, e.manager, "POST", "/api/v1/works/contracts", map[string]any{"organisation_id": e.harrow, "reference": "VSS-2025",
+			"supplier": "DSSL Ltd", "value_pence": 174_200_000, "starts_on": "2025-10-31", "ends_on": "2027-08-01"}, &c)
+		if code, b := e.call(e.manager, "POST", "/api/v1/works/contracts", map[string]any{"organisation_id": e.harrow, "reference": "HUGE",
+			"supplier": "S", "value_pence": int64(math.MaxInt64), "starts_on": "2025-10-31", "ends_on": "2027-08-01"}); code != 400 {
+			t.Errorf("a contract worth MaxInt64 pence: got %d %s, want 400", code, b)
+		}
+		raise := func(estimate int64) (int, orderAnswerT) {
+			var o orderAnswerT
+			code, b := e.call(e.manager, "POST", "/api/v1/works/orders", map[string]any{"contract_id": c.ID, "department_id": e.housing,
+				"kind": "repair", "funding": "ad_hoc", "title": "t", "estimate_pence": estimate})
+			json.Unmarshal(b, &o)
+			return code, o
+		}
+		if code, _ := raise(math.MaxInt64); code != 400 {
+			t.Errorf("an estimate of MaxInt64 pence: got %d, want 400", code)
+		}
+		half := int64(math.MaxInt64/2 + 1)
+		for range 2 {
+			code, o := raise(1)
+			if code != 201 {
+				t.Fatalf("raising an order: got %d", code)
+			}
+			if code, b := e.call(e.manager, "POST", fmt.Sprintf("/api/v1/works/orders/%d/quote", o.Order.ID), map[string]any{"amount_pence": half}); code != 400 {
+				t.Errorf("a quote of half MaxInt64: got %d %s, want 400", code, b)
 			}
 		}
 	})

@@ -2,7 +2,10 @@ package works
 
 import (
 	"fmt"
+	"math"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/money"
 )
 
 // Position is where an order would stand if it went ahead: the budget and
@@ -54,23 +57,32 @@ const (
 // worst first; none means it fits. An amount of 0 (not known yet) is
 // checked only for the budget's existence and the term.
 func Check(p Position, amount int64) []Warning {
+	// plus is a+b, or the largest int64 if that does not fit: amounts
+	// are never negative, so a sum past it is over any budget or value
+	// and warns as such rather than wrapping into money in hand.
+	plus := func(a, b int64) int64 {
+		if s, err := money.Add(a, b); err == nil {
+			return s
+		}
+		return math.MaxInt64
+	}
 	var out []Warning
 	day := Date(p.Day)
 	if day.Before(Date(p.Starts)) || day.After(Date(p.Ends)) {
 		out = append(out, Warning{OutsideTerm, fmt.Sprintf("contract %s runs from %s to %s; this order is dated %s",
 			p.Contract, Date(p.Starts).Format(time.DateOnly), Date(p.Ends).Format(time.DateOnly), day.Format(time.DateOnly))})
 	}
-	if after := p.ContractCommitted + amount; amount > 0 && after > p.Value {
+	if after := plus(p.ContractCommitted, amount); amount > 0 && after > p.Value {
 		out = append(out, Warning{OverContract, fmt.Sprintf("contract %s would be committed to %s of its %s value, %s over",
 			p.Contract, Pounds(after), Pounds(p.Value), Pounds(after-p.Value))})
 	}
 	if p.HasAllowance {
-		if after := p.AllowanceCommitted + amount; amount > 0 && after > p.Allowance {
+		if after := plus(p.AllowanceCommitted, amount); amount > 0 && after > p.Allowance {
 			out = append(out, Warning{OverAllowance, fmt.Sprintf("contract %s's %s allowance for contract year %d would be committed to %s of %s, %s over",
 				p.Contract, FundingTitle(p.Funding), p.ContractYear, Pounds(after), Pounds(p.Allowance), Pounds(after-p.Allowance))})
 		}
 	}
-	switch after := p.DeptCommitted + amount; {
+	switch after := plus(p.DeptCommitted, amount); {
 	case !p.HasBudget:
 		out = append(out, Warning{NoBudget, fmt.Sprintf("%s has no budget for %s", p.Department, YearLabel(p.Year))})
 	case amount > 0 && after > p.Budget:

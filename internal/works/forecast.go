@@ -1,6 +1,10 @@
 package works
 
-import "time"
+import (
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/money"
+)
 
 // Window is how far back the current rate of spending looks: the last 90
 // days, or the days since the contract started when that is fewer. A
@@ -66,10 +70,12 @@ func RunOut(value int64, start, end time.Time, cs []Commitment, now time.Time) F
 		t := today
 		f.RunOut = &t
 	case f.WindowSpend > 0:
-		// Ceiling division: the day the last penny goes.
-		n := (f.Remaining*int64(days) + f.WindowSpend - 1) / f.WindowSpend
-		if n > 1<<20 { // beyond any term; keeps AddDate sane
-			n = 1 << 20
+		n := int64(1 << 20) // beyond any term; keeps AddDate sane
+		if r, err := money.Mul(f.Remaining, int64(days)); err == nil && r/f.WindowSpend < n {
+			n = r / f.WindowSpend
+			if r%f.WindowSpend != 0 {
+				n++ // ceiling division: the day the last penny goes
+			}
 		}
 		t := today.AddDate(0, 0, int(n))
 		f.RunOut = &t

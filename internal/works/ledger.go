@@ -1,6 +1,11 @@
 package works
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/money"
+)
 
 // Order is what the figures need of a works order.
 type Order struct {
@@ -18,9 +23,26 @@ type Totals struct {
 	Spent, Committed int64
 }
 
-func (t *Totals) add(o Order, sign int64) {
-	t.Spent += sign * Spent(o.State, o.Final)
-	t.Committed += sign * Committed(o.State, o.Approved, o.Final)
+// add counts o in t (sign 1) or takes it out (-1), refusing a sum that
+// does not fit in int64 pence: wrapped, an overspent budget would look
+// like money in hand and its warnings would not be raised.
+func (t *Totals) add(o Order, sign int64) error {
+	spent, err := money.Mul(sign, Spent(o.State, o.Final))
+	if err != nil {
+		return err
+	}
+	committed, err := money.Mul(sign, Committed(o.State, o.Approved, o.Final))
+	if err != nil {
+		return err
+	}
+	if spent, err = money.Add(t.Spent, spent); err != nil {
+		return err
+	}
+	if committed, err = money.Add(t.Committed, committed); err != nil {
+		return err
+	}
+	t.Spent, t.Committed = spent, committed
+	return nil
 }
 
 type deptYear struct {
@@ -45,38 +67,40 @@ type Ledger struct {
 	commitments map[int64][]Commitment
 }
 
-// NewLedger adds up orders.
-func NewLedger(orders []Order) *Ledger {
+// NewLedger adds up orders; amounts whose sums do not fit in int64 pence
+// are money.ErrOverflow.
+func NewLedger(orders []Order) (*Ledger, error) {
 	l := &Ledger{byID: map[int64]Order{}, contract: map[int64]Totals{}, dept: map[deptYear]Totals{},
 		allowance: map[allowanceKey]Totals{}, commitments: map[int64][]Commitment{}}
 	for _, o := range orders {
 		l.byID[o.ID] = o
-		l.apply(o, 1)
+		if err := l.apply(o, 1); err != nil {
+			return nil, fmt.Errorf("works order %d: %w", o.ID, err)
+		}
 		if c := Committed(o.State, o.Approved, o.Final); c != 0 {
 			l.commitments[o.Contract] = append(l.commitments[o.Contract], Commitment{Day: o.ApprovedAt, Amount: c})
 		}
 	}
-	return l
+	return l, nil
 }
 
-func (l *Ledger) apply(o Order, sign int64) {
-	t := l.contract[o.Contract]
-	t.add(o, sign)
-	l.contract[o.Contract] = t
-	k := deptYear{o.Department, o.BudgetYear}
-	t = l.dept[k]
-	t.add(o, sign)
-	l.dept[k] = t
-	a := allowanceKey{o.Contract, o.ContractYear, o.Funding}
-	t = l.allowance[a]
-	t.add(o, sign)
-	l.allowance[a] = t
+func (l *Ledger) apply(o Order, sign int64) error {
+	c, d, a := l.contract[o.Contract], l.dept[deptYear{o.Department, o.BudgetYear}], l.allowance[allowanceKey{o.Contract, o.ContractYear, o.Funding}]
+	for _, t := range []*Totals{&c, &d, &a} {
+		if err := t.add(o, sign); err != nil {
+			return err
+		}
+	}
+	l.contract[o.Contract], l.dept[deptYear{o.Department, o.BudgetYear}], l.allowance[allowanceKey{o.Contract, o.ContractYear, o.Funding}] = c, d, a
+	return nil
 }
 
 // without is t less order except's part, if except is one of the orders
 // match says t counts.
 func (l *Ledger) without(t Totals, except int64, match func(Order) bool) Totals {
 	if o, ok := l.byID[except]; ok && match(o) {
+		// o was added into t when the ledger was built, so taking it
+		// out again cannot overflow.
 		t.add(o, -1)
 	}
 	return t

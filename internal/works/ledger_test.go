@@ -4,7 +4,7 @@ import "testing"
 
 func TestLedger(t *testing.T) {
 	approved := day(2026, 1, 10)
-	l := NewLedger([]Order{
+	l, err := NewLedger([]Order{
 		{ID: 1, Contract: 7, Department: 3, Funding: AdHoc, State: Completed, BudgetYear: 2025, ContractYear: 1, Approved: 4_500, Final: 4_800, ApprovedAt: approved},
 		{ID: 2, Contract: 7, Department: 3, Funding: AdHoc, State: Approved, BudgetYear: 2025, ContractYear: 1, Approved: 1_000, ApprovedAt: approved},
 		{ID: 3, Contract: 7, Department: 4, Funding: Planned, State: Approved, BudgetYear: 2026, ContractYear: 1, Approved: 9_000, ApprovedAt: approved},
@@ -12,6 +12,9 @@ func TestLedger(t *testing.T) {
 		{ID: 5, Contract: 7, Department: 3, Funding: AdHoc, State: Cancelled, BudgetYear: 2025, ContractYear: 1, Approved: 2_000, ApprovedAt: approved},
 		{ID: 6, Contract: 8, Department: 3, Funding: AdHoc, State: Approved, BudgetYear: 2025, ContractYear: 2, Approved: 300, ApprovedAt: approved},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name string
 		got  Totals
