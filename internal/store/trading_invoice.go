@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/vigil-cctv/vigil/internal/money"
 )
 
 // Invoice kinds.
@@ -132,9 +134,13 @@ func (s *Store) IssueTradingInvoice(ctx context.Context, inv *TradingInvoice) er
 		inv.Number, inv.Reference, inv.DueOn = n, ref, Day(inv.IssuedAt.Add(terms))
 		inv.Net = 0
 		for _, l := range inv.Lines {
-			inv.Net += l.Net
+			if inv.Net, err = money.Add(inv.Net, l.Net); err != nil {
+				return fmt.Errorf("the invoice's net total: %w", err)
+			}
 		}
-		inv.Gross = inv.Net + inv.VAT
+		if inv.Gross, err = money.Add(inv.Net, inv.VAT); err != nil {
+			return fmt.Errorf("the invoice's gross total: %w", err)
+		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO trading_invoices (number, reference, kind, credits_id, customer_id, customer_name,
 			period_from, period_to, issued_at, due_on, issued_by, vat_basis_points, net, vat, gross, note)
 			VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,

@@ -28,9 +28,12 @@ package trading
 
 import (
 	"fmt"
+	"math"
+	"math/big"
 	"slices"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -40,25 +43,46 @@ func DaysIn(t time.Time) int64 {
 }
 
 // ProRata is units × price × days / monthDays in pence, rounded half up;
-// a whole month is exact.
+// a whole month is exact. It is worked out exactly whatever the figures;
+// one that does not fit in int64 comes out as the largest int64 of its
+// sign, which Draft refuses as past money.Max.
 func ProRata(units, price, days, monthDays int64) int64 {
-	if days == monthDays {
-		return units * price
+	n := new(big.Int).Mul(big.NewInt(units), big.NewInt(price))
+	if days != monthDays {
+		n.Mul(n, big.NewInt(days))
+		neg := n.Sign() < 0
+		n.Abs(n)
+		n.Add(n.Mul(n, big.NewInt(2)), big.NewInt(monthDays))
+		n.Quo(n, big.NewInt(2*monthDays))
+		if neg {
+			n.Neg(n)
+		}
 	}
-	return divHalfUp(units*price*days, monthDays)
-}
-
-// divHalfUp is n / d rounded to the nearest integer, halves away from
-// zero, for d > 0.
-func divHalfUp(n, d int64) int64 {
-	if n < 0 {
-		return -divHalfUp(-n, d)
+	switch {
+	case n.IsInt64():
+		return n.Int64()
+	case n.Sign() < 0:
+		return math.MinInt64
 	}
-	return (2*n + d) / (2 * d)
+	return math.MaxInt64
 }
 
 // VAT is the VAT on net pence at basisPoints (2000: 20%), rounded half up.
-func VAT(net, basisPoints int64) int64 { return divHalfUp(net*basisPoints, 10000) }
+// It is worked out exactly: net × basisPoints can be past int64 for an
+// invoice of many subscriptions at a high rate, and once wrapped into a
+// negative VAT. For basisPoints from 0 to 10000 (100%) the VAT is no
+// larger than net, so it always fits.
+func VAT(net, basisPoints int64) int64 {
+	n := new(big.Int).Mul(big.NewInt(net), big.NewInt(basisPoints))
+	neg := n.Sign() < 0
+	n.Abs(n)
+	n.Add(n.Mul(n, big.NewInt(2)), big.NewInt(10000))
+	n.Quo(n, big.NewInt(20000))
+	if neg {
+		n.Neg(n)
+	}
+	return n.Int64()
+}
 
 var serviceNames = map[string]string{
 	store.ServiceMonitored:   "Monitored CCTV",
@@ -142,7 +166,10 @@ func ChargeLine(c store.TradingCharge) store.TradingInvoiceLine {
 // subscription's lines, then every unbilled charge dated before to
 // (including earlier ones entered late), with VAT at basisPoints. It has
 // no number; Ledger.Issue gives it one.
-func Draft(customer store.Organisation, subs []store.TradingSubscription, charges []store.TradingCharge, from, to time.Time, basisPoints int64) store.TradingInvoice {
+//
+// A line past money.Max, or lines whose total does not fit in int64
+// pence, are money.ErrOverflow: no invoice is better than a wrapped one.
+func Draft(customer store.Organisation, subs []store.TradingSubscription, charges []store.TradingCharge, from, to time.Time, basisPoints int64) (store.TradingInvoice, error) {
 	inv := store.TradingInvoice{
 		Kind: store.InvoiceKindInvoice, CustomerID: customer.ID, CustomerName: customer.Name,
 		PeriodFrom: store.Day(from), PeriodTo: store.Day(to), VATBasisPoints: basisPoints,
@@ -158,12 +185,22 @@ func Draft(customer store.Organisation, subs []store.TradingSubscription, charge
 		}
 	}
 	for i := range inv.Lines {
-		inv.Lines[i].Seq = i + 1
-		inv.Net += inv.Lines[i].Net
+		l := &inv.Lines[i]
+		l.Seq = i + 1
+		if !money.InRange(l.Net) {
+			return inv, fmt.Errorf("%s to %s: line %d (%s) is past £%d: %w", customer.Name, Pounds(l.Net), l.Seq, l.Description, money.Max/100, money.ErrOverflow)
+		}
+		var err error
+		if inv.Net, err = money.Add(inv.Net, l.Net); err != nil {
+			return inv, fmt.Errorf("%s: the invoice's net total: %w", customer.Name, err)
+		}
 	}
 	inv.VAT = VAT(inv.Net, basisPoints)
-	inv.Gross = inv.Net + inv.VAT
-	return inv
+	var err error
+	if inv.Gross, err = money.Add(inv.Net, inv.VAT); err != nil {
+		return inv, fmt.Errorf("%s: the invoice's gross total: %w", customer.Name, err)
+	}
+	return inv, nil
 }
 
 // Pounds formats pence as "£1,234.56" ("-£12.00" below zero).

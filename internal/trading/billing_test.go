@@ -299,7 +299,10 @@ func TestDraft(t *testing.T) {
 		{ID: 6, CustomerID: 1, On: d("2024-08-02"), Description: "After the period", Amount: 100},
 		{ID: 7, CustomerID: 1, On: d("2024-07-03"), Description: "Billed before", Amount: 100, InvoiceID: 3},
 	}
-	inv := Draft(cust, subs, charges, d("2024-07-01"), d("2024-08-01"), 2000)
+	inv, err := Draft(cust, subs, charges, d("2024-07-01"), d("2024-08-01"), 2000)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(inv.Lines) != 3 {
 		t.Fatalf("got %d lines, want 3 (July's units, the late mileage, the call-out)", len(inv.Lines))
 	}

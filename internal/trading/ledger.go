@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -64,7 +65,7 @@ func (l *Ledger) Draft(ctx context.Context, customer store.Organisation, p Perio
 	if err != nil {
 		return store.TradingInvoice{}, err
 	}
-	return Draft(customer, subs, charges, p.From, p.To, set.VATBasisPoints), nil
+	return Draft(customer, subs, charges, p.From, p.To, set.VATBasisPoints)
 }
 
 // Outcome is what issuing did for one customer.
@@ -141,6 +142,10 @@ func (l *Ledger) IssueAll(ctx context.Context, p Period, now time.Time, by int64
 		var ie *store.InvalidError
 		if errors.As(err, &ie) {
 			o, err = Outcome{Customer: c, Status: "refused", Reason: ie.Msg}, nil
+		} else if errors.Is(err, money.ErrOverflow) {
+			// This customer's figures cannot be right; the others' are
+			// still invoiced.
+			o, err = Outcome{Customer: c, Status: "refused", Reason: err.Error()}, nil
 		}
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", c.Name, err)

@@ -98,7 +98,11 @@ func TestLedger(t *testing.T) {
 		for _, c := range []store.Organisation{harbour, riverside} {
 			subs, err := st.ListTradingSubscriptions(ctx, c.ID)
 			must(t, err)
-			draft += Draft(c, subs, nil, q.From, q.To, 2000).Net
+			inv, err := Draft(c, subs, nil, q.From, q.To, 2000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			draft += inv.Net
 		}
 		if draft != want-3780 {
 			t.Errorf("a quarterly invoice would bill %d, the months %d: want equal", draft, want-3780)
