@@ -822,9 +822,15 @@ func parsePounds(v string) (int64, error) {
 		neg, v = true, v[1:len(v)-1]
 	}
 	if strings.HasPrefix(v, "-") {
-		neg, v = !neg, v[1:]
+		if neg { // "(-5)": which sign was meant cannot be told
+			return 0, errors.New("bad amount")
+		}
+		neg, v = true, v[1:]
 	}
 	if v == "" {
+		if neg {
+			return 0, errors.New("bad amount")
+		}
 		return 0, nil
 	}
 	whole, frac, _ := strings.Cut(v, ".")
