@@ -88,9 +88,15 @@ func refused(r rune) bool {
 // Skeleton is the form of a username under which names that look alike
 // are equal: the UTS #39 confusable skeleton of its NFKC, case-folded
 // form. "admin", "ADMIN", "аdmin" (Cyrillic а) and "ａｄｍｉｎ" (full width)
-// share one.
+// share one. The skeleton is folded and skeletonised once more because
+// Unicode's table maps some characters to capitals ("0" to "O"), which
+// would otherwise keep "0live" apart from "olive". Folding comes first so
+// that names differing only in case always match; the price is that a
+// capital I, folded to i, is not taken for an l.
 func Skeleton(username string) string {
-	return confusables.Skeleton(cases.Fold().String(norm.NFKC.String(username)))
+	fold := cases.Fold()
+	s := confusables.Skeleton(fold.String(norm.NFKC.String(username)))
+	return confusables.Skeleton(fold.String(s))
 }
 
 // ErrConfusable is matched (errors.Is) by every *ConfusableError.

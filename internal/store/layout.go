@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/vigil-cctv/vigil/internal/names"
 )
 
 // Layout is one user's saved arrangement of the video wall.
@@ -51,6 +53,8 @@ func (l *Layout) Validate() error {
 		return fmt.Errorf("layout name must be 1 to %d characters", MaxLayoutName)
 	case strings.TrimSpace(l.Name) != l.Name:
 		return errors.New("layout name must not start or end with a space")
+	case names.Check("a layout's name", l.Name) != nil:
+		return names.Check("a layout's name", l.Name)
 	case strings.IndexFunc(l.Name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
 		return errors.New("layout name must hold only printable characters")
 	case l.Grid < 1 || l.Grid > MaxLayoutGrid:
