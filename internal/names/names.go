@@ -1,6 +1,7 @@
 // Package names is Vigil's one rule for a name that people read: of a
 // user, organisation (council, department, police force, customer...),
-// camera, camera group, site, area, layout or contractor. Every place that
+// camera, camera group, site, area, layout, maintenance contractor, works
+// supplier, finance category or API token. Every place that
 // accepts such a name asks Check, in the store (the path the command line
 // and the API share) and, for a message fit for the person typing, in the
 // API.
