@@ -334,7 +334,7 @@ func testLayoutsHTTP(t *testing.T, h *harness) {
 		{"tile not a number", lpath, map[string]any{"grid": 1, "tiles": []any{"cam"}}, "not valid JSON"},
 		{"unknown field", lpath, map[string]any{"grid": 1, "tiles": []any{nil}, "colour": "red"}, "unknown field"},
 		{"long name", "/api/v1/layouts/" + strings.Repeat("n", 61), map[string]any{"grid": 1, "tiles": []any{nil}}, "1 to 60 characters"},
-		{"control character", "/api/v1/layouts/a%09b", map[string]any{"grid": 1, "tiles": []any{nil}}, "printable"},
+		{"control character", "/api/v1/layouts/a%09b", map[string]any{"grid": 1, "tiles": []any{nil}}, "control or invisible formatting characters"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

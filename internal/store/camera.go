@@ -85,6 +85,11 @@ func validateCamera(c *Camera) error {
 	case utf8.RuneCountInString(c.Description) > MaxCameraDescription:
 		return fmt.Errorf("store: camera description must be at most %d characters", MaxCameraDescription)
 	}
+	for _, n := range []struct{ what, name string }{{"a camera's name", c.Name}, {"a camera's area", c.Area}, {"a camera's site", c.Site}} {
+		if err := checkName(n.what, n.name); err != nil {
+			return err
+		}
+	}
 	if err := validatePosition(c.Latitude, c.Longitude); err != nil {
 		return err
 	}

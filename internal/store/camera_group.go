@@ -41,6 +41,9 @@ func validGroup(g *CameraGroup) error {
 	if n := utf8.RuneCountInString(g.Name); n == 0 || n > MaxCameraGroupName {
 		return &InvalidError{Msg: fmt.Sprintf("a camera group's name must be 1 to %d characters", MaxCameraGroupName)}
 	}
+	if err := checkName("a camera group's name", g.Name); err != nil {
+		return err
+	}
 	if g.OrganisationID <= 0 {
 		return errors.New("store: camera group has no organisation")
 	}

@@ -46,6 +46,9 @@ func (s *Store) PutFinanceCategory(ctx context.Context, c finance.Category) erro
 	case c.Weight < 0 || c.Weight > 1000*finance.One:
 		return &InvalidError{Msg: "a category's weight must be from 0 to 1000"}
 	}
+	if err := checkName("a category's title", c.Title); err != nil {
+		return err
+	}
 	if c.Title == "" {
 		c.Title = c.Name
 	}

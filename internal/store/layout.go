@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/vigil-cctv/vigil/internal/names"
 )
 
 // Layout is one user's saved arrangement of the video wall.
@@ -27,7 +30,19 @@ type Layout struct {
 const (
 	MaxLayoutName = 60
 	MaxLayoutGrid = 5
+
+	// MaxLayoutsPerUser bounds one user's saved layouts. A layout is
+	// picked by name from a menu on the wall, so a hundred is more than
+	// any control room keeps, and it stops one account from filling the
+	// database (thousands were saved in seconds) or making its own list
+	// slow to read.
+	MaxLayoutsPerUser = 100
 )
+
+// ErrTooManyLayouts is returned, wrapped, when saving a new layout would
+// give its user more than MaxLayoutsPerUser. Replacing one of the same
+// name is always allowed.
+var ErrTooManyLayouts = fmt.Errorf("store: a user may keep at most %d layouts", MaxLayoutsPerUser)
 
 // Validate reports, in words fit for the person who chose the values, why
 // the layout cannot be saved.
@@ -38,6 +53,8 @@ func (l *Layout) Validate() error {
 		return fmt.Errorf("layout name must be 1 to %d characters", MaxLayoutName)
 	case strings.TrimSpace(l.Name) != l.Name:
 		return errors.New("layout name must not start or end with a space")
+	case names.Check("a layout's name", l.Name) != nil:
+		return names.Check("a layout's name", l.Name)
 	case strings.IndexFunc(l.Name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
 		return errors.New("layout name must hold only printable characters")
 	case l.Grid < 1 || l.Grid > MaxLayoutGrid:
@@ -84,14 +101,79 @@ func (s *Store) SaveLayout(ctx context.Context, l *Layout) error {
 		return fmt.Errorf("store: layout tiles: %w", err)
 	}
 	t := now()
-	err = s.w.QueryRowContext(ctx, `INSERT INTO layouts (user_id, name, grid, tiles, updated_at) VALUES ($1, $2, $3, $4, $5)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		// The count and the insert must see the same rows, or two saves
+		// at once could both pass at MaxLayoutsPerUser-1. SQLite's
+		// transactions take the write lock at once; PostgreSQL's lock
+		// the user's row, so one user's saves queue.
+		if s.dialect == dialectPostgres {
+			var id int64
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, l.UserID).Scan(&id); err != nil {
+				return err
+			}
+		}
+		var n int
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), COALESCE(SUM(CASE WHEN name = $2 THEN 1 ELSE 0 END), 0) > 0 FROM layouts WHERE user_id = $1`,
+			l.UserID, l.Name).Scan(&n, &exists); err != nil {
+			return err
+		}
+		if !exists && n >= MaxLayoutsPerUser {
+			return fmt.Errorf("%w (user %d has %d)", ErrTooManyLayouts, l.UserID, n)
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO layouts (user_id, name, grid, tiles, updated_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (user_id, name) DO UPDATE SET grid = excluded.grid, tiles = excluded.tiles, updated_at = excluded.updated_at
 		RETURNING id`, l.UserID, l.Name, l.Grid, string(tiles), micros(t)).Scan(&l.ID)
+	})
+	if errors.Is(err, ErrTooManyLayouts) {
+		return err
+	}
 	if err != nil {
 		return wrap("save layout", err)
 	}
 	l.UpdatedAt = t
 	return nil
+}
+
+// Limits of a page of layouts.
+const (
+	DefaultLayoutPage = MaxLayoutsPerUser
+	MaxLayoutPage     = MaxLayoutsPerUser
+)
+
+// LayoutPage returns up to limit of the user's layouts in the order of
+// Layouts, starting after the one called after ("" for the first page),
+// and whether more follow. limit <= 0 means DefaultLayoutPage; more than
+// MaxLayoutPage means MaxLayoutPage. after need not name a layout that
+// still exists: the page starts where it would have been.
+func (s *Store) LayoutPage(ctx context.Context, userID int64, after string, limit int) ([]Layout, bool, error) {
+	if limit <= 0 {
+		limit = DefaultLayoutPage
+	}
+	limit = min(limit, MaxLayoutPage)
+	// A user has at most MaxLayoutsPerUser layouts (a few more if saved
+	// before the limit), so the order is made here, alike on both
+	// engines, rather than in SQL, whose case-folding collations differ.
+	all, err := s.Layouts(ctx, userID)
+	if err != nil {
+		return nil, false, err
+	}
+	start := 0
+	if after != "" {
+		start = sort.Search(len(all), func(i int) bool { return layoutBefore(after, all[i].Name) })
+	}
+	end := min(start+limit, len(all))
+	return all[start:end], end < len(all), nil
+}
+
+// layoutBefore is the order of a user's layouts: by name ignoring case,
+// then by the name itself.
+func layoutBefore(a, b string) bool {
+	la, lb := strings.ToLower(a), strings.ToLower(b)
+	if la != lb {
+		return la < lb
+	}
+	return a < b
 }
 
 // Layouts returns the user's layouts by name, ignoring case first so that
@@ -114,13 +196,7 @@ func (s *Store) Layouts(ctx context.Context, userID int64) ([]Layout, error) {
 	if err := rows.Err(); err != nil {
 		return nil, wrap("list layouts", err)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := strings.ToLower(out[i].Name), strings.ToLower(out[j].Name)
-		if a != b {
-			return a < b
-		}
-		return out[i].Name < out[j].Name
-	})
+	sort.Slice(out, func(i, j int) bool { return layoutBefore(out[i].Name, out[j].Name) })
 	return out, nil
 }
 

@@ -28,6 +28,9 @@ func (s *Store) EnsureContractor(ctx context.Context, name, contact string) (Con
 	if name == "" {
 		return Contractor{}, &InvalidError{Msg: "a contractor needs a name"}
 	}
+	if err := checkName("a contractor's name", name); err != nil {
+		return Contractor{}, err
+	}
 	var c Contractor
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var created int64

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/rights"
+
+	"github.com/vigil-cctv/vigil/internal/names"
 )
 
 // Organisation is a body that owns cameras or users. Organisations form a
@@ -99,7 +101,7 @@ func validOrganisation(o *Organisation) error {
 	case o.ParentID != 0 && o.ParentID == o.ID:
 		return errors.New("an organisation cannot be its own parent")
 	}
-	return nil
+	return checkName("an organisation's name", o.Name)
 }
 
 // checkParent checks, inside tx, that o's parent exists, suits o's kind
@@ -135,13 +137,32 @@ func checkParent(ctx context.Context, tx *sql.Tx, o *Organisation) error {
 }
 
 // InvalidError is a refusal of values a person chose, worded for them.
-type InvalidError struct{ Msg string }
+type InvalidError struct {
+	Msg string
+	// Err is the typed cause, when there is one (a *names.Error).
+	Err error
+}
 
 func (e *InvalidError) Error() string { return e.Msg }
 
+func (e *InvalidError) Unwrap() error { return e.Err }
+
+// checkName refuses, as an *InvalidError, a name no one should be shown:
+// the rule of package names, kept in one place.
+func checkName(what, name string) error {
+	if err := names.Check(what, name); err != nil {
+		return &InvalidError{Msg: err.Error(), Err: err}
+	}
+	return nil
+}
+
 func invalid(err error) error {
-	if err == nil {
+	var ie *InvalidError
+	switch {
+	case err == nil:
 		return nil
+	case errors.As(err, &ie):
+		return ie
 	}
 	return &InvalidError{Msg: err.Error()}
 }

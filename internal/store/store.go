@@ -100,6 +100,10 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		s.w.Close()
 		return nil, err
 	}
+	if err := s.fillSkeletons(ctx); err != nil {
+		s.w.Close()
+		return nil, err
+	}
 	if err := s.prepareBatch(ctx); err != nil {
 		s.Close()
 		return nil, err

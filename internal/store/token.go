@@ -75,6 +75,9 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 	if t.Kind == "" {
 		t.Kind = TokenAPI
 	}
+	if err := checkName("a token's name", t.Name); err != nil {
+		return err
+	}
 	t.Name, t.UserAgent, t.RemoteAddr = clip(t.Name, maxTokenText), clip(t.UserAgent, maxTokenText), clip(t.RemoteAddr, maxTokenText)
 	created := now()
 	t.ExpiresAt = normalPtr(t.ExpiresAt)

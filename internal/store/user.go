@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
@@ -68,13 +69,29 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	case (u.OIDCIssuer == "") != (u.OIDCSubject == ""):
 		return errors.New("store: an OpenID user needs both issuer and subject")
 	}
+	if err := checkName("a username", u.Username); err != nil {
+		return err
+	}
+	skeleton := names.Skeleton(u.Username)
 	created := now()
 	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, organisation_id, role, must_change_password, created_at,
-		oidc_issuer, oidc_subject)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		// Asked first for a clear answer; the unique index on the
+		// skeleton is what holds when two such users are made at once.
+		var like string
+		err := tx.QueryRowContext(ctx, `SELECT username FROM users WHERE username_skeleton = $1`, skeleton).Scan(&like)
+		switch {
+		case err == nil && like == u.Username:
+			return fmt.Errorf("%w: username %q is taken", ErrConflict, like)
+		case err == nil:
+			return &names.ConfusableError{Name: u.Username, Existing: like}
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, organisation_id, role, must_change_password, created_at,
+		oidc_issuer, oidc_subject, username_skeleton)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 			u.Username, u.PasswordHash, u.OrganisationID, u.Role, u.MustChangePassword, micros(created),
-			nullString(u.OIDCIssuer), nullString(u.OIDCSubject)).Scan(&u.ID)
+			nullString(u.OIDCIssuer), nullString(u.OIDCSubject), skeleton).Scan(&u.ID)
 		if err != nil {
 			return err
 		}
@@ -84,10 +101,60 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 		}
 		return err
 	})
+	if errors.Is(err, names.ErrConfusable) {
+		return fmt.Errorf("store: create user: %w", err)
+	}
 	if err != nil {
 		return wrap("create user", err)
 	}
 	u.CreatedAt = created
+	return nil
+}
+
+// fillSkeletons gives every user made before migration 12 the skeleton of
+// their username. Of two existing users whose names look alike the later
+// keeps none (the unique index allows it), and is logged: both go on
+// signing in, and a third like them is still refused by the first's.
+func (s *Store) fillSkeletons(ctx context.Context) error {
+	type user struct {
+		id   int64
+		name string
+	}
+	var todo []user
+	rows, err := s.w.QueryContext(ctx, `SELECT id, username FROM users WHERE username_skeleton IS NULL ORDER BY id`)
+	if err != nil {
+		return wrap("read usernames without skeleton", err)
+	}
+	for rows.Next() {
+		var u user
+		if err := rows.Scan(&u.id, &u.name); err != nil {
+			rows.Close()
+			return wrap("read usernames without skeleton", err)
+		}
+		todo = append(todo, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return wrap("read usernames without skeleton", err)
+	}
+	for _, u := range todo {
+		sk := names.Skeleton(u.name)
+		var like string
+		err := s.w.QueryRowContext(ctx, `SELECT username FROM users WHERE username_skeleton = $1`, sk).Scan(&like)
+		if err == nil {
+			s.logger.Warn("store: two usernames look alike; the later is left without a skeleton", "username", u.name, "like", like, "user", u.id)
+			continue
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return wrap("fill username skeletons", err)
+		}
+		if _, err := s.w.ExecContext(ctx, `UPDATE users SET username_skeleton = $1 WHERE id = $2 AND username_skeleton IS NULL`, sk, u.id); err != nil {
+			if isUniqueViolation(err) {
+				continue // another process filled a look-alike first
+			}
+			return wrap("fill username skeletons", err)
+		}
+	}
 	return nil
 }
 

@@ -69,6 +69,12 @@ func validContract(c *WorksContract) error {
 	case c.OrganisationID == 0:
 		return errors.New("say which organisation holds the contract")
 	}
+	if err := checkName("a contract's supplier", c.Supplier); err != nil {
+		return err
+	}
+	if err := checkName("a contract's reference", c.Reference); err != nil {
+		return err
+	}
 	// The contract years the term spans: year n begins n-1 years after
 	// the start.
 	years := 1

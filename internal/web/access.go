@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -117,14 +118,18 @@ func (s *Server) orgFor(r *http.Request, act rights.Action, id int64) error {
 }
 
 // storeError maps the store's refusals of a person's values to a 400 and
-// its conflicts to a 409, with what to say.
+// its conflicts to a 409, with what to say (a username too like another
+// says which).
 func storeError(err error, conflict string) error {
 	var ie *store.InvalidError
+	var ce *names.ConfusableError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &ie):
 		return badRequest(ie.Msg)
+	case errors.As(err, &ce):
+		return errorf(http.StatusConflict, ce.Error(), err)
 	case errors.Is(err, store.ErrConflict):
 		return errorf(http.StatusConflict, conflict, err)
 	}

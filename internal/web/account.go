@@ -14,6 +14,7 @@ import (
 	"github.com/boombuler/barcode/qr"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -159,6 +160,9 @@ func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
 		return "", store.Token{}, badRequest("give the token a name of 1 to 100 characters")
+	}
+	if err := names.Check("a token's name", name); err != nil {
+		return "", store.Token{}, badRequest(err.Error())
 	}
 	now := s.now()
 	maxExp := now.Add(s.opt.SignIn.TokenMaxLifetime)

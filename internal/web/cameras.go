@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -254,6 +255,9 @@ func (s *Server) apply(c *store.Camera, in cameraInput) error {
 		if name == "" || len(name) > 200 {
 			return badRequest("name must be 1 to 200 characters")
 		}
+		if err := names.Check("a camera's name", name); err != nil {
+			return badRequest(err.Error())
+		}
 		c.Name = name
 	}
 	if in.URL != nil {
@@ -324,6 +328,9 @@ func applyPlace(c *store.Camera, in cameraInput) error {
 		v := strings.TrimSpace(*f.in)
 		if utf8.RuneCountInString(v) > f.limit {
 			return badRequest(fmt.Sprintf("%s must be at most %d characters", f.name, f.limit))
+		}
+		if err := names.Check("a camera's "+f.name, v); err != nil && f.name != "description" {
+			return badRequest(err.Error())
 		}
 		*f.dst = v
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -58,11 +60,27 @@ func layoutToJSON(l store.Layout, live map[int64]bool) layoutJSON {
 }
 
 // listLayouts answers the signed-in user's own layouts, never anyone
-// else's.
+// else's, a page at a time: limit (default and at most
+// store.MaxLayoutPage) and after (the last name of the page before). The
+// body stays a bare array, as before paging; a Link header with
+// rel="next" names the next page when there is one.
 func (s *Server) listLayouts(w http.ResponseWriter, r *http.Request) error {
-	ls, err := s.st.Layouts(r.Context(), userFrom(r.Context()).ID)
+	q := r.URL.Query()
+	limit := store.DefaultLayoutPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > store.MaxLayoutPage {
+			return badRequest(fmt.Sprintf("limit=%q is not a number from 1 to %d", v, store.MaxLayoutPage))
+		}
+		limit = n
+	}
+	ls, more, err := s.st.LayoutPage(r.Context(), userFrom(r.Context()).ID, q.Get("after"), limit)
 	if err != nil {
 		return err
+	}
+	if more {
+		next := url.Values{"after": {ls[len(ls)-1].Name}, "limit": {strconv.Itoa(limit)}}
+		w.Header().Set("Link", `</api/v1/layouts?`+next.Encode()+`>; rel="next"`)
 	}
 	live, err := s.liveCameraIDs(r.Context())
 	if err != nil {
@@ -116,7 +134,11 @@ func (s *Server) putLayout(w http.ResponseWriter, r *http.Request) error {
 			return badRequest(fmt.Sprintf("tile %d: there is no camera %d you may view live", i+1, *id))
 		}
 	}
-	if err := s.st.SaveLayout(r.Context(), &l); err != nil {
+	err = s.st.SaveLayout(r.Context(), &l)
+	if errors.Is(err, store.ErrTooManyLayouts) {
+		return errorf(http.StatusConflict, fmt.Sprintf("you have %d saved layouts, the most one person may keep: delete one, or save over one of the same name", store.MaxLayoutsPerUser), err)
+	}
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, layoutToJSON(l, live))

@@ -18,6 +18,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -275,9 +276,10 @@ func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[st
 		return store.User{}, "your username at the provider is not one Vigil can use.", nil
 	}
 	u = store.User{Username: name, OrganisationID: orgID, Role: role, OIDCIssuer: issuer, OIDCSubject: subject}
-	if err := s.st.CreateUser(ctx, &u); errors.Is(err, store.ErrConflict) {
-		// Never merge by name: "alice" here need not be "alice" there.
-		return store.User{}, fmt.Sprintf("the username %q is taken by another Vigil account; ask an administrator.", name), nil
+	if err := s.st.CreateUser(ctx, &u); errors.Is(err, store.ErrConflict) || errors.Is(err, names.ErrConfusable) {
+		// Never merge by name: "alice" here need not be "alice" there;
+		// nor let "аlice" (Cyrillic а) stand beside her.
+		return store.User{}, fmt.Sprintf("the username %q is taken by, or looks like, another Vigil account; ask an administrator.", name), nil
 	} else if err != nil {
 		return store.User{}, "", err
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -235,6 +236,9 @@ const maxNewUsername = 64
 func validUsername(n string) error {
 	if c := utf8.RuneCountInString(n); c == 0 || c > maxNewUsername {
 		return badRequest(fmt.Sprintf("a username is 1 to %d characters", maxNewUsername))
+	}
+	if err := names.Check("a username", n); err != nil {
+		return badRequest(err.Error())
 	}
 	if strings.IndexFunc(n, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
 		return badRequest("a username has no spaces or control characters")

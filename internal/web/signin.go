@@ -462,9 +462,43 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u store.User, 
 
 // safeNext admits only this site's own console paths as a place to go
 // after signing in, so the login page cannot be used to bounce a user to
-// another site.
+// another site. Every taker of next (password and code steps, the forced
+// password change, single sign-on's return) asks it, through safeOr or
+// directly.
+//
+// A browser reads a Location by the WHATWG URL rules, not Go's: it strips
+// leading and trailing C0 controls and spaces, removes ASCII tab and
+// newline anywhere, and takes a backslash for a slash, so "/\t/evil" is
+// "//evil", another host. Rather than imitate that reading, next is held
+// to printable ASCII without spaces or backslashes (a path the console
+// makes is always escaped so), must start with one slash and no second,
+// and its path must still pass once percent-decoded, in case anything on
+// the way decodes it again (the query may hold escaped spaces: decoded or
+// not, it cannot name a host).
 func safeNext(p string) bool {
-	return len(p) > 0 && p[0] == '/' && (len(p) == 1 || p[1] != '/' && p[1] != '\\')
+	if !sameSitePath(p) {
+		return false
+	}
+	path := p
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	d, err := url.PathUnescape(path)
+	return err == nil && sameSitePath(d)
+}
+
+// sameSitePath is safeNext's test of one form of next.
+func sameSitePath(p string) bool {
+	if p == "" || p[0] != '/' || len(p) > 1 && p[1] == '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return false
+		}
+	}
+	u, err := url.Parse(p)
+	return err == nil && u.Scheme == "" && u.Opaque == "" && u.Host == "" && u.User == nil
 }
 
 func safeOr(p string) string {

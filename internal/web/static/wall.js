@@ -162,9 +162,19 @@ function fullscreen(target) {
   (target || wallEl).requestFullscreen().catch(() => {});
 }
 
+// layoutPage is the most layouts the API answers at once.
+const layoutPage = 100;
+
 async function loadLayouts(chosen) {
   try {
-    const list = await api("GET", "/api/v1/layouts");
+    // The list comes a page at a time; a short page is the last.
+    const list = [];
+    for (;;) {
+      const after = list.length ? "&after=" + encodeURIComponent(list[list.length - 1].name) : "";
+      const page = await api("GET", "/api/v1/layouts?limit=" + layoutPage + after);
+      list.push(...page);
+      if (page.length < layoutPage) break;
+    }
     select.replaceChildren(el("option", { value: "" }, "(unsaved)"), ...list.map((l) => el("option", { value: l.name }, l.name)));
     select.layouts = new Map(list.map((l) => [l.name, l]));
     if (chosen !== undefined) select.value = chosen;
