@@ -64,6 +64,7 @@ func TestValidate(t *testing.T) {
 		{"oidc role not Vigil's", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/login/oidc/callback\"\n[[oidc.roles]]\nvalue = \"x\"\nrole = \"superuser\"\n", "not one of Vigil's roles"},
 		{"oidc default role not Vigil's", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/login/oidc/callback\"\ndefault_role = \"viewer\"\n", "oidc.default_role"},
 		{"long read batch", "[recording]\nread_batch = \"2s\"\n", "read_batch"},
+		{"negative playback delay", "[recording]\nplayback_delay = \"-1s\"\n", "playback_delay"},
 		{"bad audit database", "audit_database_url = \"a.db\"\n", "audit_database_url"},
 		{"zero audit retention", "audit_retention_years = 0\n", "audit_retention_years"},
 	} {
