@@ -83,7 +83,7 @@ func (s *Server) recordings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	gaps, err := s.st.GapsInRange(r.Context(), c.ID, start, end)
+	gaps, err := s.st.GapPartsInRange(r.Context(), c.ID, start, end)
 	if err != nil {
 		return err
 	}
@@ -121,25 +121,48 @@ func mergeSpans(segs []store.Segment) []spanJSON {
 	return out
 }
 
+// unknownGap is the reason of a hole no recorded gap explains.
+const unknownGap = "no footage recorded"
+
 // holes lists the parts of the range before and between spans that hold
-// no footage, each with the reason recorded for it if there is one, and
-// the recorded gaps after the last span (a camera offline now). The time
-// after the newest footage of a camera still recording is not a gap: it
-// is now.
-func holes(spans []spanJSON, gaps []store.Gap, start time.Time) []gapJSON {
+// no footage, and the recorded gaps after the last span (a camera
+// offline now). parts are the recorded gaps as store.GapParts gives
+// them: a hole is split where they meet, each part with its own reason
+// (an outage next to an early deletion is two gaps), and what no
+// recorded gap covers is "no footage recorded". Slivers under
+// joinTolerance go to their neighbour, as spans are joined across them.
+// The time after the newest footage of a camera still recording is not
+// a gap: it is now.
+func holes(spans []spanJSON, parts []store.Gap, start time.Time) []gapJSON {
 	out := []gapJSON{}
 	add := func(a, b time.Time) {
 		if b.Sub(a) <= joinTolerance {
 			return
 		}
-		reason := "no footage recorded"
-		for _, g := range gaps {
-			if g.Start.Before(b) && g.End.After(a) {
-				reason = g.Reason
-				break
+		first := len(out)
+		cur := a
+		for _, p := range parts {
+			if !p.End.After(cur) || !p.Start.Before(b) {
+				continue
 			}
+			ps, pe := later(p.Start, cur), p.End
+			if pe.After(b) {
+				pe = b
+			}
+			if ps.Sub(cur) > joinTolerance {
+				out = append(out, gapJSON{Start: cur, End: ps, Reason: unknownGap})
+			} else {
+				ps = cur
+			}
+			out = append(out, gapJSON{Start: ps, End: pe, Reason: p.Reason})
+			cur = pe
 		}
-		out = append(out, gapJSON{Start: a, End: b, Reason: reason})
+		switch {
+		case b.Sub(cur) > joinTolerance:
+			out = append(out, gapJSON{Start: cur, End: b, Reason: unknownGap})
+		case len(out) > first:
+			out[len(out)-1].End = b
+		}
 	}
 	cur := start
 	for _, sp := range spans {
@@ -150,12 +173,19 @@ func holes(spans []spanJSON, gaps []store.Gap, start time.Time) []gapJSON {
 			cur = sp.End
 		}
 	}
-	for _, g := range gaps {
-		if !g.Start.Before(cur) {
-			out = append(out, gapJSON{Start: g.Start, End: g.End, Reason: g.Reason})
+	for _, p := range parts {
+		if a := later(p.Start, cur); p.End.Sub(a) > joinTolerance {
+			out = append(out, gapJSON{Start: a, End: p.End, Reason: p.Reason})
 		}
 	}
 	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // growingMargin is how close to now a range's end must be for the
