@@ -170,7 +170,13 @@ async function load(v, t) {
     if (token !== v.token) return;
     if (!head.ok) {
       let m = head.statusText;
-      v.msg.textContent = "Footage unavailable: " + (head.status === 409 ? "a gap or a change of codec in this range" : m);
+      // A HEAD answer has no body to read the server's reason from.
+      const why = {
+        409: "a gap or a change of codec in this range",
+        403: "footage this recent counts as live video, which your role does not allow for this camera; try again later",
+        422: "the range is in the future",
+      };
+      v.msg.textContent = "Footage unavailable: " + (why[head.status] || m);
       return;
     }
     url = new URL(head.url).pathname + new URL(head.url).search; // after a redirect to footage that no longer grows
