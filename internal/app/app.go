@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		Store: st, Audit: a.Audit, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
 		Eraser:   recording.NewEraser(st, folders, log.With("component", "erasure")),
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
-		RetentionDays: cfg.Recording.RetentionDays, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
+		RetentionDays: cfg.Recording.RetentionDays, PlaybackDelay: cfg.Recording.PlaybackDelay.Duration, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,
 		// The statement's company income is what the trading company
 		// invoiced.

@@ -57,6 +57,9 @@ type harnessOptions struct {
 	liveTranscoder string
 	// data, when set, is the data folder (instead of a fresh one).
 	data string
+	// playbackDelay, when set, is the playback_delay setting; otherwise
+	// a second, so that tests may play footage a moment old with any role.
+	playbackDelay time.Duration
 }
 
 func start(t *testing.T, o harnessOptions) *harness {
@@ -86,6 +89,10 @@ func start(t *testing.T, o harnessOptions) *harness {
 		cfg.Recording.RetentionInterval.Duration = o.retentionEvery
 	}
 	cfg.MapOutline = o.mapOutline
+	cfg.Recording.PlaybackDelay.Duration = time.Second
+	if o.playbackDelay > 0 {
+		cfg.Recording.PlaybackDelay.Duration = o.playbackDelay
+	}
 	cfg.Storage = []config.Storage{{Name: "local", Path: filepath.Join(data, "recordings"), QuotaBytes: o.quota}}
 	if o.storage != "" {
 		cfg.Storage[0].Path = o.storage

@@ -279,8 +279,8 @@ func assertErased(t *testing.T, f *rightsFixture, s store.Segment, reason string
 	if len(gaps) != 1 || !gaps[0].Start.Equal(s.Start) || !gaps[0].End.Equal(s.End) || gaps[0].Reason != reason {
 		t.Errorf("gaps over segment %d: got %+v, want one over it with reason %q", s.ID, gaps, reason)
 	}
-	// Playback's timeline shows a hole there, and why (the reason of
-	// the first deletion, where neighbours went too).
+	// Playback's timeline shows a hole there, and why (its own
+	// deletion's reason, where neighbours went too).
 	res, b := f.send(f.h.token, call{method: "GET", path: fmt.Sprintf("/api/v1/cameras/%d/recordings?start=%s&end=%s", s.CameraID,
 		s.Start.Add(-time.Minute).Format(time.RFC3339Nano), s.End.Add(time.Minute).Format(time.RFC3339Nano))})
 	var r recordingsJSON

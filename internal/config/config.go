@@ -150,6 +150,11 @@ type Recording struct {
 	// one watches it live: far fewer wake-ups, at this much delay to the
 	// recording. 0 reads every packet as it comes.
 	ReadBatch Duration `toml:"read_batch"`
+	// PlaybackDelay is how old footage must be before someone who may
+	// play back a camera's footage but not view it live may play it:
+	// footage of the last few seconds, asked for again and again, is a
+	// live view by another name. 0 lets them play up to now.
+	PlaybackDelay Duration `toml:"playback_delay"`
 }
 
 // Storage is one folder recordings are written to.
@@ -194,6 +199,10 @@ func Default() Config {
 			RetentionDays:     31,
 			RetentionInterval: Duration{time.Minute},
 			ReadBatch:         Duration{100 * time.Millisecond},
+			// A minute: an investigator misses nothing of an incident
+			// that is over, and nobody without the right watches one
+			// as it happens.
+			PlaybackDelay: Duration{time.Minute},
 		},
 		LogLevel: "info",
 		SignIn: SignIn{
@@ -299,6 +308,11 @@ func (c *Config) applyEnv(env func(string) string) error {
 			return fmt.Errorf("config: VIGIL_READ_BATCH: %w", err)
 		}
 	}
+	if v := env("VIGIL_PLAYBACK_DELAY"); v != "" {
+		if err := c.Recording.PlaybackDelay.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("config: VIGIL_PLAYBACK_DELAY: %w", err)
+		}
+	}
 	if v := env("VIGIL_RETENTION_DAYS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -348,6 +362,9 @@ func (c Config) Validate() error {
 	}
 	if b := c.Recording.ReadBatch.Duration; b < 0 || b > time.Second {
 		errs = append(errs, fmt.Errorf("recording.read_batch %s is outside 0s..1s", c.Recording.ReadBatch))
+	}
+	if d := c.Recording.PlaybackDelay.Duration; d < 0 || d > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("recording.playback_delay %s is outside 0s..24h", c.Recording.PlaybackDelay))
 	}
 	if c.Recording.RetentionInterval.Duration < time.Second {
 		errs = append(errs, errors.New("recording.retention_interval is below 1s"))

@@ -14,7 +14,7 @@ func TestLoadOrder(t *testing.T) {
 	if err := os.WriteFile(file, []byte("http = \"127.0.0.1:9000\"\n[recording]\nsegment_duration = \"30s\"\nretention_days = 28\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"VIGIL_RETENTION_DAYS": "14", "VIGIL_STORAGE_QUOTA": "2G", "VIGIL_READ_BATCH": "0s"}
+	env := map[string]string{"VIGIL_RETENTION_DAYS": "14", "VIGIL_STORAGE_QUOTA": "2G", "VIGIL_READ_BATCH": "0s", "VIGIL_PLAYBACK_DELAY": "5m"}
 	c, err := Load(file, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +33,12 @@ func TestLoadOrder(t *testing.T) {
 	}
 	if d := Default().Recording.ReadBatch.Duration; d != 100*time.Millisecond {
 		t.Errorf("default read batch got %s, want 100ms", d)
+	}
+	if c.Recording.PlaybackDelay.Duration != 5*time.Minute {
+		t.Errorf("playback delay got %s, want the environment's 5m", c.Recording.PlaybackDelay)
+	}
+	if d := Default().Recording.PlaybackDelay.Duration; d != time.Minute {
+		t.Errorf("default playback delay got %s, want 1m", d)
 	}
 	if len(c.Storage) != 1 || c.Storage[0].QuotaBytes != 2<<30 {
 		t.Errorf("storage got %+v, want one folder with a 2 GiB quota", c.Storage)
@@ -64,6 +70,7 @@ func TestValidate(t *testing.T) {
 		{"oidc role not Vigil's", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/login/oidc/callback\"\n[[oidc.roles]]\nvalue = \"x\"\nrole = \"superuser\"\n", "not one of Vigil's roles"},
 		{"oidc default role not Vigil's", "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"v\"\nredirect_url = \"https://v/login/oidc/callback\"\ndefault_role = \"viewer\"\n", "oidc.default_role"},
 		{"long read batch", "[recording]\nread_batch = \"2s\"\n", "read_batch"},
+		{"negative playback delay", "[recording]\nplayback_delay = \"-1s\"\n", "playback_delay"},
 		{"bad audit database", "audit_database_url = \"a.db\"\n", "audit_database_url"},
 		{"zero audit retention", "audit_retention_years = 0\n", "audit_retention_years"},
 	} {

@@ -64,7 +64,10 @@ type Gap struct {
 type Clip struct {
 	*mp4.Progressive
 	// Start is the wall-clock time of the first picture (the keyframe at
-	// or before the requested start); End is after the last.
+	// or before the requested start, or the first one after it when the
+	// start falls in a gap); End is after the last. A clip always holds
+	// footage of the range asked for: Build never hands back footage
+	// wholly before it.
 	Start, End time.Time
 	Gaps       []Gap
 	ETag       string
@@ -151,6 +154,15 @@ func (b *Builder) Build(ctx context.Context, cameraID int64, start, end time.Tim
 		if err != nil {
 			return nil, fmt.Errorf("playback: segment %d at %d: %w", fr.SegmentID, fr.Offset, err)
 		}
+		if len(samples) > 0 && !prevEnd.After(start) && len(mf.Samples) > 0 && mf.Samples[0].Keyframe {
+			// Everything so far ends before the range (the keyframe
+			// before start led into a gap): a clip starts at the first
+			// keyframe that leads into the range, never with footage
+			// from outside it held across a gap.
+			samples, clip.Gaps = samples[:0], nil
+			etag.Reset()
+			fmt.Fprintf(etag, "%d|", cameraID)
+		}
 		if len(samples) == 0 {
 			if len(mf.Samples) == 0 || !mf.Samples[0].Keyframe {
 				continue // footage must start on a keyframe
@@ -182,7 +194,10 @@ func (b *Builder) Build(ctx context.Context, cameraID int64, start, end time.Tim
 			break
 		}
 	}
-	if len(samples) == 0 {
+	if len(samples) == 0 || !prevEnd.After(start) {
+		// Nothing, or only footage that ended before the range began
+		// (the range lies after the newest footage, or in a gap): that
+		// footage is not what was asked for.
 		return nil, ErrNoFootage
 	}
 	clip.End = prevEnd

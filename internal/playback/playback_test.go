@@ -117,6 +117,38 @@ func TestGapsAndChanges(t *testing.T) {
 			t.Errorf("got %v, want a CodecChangeError at 12:00:04", err)
 		}
 	})
+	// A range that starts after footage ended (in a gap, or after the
+	// newest footage) must not be answered with the footage before it.
+	t.Run("nothing after the footage", func(t *testing.T) {
+		for _, tc := range []struct {
+			name       string
+			start, end time.Time
+		}{
+			{"in a gap", t0.Add(5 * time.Second), t0.Add(9 * time.Second)},
+			{"after the newest footage", t0.Add(3 * time.Hour), t0.Add(3*time.Hour + time.Minute)},
+			{"starting where footage ends", t0.Add(14 * time.Second), t0.Add(20 * time.Second)},
+		} {
+			clip, err := f.builder().Build(context.Background(), f.cam, tc.start, tc.end)
+			if !errors.Is(err, ErrNoFootage) {
+				if err == nil {
+					clip.Close()
+					t.Errorf("%s: got a clip of %s to %s, want ErrNoFootage", tc.name, clip.Start, clip.End)
+				} else {
+					t.Errorf("%s: got %v, want ErrNoFootage", tc.name, err)
+				}
+			}
+		}
+	})
+	t.Run("start in a gap", func(t *testing.T) {
+		clip, err := f.builder().Build(context.Background(), f.cam, t0.Add(5*time.Second), t0.Add(12*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer clip.Close()
+		if !clip.Start.Equal(t0.Add(10*time.Second)) || len(clip.Gaps) != 0 {
+			t.Errorf("got a clip from %s with gaps %+v, want one from 10:00:10, the first footage in the range, with no gap", clip.Start, clip.Gaps)
+		}
+	})
 	t.Run("nothing there", func(t *testing.T) {
 		_, err := f.builder().Build(context.Background(), f.cam, t0.Add(-time.Hour), t0.Add(-time.Minute))
 		if !errors.Is(err, ErrNoFootage) {

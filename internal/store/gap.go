@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -47,4 +48,71 @@ func (s *Store) GapsInRange(ctx context.Context, cameraID int64, start, end time
 		out = append(out, g)
 	}
 	return out, wrap("gaps in range", rows.Err())
+}
+
+// GapPartsInRange returns a camera's recorded gaps over [start, end) as
+// parts that do not overlap, by start, each clipped to the range and
+// carrying its own gap's reason and ID: an outage next to (or inside)
+// an early deletion is two (or three) parts, never one with the first
+// gap's reason. Where recorded gaps overlap, the one recorded first
+// (the lowest ID) gives the reason: a gap recorded later over the same
+// time found that time already without footage, for the earlier reason
+// (an early deletion whose extent spans an outage, or an earlier
+// deletion). Touching parts with the same reason are one part.
+func (s *Store) GapPartsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]Gap, error) {
+	gaps, err := s.GapsInRange(ctx, cameraID, start, end)
+	if err != nil {
+		return nil, err
+	}
+	return GapParts(gaps, normal(start), normal(end)), nil
+}
+
+// GapParts splits gaps into the parts GapPartsInRange describes, within
+// [start, end).
+func GapParts(gaps []Gap, start, end time.Time) []Gap {
+	var cuts []time.Time
+	var in []Gap
+	for _, g := range gaps {
+		if g.Start.Before(start) {
+			g.Start = start
+		}
+		if g.End.After(end) {
+			g.End = end
+		}
+		if !g.End.After(g.Start) {
+			continue
+		}
+		in = append(in, g)
+		cuts = append(cuts, g.Start, g.End)
+	}
+	slices.SortFunc(cuts, func(a, b time.Time) int { return a.Compare(b) })
+	cuts = slices.CompactFunc(cuts, time.Time.Equal)
+	// A sweep over the cuts with the gaps open at each: a camera that
+	// flapped all month has thousands of gaps, seldom many at once.
+	slices.SortFunc(in, func(a, b Gap) int { return a.Start.Compare(b.Start) })
+	var out []Gap
+	var open []Gap
+	next := 0
+	for i := 0; i+1 < len(cuts); i++ {
+		a, b := cuts[i], cuts[i+1]
+		open = slices.DeleteFunc(open, func(g Gap) bool { return !g.End.After(a) })
+		for ; next < len(in) && !in[next].Start.After(a); next++ {
+			open = append(open, in[next])
+		}
+		var by *Gap
+		for k := range open {
+			if by == nil || open[k].ID < by.ID {
+				by = &open[k]
+			}
+		}
+		if by == nil {
+			continue // between gaps
+		}
+		if n := len(out); n > 0 && out[n-1].End.Equal(a) && out[n-1].Reason == by.Reason {
+			out[n-1].End = b
+			continue
+		}
+		out = append(out, Gap{ID: by.ID, CameraID: by.CameraID, Start: a, End: b, Reason: by.Reason})
+	}
+	return out
 }

@@ -83,7 +83,7 @@ func (s *Server) recordings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	gaps, err := s.st.GapsInRange(r.Context(), c.ID, start, end)
+	gaps, err := s.st.GapPartsInRange(r.Context(), c.ID, start, end)
 	if err != nil {
 		return err
 	}
@@ -121,25 +121,48 @@ func mergeSpans(segs []store.Segment) []spanJSON {
 	return out
 }
 
+// unknownGap is the reason of a hole no recorded gap explains.
+const unknownGap = "no footage recorded"
+
 // holes lists the parts of the range before and between spans that hold
-// no footage, each with the reason recorded for it if there is one, and
-// the recorded gaps after the last span (a camera offline now). The time
-// after the newest footage of a camera still recording is not a gap: it
-// is now.
-func holes(spans []spanJSON, gaps []store.Gap, start time.Time) []gapJSON {
+// no footage, and the recorded gaps after the last span (a camera
+// offline now). parts are the recorded gaps as store.GapParts gives
+// them: a hole is split where they meet, each part with its own reason
+// (an outage next to an early deletion is two gaps), and what no
+// recorded gap covers is "no footage recorded". Slivers under
+// joinTolerance go to their neighbour, as spans are joined across them.
+// The time after the newest footage of a camera still recording is not
+// a gap: it is now.
+func holes(spans []spanJSON, parts []store.Gap, start time.Time) []gapJSON {
 	out := []gapJSON{}
 	add := func(a, b time.Time) {
 		if b.Sub(a) <= joinTolerance {
 			return
 		}
-		reason := "no footage recorded"
-		for _, g := range gaps {
-			if g.Start.Before(b) && g.End.After(a) {
-				reason = g.Reason
-				break
+		first := len(out)
+		cur := a
+		for _, p := range parts {
+			if !p.End.After(cur) || !p.Start.Before(b) {
+				continue
 			}
+			ps, pe := later(p.Start, cur), p.End
+			if pe.After(b) {
+				pe = b
+			}
+			if ps.Sub(cur) > joinTolerance {
+				out = append(out, gapJSON{Start: cur, End: ps, Reason: unknownGap})
+			} else {
+				ps = cur
+			}
+			out = append(out, gapJSON{Start: ps, End: pe, Reason: p.Reason})
+			cur = pe
 		}
-		out = append(out, gapJSON{Start: a, End: b, Reason: reason})
+		switch {
+		case b.Sub(cur) > joinTolerance:
+			out = append(out, gapJSON{Start: cur, End: b, Reason: unknownGap})
+		case len(out) > first:
+			out[len(out)-1].End = b
+		}
 	}
 	cur := start
 	for _, sp := range spans {
@@ -150,12 +173,19 @@ func holes(spans []spanJSON, gaps []store.Gap, start time.Time) []gapJSON {
 			cur = sp.End
 		}
 	}
-	for _, g := range gaps {
-		if !g.Start.Before(cur) {
-			out = append(out, gapJSON{Start: g.Start, End: g.End, Reason: g.Reason})
+	for _, p := range parts {
+		if a := later(p.Start, cur); p.End.Sub(a) > joinTolerance {
+			out = append(out, gapJSON{Start: a, End: p.End, Reason: p.Reason})
 		}
 	}
 	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // growingMargin is how close to now a range's end must be for the
@@ -205,43 +235,71 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 		}
 		detail += approved
 	}
-	// The record is written while the file is put together, so its
-	// durable commit costs the viewer only what outlasts the building;
-	// nothing at all is answered until it is written.
-	audited := make(chan error, 1)
-	go func() {
-		audited <- s.auditEntry(r, audit.Entry{Action: action, CameraID: c.ID, RangeStart: &start, RangeEnd: &end, Reason: reason, Detail: detail})
-	}()
-	clip, err := s.opt.Clips.Build(r.Context(), c.ID, start, end)
-	if aerr := <-audited; aerr != nil {
-		if err == nil {
-			clip.Close()
+	// What was asked for and not served is audited too, without a
+	// range: the record's range is always footage that left the server.
+	asked := fmt.Sprintf(" asked %s to %s", start.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano))
+	refuse := func(he *Error) error {
+		e := audit.Entry{Action: action, CameraID: c.ID, Reason: reason, Detail: detail + asked + ", nothing served: " + he.Msg}
+		if err := s.auditEntry(r, e); err != nil {
+			return err
 		}
-		return aerr
+		return he
 	}
+	now := s.now()
+	if start.After(now) {
+		return refuse(errorf(http.StatusUnprocessableEntity, "the range starts in the future: there is no footage of it yet", nil))
+	}
+	if d := s.opt.PlaybackDelay; d > 0 && end.After(now.Add(-d)) {
+		a := accessFrom(r.Context())
+		if !a.snap.Can(a.p, rights.ViewLive, rightsCamera(c), now).Allowed {
+			// Footage of the last moments, asked for again and again,
+			// is a live view: those who may not view this camera live
+			// get footage at least d old, from a URL whose end is fixed.
+			cutoff := now.Add(-d).Truncate(time.Millisecond)
+			if !start.Before(cutoff) {
+				return refuse(errorf(http.StatusForbidden, fmt.Sprintf(
+					"footage of the last %s counts as live video, which your roles do not allow for this camera: ask for a range that starts over %s ago", d, d), nil))
+			}
+			q := r.URL.Query()
+			q.Set("end", cutoff.Format(time.RFC3339Nano))
+			w.Header().Set("Cache-Control", "no-store")
+			http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusTemporaryRedirect)
+			return nil
+		}
+	}
+	clip, err := s.opt.Clips.Build(r.Context(), c.ID, start, end)
 	var cc *playback.CodecChangeError
 	var lg *playback.LongGapError
 	switch {
 	case errors.Is(err, playback.ErrNoFootage):
-		return errorf(http.StatusNotFound, "no footage of this camera between start and end", err)
+		return refuse(errorf(http.StatusNotFound, "no footage of this camera between start and end", err))
 	case errors.As(err, &cc):
-		return errorf(http.StatusConflict, strings.TrimPrefix(cc.Error(), "playback: "), err)
+		return refuse(errorf(http.StatusConflict, strings.TrimPrefix(cc.Error(), "playback: "), err))
 	case errors.As(err, &lg):
-		return errorf(http.StatusConflict, strings.TrimPrefix(lg.Error(), "playback: "), err)
+		return refuse(errorf(http.StatusConflict, strings.TrimPrefix(lg.Error(), "playback: "), err))
 	case err != nil:
 		return err
 	}
 	defer clip.Close()
-	if fixed := clip.End.Truncate(time.Millisecond); clip.End.Before(end) && fixed.After(start) && end.After(s.now().Add(-growingMargin)) {
+	if fixed := clip.End.Truncate(time.Millisecond); clip.End.Before(end) && fixed.After(start) && end.After(now.Add(-growingMargin)) {
 		// The range reaches into footage still being recorded, so the
 		// same URL would give a longer file a moment later, and a
 		// browser that mixes ranges of the two gets garbage. Send it to
-		// the URL of the footage there is now, whose bytes never change.
+		// the URL of the footage there is now, whose bytes never change
+		// (and whose answer is audited).
 		q := r.URL.Query()
 		q.Set("end", fixed.Format(time.RFC3339Nano))
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusTemporaryRedirect)
 		return nil
+	}
+	// The record holds the footage served: from the clip's first picture
+	// to the end of its last, which is not the range asked for (the
+	// keyframe before start, the newest footage short of end). Nothing
+	// is answered until it is written.
+	served := audit.Entry{Action: action, CameraID: c.ID, RangeStart: &clip.Start, RangeEnd: &clip.End, Reason: reason, Detail: detail + asked}
+	if err := s.auditEntry(r, served); err != nil {
+		return err
 	}
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")

@@ -68,6 +68,9 @@ type Options struct {
 	Logger        *slog.Logger
 	Organisation  string // the organisation new cameras join when none is named
 	RetentionDays int
+	// PlaybackDelay is how old footage must be before someone without
+	// the right to view a camera live may play it back; 0: no delay.
+	PlaybackDelay time.Duration
 	// TLS says the server is reached over HTTPS: cookies are marked
 	// Secure and browsers are told to use nothing else (HSTS).
 	TLS bool

@@ -170,7 +170,13 @@ async function load(v, t) {
     if (token !== v.token) return;
     if (!head.ok) {
       let m = head.statusText;
-      v.msg.textContent = "Footage unavailable: " + (head.status === 409 ? "a gap or a change of codec in this range" : m);
+      // A HEAD answer has no body to read the server's reason from.
+      const why = {
+        409: "a gap or a change of codec in this range",
+        403: "footage this recent counts as live video, which your role does not allow for this camera; try again later",
+        422: "the range is in the future",
+      };
+      v.msg.textContent = "Footage unavailable: " + (why[head.status] || m);
       return;
     }
     url = new URL(head.url).pathname + new URL(head.url).search; // after a redirect to footage that no longer grows
@@ -412,9 +418,18 @@ class Timeline {
       const c = this.cache.get(v.id);
       parts.push(`<rect class="row" x="0" y="${y}" width="${w}" height="${rowH}"/>`);
       if (c) {
-        // A gap with a known cause (camera offline, disk full) is red; a
-        // stretch merely without footage (before the camera was added) is grey.
-        for (const [a, b, reason] of c.gaps) rect(this.x(a), this.x(b), y, rowH, reason === "no footage recorded" ? "gap unknown" : "gap", "No footage " + fmt(a) + " – " + fmt(b) + ": " + reason);
+        // A gap with a known cause (camera offline, disk full) is red, one
+        // deleted early amber; a stretch merely without footage (before the
+        // camera was added) is grey. The server splits a hole where its
+        // causes meet (an outage, then footage deleted early), so each part
+        // has its own tooltip, and a line marks where two parts touch.
+        c.gaps.forEach(([a, b, reason], k) => {
+          rect(this.x(a), this.x(b), y, rowH, gapClass(reason), "No footage " + fmt(a) + " – " + fmt(b) + ": " + reason);
+          if (k > 0 && a - c.gaps[k - 1][1] < 1) {
+            const x = this.x(a);
+            if (x >= 0 && x <= w) parts.push(`<line class="gap-edge" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${y}" y2="${y + rowH}"/>`);
+          }
+        });
         for (const [a, b] of c.spans) rect(this.x(a), this.x(b), y, rowH, "span", "Recorded " + fmt(a) + " – " + fmt(b));
       }
       parts.push(`<text class="rowname" x="4" y="${y + 13}">${esc(cameras.get(v.id)?.name || "Camera " + v.id)}</text>`);
@@ -464,6 +479,13 @@ class Timeline {
       this.setSpan(span);
     }, { passive: false });
   }
+}
+
+// gapClass is the timeline's class of a gap, from the server's reason.
+function gapClass(reason) {
+  if (reason === "no footage recorded") return "gap unknown";
+  if (reason.startsWith("deleted early")) return "gap deleted";
+  return "gap";
 }
 
 function esc(s) {
