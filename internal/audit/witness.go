@@ -39,6 +39,9 @@ func (t *Trail) witness(c *store.AuditCheckpoint) {
 		return
 	}
 	t.log.Info("audit: checkpoint", "n", c.N, "seq", c.Seq, "hash", fmt.Sprintf("%x", c.Hash), "kind", c.Kind)
+	if t.off != nil {
+		t.off.checkpoint(*c)
+	}
 	if t.opt.Witness == "" {
 		return
 	}
