@@ -57,6 +57,9 @@ type harnessOptions struct {
 	liveTranscoder string
 	// data, when set, is the data folder (instead of a fresh one).
 	data string
+	// databaseURL, when set, is the PostgreSQL database (instead of a
+	// fresh schema): for restarting a server on the same data.
+	databaseURL string
 }
 
 func start(t *testing.T, o harnessOptions) *harness {
@@ -95,6 +98,9 @@ func start(t *testing.T, o harnessOptions) *harness {
 	}
 	if o.postgres {
 		cfg.DatabaseURL = testkit.PostgresSchema(t, testkit.PostgresURL())
+	}
+	if o.databaseURL != "" {
+		cfg.DatabaseURL = o.databaseURL
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {

@@ -11,15 +11,15 @@ import (
 // checkpoint over it, so that a crash never leaves more than one
 // interval's records unsigned however often the server restarts:
 //
-//   - the guard triggers: any removed, disabled or changed is put back,
-//     and alarmed;
 //   - that the chain still reaches every checkpoint a witness holds (the
 //     file, the witness database) and the newest checkpoint in the
 //     database: the record at its seq is there and has its hash;
 //   - the newest StartWindow records, with the checkpoints over them and
 //     the MACs of those after the last (a bounded check, so a start on
 //     ten million records stays quick; the whole trail is vigil audit
-//     verify's).
+//     verify's);
+//   - the guard triggers: any removed, disabled or changed is put back,
+//     and alarmed.
 //
 // Whatever is wrong raises an alarm (Alarms, the log at error level,
 // syslog). When records a checkpoint or witness vouched for are missing
@@ -31,14 +31,6 @@ func (t *Trail) Start(ctx context.Context) error {
 	if t.opt.Key == nil {
 		return ErrReadOnly
 	}
-	restored, err := t.st.RestoreGuards(ctx)
-	if err != nil {
-		t.alarm("guard", fmt.Sprintf("the guard triggers could not be checked or restored: %v", err))
-	}
-	for _, g := range restored {
-		t.alarm("guard", g.String()+"; it was put back")
-	}
-
 	o, err := t.verifyOptions(ctx)
 	if err != nil {
 		t.alarm("witness", fmt.Sprintf("a witness could not be read, so truncation past it is not checked: %v", err))
@@ -88,7 +80,7 @@ func (t *Trail) Start(ctx context.Context) error {
 	for _, p := range rep.Problems {
 		switch p.Kind {
 		case "guard":
-			// Restored above, or the restoring failed, which is alarmed.
+			// Restored below, or the restoring fails, which is alarmed.
 			continue
 		case "forged", "alarm":
 			// A record Vigil did not write is never signed (checkpoints
@@ -98,6 +90,14 @@ func (t *Trail) Start(ctx context.Context) error {
 			damaged = true
 		}
 		t.alarm(p.Kind, p.Msg)
+	}
+	// The guards last, so that the alarms about records come first.
+	restored, err := t.st.RestoreGuards(ctx)
+	if err != nil {
+		t.alarm("guard", fmt.Sprintf("the guard triggers could not be checked or restored: %v", err))
+	}
+	for _, g := range restored {
+		t.alarm("guard", g.String()+"; it was put back")
 	}
 	if damaged {
 		t.sealRefused.Store(true)
