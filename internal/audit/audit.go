@@ -72,8 +72,8 @@ type Options struct {
 	// line: a witness off this machine that nothing here can rewrite.
 	Syslog *SyslogOptions
 	// StartWindow is how many of the newest records Start checks, with
-	// the checkpoints over them (default 100000: well under a second; the
-	// whole trail is vigil audit verify's).
+	// the checkpoints over them (default 100000: about half a second on
+	// two shared cores; the whole trail is vigil audit verify's).
 	StartWindow int64
 	// CheckpointEvery is how many records may follow the last checkpoint
 	// before the next (default 10000); CheckpointInterval bounds how long

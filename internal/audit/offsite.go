@@ -145,7 +145,9 @@ func (t *Trail) openWitnessDB(ctx context.Context) error {
 	if t.wdb != nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// Bounded: a witness that does not answer must not hold up a start
+	// for long (it is tried again at the next checkpoint).
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	w, err := store.OpenTrail(ctx, t.opt.WitnessDB, t.log)
 	if err != nil {
