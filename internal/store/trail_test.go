@@ -95,20 +95,22 @@ func TestLoadTrailMigrations(t *testing.T) {
 	for _, d := range []string{dialectSQLite, dialectPostgres} {
 		ms, err := loadTrailMigrations(trailFS, d)
 		must(t, err)
-		if len(ms) != 1 || ms[0].name != "0001_trail" {
-			t.Fatalf("%s: got %+v, want one migration 0001_trail", d, ms)
+		if len(ms) != 2 || ms[0].name != "0001_trail" || ms[1].name != "0002_witness" {
+			t.Fatalf("%s: got %+v, want migrations 0001_trail and 0002_witness", d, ms)
 		}
-		var triggers int
-		for _, s := range ms[0].stmts {
-			if strings.Contains(s, "{{") {
-				t.Errorf("%s: placeholder left in %q", d, s)
+		for i, want := range []int{4, 2} {
+			var triggers int
+			for _, s := range ms[i].stmts {
+				if strings.Contains(s, "{{") {
+					t.Errorf("%s: placeholder left in %q", d, s)
+				}
+				if strings.HasPrefix(s, "CREATE TRIGGER") {
+					triggers++
+				}
 			}
-			if strings.HasPrefix(s, "CREATE TRIGGER") {
-				triggers++
+			if triggers != want {
+				t.Errorf("%s, %s: got %d triggers, want %d", d, ms[i].name, triggers, want)
 			}
-		}
-		if triggers != 4 {
-			t.Errorf("%s: got %d triggers, want 4", d, triggers)
 		}
 	}
 }
