@@ -89,13 +89,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 			a.Audit.Close()
 		}
 	}()
+	// The trail is checked (and its guards restored) before anything is
+	// written to it, and a checkpoint signed over it; damage raises an
+	// alarm but the server starts, since not starting would stop the
+	// record of who sees footage.
+	if err := a.Audit.Start(ctx); err != nil {
+		log.Error("audit trail: the start-up check failed", "err", err)
+	}
 	if n, err := a.Audit.ImportLegacy(ctx, st); err != nil {
 		return nil, err
 	} else if n > 0 {
 		log.Info("audit records moved from the main database into the audit trail", "records", n)
-	}
-	if err := a.Audit.CheckWitness(ctx); err != nil {
-		log.Error("audit trail", "err", err)
 	}
 	if err := Bootstrap(ctx, st, cfg, out); err != nil {
 		return nil, err
@@ -119,7 +123,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	})
 	a.ret = recording.NewRetention(st, a.Audit, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		audit.AlarmCollector(a.Audit))
 	a.Metrics = ingest.NewMetrics(reg)
 	a.cams = newCameraSet(a)
 	pol := maintenancePolicy(cfg.Maintenance)
@@ -218,10 +223,27 @@ func OpenAudit(ctx context.Context, cfg config.Config, log *slog.Logger) (*audit
 	if err != nil {
 		return nil, err
 	}
-	return audit.Open(ctx, audit.Options{
-		DSN: cfg.AuditDSN(), Key: key, Witness: filepath.Join(cfg.DataDir, "audit.checkpoint"),
-		Retention: cfg.AuditRetention(), Logger: log,
-	})
+	o, err := AuditOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	o.Key, o.Retention, o.Logger = key, cfg.AuditRetention(), log
+	return audit.Open(ctx, o)
+}
+
+// AuditOptions are where cfg keeps the trail and its witnesses: the
+// witness file (audit.checkpoint in the data folder) and those off the
+// machine (audit_witness).
+func AuditOptions(cfg config.Config) (audit.Options, error) {
+	o := audit.Options{DSN: cfg.AuditDSN(), Witness: filepath.Join(cfg.DataDir, "audit.checkpoint"), WitnessDB: cfg.AuditWitness.Database}
+	network, addr, ok, err := cfg.AuditWitness.SyslogTarget()
+	if err != nil {
+		return o, err
+	}
+	if ok {
+		o.Syslog = &audit.SyslogOptions{Network: network, Address: addr}
+	}
+	return o, nil
 }
 
 // maintenancePolicy carries the configuration's maintenance settings to

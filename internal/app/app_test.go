@@ -60,6 +60,9 @@ type harnessOptions struct {
 	// playbackDelay, when set, is the playback_delay setting; otherwise
 	// a second, so that tests may play footage a moment old with any role.
 	playbackDelay time.Duration
+	// databaseURL, when set, is the PostgreSQL database (instead of a
+	// fresh schema): for restarting a server on the same data.
+	databaseURL string
 }
 
 func start(t *testing.T, o harnessOptions) *harness {
@@ -102,6 +105,9 @@ func start(t *testing.T, o harnessOptions) *harness {
 	}
 	if o.postgres {
 		cfg.DatabaseURL = testkit.PostgresSchema(t, testkit.PostgresURL())
+	}
+	if o.databaseURL != "" {
+		cfg.DatabaseURL = o.databaseURL
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {

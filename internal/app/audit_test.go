@@ -368,3 +368,116 @@ func TestAuditLegacyImport(t *testing.T) {
 		t.Errorf("verify: got %v, %v, want intact and signed", rep, err)
 	}
 }
+
+// TestAuditAlarmAtStart: a record of the trail changed directly in the
+// database and a guard trigger dropped while the server was stopped are
+// found at the next start, which goes on: the alarm is in /metrics and
+// in a banner for the auditor, on the audit page and elsewhere; the
+// trigger is back.
+func TestAuditAlarmAtStart(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testAuditAlarmAtStart(t, "") })
+	if pg := testkit.PostgresURL(); pg != "" {
+		t.Run("postgres", func(t *testing.T) { testAuditAlarmAtStart(t, testkit.PostgresSchema(t, pg)) })
+	}
+}
+
+func testAuditAlarmAtStart(t *testing.T, databaseURL string) {
+	o := harnessOptions{data: t.TempDir(), databaseURL: databaseURL}
+	h := start(t, o)
+	admin, err := h.app.Store.UserByName(t.Context(), "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := "a long passphrase for the data protection officer"
+	h.makeUser("dpo", admin.OrganisationID, pass, rights.Auditor)
+	h.makeUser("clerk", admin.OrganisationID, pass, rights.Administrator)
+	if _, code := h.browser("dpo", "wrong"); code != http.StatusUnauthorized {
+		t.Fatalf("failed sign-in: got %d, want 401", code)
+	}
+	if _, code := h.browser("dpo", pass); code != http.StatusSeeOther {
+		t.Fatalf("sign-in: got %d, want 303", code)
+	}
+	metric := func(reason string) string {
+		t.Helper()
+		res, b := h.do("GET", "/metrics", nil, nil)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET /metrics: got %d", res.StatusCode)
+		}
+		m := regexp.MustCompile(`(?m)^vigil_audit_alarm\{reason="` + reason + `"\} (\S+)$`).FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("no vigil_audit_alarm{reason=%q} in /metrics", reason)
+		}
+		return string(m[1])
+	}
+	if got := metric("changed"); got != "0" {
+		t.Errorf(`vigil_audit_alarm{reason="changed"} on an intact trail: got %s, want 0`, got)
+	}
+	h.stop()
+
+	driver, dsn := "sqlite", filepath.Join(o.data, "audit.db")
+	guard, drop := "records_no_update", `DROP TRIGGER records_no_update`
+	if databaseURL != "" {
+		driver, dsn = "pgx", h.app.cfg.AuditDSN()
+		guard, drop = "records_guard", `DROP TRIGGER records_guard ON records`
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{drop, `UPDATE records SET username = 'someone else' WHERE seq = 1`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
+	h = start(t, o)
+	for _, reason := range []string{"changed", "guard"} {
+		if got := metric(reason); got != "1" {
+			t.Errorf("vigil_audit_alarm{reason=%q} after the restart: got %s, want 1", reason, got)
+		}
+	}
+	page := func(c *http.Client, path string) string {
+		t.Helper()
+		res, err := c.Get(h.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: got %d, want 200", path, res.StatusCode)
+		}
+		return string(b)
+	}
+	dpo, code := h.browser("dpo", pass)
+	if code != http.StatusSeeOther {
+		t.Fatalf("sign-in after the restart: got %d, want 303", code)
+	}
+	for _, path := range []string{"/audit", "/map"} {
+		if b := page(dpo, path); !strings.Contains(b, `class="audit-alarm" role="alert"`) || !strings.Contains(b, "record 1 was changed") {
+			t.Errorf("GET %s as the auditor: want the alarm banner naming record 1\n%.3000s", path, b)
+		}
+	}
+	if b := page(dpo, "/audit"); !strings.Contains(b, `class="audit-alarms"`) || !strings.Contains(b, "records_") {
+		t.Errorf("the audit page: want every alarm listed, the guard's too")
+	}
+	clerk, code := h.browser("clerk", pass)
+	if code != http.StatusSeeOther {
+		t.Fatalf("administrator sign-in: got %d, want 303", code)
+	}
+	if b := page(clerk, "/map"); !strings.Contains(b, `href="/map" aria-current="page"`) || strings.Contains(b, "audit-alarm") {
+		t.Errorf("GET /map as an administrator, who may not read the audit: want the map without the banner")
+	}
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = $1`
+	if databaseURL != "" {
+		q = `SELECT count(*) FROM pg_trigger WHERE tgrelid = 'records'::regclass AND tgname = $1`
+	}
+	var n int
+	if err := db.QueryRow(q, guard).Scan(&n); err != nil || n != 1 {
+		t.Errorf("trigger %s after the restart: got %d (%v), want it back", guard, n, err)
+	}
+	if _, err := db.Exec(`UPDATE records SET username = 'again' WHERE seq = 1`); err == nil {
+		t.Error("changing a record after the restart: got nil error, want the restored guard's refusal")
+	}
+}

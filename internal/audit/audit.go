@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -62,6 +63,18 @@ type Options struct {
 	// checkpoint, so that removing checkpoints from the database, or
 	// replacing it, is caught; empty: none.
 	Witness string
+	// WitnessDB is a database apart from the trail's, best on another
+	// machine (a PostgreSQL URL, or a SQLite file on other storage),
+	// that keeps a copy of every checkpoint, so that truncation is caught
+	// even by someone who removes the witness file too; empty: none.
+	WitnessDB string
+	// Syslog, when set, receives every checkpoint and every alarm as a
+	// line: a witness off this machine that nothing here can rewrite.
+	Syslog *SyslogOptions
+	// StartWindow is how many of the newest records Start checks, with
+	// the checkpoints over them (default 100000: about half a second on
+	// two shared cores; the whole trail is vigil audit verify's).
+	StartWindow int64
 	// CheckpointEvery is how many records may follow the last checkpoint
 	// before the next (default 10000); CheckpointInterval bounds how long
 	// new records wait for one (default 5 minutes).
@@ -97,6 +110,20 @@ type Trail struct {
 	// checked. Records beyond it were appended by another process (or
 	// someone else) and are checked before a checkpoint signs them.
 	verifiedTo int64
+
+	// wdb is the witness database, when one is set and reachable.
+	wdbMu sync.Mutex
+	wdb   *store.Trail
+	// off writes to the witnesses off this machine on a goroutine of its
+	// own, so that a slow or unreachable one never holds up an append.
+	off *offsite
+
+	alarmMu sync.Mutex
+	alarms  []Alarm
+	// sealRefused is set once records a checkpoint or witness vouched
+	// for are found missing or changed: no checkpoint signs the trail
+	// after that, so the shortened or changed trail never looks sound.
+	sealRefused atomic.Bool
 }
 
 type pending struct {
@@ -127,6 +154,9 @@ func Open(ctx context.Context, opt Options) (*Trail, error) {
 	if opt.RetentionInterval <= 0 {
 		opt.RetentionInterval = 6 * time.Hour
 	}
+	if opt.StartWindow <= 0 {
+		opt.StartWindow = 100000
+	}
 	st, err := store.OpenTrail(ctx, opt.DSN, opt.Logger)
 	if err != nil {
 		return nil, err
@@ -154,6 +184,21 @@ func Open(ctx context.Context, opt Options) (*Trail, error) {
 		st.Close()
 		return nil, err
 	}
+	if opt.Key != nil && (opt.WitnessDB != "" || opt.Syslog != nil) {
+		t.off = startOffsite(t)
+	}
+	if opt.WitnessDB != "" {
+		if err := t.openWitnessDB(ctx); err != nil {
+			if opt.Key == nil {
+				// Verifying: a witness that cannot be read is no check.
+				st.Close()
+				return nil, err
+			}
+			// Serving: recording goes on; the alarm says what is missing,
+			// and writing the copies retries.
+			t.alarm("witness", fmt.Sprintf("the witness database cannot be reached, so truncation past the witness file is not checked: %v", err))
+		}
+	}
 	return t, nil
 }
 
@@ -175,6 +220,15 @@ func (t *Trail) Close() error {
 		}
 		cancel()
 	}
+	if t.off != nil {
+		t.off.close(10 * time.Second)
+	}
+	t.wdbMu.Lock()
+	if t.wdb != nil {
+		t.wdb.Close()
+		t.wdb = nil
+	}
+	t.wdbMu.Unlock()
 	return t.st.Close()
 }
 
@@ -336,10 +390,13 @@ func (t *Trail) AppendBatch(ctx context.Context, entries []Entry) error {
 func (t *Trail) appendIn(w *store.TrailWriter, verified int64, entries ...Entry) (int64, error) {
 	head, _ := w.Head()
 	if head.Seq < verified {
-		t.log.Error("audit: the trail's newest records were removed from the database", "had", verified, "now", head.Seq)
-		alarm := Entry{Username: "vigil", Action: "audit.alarm", Detail: fmt.Sprintf(
-			"records after seq %d were removed from the database: this server had seen the trail up to seq %d", head.Seq, verified)}
-		entries = append([]Entry{alarm}, entries...)
+		msg := fmt.Sprintf("records after seq %d were removed from the database: this server had seen the trail up to seq %d", head.Seq, verified)
+		// No checkpoint signs the shortened trail from now on: the
+		// alarm record says what happened, and the last checkpoint and
+		// its witnesses keep saying how far the trail went.
+		t.sealRefused.Store(true)
+		t.alarm("truncated", msg)
+		entries = append([]Entry{{Username: "vigil", Action: "audit.alarm", Detail: msg}}, entries...)
 		verified = head.Seq
 	}
 	own := head.Seq == verified
@@ -430,6 +487,17 @@ func (t *Trail) Checkpoint(ctx context.Context, kind string) error {
 // and first, when set, move the start of the retained chain (pruning).
 func (t *Trail) checkpointIn(w *store.TrailWriter, verified int64, kind string, startSeq int64, startPrev []byte, first int64) (*store.AuditCheckpoint, int64, error) {
 	head, ok := w.Head()
+	if head.Seq < verified {
+		// Records this process saw are gone: say so in the trail (the
+		// alarm record), and sign nothing over what is left.
+		v, err := t.appendIn(w, verified)
+		return nil, v, err
+	}
+	if t.sealRefused.Load() {
+		t.log.Error("audit: not signing a checkpoint: records the trail's checkpoints or witnesses vouched for are missing or changed; run vigil audit verify",
+			"kind", kind)
+		return nil, verified, nil
+	}
 	if !ok {
 		return nil, verified, nil
 	}

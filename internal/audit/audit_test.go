@@ -61,11 +61,30 @@ func newEnv(t *testing.T, dsn, driver string) *env {
 
 func (e *env) open() *Trail {
 	e.t.Helper()
-	tr, err := Open(context.Background(), Options{DSN: e.dsn, Key: e.key, Witness: e.witness, CheckpointEvery: 10})
+	return e.openWith(nil)
+}
+
+// openWith opens the trail as a server would, with opts adjusting the
+// options; the trail is left open (a crash) unless the test closes it.
+func (e *env) openWith(opts func(o *Options)) *Trail {
+	e.t.Helper()
+	o := Options{DSN: e.dsn, Key: e.key, Witness: e.witness, CheckpointEvery: 10}
+	if opts != nil {
+		opts(&o)
+	}
+	tr, err := Open(context.Background(), o)
 	if err != nil {
 		e.t.Fatalf("Open: got %v, want nil", err)
 	}
-	e.t.Cleanup(func() { tr.st.Close() })
+	e.t.Cleanup(func() {
+		if tr.off != nil {
+			tr.off.close(time.Second)
+		}
+		if tr.wdb != nil {
+			tr.wdb.Close()
+		}
+		tr.st.Close()
+	})
 	return tr
 }
 

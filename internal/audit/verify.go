@@ -47,7 +47,12 @@ type Report struct {
 	Tail     int64
 	TailMACs bool
 	Witness  *Checkpoint // the witness file's checkpoint, when given
-	Problems []Problem   // the first record-level problem comes first
+	// Witnesses are every witness's checkpoint read, the file's first.
+	Witnesses []Witnessed
+	// Window, when not 0, is the seq from which records were checked
+	// (VerifyOptions.Window): those before it were not.
+	Window   int64
+	Problems []Problem // the first record-level problem comes first
 	Elapsed  time.Duration
 }
 
@@ -84,8 +89,8 @@ func (r Report) String() string {
 	default:
 		fmt.Fprintf(&b, "\n%d record(s) after the last checkpoint, not yet signed (their MACs need the private key to check)", r.Tail)
 	}
-	if w := r.Witness; w != nil {
-		fmt.Fprintf(&b, "\nwitness file: checkpoint #%d at seq %d", w.N, w.Seq)
+	for _, w := range r.Witnesses {
+		fmt.Fprintf(&b, "\n%s: checkpoint #%d at seq %d", w.From, w.N, w.Seq)
 	}
 	fmt.Fprintf(&b, "\nchecked in %s", r.Elapsed.Round(time.Millisecond))
 	if r.Elapsed > 0 && r.Records > 0 {
@@ -111,24 +116,41 @@ type VerifyOptions struct {
 	MACKey []byte
 	// Witness is the witness file's checkpoint, or nil.
 	Witness *Checkpoint
+	// Witnesses are further witnesses' checkpoints (the witness
+	// database's), each named by where it was read.
+	Witnesses []Witnessed
+	// Window, when above 0, checks only the newest Window records and
+	// the checkpoints over them: the quick check of every start.
+	Window int64
 	// Workers read and hash in parallel; 0 means one per CPU.
 	Workers int
 }
 
-// Verify checks the trail, t's own keys and witness file trusted.
+// Witnessed is a witness's copy of a checkpoint and where it was read.
+type Witnessed struct {
+	From string // "the witness file", "the witness database"
+	*Checkpoint
+}
+
+// Verify checks the trail, t's own keys and witnesses (the file, and the
+// witness database when set) trusted.
 func (t *Trail) Verify(ctx context.Context, workers int) (Report, error) {
-	o := VerifyOptions{Workers: workers, MACKey: t.mac}
+	o, err := t.verifyOptions(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	o.Workers = workers
+	return Verify(ctx, t.st, o)
+}
+
+func (t *Trail) verifyOptions(ctx context.Context) (VerifyOptions, error) {
+	o := VerifyOptions{MACKey: t.mac}
 	for _, k := range t.keys {
 		o.Keys = append(o.Keys, k)
 	}
-	if t.opt.Witness != "" {
-		w, err := ReadWitness(t.opt.Witness)
-		if err != nil {
-			return Report{}, err
-		}
-		o.Witness = w
-	}
-	return Verify(ctx, t.st, o)
+	var err error
+	o.Witness, o.Witnesses, err = t.witnessCopies(ctx)
+	return o, err
 }
 
 // cpRef is what the chain scan compares with a checkpoint.
@@ -147,6 +169,25 @@ type cpRef struct {
 func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, error) {
 	began := time.Now()
 	rep := Report{Witness: o.Witness, Start: 1}
+	if o.Witness != nil {
+		rep.Witnesses = append(rep.Witnesses, Witnessed{From: "the witness file", Checkpoint: o.Witness})
+	}
+	for _, w := range o.Witnesses {
+		if w.Checkpoint != nil {
+			rep.Witnesses = append(rep.Witnesses, w)
+		}
+	}
+	// The bounds first: a window is counted back from the newest record.
+	first, last, err := st.AuditBounds(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.First, rep.Last = first, last
+	from := first
+	if o.Window > 0 && last-o.Window+1 > first {
+		from = last - o.Window + 1
+		rep.Window = from
+	}
 	keys := map[string]ed25519.PublicKey{}
 	for _, k := range o.Keys {
 		keys[KeyID(k)] = k
@@ -162,7 +203,7 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 
 	// The newest checkpoint that is validly signed is the authority; any
 	// after it are forged or changed.
-	err := st.EachAuditCheckpoint(ctx, true, func(c *Checkpoint) error {
+	err = st.EachAuditCheckpoint(ctx, true, func(c *Checkpoint) error {
 		if sigOK(c) {
 			cc := *c
 			rep.Newest = &cc
@@ -180,13 +221,13 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 	if nw := rep.Newest; nw != nil {
 		rep.Start, startPrev = nw.StartSeq, nw.StartPrev
 		var prev *Checkpoint
-		err := st.EachAuditCheckpoint(ctx, false, func(c *Checkpoint) error {
+		check := func(c *Checkpoint) error {
 			if c.N < nw.FirstCheckpoint || c.N > nw.N {
 				return nil
 			}
 			rep.Checkpoints++
 			switch {
-			case prev == nil && c.N > nw.FirstCheckpoint:
+			case prev == nil && c.N > nw.FirstCheckpoint && rep.Window == 0:
 				problem(Problem{Kind: "checkpoint", Checkpoint: nw.FirstCheckpoint, Msg: fmt.Sprintf(
 					"checkpoints #%d to #%d were removed", nw.FirstCheckpoint, c.N-1)})
 			case prev != nil && c.N != prev.N+1:
@@ -197,42 +238,63 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 				// What it says of the chain is not to be trusted either.
 				cps = cps[:len(cps)-1]
 			}
-			if w := o.Witness; w != nil && w.N == c.N && !bytes.Equal(checkpointHash(w), checkpointHash(c)) {
-				problem(Problem{Kind: "witness", Checkpoint: c.N, Msg: fmt.Sprintf(
-					"checkpoint #%d differs from the copy in the witness file: the trail was replaced", c.N)})
+			for _, w := range rep.Witnesses {
+				if w.N == c.N && !bytes.Equal(checkpointHash(w.Checkpoint), checkpointHash(c)) {
+					problem(Problem{Kind: "witness", Checkpoint: c.N, Msg: fmt.Sprintf(
+						"checkpoint #%d differs from the copy in %s: the trail was replaced", c.N, w.From)})
+				}
 			}
 			cps = append(cps, cpRef{n: c.N, seq: c.Seq, hash: c.Hash})
 			cc := *c
 			prev = &cc
 			return nil
-		})
-		if err != nil {
+		}
+		var err error
+		if rep.Window == 0 {
+			err = st.EachAuditCheckpoint(ctx, false, check)
+		} else {
+			// Only the checkpoints over the window, and the one before
+			// it, which the first of them must link to: read newest first
+			// and checked oldest first.
+			var recent []Checkpoint
+			err = st.EachAuditCheckpoint(ctx, true, func(c *Checkpoint) error {
+				if c.N <= nw.N {
+					recent = append(recent, *c)
+				}
+				if c.Seq < rep.Window {
+					return errStop
+				}
+				return nil
+			})
+			for i := len(recent) - 1; i >= 0 && (err == nil || errors.Is(err, errStop)); i-- {
+				err = check(&recent[i])
+			}
+		}
+		if err != nil && !errors.Is(err, errStop) {
 			return rep, err
 		}
 	}
 	sort.SliceStable(cps, func(i, j int) bool { return cps[i].seq < cps[j].seq })
 
-	first, last, err := st.AuditBounds(ctx)
-	if err != nil {
-		return rep, err
-	}
-	rep.First, rep.Last = first, last
-	if w := o.Witness; w != nil {
+	ahead := false // one witness ahead of the trail says it; the others would repeat it
+	for _, w := range rep.Witnesses {
 		switch {
-		case !sigOK(w):
-			problem(Problem{Kind: "witness", Checkpoint: w.N, Msg: "the witness file's checkpoint is not validly signed by a trusted key"})
+		case !sigOK(w.Checkpoint):
+			problem(Problem{Kind: "witness", Checkpoint: w.N, Msg: fmt.Sprintf("the checkpoint in %s is not validly signed by a trusted key", w.From)})
+		case ahead:
 		case rep.Newest == nil || w.N > rep.Newest.N:
+			ahead = true
 			newest := int64(0)
 			if rep.Newest != nil {
 				newest = rep.Newest.N
 			}
 			if last < w.Seq {
 				problem(Problem{Kind: "truncated", Seq: last + 1, Msg: fmt.Sprintf(
-					"records from seq %d on were removed from the end of the trail: the witness file holds checkpoint #%d of seq %d, and the trail's newest checkpoint is #%d",
-					last+1, w.N, w.Seq, newest)})
+					"records from seq %d on were removed from the end of the trail: %s holds checkpoint #%d of seq %d, and the trail's newest checkpoint is #%d",
+					last+1, w.From, w.N, w.Seq, newest)})
 			} else {
 				problem(Problem{Kind: "checkpoint", Checkpoint: newest + 1, Msg: fmt.Sprintf(
-					"checkpoints #%d to #%d were removed: the witness file holds #%d", newest+1, w.N, w.N)})
+					"checkpoints #%d to #%d were removed: %s holds #%d", newest+1, w.N, w.From, w.N)})
 			}
 		}
 	}
@@ -249,7 +311,7 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 	}
 
 	if last > 0 {
-		res, err := scanChain(ctx, st, o.Workers, first, last, rep.Start, startPrev, cps)
+		res, err := scanChain(ctx, st, o.Workers, from, last, rep.Start, startPrev, cps)
 		if err != nil {
 			return rep, err
 		}
@@ -272,13 +334,13 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 	}
 
 	// Records after the newest checkpoint: no signature yet, so their MACs.
-	from := int64(0)
+	signed := int64(0)
 	if rep.Newest != nil {
-		from = rep.Newest.Seq
+		signed = rep.Newest.Seq
 	}
 	rep.TailMACs = o.MACKey != nil
 	reported := false
-	err = st.AuditMACs(ctx, from, func(seq int64, hash, mac []byte) error {
+	err = st.AuditMACs(ctx, signed, func(seq int64, hash, mac []byte) error {
 		rep.Tail++
 		if o.MACKey != nil && !reported && !hmac.Equal(recordMAC(o.MACKey, hash), mac) {
 			reported = true
@@ -291,26 +353,22 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 		return rep, err
 	}
 
-	guards, err := st.AuditGuards(ctx)
+	guards, err := st.CheckGuards(ctx)
 	if err != nil {
 		return rep, err
 	}
-	for _, g := range st.AuditGuardNames() {
-		found := false
-		for _, h := range guards {
-			found = found || h == g
-		}
-		if !found {
-			problem(Problem{Kind: "guard", Msg: fmt.Sprintf(
-				"the trigger %s, which refuses changes to the trail, was removed from the database", g)})
-		}
+	for _, g := range guards {
+		problem(Problem{Kind: "guard", Msg: g.String()})
 	}
 	err = st.EachAudit(ctx, store.AuditFilter{Action: "audit.alarm"}, func(r *Record) error {
+		if r.Seq < rep.Window {
+			return errStop
+		}
 		problem(Problem{Kind: "alarm", Seq: r.Seq, Msg: fmt.Sprintf("record %d is an alarm raised by Vigil at %s: %s",
 			r.Seq, r.At.Format(time.RFC3339), r.Detail)})
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errStop) {
 		return rep, err
 	}
 	// Records the problems name come first, in chain order: the first is

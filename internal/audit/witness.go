@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +37,9 @@ func (t *Trail) witness(c *store.AuditCheckpoint) {
 		return
 	}
 	t.log.Info("audit: checkpoint", "n", c.N, "seq", c.Seq, "hash", fmt.Sprintf("%x", c.Hash), "kind", c.Kind)
+	if t.off != nil {
+		t.off.checkpoint(*c)
+	}
 	if t.opt.Witness == "" {
 		return
 	}
@@ -93,44 +94,4 @@ func ReadWitness(path string) (*store.AuditCheckpoint, error) {
 		N: w.N, Seq: w.Seq, Hash: w.Hash, At: w.At.UTC(), StartSeq: w.StartSeq, StartPrev: w.StartPrev,
 		FirstCheckpoint: w.FirstCheckpoint, Kind: w.Kind, Prev: w.Prev, KeyID: w.KeyID, Signature: w.Signature,
 	}, nil
-}
-
-// CheckWitness compares the witness file with the trail: a trail whose
-// newest checkpoint is older than the witness's, or differs from it, was
-// rolled back or replaced. It is quick (it reads a few checkpoints), for
-// every start; Verify checks everything.
-func (t *Trail) CheckWitness(ctx context.Context) error {
-	if t.opt.Witness == "" {
-		return nil
-	}
-	w, err := ReadWitness(t.opt.Witness)
-	if err != nil || w == nil {
-		return err
-	}
-	var newest int64
-	var same *bool
-	err = t.st.EachAuditCheckpoint(ctx, true, func(c *store.AuditCheckpoint) error {
-		if newest == 0 {
-			newest = c.N
-		}
-		if c.N > w.N {
-			return nil
-		}
-		if c.N == w.N {
-			eq := bytes.Equal(checkpointHash(c), checkpointHash(w))
-			same = &eq
-		}
-		return errStop
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return err
-	}
-	switch {
-	case newest < w.N:
-		return fmt.Errorf("audit: the trail's newest checkpoint is #%d but the witness file %s holds #%d: checkpoints and records were removed, or the database was replaced; run vigil audit verify",
-			newest, t.opt.Witness, w.N)
-	case same != nil && !*same:
-		return fmt.Errorf("audit: checkpoint #%d differs from the witness file %s: the database was replaced; run vigil audit verify", w.N, t.opt.Witness)
-	}
-	return nil
 }

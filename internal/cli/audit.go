@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/vigil-cctv/vigil/internal/app"
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/config"
 )
@@ -104,6 +105,12 @@ func openTrail(ctx context.Context, cfg config.Config, needKey bool, pubs []ed25
 	default:
 		key = nil
 	}
-	return audit.Open(ctx, audit.Options{DSN: dsn, Key: key, PublicKeys: pubs, Witness: filepath.Join(cfg.DataDir, "audit.checkpoint"),
-		Logger: newLogger(stderr, "warn")})
+	o, err := app.AuditOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Verify reads the witness file and the witness database, and sends
+	// nothing anywhere: syslog is written by the server only.
+	o.Key, o.PublicKeys, o.Syslog, o.Logger = key, pubs, nil, newLogger(stderr, "warn")
+	return audit.Open(ctx, o)
 }

@@ -59,6 +59,9 @@ func TestAuditVerifyCommand(t *testing.T) {
 }
 
 func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, trailDSN string) {
+	// A witness database apart from the data folder, which the server
+	// and every command keep checkpoints in, and verify reads.
+	env = append(env, "VIGIL_AUDIT_WITNESS_DATABASE="+filepath.Join(t.TempDir(), "witness.db"))
 	addr := freePort(t)
 	base := "http://" + addr
 	srv := startServer(t, data, addr, env...)
@@ -143,6 +146,23 @@ func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, tra
 	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", data)
 	if code != 1 || strings.Contains(o, "record 5") || !strings.Contains(o, "record 7 was removed") {
 		t.Errorf("verify after restoring record 5 and removing record 7: exit %d\n%s\nwant 1 naming record 7 alone", code, o)
+	}
+
+	// Records removed from the end with the checkpoints over them, and
+	// the witness file too: the witness database still tells.
+	if driver == "pgx" {
+		exec(`DROP TRIGGER checkpoints_guard ON checkpoints`)
+	} else {
+		exec(`DROP TRIGGER checkpoints_no_delete`)
+	}
+	exec(`DELETE FROM records WHERE seq > 6`)
+	exec(`DELETE FROM checkpoints WHERE seq > 6`)
+	if err := os.Remove(filepath.Join(data, "audit.checkpoint")); err != nil {
+		t.Fatal(err)
+	}
+	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", data)
+	if code != 1 || !strings.Contains(o, "records from seq 7 on were removed from the end of the trail: the witness database holds checkpoint") {
+		t.Errorf("verify after truncating the trail and removing the witness file: exit %d\n%s\nwant 1, the witness database naming the truncation", code, o)
 	}
 }
 

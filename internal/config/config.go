@@ -71,6 +71,9 @@ type Config struct {
 	AuditDatabaseURL string `toml:"audit_database_url"`
 	// AuditRetentionYears is how long audit records are kept.
 	AuditRetentionYears int `toml:"audit_retention_years"`
+	// AuditWitness keeps copies of the trail's checkpoints off this
+	// machine (audit_witness.go).
+	AuditWitness AuditWitness `toml:"audit_witness"`
 	// Maintenance says when a camera counts as offline, when a fault is
 	// raised for it, and the contractor's targets.
 	Maintenance Maintenance `toml:"maintenance"`
@@ -283,6 +286,7 @@ func (c *Config) applyEnv(env func(string) string) error {
 		}
 		c.AuditRetentionYears = n
 	}
+	c.applyAuditWitnessEnv(env)
 	str("VIGIL_MAINTENANCE_CONTRACTOR", &c.Maintenance.Contractor)
 	str("VIGIL_OFFLINE_PRIORITY", &c.Maintenance.OfflinePriority)
 	for name, dst := range map[string]*Duration{
@@ -402,6 +406,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("map_outline %s is not a file", c.MapOutline))
 		}
 	}
+	errs = append(errs, c.validateAuditWitness()...)
 	errs = append(errs, c.validateTLS()...)
 	errs = append(errs, c.SignIn.validate()...)
 	errs = append(errs, c.OIDC.validate()...)

@@ -792,36 +792,6 @@ func (t *Trail) AuditMACs(ctx context.Context, from int64, fn func(seq int64, ha
 	return wrap("read audit MACs", rows.Err())
 }
 
-// AuditGuards lists the guard triggers the trail's tables have.
-func (t *Trail) AuditGuards(ctx context.Context) ([]string, error) {
-	q := `SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`
-	if t.dialect == dialectPostgres {
-		q = `SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN ('records'::regclass, 'checkpoints'::regclass) ORDER BY tgname`
-	}
-	rows, err := t.r.QueryContext(ctx, q)
-	if err != nil {
-		return nil, wrap("list audit guards", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, wrap("list audit guards", err)
-		}
-		out = append(out, n)
-	}
-	return out, wrap("list audit guards", rows.Err())
-}
-
-// AuditGuardNames are the triggers migration 1 makes on each engine.
-func (t *Trail) AuditGuardNames() []string {
-	if t.dialect == dialectPostgres {
-		return []string{"checkpoints_guard", "checkpoints_no_truncate", "records_guard", "records_no_truncate"}
-	}
-	return []string{"checkpoints_no_delete", "checkpoints_no_update", "records_no_delete", "records_no_update"}
-}
-
 // AuditFilter selects records; zero fields do not filter.
 type AuditFilter struct {
 	UserID         int64

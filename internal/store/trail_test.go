@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,20 +95,22 @@ func TestLoadTrailMigrations(t *testing.T) {
 	for _, d := range []string{dialectSQLite, dialectPostgres} {
 		ms, err := loadTrailMigrations(trailFS, d)
 		must(t, err)
-		if len(ms) != 1 || ms[0].name != "0001_trail" {
-			t.Fatalf("%s: got %+v, want one migration 0001_trail", d, ms)
+		if len(ms) != 2 || ms[0].name != "0001_trail" || ms[1].name != "0002_witness" {
+			t.Fatalf("%s: got %+v, want migrations 0001_trail and 0002_witness", d, ms)
 		}
-		var triggers int
-		for _, s := range ms[0].stmts {
-			if strings.Contains(s, "{{") {
-				t.Errorf("%s: placeholder left in %q", d, s)
+		for i, want := range []int{4, 2} {
+			var triggers int
+			for _, s := range ms[i].stmts {
+				if strings.Contains(s, "{{") {
+					t.Errorf("%s: placeholder left in %q", d, s)
+				}
+				if strings.HasPrefix(s, "CREATE TRIGGER") {
+					triggers++
+				}
 			}
-			if strings.HasPrefix(s, "CREATE TRIGGER") {
-				triggers++
+			if triggers != want {
+				t.Errorf("%s, %s: got %d triggers, want %d", d, ms[i].name, triggers, want)
 			}
-		}
-		if triggers != 4 {
-			t.Errorf("%s: got %d triggers, want 4", d, triggers)
 		}
 	}
 }
@@ -242,6 +245,95 @@ func TestTrailListAudit(t *testing.T) {
 		}
 		if r := rows[1]; r.HasRangeStart || r.HasRangeEnd || r.Reason != "case 7" || !bytes.Equal(r.PrevHash, hashOf(1)) {
 			t.Errorf("ScanChain row 2: got %+v", r)
+		}
+	})
+}
+
+// TestTrailRestoreGuards: guards someone removed, switched off or replaced
+// with ones that let everything through are found and put back as the
+// migrations made them, after which they refuse changes again.
+func TestTrailRestoreGuards(t *testing.T) {
+	forEachTrail(t, func(t *testing.T, tr *Trail, raw *sql.DB) {
+		ctx := context.Background()
+		appendPlain(t, tr, AuditRecord{At: t0, Action: "a"}, AuditRecord{At: t0, Action: "b"})
+		if bad, err := tr.CheckGuards(ctx); err != nil || len(bad) != 0 {
+			t.Fatalf("fresh trail: got %v, %v, want every guard in place", bad, err)
+		}
+		var tamper []string
+		want := map[string]string{}
+		if tr.Dialect() == dialectPostgres {
+			tamper = []string{
+				`DROP TRIGGER records_no_truncate ON records`,
+				`ALTER TABLE checkpoints DISABLE TRIGGER checkpoints_guard`,
+				`CREATE OR REPLACE FUNCTION audit_records_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$`,
+				`DROP TRIGGER witness_guard ON witness`,
+			}
+			want = map[string]string{"records_no_truncate": "missing", "checkpoints_guard": "disabled", "audit_records_guard": "changed", "witness_guard": "missing"}
+		} else {
+			tamper = []string{
+				`DROP TRIGGER records_no_delete`,
+				`DROP TRIGGER records_no_update`,
+				`CREATE TRIGGER records_no_update BEFORE UPDATE ON records WHEN 0 BEGIN SELECT RAISE(ABORT, 'no'); END`,
+				`DROP TRIGGER witness_no_delete`,
+			}
+			want = map[string]string{"records_no_delete": "missing", "records_no_update": "changed", "witness_no_delete": "missing"}
+		}
+		for _, q := range tamper {
+			if _, err := raw.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		got := func(ps []GuardProblem) map[string]string {
+			m := map[string]string{}
+			for _, p := range ps {
+				m[p.Name] = p.Was
+			}
+			return m
+		}
+		bad, err := tr.CheckGuards(ctx)
+		if err != nil || fmt.Sprint(got(bad)) != fmt.Sprint(want) {
+			t.Fatalf("CheckGuards after tampering: got %v, %v, want %v", bad, err, want)
+		}
+		restored, err := tr.RestoreGuards(ctx)
+		if err != nil || fmt.Sprint(got(restored)) != fmt.Sprint(want) {
+			t.Fatalf("RestoreGuards: got %v, %v, want %v", restored, err, want)
+		}
+		if bad, err := tr.CheckGuards(ctx); err != nil || len(bad) != 0 {
+			t.Errorf("after restoring: got %v, %v, want every guard in place", bad, err)
+		}
+		for _, q := range []string{`UPDATE records SET detail = 'x' WHERE seq = 2`, `DELETE FROM records WHERE seq = 2`} {
+			if _, err := raw.ExecContext(ctx, q); err == nil {
+				t.Errorf("%s after restoring: got nil error, want the guard's refusal", q)
+			}
+		}
+		if again, err := tr.RestoreGuards(ctx); err != nil || len(again) != 0 {
+			t.Errorf("second RestoreGuards: got %v, %v, want nothing to do", again, err)
+		}
+	})
+}
+
+// TestTrailWitness: a trail database keeps copies of another's
+// checkpoints, the newest readable, none changeable.
+func TestTrailWitness(t *testing.T) {
+	forEachTrail(t, func(t *testing.T, tr *Trail, raw *sql.DB) {
+		ctx := context.Background()
+		if c, err := tr.NewestWitness(ctx); err != nil || c != nil {
+			t.Fatalf("empty witness: got %+v, %v, want nil", c, err)
+		}
+		for n := int64(1); n <= 3; n++ {
+			must(t, tr.PutWitness(ctx, AuditCheckpoint{N: n, Seq: n * 10, Hash: hashOf(byte(n)), At: t0, StartSeq: 1, StartPrev: hashOf(0),
+				FirstCheckpoint: 1, Kind: "interval", Prev: hashOf(0), KeyID: "k", Signature: []byte("sig")}))
+		}
+		// The same number again, differing, leaves the first copy.
+		must(t, tr.PutWitness(ctx, AuditCheckpoint{N: 3, Seq: 99, Hash: hashOf(9), At: t0, StartPrev: hashOf(0), Prev: hashOf(0), Signature: []byte("x")}))
+		c, err := tr.NewestWitness(ctx)
+		if err != nil || c == nil || c.N != 3 || c.Seq != 30 {
+			t.Fatalf("newest witness: got %+v, %v, want #3 at seq 30", c, err)
+		}
+		for _, q := range []string{`UPDATE witness SET seq = 1`, `DELETE FROM witness`} {
+			if _, err := raw.ExecContext(ctx, q); err == nil {
+				t.Errorf("%s: got nil error, want the guard's refusal", q)
+			}
 		}
 	})
 }

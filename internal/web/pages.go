@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
+
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -22,6 +24,9 @@ type page struct {
 	CSRF  string
 	Can   permissions
 	Data  any
+	// AuditAlarms are what the server found wrong with the audit trail,
+	// shown as a banner to those who may read the trail.
+	AuditAlarms []audit.Alarm
 }
 
 // permissions say which pages and controls a page shows: what one of the
@@ -63,7 +68,11 @@ func permissionsOf(p rights.Principal) permissions {
 func (s *Server) page(w http.ResponseWriter, r *http.Request, tmpl, title, nav string, data any) error {
 	a := accessFrom(r.Context())
 	token, _ := r.Context().Value(csrfKey).(string)
-	return s.render(w, tmpl, http.StatusOK, page{Title: title, Nav: nav, User: a.user, CSRF: token, Can: permissionsOf(a.p), Data: data})
+	p := page{Title: title, Nav: nav, User: a.user, CSRF: token, Can: permissionsOf(a.p), Data: data}
+	if p.Can.Audit && s.opt.Audit != nil {
+		p.AuditAlarms = s.opt.Audit.Alarms()
+	}
+	return s.render(w, tmpl, http.StatusOK, p)
 }
 
 // wall is the live video wall: the camera tree, a grid of tiles and the
