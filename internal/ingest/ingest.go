@@ -425,10 +425,11 @@ func (h *handler) frame(au *codec.AccessUnit) {
 		Discontinuity: disc,
 	}
 	h.counters.frame(vcl)
-	if err := h.cam.sink.WriteFrame(f); errors.Is(err, ErrAwaitingKeyframe) {
-		h.cam.opt.Metrics.dropped(h.cam.opt.ID, errWaitKey)
-	} else if err != nil {
-		h.cam.log.Error("sink refused frame", "err", err)
+	if err := h.cam.sink.WriteFrame(f); err != nil {
+		h.cam.opt.Metrics.Dropped(h.cam.opt.ID, err)
+		if !IsDrop(err) {
+			h.cam.log.Error("sink refused frame", "err", err)
+		}
 	}
 }
 
@@ -462,9 +463,47 @@ func (h *handler) HandleRTCP(pkts []rtcp.Packet, received time.Time) {
 	}
 }
 
-// ErrAwaitingKeyframe is what a sink returns for a frame it cannot use
-// until the next keyframe (a segment must begin with one).
-var ErrAwaitingKeyframe = errors.New("ingest: awaiting a keyframe")
+// The reasons a sink gives for a frame it did not record. WriteFrame
+// returns one, wrapped or not, and ingest counts the frame under the
+// reason in vigil_camera_dropped_total; a sink that drops a frame after
+// WriteFrame returned (on a goroutine of its own) counts it itself, with
+// Metrics.Dropped. Every frame dropped is counted once.
+var (
+	// ErrAwaitingKeyframe: the sink cannot use the frame until the next
+	// keyframe (a segment must begin with one).
+	ErrAwaitingKeyframe = errors.New("ingest: awaiting a keyframe")
+	// ErrStorageTooSlow: the frame waited longer than allowed for the
+	// storage, or would have.
+	ErrStorageTooSlow = errors.New("ingest: frame dropped: storage too slow")
+	// ErrTooManySegments: the camera asks for new segments (new
+	// parameter sets, jumps of its clock) faster than they are made.
+	ErrTooManySegments = errors.New("ingest: frame dropped: the camera starts new segments too often")
+	// ErrClockAhead: the frame's time is ahead of our clock by more than
+	// is allowed, and it is no keyframe at which to start again.
+	ErrClockAhead = errors.New("ingest: frame dropped: its time is ahead of our clock")
+)
+
+// dropReasons label vigil_camera_dropped_total for a sink's reasons.
+var dropReasons = []struct {
+	err   error
+	label string
+}{
+	{ErrAwaitingKeyframe, "awaiting_keyframe"},
+	{ErrStorageTooSlow, "storage_too_slow"},
+	{ErrTooManySegments, "too_many_segments"},
+	{ErrClockAhead, "clock_ahead"},
+}
+
+// IsDrop reports whether err is one of the reasons a sink gives for a
+// frame it dropped, rather than a failure.
+func IsDrop(err error) bool {
+	for _, r := range dropReasons {
+		if errors.Is(err, r.err) {
+			return true
+		}
+	}
+	return false
+}
 
 var (
 	errNoParams = errors.New("no parameter sets yet")

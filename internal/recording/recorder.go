@@ -53,6 +53,10 @@ type Options struct {
 	QueueBytes int64
 	QueueDelay time.Duration
 	Logger     *slog.Logger
+	// Metrics count the frames a camera's queue drops on its own
+	// goroutine (nil: not counted); those dropped as they come, ingest
+	// counts.
+	Metrics *ingest.Metrics
 }
 
 // Recorder writes every camera's segments and owns the goroutine that
