@@ -48,6 +48,10 @@ type Frame struct {
 	// re-anchoring of the clock: the sink must not join it to what came
 	// before.
 	Discontinuity bool
+	// ClockJump, on a frame where the clock was re-anchored, is how far
+	// the camera's timestamps had parted from our clock (positive: the
+	// camera's time was ahead), for the sink to record; 0 otherwise.
+	ClockJump time.Duration
 }
 
 // Sink receives a camera's frames, from the camera's own goroutine.
@@ -319,6 +323,11 @@ type handler struct {
 // frames are re-anchored to our clock.
 const maxDrift = time.Second
 
+// maxJump is the largest step of the camera's timestamps from one frame
+// to the next taken as footage (a camera silent for this long is
+// reconnected first): a larger one, either way, is a jump of its clock.
+const maxJump = 90000 * 10
+
 func (h *handler) HandleRTP(pkt *rtp.Packet, received time.Time) {
 	if h.err != nil {
 		return
@@ -403,12 +412,24 @@ func (h *handler) frame(au *codec.AccessUnit) {
 		h.first, disc = false, true
 	}
 	t := h.anchorTime.Add(ptsDuration(pts - h.anchorPTS))
-	if d := h.received.Sub(t); au.Keyframe && (d > maxDrift || d < -maxDrift || pts < h.lastPTS-90000*10) {
+	jumped := !disc && (pts < h.lastPTS-maxJump || pts > h.lastPTS+maxJump)
+	var jump time.Duration
+	if d := h.received.Sub(t); au.Keyframe && (d > maxDrift || d < -maxDrift || jumped) {
 		// The camera's clock ran away from ours, or jumped: trust ours,
 		// from a keyframe, where a new segment can start.
 		h.anchorPTS, h.anchorTime = pts, h.received
 		t = h.received
-		disc = true
+		disc, jump = true, -d
+		if jump == 0 {
+			jump = 1 // a jump that landed on our time is still one
+		}
+	} else if jumped {
+		// Between keyframes a jump cannot be re-anchored: the frame
+		// has no time we could trust, nor have those after it until
+		// the next keyframe.
+		h.cam.opt.Metrics.dropped(h.cam.opt.ID, errClockJump)
+		h.waitKey = true
+		return
 	}
 	h.lastPTS = pts
 	if !h.recording {
@@ -423,6 +444,7 @@ func (h *handler) frame(au *codec.AccessUnit) {
 		NALUs:         vcl,
 		Keyframe:      au.Keyframe,
 		Discontinuity: disc,
+		ClockJump:     jump,
 	}
 	h.counters.frame(vcl)
 	if err := h.cam.sink.WriteFrame(f); err != nil {
@@ -508,6 +530,8 @@ func IsDrop(err error) bool {
 var (
 	errNoParams = errors.New("no parameter sets yet")
 	errWaitKey  = errors.New("waiting for keyframe")
+	// errClockJump: a frame between keyframes whose timestamp jumped.
+	errClockJump = errors.New("camera's timestamps jumped")
 )
 
 func ptsDuration(d int64) time.Duration { return time.Duration(d) * time.Second / 90000 }

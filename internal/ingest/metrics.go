@@ -119,6 +119,8 @@ func (m *Metrics) dropped(id int64, err error) {
 		reason = "no_parameter_sets"
 	case errors.Is(err, errWaitKey):
 		reason = "awaiting_keyframe"
+	case errors.Is(err, errClockJump):
+		reason = "clock_jump"
 	}
 	m.drops.WithLabelValues(strconv.FormatInt(id, 10), reason).Inc()
 }

@@ -299,6 +299,8 @@ type pacedCamera struct {
 	params codec.Params
 	clip   []ingest.Frame
 	k      int // frames sent, over every session
+	// frameParams, if set, gives frame k's parameter sets.
+	frameParams func(k int) *codec.Params
 	// refused counts the frames the sink said it dropped, by reason.
 	refused map[error]int
 }
@@ -315,6 +317,9 @@ func (c *pacedCamera) session(n int) (sent int) {
 	for i := range n {
 		fr := c.clip[c.k%len(c.clip)]
 		fr.Params = &c.params
+		if c.frameParams != nil {
+			fr.Params = c.frameParams(c.k)
+		}
 		fr.PTS = c.pts(c.k)
 		fr.Time = t0.Add(ptsDuration(fr.PTS - pts0))
 		fr.Discontinuity = i == 0
@@ -346,10 +351,10 @@ func (c *pacedCamera) pts(k int) int64 {
 	return fr.PTS + int64(k/len(c.clip))*int64(len(c.clip))*3600
 }
 
-// storedFrames counts the frames indexed for a camera.
-func storedFrames(t *testing.T, st *store.Store, cam int64) int {
+// storedFrames counts the frames indexed for a camera since from.
+func storedFrames(t *testing.T, st *store.Store, cam int64, from time.Time) int {
 	t.Helper()
-	segs, err := st.SegmentsInRange(context.Background(), cam, time.Unix(0, 0), time.Now().Add(time.Hour))
+	segs, err := st.SegmentsInRange(context.Background(), cam, from, time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +402,7 @@ func TestQueueKeepsFirstGOP(t *testing.T) {
 		if got := q.Stats().DroppedFrames; got != 0 {
 			t.Errorf("after connecting: got %d frames dropped with the storage keeping up, want none", got)
 		}
-		if got := storedFrames(t, st, cam.ID); got != sent {
+		if got := storedFrames(t, st, cam.ID, time.Unix(0, 0)); got != sent {
 			t.Errorf("after connecting: got %d frames stored, want all %d sent", got, sent)
 		}
 		// Offline for longer than the queue's bound on waiting.
@@ -408,7 +413,7 @@ func TestQueueKeepsFirstGOP(t *testing.T) {
 		if got := q.Stats().DroppedFrames; got != 0 {
 			t.Errorf("after reconnecting: got %d frames dropped with the storage keeping up, want none", got)
 		}
-		if got := storedFrames(t, st, cam.ID); got != sent {
+		if got := storedFrames(t, st, cam.ID, time.Unix(0, 0)); got != sent {
 			t.Errorf("after reconnecting: got %d frames stored, want all %d sent", got, sent)
 		}
 
@@ -431,7 +436,7 @@ func TestQueueKeepsFirstGOP(t *testing.T) {
 		if got := c.refused[ingest.ErrStorageTooSlow]; int64(got) != dropped {
 			t.Errorf("WriteFrame reported %d frames dropped for slow storage, the stats %d", got, dropped)
 		}
-		if got := storedFrames(t, st, cam.ID); int64(got) != int64(sent)-dropped {
+		if got := storedFrames(t, st, cam.ID, time.Unix(0, 0)); int64(got) != int64(sent)-dropped {
 			t.Errorf("got %d frames stored, want the %d sent less the %d dropped", got, sent, dropped)
 		}
 		gaps, err := st.GapsInRange(context.Background(), cam.ID, time.Unix(0, 0), time.Now().Add(time.Hour))
