@@ -500,9 +500,10 @@ var (
 	// ErrTooManySegments: the camera asks for new segments (new
 	// parameter sets, jumps of its clock) faster than they are made.
 	ErrTooManySegments = errors.New("ingest: frame dropped: the camera starts new segments too often")
-	// ErrClockAhead: the frame's time is ahead of our clock by more than
-	// is allowed, and it is no keyframe at which to start again.
-	ErrClockAhead = errors.New("ingest: frame dropped: its time is ahead of our clock")
+	// ErrClockJump: the frame's timestamp parted from our clock (ran
+	// ahead of it by more than is allowed, or jumped back), and it is no
+	// keyframe at which to start again.
+	ErrClockJump = errors.New("ingest: frame dropped: the camera's timestamps jumped")
 )
 
 // dropReasons label vigil_camera_dropped_total for a sink's reasons.
@@ -513,7 +514,7 @@ var dropReasons = []struct {
 	{ErrAwaitingKeyframe, "awaiting_keyframe"},
 	{ErrStorageTooSlow, "storage_too_slow"},
 	{ErrTooManySegments, "too_many_segments"},
-	{ErrClockAhead, "clock_ahead"},
+	{ErrClockJump, "clock_jump"},
 }
 
 // IsDrop reports whether err is one of the reasons a sink gives for a
@@ -534,7 +535,11 @@ var (
 	errClockJump = errors.New("camera's timestamps jumped")
 )
 
-func ptsDuration(d int64) time.Duration { return time.Duration(d) * time.Second / 90000 }
+// ptsDuration converts 90 kHz ticks to a duration. Whole seconds first:
+// d × 10⁹ overflows past 28 hours, a step a camera's timestamps can take.
+func ptsDuration(d int64) time.Duration {
+	return time.Duration(d/90000)*time.Second + time.Duration(d%90000)*time.Second/90000
+}
 
 // ntpTime converts a 64-bit NTP timestamp (RFC 5905) to time.Time.
 func ntpTime(v uint64) time.Time {

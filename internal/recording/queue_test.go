@@ -301,6 +301,16 @@ type pacedCamera struct {
 	k      int // frames sent, over every session
 	// frameParams, if set, gives frame k's parameter sets.
 	frameParams func(k int) *codec.Params
+	// speed, if set, is how many seconds of video the camera sends a
+	// second, for the first fastFor of each session's video; jump, if
+	// set, is added to frame k's timestamp. The frames' times follow
+	// their timestamps from the session's start, as ingest's would were
+	// it never to re-anchor them.
+	speed   float64
+	fastFor time.Duration
+	jump    func(k int) time.Duration
+	// check, if set, is called after every batch.
+	check func()
 	// refused counts the frames the sink said it dropped, by reason.
 	refused map[error]int
 }
@@ -321,10 +331,21 @@ func (c *pacedCamera) session(n int) (sent int) {
 			fr.Params = c.frameParams(c.k)
 		}
 		fr.PTS = c.pts(c.k)
+		if c.jump != nil {
+			fr.PTS += int64(c.jump(c.k) / (time.Second / 90000))
+		}
 		fr.Time = t0.Add(ptsDuration(fr.PTS - pts0))
 		fr.Discontinuity = i == 0
 		if i%3 == 0 {
-			time.Sleep(time.Until(t0.Add(ptsDuration(c.pts(c.k+2) - pts0))))
+			if i > 0 && c.check != nil {
+				c.check()
+			}
+			due := ptsDuration(c.pts(c.k+2) - pts0)
+			if c.speed > 0 {
+				fast := min(due, c.fastFor)
+				due = time.Duration(float64(fast)/c.speed) + due - fast
+			}
+			time.Sleep(time.Until(t0.Add(due)))
 		}
 		if err := c.sink.WriteFrame(&fr); err != nil {
 			if !ingest.IsDrop(err) {
@@ -333,7 +354,7 @@ func (c *pacedCamera) session(n int) (sent int) {
 			if c.refused == nil {
 				c.refused = map[error]int{}
 			}
-			for _, reason := range []error{ingest.ErrAwaitingKeyframe, ingest.ErrStorageTooSlow, ingest.ErrTooManySegments, ingest.ErrClockAhead} {
+			for _, reason := range []error{ingest.ErrAwaitingKeyframe, ingest.ErrStorageTooSlow, ingest.ErrTooManySegments, ingest.ErrClockJump} {
 				if errors.Is(err, reason) {
 					c.refused[reason]++
 				}

@@ -293,6 +293,12 @@ const (
 // noticeably in the future.
 const MaxAhead = 3 * time.Second
 
+// maxStepBack is how far a frame's timestamp may fall behind the latest
+// in its segment: B-frames come a few frames behind, and ingest
+// re-anchors larger steps at keyframes; past it the camera's clock
+// jumped back, and the frames would be squeezed onto one instant.
+const maxStepBack = 10 * time.Second
+
 // maxCameraSegments bounds the segments a camera may start by its own
 // doing (new parameter sets, a discontinuity of its clock within a
 // session) in cameraSegmentWindow. An honest camera does so when someone
@@ -340,7 +346,6 @@ func (c *CameraRecorder) Stats() Stats {
 
 type pendingFrame struct {
 	pts  int64
-	time time.Time
 	size int // in AVCC framing
 	key  bool
 }
@@ -352,6 +357,7 @@ type openSegment struct {
 	size     int64
 	firstDTS int64
 	lastDTS  int64
+	maxPTS   int64 // the latest frame's PTS so far
 	seq      uint32
 	frameDur int64 // a typical frame duration, for the last sample
 	moof     []byte
@@ -385,29 +391,44 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 			c.cause, c.gapReason = causeClock, GapClockJumped
 		}
 	}
-	if c.seg != nil {
+	if s := c.seg; s != nil {
 		// Where the segment's timeline puts this frame: past MaxAhead,
 		// the camera's clock is running ahead of ours (faster than
-		// real time, or jumped), and the segment ends here; the next
-		// begins at a keyframe, timed by our clock.
-		if at := c.seg.row.Start.Add(ptsDuration(f.PTS - c.seg.firstDTS)); at.After(now.Add(MaxAhead)) {
-			c.clockJumped(at.Sub(now), now)
+		// real time, or jumped); far before the frames already there,
+		// it jumped back. Either way the segment ends here, and the
+		// next begins at a keyframe, timed by our clock and after the
+		// footage stored.
+		at := s.row.Start.Add(ptsDuration(f.PTS - s.firstDTS))
+		var jump time.Duration
+		var reason string
+		switch {
+		case at.After(now.Add(MaxAhead - time.Millisecond)):
+			// (A millisecond short of the limit: the frame's
+			// sample, however shortened, lasts a tick.)
+			jump, reason = at.Sub(now), GapClockAhead
+		case f.PTS < s.maxPTS-int64(maxStepBack*90000/time.Second):
+			jump, reason = ptsDuration(f.PTS-s.maxPTS), GapClockJumped
+		}
+		if reason != "" {
+			c.clockJumped(jump, now)
 			c.flush(-1)
 			c.closeSegment()
-			c.cause, c.gapReason = causeClock, GapClockAhead
+			c.cause, c.gapReason = causeClock, reason
 			if !f.Keyframe {
-				return ingest.ErrClockAhead
+				return ingest.ErrClockJump
 			}
 		}
 	}
 	if len(c.frames) > 0 {
 		first := c.frames[0]
-		long := f.Time.Sub(first.time) >= c.r.opt.MaxPart
+		long := ptsDuration(f.PTS-first.pts) >= c.r.opt.MaxPart
 		if f.Keyframe || long {
 			c.flush(f.PTS)
 		}
 	}
-	if f.Keyframe && c.seg != nil && f.Time.Sub(c.seg.row.Start) >= c.r.opt.SegmentDuration {
+	// On the segment's own timeline: a frame's Time may come from a
+	// clock the segment no longer follows.
+	if f.Keyframe && c.seg != nil && ptsDuration(f.PTS-c.seg.firstDTS) >= c.r.opt.SegmentDuration {
 		c.closeSegment()
 	}
 	if c.seg == nil {
@@ -439,7 +460,8 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 		size += 4 + len(n)
 	}
 	c.nalus = append(c.nalus, f.NALUs...)
-	c.frames = append(c.frames, pendingFrame{pts: f.PTS, time: f.Time, size: size, key: f.Keyframe})
+	c.frames = append(c.frames, pendingFrame{pts: f.PTS, size: size, key: f.Keyframe})
+	c.seg.maxPTS = max(c.seg.maxPTS, f.PTS)
 	return nil
 }
 
@@ -544,7 +566,7 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 		track.Codec = "hvc1"
 	}
 	at := f.Time
-	if at.After(now.Add(MaxAhead)) {
+	if at.After(now.Add(MaxAhead - time.Millisecond)) {
 		// Timed ahead of our clock: timed by ours instead.
 		c.clockJumped(at.Sub(now), now)
 		at = now
@@ -600,7 +622,7 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 	if !c.lastEnd.IsZero() && start.Sub(c.lastEnd) > gapThreshold {
 		c.r.enqueue(item{gap: &store.Gap{CameraID: c.id, Start: c.lastEnd, End: start, Reason: c.gapReason}})
 	}
-	c.seg = &openSegment{row: row, file: file, params: f.Params, size: n, firstDTS: f.PTS, lastDTS: f.PTS - 1, frameDur: 3600}
+	c.seg = &openSegment{row: row, file: file, params: f.Params, size: n, firstDTS: f.PTS, lastDTS: f.PTS - 1, maxPTS: f.PTS, frameDur: 3600}
 	if c.cause != "" {
 		if len(c.starts) == maxCameraSegments {
 			c.starts = c.starts[1:]
@@ -668,10 +690,10 @@ func (c *CameraRecorder) flush(nextPTS int64) {
 	for _, sm := range samples {
 		total += int64(sm.Duration)
 	}
-	room := time.Since(s.row.Start.Add(ptsDuration(int64(base)))) + MaxAhead // from the fragment's start to now+MaxAhead
-	if over := total - int64(room.Seconds()*90000); over > 0 {
+	fragStart := s.row.Start.Add(ptsDuration(int64(base)))
+	if over := fragStart.Add(ptsDuration(total)).Sub(time.Now().Add(MaxAhead)); over > 0 {
 		last := &samples[n-1]
-		cut := min(over, int64(last.Duration)-1)
+		cut := min(int64(over/(time.Second/90000))+1, int64(last.Duration)-1)
 		last.Duration -= uint32(cut)
 		total -= cut
 	}
@@ -738,7 +760,11 @@ func (c *CameraRecorder) closeSegment() {
 	c.r.enqueue(item{progress: &store.Progress{SegmentID: s.row.ID, End: end, Size: s.size, Close: true}})
 }
 
-func ptsDuration(d int64) time.Duration { return time.Duration(d) * time.Second / 90000 }
+// ptsDuration converts 90 kHz ticks to a duration. Whole seconds first:
+// d × 10⁹ overflows past 28 hours, a step a camera's timestamps can take.
+func ptsDuration(d int64) time.Duration {
+	return time.Duration(d/90000)*time.Second + time.Duration(d%90000)*time.Second/90000
+}
 
 // writeFragment writes a fragment's header and its NAL units, each after
 // its 4-byte length, in as few system calls as writev allows, without

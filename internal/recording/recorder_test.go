@@ -357,3 +357,86 @@ func TestParameterChangesLimited(t *testing.T) {
 		})
 	}
 }
+
+// TestCameraClockBounded: a camera that sends faster than real time, or
+// jumps its timestamps months ahead or an hour back, never has footage
+// filed more than MaxAhead ahead of our clock, nor over footage already
+// stored; once it behaves, its footage is filed at the right time; and
+// each jump is recorded in its stats. The frames come timed as ingest
+// would time them were it never to re-anchor: the recorder holds the
+// bound whatever it is given.
+func TestCameraClockBounded(t *testing.T) {
+	params, clip := clipFrames(t, codec.H264, "../simcam/clips/h264.mp4")
+	const months = 90 * 24 * time.Hour
+	for _, tc := range []struct {
+		name  string
+		speed float64
+		// jump is added to the timestamps of frames from the 10th
+		// second on (a frame between keyframes).
+		jump time.Duration
+	}{
+		{"four times real time for 40 s", 4, 0},
+		{"jumps months ahead", 1, months},
+		{"jumps an hour back", 1, -time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, cam, dir := fixture.OneCamera(t)
+			synctest.Test(t, func(t *testing.T) {
+				rec := startRecorder(t, st, Options{StorageName: "local", StoragePath: filepath.Join(dir, "rec"), SegmentDuration: 10 * time.Second})
+				cr := rec.Camera(context.Background(), cam.ID)
+				// segments reads the index as it stands, checking
+				// it: nothing ahead of our clock, nothing overlapping.
+				segments := func() []store.Segment {
+					t.Helper()
+					if err := rec.Flush(t.Context()); err != nil {
+						t.Fatal(err)
+					}
+					now := time.Now()
+					segs, err := st.SegmentsInRange(context.Background(), cam.ID, time.Unix(0, 0), now.Add(100*months))
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i, sg := range segs {
+						if limit := now.Add(MaxAhead); sg.End.After(limit) {
+							t.Fatalf("at %s: segment %d ends %s, beyond our clock and MaxAhead", now, i, sg.End)
+						}
+						if i > 0 && sg.Start.Before(segs[i-1].End) {
+							t.Fatalf("at %s: segment %d starts %s, before the previous one's end %s", now, i, sg.Start, segs[i-1].End)
+						}
+					}
+					return segs
+				}
+				const jumpAt = 10 * 25
+				c := &pacedCamera{t: t, sink: cr, clip: clip, params: params, speed: tc.speed, fastFor: 40 * time.Second,
+					jump: func(k int) time.Duration {
+						if k >= jumpAt+13 { // not a keyframe: one every 50 frames
+							return tc.jump
+						}
+						return 0
+					},
+					check: func() { segments() },
+				}
+				// Long enough for the limit on the segments a camera
+				// starts to have let it record again.
+				c.session(150 * 25)
+				end := time.Now()
+				cr.StreamEnded(nil)
+				segs := segments()
+				if len(segs) == 0 {
+					t.Fatal("nothing recorded")
+				}
+				// The last footage is filed at the time it came.
+				if last := segs[len(segs)-1]; last.End.Before(end.Add(-3*time.Second)) || last.End.After(end.Add(MaxAhead)) {
+					t.Errorf("last footage ends %s, want about %s, when it came", last.End, end)
+				}
+				s := cr.Stats()
+				if s.ClockJumps == 0 {
+					t.Errorf("got no clock jump in the stats %+v, want the camera's recorded", s)
+				}
+				if tc.jump != 0 && (s.LastClockJump > 0) != (tc.jump > 0) {
+					t.Errorf("got the last jump %s, want it %s's way", s.LastClockJump, tc.jump)
+				}
+			})
+		})
+	}
+}
