@@ -372,7 +372,8 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 	c.mu.Lock()
 	c.stats.Frames++
 	c.mu.Unlock()
-	if f.ClockJump != 0 {
+	jumped := f.ClockJump != 0 // recorded for this frame
+	if jumped {
 		c.clockJumped(f.ClockJump, now)
 	}
 	// Byte-identical parameter sets are the same parameters, whatever
@@ -411,6 +412,7 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 		}
 		if reason != "" {
 			c.clockJumped(jump, now)
+			jumped = true
 			c.flush(-1)
 			c.closeSegment()
 			c.cause, c.gapReason = causeClock, reason
@@ -446,6 +448,10 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 		if c.cause != "" && !c.mayStart(now) {
 			c.limit(now)
 			return ingest.ErrTooManySegments
+		}
+		if d := f.Time.Sub(now); d > MaxAhead-time.Millisecond && !jumped {
+			// Timed ahead of our clock: openSegment times it by ours.
+			c.clockJumped(d, now)
 		}
 		if err := c.openSegment(f, now); err != nil {
 			c.countError(err)
@@ -567,8 +573,8 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 	}
 	at := f.Time
 	if at.After(now.Add(MaxAhead - time.Millisecond)) {
-		// Timed ahead of our clock: timed by ours instead.
-		c.clockJumped(at.Sub(now), now)
+		// Timed ahead of our clock (a millisecond short of the limit,
+		// as in WriteFrame): timed by ours instead.
 		at = now
 	}
 	start := at

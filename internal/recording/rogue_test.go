@@ -22,12 +22,17 @@ import (
 // timestamps jump by jump more. (RTP timestamps have 32 bits: a jump of
 // more than 6.6 hours cannot be told from one back; a camera goes months
 // ahead by jumps of a few hours.)
+//
+// With paramsEveryFrame, every frame is the clip's first (a keyframe),
+// sent with an SPS of its own: the same picture, the SPS's bytes
+// different each time.
 type rogueCamera struct {
-	speed      float64
-	fastFrames int
-	jumpAt     int
-	jumps      int
-	jump       time.Duration
+	speed            float64
+	fastFrames       int
+	jumpAt           int
+	jumps            int
+	jump             time.Duration
+	paramsEveryFrame bool
 }
 
 // run serves the camera until ctx ends and returns its address.
@@ -72,9 +77,14 @@ func (rc rogueCamera) run(t *testing.T, ctx context.Context) string {
 				next = next.Add(frameDur)
 			}
 			i := k % len(clip.Units)
+			sps := clip.Params.SPS
+			if rc.paramsEveryFrame {
+				i = 0
+				sps = append(append([]byte{}, sps...), make([]byte, 1+k%2)...)
+			}
 			nalus := clip.Units[i]
 			if clip.Keyframe[i] {
-				nalus = append([][]byte{clip.Params.SPS, clip.Params.PPS}, nalus...)
+				nalus = append([][]byte{sps, clip.Params.PPS}, nalus...)
 			}
 			ts := ts0 + uint32(k)*clip.FrameDur
 			if k >= rc.jumpAt && rc.jumps > 0 {
@@ -166,5 +176,56 @@ func TestRogueCameraClock(t *testing.T) {
 				t.Errorf("got stats %+v, want the camera's clock jumps counted", s)
 			}
 		})
+	}
+}
+
+// TestRogueCameraParameters runs, end to end, a camera that sends every
+// frame as a keyframe with parameter sets different from the last: the
+// segment files it starts stay within the limit on segments a camera
+// starts, and the cause is recorded (in the camera's stats and as the
+// reason frames were dropped; the gap, written once recording resumes a
+// minute on, TestParameterChangesLimited checks). It started one file
+// per frame: 25 a second.
+func TestRogueCameraParameters(t *testing.T) {
+	st, row, dir := fixture.OneCamera(t)
+	root := filepath.Join(dir, "rec")
+	metrics, reg := newMetrics()
+	rec := startRecorder(t, st, Options{StorageName: "local", StoragePath: root, Metrics: metrics})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	url := rogueCamera{paramsEveryFrame: true}.run(t, ctx)
+	q := rec.Queued(context.Background(), row.ID)
+	cam := ingest.New(ingest.Options{ID: row.ID, URL: url, Transport: "tcp", Timeout: 5 * time.Second, Metrics: metrics}, q)
+	camDone := make(chan struct{})
+	go func() { cam.Run(ctx); close(camDone) }()
+	stop := func() { cancel(); <-camDone; q.Close() }
+	defer func() {
+		if ctx.Err() == nil {
+			stop()
+		}
+	}()
+	// Until 100 frames have come: four seconds.
+	for cam.Status().State != ingest.StateRecording || q.Stats().Frames < 100 {
+		select {
+		case <-t.Context().Done():
+			t.Fatalf("the camera sent too few frames: %+v", q.Stats())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	stop()
+	if err := rec.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s := q.Stats()
+	files, _ := filepath.Glob(filepath.Join(root, "*", "*", "*.mp4"))
+	// The first segment, and the camera's own at most.
+	if len(files) > 1+maxCameraSegments || s.Segments > 1+maxCameraSegments {
+		t.Errorf("got %d segment files (%d segments) for %d frames, want at most %d", len(files), s.Segments, s.Frames, 1+maxCameraSegments)
+	}
+	if s.LimitedFrames == 0 || s.LimitedCause != causeParams {
+		t.Errorf("got %d frames dropped for the limit, cause %q; want some, %q", s.LimitedFrames, s.LimitedCause, causeParams)
+	}
+	if got := dropMetric(t, reg, row.ID, "too_many_segments"); got != float64(s.LimitedFrames) {
+		t.Errorf("vigil_camera_dropped_total{reason=\"too_many_segments\"} is %v, want the %d frames dropped", got, s.LimitedFrames)
 	}
 }
