@@ -161,7 +161,7 @@ func TestRogueCameraClock(t *testing.T) {
 				// Done once footage begun after the misbehaviour is
 				// filed up to about now.
 				if n := len(segs); tc.present && n > 0 && segs[n-1].Start.After(started.Add(11*time.Second)) &&
-					segs[n-1].End.After(now.Add(-1500*time.Millisecond)) && segs[n-1].End.Sub(segs[n-1].Start) > 2*time.Second {
+					segs[n-1].End.After(now.Add(-3*time.Second)) && segs[n-1].End.Sub(segs[n-1].Start) > 2*time.Second {
 					break
 				}
 				if now.Sub(started) > tc.until {
