@@ -117,15 +117,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if rep != (recording.ReconcileReport{}) {
 		log.Warn("recordings reconciled after an unclean stop", "recovered", rep.Recovered, "truncated_bytes", rep.TruncatedBytes, "empty_removed", rep.EmptyRemoved, "orphans_removed", rep.OrphansRemoved)
 	}
-	a.rec = recording.New(st, recording.Options{
-		StorageName: cfg.Storage[0].Name, StoragePath: cfg.Storage[0].Path,
-		SegmentDuration: cfg.Recording.SegmentDuration.Duration, Logger: log.With("component", "recorder"),
-	})
-	a.ret = recording.NewRetention(st, a.Audit, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		audit.AlarmCollector(a.Audit))
 	a.Metrics = ingest.NewMetrics(reg)
+	a.rec = recording.New(st, recording.Options{
+		StorageName: cfg.Storage[0].Name, StoragePath: cfg.Storage[0].Path,
+		SegmentDuration: cfg.Recording.SegmentDuration.Duration, Logger: log.With("component", "recorder"),
+		Metrics: a.Metrics,
+	})
+	a.ret = recording.NewRetention(st, a.Audit, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
 	a.cams = newCameraSet(a)
 	pol := maintenancePolicy(cfg.Maintenance)
 	a.maint = maintenance.New(maintenance.Options{Store: st, Source: a.cams, Policy: pol,

@@ -48,6 +48,10 @@ type Frame struct {
 	// re-anchoring of the clock: the sink must not join it to what came
 	// before.
 	Discontinuity bool
+	// ClockJump, on a frame where the clock was re-anchored, is how far
+	// the camera's timestamps had parted from our clock (positive: the
+	// camera's time was ahead), for the sink to record; 0 otherwise.
+	ClockJump time.Duration
 }
 
 // Sink receives a camera's frames, from the camera's own goroutine.
@@ -319,6 +323,11 @@ type handler struct {
 // frames are re-anchored to our clock.
 const maxDrift = time.Second
 
+// maxJump is the largest step of the camera's timestamps from one frame
+// to the next taken as footage (a camera silent for this long is
+// reconnected first): a larger one, either way, is a jump of its clock.
+const maxJump = 90000 * 10
+
 func (h *handler) HandleRTP(pkt *rtp.Packet, received time.Time) {
 	if h.err != nil {
 		return
@@ -403,12 +412,24 @@ func (h *handler) frame(au *codec.AccessUnit) {
 		h.first, disc = false, true
 	}
 	t := h.anchorTime.Add(ptsDuration(pts - h.anchorPTS))
-	if d := h.received.Sub(t); au.Keyframe && (d > maxDrift || d < -maxDrift || pts < h.lastPTS-90000*10) {
+	jumped := !disc && (pts < h.lastPTS-maxJump || pts > h.lastPTS+maxJump)
+	var jump time.Duration
+	if d := h.received.Sub(t); au.Keyframe && (d > maxDrift || d < -maxDrift || jumped) {
 		// The camera's clock ran away from ours, or jumped: trust ours,
 		// from a keyframe, where a new segment can start.
 		h.anchorPTS, h.anchorTime = pts, h.received
 		t = h.received
-		disc = true
+		disc, jump = true, -d
+		if jump == 0 {
+			jump = 1 // a jump that landed on our time is still one
+		}
+	} else if jumped {
+		// Between keyframes a jump cannot be re-anchored: the frame
+		// has no time we could trust, nor have those after it until
+		// the next keyframe.
+		h.cam.opt.Metrics.dropped(h.cam.opt.ID, errClockJump)
+		h.waitKey = true
+		return
 	}
 	h.lastPTS = pts
 	if !h.recording {
@@ -423,12 +444,14 @@ func (h *handler) frame(au *codec.AccessUnit) {
 		NALUs:         vcl,
 		Keyframe:      au.Keyframe,
 		Discontinuity: disc,
+		ClockJump:     jump,
 	}
 	h.counters.frame(vcl)
-	if err := h.cam.sink.WriteFrame(f); errors.Is(err, ErrAwaitingKeyframe) {
-		h.cam.opt.Metrics.dropped(h.cam.opt.ID, errWaitKey)
-	} else if err != nil {
-		h.cam.log.Error("sink refused frame", "err", err)
+	if err := h.cam.sink.WriteFrame(f); err != nil {
+		h.cam.opt.Metrics.Dropped(h.cam.opt.ID, err)
+		if !IsDrop(err) {
+			h.cam.log.Error("sink refused frame", "err", err)
+		}
 	}
 }
 
@@ -462,16 +485,61 @@ func (h *handler) HandleRTCP(pkts []rtcp.Packet, received time.Time) {
 	}
 }
 
-// ErrAwaitingKeyframe is what a sink returns for a frame it cannot use
-// until the next keyframe (a segment must begin with one).
-var ErrAwaitingKeyframe = errors.New("ingest: awaiting a keyframe")
+// The reasons a sink gives for a frame it did not record. WriteFrame
+// returns one, wrapped or not, and ingest counts the frame under the
+// reason in vigil_camera_dropped_total; a sink that drops a frame after
+// WriteFrame returned (on a goroutine of its own) counts it itself, with
+// Metrics.Dropped. Every frame dropped is counted once.
+var (
+	// ErrAwaitingKeyframe: the sink cannot use the frame until the next
+	// keyframe (a segment must begin with one).
+	ErrAwaitingKeyframe = errors.New("ingest: awaiting a keyframe")
+	// ErrStorageTooSlow: the frame waited longer than allowed for the
+	// storage, or would have.
+	ErrStorageTooSlow = errors.New("ingest: frame dropped: storage too slow")
+	// ErrTooManySegments: the camera asks for new segments (new
+	// parameter sets, jumps of its clock) faster than they are made.
+	ErrTooManySegments = errors.New("ingest: frame dropped: the camera starts new segments too often")
+	// ErrClockJump: the frame's timestamp parted from our clock (ran
+	// ahead of it by more than is allowed, or jumped back), and it is no
+	// keyframe at which to start again.
+	ErrClockJump = errors.New("ingest: frame dropped: the camera's timestamps jumped")
+)
+
+// dropReasons label vigil_camera_dropped_total for a sink's reasons.
+var dropReasons = []struct {
+	err   error
+	label string
+}{
+	{ErrAwaitingKeyframe, "awaiting_keyframe"},
+	{ErrStorageTooSlow, "storage_too_slow"},
+	{ErrTooManySegments, "too_many_segments"},
+	{ErrClockJump, "clock_jump"},
+}
+
+// IsDrop reports whether err is one of the reasons a sink gives for a
+// frame it dropped, rather than a failure.
+func IsDrop(err error) bool {
+	for _, r := range dropReasons {
+		if errors.Is(err, r.err) {
+			return true
+		}
+	}
+	return false
+}
 
 var (
 	errNoParams = errors.New("no parameter sets yet")
 	errWaitKey  = errors.New("waiting for keyframe")
+	// errClockJump: a frame between keyframes whose timestamp jumped.
+	errClockJump = errors.New("camera's timestamps jumped")
 )
 
-func ptsDuration(d int64) time.Duration { return time.Duration(d) * time.Second / 90000 }
+// ptsDuration converts 90 kHz ticks to a duration. Whole seconds first:
+// d × 10⁹ overflows past 28 hours, a step a camera's timestamps can take.
+func ptsDuration(d int64) time.Duration {
+	return time.Duration(d/90000)*time.Second + time.Duration(d%90000)*time.Second/90000
+}
 
 // ntpTime converts a 64-bit NTP timestamp (RFC 5905) to time.Time.
 func ntpTime(v uint64) time.Time {

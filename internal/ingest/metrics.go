@@ -89,6 +89,24 @@ func (c *cameraCounters) frame(nalus [][]byte) {
 	c.bytes.Add(float64(n))
 }
 
+// Dropped counts a frame of camera id that a sink dropped for err, one
+// of the reasons sinks give (ErrStorageTooSlow, say); a failure that is
+// none of them counts as "sink_error".
+func (m *Metrics) Dropped(id int64, err error) {
+	if m == nil {
+		return
+	}
+	reason := "sink_error"
+	for _, r := range dropReasons {
+		if errors.Is(err, r.err) {
+			reason = r.label
+			break
+		}
+	}
+	m.drops.WithLabelValues(strconv.FormatInt(id, 10), reason).Inc()
+}
+
+// dropped counts a packet or frame that ingest itself dropped.
 func (m *Metrics) dropped(id int64, err error) {
 	if m == nil {
 		return
@@ -101,6 +119,8 @@ func (m *Metrics) dropped(id int64, err error) {
 		reason = "no_parameter_sets"
 	case errors.Is(err, errWaitKey):
 		reason = "awaiting_keyframe"
+	case errors.Is(err, errClockJump):
+		reason = "clock_jump"
 	}
 	m.drops.WithLabelValues(strconv.FormatInt(id, 10), reason).Inc()
 }

@@ -35,9 +35,15 @@ type CameraQueue struct {
 	closed bool
 
 	// Shared with the writing goroutine.
-	bytes   atomic.Int64 // bytes of video queued or being written
-	frames  atomic.Int64 // frames queued or being written
-	headAt  atomic.Int64 // when the frame being written was queued (Unix ns)
+	bytes  atomic.Int64 // bytes of video queued or being written
+	frames atomic.Int64 // frames queued or being written
+	// headAt is when the oldest frame not yet written was queued (Unix
+	// ns): set by the camera's goroutine when a frame finds the queue
+	// empty, and by the writer as it takes each frame. Measuring from
+	// the writer's takes alone made the second frame of a session look
+	// late by the time since the writer last took one: decades before
+	// its first, the whole time offline after a reconnection.
+	headAt  atomic.Int64
 	refused atomic.Int64 // key of the last frame the recorder refused for want of a keyframe
 	dropped atomic.Int64
 
@@ -86,9 +92,14 @@ func (q *CameraQueue) run() {
 				q.cr.skipped(it.gap)
 			}
 			err := q.cr.WriteFrame(it.frame)
+			if err != nil {
+				// The camera's goroutine has long returned: the
+				// frame dropped is counted here.
+				q.r.opt.Metrics.Dropped(q.cr.id, err)
+			}
 			if errors.Is(err, ingest.ErrAwaitingKeyframe) {
 				q.refused.Store(it.key)
-			} else if err != nil {
+			} else if err != nil && !ingest.IsDrop(err) {
 				q.log.Error("recording refused frame", "err", err)
 			}
 			q.bytes.Add(-it.size)
@@ -105,7 +116,8 @@ func (q *CameraQueue) run() {
 }
 
 // WriteFrame implements ingest.Sink: it queues the frame and returns at
-// once, whether or not the storage keeps up.
+// once, whether or not the storage keeps up: ingest.ErrStorageTooSlow if
+// it dropped the frame instead.
 func (q *CameraQueue) WriteFrame(f *ingest.Frame) error {
 	if f.Keyframe {
 		q.keys++
@@ -122,21 +134,24 @@ func (q *CameraQueue) WriteFrame(f *ingest.Frame) error {
 	opt := q.r.opt
 	if q.dropping {
 		if !f.Keyframe || !q.room(size, now, opt.QueueBytes/2, opt.QueueDelay/2) {
-			q.drop()
-			return nil
+			return q.drop()
 		}
 	} else if !q.room(size, now, opt.QueueBytes, opt.QueueDelay) {
 		q.dropping, q.dropStart = true, now
 		q.log.Warn("recording cannot keep up with its storage; dropping video until it does",
 			"queued_bytes", q.bytes.Load(), "queued_frames", q.frames.Load(), "waiting", now.Sub(time.Unix(0, q.headAt.Load())))
-		q.drop()
-		return nil
+		return q.drop()
 	}
 	it := queued{frame: f, size: size, key: q.keys, at: now}
 	if q.dropping {
 		q.log.Warn("recording resumed after dropping video", "frames", q.dropCount, "for", now.Sub(q.dropStart))
 		it.gap = GapStorageTooSlow
 		q.dropping, q.dropCount = false, 0
+	}
+	if q.frames.Load() == 0 {
+		// The writer holds no frame and takes none before this one is
+		// sent: this frame is the oldest.
+		q.headAt.Store(now.UnixNano())
 	}
 	q.bytes.Add(size)
 	q.frames.Add(1)
@@ -148,7 +163,7 @@ func (q *CameraQueue) WriteFrame(f *ingest.Frame) error {
 		q.bytes.Add(-size)
 		q.frames.Add(-1)
 		q.dropping, q.dropStart = true, now
-		q.drop()
+		return q.drop()
 	}
 	return nil
 }
@@ -171,9 +186,12 @@ func (q *CameraQueue) room(size int64, now time.Time, maxBytes int64, maxWait ti
 	return now.Sub(time.Unix(0, q.headAt.Load())) <= maxWait
 }
 
-func (q *CameraQueue) drop() {
+// drop counts a frame dropped; ingest counts the error it returns in
+// vigil_camera_dropped_total.
+func (q *CameraQueue) drop() error {
 	q.dropCount++
 	q.dropped.Add(1)
+	return ingest.ErrStorageTooSlow
 }
 
 // ClockOffset implements ingest.Sink. An offset that finds the queue

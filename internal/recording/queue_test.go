@@ -2,10 +2,15 @@ package recording
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -84,9 +89,12 @@ func TestQueueDropsWhileStorageStalls(t *testing.T) {
 	// write sends frames; paced, it waits for each to be written, as a
 	// storage that keeps up with a real camera would (the test sends
 	// frames far faster than a camera).
+	refused := 0
 	write := func(from, to int, paced bool) {
 		for k := from; k < to; k++ {
-			if err := q.WriteFrame(frame(k)); err != nil {
+			if err := q.WriteFrame(frame(k)); errors.Is(err, ingest.ErrStorageTooSlow) {
+				refused++
+			} else if err != nil {
 				t.Fatalf("frame %d: %v", k, err)
 			}
 			if paced {
@@ -129,6 +137,9 @@ func TestQueueDropsWhileStorageStalls(t *testing.T) {
 	}
 
 	dropped := q.Stats().DroppedFrames
+	if int64(refused) != dropped {
+		t.Errorf("WriteFrame said %d frames were dropped, the stats %d", refused, dropped)
+	}
 	segs, err := st.SegmentsInRange(t.Context(), cam.ID, t0, t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +203,8 @@ func TestLiveWhileStorageStalls(t *testing.T) {
 	defer func() { stopSim(); sim.Close(); wg.Wait() }()
 
 	q := rec.Queued(context.Background(), row.ID)
-	cam := ingest.New(ingest.Options{ID: row.ID, URL: sim.URL(1), Transport: "tcp", Timeout: 5 * time.Second}, q)
+	metrics, reg := newMetrics()
+	cam := ingest.New(ingest.Options{ID: row.ID, URL: sim.URL(1), Transport: "tcp", Timeout: 5 * time.Second, Metrics: metrics}, q)
 	camCtx, stopCam := context.WithCancel(context.Background())
 	camDone := make(chan struct{})
 	go func() { cam.Run(camCtx); close(camDone) }()
@@ -238,4 +250,222 @@ func TestLiveWhileStorageStalls(t *testing.T) {
 	if late > frames/10 {
 		t.Errorf("got %d of %d live frames later than 10 frame times, want at most a tenth", late, frames)
 	}
+	// Every frame the queue dropped is in vigil_camera_dropped_total:
+	// ingest counts those WriteFrame refused. The camera goes on
+	// sending, so the metric is read first.
+	counted := dropMetric(t, reg, row.ID, "storage_too_slow")
+	if dropped := q.Stats().DroppedFrames; counted == 0 || counted > float64(dropped) {
+		t.Errorf("got %v frames counted as dropped for slow storage, want between 1 and the %d the queue dropped by now", counted, dropped)
+	}
+}
+
+// newMetrics makes the cameras' metrics on a registry of their own.
+func newMetrics() (*ingest.Metrics, *prometheus.Registry) {
+	reg := prometheus.NewRegistry()
+	return ingest.NewMetrics(reg), reg
+}
+
+// dropMetric reads vigil_camera_dropped_total for a camera and reason.
+func dropMetric(t *testing.T, reg *prometheus.Registry, cam int64, reason string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "vigil_camera_dropped_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["camera"] == strconv.FormatInt(cam, 10) && labels["reason"] == reason {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// pacedCamera feeds a sink the clip as a camera would after ingest: each
+// frame stamped with the wall clock at which the camera took it, handed
+// over in batches of three (ingest's reads are batched, so frames reach
+// the sink back to back), each batch once its last frame has happened.
+type pacedCamera struct {
+	t      *testing.T
+	sink   ingest.Sink
+	params codec.Params
+	clip   []ingest.Frame
+	k      int // frames sent, over every session
+	// frameParams, if set, gives frame k's parameter sets.
+	frameParams func(k int) *codec.Params
+	// speed, if set, is how many seconds of video the camera sends a
+	// second, for the first fastFor of each session's video; jump, if
+	// set, is added to frame k's timestamp. The frames' times follow
+	// their timestamps from the session's start, as ingest's would were
+	// it never to re-anchor them.
+	speed   float64
+	fastFor time.Duration
+	jump    func(k int) time.Duration
+	// check, if set, is called after every batch.
+	check func()
+	// refused counts the frames the sink said it dropped, by reason.
+	refused map[error]int
+}
+
+// session sends n frames from the clip's next keyframe on, the first
+// marked as the start of a run, as after a (re)connection.
+func (c *pacedCamera) session(n int) (sent int) {
+	c.t.Helper()
+	for !c.clip[c.k%len(c.clip)].Keyframe {
+		c.k++
+	}
+	t0 := time.Now()
+	pts0 := c.pts(c.k)
+	for i := range n {
+		fr := c.clip[c.k%len(c.clip)]
+		fr.Params = &c.params
+		if c.frameParams != nil {
+			fr.Params = c.frameParams(c.k)
+		}
+		fr.PTS = c.pts(c.k)
+		if c.jump != nil {
+			fr.PTS += int64(c.jump(c.k) / (time.Second / 90000))
+		}
+		fr.Time = t0.Add(ptsDuration(fr.PTS - pts0))
+		fr.Discontinuity = i == 0
+		if i%3 == 0 {
+			if i > 0 && c.check != nil {
+				c.check()
+			}
+			due := ptsDuration(c.pts(c.k+2) - pts0)
+			if c.speed > 0 {
+				fast := min(due, c.fastFor)
+				due = time.Duration(float64(fast)/c.speed) + due - fast
+			}
+			time.Sleep(time.Until(t0.Add(due)))
+		}
+		if err := c.sink.WriteFrame(&fr); err != nil {
+			if !ingest.IsDrop(err) {
+				c.t.Fatalf("frame %d: %v", c.k, err)
+			}
+			if c.refused == nil {
+				c.refused = map[error]int{}
+			}
+			for _, reason := range []error{ingest.ErrAwaitingKeyframe, ingest.ErrStorageTooSlow, ingest.ErrTooManySegments, ingest.ErrClockJump} {
+				if errors.Is(err, reason) {
+					c.refused[reason]++
+				}
+			}
+		}
+		c.k++
+		sent++
+	}
+	return sent
+}
+
+// pts is frame k's timestamp: the clip looped, its time running on.
+func (c *pacedCamera) pts(k int) int64 {
+	fr := c.clip[k%len(c.clip)]
+	return fr.PTS + int64(k/len(c.clip))*int64(len(c.clip))*3600
+}
+
+// storedFrames counts the frames indexed for a camera since from.
+func storedFrames(t *testing.T, st *store.Store, cam int64, from time.Time) int {
+	t.Helper()
+	segs, err := st.SegmentsInRange(context.Background(), cam, from, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, sg := range segs {
+		frags, err := st.SegmentFragments(context.Background(), sg.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fr := range frags {
+			n += fr.Samples
+		}
+	}
+	return n
+}
+
+// TestQueueKeepsFirstGOP: right after a camera connects, and again after
+// it reconnects, frames reach the queue back to back before its writer
+// has taken the first; none of them counts as late, so every frame of
+// the first GOP is recorded. The wait used to be measured from when the
+// writer last took a frame: never, at connection (1970, so the second
+// frame looked decades late), or the previous session, at reconnection.
+// A real stall of the storage still drops frames, each counted.
+func TestQueueKeepsFirstGOP(t *testing.T) {
+	st, cam, dir := fixture.OneCamera(t)
+	params, clip := clipFrames(t, codec.H264, "../simcam/clips/h264.mp4")
+	synctest.Test(t, func(t *testing.T) {
+		idx := newStallingIndex(st)
+		rec := startRecorder(t, idx, Options{StorageName: "local", StoragePath: filepath.Join(dir, "rec")})
+		q := rec.Queued(context.Background(), cam.ID)
+		c := &pacedCamera{t: t, sink: q, params: params, clip: clip}
+		sync := func() {
+			t.Helper()
+			if err := q.Sync(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if err := rec.Flush(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		sent := c.session(60) // a GOP and a bit
+		q.StreamEnded(errors.New("test: camera went away"))
+		sync()
+		if got := q.Stats().DroppedFrames; got != 0 {
+			t.Errorf("after connecting: got %d frames dropped with the storage keeping up, want none", got)
+		}
+		if got := storedFrames(t, st, cam.ID, time.Unix(0, 0)); got != sent {
+			t.Errorf("after connecting: got %d frames stored, want all %d sent", got, sent)
+		}
+		// Offline for longer than the queue's bound on waiting.
+		time.Sleep(3 * rec.opt.QueueDelay)
+		sent += c.session(60)
+		q.StreamEnded(errors.New("test: camera went away"))
+		sync()
+		if got := q.Stats().DroppedFrames; got != 0 {
+			t.Errorf("after reconnecting: got %d frames dropped with the storage keeping up, want none", got)
+		}
+		if got := storedFrames(t, st, cam.ID, time.Unix(0, 0)); got != sent {
+			t.Errorf("after reconnecting: got %d frames stored, want all %d sent", got, sent)
+		}
+
+		// The storage hangs for longer than the queue waits.
+		idx.arm()
+		go func() {
+			<-idx.stalled
+			time.Sleep(2 * rec.opt.QueueDelay)
+			close(idx.release)
+		}()
+		sent += c.session(500)
+		q.Close()
+		if err := rec.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		dropped := q.Stats().DroppedFrames
+		if dropped == 0 {
+			t.Fatal("got no frames dropped with the storage hung for twice the queue's bound, want some")
+		}
+		if got := c.refused[ingest.ErrStorageTooSlow]; int64(got) != dropped {
+			t.Errorf("WriteFrame reported %d frames dropped for slow storage, the stats %d", got, dropped)
+		}
+		if got := storedFrames(t, st, cam.ID, time.Unix(0, 0)); int64(got) != int64(sent)-dropped {
+			t.Errorf("got %d frames stored, want the %d sent less the %d dropped", got, sent, dropped)
+		}
+		gaps, err := st.GapsInRange(context.Background(), cam.ID, time.Unix(0, 0), time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(gaps) == 0 || gaps[len(gaps)-1].Reason != GapStorageTooSlow {
+			t.Errorf("got gaps %+v, want the last with reason %q", gaps, GapStorageTooSlow)
+		}
+	})
 }

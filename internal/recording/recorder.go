@@ -53,6 +53,10 @@ type Options struct {
 	QueueBytes int64
 	QueueDelay time.Duration
 	Logger     *slog.Logger
+	// Metrics count the frames a camera's queue drops on its own
+	// goroutine (nil: not counted); those dropped as they come, ingest
+	// counts.
+	Metrics *ingest.Metrics
 }
 
 // Recorder writes every camera's segments and owns the goroutine that
@@ -214,6 +218,13 @@ func (r *Recorder) Camera(ctx context.Context, cameraID int64) *CameraRecorder {
 	c := &CameraRecorder{r: r, id: cameraID, log: r.log.With("camera", cameraID), gapReason: "not recording: Vigil was not running"}
 	if seg, err := r.index.LastSegment(ctx, cameraID); err == nil {
 		c.lastEnd = seg.End
+		if now := time.Now(); seg.End.After(now.Add(MaxAhead)) {
+			// Footage filed in the future (by a version that believed
+			// the camera's clock, or before our clock was stepped
+			// back): new footage is filed at our time, not after it.
+			c.log.Warn("the camera's last footage ends in the future; recording at the present time", "end", seg.End)
+			c.lastEnd = now
+		}
 	}
 	return c
 }
@@ -236,9 +247,70 @@ type CameraRecorder struct {
 	lastEnd   time.Time
 	gapReason string
 	offset    time.Duration
-	stats     Stats
-	mu        sync.Mutex // guards stats only
+	// inSession: a segment was opened since the stream (re)started, so a
+	// discontinuity is the camera's doing (its clock re-anchored, a new
+	// SSRC), not a new connection.
+	inSession bool
+	// cause, when set, is why the camera asked for the next segment (a
+	// cause* constant): such segments are limited by starts.
+	cause  string
+	starts []time.Time // when the last camera-caused segments began, oldest first
+	// limited is when the current run of frames dropped for the limit
+	// began (zero: none), and limitedFrames how many so far.
+	limited       time.Time
+	limitedFrames int64
+	// jumpLogged is when a jump of the camera's clock was last logged,
+	// and jumpsUnlogged how many came since.
+	jumpLogged    time.Time
+	jumpsUnlogged int64
+	stats         Stats
+	mu            sync.Mutex // guards stats only
 }
+
+// Why a camera asked for a new segment, and the reasons of the gaps left
+// when the limit on such segments dropped its video.
+const (
+	causeParams = "parameters"
+	causeClock  = "clock"
+
+	GapParamsChanged  = "not recording: camera changed its codec parameters, video dropped until its next keyframe"
+	GapClockJumped    = "not recording: camera's timestamps jumped, video dropped until its next keyframe"
+	GapParamsTooOften = "not recording: camera changes its codec parameters too often, video dropped"
+	GapClockTooOften  = "not recording: camera's timestamps jump too often, video dropped"
+	// GapClockAhead: the camera timed its frames ahead of our clock by
+	// more than MaxAhead; its video until the next keyframe is dropped.
+	GapClockAhead = "not recording: camera's timestamps ran ahead of Vigil's clock, video dropped until its next keyframe"
+)
+
+// MaxAhead is how far ahead of the server's clock a frame may be filed.
+// Ingest times frames by the camera's RTP clock from an anchor on ours and
+// re-anchors at a keyframe once the two part by a second (its maxDrift),
+// so honest cameras stay within about a second plus a GOP's drift; a
+// camera that sends faster than real time, or jumps its timestamps
+// forward, would otherwise file footage in the future (months ahead, then
+// everything after it too), out of reach of retention. Three seconds is
+// well clear of honest cameras and small enough that nothing is filed
+// noticeably in the future.
+const MaxAhead = 3 * time.Second
+
+// maxStepBack is how far a frame's timestamp may fall behind the latest
+// in its segment: B-frames come a few frames behind, and ingest
+// re-anchors larger steps at keyframes; past it the camera's clock
+// jumped back, and the frames would be squeezed onto one instant.
+const maxStepBack = 10 * time.Second
+
+// maxCameraSegments bounds the segments a camera may start by its own
+// doing (new parameter sets, a discontinuity of its clock within a
+// session) in cameraSegmentWindow. An honest camera does so when someone
+// reconfigures it, or at a day/night switch: a few times a day. One that
+// changes its parameters on every frame started thousands of files a
+// minute; six a minute leaves room for a burst of honest changes and
+// bounds a hostile camera to 360 small files an hour. Segments started
+// on schedule (SegmentDuration) or by a new connection are not counted.
+const (
+	maxCameraSegments   = 6
+	cameraSegmentWindow = time.Minute
+)
 
 // Stats count what a camera's recorder did.
 type Stats struct {
@@ -250,6 +322,19 @@ type Stats struct {
 	// LastError is the last write failure, and when it happened.
 	LastError   string
 	LastErrorAt time.Time
+	// ClockJumps counts the times the camera's timestamps parted from
+	// our clock and its footage was re-anchored to ours (by ingest, or
+	// here when they ran more than MaxAhead ahead); LastClockJump is
+	// the last one's size (positive: the camera's time was ahead) and
+	// LastClockJumpAt when it happened.
+	ClockJumps      int64
+	LastClockJump   time.Duration
+	LastClockJumpAt time.Time
+	// LimitedFrames counts frames dropped because the camera asked for
+	// new segments too often (maxCameraSegments a minute); LimitedCause
+	// says why it asked, last time ("parameters" or "clock").
+	LimitedFrames int64
+	LimitedCause  string
 }
 
 // Stats returns the camera's counters.
@@ -261,7 +346,6 @@ func (c *CameraRecorder) Stats() Stats {
 
 type pendingFrame struct {
 	pts  int64
-	time time.Time
 	size int // in AVCC framing
 	key  bool
 }
@@ -273,6 +357,7 @@ type openSegment struct {
 	size     int64
 	firstDTS int64
 	lastDTS  int64
+	maxPTS   int64 // the latest frame's PTS so far
 	seq      uint32
 	frameDur int64 // a typical frame duration, for the last sample
 	moof     []byte
@@ -283,29 +368,92 @@ func (c *CameraRecorder) ClockOffset(d time.Duration) { c.offset = d }
 
 // WriteFrame implements ingest.Sink.
 func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
+	now := time.Now()
 	c.mu.Lock()
 	c.stats.Frames++
 	c.mu.Unlock()
-	if f.Discontinuity || (c.seg != nil && f.Params != c.seg.params && !f.Params.Equal(*c.seg.params)) {
+	jumped := f.ClockJump != 0 // recorded for this frame
+	if jumped {
+		c.clockJumped(f.ClockJump, now)
+	}
+	// Byte-identical parameter sets are the same parameters, whatever
+	// pointer holds them: only a real change starts a segment.
+	newParams := c.seg != nil && f.Params != c.seg.params && !f.Params.Equal(*c.seg.params)
+	if f.Discontinuity || newParams {
 		// A new run of frames, or new codec parameters: a new segment.
 		c.flush(-1)
 		c.closeSegment()
+		// Until the next keyframe nothing can be recorded: the gap
+		// says why, unless the stream's end already did.
+		switch {
+		case newParams:
+			c.cause, c.gapReason = causeParams, GapParamsChanged
+		case c.inSession:
+			c.cause, c.gapReason = causeClock, GapClockJumped
+		}
+	}
+	if s := c.seg; s != nil {
+		// Where the segment's timeline puts this frame: past MaxAhead,
+		// the camera's clock is running ahead of ours (faster than
+		// real time, or jumped); far before the frames already there,
+		// it jumped back. Either way the segment ends here, and the
+		// next begins at a keyframe, timed by our clock and after the
+		// footage stored.
+		at := s.row.Start.Add(ptsDuration(f.PTS - s.firstDTS))
+		var jump time.Duration
+		var reason string
+		switch {
+		case at.After(now.Add(MaxAhead - time.Millisecond)):
+			// (A millisecond short of the limit: the frame's
+			// sample, however shortened, lasts a tick.)
+			jump, reason = at.Sub(now), GapClockAhead
+		case f.PTS < s.maxPTS-int64(maxStepBack*90000/time.Second):
+			jump, reason = ptsDuration(f.PTS-s.maxPTS), GapClockJumped
+		}
+		if reason != "" {
+			c.clockJumped(jump, now)
+			jumped = true
+			c.flush(-1)
+			c.closeSegment()
+			c.cause, c.gapReason = causeClock, reason
+			if !f.Keyframe {
+				return ingest.ErrClockJump
+			}
+		}
 	}
 	if len(c.frames) > 0 {
 		first := c.frames[0]
-		long := f.Time.Sub(first.time) >= c.r.opt.MaxPart
+		long := ptsDuration(f.PTS-first.pts) >= c.r.opt.MaxPart
 		if f.Keyframe || long {
 			c.flush(f.PTS)
 		}
 	}
-	if f.Keyframe && c.seg != nil && f.Time.Sub(c.seg.row.Start) >= c.r.opt.SegmentDuration {
+	// On the segment's own timeline: a frame's Time may come from a
+	// clock the segment no longer follows.
+	if f.Keyframe && c.seg != nil && ptsDuration(f.PTS-c.seg.firstDTS) >= c.r.opt.SegmentDuration {
 		c.closeSegment()
 	}
 	if c.seg == nil {
+		if !c.limited.IsZero() && (!f.Keyframe || !c.mayStart(now)) {
+			// Still too soon after the camera's last changes.
+			c.limitedFrames++
+			c.mu.Lock()
+			c.stats.LimitedFrames++
+			c.mu.Unlock()
+			return ingest.ErrTooManySegments
+		}
 		if !f.Keyframe {
 			return ingest.ErrAwaitingKeyframe // a segment starts on a keyframe
 		}
-		if err := c.openSegment(f); err != nil {
+		if c.cause != "" && !c.mayStart(now) {
+			c.limit(now)
+			return ingest.ErrTooManySegments
+		}
+		if d := f.Time.Sub(now); d > MaxAhead-time.Millisecond && !jumped {
+			// Timed ahead of our clock: openSegment times it by ours.
+			c.clockJumped(d, now)
+		}
+		if err := c.openSegment(f, now); err != nil {
 			c.countError(err)
 			c.gapReason = "not recording: " + err.Error()
 			return err
@@ -318,7 +466,8 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 		size += 4 + len(n)
 	}
 	c.nalus = append(c.nalus, f.NALUs...)
-	c.frames = append(c.frames, pendingFrame{pts: f.PTS, time: f.Time, size: size, key: f.Keyframe})
+	c.frames = append(c.frames, pendingFrame{pts: f.PTS, size: size, key: f.Keyframe})
+	c.seg.maxPTS = max(c.seg.maxPTS, f.PTS)
 	return nil
 }
 
@@ -327,6 +476,9 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 func (c *CameraRecorder) StreamEnded(err error) {
 	c.flush(-1)
 	c.closeSegment()
+	// The next segment is a new connection's: not the camera's doing.
+	c.endLimit()
+	c.inSession, c.cause = false, ""
 	switch {
 	case err == nil:
 		c.gapReason = "stream ended"
@@ -345,6 +497,54 @@ func (c *CameraRecorder) skipped(reason string) {
 	c.gapReason = reason
 }
 
+// clockJumped records that the camera's timestamps parted from our
+// clock by d (positive: theirs ahead) and were re-anchored to ours.
+func (c *CameraRecorder) clockJumped(d time.Duration, now time.Time) {
+	c.jumpsUnlogged++
+	if now.Sub(c.jumpLogged) >= time.Minute {
+		// At most a line a minute, however often a camera jumps.
+		c.log.Warn("camera's timestamps parted from our clock; its footage is timed by ours from here",
+			"camera_ahead_by", d, "times", c.jumpsUnlogged)
+		c.jumpLogged, c.jumpsUnlogged = now, 0
+	}
+	c.mu.Lock()
+	c.stats.ClockJumps++
+	c.stats.LastClockJump, c.stats.LastClockJumpAt = d, now.UTC()
+	c.mu.Unlock()
+}
+
+// mayStart says whether the camera may start another segment by its own
+// doing now.
+func (c *CameraRecorder) mayStart(now time.Time) bool {
+	return len(c.starts) < maxCameraSegments || now.Sub(c.starts[0]) >= cameraSegmentWindow
+}
+
+// limit begins dropping the camera's video because it asked for new
+// segments too often: the gap that follows says why.
+func (c *CameraRecorder) limit(now time.Time) {
+	c.limited, c.limitedFrames = now, 1
+	c.gapReason = GapClockTooOften
+	if c.cause == causeParams {
+		c.gapReason = GapParamsTooOften
+	}
+	c.log.Warn("camera asks for new segments too often; dropping its video for a while",
+		"cause", c.cause, "limit", maxCameraSegments, "per", cameraSegmentWindow)
+	c.mu.Lock()
+	c.stats.LimitedFrames++
+	c.stats.LimitedCause = c.cause
+	c.mu.Unlock()
+}
+
+// endLimit ends a run of frames dropped for the limit, if one is going.
+func (c *CameraRecorder) endLimit() {
+	if c.limited.IsZero() {
+		return
+	}
+	c.log.Info("camera's video recorded again after dropping it for asking for new segments too often",
+		"frames", c.limitedFrames, "for", time.Since(c.limited))
+	c.limited, c.limitedFrames = time.Time{}, 0
+}
+
 func (c *CameraRecorder) countError(err error) {
 	c.mu.Lock()
 	c.stats.WriteErrors++
@@ -358,7 +558,7 @@ func segmentPath(cameraID int64, start time.Time) string {
 	return filepath.Join(fmt.Sprint(cameraID), start.Format("2006-01-02"), start.Format("150405.000")+".mp4")
 }
 
-func (c *CameraRecorder) openSegment(f *ingest.Frame) error {
+func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 	info, err := f.Params.Info()
 	if err != nil {
 		return fmt.Errorf("recording: parameter sets: %w", err)
@@ -371,11 +571,24 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame) error {
 	if f.Codec == codec.H265 {
 		track.Codec = "hvc1"
 	}
-	start := f.Time
+	at := f.Time
+	if at.After(now.Add(MaxAhead - time.Millisecond)) {
+		// Timed ahead of our clock (a millisecond short of the limit,
+		// as in WriteFrame): timed by ours instead.
+		at = now
+	}
+	start := at
 	if start.Before(c.lastEnd) {
-		// Never overlap footage already stored (our clock was stepped
-		// back, say): begin where the last ended.
+		// Never overlap footage already stored (the camera's clock
+		// jumped back, say): begin where the last ended. The last
+		// ended at most MaxAhead after the time it was written, so this
+		// stays within MaxAhead of now unless our own clock was
+		// stepped back by more: footage is then filed at our time.
 		start = c.lastEnd
+		if start.After(now.Add(MaxAhead)) {
+			c.log.Warn("our clock is behind the end of the camera's last footage; recording at the present time", "end", c.lastEnd)
+			start = at
+		}
 	}
 	rel := segmentPath(c.id, start)
 	abs := filepath.Join(c.r.opt.StoragePath, rel)
@@ -415,7 +628,15 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame) error {
 	if !c.lastEnd.IsZero() && start.Sub(c.lastEnd) > gapThreshold {
 		c.r.enqueue(item{gap: &store.Gap{CameraID: c.id, Start: c.lastEnd, End: start, Reason: c.gapReason}})
 	}
-	c.seg = &openSegment{row: row, file: file, params: f.Params, size: n, firstDTS: f.PTS, lastDTS: f.PTS - 1, frameDur: 3600}
+	c.seg = &openSegment{row: row, file: file, params: f.Params, size: n, firstDTS: f.PTS, lastDTS: f.PTS - 1, maxPTS: f.PTS, frameDur: 3600}
+	if c.cause != "" {
+		if len(c.starts) == maxCameraSegments {
+			c.starts = c.starts[1:]
+		}
+		c.starts = append(c.starts, now)
+	}
+	c.endLimit()
+	c.inSession, c.cause = true, ""
 	c.mu.Lock()
 	c.stats.Segments++
 	c.mu.Unlock()
@@ -467,12 +688,22 @@ func (c *CameraRecorder) flush(nextPTS int64) {
 		}
 		samples[i] = mp4.Sample{Duration: uint32(dur), CompositionOffset: int32(pts[i] - dts[i]), Size: uint32(f.size), Keyframe: f.key}
 	}
+	base := uint64(dts[0] - s.firstDTS)
+	// The last sample's duration is a guess (the next frame's time, or a
+	// typical duration): it must not carry the footage's end beyond
+	// MaxAhead of our clock, which every frame's start is within.
 	var total int64
 	for _, sm := range samples {
 		total += int64(sm.Duration)
 	}
+	fragStart := s.row.Start.Add(ptsDuration(int64(base)))
+	if over := fragStart.Add(ptsDuration(total)).Sub(time.Now().Add(MaxAhead)); over > 0 {
+		last := &samples[n-1]
+		cut := min(int64(over/(time.Second/90000))+1, int64(last.Duration)-1)
+		last.Duration -= uint32(cut)
+		total -= cut
+	}
 	s.lastDTS = dts[n-1] + int64(samples[n-1].Duration) - 1
-	base := uint64(dts[0] - s.firstDTS)
 	s.seq++
 	s.moof = mp4.AppendFragment(s.moof[:0], s.seq, base, samples)
 	hdr := len(s.moof)
@@ -535,7 +766,11 @@ func (c *CameraRecorder) closeSegment() {
 	c.r.enqueue(item{progress: &store.Progress{SegmentID: s.row.ID, End: end, Size: s.size, Close: true}})
 }
 
-func ptsDuration(d int64) time.Duration { return time.Duration(d) * time.Second / 90000 }
+// ptsDuration converts 90 kHz ticks to a duration. Whole seconds first:
+// d × 10⁹ overflows past 28 hours, a step a camera's timestamps can take.
+func ptsDuration(d int64) time.Duration {
+	return time.Duration(d/90000)*time.Second + time.Duration(d%90000)*time.Second/90000
+}
 
 // writeFragment writes a fragment's header and its NAL units, each after
 // its 4-byte length, in as few system calls as writev allows, without

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/codec"
@@ -270,5 +271,172 @@ func TestReconcileCutsHalfFragment(t *testing.T) {
 	}
 	if got := decodeFile(t, path); got != 150 {
 		t.Errorf("ffprobe counted %d frames, want 150", got)
+	}
+}
+
+// TestParameterChangesLimited: a camera that sends new parameter sets
+// with every frame may start only a few segments a minute; the rest of
+// its video is dropped, counted, and the gap says why. Parameter sets
+// byte-identical to the current ones, in a new copy with every frame,
+// never start a segment.
+func TestParameterChangesLimited(t *testing.T) {
+	params, clip := clipFrames(t, codec.H264, "../simcam/clips/h264.mp4")
+	for _, tc := range []struct {
+		name string
+		// params gives frame k's parameter sets.
+		params  func(k int) *codec.Params
+		minSegs int
+		maxSegs int
+		limited bool
+	}{
+		{"new SPS every frame", func(k int) *codec.Params {
+			p := params
+			// The same picture size, the SPS's bytes different.
+			p.SPS = append(append([]byte{}, params.SPS...), make([]byte, 1+k%2)...)
+			return &p
+		}, 2, 1 + 2*maxCameraSegments, true},
+		{"same SPS copied every frame", func(k int) *codec.Params {
+			p := params
+			p.SPS, p.PPS = bytes.Clone(params.SPS), bytes.Clone(params.PPS)
+			return &p
+		}, 1, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, cam, dir := fixture.OneCamera(t)
+			root := filepath.Join(dir, "rec")
+			synctest.Test(t, func(t *testing.T) {
+				rec := startRecorder(t, st, Options{StorageName: "local", StoragePath: root, SegmentDuration: time.Hour})
+				cr := rec.Camera(context.Background(), cam.ID)
+				c := &pacedCamera{t: t, sink: cr, clip: clip, params: params, frameParams: tc.params}
+				start := time.Now()
+				sent := c.session(2 * 60 * 25) // two minutes
+				cr.StreamEnded(nil)
+				if err := rec.Flush(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				segs, err := st.SegmentsInRange(context.Background(), cam.ID, start, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(segs) < tc.minSegs || len(segs) > tc.maxSegs {
+					t.Errorf("got %d segments in two minutes, want %d to %d", len(segs), tc.minSegs, tc.maxSegs)
+				}
+				files, _ := filepath.Glob(filepath.Join(root, "*", "*", "*.mp4"))
+				if len(files) != len(segs) {
+					t.Errorf("got %d segment files, want one per segment indexed (%d)", len(files), len(segs))
+				}
+				s := cr.Stats()
+				refused := c.refused[ingest.ErrTooManySegments]
+				if int64(refused) != s.LimitedFrames {
+					t.Errorf("WriteFrame refused %d frames for the limit, the stats say %d", refused, s.LimitedFrames)
+				}
+				gaps, err := st.GapsInRange(context.Background(), cam.ID, start, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !tc.limited {
+					if s.LimitedFrames != 0 || len(gaps) != 0 {
+						t.Errorf("got %d frames dropped for the limit and gaps %+v, want none", s.LimitedFrames, gaps)
+					}
+					if got := storedFrames(t, st, cam.ID, start); got != sent {
+						t.Errorf("got %d frames stored, want all %d sent", got, sent)
+					}
+					return
+				}
+				if s.LimitedFrames == 0 || s.LimitedCause != causeParams {
+					t.Errorf("got %d frames dropped for the limit, cause %q; want some, %q", s.LimitedFrames, s.LimitedCause, causeParams)
+				}
+				found := false
+				for _, g := range gaps {
+					found = found || g.Reason == GapParamsTooOften
+				}
+				if !found {
+					t.Errorf("got gaps %+v, want one saying %q", gaps, GapParamsTooOften)
+				}
+			})
+		})
+	}
+}
+
+// TestCameraClockBounded: a camera that sends faster than real time, or
+// jumps its timestamps months ahead or an hour back, never has footage
+// filed more than MaxAhead ahead of our clock, nor over footage already
+// stored; once it behaves, its footage is filed at the right time; and
+// each jump is recorded in its stats. The frames come timed as ingest
+// would time them were it never to re-anchor: the recorder holds the
+// bound whatever it is given.
+func TestCameraClockBounded(t *testing.T) {
+	params, clip := clipFrames(t, codec.H264, "../simcam/clips/h264.mp4")
+	const months = 90 * 24 * time.Hour
+	for _, tc := range []struct {
+		name  string
+		speed float64
+		// jump is added to the timestamps of frames from the 10th
+		// second on (a frame between keyframes).
+		jump time.Duration
+	}{
+		{"four times real time for 40 s", 4, 0},
+		{"jumps months ahead", 1, months},
+		{"jumps an hour back", 1, -time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, cam, dir := fixture.OneCamera(t)
+			synctest.Test(t, func(t *testing.T) {
+				rec := startRecorder(t, st, Options{StorageName: "local", StoragePath: filepath.Join(dir, "rec"), SegmentDuration: 10 * time.Second})
+				cr := rec.Camera(context.Background(), cam.ID)
+				// segments reads the index as it stands, checking
+				// it: nothing ahead of our clock, nothing overlapping.
+				segments := func() []store.Segment {
+					t.Helper()
+					if err := rec.Flush(t.Context()); err != nil {
+						t.Fatal(err)
+					}
+					now := time.Now()
+					segs, err := st.SegmentsInRange(context.Background(), cam.ID, time.Unix(0, 0), now.Add(100*months))
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i, sg := range segs {
+						if limit := now.Add(MaxAhead); sg.End.After(limit) {
+							t.Fatalf("at %s: segment %d ends %s, beyond our clock and MaxAhead", now, i, sg.End)
+						}
+						if i > 0 && sg.Start.Before(segs[i-1].End) {
+							t.Fatalf("at %s: segment %d starts %s, before the previous one's end %s", now, i, sg.Start, segs[i-1].End)
+						}
+					}
+					return segs
+				}
+				const jumpAt = 10 * 25
+				c := &pacedCamera{t: t, sink: cr, clip: clip, params: params, speed: tc.speed, fastFor: 40 * time.Second,
+					jump: func(k int) time.Duration {
+						if k >= jumpAt+13 { // not a keyframe: one every 50 frames
+							return tc.jump
+						}
+						return 0
+					},
+					check: func() { segments() },
+				}
+				// Long enough for the limit on the segments a camera
+				// starts to have let it record again.
+				c.session(150 * 25)
+				end := time.Now()
+				cr.StreamEnded(nil)
+				segs := segments()
+				if len(segs) == 0 {
+					t.Fatal("nothing recorded")
+				}
+				// The last footage is filed at the time it came.
+				if last := segs[len(segs)-1]; last.End.Before(end.Add(-3*time.Second)) || last.End.After(end.Add(MaxAhead)) {
+					t.Errorf("last footage ends %s, want about %s, when it came", last.End, end)
+				}
+				s := cr.Stats()
+				if s.ClockJumps == 0 {
+					t.Errorf("got no clock jump in the stats %+v, want the camera's recorded", s)
+				}
+				if tc.jump != 0 && (s.LastClockJump > 0) != (tc.jump > 0) {
+					t.Errorf("got the last jump %s, want it %s's way", s.LastClockJump, tc.jump)
+				}
+			})
+		})
 	}
 }

@@ -73,9 +73,14 @@ func (s *Server) cameraJSON(c store.Camera, organisation string, on rights.Set, 
 		out.Recording = &recordingJSON{
 			Frames: rs.Frames, Fragments: rs.Fragments, Segments: rs.Segments, Bytes: rs.Bytes,
 			WriteErrors: rs.WriteErrors, LastError: rs.LastError,
+			DroppedFrames: rs.DroppedFrames, ClockJumps: rs.ClockJumps, LastClockJumpMS: rs.LastClockJump.Milliseconds(),
+			LimitedFrames: rs.LimitedFrames, LimitedCause: rs.LimitedCause,
 		}
 		if !rs.LastErrorAt.IsZero() {
 			out.Recording.LastErrorAt = &rs.LastErrorAt
+		}
+		if !rs.LastClockJumpAt.IsZero() {
+			out.Recording.LastClockJumpAt = &rs.LastClockJumpAt
 		}
 	}
 	return out
@@ -91,6 +96,19 @@ type recordingJSON struct {
 	WriteErrors int64      `json:"write_errors"`
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	// DroppedFrames: video dropped because the storage could not keep up.
+	DroppedFrames int64 `json:"dropped_frames"`
+	// ClockJumps: times the camera's timestamps parted from our clock and
+	// its footage was re-anchored to ours; the last by how much (positive:
+	// the camera's time was ahead) and when.
+	ClockJumps      int64      `json:"clock_jumps"`
+	LastClockJumpMS int64      `json:"last_clock_jump_ms,omitempty"`
+	LastClockJumpAt *time.Time `json:"last_clock_jump_at,omitempty"`
+	// LimitedFrames: video dropped because the camera asked for new
+	// segments too often; LimitedCause why it asked ("parameters",
+	// "clock").
+	LimitedFrames int64  `json:"limited_frames"`
+	LimitedCause  string `json:"limited_cause,omitempty"`
 }
 
 // cameraList is every live camera the request's user may see, as the API
