@@ -131,6 +131,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
 		RetentionDays: cfg.Recording.RetentionDays, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,
+		WriteTimeout: cfg.HTTPTimeouts.Write.Duration,
 		// The statement's company income is what the trading company
 		// invoiced.
 		Income: trading.NewLedger(st, log.With("component", "trading")),
@@ -300,7 +301,12 @@ func (a *App) Run(ctx context.Context) error {
 	bg.Go(func() { a.Audit.Run(recCtx) })
 	bg.Go(func() { a.maint.Run(recCtx) })
 
-	srv := &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Every request is bounded, its body included, so that slow clients
+	// cannot hold connections open; the web server lifts the bounds of
+	// footage downloads and live video itself, per request.
+	t := a.cfg.HTTPTimeouts
+	srv := &http.Server{Handler: a.web, ReadHeaderTimeout: t.ReadHeader.Duration, ReadTimeout: t.Read.Duration,
+		WriteTimeout: t.Write.Duration, IdleTimeout: t.Idle.Duration}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(a.ln) }()
 

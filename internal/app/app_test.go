@@ -57,6 +57,11 @@ type harnessOptions struct {
 	liveTranscoder string
 	// data, when set, is the data folder (instead of a fresh one).
 	data string
+	// httpTimeouts, when set, replaces the HTTP server's timeouts.
+	httpTimeouts *config.HTTPTimeouts
+	// cameraNetwork, when set, is the camera_network setting; otherwise
+	// loopback is allowed, where the simulated cameras are.
+	cameraNetwork *config.CameraNetwork
 }
 
 func start(t *testing.T, o harnessOptions) *harness {
@@ -95,6 +100,13 @@ func start(t *testing.T, o harnessOptions) *harness {
 	}
 	if o.postgres {
 		cfg.DatabaseURL = testkit.PostgresSchema(t, testkit.PostgresURL())
+	}
+	if o.httpTimeouts != nil {
+		cfg.HTTPTimeouts = *o.httpTimeouts
+	}
+	cfg.CameraNetwork.Allow = []string{"127.0.0.0/8"}
+	if o.cameraNetwork != nil {
+		cfg.CameraNetwork = *o.cameraNetwork
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
