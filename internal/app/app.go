@@ -26,6 +26,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
+	"github.com/vigil-cctv/vigil/internal/netpolicy"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/secret"
@@ -50,6 +51,9 @@ type App struct {
 	ln      net.Listener
 	tls     bool
 	Metrics *ingest.Metrics
+	// cameraNet is where cameras may be, checked when one is saved and
+	// at every connection to one.
+	cameraNet *netpolicy.Policy
 
 	tuneIngest func(*ingest.Options)
 }
@@ -121,6 +125,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Metrics = ingest.NewMetrics(reg)
+	if a.cameraNet, err = cfg.CameraNetwork.Policy(); err != nil {
+		return nil, err
+	}
 	a.cams = newCameraSet(a)
 	pol := maintenancePolicy(cfg.Maintenance)
 	a.maint = maintenance.New(maintenance.Options{Store: st, Source: a.cams, Policy: pol,
@@ -131,7 +138,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
 		RetentionDays: cfg.Recording.RetentionDays, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,
-		WriteTimeout: cfg.HTTPTimeouts.Write.Duration,
+		WriteTimeout: cfg.HTTPTimeouts.Write.Duration, CameraAddresses: a.cameraNet,
 		// The statement's company income is what the trading company
 		// invoiced.
 		Income: trading.NewLedger(st, log.With("component", "trading")),

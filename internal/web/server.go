@@ -29,6 +29,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
+	"github.com/vigil-cctv/vigil/internal/netpolicy"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -88,6 +89,9 @@ type Options struct {
 	RightsRecheck time.Duration
 	// Maintenance is how faults are prioritised and assigned.
 	Maintenance maintenance.Policy
+	// CameraAddresses is where cameras may be: a camera URL whose host
+	// it refuses is refused (nil: the built-in policy, no loopback).
+	CameraAddresses *netpolicy.Policy
 	// WriteTimeout is the HTTP server's write timeout: for footage
 	// downloads and other long responses, the longest a client may stall
 	// (deadlines.go); 0: none.
