@@ -26,6 +26,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
+	"github.com/vigil-cctv/vigil/internal/netpolicy"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/secret"
@@ -50,6 +51,9 @@ type App struct {
 	ln      net.Listener
 	tls     bool
 	Metrics *ingest.Metrics
+	// cameraNet is where cameras may be, checked when one is saved and
+	// at every connection to one.
+	cameraNet *netpolicy.Policy
 
 	tuneIngest func(*ingest.Options)
 }
@@ -127,6 +131,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		Metrics: a.Metrics,
 	})
 	a.ret = recording.NewRetention(st, a.Audit, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
+	if a.cameraNet, err = cfg.CameraNetwork.Policy(); err != nil {
+		return nil, err
+	}
 	a.cams = newCameraSet(a)
 	pol := maintenancePolicy(cfg.Maintenance)
 	a.maint = maintenance.New(maintenance.Options{Store: st, Source: a.cams, Policy: pol,
@@ -137,6 +144,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
 		RetentionDays: cfg.Recording.RetentionDays, PlaybackDelay: cfg.Recording.PlaybackDelay.Duration, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,
+		WriteTimeout: cfg.HTTPTimeouts.Write.Duration, CameraAddresses: a.cameraNet,
 		// The statement's company income is what the trading company
 		// invoiced.
 		Income: trading.NewLedger(st, log.With("component", "trading")),
@@ -323,7 +331,12 @@ func (a *App) Run(ctx context.Context) error {
 	bg.Go(func() { a.Audit.Run(recCtx) })
 	bg.Go(func() { a.maint.Run(recCtx) })
 
-	srv := &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Every request is bounded, its body included, so that slow clients
+	// cannot hold connections open; the web server lifts the bounds of
+	// footage downloads and live video itself, per request.
+	t := a.cfg.HTTPTimeouts
+	srv := &http.Server{Handler: a.web, ReadHeaderTimeout: t.ReadHeader.Duration, ReadTimeout: t.Read.Duration,
+		WriteTimeout: t.Write.Duration, IdleTimeout: t.Idle.Duration}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(a.ln) }()
 

@@ -63,6 +63,11 @@ type harnessOptions struct {
 	// databaseURL, when set, is the PostgreSQL database (instead of a
 	// fresh schema): for restarting a server on the same data.
 	databaseURL string
+	// httpTimeouts, when set, replaces the HTTP server's timeouts.
+	httpTimeouts *config.HTTPTimeouts
+	// cameraNetwork, when set, is the camera_network setting; otherwise
+	// loopback is allowed, where the simulated cameras are.
+	cameraNetwork *config.CameraNetwork
 }
 
 func start(t *testing.T, o harnessOptions) *harness {
@@ -108,6 +113,13 @@ func start(t *testing.T, o harnessOptions) *harness {
 	}
 	if o.databaseURL != "" {
 		cfg.DatabaseURL = o.databaseURL
+	}
+	if o.httpTimeouts != nil {
+		cfg.HTTPTimeouts = *o.httpTimeouts
+	}
+	cfg.CameraNetwork.Allow = []string{"127.0.0.0/8"}
+	if o.cameraNetwork != nil {
+		cfg.CameraNetwork = *o.cameraNetwork
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {

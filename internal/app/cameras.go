@@ -175,6 +175,9 @@ func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
 		// ingest reads every packet while a camera has them.
 		Batch:  s.a.cfg.Recording.ReadBatch.Duration,
 		Logger: s.a.log.With("component", "ingest"), Metrics: s.a.Metrics,
+		// Checked at each connection, at the address dialled: a name
+		// that resolves elsewhere later is caught here.
+		CheckAddress: s.a.cameraNet.Check,
 	}
 	if s.a.tuneIngest != nil {
 		s.a.tuneIngest(&opt)

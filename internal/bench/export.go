@@ -66,6 +66,7 @@ func Export(ctx context.Context, opt ExportOptions, progress io.Writer) (*Export
 	cfg.HTTP = httpAddr
 	cfg.AdminPassword = "bench-only passphrase for export"
 	cfg.Storage = []config.Storage{{Name: "local", Path: filepath.Join(opt.Dir, "recordings")}}
+	cfg.CameraNetwork.Allow = []string{"127.0.0.0/8"} // its camera's made-up address
 	log := slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

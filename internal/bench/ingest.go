@@ -154,6 +154,9 @@ func Ingest(ctx context.Context, opt IngestOptions, progress io.Writer) (*Ingest
 	env := []string{
 		"VIGIL_DATA=" + data, "VIGIL_HTTP=" + httpAddr, "VIGIL_LOG_LEVEL=warn",
 		"VIGIL_ADMIN_PASSWORD=bench-only passphrase " + strconv.Itoa(os.Getpid()), "VIGIL_STORAGE_MIN_FREE=0",
+		// The simulated cameras are on loopback, which cameras
+		// otherwise may not be.
+		"VIGIL_CAMERA_ALLOW=127.0.0.0/8",
 	}
 	if opt.ReadBatch != "" {
 		env = append(env, "VIGIL_READ_BATCH="+opt.ReadBatch)

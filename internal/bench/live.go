@@ -300,6 +300,9 @@ func liveRun(ctx context.Context, opt LiveOptions, mode string, cams *simcam.Ser
 		"VIGIL_DATA=" + data, "VIGIL_HTTP=" + httpAddr, "VIGIL_LOG_LEVEL=warn", "VIGIL_LIVE_HOSTS=127.0.0.1",
 		"VIGIL_ADMIN_PASSWORD=bench-only passphrase " + strconv.Itoa(os.Getpid()), "VIGIL_STORAGE_MIN_FREE=0",
 		"VIGIL_READ_BATCH=" + liveModes[mode].batch,
+		// The simulated cameras are on loopback, which cameras
+		// otherwise may not be.
+		"VIGIL_CAMERA_ALLOW=127.0.0.0/8",
 	})
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/netpolicy"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -74,6 +76,15 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cams, err := simcam.New(simcam.Options{Listen: *rtspAddr, Count: *n, Codec: camCodec, Bitrate: *bitrate, Logger: log.With("component", "simcam")})
 	if err != nil {
 		return err
+	}
+	// The simulated cameras are on this machine, where real ones never
+	// are: the demo allows their address, which the camera network
+	// policy otherwise refuses.
+	cfg.CameraNetwork.Allow = append(cfg.CameraNetwork.Allow, "127.0.0.0/8", "::1")
+	if u, err := url.Parse(cams.URL(1)); err == nil {
+		if _, err := netpolicy.ParsePrefix(u.Hostname()); err == nil {
+			cfg.CameraNetwork.Allow = append(cfg.CameraNetwork.Allow, u.Hostname())
+		}
 	}
 	a, err := app.New(ctx, cfg, log, stdout)
 	if err != nil {

@@ -57,7 +57,10 @@ func startServer(t *testing.T, data, addr string, env ...string) *server {
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	cmd.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1", "VIGIL_DATA="+data, "VIGIL_HTTP="+addr,
-		"VIGIL_ADMIN_PASSWORD=correct horse battery staple", "VIGIL_SEGMENT_DURATION=5s")
+		"VIGIL_ADMIN_PASSWORD=correct horse battery staple", "VIGIL_SEGMENT_DURATION=5s",
+		// The tests' cameras are on loopback, which cameras otherwise
+		// may not be.
+		"VIGIL_CAMERA_ALLOW=127.0.0.0/8")
 	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

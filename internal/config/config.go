@@ -77,6 +77,12 @@ type Config struct {
 	// Maintenance says when a camera counts as offline, when a fault is
 	// raised for it, and the contractor's targets.
 	Maintenance Maintenance `toml:"maintenance"`
+
+	// CameraNetwork restricts the addresses cameras may be at
+	// (network.go).
+	CameraNetwork CameraNetwork `toml:"camera_network"`
+	// HTTPTimeouts bound slow clients of the HTTP server (network.go).
+	HTTPTimeouts HTTPTimeouts `toml:"http_timeouts"`
 }
 
 // SignIn sets how long sign-ins last and how failures are slowed.
@@ -231,6 +237,7 @@ func Default() Config {
 			RoleClaim:         "roles",
 			OrganisationClaim: "organisation",
 		},
+		HTTPTimeouts: defaultHTTPTimeouts(),
 	}
 }
 
@@ -298,6 +305,9 @@ func (c *Config) applyEnv(env func(string) string) error {
 				return fmt.Errorf("config: %s: %w", name, err)
 			}
 		}
+	}
+	if err := c.applyNetworkEnv(env); err != nil {
+		return err
 	}
 	if v := env("VIGIL_LIVE_HOSTS"); v != "" {
 		c.LiveHosts = strings.Split(v, ",")
@@ -411,6 +421,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.SignIn.validate()...)
 	errs = append(errs, c.OIDC.validate()...)
 	errs = append(errs, c.Maintenance.validate()...)
+	errs = append(errs, c.validateNetwork()...)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

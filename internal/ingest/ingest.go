@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,6 +86,10 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	Logger                 *slog.Logger
 	Metrics                *Metrics
+	// CheckAddress, when set, is asked about every address the camera's
+	// sessions connect to, at dial time (rtsp.ClientOptions): a refusal
+	// leaves the camera offline with the class "address not allowed".
+	CheckAddress func(netip.Addr) error
 	// LiveTrace, for benchmarks, is given to each of the camera's live
 	// hubs (live.Hub.SetTrace): it hears, after every write of a packet
 	// to a live viewer, when that packet was read from the camera.
@@ -93,12 +98,18 @@ type Options struct {
 
 // Status is a camera's state as the API shows it.
 type Status struct {
-	State     State     `json:"state"`
-	LastError string    `json:"last_error,omitempty"`
-	Since     time.Time `json:"since"`
-	Codec     string    `json:"codec,omitempty"`
-	Width     int       `json:"width,omitempty"`
-	Height    int       `json:"height,omitempty"`
+	State State `json:"state"`
+	// LastError is the class of the last failure ("connection refused",
+	// "not an RTSP server"...): what every operator may see.
+	LastError rtsp.Class `json:"last_error,omitempty"`
+	// LastErrorDetail is the failure as it happened, which can quote
+	// what the far end sent (another service's banner, say): for the log
+	// and those who manage the camera, so never in JSON by itself.
+	LastErrorDetail string    `json:"-"`
+	Since           time.Time `json:"since"`
+	Codec           string    `json:"codec,omitempty"`
+	Width           int       `json:"width,omitempty"`
+	Height          int       `json:"height,omitempty"`
 	// ClockOffsetMS is the camera's clock minus ours, in milliseconds.
 	ClockOffsetMS int64 `json:"clock_offset_ms"`
 	Reconnects    int   `json:"reconnects"`
@@ -171,7 +182,7 @@ func (c *Camera) setState(s State, err error) {
 	}
 	c.status.State = s
 	if err != nil {
-		c.status.LastError = err.Error()
+		c.status.LastError, c.status.LastErrorDetail = Classify(err), err.Error()
 	}
 	c.mu.Unlock()
 	c.opt.Metrics.setState(c.opt.ID, s)
@@ -227,6 +238,8 @@ func (c *Camera) session(ctx context.Context) error {
 		Username:    c.opt.Username,
 		Password:    c.opt.Password,
 		Logger:      c.log,
+
+		CheckAddress: c.opt.CheckAddress,
 	})
 	if err != nil {
 		return err
@@ -235,10 +248,10 @@ func (c *Camera) session(ctx context.Context) error {
 	m := sess.Media()
 	cd, ok := codec.ParseCodec(m.EncodingName)
 	if !ok {
-		return fmt.Errorf("ingest: camera offers %q, not H.264 or H.265", m.EncodingName)
+		return fmt.Errorf("%w: camera offers %q, not H.264 or H.265", ErrUnsupported, m.EncodingName)
 	}
 	if m.ClockRate != 90000 {
-		return fmt.Errorf("ingest: video clock rate %d, want 90000", m.ClockRate)
+		return fmt.Errorf("%w: video clock rate %d, want 90000", ErrUnsupported, m.ClockRate)
 	}
 	params, err := codec.ParamsFromFmtp(cd, m.Fmtp)
 	if err != nil {
@@ -285,7 +298,7 @@ func (c *Camera) session(ctx context.Context) error {
 	}()
 	err = sess.Run(runCtx, h)
 	if silent.Load() && ctx.Err() == nil {
-		return fmt.Errorf("ingest: no video from the camera for %s (silent)", c.opt.Timeout)
+		return fmt.Errorf("%w: no video from the camera for %s", ErrSilent, c.opt.Timeout)
 	}
 	if h.err != nil {
 		err = h.err
@@ -526,6 +539,26 @@ func IsDrop(err error) bool {
 		}
 	}
 	return false
+}
+
+var (
+	// ErrUnsupported ends a session whose video Vigil cannot record.
+	ErrUnsupported = errors.New("ingest: unsupported video")
+	// ErrSilent ends a session whose camera sent no video for the
+	// timeout, though it may still answer.
+	ErrSilent = errors.New("ingest: camera silent")
+)
+
+// Classify is the class of a session's failure, as operators are shown
+// it: rtsp.Classify, and the classes of ingest's own failures.
+func Classify(err error) rtsp.Class {
+	switch {
+	case errors.Is(err, ErrUnsupported):
+		return rtsp.ClassUnsupported
+	case errors.Is(err, ErrSilent):
+		return rtsp.ClassSilent
+	}
+	return rtsp.Classify(err)
 }
 
 var (

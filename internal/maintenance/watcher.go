@@ -233,11 +233,11 @@ func (w *Watcher) camera(ctx context.Context, id int64, st ingest.Status, now ti
 		if !st.Since.IsZero() && st.Since.Before(now) {
 			since = st.Since.UTC()
 		}
-		d = &down{since: since, reason: st.LastError}
+		d = &down{since: since, reason: string(st.LastError)}
 		w.down[id] = d
 	}
 	if st.LastError != "" {
-		d.reason = st.LastError
+		d.reason = string(st.LastError)
 	}
 	gone := now.Sub(d.since)
 	if d.outage == 0 && gone >= w.opt.Policy.OfflineAfter {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/rtsp"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
@@ -47,7 +48,7 @@ func (s *fakeSource) Status(id int64) (ingest.Status, bool) {
 func (s *fakeSource) set(id int64, state ingest.State, since time.Time, err string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.st[id] = ingest.Status{State: state, Since: since, LastError: err}
+	s.st[id] = ingest.Status{State: state, Since: since, LastError: rtsp.Class(err)}
 }
 
 // stores runs fn on SQLite and, with VIGIL_TEST_POSTGRES, on PostgreSQL.

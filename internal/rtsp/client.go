@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -61,6 +62,12 @@ type ClientOptions struct {
 	// when the camera answers 505 RTSP Version Not Supported.
 	Version string
 	Logger  *slog.Logger // may be nil
+	// CheckAddress, when set, is asked about every address the session
+	// would send to: each TCP connection's, at dial time (so a name that
+	// resolves somewhere else later, or a redirect, is checked too), and
+	// the source address a camera names for UDP. A refusal ends Dial with
+	// an *AddressError.
+	CheckAddress func(netip.Addr) error
 }
 
 // Media describes the track a Session receives.
@@ -335,6 +342,18 @@ func (s *Session) connect(ctx context.Context, u *url.URL) error {
 		host = net.JoinHostPort(u.Hostname(), defaultRTSPPort)
 	}
 	d := net.Dialer{Timeout: s.opts.Timeout}
+	if check := s.opts.CheckAddress; check != nil {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return &AddressError{Host: u.Hostname(), Err: err}
+			}
+			if err := check(ap.Addr().Unmap()); err != nil {
+				return &AddressError{Host: u.Hostname(), Addr: ap.Addr().Unmap(), Err: err}
+			}
+			return nil
+		}
+	}
 	c, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
 		return fmt.Errorf("rtsp: dial %s: %w", host, err)
@@ -723,7 +742,13 @@ func (s *Session) setupWith(ctx context.Context, tr string) (err error) {
 				src = sp.srcHost // RFC 7826 src_addr
 			}
 			if ip, err := netip.ParseAddr(src); err == nil {
-				s.camIP = ip.Unmap()
+				// The camera may name another source, and we send our
+				// receiver reports there: only where we may connect.
+				if check := s.opts.CheckAddress; check == nil || check(ip.Unmap()) == nil {
+					s.camIP = ip.Unmap()
+				} else {
+					s.log.Warn("rtsp: ignoring a source address the camera network policy refuses", "source", ip)
+				}
 			}
 			switch {
 			case sp.hasServerPort && sp.serverPort[1] > 0:

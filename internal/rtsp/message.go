@@ -237,6 +237,11 @@ func (m *message) parseStartLine(line string) error {
 	// DESCRIBE rtsp://host/path RTSP/1.0
 	parts := strings.Split(line, " ")
 	if len(parts) != 3 || !isToken(parts[0]) || parts[1] == "" || !validVersion(parts[2]) {
+		if !strings.Contains(strings.ToUpper(line), "RTSP/") {
+			// Another protocol's banner or answer (SSH, Redis, HTTP):
+			// its text goes only where the raw error goes.
+			return &notRTSPError{line: line}
+		}
 		return fmt.Errorf("rtsp: malformed start line %.40q", line)
 	}
 	m.method, m.uri, m.version = parts[0], parts[1], strings.ToUpper(parts[2])

@@ -53,7 +53,7 @@ func TestReadMessage(t *testing.T) {
 		{name: "truncated body", in: "RTSP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nabc", wantErr: io.ErrUnexpectedEOF},
 		{name: "truncated header", in: "RTSP/1.0 200 OK\r\nCSeq: 1", wantErr: io.ErrUnexpectedEOF},
 		{name: "bad status", in: "RTSP/1.0 2x0 OK\r\n\r\n", errSub: "status"},
-		{name: "bad version", in: "HTTP/1.1 200 OK\r\n\r\n", errSub: "start line"},
+		{name: "bad version", in: "HTTP/1.1 200 OK\r\n\r\n", errSub: "not an RTSP server"},
 		{name: "header without colon", in: "RTSP/1.0 200 OK\r\nnonsense\r\n\r\n", errSub: "malformed header"},
 		{name: "continuation first", in: "RTSP/1.0 200 OK\r\n folded\r\n\r\n", errSub: "continuation"},
 		{name: "too many blank lines", in: strings.Repeat("\r\n", 20), errSub: "empty lines"},

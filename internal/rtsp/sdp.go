@@ -88,7 +88,7 @@ type describedMedia struct {
 func selectMedia(body []byte, base string) (describedMedia, error) {
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(sanitizeSDP(body)); err != nil {
-		return describedMedia{}, fmt.Errorf("rtsp: invalid SDP: %w", err)
+		return describedMedia{}, fmt.Errorf("%w: %w", errBadSDP, err)
 	}
 	out := describedMedia{aggregate: base}
 	if c, ok := sd.Attribute("control"); ok {
@@ -128,8 +128,14 @@ func selectMedia(body []byte, base string) (describedMedia, error) {
 			return out, nil
 		}
 	}
-	return describedMedia{}, errors.New("rtsp: no H264 or H265 video track in SDP")
+	return describedMedia{}, ErrNoVideo
 }
+
+// ErrNoVideo is a DESCRIBE whose SDP has no H.264 or H.265 video track.
+var ErrNoVideo = errors.New("rtsp: no H264 or H265 video track in SDP")
+
+// errBadSDP is an SDP that cannot be read.
+var errBadSDP = errors.New("rtsp: invalid SDP")
 
 // rtpmapFor finds "a=rtpmap:<pt> <name>/<clock>[/<params>]".
 func rtpmapFor(md *sdp.MediaDescription, pt string) (enc string, clock uint32, ok bool) {

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/names"
+	"github.com/vigil-cctv/vigil/internal/netpolicy"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -39,7 +40,7 @@ type cameraJSON struct {
 	Enabled        bool           `json:"enabled"`
 	HasCredentials bool           `json:"has_credentials"`
 	State          ingest.State   `json:"state"`
-	Status         ingest.Status  `json:"status"`
+	Status         statusJSON     `json:"status"`
 	Recording      *recordingJSON `json:"recording,omitempty"`
 	// Rights are what the signed-in user may do to this camera now:
 	// view_live, play_back, export, control_ptz, manage_cameras.
@@ -49,6 +50,14 @@ type cameraJSON struct {
 	ExportNeedsApproval bool      `json:"export_needs_approval"`
 	CreatedAt           time.Time `json:"created_at"`
 	UpdatedAt           time.Time `json:"updated_at"`
+}
+
+// statusJSON is a camera's state: the class of its last failure for
+// everyone who sees the camera, the failure itself only for those who
+// manage it, since it can quote whatever answered at the camera's address.
+type statusJSON struct {
+	ingest.Status
+	LastErrorDetail string `json:"last_error_detail,omitempty"`
 }
 
 // cameraJSON shows c to a user who may do on to it. Its address and
@@ -64,9 +73,12 @@ func (s *Server) cameraJSON(c store.Camera, organisation string, on rights.Set, 
 		out.URL, out.Transport, out.RetentionDays, out.HasCredentials = c.URL, c.Transport, c.RetentionDays, len(c.Credentials) > 0
 	}
 	if st, ok := s.opt.Cameras.Status(c.ID); ok {
-		out.Status = st
+		out.Status.Status = st
 	} else {
-		out.Status = ingest.Status{State: ingest.StateStopped}
+		out.Status.Status = ingest.Status{State: ingest.StateStopped}
+	}
+	if on.Has(rights.ManageCameras) {
+		out.Status.LastErrorDetail = out.Status.Status.LastErrorDetail
 	}
 	out.State = out.Status.State
 	if rs, ok := s.opt.Cameras.Recording(c.ID); ok {
@@ -259,7 +271,7 @@ func decodeJSON(r *http.Request, v any) error {
 }
 
 // apply validates in and merges it into c.
-func (s *Server) apply(c *store.Camera, in cameraInput) error {
+func (s *Server) apply(ctx context.Context, c *store.Camera, in cameraInput) error {
 	creds := credentials{}
 	if len(c.Credentials) > 0 {
 		plain, err := s.opt.Secrets.Open(c.Credentials, credentialsAD)
@@ -282,6 +294,9 @@ func (s *Server) apply(c *store.Camera, in cameraInput) error {
 		u, err := url.Parse(strings.TrimSpace(*in.URL))
 		if err != nil || u.Scheme != "rtsp" || u.Host == "" {
 			return badRequest("url must be an rtsp:// URL with a host, e.g. rtsp://192.0.2.10:554/stream1")
+		}
+		if err := s.checkCameraHost(ctx, u.Hostname()); err != nil {
+			return err
 		}
 		if u.User != nil {
 			// Credentials in the URL are taken out and sealed, so the
@@ -323,6 +338,27 @@ func (s *Server) apply(c *store.Camera, in cameraInput) error {
 		c.Credentials = s.opt.Secrets.Seal(plain, credentialsAD)
 	} else {
 		c.Credentials = nil
+	}
+	return nil
+}
+
+// checkCameraHost refuses a camera address the camera network policy
+// refuses, saying which rule; a host name is resolved and each of its
+// addresses checked. The policy is checked again at every connection,
+// at the address dialled, which is what holds when a name resolves
+// elsewhere later; this check is so that the person adding the camera
+// hears why now. A name that does not resolve yet is let through to
+// that check.
+func (s *Server) checkCameraHost(ctx context.Context, host string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := s.opt.CameraAddresses.CheckHost(ctx, nil, host)
+	var re *netpolicy.RefusedError
+	switch {
+	case errors.As(err, &re):
+		return badRequest("url: " + re.Error())
+	case err != nil:
+		s.log.Info("camera host not checked now: it does not resolve", "host", host, "err", err)
 	}
 	return nil
 }
@@ -401,7 +437,7 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := store.Camera{Transport: "tcp", RetentionDays: s.opt.RetentionDays, Enabled: true}
-	if err := s.apply(&c, in); err != nil {
+	if err := s.apply(r.Context(), &c, in); err != nil {
 		return err
 	}
 	if err := s.checkCategory(r, in.Category); err != nil {
@@ -474,7 +510,7 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.apply(&c, in); err != nil {
+	if err := s.apply(r.Context(), &c, in); err != nil {
 		return err
 	}
 	if err := s.checkCategory(r, in.Category); err != nil {

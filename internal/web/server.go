@@ -29,6 +29,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
+	"github.com/vigil-cctv/vigil/internal/netpolicy"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -91,6 +92,13 @@ type Options struct {
 	RightsRecheck time.Duration
 	// Maintenance is how faults are prioritised and assigned.
 	Maintenance maintenance.Policy
+	// CameraAddresses is where cameras may be: a camera URL whose host
+	// it refuses is refused (nil: the built-in policy, no loopback).
+	CameraAddresses *netpolicy.Policy
+	// WriteTimeout is the HTTP server's write timeout: for footage
+	// downloads and other long responses, the longest a client may stall
+	// (deadlines.go); 0: none.
+	WriteTimeout time.Duration
 	// Income is the trading company's ledger, from which the statement's
 	// company income line takes its actuals; nil: as entered.
 	Income finance.IncomeSource
@@ -193,7 +201,10 @@ type route struct {
 	// (a forced password change, a second factor to add); every other
 	// route sends them there first.
 	setup bool
-	h     handlerFunc
+	// long routes outlast the server's read and write timeouts
+	// (deadlines.go).
+	long longLived
+	h    handlerFunc
 }
 
 // Routes lists every route the server registers, for tests that must
@@ -268,7 +279,7 @@ func (s *Server) table() []route {
 		{pattern: "PATCH /api/v1/cameras/{id}", need: rights.ManageCameras, h: s.patchCamera},
 		{pattern: "DELETE /api/v1/cameras/{id}", need: rights.ManageCameras, h: s.deleteCamera},
 		{pattern: "GET /api/v1/cameras/{id}/recordings", need: rights.PlayBack, h: s.recordings},
-		{pattern: "GET /api/v1/cameras/{id}/video.mp4", need: rights.PlayBack, h: s.video},
+		{pattern: "GET /api/v1/cameras/{id}/video.mp4", need: rights.PlayBack, long: flowing, h: s.video},
 		// Early deletion of footage (erasure.go), under four eyes where
 		// the camera's organisation asks for it.
 		{pattern: "POST /api/v1/cameras/{id}/deletions", need: rights.ManageCameras, h: s.requestDeletion},
@@ -276,7 +287,7 @@ func (s *Server) table() []route {
 		{pattern: "PATCH /api/v1/cameras/{id}/whep/{session}", need: rights.ViewLive, h: s.whepPatch},
 		// Ending one's own live view is always allowed, rights or not.
 		{pattern: "DELETE /api/v1/cameras/{id}/whep/{session}", anyone: true, h: s.whepDelete},
-		{pattern: "GET /api/v1/cameras/{id}/live.ws", need: rights.ViewLive, h: s.liveWS},
+		{pattern: "GET /api/v1/cameras/{id}/live.ws", need: rights.ViewLive, long: socket, h: s.liveWS},
 		{pattern: "GET /api/v1/layouts", anyone: true, h: s.listLayouts},
 		{pattern: "GET /api/v1/layouts/{name}", anyone: true, h: s.getLayout},
 		{pattern: "PUT /api/v1/layouts/{name}", anyone: true, h: s.putLayout},
@@ -307,7 +318,7 @@ func (s *Server) table() []route {
 		{pattern: "GET /api/v1/approvals/{id}", anyone: true, h: s.getApproval},
 		{pattern: "POST /api/v1/approvals/{id}/approve", anyone: true, h: s.approve},
 		{pattern: "POST /api/v1/approvals/{id}/reject", anyone: true, h: s.reject},
-		{pattern: "GET /api/v1/audit", need: rights.ReadAudit, h: s.listAudit},
+		{pattern: "GET /api/v1/audit", need: rights.ReadAudit, long: flowing, h: s.listAudit},
 		{pattern: "GET /audit", need: rights.ReadAudit, page: true, h: s.auditPage},
 		// Maintenance (maintenance.go): faults are reported by anyone who
 		// sees the camera; the list, availability and the contractor's
@@ -416,6 +427,7 @@ func (s *Server) routes() error {
 		if _, ok := rights.ParseAction(string(rt.need)); rt.need != "" && !ok {
 			return fmt.Errorf("web: route %q needs the unknown right %q", rt.pattern, rt.need)
 		}
+		h = s.outlast(rt.long, h)
 		if !rt.public {
 			h = s.requireUser(s.authorise(rt, h), rt.setup)
 		}

@@ -52,6 +52,15 @@ export function stateText(cam) {
   return cam.state || "unknown";
 }
 
+// lastError is why a camera is not recording: the kind of failure, which
+// everyone who sees the camera is told, and for those who manage it (the
+// only ones the server sends it to) what actually happened.
+export function lastError(cam) {
+  const st = cam?.status;
+  if (!st?.last_error) return "";
+  return st.last_error_detail ? st.last_error + ": " + st.last_error_detail : st.last_error;
+}
+
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -104,7 +113,7 @@ export class CameraTree {
       const st = stateText(c);
       badge.textContent = st;
       badge.className = "state state-" + st;
-      li.title = c.status?.last_error && st !== "recording" ? c.name + ": " + c.status.last_error : c.name;
+      li.title = lastError(c) && st !== "recording" ? c.name + ": " + lastError(c) : c.name;
     }
   }
 

@@ -1,7 +1,7 @@
 // The live video wall: a grid of 1 to 25 tiles, each playing one camera
 // live; a camera tree to fill them from; layouts saved per user.
 
-import { api, CameraTree, el, pollCameras, startClock, stateText, bindHelp, typing } from "./api.js";
+import { api, CameraTree, el, pollCameras, startClock, stateText, lastError, bindHelp, typing } from "./api.js";
 import { LivePlayer } from "./live.js";
 
 const params = new URLSearchParams(location.search);
@@ -150,7 +150,7 @@ function label(i) {
   t.badge.textContent = st;
   t.badge.className = "state state-" + st;
   t.tile.classList.toggle("empty", id === null);
-  if (c && st === "offline" && c.status?.last_error) t.msg.textContent = c.status.last_error;
+  if (c && st === "offline" && lastError(c)) t.msg.textContent = lastError(c);
 }
 
 function remember() {

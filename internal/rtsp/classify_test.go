@@ -1,0 +1,86 @@
+package rtsp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+// banner listens on loopback and answers every connection with line,
+// then reads until the client goes, as a non-RTSP service does.
+func banner(t *testing.T, line string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.Write([]byte(line))
+				bufio.NewReader(c).ReadString('\n')
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func TestClassifyDialErrors(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := closed.Addr().String()
+	closed.Close()
+	refuse := func(netip.Addr) error { return errors.New("not for cameras") }
+	for _, tc := range []struct {
+		name   string
+		url    string
+		check  func(netip.Addr) error
+		want   Class
+		secret string // in the raw error, never in the class
+	}{
+		{"ssh", "rtsp://" + banner(t, "SSH-2.0-OpenSSH_9.6 secret-build\r\n") + "/x", nil, ClassNotRTSP, "OpenSSH_9.6"},
+		{"redis", "rtsp://" + banner(t, "-ERR unknown command 'OPTIONS'\r\n") + "/x", nil, ClassNotRTSP, "unknown command"},
+		{"http", "rtsp://" + banner(t, "HTTP/1.1 400 Bad Request\r\n\r\n") + "/x", nil, ClassNotRTSP, "400 Bad Request"},
+		{"refused", "rtsp://" + refused + "/x", nil, ClassRefused, ""},
+		{"address refused", "rtsp://" + banner(t, "SSH-2.0-x\r\n") + "/x", refuse, ClassNotAllowed, "not for cameras"},
+		{"name refused", "rtsp://localhost:" + strings.Split(banner(t, "SSH-2.0-x\r\n"), ":")[1] + "/x", refuse, ClassNotAllowed, "not for cameras"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			s, err := Dial(ctx, tc.url, ClientOptions{Timeout: 5 * time.Second, CheckAddress: tc.check})
+			if err == nil {
+				s.Close()
+				t.Fatal("Dial: got a session, want an error")
+			}
+			if got := Classify(err); got != tc.want {
+				t.Errorf("Classify(%v): got %q, want %q", err, got, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.secret) {
+				t.Errorf("raw error %q: want it to keep %q for the log", err, tc.secret)
+			}
+			if tc.secret != "" && strings.Contains(string(tc.want), tc.secret) {
+				t.Errorf("class %q quotes the far end", tc.want)
+			}
+		})
+	}
+	if c := Classify(nil); c != "" {
+		t.Errorf("Classify(nil): got %q, want none", c)
+	}
+	if c := Classify(ErrSilence); c != ClassSilent {
+		t.Errorf("Classify(ErrSilence): got %q, want %q", c, ClassSilent)
+	}
+}

@@ -1,0 +1,66 @@
+package web
+
+import (
+	"net/http"
+	"time"
+)
+
+// longLived says how a route outlasts the HTTP server's read and write
+// timeouts, which bound every other request (config.HTTPTimeouts).
+type longLived int
+
+const (
+	// notLong: the server's timeouts apply as they are.
+	notLong longLived = iota
+	// flowing responses (an hour of footage as MP4, a large CSV) may
+	// take as long as they take while the client keeps reading: each
+	// write moves the write deadline on by Options.WriteTimeout, so a
+	// client that stops reading is still cut off.
+	flowing
+	// socket routes are upgraded to a WebSocket, which keeps its own
+	// time: every message written has its own timeout (wsWriteTimeout).
+	socket
+)
+
+// outlast lifts the server's deadlines of a long-lived route, once the
+// request is authorised, as the route's kind says.
+func (s *Server) outlast(kind longLived, h handlerFunc) handlerFunc {
+	if kind == notLong {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		rc := http.NewResponseController(w)
+		// A read deadline passing while the handler runs would end the
+		// request's context (net/http reads on in the background), so
+		// it goes, but only once there is no body left to read: a body
+		// must still come within the read timeout.
+		if r.Body == nil || r.Body == http.NoBody {
+			rc.SetReadDeadline(time.Time{})
+		}
+		switch {
+		case kind == socket || s.opt.WriteTimeout <= 0:
+			rc.SetWriteDeadline(time.Time{})
+		default:
+			w = &flowingWriter{ResponseWriter: w, rc: rc, stall: s.opt.WriteTimeout}
+		}
+		return h(w, r)
+	}
+}
+
+// flowingWriter moves the connection's write deadline on before each
+// write: a response lasts while its client reads. The kernel wakes a
+// blocked writer only once half its socket buffer has drained (at most
+// 2 MB on Linux), so a client must read that much within the stall time.
+type flowingWriter struct {
+	http.ResponseWriter
+	rc    *http.ResponseController
+	stall time.Duration
+}
+
+func (f *flowingWriter) Write(p []byte) (int, error) {
+	f.rc.SetWriteDeadline(time.Now().Add(f.stall))
+	return f.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (f *flowingWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }
