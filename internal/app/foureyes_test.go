@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
@@ -100,4 +103,162 @@ func testFourEyesFollowsTheCamera(t *testing.T, f *rightsFixture) {
 		body: map[string]any{"camera_id": f.camA, "start": after, "end": after.Add(20 * time.Millisecond), "reason": "crime 2/2026"}}); res.StatusCode != http.StatusConflict {
 		t.Errorf("asking to export footage recorded since the move: got %d %s, want 409 (none needed)", res.StatusCode, b)
 	}
+}
+
+// TestFootageGrantsNeedSecondPerson is issue 10's administrator who sees
+// no footage giving themselves some, on SQLite and PostgreSQL: by making
+// an account with a footage role and a password they chose, or by making
+// a second administrator who gives them a footage role. Footage roles
+// wait for someone else who manages people; accounts made through the
+// API change their password at first sign-in; an account widens the
+// roles of the one that made it only with a second person; and nobody
+// decides a request about their own roles, or one by or about an account
+// they made or that made them.
+func TestFootageGrantsNeedSecondPerson(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testFootageGrantsNeedSecondPerson(t, newRightsFixtureOn(t, false)) })
+	if testkit.PostgresURL() != "" {
+		t.Run("postgres", func(t *testing.T) { testFootageGrantsNeedSecondPerson(t, newRightsFixtureOn(t, true)) })
+	}
+}
+
+func testFootageGrantsNeedSecondPerson(t *testing.T, f *rightsFixture) {
+	ctx := t.Context()
+	admin := f.user(rights.Administrator)
+	otherID := f.newUser(f.orgA, string(rights.Administrator))
+	other := &roleUser{role: rights.Administrator, id: otherID, token: tokenFor(t, f.st, otherID)}
+	const password = "Correct-Horse-Battery-42"
+	type answer struct {
+		ID       int64
+		State    string
+		Roles    []struct{ Role string }
+		Approval *struct {
+			ID        int64
+			State     string
+			Summary   string
+			CanDecide bool `json:"can_decide"`
+		}
+	}
+	roles := func(id int64) []string {
+		t.Helper()
+		rs, err := f.st.UserRoles(ctx, id)
+		mustDo(t, err)
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Role)
+		}
+		return out
+	}
+	decide := func(u *roleUser, id int64, want int, why string) {
+		t.Helper()
+		res, b := f.send(u.token, call{method: "POST", path: fmt.Sprintf("/api/v1/approvals/%d/approve", id)})
+		if res.StatusCode != want {
+			t.Errorf("%s approving request %d: got %d %s, want %d", why, id, res.StatusCode, b, want)
+		}
+	}
+
+	// An account made with a footage role and a chosen password: made
+	// at once, its role waits.
+	res, b := f.send(admin.token, call{method: "POST", path: "/api/v1/users",
+		body: map[string]any{"username": "puppet", "password": password, "organisation_id": f.orgA, "roles": []string{"supervisor"}}})
+	var made answer
+	mustDo(t, json.Unmarshal(b, &made))
+	if res.StatusCode != http.StatusCreated || made.Approval == nil || made.Approval.State != "pending" || len(made.Roles) != 0 {
+		t.Fatalf("an administrator making an account with a footage role: got %d %s, want 201, no roles, the role pending approval", res.StatusCode, b)
+	}
+	if !strings.Contains(made.Approval.Summary, "see footage") {
+		t.Errorf("the request's summary: got %q, want it to say why it waits", made.Approval.Summary)
+	}
+	puppet, err := f.st.User(ctx, made.ID)
+	mustDo(t, err)
+	if !puppet.MustChangePassword || puppet.CreatedBy != admin.id {
+		t.Errorf("the account made: got must change %v, made by %d, want true, by %d", puppet.MustChangePassword, puppet.CreatedBy, admin.id)
+	}
+	// Its maker, who chose its password, cannot use it as it is.
+	if res, b := f.send(tokenFor(t, f.st, puppet.ID), call{method: "GET", path: "/api/v1/cameras"}); res.StatusCode != 403 || !strings.Contains(string(b), "change your password first") {
+		t.Errorf("the new account before its password is changed: got %d %s, want 403 change your password first", res.StatusCode, b)
+	}
+	if res, b := f.send(admin.token, call{method: "POST", path: "/api/v1/users",
+		body: map[string]any{"username": "script", "password": password, "organisation_id": f.orgA, "must_change_password": false}}); res.StatusCode != 400 {
+		t.Errorf("making an account that need not change its password: got %d %s, want 400", res.StatusCode, b)
+	}
+	if _, err := f.st.UserByName(ctx, "script"); err == nil {
+		t.Errorf("the account refused was made")
+	}
+	decide(admin, made.Approval.ID, 403, "the requester")
+	decide(f.user(rights.CCTVManager), made.Approval.ID, 404, "a manager, who does not manage people,")
+	decide(other, made.Approval.ID, 200, "another administrator")
+	if got := roles(puppet.ID); !slices.Equal(got, []string{"supervisor"}) {
+		t.Errorf("the account's roles once approved: got %v, want supervisor", got)
+	}
+	es, err := f.trail.ListAudit(ctx, store.AuditFilter{Action: "rights.set_roles"})
+	mustDo(t, err)
+	if len(es) != 1 || es[0].UserID != other.id || !strings.Contains(es[0].Detail, fmt.Sprintf("approved request %d of user %d", made.Approval.ID, admin.id)) {
+		t.Errorf("rights.set_roles audit: got %+v, want the approver's, naming the request and its requester", es)
+	}
+
+	// A second administrator, made by the first, gives the first a
+	// footage role.
+	res, b = f.send(admin.token, call{method: "POST", path: "/api/v1/users",
+		body: map[string]any{"username": "second", "password": password, "organisation_id": f.orgA, "roles": []string{"administrator"}}})
+	var second answer
+	mustDo(t, json.Unmarshal(b, &second))
+	if res.StatusCode != http.StatusCreated || second.Approval != nil || len(second.Roles) != 1 {
+		t.Fatalf("making a second administrator: got %d %s, want 201 with the role at once (it sees no footage)", res.StatusCode, b)
+	}
+	// The first administrator knows the password, and changes it.
+	hash, err := auth.HashPassword(password + "!")
+	mustDo(t, err)
+	mustDo(t, f.st.SetPassword(ctx, second.ID, hash, false))
+	sec := &roleUser{role: rights.Administrator, id: second.ID, token: tokenFor(t, f.st, second.ID)}
+	adminRoles := fmt.Sprintf("/api/v1/users/%d/roles", admin.id)
+	for _, tt := range []struct {
+		name  string
+		roles []string
+	}{
+		{"a footage role", []string{"administrator", "supervisor"}},
+		{"a role that sees no footage", []string{"administrator", "auditor"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, b := f.send(sec.token, call{method: "PUT", path: adminRoles, body: map[string]any{"roles": tt.roles}})
+			var ap answer
+			mustDo(t, json.Unmarshal(b, &ap))
+			if res.StatusCode != http.StatusAccepted || ap.State != "pending" {
+				t.Fatalf("the account made by the administrator widening their roles: got %d %s, want 202 pending", res.StatusCode, b)
+			}
+			if got := roles(admin.id); !slices.Equal(got, []string{"administrator"}) {
+				t.Errorf("the administrator's roles while it waits: got %v, want administrator alone", got)
+			}
+			decide(admin, ap.ID, 403, "the administrator whose roles it widens")
+			decide(sec, ap.ID, 403, "the requester")
+			res, b = f.send(admin.token, call{method: "POST", path: fmt.Sprintf("/api/v1/approvals/%d/reject", ap.ID)})
+			if res.StatusCode != 403 {
+				t.Errorf("the administrator rejecting it: got %d %s, want 403", res.StatusCode, b)
+			}
+			decide(other, ap.ID, 200, "an administrator with no part in it")
+			if got := roles(admin.id); !slices.Equal(got, tt.roles) {
+				t.Errorf("the administrator's roles once approved: got %v, want %v", got, tt.roles)
+			}
+			mustDo(t, f.st.SetUserRoles(ctx, admin.id, []store.UserRole{{Role: "administrator"}}))
+		})
+	}
+	// The second administrator narrows, or gives what is no footage to
+	// someone who did not make them, at once.
+	op := f.newUser(f.orgA, "operator")
+	if res, b := f.send(sec.token, call{method: "PUT", path: fmt.Sprintf("/api/v1/users/%d/roles", op), body: map[string]any{"roles": []string{"auditor"}}}); res.StatusCode != 200 {
+		t.Errorf("a change that gives no footage, to an account the requester has no tie to: got %d %s, want 200", res.StatusCode, b)
+	}
+	if res, b := f.send(sec.token, call{method: "PUT", path: adminRoles, body: map[string]any{"roles": []string{}}}); res.StatusCode != 200 {
+		t.Errorf("narrowing the roles of one's maker: got %d %s, want 200", res.StatusCode, b)
+	}
+	mustDo(t, f.st.SetUserRoles(ctx, admin.id, []store.UserRole{{Role: "administrator"}}))
+
+	// An account made by the requester is no second pair of eyes.
+	res, b = f.send(admin.token, call{method: "PUT", path: fmt.Sprintf("/api/v1/users/%d/roles", op), body: map[string]any{"roles": []string{"operator"}}})
+	var back answer
+	mustDo(t, json.Unmarshal(b, &back))
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("giving a footage role back: got %d %s, want 202", res.StatusCode, b)
+	}
+	decide(sec, back.ID, 403, "an administrator the requester made")
+	decide(other, back.ID, 200, "an administrator with no part in it")
 }

@@ -257,7 +257,8 @@ func (s *Server) approvalJSON(ctx context.Context, a *access, ap store.Approval,
 		}
 		out.Download = fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s", ap.CameraID, q.Encode())
 	}
-	out.CanDecide = ap.State == store.ApprovalPending && ap.RequestedBy != a.user.ID && s.mayDecide(ctx, a, ap)
+	out.CanDecide = ap.State == store.ApprovalPending && ap.RequestedBy != a.user.ID && s.mayDecide(ctx, a, ap) &&
+		s.independent(ctx, a.user.ID, ap) == nil
 	return out, nil
 }
 
@@ -435,8 +436,8 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 		return badRequest(fmt.Sprintf("the note must be at most %d characters", maxReason))
 	}
 	a := accessFrom(r.Context())
-	if ap.RequestedBy == a.user.ID {
-		return errorf(http.StatusForbidden, "a request needs another person's approval: you cannot decide your own", nil)
+	if err := s.independent(r.Context(), a.user.ID, ap); err != nil {
+		return err
 	}
 	state, window, verb := store.ApprovalRejected, time.Time{}, "reject"
 	if ok {
