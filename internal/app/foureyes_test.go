@@ -96,6 +96,24 @@ func testFourEyesFollowsTheCamera(t *testing.T, f *rightsFixture) {
 	if _, err := f.st.Segment(ctx, seg.ID); err != nil {
 		t.Errorf("segment %d while its deletion waits: %v, want it kept", seg.ID, err)
 	}
+	// Nor does a department leave A, whose policy it inherits, at once.
+	dept := store.Organisation{Name: "A Parks", Kind: "department", ParentID: f.orgA}
+	mustDo(t, f.st.CreateOrganisation(ctx, &dept))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// The server sees a change made in the store within a second.
+		if res, _ := f.send(admin.token, call{method: "GET", path: fmt.Sprintf("/api/v1/organisations/%d", dept.ID)}); res.StatusCode == 200 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if res, b := f.send(admin.token, call{method: "PATCH", path: fmt.Sprintf("/api/v1/organisations/%d", dept.ID), body: map[string]any{"parent_id": f.orgB}}); res.StatusCode != http.StatusAccepted {
+		t.Errorf("moving A's department from under A's policy to B: got %d %s, want 202", res.StatusCode, b)
+	}
+	if o, _ := f.st.Organisation(ctx, dept.ID); o.ParentID != f.orgA {
+		t.Errorf("the department's parent while the move waits: got %d, want A (%d)", o.ParentID, f.orgA)
+	}
+
 	// Footage recorded since the move is B's alone, and B asks nothing.
 	time.Sleep(50 * time.Millisecond) // a range wholly after the move, on the server's clock
 	after := moved.Add(10 * time.Millisecond)

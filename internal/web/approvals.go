@@ -23,7 +23,12 @@ import (
 // sharing agreements, camera groups that are shared, the organisation
 // tree, these policies). The approver must be someone other than the
 // requester who holds the same right over the same thing; no role,
-// administrators' included, skips the rule.
+// administrators' included, skips the rule. Nor may an account decide a
+// change of its own roles, or a request by or about an account it made
+// or that made it (grants.go). A policy follows what it protects: a move
+// of a camera or an organisation under a policy for any action waits,
+// and footage answers to every organisation that owned its camera while
+// it was recorded.
 //
 // An export is asked for with POST /api/v1/approvals; once approved, the
 // requester alone downloads it, for a day, by adding approval=ID to the

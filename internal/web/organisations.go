@@ -157,7 +157,11 @@ func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error
 		}
 		next.ParentID = *in.ParentID
 		ch := change{Kind: kindMoveOrg, Need: rights.ManageUsers, Orgs: []int64{o.ID, next.ParentID}, Org: &next}
-		return s.propose(w, r, ch, http.StatusOK, fmt.Sprintf("Move %s below organisation %d", o.Name, next.ParentID), "", o.ID, next.ParentID)
+		// Policies are inherited, so a move could shed one of the old
+		// parent's, as moving a camera could its owner's: under a policy
+		// for any action, of either side, the move waits.
+		return s.proposeUnder(w, r, ch, http.StatusOK, fmt.Sprintf("Move %s below organisation %d", o.Name, next.ParentID), "",
+			holdWhen{actions: rights.FourEyesActions, orgs: []int64{o.ID, next.ParentID}})
 	}
 	if err := s.st.UpdateOrganisation(r.Context(), &next); err != nil {
 		return storeError(err, fmt.Sprintf("an organisation named %q already exists", next.Name))
