@@ -38,16 +38,11 @@ func testFourEyesFollowsTheCamera(t *testing.T, f *rightsFixture) {
 		return &roleUser{role: role, id: id, token: tokenFor(t, f.st, id)}
 	}
 	manager, manager2 := mk(f.partnership, rights.CCTVManager), mk(f.partnership, rights.CCTVManager)
-	admin := mk(f.partnership, rights.Administrator)
-	policy := func(org int64, actions ...string) {
-		t.Helper()
-		if res, b := f.send(admin.token, call{method: "PUT", path: fmt.Sprintf("/api/v1/organisations/%d/four-eyes", org),
-			body: map[string]any{"actions": append([]string{}, actions...)}}); res.StatusCode != 200 {
-			t.Fatalf("four eyes %v on %d: got %d %s, want 200", actions, org, res.StatusCode, b)
-		}
-	}
-	policy(f.orgA, "export", "delete_footage")
-	policy(f.orgB)
+	admin, admin2 := mk(f.partnership, rights.Administrator), mk(f.partnership, rights.Administrator)
+	// Adding to a policy is made at once; taking away, even what is not
+	// four eyes for rights, waits for a second person.
+	f.setFourEyes(admin, admin2, f.orgA, "export", "delete_footage")
+	f.setFourEyes(admin, admin2, f.orgB)
 	// Footage recorded while A owns the camera.
 	seg := f.closedSegments(f.camA, 2)[1]
 	camPath := fmt.Sprintf("/api/v1/cameras/%d", f.camA)
@@ -279,4 +274,32 @@ func testFootageGrantsNeedSecondPerson(t *testing.T, f *rightsFixture) {
 	}
 	decide(sec, back.ID, 403, "an administrator the requester made")
 	decide(other, back.ID, 200, "an administrator with no part in it")
+}
+
+// setFourEyes sets org's four-eyes policy through the API as by: at once
+// where it only adds, else (it must then wait) approved by approver.
+func (f *rightsFixture) setFourEyes(by, approver *roleUser, org int64, actions ...string) {
+	f.t.Helper()
+	cur, err := f.st.FourEyes(f.t.Context(), org)
+	mustDo(f.t, err)
+	relaxes := slices.ContainsFunc(cur, func(a string) bool { return !slices.Contains(actions, a) })
+	res, b := f.send(by.token, call{method: "PUT", path: fmt.Sprintf("/api/v1/organisations/%d/four-eyes", org),
+		body: map[string]any{"actions": append([]string{}, actions...)}})
+	if !relaxes {
+		if res.StatusCode != 200 {
+			f.t.Fatalf("four eyes %v on %d (was %v): got %d %s, want 200", actions, org, cur, res.StatusCode, b)
+		}
+		return
+	}
+	if res.StatusCode != http.StatusAccepted {
+		f.t.Fatalf("four eyes %v on %d (was %v): got %d %s, want 202, as it relaxes the policy", actions, org, cur, res.StatusCode, b)
+	}
+	if fe, _ := f.st.FourEyes(f.t.Context(), org); !slices.Equal(fe, cur) {
+		f.t.Errorf("four eyes on %d while the change waits: got %v, want %v", org, fe, cur)
+	}
+	var ap struct{ ID int64 }
+	mustDo(f.t, json.Unmarshal(b, &ap))
+	if res, b := f.send(approver.token, call{method: "POST", path: fmt.Sprintf("/api/v1/approvals/%d/approve", ap.ID)}); res.StatusCode != 200 || !strings.Contains(string(b), `"state": "applied"`) {
+		f.t.Fatalf("approving four eyes %v on %d: got %d %s, want 200 applied", actions, org, res.StatusCode, b)
+	}
 }

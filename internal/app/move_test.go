@@ -85,12 +85,9 @@ func testMoveCamera(t *testing.T, f *rightsFixture) {
 
 	// The fixture's councils ask four eyes for exports, under which any
 	// move waits (TestFourEyesFollowsTheCamera): these ask for none.
-	for _, org := range []int64{f.orgA, f.orgB} {
-		if res, b := f.send(admin.token, call{method: "PUT", path: fmt.Sprintf("/api/v1/organisations/%d/four-eyes", org),
-			body: map[string]any{"actions": []string{}}}); res.StatusCode != 200 {
-			t.Fatalf("no four eyes on %d: got %d %s, want 200", org, res.StatusCode, b)
-		}
-	}
+	admin2 := mk(f.partnership, rights.Administrator)
+	f.setFourEyes(admin, admin2, f.orgA)
+	f.setFourEyes(admin, admin2, f.orgB)
 	if res, b := f.send(manager.token, call{method: "PATCH", path: camPath, body: map[string]any{"organisation_id": f.orgB, "description": "x"}}); res.StatusCode != 400 {
 		t.Errorf("a move with other changes: got %d %s, want 400", res.StatusCode, b)
 	}
