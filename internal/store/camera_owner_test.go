@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/finance"
 )
 
 // TestCameraOwnersDuring: every change of a camera's owner (a move, an
@@ -90,6 +92,69 @@ func TestCameraOwnersDuring(t *testing.T) {
 		}
 		if got, err := s.CameraOwnersDuring(ctx, other.ID, other.CreatedAt.Add(-time.Hour), time.Now()); err != nil || !slices.Equal(got, []int64{lax}) {
 			t.Errorf("a camera never moved: got %v, %v, want [%d]", got, err, lax)
+		}
+	})
+}
+
+// TestCameraOwnersBackfill: migration 9 gives the cameras there already
+// are their present owner since they were made and, where their
+// day-dated history names earlier owners, each of those for the whole of
+// the days it held the camera.
+func TestCameraOwnersBackfill(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		org := func(name string) int64 {
+			o := Organisation{Name: name, Kind: "council"}
+			must(t, s.CreateOrganisation(ctx, &o))
+			return o.ID
+		}
+		a, b := org("A"), org("B")
+		cam, plain := newCameraIn(t, s, a, "Market"), newCameraIn(t, s, b, "Bridge")
+		day := func(m time.Month, d int) time.Time { return time.Date(2025, m, d, 0, 0, 0, 0, time.UTC) }
+		must(t, s.ReplaceCameraHistory(ctx, []finance.Event{
+			{Camera: cam.ID, Day: day(1, 1), Kind: finance.Installed, Category: finance.Proactive, Org: a},
+			{Camera: cam.ID, Day: day(6, 1), Kind: finance.Recategorised, Category: finance.Reactive},
+			{Camera: cam.ID, Day: day(6, 10), Kind: finance.OwnerChanged, Org: b},
+			{Camera: cam.ID, Day: day(9, 1), Kind: finance.OwnerChanged, Org: a},
+		}, 0))
+		// The database as it was before migration 9.
+		for _, q := range []string{`DROP TABLE camera_owners`, `ALTER TABLE users DROP COLUMN created_by`, `DELETE FROM schema_migrations WHERE version = 9`} {
+			_, err := s.w.ExecContext(ctx, q)
+			must(t, err)
+		}
+		must(t, s.migrate(ctx))
+
+		for _, tt := range []struct {
+			name       string
+			camera     int64
+			start, end time.Time
+			want       []int64
+		}{
+			{"while A had it first", cam.ID, day(3, 1), day(3, 2), []int64{a}},
+			{"while B had it", cam.ID, day(7, 1), day(7, 2), []int64{a, b}},
+			{"the day B took it", cam.ID, day(6, 10).Add(time.Hour), day(6, 10).Add(2 * time.Hour), []int64{a, b}},
+			{"the day B gave it back", cam.ID, day(9, 1).Add(23 * time.Hour), day(9, 2), []int64{a, b}},
+			{"after B", cam.ID, day(9, 2), day(9, 3), []int64{a}},
+			{"a camera with no history", plain.ID, day(7, 1), time.Now(), []int64{b}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := s.CameraOwnersDuring(ctx, tt.camera, tt.start, tt.end)
+				must(t, err)
+				if want := slices.Sorted(slices.Values(tt.want)); !slices.Equal(got, want) {
+					t.Errorf("owners from %v to %v: got %v, want %v", tt.start, tt.end, got, want)
+				}
+			})
+		}
+		ps, err := s.CameraOwnerships(ctx, plain.ID)
+		must(t, err)
+		if len(ps) != 1 || ps[0].OrganisationID != b || !ps[0].Since.Equal(plain.CreatedAt) || ps[0].Until != nil {
+			t.Errorf("the plain camera's periods: got %+v, want B's since it was made, open", ps)
+		}
+		// A move after the migration closes the open period only.
+		_, err = s.MoveCamera(ctx, cam.ID, b, time.Now(), 1)
+		must(t, err)
+		if got, err := s.CameraOwnersDuring(ctx, cam.ID, day(3, 1), day(3, 2)); err != nil || !slices.Equal(got, []int64{a, b}) {
+			t.Errorf("A's first months once moved to B: got %v, %v, want A (then) and B (now)", got, err)
 		}
 	})
 }

@@ -22,6 +22,18 @@ CREATE INDEX camera_owners_camera ON camera_owners (camera_id, since_us);
 -- present owner since they were made: nothing finer was kept.
 INSERT INTO camera_owners (camera_id, organisation_id, since_us, until_us)
     SELECT id, organisation_id, created_at, NULL FROM cameras;
+-- And, where their day-dated history names earlier owners (a move
+-- through the console, an imported history), to each of those from the
+-- day it took the camera to the end of the day it gave it up: a day is
+-- all that history says, so the whole of both days answers to both.
+INSERT INTO camera_owners (camera_id, organisation_id, since_us, until_us)
+    SELECT camera_id, organisation_id, day, next_day + 86400000000 FROM (
+        SELECT camera_id, organisation_id, day,
+            LEAD(day) OVER (PARTITION BY camera_id ORDER BY day, id) AS next_day
+        FROM camera_events
+        WHERE kind IN ('installed', 'owner_changed') AND organisation_id IS NOT NULL
+    ) history
+    WHERE next_day IS NOT NULL;
 
 -- Who made each account through the server (NULL: the first
 -- administrator, the command line, the demo, a single sign-on, or an
