@@ -28,8 +28,8 @@ type CameraMove struct {
 // holds cameras of its organisation or below, an agreement shares the
 // grantor's), the dated owner_changed event the recharge counts it by,
 // and the period of ownership, to the microsecond, that four-eyes
-// policies follow (CameraOwnersDuring). Moving a camera to its own owner changes nothing. by is the user
-// who moved it.
+// policies follow (CameraOwnersDuring). Moving a camera to its own owner
+// changes nothing. by is the user who moved it.
 func (s *Store) MoveCamera(ctx context.Context, id, org int64, day time.Time, by int64) (CameraMove, error) {
 	mv := CameraMove{To: org, Groups: []int64{}, Agreements: []int64{}}
 	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
