@@ -22,7 +22,7 @@ import (
 // PostgreSQL: A's people lose it (a live view of it ends), B's gain it,
 // the recharge counts it for B from the day of the move; a council's
 // manager cannot move one beyond their council; under a four-eyes policy
-// for rights, a move waits for a second person.
+// (for rights, or anything else), a move waits for a second person.
 func TestMoveCamera(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testMoveCamera(t, newRightsFixtureOn(t, false)) })
 	if testkit.PostgresURL() != "" {
@@ -83,6 +83,11 @@ func testMoveCamera(t *testing.T, f *rightsFixture) {
 		t.Fatalf("reading the live view: %v", err)
 	}
 
+	// The fixture's councils ask four eyes for exports, under which any
+	// move waits (TestFourEyesFollowsTheCamera): these ask for none.
+	admin2 := mk(f.partnership, rights.Administrator)
+	f.setFourEyes(admin, admin2, f.orgA)
+	f.setFourEyes(admin, admin2, f.orgB)
 	if res, b := f.send(manager.token, call{method: "PATCH", path: camPath, body: map[string]any{"organisation_id": f.orgB, "description": "x"}}); res.StatusCode != 400 {
 		t.Errorf("a move with other changes: got %d %s, want 400", res.StatusCode, b)
 	}

@@ -549,8 +549,10 @@ func probes() map[string]routeProbe {
 			return call{method: "DELETE", path: fmt.Sprintf("/api/v1/users/%d", f.newUser(f.pick(own, f.orgA, f.orgB), "operator"))}
 		}, ok: 204, scoped: true},
 		"PUT /api/v1/users/{id}/roles": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			// A role that sees no footage: one that does waits for a
+			// second person (TestFootageGrantsNeedSecondPerson).
 			return call{method: "PUT", path: fmt.Sprintf("/api/v1/users/%d/roles", f.newUser(f.pick(own, f.orgA, f.orgB), "operator")),
-				body: map[string]any{"roles": []string{"supervisor"}}}
+				body: map[string]any{"roles": []string{"operator", "auditor"}}}
 		}, ok: 200, scoped: true},
 		"GET /api/v1/camera-groups": {build: get("/api/v1/camera-groups"), ok: 200, never: func(f *rightsFixture) []int64 { return []int64{f.groupB} }},
 		"POST /api/v1/camera-groups": {build: func(f *rightsFixture, u *roleUser, own bool) call {

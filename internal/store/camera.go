@@ -152,11 +152,17 @@ func (s *Store) CreateCamera(ctx context.Context, c *Camera) error {
 		return err
 	}
 	t := now()
-	err := s.w.QueryRowContext(ctx, `INSERT INTO cameras (organisation_id, name, url, credentials, transport,
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO cameras (organisation_id, name, url, credentials, transport,
 		retention_days, enabled, area, site, description, latitude, longitude, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id`,
-		c.OrganisationID, c.Name, c.URL, nullBlob(c.Credentials), c.Transport, c.RetentionDays, c.Enabled,
-		c.Area, c.Site, c.Description, nullFloat(c.Latitude), nullFloat(c.Longitude), micros(t)).Scan(&c.ID)
+			c.OrganisationID, c.Name, c.URL, nullBlob(c.Credentials), c.Transport, c.RetentionDays, c.Enabled,
+			c.Area, c.Site, c.Description, nullFloat(c.Latitude), nullFloat(c.Longitude), micros(t)).Scan(&c.ID)
+		if err != nil {
+			return err
+		}
+		return recordOwner(ctx, tx, c.ID, c.OrganisationID, t)
+	})
 	if err != nil {
 		return wrap("create camera", err)
 	}
@@ -196,15 +202,30 @@ func (s *Store) UpdateCamera(ctx context.Context, c *Camera) error {
 		return err
 	}
 	t := now()
-	res, err := s.w.ExecContext(ctx, `UPDATE cameras SET organisation_id = $2, name = $3, url = $4, credentials = $5,
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// A change of owner here (the demo renaming its old cameras) is
+		// recorded like a move, so the ownership history stays whole.
+		var was int64
+		err := tx.QueryRowContext(ctx, `SELECT organisation_id FROM cameras WHERE id = $1 AND deleted_at IS NULL`, c.ID).Scan(&was)
+		if err == sql.ErrNoRows {
+			return notFound("camera %d", c.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cameras SET organisation_id = $2, name = $3, url = $4, credentials = $5,
 		transport = $6, retention_days = $7, enabled = $8, area = $9, site = $10, description = $11,
 		latitude = $12, longitude = $13, updated_at = $14 WHERE id = $1 AND deleted_at IS NULL`,
-		c.ID, c.OrganisationID, c.Name, c.URL, nullBlob(c.Credentials), c.Transport, c.RetentionDays, c.Enabled,
-		c.Area, c.Site, c.Description, nullFloat(c.Latitude), nullFloat(c.Longitude), micros(t))
+			c.ID, c.OrganisationID, c.Name, c.URL, nullBlob(c.Credentials), c.Transport, c.RetentionDays, c.Enabled,
+			c.Area, c.Site, c.Description, nullFloat(c.Latitude), nullFloat(c.Longitude), micros(t)); err != nil {
+			return err
+		}
+		if was != c.OrganisationID {
+			return recordOwner(ctx, tx, c.ID, c.OrganisationID, t)
+		}
+		return nil
+	})
 	if err != nil {
-		return wrap("update camera", err)
-	}
-	if err := checkAffected(res, "camera", c.ID); err != nil {
 		return wrap("update camera", err)
 	}
 	c.UpdatedAt = t

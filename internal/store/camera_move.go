@@ -26,9 +26,10 @@ type CameraMove struct {
 // UTC date) on, in one transaction: the camera's row, its leaving the
 // groups and agreements of organisations it is no longer under (a group
 // holds cameras of its organisation or below, an agreement shares the
-// grantor's), and the dated owner_changed event the recharge counts it
-// by. Moving a camera to its own owner changes nothing. by is the user
-// who moved it.
+// grantor's), the dated owner_changed event the recharge counts it by,
+// and the period of ownership, to the microsecond, that four-eyes
+// policies follow (CameraOwnersDuring). Moving a camera to its own owner
+// changes nothing. by is the user who moved it.
 func (s *Store) MoveCamera(ctx context.Context, id, org int64, day time.Time, by int64) (CameraMove, error) {
 	mv := CameraMove{To: org, Groups: []int64{}, Agreements: []int64{}}
 	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
@@ -61,6 +62,9 @@ func (s *Store) MoveCamera(ctx context.Context, id, org int64, day time.Time, by
 		}
 		t := now()
 		if _, err := tx.ExecContext(ctx, `UPDATE cameras SET organisation_id = $2, updated_at = $3 WHERE id = $1`, id, org, micros(t)); err != nil {
+			return err
+		}
+		if err := recordOwner(ctx, tx, id, org, t); err != nil {
 			return err
 		}
 		if mv.Groups, err = leaving(ctx, tx, `SELECT g.id, g.organisation_id FROM camera_groups g

@@ -30,6 +30,10 @@ type User struct {
 	// OIDCIssuer and OIDCSubject name the user at an OpenID provider;
 	// both are empty for users who sign in with a password.
 	OIDCIssuer, OIDCSubject string
+	// CreatedBy is the user who made the account through the server; 0
+	// for one made otherwise (the first administrator, the command
+	// line, the demo, a single sign-on) or before this was kept.
+	CreatedBy int64
 }
 
 // userColsOf lists a user's columns, each prefixed (as "u.") for joins.
@@ -38,7 +42,8 @@ func userColsOf(prefix string) string {
 	for i, c := range cols {
 		cols[i] = prefix + c
 	}
-	return strings.Join(cols, ", ") + ", COALESCE(" + prefix + "oidc_issuer, ''), COALESCE(" + prefix + "oidc_subject, '')"
+	return strings.Join(cols, ", ") + ", COALESCE(" + prefix + "oidc_issuer, ''), COALESCE(" + prefix + "oidc_subject, ''), COALESCE(" +
+		prefix + "created_by, 0)"
 }
 
 var userCols = userColsOf("")
@@ -47,7 +52,7 @@ func scanUser(sc scanner, extra ...any) (User, error) {
 	var u User
 	var created int64
 	dest := append([]any{&u.ID, &u.Username, &u.PasswordHash, &u.OrganisationID, &u.Role, &u.MustChangePassword, &created,
-		&u.TOTPEnabled, &u.OIDCIssuer, &u.OIDCSubject}, extra...)
+		&u.TOTPEnabled, &u.OIDCIssuer, &u.OIDCSubject, &u.CreatedBy}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return User{}, err
 	}
@@ -88,10 +93,10 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 			return err
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, organisation_id, role, must_change_password, created_at,
-		oidc_issuer, oidc_subject, username_skeleton)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		oidc_issuer, oidc_subject, username_skeleton, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 			u.Username, u.PasswordHash, u.OrganisationID, u.Role, u.MustChangePassword, micros(created),
-			nullString(u.OIDCIssuer), nullString(u.OIDCSubject), skeleton).Scan(&u.ID)
+			nullString(u.OIDCIssuer), nullString(u.OIDCSubject), skeleton, nullID(u.CreatedBy)).Scan(&u.ID)
 		if err != nil {
 			return err
 		}

@@ -23,7 +23,12 @@ import (
 // sharing agreements, camera groups that are shared, the organisation
 // tree, these policies). The approver must be someone other than the
 // requester who holds the same right over the same thing; no role,
-// administrators' included, skips the rule.
+// administrators' included, skips the rule. Nor may an account decide a
+// change of its own roles, or a request by or about an account it made
+// or that made it (grants.go). A policy follows what it protects: a move
+// of a camera or an organisation under a policy for any action waits,
+// and footage answers to every organisation that owned its camera while
+// it was recorded.
 //
 // An export is asked for with POST /api/v1/approvals; once approved, the
 // requester alone downloads it, for a day, by adding approval=ID to the
@@ -132,17 +137,45 @@ func (s *Server) applyChange(ctx context.Context, ch change) (any, string, error
 // made, or, where a four-eyes policy on any of policyOrgs (or above them)
 // asks for a second person, holds it and answers 202 with the request.
 func (s *Server) propose(w http.ResponseWriter, r *http.Request, ch change, code int, summary, reason string, policyOrgs ...int64) error {
-	a := accessFrom(r.Context())
-	for _, org := range policyOrgs {
-		need, by := a.snap.NeedsApproval(org, rights.FourEyesRights)
-		if !need {
-			continue
+	return s.proposeUnder(w, r, ch, code, summary, reason, holdWhen{actions: []string{rights.FourEyesRights}, orgs: policyOrgs})
+}
+
+// holdWhen says when a change waits for a second person: always, or
+// when a policy on any of orgs (or above them) asks four eyes for any of
+// actions.
+type holdWhen struct {
+	actions []string
+	orgs    []int64
+	// always, when set, is the organisation the change concerns, and the
+	// change waits whatever the policies say.
+	always int64
+}
+
+// by is the organisation, and the policy's action, that holds a change;
+// false when nothing does.
+func (h holdWhen) by(snap *rights.Snapshot) (int64, string, bool) {
+	for _, org := range h.orgs {
+		for _, act := range h.actions {
+			if need, by := snap.NeedsApproval(org, act); need {
+				return by, act, true
+			}
 		}
+	}
+	if h.always != 0 {
+		return h.always, rights.FourEyesRights, true
+	}
+	return 0, "", false
+}
+
+// proposeUnder is propose with its own rule for when the change waits.
+func (s *Server) proposeUnder(w http.ResponseWriter, r *http.Request, ch change, code int, summary, reason string, hold holdWhen) error {
+	a := accessFrom(r.Context())
+	if by, act, need := hold.by(a.snap); need {
 		payload, err := json.Marshal(ch)
 		if err != nil {
 			return err
 		}
-		ap := store.Approval{OrganisationID: by, Action: rights.FourEyesRights, Kind: ch.Kind, Payload: string(payload),
+		ap := store.Approval{OrganisationID: by, Action: act, Kind: ch.Kind, Payload: string(payload),
 			Summary: summary, Reason: reason, RequestedBy: a.user.ID, ExpiresAt: s.now().Add(approvalLife)}
 		if err := s.st.CreateApproval(r.Context(), &ap); err != nil {
 			return err
@@ -229,7 +262,8 @@ func (s *Server) approvalJSON(ctx context.Context, a *access, ap store.Approval,
 		}
 		out.Download = fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s", ap.CameraID, q.Encode())
 	}
-	out.CanDecide = ap.State == store.ApprovalPending && ap.RequestedBy != a.user.ID && s.mayDecide(ctx, a, ap)
+	out.CanDecide = ap.State == store.ApprovalPending && ap.RequestedBy != a.user.ID && s.mayDecide(ctx, a, ap) &&
+		s.independent(ctx, a.user.ID, ap) == nil
 	return out, nil
 }
 
@@ -360,11 +394,14 @@ func (s *Server) requestExport(w http.ResponseWriter, r *http.Request) error {
 	case in.Reason == "" || utf8.RuneCountInString(in.Reason) > maxReason:
 		return badRequest(fmt.Sprintf("give the reason for the export (1 to %d characters): the approver and the audit trail need it", maxReason))
 	}
-	need, by := a.snap.NeedsApproval(c.OrganisationID, rights.FourEyesExport)
-	if !need {
-		return errorf(http.StatusConflict, "exports of this camera need no approval: download the footage directly (video.mp4 with download=1)", nil)
-	}
 	start, end := in.Start.UTC(), in.End.UTC()
+	need, by, err := s.footageNeedsApproval(r.Context(), a, c, start, end, rights.FourEyesExport)
+	if err != nil {
+		return err
+	}
+	if !need {
+		return errorf(http.StatusConflict, "exports of this footage need no approval: download it directly (video.mp4 with download=1)", nil)
+	}
 	ap := store.Approval{OrganisationID: by, Action: rights.FourEyesExport, Kind: kindExport,
 		Summary: fmt.Sprintf("Export %s, %s to %s", c.Name, start.Format(time.RFC3339), end.Format(time.RFC3339)),
 		Reason:  in.Reason, CameraID: c.ID, RangeStart: &start, RangeEnd: &end, RequestedBy: a.user.ID, ExpiresAt: s.now().Add(approvalLife)}
@@ -404,8 +441,8 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 		return badRequest(fmt.Sprintf("the note must be at most %d characters", maxReason))
 	}
 	a := accessFrom(r.Context())
-	if ap.RequestedBy == a.user.ID {
-		return errorf(http.StatusForbidden, "a request needs another person's approval: you cannot decide your own", nil)
+	if err := s.independent(r.Context(), a.user.ID, ap); err != nil {
+		return err
 	}
 	state, window, verb := store.ApprovalRejected, time.Time{}, "reject"
 	if ok {
@@ -481,8 +518,9 @@ func errorMessage(err error) string {
 // and returns what the audit record should add.
 func (s *Server) exportApproval(r *http.Request, c store.Camera, start, end time.Time) (string, error) {
 	a := accessFrom(r.Context())
-	if need, _ := a.snap.NeedsApproval(c.OrganisationID, rights.FourEyesExport); !need {
-		return "", nil
+	need, _, err := s.footageNeedsApproval(r.Context(), a, c, start, end, rights.FourEyesExport)
+	if err != nil || !need {
+		return "", err
 	}
 	const ask = "exporting this camera's footage needs a second person's approval: ask for it (POST /api/v1/approvals), then add approval=ID to this URL"
 	v := r.URL.Query().Get("approval")
@@ -511,6 +549,25 @@ func (s *Server) exportApproval(r *http.Request, c store.Camera, start, end time
 		return "", errorf(http.StatusForbidden, fmt.Sprintf("request %d approved %s to %s only", id, ap.RangeStart.Format(time.RFC3339Nano), ap.RangeEnd.Format(time.RFC3339Nano)), nil)
 	}
 	return fmt.Sprintf(" approval: request %d, approved by user %d", ap.ID, ap.DecidedBy), nil
+}
+
+// footageNeedsApproval reports whether act (export, delete_footage) on
+// camera c's footage in [start, end) needs a second person, and the
+// organisation whose policy says so. Footage answers to every
+// organisation that owned the camera at some instant of the range, not
+// only to its owner now: moving a camera to an organisation that asks
+// for no approval does not free what was recorded before.
+func (s *Server) footageNeedsApproval(ctx context.Context, a *access, c store.Camera, start, end time.Time, act string) (bool, int64, error) {
+	owners, err := s.st.CameraOwnersDuring(ctx, c.ID, start, end)
+	if err != nil {
+		return false, 0, err
+	}
+	for _, org := range append([]int64{c.OrganisationID}, owners...) {
+		if need, by := a.snap.NeedsApproval(org, act); need {
+			return true, by, nil
+		}
+	}
+	return false, 0, nil
 }
 
 // decodeOptionalJSON is decodeJSON for a body that may be left out.

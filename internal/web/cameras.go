@@ -560,10 +560,13 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 
 // proposeMove gives camera c to the organisation that in names, where the user
 // manages cameras both where it is and where it goes. Who may see a
-// camera follows its owner, so a move is a change of rights: under a
-// four-eyes policy of either organisation (or one above them) it waits
-// for a second person. moved is false when in names the camera's own
-// owner, which is no move, and the rest of the PATCH goes ahead.
+// camera follows its owner, so a move is a change of rights. It waits
+// for a second person under a four-eyes policy, for any action, of
+// either organisation (or one above them): otherwise a camera could be
+// moved to a council that asks for none, its footage exported or
+// deleted there at once, and moved back. moved is false when in names
+// the camera's own owner, which is no move, and the rest of the PATCH
+// goes ahead.
 func (s *Server) proposeMove(w http.ResponseWriter, r *http.Request, c store.Camera, in cameraInput) (moved bool, err error) {
 	org, err := s.moveTarget(r, in)
 	if err != nil || org.ID == c.OrganisationID {
@@ -576,7 +579,7 @@ func (s *Server) proposeMove(w http.ResponseWriter, r *http.Request, c store.Cam
 	from, _ := a.snap.Org(c.OrganisationID)
 	ch := change{Kind: kindMoveCamera, Need: rights.ManageCameras, Orgs: []int64{c.OrganisationID, org.ID}, CameraID: c.ID, OrgID: org.ID}
 	summary := fmt.Sprintf("Move camera %s from %s to %s", c.Name, from.Name, org.Name)
-	return true, s.propose(w, r, ch, http.StatusOK, summary, "", c.OrganisationID, org.ID)
+	return true, s.proposeUnder(w, r, ch, http.StatusOK, summary, "", holdWhen{actions: rights.FourEyesActions, orgs: []int64{c.OrganisationID, org.ID}})
 }
 
 // moveTarget is the organisation that in names, which the user must manage

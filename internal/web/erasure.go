@@ -17,7 +17,8 @@ import (
 
 // Early deletion of footage: POST /api/v1/cameras/{id}/deletions, by
 // those who manage the camera, with a reason. Where the camera's
-// organisation (or one above it) requires four eyes for delete_footage,
+// organisation, or one that owned it at some instant of the range (or
+// one above them), requires four eyes for delete_footage,
 // it answers 202 with a request that someone else who manages the camera
 // approves, and the footage goes when they do; otherwise it goes at once.
 // Either way what is deleted is decided when it is deleted, so footage
@@ -139,7 +140,10 @@ func (s *Server) requestDeletion(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := accessFrom(r.Context())
-	need, by := a.snap.NeedsApproval(c.OrganisationID, rights.FourEyesDeletion)
+	need, by, err := s.footageNeedsApproval(r.Context(), a, c, start, end, rights.FourEyesDeletion)
+	if err != nil {
+		return err
+	}
 	if in.DryRun {
 		from, to, bytes := plan.Extent()
 		writeJSON(w, http.StatusOK, deletionJSON{CameraID: c.ID, Start: start, End: end, Reason: in.Reason, Deleted: &rangeJSON{Start: from, End: to},

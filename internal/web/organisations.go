@@ -157,7 +157,11 @@ func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error
 		}
 		next.ParentID = *in.ParentID
 		ch := change{Kind: kindMoveOrg, Need: rights.ManageUsers, Orgs: []int64{o.ID, next.ParentID}, Org: &next}
-		return s.propose(w, r, ch, http.StatusOK, fmt.Sprintf("Move %s below organisation %d", o.Name, next.ParentID), "", o.ID, next.ParentID)
+		// Policies are inherited, so a move could shed one of the old
+		// parent's, as moving a camera could its owner's: under a policy
+		// for any action, of either side, the move waits.
+		return s.proposeUnder(w, r, ch, http.StatusOK, fmt.Sprintf("Move %s below organisation %d", o.Name, next.ParentID), "",
+			holdWhen{actions: rights.FourEyesActions, orgs: []int64{o.ID, next.ParentID}})
 	}
 	if err := s.st.UpdateOrganisation(r.Context(), &next); err != nil {
 		return storeError(err, fmt.Sprintf("an organisation named %q already exists", next.Name))
@@ -172,7 +176,8 @@ func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error
 
 // putFourEyes sets what an organisation requires a second person's
 // approval for. Adding to it is made at once; taking anything away is a
-// change of rights, under the policy it relaxes.
+// change of rights that waits for a second person, under the very policy
+// it relaxes.
 func (s *Server) putFourEyes(w http.ResponseWriter, r *http.Request) error {
 	o, err := s.targetOrg(r)
 	if err != nil {
@@ -204,12 +209,13 @@ func (s *Server) putFourEyes(w http.ResponseWriter, r *http.Request) error {
 	if ch.FourEyes == nil {
 		ch.FourEyes = []string{}
 	}
-	relaxes := false
+	var relaxed []string
 	for _, c := range cur {
 		if !slices.Contains(ch.FourEyes, c) {
-			relaxes = true
+			relaxed = append(relaxed, c)
 		}
 	}
+	relaxes := len(relaxed) > 0
 	summary := fmt.Sprintf("Require four eyes in %s for %v (was %v)", o.Name, ch.FourEyes, cur)
 	if !relaxes {
 		out, detail, err := s.applyChange(r.Context(), ch)
@@ -222,5 +228,9 @@ func (s *Server) putFourEyes(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, out)
 		return nil
 	}
-	return s.propose(w, r, ch, http.StatusOK, summary, in.Reason, o.ID)
+	// Under the policy it relaxes, not only under one for rights:
+	// otherwise someone who may both set policies and export could
+	// drop four eyes for exports, export alone and put it back.
+	return s.proposeUnder(w, r, ch, http.StatusOK, summary, in.Reason,
+		holdWhen{actions: append(relaxed, rights.FourEyesRights), orgs: []int64{o.ID}})
 }

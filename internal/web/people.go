@@ -225,8 +225,10 @@ type userInput struct {
 	Password       *string    `json:"password"`
 	OrganisationID *int64     `json:"organisation_id"`
 	Roles          rolesInput `json:"roles"`
-	// MustChangePassword defaults to true: a password someone else
-	// chose or the server made is changed at the first sign-in.
+	// MustChangePassword may only be true, as it is when left out: a
+	// password someone else chose or the server made is changed at the
+	// first sign-in, so the one who made the account cannot go on
+	// using it as theirs unseen.
 	MustChangePassword *bool `json:"must_change_password"`
 }
 
@@ -270,6 +272,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := checkRoles(a, in.Roles, org); err != nil {
 		return err
 	}
+	if in.MustChangePassword != nil && !*in.MustChangePassword {
+		return badRequest("an account made through the API changes its password at first sign-in: must_change_password cannot be false " +
+			"(an account for a script is made with vigil user create on the server's machine)")
+	}
 	generated := ""
 	pass := ""
 	if in.Password != nil {
@@ -285,13 +291,13 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	must := in.MustChangePassword == nil || *in.MustChangePassword
-	u := store.User{Username: in.Username, PasswordHash: hash, OrganisationID: org, Role: "none", MustChangePassword: must}
+	u := store.User{Username: in.Username, PasswordHash: hash, OrganisationID: org, Role: "none", MustChangePassword: true, CreatedBy: a.user.ID}
 	if err := s.st.CreateUser(r.Context(), &u); err != nil {
 		return storeError(err, fmt.Sprintf("the username %q is taken", in.Username))
 	}
 	s.changed()
-	if err := s.audit(r, "user.create", 0, nil, nil, fmt.Sprintf("user %s (%d) of organisation %d", u.Username, u.ID, org)); err != nil {
+	if err := s.audit(r, "user.create", 0, nil, nil, fmt.Sprintf("user %s (%d) of organisation %d, made by user %d, to change the password at first sign-in",
+		u.Username, u.ID, org, a.user.ID)); err != nil {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/users/%d", u.ID))
@@ -307,7 +313,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	// answer is captured to fold into this one.
 	rec := &captured{header: http.Header{}}
 	ch := change{Kind: kindSetRoles, Need: rights.ManageUsers, Orgs: []int64{org}, UserID: u.ID, Roles: in.Roles}
-	if err := s.propose(rec, r, ch, http.StatusOK, fmt.Sprintf("Give new user %s the roles %s", u.Username, describeUserRoles(in.Roles)), "", org); err != nil {
+	summary := fmt.Sprintf("Give new user %s the roles %s", u.Username, describeUserRoles(in.Roles))
+	hold, summary, err := s.rolesHold(r.Context(), a, u, nil, in.Roles, summary)
+	if err != nil {
+		return err
+	}
+	if err := s.proposeUnder(rec, r, ch, http.StatusOK, summary, "", hold); err != nil {
 		return err
 	}
 	out, err := s.userJSON(r.Context(), u, generated)
@@ -390,6 +401,15 @@ func (s *Server) putUserRoles(w http.ResponseWriter, r *http.Request) error {
 	if utf8.RuneCountInString(in.Reason) > maxReason {
 		return badRequest(fmt.Sprintf("the reason must be at most %d characters", maxReason))
 	}
+	old, err := s.st.UserRoles(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
 	ch := change{Kind: kindSetRoles, Need: rights.ManageUsers, Orgs: []int64{u.OrganisationID}, UserID: u.ID, Roles: *in.Roles}
-	return s.propose(w, r, ch, http.StatusOK, fmt.Sprintf("Set the roles of %s to %s", u.Username, describeUserRoles(*in.Roles)), in.Reason, u.OrganisationID)
+	hold, summary, err := s.rolesHold(r.Context(), accessFrom(r.Context()), u, old, *in.Roles,
+		fmt.Sprintf("Set the roles of %s to %s", u.Username, describeUserRoles(*in.Roles)))
+	if err != nil {
+		return err
+	}
+	return s.proposeUnder(w, r, ch, http.StatusOK, summary, in.Reason, hold)
 }
