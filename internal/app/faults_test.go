@@ -88,7 +88,25 @@ func TestCameraDropsAndReturns(t *testing.T) {
 func TestCameraSendsGarbage(t *testing.T) {
 	h := start(t, harnessOptions{faults: simcam.Faults{CorruptEvery: 37}})
 	id := h.addCamera("Garbage", h.cams.URL(1), nil)
-	r := h.awaitFootage(id, 8*time.Second, 40*time.Second)
+	h.awaitFootage(id, 8*time.Second, 40*time.Second)
+	// A damaged picture costs the rest of its GOP (nothing after it can
+	// be decoded until the next keyframe), so this camera's footage holds
+	// a fraction of its frames, and how many varies from run to run:
+	// wait until the recorder has kept 60 (a minute at most), rather than
+	// for a length of time, so the file below always has enough to show.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		rec, _ := h.status(id)["recording"].(map[string]any)
+		if n, _ := rec["frames"].(float64); n >= 60 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the recorder kept %v frames in a minute, want 60: %v", rec["frames"], rec)
+		}
+		time.Sleep(200 * time.Millisecond) // polling: stats have no event to await over HTTP
+	}
+	h.app.Flush(context.Background())
+	r := h.recordings(id)
 	// The longest span: on a loaded machine a corrupt keyframe may have
 	// just begun a new one.
 	span := r.Spans[0]
