@@ -21,6 +21,10 @@ import (
 //   - the guard triggers: any removed, disabled or changed is put back,
 //     and alarmed.
 //
+// Checkpoints an acknowledgement voided (vigil audit acknowledge) are not
+// held against the trail, nor the alarms recorded before it: that damage
+// was accepted, and the trail is signed again from the acknowledgement.
+//
 // Whatever is wrong raises an alarm (Alarms, the log at error level,
 // syslog). When records a checkpoint or witness vouched for are missing
 // or changed, no checkpoint is signed, now or later in this process, so
@@ -52,10 +56,17 @@ func (t *Trail) Start(ctx context.Context) error {
 	} else if c != nil {
 		vouched = append(vouched, Witnessed{From: "the trail's newest checkpoint", Checkpoint: c})
 	}
+	// Checkpoints an acknowledgement voided vouch for nothing any more:
+	// the damage to them was investigated and accepted (a witness the
+	// acknowledgement could not update may still hold one).
+	acks, err := t.acknowledged(ctx)
+	if err != nil {
+		return err
+	}
 	damaged := false
 	for _, w := range vouched {
-		if !t.signatureOK(w.Checkpoint) {
-			continue // Verify says so
+		if !t.signatureOK(w.Checkpoint) || voids(acks, w.N) {
+			continue // Verify says so, or it was acknowledged
 		}
 		rs, err := t.st.AuditRecords(ctx, w.Seq, 1)
 		if err != nil {

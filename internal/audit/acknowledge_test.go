@@ -1,0 +1,192 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// TestAcknowledgeTruncation: records removed from the end with the
+// checkpoints over them alarm at start and stop the signing; once the
+// loss is acknowledged, the next start alarms no more and signs again,
+// the witnesses follow, verify reports the acknowledged damage as a
+// warning, and a later, different truncation alarms again. An
+// acknowledgement changed afterwards is caught like any record.
+func TestAcknowledgeTruncation(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		wdsn := filepath.Join(t.TempDir(), "witness.db")
+		withDB := func(o *Options) { o.WitnessDB = wdsn }
+		e.trail = e.openWith(withDB)
+		if err := e.trail.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.fill(25) // checkpoints #1 at 10, #2 at 20
+		if err := e.trail.Close(); err != nil {
+			t.Fatal(err) // #3, at 25, in the file and the witness database
+		}
+		witnessed, err := ReadWitness(e.witness)
+		if err != nil || witnessed == nil || witnessed.N != 3 || witnessed.Seq != 25 {
+			t.Fatalf("witness before the damage: got %+v, %v, want #3 at seq 25", witnessed, err)
+		}
+		e.dropGuards()
+		e.exec(`DELETE FROM records WHERE seq > 17`)
+		e.exec(`DELETE FROM checkpoints WHERE seq > 17`)
+
+		tr := e.openWith(withDB)
+		if err := tr.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !alarmed(tr, "truncated") {
+			t.Fatalf("alarms at the start after the damage: got %+v, want truncated", tr.Alarms())
+		}
+		d, err := tr.PlanAcknowledge(ctx)
+		if err != nil {
+			t.Fatalf("PlanAcknowledge: got %v, want the damage", err)
+		}
+		wantSummary := fmt.Sprintf("trail shortened at seq 17: records 18-25 removed from the end; checkpoint #3 vouched for seq 25 with hash %x", witnessed.Hash)
+		if d.Summary != wantSummary {
+			t.Errorf("summary: got %q, want %q", d.Summary, wantSummary)
+		}
+		if d.Anchor == nil || d.Anchor.N != 1 || len(d.Voided) != 1 || d.Voided[0].N != 3 ||
+			!strings.Contains(d.Voided[0].From, "the witness file") || !strings.Contains(d.Voided[0].From, "the witness database") {
+			t.Errorf("plan: got anchor %+v, voided %+v; want anchor #1, checkpoint #3 voided as held by the file and the witness database", d.Anchor, d.Voided)
+		}
+		ack, err := tr.Acknowledge(ctx, d, "J. Smith (DPO)", "police informed, ref 42/2026; no backup holds the lost records")
+		if err != nil {
+			t.Fatalf("Acknowledge: got %v, want nil", err)
+		}
+		if ack.N != 4 || ack.Seq != 18 || ack.Acknowledges != 2 || ack.Kind != "acknowledge" {
+			t.Errorf("acknowledgement: got #%d at seq %d voiding from #%d (%s), want #4 at seq 18 voiding from #2 (acknowledge)",
+				ack.N, ack.Seq, ack.Acknowledges, ack.Kind)
+		}
+		if err := tr.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wdb, err := store.OpenTrail(ctx, wdsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer wdb.Close()
+		for name, read := range map[string]func() (*Checkpoint, error){
+			"witness file":     func() (*Checkpoint, error) { return ReadWitness(e.witness) },
+			"witness database": func() (*Checkpoint, error) { return wdb.NewestWitness(ctx) },
+		} {
+			if c, err := read(); err != nil || c == nil || c.N != 4 || c.Acknowledges != 2 {
+				t.Errorf("%s after the acknowledgement: got %+v, %v, want checkpoint #4 voiding from #2", name, c, err)
+			}
+		}
+
+		// The next lifetime appends, crashes; the one after starts clean
+		// and signs what the one before wrote.
+		e.trail = e.openWith(withDB)
+		if err := e.trail.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.fill(2) // records 19, 20
+		if err := e.trail.FlushWitnesses(ctx); err != nil {
+			t.Fatal(err)
+		}
+		tr = e.openWith(withDB)
+		if err := tr.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if a := tr.Alarms(); len(a) != 0 {
+			t.Errorf("alarms at start after the acknowledgement: got %+v, want none", a)
+		}
+		if w, err := ReadWitness(e.witness); err != nil || w == nil || w.N != 5 || w.Seq != 20 || w.Kind != "start" {
+			t.Errorf("witness file after the next start: got %+v, %v, want the start checkpoint #5 at seq 20", w, err)
+		}
+		if err := tr.FlushWitnesses(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := wdb.NewestWitness(ctx); err != nil || c == nil || c.N != 5 {
+			t.Errorf("witness database after the next start: got %+v, %v, want #5", c, err)
+		}
+		rep, err := tr.Verify(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || len(rep.Acknowledged) != 1 {
+			t.Fatalf("verify after the acknowledgement: got problems %v, acknowledged %v; want intact with one acknowledgement", rep.Problems, rep.Acknowledged)
+		}
+		out := rep.String()
+		for _, want := range []string{
+			"audit trail intact apart from acknowledged damage",
+			"WARNING: trail shortened at seq 17: records 18-25 removed from the end",
+			"by J. Smith (DPO): police informed, ref 42/2026",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("verify's report: got\n%s\nwant it to contain %q", out, want)
+			}
+		}
+		e.trail = tr
+
+		// The acknowledgement changed afterwards, the hashes after it
+		// recomputed: caught.
+		e.dropGuards()
+		orig := e.record(18)
+		e.exec(`UPDATE records SET reason = $1 WHERE seq = 18`, "a routine check")
+		e.rehash(18, 20)
+		rep, err = e.open().Verify(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK() || !hasProblem(rep, "changed") || rep.Problems[0].Seq != 18 {
+			t.Errorf("verify with the acknowledgement's reason changed: got %v, want record 18 named changed", rep.Problems)
+		}
+		e.exec(`UPDATE records SET reason = $1 WHERE seq = 18`, orig.Reason)
+		e.rehash(18, 20)
+		rep, err = e.open().Verify(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range rep.Problems {
+			if p.Kind != "guard" { // dropped above, and still out
+				t.Fatalf("verify with the acknowledgement put back: got %v, want only the dropped guards", rep.Problems)
+			}
+		}
+
+		// A later, different truncation alarms again.
+		e.exec(`DELETE FROM records WHERE seq > 18`)
+		e.exec(`DELETE FROM checkpoints WHERE seq > 18`)
+		tr = e.openWith(withDB)
+		if err := tr.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !alarmed(tr, "truncated") {
+			t.Errorf("alarms at start after a second truncation: got %+v, want truncated", tr.Alarms())
+		}
+		rep, err = tr.Verify(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK() || !hasProblem(rep, "truncated") {
+			t.Errorf("verify after a second truncation: got %v, want records from 19 on truncated", rep.Problems)
+		}
+	})
+}
+
+// TestAcknowledgeRefuses: an intact trail has nothing to acknowledge, and
+// a record rewritten under a checkpoint that still holds is no loss but a
+// forgery, which no acknowledgement seals.
+func TestAcknowledgeRefuses(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.fill(25)
+		if _, err := e.trail.PlanAcknowledge(ctx); !errors.Is(err, ErrNothingToAcknowledge) {
+			t.Errorf("intact trail: got %v, want ErrNothingToAcknowledge", err)
+		}
+		e.dropGuards()
+		e.exec(`UPDATE records SET detail = 'nothing to see' WHERE seq = 5`)
+		e.rehash(5, 25)
+		if _, err := e.trail.PlanAcknowledge(ctx); !errors.Is(err, ErrNotAcknowledgeable) {
+			t.Errorf("record 5 rewritten: got %v, want ErrNotAcknowledgeable", err)
+		}
+	})
+}
