@@ -87,6 +87,13 @@ func (t *Trail) PlanAcknowledge(ctx context.Context) (*Damage, error) {
 		return nil, err
 	}
 	d := &Damage{Problems: rep.Problems}
+	// As at Start: this process signs nothing over a damaged trail (not
+	// even at Close) unless the damage is acknowledged.
+	for _, p := range rep.Problems {
+		if p.Kind != "alarm" && p.Kind != "forged" && p.Kind != "guard" {
+			t.sealRefused.Store(true)
+		}
+	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrNotAcknowledgeable, fmt.Sprintf(format, args...))
 	}
@@ -229,6 +236,11 @@ func (t *Trail) PlanAcknowledge(ctx context.Context) (*Damage, error) {
 	}
 	for _, a := range alarms {
 		d.Lines = append(d.Lines, "alarm recorded: "+a.Msg)
+	}
+	for _, p := range rep.Problems {
+		if p.Kind == "guard" {
+			d.Lines = append(d.Lines, "guard "+p.Msg+": it will be put back")
+		}
 	}
 	return d, nil
 }
