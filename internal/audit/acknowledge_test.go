@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -189,4 +192,50 @@ func TestAcknowledgeRefuses(t *testing.T) {
 			t.Errorf("record 5 rewritten: got %v, want ErrNotAcknowledgeable", err)
 		}
 	})
+}
+
+// TestAcknowledgeSyslog: the syslog witness hears of the acknowledgement
+// and receives its checkpoint.
+func TestAcknowledgeSyslog(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	ctx := context.Background()
+	e := newEnv(t, filepath.Join(t.TempDir(), "audit.db"), "sqlite")
+	e.fill(25)
+	if err := e.trail.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.dropGuards()
+	e.exec(`DELETE FROM records WHERE seq > 17`)
+	e.exec(`DELETE FROM checkpoints WHERE seq > 17`)
+	tr := e.openWith(func(o *Options) { o.Syslog = &SyslogOptions{Network: "udp", Address: pc.LocalAddr().String()} })
+	d, err := tr.PlanAcknowledge(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tr.Acknowledge(ctx, d, "J. Smith (DPO)", "police informed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	buf := make([]byte, 8192)
+	pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for _, want := range []string{
+		fmt.Sprintf("vigil audit checkpoint n=4 seq=18 hash=%x", c.Hash),
+		"vigil audit ACKNOWLEDGED by J. Smith (DPO) at record 18, checkpoint #4: trail shortened at seq 17",
+	} {
+		for !slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, want) }) {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				t.Fatalf("syslog: got %q, want a line with %q: %v", got, want, err)
+			}
+			got = append(got, string(buf[:n]))
+		}
+	}
+	if !slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, "acknowledges=2") }) {
+		t.Errorf("syslog: got %q, want the checkpoint line to say acknowledges=2", got)
+	}
 }
