@@ -239,3 +239,52 @@ func TestAcknowledgeSyslog(t *testing.T) {
 		t.Errorf("syslog: got %q, want the checkpoint line to say acknowledges=2", got)
 	}
 }
+
+// TestAcknowledgeAlarm: records removed from the end while the server
+// ran, which it recorded as an alarm: acknowledged, the recorded alarm no
+// longer alarms at start, and verify reports it as acknowledged.
+func TestAcknowledgeAlarm(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.fill(33) // checkpoint #3 at seq 30
+		e.dropGuards()
+		e.exec(`DELETE FROM records WHERE seq > 31`)
+		if err := e.trail.Close(); err != nil { // records the alarm at 32
+			t.Fatal(err)
+		}
+		tr := e.open()
+		if err := tr.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !alarmed(tr, "alarm") {
+			t.Fatalf("alarms at start: got %+v, want the recorded alarm", tr.Alarms())
+		}
+		d, err := tr.PlanAcknowledge(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Voided) != 0 || !strings.Contains(d.String(), "alarm recorded: record 32 is an alarm raised by Vigil") {
+			t.Errorf("plan: got voided %v and\n%s\nwant no checkpoint voided and the recorded alarm listed", d.Voided, d)
+		}
+		if _, err := tr.Acknowledge(ctx, d, "J. Smith (DPO)", "records 32-33 lost in a disk failure; no backup"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Close(); err != nil {
+			t.Fatal(err)
+		}
+		tr = e.open()
+		if err := tr.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if a := tr.Alarms(); len(a) != 0 {
+			t.Errorf("alarms at start after the acknowledgement: got %+v, want none", a)
+		}
+		rep, err := tr.Verify(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || len(rep.Acknowledged) != 1 || rep.Acknowledged[0].Record.Seq != 33 {
+			t.Errorf("verify: got problems %v, acknowledged %v; want intact with the acknowledgement at record 33", rep.Problems, rep.Acknowledged)
+		}
+	})
+}
