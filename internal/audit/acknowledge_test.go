@@ -288,3 +288,43 @@ func TestAcknowledgeAlarm(t *testing.T) {
 		}
 	})
 }
+
+// TestAcknowledgeWithoutAnchor: records removed back before the first
+// checkpoint, every checkpoint with them: the whole trail is re-anchored
+// and the records left, which Vigil wrote, signed again.
+func TestAcknowledgeWithoutAnchor(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.fill(25)
+		if err := e.trail.Close(); err != nil {
+			t.Fatal(err)
+		}
+		e.dropGuards()
+		e.exec(`DELETE FROM records WHERE seq > 5`)
+		e.exec(`DELETE FROM checkpoints`)
+		tr := e.open()
+		d, err := tr.PlanAcknowledge(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := tr.Acknowledge(ctx, d, "J. Smith (DPO)", "police informed")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.N != 4 || c.Acknowledges != 1 || c.FirstCheckpoint != 4 || c.Seq != 6 {
+			t.Errorf("acknowledgement: got %+v, want #4 at seq 6 voiding from #1, the first checkpoint kept", c)
+		}
+		tr.Close()
+		tr = e.open()
+		if err := tr.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := tr.Verify(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := tr.Alarms(); len(a) != 0 || !rep.OK() || len(rep.Acknowledged) != 1 {
+			t.Errorf("after the acknowledgement: got alarms %+v, problems %v, acknowledged %d; want none, none, 1", a, rep.Problems, len(rep.Acknowledged))
+		}
+	})
+}
