@@ -199,6 +199,25 @@ func Open(ctx context.Context, opt Options) (*Trail, error) {
 			t.alarm("witness", fmt.Sprintf("the witness database cannot be reached, so truncation past the witness file is not checked: %v", err))
 		}
 	}
+	if opt.Key != nil {
+		// Every process that writes the trail (the server, and command
+		// lines that append: token create, user create...) signs at the
+		// latest when it closes: none may sign over records the
+		// witnesses vouched for that are missing or changed. Start
+		// alarms about it; here it is only refused and logged.
+		if o, err := t.verifyOptions(ctx); err == nil {
+			damage, err := t.vouchedDamage(ctx, o)
+			if err != nil {
+				// Start returns it; a command line's append goes on.
+				t.log.Error("audit: checking what the witnesses vouch for", "err", err)
+			}
+			if len(damage) > 0 {
+				t.sealRefused.Store(true)
+				t.log.Error("audit: records the trail's checkpoints or witnesses vouched for are missing or changed: this process signs no checkpoint; run vigil audit verify",
+					"first", damage[0].Msg)
+			}
+		}
+	}
 	return t, nil
 }
 

@@ -94,6 +94,12 @@ func checkpointMessage(c *store.AuditCheckpoint) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(c.FirstCheckpoint))
 	b = appendString(b, c.Kind)
 	b = appendBytes(b, c.Prev)
+	// Only an acknowledgement carries the field, so that every checkpoint
+	// signed before there were acknowledgements still verifies.
+	if c.Acknowledges != 0 {
+		b = append(b, "acknowledges\n"...)
+		b = binary.BigEndian.AppendUint64(b, uint64(c.Acknowledges))
+	}
 	return b
 }
 

@@ -100,6 +100,10 @@ func (o *offsite) alarm(reason, msg string) {
 	o.send(func() { o.syslog(syslog.LOG_ALERT, fmt.Sprintf("vigil audit ALARM reason=%s: %s", reason, msg)) })
 }
 
+func (o *offsite) notice(line string) {
+	o.send(func() { o.syslog(syslog.LOG_NOTICE, line) })
+}
+
 func (o *offsite) syslog(pri syslog.Priority, line string) {
 	so := o.t.opt.Syslog
 	if so == nil {
@@ -134,8 +138,12 @@ func (o *offsite) syslog(pri syslog.Priority, line string) {
 // field, so that the line alone is a copy verify could be given.
 func checkpointLine(c *store.AuditCheckpoint) string {
 	b64 := base64.StdEncoding.EncodeToString
-	return fmt.Sprintf("vigil audit checkpoint n=%d seq=%d hash=%x at=%s start_seq=%d start_prev=%x first_checkpoint=%d kind=%s prev=%x key_id=%s signature=%s",
+	line := fmt.Sprintf("vigil audit checkpoint n=%d seq=%d hash=%x at=%s start_seq=%d start_prev=%x first_checkpoint=%d kind=%s prev=%x key_id=%s signature=%s",
 		c.N, c.Seq, c.Hash, c.At.UTC().Format(time.RFC3339Nano), c.StartSeq, c.StartPrev, c.FirstCheckpoint, c.Kind, c.Prev, c.KeyID, b64(c.Signature))
+	if c.Acknowledges != 0 {
+		line += fmt.Sprintf(" acknowledges=%d", c.Acknowledges)
+	}
+	return line
 }
 
 // openWitnessDB connects to the witness database, unless already done.

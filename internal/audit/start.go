@@ -21,6 +21,10 @@ import (
 //   - the guard triggers: any removed, disabled or changed is put back,
 //     and alarmed.
 //
+// Checkpoints an acknowledgement voided (vigil audit acknowledge) are not
+// held against the trail, nor the alarms recorded before it: that damage
+// was accepted, and the trail is signed again from the acknowledgement.
+//
 // Whatever is wrong raises an alarm (Alarms, the log at error level,
 // syslog). When records a checkpoint or witness vouched for are missing
 // or changed, no checkpoint is signed, now or later in this process, so
@@ -41,36 +45,13 @@ func (t *Trail) Start(ctx context.Context) error {
 	}
 	o.Window = t.opt.StartWindow
 
-	// What the witnesses and the newest checkpoint vouch for.
-	vouched := []Witnessed{}
-	if o.Witness != nil {
-		vouched = append(vouched, Witnessed{From: "the witness file", Checkpoint: o.Witness})
-	}
-	vouched = append(vouched, o.Witnesses...)
-	if c, err := t.newestSigned(ctx); err != nil {
+	damage, err := t.vouchedDamage(ctx, o)
+	if err != nil {
 		return err
-	} else if c != nil {
-		vouched = append(vouched, Witnessed{From: "the trail's newest checkpoint", Checkpoint: c})
 	}
-	damaged := false
-	for _, w := range vouched {
-		if !t.signatureOK(w.Checkpoint) {
-			continue // Verify says so
-		}
-		rs, err := t.st.AuditRecords(ctx, w.Seq, 1)
-		if err != nil {
-			return err
-		}
-		switch {
-		case len(rs) == 0 || rs[0].Seq != w.Seq:
-			damaged = true
-			t.alarm("truncated", fmt.Sprintf("record %d, which checkpoint #%d in %s vouches for, is no longer in the trail: records were removed",
-				w.Seq, w.N, w.From))
-		case !bytes.Equal(rs[0].Hash, w.Hash):
-			damaged = true
-			t.alarm("changed", fmt.Sprintf("record %d no longer has the hash checkpoint #%d in %s vouches for: the trail was rewritten",
-				w.Seq, w.N, w.From))
-		}
+	damaged := len(damage) > 0
+	for _, a := range damage {
+		t.alarm(a.Reason, a.Msg)
 	}
 
 	rep, err := Verify(ctx, t.st, o)
@@ -108,6 +89,49 @@ func (t *Trail) Start(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// vouchedDamage checks that the record each witness's checkpoint and the
+// newest checkpoint in the database vouch for is still in the trail with
+// the hash they give, and says what is not: the quick part of Start's
+// checks, which every process that writes the trail also makes at Open.
+func (t *Trail) vouchedDamage(ctx context.Context, o VerifyOptions) ([]Alarm, error) {
+	vouched := []Witnessed{}
+	if o.Witness != nil {
+		vouched = append(vouched, Witnessed{From: "the witness file", Checkpoint: o.Witness})
+	}
+	vouched = append(vouched, o.Witnesses...)
+	if c, err := t.newestSigned(ctx); err != nil {
+		return nil, err
+	} else if c != nil {
+		vouched = append(vouched, Witnessed{From: "the trail's newest checkpoint", Checkpoint: c})
+	}
+	// Checkpoints an acknowledgement voided vouch for nothing any more:
+	// the damage to them was investigated and accepted (a witness the
+	// acknowledgement could not update may still hold one).
+	acks, err := t.acknowledged(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Alarm
+	for _, w := range vouched {
+		if !t.signatureOK(w.Checkpoint) || voids(acks, w.N) {
+			continue // Verify says so, or it was acknowledged
+		}
+		rs, err := t.st.AuditRecords(ctx, w.Seq, 1)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(rs) == 0 || rs[0].Seq != w.Seq:
+			out = append(out, Alarm{Reason: "truncated", Msg: fmt.Sprintf("record %d, which checkpoint #%d in %s vouches for, is no longer in the trail: records were removed",
+				w.Seq, w.N, w.From)})
+		case !bytes.Equal(rs[0].Hash, w.Hash):
+			out = append(out, Alarm{Reason: "changed", Msg: fmt.Sprintf("record %d no longer has the hash checkpoint #%d in %s vouches for: the trail was rewritten",
+				w.Seq, w.N, w.From)})
+		}
+	}
+	return out, nil
 }
 
 // newestSigned is the newest checkpoint in the database whose signature

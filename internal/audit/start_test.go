@@ -326,3 +326,28 @@ func TestStartAlarms(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenDoesNotSealTruncation: a process that writes the trail without
+// starting a server (a command line making a token or a user) signs no
+// checkpoint over records removed from the end either, when it appends
+// and closes.
+func TestOpenDoesNotSealTruncation(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.fill(25)
+		if err := e.trail.Close(); err != nil {
+			t.Fatal(err) // #3 at 25, in the witness file
+		}
+		e.dropGuards()
+		e.exec(`DELETE FROM records WHERE seq > 17`)
+		e.exec(`DELETE FROM checkpoints WHERE seq > 17`)
+		e.trail = e.open()
+		e.fill(1)
+		if err := e.trail.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := e.open().newestSigned(ctx); err != nil || c == nil || c.Seq != 10 {
+			t.Errorf("newest checkpoint after an append and close on the shortened trail: got %+v, %v, want still #1 at seq 10", c, err)
+		}
+	})
+}

@@ -53,19 +53,46 @@ type Report struct {
 	// (VerifyOptions.Window): those before it were not.
 	Window   int64
 	Problems []Problem // the first record-level problem comes first
-	Elapsed  time.Duration
+	// Acknowledged is the damage the partnership acknowledged (vigil
+	// audit acknowledge), oldest first: not a problem, but a trail that
+	// is not what Vigil wrote all along, which the report says.
+	Acknowledged []Acknowledgement
+	Elapsed      time.Duration
 }
 
-// OK reports whether the trail is intact.
+// Acknowledgement is damage accepted by an acknowledgement: its signed
+// checkpoint and its record in the chain, which says who, when, why and
+// what.
+type Acknowledgement struct {
+	Checkpoint Checkpoint
+	Record     Record
+}
+
+// String is the warning verify prints: "trail shortened at seq N: ...;
+// acknowledged on DATE by NAME: REASON".
+func (a Acknowledgement) String() string {
+	summary, _, _ := strings.Cut(a.Record.Detail, "\n")
+	return fmt.Sprintf("%s; acknowledged on %s by %s: %s (record %d, checkpoint #%d, voiding checkpoints from #%d)",
+		summary, a.Record.At.Format("2006-01-02 15:04 MST"), a.Record.Username, a.Record.Reason, a.Record.Seq, a.Checkpoint.N, a.Checkpoint.Acknowledges)
+}
+
+// OK reports whether the trail is intact, or damaged only as an
+// acknowledgement accepted (see Acknowledged).
 func (r Report) OK() bool { return len(r.Problems) == 0 }
 
 // String is the summary `vigil audit verify` prints.
 func (r Report) String() string {
 	var b strings.Builder
-	if r.OK() {
+	switch {
+	case r.OK() && len(r.Acknowledged) > 0:
+		fmt.Fprintf(&b, "audit trail intact apart from acknowledged damage: %d records, chain intact from seq %d to %d", r.Records, r.First, r.Last)
+	case r.OK():
 		fmt.Fprintf(&b, "audit trail intact: %d records, chain intact from seq %d to %d", r.Records, r.First, r.Last)
-	} else {
+	default:
 		fmt.Fprintf(&b, "AUDIT TRAIL NOT INTACT: %d problem(s); the first: %s", len(r.Problems), r.Problems[0].Msg)
+	}
+	for _, a := range r.Acknowledged {
+		fmt.Fprintf(&b, "\nWARNING: %s", a)
 	}
 	for _, p := range r.Problems {
 		if p.Kind == "changed" || p.Kind == "removed" || p.Kind == "inserted" || p.Kind == "reordered" {
@@ -216,6 +243,21 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 	if err != nil && !errors.Is(err, errStop) {
 		return rep, err
 	}
+	// The acknowledgements the newest checkpoint's chain includes: the
+	// checkpoints they void no longer vouch for records, and the gaps
+	// and alarms before them were accepted.
+	var acks []Checkpoint
+	if nw := rep.Newest; nw != nil {
+		all, err := st.AuditAcknowledgements(ctx)
+		if err != nil {
+			return rep, err
+		}
+		for _, a := range all {
+			if a.N <= nw.N && sigOK(&a) {
+				acks = append(acks, a)
+			}
+		}
+	}
 	startPrev := zeroHash[:]
 	var cps []cpRef
 	if nw := rep.Newest; nw != nil {
@@ -226,17 +268,35 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 				return nil
 			}
 			rep.Checkpoints++
+			void := voids(acks, c.N)
 			switch {
 			case prev == nil && c.N > nw.FirstCheckpoint && rep.Window == 0:
-				problem(Problem{Kind: "checkpoint", Checkpoint: nw.FirstCheckpoint, Msg: fmt.Sprintf(
-					"checkpoints #%d to #%d were removed", nw.FirstCheckpoint, c.N-1)})
+				if !voids(acks, nw.FirstCheckpoint) || !voids(acks, c.N-1) {
+					problem(Problem{Kind: "checkpoint", Checkpoint: nw.FirstCheckpoint, Msg: fmt.Sprintf(
+						"checkpoints #%d to #%d were removed", nw.FirstCheckpoint, c.N-1)})
+				}
 			case prev != nil && c.N != prev.N+1:
-				problem(Problem{Kind: "checkpoint", Checkpoint: prev.N + 1, Msg: checkpointsRemoved(prev.N+1, c.N-1)})
+				if !voids(acks, prev.N+1) || !voids(acks, c.N-1) {
+					problem(Problem{Kind: "checkpoint", Checkpoint: prev.N + 1, Msg: checkpointsRemoved(prev.N+1, c.N-1)})
+				}
 			case prev != nil && !bytes.Equal(c.Prev, checkpointHash(prev)):
+				if voids(acks, prev.N) && (void || c.Acknowledges != 0) {
+					break // voided checkpoints vouch for nothing
+				}
 				problem(Problem{Kind: "checkpoint", Checkpoint: prev.N, Msg: fmt.Sprintf(
 					"checkpoint #%d was changed: checkpoint #%d no longer links to it", prev.N, c.N)})
 				// What it says of the chain is not to be trusted either.
-				cps = cps[:len(cps)-1]
+				if len(cps) > 0 && cps[len(cps)-1].n == prev.N {
+					cps = cps[:len(cps)-1]
+				}
+			}
+			cc := *c
+			prev = &cc
+			if void {
+				// An acknowledgement accepted that the chain no longer
+				// meets it: neither the records nor the witnesses are
+				// held to it.
+				return nil
 			}
 			for _, w := range rep.Witnesses {
 				if w.N == c.N && !bytes.Equal(checkpointHash(w.Checkpoint), checkpointHash(c)) {
@@ -245,8 +305,6 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 				}
 			}
 			cps = append(cps, cpRef{n: c.N, seq: c.Seq, hash: c.Hash})
-			cc := *c
-			prev = &cc
 			return nil
 		}
 		var err error
@@ -360,9 +418,26 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 	for _, g := range guards {
 		problem(Problem{Kind: "guard", Msg: g.String()})
 	}
+	for _, a := range acks {
+		rs, err := st.AuditRecords(ctx, a.Seq, 1)
+		if err != nil {
+			return rep, err
+		}
+		ack := Acknowledgement{Checkpoint: a}
+		if len(rs) == 1 && rs[0].Seq == a.Seq {
+			// The chain scan holds it to the checkpoint's hash.
+			ack.Record = rs[0]
+		}
+		rep.Acknowledged = append(rep.Acknowledged, ack)
+	}
 	err = st.EachAudit(ctx, store.AuditFilter{Action: "audit.alarm"}, func(r *Record) error {
 		if r.Seq < rep.Window {
 			return errStop
+		}
+		for _, a := range acks {
+			if r.Seq < a.Seq {
+				return nil // accepted by the acknowledgement, which lists it
+			}
 		}
 		problem(Problem{Kind: "alarm", Seq: r.Seq, Msg: fmt.Sprintf("record %d is an alarm raised by Vigil at %s: %s",
 			r.Seq, r.At.Format(time.RFC3339), r.Detail)})

@@ -26,6 +26,7 @@ type witnessFile struct {
 	Prev            []byte    `json:"prev"`
 	KeyID           string    `json:"key_id"`
 	Signature       []byte    `json:"signature"`
+	Acknowledges    int64     `json:"acknowledges,omitempty"`
 }
 
 // witness records c in the witness file, unless the file already holds a
@@ -55,6 +56,7 @@ func writeWitness(path string, c *store.AuditCheckpoint) error {
 	b, err := json.MarshalIndent(witnessFile{
 		N: c.N, Seq: c.Seq, Hash: c.Hash, At: c.At, StartSeq: c.StartSeq, StartPrev: c.StartPrev,
 		FirstCheckpoint: c.FirstCheckpoint, Kind: c.Kind, Prev: c.Prev, KeyID: c.KeyID, Signature: c.Signature,
+		Acknowledges: c.Acknowledges,
 	}, "", "  ")
 	if err != nil {
 		return err
@@ -93,5 +95,6 @@ func ReadWitness(path string) (*store.AuditCheckpoint, error) {
 	return &store.AuditCheckpoint{
 		N: w.N, Seq: w.Seq, Hash: w.Hash, At: w.At.UTC(), StartSeq: w.StartSeq, StartPrev: w.StartPrev,
 		FirstCheckpoint: w.FirstCheckpoint, Kind: w.Kind, Prev: w.Prev, KeyID: w.KeyID, Signature: w.Signature,
+		Acknowledges: w.Acknowledges,
 	}, nil
 }

@@ -164,6 +164,47 @@ func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, tra
 	if code != 1 || !strings.Contains(o, "records from seq 7 on were removed from the end of the trail: the witness database holds checkpoint") {
 		t.Errorf("verify after truncating the trail and removing the witness file: exit %d\n%s\nwant 1, the witness database naming the truncation", code, o)
 	}
+
+	// The loss investigated and accepted: not without saying yes, then
+	// recorded and signed, and verify warns of it with exit code 3.
+	ack := []string{"audit", "acknowledge", "--data", data, "--by", "J. Smith (DPO)", "--reason", "police informed, ref 42/2026; no backup"}
+	code, o = vigilIn(t, dataEnv(), "no\n", ack...)
+	if code != 1 || !strings.Contains(o, "trail shortened at seq 6: records 7-9 removed from the end; checkpoint #4 vouched for seq 9") ||
+		!strings.Contains(o, "not acknowledged") {
+		t.Errorf("acknowledge, answered no: exit %d\n%s\nwant 1, the damage shown and nothing written", code, o)
+	}
+	if code, o := vigil(t, dataEnv(), "audit", "verify", "--data", data); code != 1 {
+		t.Errorf("verify after a refused acknowledgement: exit %d\n%s\nwant 1", code, o)
+	}
+	code, o = vigilIn(t, dataEnv(), "yes\n", ack...)
+	if code != 0 || !strings.Contains(o, "acknowledged: record 7, checkpoint #5 signed") {
+		t.Fatalf("acknowledge, answered yes: exit %d\n%s\nwant 0, record 7 and checkpoint #5", code, o)
+	}
+	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", data)
+	if code != 3 || !strings.Contains(o, "WARNING: trail shortened at seq 6: records 7-9 removed from the end") ||
+		!strings.Contains(o, "by J. Smith (DPO): police informed, ref 42/2026; no backup") {
+		t.Errorf("verify after the acknowledgement: exit %d\n%s\nwant 3 and the acknowledged damage", code, o)
+	}
+	if code, o := vigil(t, dataEnv(), ack...); code != 0 || !strings.Contains(o, "nothing to acknowledge") {
+		t.Errorf("acknowledge again: exit %d\n%s\nwant 0, nothing to acknowledge", code, o)
+	}
+}
+
+// vigilIn is vigil with stdin, for the questions a command asks.
+func vigilIn(t *testing.T, env []string, stdin string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &out, strings.NewReader(stdin)
+	cmd.Env = append(append(os.Environ(), "VIGIL_TEST_MAIN=1"), env...)
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String()
 }
 
 func copyFile(t *testing.T, from, to string) {

@@ -37,7 +37,12 @@ Usage:
                                        make an account; prints its generated password
   vigil audit verify [--data DIR | --config FILE] [--public-key FILE]
                                        check the audit trail; name the first record changed,
-                                       removed, inserted or reordered
+                                       removed, inserted or reordered; exit 0 intact, 3 intact
+                                       apart from acknowledged damage, 1 otherwise
+  vigil audit acknowledge [--data DIR | --config FILE] --by NAME --reason TEXT [--yes]
+                                       with the server stopped: record and sign the acceptance of
+                                       damage found (records lost from the end), so the trail is
+                                       signed again and the start alarms no more for it
   vigil audit key [--data DIR | --config FILE]
                                        print the public key that checks the trail's checkpoints
   vigil bench ingest|export|live|audit ...
@@ -79,12 +84,25 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 2
 	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		fmt.Fprintln(stderr, "vigil:", ee.msg)
+		return ee.code
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "vigil:", err)
 		return 1
 	}
 	return 0
 }
+
+// exitError is an outcome with an exit code of its own (other than 1).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
 
 // Version is set at build time with -ldflags "-X ...cli.Version=...".
 var Version = "dev"
@@ -253,7 +271,7 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// A token is a credential like a sign-in: it goes in the audit trail,
 	// or the token is never shown.
-	trail, err := openTrail(ctx, cfg, true, nil, stderr)
+	trail, err := openTrail(ctx, cfg, true, nil, false, stderr)
 	if err != nil {
 		return err
 	}

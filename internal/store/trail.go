@@ -335,12 +335,17 @@ type AuditCheckpoint struct {
 	Prev            []byte // the hash of checkpoint N-1 and its signature
 	KeyID           string
 	Signature       []byte
+	// Acknowledges, when not 0, makes this an acknowledgement: the
+	// checkpoints from number Acknowledges to N-1 no longer vouch for
+	// records (the damage that voided them was accepted), and this one
+	// re-anchors the trail.
+	Acknowledges int64
 }
 
 const auditCols = `seq, at_us, user_id, username, organisation_id, action, camera_id, range_start_us, range_end_us,
 	remote_addr, reason, detail, version, prev_hash, hash, mac`
 
-const checkpointCols = `n, seq, hash, at_us, start_seq, start_prev, first_checkpoint, kind, prev, key_id, signature`
+const checkpointCols = `n, seq, hash, at_us, start_seq, start_prev, first_checkpoint, kind, prev, key_id, signature, acknowledges`
 
 func scanAuditRecord(sc scanner) (AuditRecord, error) {
 	var r AuditRecord
@@ -355,7 +360,7 @@ func scanAuditRecord(sc scanner) (AuditRecord, error) {
 func scanCheckpoint(sc scanner) (AuditCheckpoint, error) {
 	var c AuditCheckpoint
 	var at int64
-	err := sc.Scan(&c.N, &c.Seq, &c.Hash, &at, &c.StartSeq, &c.StartPrev, &c.FirstCheckpoint, &c.Kind, &c.Prev, &c.KeyID, &c.Signature)
+	err := sc.Scan(&c.N, &c.Seq, &c.Hash, &at, &c.StartSeq, &c.StartPrev, &c.FirstCheckpoint, &c.Kind, &c.Prev, &c.KeyID, &c.Signature, &c.Acknowledges)
 	c.At = fromMicros(at)
 	return c, err
 }
@@ -463,8 +468,8 @@ func (w *TrailWriter) InsertCheckpoint(c AuditCheckpoint) error {
 	if err := w.flush(); err != nil {
 		return err
 	}
-	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO checkpoints (`+checkpointCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		c.N, c.Seq, c.Hash, micros(c.At), c.StartSeq, c.StartPrev, c.FirstCheckpoint, c.Kind, c.Prev, c.KeyID, c.Signature)
+	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO checkpoints (`+checkpointCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		c.N, c.Seq, c.Hash, micros(c.At), c.StartSeq, c.StartPrev, c.FirstCheckpoint, c.Kind, c.Prev, c.KeyID, c.Signature, c.Acknowledges)
 	if err != nil {
 		return wrap("write audit checkpoint", err)
 	}
@@ -579,6 +584,26 @@ func (t *Trail) EachAuditCheckpoint(ctx context.Context, descending bool, fn fun
 		}
 	}
 	return wrap("list audit checkpoints", rows.Err())
+}
+
+// AuditAcknowledgements returns the checkpoints that acknowledge damage
+// (acknowledges not 0), in order: few, and read at every start and
+// verification to know which earlier checkpoints they void.
+func (t *Trail) AuditAcknowledgements(ctx context.Context) ([]AuditCheckpoint, error) {
+	rows, err := t.r.QueryContext(ctx, `SELECT `+checkpointCols+` FROM checkpoints WHERE acknowledges <> 0 ORDER BY n`)
+	if err != nil {
+		return nil, wrap("list audit acknowledgements", err)
+	}
+	defer rows.Close()
+	var out []AuditCheckpoint
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			return nil, wrap("list audit acknowledgements", err)
+		}
+		out = append(out, c)
+	}
+	return out, wrap("list audit acknowledgements", rows.Err())
 }
 
 // AuditBounds returns the first and last seq held, both 0 when empty.

@@ -265,9 +265,9 @@ func (t *Trail) AuditGuardNames() []string {
 // database serves as that trail's witness. A copy of the same number
 // already there stays: copies are never changed.
 func (t *Trail) PutWitness(ctx context.Context, c AuditCheckpoint) error {
-	_, err := t.w.ExecContext(ctx, `INSERT INTO witness (`+checkpointCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	_, err := t.w.ExecContext(ctx, `INSERT INTO witness (`+checkpointCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (n) DO NOTHING`,
-		c.N, c.Seq, c.Hash, micros(c.At), c.StartSeq, c.StartPrev, c.FirstCheckpoint, c.Kind, c.Prev, c.KeyID, c.Signature)
+		c.N, c.Seq, c.Hash, micros(c.At), c.StartSeq, c.StartPrev, c.FirstCheckpoint, c.Kind, c.Prev, c.KeyID, c.Signature, c.Acknowledges)
 	return wrap("write audit witness", err)
 }
 

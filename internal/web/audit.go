@@ -78,7 +78,7 @@ var auditActions = []string{
 	"finance.lines", "finance.budgets", "finance.category", "finance.history.add", "finance.history.delete", "finance.import",
 	"trading.settings", "trading.invoice", "trading.credit", "works.order.raise", "works.order.approve",
 	"fault.raise", "fault.update",
-	"audit.export", "audit.import", "audit.pruned", "audit.alarm",
+	"audit.export", "audit.import", "audit.pruned", "audit.alarm", audit.ActionAcknowledged,
 }
 
 // auditQuery reads the filter of the API and of the console page alike:
