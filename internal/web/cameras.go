@@ -45,8 +45,11 @@ type cameraJSON struct {
 	// Rights are what the signed-in user may do to this camera now:
 	// view_live, play_back, export, control_ptz, manage_cameras.
 	Rights []rights.Action `json:"rights"`
-	// ExportNeedsApproval: exporting its footage needs a second
-	// person's approval (POST /api/v1/approvals).
+	// ExportNeedsApproval: the camera's present owner asks a second
+	// person's approval for exports (POST /api/v1/approvals). Footage
+	// recorded under an earlier owner answers to that owner's policy
+	// too, so whether a given range needs it is the answer of a dry run
+	// of that request, which the console asks before every export.
 	ExportNeedsApproval bool      `json:"export_needs_approval"`
 	CreatedAt           time.Time `json:"created_at"`
 	UpdatedAt           time.Time `json:"updated_at"`
