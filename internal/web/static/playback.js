@@ -536,7 +536,10 @@ async function openExport() {
       el("span", { class: "result", dataset: { camera: v.id } }, allowed ? " — checking…" : " (you may not export this camera)"));
   }));
   d.showModal();
-  if (b - a > 86400e3) return exportNote("Export at most 24 hours at a time: mark a shorter range.");
+  if (b - a > 86400e3) {
+    for (const r of box.querySelectorAll(".result")) if (r.textContent === " — checking…") r.textContent = "";
+    return exportNote("Export at most 24 hours at a time: mark a shorter range.");
+  }
   await Promise.all(views.filter((v) => can(cameras.get(v.id), "export")).map(async (v) => {
     const out = box.querySelector(`.result[data-camera="${v.id}"]`);
     try {
