@@ -319,9 +319,13 @@ type Stats struct {
 	// DroppedFrames counts frames a CameraQueue dropped because the
 	// storage could not keep up; QueuedBytes is the video it holds.
 	DroppedFrames, QueuedBytes int64
-	// LastError is the last write failure, and when it happened.
-	LastError   string
-	LastErrorAt time.Time
+	// LastError is the class of the last write failure, for everyone
+	// who sees the camera; LastErrorDetail the failure itself, which
+	// names the server's files, for those who manage it; LastErrorAt
+	// when it happened.
+	LastError       ErrorClass
+	LastErrorDetail string
+	LastErrorAt     time.Time
 	// ClockJumps counts the times the camera's timestamps parted from
 	// our clock and its footage was re-anchored to ours (by ingest, or
 	// here when they ran more than MaxAhead ahead); LastClockJump is
@@ -455,7 +459,7 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 		}
 		if err := c.openSegment(f, now); err != nil {
 			c.countError(err)
-			c.gapReason = "not recording: " + err.Error()
+			c.gapReason = "not recording: " + string(Classify(err))
 			return err
 		}
 	}
@@ -485,7 +489,10 @@ func (c *CameraRecorder) StreamEnded(err error) {
 	case errors.Is(err, context.Canceled):
 		c.gapReason = "not recording: Vigil was stopped"
 	default:
-		c.gapReason = "camera offline: " + err.Error()
+		// The class only: the timeline is shown to everyone who plays
+		// the camera back, and the failure can quote whatever answered
+		// at the camera's address (the log has it).
+		c.gapReason = "camera offline: " + string(ingest.Classify(err))
 	}
 }
 
@@ -548,7 +555,7 @@ func (c *CameraRecorder) endLimit() {
 func (c *CameraRecorder) countError(err error) {
 	c.mu.Lock()
 	c.stats.WriteErrors++
-	c.stats.LastError, c.stats.LastErrorAt = err.Error(), time.Now().UTC()
+	c.stats.LastError, c.stats.LastErrorDetail, c.stats.LastErrorAt = Classify(err), err.Error(), time.Now().UTC()
 	c.mu.Unlock()
 }
 
@@ -561,11 +568,11 @@ func segmentPath(cameraID int64, start time.Time) string {
 func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 	info, err := f.Params.Info()
 	if err != nil {
-		return fmt.Errorf("recording: parameter sets: %w", err)
+		return failed(ClassStream, fmt.Errorf("recording: parameter sets: %w", err))
 	}
 	cfg, err := codec.DecoderConfig(*f.Params)
 	if err != nil {
-		return fmt.Errorf("recording: decoder configuration: %w", err)
+		return failed(ClassStream, fmt.Errorf("recording: decoder configuration: %w", err))
 	}
 	track := mp4.Track{Codec: "avc1", Config: cfg, Width: info.Width, Height: info.Height, Timescale: 90000}
 	if f.Codec == codec.H265 {
@@ -593,11 +600,11 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 	rel := segmentPath(c.id, start)
 	abs := filepath.Join(c.r.opt.StoragePath, rel)
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
-		return fmt.Errorf("recording: %w", err)
+		return failed(ClassStorage, fmt.Errorf("recording: %w", err))
 	}
 	var init bytes.Buffer
 	if _, err := mp4.WriteInit(&init, track); err != nil {
-		return fmt.Errorf("recording: init: %w", err)
+		return failed(ClassStream, fmt.Errorf("recording: init: %w", err))
 	}
 	n := int64(init.Len())
 	row := store.Segment{
@@ -608,7 +615,7 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 	// The row first: a crash before the file exists leaves a row that
 	// Reconcile removes, never a file nobody knows of.
 	if err := c.r.index.CreateSegment(context.Background(), &row); err != nil {
-		return fmt.Errorf("recording: index segment: %w", err)
+		return failed(ClassIndex, fmt.Errorf("recording: index segment: %w", err))
 	}
 	file, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err == nil {
@@ -623,7 +630,7 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 		if derr := c.r.index.DeleteSegment(context.Background(), row.ID); derr != nil {
 			c.log.Error("removing the row of a segment that could not be written", "err", derr)
 		}
-		return fmt.Errorf("recording: %w", err)
+		return failed(ClassStorage, fmt.Errorf("recording: %w", err))
 	}
 	if !c.lastEnd.IsZero() && start.Sub(c.lastEnd) > gapThreshold {
 		c.r.enqueue(item{gap: &store.Gap{CameraID: c.id, Start: c.lastEnd, End: start, Reason: c.gapReason}})
@@ -717,7 +724,7 @@ func (c *CameraRecorder) flush(nextPTS int64) {
 		c.log.Error("writing a fragment failed; segment closed", "err", err, "path", s.row.Path)
 		s.file.Truncate(s.size)
 		c.countError(err)
-		c.gapReason = "not recording: " + err.Error()
+		c.gapReason = "not recording: " + string(Classify(err))
 		c.reset()
 		c.closeSegment()
 		return

@@ -361,6 +361,40 @@ type exportRequest struct {
 	Start    time.Time `json:"start"`
 	End      time.Time `json:"end"`
 	Reason   string    `json:"reason"`
+	// DryRun asks whether exporting the range needs approval, asking
+	// nothing: the console's export dialog asks it for the marked range
+	// of every camera, since the answer depends on who owned the camera
+	// while the range was recorded, not only on its owner now.
+	DryRun bool `json:"dry_run"`
+}
+
+// exportDecisionJSON answers a dry run of POST /api/v1/approvals.
+type exportDecisionJSON struct {
+	DryRun   bool      `json:"dry_run"`
+	CameraID int64     `json:"camera_id"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	// NeedsApproval: the export must be asked for (the same request
+	// without dry_run); otherwise it is downloaded directly.
+	NeedsApproval bool `json:"needs_approval"`
+	// PolicyOf names the organisation whose policy asks for approval.
+	PolicyOf string `json:"policy_of,omitempty"`
+	// Message says it in a sentence for the user.
+	Message string `json:"message"`
+}
+
+// approvalNeeded says, for the user, why an export needs approval: the
+// organisation whose policy asks it, which may be one that owned the
+// camera while the footage was recorded and owns it no longer.
+func approvalNeeded(a *access, c store.Camera, by int64) (string, string) {
+	name := fmt.Sprintf("organisation %d", by)
+	if o, ok := a.snap.Org(by); ok && o.Name != "" {
+		name = o.Name
+	}
+	if by == c.OrganisationID {
+		return name, fmt.Sprintf("exporting this footage needs a second person's approval: %s asks for it", name)
+	}
+	return name, fmt.Sprintf("exporting this footage needs a second person's approval: it was recorded while %s, which asks for it, owned the camera", name)
 }
 
 // requestExport asks for a second person's approval of an export.
@@ -389,15 +423,26 @@ func (s *Server) requestExport(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("give start and end, RFC 3339 times, the end after the start")
 	case in.End.Sub(in.Start) > playback.MaxRange:
 		return badRequest("ask for at most 24 hours in one export")
-	case in.End.After(s.now()):
+	case in.End.After(s.now()) && !in.DryRun:
 		return badRequest("the range must have ended: footage not yet recorded cannot be approved")
-	case in.Reason == "" || utf8.RuneCountInString(in.Reason) > maxReason:
+	case (in.Reason == "" && !in.DryRun) || utf8.RuneCountInString(in.Reason) > maxReason:
 		return badRequest(fmt.Sprintf("give the reason for the export (1 to %d characters): the approver and the audit trail need it", maxReason))
 	}
 	start, end := in.Start.UTC(), in.End.UTC()
 	need, by, err := s.footageNeedsApproval(r.Context(), a, c, start, end, rights.FourEyesExport)
 	if err != nil {
 		return err
+	}
+	if in.DryRun {
+		// The same decision the download makes (exportApproval), so
+		// the console offers what the server will accept.
+		out := exportDecisionJSON{DryRun: true, CameraID: c.ID, Start: start, End: end, NeedsApproval: need,
+			Message: "no approval needed: download it directly"}
+		if need {
+			out.PolicyOf, out.Message = approvalNeeded(a, c, by)
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
 	if !need {
 		return errorf(http.StatusConflict, "exports of this footage need no approval: download it directly (video.mp4 with download=1)", nil)
@@ -518,11 +563,12 @@ func errorMessage(err error) string {
 // and returns what the audit record should add.
 func (s *Server) exportApproval(r *http.Request, c store.Camera, start, end time.Time) (string, error) {
 	a := accessFrom(r.Context())
-	need, _, err := s.footageNeedsApproval(r.Context(), a, c, start, end, rights.FourEyesExport)
+	need, by, err := s.footageNeedsApproval(r.Context(), a, c, start, end, rights.FourEyesExport)
 	if err != nil || !need {
 		return "", err
 	}
-	const ask = "exporting this camera's footage needs a second person's approval: ask for it (POST /api/v1/approvals), then add approval=ID to this URL"
+	_, why := approvalNeeded(a, c, by)
+	ask := why + "; ask for it (POST /api/v1/approvals, or Export in the Playback console), then add approval=ID to this URL"
 	v := r.URL.Query().Get("approval")
 	if v == "" {
 		return "", errorf(http.StatusForbidden, ask, nil)

@@ -45,8 +45,11 @@ type cameraJSON struct {
 	// Rights are what the signed-in user may do to this camera now:
 	// view_live, play_back, export, control_ptz, manage_cameras.
 	Rights []rights.Action `json:"rights"`
-	// ExportNeedsApproval: exporting its footage needs a second
-	// person's approval (POST /api/v1/approvals).
+	// ExportNeedsApproval: the camera's present owner asks a second
+	// person's approval for exports (POST /api/v1/approvals). Footage
+	// recorded under an earlier owner answers to that owner's policy
+	// too, so whether a given range needs it is the answer of a dry run
+	// of that request, which the console asks before every export.
 	ExportNeedsApproval bool      `json:"export_needs_approval"`
 	CreatedAt           time.Time `json:"created_at"`
 	UpdatedAt           time.Time `json:"updated_at"`
@@ -84,12 +87,17 @@ func (s *Server) cameraJSON(c store.Camera, organisation string, on rights.Set, 
 	if rs, ok := s.opt.Cameras.Recording(c.ID); ok {
 		out.Recording = &recordingJSON{
 			Frames: rs.Frames, Fragments: rs.Fragments, Segments: rs.Segments, Bytes: rs.Bytes,
-			WriteErrors: rs.WriteErrors, LastError: rs.LastError,
+			WriteErrors: rs.WriteErrors, LastError: string(rs.LastError),
 			DroppedFrames: rs.DroppedFrames, ClockJumps: rs.ClockJumps, LastClockJumpMS: rs.LastClockJump.Milliseconds(),
 			LimitedFrames: rs.LimitedFrames, LimitedCause: rs.LimitedCause,
 		}
 		if !rs.LastErrorAt.IsZero() {
 			out.Recording.LastErrorAt = &rs.LastErrorAt
+		}
+		if on.Has(rights.ManageCameras) {
+			// It names the server's folders and files, as the
+			// connection's detail can quote the far end.
+			out.Recording.LastErrorDetail = rs.LastErrorDetail
 		}
 		if !rs.LastClockJumpAt.IsZero() {
 			out.Recording.LastClockJumpAt = &rs.LastClockJumpAt
@@ -101,13 +109,18 @@ func (s *Server) cameraJSON(c store.Camera, organisation string, on rights.Set, 
 // recordingJSON is what a camera's recorder wrote since it started: a
 // camera can be "recording" on the wire while its disk refuses the footage.
 type recordingJSON struct {
-	Frames      int64      `json:"frames"`
-	Fragments   int64      `json:"fragments"`
-	Segments    int64      `json:"segments"`
-	Bytes       int64      `json:"bytes"`
-	WriteErrors int64      `json:"write_errors"`
-	LastError   string     `json:"last_error,omitempty"`
-	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	Frames      int64 `json:"frames"`
+	Fragments   int64 `json:"fragments"`
+	Segments    int64 `json:"segments"`
+	Bytes       int64 `json:"bytes"`
+	WriteErrors int64 `json:"write_errors"`
+	// LastError is the class of the last write failure ("storage
+	// full", "storage error", "index error", "unrecordable stream"),
+	// for everyone who sees the camera; LastErrorDetail the failure
+	// itself, only for those who manage the camera.
+	LastError       string     `json:"last_error,omitempty"`
+	LastErrorDetail string     `json:"last_error_detail,omitempty"`
+	LastErrorAt     *time.Time `json:"last_error_at,omitempty"`
 	// DroppedFrames: video dropped because the storage could not keep up.
 	DroppedFrames int64 `json:"dropped_frames"`
 	// ClockJumps: times the camera's timestamps parted from our clock and

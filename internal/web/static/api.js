@@ -40,6 +40,21 @@ export async function api(method, path, body, headers = {}) {
   return ct.includes("json") ? res.json() : res.text();
 }
 
+// recordingError is why a camera's footage was not stored of late
+// although its stream may be up (a full disk, say): the kind of failure,
+// which everyone who sees the camera is told, and for those who manage it
+// (the only ones the server sends it to) what actually happened, which
+// names the server's files. The recorder's counters run from the
+// server's start, so a failure older than recentWriteError is history,
+// not news.
+const recentWriteError = 120e3;
+export function recordingError(cam) {
+  const r = cam?.recording;
+  if (!r?.last_error || !r.last_error_at || Date.now() - Date.parse(r.last_error_at) > recentWriteError) return "";
+  const what = "footage not stored at " + new Date(r.last_error_at).toLocaleTimeString() + ": " + r.last_error;
+  return r.last_error_detail ? what + ": " + r.last_error_detail : what;
+}
+
 // listCameras returns the cameras the user may see.
 export function listCameras() {
   return api("GET", "/api/v1/cameras");
@@ -113,7 +128,8 @@ export class CameraTree {
       const st = stateText(c);
       badge.textContent = st;
       badge.className = "state state-" + st;
-      li.title = lastError(c) && st !== "recording" ? c.name + ": " + lastError(c) : c.name;
+      const why = [lastError(c) && st !== "recording" ? lastError(c) : "", recordingError(c)].filter(Boolean);
+      li.title = why.length ? c.name + ": " + why.join("; ") : c.name;
     }
   }
 

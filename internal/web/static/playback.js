@@ -496,7 +496,24 @@ const timeline = new Timeline(timelineEl);
 
 // ---- export
 
-function openExport() {
+// Whether an export needs a second person's approval depends on who owned
+// the camera while the range was recorded, not only on its owner now, so
+// the dialog asks the server for the marked range (a dry run of the
+// approval request, the same rule the download applies) when it opens,
+// and again when Download is pressed.
+
+// exportDecision is the server's answer for one camera and range:
+// needs_approval, and message, a sentence for the user.
+function exportDecision(id, a, b) {
+  return api("POST", "/api/v1/approvals", { camera_id: Number(id), start: iso(a), end: iso(b), dry_run: true });
+}
+
+function exportNote(msg) {
+  const n = document.getElementById("export-note");
+  if (n) n.textContent = msg;
+}
+
+async function openExport() {
   if (!canExport) return;
   const d = document.getElementById("export-dialog");
   if (marks.in === null || marks.out === null) {
@@ -509,52 +526,108 @@ function openExport() {
   document.getElementById("export-to").textContent = fmt(b);
   const secs = Math.round((b - a) / 1000);
   document.getElementById("export-length").textContent = Math.floor(secs / 60) + " min " + (secs % 60) + " s";
+  exportNote("");
   const box = document.getElementById("export-cameras");
   box.replaceChildren(...views.map((v) => {
     const cam = cameras.get(v.id);
     const allowed = can(cam, "export");
-    const note = !allowed ? " (you may not export this camera)" : cam.export_needs_approval ? " (needs a second person's approval)" : "";
     return el("label", {}, el("input", { type: "checkbox", checked: allowed, disabled: !allowed, value: v.id }),
-      " " + (cam?.name || "Camera " + v.id) + note, el("span", { class: "result", dataset: { camera: v.id } }));
+      " " + (cam?.name || "Camera " + v.id),
+      el("span", { class: "result", dataset: { camera: v.id } }, allowed ? " — checking…" : " (you may not export this camera)"));
   }));
   d.showModal();
+  if (b - a > 86400e3) {
+    for (const r of box.querySelectorAll(".result")) if (r.textContent === " — checking…") r.textContent = "";
+    return exportNote("Export at most 24 hours at a time: mark a shorter range.");
+  }
+  await Promise.all(views.filter((v) => can(cameras.get(v.id), "export")).map(async (v) => {
+    const out = box.querySelector(`.result[data-camera="${v.id}"]`);
+    try {
+      const r = await exportDecision(v.id, a, b);
+      out.textContent = r.needs_approval ? " — " + r.message + " (give the reason: Download asks for it)" : " — direct download";
+    } catch (e) {
+      out.textContent = " — " + e.message;
+    }
+  }));
+}
+
+function download(id, a, b, reason) {
+  let url = `/api/v1/cameras/${id}/video.mp4?start=${iso(a)}&end=${iso(b)}&download=1`;
+  if (reason) url += "&reason=" + encodeURIComponent(reason);
+  const link = el("a", { href: url, download: "" }, "download");
+  document.body.append(link);
+  link.click();
+  link.remove();
 }
 
 async function runExport() {
+  const d = document.getElementById("export-dialog");
   const a = Math.min(marks.in, marks.out);
   const b = Math.max(marks.in, marks.out);
-  if (b - a > 86400e3) return say("Export at most 24 hours at a time.");
+  if (b - a > 86400e3) return exportNote("Export at most 24 hours at a time: mark a shorter range.");
   const reason = document.getElementById("export-reason").value.trim();
-  const asked = [];
-  for (const cb of document.querySelectorAll("#export-cameras input:checked")) {
-    const id = cb.value;
+  const picked = [...document.querySelectorAll("#export-cameras input:checked")].map((cb) => Number(cb.value));
+  if (!picked.length) return exportNote("Choose a camera to export.");
+  // Decided again now: a policy or the camera's owner may have changed
+  // since the dialog opened, and a download the server refuses would
+  // only show as a failed download.
+  const decisions = new Map();
+  await Promise.all(picked.map(async (id) => {
+    try {
+      decisions.set(id, await exportDecision(id, a, b));
+    } catch (e) {
+      decisions.set(id, { error: e.message });
+    }
+  }));
+  const name = (id) => cameras.get(id)?.name || "Camera " + id;
+  for (const id of picked) {
+    const r = decisions.get(id);
     const out = document.querySelector(`#export-cameras .result[data-camera="${id}"]`);
-    if (cameras.get(Number(id))?.export_needs_approval) {
-      // Four eyes: ask; the download appears under Approvals once
-      // another person has approved it.
-      if (!reason) {
-        say("Give the reason: this export needs a second person's approval, who will read it.");
-        continue;
-      }
-      try {
-        const ap = await api("POST", "/api/v1/approvals", { camera_id: Number(id), start: iso(a), end: iso(b), reason });
-        asked.push(ap.id);
-        out.replaceChildren(" — approval requested (#" + ap.id + ")");
-      } catch (e) {
-        out.replaceChildren(" — " + e.message);
-      }
+    if (out) out.textContent = " — " + (r.error || (r.needs_approval ? r.message : "direct download"));
+  }
+  const needing = picked.filter((id) => decisions.get(id).needs_approval);
+  if (needing.length && !reason) {
+    // The dialog stays open: the request needs the reason, which the
+    // approver reads.
+    exportNote("Give the reason: " + needing.map(name).join(", ") + (needing.length === 1 ? " needs" : " need") +
+      " a second person's approval, who will read it. Then press Download to ask for it.");
+    document.getElementById("export-reason").focus();
+    return;
+  }
+  d.close();
+  const asked = [];
+  const failed = [];
+  let started = 0;
+  for (const id of picked) {
+    const r = decisions.get(id);
+    if (r.error) {
+      failed.push(name(id) + ": " + r.error);
       continue;
     }
-    let url = `/api/v1/cameras/${id}/video.mp4?start=${iso(a)}&end=${iso(b)}&download=1`;
-    if (reason) url += "&reason=" + encodeURIComponent(reason);
-    const link = el("a", { href: url, download: "" }, "download");
-    document.body.append(link);
-    link.click();
-    link.remove();
-    out.replaceChildren(" — ", el("a", { href: url, download: "" }, "download again"));
+    if (r.needs_approval) {
+      // Four eyes: ask; the download appears under Approvals once
+      // another person has approved it.
+      try {
+        const ap = await api("POST", "/api/v1/approvals", { camera_id: id, start: iso(a), end: iso(b), reason });
+        asked.push(name(id) + " #" + ap.id);
+        continue;
+      } catch (e) {
+        // 409: the range no longer needs approval (a policy changed
+        // since): download it as anyone may.
+        if (e.status !== 409) {
+          failed.push(name(id) + ": " + e.message);
+          continue;
+        }
+      }
+    }
+    download(id, a, b, reason);
+    started++;
   }
-  say(asked.length ? "Approval requested (" + asked.map((id) => "#" + id).join(", ") + "): once another person approves, download it from Approvals."
-    : "Export started: " + fmt(a) + " – " + fmt(b) + ".");
+  const parts = [];
+  if (started) parts.push("Export started: " + fmt(a) + " – " + fmt(b) + ".");
+  if (asked.length) parts.push("Approval requested (" + asked.join(", ") + "): once another person approves, download it from Approvals.");
+  if (failed.length) parts.push("Not exported: " + failed.join("; ") + ".");
+  say(parts.join(" ") || "Nothing exported.");
 }
 
 // ---- early deletion
@@ -650,7 +723,11 @@ document.getElementById("pb-mark-out").addEventListener("click", () => {
 });
 document.getElementById("pb-export")?.addEventListener("click", openExport);
 document.getElementById("export-form")?.addEventListener("submit", (e) => {
-  if (e.submitter?.value === "export") runExport();
+  if (e.submitter?.value !== "export") return;
+  // runExport closes the dialog itself, or keeps it open to ask for
+  // what is missing (the reason an approval request needs).
+  e.preventDefault();
+  runExport();
 });
 document.getElementById("pb-delete")?.addEventListener("click", openDelete);
 document.getElementById("delete-form")?.addEventListener("submit", (e) => {

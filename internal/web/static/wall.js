@@ -1,7 +1,7 @@
 // The live video wall: a grid of 1 to 25 tiles, each playing one camera
 // live; a camera tree to fill them from; layouts saved per user.
 
-import { api, CameraTree, el, pollCameras, startClock, stateText, lastError, bindHelp, typing } from "./api.js";
+import { api, CameraTree, el, pollCameras, startClock, stateText, lastError, recordingError, bindHelp, typing } from "./api.js";
 import { LivePlayer } from "./live.js";
 
 const params = new URLSearchParams(location.search);
@@ -149,6 +149,7 @@ function label(i) {
   const st = id === null ? "" : stateText(c);
   t.badge.textContent = st;
   t.badge.className = "state state-" + st;
+  t.badge.title = c ? recordingError(c) : "";
   t.tile.classList.toggle("empty", id === null);
   if (c && st === "offline" && lastError(c)) t.msg.textContent = lastError(c);
 }
