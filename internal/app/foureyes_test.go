@@ -16,7 +16,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
-// TestFourEyesFollowsTheCamera is issue 10's attack on four eyes by
+// TestFourEyesFollowsTheCamera is the attack on four eyes by
 // moving a camera, on SQLite and PostgreSQL. Council A asks a second
 // person for exports and early deletions, not for changes of rights;
 // Council B asks nothing. A manager of both moves A's camera to B, to
@@ -118,7 +118,7 @@ func testFourEyesFollowsTheCamera(t *testing.T, f *rightsFixture) {
 	}
 }
 
-// TestFootageGrantsNeedSecondPerson is issue 10's administrator who sees
+// TestFootageGrantsNeedSecondPerson is the administrator who sees
 // no footage giving themselves some, on SQLite and PostgreSQL: by making
 // an account with a footage role and a password they chose, or by making
 // a second administrator who gives them a footage role. Footage roles
