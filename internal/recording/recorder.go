@@ -385,7 +385,7 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 	newParams := c.seg != nil && f.Params != c.seg.params && !f.Params.Equal(*c.seg.params)
 	if f.Discontinuity || newParams {
 		// A new run of frames, or new codec parameters: a new segment.
-		c.flush(-1)
+		c.flush(-1, now)
 		c.closeSegment()
 		// Until the next keyframe nothing can be recorded: the gap
 		// says why, unless the stream's end already did.
@@ -417,7 +417,7 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 		if reason != "" {
 			c.clockJumped(jump, now)
 			jumped = true
-			c.flush(-1)
+			c.flush(-1, now)
 			c.closeSegment()
 			c.cause, c.gapReason = causeClock, reason
 			if !f.Keyframe {
@@ -429,7 +429,7 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 		first := c.frames[0]
 		long := ptsDuration(f.PTS-first.pts) >= c.r.opt.MaxPart
 		if f.Keyframe || long {
-			c.flush(f.PTS)
+			c.flush(f.PTS, now)
 		}
 	}
 	// On the segment's own timeline: a frame's Time may come from a
@@ -478,7 +478,7 @@ func (c *CameraRecorder) WriteFrame(f *ingest.Frame) error {
 // StreamEnded implements ingest.Sink: what was gathered is written and the
 // segment closed; the reason explains the gap that follows.
 func (c *CameraRecorder) StreamEnded(err error) {
-	c.flush(-1)
+	c.flush(-1, time.Now())
 	c.closeSegment()
 	// The next segment is a new connection's: not the camera's doing.
 	c.endLimit()
@@ -499,7 +499,7 @@ func (c *CameraRecorder) StreamEnded(err error) {
 // skipped ends the segment before frames that were not recorded: the
 // gap that follows gets reason.
 func (c *CameraRecorder) skipped(reason string) {
-	c.flush(-1)
+	c.flush(-1, time.Now())
 	c.closeSegment()
 	c.gapReason = reason
 }
@@ -654,8 +654,14 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 const gapThreshold = 250 * time.Millisecond
 
 // flush writes the gathered frames as one fragment. nextPTS is the PTS of
-// the frame that follows, or -1 when none does.
-func (c *CameraRecorder) flush(nextPTS int64) {
+// the frame that follows, or -1 when none does. now is the time the
+// caller checked the frames against: the fragment's end is bounded by
+// the same clock reading, never a later one, so that the next segment,
+// checked against a reading no earlier, always finds the footage's end
+// within MaxAhead of it (a reading taken here could be a second later on
+// a busy machine, and the next segment would then take our clock for one
+// stepped back and overlap the footage).
+func (c *CameraRecorder) flush(nextPTS int64, now time.Time) {
 	if len(c.frames) == 0 || c.seg == nil {
 		c.reset()
 		return
@@ -704,7 +710,7 @@ func (c *CameraRecorder) flush(nextPTS int64) {
 		total += int64(sm.Duration)
 	}
 	fragStart := s.row.Start.Add(ptsDuration(int64(base)))
-	if over := fragStart.Add(ptsDuration(total)).Sub(time.Now().Add(MaxAhead)); over > 0 {
+	if over := fragStart.Add(ptsDuration(total)).Sub(now.Add(MaxAhead)); over > 0 {
 		last := &samples[n-1]
 		cut := min(int64(over/(time.Second/90000))+1, int64(last.Duration)-1)
 		last.Duration -= uint32(cut)
