@@ -14,10 +14,6 @@ import (
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
-// ActionAcknowledged is the action of the record an acknowledgement
-// appends: who accepted which damage to the trail, and why.
-const ActionAcknowledged = "audit.damage_acknowledged"
-
 // ErrNothingToAcknowledge is returned by PlanAcknowledge when the trail
 // is intact and records no alarm.
 var ErrNothingToAcknowledge = errors.New("audit: the trail is intact: nothing to acknowledge")
@@ -308,7 +304,7 @@ func (t *Trail) soundAfter(ctx context.Context, from int64, anchor *Checkpoint) 
 }
 
 // Acknowledge accepts the damage d describes, on behalf of by, for
-// reason: it appends a record (ActionAcknowledged) saying who, why and
+// reason: it appends a record (TrailDamageAcknowledged) saying who, why and
 // precisely what, and signs a checkpoint over the trail as it now is that
 // voids the checkpoints d lists (Checkpoint.Acknowledges), so that Start
 // alarms no more for that damage and signs again, and Verify reports it
@@ -353,7 +349,7 @@ func (t *Trail) Acknowledge(ctx context.Context, d *Damage, by, reason string) (
 		}
 		// The sound tail was checked by the plan: the records from here
 		// on are this process's own.
-		v, err := t.appendIn(w, head.Seq, Entry{Username: by, Action: ActionAcknowledged, Reason: reason, Detail: detail})
+		v, err := t.appendIn(w, head.Seq, Entry{Username: by, Action: TrailDamageAcknowledged, Reason: reason, Detail: detail})
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,10 @@
 // retention. Verify checks it and names the first record changed, removed,
 // inserted or reordered.
 //
+// Every record names what happened with an Action of the registry
+// (actions.go), which docs/AUDIT-ACTIONS.md and the console's filter
+// list; code cannot write any other.
+//
 // One writer at a time appends (the database's lock serialises processes;
 // in a process, concurrent Appends are committed together in one
 // transaction), so the chain never forks, and Append returns once its
@@ -35,7 +39,7 @@ type Entry struct {
 	UserID               int64
 	Username             string
 	OrganisationID       int64
-	Action               string
+	Action               Action // one of the registry's (actions.go)
 	CameraID             int64
 	RangeStart, RangeEnd *time.Time
 	RemoteAddr           string
@@ -136,6 +140,11 @@ var ErrClosed = errors.New("audit: trail closed")
 
 // ErrReadOnly is returned by Append on a trail opened without a key.
 var ErrReadOnly = errors.New("audit: trail opened without its key, for reading only")
+
+// ErrNoAction is returned by Append and AppendBatch for an entry whose
+// action is the zero Action: a writer that looked its action up in a map
+// of its own and missed.
+var ErrNoAction = errors.New("audit: an entry needs an action")
 
 // Open opens (creating if need be) the trail in opt.DSN.
 func Open(ctx context.Context, opt Options) (*Trail, error) {
@@ -315,8 +324,8 @@ func (t *Trail) Append(ctx context.Context, e Entry) error {
 	if t.opt.Key == nil {
 		return ErrReadOnly
 	}
-	if e.Action == "" {
-		return errors.New("audit: an entry needs an action")
+	if e.Action == (Action{}) {
+		return ErrNoAction
 	}
 	p := &pending{e: e, done: make(chan error, 1)}
 	t.mu.Lock()
@@ -382,6 +391,11 @@ func (t *Trail) AppendBatch(ctx context.Context, entries []Entry) error {
 	if t.opt.Key == nil {
 		return ErrReadOnly
 	}
+	for _, e := range entries {
+		if e.Action == (Action{}) {
+			return ErrNoAction
+		}
+	}
 	t.writeMu.Lock()
 	defer t.writeMu.Unlock()
 	var cp *store.AuditCheckpoint
@@ -415,7 +429,7 @@ func (t *Trail) appendIn(w *store.TrailWriter, verified int64, entries ...Entry)
 		// its witnesses keep saying how far the trail went.
 		t.sealRefused.Store(true)
 		t.alarm("truncated", msg)
-		entries = append([]Entry{{Username: "vigil", Action: "audit.alarm", Detail: msg}}, entries...)
+		entries = append([]Entry{{Username: "vigil", Action: TrailAlarm, Detail: msg}}, entries...)
 		verified = head.Seq
 	}
 	own := head.Seq == verified
@@ -424,7 +438,7 @@ func (t *Trail) appendIn(w *store.TrailWriter, verified int64, entries ...Entry)
 	for _, e := range entries {
 		r := store.AuditRecord{
 			Seq: head.Seq + 1, At: e.At, UserID: e.UserID, Username: clean(e.Username), OrganisationID: e.OrganisationID,
-			Action: clean(e.Action), CameraID: e.CameraID, RangeStart: e.RangeStart, RangeEnd: e.RangeEnd,
+			Action: clean(e.Action.name), CameraID: e.CameraID, RangeStart: e.RangeStart, RangeEnd: e.RangeEnd,
 			RemoteAddr: clean(e.RemoteAddr), Reason: clean(e.Reason), Detail: clean(e.Detail), Version: recordVersion,
 		}
 		if r.At.IsZero() {
@@ -639,7 +653,7 @@ func (t *Trail) Prune(ctx context.Context, before time.Time) (int64, error) {
 		if keep.Seq <= start {
 			return nil
 		}
-		verified, err = t.appendIn(w, verified, Entry{Username: "vigil", Action: "audit.pruned", Reason: "retention",
+		verified, err = t.appendIn(w, verified, Entry{Username: "vigil", Action: TrailPruned, Reason: "retention",
 			Detail: fmt.Sprintf("records %d to %d, older than %s, removed by retention; the chain now starts at seq %d",
 				start, keep.Seq-1, before.UTC().Format(time.RFC3339), keep.Seq)})
 		if err != nil {

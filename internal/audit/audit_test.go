@@ -97,7 +97,7 @@ func (e *env) fill(n int) {
 		rs, re := t0.Add(-time.Hour), t0
 		err := e.trail.Append(context.Background(), Entry{
 			At: t0.Add(time.Duration(i) * time.Second), UserID: int64(i%3 + 1), Username: fmt.Sprint("user", i%3+1), OrganisationID: 7,
-			Action: "footage.play", CameraID: int64(i%4 + 1), RangeStart: &rs, RangeEnd: &re, RemoteAddr: "192.0.2.1:5000",
+			Action: FootagePlay, CameraID: int64(i%4 + 1), RangeStart: &rs, RangeEnd: &re, RemoteAddr: "192.0.2.1:5000",
 			Reason: "incident 42", Detail: fmt.Sprint("request ", i),
 		})
 		if err != nil {
@@ -215,7 +215,7 @@ func TestAppendAndVerify(t *testing.T) {
 		if rep := e.verify(); !rep.OK() || rep.Newest.Seq != 33 || rep.Tail != 0 || rep.Newest.Kind != "close" {
 			t.Errorf("after Close: got %+v, want a close checkpoint at 33 and no tail", rep)
 		}
-		if err := e.trail.Append(context.Background(), Entry{Action: "x"}); err != nil {
+		if err := e.trail.Append(context.Background(), Entry{Action: SignIn}); err != nil {
 			t.Errorf("Append after reopening: %v", err)
 		}
 	})
@@ -373,7 +373,7 @@ func TestConcurrentAppends(t *testing.T) {
 			}
 			wg.Go(func() {
 				for i := range each {
-					errs <- tr.Append(context.Background(), Entry{Username: fmt.Sprint("w", w), Action: "footage.play", Detail: fmt.Sprint(i)})
+					errs <- tr.Append(context.Background(), Entry{Username: fmt.Sprint("w", w), Action: FootagePlay, Detail: fmt.Sprint(i)})
 				}
 			})
 		}
@@ -402,7 +402,7 @@ func TestPrune(t *testing.T) {
 		ctx := context.Background()
 		old := time.Now().AddDate(-8, 0, 0)
 		for i := range 25 {
-			if err := e.trail.Append(ctx, Entry{At: old.Add(time.Duration(i) * time.Minute), Action: "signin", Username: "old"}); err != nil {
+			if err := e.trail.Append(ctx, Entry{At: old.Add(time.Duration(i) * time.Minute), Action: SignIn, Username: "old"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -437,7 +437,7 @@ func TestPruneKeepsTheNewest(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		for range 3 {
-			if err := e.trail.Append(ctx, Entry{At: time.Now().AddDate(-9, 0, 0), Action: "signin"}); err != nil {
+			if err := e.trail.Append(ctx, Entry{At: time.Now().AddDate(-9, 0, 0), Action: SignIn}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -493,7 +493,7 @@ func TestImportLegacy(t *testing.T) {
 func TestCleanFields(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		long := strings.Repeat("é", 3000)
-		if err := e.trail.Append(context.Background(), Entry{Action: "signin.failed", Username: "a\x00b\xff" + long}); err != nil {
+		if err := e.trail.Append(context.Background(), Entry{Action: SignInFailed, Username: "a\x00b\xff" + long}); err != nil {
 			t.Fatalf("Append of a hostile name: %v", err)
 		}
 		r := e.record(1)

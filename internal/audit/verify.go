@@ -430,7 +430,7 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 		}
 		rep.Acknowledged = append(rep.Acknowledged, ack)
 	}
-	err = st.EachAudit(ctx, store.AuditFilter{Action: "audit.alarm"}, func(r *Record) error {
+	err = st.EachAudit(ctx, store.AuditFilter{Action: TrailAlarm.String()}, func(r *Record) error {
 		if r.Seq < rep.Window {
 			return errStop
 		}

@@ -220,18 +220,18 @@ func fillTrail(ctx context.Context, tr *audit.Trail, n int64, progress io.Writer
 		rs, re := at.Add(-10*time.Minute), at.Add(-9*time.Minute)
 		switch k := i % 100; {
 		case k < 70:
-			e.Action, e.RangeStart, e.RangeEnd = "footage.play", &rs, &re
+			e.Action, e.RangeStart, e.RangeEnd = audit.FootagePlay, &rs, &re
 			e.Detail = fmt.Sprintf("GET Range: bytes=%d-", i*4096%(1<<30))
 		case k < 90:
-			e.Action, e.Detail = "live.start", "WebRTC"
+			e.Action, e.Detail = audit.LiveStart, "WebRTC"
 			if k%2 == 1 {
-				e.Action, e.Detail = "live.stop", fmt.Sprintf("WebRTC, %ds", i%600)
+				e.Action, e.Detail = audit.LiveStop, fmt.Sprintf("WebRTC, %ds", i%600)
 			}
 		case k < 95:
-			e.Action, e.RangeStart, e.RangeEnd = "footage.export", &rs, &re
+			e.Action, e.RangeStart, e.RangeEnd = audit.FootageExport, &rs, &re
 			e.Reason, e.Detail = fmt.Sprintf("police request %d", i%100000), "GET"
 		default:
-			e.Action, e.CameraID, e.Detail = "signin", 0, ""
+			e.Action, e.CameraID, e.Detail = audit.SignIn, 0, ""
 		}
 		entries = append(entries, e)
 		if len(entries) == batch || i == n-1 {

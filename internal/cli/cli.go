@@ -275,7 +275,7 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = trail.Append(ctx, audit.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "token.create",
+	err = trail.Append(ctx, audit.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: audit.TokenCreate,
 		RemoteAddr: "command line", Detail: *name})
 	if cerr := trail.Close(); err == nil {
 		err = cerr

@@ -87,7 +87,7 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = trail.Append(ctx, audit.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: "user.create",
+	err = trail.Append(ctx, audit.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: audit.UserCreate,
 		RemoteAddr: "command line", Detail: fmt.Sprintf("organisation %s, roles %s", org.Name, *roleList)})
 	if cerr := trail.Close(); err == nil {
 		err = cerr

@@ -182,7 +182,7 @@ func (r *Retention) enforce(ctx context.Context, f Folder, rep *RetentionReport)
 func (r *Retention) deletionEntry(s store.Segment, reason string) audit.Entry {
 	start, end := s.Start, s.End
 	return audit.Entry{
-		At: r.now().UTC(), Username: "vigil", Action: "footage.deleted", CameraID: s.CameraID, RangeStart: &start, RangeEnd: &end,
+		At: r.now().UTC(), Username: "vigil", Action: audit.FootageDeleted, CameraID: s.CameraID, RangeStart: &start, RangeEnd: &end,
 		Reason: reason, Detail: fmt.Sprintf("retention: segment %d, %s/%s, %d bytes", s.ID, s.Storage, s.Path, s.Size),
 	}
 }

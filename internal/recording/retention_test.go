@@ -104,7 +104,7 @@ func TestRetentionAge(t *testing.T) {
 	if err != nil || len(dels) != 1 || dels[0].SegmentID != old.ID || !strings.HasPrefix(dels[0].Reason, "age") {
 		t.Errorf("deletion log got %+v, %v; want one age deletion of segment %d", dels, err, old.ID)
 	}
-	if es := f.trail.entries; len(es) != 1 || es[0].Action != "footage.deleted" || es[0].CameraID != f.cam.ID ||
+	if es := f.trail.entries; len(es) != 1 || es[0].Action != audit.FootageDeleted || es[0].CameraID != f.cam.ID ||
 		!es[0].RangeStart.Equal(old.Start) || !es[0].RangeEnd.Equal(old.End) || !strings.HasPrefix(es[0].Reason, "age") {
 		t.Errorf("audit trail got %+v, want one footage.deleted of camera %d, %s to %s, for age", es, f.cam.ID, old.Start, old.End)
 	}
@@ -143,7 +143,7 @@ func TestRetentionQuotaAndFreeSpace(t *testing.T) {
 	if rep.Quota != 1 || f.exists(a) || !f.exists(b) || !f.exists(c) {
 		t.Errorf("quota pass got %+v (a %v b %v c %v), want only the oldest deleted", rep, f.exists(a), f.exists(b), f.exists(c))
 	}
-	if es := f.trail.entries; len(es) != 1 || es[0].Action != "footage.deleted" || !es[0].RangeStart.Equal(a.Start) || es[0].Reason != reasonQuota {
+	if es := f.trail.entries; len(es) != 1 || es[0].Action != audit.FootageDeleted || !es[0].RangeStart.Equal(a.Start) || es[0].Reason != reasonQuota {
 		t.Errorf("audit trail got %+v, want the quota deletion of the oldest segment", es)
 	}
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/boombuler/barcode/qr"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -121,7 +122,7 @@ func (s *Server) accountRevoke(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	s.audit(r, kind+".revoke", 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
+	s.audit(r, revokeAction[kind], 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
 	if current, _ := r.Context().Value(sessionKey).(int64); kind == store.TokenSession && id == current {
 		s.clearSession(w)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -179,7 +180,7 @@ func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string
 	if err := s.st.CreateToken(r.Context(), &t); err != nil {
 		return "", t, err
 	}
-	if err := s.audit(r, "token.create", 0, nil, nil, fmt.Sprintf("token %d %q until %s", t.ID, name, exp.UTC().Format(time.RFC3339))); err != nil {
+	if err := s.audit(r, audit.TokenCreate, 0, nil, nil, fmt.Sprintf("token %d %q until %s", t.ID, name, exp.UTC().Format(time.RFC3339))); err != nil {
 		s.st.DeleteToken(r.Context(), u.ID, t.ID, store.TokenAPI)
 		return "", t, err
 	}
@@ -229,7 +230,7 @@ func (s *Server) deleteOwn(kind string) handlerFunc {
 		} else if err != nil {
 			return err
 		}
-		s.audit(r, kind+".revoke", 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
+		s.audit(r, revokeAction[kind], 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
 		if current, _ := r.Context().Value(sessionKey).(int64); kind == store.TokenSession && id == current {
 			s.clearSession(w)
 		}
@@ -268,7 +269,7 @@ func (s *Server) userSessions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.st.DeleteUserTokens(r.Context(), target.ID, store.TokenPending, 0)
-	s.audit(r, "session.revoke_all", 0, nil, nil, fmt.Sprintf("user %d %q: %d sessions ended", target.ID, target.Username, n))
+	s.audit(r, audit.SessionsRevokeAll, 0, nil, nil, fmt.Sprintf("user %d %q: %d sessions ended", target.ID, target.Username, n))
 	writeJSON(w, http.StatusOK, map[string]int64{"ended": n})
 	return nil
 }
@@ -377,7 +378,7 @@ func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.SetRecoveryCodes(ctx, u.ID, hashes); err != nil {
 		return err
 	}
-	s.audit(r, "totp.enrol", 0, nil, nil, fmt.Sprintf("%d recovery codes issued", len(codes)))
+	s.audit(r, audit.TOTPEnrol, 0, nil, nil, fmt.Sprintf("%d recovery codes issued", len(codes)))
 	next := r.PostFormValue("next")
 	if !safeNext(next) {
 		next = "/"

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -180,7 +181,7 @@ func (s *Server) proposeUnder(w http.ResponseWriter, r *http.Request, ch change,
 		if err := s.st.CreateApproval(r.Context(), &ap); err != nil {
 			return err
 		}
-		if err := s.audit(r, "approval.request", 0, nil, nil, fmt.Sprintf("request %d: %s", ap.ID, summary)); err != nil {
+		if err := s.audit(r, audit.ApprovalRequest, 0, nil, nil, fmt.Sprintf("request %d: %s", ap.ID, summary)); err != nil {
 			return err
 		}
 		out, err := s.approvalJSON(r.Context(), a, ap, nil)
@@ -195,7 +196,7 @@ func (s *Server) proposeUnder(w http.ResponseWriter, r *http.Request, ch change,
 	if err != nil {
 		return err
 	}
-	if err := s.audit(r, "rights."+ch.Kind, ch.CameraID, nil, nil, detail); err != nil {
+	if err := s.audit(r, changeAction[ch.Kind], ch.CameraID, nil, nil, detail); err != nil {
 		return err
 	}
 	writeJSON(w, code, out)
@@ -453,7 +454,7 @@ func (s *Server) requestExport(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.CreateApproval(r.Context(), &ap); err != nil {
 		return err
 	}
-	if err := s.audit(r, "approval.request", c.ID, ap.RangeStart, ap.RangeEnd, fmt.Sprintf("request %d: export, reason: %s", ap.ID, in.Reason)); err != nil {
+	if err := s.audit(r, audit.ApprovalRequest, c.ID, ap.RangeStart, ap.RangeEnd, fmt.Sprintf("request %d: export, reason: %s", ap.ID, in.Reason)); err != nil {
 		return err
 	}
 	out, err := s.approvalJSON(r.Context(), a, ap, nil)
@@ -489,9 +490,9 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 	if err := s.independent(r.Context(), a.user.ID, ap); err != nil {
 		return err
 	}
-	state, window, verb := store.ApprovalRejected, time.Time{}, "reject"
+	state, window, act := store.ApprovalRejected, time.Time{}, audit.ApprovalReject
 	if ok {
-		state, verb = store.ApprovalApproved, "approve"
+		state, act = store.ApprovalApproved, audit.ApprovalApprove
 		if ap.Kind == kindExport {
 			window = s.now().Add(exportWindow)
 		}
@@ -506,7 +507,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 	case err != nil:
 		return err
 	}
-	if err := s.audit(r, "approval."+verb, ap.CameraID, ap.RangeStart, ap.RangeEnd,
+	if err := s.audit(r, act, ap.CameraID, ap.RangeStart, ap.RangeEnd,
 		fmt.Sprintf("request %d of user %d: %s", ap.ID, ap.RequestedBy, ap.Summary)); err != nil {
 		return err
 	}
@@ -546,7 +547,7 @@ func (s *Server) carryOut(r *http.Request, ap store.Approval) error {
 	if err := s.st.SettleApproval(r.Context(), ap.ID, store.ApprovalApplied, ap.Note); err != nil {
 		return err
 	}
-	return s.audit(r, "rights."+ch.Kind, ch.CameraID, nil, nil, detail+fmt.Sprintf(" (approved request %d of user %d)", ap.ID, ap.RequestedBy))
+	return s.audit(r, changeAction[ch.Kind], ch.CameraID, nil, nil, detail+fmt.Sprintf(" (approved request %d of user %d)", ap.ID, ap.RequestedBy))
 }
 
 // errorMessage is what may be told of err.

@@ -21,7 +21,7 @@ import (
 // logged instead.
 func (s *Server) auditLogged(r *http.Request, e audit.Entry) {
 	if err := s.auditEntry(r, e); err != nil {
-		s.log.Error("audit trail", "action", e.Action, "err", err)
+		s.log.Error("audit trail", "action", e.Action.String(), "err", err)
 	}
 }
 
@@ -29,7 +29,7 @@ func (s *Server) auditLogged(r *http.Request, e audit.Entry) {
 // context may end before the record is written.
 func (s *Server) auditTo(ctx context.Context, e audit.Entry) {
 	if err := s.opt.Audit.Append(ctx, e); err != nil {
-		s.log.Error("audit trail", "action", e.Action, "err", err)
+		s.log.Error("audit trail", "action", e.Action.String(), "err", err)
 	}
 }
 
@@ -64,21 +64,6 @@ func (s *Server) auditScope(r *http.Request, f *store.AuditFilter, n auditNames)
 		f.Cameras = append(f.Cameras, c.ID)
 	}
 	return nil
-}
-
-// auditActions are the actions Vigil writes, offered in the console's
-// filter; the filter takes any other name as well.
-var auditActions = []string{
-	"live.start", "live.stop", "footage.play", "footage.export", "footage.deleted",
-	"signin", "signin.failed", "signin.locked", "signout", "password.change", "totp.enrol",
-	"token.create", "token.revoke", "session.revoke", "session.revoke_all",
-	"user.create", "user.update", "user.delete", "organisation.create", "organisation.update",
-	"camera.create", "camera.update", "camera.delete", "camera_group.create", "camera_group.delete",
-	"rights.set_roles", "rights.create_agreement", "rights.update_agreement", "rights.set_four_eyes", "rights.move_organisation", "rights.update_group", "sharing.incident", "approval.request", "approval.approve", "approval.reject",
-	"finance.lines", "finance.budgets", "finance.category", "finance.history.add", "finance.history.delete", "finance.import",
-	"trading.settings", "trading.invoice", "trading.credit", "works.order.raise", "works.order.approve",
-	"fault.raise", "fault.update",
-	"audit.export", "audit.import", "audit.pruned", "audit.alarm", audit.ActionAcknowledged,
 }
 
 // auditQuery reads the filter of the API and of the console page alike:
@@ -200,7 +185,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, f store.AuditFilter) error {
 	q := r.URL.Query()
 	q.Del("format")
-	if err := s.auditEntry(r, audit.Entry{Action: "audit.export", Detail: "CSV of the audit trail: " + q.Encode()}); err != nil {
+	if err := s.auditEntry(r, audit.Entry{Action: audit.TrailExport, Detail: "CSV of the audit trail: " + q.Encode()}); err != nil {
 		return err
 	}
 	names, err := s.auditNames(r)
@@ -278,6 +263,10 @@ func (s *Server) auditNames(r *http.Request) (auditNames, error) {
 type auditRow struct {
 	store.AuditRecord
 	Organisation, Camera string
+	// Meaning is the registry's description of the action, shown when
+	// the reader points at it; empty for one the registry does not know
+	// (moved from the old audit log).
+	Meaning string
 }
 
 // auditPage is the console's view of the trail: a filter form (GET, so a
@@ -297,11 +286,11 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		Query         url.Values
 		Error         string
 		Rows          []auditRow
-		Actions       []string
+		Actions       []audit.ActionInfo
 		Organisations []store.Organisation
 		Cameras       []store.Camera
 		CSV, Older    string
-	}{Query: q, Actions: auditActions, Organisations: names.orgList, Cameras: names.camList}
+	}{Query: q, Actions: audit.Actions(), Organisations: names.orgList, Cameras: names.camList}
 	if ferr != nil {
 		data.Error = ferr.(*Error).Msg
 	} else {
@@ -311,7 +300,11 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, rec := range recs {
-			data.Rows = append(data.Rows, auditRow{AuditRecord: rec, Organisation: names.organisations[rec.OrganisationID], Camera: names.cameras[rec.CameraID]})
+			row := auditRow{AuditRecord: rec, Organisation: names.organisations[rec.OrganisationID], Camera: names.cameras[rec.CameraID]}
+			if info, ok := audit.Lookup(rec.Action); ok {
+				row.Meaning = info.Description
+			}
+			data.Rows = append(data.Rows, row)
 		}
 		link := url.Values{}
 		for _, k := range []string{"user", "organisation", "camera", "action", "since", "until"} {

@@ -206,16 +206,16 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	if end.Sub(start) > playback.MaxRange {
 		return badRequest("ask for at most 24 hours in one file")
 	}
-	action := "footage.play"
+	action := audit.FootagePlay
 	if r.URL.Query().Get("download") == "1" {
-		action = "footage.export"
+		action = audit.FootageExport
 	}
 	detail := r.Method
 	if rg := r.Header.Get("Range"); rg != "" {
 		detail += " Range: " + rg
 	}
 	reason := r.URL.Query().Get("reason")
-	if reason != "" && action == "footage.export" {
+	if reason != "" && action == audit.FootageExport {
 		// Why the footage left the system: the first thing a data
 		// protection officer or a court asks of an export.
 		if len(reason) > 200 {
@@ -224,7 +224,7 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		reason = ""
 	}
-	if action == "footage.export" {
+	if action == audit.FootageExport {
 		a := accessFrom(r.Context())
 		if err := decide(a.snap.Can(a.p, rights.Export, rightsCamera(c), s.now()), fmt.Sprintf("no camera %d", c.ID)); err != nil {
 			return err
@@ -316,7 +316,7 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := fmt.Sprintf("camera-%d-%s.mp4", c.ID, clip.Start.Format("20060102T150405Z"))
 	disp := "inline"
-	if action == "footage.export" {
+	if action == audit.FootageExport {
 		disp = "attachment"
 	}
 	h.Set("Content-Disposition", fmt.Sprintf("%s; filename=%q", disp, name))

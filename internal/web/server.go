@@ -590,7 +590,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 
 // audit writes one record, by the signed-in user; a footage request that
 // cannot be audited is refused, so nothing is ever seen unrecorded.
-func (s *Server) audit(r *http.Request, action string, cameraID int64, start, end *time.Time, detail string) error {
+func (s *Server) audit(r *http.Request, action audit.Action, cameraID int64, start, end *time.Time, detail string) error {
 	return s.auditEntry(r, audit.Entry{Action: action, CameraID: cameraID, RangeStart: start, RangeEnd: end, Detail: detail})
 }
 

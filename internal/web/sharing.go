@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -276,7 +277,7 @@ func (s *Server) patchAgreement(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		if err := s.audit(r, "rights."+ch.Kind, 0, nil, nil, detail+", ends "+next.EndsAt.Format(time.RFC3339)); err != nil {
+		if err := s.audit(r, changeAction[ch.Kind], 0, nil, nil, detail+", ends "+next.EndsAt.Format(time.RFC3339)); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, out)
@@ -327,7 +328,7 @@ func (s *Server) agreementIncident(w http.ResponseWriter, r *http.Request) error
 	if *in.Open {
 		state = "opened"
 	}
-	if err := s.audit(r, "sharing.incident", 0, nil, nil, fmt.Sprintf("agreement %d (%s): incident %s %s", ag.ID, ag.Reference, ag.IncidentReference, state)); err != nil {
+	if err := s.audit(r, audit.SharingIncident, 0, nil, nil, fmt.Sprintf("agreement %d (%s): incident %s %s", ag.ID, ag.Reference, ag.IncidentReference, state)); err != nil {
 		return err
 	}
 	out, err := s.agreementJSON(r.Context(), ag)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
@@ -188,7 +189,7 @@ func (s *Server) putTradingSettings(w http.ResponseWriter, r *http.Request) erro
 	if err := s.st.UpdateTradingSettings(r.Context(), &t); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, "trading.settings", 0, nil, nil, fmt.Sprintf("VAT %d basis points, prefix %q, %d days", t.VATBasisPoints, t.InvoicePrefix, t.PaymentDays)); err != nil {
+	if err := s.audit(r, audit.TradingSettings, 0, nil, nil, fmt.Sprintf("VAT %d basis points, prefix %q, %d days", t.VATBasisPoints, t.InvoicePrefix, t.PaymentDays)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, tradingSettingsJSONOf(t))
@@ -289,7 +290,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 	if err := s.st.CreateTradingSubscription(r.Context(), &t); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, "trading.subscription.create", 0, nil, nil, fmt.Sprintf("subscription %d: %s, %d %s units at %d pence", t.ID, c.Name, *in.Units, t.Service, t.UnitPrice)); err != nil {
+	if err := s.audit(r, audit.TradingSubscriptionCreate, 0, nil, nil, fmt.Sprintf("subscription %d: %s, %d %s units at %d pence", t.ID, c.Name, *in.Units, t.Service, t.UnitPrice)); err != nil {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/subscriptions/%d", t.ID))
@@ -346,7 +347,7 @@ func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error
 	if err := s.st.UpdateTradingSubscription(r.Context(), &t); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, "trading.subscription.update", 0, nil, nil, fmt.Sprintf("subscription %d of %s: reference %q, ends %v", t.ID, c.Name, t.Reference, dayPtr(t.EndsOn))); err != nil {
+	if err := s.audit(r, audit.TradingSubscriptionUpdate, 0, nil, nil, fmt.Sprintf("subscription %d of %s: reference %q, ends %v", t.ID, c.Name, t.Reference, dayPtr(t.EndsOn))); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
@@ -379,7 +380,7 @@ func (s *Server) setSubscriptionUnits(w http.ResponseWriter, r *http.Request) er
 	if err := s.st.SetTradingUnits(r.Context(), t.ID, store.TradingUnits{From: from, Units: *in.Units}); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, "trading.units", 0, nil, nil, fmt.Sprintf("subscription %d of %s: %d units from %s", t.ID, c.Name, *in.Units, in.From)); err != nil {
+	if err := s.audit(r, audit.TradingUnits, 0, nil, nil, fmt.Sprintf("subscription %d of %s: %d units from %s", t.ID, c.Name, *in.Units, in.From)); err != nil {
 		return err
 	}
 	if t, err = s.st.TradingSubscription(r.Context(), t.ID); err != nil {
@@ -450,7 +451,7 @@ func (s *Server) createCharge(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.CreateTradingCharge(r.Context(), &ch); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, "trading.charge", 0, nil, nil, fmt.Sprintf("charge %d to %s: %q, %d pence", ch.ID, c.Name, ch.Description, ch.Amount)); err != nil {
+	if err := s.audit(r, audit.TradingCharge, 0, nil, nil, fmt.Sprintf("charge %d to %s: %q, %d pence", ch.ID, c.Name, ch.Description, ch.Amount)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, chargeJSONOf(ch, map[int64]string{c.ID: c.Name}))
@@ -641,7 +642,7 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 			oj.Invoice = &j
 		}
 		if o.Status == "issued" {
-			if err := s.audit(r, "trading.invoice", 0, nil, nil, fmt.Sprintf("%s to %s for %s: net %d, VAT %d", o.Invoice.Reference, o.Customer.Name, p.Name, o.Invoice.Net, o.Invoice.VAT)); err != nil {
+			if err := s.audit(r, audit.TradingInvoice, 0, nil, nil, fmt.Sprintf("%s to %s for %s: net %d, VAT %d", o.Invoice.Reference, o.Customer.Name, p.Name, o.Invoice.Net, o.Invoice.VAT)); err != nil {
 				return err
 			}
 		}
@@ -671,7 +672,7 @@ func (s *Server) creditInvoice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, "trading.credit", 0, nil, nil, fmt.Sprintf("%s cancels %s: %s", cn.Reference, v.Reference, in.Reason)); err != nil {
+	if err := s.audit(r, audit.TradingCredit, 0, nil, nil, fmt.Sprintf("%s cancels %s: %s", cn.Reference, v.Reference, in.Reason)); err != nil {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/invoices/%d", cn.ID))

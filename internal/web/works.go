@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	checked "github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
@@ -387,7 +388,7 @@ func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) err
 	if err := s.st.CreateWorksContract(r.Context(), &c); err != nil {
 		return storeError(err, fmt.Sprintf("there is already a contract %q", c.Reference))
 	}
-	if err := s.audit(r, "works.contract.create", 0, nil, nil, fmt.Sprintf("contract %d %q with %s, %s from %s to %s",
+	if err := s.audit(r, audit.WorksContractCreate, 0, nil, nil, fmt.Sprintf("contract %d %q with %s, %s from %s to %s",
 		c.ID, c.Reference, c.Supplier, works.Pounds(c.ValuePence), dateOnly(c.StartsOn), dateOnly(c.EndsOn))); err != nil {
 		return err
 	}
@@ -437,7 +438,7 @@ func (s *Server) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.SetWorksBudgets(r.Context(), []store.WorksBudget{{DepartmentID: in.DepartmentID, Year: year, AmountPence: in.AmountPence}}, a.user.Username); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, "works.budget.set", 0, nil, nil, fmt.Sprintf("department %d, %s: %s", in.DepartmentID, works.YearLabel(year), works.Pounds(in.AmountPence))); err != nil {
+	if err := s.audit(r, audit.WorksBudgetSet, 0, nil, nil, fmt.Sprintf("department %d, %s: %s", in.DepartmentID, works.YearLabel(year), works.Pounds(in.AmountPence))); err != nil {
 		return err
 	}
 	b, err := s.worksBook(r.Context())
@@ -552,7 +553,7 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 		}
 		return storeError(err, "")
 	}
-	if err := s.audit(r, "works.budget.import", 0, nil, nil, fmt.Sprintf("%d budgets", len(bs))); err != nil {
+	if err := s.audit(r, audit.WorksBudgetImport, 0, nil, nil, fmt.Sprintf("%d budgets", len(bs))); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"imported": len(bs)})
@@ -645,7 +646,7 @@ func (s *Server) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.CreateWorksOrder(r.Context(), &o); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, "works.order.raise", 0, nil, nil, fmt.Sprintf("order %d for department %d on contract %d: %s %q, estimate %s",
+	if err := s.audit(r, audit.WorksOrderRaise, 0, nil, nil, fmt.Sprintf("order %d for department %d on contract %d: %s %q, estimate %s",
 		o.ID, o.DepartmentID, o.ContractID, o.Kind, o.Title, works.Pounds(o.EstimatePence))); err != nil {
 		return err
 	}
@@ -681,9 +682,6 @@ const maxOverride = 500
 
 // worksSteps serialises the steps of orders within this server.
 var worksSteps sync.Mutex
-
-// stepVerb names each step in the audit trail.
-var stepVerb = map[string]string{works.Quoted: "quote", works.Approved: "approve", works.Completed: "complete", works.Cancelled: "cancel"}
 
 // stepWorksOrder takes an order a step on: quote (the contractor's
 // price), approve (at the quote unless an amount is given), complete (at
@@ -746,7 +744,7 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 		if step.Override != "" {
 			detail += ", past its warnings: " + step.Override
 		}
-		if err := s.audit(r, "works.order."+stepVerb[to], 0, nil, nil, detail); err != nil {
+		if err := s.audit(r, worksStepAction[to], 0, nil, nil, detail); err != nil {
 			return err
 		}
 		return s.answerOrder(w, r, http.StatusOK, o.ID, func(b *worksBook, o store.WorksOrder) []works.Warning {

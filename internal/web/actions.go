@@ -1,0 +1,41 @@
+package web
+
+import (
+	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/works"
+)
+
+// The audit actions of things this package names by a string of its own
+// (a kind of change of rights, of token, a step of a works order). The
+// kinds are stored (in approval requests, in tokens), so they stay
+// strings; each maps to its action here rather than being pasted into
+// one, so that every action written is one of the registry's. A kind
+// missing here gives the zero Action, which the trail refuses: the
+// request fails instead of writing a record nobody can look up
+// (TestActionsOfKinds checks every kind is here).
+
+// changeAction is the action recorded when a change of rights is made.
+var changeAction = map[string]audit.Action{
+	kindSetRoles:      audit.RightsSetRoles,
+	kindCreateSharing: audit.RightsCreateAgreement,
+	kindUpdateSharing: audit.RightsUpdateAgreement,
+	kindSetFourEyes:   audit.RightsSetFourEyes,
+	kindMoveOrg:       audit.RightsMoveOrganisation,
+	kindUpdateGroup:   audit.RightsUpdateGroup,
+	kindMoveCamera:    audit.RightsMoveCamera,
+}
+
+// revokeAction is the action recorded when a user ends a token of a kind.
+var revokeAction = map[string]audit.Action{
+	store.TokenAPI:     audit.APITokenRevoke,
+	store.TokenSession: audit.SessionRevoke,
+}
+
+// worksStepAction is the action recorded when a works order takes a step.
+var worksStepAction = map[string]audit.Action{
+	works.Quoted:    audit.WorksOrderQuote,
+	works.Approved:  audit.WorksOrderApprove,
+	works.Completed: audit.WorksOrderComplete,
+	works.Cancelled: audit.WorksOrderCancel,
+}
