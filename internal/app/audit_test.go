@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -256,6 +258,16 @@ func testAuditHTTP(t *testing.T, h *harness) {
 		if res.StatusCode != http.StatusOK || !strings.Contains(s, "police request PC 1234") || !strings.Contains(s, "Market Square") ||
 			!strings.Contains(s, `/api/v1/audit?action=footage.export&amp;format=csv&amp;since=2000-01-01T00%3A00`) || strings.Contains(s, "signin.failed</td>") {
 			t.Errorf("GET /audit filtered: got %d\n%s\nwant the export row, its camera's name and a CSV link with the filter", res.StatusCode, s)
+		}
+		// The filter offers the registry's actions, each with what it
+		// means, and the table says what the export row's action means.
+		for _, a := range audit.Actions() {
+			if opt := fmt.Sprintf(`<option value="%s" label="%s">`, a.Action, html.EscapeString(a.Description)); !strings.Contains(s, opt) {
+				t.Errorf("GET /audit: got no %s in the action filter", opt)
+			}
+		}
+		if cell := `<td title="Exported (downloaded) recorded footage">footage.export</td>`; !strings.Contains(s, cell) {
+			t.Errorf("GET /audit: got no %s", cell)
 		}
 		if res, b := h.do("GET", "/audit?camera=nope", nil, nil); res.StatusCode != http.StatusOK || !strings.Contains(string(b), "is not an id") {
 			t.Errorf("GET /audit?camera=nope: got %d, want the page with the error", res.StatusCode)
