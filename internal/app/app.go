@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -319,17 +320,30 @@ func (a *App) URL() string {
 	return "http://" + a.Addr()
 }
 
-// Run serves until ctx ends, then stops everything in order: cameras
-// first, so their last fragments reach the index, then the index writer.
+// ErrShutdownTimeout is Run's error when stopping took longer than the
+// configured shutdown_timeout: the error names what did not finish.
+// Footage already on disk is recovered by Reconcile at the next start.
+var ErrShutdownTimeout = errors.New("shutdown did not finish in time")
+
+// Run serves until ctx ends, or the HTTP server fails (its error is then
+// Run's), then stops everything in order within the configured
+// shutdown_timeout: cameras first, so their last fragments reach the
+// index writer, then the HTTP server, live views, the maintenance watcher,
+// the background tasks and the audit trail, and last the index writer's
+// final write, the one step a database that does not answer can hold up.
 func (a *App) Run(ctx context.Context) error {
 	defer a.Store.Close()
+	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBg()
+	// The index writer outlives the other tasks: it is stopped last, by
+	// Stop with the shutdown's deadline.
 	recCtx, stopRec := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRec()
-	var bg sync.WaitGroup
-	bg.Go(func() { a.rec.Run(recCtx) })
-	bg.Go(func() { a.ret.Run(recCtx) })
-	bg.Go(func() { a.Audit.Run(recCtx) })
-	bg.Go(func() { a.maint.Run(recCtx) })
+	var bg, recWG sync.WaitGroup
+	recWG.Go(func() { a.rec.Run(recCtx) })
+	bg.Go(func() { a.ret.Run(bgCtx) })
+	bg.Go(func() { a.Audit.Run(bgCtx) })
+	bg.Go(func() { a.maint.Run(bgCtx) })
 
 	// Every request is bounded, its body included, so that slow clients
 	// cannot hold connections open; the web server lifts the bounds of
@@ -337,24 +351,124 @@ func (a *App) Run(ctx context.Context) error {
 	t := a.cfg.HTTPTimeouts
 	srv := &http.Server{Handler: a.web, ReadHeaderTimeout: t.ReadHeader.Duration, ReadTimeout: t.Read.Duration,
 		WriteTimeout: t.Write.Duration, IdleTimeout: t.Idle.Duration}
-	httpErr := make(chan error, 1)
-	go func() { httpErr <- srv.Serve(a.ln) }()
+	runCtx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	var serveErr error
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := srv.Serve(a.ln); !errors.Is(err, http.ErrServerClosed) {
+			// Not serving is not running: the process stops with the
+			// error rather than record on with no way in.
+			serveErr = fmt.Errorf("http server: %w", err)
+			a.log.Error("the HTTP server failed; stopping", "err", err)
+			fail(serveErr)
+		}
+	}()
+	camsDone := make(chan struct{})
+	go func() {
+		defer close(camsDone)
+		a.cams.run(runCtx) // returns once runCtx ends and every camera stopped
+	}()
+	<-runCtx.Done()
 
-	a.cams.run(ctx) // returns once ctx ends and every camera stopped
-	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	timeout := a.cfg.ShutdownTimeout.Duration
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	shut, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	srv.Shutdown(shut)
-	a.web.Close() // ends live views, which are audited
-	a.maint.Close()
+	sd := shutdown{ctx: shut, log: a.log}
+	sd.await("the cameras", camsDone)
+	sd.step("the HTTP server", func() error {
+		// Open requests get at most 5 s; live video, which Shutdown
+		// does not end, the web server's Close ends next.
+		hctx, cancel := context.WithTimeout(shut, 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(hctx); err != nil {
+			srv.Close()
+		}
+		<-served
+		return nil
+	})
+	sd.step("live views", a.web.Close) // ends live views, which are audited
+	sd.step("the maintenance watcher", a.maint.Close)
+	stopBg()
+	sd.step("retention, the audit checkpoints and the maintenance checks", func() error { bg.Wait(); return nil })
+	sd.step("the audit trail", a.Audit.Close)
+	// Called even past the deadline: Stop gives up at the deadline by
+	// itself, at once if it has passed.
+	if err := a.rec.Stop(shut); err != nil {
+		sd.late = append(sd.late, "the recording index")
+		sd.failures = append(sd.failures, err)
+	}
 	stopRec()
-	bg.Wait()
-	if err := a.Audit.Close(); err != nil {
-		a.log.Error("closing the audit trail", "err", err)
+	recWG.Wait()
+	select {
+	case <-served:
+	default:
+		serveErr = nil // still stopping, so it did not fail by itself
 	}
-	if err := <-httpErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	return errors.Join(serveErr, sd.err(timeout))
+}
+
+// shutdown runs Run's stopping steps in order against one deadline. A
+// step still running at the deadline is left behind (the process is
+// ending) and named in the error, with the steps never begun.
+type shutdown struct {
+	ctx      context.Context
+	log      *slog.Logger
+	late     []string // steps that did not finish in time, or never began
+	failures []error
+}
+
+// step runs fn unless the deadline has passed, waiting for it at most
+// until then; fn's error is logged and kept.
+func (s *shutdown) step(name string, fn func() error) {
+	if s.ctx.Err() != nil {
+		s.late = append(s.late, name+" (not begun)")
+		return
 	}
-	return nil
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		err = fn()
+	}()
+	if s.await(name, done) && err != nil {
+		s.log.Error("stopping "+name, "err", err)
+		s.failures = append(s.failures, fmt.Errorf("%s: %w", name, err))
+	}
+}
+
+// await waits for done until the deadline, reporting whether it came.
+func (s *shutdown) await(name string, done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	case <-s.ctx.Done():
+	}
+	select {
+	case <-done: // both at once: it finished
+		return true
+	default:
+	}
+	s.late = append(s.late, name)
+	return false
+}
+
+// err is nil when every step finished in time (a step's own failure is
+// logged only, as it always was); otherwise ErrShutdownTimeout naming the
+// steps that did not finish, with the failures seen.
+func (s *shutdown) err(timeout time.Duration) error {
+	if len(s.late) == 0 {
+		return nil
+	}
+	s.log.Error("shutdown gave up: these did not finish in time", "after", timeout, "unfinished", s.late,
+		"note", "footage already on disk is recovered by the reconciliation at the next start")
+	err := fmt.Errorf("%w: gave up after %s on %s; footage already on disk is recovered at the next start",
+		ErrShutdownTimeout, timeout, strings.Join(s.late, ", "))
+	return errors.Join(append([]error{err}, s.failures...)...)
 }
 
 // Flush waits until every fragment written so far is in the index.

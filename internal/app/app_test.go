@@ -34,6 +34,8 @@ type harness struct {
 	data  string
 	root  string // the recordings folder
 	stop  func()
+	// cancel ends the server's context (stop also waits for it).
+	cancel context.CancelFunc
 }
 
 type harnessOptions struct {
@@ -68,6 +70,13 @@ type harnessOptions struct {
 	// cameraNetwork, when set, is the camera_network setting; otherwise
 	// loopback is allowed, where the simulated cameras are.
 	cameraNetwork *config.CameraNetwork
+	// segmentDuration, when set, replaces the 5 s segments.
+	segmentDuration time.Duration
+	// shutdownTimeout, when set, is the shutdown_timeout setting.
+	shutdownTimeout time.Duration
+	// runErr, when set, receives Run's error (instead of the test
+	// failing on one), once Run has returned.
+	runErr chan error
 }
 
 func start(t *testing.T, o harnessOptions) *harness {
@@ -92,6 +101,12 @@ func start(t *testing.T, o harnessOptions) *harness {
 	cfg.AdminPassword = "correct horse battery staple"
 	cfg.LiveHosts = []string{"127.0.0.1"}
 	cfg.Recording.SegmentDuration.Duration = 5 * time.Second
+	if o.segmentDuration > 0 {
+		cfg.Recording.SegmentDuration.Duration = o.segmentDuration
+	}
+	if o.shutdownTimeout > 0 {
+		cfg.ShutdownTimeout.Duration = o.shutdownTimeout
+	}
 	cfg.Recording.RetentionInterval.Duration = time.Hour
 	if o.retentionEvery > 0 {
 		cfg.Recording.RetentionInterval.Duration = o.retentionEvery
@@ -147,11 +162,14 @@ func start(t *testing.T, o harnessOptions) *harness {
 	var wg sync.WaitGroup
 	wg.Go(func() { cams.Run(ctx) })
 	wg.Go(func() {
-		if err := a.Run(ctx); err != nil {
+		err := a.Run(ctx)
+		if o.runErr != nil {
+			o.runErr <- err
+		} else if err != nil {
 			t.Errorf("app.Run: %v", err)
 		}
 	})
-	h := &harness{t: t, app: a, cams: cams, base: "http://" + a.Addr(), token: tok, data: data, root: cfg.Storage[0].Path}
+	h := &harness{t: t, app: a, cams: cams, base: "http://" + a.Addr(), token: tok, data: data, root: cfg.Storage[0].Path, cancel: cancel}
 	h.stop = sync.OnceFunc(func() {
 		cancel()
 		wg.Wait()

@@ -105,6 +105,12 @@ type Trail struct {
 	queue   []*pending
 	writing bool
 	closed  bool
+	// idle is signalled when writing clears, and drains counts the
+	// goroutines draining the queue: Close waits for both, so that the
+	// records accepted before it are written before its final
+	// checkpoint and no drain outlives it.
+	idle   *sync.Cond
+	drains sync.WaitGroup
 
 	// writeMu serialises this process's writes, so that verifiedTo is
 	// only ever read and moved by one of them.
@@ -171,6 +177,7 @@ func Open(ctx context.Context, opt Options) (*Trail, error) {
 		return nil, err
 	}
 	t := &Trail{st: st, opt: opt, log: opt.Logger, now: opt.Now, keys: map[string]ed25519.PublicKey{}}
+	t.idle = sync.NewCond(&t.mu)
 	for _, k := range opt.PublicKeys {
 		t.keys[KeyID(k)] = k
 	}
@@ -240,7 +247,11 @@ func (t *Trail) Store() *store.Trail { return t.st }
 func (t *Trail) Close() error {
 	t.mu.Lock()
 	t.closed = true
+	for t.writing {
+		t.idle.Wait()
+	}
 	t.mu.Unlock()
+	t.drains.Wait()
 	if t.opt.Key != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if err := t.Checkpoint(ctx, "close"); err != nil {
@@ -381,7 +392,11 @@ func (t *Trail) drain() {
 	}
 	t.mu.Unlock()
 	if more {
-		go t.drain()
+		// While writing is set Close does not wait on drains yet, so
+		// this never adds to it while it waits.
+		t.drains.Go(t.drain)
+	} else {
+		t.idle.Broadcast()
 	}
 }
 

@@ -592,3 +592,38 @@ func TestVerifyWithPublicKeyOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseWaitsForAppends: records accepted before Close, some still
+// being written by the queue's goroutines after their callers stopped
+// waiting, are all written before Close's final checkpoint, and no
+// goroutine of the trail outlives Close.
+func TestCloseWaitsForAppends(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		const workers, each = 8, 25
+		// The callers stop waiting at once: their records are left to
+		// the goroutines draining the queue.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := range each {
+					e.trail.Append(ctx, Entry{Username: fmt.Sprint("w", w), Action: "footage.play", Detail: fmt.Sprint(i)})
+				}
+			})
+		}
+		wg.Wait()
+		if err := e.trail.Close(); err != nil {
+			t.Fatalf("Close: got %v, want nil", err)
+		}
+		testkit.AwaitNoGoroutines(t, 2*time.Second, "github.com/vigil-cctv/vigil/internal/audit")
+		e.trail = e.open()
+		rep := e.verify()
+		if !rep.OK() || rep.Records != workers*each {
+			t.Errorf("got %d records, problems %v; want %d in one intact chain", rep.Records, rep.Problems, workers*each)
+		}
+		if rep.Newest == nil || rep.Newest.Seq != rep.Last {
+			t.Errorf("newest checkpoint %+v, last record %d: want Close's checkpoint over every record", rep.Newest, rep.Last)
+		}
+	})
+}

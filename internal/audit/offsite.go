@@ -27,6 +27,11 @@ type offsite struct {
 	jobs chan func()
 	done chan struct{}
 	once sync.Once
+	// ctx bounds the witness database's writes; close ends it when the
+	// witnesses do not take the last copies in time, and the copies
+	// still queued are then dropped.
+	ctx     context.Context
+	abandon context.CancelFunc
 
 	sys *syslog.Writer // dialled at first use, again after a failure
 }
@@ -37,10 +42,13 @@ const offsiteQueue = 256
 
 func startOffsite(t *Trail) *offsite {
 	o := &offsite{t: t, jobs: make(chan func(), offsiteQueue), done: make(chan struct{})}
+	o.ctx, o.abandon = context.WithCancel(context.Background())
 	go func() {
 		defer close(o.done)
 		for job := range o.jobs {
-			job()
+			if o.ctx.Err() == nil {
+				job()
+			}
 		}
 		if o.sys != nil {
 			o.sys.Close()
@@ -73,19 +81,33 @@ func (o *offsite) flush(ctx context.Context) error {
 	}
 }
 
+// close sends what is queued and returns once the goroutine has ended:
+// after wait, the copies not yet sent are dropped (logged) and the
+// witness database's write cut short. Only a syslog witness that takes
+// a connection and then reads nothing can hold the goroutine longer (the
+// standard library's syslog writer has no deadline): it is then left
+// behind, logged, after a further second.
 func (o *offsite) close(wait time.Duration) {
 	o.once.Do(func() { close(o.jobs) })
+	defer o.abandon()
 	select {
 	case <-o.done:
+		return
 	case <-time.After(wait):
-		o.t.log.Error("audit: the witnesses off this machine did not take the last copies in time")
+	}
+	o.abandon()
+	o.t.log.Error("audit: the witnesses off this machine did not take the last copies in time; those not sent are dropped")
+	select {
+	case <-o.done:
+	case <-time.After(time.Second):
+		o.t.log.Error("audit: the syslog witness does not answer; its writer is left behind")
 	}
 }
 
 func (o *offsite) checkpoint(c store.AuditCheckpoint) {
 	o.send(func() {
 		if o.t.opt.WitnessDB != "" {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(o.ctx, 30*time.Second)
 			err := o.t.putWitnessDB(ctx, c)
 			cancel()
 			if err != nil {

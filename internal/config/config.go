@@ -83,6 +83,12 @@ type Config struct {
 	CameraNetwork CameraNetwork `toml:"camera_network"`
 	// HTTPTimeouts bound slow clients of the HTTP server (network.go).
 	HTTPTimeouts HTTPTimeouts `toml:"http_timeouts"`
+	// ShutdownTimeout bounds a stop: past it the server gives up on what
+	// has not finished (the recording index's last write while the
+	// database is down, say), names it in the log and exits; footage
+	// already on disk is recovered by the reconciliation at the next
+	// start.
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
 }
 
 // SignIn sets how long sign-ins last and how failures are slowed.
@@ -237,7 +243,8 @@ func Default() Config {
 			RoleClaim:         "roles",
 			OrganisationClaim: "organisation",
 		},
-		HTTPTimeouts: defaultHTTPTimeouts(),
+		HTTPTimeouts:    defaultHTTPTimeouts(),
+		ShutdownTimeout: Duration{30 * time.Second},
 	}
 }
 
@@ -311,6 +318,11 @@ func (c *Config) applyEnv(env func(string) string) error {
 	}
 	if v := env("VIGIL_LIVE_HOSTS"); v != "" {
 		c.LiveHosts = strings.Split(v, ",")
+	}
+	if v := env("VIGIL_SHUTDOWN_TIMEOUT"); v != "" {
+		if err := c.ShutdownTimeout.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("config: VIGIL_SHUTDOWN_TIMEOUT: %w", err)
+		}
 	}
 	if v := env("VIGIL_SEGMENT_DURATION"); v != "" {
 		if err := c.Recording.SegmentDuration.UnmarshalText([]byte(v)); err != nil {
@@ -422,6 +434,9 @@ func (c Config) Validate() error {
 	errs = append(errs, c.OIDC.validate()...)
 	errs = append(errs, c.Maintenance.validate()...)
 	errs = append(errs, c.validateNetwork()...)
+	if d := c.ShutdownTimeout.Duration; d < time.Second || d > time.Hour {
+		errs = append(errs, fmt.Errorf("shutdown_timeout %s is outside 1s..1h", c.ShutdownTimeout))
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

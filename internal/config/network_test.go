@@ -18,6 +18,9 @@ func TestNetworkSettings(t *testing.T) {
 		d.HTTPTimeouts.Write.Duration != 2*time.Minute || d.HTTPTimeouts.Idle.Duration != 2*time.Minute {
 		t.Errorf("default timeouts: got %+v, want 10s, 1m, 2m, 2m", d.HTTPTimeouts)
 	}
+	if d.ShutdownTimeout.Duration != 30*time.Second {
+		t.Errorf("default shutdown_timeout: got %s, want 30s", d.ShutdownTimeout)
+	}
 	p, err := d.CameraNetwork.Policy()
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +58,22 @@ func TestNetworkSettings(t *testing.T) {
 		{name: "header over body", file: "[http_timeouts]\nread_header = \"2m\"\nread = \"1m\"\n", want: "read_header 2m0s is longer"},
 		{name: "bad duration in environment", env: map[string]string{"VIGIL_HTTP_IDLE_TIMEOUT": "soon"}, want: "VIGIL_HTTP_IDLE_TIMEOUT"},
 		{name: "unknown setting", file: "[http_timeouts]\nslow = \"1s\"\n", want: "unknown setting"},
+		{name: "shutdown timeout from the file", file: "shutdown_timeout = \"2m\"\n",
+			check: func(c Config) string {
+				if c.ShutdownTimeout.Duration != 2*time.Minute {
+					return "want shutdown_timeout 2m"
+				}
+				return ""
+			}},
+		{name: "shutdown timeout from the environment", file: "shutdown_timeout = \"2m\"\n", env: map[string]string{"VIGIL_SHUTDOWN_TIMEOUT": "10s"},
+			check: func(c Config) string {
+				if c.ShutdownTimeout.Duration != 10*time.Second {
+					return "want the environment's shutdown_timeout, 10s"
+				}
+				return ""
+			}},
+		{name: "zero shutdown timeout", env: map[string]string{"VIGIL_SHUTDOWN_TIMEOUT": "0s"}, want: "shutdown_timeout"},
+		{name: "bad shutdown timeout", env: map[string]string{"VIGIL_SHUTDOWN_TIMEOUT": "later"}, want: "VIGIL_SHUTDOWN_TIMEOUT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := ""

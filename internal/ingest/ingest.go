@@ -274,13 +274,19 @@ func (c *Camera) session(ctx context.Context) error {
 	// RTCP alone does not keep a session alive: a camera whose encoder
 	// stalled may still send sender reports, and records nothing.
 	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var silent atomic.Bool
 	// The watchdog sleeps until the instant the camera would have been
 	// silent for the timeout, and looks again if video came meanwhile.
 	watch := time.NewTimer(c.opt.Timeout)
 	defer watch.Stop()
+	dogDone := make(chan struct{})
+	// The session returns only once its watchdog has.
+	defer func() {
+		cancel()
+		<-dogDone
+	}()
 	go func() {
+		defer close(dogDone)
 		for {
 			select {
 			case <-runCtx.Done():

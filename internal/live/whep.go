@@ -121,6 +121,24 @@ type WHEP struct {
 	sessions map[string]*session
 	pending  int // offers being answered, counted against MaxSessions
 	closed   bool
+
+	// bg counts the goroutines sessions start (their RTCP readers, the
+	// ends that callbacks may not run in place), for Close to wait for.
+	// Once bgStopped is set none is started: Close has ended every
+	// session itself.
+	bgMu      sync.Mutex
+	bg        sync.WaitGroup
+	bgStopped bool
+}
+
+// goBg runs fn on a goroutine Close waits for, unless Close has begun
+// waiting.
+func (w *WHEP) goBg(fn func()) {
+	w.bgMu.Lock()
+	defer w.bgMu.Unlock()
+	if !w.bgStopped {
+		w.bg.Go(fn)
+	}
 }
 
 // Session timing. A browser that vanishes without closing is noticed
@@ -354,7 +372,9 @@ func (w *WHEP) newSession(ctx context.Context, h *Hub, choice codecChoice, offer
 		case webrtc.PeerConnectionStateConnected:
 			s.connect()
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-			go s.end()
+			// Not in place: pion calls this while closing the
+			// connection, which end does.
+			w.goBg(s.end)
 		}
 	})
 	s.track, err = webrtc.NewTrackLocalStaticRTP(choice.track, "video", "vigil")
@@ -397,7 +417,7 @@ func (w *WHEP) newSession(ctx context.Context, h *Hub, choice codecChoice, offer
 		return s, ErrNoVideo
 	}
 	s.answer = []byte(pc.LocalDescription().SDP)
-	go s.readRTCP(sender)
+	w.goBg(func() { s.readRTCP(sender) })
 	s.mu.Lock()
 	s.timer = time.AfterFunc(w.opt.ConnectTimeout, func() {
 		if !s.connected.Load() {
@@ -459,10 +479,11 @@ func (s *session) connect() {
 		return
 	}
 	s.connected.Store(true)
-	v := newViewer(s.w.opt.QueueSize, s.track.WriteRTP, func() { go s.end() })
+	v := newViewer(s.w.opt.QueueSize, s.track.WriteRTP, func() { s.w.goBg(s.end) })
 	if err := s.hub.add(v); err != nil {
 		v.stop()
-		go s.end()
+		<-v.exited
+		s.w.goBg(s.end)
 		return
 	}
 	s.v = v
@@ -492,6 +513,10 @@ func (s *session) end() {
 			if err := s.pc.Close(); err != nil {
 				w.log.Debug("closing peer connection", "session", s.id, "err", err)
 			}
+		}
+		if v != nil {
+			// Its writes fail now the connection is closed.
+			<-v.exited
 		}
 		if registered {
 			w.log.Info("live session ended", "session", s.id)
@@ -564,6 +589,10 @@ func (w *WHEP) Close() error {
 		wg.Go(s.end)
 	}
 	wg.Wait()
+	w.bgMu.Lock()
+	w.bgStopped = true
+	w.bgMu.Unlock()
+	w.bg.Wait()
 	if w.mux != nil {
 		return w.mux.Close()
 	}

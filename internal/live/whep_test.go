@@ -13,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/vigil-cctv/vigil/internal/codec"
+	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
 // TestLive sends a clip through a hub to several WebRTC viewers at once
@@ -391,4 +392,29 @@ func TestOfferErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWHEPCloseWaits: once Close has returned, no goroutine WHEP or its
+// sessions started is left: not the sessions ended by their browser or
+// by Delete before it, nor those Close ended.
+func TestWHEPCloseWaits(t *testing.T) {
+	w := newTestWHEP(t, WHEPOptions{})
+	h := NewHub("H264", h264Fmtp)
+	var clients []*client
+	for range 3 {
+		clients = append(clients, connect(t, w, h))
+	}
+	eventually(t, "viewers on the hub", func() bool { return h.Viewers() == 3 })
+	clients[0].pc.Close()
+	if err := w.Delete(clients[1].id); err != nil {
+		t.Fatalf("Delete: got %v, want nil", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: got %v, want nil", err)
+	}
+	for _, c := range clients {
+		c.pc.Close() // the test's own peers read the track in this package
+	}
+	h.Close()
+	testkit.AwaitNoGoroutines(t, 2*time.Second, "github.com/vigil-cctv/vigil/internal/live")
 }

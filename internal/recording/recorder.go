@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -68,6 +69,16 @@ type Recorder struct {
 
 	queue chan item
 	done  chan struct{}
+	// stop ends Run like its context's end (Stop closes it); final is
+	// the context of the index writes that must outlive that end (the
+	// last rows, gaps, segments being opened), cancelled when Stop's
+	// deadline passes so that a database that does not answer cannot
+	// hold up shutdown for ever.
+	stop        chan struct{}
+	stopOnce    sync.Once
+	final       context.Context
+	cancelFinal context.CancelFunc
+	unwritten   atomic.Int64 // rows Run gave up on
 
 	mu      sync.Mutex
 	pending int
@@ -102,12 +113,15 @@ func New(idx Index, opt Options) *Recorder {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
+	final, cancel := context.WithCancel(context.Background())
 	return &Recorder{opt: opt, index: idx, log: opt.Logger, queue: make(chan item, 4096), done: make(chan struct{}),
+		stop: make(chan struct{}), final: final, cancelFinal: cancel,
 		queues: map[*CameraQueue]struct{}{}}
 }
 
-// Run writes queued index rows in batches until ctx ends, then writes what
-// is left and returns.
+// Run writes queued index rows in batches until ctx ends or Stop is
+// called, then writes what is left and returns: with a database that does
+// not answer, only once Stop's deadline passes.
 func (r *Recorder) Run(ctx context.Context) error {
 	defer close(r.done)
 	tick := time.NewTicker(r.opt.FlushInterval)
@@ -124,9 +138,14 @@ func (r *Recorder) Run(ctx context.Context) error {
 			r.log.Error("writing the recording index failed; retrying", "err", err, "rows", len(batch))
 			select {
 			case <-ctx.Done():
-				return
+			case <-r.final.Done(): // Stop gave up
 			case <-time.After(time.Second):
+				continue
 			}
+			if ctx == r.final {
+				r.unwritten.Add(int64(len(batch))) // the last write
+			}
+			return
 		}
 		for _, w := range waiters {
 			close(w)
@@ -138,13 +157,26 @@ func (r *Recorder) Run(ctx context.Context) error {
 		case it.progress != nil:
 			batch = append(batch, *it.progress)
 		case it.gap != nil:
-			if err := r.index.AddGap(context.WithoutCancel(ctx), it.gap); err != nil {
+			if err := r.index.AddGap(r.final, it.gap); err != nil {
 				r.log.Error("recording a gap failed", "err", err)
 			}
 		}
 		if it.flushed != nil {
 			waiters = append(waiters, it.flushed)
 		}
+	}
+	finish := func() {
+		// Drain what cameras queued while stopping.
+		for {
+			select {
+			case it := <-r.queue:
+				take(it)
+				continue
+			default:
+			}
+			break
+		}
+		write(r.final)
 	}
 	for {
 		select {
@@ -155,21 +187,36 @@ func (r *Recorder) Run(ctx context.Context) error {
 			}
 		case <-tick.C:
 			write(ctx)
+		case <-r.stop:
+			finish()
+			return nil
 		case <-ctx.Done():
-			// Drain what cameras queued while stopping.
-			for {
-				select {
-				case it := <-r.queue:
-					take(it)
-					continue
-				default:
-				}
-				break
-			}
-			write(context.WithoutCancel(ctx))
+			finish()
 			return nil
 		}
 	}
+}
+
+// ErrIndexAbandoned is Stop's error when its deadline passed before the
+// recording index's last rows were written. The footage they describe is
+// on disk, and Reconcile recovers it at the next start.
+var ErrIndexAbandoned = errors.New("recording: the recording index's last writes did not finish")
+
+// Stop ends Run: what is queued is written to the index, and Stop
+// returns once it is, or once ctx ends, when the writes still retrying
+// are given up (ErrIndexAbandoned; Run then returns at once). Run must
+// have been started.
+func (r *Recorder) Stop(ctx context.Context) error {
+	r.stopOnce.Do(func() { close(r.stop) })
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+	}
+	r.cancelFinal()
+	<-r.done
+	return fmt.Errorf("%w (%d rows left unwritten; Reconcile recovers their footage at the next start): %w",
+		ErrIndexAbandoned, r.unwritten.Load(), context.Cause(ctx))
 }
 
 // Flush waits until everything queued so far, cameras' queued frames
@@ -614,7 +661,7 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 	}
 	// The row first: a crash before the file exists leaves a row that
 	// Reconcile removes, never a file nobody knows of.
-	if err := c.r.index.CreateSegment(context.Background(), &row); err != nil {
+	if err := c.r.index.CreateSegment(c.r.final, &row); err != nil {
 		return failed(ClassIndex, fmt.Errorf("recording: index segment: %w", err))
 	}
 	file, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
@@ -627,7 +674,7 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 		// A full disk, say: take back the row and the file, so neither
 		// is left without the other, and try again at the next keyframe.
 		os.Remove(abs)
-		if derr := c.r.index.DeleteSegment(context.Background(), row.ID); derr != nil {
+		if derr := c.r.index.DeleteSegment(c.r.final, row.ID); derr != nil {
 			c.log.Error("removing the row of a segment that could not be written", "err", derr)
 		}
 		return failed(ClassStorage, fmt.Errorf("recording: %w", err))

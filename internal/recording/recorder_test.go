@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -438,5 +439,81 @@ func TestCameraClockBounded(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestStopGivesUpWhenIndexDown: with the database gone, Stop gives up at
+// its deadline with ErrIndexAbandoned, where the last index write once
+// retried for ever; the footage written meanwhile is on disk, and
+// Reconcile recovers it once the database is back.
+func TestStopGivesUpWhenIndexDown(t *testing.T) {
+	st, cam, dir := fixture.OneCamera(t)
+	root := filepath.Join(dir, "rec")
+	rec := New(st, Options{StorageName: "local", StoragePath: root, SegmentDuration: time.Hour})
+	done := make(chan struct{})
+	go func() { rec.Run(context.Background()); close(done) }()
+
+	params, frames := clipFrames(t, codec.H264, "../simcam/clips/h264.mp4")
+	cr := rec.Camera(context.Background(), cam.ID)
+	t0 := time.Now().Add(-time.Minute)
+	write := func(from, to int) {
+		for k := from; k < to; k++ {
+			fr := frames[k%len(frames)]
+			fr.Params = &params
+			fr.PTS += int64(k/len(frames)) * 900000
+			fr.Time = t0.Add(time.Duration(fr.PTS) * time.Second / 90000)
+			fr.Discontinuity = k == 0
+			if err := cr.WriteFrame(&fr); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(0, 50) // 2 s, indexed
+	if err := rec.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	seg, err := st.LastSegment(context.Background(), cam.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	indexed := seg.End
+
+	// The database goes; 4 s more reach the disk, and the segment ends.
+	st.Close()
+	write(50, 150)
+	cr.StreamEnded(context.Canceled)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	began := time.Now()
+	err = rec.Stop(ctx)
+	if !errors.Is(err, ErrIndexAbandoned) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Stop: got %v, want ErrIndexAbandoned at the deadline", err)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("Stop returned after %s, want about the 1 s deadline", took)
+	}
+	select {
+	case <-done:
+	default:
+		t.Error("Run: still running after Stop returned, want it ended")
+	}
+
+	st2, err := store.Open(context.Background(), filepath.Join(dir, "vigil.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	rep, err := Reconcile(context.Background(), st2, map[string]string{"local": root}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, err = st2.LastSegment(context.Background(), cam.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Recovered != 1 || seg.End.Sub(indexed) < 3*time.Second {
+		t.Errorf("after Reconcile: %+v, footage ends %s after what was indexed; want 1 segment recovered, the 4 s written since",
+			rep, seg.End.Sub(indexed))
 	}
 }

@@ -33,6 +33,14 @@ type Cache struct {
 	gen     atomic.Uint64 // bumped by Invalidate
 	busy    atomic.Bool   // a background check is running
 	checked atomic.Int64  // when the version was last compared, Unix ns
+
+	// The background checks run under ctx, which Close ends, and are
+	// counted in wg, which Close waits for; once closed none starts.
+	ctx     context.Context
+	stop    context.CancelFunc
+	wgMu    sync.Mutex
+	wg      sync.WaitGroup
+	closing bool
 }
 
 type entry struct {
@@ -52,7 +60,30 @@ func NewCache(load Loader, version Versioner, recheck time.Duration, log *slog.L
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Cache{load: load, version: version, recheck: recheck, log: log, now: time.Now}
+	ctx, stop := context.WithCancel(context.Background())
+	return &Cache{load: load, version: version, recheck: recheck, log: log, now: time.Now, ctx: ctx, stop: stop}
+}
+
+// Close ends a background check under way and waits for it; Snapshot
+// starts none afterwards (it still answers from the snapshot held).
+func (c *Cache) Close() {
+	c.wgMu.Lock()
+	c.closing = true
+	c.wgMu.Unlock()
+	c.stop()
+	c.wg.Wait()
+}
+
+// goCheck runs fn on a goroutine Close waits for, unless closed; it
+// reports whether it did.
+func (c *Cache) goCheck(fn func()) bool {
+	c.wgMu.Lock()
+	defer c.wgMu.Unlock()
+	if c.closing {
+		return false
+	}
+	c.wg.Go(fn)
+	return true
 }
 
 // Invalidate makes the next Snapshot reload: call it after every change
@@ -69,23 +100,30 @@ func (c *Cache) Snapshot(ctx context.Context) (*Snapshot, error) {
 	now := c.now()
 	if now.UnixNano()-c.checked.Load() > int64(c.recheck) && c.busy.CompareAndSwap(false, true) {
 		c.checked.Store(now.UnixNano())
-		go func() {
+		started := c.goCheck(func() {
 			defer c.busy.Store(false)
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			// Not the request's context, which may end first: the
+			// cache's own, which Close ends.
+			ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 			defer cancel()
 			v, err := c.version(ctx)
 			if err != nil {
-				c.log.Error("rights: reading the version", "err", err)
+				if c.ctx.Err() == nil { // not Close's doing
+					c.log.Error("rights: reading the version", "err", err)
+				}
 				return
 			}
 			if v == e.snap.Version {
 				return
 			}
 			c.Invalidate()
-			if _, err := c.reload(ctx); err != nil {
+			if _, err := c.reload(ctx); err != nil && c.ctx.Err() == nil {
 				c.log.Error("rights: reloading", "err", err)
 			}
-		}()
+		})
+		if !started {
+			c.busy.Store(false)
+		}
 	}
 	return e.snap, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -306,4 +307,40 @@ func TestDecisionCost(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { s.Can(p, ViewLive, camB2, t0) }); n != 0 {
 		t.Errorf("Can allocates %v times per call, want 0", n)
 	}
+}
+
+// TestCacheCloseWaitsForCheck: Close ends a background check that a
+// database not answering holds up, and returns only once it has; the
+// bubble fails the test if the check's goroutine outlives it.
+func TestCacheCloseWaitsForCheck(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var checking atomic.Bool
+		c := NewCache(func(ctx context.Context) (Data, error) { return Data{}, nil },
+			func(ctx context.Context) (int64, error) {
+				checking.Store(true)
+				<-ctx.Done() // a database that does not answer
+				return 0, ctx.Err()
+			}, time.Minute, nil)
+		ctx := context.Background()
+		if _, err := c.Snapshot(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Minute) // the recheck is due
+		c.Snapshot(ctx)
+		synctest.Wait()
+		if !checking.Load() {
+			t.Fatal("no background check began, want one reading the version")
+		}
+		c.Close()
+		if c.busy.Load() {
+			t.Error("after Close: the background check is still marked running, want it ended")
+		}
+		time.Sleep(2 * time.Minute)
+		checking.Store(false)
+		c.Snapshot(ctx)
+		synctest.Wait()
+		if checking.Load() {
+			t.Error("after Close: a new background check began, want none")
+		}
+	})
 }

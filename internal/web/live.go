@@ -256,10 +256,14 @@ func (s *Server) liveEnded(id string) {
 	}
 }
 
-// Close ends every live view, each audited, before it returns.
+// Close ends every live view, each audited, and returns once every
+// goroutine the server started has: the review loop, the live
+// WebSockets, WHEP's sessions and the rights cache's background check.
 func (s *Server) Close() error {
 	s.reviewStop()
 	<-s.reviewDone
 	s.ws.close()
-	return s.whep.Close()
+	err := s.whep.Close()
+	s.rights.Close()
+	return err
 }

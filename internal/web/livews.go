@@ -135,8 +135,15 @@ func (l *liveSocket) serve(ctx context.Context) {
 	// error message is still to be sent then.
 	l.conn.SetReadLimit(-1)
 	readCtx, stopReading := context.WithCancel(context.Background())
-	defer stopReading()
+	readDone := make(chan struct{})
+	// The session returns only once its reader has: ending readCtx
+	// closes the connection, which ends the read.
+	defer func() {
+		stopReading()
+		<-readDone
+	}()
 	go func() {
+		defer close(readDone)
 		defer l.cancel()
 		for {
 			_, rd, err := l.conn.Reader(readCtx)
