@@ -608,7 +608,7 @@ func TestCloseWaitsForAppends(t *testing.T) {
 		for w := range workers {
 			wg.Go(func() {
 				for i := range each {
-					e.trail.Append(ctx, Entry{Username: fmt.Sprint("w", w), Action: "footage.play", Detail: fmt.Sprint(i)})
+					e.trail.Append(ctx, Entry{Username: fmt.Sprint("w", w), Action: FootagePlay, Detail: fmt.Sprint(i)})
 				}
 			})
 		}
