@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
-	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/money"
 )
 
 // statementView is what finance.mjs reports of the statement page.
@@ -99,12 +99,12 @@ func TestConsoleFinance(t *testing.T) {
 		// The page shows what the API works out: each estimate in pounds,
 		// and shares that add up to 100%.
 		for i, p := range api.Partners {
-			if i < len(manager.Partners) && manager.Partners[i][2] != finance.Pounds(p.Estimate) {
-				t.Errorf("%s's estimate on the page: %q, want %q", p.Name, manager.Partners[i][2], finance.Pounds(p.Estimate))
+			if i < len(manager.Partners) && manager.Partners[i][2] != money.Whole(p.Estimate) {
+				t.Errorf("%s's estimate on the page: %q, want %q", p.Name, manager.Partners[i][2], money.Whole(p.Estimate))
 			}
 		}
-		if len(manager.Total) < 5 || manager.Total[1] != finance.Pounds(api.Balance.Estimate) || manager.Total[4] != "100.00%" {
-			t.Errorf("the total row %v: want the balance £%s and 100.00%%", manager.Total, finance.Pounds(api.Balance.Estimate))
+		if len(manager.Total) < 5 || manager.Total[1] != money.Whole(api.Balance.Estimate) || manager.Total[4] != "100.00%" {
+			t.Errorf("the total row %v: want the balance £%s and 100.00%%", manager.Total, money.Whole(api.Balance.Estimate))
 		}
 		if manager.Charts < 4 || manager.ImportForms != 3 {
 			t.Errorf("the manager's page: %d chart bars and %d import forms, want the charts and 3 forms", manager.Charts, manager.ImportForms)

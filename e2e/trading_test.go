@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/trading"
+	"github.com/vigil-cctv/vigil/internal/period"
 )
 
 // TestConsoleTrading: the trading company's pages in a real Chromium
@@ -21,8 +21,8 @@ func TestConsoleTrading(t *testing.T) {
 	}
 	d := startDemo(t, 2, 0)
 	now := time.Now().UTC()
-	cur := trading.QuarterOf(now)
-	last := trading.QuarterOf(cur.From.AddDate(0, 0, -1))
+	cur := period.Of(now).Span()
+	last := period.Of(cur.From.AddDate(0, 0, -1)).Span()
 	// The newest whole month: the charge falls in it, and it is issued.
 	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
 	res := browserScript(t, "trading.mjs", map[string]any{

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/maintenance"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
@@ -55,7 +55,7 @@ func TestMaintenanceHTTP(t *testing.T) {
 		t.Errorf("after the manager's change: got %+v, want P2, due 48h after it was raised, acknowledged by a-cctv_manager", got)
 	}
 
-	q := maintenance.QuarterOf(time.Now()).String()
+	q := period.Of(time.Now()).String()
 	for _, u := range []*roleUser{po, mgr} {
 		t.Run(string(u.role), func(t *testing.T) {
 			res, b := f.send(u.token, call{method: "GET", path: "/api/v1/maintenance/report?quarter=" + q})

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -45,12 +46,12 @@ func testMoveCamera(t *testing.T, f *rightsFixture) {
 	// The camera's history, past-dated, so that the period shows days
 	// on both sides of the move.
 	now := time.Now().UTC()
-	period := finance.PeriodOf(now)
-	mustDo(t, f.st.ReplaceCameraHistory(ctx, []finance.Event{{Camera: f.camA, Day: period.From(), Kind: finance.Installed,
+	quarter := period.Of(now)
+	mustDo(t, f.st.ReplaceCameraHistory(ctx, []finance.Event{{Camera: f.camA, Day: quarter.From(), Kind: finance.Installed,
 		Category: finance.Proactive, Org: f.orgA, Note: "test"}}, 0))
 	days := func() map[int64]int64 {
 		t.Helper()
-		res, b := f.send(manager.token, call{method: "GET", path: "/api/v1/finance/statement?period=" + period.String()})
+		res, b := f.send(manager.token, call{method: "GET", path: "/api/v1/finance/statement?period=" + quarter.String()})
 		if res.StatusCode != 200 {
 			t.Fatalf("GET the statement: got %d %s, want 200", res.StatusCode, b)
 		}
@@ -137,14 +138,14 @@ func testMoveCamera(t *testing.T, f *rightsFixture) {
 		t.Errorf("camera history: got %+v, want installed, then owner_changed to %d today", hist, f.orgB)
 	}
 	after := days()
-	rest := (period.To().Sub(finance.Day(now)).Hours() / 24) * 1e6
+	rest := (quarter.To().Sub(finance.Day(now)).Hours() / 24) * 1e6
 	if got, want := after[f.orgA]-before[f.orgA], -int64(rest); got != want {
 		t.Errorf("Council A's camera-days: changed by %d, want %d (the camera no longer counts from today)", got, want)
 	}
 	if got, want := after[f.orgB]-before[f.orgB], int64(rest); got != want {
 		t.Errorf("Council B's camera-days: changed by %d, want %d (the camera counts from today)", got, want)
 	}
-	if gone := int64(finance.Day(now).Sub(period.From()).Hours()/24) * 1e6; after[f.orgA] < gone {
+	if gone := int64(finance.Day(now).Sub(quarter.From()).Hours()/24) * 1e6; after[f.orgA] < gone {
 		t.Errorf("Council A's camera-days: got %d, want at least %d (the camera until yesterday)", after[f.orgA], gone)
 	}
 

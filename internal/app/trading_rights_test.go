@@ -3,6 +3,7 @@ package app
 import (
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
 )
@@ -26,7 +27,7 @@ func (f *rightsFixture) tradingSubscription(own bool) int64 {
 	if len(subs) > 0 {
 		return subs[0].ID
 	}
-	q := trading.QuarterOf(time.Now())
+	q := period.Of(time.Now()).Span()
 	s := store.TradingSubscription{CustomerID: cust, Service: store.ServiceMonitored, UnitPrice: 4000, StartsOn: q.From,
 		Units: []store.TradingUnits{{From: q.From, Units: 3}}}
 	mustDo(f.t, f.st.CreateTradingSubscription(f.t.Context(), &s))
@@ -52,7 +53,7 @@ func (f *rightsFixture) tradingInvoice(own bool) int64 {
 	f.tradingSubscription(own)
 	cust, err := f.st.Organisation(f.t.Context(), f.pick(own, f.custA, f.custB))
 	mustDo(f.t, err)
-	o, err := trading.NewLedger(f.st, nil).Issue(f.t.Context(), cust, trading.QuarterOf(time.Now()), time.Now(), 0)
+	o, err := trading.NewLedger(f.st, nil).Issue(f.t.Context(), cust, period.Of(time.Now()).Span(), time.Now(), 0)
 	mustDo(f.t, err)
 	return o.Invoice.ID
 }

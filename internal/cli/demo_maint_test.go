@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -49,7 +50,7 @@ func TestDemoMaintenance(t *testing.T) {
 	if len(fs) != 4 || states[store.FaultRaised] != 1 || states[store.FaultAcknowledged] != 1 || states[store.FaultFixed] != 1 || states[store.FaultClosed] != 1 {
 		t.Errorf("after two runs: got %d faults in states %v, want 4, one in each state", len(fs), states)
 	}
-	rep := maintenance.Build(maintenance.QuarterOf(now), cfg.Contractor, fs, nil, nil, now)
+	rep := maintenance.Build(period.Of(now), cfg.Contractor, fs, nil, nil, now)
 	if rep.Total.Raised != 4 || rep.Total.ResponseBreached != 1 || rep.Total.ResponseMet != 2 || rep.Total.ResponsePending != 1 {
 		t.Errorf("the demo's report: got %+v, want 4 faults, 1 late response, 2 on time and 1 awaited", rep.Total)
 	}

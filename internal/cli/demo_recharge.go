@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -30,7 +31,7 @@ var demoBudgets = []int64{290_170_00, 165_520_00, 126_310_00, 85_900_00}
 // year; every third camera static reactive), the current quarter's lines
 // and the year's budgets. What is there already is left alone.
 func setUpDemoRecharge(ctx context.Context, st *store.Store, now time.Time) error {
-	q := finance.PeriodOf(now)
+	q := period.Of(now)
 	history, err := st.CameraHistory(ctx)
 	if err != nil {
 		return err
@@ -43,7 +44,7 @@ func setUpDemoRecharge(ctx context.Context, st *store.Store, now time.Time) erro
 	if err != nil {
 		return err
 	}
-	since := finance.Period{Year: q.Year - 1}.From()
+	since := period.Year(q.Year - 1).From()
 	for i, c := range cams {
 		if has[c.ID] {
 			continue

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
 )
@@ -33,8 +34,9 @@ func seedDemoTrading(ctx context.Context, st *store.Store, top store.Organisatio
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	last := trading.QuarterOf(trading.QuarterOf(now).From.AddDate(0, 0, -1))
-	start := trading.QuarterOf(last.From.AddDate(0, 0, -1)).From
+	lastQ := period.Of(now).Prev()
+	last := lastQ.Span()
+	start := lastQ.Prev().From()
 	mid := last.From.AddDate(0, 1, 14)
 	var customers []store.Organisation
 	for i, c := range demoCustomers {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
@@ -54,7 +55,7 @@ func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]store.
 			return err
 		}
 	}
-	fy := works.FinancialYear(now)
+	fy := period.YearOf(now)
 	var budgets []store.WorksBudget
 	for _, b := range []struct {
 		dept   int64
@@ -97,7 +98,7 @@ func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]store.
 	} {
 		wo := store.WorksOrder{ContractID: o.c.ID, DepartmentID: o.dept, Kind: o.kind, Funding: o.funding, Title: o.title,
 			EstimatePence: o.estimate, RaisedAt: ago(o.raised), RaisedBy: "manager",
-			BudgetYear: works.FinancialYear(ago(o.raised)), ContractYear: max(1, works.ContractYear(o.c.StartsOn, ago(o.raised)))}
+			BudgetYear: period.YearOf(ago(o.raised)), ContractYear: max(1, works.ContractYear(o.c.StartsOn, ago(o.raised)))}
 		if err := st.CreateWorksOrder(ctx, &wo); err != nil {
 			return err
 		}

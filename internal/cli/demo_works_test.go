@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
@@ -66,11 +67,11 @@ func TestDemoWorks(t *testing.T) {
 	if committed != 13_870_000 {
 		t.Errorf("Lea Vale's contract: got %d pence committed, want 13870000", committed)
 	}
-	bs, err := st.ListWorksBudgets(ctx, works.FinancialYear(now))
+	bs, err := st.ListWorksBudgets(ctx, period.YearOf(now))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(bs) != 4 {
-		t.Errorf("budgets for %s: got %d, want 4", works.YearLabel(works.FinancialYear(now)), len(bs))
+		t.Errorf("budgets for %s: got %d, want 4", period.YearLabel(period.YearOf(now)), len(bs))
 	}
 }

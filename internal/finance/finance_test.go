@@ -16,54 +16,6 @@ func day(s string) time.Time {
 	return t
 }
 
-func TestParsePeriod(t *testing.T) {
-	for _, tc := range []struct {
-		in       string
-		from, to string
-		days     int64
-		bad      bool
-	}{
-		{in: "2024/25", from: "2024-04-01", to: "2025-04-01", days: 365},
-		{in: "2023/24", from: "2023-04-01", to: "2024-04-01", days: 366},
-		{in: "2024/25-Q1", from: "2024-04-01", to: "2024-07-01", days: 91},
-		{in: "2024/25-Q2", from: "2024-07-01", to: "2024-10-01", days: 92},
-		{in: "2024/25-Q3", from: "2024-10-01", to: "2025-01-01", days: 92},
-		{in: "2024/25-Q4", from: "2025-01-01", to: "2025-04-01", days: 90},
-		{in: "1999/00-q4", from: "2000-01-01", to: "2000-04-01", days: 91},
-		{in: "2024/26", bad: true},
-		{in: "2024", bad: true},
-		{in: "2024/25-Q5", bad: true},
-		{in: "24/25", bad: true},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			p, err := ParsePeriod(tc.in)
-			if tc.bad {
-				if err == nil {
-					t.Fatalf("ParsePeriod(%q): got %v, want an error", tc.in, p)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParsePeriod(%q): got error %v", tc.in, err)
-			}
-			if got := p.From(); !got.Equal(day(tc.from)) {
-				t.Errorf("From: got %v, want %s", got, tc.from)
-			}
-			if got := p.To(); !got.Equal(day(tc.to)) {
-				t.Errorf("To: got %v, want %s", got, tc.to)
-			}
-			if got := p.Days(); got != tc.days {
-				t.Errorf("Days: got %d, want %d", got, tc.days)
-			}
-			if p.Quarter != 0 {
-				if got := PeriodOf(p.From().AddDate(0, 0, int(tc.days)-1)); got != p {
-					t.Errorf("PeriodOf(last day): got %v, want %v", got, p)
-				}
-			}
-		})
-	}
-}
-
 func TestParseWeight(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

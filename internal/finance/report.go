@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"encoding/csv"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"io"
-	"strings"
 )
 
 // Filter keeps only the partners keep says yes to, and the total of
@@ -47,11 +47,11 @@ func (st Statement) WriteText(w io.Writer) error {
 	fmt.Fprintf(bw, "%s Partnership Estimates\n", st.Period)
 	fmt.Fprintf(bw, "%-40s %10s %10s %10s %13s\n", "", "Budget", "Actuals", "Estimates", "Var to Budget")
 	for _, l := range append(copyOf(st.Lines), st.Balance) {
-		fmt.Fprintf(bw, "%-40s %10s %10s %10s %13s\n", l.Name, Pounds(l.Budget), Pounds(l.Actuals), Pounds(l.Estimate), Pounds(l.Variance()))
+		fmt.Fprintf(bw, "%-40s %10s %10s %10s %13s\n", l.Name, money.Whole(l.Budget), money.Whole(l.Actuals), money.Whole(l.Estimate), money.Whole(l.Variance()))
 	}
 	fmt.Fprintf(bw, "\n%-40s %10s %10s %10s %18s %18s\n", "", "Budget", "Estimate", "Variance", "Average Camera No.", "% of Total Cameras")
 	for _, p := range append(copyOf(st.Partners), st.Total) {
-		fmt.Fprintf(bw, "%-40s %10s %10s %10s %18s %18s\n", p.Name, Pounds(p.Budget), Pounds(p.Estimate), Pounds(p.Variance),
+		fmt.Fprintf(bw, "%-40s %10s %10s %10s %18s %18s\n", p.Name, money.Whole(p.Budget), money.Whole(p.Estimate), money.Whole(p.Variance),
 			p.Cameras.Decimal(0)+" cameras", Percent(p.ShareBP))
 	}
 	for _, c := range st.Lines {
@@ -74,22 +74,18 @@ func (st Statement) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write(CSVHeader)
 	for _, l := range st.Lines {
-		cw.Write([]string{"line", spreadsheet.Text(l.Name), csvMoney(l.Budget), csvMoney(l.Actuals), csvMoney(l.Estimate), csvMoney(l.Variance()), "", "", spreadsheet.Text(l.Comment)})
+		cw.Write([]string{"line", spreadsheet.Text(l.Name), money.Plain(l.Budget), money.Plain(l.Actuals), money.Plain(l.Estimate), money.Plain(l.Variance()), "", "", spreadsheet.Text(l.Comment)})
 	}
 	b := st.Balance
-	cw.Write([]string{"balance", spreadsheet.Text(b.Name), csvMoney(b.Budget), csvMoney(b.Actuals), csvMoney(b.Estimate), csvMoney(b.Variance()), "", "", ""})
+	cw.Write([]string{"balance", spreadsheet.Text(b.Name), money.Plain(b.Budget), money.Plain(b.Actuals), money.Plain(b.Estimate), money.Plain(b.Variance()), "", "", ""})
 	for _, p := range append(copyOf(st.Partners), st.Total) {
 		section := "partner"
 		if p.Org == 0 {
 			section = "total"
 		}
-		cw.Write([]string{section, spreadsheet.Text(p.Name), csvMoney(p.Budget), "", csvMoney(p.Estimate), csvMoney(p.Variance), p.Cameras.Decimal(4),
+		cw.Write([]string{section, spreadsheet.Text(p.Name), money.Plain(p.Budget), "", money.Plain(p.Estimate), money.Plain(p.Variance), p.Cameras.Decimal(4),
 			Ratio{p.ShareBP, 100}.Decimal(2), ""})
 	}
 	cw.Flush()
 	return cw.Error()
 }
-
-// csvMoney writes pence as pounds for a spreadsheet: "-2254000.00" style,
-// no separators.
-func csvMoney(p int64) string { return strings.ReplaceAll(PoundsPence(p), ",", "") }

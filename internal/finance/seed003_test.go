@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
@@ -209,7 +210,7 @@ func TestSeed003Statement(t *testing.T) {
 			"Balance to recover from partners": {"543,930", "293,858", "522,490", "-21,440"},
 		}
 		for _, l := range append(s.Lines, s.Balance) {
-			got := row{finance.Pounds(l.Budget), finance.Pounds(l.Actuals), finance.Pounds(l.Estimate), finance.Pounds(l.Variance())}
+			got := row{money.Whole(l.Budget), money.Whole(l.Actuals), money.Whole(l.Estimate), money.Whole(l.Variance())}
 			if got != wantLines[l.Name] {
 				t.Errorf("%s: got %v, want %v", l.Name, got, wantLines[l.Name])
 			}
@@ -227,7 +228,7 @@ func TestSeed003Statement(t *testing.T) {
 			"Total":                                {"543,930", "522,490", "-21,440", "257", "100.00%"},
 		}
 		for _, p := range append(s.Partners, s.Total) {
-			got := prow{finance.Pounds(p.Budget), finance.Pounds(p.Estimate), finance.Pounds(p.Variance), p.Cameras.Decimal(0), finance.Percent(p.ShareBP)}
+			got := prow{money.Whole(p.Budget), money.Whole(p.Estimate), money.Whole(p.Variance), p.Cameras.Decimal(0), finance.Percent(p.ShareBP)}
 			if got != wantPartners[p.Name] {
 				t.Errorf("%s: got %v, want %v", p.Name, got, wantPartners[p.Name])
 			}

@@ -110,7 +110,7 @@ func (e *FixedError) Error() string {
 		in = " of " + e.Period.String()
 	}
 	return fmt.Sprintf("the fixed element of £%s is larger than the balance to recover%s, £%s, or of the other sign: lower the fixed element or correct the lines",
-		PoundsPence(e.Fixed), in, PoundsPence(e.Balance))
+		money.Format(e.Fixed), in, money.Format(e.Balance))
 }
 
 // CheckFixed refuses a fixed element that cannot come out of balance.
@@ -132,7 +132,7 @@ func Balance(lines []Line) (Line, error) {
 			v    int64
 		}{{"budget", &b.Budget, l.Budget}, {"actuals", &b.Actuals, l.Actuals}, {"estimate", &b.Estimate, l.Estimate}} {
 			if !money.InRange(f.v) {
-				return b, fmt.Errorf("line %q: its %s is past £%s: %w", l.Name, f.what, Pounds(money.Max), money.ErrOverflow)
+				return b, fmt.Errorf("line %q: its %s is past £%s: %w", l.Name, f.what, money.Whole(money.Max), money.ErrOverflow)
 			}
 			var err error
 			if *f.sum, err = money.Add(*f.sum, f.v); err != nil {
@@ -164,7 +164,7 @@ func Build(in Input) (Statement, error) {
 		// A period whose lines are not entered yet has nothing to
 		// recover, so nothing of the year's fixed element either.
 		st.Fixed = 0
-		st.Warnings = append(st.Warnings, fmt.Sprintf("no lines are entered for %s yet, so the fixed element of £%s is not applied", in.Period, Pounds(in.Fixed)))
+		st.Warnings = append(st.Warnings, fmt.Sprintf("no lines are entered for %s yet, so the fixed element of £%s is not applied", in.Period, money.Whole(in.Fixed)))
 	}
 	if err := CheckFixed(st.Fixed, st.Balance.Estimate); err != nil {
 		err.(*FixedError).Period = in.Period
@@ -182,7 +182,7 @@ func Build(in Input) (Statement, error) {
 			return st, fmt.Errorf("%s: negative fixed proportion", p.Name)
 		}
 		if !money.InRange(p.Budget) {
-			return st, fmt.Errorf("%s: its budget is past £%s: %w", p.Name, Pounds(money.Max), money.ErrOverflow)
+			return st, fmt.Errorf("%s: its budget is past £%s: %w", p.Name, money.Whole(money.Max), money.ErrOverflow)
 		}
 		if totalDays, err = money.Add(totalDays, weights[i]); err != nil {
 			return st, fmt.Errorf("the partners' camera-days: %w", err)
@@ -215,7 +215,7 @@ func Build(in Input) (Statement, error) {
 	st.Total.Cameras = Ratio{totalDays, days * int64(One)}
 	if st.Total.Budget != st.Balance.Budget {
 		st.Warnings = append(st.Warnings, fmt.Sprintf("the partners' budgets add up to %s, the balance budgeted is %s",
-			Pounds(st.Total.Budget), Pounds(st.Balance.Budget)))
+			money.Whole(st.Total.Budget), money.Whole(st.Balance.Budget)))
 	}
 	if totalDays == 0 {
 		st.Warnings = append(st.Warnings, "no partner had a camera counting in the period, so the balance is split equally")
@@ -347,35 +347,6 @@ func abs(v int64) int64 {
 		return -v
 	}
 	return v
-}
-
-// Pounds writes pence as whole pounds with thousands separators, as the
-// statement prints them: 54393000 is "543,930". Pence are rounded half
-// away from zero.
-func Pounds(p int64) string {
-	v := Ratio{p, 100}.Round()
-	return groupThousands(v)
-}
-
-// PoundsPence writes pence exactly: "543,930.00".
-func PoundsPence(p int64) string {
-	neg := ""
-	if p < 0 {
-		neg, p = "-", -p
-	}
-	return neg + groupThousands(p/100) + fmt.Sprintf(".%02d", p%100)
-}
-
-func groupThousands(v int64) string {
-	neg := ""
-	if v < 0 {
-		neg, v = "-", -v
-	}
-	s := fmt.Sprint(v)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return neg + s
 }
 
 // Percent writes hundredths of a percent: 4801 is "48.01%".

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
@@ -25,7 +26,7 @@ const (
 
 // benchQuarter is next quarter, measured as of its end: the store dates
 // a camera from when it was made, now, so a past quarter would hold none.
-var benchQuarter = QuarterOf(time.Now()).Next()
+var benchQuarter = period.Of(time.Now()).Next()
 
 func benchRows() ([]store.CameraLife, []store.Outage, []store.Fault) {
 	from, _ := benchQuarter.Range()

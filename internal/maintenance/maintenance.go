@@ -13,9 +13,10 @@ package maintenance
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/period"
 )
 
 // Target is how soon a fault of one priority must be responded to and
@@ -72,66 +73,9 @@ func (p Policy) Due(priority string, raised time.Time) (response, fix time.Time,
 	return raised.Add(t.Response), raised.Add(t.Fix), nil
 }
 
-// Quarter is a quarter of a financial year (April to March): Q1 is April
-// to June of Year, Q4 January to March of Year+1.
-type Quarter struct {
-	Year, Q int
-}
-
-// ParseQuarter reads "2024/25-Q2".
-func ParseQuarter(s string) (Quarter, error) {
-	bad := fmt.Errorf("%q is not a quarter like 2024/25-Q2", s)
-	fy, q, ok := strings.Cut(strings.TrimSpace(s), "-Q")
-	if !ok {
-		return Quarter{}, bad
-	}
-	y1, y2, ok := strings.Cut(fy, "/")
-	if !ok {
-		return Quarter{}, bad
-	}
-	year, err1 := strconv.Atoi(y1)
-	next, err2 := strconv.Atoi(y2)
-	n, err3 := strconv.Atoi(q)
-	if err1 != nil || err2 != nil || err3 != nil || len(y1) != 4 || len(y2) != 2 || next != (year+1)%100 || n < 1 || n > 4 {
-		return Quarter{}, bad
-	}
-	return Quarter{Year: year, Q: n}, nil
-}
-
-// QuarterOf is the quarter holding t (UTC).
-func QuarterOf(t time.Time) Quarter {
-	t = t.UTC()
-	m := int(t.Month())
-	if m < 4 {
-		return Quarter{Year: t.Year() - 1, Q: 4}
-	}
-	return Quarter{Year: t.Year(), Q: (m-4)/3 + 1}
-}
-
-// String is "2024/25-Q2".
-func (q Quarter) String() string { return fmt.Sprintf("%d/%02d-Q%d", q.Year, (q.Year+1)%100, q.Q) }
-
-// Range is the quarter as a half-open UTC interval [from, to).
-func (q Quarter) Range() (from, to time.Time) {
-	from = time.Date(q.Year, time.Month(4+3*(q.Q-1)), 1, 0, 0, 0, 0, time.UTC)
-	return from, from.AddDate(0, 3, 0)
-}
-
-// Prev is the quarter before.
-func (q Quarter) Prev() Quarter {
-	if q.Q == 1 {
-		return Quarter{Year: q.Year - 1, Q: 4}
-	}
-	return Quarter{Year: q.Year, Q: q.Q - 1}
-}
-
-// Next is the quarter after.
-func (q Quarter) Next() Quarter {
-	if q.Q == 4 {
-		return Quarter{Year: q.Year + 1, Q: 1}
-	}
-	return Quarter{Year: q.Year, Q: q.Q + 1}
-}
+// Quarter is a quarter of a financial year (April to March), which the
+// contractor's report covers: Quarter is 1..4 (package period).
+type Quarter = period.Period
 
 // ValidPriority reports whether p is one of Priorities.
 func ValidPriority(p string) bool { return slices.Contains(Priorities, p) }

@@ -11,44 +11,6 @@ func day(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 
 
 func tp(t time.Time) *time.Time { return &t }
 
-func TestParseQuarter(t *testing.T) {
-	for _, tc := range []struct {
-		in       string
-		from, to time.Time
-		bad      bool
-	}{
-		{in: "2024/25-Q2", from: time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC), to: time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC)},
-		{in: "2024/25-Q4", from: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), to: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)},
-		{in: "2099/00-Q1", from: time.Date(2099, 4, 1, 0, 0, 0, 0, time.UTC), to: time.Date(2099, 7, 1, 0, 0, 0, 0, time.UTC)},
-		{in: "2024/26-Q1", bad: true},
-		{in: "2024/25-Q5", bad: true},
-		{in: "2024-Q1", bad: true},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			q, err := ParseQuarter(tc.in)
-			if tc.bad {
-				if err == nil {
-					t.Fatalf("got %v, want an error", q)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			from, to := q.Range()
-			if !from.Equal(tc.from) || !to.Equal(tc.to) || q.String() != tc.in {
-				t.Errorf("got %s [%v, %v), want %s [%v, %v)", q, from, to, tc.in, tc.from, tc.to)
-			}
-			if got := QuarterOf(from); got != q {
-				t.Errorf("QuarterOf(%v): got %s, want %s", from, got, q)
-			}
-			if got := q.Next().Prev(); got != q {
-				t.Errorf("Next().Prev(): got %s, want %s", got, q)
-			}
-		})
-	}
-}
-
 // TestAvailability: over November (30 days), as of 1 December.
 func TestAvailability(t *testing.T) {
 	from, to, now := day(11, 1), day(12, 1), day(12, 1)
@@ -112,7 +74,7 @@ func TestAvailability(t *testing.T) {
 
 // TestReport: a quarter's faults measured against their targets.
 func TestReport(t *testing.T) {
-	q := Quarter{Year: 2026, Q: 3} // October to December 2026
+	q := Quarter{Year: 2026, Quarter: 3} // October to December 2026
 	raised := day(10, 5)
 	fault := func(id int64, pri string, ack, fixed *time.Time) store.Fault {
 		resp, fix, err := Policy{}.Due(pri, raised)

@@ -1,14 +1,19 @@
-// Package money is checked arithmetic on whole pence. Vigil's figures
-// are int64 pence, which hold any real partnership's money many times
-// over; but an amount someone typed can be anything, and Go's integers
-// wrap silently, so a sum that does not fit would come out as a
-// plausible-looking negative balance. Every sum of money entered by
-// people goes through these helpers, which refuse instead of wrapping.
+// Package money is Vigil's one money type: an amount is whole pence in an
+// int64, which holds any real partnership's money many times over. An
+// amount someone typed can be anything, though, and Go's integers wrap
+// silently, so a sum that does not fit would come out as a
+// plausible-looking negative balance: every sum of money entered by
+// people goes through the checked helpers here, which refuse instead of
+// wrapping, and every amount read goes through Parse, which refuses one
+// past Max. Finance, trading, works and their pages read and write pounds
+// with Parse and the formatters here and nowhere else.
 package money
 
 import (
 	"errors"
 	"math"
+	"strconv"
+	"strings"
 )
 
 // ErrOverflow is returned when a sum or product of pence does not fit in
@@ -67,4 +72,124 @@ func Sum(vs ...int64) (int64, error) {
 		}
 	}
 	return s, nil
+}
+
+// ErrAmount is the error of text that is not an amount of money.
+var ErrAmount = errors.New("not an amount of money such as 12,500.00, -250170.50 or (1,100)")
+
+// Parse reads an amount of pounds, as people and spreadsheets write it,
+// into pence, exactly: no float is involved. It reads digits with at
+// most two decimal places ("12500", "12,500.5", ".07"); commas and spaces
+// between them group digits and are ignored; a "£" may stand before the
+// digits; a negative is written "-250,170.50" (also "-£12" or "£-12") or,
+// as accounts do, "(1,100)". Nothing else is read: no "+", no exponent,
+// no third decimal place (refused, not rounded), no empty amount.
+// Amounts past ±Max are refused with ErrOverflow, so no figure read can
+// wrap and every sum of them is checked; any other refusal is ErrAmount.
+func Parse(s string) (int64, error) {
+	v := strings.NewReplacer(",", "", " ", "").Replace(strings.TrimSpace(s))
+	neg := false
+	if strings.HasPrefix(v, "(") && strings.HasSuffix(v, ")") {
+		neg, v = true, v[1:len(v)-1]
+	}
+	pound := false
+	if rest, ok := strings.CutPrefix(v, "£"); ok {
+		pound, v = true, rest
+	}
+	if rest, ok := strings.CutPrefix(v, "-"); ok {
+		if neg { // "(-5)": which sign was meant cannot be told
+			return 0, ErrAmount
+		}
+		neg, v = true, rest
+	}
+	if rest, ok := strings.CutPrefix(v, "£"); ok && !pound {
+		v = rest
+	}
+	whole, frac, dot := strings.Cut(v, ".")
+	if whole == "" && frac == "" || dot && frac == "" || len(frac) > 2 ||
+		strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" {
+		return 0, ErrAmount
+	}
+	var w int64
+	if whole != "" {
+		var err error
+		if w, err = strconv.ParseInt(whole, 10, 64); err != nil || w > Max/100 {
+			return 0, ErrOverflow // only digits, so too many of them
+		}
+	}
+	f := int64(0)
+	if frac != "" {
+		f, _ = strconv.ParseInt(frac+strings.Repeat("0", 2-len(frac)), 10, 64)
+	}
+	p := w*100 + f
+	if p > Max {
+		return 0, ErrOverflow
+	}
+	if neg {
+		p = -p
+	}
+	return p, nil
+}
+
+// Pounds writes pence as pounds for people: "£1,742,000.01", "-£12.50".
+func Pounds(p int64) string {
+	sign, u := split(p)
+	return sign + "£" + group(u/100) + "." + twoDigits(u%100)
+}
+
+// Format writes pence as pounds with pence but no "£", as statements
+// print them: "543,930.00", "-12.50".
+func Format(p int64) string {
+	sign, u := split(p)
+	return sign + group(u/100) + "." + twoDigits(u%100)
+}
+
+// Plain writes pence as a bare decimal a spreadsheet reads as a number:
+// "1742000.00", "-12.50".
+func Plain(p int64) string {
+	sign, u := split(p)
+	return sign + strconv.FormatUint(u/100, 10) + "." + twoDigits(u%100)
+}
+
+// Whole writes pence as whole pounds, rounded half away from zero, as
+// summary tables print them: 54393050 is "543,931".
+func Whole(p int64) string {
+	sign, u := split(p)
+	w := u / 100
+	if u%100 >= 50 {
+		w++
+	}
+	if w == 0 {
+		sign = ""
+	}
+	return sign + group(w)
+}
+
+// split is p's sign and magnitude; the magnitude of math.MinInt64 fits a
+// uint64 where it does not fit an int64.
+func split(p int64) (string, uint64) {
+	if p < 0 {
+		return "-", uint64(-(p + 1)) + 1
+	}
+	return "", uint64(p)
+}
+
+// group writes v with a comma between each three digits.
+func group(v uint64) string {
+	s := strconv.FormatUint(v, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func twoDigits(v uint64) string {
+	if v < 10 {
+		return "0" + strconv.FormatUint(v, 10)
+	}
+	return strconv.FormatUint(v, 10)
 }

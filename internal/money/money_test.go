@@ -63,3 +63,99 @@ func TestChecked(t *testing.T) {
 		t.Errorf("InRange: wrong at the bounds")
 	}
 }
+
+// TestParse: every form Parse reads, and what it refuses and why.
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		err  error
+	}{
+		{"12500", 12_500_00, nil},
+		{"12,500.00", 12_500_00, nil},
+		{"12,500.5", 12_500_50, nil},
+		{"119,360", 119_360_00, nil},
+		{"1 742 000", 1_742_000_00, nil},
+		{" £1,742,000.00 ", 1_742_000_00, nil},
+		{"£900", 900_00, nil},
+		{"0.07", 7, nil},
+		{".5", 50, nil},
+		{"0", 0, nil},
+		{"-3.10", -3_10, nil},
+		{"-250170.50", -250_170_50, nil},
+		{"-250,170.5", -250_170_50, nil},
+		{"-£12", -12_00, nil},
+		{"£-12", -12_00, nil},
+		{"(1,100)", -1_100_00, nil},
+		{"(£1,100.25)", -1_100_25, nil},
+		{"10,000,000,000,000", Max, nil},
+		{"-10,000,000,000,000.00", -Max, nil},
+		{"", 0, ErrAmount},
+		{"   ", 0, ErrAmount},
+		{"£", 0, ErrAmount},
+		{"-", 0, ErrAmount},
+		{"()", 0, ErrAmount},
+		{"ten", 0, ErrAmount},
+		{"12a", 0, ErrAmount},
+		{"1.", 0, ErrAmount},
+		{"12.345", 0, ErrAmount},
+		{"1.2.3", 0, ErrAmount},
+		{"1e5", 0, ErrAmount},
+		{"+5", 0, ErrAmount},
+		{"--5", 0, ErrAmount},
+		{"5-", 0, ErrAmount},
+		{"(-5)", 0, ErrAmount},
+		{"£-£5", 0, ErrAmount},
+		{"١", 0, ErrAmount},
+		{"10,000,000,000,000.01", 0, ErrOverflow},
+		{"99999999999999", 0, ErrOverflow},
+		{"92,233,720,368,547,758.07", 0, ErrOverflow},
+		{"-92,233,720,368,547,758.08", 0, ErrOverflow},
+		{"99999999999999999999999", 0, ErrOverflow},
+	} {
+		got, err := Parse(tc.in)
+		if got != tc.want || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+			t.Errorf("Parse(%q): got %d, %v, want %d, %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+// TestFormat: the four ways amounts are written, at the edges too.
+func TestFormat(t *testing.T) {
+	for _, tc := range []struct {
+		p                          int64
+		pounds, format, plain, whl string
+	}{
+		{0, "£0.00", "0.00", "0.00", "0"},
+		{5, "£0.05", "0.05", "0.05", "0"},
+		{-5, "-£0.05", "-0.05", "-0.05", "0"},
+		{-50, "-£0.50", "-0.50", "-0.50", "-1"},
+		{49, "£0.49", "0.49", "0.49", "0"},
+		{12_50, "£12.50", "12.50", "12.50", "13"},
+		{174_200_001, "£1,742,000.01", "1,742,000.01", "1742000.01", "1,742,000"},
+		{54_393_000, "£543,930.00", "543,930.00", "543930.00", "543,930"},
+		{-225_400_000, "-£2,254,000.00", "-2,254,000.00", "-2254000.00", "-2,254,000"},
+		{math.MinInt64, "-£92,233,720,368,547,758.08", "-92,233,720,368,547,758.08", "-92233720368547758.08", "-92,233,720,368,547,758"},
+		{math.MaxInt64, "£92,233,720,368,547,758.07", "92,233,720,368,547,758.07", "92233720368547758.07", "92,233,720,368,547,758"},
+	} {
+		if got := Pounds(tc.p); got != tc.pounds {
+			t.Errorf("Pounds(%d): got %s, want %s", tc.p, got, tc.pounds)
+		}
+		if got := Format(tc.p); got != tc.format {
+			t.Errorf("Format(%d): got %s, want %s", tc.p, got, tc.format)
+		}
+		if got := Plain(tc.p); got != tc.plain {
+			t.Errorf("Plain(%d): got %s, want %s", tc.p, got, tc.plain)
+		}
+		if got := Whole(tc.p); got != tc.whl {
+			t.Errorf("Whole(%d): got %s, want %s", tc.p, got, tc.whl)
+		}
+		if tc.p >= -Max && tc.p <= Max {
+			for _, s := range []string{Pounds(tc.p), Format(tc.p), Plain(tc.p)} {
+				if back, err := Parse(s); err != nil || back != tc.p {
+					t.Errorf("Parse(%q): got %d, %v, want %d", s, back, err, tc.p)
+				}
+			}
+		}
+	}
+}

@@ -20,7 +20,9 @@ type Action string
 
 // The actions. The first four concern footage of one camera and are the
 // only ones a sharing agreement can grant; ManageCameras is also decided
-// per camera; the last three concern an organisation as a whole.
+// per camera; ManageUsers, ReadFinance and ReadAudit concern an
+// organisation as a whole; ManageFinance concerns the partnership alone
+// (Snapshot.CanManageFinance).
 const (
 	ViewLive      Action = "view_live"
 	PlayBack      Action = "play_back"
@@ -30,10 +32,17 @@ const (
 	ManageUsers   Action = "manage_users"
 	ReadFinance   Action = "read_finance"
 	ReadAudit     Action = "read_audit"
+	// ManageFinance is changing the partnership's figures: the
+	// recharge's cost lines, budgets, categories and camera history,
+	// the trading company's customers and invoices, and works
+	// contracts, budgets and orders. They are the whole partnership's,
+	// so it is held only at the partnership itself.
+	ManageFinance Action = "manage_finance"
 )
 
-// Actions lists every action, in the order tables show them.
-var Actions = []Action{ViewLive, PlayBack, Export, ControlPTZ, ManageCameras, ManageUsers, ReadFinance, ReadAudit}
+// Actions lists every action, in the order tables show them. A Set's bit
+// for an action is its place here, so a new action goes at the end.
+var Actions = []Action{ViewLive, PlayBack, Export, ControlPTZ, ManageCameras, ManageUsers, ReadFinance, ReadAudit, ManageFinance}
 
 var actionBit = func() map[Action]Set {
 	m := map[Action]Set{}
@@ -53,6 +62,7 @@ var verbs = map[Action]string{
 	ManageUsers:   "manage users",
 	ReadFinance:   "read finance figures",
 	ReadAudit:     "read the audit trail",
+	ManageFinance: "change the partnership's figures",
 }
 
 // Verb is what the action does, as in "cannot export footage".
@@ -136,7 +146,7 @@ var Roles = []RoleInfo{
 	{Supervisor, "supervisor", "an operator who may also export footage",
 		SetOf(ViewLive, PlayBack, Export, ControlPTZ)},
 	{CCTVManager, "CCTV manager", "runs the service: footage, cameras, camera groups and sharing agreements, figures and the audit trail",
-		SetOf(ViewLive, PlayBack, Export, ControlPTZ, ManageCameras, ReadFinance, ReadAudit)},
+		SetOf(ViewLive, PlayBack, Export, ControlPTZ, ManageCameras, ReadFinance, ReadAudit, ManageFinance)},
 	{PartnerOfficer, "partner officer", "a partner's own officer: its recorded footage, figures and reports, no live control-room work",
 		SetOf(PlayBack, Export, ReadFinance)},
 	{PoliceViewer, "police viewer", "watches live and recorded footage shared with the force",

@@ -75,7 +75,7 @@ func TestRoleTable(t *testing.T) {
 	want := map[Role][]Action{
 		Operator:           {ViewLive, PlayBack, ControlPTZ},
 		Supervisor:         {ViewLive, PlayBack, Export, ControlPTZ},
-		CCTVManager:        {ViewLive, PlayBack, Export, ControlPTZ, ManageCameras, ReadFinance, ReadAudit},
+		CCTVManager:        {ViewLive, PlayBack, Export, ControlPTZ, ManageCameras, ReadFinance, ReadAudit, ManageFinance},
 		PartnerOfficer:     {PlayBack, Export, ReadFinance},
 		PoliceViewer:       {ViewLive, PlayBack},
 		PoliceInvestigator: {ViewLive, PlayBack, Export},
@@ -343,4 +343,49 @@ func TestCacheCloseWaitsForCheck(t *testing.T) {
 			t.Error("after Close: a new background check began, want none")
 		}
 	})
+}
+
+// TestManageFinance: the partnership's figures are changed by its own
+// CCTV manager alone, over all cameras; the partnership is found by its
+// place and kind, so a new name changes nothing.
+func TestManageFinance(t *testing.T) {
+	renamed := testData()
+	renamed.Orgs[0].Name = "Shared CCTV Service"
+	// A root organisation of another kind, and a second partnership
+	// made later, are not the partnership.
+	renamed.Orgs = append(renamed.Orgs, Org{ID: 8, Name: "Neighbours", Kind: KindCouncil}, Org{ID: 9, Name: "Later", Kind: KindPartnership})
+	for _, d := range []struct {
+		name string
+		data Data
+	}{{"as made", testData()}, {"renamed", renamed}} {
+		s := NewSnapshot(d.data)
+		if top, ok := s.Partnership(); !ok || top.ID != partnership {
+			t.Fatalf("%s: Partnership: got %+v, %v, want organisation %d", d.name, top, ok, partnership)
+		}
+		for _, tc := range []struct {
+			who  string
+			p    Principal
+			want bool
+		}{
+			{"the partnership's CCTV manager", principal(s, partnership, CCTVManager), true},
+			{"the partnership's CCTV manager for a camera group", Principal{Org: partnership, Grants: []Grant{{Role: CCTVManager, Group: groupB}}}, false},
+			{"a partner officer of the partnership", principal(s, partnership, PartnerOfficer), false},
+			{"a council's CCTV manager", principal(s, councilA, CCTVManager), false},
+			{"a council's partner officer", principal(s, councilA, PartnerOfficer), false},
+			{"the partnership's administrator", principal(s, partnership, Administrator), false},
+			{"the CCTV manager of another root", principal(s, 8, CCTVManager), false},
+			{"the CCTV manager of a later partnership", principal(s, 9, CCTVManager), false},
+		} {
+			got := s.CanManageFinance(tc.p)
+			if got.Allowed != tc.want {
+				t.Errorf("%s: %s: got %v (%s), want %v", d.name, tc.who, got.Allowed, got.Reason, tc.want)
+			}
+			if !got.Allowed && got.Reason == "" {
+				t.Errorf("%s: %s: refused without a reason", d.name, tc.who)
+			}
+		}
+	}
+	if _, ok := NewSnapshot(Data{Orgs: []Org{{ID: 2, Name: "Council", Kind: KindCouncil}}}).Partnership(); ok {
+		t.Error("a tree without a partnership: got one, want none")
+	}
 }

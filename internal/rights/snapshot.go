@@ -71,6 +71,9 @@ type Snapshot struct {
 	inGroup   map[int64]map[int64]bool // camera -> groups
 	byGrantee map[int64][]*Agreement
 	fourEyes  map[int64]map[string]bool
+	// partnership is the id of the partnership at the top of the tree
+	// (0: none yet); see Partnership.
+	partnership int64
 	// Version is Data.Version.
 	Version int64
 }
@@ -87,7 +90,13 @@ func NewSnapshot(d Data) *Snapshot {
 		s.grants = map[int64][]Grant{}
 	}
 	for i := range d.Orgs {
-		s.orgs[d.Orgs[i].ID] = &d.Orgs[i]
+		o := &d.Orgs[i]
+		s.orgs[o.ID] = o
+		// The first partnership made is the one the server set up at its
+		// first start; it is known by id, so renaming it changes nothing.
+		if o.Kind == KindPartnership && o.Parent == 0 && (s.partnership == 0 || o.ID < s.partnership) {
+			s.partnership = o.ID
+		}
 	}
 	for id := range s.orgs {
 		chain := []int64{id}
@@ -318,6 +327,41 @@ func (s *Snapshot) CanOrg(p Principal, a Action, org int64) Decision {
 		}
 	}
 	return Decision{Reason: fmt.Sprintf("your roles allow you to %s only for a camera group, not the whole organisation", a.Verb())}
+}
+
+// Partnership is the organisation at the top of the tree whose figures
+// finance, trading and works keep: the root organisation of kind
+// partnership (the first made, should there be more than one). It is
+// found by its place and kind, never by its name, which its people may
+// change.
+func (s *Snapshot) Partnership() (Org, bool) {
+	if s.partnership == 0 {
+		return Org{}, false
+	}
+	return *s.orgs[s.partnership], true
+}
+
+// CanManageFinance decides whether p may change the partnership's
+// figures (ManageFinance): one of p's roles must allow it over all
+// cameras, not a camera group's, and p must belong to the partnership
+// itself, since the figures are the whole partnership's.
+func (s *Snapshot) CanManageFinance(p Principal) Decision {
+	if !p.Holds().Has(ManageFinance) {
+		return Decision{Reason: Refusal(p, ManageFinance) + ": that is for the partnership's CCTV manager"}
+	}
+	top, ok := s.Partnership()
+	if !ok {
+		return Decision{Reason: "there is no partnership at the top of the organisations, whose figures these are"}
+	}
+	if p.Org != top.ID {
+		return Decision{Reason: fmt.Sprintf("only the CCTV manager of %s itself may change its figures; your organisation is below it", top.Name)}
+	}
+	for _, g := range p.Grants {
+		if g.Role.Can().Has(ManageFinance) && g.Group == 0 {
+			return allow()
+		}
+	}
+	return Decision{Reason: fmt.Sprintf("your roles allow you to %s only for a camera group, not the whole partnership", ManageFinance.Verb())}
 }
 
 // Sees reports whether organisation org is in p's scope.

@@ -390,7 +390,7 @@ func (s *Store) PutFinanceLines(ctx context.Context, p finance.Period, lines []f
 		}{{"budget", &sums[0], l.Budget}, {"actuals", &sums[1], l.Actuals}, {"estimate", &sums[2], l.Estimate}} {
 			var err error
 			if !money.InRange(f.v) {
-				return bad("its %s must be at most £%s either way", f.what, finance.Pounds(money.Max))
+				return bad("its %s must be at most £%s either way", f.what, money.Whole(money.Max))
 			}
 			if *f.sum, err = money.Add(*f.sum, f.v); err != nil {
 				return bad("its %s cannot be added to the other lines': %v", f.what, err)
@@ -470,7 +470,7 @@ func (s *Store) PutFinanceYear(ctx context.Context, year int, settings *finance.
 			return &InvalidError{Msg: "the rounding unit must be from 1p to £100,000"}
 		}
 		if !money.InRange(settings.Fixed) {
-			return &InvalidError{Msg: fmt.Sprintf("the fixed element must be at most £%s", finance.Pounds(money.Max))}
+			return &InvalidError{Msg: fmt.Sprintf("the fixed element must be at most £%s", money.Whole(money.Max))}
 		}
 	}
 	seen := map[int64]int{}
@@ -488,7 +488,7 @@ func (s *Store) PutFinanceYear(ctx context.Context, year int, settings *finance.
 		case b.Fixed > maxFixedProportion:
 			return bad("a fixed proportion must be at most %d", int64(maxFixedProportion))
 		case !money.InRange(b.Budget):
-			return bad("a budget must be at most £%s either way", finance.Pounds(money.Max))
+			return bad("a budget must be at most £%s either way", money.Whole(money.Max))
 		}
 	}
 	t := micros(now())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
@@ -51,8 +52,8 @@ func (s *Store) SetWorksBudgets(ctx context.Context, bs []WorksBudget, by string
 				err = invalid(errors.New("a budget cannot be negative"))
 			case b.AmountPence > money.Max:
 				err = invalid(fmt.Errorf("a budget must be at most £%d", money.Max/100))
-			case b.Year < 1900 || b.Year > 9998:
-				err = invalid(fmt.Errorf("%d is not a financial year", b.Year))
+			case !period.ValidYear(b.Year):
+				err = invalid(fmt.Errorf("%d is not a financial year from %s to %s", b.Year, period.YearLabel(period.MinYear), period.YearLabel(period.MaxYear)))
 			default:
 				err = checkDepartment(ctx, tx, b.DepartmentID)
 			}

@@ -143,10 +143,10 @@ func SubscriptionLines(sub store.TradingSubscription, from, to time.Time) []stor
 		}
 		if days == md {
 			l.Description = fmt.Sprintf("%s%s, %s: %d units at %s per unit per month",
-				ServiceName(sub.Service), ref, a.Format("January 2006"), units, Pounds(sub.UnitPrice))
+				ServiceName(sub.Service), ref, a.Format("January 2006"), units, money.Pounds(sub.UnitPrice))
 		} else {
 			l.Description = fmt.Sprintf("%s%s, %s to %s: %d units at %s per unit per month, %d of %d days",
-				ServiceName(sub.Service), ref, a.Format("2 Jan 2006"), b.AddDate(0, 0, -1).Format("2 Jan 2006"), units, Pounds(sub.UnitPrice), days, md)
+				ServiceName(sub.Service), ref, a.Format("2 Jan 2006"), b.AddDate(0, 0, -1).Format("2 Jan 2006"), units, money.Pounds(sub.UnitPrice), days, md)
 		}
 		out = append(out, l)
 	}
@@ -188,7 +188,7 @@ func Draft(customer store.Organisation, subs []store.TradingSubscription, charge
 		l := &inv.Lines[i]
 		l.Seq = i + 1
 		if !money.InRange(l.Net) {
-			return inv, fmt.Errorf("%s to %s: line %d (%s) is past £%d: %w", customer.Name, Pounds(l.Net), l.Seq, l.Description, money.Max/100, money.ErrOverflow)
+			return inv, fmt.Errorf("%s to %s: line %d (%s) is past £%d: %w", customer.Name, money.Pounds(l.Net), l.Seq, l.Description, money.Max/100, money.ErrOverflow)
 		}
 		var err error
 		if inv.Net, err = money.Add(inv.Net, l.Net); err != nil {
@@ -201,27 +201,4 @@ func Draft(customer store.Organisation, subs []store.TradingSubscription, charge
 		return inv, fmt.Errorf("%s: the invoice's gross total: %w", customer.Name, err)
 	}
 	return inv, nil
-}
-
-// Pounds formats pence as "£1,234.56" ("-£12.00" below zero).
-func Pounds(p int64) string {
-	sign := ""
-	if p < 0 {
-		sign, p = "-", -p
-	}
-	whole := fmt.Sprint(p / 100)
-	for i := len(whole) - 3; i > 0; i -= 3 {
-		whole = whole[:i] + "," + whole[i:]
-	}
-	return fmt.Sprintf("%s£%s.%02d", sign, whole, p%100)
-}
-
-// Decimal formats pence as "1234.56" for CSV, where a spreadsheet reads it
-// as a number.
-func Decimal(p int64) string {
-	sign := ""
-	if p < 0 {
-		sign, p = "-", -p
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, p/100, p%100)
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -14,47 +16,6 @@ func d(s string) time.Time {
 		panic(err)
 	}
 	return t
-}
-
-func TestParsePeriod(t *testing.T) {
-	for _, tc := range []struct {
-		in, name, from, to string
-	}{
-		{"2024/25", "2024/25", "2024-04-01", "2025-04-01"},
-		{"2024/25-Q2", "2024/25-Q2", "2024-07-01", "2024-10-01"},
-		{"2024/25-q4", "2024/25-Q4", "2025-01-01", "2025-04-01"},
-		{"2099/00-Q1", "2099/00-Q1", "2099-04-01", "2099-07-01"},
-		{"2024-07", "2024-07", "2024-07-01", "2024-08-01"},
-		{"2024-07-16..2024-08-01", "2024-07-16..2024-08-01", "2024-07-16", "2024-08-01"},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			p, err := ParsePeriod(tc.in)
-			if err != nil {
-				t.Fatalf("got error %v, want none", err)
-			}
-			if p.Name != tc.name || !p.From.Equal(d(tc.from)) || !p.To.Equal(d(tc.to)) {
-				t.Errorf("got %s [%s, %s), want %s [%s, %s)", p.Name, date(p.From), date(p.To), tc.name, tc.from, tc.to)
-			}
-		})
-	}
-	for _, bad := range []string{"", "2024/26", "2024/25-Q5", "2024/25-X1", "24/25", "2024-13", "2024-08-01..2024-07-01", "2024/25-Q"} {
-		t.Run("bad "+bad, func(t *testing.T) {
-			if p, err := ParsePeriod(bad); err == nil {
-				t.Errorf("got %+v, want an error", p)
-			}
-		})
-	}
-}
-
-func TestQuarterOf(t *testing.T) {
-	for in, want := range map[string]string{
-		"2024-04-01": "2024/25-Q1", "2024-06-30": "2024/25-Q1", "2024-07-01": "2024/25-Q2", "2024-12-31": "2024/25-Q3",
-		"2025-01-01": "2024/25-Q4", "2025-03-31": "2024/25-Q4",
-	} {
-		if got := QuarterOf(d(in)).Name; got != want {
-			t.Errorf("QuarterOf(%s): got %s, want %s", in, got, want)
-		}
-	}
 }
 
 // TestRounding: half up, not to even; a whole month exact; VAT half up on
@@ -91,8 +52,8 @@ func TestRounding(t *testing.T) {
 		}
 	}
 	for p, want := range map[int64]string{0: "£0.00", 5: "£0.05", 123456789: "£1,234,567.89", -2500: "-£25.00", 100000: "£1,000.00"} {
-		if got := Pounds(p); got != want {
-			t.Errorf("Pounds(%d): got %q, want %q", p, got, want)
+		if got := money.Pounds(p); got != want {
+			t.Errorf("money.Pounds(%d): got %q, want %q", p, got, want)
 		}
 	}
 }
@@ -135,7 +96,7 @@ func checkLines(t *testing.T, got []store.TradingInvoiceLine, want []lineWant) {
 // days of July it was served, and whole months after.
 func TestMidPeriodStart(t *testing.T) {
 	s := sub(1, store.ServiceMonitored, 4000, "2024-07-16", "", "2024-07-16", 10)
-	q, _ := ParsePeriod("2024/25-Q2")
+	q, _ := period.ParseSpan("2024/25-Q2")
 	checkLines(t, SubscriptionLines(s, q.From, q.To), []lineWant{
 		{"2024-07-16", "2024-08-01", 10, 16, 20645}, // 10 × £40 × 16/31 = 206.4516…
 		{"2024-08-01", "2024-09-01", 10, 31, 40000},
@@ -147,7 +108,7 @@ func TestMidPeriodStart(t *testing.T) {
 // old count for 14 days of August and the new for 17.
 func TestUnitsIncreaseMidQuarter(t *testing.T) {
 	s := sub(1, store.ServiceRecorded, 2500, "2024-04-01", "2024-09-20", "2024-04-01", 10, "2024-08-15", 14)
-	q, _ := ParsePeriod("2024/25-Q2")
+	q, _ := period.ParseSpan("2024/25-Q2")
 	checkLines(t, SubscriptionLines(s, q.From, q.To), []lineWant{
 		{"2024-07-01", "2024-08-01", 10, 31, 25000},
 		{"2024-08-01", "2024-08-15", 10, 14, 11290}, // 11290.32
@@ -198,10 +159,10 @@ func TestPropertyMonthsSumToQuarter(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 2024))
 	for i := range 500 {
 		s := randomSub(r, int64(i+1))
-		year, _ := ParsePeriod("2024/25")
+		year, _ := period.ParseSpan("2024/25")
 		var months int64
 		for q := 1; q <= 4; q++ {
-			qp, _ := ParsePeriod("2024/25-Q" + string(rune('0'+q)))
+			qp, _ := period.ParseSpan("2024/25-Q" + string(rune('0'+q)))
 			whole := SubscriptionLines(s, qp.From, qp.To)
 			var parts []store.TradingInvoiceLine
 			for m := qp.From; m.Before(qp.To); m = m.AddDate(0, 1, 0) {
@@ -224,7 +185,7 @@ func TestPropertyMonthsSumToQuarter(t *testing.T) {
 // splits one line in two, each rounded half up).
 func TestPropertyCutsWithinRounding(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
-	q, _ := ParsePeriod("2024/25-Q3")
+	q, _ := period.ParseSpan("2024/25-Q3")
 	span := int(q.To.Sub(q.From) / (24 * time.Hour))
 	for i := range 500 {
 		s := randomSub(r, int64(i+1))
@@ -259,7 +220,7 @@ func sortTimes(ts []time.Time) {
 // and ends.
 func TestPropertyDaysBilled(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 9))
-	q, _ := ParsePeriod("2024/25")
+	q, _ := period.ParseSpan("2024/25")
 	for i := range 500 {
 		s := randomSub(r, 1)
 		s.Units = []store.TradingUnits{{From: s.StartsOn, Units: int64(r.IntN(50) + 1)}}

@@ -2,6 +2,7 @@ package trading
 
 import (
 	"encoding/csv"
+	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"io"
 	"strconv"
@@ -26,7 +27,7 @@ func WriteInvoicesCSV(w io.Writer, invs []store.TradingInvoice) error {
 	}
 	for _, v := range invs {
 		cw.Write([]string{v.Reference, v.Kind, byID[v.CreditsID], spreadsheet.Text(v.CustomerName), date(v.PeriodFrom), date(v.PeriodTo.AddDate(0, 0, -1)),
-			date(v.IssuedAt), date(v.DueOn), Decimal(v.VATBasisPoints), Decimal(v.Net), Decimal(v.VAT), Decimal(v.Gross), byID[v.CreditedBy]})
+			date(v.IssuedAt), date(v.DueOn), money.Plain(v.VATBasisPoints), money.Plain(v.Net), money.Plain(v.VAT), money.Plain(v.Gross), byID[v.CreditedBy]})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -38,13 +39,13 @@ func WriteLinesCSV(w io.Writer, v store.TradingInvoice) error {
 	cw.Write([]string{"invoice", "line", "description", "service", "from", "to", "units", "unit_price", "days", "month_days", "net"})
 	for _, l := range v.Lines {
 		cw.Write([]string{v.Reference, strconv.Itoa(l.Seq), spreadsheet.Text(l.Description), l.Service, date(l.ServiceFrom), date(l.ServiceTo.AddDate(0, 0, -1)),
-			strconv.FormatInt(l.Units, 10), Decimal(l.UnitPrice), strconv.FormatInt(l.Days, 10), strconv.FormatInt(l.MonthDays, 10), Decimal(l.Net)})
+			strconv.FormatInt(l.Units, 10), money.Plain(l.UnitPrice), strconv.FormatInt(l.Days, 10), strconv.FormatInt(l.MonthDays, 10), money.Plain(l.Net)})
 	}
 	for _, t := range []struct {
 		name string
 		v    int64
-	}{{"net", v.Net}, {"vat at " + Decimal(v.VATBasisPoints) + "%", v.VAT}, {"gross", v.Gross}} {
-		cw.Write([]string{v.Reference, "", t.name, "", "", "", "", "", "", "", Decimal(t.v)})
+	}{{"net", v.Net}, {"vat at " + money.Plain(v.VATBasisPoints) + "%", v.VAT}, {"gross", v.Gross}} {
+		cw.Write([]string{v.Reference, "", t.name, "", "", "", "", "", "", "", money.Plain(t.v)})
 	}
 	cw.Flush()
 	return cw.Error()

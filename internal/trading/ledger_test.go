@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
@@ -66,7 +67,7 @@ func TestLedger(t *testing.T) {
 
 		l := NewLedger(st, nil)
 		now := d("2024-10-02").Add(10 * time.Hour)
-		q, _ := ParsePeriod("2024/25-Q2")
+		q, _ := period.ParseSpan("2024/25-Q2")
 		var months int64
 		for m := q.From; m.Before(q.To); m = m.AddDate(0, 1, 0) {
 			p := Period{Name: m.Format("2006-01"), From: m, To: m.AddDate(0, 1, 0)}

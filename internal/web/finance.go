@@ -13,7 +13,8 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/finance"
-	checked "github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -24,16 +25,16 @@ import (
 // read_finance; a partner officer is shown their own council's row of
 // the partners' table alone (the cost lines and the balance are the
 // partnership's, which every partner funds and is reported to). Changing
-// anything needs read_finance over the whole partnership: its CCTV
-// manager.
+// anything needs manage_finance at the partnership itself: its CCTV
+// manager (figuresEditor).
 
 // statementFor loads the statement of the request's period (?period=,
 // default the current quarter), as the user may see it.
 func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
-	p := finance.PeriodOf(s.now())
+	p := period.Of(s.now())
 	if v := r.URL.Query().Get("period"); v != "" {
 		var err error
-		if p, err = finance.ParsePeriod(v); err != nil {
+		if p, err = period.Parse(v); err != nil {
 			return finance.Statement{}, badRequest(err.Error())
 		}
 	}
@@ -44,7 +45,7 @@ func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
 		// The figures entered contradict each other: someone must
 		// correct them, and the statement says which.
 		return st, errorf(http.StatusUnprocessableEntity, fe.Error(), err)
-	case errors.Is(err, checked.ErrOverflow):
+	case errors.Is(err, money.ErrOverflow):
 		return st, errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the statement of %s cannot be worked out: %v; correct the figures entered", p, err), err)
 	case err != nil:
 		return st, errorf(http.StatusInternalServerError, "the statement cannot be worked out", err)
@@ -53,19 +54,19 @@ func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
 	return st.Filter(func(org int64) bool { return a.snap.CanOrg(a.p, rights.ReadFinance, org).Allowed }), nil
 }
 
-// financeEditor refuses a user who may not change the partnership's
-// figures: read_finance over the organisation at the top of the tree.
-func (s *Server) financeEditor(r *http.Request) error {
-	a := accessFrom(r.Context())
-	top, err := s.st.OrganisationByName(r.Context(), s.opt.Organisation)
-	if err != nil {
-		return errorf(http.StatusInternalServerError, "the partnership's organisation cannot be found", err)
-	}
-	if !a.snap.CanOrg(a.p, rights.ReadFinance, top.ID).Allowed {
-		return errorf(http.StatusForbidden, "only someone who reads the figures of the whole partnership (its CCTV manager) may change them", nil)
+// figuresEditor refuses a user who may not change the partnership's
+// figures: the recharge's, the trading company's and works'. It is the
+// one rule for all three (rights.Snapshot.CanManageFinance), and the
+// partnership is known by id, so renaming it changes nothing.
+func figuresEditor(a *access) error {
+	if d := a.snap.CanManageFinance(a.p); !d.Allowed {
+		return errorf(http.StatusForbidden, d.Reason, nil)
 	}
 	return nil
 }
+
+// financeEditor is figuresEditor for the request's user.
+func (s *Server) financeEditor(r *http.Request) error { return figuresEditor(accessFrom(r.Context())) }
 
 type financeLineJSON struct {
 	finance.Line
@@ -219,36 +220,24 @@ func (s *Server) financePage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := st.Period
-	prev, next := p, p
-	if p.Quarter == 0 {
-		prev.Year--
-		next.Year++
-	} else {
-		prev.Quarter, next.Quarter = p.Quarter-1, p.Quarter+1
-		if prev.Quarter == 0 {
-			prev = finance.Period{Year: p.Year - 1, Quarter: 4}
-		}
-		if next.Quarter == 5 {
-			next = finance.Period{Year: p.Year + 1, Quarter: 1}
-		}
-	}
+	prev, next := p.Prev(), p.Next()
 	v := financeView{Period: p.String(), Query: p.String(), Prev: prev.String(), Next: next.String(), Days: st.Days,
 		Warnings: st.Warnings, Categories: cats, Editor: s.financeEditor(r) == nil,
 		Unit: poundsShort(st.Unit), FixedAmount: poundsShort(st.Fixed)}
 	for q := range 5 {
-		v.Periods = append(v.Periods, finance.Period{Year: p.Year, Quarter: q}.String())
+		v.Periods = append(v.Periods, period.Period{Year: p.Year, Quarter: q}.String())
 	}
 	line := func(l finance.Line) financeRowView {
-		return financeRowView{Name: l.Name, Budget: finance.Pounds(l.Budget), Actuals: finance.Pounds(l.Actuals),
-			Estimate: finance.Pounds(l.Estimate), Variance: finance.Pounds(l.Variance()), Comment: l.Comment, Over: l.Variance() > 0}
+		return financeRowView{Name: l.Name, Budget: money.Whole(l.Budget), Actuals: money.Whole(l.Actuals),
+			Estimate: money.Whole(l.Estimate), Variance: money.Whole(l.Variance()), Comment: l.Comment, Over: l.Variance() > 0}
 	}
 	for _, l := range st.Lines {
 		v.Lines = append(v.Lines, line(l))
 	}
 	v.Balance = line(st.Balance)
 	partner := func(p finance.PartnerRow) financeRowView {
-		return financeRowView{Name: p.Name, Budget: finance.Pounds(p.Budget), Estimate: finance.Pounds(p.Estimate),
-			Variance: finance.Pounds(p.Variance), Cameras: p.Cameras.Decimal(2), Share: finance.Percent(p.ShareBP), Over: p.Variance > 0}
+		return financeRowView{Name: p.Name, Budget: money.Whole(p.Budget), Estimate: money.Whole(p.Estimate),
+			Variance: money.Whole(p.Variance), Cameras: p.Cameras.Decimal(2), Share: finance.Percent(p.ShareBP), Over: p.Variance > 0}
 	}
 	for _, p := range st.Partners {
 		v.Partners = append(v.Partners, partner(p))
@@ -297,9 +286,9 @@ func budgetChart(rows []finance.PartnerRow) template.HTML {
 		y := 20 + gap + i*(2*barH+gap)
 		scale := func(v int64) int { return max(int(abs64(v)*int64(width-left-90)/most), 1) }
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="12" fill="currentColor">%s</text>`, left-8, y+barH+4, template.HTMLEscapeString(p.Name))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#9aa5b1"><title>budget £%s</title></rect>`, left, y, scale(p.Budget), barH, finance.Pounds(p.Budget))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#3b82c4"><title>estimate £%s</title></rect>`, left, y+barH, scale(p.Estimate), barH, finance.Pounds(p.Estimate))
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="currentColor">£%s</text>`, left+max(scale(p.Budget), scale(p.Estimate))+6, y+barH+4, finance.Pounds(p.Estimate))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#9aa5b1"><title>budget £%s</title></rect>`, left, y, scale(p.Budget), barH, money.Whole(p.Budget))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#3b82c4"><title>estimate £%s</title></rect>`, left, y+barH, scale(p.Estimate), barH, money.Whole(p.Estimate))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="currentColor">£%s</text>`, left+max(scale(p.Budget), scale(p.Estimate))+6, y+barH+4, money.Whole(p.Estimate))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
@@ -308,9 +297,9 @@ func budgetChart(rows []finance.PartnerRow) template.HTML {
 // poundsShort writes whole pounds without pence: £10, not £10.00.
 func poundsShort(p int64) string {
 	if p%100 == 0 {
-		return finance.Pounds(p)
+		return money.Whole(p)
 	}
-	return finance.PoundsPence(p)
+	return money.Format(p)
 }
 
 func abs64(v int64) int64 {
@@ -512,8 +501,8 @@ func (s *Server) checkCategory(r *http.Request, category *string) error {
 	return badRequest(fmt.Sprintf("category must be one of %s", strings.Join(names, ", ")))
 }
 
-func (s *Server) periodParam(r *http.Request, name string) (finance.Period, error) {
-	p, err := finance.ParsePeriod(r.URL.Query().Get(name))
+func (s *Server) periodParam(r *http.Request, name string) (period.Period, error) {
+	p, err := period.Parse(r.URL.Query().Get(name))
 	if err != nil {
 		return p, badRequest(fmt.Sprintf("?%s=: %v", name, err))
 	}
@@ -561,12 +550,14 @@ type financeYearJSON struct {
 	Budgets []finance.Budget `json:"budgets"`
 }
 
-func (s *Server) yearParam(r *http.Request) (finance.Period, error) {
-	p, err := s.periodParam(r, "year")
-	if err == nil && p.Quarter != 0 {
-		err = badRequest("?year= is a financial year, such as 2024/25")
+// yearParam reads ?year=, a financial year in any form period.ParseYear
+// reads.
+func (s *Server) yearParam(r *http.Request) (period.Period, error) {
+	y, err := period.ParseYear(r.URL.Query().Get("year"))
+	if err != nil {
+		return period.Period{}, badRequest(fmt.Sprintf("?year=: %v", err))
 	}
-	return p, err
+	return period.Year(y), nil
 }
 
 func (s *Server) financeBudgets(w http.ResponseWriter, r *http.Request) error {
@@ -712,7 +703,7 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// historyRows turns camera history rows into events, each checked.
+// historyRows turns camera history rows into events, each money.
 func (s *Server) historyRows(r *http.Request, rows []csvRow) ([]finance.Event, error) {
 	ctx := r.Context()
 	cams, err := s.st.ListCameras(ctx)
@@ -808,61 +799,20 @@ func (r csvRow) fail(format string, args ...any) error {
 func (r csvRow) pounds(col string) (int64, error) {
 	v := r.get(col)
 	p, err := parsePounds(v)
-	if errors.Is(err, checked.ErrOverflow) {
-		return 0, r.fail("%s %q is more than £%s, which cannot be right", col, v, finance.Pounds(checked.Max))
+	if errors.Is(err, money.ErrOverflow) {
+		return 0, r.fail("%s %q is more than £%s, which cannot be right", col, v, money.Whole(money.Max))
 	} else if err != nil {
 		return 0, r.fail("%s %q is not an amount of money such as 119,360 or -250,170.50", col, v)
 	}
 	return p, nil
 }
 
+// parsePounds is money.Parse, but an empty cell is nothing: £0.
 func parsePounds(v string) (int64, error) {
-	v = strings.NewReplacer(",", "", "£", "", " ", "").Replace(v)
-	neg := false
-	if strings.HasPrefix(v, "(") && strings.HasSuffix(v, ")") {
-		neg, v = true, v[1:len(v)-1]
-	}
-	if strings.HasPrefix(v, "-") {
-		if neg { // "(-5)": which sign was meant cannot be told
-			return 0, errors.New("bad amount")
-		}
-		neg, v = true, v[1:]
-	}
-	if v == "" {
-		if neg {
-			return 0, errors.New("bad amount")
-		}
+	if strings.TrimSpace(v) == "" {
 		return 0, nil
 	}
-	whole, frac, _ := strings.Cut(v, ".")
-	if len(frac) > 2 || whole == "" && frac == "" {
-		return 0, errors.New("bad amount")
-	}
-	for _, part := range []string{whole, frac} {
-		if strings.Trim(part, "0123456789") != "" {
-			return 0, errors.New("bad amount")
-		}
-	}
-	// Past checked.Max (or past what ParseInt holds) is refused here, so
-	// no figure read can wrap and every sum of them is checked.
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil && whole != "" || w > checked.Max/100 {
-		return 0, checked.ErrOverflow
-	}
-	f := int64(0)
-	if frac != "" {
-		if f, err = strconv.ParseInt(frac+strings.Repeat("0", 2-len(frac)), 10, 64); err != nil || f < 0 {
-			return 0, errors.New("bad amount")
-		}
-	}
-	p := w*100 + f
-	if p > checked.Max {
-		return 0, checked.ErrOverflow
-	}
-	if neg {
-		p = -p
-	}
-	return p, nil
+	return money.Parse(v)
 }
 
 func truthy(v string) bool {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -363,9 +364,9 @@ func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// period reads ?from=&to= as dates (YYYY-MM-DD, UTC midnight) or RFC
+// fromTo reads ?from=&to= as dates (YYYY-MM-DD, UTC midnight) or RFC
 // 3339 instants, [from, to); by default the 30 days to the end of today.
-func period(r *http.Request, now time.Time) (time.Time, time.Time, error) {
+func fromTo(r *http.Request, now time.Time) (time.Time, time.Time, error) {
 	parse := func(name string, def time.Time) (time.Time, error) {
 		v := r.URL.Query().Get(name)
 		if v == "" {
@@ -432,7 +433,7 @@ func (s *Server) availability(w http.ResponseWriter, r *http.Request) error {
 		return errNoMaintenance
 	}
 	now := s.now().UTC()
-	from, to, err := period(r, now)
+	from, to, err := fromTo(r, now)
 	if err != nil {
 		return err
 	}
@@ -498,10 +499,10 @@ func availabilityCSV(rows []availabilityJSON, estate availabilityJSON) [][]strin
 // default) over the cameras of the user's scope.
 func (s *Server) report(r *http.Request) (maintenance.Report, maintenanceData, error) {
 	now := s.now().UTC()
-	q := maintenance.QuarterOf(now)
+	q := period.Of(now)
 	if v := r.URL.Query().Get("quarter"); v != "" {
 		var err error
-		if q, err = maintenance.ParseQuarter(v); err != nil {
+		if q, err = period.ParseQuarter(v); err != nil {
 			return maintenance.Report{}, maintenanceData{}, badRequest(err.Error())
 		}
 	}
@@ -658,7 +659,7 @@ func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) error {
 	}{Cameras: opts, Kinds: store.FaultKinds, Priorities: maintenance.Priorities, Reads: readsMaintenance(a.p),
 		Open:    faultTable{ID: "faults-open", Manage: manage, Priorities: maintenance.Priorities},
 		Past:    faultTable{ID: "faults-closed", Manage: manage, Priorities: maintenance.Priorities},
-		Quarter: maintenance.QuarterOf(now).String()}
+		Quarter: period.Of(now).String()}
 	for _, p := range maintenance.Priorities {
 		t, _ := s.opt.Maintenance.Target(p)
 		data.Targets = append(data.Targets, targetRow{p, maintenance.Hours(t.Response), maintenance.Hours(t.Fix)})
@@ -672,7 +673,7 @@ func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		from, to, err := period(r, now)
+		from, to, err := fromTo(r, now)
 		if err != nil {
 			return err
 		}

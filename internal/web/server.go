@@ -333,8 +333,8 @@ func (s *Server) table() []route {
 		{pattern: "GET /api/v1/maintenance/availability", anyone: true, h: s.availability},
 		{pattern: "GET /api/v1/maintenance/report", anyone: true, h: s.reportAPI},
 		// The trading company: read with read finance, for the customers
-		// in one's scope; changes need it over the whole partnership
-		// (trading.go).
+		// in one's scope; changes need manage_finance at the partnership
+		// itself, which the handler decides (figuresEditor in finance.go).
 		{pattern: "GET /trading", need: rights.ReadFinance, page: true, h: s.tradingPage},
 		{pattern: "GET /trading/invoices/{id}", need: rights.ReadFinance, page: true, h: s.invoicePage},
 		{pattern: "GET /api/v1/trading/settings", need: rights.ReadFinance, h: s.getTradingSettings},
@@ -352,7 +352,8 @@ func (s *Server) table() []route {
 		{pattern: "GET /api/v1/trading/invoices/{id}/csv", need: rights.ReadFinance, h: s.invoiceCSV},
 		{pattern: "POST /api/v1/trading/invoices/{id}/credit", need: rights.ReadFinance, h: s.creditInvoice},
 		// Works contracts, departments' budgets and works orders
-		// (works.go): read within one's scope, changed at the partnership.
+		// (works.go): read within one's scope, changed at the partnership
+		// (manage_finance, figuresEditor).
 		{pattern: "GET /works", need: rights.ReadFinance, page: true, h: s.worksContractsPage},
 		{pattern: "GET /works/budgets", need: rights.ReadFinance, page: true, h: s.worksBudgetsPage},
 		{pattern: "GET /works/orders", need: rights.ReadFinance, page: true, h: s.worksOrdersPage},
@@ -374,8 +375,8 @@ func (s *Server) table() []route {
 		{pattern: "POST /api/v1/works/orders/{id}/complete", need: rights.ReadFinance, h: s.stepWorksOrder(works.Completed)},
 		{pattern: "POST /api/v1/works/orders/{id}/cancel", need: rights.ReadFinance, h: s.stepWorksOrder(works.Cancelled)},
 		// The recharge (finance.go): read by those who read figures,
-		// each seeing their own organisation's; changed only by those
-		// who read the whole partnership's.
+		// each seeing their own organisation's; changed only with
+		// manage_finance at the partnership itself (figuresEditor).
 		{pattern: "GET /finance", need: rights.ReadFinance, page: true, h: s.financePage},
 		{pattern: "GET /finance/statement.csv", need: rights.ReadFinance, h: s.financeStatementCSV},
 		{pattern: "GET /finance/history.csv", need: rights.ReadFinance, h: s.financeHistoryCSV},

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
@@ -26,8 +28,9 @@ import (
 // officer sees those filed below their own council (normally none) and a
 // CCTV manager of the partnership sees all. Changing anything (a
 // subscription, its units, a charge, issuing or crediting an invoice, the
-// settings) also needs that right over the whole partnership, the top of
-// the user's tree: a council's people never bill the company's customers.
+// settings) needs manage_finance at the partnership itself, as every
+// change of the partnership's figures does (figuresEditor): a council's
+// people never bill the company's customers.
 
 // ledger is the trading company's book; it keeps no state of its own.
 func (s *Server) ledger() *trading.Ledger {
@@ -48,27 +51,8 @@ func (s *Server) tradingCustomer(r *http.Request, id int64) (store.Organisation,
 	return o, decide(a.snap.CanOrg(a.p, rights.ReadFinance, o.ID), fmt.Sprintf("no customer %d", id))
 }
 
-// tradingWriter refuses a user whose read finance does not cover the
-// whole partnership.
-func (s *Server) tradingWriter(r *http.Request) error {
-	a := accessFrom(r.Context())
-	anc := a.snap.Ancestors(a.user.OrganisationID)
-	top := a.user.OrganisationID
-	if len(anc) > 0 {
-		top = anc[len(anc)-1]
-	}
-	if d := a.snap.CanOrg(a.p, rights.ReadFinance, top); !d.Allowed {
-		name := "the partnership"
-		if o, ok := a.snap.Org(top); ok {
-			name = o.Name
-		}
-		return errorf(http.StatusForbidden, fmt.Sprintf("only someone who reads the finance figures of the whole of %s may change the trading company's customers and invoices", name), nil)
-	}
-	return nil
-}
-
-// canWriteTrading is tradingWriter as a yes or no, for pages.
-func (s *Server) canWriteTrading(r *http.Request) bool { return s.tradingWriter(r) == nil }
+// canWriteTrading is financeEditor as a yes or no, for pages.
+func (s *Server) canWriteTrading(r *http.Request) bool { return s.financeEditor(r) == nil }
 
 // seesCustomer reports whether the user may read customer id's figures.
 func (s *Server) seesCustomer(r *http.Request, id int64) bool {
@@ -80,9 +64,9 @@ func (s *Server) seesCustomer(r *http.Request, id int64) bool {
 func (s *Server) tradingPeriod(r *http.Request) (trading.Period, error) {
 	v := r.URL.Query().Get("period")
 	if v == "" {
-		return trading.QuarterOf(s.now()), nil
+		return period.Of(s.now()).Span(), nil
 	}
-	p, err := trading.ParsePeriod(v)
+	p, err := period.ParseSpan(v)
 	if err != nil {
 		return p, badRequest(err.Error())
 	}
@@ -154,7 +138,7 @@ func (s *Server) getTradingSettings(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) putTradingSettings(w http.ResponseWriter, r *http.Request) error {
-	if err := s.tradingWriter(r); err != nil {
+	if err := s.financeEditor(r); err != nil {
 		return err
 	}
 	var in struct {
@@ -268,7 +252,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if err := s.tradingWriter(r); err != nil {
+	if err := s.financeEditor(r); err != nil {
 		return err
 	}
 	if in.UnitPrice == nil || in.Units == nil {
@@ -321,7 +305,7 @@ func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := s.tradingWriter(r); err != nil {
+	if err := s.financeEditor(r); err != nil {
 		return err
 	}
 	var in struct {
@@ -360,7 +344,7 @@ func (s *Server) setSubscriptionUnits(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if err := s.tradingWriter(r); err != nil {
+	if err := s.financeEditor(r); err != nil {
 		return err
 	}
 	var in struct {
@@ -440,7 +424,7 @@ func (s *Server) createCharge(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.tradingWriter(r); err != nil {
+	if err := s.financeEditor(r); err != nil {
 		return err
 	}
 	on, err := parseDay(in.On, "on")
@@ -607,10 +591,10 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 		}
 		only = c
 	}
-	if err := s.tradingWriter(r); err != nil {
+	if err := s.financeEditor(r); err != nil {
 		return err
 	}
-	p, err := trading.ParsePeriod(in.Period)
+	p, err := period.ParseSpan(in.Period)
 	if err != nil {
 		return badRequest(err.Error())
 	}
@@ -659,7 +643,7 @@ func (s *Server) creditInvoice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.tradingWriter(r); err != nil {
+	if err := s.financeEditor(r); err != nil {
 		return err
 	}
 	var in struct {
@@ -704,7 +688,7 @@ type invoiceView struct {
 
 // vatRate writes basis points as a percentage: 2000 is "20%", 1750 "17.5%".
 func vatRate(bp int64) string {
-	return strings.TrimSuffix(strings.TrimSuffix(trading.Decimal(bp), "0"), ".0") + "%"
+	return strings.TrimSuffix(strings.TrimSuffix(money.Plain(bp), "0"), ".0") + "%"
 }
 
 func longDay(t time.Time) string { return t.UTC().Format("2 January 2006") }
@@ -713,7 +697,7 @@ func (s *Server) invoiceViewOf(r *http.Request, v store.TradingInvoice) invoiceV
 	out := invoiceView{ID: v.ID, Reference: v.Reference, Kind: v.Kind, Customer: v.CustomerName,
 		Period: longDay(v.PeriodFrom) + " to " + longDay(v.PeriodTo.AddDate(0, 0, -1)), Issued: longDay(v.IssuedAt), Due: longDay(v.DueOn),
 		VATRate: vatRate(v.VATBasisPoints),
-		Net:     trading.Pounds(v.Net), VAT: trading.Pounds(v.VAT), Gross: trading.Pounds(v.Gross), Note: v.Note,
+		Net:     money.Pounds(v.Net), VAT: money.Pounds(v.VAT), Gross: money.Pounds(v.Gross), Note: v.Note,
 		Credit: v.Kind == store.InvoiceKindCredit, Cancelled: v.CreditedBy != 0}
 	ref := func(id int64) string {
 		if id == 0 {
@@ -727,8 +711,8 @@ func (s *Server) invoiceViewOf(r *http.Request, v store.TradingInvoice) invoiceV
 	out.Credits, out.CreditedBy = ref(v.CreditsID), ref(v.CreditedBy)
 	for _, l := range v.Lines {
 		lv := lineView{Seq: l.Seq, Description: l.Description, From: l.ServiceFrom.Format("2 Jan 2006"),
-			To: l.ServiceTo.AddDate(0, 0, -1).Format("2 Jan 2006"), Units: fmt.Sprint(l.Units), Price: trading.Pounds(l.UnitPrice),
-			Days: fmt.Sprintf("%d/%d", l.Days, l.MonthDays), Net: trading.Pounds(l.Net)}
+			To: l.ServiceTo.AddDate(0, 0, -1).Format("2 Jan 2006"), Units: fmt.Sprint(l.Units), Price: money.Pounds(l.UnitPrice),
+			Days: fmt.Sprintf("%d/%d", l.Days, l.MonthDays), Net: money.Pounds(l.Net)}
 		if l.ChargeID != 0 {
 			lv.Units, lv.Days = "", ""
 		}
@@ -773,8 +757,8 @@ func (s *Server) tradingPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := tradingPageData{Period: p, PeriodText: longDay(p.From) + " to " + longDay(p.Last()), Writer: s.canWriteTrading(r), Services: store.TradingServices,
 		CSV: "/api/v1/trading/invoices.csv?period=" + url.QueryEscape(p.Name)}
-	d.Prev = trading.QuarterOf(p.From.AddDate(0, 0, -1)).Name
-	d.Next = trading.QuarterOf(p.To).Name
+	d.Prev = period.Of(p.From.AddDate(0, 0, -1)).String()
+	d.Next = period.Of(p.To).String()
 	cs, err := s.ledger().Customers(r.Context())
 	if err != nil {
 		return err
@@ -792,7 +776,7 @@ func (s *Server) tradingPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, t := range subs {
 		v := subscriptionView{ID: t.ID, Customer: names[t.CustomerID], Reference: t.Reference, Service: trading.ServiceName(t.Service),
-			Price: trading.Pounds(t.UnitPrice), Starts: longDay(t.StartsOn), Ends: "open-ended", UnitsNow: t.UnitsOn(s.now())}
+			Price: money.Pounds(t.UnitPrice), Starts: longDay(t.StartsOn), Ends: "open-ended", UnitsNow: t.UnitsOn(s.now())}
 		if t.EndsOn != nil {
 			v.Ends = "until " + longDay(t.EndsOn.AddDate(0, 0, -1))
 		}
@@ -812,7 +796,7 @@ func (s *Server) tradingPage(w http.ResponseWriter, r *http.Request) error {
 		net, vat, gross = net+v.Net, vat+v.VAT, gross+v.Gross
 		d.Invoices = append(d.Invoices, s.invoiceViewOf(r, v))
 	}
-	d.Net, d.VAT, d.Gross = trading.Pounds(net), trading.Pounds(vat), trading.Pounds(gross)
+	d.Net, d.VAT, d.Gross = money.Pounds(net), money.Pounds(vat), money.Pounds(gross)
 	charges, err := s.st.ListTradingCharges(r.Context(), 0, true)
 	if err != nil {
 		return err
@@ -820,7 +804,7 @@ func (s *Server) tradingPage(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range charges {
 		if s.seesCustomer(r, c.CustomerID) {
 			d.Charges = append(d.Charges, chargeJSONOf(c, names))
-			d.ChargeAmounts = append(d.ChargeAmounts, trading.Pounds(c.Amount))
+			d.ChargeAmounts = append(d.ChargeAmounts, money.Pounds(c.Amount))
 		}
 	}
 	if d.Settings, err = s.st.TradingSettings(r.Context()); err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
 )
@@ -205,7 +206,7 @@ func TestTradingHTTP(t *testing.T) {
 			}
 			page := string(b)
 			for _, want := range []string{"Invoice " + h.Reference, "Harbour Retail Ltd", "1 July 2024 to 30 September 2024",
-				trading.Pounds(h.Net), trading.Pounds(h.VAT), trading.Pounds(h.Gross), "VAT at 20%", "14/31", "Mileage: 84 miles at 45p", "trading.css"} {
+				money.Pounds(h.Net), money.Pounds(h.VAT), money.Pounds(h.Gross), "VAT at 20%", "14/31", "Mileage: 84 miles at 45p", "trading.css"} {
 				if !strings.Contains(page, want) {
 					t.Errorf("the printable invoice lacks %q", want)
 				}

@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
-	checked "github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -25,8 +26,9 @@ import (
 // rules). Reading needs read_finance and shows what lies in the user's
 // scope: a partner officer their own council's contracts and
 // departments, the partnership's CCTV manager everything. Changing
-// anything needs read_finance at the partnership itself, since works are
-// commissioned centrally: that is what stopped the overspending.
+// anything needs manage_finance at the partnership itself (figuresEditor),
+// since works are commissioned centrally: that is what stopped the
+// overspending.
 //
 // Approving an order that its warnings say would take a department over
 // its budget, or a contract over its value or the year's allowance, is
@@ -76,7 +78,7 @@ func (s *Server) worksBook(ctx context.Context) (*worksBook, error) {
 		}
 		lo = append(lo, x)
 	}
-	if b.ledger, err = works.NewLedger(lo); errors.Is(err, checked.ErrOverflow) {
+	if b.ledger, err = works.NewLedger(lo); errors.Is(err, money.ErrOverflow) {
 		return nil, errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the works figures cannot be added up (%v): correct the amounts entered", err), err)
 	} else if err != nil {
 		return nil, err
@@ -113,17 +115,6 @@ func (b *worksBook) contract(id int64) (store.WorksContract, bool) {
 		return store.WorksContract{}, false
 	}
 	return b.contracts[i], true
-}
-
-// worksManager refuses a change unless the user reads finance at the top
-// of the partnership.
-func worksManager(a *access) error {
-	if o, ok := a.snap.Org(a.p.Org); ok && o.Kind == rights.KindPartnership && o.Parent == 0 {
-		if a.snap.CanOrg(a.p, rights.ReadFinance, o.ID).Allowed {
-			return nil
-		}
-	}
-	return errorf(http.StatusForbidden, "works contracts, budgets and orders are changed by the partnership's CCTV manager; your organisation is not the partnership", nil)
 }
 
 type allowanceJSON struct {
@@ -207,7 +198,7 @@ func (b *worksBook) visibleBudgets(year int) []budgetJSON {
 	for _, id := range b.departments() {
 		bu, ok := b.budgets[[2]int64{id, int64(year)}]
 		t := b.ledger.Department(id, year, 0)
-		out = append(out, budgetJSON{DepartmentID: id, Department: b.orgName(id), Council: b.council(id), Year: works.YearLabel(year),
+		out = append(out, budgetJSON{DepartmentID: id, Department: b.orgName(id), Council: b.council(id), Year: period.YearLabel(year),
 			HasBudget: ok, BudgetPence: bu.AmountPence, SpentPence: t.Spent, CommittedPence: t.Committed, RemainingPence: bu.AmountPence - t.Committed})
 	}
 	slices.SortStableFunc(out, func(x, y budgetJSON) int {
@@ -287,7 +278,7 @@ func pendingAmount(o store.WorksOrder) int64 {
 func (b *worksBook) orderJSON(o store.WorksOrder) orderJSON {
 	c, _ := b.contract(o.ContractID)
 	out := orderJSON{ID: o.ID, ContractID: o.ContractID, Contract: c.Reference, DepartmentID: o.DepartmentID, Department: b.orgName(o.DepartmentID),
-		Kind: o.Kind, Funding: o.Funding, Title: o.Title, State: o.State, BudgetYear: works.YearLabel(o.BudgetYear), ContractYear: o.ContractYear,
+		Kind: o.Kind, Funding: o.Funding, Title: o.Title, State: o.State, BudgetYear: period.YearLabel(o.BudgetYear), ContractYear: o.ContractYear,
 		EstimatePence: o.EstimatePence, QuotePence: o.QuotePence, ApprovedPence: o.ApprovedPence, FinalPence: o.FinalPence,
 		CommittedPence: works.Committed(o.State, o.ApprovedPence, o.FinalPence),
 		RaisedAt:       o.RaisedAt, RaisedBy: o.RaisedBy, QuotedAt: o.QuotedAt, QuotedBy: o.QuotedBy, ApprovedAt: o.ApprovedAt,
@@ -316,13 +307,13 @@ func (b *worksBook) visibleOrders() []orderJSON {
 // worksYear is the request's ?year= (2025/26), else the current one.
 func (s *Server) worksYear(r *http.Request) (int, error) {
 	if v := r.URL.Query().Get("year"); v != "" {
-		y, err := works.ParseYear(v)
+		y, err := period.ParseYear(v)
 		if err != nil {
 			return 0, badRequest(err.Error())
 		}
 		return y, nil
 	}
-	return works.FinancialYear(s.now()), nil
+	return period.YearOf(s.now()), nil
 }
 
 // ---- API ----
@@ -365,7 +356,7 @@ type contractInput struct {
 
 func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) error {
 	a := accessFrom(r.Context())
-	if err := worksManager(a); err != nil {
+	if err := figuresEditor(a); err != nil {
 		return err
 	}
 	var in contractInput
@@ -389,7 +380,7 @@ func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) err
 		return storeError(err, fmt.Sprintf("there is already a contract %q", c.Reference))
 	}
 	if err := s.audit(r, audit.WorksContractCreate, 0, nil, nil, fmt.Sprintf("contract %d %q with %s, %s from %s to %s",
-		c.ID, c.Reference, c.Supplier, works.Pounds(c.ValuePence), dateOnly(c.StartsOn), dateOnly(c.EndsOn))); err != nil {
+		c.ID, c.Reference, c.Supplier, money.Pounds(c.ValuePence), dateOnly(c.StartsOn), dateOnly(c.EndsOn))); err != nil {
 		return err
 	}
 	b, err := s.worksBook(r.Context())
@@ -421,14 +412,14 @@ type budgetInput struct {
 
 func (s *Server) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
 	a := accessFrom(r.Context())
-	if err := worksManager(a); err != nil {
+	if err := figuresEditor(a); err != nil {
 		return err
 	}
 	var in budgetInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	year, err := works.ParseYear(in.Year)
+	year, err := period.ParseYear(in.Year)
 	if err != nil {
 		return badRequest(err.Error())
 	}
@@ -438,7 +429,7 @@ func (s *Server) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.SetWorksBudgets(r.Context(), []store.WorksBudget{{DepartmentID: in.DepartmentID, Year: year, AmountPence: in.AmountPence}}, a.user.Username); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, audit.WorksBudgetSet, 0, nil, nil, fmt.Sprintf("department %d, %s: %s", in.DepartmentID, works.YearLabel(year), works.Pounds(in.AmountPence))); err != nil {
+	if err := s.audit(r, audit.WorksBudgetSet, 0, nil, nil, fmt.Sprintf("department %d, %s: %s", in.DepartmentID, period.YearLabel(year), money.Pounds(in.AmountPence))); err != nil {
 		return err
 	}
 	b, err := s.worksBook(r.Context())
@@ -465,7 +456,7 @@ const maxBudgetCSV = 1 << 20
 // naming its row as a spreadsheet shows it (the header is row 1).
 func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) error {
 	a := accessFrom(r.Context())
-	if err := worksManager(a); err != nil {
+	if err := figuresEditor(a); err != nil {
 		return err
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "text/plain") {
@@ -527,19 +518,21 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 		if err := s.orgFor(r, rights.ReadFinance, dept); err != nil {
 			return fail(line, "there is no department %q", field("department"))
 		}
-		year, err := works.ParseYear(field("year"))
+		year, err := period.ParseYear(field("year"))
 		if err != nil {
 			return fail(line, "%v", err)
 		}
-		amount, err := works.ParsePounds(field("amount"))
-		if err != nil {
+		amount, err := money.Parse(field("amount"))
+		if errors.Is(err, money.ErrOverflow) {
+			return fail(line, "amount %q is more than £%s, which cannot be right", field("amount"), money.Whole(money.Max))
+		} else if err != nil {
 			return fail(line, "amount %q is %v", field("amount"), err)
 		}
 		// Two rows for one department and year: which is meant cannot
 		// be guessed, so neither is taken.
 		k := [2]int64{dept, int64(year)}
 		if at, dup := first[k]; dup {
-			return fail(line, "%s's %s budget is also on row %d", field("department"), works.YearLabel(year), at)
+			return fail(line, "%s's %s budget is also on row %d", field("department"), period.YearLabel(year), at)
 		}
 		first[k] = line
 		bs = append(bs, store.WorksBudget{DepartmentID: dept, Year: year, AmountPence: amount})
@@ -619,7 +612,7 @@ type orderInput struct {
 // commits nothing.
 func (s *Server) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
 	a := accessFrom(r.Context())
-	if err := worksManager(a); err != nil {
+	if err := figuresEditor(a); err != nil {
 		return err
 	}
 	var in orderInput
@@ -641,13 +634,13 @@ func (s *Server) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := s.now().UTC()
 	o := store.WorksOrder{ContractID: c.ID, DepartmentID: in.DepartmentID, Kind: in.Kind, Funding: in.Funding, Title: in.Title,
-		EstimatePence: in.EstimatePence, BudgetYear: works.FinancialYear(now), ContractYear: max(1, works.ContractYear(c.StartsOn, now)),
+		EstimatePence: in.EstimatePence, BudgetYear: period.YearOf(now), ContractYear: max(1, works.ContractYear(c.StartsOn, now)),
 		RaisedAt: now, RaisedBy: a.user.Username}
 	if err := s.st.CreateWorksOrder(r.Context(), &o); err != nil {
 		return storeError(err, "")
 	}
 	if err := s.audit(r, audit.WorksOrderRaise, 0, nil, nil, fmt.Sprintf("order %d for department %d on contract %d: %s %q, estimate %s",
-		o.ID, o.DepartmentID, o.ContractID, o.Kind, o.Title, works.Pounds(o.EstimatePence))); err != nil {
+		o.ID, o.DepartmentID, o.ContractID, o.Kind, o.Title, money.Pounds(o.EstimatePence))); err != nil {
 		return err
 	}
 	return s.answerOrder(w, r, http.StatusCreated, o.ID, func(b *worksBook, o store.WorksOrder) []works.Warning {
@@ -698,7 +691,7 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := worksManager(b.a); err != nil {
+		if err := figuresEditor(b.a); err != nil {
 			return err
 		}
 		var in stepInput
@@ -740,7 +733,7 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 		if _, err := s.st.StepWorksOrder(r.Context(), o.ID, step); err != nil {
 			return storeError(err, "")
 		}
-		detail := fmt.Sprintf("order %d: %s", o.ID, works.Pounds(step.Amount))
+		detail := fmt.Sprintf("order %d: %s", o.ID, money.Pounds(step.Amount))
 		if step.Override != "" {
 			detail += ", past its warnings: " + step.Override
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -77,7 +78,7 @@ func benchWorks(b *testing.B, dsn string) {
 		c := i % 4
 		at := start.Add(time.Duration(i) * 8 * time.Hour)
 		o := store.WorksOrder{ContractID: contracts[c].ID, DepartmentID: depts[c][i/4%25], Kind: works.Repair, Funding: works.AdHoc,
-			Title: fmt.Sprintf("Order %d", i), BudgetYear: works.FinancialYear(at), ContractYear: works.ContractYear(start, at), RaisedAt: at, RaisedBy: "bench"}
+			Title: fmt.Sprintf("Order %d", i), BudgetYear: period.YearOf(at), ContractYear: works.ContractYear(start, at), RaisedAt: at, RaisedBy: "bench"}
 		must(st.CreateWorksOrder(ctx, &o))
 		if i%10 == 0 {
 			continue

@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"html/template"
 	"net/http"
@@ -39,7 +41,7 @@ func (s *Server) worksPageData(r *http.Request) (*worksBook, worksPage, error) {
 	if err != nil {
 		return nil, worksPage{}, err
 	}
-	return b, worksPage{Manage: worksManager(b.a) == nil, Kinds: works.Kinds, Fundings: works.Fundings, Today: dateOnly(b.now)}, nil
+	return b, worksPage{Manage: figuresEditor(b.a) == nil, Kinds: works.Kinds, Fundings: works.Fundings, Today: dateOnly(b.now)}, nil
 }
 
 func (s *Server) worksContractsPage(w http.ResponseWriter, r *http.Request) error {
@@ -64,7 +66,7 @@ func (s *Server) worksBudgetsPage(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	p.Year, p.PrevYear, p.NextYear = works.YearLabel(year), works.YearLabel(year-1), works.YearLabel(year+1)
+	p.Year, p.PrevYear, p.NextYear = period.YearLabel(year), period.YearLabel(year-1), period.YearLabel(year+1)
 	p.Budgets = b.visibleBudgets(year)
 	p.Chart = budgetBars(p.Budgets)
 	return s.page(w, r, "works_budgets.html", "Departments' budgets", "works", p)
@@ -77,7 +79,7 @@ func (s *Server) worksOrdersPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Orders = b.visibleOrders()
 	p.Contracts = b.visibleContracts()
-	p.Depts = b.visibleBudgets(works.FinancialYear(b.now))
+	p.Depts = b.visibleBudgets(period.YearOf(b.now))
 	return s.page(w, r, "works_orders.html", "Works orders", "works", p)
 }
 
@@ -88,7 +90,7 @@ func writeTable(w http.ResponseWriter, name string, head []string, rows [][]stri
 	return writeCSV(w, name, append([][]string{head}, rows...))
 }
 
-var money = works.PlainPounds
+var plain = money.Plain
 
 func (s *Server) worksContractsCSV(w http.ResponseWriter, r *http.Request) error {
 	b, err := s.worksBook(r.Context())
@@ -101,9 +103,9 @@ func (s *Server) worksContractsCSV(w http.ResponseWriter, r *http.Request) error
 		if c.Forecast.RunOut != nil {
 			runOut = *c.Forecast.RunOut
 		}
-		rows = append(rows, []string{spreadsheet.Text(c.Reference), spreadsheet.Text(c.Supplier), spreadsheet.Text(c.Organisation), money(c.ValuePence), c.StartsOn, c.EndsOn,
-			money(c.SpentPence), money(c.CommittedPence), money(c.RemainingPence), strconv.Itoa(c.Forecast.WindowDays),
-			money(c.Forecast.WindowSpendPence), runOut, strconv.FormatBool(c.Forecast.BeforeEnd)})
+		rows = append(rows, []string{spreadsheet.Text(c.Reference), spreadsheet.Text(c.Supplier), spreadsheet.Text(c.Organisation), plain(c.ValuePence), c.StartsOn, c.EndsOn,
+			plain(c.SpentPence), plain(c.CommittedPence), plain(c.RemainingPence), strconv.Itoa(c.Forecast.WindowDays),
+			plain(c.Forecast.WindowSpendPence), runOut, strconv.FormatBool(c.Forecast.BeforeEnd)})
 	}
 	return writeTable(w, "works-contracts.csv", []string{"reference", "supplier", "organisation", "value", "starts_on", "ends_on",
 		"spent", "committed", "remaining", "rate_window_days", "rate_window_committed", "run_out", "runs_out_before_end"}, rows)
@@ -119,8 +121,8 @@ func (s *Server) worksAllowancesCSV(w http.ResponseWriter, r *http.Request) erro
 	var rows [][]string
 	for _, c := range b.visibleContracts() {
 		for _, a := range c.Allowances {
-			rows = append(rows, []string{spreadsheet.Text(c.Reference), strconv.Itoa(a.Year), a.Funding, money(a.AmountPence), money(a.CommittedPence),
-				money(a.AmountPence - a.CommittedPence)})
+			rows = append(rows, []string{spreadsheet.Text(c.Reference), strconv.Itoa(a.Year), a.Funding, plain(a.AmountPence), plain(a.CommittedPence),
+				plain(a.AmountPence - a.CommittedPence)})
 		}
 	}
 	return writeTable(w, "works-allowances.csv", []string{"contract", "contract_year", "funding", "amount", "committed", "remaining"}, rows)
@@ -139,12 +141,12 @@ func (s *Server) worksBudgetsCSV(w http.ResponseWriter, r *http.Request) error {
 	for _, x := range b.visibleBudgets(year) {
 		budget := ""
 		if x.HasBudget {
-			budget = money(x.BudgetPence)
+			budget = plain(x.BudgetPence)
 		}
-		rows = append(rows, []string{spreadsheet.Text(x.Department), spreadsheet.Text(x.Council), x.Year, budget, money(x.SpentPence), money(x.CommittedPence), money(x.RemainingPence)})
+		rows = append(rows, []string{spreadsheet.Text(x.Department), spreadsheet.Text(x.Council), x.Year, budget, plain(x.SpentPence), plain(x.CommittedPence), plain(x.RemainingPence)})
 	}
 	// The first three columns are what the budget import reads.
-	return writeTable(w, "works-budgets-"+strings.ReplaceAll(works.YearLabel(year), "/", "-")+".csv",
+	return writeTable(w, "works-budgets-"+strings.ReplaceAll(period.YearLabel(year), "/", "-")+".csv",
 		[]string{"department", "council", "year", "amount", "spent", "committed", "remaining"}, rows)
 }
 
@@ -161,8 +163,8 @@ func (s *Server) worksOrdersCSV(w http.ResponseWriter, r *http.Request) error {
 		}
 		raised := o.RaisedAt
 		rows = append(rows, []string{strconv.FormatInt(o.ID, 10), spreadsheet.Text(o.Contract), spreadsheet.Text(o.Department), o.Kind, o.Funding, spreadsheet.Text(o.Title), o.State,
-			o.BudgetYear, strconv.Itoa(o.ContractYear), money(o.EstimatePence), money(o.QuotePence), money(o.ApprovedPence), money(o.FinalPence),
-			money(o.CommittedPence), csvTime(&raised), spreadsheet.Text(o.RaisedBy), csvTime(o.QuotedAt), spreadsheet.Text(o.QuotedBy), csvTime(o.ApprovedAt),
+			o.BudgetYear, strconv.Itoa(o.ContractYear), plain(o.EstimatePence), plain(o.QuotePence), plain(o.ApprovedPence), plain(o.FinalPence),
+			plain(o.CommittedPence), csvTime(&raised), spreadsheet.Text(o.RaisedBy), csvTime(o.QuotedAt), spreadsheet.Text(o.QuotedBy), csvTime(o.ApprovedAt),
 			spreadsheet.Text(o.ApprovedBy), spreadsheet.Text(o.OverrideReason), csvTime(o.CompletedAt), spreadsheet.Text(o.CompletedBy), csvTime(o.CancelledAt),
 			spreadsheet.Text(o.CancelledBy), strings.Join(warn, " ")})
 	}
@@ -231,22 +233,22 @@ func barChart(bars []bar, title string) template.HTML {
 		y := float64(i)*rowH + pad
 		fmt.Fprintf(&sb, `<text x="0" y="%.1f" fill="%s" font-size="12">%s</text>`, y+15, colText, template.HTMLEscapeString(b.Label))
 		x := labelW
-		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>%s</title></rect>`, x, y, scale(b.Total), colRemaining, works.Pounds(b.Total))
+		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>%s</title></rect>`, x, y, scale(b.Total), colRemaining, money.Pounds(b.Total))
 		inTotal := min(b.Spent, b.Total)
-		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>spent %s</title></rect>`, x, y, scale(inTotal), colSpent, works.Pounds(b.Spent))
+		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>spent %s</title></rect>`, x, y, scale(inTotal), colSpent, money.Pounds(b.Spent))
 		if open := min(b.Committed, b.Total) - inTotal; open > 0 {
 			fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>committed, not yet spent %s</title></rect>`,
-				x+scale(inTotal), y, scale(open), colCommitted, works.Pounds(b.Committed-b.Spent))
+				x+scale(inTotal), y, scale(open), colCommitted, money.Pounds(b.Committed-b.Spent))
 		}
 		if b.Committed > b.Total {
 			fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="%s"><title>over by %s</title></rect>`,
-				x+scale(b.Total), y, scale(b.Committed-b.Total), colOver, works.Pounds(b.Committed-b.Total))
+				x+scale(b.Total), y, scale(b.Committed-b.Total), colOver, money.Pounds(b.Committed-b.Total))
 		}
 		pct := "no total"
 		if b.Total > 0 {
 			pct = fmt.Sprintf("%d%% committed", b.Committed*100/b.Total)
 		}
-		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" font-size="11">%s of %s</text>`, x+4, y+33, colText, pct, works.Pounds(b.Total))
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" font-size="11">%s of %s</text>`, x+4, y+33, colText, pct, money.Pounds(b.Total))
 	}
 	ly := h - 8
 	for i, l := range []struct{ col, text string }{{colSpent, "spent"}, {colCommitted, "committed"}, {colRemaining, "remaining"}, {colOver, "over"}} {
@@ -346,7 +348,7 @@ func shortPounds(p int64) string {
 
 // Template helpers for the works pages.
 var worksFuncs = template.FuncMap{
-	"pounds":       works.Pounds,
+	"pounds":       money.Pounds,
 	"kindTitle":    works.KindTitle,
 	"fundingTitle": works.FundingTitle,
 	"sub":          func(a, b int64) int64 { return a - b },
@@ -354,6 +356,6 @@ var worksFuncs = template.FuncMap{
 		if p == 0 {
 			return ""
 		}
-		return works.PlainPounds(p)
+		return money.Plain(p)
 	},
 }

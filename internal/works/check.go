@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/period"
 )
 
 // Position is where an order would stand if it went ahead: the budget and
@@ -74,20 +75,20 @@ func Check(p Position, amount int64) []Warning {
 	}
 	if after := plus(p.ContractCommitted, amount); amount > 0 && after > p.Value {
 		out = append(out, Warning{OverContract, fmt.Sprintf("contract %s would be committed to %s of its %s value, %s over",
-			p.Contract, Pounds(after), Pounds(p.Value), Pounds(after-p.Value))})
+			p.Contract, money.Pounds(after), money.Pounds(p.Value), money.Pounds(after-p.Value))})
 	}
 	if p.HasAllowance {
 		if after := plus(p.AllowanceCommitted, amount); amount > 0 && after > p.Allowance {
 			out = append(out, Warning{OverAllowance, fmt.Sprintf("contract %s's %s allowance for contract year %d would be committed to %s of %s, %s over",
-				p.Contract, FundingTitle(p.Funding), p.ContractYear, Pounds(after), Pounds(p.Allowance), Pounds(after-p.Allowance))})
+				p.Contract, FundingTitle(p.Funding), p.ContractYear, money.Pounds(after), money.Pounds(p.Allowance), money.Pounds(after-p.Allowance))})
 		}
 	}
 	switch after := plus(p.DeptCommitted, amount); {
 	case !p.HasBudget:
-		out = append(out, Warning{NoBudget, fmt.Sprintf("%s has no budget for %s", p.Department, YearLabel(p.Year))})
+		out = append(out, Warning{NoBudget, fmt.Sprintf("%s has no budget for %s", p.Department, period.YearLabel(p.Year))})
 	case amount > 0 && after > p.Budget:
 		out = append(out, Warning{OverBudget, fmt.Sprintf("%s's %s budget would be committed to %s of %s, %s over",
-			p.Department, YearLabel(p.Year), Pounds(after), Pounds(p.Budget), Pounds(after-p.Budget))})
+			p.Department, period.YearLabel(p.Year), money.Pounds(after), money.Pounds(p.Budget), money.Pounds(after-p.Budget))})
 	}
 	return out
 }

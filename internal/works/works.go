@@ -13,10 +13,6 @@
 package works
 
 import (
-	"errors"
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -118,43 +114,6 @@ func Date(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// FinancialYear is the year in which the financial year holding t began:
-// 2025 for any day from 1 April 2025 to 31 March 2026.
-func FinancialYear(t time.Time) int {
-	t = t.UTC()
-	if t.Month() < time.April {
-		return t.Year() - 1
-	}
-	return t.Year()
-}
-
-// YearSpan is financial year y as a half-open range of UTC dates.
-func YearSpan(y int) (from, to time.Time) {
-	return time.Date(y, time.April, 1, 0, 0, 0, 0, time.UTC), time.Date(y+1, time.April, 1, 0, 0, 0, 0, time.UTC)
-}
-
-// YearLabel writes financial year y as councils do: "2025/26".
-func YearLabel(y int) string { return fmt.Sprintf("%d/%02d", y, (y+1)%100) }
-
-// ParseYear reads "2025/26" (or "2025-26", or plain "2025") as the year
-// the financial year began.
-func ParseYear(s string) (int, error) {
-	s = strings.TrimSpace(s)
-	head, tail, two := strings.Cut(strings.ReplaceAll(s, "-", "/"), "/")
-	y, err := strconv.Atoi(head)
-	if err != nil || len(head) != 4 || y < 1900 || y > 9998 {
-		return 0, fmt.Errorf("%q is not a financial year such as 2025/26", s)
-	}
-	if two {
-		n, err := strconv.Atoi(tail)
-		if err != nil || (len(tail) != 2 && len(tail) != 4) ||
-			len(tail) == 2 && n != (y+1)%100 || len(tail) == 4 && n != y+1 {
-			return 0, fmt.Errorf("%q is not a financial year such as 2025/26: the second year must follow the first", s)
-		}
-	}
-	return y, nil
-}
-
 // ContractYear is which year of a contract starting on start the day t
 // falls in: 1 for its first twelve months, 2 for the next, and so on; 0
 // before it starts. Annual allowances run by contract year, not financial
@@ -178,71 +137,4 @@ func ContractYears(start, end time.Time) int {
 		return 0
 	}
 	return ContractYear(start, end)
-}
-
-// Pounds writes pence as pounds: "£1,742,000.00", "-£12.50".
-func Pounds(p int64) string {
-	sign := ""
-	u := uint64(p)
-	if p < 0 {
-		sign, u = "-", uint64(-p)
-	}
-	whole := strconv.FormatUint(u/100, 10)
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return fmt.Sprintf("%s£%s.%02d", sign, b.String(), u%100)
-}
-
-// PlainPounds writes pence as a bare decimal, for CSV: "1742000.00".
-func PlainPounds(p int64) string {
-	sign := ""
-	u := uint64(p)
-	if p < 0 {
-		sign, u = "-", uint64(-p)
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
-}
-
-// ErrAmount is the error of an amount that is not money.
-var ErrAmount = errors.New("not an amount of money such as 1742000 or 12,500.50")
-
-// ParsePounds reads an amount in pounds, as a spreadsheet exports it
-// ("12500", "12,500.5", "£12,500.50"), into pence, exactly: no float is
-// involved, and more than two decimal places is refused rather than
-// rounded.
-func ParsePounds(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "£")
-	s = strings.ReplaceAll(s, ",", "")
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	whole, frac, dot := strings.Cut(s, ".")
-	if whole == "" && frac == "" || len(frac) > 2 || dot && frac == "" || len(whole) > 13 {
-		return 0, ErrAmount
-	}
-	for _, c := range whole + frac {
-		if c < '0' || c > '9' {
-			return 0, ErrAmount
-		}
-	}
-	var w, f int64
-	if whole != "" {
-		w, _ = strconv.ParseInt(whole, 10, 64)
-	}
-	if frac != "" {
-		f, _ = strconv.ParseInt(frac, 10, 64)
-		if len(frac) == 1 {
-			f *= 10
-		}
-	}
-	p := w*100 + f
-	if neg {
-		p = -p
-	}
-	return p, nil
 }

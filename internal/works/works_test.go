@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/period"
 )
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
@@ -147,8 +150,8 @@ func TestYearsAndMoney(t *testing.T) {
 		{day(2025, 10, 30), 2025, 0, "2025/26"},
 	} {
 		t.Run(tt.at.Format(time.DateOnly), func(t *testing.T) {
-			if got := FinancialYear(tt.at); got != tt.fy || YearLabel(got) != tt.fyLabel {
-				t.Errorf("financial year: got %d (%s), want %d (%s)", got, YearLabel(got), tt.fy, tt.fyLabel)
+			if got := period.YearOf(tt.at); got != tt.fy || period.YearLabel(got) != tt.fyLabel {
+				t.Errorf("financial year: got %d (%s), want %d (%s)", got, period.YearLabel(got), tt.fy, tt.fyLabel)
 			}
 			if got := ContractYear(harrowStart, tt.at); got != tt.cy {
 				t.Errorf("contract year: got %d, want %d", got, tt.cy)
@@ -159,29 +162,19 @@ func TestYearsAndMoney(t *testing.T) {
 		t.Errorf("the Harrow term spans %d contract years, want 2", got)
 	}
 	for in, want := range map[string]int64{"1742000": 174_200_000, "£1,742,000.00": 174_200_000, "12.5": 1250, "0.07": 7, "-3.10": -310} {
-		if got, err := ParsePounds(in); err != nil || got != want {
-			t.Errorf("ParsePounds(%q): got %d, %v, want %d", in, got, err, want)
+		if got, err := money.Parse(in); err != nil || got != want {
+			t.Errorf("money.Parse(%q): got %d, %v, want %d", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "1.234", "12a", "1.", "£", "1e6", "99999999999999"} {
-		if got, err := ParsePounds(bad); err == nil {
-			t.Errorf("ParsePounds(%q): got %d, want an error", bad, got)
+		if got, err := money.Parse(bad); err == nil {
+			t.Errorf("money.Parse(%q): got %d, want an error", bad, got)
 		}
 	}
-	if got := Pounds(174_200_001); got != "£1,742,000.01" {
+	if got := money.Pounds(174_200_001); got != "£1,742,000.01" {
 		t.Errorf("Pounds: got %s, want £1,742,000.01", got)
 	}
-	if got := Pounds(-5); got != "-£0.05" {
-		t.Errorf("Pounds(-5): got %s, want -£0.05", got)
-	}
-	for in, want := range map[string]int{"2025/26": 2025, "2025-26": 2025, "2025": 2025, "2025/2026": 2025} {
-		if got, err := ParseYear(in); err != nil || got != want {
-			t.Errorf("ParseYear(%q): got %d, %v, want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"2025/27", "25/26", "x"} {
-		if _, err := ParseYear(bad); err == nil {
-			t.Errorf("ParseYear(%q): got nil error, want one", bad)
-		}
+	if got := money.Pounds(-5); got != "-£0.05" {
+		t.Errorf("money.Pounds(-5): got %s, want -£0.05", got)
 	}
 }
