@@ -69,9 +69,8 @@ type Recorder struct {
 	queue chan item
 	done  chan struct{}
 
-	mu      sync.Mutex
-	pending int
-	queues  map[*CameraQueue]struct{}
+	mu     sync.Mutex
+	queues map[*CameraQueue]struct{}
 }
 
 type item struct {
