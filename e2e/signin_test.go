@@ -30,15 +30,10 @@ type server struct {
 	log                  *syncBuffer
 }
 
-// startServe runs the real `vigil serve` (this test binary standing in for
-// vigil) with the given TOML settings added to its own.
-func startServe(t *testing.T, extra string) *server {
-	t.Helper()
-	return startServeOn(t, freeAddr(t), extra)
-}
-
-// startServeOn is startServe on a given address: the OpenID provider must
-// know vigil's callback before vigil starts.
+// startServeOn runs the real `vigil serve` (this test binary standing in
+// for vigil) on addr with the given TOML settings added to its own. The
+// address is the caller's: the OpenID provider must know vigil's callback
+// before vigil starts.
 func startServeOn(t *testing.T, addr, extra string) *server {
 	t.Helper()
 	dir := t.TempDir()
@@ -82,21 +77,6 @@ func (s *server) withStore(t *testing.T, fn func(ctx context.Context, st *store.
 	}
 	defer st.Close()
 	fn(context.Background(), st)
-}
-
-// addUser makes an account whose first password someone else chose.
-func (s *server) addUser(t *testing.T, name, role, password string) {
-	s.withStore(t, func(ctx context.Context, st *store.Store) {
-		admin, err := st.UserByName(ctx, "admin")
-		if err != nil {
-			t.Fatal(err)
-		}
-		hash, _ := auth.HashPassword(password)
-		u := store.User{Username: name, PasswordHash: hash, OrganisationID: admin.OrganisationID, Role: role, MustChangePassword: true}
-		if err := st.CreateUser(ctx, &u); err != nil {
-			t.Fatal(err)
-		}
-	})
 }
 
 // provider is a running oidc-provider (oidc_provider.mjs).
@@ -250,11 +230,11 @@ func oidcSignIn(t *testing.T, s *server, login string) (*http.Client, *http.Resp
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	res, body := get(t, c, s.base+"/login")
+	_, body := get(t, c, s.base+"/login")
 	if !strings.Contains(body, "Sign in with Partnership ID") {
 		t.Fatalf("the sign-in page has no single sign-on button:\n%.800s", body)
 	}
-	res, body = get(t, c, s.base+"/login/oidc")
+	res, body := get(t, c, s.base+"/login/oidc")
 	if res.Request.URL.Host == strings.TrimPrefix(s.base, "http://") {
 		t.Fatalf("/login/oidc stayed at vigil (%s):\n%.600s", res.Request.URL, body)
 	}

@@ -201,7 +201,12 @@ func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
 // stopTranscoder waits for the camera's transcoder, if it has one, once
 // the camera's context has ended; none is made afterwards.
 func (rc *runningCamera) stopTranscoder() {
-	rc.mu.Lock() // no transcoder is started past this point
+	// The lock is a barrier: a TranscodedHub holding it has added its
+	// transcoder to trWG by the time we get it, and any later one sees
+	// the camera's context ended, so no transcoder is started past this
+	// point.
+	rc.mu.Lock()
+	//lint:ignore SA2001 an empty critical section is the barrier above
 	rc.mu.Unlock()
 	rc.trWG.Wait()
 }

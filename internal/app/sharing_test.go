@@ -243,12 +243,12 @@ func TestFourEyesExport(t *testing.T) {
 	if res, _ := f.send(sup2.token, call{method: "POST", path: approve}); res.StatusCode != http.StatusConflict {
 		t.Errorf("approving twice: got %d, want 409", res.StatusCode)
 	}
-	res, b = f.send(sup1.token, call{method: "GET", path: fmt.Sprintf("/api/v1/approvals/%d", ap.ID)})
+	_, b = f.send(sup1.token, call{method: "GET", path: fmt.Sprintf("/api/v1/approvals/%d", ap.ID)})
 	mustDo(t, json.Unmarshal(b, &ap))
 	if ap.Download == "" || !strings.Contains(ap.Download, fmt.Sprintf("approval=%d", ap.ID)) {
 		t.Fatalf("the requester's view of the approved request: got %s, want a download URL", b)
 	}
-	res, b = f.send(sup1.token, call{method: "GET", path: ap.Download})
+	res, _ = f.send(sup1.token, call{method: "GET", path: ap.Download})
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "video/mp4" || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") {
 		t.Errorf("the requester downloading: got %d %v, want 200 video/mp4 attachment", res.StatusCode, res.Header)
 	}

@@ -145,20 +145,6 @@ func (c *cursor) take(n int) []byte {
 	return v
 }
 
-func (c *cursor) u8() uint8 {
-	if v := c.take(1); v != nil {
-		return v[0]
-	}
-	return 0
-}
-
-func (c *cursor) u16() uint16 {
-	if v := c.take(2); v != nil {
-		return binary.BigEndian.Uint16(v)
-	}
-	return 0
-}
-
 func (c *cursor) u32() uint32 {
 	if v := c.take(4); v != nil {
 		return binary.BigEndian.Uint32(v)

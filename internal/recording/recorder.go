@@ -80,9 +80,8 @@ type Recorder struct {
 	cancelFinal context.CancelFunc
 	unwritten   atomic.Int64 // rows Run gave up on
 
-	mu      sync.Mutex
-	pending int
-	queues  map[*CameraQueue]struct{}
+	mu     sync.Mutex
+	queues map[*CameraQueue]struct{}
 }
 
 type item struct {

@@ -21,7 +21,14 @@ func batchSession(t *testing.T) (*Stream, *Session, *collector) {
 	}
 	t.Cleanup(func() { sess.Close() })
 	h := newCollector()
-	runSession(ctx, sess, h)
+	ran := runSession(ctx, sess, h)
+	// Run's helpers (batchLoop) have ended before the test's own
+	// cleanups run, so that one restoring batchEvery races with none of
+	// them.
+	t.Cleanup(func() {
+		cancel()
+		awaitErr(t, ran, 10*time.Second)
+	})
 	return st, sess, h
 }
 

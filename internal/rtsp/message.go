@@ -49,15 +49,6 @@ func (h header) get(key string) string {
 	return ""
 }
 
-func (h header) has(key string) bool {
-	for _, f := range h {
-		if strings.EqualFold(f.key, key) {
-			return true
-		}
-	}
-	return false
-}
-
 func (h header) values(key string) []string {
 	var vs []string
 	for _, f := range h {

@@ -76,7 +76,7 @@ func TestNamesRefused(t *testing.T) {
 					StartsOn: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), EndsOn: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)})
 			}},
 			{"API token with a right-to-left override", func() error {
-				return s.CreateToken(ctx, &Token{UserID: u.ID, Name: "ci‮bot", Hash: []byte("0123456789abcdef")})
+				return s.CreateToken(ctx, &Token{UserID: u.ID, Name: "ci\u202ebot", Hash: []byte("0123456789abcdef")})
 			}},
 			{"finance category title with a tab", func() error {
 				return s.PutFinanceCategory(ctx, finance.Category{Name: "proactive", Title: "Pro\tactive", Weight: finance.One})

@@ -260,7 +260,7 @@ func TestTrailRestoreGuards(t *testing.T) {
 			t.Fatalf("fresh trail: got %v, %v, want every guard in place", bad, err)
 		}
 		var tamper []string
-		want := map[string]string{}
+		var want map[string]string
 		if tr.Dialect() == dialectPostgres {
 			tamper = []string{
 				`DROP TRIGGER records_no_truncate ON records`,

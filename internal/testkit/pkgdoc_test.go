@@ -18,21 +18,36 @@ func TestPackageDocs(t *testing.T) {
 			if err != nil || !d.IsDir() || strings.Contains(dir, "testdata") || strings.HasPrefix(d.Name(), ".") && dir != root {
 				return nil
 			}
-			fset := token.NewFileSet()
-			pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments|parser.PackageClauseOnly)
+			entries, err := os.ReadDir(dir)
 			if err != nil {
 				t.Errorf("%s: %v", dir, err)
 				return nil
 			}
-			for name, p := range pkgs {
-				var docs []string
-				for fname, f := range p.Files {
-					if f.Doc != nil {
-						docs = append(docs, filepath.Base(fname))
-					}
+			// Each package of the folder (package main beside a library
+			// is possible) and the files holding its doc comment.
+			docs := map[string][]string{}
+			fset := token.NewFileSet()
+			for _, e := range entries {
+				name := e.Name()
+				if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+					continue
 				}
-				if len(docs) != 1 {
-					t.Errorf("package %s (%s) has %d package doc comments (%v), want 1", name, dir, len(docs), docs)
+				f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.ParseComments|parser.PackageClauseOnly)
+				if err != nil {
+					t.Errorf("%s: %v", dir, err)
+					continue
+				}
+				pkg := f.Name.Name
+				if _, ok := docs[pkg]; !ok {
+					docs[pkg] = []string{}
+				}
+				if f.Doc != nil {
+					docs[pkg] = append(docs[pkg], name)
+				}
+			}
+			for name, files := range docs {
+				if len(files) != 1 {
+					t.Errorf("package %s (%s) has %d package doc comments (%v), want 1", name, dir, len(files), files)
 				}
 			}
 			return nil

@@ -27,10 +27,9 @@ type camera struct {
 	hub *live.Hub
 	pz  *codec.Packetizer
 
-	mu    sync.Mutex
-	sent  map[uint32]time.Time
-	clips []*simcam.Clip // played in turn, each from its first frame
-	next  chan *simcam.Clip
+	mu   sync.Mutex
+	sent map[uint32]time.Time
+	next chan *simcam.Clip
 }
 
 const ts0 = 0xFFFF0000 // the camera's timestamps wrap early on

@@ -96,21 +96,6 @@ func (s *Server) cameraFor(r *http.Request, act rights.Action) (store.Camera, er
 	return c, decide(a.snap.Can(a.p, act, rightsCamera(c), s.now()), fmt.Sprintf("no camera %d", c.ID))
 }
 
-// visibleCamera returns the request's camera if the user may do anything
-// at all to it.
-func (s *Server) visibleCamera(r *http.Request) (store.Camera, rights.Set, error) {
-	c, err := s.camera(r)
-	if err != nil {
-		return c, 0, err
-	}
-	a := accessFrom(r.Context())
-	on := a.snap.On(a.p, rightsCamera(c), s.now())
-	if on == 0 {
-		return c, 0, errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", c.ID), nil)
-	}
-	return c, on, nil
-}
-
 // orgFor decides act within organisation id for the request's user.
 func (s *Server) orgFor(r *http.Request, act rights.Action, id int64) error {
 	a := accessFrom(r.Context())

@@ -125,7 +125,6 @@ type browser struct {
 	e   *signinEnv
 	c   *http.Client
 	ua  string
-	ip  string
 	jar *cookiejar.Jar
 }
 
