@@ -39,10 +39,13 @@ import (
 
 // App is one running Vigil server.
 type App struct {
-	cfg     config.Config
-	log     *slog.Logger
-	Store   *store.Store
-	Audit   *audit.Trail
+	cfg   config.Config
+	log   *slog.Logger
+	Store *store.Store
+	Audit *audit.Trail
+	// Changes commits each change with its audit record (the outbox)
+	// and takes the records into the trail.
+	Changes *audit.Outbox
 	box     *secret.Box
 	rec     *recording.Recorder
 	ret     *recording.Retention
@@ -106,6 +109,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	} else if n > 0 {
 		log.Info("audit records moved from the main database into the audit trail", "records", n)
 	}
+	if a.Changes, err = audit.NewOutbox(ctx, st, a.Audit, audit.OutboxOptions{Logger: log.With("component", "audit-outbox")}); err != nil {
+		return nil, err
+	}
+	// Records a stopped server or a command line left in the outbox go
+	// into the trail before anything new.
+	if err := a.Changes.Drain(ctx); err != nil {
+		log.Error("audit outbox: records wait for the trail", "err", err)
+	}
 	if err := Bootstrap(ctx, st, cfg, out); err != nil {
 		return nil, err
 	}
@@ -140,7 +151,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	a.maint = maintenance.New(maintenance.Options{Store: st, Source: a.cams, Policy: pol,
 		Interval: cfg.Maintenance.CheckInterval.Duration, Logger: log.With("component", "maintenance")})
 	a.web, err = web.New(web.Options{
-		Store: st, Audit: a.Audit, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
+		Store: st, Audit: a.Audit, Changes: a.Changes, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
 		Eraser:   recording.NewEraser(st, folders, log.With("component", "erasure")),
 		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
 		RetentionDays: cfg.Recording.RetentionDays, PlaybackDelay: cfg.Recording.PlaybackDelay.Duration, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
@@ -343,6 +354,7 @@ func (a *App) Run(ctx context.Context) error {
 	recWG.Go(func() { a.rec.Run(recCtx) })
 	bg.Go(func() { a.ret.Run(bgCtx) })
 	bg.Go(func() { a.Audit.Run(bgCtx) })
+	bg.Go(func() { a.Changes.Run(bgCtx) })
 	bg.Go(func() { a.maint.Run(bgCtx) })
 
 	// Every request is bounded, its body included, so that slow clients
@@ -395,6 +407,7 @@ func (a *App) Run(ctx context.Context) error {
 	sd.step("the maintenance watcher", a.maint.Close)
 	stopBg()
 	sd.step("retention, the audit checkpoints and the maintenance checks", func() error { bg.Wait(); return nil })
+	sd.step("the audit outbox", func() error { return a.Changes.Close(5 * time.Second) })
 	sd.step("the audit trail", a.Audit.Close)
 	// Called even past the deadline: Stop gives up at the deadline by
 	// itself, at once if it has passed.

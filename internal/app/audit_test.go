@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -261,7 +261,7 @@ func testAuditHTTP(t *testing.T, h *harness) {
 		}
 		// The filter offers the registry's actions, each with what it
 		// means, and the table says what the export row's action means.
-		for _, a := range audit.Actions() {
+		for _, a := range auditlog.Actions() {
 			if opt := fmt.Sprintf(`<option value="%s" label="%s">`, a.Action, html.EscapeString(a.Description)); !strings.Contains(s, opt) {
 				t.Errorf("GET /audit: got no %s in the action filter", opt)
 			}

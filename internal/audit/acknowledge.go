@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -349,7 +350,7 @@ func (t *Trail) Acknowledge(ctx context.Context, d *Damage, by, reason string) (
 		}
 		// The sound tail was checked by the plan: the records from here
 		// on are this process's own.
-		v, err := t.appendIn(w, head.Seq, Entry{Username: by, Action: TrailDamageAcknowledged, Reason: reason, Detail: detail})
+		v, err := t.appendIn(w, head.Seq, Entry{Username: by, Action: auditlog.TrailDamageAcknowledged, Reason: reason, Detail: detail})
 		if err != nil {
 			return err
 		}

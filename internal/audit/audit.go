@@ -24,28 +24,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
-// Entry is one thing that happened, as a caller reports it.
-type Entry struct {
-	At                   time.Time // zero: now
-	UserID               int64
-	Username             string
-	OrganisationID       int64
-	Action               Action // one of the registry's (actions.go)
-	CameraID             int64
-	RangeStart, RangeEnd *time.Time
-	RemoteAddr           string
-	Reason               string // why, in the user's words, where one was given
-	Detail               string
-}
+// Entry is one thing that happened, as a writer reports it.
+type Entry = auditlog.Entry
+
+// Action is an action of the registry (package auditlog).
+type Action = auditlog.Action
 
 // Record is one record of the trail as stored.
 type Record = store.AuditRecord
@@ -148,9 +139,8 @@ var ErrClosed = errors.New("audit: trail closed")
 var ErrReadOnly = errors.New("audit: trail opened without its key, for reading only")
 
 // ErrNoAction is returned by Append and AppendBatch for an entry whose
-// action is the zero Action: a writer that looked its action up in a map
-// of its own and missed.
-var ErrNoAction = errors.New("audit: an entry needs an action")
+// action is the zero Action.
+var ErrNoAction = auditlog.ErrNoAction
 
 // Open opens (creating if need be) the trail in opt.DSN.
 func Open(ctx context.Context, opt Options) (*Trail, error) {
@@ -306,28 +296,7 @@ func (t *Trail) prune(ctx context.Context) {
 	}
 }
 
-// maxField bounds each text field, so that a hostile sign-in name cannot
-// fill the trail; longer text is cut, visibly.
-const maxField = 2000
-
-// clean makes s storable on both engines (valid UTF-8, no NUL, which
-// PostgreSQL's TEXT refuses) and bounds its length.
-func clean(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
-	}
-	if len(s) > maxField {
-		cut := maxField
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "… (cut)"
-	}
-	return s
-}
+func clean(s string) string { return auditlog.Clean(s) }
 
 // Append writes e to the trail and returns once it is durable. Appends
 // that arrive while another is being written are committed together.
@@ -444,7 +413,7 @@ func (t *Trail) appendIn(w *store.TrailWriter, verified int64, entries ...Entry)
 		// its witnesses keep saying how far the trail went.
 		t.sealRefused.Store(true)
 		t.alarm("truncated", msg)
-		entries = append([]Entry{{Username: "vigil", Action: TrailAlarm, Detail: msg}}, entries...)
+		entries = append([]Entry{{Username: "vigil", Action: auditlog.TrailAlarm, Detail: msg}}, entries...)
 		verified = head.Seq
 	}
 	own := head.Seq == verified
@@ -453,7 +422,7 @@ func (t *Trail) appendIn(w *store.TrailWriter, verified int64, entries ...Entry)
 	for _, e := range entries {
 		r := store.AuditRecord{
 			Seq: head.Seq + 1, At: e.At, UserID: e.UserID, Username: clean(e.Username), OrganisationID: e.OrganisationID,
-			Action: clean(e.Action.name), CameraID: e.CameraID, RangeStart: e.RangeStart, RangeEnd: e.RangeEnd,
+			Action: clean(e.Action.String()), CameraID: e.CameraID, RangeStart: e.RangeStart, RangeEnd: e.RangeEnd,
 			RemoteAddr: clean(e.RemoteAddr), Reason: clean(e.Reason), Detail: clean(e.Detail), Version: recordVersion,
 		}
 		if r.At.IsZero() {
@@ -668,7 +637,7 @@ func (t *Trail) Prune(ctx context.Context, before time.Time) (int64, error) {
 		if keep.Seq <= start {
 			return nil
 		}
-		verified, err = t.appendIn(w, verified, Entry{Username: "vigil", Action: TrailPruned, Reason: "retention",
+		verified, err = t.appendIn(w, verified, Entry{Username: "vigil", Action: auditlog.TrailPruned, Reason: "retention",
 			Detail: fmt.Sprintf("records %d to %d, older than %s, removed by retention; the chain now starts at seq %d",
 				start, keep.Seq-1, before.UTC().Format(time.RFC3339), keep.Seq)})
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
@@ -97,7 +98,7 @@ func (e *env) fill(n int) {
 		rs, re := t0.Add(-time.Hour), t0
 		err := e.trail.Append(context.Background(), Entry{
 			At: t0.Add(time.Duration(i) * time.Second), UserID: int64(i%3 + 1), Username: fmt.Sprint("user", i%3+1), OrganisationID: 7,
-			Action: FootagePlay, CameraID: int64(i%4 + 1), RangeStart: &rs, RangeEnd: &re, RemoteAddr: "192.0.2.1:5000",
+			Action: auditlog.FootagePlay, CameraID: int64(i%4 + 1), RangeStart: &rs, RangeEnd: &re, RemoteAddr: "192.0.2.1:5000",
 			Reason: "incident 42", Detail: fmt.Sprint("request ", i),
 		})
 		if err != nil {
@@ -215,7 +216,7 @@ func TestAppendAndVerify(t *testing.T) {
 		if rep := e.verify(); !rep.OK() || rep.Newest.Seq != 33 || rep.Tail != 0 || rep.Newest.Kind != "close" {
 			t.Errorf("after Close: got %+v, want a close checkpoint at 33 and no tail", rep)
 		}
-		if err := e.trail.Append(context.Background(), Entry{Action: SignIn}); err != nil {
+		if err := e.trail.Append(context.Background(), Entry{Action: auditlog.SignIn}); err != nil {
 			t.Errorf("Append after reopening: %v", err)
 		}
 	})
@@ -373,7 +374,7 @@ func TestConcurrentAppends(t *testing.T) {
 			}
 			wg.Go(func() {
 				for i := range each {
-					errs <- tr.Append(context.Background(), Entry{Username: fmt.Sprint("w", w), Action: FootagePlay, Detail: fmt.Sprint(i)})
+					errs <- tr.Append(context.Background(), Entry{Username: fmt.Sprint("w", w), Action: auditlog.FootagePlay, Detail: fmt.Sprint(i)})
 				}
 			})
 		}
@@ -402,7 +403,7 @@ func TestPrune(t *testing.T) {
 		ctx := context.Background()
 		old := time.Now().AddDate(-8, 0, 0)
 		for i := range 25 {
-			if err := e.trail.Append(ctx, Entry{At: old.Add(time.Duration(i) * time.Minute), Action: SignIn, Username: "old"}); err != nil {
+			if err := e.trail.Append(ctx, Entry{At: old.Add(time.Duration(i) * time.Minute), Action: auditlog.SignIn, Username: "old"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -437,7 +438,7 @@ func TestPruneKeepsTheNewest(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		for range 3 {
-			if err := e.trail.Append(ctx, Entry{At: time.Now().AddDate(-9, 0, 0), Action: SignIn}); err != nil {
+			if err := e.trail.Append(ctx, Entry{At: time.Now().AddDate(-9, 0, 0), Action: auditlog.SignIn}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -493,11 +494,11 @@ func TestImportLegacy(t *testing.T) {
 func TestCleanFields(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		long := strings.Repeat("é", 3000)
-		if err := e.trail.Append(context.Background(), Entry{Action: SignInFailed, Username: "a\x00b\xff" + long}); err != nil {
+		if err := e.trail.Append(context.Background(), Entry{Action: auditlog.SignInFailed, Username: "a\x00b\xff" + long}); err != nil {
 			t.Fatalf("Append of a hostile name: %v", err)
 		}
 		r := e.record(1)
-		if !strings.HasPrefix(r.Username, "a\uFFFDb\uFFFD") || !strings.HasSuffix(r.Username, "… (cut)") || len(r.Username) > maxField+20 {
+		if !strings.HasPrefix(r.Username, "a\uFFFDb\uFFFD") || !strings.HasSuffix(r.Username, "… (cut)") || len(r.Username) > auditlog.MaxField+20 {
 			t.Errorf("stored name: got %d bytes starting %q", len(r.Username), r.Username[:8])
 		}
 		if rep := e.verify(); !rep.OK() {
@@ -608,7 +609,7 @@ func TestCloseWaitsForAppends(t *testing.T) {
 		for w := range workers {
 			wg.Go(func() {
 				for i := range each {
-					e.trail.Append(ctx, Entry{Username: fmt.Sprint("w", w), Action: FootagePlay, Detail: fmt.Sprint(i)})
+					e.trail.Append(ctx, Entry{Username: fmt.Sprint("w", w), Action: auditlog.FootagePlay, Detail: fmt.Sprint(i)})
 				}
 			})
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -21,7 +22,7 @@ func (t *Trail) ImportLegacy(ctx context.Context, src LegacySource) (int64, erro
 	if t.opt.Key == nil {
 		return 0, ErrReadOnly
 	}
-	done, err := t.st.ListAudit(ctx, store.AuditFilter{Action: TrailImport.String(), Limit: 1})
+	done, err := t.st.ListAudit(ctx, store.AuditFilter{Action: auditlog.TrailImport.String(), Limit: 1})
 	if err != nil || len(done) > 0 {
 		return 0, err
 	}
@@ -53,7 +54,7 @@ func (t *Trail) ImportLegacy(ctx context.Context, src LegacySource) (int64, erro
 				firstID = e.ID
 			}
 			n, lastID = n+1, e.ID
-			batch = append(batch, Entry{At: e.At, UserID: e.UserID, Username: e.Username, Action: legacyAction(e.Action), CameraID: e.CameraID,
+			batch = append(batch, Entry{At: e.At, UserID: e.UserID, Username: e.Username, Action: auditlog.Stored(e.Action), CameraID: e.CameraID,
 				RangeStart: e.RangeStart, RangeEnd: e.RangeEnd, RemoteAddr: e.RemoteAddr, Detail: e.Detail})
 			if len(batch) == cap(batch) {
 				return flush()
@@ -63,7 +64,7 @@ func (t *Trail) ImportLegacy(ctx context.Context, src LegacySource) (int64, erro
 		if err != nil {
 			return err
 		}
-		batch = append(batch, Entry{Username: "vigil", Action: TrailImport, Detail: fmt.Sprintf(
+		batch = append(batch, Entry{Username: "vigil", Action: auditlog.TrailImport, Detail: fmt.Sprintf(
 			"%d records (ids %d to %d) moved from the main database's audit_log, which is no longer written", n, firstID, lastID)})
 		if err := flush(); err != nil {
 			return err

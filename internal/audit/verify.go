@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -430,7 +431,7 @@ func Verify(ctx context.Context, st *store.Trail, o VerifyOptions) (Report, erro
 		}
 		rep.Acknowledged = append(rep.Acknowledged, ack)
 	}
-	err = st.EachAudit(ctx, store.AuditFilter{Action: TrailAlarm.String()}, func(r *Record) error {
+	err = st.EachAudit(ctx, store.AuditFilter{Action: auditlog.TrailAlarm.String()}, func(r *Record) error {
 		if r.Seq < rep.Window {
 			return errStop
 		}

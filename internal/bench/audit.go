@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 )
 
 // AuditOptions configure "vigil bench audit".
@@ -210,28 +211,28 @@ func withSearchPath(dsn, schema string) (string, error) {
 func fillTrail(ctx context.Context, tr *audit.Trail, n int64, progress io.Writer) error {
 	const batch = 10000
 	at := time.Now().Add(-time.Duration(n) * 50 * time.Millisecond).UTC()
-	entries := make([]audit.Entry, 0, batch)
+	entries := make([]auditlog.Entry, 0, batch)
 	began := time.Now()
 	for i := int64(0); i < n; i++ {
 		at = at.Add(50 * time.Millisecond)
 		op := i*7919%50 + 1
-		e := audit.Entry{At: at, UserID: op, Username: fmt.Sprintf("operator%02d", op), OrganisationID: op%4 + 1,
+		e := auditlog.Entry{At: at, UserID: op, Username: fmt.Sprintf("operator%02d", op), OrganisationID: op%4 + 1,
 			CameraID: i*104729%300 + 1, RemoteAddr: fmt.Sprintf("10.20.%d.%d:%d", op, i%250, 40000+i%20000)}
 		rs, re := at.Add(-10*time.Minute), at.Add(-9*time.Minute)
 		switch k := i % 100; {
 		case k < 70:
-			e.Action, e.RangeStart, e.RangeEnd = audit.FootagePlay, &rs, &re
+			e.Action, e.RangeStart, e.RangeEnd = auditlog.FootagePlay, &rs, &re
 			e.Detail = fmt.Sprintf("GET Range: bytes=%d-", i*4096%(1<<30))
 		case k < 90:
-			e.Action, e.Detail = audit.LiveStart, "WebRTC"
+			e.Action, e.Detail = auditlog.LiveStart, "WebRTC"
 			if k%2 == 1 {
-				e.Action, e.Detail = audit.LiveStop, fmt.Sprintf("WebRTC, %ds", i%600)
+				e.Action, e.Detail = auditlog.LiveStop, fmt.Sprintf("WebRTC, %ds", i%600)
 			}
 		case k < 95:
-			e.Action, e.RangeStart, e.RangeEnd = audit.FootageExport, &rs, &re
+			e.Action, e.RangeStart, e.RangeEnd = auditlog.FootageExport, &rs, &re
 			e.Reason, e.Detail = fmt.Sprintf("police request %d", i%100000), "GET"
 		default:
-			e.Action, e.CameraID, e.Detail = audit.SignIn, 0, ""
+			e.Action, e.CameraID, e.Detail = auditlog.SignIn, 0, ""
 		}
 		entries = append(entries, e)
 		if len(entries) == batch || i == n-1 {

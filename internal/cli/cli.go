@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/app"
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
@@ -275,7 +275,7 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = trail.Append(ctx, audit.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: audit.TokenCreate,
+	err = trail.Append(ctx, auditlog.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.TokenCreate,
 		RemoteAddr: "command line", Detail: *name})
 	if cerr := trail.Close(); err == nil {
 		err = cerr

@@ -6,7 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/vigil-cctv/vigil/internal/app"
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"io"
 	"os"
 	"strings"
@@ -87,7 +87,7 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = trail.Append(ctx, audit.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: audit.UserCreate,
+	err = trail.Append(ctx, auditlog.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.UserCreate,
 		RemoteAddr: "command line", Detail: fmt.Sprintf("organisation %s, roles %s", org.Name, *roleList)})
 	if cerr := trail.Close(); err == nil {
 		err = cerr

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -26,10 +26,10 @@ type RetentionStore interface {
 
 // Auditor is the audit trail, which every deletion goes to.
 type Auditor interface {
-	Append(ctx context.Context, e audit.Entry) error
+	Append(ctx context.Context, e auditlog.Entry) error
 	// AppendBatch writes several entries in one transaction: a pass
 	// that deletes hundreds of segments waits for the disk once.
-	AppendBatch(ctx context.Context, es []audit.Entry) error
+	AppendBatch(ctx context.Context, es []auditlog.Entry) error
 }
 
 // Folder is one storage folder with its limits.
@@ -93,7 +93,7 @@ func (r *Retention) Apply(ctx context.Context) (RetentionReport, error) {
 			return rep, err
 		}
 		const reason = "age: older than the camera's retention period"
-		entries := make([]audit.Entry, len(segs))
+		entries := make([]auditlog.Entry, len(segs))
 		for i, s := range segs {
 			entries[i] = r.deletionEntry(s, reason)
 		}
@@ -179,10 +179,10 @@ func (r *Retention) enforce(ctx context.Context, f Folder, rep *RetentionReport)
 }
 
 // deletionEntry is the audit record of deleting s.
-func (r *Retention) deletionEntry(s store.Segment, reason string) audit.Entry {
+func (r *Retention) deletionEntry(s store.Segment, reason string) auditlog.Entry {
 	start, end := s.Start, s.End
-	return audit.Entry{
-		At: r.now().UTC(), Username: "vigil", Action: audit.FootageDeleted, CameraID: s.CameraID, RangeStart: &start, RangeEnd: &end,
+	return auditlog.Entry{
+		At: r.now().UTC(), Username: "vigil", Action: auditlog.FootageDeleted, CameraID: s.CameraID, RangeStart: &start, RangeEnd: &end,
 		Reason: reason, Detail: fmt.Sprintf("retention: segment %d, %s/%s, %d bytes", s.ID, s.Storage, s.Path, s.Size),
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
 )
@@ -27,15 +27,15 @@ type retentionFixture struct {
 
 // trail stands in for the audit trail, keeping what it is given.
 type trail struct {
-	entries []audit.Entry
+	entries []auditlog.Entry
 	fail    error
 }
 
-func (t *trail) Append(ctx context.Context, e audit.Entry) error {
-	return t.AppendBatch(ctx, []audit.Entry{e})
+func (t *trail) Append(ctx context.Context, e auditlog.Entry) error {
+	return t.AppendBatch(ctx, []auditlog.Entry{e})
 }
 
-func (t *trail) AppendBatch(ctx context.Context, es []audit.Entry) error {
+func (t *trail) AppendBatch(ctx context.Context, es []auditlog.Entry) error {
 	if t.fail != nil {
 		return t.fail
 	}
@@ -104,7 +104,7 @@ func TestRetentionAge(t *testing.T) {
 	if err != nil || len(dels) != 1 || dels[0].SegmentID != old.ID || !strings.HasPrefix(dels[0].Reason, "age") {
 		t.Errorf("deletion log got %+v, %v; want one age deletion of segment %d", dels, err, old.ID)
 	}
-	if es := f.trail.entries; len(es) != 1 || es[0].Action != audit.FootageDeleted || es[0].CameraID != f.cam.ID ||
+	if es := f.trail.entries; len(es) != 1 || es[0].Action != auditlog.FootageDeleted || es[0].CameraID != f.cam.ID ||
 		!es[0].RangeStart.Equal(old.Start) || !es[0].RangeEnd.Equal(old.End) || !strings.HasPrefix(es[0].Reason, "age") {
 		t.Errorf("audit trail got %+v, want one footage.deleted of camera %d, %s to %s, for age", es, f.cam.ID, old.Start, old.End)
 	}
@@ -143,7 +143,7 @@ func TestRetentionQuotaAndFreeSpace(t *testing.T) {
 	if rep.Quota != 1 || f.exists(a) || !f.exists(b) || !f.exists(c) {
 		t.Errorf("quota pass got %+v (a %v b %v c %v), want only the oldest deleted", rep, f.exists(a), f.exists(b), f.exists(c))
 	}
-	if es := f.trail.entries; len(es) != 1 || es[0].Action != audit.FootageDeleted || !es[0].RangeStart.Equal(a.Start) || es[0].Reason != reasonQuota {
+	if es := f.trail.entries; len(es) != 1 || es[0].Action != auditlog.FootageDeleted || !es[0].RangeStart.Equal(a.Start) || es[0].Reason != reasonQuota {
 		t.Errorf("audit trail got %+v, want the quota deletion of the oldest segment", es)
 	}
 

@@ -9,9 +9,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/rights"
-
 	"github.com/vigil-cctv/vigil/internal/names"
+	"github.com/vigil-cctv/vigil/internal/problem"
+	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
 // Organisation is a body that owns cameras or users. Organisations form a
@@ -146,6 +146,9 @@ type InvalidError struct {
 func (e *InvalidError) Error() string { return e.Msg }
 
 func (e *InvalidError) Unwrap() error { return e.Err }
+
+// Is makes an *InvalidError a problem.Invalid.
+func (e *InvalidError) Is(target error) bool { return target == problem.Invalid }
 
 // checkName refuses, as an *InvalidError, a name no one should be shown:
 // the rule of package names, kept in one place.

@@ -134,7 +134,7 @@ func TestMigrateVersion1Database(t *testing.T) {
 		must(t, err)
 		defer s.Close()
 		var version int
-		must(t, s.r.QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&version))
+		must(t, s.rdb.QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&version))
 		if want := ms[len(ms)-1].version; version != want {
 			t.Errorf("schema version: got %d, want %d", version, want)
 		}

@@ -31,7 +31,7 @@ func TestSQLiteQueryPlans(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rows, err := s.r.Query("EXPLAIN QUERY PLAN "+tt.query, tt.args...)
+			rows, err := s.rdb.Query("EXPLAIN QUERY PLAN "+tt.query, tt.args...)
 			must(t, err)
 			defer rows.Close()
 			var plan []string

@@ -176,7 +176,7 @@ func TestUserRoles(t *testing.T) {
 			t.Errorf("User after DeleteUser: got %v, want ErrNotFound", err)
 		}
 		var n int
-		must(t, s.r.QueryRow(`SELECT COUNT(*) FROM user_roles WHERE user_id = $1`, legacy.ID).Scan(&n))
+		must(t, s.rdb.QueryRow(`SELECT COUNT(*) FROM user_roles WHERE user_id = $1`, legacy.ID).Scan(&n))
 		if n != 0 {
 			t.Errorf("roles of a deleted user: got %d rows, want 0", n)
 		}

@@ -16,11 +16,18 @@ func (s *Store) RightsData(ctx context.Context) (rights.Data, error) {
 	if s.dialect == dialectPostgres {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	tx, err := s.r.BeginTx(ctx, opts)
+	if s.tx != nil {
+		return rightsData(ctx, s.tx.tx)
+	}
+	tx, err := s.rdb.BeginTx(ctx, opts)
 	if err != nil {
 		return rights.Data{}, wrap("rights data", err)
 	}
 	defer tx.Rollback()
+	return rightsData(ctx, tx)
+}
+
+func rightsData(ctx context.Context, tx querier) (rights.Data, error) {
 	var d rights.Data
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM rights_version WHERE id = 1`).Scan(&d.Version); err != nil {
 		return d, wrap("rights data: version", err)

@@ -435,7 +435,7 @@ func (s *Store) prepareBatch(ctx context.Context) error {
 	for _, kind := range []int{kindInsertFragments, kindUpdateSegments} {
 		for _, rows := range chunkSizes {
 			k := stmtKey{kind, rows}
-			st, err := s.w.PrepareContext(ctx, batchSQL(s.dialect, k))
+			st, err := s.wdb.PrepareContext(ctx, batchSQL(s.dialect, k))
 			if err != nil {
 				return fmt.Errorf("store: prepare batch statement: %w", err)
 			}

@@ -281,7 +281,7 @@ func TestReplaceAndDeleteSegment(t *testing.T) {
 			t.Errorf("deleted segment: got %v, want ErrNotFound", err)
 		}
 		var n int
-		must(t, s.r.QueryRow(`SELECT COUNT(*) FROM fragments WHERE segment_id = $1`, g.ID).Scan(&n))
+		must(t, s.rdb.QueryRow(`SELECT COUNT(*) FROM fragments WHERE segment_id = $1`, g.ID).Scan(&n))
 		if n != 0 {
 			t.Errorf("fragments of deleted segment: got %d, want 0", n)
 		}

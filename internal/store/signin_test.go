@@ -282,7 +282,7 @@ func TestMigrationLandedOutOfOrder(t *testing.T) {
 	}
 	// The store's own migrations are recorded already; start a fresh
 	// history for this test's.
-	_, err := s.w.Exec(`DELETE FROM schema_migrations`)
+	_, err := s.wdb.Exec(`DELETE FROM schema_migrations`)
 	must(t, err)
 	must(t, s.migrateFrom(ctx, first))
 	later := fstest.MapFS{
@@ -292,8 +292,8 @@ func TestMigrationLandedOutOfOrder(t *testing.T) {
 	}
 	must(t, s.migrateFrom(ctx, later))
 	var n int
-	must(t, s.w.QueryRow(`SELECT COUNT(*) FROM c`).Scan(&n))
-	must(t, s.w.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n))
+	must(t, s.wdb.QueryRow(`SELECT COUNT(*) FROM c`).Scan(&n))
+	must(t, s.wdb.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n))
 	if n != 3 {
 		t.Errorf("schema_migrations: got %d rows, want 3", n)
 	}

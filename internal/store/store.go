@@ -26,14 +26,17 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/vigil-cctv/vigil/internal/problem"
 )
 
 // ErrNotFound is returned, wrapped, when a looked-up row does not exist.
-var ErrNotFound = errors.New("store: not found")
+// It is problem.NotFound, so the capabilities need not know the store.
+var ErrNotFound = problem.NotFound
 
 // ErrConflict is returned, wrapped, when a write would violate a uniqueness
-// rule, whichever engine detected it.
-var ErrConflict = errors.New("store: conflict")
+// rule, whichever engine detected it. It is problem.Conflict.
+var ErrConflict = problem.Conflict
 
 const (
 	dialectSQLite   = "sqlite"
@@ -47,12 +50,19 @@ const (
 	sqliteReaders = 4
 )
 
-// Store is a handle on Vigil's database. It is safe for concurrent use.
+// Store is a handle on Vigil's database. It is safe for concurrent use,
+// except the *Store that Update hands its function: that one is bound to
+// one transaction and belongs to that call.
 type Store struct {
 	dialect string
-	w       *sql.DB // every write goes here
-	r       *sql.DB // reads; the same pool as w on PostgreSQL
-	logger  *slog.Logger
+	wdb     *sql.DB // every write goes here
+	rdb     *sql.DB // reads; the same pool as wdb on PostgreSQL
+	// w and r are what queries run on: the pools above, or, on a Store
+	// bound to a transaction by Update, that transaction for both, so
+	// that every method reads what the transaction wrote.
+	w, r   dbtx
+	tx     *txState // nil unless bound to a transaction
+	logger *slog.Logger
 
 	stmts map[stmtKey]*sql.Stmt // batch statements, fixed after Open
 }
@@ -73,7 +83,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		db.SetMaxOpenConns(16)
 		db.SetMaxIdleConns(4)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		s.dialect, s.w, s.r = dialectPostgres, db, db
+		s.dialect, s.wdb, s.rdb = dialectPostgres, db, db
 	} else {
 		path, err := sqlitePath(dsn)
 		if err != nil {
@@ -90,18 +100,19 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		w.SetMaxIdleConns(1)
 		w.SetConnMaxLifetime(0)
 		w.SetConnMaxIdleTime(0)
-		s.dialect, s.w = dialectSQLite, w
+		s.dialect, s.wdb = dialectSQLite, w
 	}
+	s.w, s.r = s.wdb, s.wdb
 	if err := s.pingWriter(ctx); err != nil {
-		s.w.Close()
+		s.wdb.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	if err := s.migrate(ctx); err != nil {
-		s.w.Close()
+		s.wdb.Close()
 		return nil, err
 	}
 	if err := s.fillSkeletons(ctx); err != nil {
-		s.w.Close()
+		s.wdb.Close()
 		return nil, err
 	}
 	if err := s.prepareBatch(ctx); err != nil {
@@ -111,7 +122,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 	if s.dialect == dialectSQLite {
 		// Refresh the planner's statistics where they are stale; SQLite
 		// bounds the work, and a failure costs only plan quality.
-		if _, err := s.w.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
+		if _, err := s.wdb.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
 			s.logger.Warn("store: sqlite optimize failed", "err", err)
 		}
 		// The reader opens after migration so that WAL mode and the
@@ -124,7 +135,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		}
 		r.SetMaxOpenConns(sqliteReaders)
 		r.SetMaxIdleConns(sqliteReaders)
-		s.r = r
+		s.rdb, s.r = r, r
 		if err := r.PingContext(ctx); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("store: connect sqlite reader: %w", err)
@@ -157,9 +168,9 @@ func (s *Store) Close() error {
 	for _, st := range s.stmts {
 		st.Close()
 	}
-	err := s.w.Close()
-	if s.r != nil && s.r != s.w {
-		if rerr := s.r.Close(); err == nil {
+	err := s.wdb.Close()
+	if s.rdb != nil && s.rdb != s.wdb {
+		if rerr := s.rdb.Close(); err == nil {
 			err = rerr
 		}
 	}
@@ -174,11 +185,11 @@ func (s *Store) Dialect() string { return s.dialect }
 
 // Ping checks that both pools can reach the database.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.w.PingContext(ctx); err != nil {
+	if err := s.wdb.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
 	}
-	if s.r != s.w {
-		if err := s.r.PingContext(ctx); err != nil {
+	if s.rdb != s.wdb {
+		if err := s.rdb.PingContext(ctx); err != nil {
 			return fmt.Errorf("store: ping reader: %w", err)
 		}
 	}
@@ -186,8 +197,13 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // inTx runs fn in a transaction on the writer, committing if fn succeeds.
+// On a Store bound to a transaction it runs fn in that one, which commits
+// or rolls back with everything else done in it.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	if s.tx != nil {
+		return fn(s.tx.tx)
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -299,7 +315,7 @@ func (s *Store) pingWriter(ctx context.Context) error {
 	wait := 5 * time.Millisecond
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		err := s.w.PingContext(ctx)
+		err := s.wdb.PingContext(ctx)
 		if err == nil || s.dialect != dialectSQLite || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
 			return err
 		}

@@ -129,13 +129,13 @@ func TestSQLitePragmas(t *testing.T) {
 		pragma string
 		want   string
 	}{
-		{s.w, "journal_mode", "wal"},
-		{s.w, "synchronous", "1"},
-		{s.w, "foreign_keys", "1"},
-		{s.w, "busy_timeout", "10000"},
-		{s.r, "foreign_keys", "1"},
-		{s.r, "query_only", "1"},
-		{s.r, "busy_timeout", "10000"},
+		{s.wdb, "journal_mode", "wal"},
+		{s.wdb, "synchronous", "1"},
+		{s.wdb, "foreign_keys", "1"},
+		{s.wdb, "busy_timeout", "10000"},
+		{s.rdb, "foreign_keys", "1"},
+		{s.rdb, "query_only", "1"},
+		{s.rdb, "busy_timeout", "10000"},
 	}
 	for _, tt := range tests {
 		name := "writer_" + tt.pragma
@@ -150,14 +150,14 @@ func TestSQLitePragmas(t *testing.T) {
 			}
 		})
 	}
-	if got := s.w.Stats().MaxOpenConnections; got != 1 {
+	if got := s.wdb.Stats().MaxOpenConnections; got != 1 {
 		t.Errorf("writer MaxOpenConnections: got %d, want 1", got)
 	}
 }
 
 func TestReaderRejectsWrites(t *testing.T) {
 	s := openSQLite(t, filepath.Join(t.TempDir(), "ro.db"))
-	if _, err := s.r.Exec(`INSERT INTO organisations (name, kind, created_at) VALUES ('x', 'council', 0)`); err == nil {
+	if _, err := s.rdb.Exec(`INSERT INTO organisations (name, kind, created_at) VALUES ('x', 'council', 0)`); err == nil {
 		t.Fatal("insert through the read pool: got nil error, want one")
 	}
 }
@@ -171,7 +171,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 		for i := range 2 {
 			s = open()
 			var n int
-			must(t, s.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n))
+			must(t, s.rdb.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n))
 			ms, err := loadMigrations(migrationFS, s.dialect)
 			must(t, err)
 			if n != len(ms) {
@@ -208,7 +208,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 func TestMigrationNewerThanBinary(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.db")
 	s := openSQLite(t, path)
-	_, err := s.w.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future.sql', 0)`)
+	_, err := s.wdb.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future.sql', 0)`)
 	must(t, err)
 	must(t, s.Close())
 	s2, err := Open(context.Background(), path, nil)
@@ -247,7 +247,7 @@ func TestPlaceholdersOutOfOrder(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		var a, b string
 		var c int64
-		must(t, s.r.QueryRow(`SELECT CAST($2 AS TEXT), CAST($1 AS TEXT), CAST($3 AS BIGINT) + CAST($3 AS BIGINT)`, "one", "two", int64(21)).Scan(&a, &b, &c))
+		must(t, s.rdb.QueryRow(`SELECT CAST($2 AS TEXT), CAST($1 AS TEXT), CAST($3 AS BIGINT) + CAST($3 AS BIGINT)`, "one", "two", int64(21)).Scan(&a, &b, &c))
 		if a != "two" || b != "one" || c != 42 {
 			t.Errorf("got %q %q %d, want two one 42", a, b, c)
 		}

@@ -928,3 +928,33 @@ func idList(ids []int64) string {
 	}
 	return b.String()
 }
+
+// OutboxPosition is how far the trail has taken the outbox of the main
+// database named source: the id of the last record taken (0: none).
+func (w *TrailWriter) OutboxPosition(source string) (int64, error) {
+	var through int64
+	err := w.tx.QueryRowContext(w.ctx, `SELECT through FROM outbox_drained WHERE source = $1`, source).Scan(&through)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return through, wrap("read outbox position", err)
+}
+
+// SetOutboxPosition records, in the transaction of the records taken, how
+// far the trail has taken source's outbox.
+func (w *TrailWriter) SetOutboxPosition(source string, through int64) error {
+	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO outbox_drained (source, through) VALUES ($1, $2)
+		ON CONFLICT (source) DO UPDATE SET through = excluded.through`, source, through)
+	return wrap("write outbox position", err)
+}
+
+// OutboxPosition reads how far the trail has taken source's outbox,
+// outside a write.
+func (t *Trail) OutboxPosition(ctx context.Context, source string) (int64, error) {
+	var through int64
+	err := t.r.QueryRowContext(ctx, `SELECT through FROM outbox_drained WHERE source = $1`, source).Scan(&through)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return through, wrap("read outbox position", err)
+}

@@ -95,8 +95,8 @@ func TestLoadTrailMigrations(t *testing.T) {
 	for _, d := range []string{dialectSQLite, dialectPostgres} {
 		ms, err := loadTrailMigrations(trailFS, d)
 		must(t, err)
-		if len(ms) != 3 || ms[0].name != "0001_trail" || ms[1].name != "0002_witness" || ms[2].name != "0003_acknowledge" {
-			t.Fatalf("%s: got %+v, want migrations 0001_trail, 0002_witness and 0003_acknowledge", d, ms)
+		if len(ms) != 4 || ms[0].name != "0001_trail" || ms[1].name != "0002_witness" || ms[2].name != "0003_acknowledge" || ms[3].name != "0004_outbox" {
+			t.Fatalf("%s: got %+v, want migrations 0001_trail, 0002_witness, 0003_acknowledge and 0004_outbox", d, ms)
 		}
 		for i, want := range []int{4, 2} {
 			var triggers int

@@ -45,10 +45,9 @@ var mediaCore = map[string][]string{
 // the reshape pays.
 var mediaOutside = map[string][]string{
 	// The recorder, retention and erasure index segments in the store's
-	// types and write deletions to the audit trail themselves, until the
-	// segment storage seam (issue 11, point 6) and the audit outbox
-	// (point 2).
-	"internal/recording": {"internal/audit", "internal/store"},
+	// types, until the segment storage seam (issue 11, point 6); retention
+	// names what it records in the trail with the registry's actions.
+	"internal/recording": {"internal/auditlog", "internal/store"},
 	// Playback reads the store's segment and fragment rows, until the
 	// segment storage seam.
 	"internal/playback": {"internal/store"},
@@ -69,11 +68,16 @@ var mayImport = map[string][]string{
 	"internal/secret":      {},
 	"internal/spreadsheet": {},
 	"internal/tlscert":     {},
+	// What the trail records (the registry of actions, the entry) and
+	// the vocabulary of refusals: every capability names its audit
+	// records and its refusals without knowing the trail or the store.
+	"internal/auditlog": {},
+	"internal/problem":  {},
 	// The store is the SQL; the domain types it still holds or borrows
 	// move into the capabilities with issue 11's services (point 1),
 	// after which it implements their repositories and imports no
 	// service.
-	"internal/store": {"internal/finance", "internal/money", "internal/names", "internal/period", "internal/rights"},
+	"internal/store": {"internal/auditlog", "internal/finance", "internal/money", "internal/names", "internal/period", "internal/problem", "internal/rights"},
 }
 
 // importedOnlyBy lists, for the top of the layout and the test helpers,

@@ -13,7 +13,7 @@ import (
 
 	"github.com/boombuler/barcode/qr"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -180,7 +180,7 @@ func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string
 	if err := s.st.CreateToken(r.Context(), &t); err != nil {
 		return "", t, err
 	}
-	if err := s.audit(r, audit.TokenCreate, 0, nil, nil, fmt.Sprintf("token %d %q until %s", t.ID, name, exp.UTC().Format(time.RFC3339))); err != nil {
+	if err := s.audit(r, auditlog.TokenCreate, 0, nil, nil, fmt.Sprintf("token %d %q until %s", t.ID, name, exp.UTC().Format(time.RFC3339))); err != nil {
 		s.st.DeleteToken(r.Context(), u.ID, t.ID, store.TokenAPI)
 		return "", t, err
 	}
@@ -269,7 +269,7 @@ func (s *Server) userSessions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.st.DeleteUserTokens(r.Context(), target.ID, store.TokenPending, 0)
-	s.audit(r, audit.SessionsRevokeAll, 0, nil, nil, fmt.Sprintf("user %d %q: %d sessions ended", target.ID, target.Username, n))
+	s.audit(r, auditlog.SessionsRevokeAll, 0, nil, nil, fmt.Sprintf("user %d %q: %d sessions ended", target.ID, target.Username, n))
 	writeJSON(w, http.StatusOK, map[string]int64{"ended": n})
 	return nil
 }
@@ -378,7 +378,7 @@ func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.SetRecoveryCodes(ctx, u.ID, hashes); err != nil {
 		return err
 	}
-	s.audit(r, audit.TOTPEnrol, 0, nil, nil, fmt.Sprintf("%d recovery codes issued", len(codes)))
+	s.audit(r, auditlog.TOTPEnrol, 0, nil, nil, fmt.Sprintf("%d recovery codes issued", len(codes)))
 	next := r.PostFormValue("next")
 	if !safeNext(next) {
 		next = "/"

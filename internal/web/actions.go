@@ -1,7 +1,7 @@
 package web
 
 import (
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
@@ -16,26 +16,26 @@ import (
 // (TestActionsOfKinds checks every kind is here).
 
 // changeAction is the action recorded when a change of rights is made.
-var changeAction = map[string]audit.Action{
-	kindSetRoles:      audit.RightsSetRoles,
-	kindCreateSharing: audit.RightsCreateAgreement,
-	kindUpdateSharing: audit.RightsUpdateAgreement,
-	kindSetFourEyes:   audit.RightsSetFourEyes,
-	kindMoveOrg:       audit.RightsMoveOrganisation,
-	kindUpdateGroup:   audit.RightsUpdateGroup,
-	kindMoveCamera:    audit.RightsMoveCamera,
+var changeAction = map[string]auditlog.Action{
+	kindSetRoles:      auditlog.RightsSetRoles,
+	kindCreateSharing: auditlog.RightsCreateAgreement,
+	kindUpdateSharing: auditlog.RightsUpdateAgreement,
+	kindSetFourEyes:   auditlog.RightsSetFourEyes,
+	kindMoveOrg:       auditlog.RightsMoveOrganisation,
+	kindUpdateGroup:   auditlog.RightsUpdateGroup,
+	kindMoveCamera:    auditlog.RightsMoveCamera,
 }
 
 // revokeAction is the action recorded when a user ends a token of a kind.
-var revokeAction = map[string]audit.Action{
-	store.TokenAPI:     audit.APITokenRevoke,
-	store.TokenSession: audit.SessionRevoke,
+var revokeAction = map[string]auditlog.Action{
+	store.TokenAPI:     auditlog.APITokenRevoke,
+	store.TokenSession: auditlog.SessionRevoke,
 }
 
 // worksStepAction is the action recorded when a works order takes a step.
-var worksStepAction = map[string]audit.Action{
-	works.Quoted:    audit.WorksOrderQuote,
-	works.Approved:  audit.WorksOrderApprove,
-	works.Completed: audit.WorksOrderComplete,
-	works.Cancelled: audit.WorksOrderCancel,
+var worksStepAction = map[string]auditlog.Action{
+	works.Quoted:    auditlog.WorksOrderQuote,
+	works.Approved:  auditlog.WorksOrderApprove,
+	works.Completed: auditlog.WorksOrderComplete,
+	works.Cancelled: auditlog.WorksOrderCancel,
 }

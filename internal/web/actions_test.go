@@ -3,7 +3,7 @@ package web
 import (
 	"testing"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
@@ -14,7 +14,7 @@ import (
 // goes on as it was.
 func TestActionsOfKinds(t *testing.T) {
 	tests := []struct {
-		table map[string]audit.Action
+		table map[string]auditlog.Action
 		kinds []string
 		name  func(kind string) string
 	}{
@@ -39,7 +39,7 @@ func TestActionsOfKinds(t *testing.T) {
 			if a.String() != tt.name(k) {
 				t.Errorf("kind %q: got action %s, want %s", k, a, tt.name(k))
 			}
-			if _, ok := audit.Lookup(a.String()); !ok {
+			if _, ok := auditlog.Lookup(a.String()); !ok {
 				t.Errorf("kind %q: got action %s, which is not registered", k, a)
 			}
 		}

@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -181,7 +181,7 @@ func (s *Server) proposeUnder(w http.ResponseWriter, r *http.Request, ch change,
 		if err := s.st.CreateApproval(r.Context(), &ap); err != nil {
 			return err
 		}
-		if err := s.audit(r, audit.ApprovalRequest, 0, nil, nil, fmt.Sprintf("request %d: %s", ap.ID, summary)); err != nil {
+		if err := s.audit(r, auditlog.ApprovalRequest, 0, nil, nil, fmt.Sprintf("request %d: %s", ap.ID, summary)); err != nil {
 			return err
 		}
 		out, err := s.approvalJSON(r.Context(), a, ap, nil)
@@ -454,7 +454,7 @@ func (s *Server) requestExport(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.CreateApproval(r.Context(), &ap); err != nil {
 		return err
 	}
-	if err := s.audit(r, audit.ApprovalRequest, c.ID, ap.RangeStart, ap.RangeEnd, fmt.Sprintf("request %d: export, reason: %s", ap.ID, in.Reason)); err != nil {
+	if err := s.audit(r, auditlog.ApprovalRequest, c.ID, ap.RangeStart, ap.RangeEnd, fmt.Sprintf("request %d: export, reason: %s", ap.ID, in.Reason)); err != nil {
 		return err
 	}
 	out, err := s.approvalJSON(r.Context(), a, ap, nil)
@@ -490,9 +490,9 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 	if err := s.independent(r.Context(), a.user.ID, ap); err != nil {
 		return err
 	}
-	state, window, act := store.ApprovalRejected, time.Time{}, audit.ApprovalReject
+	state, window, act := store.ApprovalRejected, time.Time{}, auditlog.ApprovalReject
 	if ok {
-		state, act = store.ApprovalApproved, audit.ApprovalApprove
+		state, act = store.ApprovalApproved, auditlog.ApprovalApprove
 		if ap.Kind == kindExport {
 			window = s.now().Add(exportWindow)
 		}

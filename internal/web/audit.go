@@ -12,14 +12,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // auditLogged writes e like auditEntry, for actions that go ahead even
 // when the trail cannot be written (signing in and out): the failure is
 // logged instead.
-func (s *Server) auditLogged(r *http.Request, e audit.Entry) {
+func (s *Server) auditLogged(r *http.Request, e auditlog.Entry) {
 	if err := s.auditEntry(r, e); err != nil {
 		s.log.Error("audit trail", "action", e.Action.String(), "err", err)
 	}
@@ -27,7 +27,7 @@ func (s *Server) auditLogged(r *http.Request, e audit.Entry) {
 
 // auditTo writes e in ctx like auditLogged, for callers whose request
 // context may end before the record is written.
-func (s *Server) auditTo(ctx context.Context, e audit.Entry) {
+func (s *Server) auditTo(ctx context.Context, e auditlog.Entry) {
 	if err := s.opt.Audit.Append(ctx, e); err != nil {
 		s.log.Error("audit trail", "action", e.Action.String(), "err", err)
 	}
@@ -185,7 +185,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, f store.AuditFilter) error {
 	q := r.URL.Query()
 	q.Del("format")
-	if err := s.auditEntry(r, audit.Entry{Action: audit.TrailExport, Detail: "CSV of the audit trail: " + q.Encode()}); err != nil {
+	if err := s.auditEntry(r, auditlog.Entry{Action: auditlog.TrailExport, Detail: "CSV of the audit trail: " + q.Encode()}); err != nil {
 		return err
 	}
 	names, err := s.auditNames(r)
@@ -286,11 +286,11 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		Query         url.Values
 		Error         string
 		Rows          []auditRow
-		Actions       []audit.ActionInfo
+		Actions       []auditlog.ActionInfo
 		Organisations []store.Organisation
 		Cameras       []store.Camera
 		CSV, Older    string
-	}{Query: q, Actions: audit.Actions(), Organisations: names.orgList, Cameras: names.camList}
+	}{Query: q, Actions: auditlog.Actions(), Organisations: names.orgList, Cameras: names.camList}
 	if ferr != nil {
 		data.Error = ferr.(*Error).Msg
 	} else {
@@ -301,7 +301,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		for _, rec := range recs {
 			row := auditRow{AuditRecord: rec, Organisation: names.organisations[rec.OrganisationID], Camera: names.cameras[rec.CameraID]}
-			if info, ok := audit.Lookup(rec.Action); ok {
+			if info, ok := auditlog.Lookup(rec.Action); ok {
 				row.Meaning = info.Description
 			}
 			data.Rows = append(data.Rows, row)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"io"
 	"log/slog"
 	"net/http"
@@ -187,7 +187,7 @@ func benchFootageRights(b *testing.B, dsn string) {
 		}
 		decisions = append(decisions, time.Since(t0))
 		t0 = time.Now()
-		if err := trail.Append(ctx, audit.Entry{UserID: user, Username: u.Username, OrganisationID: u.OrganisationID, Action: audit.FootagePlay, CameraID: cam,
+		if err := trail.Append(ctx, auditlog.Entry{UserID: user, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.FootagePlay, CameraID: cam,
 			RangeStart: &start, RangeEnd: &start, RemoteAddr: "192.0.2.1:1234", Detail: "GET"}); err != nil {
 			b.Fatal(err)
 		}

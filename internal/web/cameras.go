@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/names"
@@ -464,7 +464,7 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	if err := s.audit(r, audit.CameraCreate, c.ID, nil, nil, c.Name); err != nil {
+	if err := s.audit(r, auditlog.CameraCreate, c.ID, nil, nil, c.Name); err != nil {
 		return err
 	}
 	if err := s.recordCameraChange(r, c, finance.Installed, in.Category); err != nil {
@@ -536,7 +536,7 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	if err := s.audit(r, audit.CameraUpdate, c.ID, nil, nil, ""); err != nil {
+	if err := s.audit(r, auditlog.CameraUpdate, c.ID, nil, nil, ""); err != nil {
 		return err
 	}
 	if err := s.recordCameraChange(r, c, finance.Recategorised, in.Category); err != nil {
@@ -562,7 +562,7 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.DeleteCamera(r.Context(), c.ID); err != nil {
 		return err
 	}
-	if err := s.audit(r, audit.CameraDelete, c.ID, nil, nil, c.Name); err != nil {
+	if err := s.audit(r, auditlog.CameraDelete, c.ID, nil, nil, c.Name); err != nil {
 		return err
 	}
 	if err := s.recordCameraChange(r, c, finance.Decommissioned, nil); err != nil {

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -162,7 +162,7 @@ func (s *Server) requestDeletion(w http.ResponseWriter, r *http.Request) error {
 		if err := s.st.CreateApproval(r.Context(), &ap); err != nil {
 			return err
 		}
-		if err := s.auditEntry(r, audit.Entry{Action: audit.ApprovalRequest, CameraID: c.ID, RangeStart: &start, RangeEnd: &end, Reason: in.Reason,
+		if err := s.auditEntry(r, auditlog.Entry{Action: auditlog.ApprovalRequest, CameraID: c.ID, RangeStart: &start, RangeEnd: &end, Reason: in.Reason,
 			Detail: fmt.Sprintf("request %d: %s", ap.ID, summary)}); err != nil {
 			return err
 		}
@@ -208,7 +208,7 @@ func (s *Server) eraseFootage(r *http.Request, cameraID int64, start, end time.T
 	if len(plan.Kept) > 0 {
 		detail += "; kept: " + describeKept(plan.Kept)
 	}
-	if err := s.auditEntry(r, audit.Entry{Action: audit.FootageDeleted, CameraID: cameraID, RangeStart: &start, RangeEnd: &end,
+	if err := s.auditEntry(r, auditlog.Entry{Action: auditlog.FootageDeleted, CameraID: cameraID, RangeStart: &start, RangeEnd: &end,
 		Reason: reason, Detail: detail}); err != nil {
 		return deletionJSON{}, err
 	}

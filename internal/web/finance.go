@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
@@ -341,7 +341,7 @@ func (s *Server) putFinanceCategory(w http.ResponseWriter, r *http.Request) erro
 	if err := storeError(s.st.PutFinanceCategory(r.Context(), c), ""); err != nil {
 		return err
 	}
-	if err := s.audit(r, audit.FinanceCategory, 0, nil, nil, fmt.Sprintf("category %s (%s): weight %s", c.Name, c.Title, in.Weight)); err != nil {
+	if err := s.audit(r, auditlog.FinanceCategory, 0, nil, nil, fmt.Sprintf("category %s (%s): weight %s", c.Name, c.Title, in.Weight)); err != nil {
 		return err
 	}
 	return s.financeCategories(w, r)
@@ -415,7 +415,7 @@ func (s *Server) addCameraHistory(w http.ResponseWriter, r *http.Request) error 
 	if err := storeError(s.st.AddCameraEvent(r.Context(), &e, accessFrom(r.Context()).user.ID), ""); err != nil {
 		return err
 	}
-	if err := s.audit(r, audit.FinanceHistoryAdd, id, nil, nil, fmt.Sprintf("event %d: %s on %s, category %q, organisation %d", e.ID, e.Kind, e.Day.Format(time.DateOnly), e.Category, e.Org)); err != nil {
+	if err := s.audit(r, auditlog.FinanceHistoryAdd, id, nil, nil, fmt.Sprintf("event %d: %s on %s, category %q, organisation %d", e.ID, e.Kind, e.Day.Format(time.DateOnly), e.Category, e.Org)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, cameraEventJSON{ID: e.ID, Day: e.Day.Format(time.DateOnly), Kind: string(e.Kind), Category: e.Category, OrganisationID: e.Org, Note: e.Note})
@@ -440,7 +440,7 @@ func (s *Server) deleteCameraHistory(w http.ResponseWriter, r *http.Request) err
 	} else if err != nil {
 		return err
 	}
-	if err := s.audit(r, audit.FinanceHistoryDelete, id, nil, nil, fmt.Sprintf("event %d", ev)); err != nil {
+	if err := s.audit(r, auditlog.FinanceHistoryDelete, id, nil, nil, fmt.Sprintf("event %d", ev)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -537,7 +537,7 @@ func (s *Server) putFinanceLines(w http.ResponseWriter, r *http.Request) error {
 	if err := itemError(s.st.PutFinanceLines(r.Context(), p, lines), jsonItem("line")); err != nil {
 		return err
 	}
-	if err := s.audit(r, audit.FinanceLines, 0, nil, nil, fmt.Sprintf("%s: %d lines", p, len(lines))); err != nil {
+	if err := s.audit(r, auditlog.FinanceLines, 0, nil, nil, fmt.Sprintf("%s: %d lines", p, len(lines))); err != nil {
 		return err
 	}
 	return s.financeLines(w, r)
@@ -606,7 +606,7 @@ func (s *Server) putFinanceBudgets(w http.ResponseWriter, r *http.Request) error
 	if err := itemError(s.st.PutFinanceYear(r.Context(), p.Year, &finance.Settings{Unit: in.Unit, Fixed: in.Fixed}, in.Budgets), jsonItem("budget")); err != nil {
 		return err
 	}
-	if err := s.audit(r, audit.FinanceBudgets, 0, nil, nil, fmt.Sprintf("%s: unit %d, fixed %d, %d budgets", p, in.Unit, in.Fixed, len(in.Budgets))); err != nil {
+	if err := s.audit(r, auditlog.FinanceBudgets, 0, nil, nil, fmt.Sprintf("%s: unit %d, fixed %d, %d budgets", p, in.Unit, in.Fixed, len(in.Budgets))); err != nil {
 		return err
 	}
 	return s.financeBudgets(w, r)
@@ -696,7 +696,7 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return errorf(http.StatusNotFound, "import lines, budgets or history", nil)
 	}
-	if err := s.audit(r, audit.FinanceImport, 0, nil, nil, fmt.Sprintf("%s: %d rows (%s)", r.PathValue("kind"), n, r.URL.RawQuery)); err != nil {
+	if err := s.audit(r, auditlog.FinanceImport, 0, nil, nil, fmt.Sprintf("%s: %d rows (%s)", r.PathValue("kind"), n, r.URL.RawQuery)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"imported": n})

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -206,16 +206,16 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	if end.Sub(start) > playback.MaxRange {
 		return badRequest("ask for at most 24 hours in one file")
 	}
-	action := audit.FootagePlay
+	action := auditlog.FootagePlay
 	if r.URL.Query().Get("download") == "1" {
-		action = audit.FootageExport
+		action = auditlog.FootageExport
 	}
 	detail := r.Method
 	if rg := r.Header.Get("Range"); rg != "" {
 		detail += " Range: " + rg
 	}
 	reason := r.URL.Query().Get("reason")
-	if reason != "" && action == audit.FootageExport {
+	if reason != "" && action == auditlog.FootageExport {
 		// Why the footage left the system: the first thing a data
 		// protection officer or a court asks of an export.
 		if len(reason) > 200 {
@@ -224,7 +224,7 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		reason = ""
 	}
-	if action == audit.FootageExport {
+	if action == auditlog.FootageExport {
 		a := accessFrom(r.Context())
 		if err := decide(a.snap.Can(a.p, rights.Export, rightsCamera(c), s.now()), fmt.Sprintf("no camera %d", c.ID)); err != nil {
 			return err
@@ -239,7 +239,7 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	// range: the record's range is always footage that left the server.
 	asked := fmt.Sprintf(" asked %s to %s", start.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano))
 	refuse := func(he *Error) error {
-		e := audit.Entry{Action: action, CameraID: c.ID, Reason: reason, Detail: detail + asked + ", nothing served: " + he.Msg}
+		e := auditlog.Entry{Action: action, CameraID: c.ID, Reason: reason, Detail: detail + asked + ", nothing served: " + he.Msg}
 		if err := s.auditEntry(r, e); err != nil {
 			return err
 		}
@@ -297,7 +297,7 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	// to the end of its last, which is not the range asked for (the
 	// keyframe before start, the newest footage short of end). Nothing
 	// is answered until it is written.
-	served := audit.Entry{Action: action, CameraID: c.ID, RangeStart: &clip.Start, RangeEnd: &clip.End, Reason: reason, Detail: detail + asked}
+	served := auditlog.Entry{Action: action, CameraID: c.ID, RangeStart: &clip.Start, RangeEnd: &clip.End, Reason: reason, Detail: detail + asked}
 	if err := s.auditEntry(r, served); err != nil {
 		return err
 	}
@@ -316,7 +316,7 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := fmt.Sprintf("camera-%d-%s.mp4", c.ID, clip.Start.Format("20060102T150405Z"))
 	disp := "inline"
-	if action == audit.FootageExport {
+	if action == auditlog.FootageExport {
 		disp = "attachment"
 	}
 	h.Set("Content-Disposition", fmt.Sprintf("%s; filename=%q", disp, name))

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -86,7 +86,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 		return storeError(err, fmt.Sprintf("the organisation already has a camera group named %q", g.Name))
 	}
 	s.changed()
-	if err := s.audit(r, audit.CameraGroupCreate, 0, nil, nil, fmt.Sprintf("group %d (%s) of organisation %d: cameras %v", g.ID, g.Name, g.OrganisationID, g.Cameras)); err != nil {
+	if err := s.audit(r, auditlog.CameraGroupCreate, 0, nil, nil, fmt.Sprintf("group %d (%s) of organisation %d: cameras %v", g.ID, g.Name, g.OrganisationID, g.Cameras)); err != nil {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/camera-groups/%d", g.ID))
@@ -168,7 +168,7 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.changed()
-	if err := s.audit(r, audit.CameraGroupDelete, 0, nil, nil, fmt.Sprintf("group %d (%s)", g.ID, g.Name)); err != nil {
+	if err := s.audit(r, auditlog.CameraGroupDelete, 0, nil, nil, fmt.Sprintf("group %d (%s)", g.ID, g.Name)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

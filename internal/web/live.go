@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -182,13 +182,13 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 		detail += transcoded
 	}
 	// Audited before a packet flows, like every other way of seeing footage.
-	if err := s.audit(r, audit.LiveStart, c.ID, nil, nil, detail); err != nil {
+	if err := s.audit(r, auditlog.LiveStart, c.ID, nil, nil, detail); err != nil {
 		return err
 	}
 	answer, id, err := s.whep.Offer(r.Context(), hub, offer)
 	if err != nil {
 		// The start is on the record: so is that nothing came of it.
-		s.auditLogged(r, audit.Entry{Action: audit.LiveStop, CameraID: c.ID, Detail: detail + ", never started: " + err.Error()})
+		s.auditLogged(r, auditlog.Entry{Action: auditlog.LiveStop, CameraID: c.ID, Detail: detail + ", never started: " + err.Error()})
 	}
 	var ce *live.CodecError
 	switch {
@@ -247,8 +247,8 @@ func (s *Server) liveEnded(id string) {
 	if v.revoked {
 		detail += ", ended by the server: the viewer's right to watch lapsed"
 	}
-	e := audit.Entry{
-		At: s.now().UTC(), UserID: v.user.ID, Username: v.user.Username, OrganisationID: v.user.OrganisationID, Action: audit.LiveStop, CameraID: v.cameraID,
+	e := auditlog.Entry{
+		At: s.now().UTC(), UserID: v.user.ID, Username: v.user.Username, OrganisationID: v.user.OrganisationID, Action: auditlog.LiveStop, CameraID: v.cameraID,
 		RemoteAddr: v.remote, Detail: detail,
 	}
 	if err := s.opt.Audit.Append(context.Background(), e); err != nil {

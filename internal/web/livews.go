@@ -17,7 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -178,7 +178,7 @@ func (l *liveSocket) serve(ctx context.Context) {
 		hub, detail = th, detail+transcoded
 	}
 	// Audited before a frame flows, like every other way of seeing footage.
-	if err := s.audit(l.r, audit.LiveStart, c.ID, nil, nil, detail); err != nil {
+	if err := s.audit(l.r, auditlog.LiveStart, c.ID, nil, nil, detail); err != nil {
 		s.log.Error("live WebSocket", "camera", c.ID, "err", err)
 		l.fail(websocket.StatusInternalError, "the audit trail cannot be written, so footage is withheld")
 		return

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -270,7 +270,7 @@ func (s *Server) raiseFault(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.RaiseFault(r.Context(), &f); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, audit.FaultRaise, c.ID, nil, nil, fmt.Sprintf("fault %d: %s, %s: %s", f.ID, f.Kind, f.Priority, f.Description)); err != nil {
+	if err := s.audit(r, auditlog.FaultRaise, c.ID, nil, nil, fmt.Sprintf("fault %d: %s, %s: %s", f.ID, f.Kind, f.Priority, f.Description)); err != nil {
 		return err
 	}
 	d, err := s.maintenanceData(r)
@@ -353,7 +353,7 @@ func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.audit(r, audit.FaultUpdate, f.CameraID, nil, nil, fmt.Sprintf("fault %d: state %s, priority %s, note %q", f.ID, f.State, f.Priority, in.Note)); err != nil {
+	if err := s.audit(r, auditlog.FaultUpdate, f.CameraID, nil, nil, fmt.Sprintf("fault %d: state %s, priority %s, note %q", f.ID, f.State, f.Priority, in.Note)); err != nil {
 		return err
 	}
 	d, err := s.maintenanceData(r)

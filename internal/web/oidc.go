@@ -7,7 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"net/http"
 	"slices"
 	"strings"
@@ -129,7 +129,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 		if cause != nil {
 			s.log.Warn("single sign-on refused", "reason", msg, "err", cause)
 		}
-		s.auditTo(context.WithoutCancel(r.Context()), audit.Entry{At: s.now().UTC(), Action: audit.SignInFailed, RemoteAddr: r.RemoteAddr, Detail: "single sign-on: " + msg})
+		s.auditTo(context.WithoutCancel(r.Context()), auditlog.Entry{At: s.now().UTC(), Action: auditlog.SignInFailed, RemoteAddr: r.RemoteAddr, Detail: "single sign-on: " + msg})
 		return s.renderLogin(w, code, "Signing in with "+name+" failed: "+msg, "", "")
 	}
 	c, err := r.Cookie(oidcCookie)
@@ -254,7 +254,7 @@ func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[st
 			if err := s.st.SetUserRole(ctx, u.ID, role, orgID); err != nil {
 				return store.User{}, "", err
 			}
-			s.auditTo(ctx, audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: audit.UserUpdate, RemoteAddr: r.RemoteAddr,
+			s.auditTo(ctx, auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.UserUpdate, RemoteAddr: r.RemoteAddr,
 				Detail: fmt.Sprintf("from single sign-on: role %s (was %s), organisation %d (was %d)", role, u.Role, orgID, u.OrganisationID)})
 			u.Role, u.OrganisationID = role, orgID
 		}
@@ -283,7 +283,7 @@ func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[st
 	} else if err != nil {
 		return store.User{}, "", err
 	}
-	s.auditTo(ctx, audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: audit.UserCreate, RemoteAddr: r.RemoteAddr,
+	s.auditTo(ctx, auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.UserCreate, RemoteAddr: r.RemoteAddr,
 		Detail: fmt.Sprintf("from single sign-on at %s: role %s, organisation %d", issuer, role, orgID)})
 	return u, "", nil
 }

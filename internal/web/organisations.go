@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -118,7 +118,7 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) erro
 		return storeError(err, fmt.Sprintf("an organisation named %q already exists", o.Name))
 	}
 	s.changed()
-	if err := s.audit(r, audit.OrganisationCreate, 0, nil, nil, fmt.Sprintf("%s (%d), a %s below %d", o.Name, o.ID, o.Kind, o.ParentID)); err != nil {
+	if err := s.audit(r, auditlog.OrganisationCreate, 0, nil, nil, fmt.Sprintf("%s (%d), a %s below %d", o.Name, o.ID, o.Kind, o.ParentID)); err != nil {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/organisations/%d", o.ID))
@@ -168,7 +168,7 @@ func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error
 		return storeError(err, fmt.Sprintf("an organisation named %q already exists", next.Name))
 	}
 	s.changed()
-	if err := s.audit(r, audit.OrganisationUpdate, 0, nil, nil, fmt.Sprintf("%s (%d), a %s", next.Name, next.ID, next.Kind)); err != nil {
+	if err := s.audit(r, auditlog.OrganisationUpdate, 0, nil, nil, fmt.Sprintf("%s (%d), a %s", next.Name, next.ID, next.Kind)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.orgJSON(r.Context(), next))

@@ -11,7 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -297,7 +297,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return storeError(err, fmt.Sprintf("the username %q is taken", in.Username))
 	}
 	s.changed()
-	if err := s.audit(r, audit.UserCreate, 0, nil, nil, fmt.Sprintf("user %s (%d) of organisation %d, made by user %d, to change the password at first sign-in",
+	if err := s.audit(r, auditlog.UserCreate, 0, nil, nil, fmt.Sprintf("user %s (%d) of organisation %d, made by user %d, to change the password at first sign-in",
 		u.Username, u.ID, org, a.user.ID)); err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.changed()
-	if err := s.audit(r, audit.UserDelete, 0, nil, nil, fmt.Sprintf("user %s (%d)", u.Username, u.ID)); err != nil {
+	if err := s.audit(r, auditlog.UserDelete, 0, nil, nil, fmt.Sprintf("user %s (%d)", u.Username, u.ID)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

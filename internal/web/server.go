@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/finance"
@@ -59,8 +60,10 @@ type Cameras interface {
 
 // Options configure a Server.
 type Options struct {
-	Store         *store.Store
-	Audit         *audit.Trail
+	Store *store.Store
+	Audit *audit.Trail
+	// Changes commits a change and its audit record together.
+	Changes       *audit.Outbox
 	Cameras       Cameras
 	Clips         *playback.Builder
 	Eraser        *recording.Eraser // deletes footage early; nil: refused
@@ -591,13 +594,13 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 
 // audit writes one record, by the signed-in user; a footage request that
 // cannot be audited is refused, so nothing is ever seen unrecorded.
-func (s *Server) audit(r *http.Request, action audit.Action, cameraID int64, start, end *time.Time, detail string) error {
-	return s.auditEntry(r, audit.Entry{Action: action, CameraID: cameraID, RangeStart: start, RangeEnd: end, Detail: detail})
+func (s *Server) audit(r *http.Request, action auditlog.Action, cameraID int64, start, end *time.Time, detail string) error {
+	return s.auditEntry(r, auditlog.Entry{Action: action, CameraID: cameraID, RangeStart: start, RangeEnd: end, Detail: detail})
 }
 
 // auditEntry writes e, filling in who (the signed-in user, unless e names
 // one), from where and when.
-func (s *Server) auditEntry(r *http.Request, e audit.Entry) error {
+func (s *Server) auditEntry(r *http.Request, e auditlog.Entry) error {
 	if e.Username == "" {
 		u := userFrom(r.Context())
 		e.UserID, e.Username, e.OrganisationID = u.ID, u.Username, u.OrganisationID

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -328,7 +328,7 @@ func (s *Server) agreementIncident(w http.ResponseWriter, r *http.Request) error
 	if *in.Open {
 		state = "opened"
 	}
-	if err := s.audit(r, audit.SharingIncident, 0, nil, nil, fmt.Sprintf("agreement %d (%s): incident %s %s", ag.ID, ag.Reference, ag.IncidentReference, state)); err != nil {
+	if err := s.audit(r, auditlog.SharingIncident, 0, nil, nil, fmt.Sprintf("agreement %d (%s): incident %s %s", ag.ID, ag.Reference, ag.IncidentReference, state)); err != nil {
 		return err
 	}
 	out, err := s.agreementJSON(r.Context(), ag)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"net"
 	"net/http"
 	"net/url"
@@ -244,12 +244,12 @@ func (s *Server) succeeded(ctx context.Context, t *throttled) {
 // account or address is now locked.
 func (s *Server) failed(r *http.Request, t *throttled, u store.User, username, what string) string {
 	ctx := context.WithoutCancel(r.Context())
-	s.auditTo(ctx, audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: username, OrganisationID: u.OrganisationID, Action: audit.SignInFailed, RemoteAddr: r.RemoteAddr, Detail: what})
+	s.auditTo(ctx, auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: username, OrganisationID: u.OrganisationID, Action: auditlog.SignInFailed, RemoteAddr: r.RemoteAddr, Detail: what})
 	msg := ""
 	for subject, until := range t.locks {
 		d := until.Sub(s.now())
 		s.log.Warn("sign-in locked", "subject", subject, "for", d.Round(time.Second))
-		s.auditTo(ctx, audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: username, OrganisationID: u.OrganisationID, Action: audit.SignInLocked, RemoteAddr: r.RemoteAddr,
+		s.auditTo(ctx, auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: username, OrganisationID: u.OrganisationID, Action: auditlog.SignInLocked, RemoteAddr: r.RemoteAddr,
 			Detail: fmt.Sprintf("%s locked for %s after repeated failed sign-ins", subject, d.Round(time.Second))})
 		msg = " Too many attempts; " + auth.WaitMessage(d) + "."
 	}
@@ -258,7 +258,7 @@ func (s *Server) failed(r *http.Request, t *throttled, u store.User, username, w
 
 // refusedLocked audits and answers an attempt refused unchecked.
 func (s *Server) refusedLocked(w http.ResponseWriter, r *http.Request, username string, wait time.Duration, render func(code int, msg string) error) error {
-	s.auditTo(context.WithoutCancel(r.Context()), audit.Entry{At: s.now().UTC(), Username: username, Action: audit.SignInFailed, RemoteAddr: r.RemoteAddr, Detail: "refused while locked"})
+	s.auditTo(context.WithoutCancel(r.Context()), auditlog.Entry{At: s.now().UTC(), Username: username, Action: auditlog.SignInFailed, RemoteAddr: r.RemoteAddr, Detail: "refused while locked"})
 	w.Header().Set("Retry-After", fmt.Sprint(int((wait+time.Second-1)/time.Second)))
 	return render(http.StatusTooManyRequests, "Too many attempts; "+auth.WaitMessage(wait)+".")
 }
@@ -443,7 +443,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u store.User, 
 		Kind: store.TokenSession, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()}); err != nil {
 		return err
 	}
-	s.auditTo(ctx, audit.Entry{At: now.UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: audit.SignIn, RemoteAddr: r.RemoteAddr, Detail: how})
+	s.auditTo(ctx, auditlog.Entry{At: now.UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.SignIn, RemoteAddr: r.RemoteAddr, Detail: how})
 	if n, err := s.st.DeleteExpiredTokens(ctx, now); err == nil && n > 0 {
 		s.log.Debug("expired tokens removed", "count", n)
 	}
@@ -520,7 +520,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if id, ok := r.Context().Value(sessionKey).(int64); ok {
 		s.st.DeleteToken(r.Context(), u.ID, id, store.TokenSession)
 	}
-	s.auditTo(r.Context(), audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: audit.SignOut, RemoteAddr: r.RemoteAddr})
+	s.auditTo(r.Context(), auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.SignOut, RemoteAddr: r.RemoteAddr})
 	s.clearSession(w)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
@@ -595,7 +595,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.st.DeleteUserTokens(ctx, u.ID, store.TokenPending, 0)
-	s.auditTo(ctx, audit.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: audit.PasswordChange, RemoteAddr: r.RemoteAddr,
+	s.auditTo(ctx, auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.PasswordChange, RemoteAddr: r.RemoteAddr,
 		Detail: fmt.Sprintf("other sessions ended: %d", ended)})
 	u.MustChangePassword = false
 	http.Redirect(w, r, s.afterSignIn(u, r.PostFormValue("next")), http.StatusSeeOther)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -173,7 +173,7 @@ func (s *Server) putTradingSettings(w http.ResponseWriter, r *http.Request) erro
 	if err := s.st.UpdateTradingSettings(r.Context(), &t); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, audit.TradingSettings, 0, nil, nil, fmt.Sprintf("VAT %d basis points, prefix %q, %d days", t.VATBasisPoints, t.InvoicePrefix, t.PaymentDays)); err != nil {
+	if err := s.audit(r, auditlog.TradingSettings, 0, nil, nil, fmt.Sprintf("VAT %d basis points, prefix %q, %d days", t.VATBasisPoints, t.InvoicePrefix, t.PaymentDays)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, tradingSettingsJSONOf(t))
@@ -274,7 +274,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 	if err := s.st.CreateTradingSubscription(r.Context(), &t); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, audit.TradingSubscriptionCreate, 0, nil, nil, fmt.Sprintf("subscription %d: %s, %d %s units at %d pence", t.ID, c.Name, *in.Units, t.Service, t.UnitPrice)); err != nil {
+	if err := s.audit(r, auditlog.TradingSubscriptionCreate, 0, nil, nil, fmt.Sprintf("subscription %d: %s, %d %s units at %d pence", t.ID, c.Name, *in.Units, t.Service, t.UnitPrice)); err != nil {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/subscriptions/%d", t.ID))
@@ -331,7 +331,7 @@ func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error
 	if err := s.st.UpdateTradingSubscription(r.Context(), &t); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, audit.TradingSubscriptionUpdate, 0, nil, nil, fmt.Sprintf("subscription %d of %s: reference %q, ends %v", t.ID, c.Name, t.Reference, dayPtr(t.EndsOn))); err != nil {
+	if err := s.audit(r, auditlog.TradingSubscriptionUpdate, 0, nil, nil, fmt.Sprintf("subscription %d of %s: reference %q, ends %v", t.ID, c.Name, t.Reference, dayPtr(t.EndsOn))); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
@@ -364,7 +364,7 @@ func (s *Server) setSubscriptionUnits(w http.ResponseWriter, r *http.Request) er
 	if err := s.st.SetTradingUnits(r.Context(), t.ID, store.TradingUnits{From: from, Units: *in.Units}); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, audit.TradingUnits, 0, nil, nil, fmt.Sprintf("subscription %d of %s: %d units from %s", t.ID, c.Name, *in.Units, in.From)); err != nil {
+	if err := s.audit(r, auditlog.TradingUnits, 0, nil, nil, fmt.Sprintf("subscription %d of %s: %d units from %s", t.ID, c.Name, *in.Units, in.From)); err != nil {
 		return err
 	}
 	if t, err = s.st.TradingSubscription(r.Context(), t.ID); err != nil {
@@ -435,7 +435,7 @@ func (s *Server) createCharge(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.CreateTradingCharge(r.Context(), &ch); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, audit.TradingCharge, 0, nil, nil, fmt.Sprintf("charge %d to %s: %q, %d pence", ch.ID, c.Name, ch.Description, ch.Amount)); err != nil {
+	if err := s.audit(r, auditlog.TradingCharge, 0, nil, nil, fmt.Sprintf("charge %d to %s: %q, %d pence", ch.ID, c.Name, ch.Description, ch.Amount)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, chargeJSONOf(ch, map[int64]string{c.ID: c.Name}))
@@ -626,7 +626,7 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 			oj.Invoice = &j
 		}
 		if o.Status == "issued" {
-			if err := s.audit(r, audit.TradingInvoice, 0, nil, nil, fmt.Sprintf("%s to %s for %s: net %d, VAT %d", o.Invoice.Reference, o.Customer.Name, p.Name, o.Invoice.Net, o.Invoice.VAT)); err != nil {
+			if err := s.audit(r, auditlog.TradingInvoice, 0, nil, nil, fmt.Sprintf("%s to %s for %s: net %d, VAT %d", o.Invoice.Reference, o.Customer.Name, p.Name, o.Invoice.Net, o.Invoice.VAT)); err != nil {
 				return err
 			}
 		}
@@ -656,7 +656,7 @@ func (s *Server) creditInvoice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, audit.TradingCredit, 0, nil, nil, fmt.Sprintf("%s cancels %s: %s", cn.Reference, v.Reference, in.Reason)); err != nil {
+	if err := s.audit(r, auditlog.TradingCredit, 0, nil, nil, fmt.Sprintf("%s cancels %s: %s", cn.Reference, v.Reference, in.Reason)); err != nil {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/invoices/%d", cn.ID))

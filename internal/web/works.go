@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -379,7 +379,7 @@ func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) err
 	if err := s.st.CreateWorksContract(r.Context(), &c); err != nil {
 		return storeError(err, fmt.Sprintf("there is already a contract %q", c.Reference))
 	}
-	if err := s.audit(r, audit.WorksContractCreate, 0, nil, nil, fmt.Sprintf("contract %d %q with %s, %s from %s to %s",
+	if err := s.audit(r, auditlog.WorksContractCreate, 0, nil, nil, fmt.Sprintf("contract %d %q with %s, %s from %s to %s",
 		c.ID, c.Reference, c.Supplier, money.Pounds(c.ValuePence), dateOnly(c.StartsOn), dateOnly(c.EndsOn))); err != nil {
 		return err
 	}
@@ -429,7 +429,7 @@ func (s *Server) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.SetWorksBudgets(r.Context(), []store.WorksBudget{{DepartmentID: in.DepartmentID, Year: year, AmountPence: in.AmountPence}}, a.user.Username); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, audit.WorksBudgetSet, 0, nil, nil, fmt.Sprintf("department %d, %s: %s", in.DepartmentID, period.YearLabel(year), money.Pounds(in.AmountPence))); err != nil {
+	if err := s.audit(r, auditlog.WorksBudgetSet, 0, nil, nil, fmt.Sprintf("department %d, %s: %s", in.DepartmentID, period.YearLabel(year), money.Pounds(in.AmountPence))); err != nil {
 		return err
 	}
 	b, err := s.worksBook(r.Context())
@@ -546,7 +546,7 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 		}
 		return storeError(err, "")
 	}
-	if err := s.audit(r, audit.WorksBudgetImport, 0, nil, nil, fmt.Sprintf("%d budgets", len(bs))); err != nil {
+	if err := s.audit(r, auditlog.WorksBudgetImport, 0, nil, nil, fmt.Sprintf("%d budgets", len(bs))); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"imported": len(bs)})
@@ -639,7 +639,7 @@ func (s *Server) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.CreateWorksOrder(r.Context(), &o); err != nil {
 		return storeError(err, "")
 	}
-	if err := s.audit(r, audit.WorksOrderRaise, 0, nil, nil, fmt.Sprintf("order %d for department %d on contract %d: %s %q, estimate %s",
+	if err := s.audit(r, auditlog.WorksOrderRaise, 0, nil, nil, fmt.Sprintf("order %d for department %d on contract %d: %s %q, estimate %s",
 		o.ID, o.DepartmentID, o.ContractID, o.Kind, o.Title, money.Pounds(o.EstimatePence))); err != nil {
 		return err
 	}

@@ -1,4 +1,9 @@
-package audit
+// Package auditlog is what Vigil's audit trail records, apart from how it
+// keeps it: the registry of actions (every kind of record, with what it
+// means) and the entry a writer hands in. It imports nothing of Vigil's, so
+// that every capability can say what it did without depending on the
+// trail's storage (package audit), which depends on the store.
+package auditlog
 
 // The registry of actions: every kind of record Vigil writes to the
 // trail, with what it means in plain words, for the people who read the
@@ -17,7 +22,7 @@ package audit
 // the trail written before would no longer match the registry.
 
 // Action is something Vigil records in the audit trail. Its zero value
-// is no action: Append refuses it.
+// is no action: the trail refuses it.
 type Action struct{ name string }
 
 // String is the action's name as stored, e.g. "footage.export".
@@ -70,7 +75,7 @@ var (
 )
 
 // define registers an action. It is the only place an Action with a name
-// is made, apart from legacyAction.
+// is made, apart from Stored.
 func define(name string, c Category, description, note string) Action {
 	if _, dup := registered[name]; dup || name == "" {
 		// A programming error in the list below, caught at start.
@@ -83,11 +88,12 @@ func define(name string, c Category, description, note string) Action {
 	return a
 }
 
-// legacyAction keeps the action of a record of the main database's old
-// audit log as it was written, registered or not, when ImportLegacy moves
-// it into the trail: the trail keeps what happened, not what the names
-// are now.
-func legacyAction(name string) Action { return Action{name: name} }
+// Stored is the action named name as a store gave it back: the audit
+// outbox's records on their way into the trail, and the old audit log's
+// records that ImportLegacy moves there, registered or not (the trail
+// keeps what happened, not what the names are now). Writers never call it:
+// they name one of the variables below.
+func Stored(name string) Action { return Action{name: name} }
 
 // Actions returns the registry, in the order of the list below (grouped
 // by category).

@@ -1,8 +1,7 @@
-package audit
+package auditlog
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"go/ast"
@@ -66,23 +65,6 @@ func TestActionsRegistry(t *testing.T) {
 	}
 }
 
-// TestAppendRefusesNoAction checks an entry whose action a writer failed
-// to find (the zero Action) is refused, by Append and AppendBatch alike,
-// and nothing is written.
-func TestAppendRefusesNoAction(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, e *env) {
-		if err := e.trail.Append(t.Context(), Entry{Username: "u"}); !errors.Is(err, ErrNoAction) {
-			t.Errorf("Append: got %v, want ErrNoAction", err)
-		}
-		if err := e.trail.AppendBatch(t.Context(), []Entry{{Username: "u", Action: SignIn}, {Username: "u"}}); !errors.Is(err, ErrNoAction) {
-			t.Errorf("AppendBatch: got %v, want ErrNoAction", err)
-		}
-		if _, last, err := e.trail.st.AuditBounds(t.Context()); err != nil || last != 0 {
-			t.Errorf("after refusals: got last record %d, %v, want an empty trail", last, err)
-		}
-	})
-}
-
 // moduleRoot is the folder holding go.mod.
 func moduleRoot(t *testing.T) string {
 	t.Helper()
@@ -103,13 +85,13 @@ func moduleRoot(t *testing.T) string {
 }
 
 // TestActionsOnlyFromRegistry reads every Go file of the module and fails
-// on an Action made anywhere but by define (and legacyAction, for the old
-// audit log's records). Outside this package the compiler already refuses
+// on an Action made anywhere but by define (and Stored, for actions read
+// back from a store). Outside this package the compiler already refuses
 // an Action made from a string (its field is unexported) but not the zero
-// audit.Action{}, which the trail refuses at run time; inside it, nothing
+// auditlog.Action{}, which the trail refuses at run time; inside it, nothing
 // stops a literal Action{name: "..."} but this test.
 func TestActionsOnlyFromRegistry(t *testing.T) {
-	const path = "github.com/vigil-cctv/vigil/internal/audit"
+	const path = "github.com/vigil-cctv/vigil/internal/auditlog"
 	root := moduleRoot(t)
 	own, err := filepath.Abs(".")
 	if err != nil {
@@ -136,7 +118,7 @@ func TestActionsOnlyFromRegistry(t *testing.T) {
 		local := "" // what this file calls the audit package
 		for _, im := range f.Imports {
 			if v, _ := strconv.Unquote(im.Path.Value); v == path {
-				local = "audit"
+				local = "auditlog"
 				if im.Name != nil {
 					local = im.Name.Name
 				}
@@ -161,7 +143,7 @@ func TestActionsOnlyFromRegistry(t *testing.T) {
 			switch ty := cl.Type.(type) {
 			case *ast.Ident:
 				if inAudit && ty.Name == "Action" && len(cl.Elts) > 0 {
-					if fn := funcOf(cl.Pos()); fn != "define" && fn != "legacyAction" {
+					if fn := funcOf(cl.Pos()); fn != "define" && fn != "Stored" {
 						if fn == "" {
 							fn = "a declaration"
 						}
@@ -170,7 +152,7 @@ func TestActionsOnlyFromRegistry(t *testing.T) {
 				}
 			case *ast.SelectorExpr:
 				if x, ok := ty.X.(*ast.Ident); ok && local != "" && x.Name == local && ty.Sel.Name == "Action" {
-					t.Errorf("%s:%d: an audit.Action made outside the registry, want one of its variables", rel, at.Line)
+					t.Errorf("%s:%d: an auditlog.Action made outside the registry, want one of its variables", rel, at.Line)
 				}
 			}
 			return true
@@ -190,8 +172,8 @@ func actionsMarkdown() []byte {
 	var b bytes.Buffer
 	b.WriteString(`# Audit actions
 
-<!-- Made from the registry in internal/audit/actions.go; do not edit.
-     After changing the registry: go test ./internal/audit -run TestActionsDoc -update-actions -->
+<!-- Made from the registry in internal/auditlog/actions.go; do not edit.
+     After changing the registry: go test ./internal/auditlog -run TestActionsDoc -update-actions -->
 
 Every record of Vigil's audit trail names what happened with one of the
 actions below. A record also holds when it happened (UTC), who did it
@@ -233,6 +215,6 @@ func TestActionsDoc(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("docs/AUDIT-ACTIONS.md differs from the registry (internal/audit/actions.go): run go test ./internal/audit -run TestActionsDoc -update-actions\ngot:\n%s\nwant:\n%s", got, want)
+		t.Errorf("docs/AUDIT-ACTIONS.md differs from the registry (internal/auditlog/actions.go): run go test ./internal/auditlog -run TestActionsDoc -update-actions\ngot:\n%s\nwant:\n%s", got, want)
 	}
 }
