@@ -135,7 +135,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		audit.AlarmCollector(a.Audit))
+		audit.AlarmCollector(a.Audit), audit.OutboxCollector(a.Changes))
 	a.Metrics = ingest.NewMetrics(reg)
 	a.rec = recording.New(st, recording.Options{
 		StorageName: cfg.Storage[0].Name, StoragePath: cfg.Storage[0].Path,

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -77,4 +78,27 @@ func (c alarmCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(alarmDesc, prometheus.GaugeValue, v, r)
 	}
+}
+
+var outboxDesc = prometheus.NewDesc("vigil_audit_outbox_waiting",
+	"Audit records committed with their changes that the audit trail does not hold yet; more than 0 for long means the trail cannot be written.",
+	nil, nil)
+
+type outboxCollector struct{ o *Outbox }
+
+// OutboxCollector exports how many records wait in the outbox as the
+// gauge vigil_audit_outbox_waiting.
+func OutboxCollector(o *Outbox) prometheus.Collector { return outboxCollector{o} }
+
+func (c outboxCollector) Describe(ch chan<- *prometheus.Desc) { ch <- outboxDesc }
+
+func (c outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n, _, err := c.o.st.OutboxPending(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(outboxDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(n))
 }

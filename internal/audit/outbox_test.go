@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
@@ -187,6 +190,9 @@ func TestOutboxBothOrNeither(t *testing.T) {
 			t.Error("Failing: got nil while the trail refuses, want the error")
 		}
 		o.want("A,F", "A", 1)
+		if got := gauge(t, OutboxCollector(o.box)); got != 1 {
+			t.Errorf("vigil_audit_outbox_waiting: got %v, want 1", got)
+		}
 		o.failTrail(false)
 		if err := o.box.Drain(ctx); err != nil {
 			t.Fatalf("Drain: %v", err)
@@ -318,4 +324,16 @@ func (o *outboxEnv) mainExec(q string) {
 	if _, err := o.mainRaw.Exec(q); err != nil {
 		o.t.Fatalf("%s: %v", q, err)
 	}
+}
+
+// gauge is the value of the one gauge c collects.
+func gauge(t *testing.T, c prometheus.Collector) float64 {
+	t.Helper()
+	ch := make(chan prometheus.Metric, 1)
+	c.Collect(ch)
+	var m dto.Metric
+	if err := (<-ch).Write(&m); err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	return m.GetGauge().GetValue()
 }
