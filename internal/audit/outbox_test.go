@@ -12,9 +12,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
