@@ -15,6 +15,9 @@ import (
 // The recharge's data: categories, camera history, and each year's and
 // period's figures. The store keeps them; package finance works with them.
 
+// The store is the finance service's repository.
+var _ finance.Repo = (*Store)(nil)
+
 // FinanceCategories lists the monitoring categories by name.
 func (s *Store) FinanceCategories(ctx context.Context) ([]finance.Category, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT name, title, weight_ppm FROM finance_categories ORDER BY name`)
