@@ -22,6 +22,8 @@ type Repo interface {
 	// included (their history still counts).
 	CameraOwner(ctx context.Context, id int64) (int64, error)
 	CameraEvents(ctx context.Context, camera int64) ([]Event, error)
+	// FinanceCameras is every camera, removed ones included, by id.
+	FinanceCameras(ctx context.Context) ([]Camera, error)
 	PutFinanceCategory(ctx context.Context, c Category) error
 	AddCameraEvent(ctx context.Context, e *Event, by int64) error
 	AddCameraEvents(ctx context.Context, events []Event, by int64) error

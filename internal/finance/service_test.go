@@ -16,6 +16,7 @@ import (
 // logged; a change commits them or, refused, throws them away.
 type fakeRepo struct {
 	owners  map[int64]int64 // camera -> organisation
+	cams    []Camera        // when nil, made from owners
 	events  []Event
 	lines   map[string][]Line
 	budgets []Budget
@@ -50,6 +51,16 @@ func (f *fakeRepo) CameraEvents(_ context.Context, camera int64) ([]Event, error
 		if e.Camera == camera {
 			out = append(out, e)
 		}
+	}
+	return out, nil
+}
+func (f *fakeRepo) FinanceCameras(context.Context) ([]Camera, error) {
+	if f.cams != nil {
+		return f.cams, nil
+	}
+	var out []Camera
+	for id, org := range f.owners {
+		out = append(out, Camera{ID: id, Name: "Cam " + strconv.FormatInt(id, 10), Org: org})
 	}
 	return out, nil
 }
@@ -241,5 +252,40 @@ func TestServiceStatementFiltered(t *testing.T) {
 		if len(st.Partners) != tc.want {
 			t.Errorf("%s: got %d partners' rows, want %d", tc.c.By.Username, len(st.Partners), tc.want)
 		}
+	}
+}
+
+// TestNames: an import finds a live camera by id or by name in any case,
+// refuses a name two cameras share and a removed camera, and finds
+// organisations and categories by their exact names.
+func TestNames(t *testing.T) {
+	f := &fakeRepo{cats: []Category{{Name: Proactive}}, cams: []Camera{{ID: 1, Name: "High Street", Org: 2},
+		{ID: 2, Name: "Market", Org: 2}, {ID: 3, Name: "market", Org: 3}, {ID: 4, Name: "Old Depot", Org: 3, Removed: true}}}
+	n, err := New(f, f.change, nil).Names(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ref  string
+		want int64
+		msg  string
+	}{
+		{ref: "1", want: 1}, {ref: "high street", want: 1},
+		{ref: "Market", msg: `2 cameras are named "Market": give the camera's id instead`},
+		{ref: "4", msg: "there is no camera 4"}, {ref: "Old Depot", msg: `there is no camera named "Old Depot"`},
+	} {
+		c, err := n.Camera(tc.ref)
+		if c.ID != tc.want || problem.Message(err, "") != tc.msg {
+			t.Errorf("camera %q: got %d, %v, want %d, %q", tc.ref, c.ID, err, tc.want, tc.msg)
+		}
+	}
+	if id, err := n.Org("Council B"); id != 3 || err != nil {
+		t.Errorf("Council B: got %d, %v, want 3", id, err)
+	}
+	if _, err := n.Org("council b"); !errors.Is(err, problem.Invalid) {
+		t.Errorf("council b: got %v, want no organisation of that name", err)
+	}
+	if n.Category(Proactive) != nil || n.Category("") != nil || !errors.Is(n.Category("mobile"), problem.Invalid) {
+		t.Errorf("categories: got %v, %v, %v, want proactive and none known, mobile not", n.Category(Proactive), n.Category(""), n.Category("mobile"))
 	}
 }

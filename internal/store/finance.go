@@ -254,26 +254,27 @@ func (s *Store) CameraOwner(ctx context.Context, id int64) (int64, error) {
 	return org, wrap(fmt.Sprintf("camera %d", id), err)
 }
 
-// CameraNames maps every camera, removed ones included, to its name and
-// owner: what an export of history needs to name cameras and decide who
-// may see them.
-func (s *Store) CameraNames(ctx context.Context) (map[int64]Camera, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, organisation_id, deleted_at FROM cameras`)
+// FinanceCameras is every camera, removed ones included, by id, as the
+// recharge knows it: its name and owner, what an export of history needs
+// to name cameras and decide who may see them, and an import to find
+// them.
+func (s *Store) FinanceCameras(ctx context.Context) ([]finance.Camera, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, organisation_id, deleted_at FROM cameras ORDER BY id`)
 	if err != nil {
-		return nil, wrap("camera names", err)
+		return nil, wrap("finance cameras", err)
 	}
 	defer rows.Close()
-	out := map[int64]Camera{}
+	out := []finance.Camera{}
 	for rows.Next() {
-		var c Camera
+		var c finance.Camera
 		var deleted sql.NullInt64
-		if err := rows.Scan(&c.ID, &c.Name, &c.OrganisationID, &deleted); err != nil {
-			return nil, wrap("camera names", err)
+		if err := rows.Scan(&c.ID, &c.Name, &c.Org, &deleted); err != nil {
+			return nil, wrap("finance cameras", err)
 		}
-		c.DeletedAt = fromNullMicros(deleted)
-		out[c.ID] = c
+		c.Removed = deleted.Valid
+		out = append(out, c)
 	}
-	return out, wrap("camera names", rows.Err())
+	return out, wrap("finance cameras", rows.Err())
 }
 
 // DeleteCameraEvent removes an event entered in error.

@@ -187,31 +187,9 @@ func (s *Server) financeStatementCSV(w http.ResponseWriter, r *http.Request) err
 // figures the user may read, in the columns the import reads (camera by
 // id, so that it imports back; its name beside it for people).
 func (s *Server) financeHistoryCSV(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	es, err := s.st.CameraHistory(ctx)
+	rows, err := s.finance.HistoryTable(r.Context(), s.financeCaller(r))
 	if err != nil {
 		return err
-	}
-	cams, err := s.st.CameraNames(ctx)
-	if err != nil {
-		return err
-	}
-	orgs, err := s.st.FinanceOrgs(ctx)
-	if err != nil {
-		return err
-	}
-	orgName := map[int64]string{}
-	for _, o := range orgs {
-		orgName[o.ID] = o.Name
-	}
-	caller := s.financeCaller(r)
-	rows := [][]string{{"camera", "camera_name", "date", "event", "category", "organisation", "note"}}
-	for _, e := range es {
-		c := cams[e.Camera]
-		if !caller.MayRead(c.OrganisationID) {
-			continue
-		}
-		rows = append(rows, []string{strconv.FormatInt(e.Camera, 10), c.Name, e.Day.Format(time.DateOnly), string(e.Kind), e.Category, orgName[e.Org], e.Note})
 	}
 	return writeCSV(w, "camera-history.csv", rows)
 }
@@ -669,14 +647,16 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 		if in.Period, err = s.yearParam(r); err != nil {
 			return err
 		}
+		names, err := s.finance.Names(ctx)
+		if err != nil {
+			return err
+		}
 		for _, row := range rows {
-			org, err := s.st.OrganisationByName(ctx, row.get("organisation"))
-			if errors.Is(err, store.ErrNotFound) {
-				return row.fail("there is no organisation named %q", row.get("organisation"))
-			} else if err != nil {
-				return err
+			org, err := names.Org(row.get("organisation"))
+			if err != nil {
+				return row.fail("%v", err)
 			}
-			b := finance.Budget{Org: org.ID}
+			b := finance.Budget{Org: org}
 			if b.Budget, err = row.pounds("budget"); err != nil {
 				return err
 			}
@@ -701,46 +681,18 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// historyRows turns camera history rows into events, each money.
+// historyRows turns camera history rows into events, naming cameras,
+// organisations and categories as the service finds them.
 func (s *Server) historyRows(r *http.Request, rows []csvRow) ([]finance.Event, error) {
-	ctx := r.Context()
-	cams, err := s.st.ListCameras(ctx)
+	names, err := s.finance.Names(r.Context())
 	if err != nil {
 		return nil, err
-	}
-	byName := map[string][]store.Camera{}
-	byID := map[int64]store.Camera{}
-	for _, c := range cams {
-		byName[strings.ToLower(c.Name)] = append(byName[strings.ToLower(c.Name)], c)
-		byID[c.ID] = c
-	}
-	cats, err := s.st.FinanceCategories(ctx)
-	if err != nil {
-		return nil, err
-	}
-	known := map[string]bool{}
-	for _, c := range cats {
-		known[c.Name] = true
 	}
 	var out []finance.Event
 	for _, row := range rows {
-		ref := row.get("camera")
-		var cam store.Camera
-		if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
-			c, ok := byID[id]
-			if !ok {
-				return nil, row.fail("there is no camera %d", id)
-			}
-			cam = c
-		} else {
-			switch m := byName[strings.ToLower(ref)]; len(m) {
-			case 0:
-				return nil, row.fail("there is no camera named %q", ref)
-			case 1:
-				cam = m[0]
-			default:
-				return nil, row.fail("%d cameras are named %q: give the camera's id instead", len(m), ref)
-			}
+		cam, err := names.Camera(row.get("camera"))
+		if err != nil {
+			return nil, row.fail("%v", err)
 		}
 		day, err := finance.ParseDay(row.get("date"))
 		if err != nil {
@@ -751,19 +703,15 @@ func (s *Server) historyRows(r *http.Request, rows []csvRow) ([]finance.Event, e
 			return nil, row.fail("event %q is not installed, recategorised, owner_changed or decommissioned", row.get("event"))
 		}
 		e := finance.Event{Camera: cam.ID, Day: day, Kind: kind, Category: row.get("category"), Note: row.get("note")}
-		if e.Category != "" && !known[e.Category] {
-			return nil, row.fail("there is no category %q", e.Category)
+		if err := names.Category(e.Category); err != nil {
+			return nil, row.fail("%v", err)
 		}
 		if name := row.get("organisation"); name != "" {
-			org, err := s.st.OrganisationByName(ctx, name)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, row.fail("there is no organisation named %q", name)
-			} else if err != nil {
-				return nil, err
+			if e.Org, err = names.Org(name); err != nil {
+				return nil, row.fail("%v", err)
 			}
-			e.Org = org.ID
 		} else if kind == finance.Installed {
-			e.Org = cam.OrganisationID
+			e.Org = cam.Org
 		}
 		if err := e.Validate(); err != nil {
 			return nil, row.fail("%v", err)
