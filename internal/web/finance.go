@@ -61,10 +61,17 @@ func (s *Server) financeChange() func(ctx context.Context, fn func(tx finance.Re
 // existing clients and tests expect it), and name, when not nil, names
 // the item of a list that the store refused (itemError).
 func financeError(err error, name func(i int) (string, *spreadsheet.RowError)) error {
+	var ie *store.ItemError
+	var inv *store.InvalidError
 	var p *problem.Problem
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &ie) && name != nil:
+		// The store's refusal of an item, whose rule's refusal is beneath.
+		return itemError(err, name)
+	case errors.As(err, &inv):
+		return storeError(err, "")
 	case errors.As(err, &p) && errors.Is(err, problem.Invalid):
 		return errorf(http.StatusBadRequest, p.Msg, err)
 	case errors.As(err, &p):
