@@ -5,6 +5,13 @@
 // the shape councils report it. Everything is integer arithmetic: money in
 // pence, weights in parts per million, time in whole days, so a figure is
 // the same on every machine and every run.
+//
+// It owns the recharge's model and rules, and its Service is the one way
+// the figures change: it decides who may (manage_finance at the
+// partnership itself, read_finance for the organisations one reads) and
+// commits each change with its audit record in one transaction, through
+// a Repo that the store implements. It never imports the store, so the
+// store can use its types.
 package finance
 
 import (

@@ -6,14 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/problem"
 )
 
 // The recharge's data: categories, camera history, and each year's and
 // period's figures. The store keeps them; package finance works with them.
+
+// The store is the finance service's repository.
+var _ finance.Repo = (*Store)(nil)
 
 // FinanceCategories lists the monitoring categories by name.
 func (s *Store) FinanceCategories(ctx context.Context) ([]finance.Category, error) {
@@ -37,20 +40,8 @@ func (s *Store) FinanceCategories(ctx context.Context) ([]finance.Category, erro
 // changed weight changes every statement worked out afterwards, past ones
 // included: the weight is the partnership's policy, not a dated event.
 func (s *Store) PutFinanceCategory(ctx context.Context, c finance.Category) error {
-	c.Name = strings.TrimSpace(c.Name)
-	switch {
-	case c.Name == "" || utf8.RuneCountInString(c.Name) > 50 || strings.ContainsAny(c.Name, " ,;\t\n"):
-		return &InvalidError{Msg: "a category's name must be 1 to 50 characters without spaces or commas, such as proactive"}
-	case utf8.RuneCountInString(c.Title) > 200:
-		return &InvalidError{Msg: "a category's title must be at most 200 characters"}
-	case c.Weight < 0 || c.Weight > 1000*finance.One:
-		return &InvalidError{Msg: "a category's weight must be from 0 to 1000"}
-	}
-	if err := checkName("a category's title", c.Title); err != nil {
-		return err
-	}
-	if c.Title == "" {
-		c.Title = c.Name
+	if err := finance.CheckCategory(&c); err != nil {
+		return financeInvalid(err)
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO finance_categories (name, title, weight_ppm, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (name) DO UPDATE SET title = excluded.title, weight_ppm = excluded.weight_ppm`,
@@ -70,6 +61,13 @@ func scanCameraEvent(sc scanner) (finance.Event, error) {
 	}
 	e.Day, e.Kind, e.Org = fromMicros(day), finance.EventKind(kind), org.Int64
 	return e, nil
+}
+
+// financeInvalid is a refusal by one of finance's rules as the store's
+// *InvalidError, with the same message, keeping the rule's refusal (and
+// its cause, such as a *names.Error) beneath it.
+func financeInvalid(err error) error {
+	return &InvalidError{Msg: problem.Message(err, err.Error()), Err: err}
 }
 
 // ItemError is the refusal of a list written all or nothing (an
@@ -139,8 +137,8 @@ func wrapItem(op string, err error) error {
 // exists: its camera, category and owner.
 func checkCameraEvent(ctx context.Context, tx *sql.Tx, e *finance.Event) error {
 	e.Day = finance.Day(e.Day)
-	if utf8.RuneCountInString(e.Note) > 500 {
-		return &InvalidError{Msg: "a note must be at most 500 characters"}
+	if err := finance.CheckNote(e.Note); err != nil {
+		return financeInvalid(err)
 	}
 	if err := e.Validate(); err != nil {
 		return &InvalidError{Msg: err.Error()}
@@ -251,26 +249,27 @@ func (s *Store) CameraOwner(ctx context.Context, id int64) (int64, error) {
 	return org, wrap(fmt.Sprintf("camera %d", id), err)
 }
 
-// CameraNames maps every camera, removed ones included, to its name and
-// owner: what an export of history needs to name cameras and decide who
-// may see them.
-func (s *Store) CameraNames(ctx context.Context) (map[int64]Camera, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, organisation_id, deleted_at FROM cameras`)
+// FinanceCameras is every camera, removed ones included, by id, as the
+// recharge knows it: its name and owner, what an export of history needs
+// to name cameras and decide who may see them, and an import to find
+// them.
+func (s *Store) FinanceCameras(ctx context.Context) ([]finance.Camera, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, organisation_id, deleted_at FROM cameras ORDER BY id`)
 	if err != nil {
-		return nil, wrap("camera names", err)
+		return nil, wrap("finance cameras", err)
 	}
 	defer rows.Close()
-	out := map[int64]Camera{}
+	out := []finance.Camera{}
 	for rows.Next() {
-		var c Camera
+		var c finance.Camera
 		var deleted sql.NullInt64
-		if err := rows.Scan(&c.ID, &c.Name, &c.OrganisationID, &deleted); err != nil {
-			return nil, wrap("camera names", err)
+		if err := rows.Scan(&c.ID, &c.Name, &c.Org, &deleted); err != nil {
+			return nil, wrap("finance cameras", err)
 		}
-		c.DeletedAt = fromNullMicros(deleted)
-		out[c.ID] = c
+		c.Removed = deleted.Valid
+		out = append(out, c)
 	}
-	return out, wrap("camera names", rows.Err())
+	return out, wrap("finance cameras", rows.Err())
 }
 
 // DeleteCameraEvent removes an event entered in error.
@@ -369,18 +368,17 @@ func (s *Store) PutFinanceLines(ctx context.Context, p finance.Period, lines []f
 	var sums [3]int64 // budget, actuals, estimate: each must add up
 	for i := range lines {
 		l := &lines[i]
-		l.Name = strings.TrimSpace(l.Name)
 		bad := func(format string, args ...any) error {
 			return &ItemError{Index: i, Err: &InvalidError{Msg: fmt.Sprintf(format, args...)}}
 		}
-		first, dup := seen[strings.ToLower(l.Name)]
-		switch {
-		case l.Name == "" || utf8.RuneCountInString(l.Name) > 100:
-			return bad("a line's name must be 1 to 100 characters")
-		case dup:
+		if err := finance.CheckLineName(l); err != nil {
+			return &ItemError{Index: i, Err: financeInvalid(err)}
+		}
+		if first, dup := seen[strings.ToLower(l.Name)]; dup {
 			return &ItemError{Index: i, Err: &DuplicateError{Name: l.Name, First: first}}
-		case utf8.RuneCountInString(l.Comment) > 1000:
-			return bad("a comment must be at most 1000 characters")
+		}
+		if err := finance.CheckLine(l); err != nil {
+			return &ItemError{Index: i, Err: financeInvalid(err)}
 		}
 		seen[strings.ToLower(l.Name)] = i
 		for _, f := range []struct {
@@ -389,9 +387,6 @@ func (s *Store) PutFinanceLines(ctx context.Context, p finance.Period, lines []f
 			v    int64
 		}{{"budget", &sums[0], l.Budget}, {"actuals", &sums[1], l.Actuals}, {"estimate", &sums[2], l.Estimate}} {
 			var err error
-			if !money.InRange(f.v) {
-				return bad("its %s must be at most £%s either way", f.what, money.Whole(money.Max))
-			}
 			if *f.sum, err = money.Add(*f.sum, f.v); err != nil {
 				return bad("its %s cannot be added to the other lines': %v", f.what, err)
 			}
@@ -451,11 +446,6 @@ func (s *Store) PutFinanceBudgets(ctx context.Context, year int, bs []finance.Bu
 	return s.PutFinanceYear(ctx, year, nil, bs)
 }
 
-// maxFixedProportion bounds a partner's proportion of the fixed element
-// ("in any unit": percent, thousandths), so that the year's proportions
-// always add up without overflow.
-const maxFixedProportion = 1_000_000_000_000
-
 // PutFinanceYear sets, in one transaction and all or nothing, a
 // financial year's rounding unit and fixed element (unless settings is
 // nil) and the budgets of the partners bs names (others keep theirs).
@@ -466,11 +456,8 @@ const maxFixedProportion = 1_000_000_000_000
 // period, since every statement of that period could not be worked out.
 func (s *Store) PutFinanceYear(ctx context.Context, year int, settings *finance.Settings, bs []finance.Budget) error {
 	if settings != nil {
-		if settings.Unit < 1 || settings.Unit > 100_000_00 {
-			return &InvalidError{Msg: "the rounding unit must be from 1p to £100,000"}
-		}
-		if !money.InRange(settings.Fixed) {
-			return &InvalidError{Msg: fmt.Sprintf("the fixed element must be at most £%s", money.Whole(money.Max))}
+		if err := finance.CheckSettings(*settings); err != nil {
+			return financeInvalid(err)
 		}
 	}
 	seen := map[int64]int{}
@@ -482,13 +469,8 @@ func (s *Store) PutFinanceYear(ctx context.Context, year int, settings *finance.
 			return bad("organisation %d's budget is given twice (also in item %d)", b.Org, first+1)
 		}
 		seen[b.Org] = i
-		switch {
-		case b.Fixed < 0:
-			return bad("a fixed proportion cannot be negative")
-		case b.Fixed > maxFixedProportion:
-			return bad("a fixed proportion must be at most %d", int64(maxFixedProportion))
-		case !money.InRange(b.Budget):
-			return bad("a budget must be at most £%s either way", money.Whole(money.Max))
+		if err := finance.CheckBudget(b); err != nil {
+			return &ItemError{Index: i, Err: financeInvalid(err)}
 		}
 	}
 	t := micros(now())

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -11,22 +12,75 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
-	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // The partnership's recharge: the statement page, its CSV, and the API
-// and CSV imports for what it is worked out from. Reading needs
-// read_finance; a partner officer is shown their own council's row of
-// the partners' table alone (the cost lines and the balance are the
-// partnership's, which every partner funds and is reported to). Changing
-// anything needs manage_finance at the partnership itself: its CCTV
-// manager (figuresEditor).
+// and CSV imports for what it is worked out from. The handlers decode,
+// call the finance service (which decides who may, and commits each
+// change with its audit record) and encode. Reading needs read_finance; a
+// partner officer is shown their own council's row of the partners' table
+// alone (the cost lines and the balance are the partnership's, which
+// every partner funds and is reported to). Changing anything needs
+// manage_finance at the partnership itself: its CCTV manager
+// (finance.Caller.MayManage, figuresEditor for trading and works).
+
+// financeCaller is who makes the request, as the finance service takes
+// them: the actor its audit records name, and their rights.
+func (s *Server) financeCaller(r *http.Request) finance.Caller {
+	u := userFrom(r.Context())
+	c := finance.Caller{By: auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}}
+	if a := accessFrom(r.Context()); a != nil {
+		c.P, c.Rights = a.p, a.snap
+	}
+	return c
+}
+
+// financeChange is how the finance service commits a change with its
+// audit record: through the server's outbox. Without one (a server built
+// with no trail) every change is refused, as a change whose record cannot
+// be written always was.
+func (s *Server) financeChange() func(ctx context.Context, fn func(tx finance.Repo) error) error {
+	if s.opt.Changes == nil {
+		return func(context.Context, func(finance.Repo) error) error {
+			return errorf(http.StatusServiceUnavailable, "the audit trail cannot be written, so this is refused", nil)
+		}
+	}
+	return audit.Changer[finance.Repo](s.opt.Changes)
+}
+
+// financeError turns the finance service's refusal into the client's
+// words, as they were before the service: a rule broken is 400 (the
+// existing clients and tests expect it), and name, when not nil, names
+// the item of a list that the store refused (itemError).
+func financeError(err error, name func(i int) (string, *spreadsheet.RowError)) error {
+	var ie *store.ItemError
+	var inv *store.InvalidError
+	var p *problem.Problem
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie) && name != nil:
+		// The store's refusal of an item, whose rule's refusal is beneath.
+		return itemError(err, name)
+	case errors.As(err, &inv):
+		return storeError(err, "")
+	case errors.As(err, &p) && errors.Is(err, problem.Invalid):
+		return errorf(http.StatusBadRequest, p.Msg, err)
+	case errors.As(err, &p):
+		return fromProblem(err)
+	case name != nil:
+		return itemError(err, name)
+	}
+	return storeError(err, "")
+}
 
 // statementFor loads the statement of the request's period (?period=,
 // default the current quarter), as the user may see it.
@@ -38,7 +92,7 @@ func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
 			return finance.Statement{}, badRequest(err.Error())
 		}
 	}
-	st, err := finance.Load(r.Context(), s.st, p, s.opt.Income)
+	st, err := s.finance.Statement(r.Context(), s.financeCaller(r), p)
 	var fe *finance.FixedError
 	switch {
 	case errors.As(err, &fe):
@@ -50,8 +104,7 @@ func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
 	case err != nil:
 		return st, errorf(http.StatusInternalServerError, "the statement cannot be worked out", err)
 	}
-	a := accessFrom(r.Context())
-	return st.Filter(func(org int64) bool { return a.snap.CanOrg(a.p, rights.ReadFinance, org).Allowed }), nil
+	return st, nil
 }
 
 // figuresEditor refuses a user who may not change the partnership's
@@ -59,10 +112,7 @@ func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
 // one rule for all three (rights.Snapshot.CanManageFinance), and the
 // partnership is known by id, so renaming it changes nothing.
 func figuresEditor(a *access) error {
-	if d := a.snap.CanManageFinance(a.p); !d.Allowed {
-		return errorf(http.StatusForbidden, d.Reason, nil)
-	}
-	return nil
+	return fromProblem(finance.Caller{P: a.p, Rights: a.snap}.MayManage())
 }
 
 // financeEditor is figuresEditor for the request's user.
@@ -144,38 +194,16 @@ func (s *Server) financeStatementCSV(w http.ResponseWriter, r *http.Request) err
 // figures the user may read, in the columns the import reads (camera by
 // id, so that it imports back; its name beside it for people).
 func (s *Server) financeHistoryCSV(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	es, err := s.st.CameraHistory(ctx)
+	rows, err := s.finance.HistoryTable(r.Context(), s.financeCaller(r))
 	if err != nil {
 		return err
-	}
-	cams, err := s.st.CameraNames(ctx)
-	if err != nil {
-		return err
-	}
-	orgs, err := s.st.FinanceOrgs(ctx)
-	if err != nil {
-		return err
-	}
-	orgName := map[int64]string{}
-	for _, o := range orgs {
-		orgName[o.ID] = o.Name
-	}
-	a := accessFrom(ctx)
-	rows := [][]string{{"camera", "camera_name", "date", "event", "category", "organisation", "note"}}
-	for _, e := range es {
-		c := cams[e.Camera]
-		if !a.snap.CanOrg(a.p, rights.ReadFinance, c.OrganisationID).Allowed {
-			continue
-		}
-		rows = append(rows, []string{strconv.FormatInt(e.Camera, 10), c.Name, e.Day.Format(time.DateOnly), string(e.Kind), e.Category, orgName[e.Org], e.Note})
 	}
 	return writeCSV(w, "camera-history.csv", rows)
 }
 
 // financeCategoriesCSV exports the monitoring categories and weights.
 func (s *Server) financeCategoriesCSV(w http.ResponseWriter, r *http.Request) error {
-	cats, err := s.st.FinanceCategories(r.Context())
+	cats, err := s.finance.Categories(r.Context())
 	if err != nil {
 		return err
 	}
@@ -215,7 +243,7 @@ func (s *Server) financePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cats, err := s.st.FinanceCategories(r.Context())
+	cats, err := s.finance.Categories(r.Context())
 	if err != nil {
 		return err
 	}
@@ -310,7 +338,7 @@ func abs64(v int64) int64 {
 }
 
 func (s *Server) financeCategories(w http.ResponseWriter, r *http.Request) error {
-	cats, err := s.st.FinanceCategories(r.Context())
+	cats, err := s.finance.Categories(r.Context())
 	if err != nil {
 		return err
 	}
@@ -323,8 +351,9 @@ func (s *Server) financeCategories(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) putFinanceCategory(w http.ResponseWriter, r *http.Request) error {
-	if err := s.financeEditor(r); err != nil {
-		return err
+	c := s.financeCaller(r)
+	if err := c.MayManage(); err != nil {
+		return fromProblem(err)
 	}
 	var in struct {
 		Title  string `json:"title"`
@@ -333,34 +362,30 @@ func (s *Server) putFinanceCategory(w http.ResponseWriter, r *http.Request) erro
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	wt, err := finance.ParseWeight(in.Weight)
-	if err != nil {
-		return badRequest(err.Error())
-	}
-	c := finance.Category{Name: r.PathValue("name"), Title: in.Title, Weight: wt}
-	if err := storeError(s.st.PutFinanceCategory(r.Context(), c), ""); err != nil {
-		return err
-	}
-	if err := s.audit(r, auditlog.FinanceCategory, 0, nil, nil, fmt.Sprintf("category %s (%s): weight %s", c.Name, c.Title, in.Weight)); err != nil {
+	if err := financeError(s.finance.PutCategory(r.Context(), c, r.PathValue("name"), in.Title, in.Weight), nil); err != nil {
 		return err
 	}
 	return s.financeCategories(w, r)
 }
 
-// financeCamera is the request's camera, removed ones included (their
-// history still counts), if the user may read the figures of its owner;
-// any other is "no camera N".
-func (s *Server) financeCamera(r *http.Request) (int64, error) {
+// financeCameraID is the request's camera id, a positive whole number.
+func financeCameraID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return 0, badRequest(fmt.Sprintf("camera id %q is not a positive whole number", r.PathValue("id")))
 	}
-	owner, err := s.st.CameraOwner(r.Context(), id)
-	a := accessFrom(r.Context())
-	if errors.Is(err, store.ErrNotFound) || err == nil && !a.snap.CanOrg(a.p, rights.ReadFinance, owner).Allowed {
-		return 0, errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", id), nil)
+	return id, nil
+}
+
+// financeCamera is the request's camera, removed ones included (their
+// history still counts), if the user may read the figures of its owner;
+// any other is "no camera N" (the service decides).
+func (s *Server) financeCamera(r *http.Request, c finance.Caller) (int64, error) {
+	id, err := financeCameraID(r)
+	if err != nil {
+		return 0, err
 	}
-	return id, err
+	return id, fromProblem(s.finance.Camera(r.Context(), c, id))
 }
 
 type cameraEventJSON struct {
@@ -373,13 +398,13 @@ type cameraEventJSON struct {
 }
 
 func (s *Server) cameraHistory(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.financeCamera(r)
+	id, err := financeCameraID(r)
 	if err != nil {
 		return err
 	}
-	es, err := s.st.CameraEvents(r.Context(), id)
+	es, err := s.finance.History(r.Context(), s.financeCaller(r), id)
 	if err != nil {
-		return err
+		return fromProblem(err)
 	}
 	out := []cameraEventJSON{}
 	for _, e := range es {
@@ -392,12 +417,13 @@ func (s *Server) cameraHistory(w http.ResponseWriter, r *http.Request) error {
 // addCameraHistory enters a dated event, past ones included, for history
 // kept elsewhere until now.
 func (s *Server) addCameraHistory(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.financeCamera(r)
+	c := s.financeCaller(r)
+	id, err := s.financeCamera(r, c)
 	if err != nil {
 		return err
 	}
-	if err := s.financeEditor(r); err != nil {
-		return err
+	if err := c.MayManage(); err != nil {
+		return fromProblem(err)
 	}
 	var in cameraEventJSON
 	if err := decodeJSON(r, &in); err != nil {
@@ -412,10 +438,7 @@ func (s *Server) addCameraHistory(w http.ResponseWriter, r *http.Request) error 
 		return badRequest("kind must be installed, recategorised, owner_changed or decommissioned")
 	}
 	e := finance.Event{Camera: id, Day: day, Kind: kind, Category: in.Category, Org: in.OrganisationID, Note: in.Note}
-	if err := storeError(s.st.AddCameraEvent(r.Context(), &e, accessFrom(r.Context()).user.ID), ""); err != nil {
-		return err
-	}
-	if err := s.audit(r, auditlog.FinanceHistoryAdd, id, nil, nil, fmt.Sprintf("event %d: %s on %s, category %q, organisation %d", e.ID, e.Kind, e.Day.Format(time.DateOnly), e.Category, e.Org)); err != nil {
+	if err := financeError(s.finance.AddEvent(r.Context(), c, &e), nil); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, cameraEventJSON{ID: e.ID, Day: e.Day.Format(time.DateOnly), Kind: string(e.Kind), Category: e.Category, OrganisationID: e.Org, Note: e.Note})
@@ -424,23 +447,19 @@ func (s *Server) addCameraHistory(w http.ResponseWriter, r *http.Request) error 
 
 // deleteCameraHistory removes an event entered in error.
 func (s *Server) deleteCameraHistory(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.financeCamera(r)
+	c := s.financeCaller(r)
+	id, err := s.financeCamera(r, c)
 	if err != nil {
 		return err
 	}
-	if err := s.financeEditor(r); err != nil {
-		return err
+	if err := c.MayManage(); err != nil {
+		return fromProblem(err)
 	}
 	ev, err := strconv.ParseInt(r.PathValue("event"), 10, 64)
 	if err != nil {
 		return badRequest("the event id is not a whole number")
 	}
-	if err := s.st.DeleteCameraEvent(r.Context(), id, ev); errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, fmt.Sprintf("camera %d has no event %d", id, ev), nil)
-	} else if err != nil {
-		return err
-	}
-	if err := s.audit(r, auditlog.FinanceHistoryDelete, id, nil, nil, fmt.Sprintf("event %d", ev)); err != nil {
+	if err := financeError(s.finance.DeleteEvent(r.Context(), c, id, ev), nil); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -514,7 +533,7 @@ func (s *Server) financeLines(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lines, err := s.st.FinanceLines(r.Context(), p)
+	lines, err := s.finance.Lines(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -523,8 +542,9 @@ func (s *Server) financeLines(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) putFinanceLines(w http.ResponseWriter, r *http.Request) error {
-	if err := s.financeEditor(r); err != nil {
-		return err
+	c := s.financeCaller(r)
+	if err := c.MayManage(); err != nil {
+		return fromProblem(err)
 	}
 	p, err := s.periodParam(r, "period")
 	if err != nil {
@@ -534,10 +554,7 @@ func (s *Server) putFinanceLines(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &lines); err != nil {
 		return err
 	}
-	if err := itemError(s.st.PutFinanceLines(r.Context(), p, lines), jsonItem("line")); err != nil {
-		return err
-	}
-	if err := s.audit(r, auditlog.FinanceLines, 0, nil, nil, fmt.Sprintf("%s: %d lines", p, len(lines))); err != nil {
+	if err := financeError(s.finance.PutLines(r.Context(), c, p, lines), jsonItem("line")); err != nil {
 		return err
 	}
 	return s.financeLines(w, r)
@@ -565,30 +582,20 @@ func (s *Server) financeBudgets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	set, err := s.st.FinanceSettings(r.Context(), p.Year)
+	set, bs, err := s.finance.Year(r.Context(), s.financeCaller(r), p)
 	if err != nil {
 		return err
 	}
-	bs, err := s.st.FinanceBudgets(r.Context(), p.Year)
-	if err != nil {
-		return err
-	}
-	a := accessFrom(r.Context())
-	out := financeYearJSON{Year: p.String(), Unit: set.Unit, Fixed: set.Fixed, Budgets: []finance.Budget{}}
-	for _, b := range bs {
-		if a.snap.CanOrg(a.p, rights.ReadFinance, b.Org).Allowed {
-			out.Budgets = append(out.Budgets, b)
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, financeYearJSON{Year: p.String(), Unit: set.Unit, Fixed: set.Fixed, Budgets: bs})
 	return nil
 }
 
 // putFinanceBudgets sets a year's rounding unit and fixed element, and
 // the budgets of the partners it names.
 func (s *Server) putFinanceBudgets(w http.ResponseWriter, r *http.Request) error {
-	if err := s.financeEditor(r); err != nil {
-		return err
+	c := s.financeCaller(r)
+	if err := c.MayManage(); err != nil {
+		return fromProblem(err)
 	}
 	p, err := s.yearParam(r)
 	if err != nil {
@@ -603,10 +610,7 @@ func (s *Server) putFinanceBudgets(w http.ResponseWriter, r *http.Request) error
 	}
 	// The settings and the budgets are one change: a refusal of either
 	// leaves both as they were.
-	if err := itemError(s.st.PutFinanceYear(r.Context(), p.Year, &finance.Settings{Unit: in.Unit, Fixed: in.Fixed}, in.Budgets), jsonItem("budget")); err != nil {
-		return err
-	}
-	if err := s.audit(r, auditlog.FinanceBudgets, 0, nil, nil, fmt.Sprintf("%s: unit %d, fixed %d, %d budgets", p, in.Unit, in.Fixed, len(in.Budgets))); err != nil {
+	if err := financeError(s.finance.PutYear(r.Context(), c, p, finance.Settings{Unit: in.Unit, Fixed: in.Fixed}, in.Budgets), jsonItem("budget")); err != nil {
 		return err
 	}
 	return s.financeBudgets(w, r)
@@ -619,22 +623,21 @@ func (s *Server) putFinanceBudgets(w http.ResponseWriter, r *http.Request) error
 // columns, in any order; every row is checked before anything is written,
 // and a refusal names the row.
 func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
-	if err := s.financeEditor(r); err != nil {
-		return err
+	c := s.financeCaller(r)
+	if err := c.MayManage(); err != nil {
+		return fromProblem(err)
 	}
 	rows, err := readCSV(io.LimitReader(r.Body, 8<<20))
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	n := 0
-	switch kind := r.PathValue("kind"); kind {
-	case "lines":
-		p, err := s.periodParam(r, "period")
-		if err != nil {
+	in := finance.Import{Kind: r.PathValue("kind"), Asked: r.URL.RawQuery, Replace: truthy(r.URL.Query().Get("replace"))}
+	switch in.Kind {
+	case finance.ImportLines:
+		if in.Period, err = s.periodParam(r, "period"); err != nil {
 			return err
 		}
-		var lines []finance.Line
 		for _, row := range rows {
 			l := finance.Line{Name: row.get("name"), Comment: row.get("comment"), Company: truthy(row.get("company"))}
 			for _, f := range []struct {
@@ -645,26 +648,22 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 					return err
 				}
 			}
-			lines = append(lines, l)
+			in.Lines = append(in.Lines, l)
 		}
-		if err := itemError(s.st.PutFinanceLines(ctx, p, lines), csvItem(rows)); err != nil {
+	case finance.ImportBudgets:
+		if in.Period, err = s.yearParam(r); err != nil {
 			return err
 		}
-		n = len(lines)
-	case "budgets":
-		p, err := s.yearParam(r)
+		names, err := s.finance.Names(ctx)
 		if err != nil {
 			return err
 		}
-		var bs []finance.Budget
 		for _, row := range rows {
-			org, err := s.st.OrganisationByName(ctx, row.get("organisation"))
-			if errors.Is(err, store.ErrNotFound) {
-				return row.fail("there is no organisation named %q", row.get("organisation"))
-			} else if err != nil {
-				return err
+			org, err := names.Org(row.get("organisation"))
+			if err != nil {
+				return row.fail("%v", err)
 			}
-			b := finance.Budget{Org: org.ID}
+			b := finance.Budget{Org: org}
 			if b.Budget, err = row.pounds("budget"); err != nil {
 				return err
 			}
@@ -673,76 +672,34 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 					return row.fail("fixed_proportion %q is not a whole number", v)
 				}
 			}
-			bs = append(bs, b)
+			in.Budgets = append(in.Budgets, b)
 		}
-		if err := itemError(s.st.PutFinanceBudgets(ctx, p.Year, bs), csvItem(rows)); err != nil {
+	case finance.ImportHistory:
+		if in.Events, err = s.historyRows(r, rows); err != nil {
 			return err
 		}
-		n = len(bs)
-	case "history":
-		events, err := s.historyRows(r, rows)
-		if err != nil {
-			return err
-		}
-		by := accessFrom(ctx).user.ID
-		write := s.st.AddCameraEvents
-		if truthy(r.URL.Query().Get("replace")) {
-			write = s.st.ReplaceCameraHistory
-		}
-		if err := itemError(write(ctx, events, by), csvItem(rows)); err != nil {
-			return err
-		}
-		n = len(events)
-	default:
-		return errorf(http.StatusNotFound, "import lines, budgets or history", nil)
 	}
-	if err := s.audit(r, auditlog.FinanceImport, 0, nil, nil, fmt.Sprintf("%s: %d rows (%s)", r.PathValue("kind"), n, r.URL.RawQuery)); err != nil {
+	// Anything else the service refuses: there is no such import.
+	n, err := s.finance.Import(ctx, c, in)
+	if err := financeError(err, csvItem(rows)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"imported": n})
 	return nil
 }
 
-// historyRows turns camera history rows into events, each money.
+// historyRows turns camera history rows into events, naming cameras,
+// organisations and categories as the service finds them.
 func (s *Server) historyRows(r *http.Request, rows []csvRow) ([]finance.Event, error) {
-	ctx := r.Context()
-	cams, err := s.st.ListCameras(ctx)
+	names, err := s.finance.Names(r.Context())
 	if err != nil {
 		return nil, err
-	}
-	byName := map[string][]store.Camera{}
-	byID := map[int64]store.Camera{}
-	for _, c := range cams {
-		byName[strings.ToLower(c.Name)] = append(byName[strings.ToLower(c.Name)], c)
-		byID[c.ID] = c
-	}
-	cats, err := s.st.FinanceCategories(ctx)
-	if err != nil {
-		return nil, err
-	}
-	known := map[string]bool{}
-	for _, c := range cats {
-		known[c.Name] = true
 	}
 	var out []finance.Event
 	for _, row := range rows {
-		ref := row.get("camera")
-		var cam store.Camera
-		if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
-			c, ok := byID[id]
-			if !ok {
-				return nil, row.fail("there is no camera %d", id)
-			}
-			cam = c
-		} else {
-			switch m := byName[strings.ToLower(ref)]; len(m) {
-			case 0:
-				return nil, row.fail("there is no camera named %q", ref)
-			case 1:
-				cam = m[0]
-			default:
-				return nil, row.fail("%d cameras are named %q: give the camera's id instead", len(m), ref)
-			}
+		cam, err := names.Camera(row.get("camera"))
+		if err != nil {
+			return nil, row.fail("%v", err)
 		}
 		day, err := finance.ParseDay(row.get("date"))
 		if err != nil {
@@ -753,19 +710,15 @@ func (s *Server) historyRows(r *http.Request, rows []csvRow) ([]finance.Event, e
 			return nil, row.fail("event %q is not installed, recategorised, owner_changed or decommissioned", row.get("event"))
 		}
 		e := finance.Event{Camera: cam.ID, Day: day, Kind: kind, Category: row.get("category"), Note: row.get("note")}
-		if e.Category != "" && !known[e.Category] {
-			return nil, row.fail("there is no category %q", e.Category)
+		if err := names.Category(e.Category); err != nil {
+			return nil, row.fail("%v", err)
 		}
 		if name := row.get("organisation"); name != "" {
-			org, err := s.st.OrganisationByName(ctx, name)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, row.fail("there is no organisation named %q", name)
-			} else if err != nil {
-				return nil, err
+			if e.Org, err = names.Org(name); err != nil {
+				return nil, row.fail("%v", err)
 			}
-			e.Org = org.ID
 		} else if kind == finance.Installed {
-			e.Org = cam.OrganisationID
+			e.Org = cam.Org
 		}
 		if err := e.Validate(); err != nil {
 			return nil, row.fail("%v", err)

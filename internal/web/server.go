@@ -121,6 +121,9 @@ type Server struct {
 	sso  oidcClient
 
 	rights *rights.Cache
+	// finance is the recharge's service: the statement, its figures and
+	// who may change them (finance.go).
+	finance *finance.Service
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
 	reviewDone chan struct{}
@@ -178,6 +181,14 @@ func New(opt Options) (*Server, error) {
 	s.sso.flows = map[string]oidcFlow{}
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
+	if s.opt.Changes == nil && s.opt.Audit != nil {
+		// A server built without the app's outbox (tests, tools) opens
+		// its own: every change commits with its audit record.
+		if s.opt.Changes, err = audit.NewOutbox(context.Background(), s.st, s.opt.Audit, audit.OutboxOptions{Logger: opt.Logger.With("component", "audit-outbox")}); err != nil {
+			return nil, err
+		}
+	}
+	s.finance = finance.New(s.st, s.financeChange(), opt.Income)
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
 		return nil, err

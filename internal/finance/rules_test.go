@@ -1,0 +1,52 @@
+package finance
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/names"
+	"github.com/vigil-cctv/vigil/internal/problem"
+)
+
+// TestRules: each figure's own rules refuse as problem.Invalid, saying
+// which rule, and pass what keeps them (normalised).
+func TestRules(t *testing.T) {
+	c := Category{Name: "  mobile ", Weight: One / 4}
+	if err := CheckCategory(&c); err != nil || c.Name != "mobile" || c.Title != "mobile" {
+		t.Errorf("a good category: got %+v, %v, want it trimmed and titled by its name", c, err)
+	}
+	l := Line{Name: " Employees ", Budget: money.Max, Estimate: -money.Max}
+	if err := CheckLine(&l); err != nil || l.Name != "Employees" {
+		t.Errorf("a good line: got %+v, %v, want it trimmed", l, err)
+	}
+	for _, tc := range []struct {
+		what string
+		err  error
+		want string
+	}{
+		{"category with a space", CheckCategory(&Category{Name: "static reactive"}), "without spaces or commas"},
+		{"category weighing more than 1000", CheckCategory(&Category{Name: "x", Weight: 1000*One + 1}), "from 0 to 1000"},
+		{"category title with a tab", CheckCategory(&Category{Name: "x", Title: "Pro\tactive"}), ""},
+		{"line without a name", CheckLine(&Line{Name: "  "}), "1 to 100 characters"},
+		{"line with a long comment", CheckLine(&Line{Name: "x", Comment: strings.Repeat("c", 1001)}), "at most 1000 characters"},
+		{"line past the bound", CheckLine(&Line{Name: "x", Actuals: money.Max + 1}), "its actuals must be at most"},
+		{"unit of nothing", CheckSettings(Settings{Unit: 0}), "from 1p to £100,000"},
+		{"fixed past the bound", CheckSettings(Settings{Unit: 1, Fixed: -money.Max - 1}), "fixed element must be at most"},
+		{"negative proportion", CheckBudget(Budget{Fixed: -1}), "cannot be negative"},
+		{"proportion past the bound", CheckBudget(Budget{Fixed: MaxFixedProportion + 1}), "must be at most"},
+		{"budget past the bound", CheckBudget(Budget{Budget: money.Max + 1}), "a budget must be at most"},
+		{"long note", CheckNote(strings.Repeat("n", 501)), "at most 500 characters"},
+	} {
+		if !errors.Is(tc.err, problem.Invalid) || !strings.Contains(problem.Message(tc.err, ""), tc.want) {
+			t.Errorf("%s: got %v, want invalid saying %q", tc.what, tc.err, tc.want)
+		}
+	}
+	if err := CheckCategory(&Category{Name: "x", Title: "Pro\tactive"}); !errors.Is(err, names.ErrInvalid) {
+		t.Errorf("a title with a tab: got %v, want the names rule's refusal beneath", err)
+	}
+	if CheckBudget(Budget{Budget: -money.Max, Fixed: MaxFixedProportion}) != nil || CheckNote(strings.Repeat("n", 500)) != nil {
+		t.Error("figures at the bounds: got refused, want kept")
+	}
+}
