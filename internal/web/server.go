@@ -36,6 +36,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/trading"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
@@ -121,6 +122,9 @@ type Server struct {
 	sso  oidcClient
 
 	rights *rights.Cache
+	// The capabilities' services.
+	tradingSvc *trading.Service
+
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
 	reviewDone chan struct{}
@@ -173,7 +177,12 @@ func New(opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opt.Changes, err = defaultChanges(opt); err != nil {
+		return nil, err
+	}
 	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), tmpl: tmpl, now: time.Now}
+	clock := func() time.Time { return s.now() }
+	s.tradingSvc = trading.New(s.st, changerFor[trading.Repo](opt.Changes, s.st), clock, opt.Logger.With("component", "trading"))
 	s.live.sessions = map[string]liveView{}
 	s.sso.flows = map[string]oidcFlow{}
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
