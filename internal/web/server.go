@@ -124,6 +124,7 @@ type Server struct {
 	rights *rights.Cache
 	// The capabilities' services.
 	tradingSvc *trading.Service
+	worksSvc   *works.Service
 
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
@@ -183,6 +184,7 @@ func New(opt Options) (*Server, error) {
 	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), tmpl: tmpl, now: time.Now}
 	clock := func() time.Time { return s.now() }
 	s.tradingSvc = trading.New(s.st, changerFor[trading.Repo](opt.Changes, s.st), clock, opt.Logger.With("component", "trading"))
+	s.worksSvc = works.New(s.st, changerFor[works.Repo](opt.Changes, s.st), clock)
 	s.live.sessions = map[string]liveView{}
 	s.sso.flows = map[string]oidcFlow{}
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())

@@ -28,8 +28,8 @@ import (
 // CCTV manager of the partnership sees all. Changing anything (a
 // subscription, its units, a charge, issuing or crediting an invoice, the
 // settings) needs manage_finance at the partnership itself, as every
-// change of the partnership's figures does (figuresEditor): a council's
-// people never bill the company's customers.
+// change of the partnership's figures does: a council's people never bill
+// the company's customers. trading.Service makes both decisions.
 
 // tradingCaller is the request's user as the trading service knows them.
 func tradingCaller(r *http.Request) trading.Caller {
