@@ -75,28 +75,15 @@ type worksBook struct {
 func (s *Server) worksBook(ctx context.Context) (*worksBook, error) {
 	a := accessFrom(ctx)
 	b := &worksBook{a: a, now: s.now().UTC(), budgets: map[[2]int64]works.Budget{}}
-	var err error
-	if b.contracts, err = s.st.ListWorksContracts(ctx); err != nil {
-		return nil, err
+	f, err := s.worksSvc.Figures(ctx)
+	if err == nil {
+		b.contracts, b.orders, b.ledger = f.Contracts, f.Orders, f.Ledger
+		for _, x := range f.Budgets {
+			b.budgets[[2]int64{x.DepartmentID, int64(x.Year)}] = x
+		}
+		b.orgs, err = s.st.ListOrganisations(ctx)
 	}
-	bs, err := s.st.ListWorksBudgets(ctx, 0)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range bs {
-		b.budgets[[2]int64{x.DepartmentID, int64(x.Year)}] = x
-	}
-	if b.orders, err = s.st.ListWorksOrders(ctx, works.OrderFilter{}); err != nil {
-		return nil, err
-	}
-	if b.orgs, err = s.st.ListOrganisations(ctx); err != nil {
-		return nil, err
-	}
-	var lo []works.Spend
-	for _, o := range b.orders {
-		lo = append(lo, o.Spend())
-	}
-	if b.ledger, err = works.NewLedger(lo); errors.Is(err, money.ErrOverflow) {
+	if errors.Is(err, money.ErrOverflow) {
 		return nil, errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the works figures cannot be added up (%v): correct the amounts entered", err), err)
 	} else if err != nil {
 		return nil, err

@@ -248,3 +248,35 @@ func (s *Service) TakeStep(ctx context.Context, c Caller, id int64, st Step) (Or
 	})
 	return o, err
 }
+
+// Figures are every works figure a page or answer needs, read at once:
+// what the caller may see of them is the caller's to pick.
+type Figures struct {
+	Contracts []Contract
+	Budgets   []Budget
+	Orders    []Order // newest first
+	// Ledger adds the orders up; figures that cannot be added up are
+	// money.ErrOverflow, from Figures.
+	Ledger *Ledger
+}
+
+// Figures reads every contract, budget and order, and adds the orders up.
+func (s *Service) Figures(ctx context.Context) (Figures, error) {
+	var f Figures
+	var err error
+	if f.Contracts, err = s.repo.ListWorksContracts(ctx); err != nil {
+		return f, err
+	}
+	if f.Budgets, err = s.repo.ListWorksBudgets(ctx, 0); err != nil {
+		return f, err
+	}
+	if f.Orders, err = s.repo.ListWorksOrders(ctx, OrderFilter{}); err != nil {
+		return f, err
+	}
+	spend := make([]Spend, 0, len(f.Orders))
+	for _, o := range f.Orders {
+		spend = append(spend, o.Spend())
+	}
+	f.Ledger, err = NewLedger(spend)
+	return f, err
+}
