@@ -28,8 +28,8 @@ func (f *rightsFixture) tradingSubscription(own bool) int64 {
 		return subs[0].ID
 	}
 	q := period.Of(time.Now()).Span()
-	s := store.TradingSubscription{CustomerID: cust, Service: store.ServiceMonitored, UnitPrice: 4000, StartsOn: q.From,
-		Units: []store.TradingUnits{{From: q.From, Units: 3}}}
+	s := trading.Subscription{CustomerID: cust, Service: trading.ServiceMonitored, UnitPrice: 4000, StartsOn: q.From,
+		Units: []trading.Units{{From: q.From, Units: 3}}}
 	mustDo(f.t, f.st.CreateTradingSubscription(f.t.Context(), &s))
 	return s.ID
 }
@@ -42,7 +42,7 @@ func (f *rightsFixture) tradingCharge(own bool) int64 {
 	if len(cs) > 0 {
 		return cs[0].ID
 	}
-	c := store.TradingCharge{CustomerID: cust, On: time.Now(), Description: "Mileage", Amount: 450}
+	c := trading.Charge{CustomerID: cust, On: time.Now(), Description: "Mileage", Amount: 450}
 	mustDo(f.t, f.st.CreateTradingCharge(f.t.Context(), &c))
 	return c.ID
 }
@@ -53,7 +53,7 @@ func (f *rightsFixture) tradingInvoice(own bool) int64 {
 	f.tradingSubscription(own)
 	cust, err := f.st.Organisation(f.t.Context(), f.pick(own, f.custA, f.custB))
 	mustDo(f.t, err)
-	o, err := trading.NewLedger(f.st, nil).Issue(f.t.Context(), cust, period.Of(time.Now()).Span(), time.Now(), 0)
+	o, err := trading.NewLedger(f.st, nil).Issue(f.t.Context(), trading.Customer{ID: cust.ID, Name: cust.Name, Kind: cust.Kind}, period.Of(time.Now()).Span(), time.Now(), 0)
 	mustDo(f.t, err)
 	return o.Invoice.ID
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/works"
 )
 
 // The works routes in the permission matrix. Every user of the matrix is
@@ -34,10 +35,10 @@ func (f *rightsFixture) works() *worksFixture {
 	}{{f.orgA, "A", &w.contractA, &w.orderA}, {f.orgB, "B", &w.contractB, &w.orderB}} {
 		d := store.Organisation{Name: "Works dept " + side.name, Kind: "department", ParentID: side.council}
 		mustDo(f.t, f.st.CreateOrganisation(ctx, &d))
-		c := store.WorksContract{OrganisationID: side.council, Reference: "Works " + side.name, Supplier: "Supplier", ValuePence: 1_000_000,
+		c := works.Contract{OrganisationID: side.council, Reference: "Works " + side.name, Supplier: "Supplier", ValuePence: 1_000_000,
 			StartsOn: time.Now().AddDate(0, -1, 0), EndsOn: time.Now().AddDate(1, 0, 0)}
 		mustDo(f.t, f.st.CreateWorksContract(ctx, &c))
-		o := store.WorksOrder{ContractID: c.ID, DepartmentID: d.ID, Kind: "repair", Funding: "ad_hoc", Title: "Matrix order",
+		o := works.Order{ContractID: c.ID, DepartmentID: d.ID, Kind: "repair", Funding: "ad_hoc", Title: "Matrix order",
 			BudgetYear: 2025, ContractYear: 1, RaisedAt: time.Now(), RaisedBy: "matrix"}
 		mustDo(f.t, f.st.CreateWorksOrder(ctx, &o))
 		*side.contract, *side.order = c.ID, o.ID

@@ -19,9 +19,9 @@ var demoCustomers = []struct {
 	startDays                int   // days after the start of the last quarter but one
 	more                     int64 // units added halfway through the last quarter
 }{
-	{"Harbour Retail Ltd", store.ServiceMonitored, "PO 7781", 4523, 12, 0, 2},
-	{"Riverside Business Park", store.ServiceRecorded, "RBP/CCTV/2", 1800, 8, 100, 0},
-	{"Lea Vale Housing Association", store.ServiceMaintenance, "", 650, 20, 0, 0},
+	{"Harbour Retail Ltd", trading.ServiceMonitored, "PO 7781", 4523, 12, 0, 2},
+	{"Riverside Business Park", trading.ServiceRecorded, "RBP/CCTV/2", 1800, 8, 100, 0},
+	{"Lea Vale Housing Association", trading.ServiceMaintenance, "", 650, 20, 0, 0},
 }
 
 // seedDemoTrading files the demo's customers below the partnership with
@@ -46,16 +46,16 @@ func seedDemoTrading(ctx context.Context, st *store.Store, top store.Organisatio
 		}
 		customers = append(customers, o)
 		from := start.AddDate(0, 0, c.startDays)
-		s := store.TradingSubscription{CustomerID: o.ID, Reference: c.reference, Service: c.service, UnitPrice: c.price, StartsOn: from,
-			Units: []store.TradingUnits{{From: from, Units: c.units}}}
+		s := trading.Subscription{CustomerID: o.ID, Reference: c.reference, Service: c.service, UnitPrice: c.price, StartsOn: from,
+			Units: []trading.Units{{From: from, Units: c.units}}}
 		if c.more != 0 {
-			s.Units = append(s.Units, store.TradingUnits{From: mid, Units: c.units + c.more})
+			s.Units = append(s.Units, trading.Units{From: mid, Units: c.units + c.more})
 		}
 		if err := st.CreateTradingSubscription(ctx, &s); err != nil {
 			return err
 		}
 		if i == 0 {
-			ch := store.TradingCharge{CustomerID: o.ID, On: mid, Description: "Mileage: 84 miles at 45p", Amount: 3780}
+			ch := trading.Charge{CustomerID: o.ID, On: mid, Description: "Mileage: 84 miles at 45p", Amount: 3780}
 			if err := st.CreateTradingCharge(ctx, &ch); err != nil {
 				return err
 			}
@@ -63,7 +63,7 @@ func seedDemoTrading(ctx context.Context, st *store.Store, top store.Organisatio
 	}
 	l := trading.NewLedger(st, nil)
 	for _, o := range customers {
-		if _, err := l.Issue(ctx, o, last, now, 0); err != nil {
+		if _, err := l.Issue(ctx, trading.Customer{ID: o.ID, Name: o.Name, Kind: o.Kind}, last, now, 0); err != nil {
 			return err
 		}
 	}

@@ -29,7 +29,7 @@ func TestSeedDemoTrading(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	invs, err := st.ListTradingInvoices(ctx, store.TradingInvoiceFilter{})
+	invs, err := st.ListTradingInvoices(ctx, trading.InvoiceFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

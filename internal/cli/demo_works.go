@@ -43,20 +43,20 @@ func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]store.
 		*d.id = id
 	}
 	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
-	lv := store.WorksContract{OrganisationID: orgs[leaVale].ID, Reference: "LV-VSS-2025", Supplier: "Vale Surveillance Services Ltd",
-		ValuePence: 174_200_000, StartsOn: day(2025, 10, 31), EndsOn: day(2027, 8, 1), Allowances: []store.WorksAllowance{
+	lv := works.Contract{OrganisationID: orgs[leaVale].ID, Reference: "LV-VSS-2025", Supplier: "Vale Surveillance Services Ltd",
+		ValuePence: 174_200_000, StartsOn: day(2025, 10, 31), EndsOn: day(2027, 8, 1), Allowances: []works.Allowance{
 			{Year: 1, Funding: works.Planned, AmountPence: 70_000_000}, {Year: 1, Funding: works.AdHoc, AmountPence: 10_000_000},
 			{Year: 2, Funding: works.Planned, AmountPence: 50_000_000}, {Year: 2, Funding: works.AdHoc, AmountPence: 10_000_000}}}
-	md := store.WorksContract{OrganisationID: orgs[mimram].ID, Reference: "MDC-CCTV-2026", Supplier: "Mimram Electrical Contractors",
-		ValuePence: 25_000_000, StartsOn: day(2026, 4, 1), EndsOn: day(2028, 3, 31), Allowances: []store.WorksAllowance{
+	md := works.Contract{OrganisationID: orgs[mimram].ID, Reference: "MDC-CCTV-2026", Supplier: "Mimram Electrical Contractors",
+		ValuePence: 25_000_000, StartsOn: day(2026, 4, 1), EndsOn: day(2028, 3, 31), Allowances: []works.Allowance{
 			{Year: 1, Funding: works.AdHoc, AmountPence: 5_000_000}, {Year: 2, Funding: works.AdHoc, AmountPence: 5_000_000}}}
-	for _, c := range []*store.WorksContract{&lv, &md} {
+	for _, c := range []*works.Contract{&lv, &md} {
 		if err := st.CreateWorksContract(ctx, c); err != nil {
 			return err
 		}
 	}
 	fy := period.YearOf(now)
-	var budgets []store.WorksBudget
+	var budgets []works.Budget
 	for _, b := range []struct {
 		dept   int64
 		amount int64
@@ -64,7 +64,7 @@ func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]store.
 		// Last year's too: orders raised in the weeks before now may
 		// fall in it.
 		for y := fy - 1; y <= fy+1; y++ {
-			budgets = append(budgets, store.WorksBudget{DepartmentID: b.dept, Year: y, AmountPence: b.amount})
+			budgets = append(budgets, works.Budget{DepartmentID: b.dept, Year: y, AmountPence: b.amount})
 		}
 	}
 	if err := st.SetWorksBudgets(ctx, budgets, "demo"); err != nil {
@@ -77,7 +77,7 @@ func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]store.
 		days   int // before now
 	}
 	for _, o := range []struct {
-		c                    *store.WorksContract
+		c                    *works.Contract
 		dept                 int64
 		kind, funding, title string
 		estimate             int64
@@ -96,7 +96,7 @@ func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]store.
 		{&md, safety, works.NewInstallation, works.AdHoc, "Hollins End Green play area camera", 900_000, 50,
 			[]step{{works.Quoted, 950_000, 41}, {works.Approved, 950_000, 33}}},
 	} {
-		wo := store.WorksOrder{ContractID: o.c.ID, DepartmentID: o.dept, Kind: o.kind, Funding: o.funding, Title: o.title,
+		wo := works.Order{ContractID: o.c.ID, DepartmentID: o.dept, Kind: o.kind, Funding: o.funding, Title: o.title,
 			EstimatePence: o.estimate, RaisedAt: ago(o.raised), RaisedBy: "manager",
 			BudgetYear: period.YearOf(ago(o.raised)), ContractYear: max(1, works.ContractYear(o.c.StartsOn, ago(o.raised)))}
 		if err := st.CreateWorksOrder(ctx, &wo); err != nil {
@@ -107,7 +107,7 @@ func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]store.
 			if s.to == works.Quoted {
 				by = "contractor"
 			}
-			if _, err := st.StepWorksOrder(ctx, wo.ID, store.WorksStep{To: s.to, Amount: s.amount, At: ago(s.days), By: by}); err != nil {
+			if _, err := st.StepWorksOrder(ctx, wo.ID, works.Step{To: s.to, Amount: s.amount, At: ago(s.days), By: by}); err != nil {
 				return err
 			}
 		}

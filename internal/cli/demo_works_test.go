@@ -45,7 +45,7 @@ func TestDemoWorks(t *testing.T) {
 	if len(cs) != 2 || cs[0].ValuePence != 174_200_000 {
 		t.Fatalf("got %d contracts (%+v), want 2, the first worth £1,742,000", len(cs), cs)
 	}
-	orders, err := st.ListWorksOrders(ctx, store.WorksOrderFilter{})
+	orders, err := st.ListWorksOrders(ctx, works.OrderFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
+
+	"github.com/vigil-cctv/vigil/internal/works"
 )
 
 // TestFinanceYearAllOrNothing: a year's settings and budgets are written
@@ -142,13 +144,13 @@ func TestWorksBudgetsAllOrNothing(t *testing.T) {
 		tr := newWorksTree(t, s)
 		for _, tc := range []struct {
 			name string
-			bad  WorksBudget
+			bad  works.Budget
 		}{
-			{"not a department", WorksBudget{DepartmentID: tr.council, Year: 2025, AmountPence: 1}},
-			{"negative", WorksBudget{DepartmentID: tr.housing, Year: 2025, AmountPence: -1}},
-			{"past the bound", WorksBudget{DepartmentID: tr.housing, Year: 2025, AmountPence: math.MaxInt64}},
+			{"not a department", works.Budget{DepartmentID: tr.council, Year: 2025, AmountPence: 1}},
+			{"negative", works.Budget{DepartmentID: tr.housing, Year: 2025, AmountPence: -1}},
+			{"past the bound", works.Budget{DepartmentID: tr.housing, Year: 2025, AmountPence: math.MaxInt64}},
 		} {
-			err := s.SetWorksBudgets(ctx, []WorksBudget{{DepartmentID: tr.housing, Year: 2024, AmountPence: 5}, tc.bad}, "test")
+			err := s.SetWorksBudgets(ctx, []works.Budget{{DepartmentID: tr.housing, Year: 2024, AmountPence: 5}, tc.bad}, "test")
 			var ie *ItemError
 			if !errors.As(err, &ie) || ie.Index != 1 || !isInvalid(err) {
 				t.Errorf("%s: got %v, want an invalid ItemError at 1", tc.name, err)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/names"
+
+	"github.com/vigil-cctv/vigil/internal/works"
 )
 
 // TestNamesRefused: every name the store keeps for people to read is held
@@ -72,7 +74,7 @@ func TestNamesRefused(t *testing.T) {
 				return err
 			}},
 			{"works supplier with a pop directional formatting", func() error {
-				return s.CreateWorksContract(ctx, &WorksContract{OrganisationID: org.ID, Reference: "R-1", Supplier: "DSSL\u202C", ValuePence: 100,
+				return s.CreateWorksContract(ctx, &works.Contract{OrganisationID: org.ID, Reference: "R-1", Supplier: "DSSL\u202C", ValuePence: 100,
 					StartsOn: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), EndsOn: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)})
 			}},
 			{"API token with a right-to-left override", func() error {

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/trading"
 )
 
 func tday(s string) time.Time {
@@ -32,18 +34,18 @@ func TestTradingSubscriptions(t *testing.T) {
 		c := tradingCustomer(t, s, "Harbour Retail Ltd")
 		council, err := s.EnsureOrganisation(ctx, "Council", "council")
 		must(t, err)
-		sub := TradingSubscription{CustomerID: c.ID, Reference: " PO 1234 ", Service: ServiceMonitored, UnitPrice: 4523,
-			StartsOn: tday("2024-04-01").Add(13 * time.Hour), Units: []TradingUnits{{From: tday("2024-04-01"), Units: 12}}}
+		sub := trading.Subscription{CustomerID: c.ID, Reference: " PO 1234 ", Service: trading.ServiceMonitored, UnitPrice: 4523,
+			StartsOn: tday("2024-04-01").Add(13 * time.Hour), Units: []trading.Units{{From: tday("2024-04-01"), Units: 12}}}
 		must(t, s.CreateTradingSubscription(ctx, &sub))
 		if sub.ID == 0 || sub.Reference != "PO 1234" || !sub.StartsOn.Equal(tday("2024-04-01")) {
 			t.Errorf("created %+v: want an id, the reference trimmed and the start a day", sub)
 		}
-		must(t, s.SetTradingUnits(ctx, sub.ID, TradingUnits{From: tday("2024-08-15"), Units: 14}))
-		must(t, s.SetTradingUnits(ctx, sub.ID, TradingUnits{From: tday("2024-06-01"), Units: 13}))
-		must(t, s.SetTradingUnits(ctx, sub.ID, TradingUnits{From: tday("2024-08-15"), Units: 15})) // replaces that day's count
+		must(t, s.SetTradingUnits(ctx, sub.ID, trading.Units{From: tday("2024-08-15"), Units: 14}))
+		must(t, s.SetTradingUnits(ctx, sub.ID, trading.Units{From: tday("2024-06-01"), Units: 13}))
+		must(t, s.SetTradingUnits(ctx, sub.ID, trading.Units{From: tday("2024-08-15"), Units: 15})) // replaces that day's count
 		got, err := s.TradingSubscription(ctx, sub.ID)
 		must(t, err)
-		want := []TradingUnits{{tday("2024-04-01"), 12}, {tday("2024-06-01"), 13}, {tday("2024-08-15"), 15}}
+		want := []trading.Units{{From: tday("2024-04-01"), Units: 12}, {From: tday("2024-06-01"), Units: 13}, {From: tday("2024-08-15"), Units: 15}}
 		if len(got.Units) != len(want) {
 			t.Fatalf("units: got %+v, want %+v", got.Units, want)
 		}
@@ -65,17 +67,17 @@ func TestTradingSubscriptions(t *testing.T) {
 		if len(list) != 1 || list[0].Reference != "PO 1235" || list[0].EndsOn == nil || !list[0].EndsOn.Equal(end) || len(list[0].Units) != 3 {
 			t.Errorf("list: got %+v, want the one subscription, updated, with its 3 counts", list)
 		}
-		if err := s.SetTradingUnits(ctx, 999, TradingUnits{From: end, Units: 1}); !errors.Is(err, ErrNotFound) {
+		if err := s.SetTradingUnits(ctx, 999, trading.Units{From: end, Units: 1}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("units of no subscription: got %v, want ErrNotFound", err)
 		}
-		for name, bad := range map[string]TradingSubscription{
-			"not a customer": {CustomerID: council.ID, Service: ServiceMonitored, StartsOn: end, Units: []TradingUnits{{end, 1}}},
-			"no such org":    {CustomerID: 9999, Service: ServiceMonitored, StartsOn: end, Units: []TradingUnits{{end, 1}}},
-			"service":        {CustomerID: c.ID, Service: "gold", StartsOn: end, Units: []TradingUnits{{end, 1}}},
-			"price":          {CustomerID: c.ID, Service: ServiceRecorded, UnitPrice: -1, StartsOn: end, Units: []TradingUnits{{end, 1}}},
-			"no units":       {CustomerID: c.ID, Service: ServiceRecorded, StartsOn: end},
-			"units":          {CustomerID: c.ID, Service: ServiceRecorded, StartsOn: end, Units: []TradingUnits{{end, MaxTradingUnits + 1}}},
-			"ends first":     {CustomerID: c.ID, Service: ServiceRecorded, StartsOn: end, EndsOn: &end, Units: []TradingUnits{{end, 1}}},
+		for name, bad := range map[string]trading.Subscription{
+			"not a customer": {CustomerID: council.ID, Service: trading.ServiceMonitored, StartsOn: end, Units: []trading.Units{{From: end, Units: 1}}},
+			"no such org":    {CustomerID: 9999, Service: trading.ServiceMonitored, StartsOn: end, Units: []trading.Units{{From: end, Units: 1}}},
+			"service":        {CustomerID: c.ID, Service: "gold", StartsOn: end, Units: []trading.Units{{From: end, Units: 1}}},
+			"price":          {CustomerID: c.ID, Service: trading.ServiceRecorded, UnitPrice: -1, StartsOn: end, Units: []trading.Units{{From: end, Units: 1}}},
+			"no units":       {CustomerID: c.ID, Service: trading.ServiceRecorded, StartsOn: end},
+			"units":          {CustomerID: c.ID, Service: trading.ServiceRecorded, StartsOn: end, Units: []trading.Units{{From: end, Units: trading.MaxUnits + 1}}},
+			"ends first":     {CustomerID: c.ID, Service: trading.ServiceRecorded, StartsOn: end, EndsOn: &end, Units: []trading.Units{{From: end, Units: 1}}},
 		} {
 			var ie *InvalidError
 			if err := s.CreateTradingSubscription(ctx, &bad); !errors.As(err, &ie) {
@@ -108,11 +110,11 @@ func TestTradingSettings(t *testing.T) {
 	})
 }
 
-func testInvoice(c Organisation, from, to string, nets ...int64) TradingInvoice {
-	inv := TradingInvoice{CustomerID: c.ID, CustomerName: c.Name, PeriodFrom: tday(from), PeriodTo: tday(to),
+func testInvoice(c Organisation, from, to string, nets ...int64) trading.Invoice {
+	inv := trading.Invoice{CustomerID: c.ID, CustomerName: c.Name, PeriodFrom: tday(from), PeriodTo: tday(to),
 		IssuedAt: tday(to).Add(9 * time.Hour), IssuedBy: 1, VATBasisPoints: 2000}
 	for _, n := range nets {
-		inv.Lines = append(inv.Lines, TradingInvoiceLine{Description: "units", Service: ServiceMonitored, ServiceFrom: tday(from),
+		inv.Lines = append(inv.Lines, trading.Line{Description: "units", Service: trading.ServiceMonitored, ServiceFrom: tday(from),
 			ServiceTo: tday(to), Units: 1, UnitPrice: n, Days: 30, MonthDays: 30, Net: n})
 		inv.Net += n
 	}
@@ -129,11 +131,11 @@ func TestTradingInvoices(t *testing.T) {
 		ctx := t.Context()
 		c := tradingCustomer(t, s, "Harbour Retail Ltd")
 		other := tradingCustomer(t, s, "Riverside Business Park")
-		ch := TradingCharge{CustomerID: c.ID, On: tday("2024-07-09"), Description: "Mileage", Amount: 3780}
+		ch := trading.Charge{CustomerID: c.ID, On: tday("2024-07-09"), Description: "Mileage", Amount: 3780}
 		must(t, s.CreateTradingCharge(ctx, &ch))
 
 		july := testInvoice(c, "2024-07-01", "2024-08-01", 54276)
-		july.Lines = append(july.Lines, TradingInvoiceLine{Description: "Mileage", ChargeID: ch.ID, Service: "charge",
+		july.Lines = append(july.Lines, trading.Line{Description: "Mileage", ChargeID: ch.ID, Service: "charge",
 			ServiceFrom: ch.On, ServiceTo: ch.On.AddDate(0, 0, 1), Units: 1, UnitPrice: 3780, Days: 1, MonthDays: 1, Net: 3780})
 		july.VAT = 11611
 		must(t, s.IssueTradingInvoice(ctx, &july))
@@ -147,8 +149,8 @@ func TestTradingInvoices(t *testing.T) {
 		}
 
 		again := testInvoice(c, "2024-07-01", "2024-08-01", 99999)
-		if err := s.IssueTradingInvoice(ctx, &again); !errors.Is(err, ErrInvoiced) || again.ID != july.ID || again.Net != 58056 {
-			t.Errorf("issuing July again: got %v and invoice %d net %d, want ErrInvoiced and invoice %d unchanged", err, again.ID, again.Net, july.ID)
+		if err := s.IssueTradingInvoice(ctx, &again); !errors.Is(err, trading.ErrInvoiced) || again.ID != july.ID || again.Net != 58056 {
+			t.Errorf("issuing July again: got %v and invoice %d net %d, want trading.ErrInvoiced and invoice %d unchanged", err, again.ID, again.Net, july.ID)
 		}
 		q := testInvoice(c, "2024-07-01", "2024-10-01", 100)
 		var ie *InvalidError
@@ -165,7 +167,7 @@ func TestTradingInvoices(t *testing.T) {
 
 		cn, err := s.CreditTradingInvoice(ctx, july.ID, "units were 13 from 1 July", tday("2024-08-05"), 1)
 		must(t, err)
-		if cn.Kind != InvoiceKindCredit || cn.Number != 4 || cn.CreditsID != july.ID || cn.Net != -58056 || cn.VAT != -11611 || cn.Gross != -69667 || len(cn.Lines) != 2 || cn.Lines[1].Net != -3780 {
+		if cn.Kind != trading.KindCredit || cn.Number != 4 || cn.CreditsID != july.ID || cn.Net != -58056 || cn.VAT != -11611 || cn.Gross != -69667 || len(cn.Lines) != 2 || cn.Lines[1].Net != -3780 {
 			t.Errorf("credit note %+v: want number 4 negating July", cn)
 		}
 		if _, err := s.CreditTradingInvoice(ctx, july.ID, "twice", tday("2024-08-05"), 1); !errors.As(err, &ie) {
@@ -190,7 +192,7 @@ func TestTradingInvoices(t *testing.T) {
 			t.Errorf("reissued July: got number %d, want 5, a new invoice", re.Number)
 		}
 
-		list, err := s.ListTradingInvoices(ctx, TradingInvoiceFilter{From: tday("2024-07-01"), To: tday("2024-08-01")})
+		list, err := s.ListTradingInvoices(ctx, trading.InvoiceFilter{From: tday("2024-07-01"), To: tday("2024-08-01")})
 		must(t, err)
 		var refs []string
 		for _, v := range list {
@@ -235,8 +237,8 @@ func TestTradingIssueConcurrent(t *testing.T) {
 			switch {
 			case err == nil:
 				issued++
-			case !errors.Is(err, ErrInvoiced):
-				t.Errorf("issuer %d: got %v, want nil or ErrInvoiced", i, err)
+			case !errors.Is(err, trading.ErrInvoiced):
+				t.Errorf("issuer %d: got %v, want nil or trading.ErrInvoiced", i, err)
 			}
 			if ids[i] != ids[0] {
 				t.Errorf("issuer %d got invoice %d, issuer 0 %d: want the same", i, ids[i], ids[0])

@@ -5,107 +5,33 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
-	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/works"
 )
 
-// WorksContract is a contract with a supplier for CCTV works, held by the
-// organisation that let it: its value over the whole term, from StartsOn
-// to EndsOn (its last day, inclusive; both UTC midnight).
-type WorksContract struct {
-	ID             int64
-	OrganisationID int64
-	Reference      string
-	Supplier       string
-	ValuePence     int64
-	StartsOn       time.Time
-	EndsOn         time.Time
-	Allowances     []WorksAllowance
-	CreatedAt      time.Time
-}
+// The works contracts, departments' budgets and works orders of the
+// councils (package works holds their types and rules).
 
-// WorksAllowance is what a contract allows in one contract year (1: its
-// first twelve months) for one funding ("planned" or "ad_hoc").
-type WorksAllowance struct {
-	Year        int
-	Funding     string
-	AmountPence int64
-}
+var _ works.Repo = (*Store)(nil)
 
-// Allowance returns the contract's allowance for a year and funding.
-func (c WorksContract) Allowance(year int, funding string) (int64, bool) {
-	for _, a := range c.Allowances {
-		if a.Year == year && a.Funding == funding {
-			return a.AmountPence, true
-		}
+// invalidProblem is a capability's refusal of values as the store's
+// *InvalidError, its cause (a *names.Error) kept.
+func invalidProblem(err error) error {
+	var p *problem.Problem
+	if errors.As(err, &p) {
+		return &InvalidError{Msg: p.Msg, Err: p.Err}
 	}
-	return 0, false
-}
-
-func day(t time.Time) time.Time {
-	y, m, d := t.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-func validContract(c *WorksContract) error {
-	c.Reference = strings.TrimSpace(c.Reference)
-	c.Supplier = strings.TrimSpace(c.Supplier)
-	c.StartsOn, c.EndsOn = day(c.StartsOn), day(c.EndsOn)
-	switch {
-	case c.Reference == "" || utf8.RuneCountInString(c.Reference) > 100:
-		return errors.New("a contract's reference must be 1 to 100 characters")
-	case c.Supplier == "" || utf8.RuneCountInString(c.Supplier) > 200:
-		return errors.New("a contract's supplier must be 1 to 200 characters")
-	case c.ValuePence <= 0:
-		return errors.New("a contract's value must be more than nothing")
-	case c.ValuePence > money.Max:
-		return fmt.Errorf("a contract's value must be at most £%d", money.Max/100)
-	case c.StartsOn.IsZero() || c.EndsOn.IsZero() || c.EndsOn.Before(c.StartsOn):
-		return errors.New("a contract's last day must be on or after its first")
-	case c.OrganisationID == 0:
-		return errors.New("say which organisation holds the contract")
-	}
-	if err := checkName("a contract's supplier", c.Supplier); err != nil {
-		return err
-	}
-	if err := checkName("a contract's reference", c.Reference); err != nil {
-		return err
-	}
-	// The contract years the term spans: year n begins n-1 years after
-	// the start.
-	years := 1
-	for !c.EndsOn.Before(c.StartsOn.AddDate(years, 0, 0)) {
-		years++
-	}
-	seen := map[[2]any]bool{}
-	for _, a := range c.Allowances {
-		switch {
-		case a.Funding != "planned" && a.Funding != "ad_hoc":
-			return fmt.Errorf("an allowance's funding is planned or ad_hoc, not %q", a.Funding)
-		case a.Year < 1 || a.Year > years:
-			return fmt.Errorf("the contract's term spans contract years 1 to %d, not %d", years, a.Year)
-		case a.AmountPence < 0:
-			return errors.New("an allowance cannot be negative")
-		case a.AmountPence > money.Max:
-			return fmt.Errorf("an allowance must be at most £%d", money.Max/100)
-		case seen[[2]any{a.Year, a.Funding}]:
-			return fmt.Errorf("contract year %d has two %s allowances", a.Year, a.Funding)
-		}
-		seen[[2]any{a.Year, a.Funding}] = true
-	}
-	return nil
+	return invalid(err)
 }
 
 // CreateWorksContract inserts c with its allowances and sets its ID and
 // CreatedAt. A taken reference is ErrConflict; unsuitable values an
 // *InvalidError.
-func (s *Store) CreateWorksContract(ctx context.Context, c *WorksContract) error {
-	if err := validContract(c); err != nil {
-		return invalid(err)
+func (s *Store) CreateWorksContract(ctx context.Context, c *works.Contract) error {
+	if err := works.CheckContract(c); err != nil {
+		return invalidProblem(err)
 	}
 	created := now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -146,8 +72,8 @@ func (s *Store) CreateWorksContract(ctx context.Context, c *WorksContract) error
 
 const worksContractCols = `id, organisation_id, reference, supplier, value_pence, starts_on, ends_on, created_at`
 
-func scanWorksContract(sc scanner) (WorksContract, error) {
-	var c WorksContract
+func scanWorksContract(sc scanner) (works.Contract, error) {
+	var c works.Contract
 	var starts, ends, created int64
 	if err := sc.Scan(&c.ID, &c.OrganisationID, &c.Reference, &c.Supplier, &c.ValuePence, &starts, &ends, &created); err != nil {
 		return c, err
@@ -157,7 +83,7 @@ func scanWorksContract(sc scanner) (WorksContract, error) {
 }
 
 // WorksContract returns the contract with the given id.
-func (s *Store) WorksContract(ctx context.Context, id int64) (WorksContract, error) {
+func (s *Store) WorksContract(ctx context.Context, id int64) (works.Contract, error) {
 	c, err := scanWorksContract(s.r.QueryRowContext(ctx, `SELECT `+worksContractCols+` FROM works_contracts WHERE id = $1`, id))
 	if err != nil {
 		return c, wrap(fmt.Sprintf("works contract %d", id), err)
@@ -168,13 +94,13 @@ func (s *Store) WorksContract(ctx context.Context, id int64) (WorksContract, err
 }
 
 // ListWorksContracts returns every contract, by id.
-func (s *Store) ListWorksContracts(ctx context.Context) ([]WorksContract, error) {
+func (s *Store) ListWorksContracts(ctx context.Context) ([]works.Contract, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+worksContractCols+` FROM works_contracts ORDER BY id`)
 	if err != nil {
 		return nil, wrap("list works contracts", err)
 	}
 	defer rows.Close()
-	var out []WorksContract
+	var out []works.Contract
 	for rows.Next() {
 		c, err := scanWorksContract(rows)
 		if err != nil {
@@ -194,17 +120,17 @@ func (s *Store) ListWorksContracts(ctx context.Context) ([]WorksContract, error)
 
 // allowances returns one contract's allowances (id 0: every contract's),
 // by contract.
-func (s *Store) allowances(ctx context.Context, id int64) (map[int64][]WorksAllowance, error) {
+func (s *Store) allowances(ctx context.Context, id int64) (map[int64][]works.Allowance, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT contract_id, contract_year, funding, amount_pence FROM works_allowances
 		WHERE $1 = 0 OR contract_id = $1 ORDER BY contract_id, contract_year, funding DESC`, id)
 	if err != nil {
 		return nil, wrap("list works allowances", err)
 	}
 	defer rows.Close()
-	out := map[int64][]WorksAllowance{}
+	out := map[int64][]works.Allowance{}
 	for rows.Next() {
 		var cid int64
-		var a WorksAllowance
+		var a works.Allowance
 		if err := rows.Scan(&cid, &a.Year, &a.Funding, &a.AmountPence); err != nil {
 			return nil, wrap("list works allowances", err)
 		}

@@ -5,22 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/vigil-cctv/vigil/internal/money"
-	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/works"
 )
-
-// WorksBudget is a department's budget for CCTV works in the financial
-// year beginning 1 April of Year.
-type WorksBudget struct {
-	DepartmentID int64
-	Year         int
-	AmountPence  int64
-	UpdatedAt    time.Time
-	UpdatedBy    string
-}
 
 func checkDepartment(ctx context.Context, q querier, id int64) error {
 	var kind string
@@ -42,19 +30,14 @@ func checkDepartment(ctx context.Context, q querier, id int64) error {
 // A budget for an organisation that is not a department, below nothing
 // or past money.Max is an *ItemError carrying its index, around an
 // *InvalidError.
-func (s *Store) SetWorksBudgets(ctx context.Context, bs []WorksBudget, by string) error {
+func (s *Store) SetWorksBudgets(ctx context.Context, bs []works.Budget, by string) error {
 	at := now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for i, b := range bs {
-			var err error
-			switch {
-			case b.AmountPence < 0:
-				err = invalid(errors.New("a budget cannot be negative"))
-			case b.AmountPence > money.Max:
-				err = invalid(fmt.Errorf("a budget must be at most £%d", money.Max/100))
-			case !period.ValidYear(b.Year):
-				err = invalid(fmt.Errorf("%d is not a financial year from %s to %s", b.Year, period.YearLabel(period.MinYear), period.YearLabel(period.MaxYear)))
-			default:
+			err := works.CheckBudget(b)
+			if err != nil {
+				err = invalidProblem(err)
+			} else {
 				err = checkDepartment(ctx, tx, b.DepartmentID)
 			}
 			if err != nil {
@@ -77,16 +60,16 @@ func (s *Store) SetWorksBudgets(ctx context.Context, bs []WorksBudget, by string
 
 // ListWorksBudgets returns the budgets of a financial year (0: every
 // year), by department and year.
-func (s *Store) ListWorksBudgets(ctx context.Context, year int) ([]WorksBudget, error) {
+func (s *Store) ListWorksBudgets(ctx context.Context, year int) ([]works.Budget, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT organisation_id, year, amount_pence, updated_at, updated_by FROM works_budgets
 		WHERE $1 = 0 OR year = $1 ORDER BY organisation_id, year`, year)
 	if err != nil {
 		return nil, wrap("list works budgets", err)
 	}
 	defer rows.Close()
-	var out []WorksBudget
+	var out []works.Budget
 	for rows.Next() {
-		var b WorksBudget
+		var b works.Budget
 		var at int64
 		if err := rows.Scan(&b.DepartmentID, &b.Year, &b.AmountPence, &at, &b.UpdatedBy); err != nil {
 			return nil, wrap("list works budgets", err)

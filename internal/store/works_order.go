@@ -5,69 +5,18 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
-	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/works"
 )
-
-// WorksOrder is an order for CCTV works, raised by a department against
-// its budget for BudgetYear and a contract's allowance for ContractYear
-// and Funding. It moves raised → quoted → approved → completed, or is
-// cancelled before it completes; each step says when and by whom.
-type WorksOrder struct {
-	ID           int64
-	ContractID   int64
-	DepartmentID int64
-	Kind         string // new_installation, relocation, repair, enhancement
-	Funding      string // planned or ad_hoc
-	Title        string
-	State        string
-	BudgetYear   int
-	ContractYear int
-
-	EstimatePence int64 // the department's own estimate, 0 if none
-	QuotePence    int64
-	ApprovedPence int64
-	FinalPence    int64
-
-	RaisedAt       time.Time
-	RaisedBy       string
-	QuotedAt       *time.Time
-	QuotedBy       string
-	ApprovedAt     *time.Time
-	ApprovedBy     string
-	OverrideReason string // why an approval went ahead past its warnings
-	CompletedAt    *time.Time
-	CompletedBy    string
-	CancelledAt    *time.Time
-	CancelledBy    string
-}
-
-var worksKinds = map[string]bool{"new_installation": true, "relocation": true, "repair": true, "enhancement": true}
-
-// MaxWorksTitle bounds an order's title, in characters.
-const MaxWorksTitle = 300
 
 // CreateWorksOrder inserts o as raised and sets its ID and State. Its
 // department must be a department within the organisation that holds the
 // contract; RaisedAt, BudgetYear and ContractYear are the caller's.
-func (s *Store) CreateWorksOrder(ctx context.Context, o *WorksOrder) error {
-	o.Title = strings.TrimSpace(o.Title)
-	switch {
-	case o.Title == "" || utf8.RuneCountInString(o.Title) > MaxWorksTitle:
-		return invalid(fmt.Errorf("an order's title must be 1 to %d characters", MaxWorksTitle))
-	case !worksKinds[o.Kind]:
-		return invalid(fmt.Errorf("an order's kind is new_installation, relocation, repair or enhancement, not %q", o.Kind))
-	case o.Funding != "planned" && o.Funding != "ad_hoc":
-		return invalid(fmt.Errorf("an order's funding is planned or ad_hoc, not %q", o.Funding))
-	case o.EstimatePence < 0:
-		return invalid(errors.New("an estimate cannot be negative"))
-	case o.EstimatePence > money.Max:
-		return invalid(fmt.Errorf("an estimate must be at most £%d", money.Max/100))
+func (s *Store) CreateWorksOrder(ctx context.Context, o *works.Order) error {
+	if err := works.CheckOrder(o); err != nil {
+		return invalidProblem(err)
 	}
-	o.State = "raised"
+	o.State = works.Raised
 	o.RaisedAt = normal(o.RaisedAt)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := checkDepartment(ctx, tx, o.DepartmentID); err != nil {
@@ -116,8 +65,8 @@ const worksOrderCols = `id, contract_id, department_id, kind, funding, title, st
 	estimate_pence, quote_pence, approved_pence, final_pence, raised_at, raised_by, quoted_at, quoted_by,
 	approved_at, approved_by, override_reason, completed_at, completed_by, cancelled_at, cancelled_by`
 
-func scanWorksOrder(sc scanner) (WorksOrder, error) {
-	var o WorksOrder
+func scanWorksOrder(sc scanner) (works.Order, error) {
+	var o works.Order
 	var raised int64
 	var quoted, approved, completed, cancelled sql.NullInt64
 	err := sc.Scan(&o.ID, &o.ContractID, &o.DepartmentID, &o.Kind, &o.Funding, &o.Title, &o.State, &o.BudgetYear, &o.ContractYear,
@@ -130,21 +79,14 @@ func scanWorksOrder(sc scanner) (WorksOrder, error) {
 }
 
 // WorksOrder returns the order with the given id.
-func (s *Store) WorksOrder(ctx context.Context, id int64) (WorksOrder, error) {
+func (s *Store) WorksOrder(ctx context.Context, id int64) (works.Order, error) {
 	o, err := scanWorksOrder(s.r.QueryRowContext(ctx, `SELECT `+worksOrderCols+` FROM works_orders WHERE id = $1`, id))
 	return o, wrap(fmt.Sprintf("works order %d", id), err)
 }
 
-// WorksOrderFilter narrows a list of orders; zero values match all.
-type WorksOrderFilter struct {
-	ContractID   int64
-	DepartmentID int64
-	State        string
-}
-
 // ListWorksOrders returns the orders f matches, newest first. Orders are
 // few (a council raises tens a year), so the list is not paged.
-func (s *Store) ListWorksOrders(ctx context.Context, f WorksOrderFilter) ([]WorksOrder, error) {
+func (s *Store) ListWorksOrders(ctx context.Context, f works.OrderFilter) ([]works.Order, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+worksOrderCols+` FROM works_orders
 		WHERE ($1 = 0 OR contract_id = $1) AND ($2 = 0 OR department_id = $2) AND ($3 = '' OR state = $3)
 		ORDER BY id DESC`, f.ContractID, f.DepartmentID, f.State)
@@ -152,7 +94,7 @@ func (s *Store) ListWorksOrders(ctx context.Context, f WorksOrderFilter) ([]Work
 		return nil, wrap("list works orders", err)
 	}
 	defer rows.Close()
-	var out []WorksOrder
+	var out []works.Order
 	for rows.Next() {
 		o, err := scanWorksOrder(rows)
 		if err != nil {
@@ -163,41 +105,13 @@ func (s *Store) ListWorksOrders(ctx context.Context, f WorksOrderFilter) ([]Work
 	return out, wrap("list works orders", rows.Err())
 }
 
-// WorksStep is one step of an order: its new state, the amount it sets
-// (quote, approved amount or final cost), when and by whom.
-type WorksStep struct {
-	To     string // quoted, approved, completed or cancelled
-	Amount int64
-	At     time.Time
-	By     string
-	// Override is the reason an approval goes ahead past its warnings.
-	Override string
-}
-
-// stepFrom is the states each step may be taken from. A quote may be
-// revised until the order is approved.
-var stepFrom = map[string][]string{
-	"quoted":    {"raised", "quoted"},
-	"approved":  {"quoted"},
-	"completed": {"approved"},
-	"cancelled": {"raised", "quoted", "approved"},
-}
-
 // StepWorksOrder takes an order one step on and returns it. A step its
 // state does not allow is an *InvalidError saying why.
-func (s *Store) StepWorksOrder(ctx context.Context, id int64, st WorksStep) (WorksOrder, error) {
-	from, ok := stepFrom[st.To]
-	if !ok {
-		return WorksOrder{}, invalid(fmt.Errorf("an order cannot be moved to %q", st.To))
+func (s *Store) StepWorksOrder(ctx context.Context, id int64, st works.Step) (works.Order, error) {
+	if err := works.CheckStep(st); err != nil {
+		return works.Order{}, invalidProblem(err)
 	}
-	if st.Amount < 0 {
-		return WorksOrder{}, invalid(errors.New("an amount cannot be negative"))
-	}
-	if st.Amount > money.Max {
-		// Each amount bounded, so that the sums of a department's or a
-		// contract's orders stay far from overflow.
-		return WorksOrder{}, invalid(fmt.Errorf("an amount must be at most £%d", money.Max/100))
-	}
+	from := works.StepFrom[st.To]
 	at := micros(st.At)
 	var q string
 	args := []any{id, from[0], from[len(from)-1], st.To, at, st.By}
@@ -221,7 +135,7 @@ func (s *Store) StepWorksOrder(ctx context.Context, id int64, st WorksStep) (Wor
 	if st.To == "cancelled" {
 		where = `state IN ($2, $3, $7)`
 	}
-	var o WorksOrder
+	var o works.Order
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE works_orders SET state = $4, `+q+` WHERE id = $1 AND `+where, args...)
 		if err != nil {
@@ -239,7 +153,7 @@ func (s *Store) StepWorksOrder(ctx context.Context, id int64, st WorksStep) (Wor
 			return err
 		}
 		if n == 0 {
-			return invalid(fmt.Errorf("order %d is %s, so it cannot be %s (only from %s)", id, o.State, st.To, strings.Join(from, " or ")))
+			return invalidProblem(works.StepRefused(id, o.State, st.To))
 		}
 		return nil
 	})

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/works"
 )
 
 // worksTree is a partnership with one council, two of its departments
@@ -35,9 +37,9 @@ func TestWorksContracts(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		tr := newWorksTree(t, s)
-		c := WorksContract{OrganisationID: tr.council, Reference: "VSS-2025", Supplier: "DSSL Ltd", ValuePence: 174_200_000,
+		c := works.Contract{OrganisationID: tr.council, Reference: "VSS-2025", Supplier: "DSSL Ltd", ValuePence: 174_200_000,
 			StartsOn: time.Date(2025, 10, 31, 15, 4, 5, 0, time.UTC), EndsOn: date(2027, 8, 1),
-			Allowances: []WorksAllowance{{1, "ad_hoc", 10_000_000}, {2, "ad_hoc", 10_000_000}, {1, "planned", 70_000_000}}}
+			Allowances: []works.Allowance{{Year: 1, Funding: "ad_hoc", AmountPence: 10_000_000}, {Year: 2, Funding: "ad_hoc", AmountPence: 10_000_000}, {Year: 1, Funding: "planned", AmountPence: 70_000_000}}}
 		must(t, s.CreateWorksContract(ctx, &c))
 		got, err := s.WorksContract(ctx, c.ID)
 		must(t, err)
@@ -59,9 +61,9 @@ func TestWorksContracts(t *testing.T) {
 		if err := s.CreateWorksContract(ctx, &dup); !errors.Is(err, ErrConflict) {
 			t.Errorf("a second contract VSS-2025: got %v, want ErrConflict", err)
 		}
-		for name, bad := range map[string]WorksContract{
+		for name, bad := range map[string]works.Contract{
 			"year past the term": {OrganisationID: tr.council, Reference: "X1", Supplier: "S", ValuePence: 1, StartsOn: date(2025, 10, 31), EndsOn: date(2027, 8, 1),
-				Allowances: []WorksAllowance{{3, "ad_hoc", 1}}},
+				Allowances: []works.Allowance{{Year: 3, Funding: "ad_hoc", AmountPence: 1}}},
 			"ends before it starts": {OrganisationID: tr.council, Reference: "X2", Supplier: "S", ValuePence: 1, StartsOn: date(2025, 10, 31), EndsOn: date(2025, 10, 30)},
 			"held by a department":  {OrganisationID: tr.housing, Reference: "X3", Supplier: "S", ValuePence: 1, StartsOn: date(2025, 10, 31), EndsOn: date(2026, 10, 30)},
 			"no value":              {OrganisationID: tr.council, Reference: "X4", Supplier: "S", StartsOn: date(2025, 10, 31), EndsOn: date(2026, 10, 30)},
@@ -80,12 +82,12 @@ func TestWorksBudgets(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		tr := newWorksTree(t, s)
-		must(t, s.SetWorksBudgets(ctx, []WorksBudget{{DepartmentID: tr.housing, Year: 2025, AmountPence: 5_000_000},
+		must(t, s.SetWorksBudgets(ctx, []works.Budget{{DepartmentID: tr.housing, Year: 2025, AmountPence: 5_000_000},
 			{DepartmentID: tr.parks, Year: 2025, AmountPence: 1_000_000}, {DepartmentID: tr.housing, Year: 2026, AmountPence: 6_000_000}}, "manager"))
 		// Replacing one, and a failing batch that must change nothing.
-		must(t, s.SetWorksBudgets(ctx, []WorksBudget{{DepartmentID: tr.parks, Year: 2025, AmountPence: 2_000_000}}, "manager"))
+		must(t, s.SetWorksBudgets(ctx, []works.Budget{{DepartmentID: tr.parks, Year: 2025, AmountPence: 2_000_000}}, "manager"))
 		var ie *InvalidError
-		if err := s.SetWorksBudgets(ctx, []WorksBudget{{DepartmentID: tr.housing, Year: 2025, AmountPence: 1},
+		if err := s.SetWorksBudgets(ctx, []works.Budget{{DepartmentID: tr.housing, Year: 2025, AmountPence: 1},
 			{DepartmentID: tr.council, Year: 2025, AmountPence: 1}}, "manager"); !errors.As(err, &ie) {
 			t.Fatalf("a budget for a council: got %v, want an *InvalidError", err)
 		}
@@ -112,23 +114,23 @@ func TestWorksOrders(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		tr := newWorksTree(t, s)
-		c := WorksContract{OrganisationID: tr.council, Reference: "VSS", Supplier: "DSSL Ltd", ValuePence: 100_000, StartsOn: date(2025, 10, 31), EndsOn: date(2027, 8, 1)}
+		c := works.Contract{OrganisationID: tr.council, Reference: "VSS", Supplier: "DSSL Ltd", ValuePence: 100_000, StartsOn: date(2025, 10, 31), EndsOn: date(2027, 8, 1)}
 		must(t, s.CreateWorksContract(ctx, &c))
-		o := WorksOrder{ContractID: c.ID, DepartmentID: tr.housing, Kind: "new_installation", Funding: "ad_hoc", Title: "Estate camera",
+		o := works.Order{ContractID: c.ID, DepartmentID: tr.housing, Kind: "new_installation", Funding: "ad_hoc", Title: "Estate camera",
 			BudgetYear: 2025, ContractYear: 1, EstimatePence: 4_000, RaisedAt: t0, RaisedBy: "manager"}
 		must(t, s.CreateWorksOrder(ctx, &o))
 		if o.State != "raised" || o.ID == 0 {
 			t.Fatalf("got state %q id %d, want raised and an id", o.State, o.ID)
 		}
 		var ie *InvalidError
-		other := WorksOrder{ContractID: c.ID, DepartmentID: tr.otherDept, Kind: "repair", Funding: "ad_hoc", Title: "x", RaisedAt: t0, RaisedBy: "m"}
+		other := works.Order{ContractID: c.ID, DepartmentID: tr.otherDept, Kind: "repair", Funding: "ad_hoc", Title: "x", RaisedAt: t0, RaisedBy: "m"}
 		if err := s.CreateWorksOrder(ctx, &other); !errors.As(err, &ie) {
 			t.Errorf("another council's department: got %v, want an *InvalidError", err)
 		}
-		if _, err := s.StepWorksOrder(ctx, o.ID, WorksStep{To: "completed", Amount: 1, At: t0, By: "m"}); !errors.As(err, &ie) {
+		if _, err := s.StepWorksOrder(ctx, o.ID, works.Step{To: "completed", Amount: 1, At: t0, By: "m"}); !errors.As(err, &ie) {
 			t.Errorf("completing a raised order: got %v, want an *InvalidError", err)
 		}
-		steps := []WorksStep{
+		steps := []works.Step{
 			{To: "quoted", Amount: 5_000, At: t0.Add(time.Hour), By: "contractor"},
 			{To: "quoted", Amount: 4_500, At: t0.Add(2 * time.Hour), By: "contractor"},
 			{To: "approved", Amount: 4_500, At: t0.Add(3 * time.Hour), By: "manager", Override: "urgent"},
@@ -148,23 +150,23 @@ func TestWorksOrders(t *testing.T) {
 			!got.RaisedAt.Equal(normal(t0)) {
 			t.Errorf("got %+v, want quote 4500, approved 4500 by manager (urgent), final 4800", got)
 		}
-		if _, err := s.StepWorksOrder(ctx, o.ID, WorksStep{To: "cancelled", At: t0, By: "m"}); !errors.As(err, &ie) {
+		if _, err := s.StepWorksOrder(ctx, o.ID, works.Step{To: "cancelled", At: t0, By: "m"}); !errors.As(err, &ie) {
 			t.Errorf("cancelling a completed order: got %v, want an *InvalidError", err)
 		}
-		if _, err := s.StepWorksOrder(ctx, 999999, WorksStep{To: "cancelled", At: t0, By: "m"}); !errors.Is(err, ErrNotFound) {
+		if _, err := s.StepWorksOrder(ctx, 999999, works.Step{To: "cancelled", At: t0, By: "m"}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("stepping no order: got %v, want ErrNotFound", err)
 		}
-		o2 := WorksOrder{ContractID: c.ID, DepartmentID: tr.parks, Kind: "repair", Funding: "planned", Title: "Fix", BudgetYear: 2025, ContractYear: 1, RaisedAt: t0, RaisedBy: "m"}
+		o2 := works.Order{ContractID: c.ID, DepartmentID: tr.parks, Kind: "repair", Funding: "planned", Title: "Fix", BudgetYear: 2025, ContractYear: 1, RaisedAt: t0, RaisedBy: "m"}
 		must(t, s.CreateWorksOrder(ctx, &o2))
-		if _, err := s.StepWorksOrder(ctx, o2.ID, WorksStep{To: "cancelled", At: t0, By: "m"}); err != nil {
+		if _, err := s.StepWorksOrder(ctx, o2.ID, works.Step{To: "cancelled", At: t0, By: "m"}); err != nil {
 			t.Errorf("cancelling a raised order: got %v, want nil", err)
 		}
-		list, err := s.ListWorksOrders(ctx, WorksOrderFilter{ContractID: c.ID})
+		list, err := s.ListWorksOrders(ctx, works.OrderFilter{ContractID: c.ID})
 		must(t, err)
 		if len(list) != 2 || list[0].ID != o2.ID {
 			t.Errorf("got %d orders, want 2, newest first", len(list))
 		}
-		list, err = s.ListWorksOrders(ctx, WorksOrderFilter{DepartmentID: tr.parks, State: "cancelled"})
+		list, err = s.ListWorksOrders(ctx, works.OrderFilter{DepartmentID: tr.parks, State: "cancelled"})
 		must(t, err)
 		if len(list) != 1 || list[0].CancelledBy != "m" {
 			t.Errorf("got %+v, want the one cancelled Parks order", list)

@@ -1,4 +1,4 @@
-package trading
+package trading_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
+	"github.com/vigil-cctv/vigil/internal/trading"
 )
 
 // BenchmarkLedger: 50 customers of the trading company, each with two
@@ -22,7 +23,7 @@ import (
 // one on the service day alone, as the schema first had it. On SQLite,
 // and PostgreSQL when VIGIL_TEST_POSTGRES is set.
 //
-//	VIGIL_TEST_POSTGRES='postgres://...' go test ./internal/trading -run '^$' -bench Ledger -benchtime 2000x
+//	VIGIL_TEST_POSTGRES='postgres://...' go test ./internal/trading -run '^$' -bench trading.Ledger -benchtime 2000x
 func BenchmarkLedger(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) {
 		path := filepath.Join(b.TempDir(), "vigil.db")
@@ -49,26 +50,26 @@ func benchLedger(b *testing.B, dsn, driver, driverDSN string) {
 	}
 	start := d("2015-04-01")
 	for i := range 50 {
-		o := store.Organisation{Name: fmt.Sprintf("Customer %d", i), Kind: "customer", ParentID: top.ID}
+		o := store.Organisation{Name: fmt.Sprintf("trading.Customer %d", i), Kind: "customer", ParentID: top.ID}
 		if err := st.CreateOrganisation(ctx, &o); err != nil {
 			b.Fatal(err)
 		}
-		for k, service := range []string{store.ServiceMonitored, store.ServiceMaintenance} {
-			s := store.TradingSubscription{CustomerID: o.ID, Service: service, UnitPrice: int64(1000 + 37*i + 500*k), StartsOn: start}
+		for k, service := range []string{trading.ServiceMonitored, trading.ServiceMaintenance} {
+			s := trading.Subscription{CustomerID: o.ID, Service: service, UnitPrice: int64(1000 + 37*i + 500*k), StartsOn: start}
 			for y := range 10 {
-				s.Units = append(s.Units, store.TradingUnits{From: start.AddDate(y, 0, 17*k), Units: int64(3 + (i+y)%9)})
+				s.Units = append(s.Units, trading.Units{From: start.AddDate(y, 0, 17*k), Units: int64(3 + (i+y)%9)})
 			}
 			if err := st.CreateTradingSubscription(ctx, &s); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	l := NewLedger(st, nil)
+	l := trading.NewLedger(st, nil)
 	var issue []time.Duration
 	for q := range 40 {
 		from := start.AddDate(0, 3*q, 0)
 		t0 := time.Now()
-		outs, err := l.IssueAll(ctx, Period{Name: from.Format("2006-01"), From: from, To: from.AddDate(0, 3, 0)}, from.AddDate(0, 3, 1), 0, nil)
+		outs, err := l.IssueAll(ctx, trading.Period{Name: from.Format("2006-01"), From: from, To: from.AddDate(0, 3, 0)}, from.AddDate(0, 3, 1), 0, nil)
 		if err != nil || len(outs) != 50 || outs[0].Status != "issued" {
 			b.Fatalf("quarter %d: %d outcomes, %v", q, len(outs), err)
 		}

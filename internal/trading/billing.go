@@ -34,7 +34,6 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/money"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // DaysIn is the number of days in t's calendar month.
@@ -85,9 +84,9 @@ func VAT(net, basisPoints int64) int64 {
 }
 
 var serviceNames = map[string]string{
-	store.ServiceMonitored:   "Monitored CCTV",
-	store.ServiceRecorded:    "Recorded-only CCTV",
-	store.ServiceMaintenance: "CCTV maintenance",
+	ServiceMonitored:   "Monitored CCTV",
+	ServiceRecorded:    "Recorded-only CCTV",
+	ServiceMaintenance: "CCTV maintenance",
 }
 
 // ServiceName is a service level as an invoice reads it.
@@ -100,8 +99,8 @@ func ServiceName(s string) string {
 
 // SubscriptionLines are the lines billing sub for the days of [from, to)
 // it served, in date order, unnumbered.
-func SubscriptionLines(sub store.TradingSubscription, from, to time.Time) []store.TradingInvoiceLine {
-	from, to = store.Day(from), store.Day(to)
+func SubscriptionLines(sub Subscription, from, to time.Time) []Line {
+	from, to = Day(from), Day(to)
 	if sub.StartsOn.After(from) {
 		from = sub.StartsOn
 	}
@@ -123,7 +122,7 @@ func SubscriptionLines(sub store.TradingSubscription, from, to time.Time) []stor
 	}
 	slices.SortFunc(cuts, func(a, b time.Time) int { return a.Compare(b) })
 	cuts = slices.CompactFunc(cuts, func(a, b time.Time) bool { return a.Equal(b) })
-	var out []store.TradingInvoiceLine
+	var out []Line
 	for i := 0; i+1 < len(cuts); i++ {
 		a, b := cuts[i], cuts[i+1]
 		units := sub.UnitsOn(a)
@@ -132,7 +131,7 @@ func SubscriptionLines(sub store.TradingSubscription, from, to time.Time) []stor
 		}
 		days := int64(b.Sub(a) / (24 * time.Hour))
 		md := DaysIn(a)
-		l := store.TradingInvoiceLine{
+		l := Line{
 			SubscriptionID: sub.ID, Service: sub.Service, ServiceFrom: a, ServiceTo: b,
 			Units: units, UnitPrice: sub.UnitPrice, Days: days, MonthDays: md,
 			Net: ProRata(units, sub.UnitPrice, days, md),
@@ -154,8 +153,8 @@ func SubscriptionLines(sub store.TradingSubscription, from, to time.Time) []stor
 }
 
 // ChargeLine is the line billing a one-off charge.
-func ChargeLine(c store.TradingCharge) store.TradingInvoiceLine {
-	return store.TradingInvoiceLine{
+func ChargeLine(c Charge) Line {
+	return Line{
 		Description: fmt.Sprintf("%s (%s)", c.Description, c.On.Format("2 Jan 2006")),
 		ChargeID:    c.ID, Service: "charge", ServiceFrom: c.On, ServiceTo: c.On.AddDate(0, 0, 1),
 		Units: 1, UnitPrice: c.Amount, Days: 1, MonthDays: 1, Net: c.Amount,
@@ -169,10 +168,10 @@ func ChargeLine(c store.TradingCharge) store.TradingInvoiceLine {
 //
 // A line past money.Max, or lines whose total does not fit in int64
 // pence, are money.ErrOverflow: no invoice is better than a wrapped one.
-func Draft(customer store.Organisation, subs []store.TradingSubscription, charges []store.TradingCharge, from, to time.Time, basisPoints int64) (store.TradingInvoice, error) {
-	inv := store.TradingInvoice{
-		Kind: store.InvoiceKindInvoice, CustomerID: customer.ID, CustomerName: customer.Name,
-		PeriodFrom: store.Day(from), PeriodTo: store.Day(to), VATBasisPoints: basisPoints,
+func Draft(customer Customer, subs []Subscription, charges []Charge, from, to time.Time, basisPoints int64) (Invoice, error) {
+	inv := Invoice{
+		Kind: KindInvoice, CustomerID: customer.ID, CustomerName: customer.Name,
+		PeriodFrom: Day(from), PeriodTo: Day(to), VATBasisPoints: basisPoints,
 	}
 	for _, s := range subs {
 		if s.CustomerID == customer.ID {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 func d(s string) time.Time {
@@ -58,14 +57,14 @@ func TestRounding(t *testing.T) {
 	}
 }
 
-func sub(id int64, service string, price int64, starts string, ends string, units ...any) store.TradingSubscription {
-	s := store.TradingSubscription{ID: id, CustomerID: 1, Service: service, UnitPrice: price, StartsOn: d(starts)}
+func sub(id int64, service string, price int64, starts string, ends string, units ...any) Subscription {
+	s := Subscription{ID: id, CustomerID: 1, Service: service, UnitPrice: price, StartsOn: d(starts)}
 	if ends != "" {
 		e := d(ends)
 		s.EndsOn = &e
 	}
 	for i := 0; i < len(units); i += 2 {
-		s.Units = append(s.Units, store.TradingUnits{From: d(units[i].(string)), Units: int64(units[i+1].(int))})
+		s.Units = append(s.Units, Units{From: d(units[i].(string)), Units: int64(units[i+1].(int))})
 	}
 	return s
 }
@@ -75,7 +74,7 @@ type lineWant struct {
 	units, days, net int64
 }
 
-func checkLines(t *testing.T, got []store.TradingInvoiceLine, want []lineWant) {
+func checkLines(t *testing.T, got []Line, want []lineWant) {
 	t.Helper()
 	if len(got) != len(want) {
 		for _, l := range got {
@@ -95,7 +94,7 @@ func checkLines(t *testing.T, got []store.TradingInvoiceLine, want []lineWant) {
 // TestMidPeriodStart: a customer starting on 16 July is billed for the 16
 // days of July it was served, and whole months after.
 func TestMidPeriodStart(t *testing.T) {
-	s := sub(1, store.ServiceMonitored, 4000, "2024-07-16", "", "2024-07-16", 10)
+	s := sub(1, ServiceMonitored, 4000, "2024-07-16", "", "2024-07-16", 10)
 	q, _ := period.ParseSpan("2024/25-Q2")
 	checkLines(t, SubscriptionLines(s, q.From, q.To), []lineWant{
 		{"2024-07-16", "2024-08-01", 10, 16, 20645}, // 10 × £40 × 16/31 = 206.4516…
@@ -107,7 +106,7 @@ func TestMidPeriodStart(t *testing.T) {
 // TestUnitsIncreaseMidQuarter: units rising on 15 August are billed at the
 // old count for 14 days of August and the new for 17.
 func TestUnitsIncreaseMidQuarter(t *testing.T) {
-	s := sub(1, store.ServiceRecorded, 2500, "2024-04-01", "2024-09-20", "2024-04-01", 10, "2024-08-15", 14)
+	s := sub(1, ServiceRecorded, 2500, "2024-04-01", "2024-09-20", "2024-04-01", 10, "2024-08-15", 14)
 	q, _ := period.ParseSpan("2024/25-Q2")
 	checkLines(t, SubscriptionLines(s, q.From, q.To), []lineWant{
 		{"2024-07-01", "2024-08-01", 10, 31, 25000},
@@ -117,7 +116,7 @@ func TestUnitsIncreaseMidQuarter(t *testing.T) {
 	})
 	// Units dated before the start count from the start; none before the
 	// first count bill nothing.
-	late := sub(2, store.ServiceMonitored, 1000, "2024-07-01", "", "2024-07-11", 3)
+	late := sub(2, ServiceMonitored, 1000, "2024-07-01", "", "2024-07-11", 3)
 	checkLines(t, SubscriptionLines(late, q.From, d("2024-08-01")), []lineWant{{"2024-07-11", "2024-08-01", 3, 21, 2032}}) // 2032.26
 	// A subscription ended before the period bills nothing.
 	if got := SubscriptionLines(s, d("2024-10-01"), d("2025-01-01")); len(got) != 0 {
@@ -125,7 +124,7 @@ func TestUnitsIncreaseMidQuarter(t *testing.T) {
 	}
 }
 
-func sum(ls []store.TradingInvoiceLine) int64 {
+func sum(ls []Line) int64 {
 	var n int64
 	for _, l := range ls {
 		n += l.Net
@@ -135,17 +134,17 @@ func sum(ls []store.TradingInvoiceLine) int64 {
 
 // randomSub is a subscription with random dates, price and changes of
 // units within 2024/25 and around it.
-func randomSub(r *rand.Rand, id int64) store.TradingSubscription {
+func randomSub(r *rand.Rand, id int64) Subscription {
 	base := d("2024-02-01")
 	starts := base.AddDate(0, 0, r.IntN(500))
-	s := store.TradingSubscription{ID: id, CustomerID: 1, Service: store.TradingServices[r.IntN(3)], UnitPrice: int64(r.IntN(20000) + 1), StartsOn: starts}
+	s := Subscription{ID: id, CustomerID: 1, Service: Services[r.IntN(3)], UnitPrice: int64(r.IntN(20000) + 1), StartsOn: starts}
 	if r.IntN(2) == 0 {
 		e := starts.AddDate(0, 0, 1+r.IntN(400))
 		s.EndsOn = &e
 	}
 	at := starts.AddDate(0, 0, -r.IntN(3))
 	for k := r.IntN(6) + 1; k > 0; k-- {
-		s.Units = append(s.Units, store.TradingUnits{From: at, Units: int64(r.IntN(60))})
+		s.Units = append(s.Units, Units{From: at, Units: int64(r.IntN(60))})
 		at = at.AddDate(0, 0, 1+r.IntN(90))
 	}
 	return s
@@ -164,7 +163,7 @@ func TestPropertyMonthsSumToQuarter(t *testing.T) {
 		for q := 1; q <= 4; q++ {
 			qp, _ := period.ParseSpan("2024/25-Q" + string(rune('0'+q)))
 			whole := SubscriptionLines(s, qp.From, qp.To)
-			var parts []store.TradingInvoiceLine
+			var parts []Line
 			for m := qp.From; m.Before(qp.To); m = m.AddDate(0, 1, 0) {
 				parts = append(parts, SubscriptionLines(s, m, m.AddDate(0, 1, 0))...)
 			}
@@ -223,7 +222,7 @@ func TestPropertyDaysBilled(t *testing.T) {
 	q, _ := period.ParseSpan("2024/25")
 	for i := range 500 {
 		s := randomSub(r, 1)
-		s.Units = []store.TradingUnits{{From: s.StartsOn, Units: int64(r.IntN(50) + 1)}}
+		s.Units = []Units{{From: s.StartsOn, Units: int64(r.IntN(50) + 1)}}
 		from, to := s.StartsOn, q.To
 		if from.Before(q.From) {
 			from = q.From
@@ -249,12 +248,12 @@ func TestPropertyDaysBilled(t *testing.T) {
 }
 
 func TestDraft(t *testing.T) {
-	cust := store.Organisation{ID: 1, Name: "Harbour Retail Ltd", Kind: "customer"}
-	subs := []store.TradingSubscription{
-		sub(1, store.ServiceMonitored, 4523, "2024-04-01", "", "2024-04-01", 12),
-		{ID: 9, CustomerID: 2, Service: store.ServiceMonitored, UnitPrice: 100, StartsOn: d("2024-04-01"), Units: []store.TradingUnits{{From: d("2024-04-01"), Units: 1}}},
+	cust := Customer{ID: 1, Name: "Harbour Retail Ltd", Kind: "customer"}
+	subs := []Subscription{
+		sub(1, ServiceMonitored, 4523, "2024-04-01", "", "2024-04-01", 12),
+		{ID: 9, CustomerID: 2, Service: ServiceMonitored, UnitPrice: 100, StartsOn: d("2024-04-01"), Units: []Units{{From: d("2024-04-01"), Units: 1}}},
 	}
-	charges := []store.TradingCharge{
+	charges := []Charge{
 		{ID: 4, CustomerID: 1, On: d("2024-06-20"), Description: "Mileage: 84 miles at 45p", Amount: 3780}, // entered late, billed now
 		{ID: 5, CustomerID: 1, On: d("2024-07-02"), Description: "Call-out", Amount: 7500},
 		{ID: 6, CustomerID: 1, On: d("2024-08-02"), Description: "After the period", Amount: 100},

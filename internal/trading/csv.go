@@ -7,8 +7,6 @@ import (
 	"io"
 	"strconv"
 	"time"
-
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // Money in CSV is pounds with two decimals ("1234.56"), which every
@@ -18,7 +16,7 @@ import (
 func date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // WriteInvoicesCSV writes one row per invoice or credit note.
-func WriteInvoicesCSV(w io.Writer, invs []store.TradingInvoice) error {
+func WriteInvoicesCSV(w io.Writer, invs []Invoice) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"number", "kind", "credits", "customer", "period_from", "period_to", "issued", "due", "vat_rate_percent", "net", "vat", "gross", "credited_by"})
 	byID := map[int64]string{}
@@ -34,7 +32,7 @@ func WriteInvoicesCSV(w io.Writer, invs []store.TradingInvoice) error {
 }
 
 // WriteLinesCSV writes an invoice's lines, then its net, VAT and gross.
-func WriteLinesCSV(w io.Writer, v store.TradingInvoice) error {
+func WriteLinesCSV(w io.Writer, v Invoice) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"invoice", "line", "description", "service", "from", "to", "units", "unit_price", "days", "month_days", "net"})
 	for _, l := range v.Lines {

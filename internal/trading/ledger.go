@@ -8,19 +8,22 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // Ledger issues the trading company's invoices and answers what it has
-// invoiced. It is safe for concurrent use: the store serialises issuing.
+// invoiced. It is safe for concurrent use: the repository serialises
+// issuing. Issuing through a Ledger on its own commits each invoice by
+// itself, with no audit record; the Service issues a run in one
+// transaction with a record per invoice.
 type Ledger struct {
-	st  *store.Store
+	st  Repo
 	log *slog.Logger
 }
 
 // NewLedger returns the ledger kept in st.
-func NewLedger(st *store.Store, logger *slog.Logger) *Ledger {
+func NewLedger(st Repo, logger *slog.Logger) *Ledger {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -33,45 +36,35 @@ func NewLedger(st *store.Store, logger *slog.Logger) *Ledger {
 // whole months, such as a financial year to date, it is exact. It is the
 // income of the finance statement's trading company line.
 func (l *Ledger) Invoiced(ctx context.Context, from, to time.Time) (int64, error) {
-	return l.st.TradingInvoicedNet(ctx, store.Day(from), store.Day(to))
+	return l.st.TradingInvoicedNet(ctx, Day(from), Day(to))
 }
 
 // Customers returns the organisations of kind customer, by id.
-func (l *Ledger) Customers(ctx context.Context) ([]store.Organisation, error) {
-	orgs, err := l.st.ListOrganisations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []store.Organisation
-	for _, o := range orgs {
-		if o.Kind == rights.KindCustomer {
-			out = append(out, o)
-		}
-	}
-	return out, nil
+func (l *Ledger) Customers(ctx context.Context) ([]Customer, error) {
+	return l.st.TradingCustomers(ctx)
 }
 
 // Draft is the invoice that Issue would issue to customer for p now.
-func (l *Ledger) Draft(ctx context.Context, customer store.Organisation, p Period) (store.TradingInvoice, error) {
+func (l *Ledger) Draft(ctx context.Context, customer Customer, p Period) (Invoice, error) {
 	set, err := l.st.TradingSettings(ctx)
 	if err != nil {
-		return store.TradingInvoice{}, err
+		return Invoice{}, err
 	}
 	subs, err := l.st.ListTradingSubscriptions(ctx, customer.ID)
 	if err != nil {
-		return store.TradingInvoice{}, err
+		return Invoice{}, err
 	}
 	charges, err := l.st.ListTradingCharges(ctx, customer.ID, true)
 	if err != nil {
-		return store.TradingInvoice{}, err
+		return Invoice{}, err
 	}
 	return Draft(customer, subs, charges, p.From, p.To, set.VATBasisPoints)
 }
 
 // Outcome is what issuing did for one customer.
 type Outcome struct {
-	Customer store.Organisation
-	Invoice  store.TradingInvoice
+	Customer Customer
+	Invoice  Invoice
 	// Status: "issued", "existing" (issued before for exactly this
 	// period; returned unchanged), "nothing" (nothing to bill) or
 	// "refused" (Reason says why, such as an invoice for an overlapping
@@ -83,17 +76,17 @@ type Outcome struct {
 // Issue issues customer's invoice for p at now, by user: idempotent, so
 // asking again for the same period returns the invoice issued the first
 // time, unchanged, even if units changed since (credit it to reissue).
-func (l *Ledger) Issue(ctx context.Context, customer store.Organisation, p Period, now time.Time, by int64) (Outcome, error) {
+func (l *Ledger) Issue(ctx context.Context, customer Customer, p Period, now time.Time, by int64) (Outcome, error) {
 	if customer.Kind != rights.KindCustomer {
-		return Outcome{}, &store.InvalidError{Msg: fmt.Sprintf("%s is a %s, not a customer of the trading company", customer.Name, customer.Kind)}
+		return Outcome{}, problem.Invalidf("%s is a %s, not a customer of the trading company", customer.Name, customer.Kind)
 	}
 	out := Outcome{Customer: customer}
-	existing, err := l.st.ListTradingInvoices(ctx, store.TradingInvoiceFilter{CustomerID: customer.ID, From: p.From, To: p.From.AddDate(0, 0, 1)})
+	existing, err := l.st.ListTradingInvoices(ctx, InvoiceFilter{CustomerID: customer.ID, From: p.From, To: p.From.AddDate(0, 0, 1)})
 	if err != nil {
 		return out, err
 	}
 	for _, e := range existing {
-		if e.Kind == store.InvoiceKindInvoice && e.CreditedBy == 0 && e.PeriodTo.Equal(store.Day(p.To)) {
+		if e.Kind == KindInvoice && e.CreditedBy == 0 && e.PeriodTo.Equal(Day(p.To)) {
 			out.Invoice, out.Status = e, "existing"
 			inv, err := l.st.TradingInvoice(ctx, e.ID)
 			out.Invoice = inv
@@ -112,7 +105,7 @@ func (l *Ledger) Issue(ctx context.Context, customer store.Organisation, p Perio
 	err = l.st.IssueTradingInvoice(ctx, &inv)
 	out.Invoice = inv
 	switch {
-	case errors.Is(err, store.ErrInvoiced):
+	case errors.Is(err, ErrInvoiced):
 		out.Status = "existing"
 		return out, nil
 	case err != nil:
@@ -128,7 +121,7 @@ func (l *Ledger) Issue(ctx context.Context, customer store.Organisation, p Perio
 // A customer whose invoice is refused (its period overlaps one issued
 // before) is reported and the run goes on, so one customer's earlier
 // monthly invoice does not hold up everyone's quarterly one.
-func (l *Ledger) IssueAll(ctx context.Context, p Period, now time.Time, by int64, include func(store.Organisation) bool) ([]Outcome, error) {
+func (l *Ledger) IssueAll(ctx context.Context, p Period, now time.Time, by int64, include func(Customer) bool) ([]Outcome, error) {
 	customers, err := l.Customers(ctx)
 	if err != nil {
 		return nil, err
@@ -139,9 +132,8 @@ func (l *Ledger) IssueAll(ctx context.Context, p Period, now time.Time, by int64
 			continue
 		}
 		o, err := l.Issue(ctx, c, p, now, by)
-		var ie *store.InvalidError
-		if errors.As(err, &ie) {
-			o, err = Outcome{Customer: c, Status: "refused", Reason: ie.Msg}, nil
+		if errors.Is(err, problem.Invalid) {
+			o, err = Outcome{Customer: c, Status: "refused", Reason: problem.Message(err, err.Error())}, nil
 		} else if errors.Is(err, money.ErrOverflow) {
 			// This customer's figures cannot be right; the others' are
 			// still invoiced.

@@ -1,4 +1,4 @@
-package trading
+package trading_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
+	"github.com/vigil-cctv/vigil/internal/trading"
 )
 
 func forEachStore(t *testing.T, fn func(t *testing.T, st *store.Store)) {
@@ -27,6 +28,14 @@ func forEachStore(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 	}
 }
 
+func d(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -37,7 +46,7 @@ func must(t *testing.T, err error) {
 // The ledger's income is what finance's statement reads through this.
 var _ interface {
 	Invoiced(ctx context.Context, from, to time.Time) (int64, error)
-} = (*Ledger)(nil)
+} = (*trading.Ledger)(nil)
 
 // TestLedger: a quarter of a customer whose units rise mid-quarter and a
 // customer starting mid-quarter, invoiced month by month; the quarter's
@@ -49,28 +58,29 @@ func TestLedger(t *testing.T) {
 		ctx := t.Context()
 		top, err := st.EnsureOrganisation(ctx, "Partnership", "partnership")
 		must(t, err)
-		cust := func(name string) store.Organisation {
+		cust := func(name string) trading.Customer {
 			o := store.Organisation{Name: name, Kind: "customer", ParentID: top.ID}
 			must(t, st.CreateOrganisation(ctx, &o))
-			return o
+			return trading.Customer{ID: o.ID, Name: o.Name, Kind: o.Kind}
 		}
 		harbour, riverside := cust("Harbour Retail Ltd"), cust("Riverside Business Park")
-		council := store.Organisation{Name: "Council", Kind: "council", ParentID: top.ID}
-		must(t, st.CreateOrganisation(ctx, &council))
-		s1 := store.TradingSubscription{CustomerID: harbour.ID, Service: store.ServiceMonitored, UnitPrice: 4523, StartsOn: d("2024-04-01"),
-			Units: []store.TradingUnits{{From: d("2024-04-01"), Units: 12}, {From: d("2024-08-15"), Units: 14}}}
-		s2 := store.TradingSubscription{CustomerID: riverside.ID, Service: store.ServiceRecorded, UnitPrice: 1800, StartsOn: d("2024-07-16"),
-			Units: []store.TradingUnits{{From: d("2024-07-16"), Units: 5}}}
+		councilOrg := store.Organisation{Name: "Council", Kind: "council", ParentID: top.ID}
+		must(t, st.CreateOrganisation(ctx, &councilOrg))
+		council := trading.Customer{ID: councilOrg.ID, Name: councilOrg.Name, Kind: councilOrg.Kind}
+		s1 := trading.Subscription{CustomerID: harbour.ID, Service: trading.ServiceMonitored, UnitPrice: 4523, StartsOn: d("2024-04-01"),
+			Units: []trading.Units{{From: d("2024-04-01"), Units: 12}, {From: d("2024-08-15"), Units: 14}}}
+		s2 := trading.Subscription{CustomerID: riverside.ID, Service: trading.ServiceRecorded, UnitPrice: 1800, StartsOn: d("2024-07-16"),
+			Units: []trading.Units{{From: d("2024-07-16"), Units: 5}}}
 		must(t, st.CreateTradingSubscription(ctx, &s1))
 		must(t, st.CreateTradingSubscription(ctx, &s2))
-		must(t, st.CreateTradingCharge(ctx, &store.TradingCharge{CustomerID: harbour.ID, On: d("2024-09-12"), Description: "Mileage", Amount: 3780}))
+		must(t, st.CreateTradingCharge(ctx, &trading.Charge{CustomerID: harbour.ID, On: d("2024-09-12"), Description: "Mileage", Amount: 3780}))
 
-		l := NewLedger(st, nil)
+		l := trading.NewLedger(st, nil)
 		now := d("2024-10-02").Add(10 * time.Hour)
 		q, _ := period.ParseSpan("2024/25-Q2")
 		var months int64
 		for m := q.From; m.Before(q.To); m = m.AddDate(0, 1, 0) {
-			p := Period{Name: m.Format("2006-01"), From: m, To: m.AddDate(0, 1, 0)}
+			p := trading.Period{Name: m.Format("2006-01"), From: m, To: m.AddDate(0, 1, 0)}
 			outs, err := l.IssueAll(ctx, p, now, 1, nil)
 			must(t, err)
 			if len(outs) != 2 {
@@ -85,7 +95,7 @@ func TestLedger(t *testing.T) {
 		}
 		// Harbour: July 12 × 45.23; August 12 × 14/31 + 14 × 17/31; September 14; mileage.
 		// Riverside: 5 × 18.00 × 16/31, then two whole months.
-		want := int64(54276+ProRata(12, 4523, 14, 31)+ProRata(14, 4523, 17, 31)+14*4523+3780) + ProRata(5, 1800, 16, 31) + 2*5*1800
+		want := int64(54276+trading.ProRata(12, 4523, 14, 31)+trading.ProRata(14, 4523, 17, 31)+14*4523+3780) + trading.ProRata(5, 1800, 16, 31) + 2*5*1800
 		if months != want {
 			t.Errorf("the three months' invoices: got %d pence net, want %d", months, want)
 		}
@@ -96,10 +106,10 @@ func TestLedger(t *testing.T) {
 		}
 		// A whole-quarter draft bills the same subscription lines, to the penny.
 		var draft int64
-		for _, c := range []store.Organisation{harbour, riverside} {
+		for _, c := range []trading.Customer{harbour, riverside} {
 			subs, err := st.ListTradingSubscriptions(ctx, c.ID)
 			must(t, err)
-			inv, err := Draft(c, subs, nil, q.From, q.To, 2000)
+			inv, err := trading.Draft(c, subs, nil, q.From, q.To, 2000)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,10 +120,10 @@ func TestLedger(t *testing.T) {
 		}
 
 		// A rerun issues nothing new, even after the units changed.
-		must(t, st.SetTradingUnits(ctx, s2.ID, store.TradingUnits{From: d("2024-09-01"), Units: 6}))
-		outs, err := l.IssueAll(ctx, Period{Name: "2024-09", From: d("2024-09-01"), To: d("2024-10-01")}, now, 1, nil)
+		must(t, st.SetTradingUnits(ctx, s2.ID, trading.Units{From: d("2024-09-01"), Units: 6}))
+		outs, err := l.IssueAll(ctx, trading.Period{Name: "2024-09", From: d("2024-09-01"), To: d("2024-10-01")}, now, 1, nil)
 		must(t, err)
-		var sept store.TradingInvoice
+		var sept trading.Invoice
 		for _, o := range outs {
 			if o.Status != "existing" {
 				t.Errorf("rerun for %s: got %q, want existing", o.Customer.Name, o.Status)
@@ -128,7 +138,7 @@ func TestLedger(t *testing.T) {
 		// Credit it and reissue: income moves by one unit's month.
 		_, err = st.CreditTradingInvoice(ctx, sept.ID, "six units from 1 September", now, 1)
 		must(t, err)
-		o, err := l.Issue(ctx, riverside, Period{Name: "2024-09", From: d("2024-09-01"), To: d("2024-10-01")}, now, 1)
+		o, err := l.Issue(ctx, riverside, trading.Period{Name: "2024-09", From: d("2024-09-01"), To: d("2024-10-01")}, now, 1)
 		must(t, err)
 		if o.Status != "issued" || o.Invoice.Net != 6*1800 || o.Invoice.VAT != 2160 || o.Invoice.Number != 8 {
 			t.Errorf("reissue: got %s net %d VAT %d number %d, want issued, 10800, 2160, number 8 (6 invoices and a credit note before)",
@@ -141,7 +151,7 @@ func TestLedger(t *testing.T) {
 		}
 		// A year's run while Q2's monthly invoices stand: both customers
 		// refused, with the invoice in the way named, and nothing issued.
-		outs, err = l.IssueAll(ctx, Period{Name: "2024/25", From: d("2024-04-01"), To: d("2025-04-01")}, now, 1, nil)
+		outs, err = l.IssueAll(ctx, trading.Period{Name: "2024/25", From: d("2024-04-01"), To: d("2025-04-01")}, now, 1, nil)
 		must(t, err)
 		for _, o := range outs {
 			if o.Status != "refused" || !strings.Contains(o.Reason, "INV-") {
@@ -152,7 +162,7 @@ func TestLedger(t *testing.T) {
 			t.Errorf("Invoiced(Q2) after the refused run: got %d, want %d", got, want+1800)
 		}
 		// Nothing to bill: no invoice; a council is not a customer.
-		o, err = l.Issue(ctx, riverside, Period{Name: "2024-04", From: d("2024-04-01"), To: d("2024-05-01")}, now, 1)
+		o, err = l.Issue(ctx, riverside, trading.Period{Name: "2024-04", From: d("2024-04-01"), To: d("2024-05-01")}, now, 1)
 		if err != nil || o.Status != "nothing" {
 			t.Errorf("a month before the service: got %q, %v, want nothing", o.Status, err)
 		}

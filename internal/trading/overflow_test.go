@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/money"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // TestVATExact: net × rate was worked out in int64 and wrapped for an
@@ -34,27 +33,27 @@ func TestVATExact(t *testing.T) {
 // equal to net); a line past money.Max, or totals that do not fit, are
 // money.ErrOverflow.
 func TestDraftRefusesWhatDoesNotFit(t *testing.T) {
-	cust := store.Organisation{ID: 1, Name: "Harbour Retail Ltd", Kind: "customer"}
-	var subs []store.TradingSubscription
+	cust := Customer{ID: 1, Name: "Harbour Retail Ltd", Kind: "customer"}
+	var subs []Subscription
 	for i := range 8 {
-		subs = append(subs, sub(int64(i+1), store.ServiceMonitored, store.MaxTradingUnitPrice, "2024-04-01", "", "2024-04-01", store.MaxTradingUnits))
+		subs = append(subs, sub(int64(i+1), ServiceMonitored, MaxUnitPrice, "2024-04-01", "", "2024-04-01", MaxUnits))
 	}
 	inv, err := Draft(cust, subs, nil, d("2024-04-01"), d("2025-04-01"), 10000)
-	want := int64(8 * 12 * store.MaxTradingUnits * store.MaxTradingUnitPrice)
+	want := int64(8 * 12 * MaxUnits * MaxUnitPrice)
 	if err != nil || inv.Net != want || inv.VAT != want || inv.Gross != 2*want {
 		t.Errorf("eight subscriptions at the bounds, 100%% VAT: got net %d, VAT %d, gross %d, %v; want %d, %d, %d",
 			inv.Net, inv.VAT, inv.Gross, err, want, want, 2*want)
 	}
-	huge := []store.TradingSubscription{sub(1, store.ServiceMonitored, math.MaxInt64/2, "2024-04-01", "", "2024-04-01", 3)}
+	huge := []Subscription{sub(1, ServiceMonitored, math.MaxInt64/2, "2024-04-01", "", "2024-04-01", 3)}
 	if _, err := Draft(cust, huge, nil, d("2024-04-01"), d("2024-07-01"), 2000); !errors.Is(err, money.ErrOverflow) {
 		t.Errorf("a price whose line does not fit: got %v, want money.ErrOverflow", err)
 	}
 	if got := ProRata(3, math.MaxInt64/2, 30, 31); got != math.MaxInt64 {
 		t.Errorf("ProRata past int64: got %d, want it saturated to MaxInt64", got)
 	}
-	var charges []store.TradingCharge
+	var charges []Charge
 	for i := range 10_000 {
-		charges = append(charges, store.TradingCharge{ID: int64(i + 1), CustomerID: 1, On: d("2024-05-01"), Description: "c", Amount: money.Max})
+		charges = append(charges, Charge{ID: int64(i + 1), CustomerID: 1, On: d("2024-05-01"), Description: "c", Amount: money.Max})
 	}
 	if _, err := Draft(cust, nil, charges, d("2024-04-01"), d("2024-07-01"), 2000); !errors.Is(err, money.ErrOverflow) {
 		t.Errorf("charges whose total does not fit: got %v, want money.ErrOverflow", err)

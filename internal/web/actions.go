@@ -3,7 +3,6 @@ package web
 import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
-	"github.com/vigil-cctv/vigil/internal/works"
 )
 
 // The audit actions of things this package names by a string of its own
@@ -30,12 +29,4 @@ var changeAction = map[string]auditlog.Action{
 var revokeAction = map[string]auditlog.Action{
 	store.TokenAPI:     auditlog.APITokenRevoke,
 	store.TokenSession: auditlog.SessionRevoke,
-}
-
-// worksStepAction is the action recorded when a works order takes a step.
-var worksStepAction = map[string]auditlog.Action{
-	works.Quoted:    auditlog.WorksOrderQuote,
-	works.Approved:  auditlog.WorksOrderApprove,
-	works.Completed: auditlog.WorksOrderComplete,
-	works.Cancelled: auditlog.WorksOrderCancel,
 }

@@ -21,7 +21,7 @@ func TestActionsOfKinds(t *testing.T) {
 		{changeAction, []string{kindSetRoles, kindCreateSharing, kindUpdateSharing, kindSetFourEyes, kindMoveOrg, kindUpdateGroup, kindMoveCamera},
 			func(k string) string { return "rights." + k }},
 		{revokeAction, []string{store.TokenAPI, store.TokenSession}, func(k string) string { return k + ".revoke" }},
-		{worksStepAction, []string{works.Quoted, works.Approved, works.Completed, works.Cancelled},
+		{works.StepAction, []string{works.Quoted, works.Approved, works.Completed, works.Cancelled},
 			func(k string) string {
 				return "works.order." + map[string]string{works.Quoted: "quote", works.Approved: "approve", works.Completed: "complete", works.Cancelled: "cancel"}[k]
 			}},

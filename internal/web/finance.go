@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/money"
@@ -41,19 +39,6 @@ func (s *Server) financeCaller(r *http.Request) finance.Caller {
 		c.P, c.Rights = a.p, a.snap
 	}
 	return c
-}
-
-// financeChange is how the finance service commits a change with its
-// audit record: through the server's outbox. Without one (a server built
-// with no trail) every change is refused, as a change whose record cannot
-// be written always was.
-func (s *Server) financeChange() func(ctx context.Context, fn func(tx finance.Repo) error) error {
-	if s.opt.Changes == nil {
-		return func(context.Context, func(finance.Repo) error) error {
-			return errorf(http.StatusServiceUnavailable, "the audit trail cannot be written, so this is refused", nil)
-		}
-	}
-	return audit.Changer[finance.Repo](s.opt.Changes)
 }
 
 // financeError turns the finance service's refusal into the client's

@@ -36,6 +36,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/trading"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
@@ -121,9 +122,12 @@ type Server struct {
 	sso  oidcClient
 
 	rights *rights.Cache
-	// finance is the recharge's service: the statement, its figures and
-	// who may change them (finance.go).
-	finance *finance.Service
+	// The capabilities' services. finance is the recharge's: the
+	// statement, its figures and who may change them (finance.go).
+	finance    *finance.Service
+	tradingSvc *trading.Service
+	worksSvc   *works.Service
+
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
 	reviewDone chan struct{}
@@ -176,19 +180,18 @@ func New(opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opt.Changes, err = defaultChanges(opt); err != nil {
+		return nil, err
+	}
 	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), tmpl: tmpl, now: time.Now}
+	clock := func() time.Time { return s.now() }
+	s.tradingSvc = trading.New(s.st, changerFor[trading.Repo](opt.Changes, s.st), clock, opt.Logger.With("component", "trading"))
+	s.worksSvc = works.New(s.st, changerFor[works.Repo](opt.Changes, s.st), clock)
 	s.live.sessions = map[string]liveView{}
 	s.sso.flows = map[string]oidcFlow{}
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
-	if s.opt.Changes == nil && s.opt.Audit != nil {
-		// A server built without the app's outbox (tests, tools) opens
-		// its own: every change commits with its audit record.
-		if s.opt.Changes, err = audit.NewOutbox(context.Background(), s.st, s.opt.Audit, audit.OutboxOptions{Logger: opt.Logger.With("component", "audit-outbox")}); err != nil {
-			return nil, err
-		}
-	}
-	s.finance = finance.New(s.st, s.financeChange(), opt.Income)
+	s.finance = finance.New(s.st, changerFor[finance.Repo](opt.Changes, s.st), opt.Income)
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
 		return nil, err

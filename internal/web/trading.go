@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +13,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
-	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
 )
@@ -29,35 +28,41 @@ import (
 // CCTV manager of the partnership sees all. Changing anything (a
 // subscription, its units, a charge, issuing or crediting an invoice, the
 // settings) needs manage_finance at the partnership itself, as every
-// change of the partnership's figures does (figuresEditor): a council's
-// people never bill the company's customers.
+// change of the partnership's figures does: a council's people never bill
+// the company's customers. trading.Service makes both decisions.
 
-// ledger is the trading company's book; it keeps no state of its own.
-func (s *Server) ledger() *trading.Ledger {
-	return trading.NewLedger(s.st, s.log.With("component", "trading"))
-}
-
-// tradingCustomer returns customer id if the user may read its figures;
-// any other organisation, or one outside their scope, is "no customer N".
-func (s *Server) tradingCustomer(r *http.Request, id int64) (store.Organisation, error) {
-	o, err := s.st.Organisation(r.Context(), id)
+// tradingCaller is the request's user as the trading service knows them.
+func tradingCaller(r *http.Request) trading.Caller {
 	a := accessFrom(r.Context())
-	if errors.Is(err, store.ErrNotFound) || err == nil && (o.Kind != rights.KindCustomer || !a.snap.Sees(a.p, o.ID)) {
-		return o, errorf(http.StatusNotFound, fmt.Sprintf("no customer %d", id), nil)
-	}
-	if err != nil {
-		return o, err
-	}
-	return o, decide(a.snap.CanOrg(a.p, rights.ReadFinance, o.ID), fmt.Sprintf("no customer %d", id))
+	return trading.Caller{Actor: auditlog.Actor{UserID: a.user.ID, Username: a.user.Username, OrganisationID: a.user.OrganisationID,
+		RemoteAddr: r.RemoteAddr}, P: a.p, Snap: a.snap}
 }
 
-// canWriteTrading is financeEditor as a yes or no, for pages.
-func (s *Server) canWriteTrading(r *http.Request) bool { return s.financeEditor(r) == nil }
+// tradingError is the HTTP error of a trading refusal: an invalid
+// request is a 400, as the API has always answered; the rest as
+// fromProblem says.
+func tradingError(err error) error {
+	var ie *store.InvalidError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		return badRequest(ie.Msg)
+	case errors.Is(err, problem.Invalid):
+		return badRequest(problem.Message(err, err.Error()))
+	}
+	return fromProblem(err)
+}
+
+// canWriteTrading reports, for pages, whether the user may change the
+// trading company's figures.
+func (s *Server) canWriteTrading(r *http.Request) bool {
+	return s.tradingSvc.MayChange(tradingCaller(r)) == nil
+}
 
 // seesCustomer reports whether the user may read customer id's figures.
 func (s *Server) seesCustomer(r *http.Request, id int64) bool {
-	a := accessFrom(r.Context())
-	return a.snap.Sees(a.p, id) && a.snap.CanOrg(a.p, rights.ReadFinance, id).Allowed
+	return s.tradingSvc.Sees(tradingCaller(r), id)
 }
 
 // tradingPeriod reads ?period=, the current financial quarter if none.
@@ -71,14 +76,6 @@ func (s *Server) tradingPeriod(r *http.Request) (trading.Period, error) {
 		return p, badRequest(err.Error())
 	}
 	return p, nil
-}
-
-func parseDay(v, what string) (time.Time, error) {
-	t, err := time.Parse(time.DateOnly, v)
-	if err != nil {
-		return t, badRequest(fmt.Sprintf("%s %q is not a date like 2024-07-01", what, v))
-	}
-	return t, nil
 }
 
 func dayString(t time.Time) string { return t.UTC().Format(time.DateOnly) }
@@ -100,7 +97,7 @@ func idPtr(id int64) *int64 {
 
 // customerNames maps the ids of every customer to its name.
 func (s *Server) customerNames(r *http.Request) (map[int64]string, error) {
-	cs, err := s.ledger().Customers(r.Context())
+	cs, err := s.tradingSvc.Ledger().Customers(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -123,13 +120,13 @@ type tradingSettingsJSON struct {
 	PaymentDays    int64  `json:"payment_days"`
 }
 
-func tradingSettingsJSONOf(t store.TradingSettings) tradingSettingsJSON {
+func tradingSettingsJSONOf(t trading.Settings) tradingSettingsJSON {
 	return tradingSettingsJSON{Company: t.Company, Address: t.Address, VATNumber: t.VATNumber, VATBasisPoints: t.VATBasisPoints,
 		InvoicePrefix: t.InvoicePrefix, NextInvoice: t.NextInvoice, PaymentDays: t.PaymentDays}
 }
 
 func (s *Server) getTradingSettings(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.st.TradingSettings(r.Context())
+	t, err := s.tradingSvc.Settings(r.Context())
 	if err != nil {
 		return err
 	}
@@ -138,8 +135,9 @@ func (s *Server) getTradingSettings(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) putTradingSettings(w http.ResponseWriter, r *http.Request) error {
-	if err := s.financeEditor(r); err != nil {
-		return err
+	c := tradingCaller(r)
+	if err := s.tradingSvc.MayChange(c); err != nil {
+		return tradingError(err)
 	}
 	var in struct {
 		Company        *string `json:"company"`
@@ -152,29 +150,10 @@ func (s *Server) putTradingSettings(w http.ResponseWriter, r *http.Request) erro
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	t, err := s.st.TradingSettings(r.Context())
+	t, err := s.tradingSvc.UpdateSettings(r.Context(), c, trading.SettingsChange{Company: in.Company, Address: in.Address, VATNumber: in.VATNumber,
+		InvoicePrefix: in.InvoicePrefix, VATBasisPoints: in.VATBasisPoints, PaymentDays: in.PaymentDays})
 	if err != nil {
-		return err
-	}
-	for _, f := range []struct {
-		in  *string
-		out *string
-	}{{in.Company, &t.Company}, {in.Address, &t.Address}, {in.VATNumber, &t.VATNumber}, {in.InvoicePrefix, &t.InvoicePrefix}} {
-		if f.in != nil {
-			*f.out = *f.in
-		}
-	}
-	if in.VATBasisPoints != nil {
-		t.VATBasisPoints = *in.VATBasisPoints
-	}
-	if in.PaymentDays != nil {
-		t.PaymentDays = *in.PaymentDays
-	}
-	if err := s.st.UpdateTradingSettings(r.Context(), &t); err != nil {
-		return storeError(err, "")
-	}
-	if err := s.audit(r, auditlog.TradingSettings, 0, nil, nil, fmt.Sprintf("VAT %d basis points, prefix %q, %d days", t.VATBasisPoints, t.InvoicePrefix, t.PaymentDays)); err != nil {
-		return err
+		return tradingError(err)
 	}
 	writeJSON(w, http.StatusOK, tradingSettingsJSONOf(t))
 	return nil
@@ -200,7 +179,7 @@ type subscriptionJSON struct {
 	Units      []unitsJSON `json:"units"`
 }
 
-func (s *Server) subscriptionJSONOf(t store.TradingSubscription, names map[int64]string) subscriptionJSON {
+func (s *Server) subscriptionJSONOf(t trading.Subscription, names map[int64]string) subscriptionJSON {
 	out := subscriptionJSON{ID: t.ID, CustomerID: t.CustomerID, Customer: names[t.CustomerID], Reference: t.Reference, Service: t.Service,
 		UnitPrice: t.UnitPrice, StartsOn: dayString(t.StartsOn), EndsOn: dayPtr(t.EndsOn), UnitsNow: t.UnitsOn(s.now()), Units: []unitsJSON{}}
 	for _, u := range t.Units {
@@ -209,17 +188,8 @@ func (s *Server) subscriptionJSONOf(t store.TradingSubscription, names map[int64
 	return out
 }
 
-// visibleSubscriptions are the subscriptions of customers the user sees.
-func (s *Server) visibleSubscriptions(r *http.Request) ([]store.TradingSubscription, error) {
-	subs, err := s.st.ListTradingSubscriptions(r.Context(), 0)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(subs, func(t store.TradingSubscription) bool { return !s.seesCustomer(r, t.CustomerID) }), nil
-}
-
 func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
-	subs, err := s.visibleSubscriptions(r)
+	subs, err := s.tradingSvc.Subscriptions(r.Context(), tradingCaller(r))
 	if err != nil {
 		return err
 	}
@@ -248,34 +218,10 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	c, err := s.tradingCustomer(r, in.CustomerID)
+	t, c, err := s.tradingSvc.CreateSubscription(r.Context(), tradingCaller(r), trading.NewSubscription{CustomerID: in.CustomerID,
+		Reference: in.Reference, Service: in.Service, UnitPrice: in.UnitPrice, StartsOn: in.StartsOn, EndsOn: in.EndsOn, Units: in.Units})
 	if err != nil {
-		return err
-	}
-	if err := s.financeEditor(r); err != nil {
-		return err
-	}
-	if in.UnitPrice == nil || in.Units == nil {
-		return badRequest(`give the customer, service, price, start and units, e.g. {"customer_id": 7, "service": "monitored", "unit_price_pence": 4523, "starts_on": "2024-04-01", "units": 12}`)
-	}
-	starts, err := parseDay(in.StartsOn, "starts_on")
-	if err != nil {
-		return err
-	}
-	t := store.TradingSubscription{CustomerID: c.ID, Reference: in.Reference, Service: in.Service, UnitPrice: *in.UnitPrice, StartsOn: starts,
-		Units: []store.TradingUnits{{From: starts, Units: *in.Units}}}
-	if in.EndsOn != nil && *in.EndsOn != "" {
-		e, err := parseDay(*in.EndsOn, "ends_on")
-		if err != nil {
-			return err
-		}
-		t.EndsOn = &e
-	}
-	if err := s.st.CreateTradingSubscription(r.Context(), &t); err != nil {
-		return storeError(err, "")
-	}
-	if err := s.audit(r, auditlog.TradingSubscriptionCreate, 0, nil, nil, fmt.Sprintf("subscription %d: %s, %d %s units at %d pence", t.ID, c.Name, *in.Units, t.Service, t.UnitPrice)); err != nil {
-		return err
+		return tradingError(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/subscriptions/%d", t.ID))
 	writeJSON(w, http.StatusCreated, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
@@ -284,29 +230,22 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 
 // targetSubscription returns the request's {id} subscription if the user
 // may read its customer's figures.
-func (s *Server) targetSubscription(r *http.Request) (store.TradingSubscription, store.Organisation, error) {
+func (s *Server) targetSubscription(r *http.Request) (trading.Subscription, error) {
 	id, err := pathID(r, "subscription")
 	if err != nil {
-		return store.TradingSubscription{}, store.Organisation{}, err
+		return trading.Subscription{}, err
 	}
-	t, err := s.st.TradingSubscription(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && !s.seesCustomer(r, t.CustomerID) {
-		return t, store.Organisation{}, errorf(http.StatusNotFound, fmt.Sprintf("no subscription %d", id), nil)
-	}
-	if err != nil {
-		return t, store.Organisation{}, err
-	}
-	c, err := s.st.Organisation(r.Context(), t.CustomerID)
-	return t, c, err
+	t, _, err := s.tradingSvc.Subscription(r.Context(), tradingCaller(r), id)
+	return t, tradingError(err)
 }
 
 func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error {
-	t, c, err := s.targetSubscription(r)
+	t, err := s.targetSubscription(r)
 	if err != nil {
 		return err
 	}
-	if err := s.financeEditor(r); err != nil {
-		return err
+	if err := s.tradingSvc.MayChange(tradingCaller(r)); err != nil {
+		return tradingError(err)
 	}
 	var in struct {
 		Reference *string `json:"reference"`
@@ -315,24 +254,9 @@ func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.Reference != nil {
-		t.Reference = *in.Reference
-	}
-	if in.EndsOn != nil {
-		t.EndsOn = nil
-		if *in.EndsOn != "" {
-			e, err := parseDay(*in.EndsOn, "ends_on")
-			if err != nil {
-				return err
-			}
-			t.EndsOn = &e
-		}
-	}
-	if err := s.st.UpdateTradingSubscription(r.Context(), &t); err != nil {
-		return storeError(err, "")
-	}
-	if err := s.audit(r, auditlog.TradingSubscriptionUpdate, 0, nil, nil, fmt.Sprintf("subscription %d of %s: reference %q, ends %v", t.ID, c.Name, t.Reference, dayPtr(t.EndsOn))); err != nil {
-		return err
+	t, c, err := s.tradingSvc.UpdateSubscription(r.Context(), tradingCaller(r), t.ID, trading.SubscriptionChange{Reference: in.Reference, EndsOn: in.EndsOn})
+	if err != nil {
+		return tradingError(err)
 	}
 	writeJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
 	return nil
@@ -340,12 +264,12 @@ func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error
 
 // setSubscriptionUnits dates a change of the number of camera units.
 func (s *Server) setSubscriptionUnits(w http.ResponseWriter, r *http.Request) error {
-	t, c, err := s.targetSubscription(r)
+	t, err := s.targetSubscription(r)
 	if err != nil {
 		return err
 	}
-	if err := s.financeEditor(r); err != nil {
-		return err
+	if err := s.tradingSvc.MayChange(tradingCaller(r)); err != nil {
+		return tradingError(err)
 	}
 	var in struct {
 		From  string `json:"from"`
@@ -354,21 +278,9 @@ func (s *Server) setSubscriptionUnits(w http.ResponseWriter, r *http.Request) er
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.Units == nil {
-		return badRequest(`give the day and the number of units from then, e.g. {"from": "2024-08-15", "units": 14}`)
-	}
-	from, err := parseDay(in.From, "from")
+	t, c, err := s.tradingSvc.SetUnits(r.Context(), tradingCaller(r), t.ID, trading.UnitsChange{From: in.From, Units: in.Units})
 	if err != nil {
-		return err
-	}
-	if err := s.st.SetTradingUnits(r.Context(), t.ID, store.TradingUnits{From: from, Units: *in.Units}); err != nil {
-		return storeError(err, "")
-	}
-	if err := s.audit(r, auditlog.TradingUnits, 0, nil, nil, fmt.Sprintf("subscription %d of %s: %d units from %s", t.ID, c.Name, *in.Units, in.From)); err != nil {
-		return err
-	}
-	if t, err = s.st.TradingSubscription(r.Context(), t.ID); err != nil {
-		return err
+		return tradingError(err)
 	}
 	writeJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
 	return nil
@@ -386,13 +298,13 @@ type chargeJSON struct {
 	InvoiceID   *int64 `json:"invoice_id"`   // null: not yet billed
 }
 
-func chargeJSONOf(c store.TradingCharge, names map[int64]string) chargeJSON {
+func chargeJSONOf(c trading.Charge, names map[int64]string) chargeJSON {
 	return chargeJSON{ID: c.ID, CustomerID: c.CustomerID, Customer: names[c.CustomerID], On: dayString(c.On), Description: c.Description,
 		Amount: c.Amount, InvoiceID: idPtr(c.InvoiceID)}
 }
 
 func (s *Server) listCharges(w http.ResponseWriter, r *http.Request) error {
-	cs, err := s.st.ListTradingCharges(r.Context(), 0, r.URL.Query().Get("unbilled") == "true")
+	cs, err := s.tradingSvc.Charges(r.Context(), tradingCaller(r), r.URL.Query().Get("unbilled") == "true")
 	if err != nil {
 		return err
 	}
@@ -402,9 +314,7 @@ func (s *Server) listCharges(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []chargeJSON{}
 	for _, c := range cs {
-		if s.seesCustomer(r, c.CustomerID) {
-			out = append(out, chargeJSONOf(c, names))
-		}
+		out = append(out, chargeJSONOf(c, names))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -420,23 +330,10 @@ func (s *Server) createCharge(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	c, err := s.tradingCustomer(r, in.CustomerID)
+	ch, c, err := s.tradingSvc.CreateCharge(r.Context(), tradingCaller(r), trading.NewCharge{CustomerID: in.CustomerID, On: in.On,
+		Description: in.Description, Amount: in.Amount})
 	if err != nil {
-		return err
-	}
-	if err := s.financeEditor(r); err != nil {
-		return err
-	}
-	on, err := parseDay(in.On, "on")
-	if err != nil {
-		return err
-	}
-	ch := store.TradingCharge{CustomerID: c.ID, On: on, Description: in.Description, Amount: in.Amount}
-	if err := s.st.CreateTradingCharge(r.Context(), &ch); err != nil {
-		return storeError(err, "")
-	}
-	if err := s.audit(r, auditlog.TradingCharge, 0, nil, nil, fmt.Sprintf("charge %d to %s: %q, %d pence", ch.ID, c.Name, ch.Description, ch.Amount)); err != nil {
-		return err
+		return tradingError(err)
 	}
 	writeJSON(w, http.StatusCreated, chargeJSONOf(ch, map[int64]string{c.ID: c.Name}))
 	return nil
@@ -480,7 +377,7 @@ type invoiceJSON struct {
 	CSV            string            `json:"csv"`
 }
 
-func invoiceJSONOf(v store.TradingInvoice) invoiceJSON {
+func invoiceJSONOf(v trading.Invoice) invoiceJSON {
 	out := invoiceJSON{ID: v.ID, Number: v.Number, Reference: v.Reference, Kind: v.Kind, CreditsID: idPtr(v.CreditsID), CreditedBy: idPtr(v.CreditedBy),
 		CustomerID: v.CustomerID, Customer: v.CustomerName, PeriodFrom: dayString(v.PeriodFrom), PeriodTo: dayString(v.PeriodTo),
 		IssuedAt: v.IssuedAt, DueOn: dayString(v.DueOn), VATBasisPoints: v.VATBasisPoints, Net: v.Net, VAT: v.VAT, Gross: v.Gross, Note: v.Note,
@@ -494,8 +391,8 @@ func invoiceJSONOf(v store.TradingInvoice) invoiceJSON {
 
 // visibleInvoices are the invoices of the period (by its start) of the
 // customers the user sees, of one customer if ?customer_id= says so.
-func (s *Server) visibleInvoices(r *http.Request, p trading.Period) ([]store.TradingInvoice, error) {
-	f := store.TradingInvoiceFilter{From: p.From, To: p.To}
+func (s *Server) visibleInvoices(r *http.Request, p trading.Period) ([]trading.Invoice, error) {
+	f := trading.InvoiceFilter{From: p.From, To: p.To}
 	if v := r.URL.Query().Get("customer_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -503,11 +400,7 @@ func (s *Server) visibleInvoices(r *http.Request, p trading.Period) ([]store.Tra
 		}
 		f.CustomerID = id
 	}
-	invs, err := s.st.ListTradingInvoices(r.Context(), f)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(invs, func(v store.TradingInvoice) bool { return !s.seesCustomer(r, v.CustomerID) }), nil
+	return s.tradingSvc.Invoices(r.Context(), tradingCaller(r), f)
 }
 
 func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request) error {
@@ -543,16 +436,13 @@ func (s *Server) invoicesCSV(w http.ResponseWriter, r *http.Request) error {
 
 // targetInvoice returns the request's {id} invoice, with its lines, if the
 // user may read its customer's figures.
-func (s *Server) targetInvoice(r *http.Request) (store.TradingInvoice, error) {
+func (s *Server) targetInvoice(r *http.Request) (trading.Invoice, error) {
 	id, err := pathID(r, "invoice")
 	if err != nil {
-		return store.TradingInvoice{}, err
+		return trading.Invoice{}, err
 	}
-	v, err := s.st.TradingInvoice(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && !s.seesCustomer(r, v.CustomerID) {
-		return v, errorf(http.StatusNotFound, fmt.Sprintf("no invoice %d", id), nil)
-	}
-	return v, err
+	v, err := s.tradingSvc.Invoice(r.Context(), tradingCaller(r), id)
+	return v, tradingError(err)
 }
 
 func (s *Server) getInvoice(w http.ResponseWriter, r *http.Request) error {
@@ -583,30 +473,9 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	var only store.Organisation
-	if in.CustomerID != 0 {
-		c, err := s.tradingCustomer(r, in.CustomerID)
-		if err != nil {
-			return err
-		}
-		only = c
-	}
-	if err := s.financeEditor(r); err != nil {
-		return err
-	}
-	p, err := period.ParseSpan(in.Period)
+	p, outs, err := s.tradingSvc.Issue(r.Context(), tradingCaller(r), trading.IssueRun{Period: in.Period, CustomerID: in.CustomerID})
 	if err != nil {
-		return badRequest(err.Error())
-	}
-	if p.To.After(p.From.AddDate(1, 0, 0)) {
-		return badRequest("an invoice covers at most a year: give a shorter period")
-	}
-	u := userFrom(r.Context())
-	outs, err := s.ledger().IssueAll(r.Context(), p, s.now(), u.ID, func(c store.Organisation) bool {
-		return (only.ID == 0 || c.ID == only.ID) && s.seesCustomer(r, c.ID)
-	})
-	if err != nil {
-		return storeError(err, "")
+		return tradingError(err)
 	}
 	type outcomeJSON struct {
 		CustomerID int64        `json:"customer_id"`
@@ -625,11 +494,6 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 			j := invoiceJSONOf(o.Invoice)
 			oj.Invoice = &j
 		}
-		if o.Status == "issued" {
-			if err := s.audit(r, auditlog.TradingInvoice, 0, nil, nil, fmt.Sprintf("%s to %s for %s: net %d, VAT %d", o.Invoice.Reference, o.Customer.Name, p.Name, o.Invoice.Net, o.Invoice.VAT)); err != nil {
-				return err
-			}
-		}
 		res.Outcomes = append(res.Outcomes, oj)
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -643,8 +507,8 @@ func (s *Server) creditInvoice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.financeEditor(r); err != nil {
-		return err
+	if err := s.tradingSvc.MayChange(tradingCaller(r)); err != nil {
+		return tradingError(err)
 	}
 	var in struct {
 		Reason string `json:"reason"`
@@ -652,12 +516,9 @@ func (s *Server) creditInvoice(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	cn, err := s.st.CreditTradingInvoice(r.Context(), v.ID, in.Reason, s.now(), userFrom(r.Context()).ID)
+	cn, _, err := s.tradingSvc.Credit(r.Context(), tradingCaller(r), v.ID, in.Reason)
 	if err != nil {
-		return storeError(err, "")
-	}
-	if err := s.audit(r, auditlog.TradingCredit, 0, nil, nil, fmt.Sprintf("%s cancels %s: %s", cn.Reference, v.Reference, in.Reason)); err != nil {
-		return err
+		return tradingError(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/invoices/%d", cn.ID))
 	writeJSON(w, http.StatusCreated, invoiceJSONOf(cn))
@@ -693,12 +554,12 @@ func vatRate(bp int64) string {
 
 func longDay(t time.Time) string { return t.UTC().Format("2 January 2006") }
 
-func (s *Server) invoiceViewOf(r *http.Request, v store.TradingInvoice) invoiceView {
+func (s *Server) invoiceViewOf(r *http.Request, v trading.Invoice) invoiceView {
 	out := invoiceView{ID: v.ID, Reference: v.Reference, Kind: v.Kind, Customer: v.CustomerName,
 		Period: longDay(v.PeriodFrom) + " to " + longDay(v.PeriodTo.AddDate(0, 0, -1)), Issued: longDay(v.IssuedAt), Due: longDay(v.DueOn),
 		VATRate: vatRate(v.VATBasisPoints),
 		Net:     money.Pounds(v.Net), VAT: money.Pounds(v.VAT), Gross: money.Pounds(v.Gross), Note: v.Note,
-		Credit: v.Kind == store.InvoiceKindCredit, Cancelled: v.CreditedBy != 0}
+		Credit: v.Kind == trading.KindCredit, Cancelled: v.CreditedBy != 0}
 	ref := func(id int64) string {
 		if id == 0 {
 			return ""
@@ -735,13 +596,13 @@ type tradingPageData struct {
 	PeriodText      string
 	Prev, Next      string
 	Writer          bool
-	Customers       []store.Organisation
+	Customers       []trading.Customer
 	Subscriptions   []subscriptionView
 	Invoices        []invoiceView
 	Charges         []chargeJSON
 	ChargeAmounts   []string
 	Net, VAT, Gross string
-	Settings        store.TradingSettings
+	Settings        trading.Settings
 	VATRate         string
 	Services        []string
 	CSV             string
@@ -755,11 +616,11 @@ func (s *Server) tradingPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := tradingPageData{Period: p, PeriodText: longDay(p.From) + " to " + longDay(p.Last()), Writer: s.canWriteTrading(r), Services: store.TradingServices,
+	d := tradingPageData{Period: p, PeriodText: longDay(p.From) + " to " + longDay(p.Last()), Writer: s.canWriteTrading(r), Services: trading.Services,
 		CSV: "/api/v1/trading/invoices.csv?period=" + url.QueryEscape(p.Name)}
 	d.Prev = period.Of(p.From.AddDate(0, 0, -1)).String()
 	d.Next = period.Of(p.To).String()
-	cs, err := s.ledger().Customers(r.Context())
+	cs, err := s.tradingSvc.Ledger().Customers(r.Context())
 	if err != nil {
 		return err
 	}
@@ -770,7 +631,7 @@ func (s *Server) tradingPage(w http.ResponseWriter, r *http.Request) error {
 			d.Customers = append(d.Customers, c)
 		}
 	}
-	subs, err := s.visibleSubscriptions(r)
+	subs, err := s.tradingSvc.Subscriptions(r.Context(), tradingCaller(r))
 	if err != nil {
 		return err
 	}
@@ -797,17 +658,15 @@ func (s *Server) tradingPage(w http.ResponseWriter, r *http.Request) error {
 		d.Invoices = append(d.Invoices, s.invoiceViewOf(r, v))
 	}
 	d.Net, d.VAT, d.Gross = money.Pounds(net), money.Pounds(vat), money.Pounds(gross)
-	charges, err := s.st.ListTradingCharges(r.Context(), 0, true)
+	charges, err := s.tradingSvc.Charges(r.Context(), tradingCaller(r), true)
 	if err != nil {
 		return err
 	}
 	for _, c := range charges {
-		if s.seesCustomer(r, c.CustomerID) {
-			d.Charges = append(d.Charges, chargeJSONOf(c, names))
-			d.ChargeAmounts = append(d.ChargeAmounts, money.Pounds(c.Amount))
-		}
+		d.Charges = append(d.Charges, chargeJSONOf(c, names))
+		d.ChargeAmounts = append(d.ChargeAmounts, money.Pounds(c.Amount))
 	}
-	if d.Settings, err = s.st.TradingSettings(r.Context()); err != nil {
+	if d.Settings, err = s.tradingSvc.Settings(r.Context()); err != nil {
 		return err
 	}
 	d.VATRate = vatRate(d.Settings.VATBasisPoints)
@@ -821,13 +680,13 @@ func (s *Server) invoicePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	set, err := s.st.TradingSettings(r.Context())
+	set, err := s.tradingSvc.Settings(r.Context())
 	if err != nil {
 		return err
 	}
 	return s.page(w, r, "trading_invoice.html", v.Reference, "trading", struct {
 		Invoice  invoiceView
-		Settings store.TradingSettings
+		Settings trading.Settings
 		Writer   bool
 	}{s.invoiceViewOf(r, v), set, s.canWriteTrading(r)})
 }

@@ -3,7 +3,7 @@ package web
 import (
 	"testing"
 
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/trading"
 )
 
 // TestTradingInvoiceNearTheBounds: eight subscriptions at the largest
@@ -16,7 +16,7 @@ func TestTradingInvoiceNearTheBounds(t *testing.T) {
 		e.must(e.manager, "PUT", "/api/v1/trading/settings", map[string]any{"vat_basis_points": 10000}, 200, nil)
 		for range 8 {
 			e.must(e.manager, "POST", "/api/v1/trading/subscriptions", map[string]any{"customer_id": e.harbour, "service": "monitored",
-				"unit_price_pence": store.MaxTradingUnitPrice, "starts_on": "2024-04-01", "units": store.MaxTradingUnits}, 201, nil)
+				"unit_price_pence": trading.MaxUnitPrice, "starts_on": "2024-04-01", "units": trading.MaxUnits}, 201, nil)
 		}
 		var res struct {
 			Outcomes []struct {
@@ -25,7 +25,7 @@ func TestTradingInvoiceNearTheBounds(t *testing.T) {
 			} `json:"outcomes"`
 		}
 		e.must(e.manager, "POST", "/api/v1/trading/invoices", map[string]any{"period": "2024/25", "customer_id": e.harbour}, 200, &res)
-		want := int64(8 * 12 * store.MaxTradingUnits * store.MaxTradingUnitPrice)
+		want := int64(8 * 12 * trading.MaxUnits * trading.MaxUnitPrice)
 		if len(res.Outcomes) != 1 || res.Outcomes[0].Invoice == nil {
 			t.Fatalf("issuing: got %+v, want one invoice", res)
 		}

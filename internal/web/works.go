@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -26,7 +27,7 @@ import (
 // rules). Reading needs read_finance and shows what lies in the user's
 // scope: a partner officer their own council's contracts and
 // departments, the partnership's CCTV manager everything. Changing
-// anything needs manage_finance at the partnership itself (figuresEditor),
+// anything needs manage_finance at the partnership itself (works.Service decides),
 // since works are commissioned centrally: that is what stopped the
 // overspending.
 //
@@ -38,47 +39,51 @@ import (
 // same organisation, and a works approval is already the manager's
 // second look at a department's request.
 
+// worksCaller is the request's user as the works service knows them.
+func worksCaller(r *http.Request) works.Caller {
+	a := accessFrom(r.Context())
+	return works.Caller{Actor: auditlog.Actor{UserID: a.user.ID, Username: a.user.Username, OrganisationID: a.user.OrganisationID,
+		RemoteAddr: r.RemoteAddr}, P: a.p, Snap: a.snap}
+}
+
+// worksError is the HTTP error of a works refusal: an invalid request is
+// a 400, as the API has always answered; the rest as fromProblem says.
+func worksError(err error) error {
+	var ie *store.InvalidError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		return badRequest(ie.Msg)
+	case errors.Is(err, problem.Invalid):
+		return badRequest(problem.Message(err, err.Error()))
+	}
+	return fromProblem(err)
+}
+
 // worksBook is every figure a works page or answer needs, read at once.
 type worksBook struct {
 	a         *access
 	now       time.Time
-	contracts []store.WorksContract
-	budgets   map[[2]int64]store.WorksBudget // by department, year
-	orders    []store.WorksOrder
+	contracts []works.Contract
+	budgets   map[[2]int64]works.Budget // by department, year
+	orders    []works.Order
 	ledger    *works.Ledger
 	orgs      []store.Organisation
 }
 
 func (s *Server) worksBook(ctx context.Context) (*worksBook, error) {
 	a := accessFrom(ctx)
-	b := &worksBook{a: a, now: s.now().UTC(), budgets: map[[2]int64]store.WorksBudget{}}
-	var err error
-	if b.contracts, err = s.st.ListWorksContracts(ctx); err != nil {
-		return nil, err
-	}
-	bs, err := s.st.ListWorksBudgets(ctx, 0)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range bs {
-		b.budgets[[2]int64{x.DepartmentID, int64(x.Year)}] = x
-	}
-	if b.orders, err = s.st.ListWorksOrders(ctx, store.WorksOrderFilter{}); err != nil {
-		return nil, err
-	}
-	if b.orgs, err = s.st.ListOrganisations(ctx); err != nil {
-		return nil, err
-	}
-	var lo []works.Order
-	for _, o := range b.orders {
-		x := works.Order{ID: o.ID, Contract: o.ContractID, Department: o.DepartmentID, Funding: o.Funding, State: o.State,
-			BudgetYear: o.BudgetYear, ContractYear: o.ContractYear, Approved: o.ApprovedPence, Final: o.FinalPence}
-		if o.ApprovedAt != nil {
-			x.ApprovedAt = *o.ApprovedAt
+	b := &worksBook{a: a, now: s.now().UTC(), budgets: map[[2]int64]works.Budget{}}
+	f, err := s.worksSvc.Figures(ctx)
+	if err == nil {
+		b.contracts, b.orders, b.ledger = f.Contracts, f.Orders, f.Ledger
+		for _, x := range f.Budgets {
+			b.budgets[[2]int64{x.DepartmentID, int64(x.Year)}] = x
 		}
-		lo = append(lo, x)
+		b.orgs, err = s.st.ListOrganisations(ctx)
 	}
-	if b.ledger, err = works.NewLedger(lo); errors.Is(err, money.ErrOverflow) {
+	if errors.Is(err, money.ErrOverflow) {
 		return nil, errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the works figures cannot be added up (%v): correct the amounts entered", err), err)
 	} else if err != nil {
 		return nil, err
@@ -109,10 +114,10 @@ func (b *worksBook) council(dept int64) string {
 	return ""
 }
 
-func (b *worksBook) contract(id int64) (store.WorksContract, bool) {
-	i := slices.IndexFunc(b.contracts, func(c store.WorksContract) bool { return c.ID == id })
+func (b *worksBook) contract(id int64) (works.Contract, bool) {
+	i := slices.IndexFunc(b.contracts, func(c works.Contract) bool { return c.ID == id })
 	if i < 0 {
-		return store.WorksContract{}, false
+		return works.Contract{}, false
 	}
 	return b.contracts[i], true
 }
@@ -150,7 +155,7 @@ type contractJSON struct {
 
 func dateOnly(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-func (b *worksBook) contractJSON(c store.WorksContract) contractJSON {
+func (b *worksBook) contractJSON(c works.Contract) contractJSON {
 	t := b.ledger.Contract(c.ID, 0)
 	cs := b.ledger.Commitments(c.ID)
 	f := works.RunOut(c.ValuePence, c.StartsOn, c.EndsOn, cs, b.now)
@@ -251,7 +256,7 @@ type orderJSON struct {
 
 // position is where order o stands against its budget, contract and
 // allowance, leaving out its own commitment.
-func (b *worksBook) position(o store.WorksOrder) works.Position {
+func (b *worksBook) position(o works.Order) works.Position {
 	c, _ := b.contract(o.ContractID)
 	bu, ok := b.budgets[[2]int64{o.DepartmentID, int64(o.BudgetYear)}]
 	allowance, hasAllowance := c.Allowance(o.ContractYear, o.Funding)
@@ -268,14 +273,14 @@ func (b *worksBook) position(o store.WorksOrder) works.Position {
 
 // pendingAmount is the amount an order still to be decided would commit:
 // its quote, else the department's estimate.
-func pendingAmount(o store.WorksOrder) int64 {
+func pendingAmount(o works.Order) int64 {
 	if o.QuotePence > 0 {
 		return o.QuotePence
 	}
 	return o.EstimatePence
 }
 
-func (b *worksBook) orderJSON(o store.WorksOrder) orderJSON {
+func (b *worksBook) orderJSON(o works.Order) orderJSON {
 	c, _ := b.contract(o.ContractID)
 	out := orderJSON{ID: o.ID, ContractID: o.ContractID, Contract: c.Reference, DepartmentID: o.DepartmentID, Department: b.orgName(o.DepartmentID),
 		Kind: o.Kind, Funding: o.Funding, Title: o.Title, State: o.State, BudgetYear: period.YearLabel(o.BudgetYear), ContractYear: o.ContractYear,
@@ -355,39 +360,28 @@ type contractInput struct {
 }
 
 func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) error {
-	a := accessFrom(r.Context())
-	if err := figuresEditor(a); err != nil {
-		return err
+	c := worksCaller(r)
+	if err := s.worksSvc.MayChange(c); err != nil {
+		return worksError(err)
 	}
 	var in contractInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if err := s.orgFor(r, rights.ReadFinance, in.OrganisationID); err != nil {
-		return err
-	}
-	starts, err1 := time.Parse(time.DateOnly, in.StartsOn)
-	ends, err2 := time.Parse(time.DateOnly, in.EndsOn)
-	if err1 != nil || err2 != nil {
-		return badRequest("give starts_on and ends_on as dates such as 2025-10-31")
-	}
-	c := store.WorksContract{OrganisationID: in.OrganisationID, Reference: in.Reference, Supplier: in.Supplier, ValuePence: in.ValuePence,
-		StartsOn: starts, EndsOn: ends}
+	nc := works.NewContract{OrganisationID: in.OrganisationID, Reference: in.Reference, Supplier: in.Supplier, ValuePence: in.ValuePence,
+		StartsOn: in.StartsOn, EndsOn: in.EndsOn}
 	for _, x := range in.Allowances {
-		c.Allowances = append(c.Allowances, store.WorksAllowance{Year: x.Year, Funding: x.Funding, AmountPence: x.AmountPence})
+		nc.Allowances = append(nc.Allowances, works.Allowance{Year: x.Year, Funding: x.Funding, AmountPence: x.AmountPence})
 	}
-	if err := s.st.CreateWorksContract(r.Context(), &c); err != nil {
-		return storeError(err, fmt.Sprintf("there is already a contract %q", c.Reference))
-	}
-	if err := s.audit(r, auditlog.WorksContractCreate, 0, nil, nil, fmt.Sprintf("contract %d %q with %s, %s from %s to %s",
-		c.ID, c.Reference, c.Supplier, money.Pounds(c.ValuePence), dateOnly(c.StartsOn), dateOnly(c.EndsOn))); err != nil {
-		return err
+	k, err := s.worksSvc.CreateContract(r.Context(), c, nc)
+	if err != nil {
+		return worksError(err)
 	}
 	b, err := s.worksBook(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, b.contractJSON(c))
+	writeJSON(w, http.StatusCreated, b.contractJSON(k))
 	return nil
 }
 
@@ -411,26 +405,17 @@ type budgetInput struct {
 }
 
 func (s *Server) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
-	a := accessFrom(r.Context())
-	if err := figuresEditor(a); err != nil {
-		return err
+	c := worksCaller(r)
+	if err := s.worksSvc.MayChange(c); err != nil {
+		return worksError(err)
 	}
 	var in budgetInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	year, err := period.ParseYear(in.Year)
+	year, err := s.worksSvc.SetBudget(r.Context(), c, in.DepartmentID, in.Year, in.AmountPence)
 	if err != nil {
-		return badRequest(err.Error())
-	}
-	if err := s.orgFor(r, rights.ReadFinance, in.DepartmentID); err != nil {
-		return err
-	}
-	if err := s.st.SetWorksBudgets(r.Context(), []store.WorksBudget{{DepartmentID: in.DepartmentID, Year: year, AmountPence: in.AmountPence}}, a.user.Username); err != nil {
-		return storeError(err, "")
-	}
-	if err := s.audit(r, auditlog.WorksBudgetSet, 0, nil, nil, fmt.Sprintf("department %d, %s: %s", in.DepartmentID, period.YearLabel(year), money.Pounds(in.AmountPence))); err != nil {
-		return err
+		return worksError(err)
 	}
 	b, err := s.worksBook(r.Context())
 	if err != nil {
@@ -455,9 +440,9 @@ const maxBudgetCSV = 1 << 20
 // Every row is checked before any is written; one bad row refuses all,
 // naming its row as a spreadsheet shows it (the header is row 1).
 func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) error {
-	a := accessFrom(r.Context())
-	if err := figuresEditor(a); err != nil {
-		return err
+	c := worksCaller(r)
+	if err := s.worksSvc.MayChange(c); err != nil {
+		return worksError(err)
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "text/plain") {
 		return errorf(http.StatusUnsupportedMediaType, "send the budgets as text/csv", nil)
@@ -489,7 +474,7 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 	for _, o := range orgs {
 		byName[strings.ToLower(o.Name)] = o.ID
 	}
-	var bs []store.WorksBudget
+	var bs []works.Budget
 	var rowOf []int             // each budget's spreadsheet row
 	first := map[[2]int64]int{} // department and year: the row that set it
 	fail := func(row int, format string, args ...any) error {
@@ -515,7 +500,7 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 			}
 			dept = id
 		}
-		if err := s.orgFor(r, rights.ReadFinance, dept); err != nil {
+		if err := s.worksSvc.Org(c, dept); err != nil {
 			return fail(line, "there is no department %q", field("department"))
 		}
 		year, err := period.ParseYear(field("year"))
@@ -535,19 +520,16 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 			return fail(line, "%s's %s budget is also on row %d", field("department"), period.YearLabel(year), at)
 		}
 		first[k] = line
-		bs = append(bs, store.WorksBudget{DepartmentID: dept, Year: year, AmountPence: amount})
+		bs = append(bs, works.Budget{DepartmentID: dept, Year: year, AmountPence: amount})
 		rowOf = append(rowOf, line)
 	}
-	if err := s.st.SetWorksBudgets(r.Context(), bs, a.user.Username); err != nil {
+	if err := s.worksSvc.ImportBudgets(r.Context(), c, bs); err != nil {
 		var ie *store.ItemError
 		var inv *store.InvalidError
 		if errors.As(err, &ie) && errors.As(ie.Err, &inv) && ie.Index < len(rowOf) {
 			return fail(rowOf[ie.Index], "%s", inv.Msg)
 		}
-		return storeError(err, "")
-	}
-	if err := s.audit(r, auditlog.WorksBudgetImport, 0, nil, nil, fmt.Sprintf("%d budgets", len(bs))); err != nil {
-		return err
+		return worksError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"imported": len(bs)})
 	return nil
@@ -564,18 +546,18 @@ func (s *Server) listWorksOrders(w http.ResponseWriter, r *http.Request) error {
 
 // worksOrder returns the book and the request's order, if the user may
 // read it: an order of a department outside their scope is a 404.
-func (s *Server) worksOrder(r *http.Request) (*worksBook, store.WorksOrder, error) {
+func (s *Server) worksOrder(r *http.Request) (*worksBook, works.Order, error) {
 	id, err := pathID(r, "order")
 	if err != nil {
-		return nil, store.WorksOrder{}, err
+		return nil, works.Order{}, err
 	}
 	b, err := s.worksBook(r.Context())
 	if err != nil {
-		return nil, store.WorksOrder{}, err
+		return nil, works.Order{}, err
 	}
-	i := slices.IndexFunc(b.orders, func(o store.WorksOrder) bool { return o.ID == id })
+	i := slices.IndexFunc(b.orders, func(o works.Order) bool { return o.ID == id })
 	if i < 0 || !b.sees(b.orders[i].DepartmentID) {
-		return nil, store.WorksOrder{}, errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
+		return nil, works.Order{}, errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
 	}
 	return b, b.orders[i], nil
 }
@@ -611,50 +593,31 @@ type orderInput struct {
 // warnings its estimate sets off, but is never refused for them: asking
 // commits nothing.
 func (s *Server) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
-	a := accessFrom(r.Context())
-	if err := figuresEditor(a); err != nil {
-		return err
+	c := worksCaller(r)
+	if err := s.worksSvc.MayChange(c); err != nil {
+		return worksError(err)
 	}
 	var in orderInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.Funding == "" {
-		in.Funding = works.AdHoc
-	}
-	if err := s.orgFor(r, rights.ReadFinance, in.DepartmentID); err != nil {
-		return err
-	}
-	c, err := s.st.WorksContract(r.Context(), in.ContractID)
-	if errors.Is(err, store.ErrNotFound) {
-		return badRequest(fmt.Sprintf("there is no works contract %d", in.ContractID))
-	}
+	o, err := s.worksSvc.Raise(r.Context(), c, works.NewOrder{ContractID: in.ContractID, DepartmentID: in.DepartmentID, Kind: in.Kind,
+		Funding: in.Funding, Title: in.Title, EstimatePence: in.EstimatePence})
 	if err != nil {
-		return err
+		return worksError(err)
 	}
-	now := s.now().UTC()
-	o := store.WorksOrder{ContractID: c.ID, DepartmentID: in.DepartmentID, Kind: in.Kind, Funding: in.Funding, Title: in.Title,
-		EstimatePence: in.EstimatePence, BudgetYear: period.YearOf(now), ContractYear: max(1, works.ContractYear(c.StartsOn, now)),
-		RaisedAt: now, RaisedBy: a.user.Username}
-	if err := s.st.CreateWorksOrder(r.Context(), &o); err != nil {
-		return storeError(err, "")
-	}
-	if err := s.audit(r, auditlog.WorksOrderRaise, 0, nil, nil, fmt.Sprintf("order %d for department %d on contract %d: %s %q, estimate %s",
-		o.ID, o.DepartmentID, o.ContractID, o.Kind, o.Title, money.Pounds(o.EstimatePence))); err != nil {
-		return err
-	}
-	return s.answerOrder(w, r, http.StatusCreated, o.ID, func(b *worksBook, o store.WorksOrder) []works.Warning {
+	return s.answerOrder(w, r, http.StatusCreated, o.ID, func(b *worksBook, o works.Order) []works.Warning {
 		return works.Check(b.position(o), o.EstimatePence)
 	})
 }
 
 // answerOrder writes the order as it now is, with the warnings warn finds.
-func (s *Server) answerOrder(w http.ResponseWriter, r *http.Request, code int, id int64, warn func(*worksBook, store.WorksOrder) []works.Warning) error {
+func (s *Server) answerOrder(w http.ResponseWriter, r *http.Request, code int, id int64, warn func(*worksBook, works.Order) []works.Warning) error {
 	b, err := s.worksBook(r.Context())
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(b.orders, func(o store.WorksOrder) bool { return o.ID == id })
+	i := slices.IndexFunc(b.orders, func(o works.Order) bool { return o.ID == id })
 	if i < 0 {
 		return errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
 	}
@@ -691,8 +654,9 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := figuresEditor(b.a); err != nil {
-			return err
+		c := worksCaller(r)
+		if err := s.worksSvc.MayChange(c); err != nil {
+			return worksError(err)
 		}
 		var in stepInput
 		if err := decodeOptionalJSON(r, &in); err != nil {
@@ -702,7 +666,7 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 		if len(in.OverrideReason) > maxOverride {
 			return badRequest(fmt.Sprintf("an override reason is at most %d characters", maxOverride))
 		}
-		step := store.WorksStep{To: to, At: s.now().UTC(), By: b.a.user.Username}
+		step := works.Step{To: to}
 		switch to {
 		case works.Quoted, works.Completed:
 			if in.AmountPence == nil {
@@ -730,17 +694,10 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 				step.Override = in.OverrideReason
 			}
 		}
-		if _, err := s.st.StepWorksOrder(r.Context(), o.ID, step); err != nil {
-			return storeError(err, "")
+		if _, err := s.worksSvc.TakeStep(r.Context(), c, o.ID, step); err != nil {
+			return worksError(err)
 		}
-		detail := fmt.Sprintf("order %d: %s", o.ID, money.Pounds(step.Amount))
-		if step.Override != "" {
-			detail += ", past its warnings: " + step.Override
-		}
-		if err := s.audit(r, worksStepAction[to], 0, nil, nil, detail); err != nil {
-			return err
-		}
-		return s.answerOrder(w, r, http.StatusOK, o.ID, func(b *worksBook, o store.WorksOrder) []works.Warning {
+		return s.answerOrder(w, r, http.StatusOK, o.ID, func(b *worksBook, o works.Order) []works.Warning {
 			switch to {
 			case works.Quoted:
 				return works.Check(b.position(o), o.QuotePence)

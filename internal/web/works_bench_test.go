@@ -49,26 +49,26 @@ func benchWorks(b *testing.B, dsn string) {
 	top := store.Organisation{Name: "Partnership", Kind: "partnership"}
 	must(st.CreateOrganisation(ctx, &top))
 	start := time.Date(2020, 4, 1, 0, 0, 0, 0, time.UTC)
-	var contracts []store.WorksContract
+	var contracts []works.Contract
 	var depts [][]int64
 	for c := range 4 {
 		council := store.Organisation{Name: fmt.Sprintf("Council %d", c), Kind: "council", ParentID: top.ID}
 		must(st.CreateOrganisation(ctx, &council))
-		con := store.WorksContract{OrganisationID: council.ID, Reference: fmt.Sprintf("C%d", c), Supplier: "S", ValuePence: 1 << 40,
+		con := works.Contract{OrganisationID: council.ID, Reference: fmt.Sprintf("C%d", c), Supplier: "S", ValuePence: 1 << 40,
 			StartsOn: start, EndsOn: start.AddDate(10, 0, 0).AddDate(0, 0, -1)}
 		for y := 1; y <= 10; y++ {
-			con.Allowances = append(con.Allowances, store.WorksAllowance{Year: y, Funding: works.AdHoc, AmountPence: 10_000_000})
+			con.Allowances = append(con.Allowances, works.Allowance{Year: y, Funding: works.AdHoc, AmountPence: 10_000_000})
 		}
 		must(st.CreateWorksContract(ctx, &con))
 		contracts = append(contracts, con)
 		var ds []int64
-		var budgets []store.WorksBudget
+		var budgets []works.Budget
 		for d := range 25 {
 			dept := store.Organisation{Name: fmt.Sprintf("Council %d dept %d", c, d), Kind: "department", ParentID: council.ID}
 			must(st.CreateOrganisation(ctx, &dept))
 			ds = append(ds, dept.ID)
 			for y := 2020; y < 2030; y++ {
-				budgets = append(budgets, store.WorksBudget{DepartmentID: dept.ID, Year: y, AmountPence: 5_000_000})
+				budgets = append(budgets, works.Budget{DepartmentID: dept.ID, Year: y, AmountPence: 5_000_000})
 			}
 		}
 		must(st.SetWorksBudgets(ctx, budgets, "bench"))
@@ -77,15 +77,15 @@ func benchWorks(b *testing.B, dsn string) {
 	for i := range 10_000 {
 		c := i % 4
 		at := start.Add(time.Duration(i) * 8 * time.Hour)
-		o := store.WorksOrder{ContractID: contracts[c].ID, DepartmentID: depts[c][i/4%25], Kind: works.Repair, Funding: works.AdHoc,
+		o := works.Order{ContractID: contracts[c].ID, DepartmentID: depts[c][i/4%25], Kind: works.Repair, Funding: works.AdHoc,
 			Title: fmt.Sprintf("Order %d", i), BudgetYear: period.YearOf(at), ContractYear: works.ContractYear(start, at), RaisedAt: at, RaisedBy: "bench"}
 		must(st.CreateWorksOrder(ctx, &o))
 		if i%10 == 0 {
 			continue
 		}
-		_, err := st.StepWorksOrder(ctx, o.ID, store.WorksStep{To: works.Quoted, Amount: 100_000, At: at, By: "bench"})
+		_, err := st.StepWorksOrder(ctx, o.ID, works.Step{To: works.Quoted, Amount: 100_000, At: at, By: "bench"})
 		must(err)
-		_, err = st.StepWorksOrder(ctx, o.ID, store.WorksStep{To: works.Approved, Amount: 100_000, At: at, By: "bench"})
+		_, err = st.StepWorksOrder(ctx, o.ID, works.Step{To: works.Approved, Amount: 100_000, At: at, By: "bench"})
 		must(err)
 	}
 	u := store.User{Username: "manager", PasswordHash: "unusable", OrganisationID: top.ID, Role: "cctv_manager"}

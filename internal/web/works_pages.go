@@ -41,7 +41,7 @@ func (s *Server) worksPageData(r *http.Request) (*worksBook, worksPage, error) {
 	if err != nil {
 		return nil, worksPage{}, err
 	}
-	return b, worksPage{Manage: figuresEditor(b.a) == nil, Kinds: works.Kinds, Fundings: works.Fundings, Today: dateOnly(b.now)}, nil
+	return b, worksPage{Manage: s.worksSvc.MayChange(worksCaller(r)) == nil, Kinds: works.Kinds, Fundings: works.Fundings, Today: dateOnly(b.now)}, nil
 }
 
 func (s *Server) worksContractsPage(w http.ResponseWriter, r *http.Request) error {

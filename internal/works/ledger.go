@@ -7,8 +7,8 @@ import (
 	"github.com/vigil-cctv/vigil/internal/money"
 )
 
-// Order is what the figures need of a works order.
-type Order struct {
+// Spend is what the figures need of a works order.
+type Spend struct {
 	ID, Contract, Department int64
 	Funding, State           string
 	BudgetYear, ContractYear int
@@ -26,7 +26,7 @@ type Totals struct {
 // add counts o in t (sign 1) or takes it out (-1), refusing a sum that
 // does not fit in int64 pence: wrapped, an overspent budget would look
 // like money in hand and its warnings would not be raised.
-func (t *Totals) add(o Order, sign int64) error {
+func (t *Totals) add(o Spend, sign int64) error {
 	spent, err := money.Mul(sign, Spent(o.State, o.Final))
 	if err != nil {
 		return err
@@ -60,7 +60,7 @@ type allowanceKey struct {
 // to be decided cost a few map lookups each rather than a pass over all
 // orders.
 type Ledger struct {
-	byID        map[int64]Order
+	byID        map[int64]Spend
 	contract    map[int64]Totals
 	dept        map[deptYear]Totals
 	allowance   map[allowanceKey]Totals
@@ -69,8 +69,8 @@ type Ledger struct {
 
 // NewLedger adds up orders; amounts whose sums do not fit in int64 pence
 // are money.ErrOverflow.
-func NewLedger(orders []Order) (*Ledger, error) {
-	l := &Ledger{byID: map[int64]Order{}, contract: map[int64]Totals{}, dept: map[deptYear]Totals{},
+func NewLedger(orders []Spend) (*Ledger, error) {
+	l := &Ledger{byID: map[int64]Spend{}, contract: map[int64]Totals{}, dept: map[deptYear]Totals{},
 		allowance: map[allowanceKey]Totals{}, commitments: map[int64][]Commitment{}}
 	for _, o := range orders {
 		l.byID[o.ID] = o
@@ -84,7 +84,7 @@ func NewLedger(orders []Order) (*Ledger, error) {
 	return l, nil
 }
 
-func (l *Ledger) apply(o Order, sign int64) error {
+func (l *Ledger) apply(o Spend, sign int64) error {
 	c, d, a := l.contract[o.Contract], l.dept[deptYear{o.Department, o.BudgetYear}], l.allowance[allowanceKey{o.Contract, o.ContractYear, o.Funding}]
 	for _, t := range []*Totals{&c, &d, &a} {
 		if err := t.add(o, sign); err != nil {
@@ -97,7 +97,7 @@ func (l *Ledger) apply(o Order, sign int64) error {
 
 // without is t less order except's part, if except is one of the orders
 // match says t counts.
-func (l *Ledger) without(t Totals, except int64, match func(Order) bool) Totals {
+func (l *Ledger) without(t Totals, except int64, match func(Spend) bool) Totals {
 	if o, ok := l.byID[except]; ok && match(o) {
 		// o was added into t when the ledger was built, so taking it
 		// out again cannot overflow.
@@ -108,19 +108,19 @@ func (l *Ledger) without(t Totals, except int64, match func(Order) bool) Totals 
 
 // Contract totals a contract's orders, leaving out order except (0: none).
 func (l *Ledger) Contract(id, except int64) Totals {
-	return l.without(l.contract[id], except, func(o Order) bool { return o.Contract == id })
+	return l.without(l.contract[id], except, func(o Spend) bool { return o.Contract == id })
 }
 
 // Department totals a department's orders counted against its budget for
 // financial year year, leaving out order except.
 func (l *Ledger) Department(id int64, year int, except int64) Totals {
-	return l.without(l.dept[deptYear{id, year}], except, func(o Order) bool { return o.Department == id && o.BudgetYear == year })
+	return l.without(l.dept[deptYear{id, year}], except, func(o Spend) bool { return o.Department == id && o.BudgetYear == year })
 }
 
 // Allowance totals a contract's orders of one funding in one contract
 // year, leaving out order except.
 func (l *Ledger) Allowance(contract int64, year int, funding string, except int64) Totals {
-	return l.without(l.allowance[allowanceKey{contract, year, funding}], except, func(o Order) bool {
+	return l.without(l.allowance[allowanceKey{contract, year, funding}], except, func(o Spend) bool {
 		return o.Contract == contract && o.ContractYear == year && o.Funding == funding
 	})
 }

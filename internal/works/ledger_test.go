@@ -4,7 +4,7 @@ import "testing"
 
 func TestLedger(t *testing.T) {
 	approved := day(2026, 1, 10)
-	l, err := NewLedger([]Order{
+	l, err := NewLedger([]Spend{
 		{ID: 1, Contract: 7, Department: 3, Funding: AdHoc, State: Completed, BudgetYear: 2025, ContractYear: 1, Approved: 4_500, Final: 4_800, ApprovedAt: approved},
 		{ID: 2, Contract: 7, Department: 3, Funding: AdHoc, State: Approved, BudgetYear: 2025, ContractYear: 1, Approved: 1_000, ApprovedAt: approved},
 		{ID: 3, Contract: 7, Department: 4, Funding: Planned, State: Approved, BudgetYear: 2026, ContractYear: 1, Approved: 9_000, ApprovedAt: approved},

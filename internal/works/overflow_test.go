@@ -14,7 +14,7 @@ import (
 // rather than wrapping; RunOut of a huge remaining value stays sane.
 func TestLedgerRefusesWhatDoesNotFit(t *testing.T) {
 	half := int64(math.MaxInt64/2 + 1)
-	_, err := NewLedger([]Order{
+	_, err := NewLedger([]Spend{
 		{ID: 1, Contract: 7, Department: 3, Funding: AdHoc, State: Approved, Approved: half},
 		{ID: 2, Contract: 7, Department: 3, Funding: AdHoc, State: Approved, Approved: half},
 	})

@@ -1,0 +1,282 @@
+package works
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/period"
+	"github.com/vigil-cctv/vigil/internal/problem"
+	"github.com/vigil-cctv/vigil/internal/rights"
+)
+
+// Repo is what works need of storage; *store.Store implements it. In a
+// Service's change, every method runs in the change's transaction, and
+// Log's record commits with it.
+type Repo interface {
+	ListWorksContracts(ctx context.Context) ([]Contract, error)
+	WorksContract(ctx context.Context, id int64) (Contract, error)
+	CreateWorksContract(ctx context.Context, c *Contract) error
+
+	ListWorksBudgets(ctx context.Context, year int) ([]Budget, error)
+	SetWorksBudgets(ctx context.Context, bs []Budget, by string) error
+
+	WorksOrder(ctx context.Context, id int64) (Order, error)
+	ListWorksOrders(ctx context.Context, f OrderFilter) ([]Order, error)
+	CreateWorksOrder(ctx context.Context, o *Order) error
+	StepWorksOrder(ctx context.Context, id int64, st Step) (Order, error)
+
+	// Log adds an audit record to the change's transaction.
+	Log(e auditlog.Entry) error
+}
+
+// Caller is who asks: the actor the audit records name, and their rights.
+type Caller struct {
+	Actor auditlog.Actor
+	P     rights.Principal
+	Snap  *rights.Snapshot
+}
+
+// StepAction is the audit action of each step of an order.
+var StepAction = map[string]auditlog.Action{
+	Quoted:    auditlog.WorksOrderQuote,
+	Approved:  auditlog.WorksOrderApprove,
+	Completed: auditlog.WorksOrderComplete,
+	Cancelled: auditlog.WorksOrderCancel,
+}
+
+// Service changes works contracts, budgets and orders for a caller, each
+// change with its audit record. Reading needs read finance on the
+// organisation; changing anything needs the right to change the
+// partnership's figures (rights.Snapshot.CanManageFinance), since works
+// are commissioned centrally: that is what stopped the overspending.
+type Service struct {
+	repo   Repo
+	change func(ctx context.Context, fn func(tx Repo) error) error
+	now    func() time.Time
+}
+
+// New returns the service keeping its figures in repo and changing them
+// through change (one transaction with its audit records); now is the
+// clock orders are dated by.
+func New(repo Repo, change func(context.Context, func(Repo) error) error, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{repo: repo, change: change, now: now}
+}
+
+func (s *Service) entry(c Caller, action auditlog.Action, detail string) auditlog.Entry {
+	e := c.Actor.Entry(action, detail)
+	e.At = s.now().UTC()
+	return e
+}
+
+// MayChange refuses (problem.Forbidden) a caller who may not change the
+// partnership's figures.
+func (s *Service) MayChange(c Caller) error {
+	if d := c.Snap.CanManageFinance(c.P); !d.Allowed {
+		return problem.Forbiddenf("%s", d.Reason)
+	}
+	return nil
+}
+
+// Org refuses an organisation whose figures c may not read: one outside
+// everything c sees is "no organisation N" (problem.NotFound), one c sees
+// without the right problem.Forbidden.
+func (s *Service) Org(c Caller, id int64) error {
+	switch d := c.Snap.CanOrg(c.P, rights.ReadFinance, id); {
+	case d.Allowed:
+		return nil
+	case d.Hidden:
+		return problem.Notf("no organisation %d", id)
+	default:
+		return problem.Forbiddenf("%s", d.Reason)
+	}
+}
+
+func dateOnly(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// NewContract is a contract to file, as asked: its days not yet read.
+type NewContract struct {
+	OrganisationID int64
+	Reference      string
+	Supplier       string
+	ValuePence     int64
+	StartsOn       string
+	EndsOn         string
+	Allowances     []Allowance
+}
+
+// CreateContract files a contract held by an organisation c sees.
+func (s *Service) CreateContract(ctx context.Context, c Caller, in NewContract) (Contract, error) {
+	if err := s.MayChange(c); err != nil {
+		return Contract{}, err
+	}
+	if err := s.Org(c, in.OrganisationID); err != nil {
+		return Contract{}, err
+	}
+	starts, err1 := time.Parse(time.DateOnly, in.StartsOn)
+	ends, err2 := time.Parse(time.DateOnly, in.EndsOn)
+	if err1 != nil || err2 != nil {
+		return Contract{}, problem.Invalidf("give starts_on and ends_on as dates such as 2025-10-31")
+	}
+	k := Contract{OrganisationID: in.OrganisationID, Reference: in.Reference, Supplier: in.Supplier, ValuePence: in.ValuePence,
+		StartsOn: starts, EndsOn: ends, Allowances: in.Allowances}
+	err := s.change(ctx, func(tx Repo) error {
+		if err := tx.CreateWorksContract(ctx, &k); err != nil {
+			return err
+		}
+		return tx.Log(s.entry(c, auditlog.WorksContractCreate, fmt.Sprintf("contract %d %q with %s, %s from %s to %s",
+			k.ID, k.Reference, k.Supplier, money.Pounds(k.ValuePence), dateOnly(k.StartsOn), dateOnly(k.EndsOn))))
+	})
+	if errors.Is(err, problem.Conflict) && !errors.Is(err, problem.Invalid) {
+		return k, problem.New(problem.Conflict, fmt.Sprintf("there is already a contract %q", k.Reference), err)
+	}
+	return k, err
+}
+
+// SetBudget sets a department's budget for a financial year (as
+// period.ParseYear reads it, 2025/26) and returns the year.
+func (s *Service) SetBudget(ctx context.Context, c Caller, department int64, year string, amount int64) (int, error) {
+	if err := s.MayChange(c); err != nil {
+		return 0, err
+	}
+	y, err := period.ParseYear(year)
+	if err != nil {
+		return 0, problem.Invalidf("%s", err.Error())
+	}
+	if err := s.Org(c, department); err != nil {
+		return y, err
+	}
+	return y, s.change(ctx, func(tx Repo) error {
+		if err := tx.SetWorksBudgets(ctx, []Budget{{DepartmentID: department, Year: y, AmountPence: amount}}, c.Actor.Username); err != nil {
+			return err
+		}
+		return tx.Log(s.entry(c, auditlog.WorksBudgetSet, fmt.Sprintf("department %d, %s: %s", department, period.YearLabel(y), money.Pounds(amount))))
+	})
+}
+
+// ImportBudgets sets budgets read from a council's spreadsheet, all or
+// none, with one audit record for the lot. The caller has checked each
+// department is one c sees.
+func (s *Service) ImportBudgets(ctx context.Context, c Caller, bs []Budget) error {
+	if err := s.MayChange(c); err != nil {
+		return err
+	}
+	return s.change(ctx, func(tx Repo) error {
+		if err := tx.SetWorksBudgets(ctx, bs, c.Actor.Username); err != nil {
+			return err
+		}
+		return tx.Log(s.entry(c, auditlog.WorksBudgetImport, fmt.Sprintf("%d budgets", len(bs))))
+	})
+}
+
+// NewOrder is a department's order to raise.
+type NewOrder struct {
+	ContractID    int64
+	DepartmentID  int64
+	Kind          string
+	Funding       string // "": ad hoc
+	Title         string
+	EstimatePence int64
+}
+
+// Raise records a department's order, dated now: it counts against the
+// department's budget for this financial year and the contract's
+// allowance for this contract year.
+func (s *Service) Raise(ctx context.Context, c Caller, in NewOrder) (Order, error) {
+	if err := s.MayChange(c); err != nil {
+		return Order{}, err
+	}
+	if in.Funding == "" {
+		in.Funding = AdHoc
+	}
+	if err := s.Org(c, in.DepartmentID); err != nil {
+		return Order{}, err
+	}
+	var o Order
+	err := s.change(ctx, func(tx Repo) error {
+		k, err := tx.WorksContract(ctx, in.ContractID)
+		if errors.Is(err, problem.NotFound) {
+			return problem.Invalidf("there is no works contract %d", in.ContractID)
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		o = Order{ContractID: k.ID, DepartmentID: in.DepartmentID, Kind: in.Kind, Funding: in.Funding, Title: in.Title,
+			EstimatePence: in.EstimatePence, BudgetYear: period.YearOf(now), ContractYear: max(1, ContractYear(k.StartsOn, now)),
+			RaisedAt: now, RaisedBy: c.Actor.Username}
+		if err := tx.CreateWorksOrder(ctx, &o); err != nil {
+			return err
+		}
+		return tx.Log(s.entry(c, auditlog.WorksOrderRaise, fmt.Sprintf("order %d for department %d on contract %d: %s %q, estimate %s",
+			o.ID, o.DepartmentID, o.ContractID, o.Kind, o.Title, money.Pounds(o.EstimatePence))))
+	})
+	return o, err
+}
+
+// TakeStep takes order id the step st (dated now, by the caller), with
+// its audit record, in one transaction: the order's state is checked in
+// it, so a step its state no longer allows is refused and leaves no
+// record. Whether an approval may go past its warnings is the caller's
+// to have decided (st.Override says why it does).
+func (s *Service) TakeStep(ctx context.Context, c Caller, id int64, st Step) (Order, error) {
+	if err := s.MayChange(c); err != nil {
+		return Order{}, err
+	}
+	action, ok := StepAction[st.To]
+	if !ok {
+		return Order{}, problem.Invalidf("an order cannot be moved to %q", st.To)
+	}
+	st.At, st.By = s.now().UTC(), c.Actor.Username
+	var o Order
+	err := s.change(ctx, func(tx Repo) error {
+		var err error
+		if o, err = tx.StepWorksOrder(ctx, id, st); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("order %d: %s", id, money.Pounds(st.Amount))
+		if st.Override != "" {
+			detail += ", past its warnings: " + st.Override
+		}
+		return tx.Log(s.entry(c, action, detail))
+	})
+	return o, err
+}
+
+// Figures are every works figure a page or answer needs, read at once:
+// what the caller may see of them is the caller's to pick.
+type Figures struct {
+	Contracts []Contract
+	Budgets   []Budget
+	Orders    []Order // newest first
+	// Ledger adds the orders up; figures that cannot be added up are
+	// money.ErrOverflow, from Figures.
+	Ledger *Ledger
+}
+
+// Figures reads every contract, budget and order, and adds the orders up.
+func (s *Service) Figures(ctx context.Context) (Figures, error) {
+	var f Figures
+	var err error
+	if f.Contracts, err = s.repo.ListWorksContracts(ctx); err != nil {
+		return f, err
+	}
+	if f.Budgets, err = s.repo.ListWorksBudgets(ctx, 0); err != nil {
+		return f, err
+	}
+	if f.Orders, err = s.repo.ListWorksOrders(ctx, OrderFilter{}); err != nil {
+		return f, err
+	}
+	spend := make([]Spend, 0, len(f.Orders))
+	for _, o := range f.Orders {
+		spend = append(spend, o.Spend())
+	}
+	f.Ledger, err = NewLedger(spend)
+	return f, err
+}
