@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/period"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -73,14 +74,14 @@ type faultJSON struct {
 	Response       maintenance.Outcome  `json:"response"`
 	Fix            maintenance.Outcome  `json:"fix"`
 	progress       maintenance.Progress // for CSV
-	fault          store.Fault          // for the report
+	fault          maintenance.Fault    // for the report
 }
 
 // maintenanceData is what the handlers share: the cameras (removed ones
 // too, whose faults and availability remain) and the contractors' names.
 type maintenanceData struct {
-	cams        map[int64]store.CameraLife
-	lives       []store.CameraLife
+	cams        map[int64]maintenance.CameraLife
+	lives       []maintenance.CameraLife
 	contractors map[int64]string
 }
 
@@ -94,7 +95,7 @@ func (s *Server) maintenanceData(r *http.Request) (maintenanceData, error) {
 	if err != nil {
 		return maintenanceData{}, err
 	}
-	d := maintenanceData{cams: map[int64]store.CameraLife{}, lives: lives, contractors: map[int64]string{}}
+	d := maintenanceData{cams: map[int64]maintenance.CameraLife{}, lives: lives, contractors: map[int64]string{}}
 	for _, c := range lives {
 		d.cams[c.ID] = c
 	}
@@ -104,7 +105,7 @@ func (s *Server) maintenanceData(r *http.Request) (maintenanceData, error) {
 	return d, nil
 }
 
-func (d maintenanceData) faultJSON(f store.Fault, now time.Time) faultJSON {
+func (d maintenanceData) faultJSON(f maintenance.Fault, now time.Time) faultJSON {
 	g := maintenance.Measure(f, now)
 	return faultJSON{
 		ID: f.ID, CameraID: f.CameraID, Camera: d.cams[f.CameraID].Name, Kind: f.Kind, Priority: f.Priority, State: f.State,
@@ -116,7 +117,7 @@ func (d maintenanceData) faultJSON(f store.Fault, now time.Time) faultJSON {
 }
 
 // scopedFaults lists the faults of cameras in the user's scope.
-func (s *Server) scopedFaults(r *http.Request, d maintenanceData, filter store.FaultFilter) ([]faultJSON, error) {
+func (s *Server) scopedFaults(r *http.Request, d maintenanceData, filter maintenance.FaultFilter) ([]faultJSON, error) {
 	a := accessFrom(r.Context())
 	in := maintenanceScope(a)
 	fs, err := s.st.ListFaults(r.Context(), filter)
@@ -134,9 +135,9 @@ func (s *Server) scopedFaults(r *http.Request, d maintenanceData, filter store.F
 }
 
 // faultFilter reads ?open=1&camera=N&limit=N.
-func faultFilter(r *http.Request) (store.FaultFilter, error) {
+func faultFilter(r *http.Request) (maintenance.FaultFilter, error) {
 	q := r.URL.Query()
-	f := store.FaultFilter{Open: q.Get("open") == "1" || q.Get("open") == "true", Limit: 1000}
+	f := maintenance.FaultFilter{Open: q.Get("open") == "1" || q.Get("open") == "true", Limit: 1000}
 	if v := q.Get("camera"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
@@ -188,10 +189,10 @@ func faultCSV(fs []faultJSON) [][]string {
 	return rows
 }
 
-func (s *Server) faultFor(r *http.Request) (store.Fault, error) {
+func (s *Server) faultFor(r *http.Request) (maintenance.Fault, error) {
 	id, err := pathID(r, "fault")
 	if err != nil {
-		return store.Fault{}, err
+		return maintenance.Fault{}, err
 	}
 	f, err := s.st.Fault(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -230,55 +231,16 @@ func (s *Server) raiseFault(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	c, err := s.st.Camera(r.Context(), in.CameraID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", in.CameraID), nil)
-	} else if err != nil {
-		return err
-	}
-	a := accessFrom(r.Context())
-	if a.snap.On(a.p, rightsCamera(c), s.now()) == 0 {
-		return errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", c.ID), nil)
-	}
-	pol := s.opt.Maintenance
-	if in.Priority == "" {
-		in.Priority = "P3"
-		if in.Kind == store.FaultOffline {
-			in.Priority = pol.OfflinePriority
-		}
-	}
-	if !maintenance.ValidPriority(in.Priority) {
-		return badRequest(fmt.Sprintf("priority %q is not one of %s", in.Priority, strings.Join(maintenance.Priorities, ", ")))
-	}
-	if strings.TrimSpace(in.Description) == "" {
-		return badRequest("say what is wrong (description)")
-	}
-	now := s.now().UTC()
-	resp, fix, err := pol.Due(in.Priority, now)
+	f, err := s.maint.Raise(r.Context(), s.maintCaller(r), maintenance.FaultInput(in))
 	if err != nil {
-		return badRequest(err.Error())
-	}
-	f := store.Fault{CameraID: c.ID, Kind: in.Kind, Priority: in.Priority, Description: strings.TrimSpace(in.Description),
-		RaisedAt: now, RaisedBy: a.user.Username, ResponseDue: resp, FixDue: fix}
-	if pol.Contractor != "" {
-		ct, err := s.st.EnsureContractor(r.Context(), pol.Contractor, "")
-		if err != nil {
-			return err
-		}
-		f.ContractorID = ct.ID
-	}
-	if err := s.st.RaiseFault(r.Context(), &f); err != nil {
-		return storeError(err, "")
-	}
-	if err := s.audit(r, auditlog.FaultRaise, c.ID, nil, nil, fmt.Sprintf("fault %d: %s, %s: %s", f.ID, f.Kind, f.Priority, f.Description)); err != nil {
-		return err
+		return maintenanceError(err)
 	}
 	d, err := s.maintenanceData(r)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/maintenance/faults/%d", f.ID))
-	writeJSON(w, http.StatusCreated, d.faultJSON(f, now))
+	writeJSON(w, http.StatusCreated, d.faultJSON(f, f.RaisedAt))
 	return nil
 }
 
@@ -295,73 +257,45 @@ type faultChange struct {
 // patchFault records the contractor's progress on a fault, or changes
 // its priority (and so its deadlines), for those who manage its camera.
 func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.faultFor(r)
+	id, err := pathID(r, "fault")
 	if err != nil {
-		return err
-	}
-	c, err := s.st.Camera(r.Context(), f.CameraID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, fmt.Sprintf("no fault %d", f.ID), nil)
-	} else if err != nil {
-		return err
-	}
-	a := accessFrom(r.Context())
-	now := s.now().UTC()
-	if err := decide(a.snap.Can(a.p, rights.ManageCameras, rightsCamera(c), now), fmt.Sprintf("no fault %d", f.ID)); err != nil {
 		return err
 	}
 	var in faultChange
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	at := now
-	if in.At != nil {
-		if in.At.After(now) {
-			return badRequest("a step cannot be dated in the future")
-		}
-		at = in.At.UTC()
-	}
-	// Everything is checked before anything is written.
-	newPriority := in.Priority != "" && in.Priority != f.Priority
-	var resp, fix time.Time
-	if newPriority {
-		if !maintenance.ValidPriority(in.Priority) {
-			return badRequest(fmt.Sprintf("priority %q is not one of %s", in.Priority, strings.Join(maintenance.Priorities, ", ")))
-		}
-		if resp, fix, err = s.opt.Maintenance.Due(in.Priority, f.RaisedAt); err != nil {
-			return badRequest(err.Error())
-		}
-	}
-	if in.State == "" && in.Note != "" {
-		return badRequest("a note goes with a step: give the state it records")
-	}
-	if in.State != "" {
-		if _, err := s.st.AdvanceFault(r.Context(), f.ID, in.State, at, a.user.Username, in.Note); err != nil {
-			var ie *store.InvalidError
-			if errors.As(err, &ie) {
-				return errorf(http.StatusConflict, ie.Msg, nil)
-			}
-			return err
-		}
-	}
-	if newPriority {
-		if err := s.st.SetFaultPriority(r.Context(), f.ID, in.Priority, resp, fix); err != nil {
-			return err
-		}
-	}
-	f, err = s.st.Fault(r.Context(), f.ID)
+	f, err := s.maint.Update(r.Context(), s.maintCaller(r), id, maintenance.FaultChange(in))
 	if err != nil {
-		return err
-	}
-	if err := s.audit(r, auditlog.FaultUpdate, f.CameraID, nil, nil, fmt.Sprintf("fault %d: state %s, priority %s, note %q", f.ID, f.State, f.Priority, in.Note)); err != nil {
-		return err
+		return maintenanceError(err)
 	}
 	d, err := s.maintenanceData(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, d.faultJSON(f, now))
+	writeJSON(w, http.StatusOK, d.faultJSON(f, s.now().UTC()))
 	return nil
+}
+
+// maintCaller is the signed-in user as the maintenance service knows
+// them: who the audit records name, and their rights.
+func (s *Server) maintCaller(r *http.Request) maintenance.Caller {
+	a := accessFrom(r.Context())
+	by := auditlog.Actor{UserID: a.user.ID, Username: a.user.Username, OrganisationID: a.user.OrganisationID, RemoteAddr: r.RemoteAddr}
+	return maintenance.Caller{By: by, Principal: a.p, Rights: a.snap}
+}
+
+// maintenanceError turns the maintenance service's refusals into HTTP:
+// a request it finds invalid is a 400, as it always was here.
+func maintenanceError(err error) error {
+	var ie *store.InvalidError
+	switch {
+	case errors.As(err, &ie):
+		return badRequest(ie.Msg)
+	case errors.Is(err, problem.Invalid):
+		return badRequest(problem.Message(err, "invalid request"))
+	}
+	return fromProblem(err)
 }
 
 // fromTo reads ?from=&to= as dates (YYYY-MM-DD, UTC midnight) or RFC
@@ -414,9 +348,9 @@ func availabilityRow(a maintenance.Availability) availabilityJSON {
 }
 
 // scopedLives is the cameras of the user's scope.
-func scopedLives(a *access, d maintenanceData) []store.CameraLife {
+func scopedLives(a *access, d maintenanceData) []maintenance.CameraLife {
 	in := maintenanceScope(a)
-	var out []store.CameraLife
+	var out []maintenance.CameraLife
 	for _, c := range d.lives {
 		if in(c.OrganisationID) {
 			out = append(out, c)
@@ -513,11 +447,11 @@ func (s *Server) report(r *http.Request) (maintenance.Report, maintenanceData, e
 	}
 	a := accessFrom(r.Context())
 	lives := scopedLives(a, d)
-	fs, err := s.scopedFaults(r, d, store.FaultFilter{RaisedFrom: from, RaisedTo: to, Limit: 10000})
+	fs, err := s.scopedFaults(r, d, maintenance.FaultFilter{RaisedFrom: from, RaisedTo: to, Limit: 10000})
 	if err != nil {
 		return maintenance.Report{}, maintenanceData{}, err
 	}
-	faults := make([]store.Fault, 0, len(fs))
+	faults := make([]maintenance.Fault, 0, len(fs))
 	for _, f := range fs {
 		faults = append(faults, f.fault)
 	}
@@ -656,7 +590,7 @@ func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) error {
 		From, To     string
 		Availability []maintenance.Availability
 		Estate       maintenance.Availability
-	}{Cameras: opts, Kinds: store.FaultKinds, Priorities: maintenance.Priorities, Reads: readsMaintenance(a.p),
+	}{Cameras: opts, Kinds: maintenance.FaultKinds, Priorities: maintenance.Priorities, Reads: readsMaintenance(a.p),
 		Open:    faultTable{ID: "faults-open", Manage: manage, Priorities: maintenance.Priorities},
 		Past:    faultTable{ID: "faults-closed", Manage: manage, Priorities: maintenance.Priorities},
 		Quarter: period.Of(now).String()}
@@ -669,7 +603,7 @@ func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		fs, err := s.scopedFaults(r, d, store.FaultFilter{Limit: 500})
+		fs, err := s.scopedFaults(r, d, maintenance.FaultFilter{Limit: 500})
 		if err != nil {
 			return err
 		}
@@ -684,7 +618,7 @@ func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) error {
 		data.Availability, data.Estate = maintenance.Availabilities(scopedLives(a, d), outages, from, to, now)
 		data.From, data.To = from.Format(time.DateOnly), to.Format(time.DateOnly)
 		for _, f := range fs {
-			if f.State == store.FaultClosed {
+			if f.State == maintenance.FaultClosed {
 				data.Past.Faults = append(data.Past.Faults, f)
 			} else {
 				data.Open.Faults = append(data.Open.Faults, f)

@@ -121,6 +121,8 @@ type Server struct {
 	sso  oidcClient
 
 	rights *rights.Cache
+	// maint keeps the maintenance record: faults, outages, availability.
+	maint *maintenance.Service
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
 	reviewDone chan struct{}
@@ -178,6 +180,7 @@ func New(opt Options) (*Server, error) {
 	s.sso.flows = map[string]oidcFlow{}
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
+	s.maint = maintenance.NewService(s.st, maintenance.Change(audit.Changer[maintenance.Repo](opt.Changes)), opt.Maintenance, func() time.Time { return s.now() })
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
 		return nil, err
