@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/rtsp"
@@ -180,6 +181,16 @@ func TestWatcherOutageAndFault(t *testing.T) {
 		if len(all) != 1 || all[0].End == nil || !all[0].End.Equal(back) {
 			t.Errorf("outages: got %+v, want one ended at %v", all, back)
 		}
+
+		// What Vigil did by itself is in the trail, as Vigil's: the fault
+		// it raised and the fault it fixed, each in its change's
+		// transaction.
+		es, err := st.OutboxAfter(ctx, 0, 100)
+		must(t, err)
+		if len(es) != 2 || es[0].Action != auditlog.FaultRaise.String() || es[1].Action != auditlog.FaultUpdate.String() ||
+			es[0].Username != "vigil" || es[1].Username != "vigil" || es[0].CameraID != cam.ID || es[1].CameraID != cam.ID {
+			t.Errorf("audit records: got %+v, want fault.raise and fault.update of camera %d by vigil", es, cam.ID)
+		}
 	})
 }
 
@@ -245,4 +256,47 @@ func changeOf(st *store.Store) maintenance.Change {
 		_, err := st.Update(ctx, func(tx *store.Store) error { return fn(tx) })
 		return err
 	}
+}
+
+// TestWatcherFaultWithRecord: a fault Vigil raises by itself commits with
+// its record or not at all; when the record cannot be written, the next
+// look raises it again.
+func TestWatcherFaultWithRecord(t *testing.T) {
+	stores(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		cam := addCamera(t, st, "bus-station")
+		t0 := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+		clock := &fakeClock{t: t0}
+		src := &fakeSource{st: map[int64]ingest.Status{}}
+		failing := true
+		change := func(ctx context.Context, fn func(tx maintenance.Repo) error) error {
+			return changeOf(st)(ctx, func(tx maintenance.Repo) error {
+				if failing {
+					tx = failingLog{tx}
+				}
+				return fn(tx)
+			})
+		}
+		w := maintenance.New(maintenance.Options{Repo: st, Change: change, Source: src, Policy: testPolicy, Now: clock.Now})
+		src.set(cam.ID, ingest.StateOffline, t0, "timeout")
+		must(t, w.Check(ctx))
+		clock.Advance(16 * time.Minute)
+		if err := w.Check(ctx); !errors.Is(err, errLog) {
+			t.Fatalf("raising the fault with a trail that fails: got %v, want %v", err, errLog)
+		}
+		fs, err := st.ListFaults(ctx, maintenance.FaultFilter{})
+		must(t, err)
+		cs, err := st.Contractors(ctx)
+		must(t, err)
+		if len(fs) != 0 || len(cs) != 0 || len(outbox(t, st)) != 0 {
+			t.Fatalf("after the record failed: got faults %+v, contractors %+v, records %+v, want none", fs, cs, outbox(t, st))
+		}
+		failing = false
+		must(t, w.Check(ctx))
+		fs, err = st.ListFaults(ctx, maintenance.FaultFilter{})
+		must(t, err)
+		if es := outbox(t, st); len(fs) != 1 || len(es) != 1 || es[0].Action != auditlog.FaultRaise.String() || es[0].Username != "vigil" {
+			t.Errorf("the next look: got faults %+v and records %+v, want one fault and its fault.raise by vigil", fs, es)
+		}
+	})
 }
