@@ -476,7 +476,7 @@ func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) error {
 		Past:    faultTable{ID: "faults-closed", Manage: manage, Priorities: maintenance.Priorities},
 		Quarter: period.Of(now).String()}
 	for _, p := range maintenance.Priorities {
-		t, _ := s.opt.Maintenance.Target(p)
+		t, _ := s.maint.Policy().Target(p)
 		data.Targets = append(data.Targets, targetRow{p, maintenance.Hours(t.Response), maintenance.Hours(t.Fix)})
 	}
 	if data.Reads {
