@@ -261,6 +261,13 @@ func checkStep(f Fault, state string, at time.Time, note string) error {
 	return nil
 }
 
+// MayUpdate refuses, as Update would, a caller who may not change fault
+// id: for a caller to learn that before it reads the change itself.
+func (s *Service) MayUpdate(ctx context.Context, c Caller, id int64) error {
+	_, err := s.visibleFault(ctx, c, id, s.now().UTC())
+	return err
+}
+
 // visibleFault returns fault id if the caller may manage its camera: one
 // they may not see is "no fault N"; one they see but may not manage is
 // refused with the reason.

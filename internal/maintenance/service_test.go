@@ -256,6 +256,18 @@ func TestUpdateRules(t *testing.T) {
 		})
 	}
 
+	for _, c := range []struct {
+		by   Caller
+		want error
+	}{{managerB, problem.NotFound}, {operatorA, problem.Forbidden}} {
+		if err := svc.MayUpdate(ctx, c.by, f.ID); !errors.Is(err, c.want) {
+			t.Errorf("may %s update it: got %v, want %v", c.by.By.Username, err, c.want)
+		}
+	}
+	if err := svc.MayUpdate(ctx, managerA, f.ID); err != nil {
+		t.Errorf("may council A's manager update it: got %v, want nil", err)
+	}
+
 	got, err := svc.Update(ctx, managerA, f.ID, FaultChange{State: FaultAcknowledged, Priority: "P1", Note: "engineer booked"})
 	if err != nil {
 		t.Fatal(err)

@@ -156,11 +156,12 @@ func (s *Server) raiseFault(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	f, err := s.maint.Raise(r.Context(), s.maintCaller(r), maintenance.FaultInput(in))
+	c := s.maintCaller(r)
+	f, err := s.maint.Raise(r.Context(), c, maintenance.FaultInput(in))
 	if err != nil {
 		return maintenanceError(err)
 	}
-	v, err := s.maint.View(r.Context(), s.maintCaller(r))
+	v, err := s.maint.View(r.Context(), c)
 	if err != nil {
 		return err
 	}
@@ -186,15 +187,21 @@ func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Who may not change the fault learns that before anything of what
+	// they sent is read, as they always have.
+	c := s.maintCaller(r)
+	if err := s.maint.MayUpdate(r.Context(), c, id); err != nil {
+		return maintenanceError(err)
+	}
 	var in faultChange
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	f, err := s.maint.Update(r.Context(), s.maintCaller(r), id, maintenance.FaultChange(in))
+	f, err := s.maint.Update(r.Context(), c, id, maintenance.FaultChange(in))
 	if err != nil {
 		return maintenanceError(err)
 	}
-	v, err := s.maint.View(r.Context(), s.maintCaller(r))
+	v, err := s.maint.View(r.Context(), c)
 	if err != nil {
 		return err
 	}
