@@ -64,6 +64,12 @@ func TestMaintenanceOutages(t *testing.T) {
 		if len(lives) != 2 || len(after) != 2 || lives[1].Deleted != nil || after[1].Deleted == nil {
 			t.Errorf("CameraLives: got %+v then %+v, want both cameras, B removed the second time", lives, after)
 		}
+		if got, err := s.CameraLife(ctx, b.ID); err != nil || got.ID != b.ID || got.OrganisationID != b.OrganisationID || got.Deleted == nil {
+			t.Errorf("CameraLife of the removed camera: got %+v, %v, want B, removed", got, err)
+		}
+		if _, err := s.CameraLife(ctx, 999999); !errors.Is(err, ErrNotFound) {
+			t.Errorf("CameraLife of no camera: got %v, want ErrNotFound", err)
+		}
 	})
 }
 
