@@ -197,9 +197,10 @@ func (w *Watcher) load(ctx context.Context) error {
 		}
 		if prev, ok := w.down[o.CameraID]; ok && prev.outage != 0 {
 			// Two open outages of one camera (a crash between writes):
-			// the later one is redundant.
+			// the later one is redundant. Failing to end it spoils
+			// nothing: the watcher goes on from the first.
 			if err := w.opt.Change(ctx, func(tx Repo) error { return endOutage(ctx, tx, o.ID, o.Start, "duplicate") }); err != nil {
-				return err
+				w.log.Warn("maintenance: ending a duplicate outage", "outage", o.ID, "err", err)
 			}
 			continue
 		}
