@@ -148,7 +148,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	}
 	a.cams = newCameraSet(a)
 	pol := maintenancePolicy(cfg.Maintenance)
-	a.maint = maintenance.New(maintenance.Options{Store: st, Source: a.cams, Policy: pol,
+	a.maint = maintenance.New(maintenance.Options{Repo: st, Change: audit.Changer[maintenance.Repo](a.Changes), Source: a.cams, Policy: pol,
 		Interval: cfg.Maintenance.CheckInterval.Duration, Logger: log.With("component", "maintenance")})
 	a.web, err = web.New(web.Options{
 		Store: st, Audit: a.Audit, Changes: a.Changes, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,

@@ -20,6 +20,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -635,7 +636,7 @@ func probes() map[string]routeProbe {
 			f.fault(false)
 			return call{method: "GET", path: "/api/v1/maintenance/faults"}
 		}, okFor: readOrRefuse, never: func(f *rightsFixture) []int64 {
-			list, _ := f.st.ListFaults(f.t.Context(), store.FaultFilter{CameraID: f.camB, Limit: 1000})
+			list, _ := f.st.ListFaults(f.t.Context(), maintenance.FaultFilter{CameraID: f.camB, Limit: 1000})
 			var out []int64
 			for _, x := range list {
 				out = append(out, x.ID)
@@ -758,7 +759,7 @@ func readOrRefuse(r rights.Role) int {
 // fault raises a fault on the council's camera.
 func (f *rightsFixture) fault(own bool) int64 {
 	now := time.Now()
-	x := store.Fault{CameraID: f.pick(own, f.camA, f.camB), Kind: store.FaultFocus, Priority: "P3", Description: "matrix",
+	x := maintenance.Fault{CameraID: f.pick(own, f.camA, f.camB), Kind: maintenance.FaultFocus, Priority: "P3", Description: "matrix",
 		RaisedAt: now, RaisedBy: "matrix", ResponseDue: now.Add(time.Hour), FixDue: now.Add(2 * time.Hour)}
 	mustDo(f.t, f.st.RaiseFault(f.t.Context(), &x))
 	return x.ID

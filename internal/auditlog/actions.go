@@ -152,8 +152,8 @@ var (
 	ApprovalApprove = define("approval.approve", CategoryApprovals, "Approved someone else's request", "The change approved follows in a record of its own.")
 	ApprovalReject  = define("approval.reject", CategoryApprovals, "Rejected someone else's request", "")
 
-	FaultRaise  = define("fault.raise", CategoryMaintenance, "Reported a camera fault", "")
-	FaultUpdate = define("fault.update", CategoryMaintenance, "Updated a camera fault", "Its state, priority or notes.")
+	FaultRaise  = define("fault.raise", CategoryMaintenance, "Reported a camera fault", "By a person, or by Vigil itself (as vigil) for a camera without video too long.")
+	FaultUpdate = define("fault.update", CategoryMaintenance, "Updated a camera fault", "Its state, priority or notes; Vigil itself (as vigil) records an offline fault fixed when the video comes back.")
 
 	FinanceLines         = define("finance.lines", CategoryFinance, "Set a period's cost lines", "")
 	FinanceBudgets       = define("finance.budgets", CategoryFinance, "Set a year's budgets", "The partners' budgets, the rounding unit and the fixed element.")

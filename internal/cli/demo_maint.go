@@ -15,7 +15,7 @@ import (
 // target, one whose response came late, one Vigil raised and the video's
 // return fixed, and a new P1.
 func seedDemoMaintenance(ctx context.Context, st *store.Store, cfg config.Maintenance, now time.Time) error {
-	if fs, err := st.ListFaults(ctx, store.FaultFilter{Limit: 1}); err != nil || len(fs) > 0 {
+	if fs, err := st.ListFaults(ctx, maintenance.FaultFilter{Limit: 1}); err != nil || len(fs) > 0 {
 		return err
 	}
 	cams, err := st.ListCameras(ctx)
@@ -40,13 +40,13 @@ func seedDemoMaintenance(ctx context.Context, st *store.Store, cfg config.Mainte
 		ack, fixed, closed  *time.Time
 		fixedBy             string
 	}{
-		{cam: 0, kind: store.FaultObstruction, pri: "P3", desc: "Tree branches across the view of the bus stops", by: "operator",
+		{cam: 0, kind: maintenance.FaultObstruction, pri: "P3", desc: "Tree branches across the view of the bus stops", by: "operator",
 			ago: 48 * time.Hour, ack: at(43 * time.Hour)},
-		{cam: 1, kind: store.FaultFocus, pri: "P2", desc: "Picture soft at full zoom", by: "manager",
+		{cam: 1, kind: maintenance.FaultFocus, pri: "P2", desc: "Picture soft at full zoom", by: "manager",
 			ago: 6 * 24 * time.Hour, ack: at(6*24*time.Hour - 10*time.Hour), fixed: at(6*24*time.Hour - 30*time.Hour), closed: at(4 * 24 * time.Hour)},
-		{cam: 2 % len(cams), kind: store.FaultOffline, pri: cfg.OfflinePriority, desc: "No video since the power cut: dial tcp: connection refused", by: "vigil",
+		{cam: 2 % len(cams), kind: maintenance.FaultOffline, pri: cfg.OfflinePriority, desc: "No video since the power cut: dial tcp: connection refused", by: "vigil",
 			ago: 3 * 24 * time.Hour, automatic: true, fixed: at(3*24*time.Hour - time.Hour), fixedBy: "vigil"},
-		{cam: 3 % len(cams), kind: store.FaultDamage, pri: "P1", desc: "Dome cracked; housing open to the rain", by: "operator", ago: time.Hour},
+		{cam: 3 % len(cams), kind: maintenance.FaultDamage, pri: "P1", desc: "Dome cracked; housing open to the rain", by: "operator", ago: time.Hour},
 	}
 	for _, s := range seeds {
 		if s.cam >= len(cams) {
@@ -57,7 +57,7 @@ func seedDemoMaintenance(ctx context.Context, st *store.Store, cfg config.Mainte
 		if err != nil {
 			return err
 		}
-		f := store.Fault{CameraID: cams[s.cam].ID, Kind: s.kind, Priority: s.pri, Description: s.desc, Automatic: s.automatic,
+		f := maintenance.Fault{CameraID: cams[s.cam].ID, Kind: s.kind, Priority: s.pri, Description: s.desc, Automatic: s.automatic,
 			ContractorID: contractor.ID, RaisedAt: raised, RaisedBy: s.by, ResponseDue: resp, FixDue: fix}
 		if err := st.RaiseFault(ctx, &f); err != nil {
 			return err
@@ -66,7 +66,7 @@ func seedDemoMaintenance(ctx context.Context, st *store.Store, cfg config.Mainte
 			state string
 			at    *time.Time
 			by    string
-		}{{store.FaultAcknowledged, s.ack, "manager"}, {store.FaultFixed, s.fixed, s.fixedBy}, {store.FaultClosed, s.closed, "manager"}} {
+		}{{maintenance.FaultAcknowledged, s.ack, "manager"}, {maintenance.FaultFixed, s.fixed, s.fixedBy}, {maintenance.FaultClosed, s.closed, "manager"}} {
 			if step.at == nil {
 				continue
 			}

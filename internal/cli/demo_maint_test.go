@@ -39,7 +39,7 @@ func TestDemoMaintenance(t *testing.T) {
 			t.Fatalf("run %d: %v", run+1, err)
 		}
 	}
-	fs, err := st.ListFaults(ctx, store.FaultFilter{})
+	fs, err := st.ListFaults(ctx, maintenance.FaultFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestDemoMaintenance(t *testing.T) {
 	for _, f := range fs {
 		states[f.State]++
 	}
-	if len(fs) != 4 || states[store.FaultRaised] != 1 || states[store.FaultAcknowledged] != 1 || states[store.FaultFixed] != 1 || states[store.FaultClosed] != 1 {
+	if len(fs) != 4 || states[maintenance.FaultRaised] != 1 || states[maintenance.FaultAcknowledged] != 1 || states[maintenance.FaultFixed] != 1 || states[maintenance.FaultClosed] != 1 {
 		t.Errorf("after two runs: got %d faults in states %v, want 4, one in each state", len(fs), states)
 	}
 	rep := maintenance.Build(period.Of(now), cfg.Contractor, fs, nil, nil, now)

@@ -1,4 +1,4 @@
-package maintenance
+package maintenance_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -28,30 +29,30 @@ const (
 // a camera from when it was made, now, so a past quarter would hold none.
 var benchQuarter = period.Of(time.Now()).Next()
 
-func benchRows() ([]store.CameraLife, []store.Outage, []store.Fault) {
+func benchRows() ([]maintenance.CameraLife, []maintenance.Outage, []maintenance.Fault) {
 	from, _ := benchQuarter.Range()
-	var cams []store.CameraLife
-	var outages []store.Outage
+	var cams []maintenance.CameraLife
+	var outages []maintenance.Outage
 	for i := range benchCameras {
 		id := int64(i + 1)
 		created := from.AddDate(-1, 0, 0)
 		if i%10 == 0 {
 			created = from.AddDate(0, 0, i%90) // installed during the quarter
 		}
-		cams = append(cams, store.CameraLife{ID: id, OrganisationID: 1, Name: "camera", Created: created})
+		cams = append(cams, maintenance.CameraLife{ID: id, OrganisationID: 1, Name: "camera", Created: created})
 		for w := range 13 {
 			start := from.Add(time.Duration(w)*7*24*time.Hour + time.Duration(i)*time.Minute)
 			end := start.Add(time.Duration(10+i%50) * time.Minute)
-			outages = append(outages, store.Outage{ID: int64(len(outages) + 1), CameraID: id, Start: start, End: &end})
+			outages = append(outages, maintenance.Outage{ID: int64(len(outages) + 1), CameraID: id, Start: start, End: &end})
 		}
 	}
-	var faults []store.Fault
+	var faults []maintenance.Fault
 	for i := range benchFaults {
 		raised := from.Add(time.Duration(i) * time.Hour)
 		ack, fixed := raised.Add(time.Duration(i%9)*time.Hour), raised.Add(time.Duration(i%40)*time.Hour)
-		pri := Priorities[i%4]
-		resp, fix, _ := Policy{}.Due(pri, raised)
-		faults = append(faults, store.Fault{ID: int64(i + 1), CameraID: int64(i%benchCameras + 1), Kind: store.FaultOffline, Priority: pri,
+		pri := maintenance.Priorities[i%4]
+		resp, fix, _ := maintenance.Policy{}.Due(pri, raised)
+		faults = append(faults, maintenance.Fault{ID: int64(i + 1), CameraID: int64(i%benchCameras + 1), Kind: maintenance.FaultOffline, Priority: pri,
 			RaisedAt: raised, ResponseDue: resp, FixDue: fix, AcknowledgedAt: &ack, FixedAt: &fixed})
 	}
 	return cams, outages, faults
@@ -62,7 +63,7 @@ func BenchmarkReport(b *testing.B) {
 	_, to := benchQuarter.Range()
 	b.ResetTimer()
 	for b.Loop() {
-		r := Build(benchQuarter, "Acme", faults, cams, outages, to)
+		r := maintenance.Build(benchQuarter, "Acme", faults, cams, outages, to)
 		if r.Total.Raised != benchFaults || len(r.Cameras) != benchCameras {
 			b.Fatalf("got %d faults and %d cameras", r.Total.Raised, len(r.Cameras))
 		}
@@ -118,11 +119,11 @@ func BenchmarkReportFromStore(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				fs, err := st.ListFaults(ctx, store.FaultFilter{RaisedFrom: from, RaisedTo: to, Limit: 10000})
+				fs, err := st.ListFaults(ctx, maintenance.FaultFilter{RaisedFrom: from, RaisedTo: to, Limit: 10000})
 				if err != nil {
 					b.Fatal(err)
 				}
-				r := Build(benchQuarter, "Acme", fs, lives, os, to)
+				r := maintenance.Build(benchQuarter, "Acme", fs, lives, os, to)
 				if r.Total.Raised != benchFaults || len(r.Cameras) != benchCameras {
 					b.Fatalf("got %d faults and %d cameras", r.Total.Raised, len(r.Cameras))
 				}

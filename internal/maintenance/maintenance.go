@@ -5,6 +5,12 @@
 // faults, their breaches, each camera's availability over any period and
 // the contractor's performance in a quarter.
 //
+// It owns its model (faults, outages, contractors, the cameras' lives)
+// and its rules: the Service raises and moves on faults and reads the
+// record for those whose rights let them, and the Watcher records what
+// the cameras do; each change commits in one transaction with its audit
+// record, through a Repo the store implements.
+//
 // Targets run on the clock, 24 hours a day, 7 days a week: a P1 fault
 // raised on Friday evening is due a response four hours later, not on
 // Monday. Contracts that count working hours only are not modelled.

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"sort"
 	"time"
-
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // Availability is one camera's (or the estate's) availability over a
@@ -52,11 +50,11 @@ func (a Availability) OfflineText() string { return Hours(a.Offline) }
 // that was not in the estate at all during the period is left out. The
 // second result is the whole estate's: every camera's offline time over
 // every camera's time in the period.
-func Availabilities(cams []store.CameraLife, outages []store.Outage, from, to, now time.Time) ([]Availability, Availability) {
+func Availabilities(cams []CameraLife, outages []Outage, from, to, now time.Time) ([]Availability, Availability) {
 	if now.Before(to) {
 		to = now
 	}
-	byCam := map[int64][]store.Outage{}
+	byCam := map[int64][]Outage{}
 	for _, o := range outages {
 		byCam[o.CameraID] = append(byCam[o.CameraID], o)
 	}
@@ -82,7 +80,7 @@ func Availabilities(cams []store.CameraLife, outages []store.Outage, from, to, n
 
 // offline is the time within [start, end) covered by outages (merged, in
 // case two overlap) and how many outages touch it.
-func offline(os []store.Outage, start, end, now time.Time) (time.Duration, int) {
+func offline(os []Outage, start, end, now time.Time) (time.Duration, int) {
 	type span struct{ a, b time.Time }
 	var spans []span
 	for _, o := range os {
@@ -149,7 +147,7 @@ type Progress struct {
 }
 
 // Measure returns the fault's progress as of now.
-func Measure(f store.Fault, now time.Time) Progress {
+func Measure(f Fault, now time.Time) Progress {
 	var p Progress
 	p.RespondedAt = first(f.AcknowledgedAt, f.FixedAt, f.ClosedAt)
 	p.FixedAt = first(f.FixedAt, f.ClosedAt)
@@ -189,7 +187,7 @@ type Performance struct {
 	responded, fixed        int
 }
 
-func (p *Performance) add(f store.Fault, g Progress) {
+func (p *Performance) add(f Fault, g Progress) {
 	p.Raised++
 	switch g.Response {
 	case Met:
@@ -280,7 +278,7 @@ func Hours(d time.Duration) string {
 
 // FaultLine is one fault of a report with its progress.
 type FaultLine struct {
-	store.Fault
+	Fault
 	Camera string
 	Progress
 }
@@ -310,7 +308,7 @@ type KindCount struct {
 
 // Build makes the report of quarter q as of now from the faults raised in
 // it, every camera's life and the outages overlapping it.
-func Build(q Quarter, contractor string, faults []store.Fault, cams []store.CameraLife, outages []store.Outage, now time.Time) Report {
+func Build(q Quarter, contractor string, faults []Fault, cams []CameraLife, outages []Outage, now time.Time) Report {
 	from, to := q.Range()
 	r := Report{Quarter: q, From: from, To: to, At: now, Contractor: contractor, Total: Performance{}}
 	names := map[int64]string{}
@@ -345,7 +343,7 @@ func Build(q Quarter, contractor string, faults []store.Fault, cams []store.Came
 	for _, p := range pris {
 		r.Priorities = append(r.Priorities, *byPri[p])
 	}
-	for _, k := range store.FaultKinds {
+	for _, k := range FaultKinds {
 		if kinds[k] > 0 {
 			r.Kinds = append(r.Kinds, KindCount{Kind: k, Count: kinds[k]})
 		}

@@ -3,8 +3,6 @@ package maintenance
 import (
 	"testing"
 	"time"
-
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 func day(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, time.UTC) }
@@ -16,42 +14,42 @@ func TestAvailability(t *testing.T) {
 	from, to, now := day(11, 1), day(12, 1), day(12, 1)
 	for _, tc := range []struct {
 		name    string
-		cam     store.CameraLife
-		outages []store.Outage
+		cam     CameraLife
+		outages []Outage
 		period  time.Duration
 		offline time.Duration
 		percent string
 		left    bool // out of the period altogether
 	}{
-		{name: "never down", cam: store.CameraLife{ID: 1, Created: day(1, 1)}, period: 30 * 24 * time.Hour, percent: "100.00"},
-		{name: "three days down", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
-			outages: []store.Outage{{CameraID: 1, Start: day(11, 10), End: tp(day(11, 13))}},
+		{name: "never down", cam: CameraLife{ID: 1, Created: day(1, 1)}, period: 30 * 24 * time.Hour, percent: "100.00"},
+		{name: "three days down", cam: CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []Outage{{CameraID: 1, Start: day(11, 10), End: tp(day(11, 13))}},
 			period:  30 * 24 * time.Hour, offline: 72 * time.Hour, percent: "90.00"},
-		{name: "an outage begun before the period counts from its start", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
-			outages: []store.Outage{{CameraID: 1, Start: day(10, 20), End: tp(day(11, 4))}},
+		{name: "an outage begun before the period counts from its start", cam: CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []Outage{{CameraID: 1, Start: day(10, 20), End: tp(day(11, 4))}},
 			period:  30 * 24 * time.Hour, offline: 72 * time.Hour, percent: "90.00"},
-		{name: "an open outage runs to now", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
-			outages: []store.Outage{{CameraID: 1, Start: day(11, 28)}},
+		{name: "an open outage runs to now", cam: CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []Outage{{CameraID: 1, Start: day(11, 28)}},
 			period:  30 * 24 * time.Hour, offline: 72 * time.Hour, percent: "90.00"},
-		{name: "overlapping outages count once", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
-			outages: []store.Outage{{CameraID: 1, Start: day(11, 10), End: tp(day(11, 12))}, {CameraID: 1, Start: day(11, 11), End: tp(day(11, 13))}},
+		{name: "overlapping outages count once", cam: CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []Outage{{CameraID: 1, Start: day(11, 10), End: tp(day(11, 12))}, {CameraID: 1, Start: day(11, 11), End: tp(day(11, 13))}},
 			period:  30 * 24 * time.Hour, offline: 72 * time.Hour, percent: "90.00"},
-		{name: "installed mid-month counts for its days", cam: store.CameraLife{ID: 1, Created: day(11, 16)},
-			outages: []store.Outage{{CameraID: 1, Start: day(11, 20), End: tp(day(11, 21))}},
+		{name: "installed mid-month counts for its days", cam: CameraLife{ID: 1, Created: day(11, 16)},
+			outages: []Outage{{CameraID: 1, Start: day(11, 20), End: tp(day(11, 21))}},
 			period:  15 * 24 * time.Hour, offline: 24 * time.Hour, percent: "93.33"},
-		{name: "removed mid-month counts until then", cam: store.CameraLife{ID: 1, Created: day(1, 1), Deleted: tp(day(11, 11))},
-			outages: []store.Outage{{CameraID: 1, Start: day(11, 10)}},
+		{name: "removed mid-month counts until then", cam: CameraLife{ID: 1, Created: day(1, 1), Deleted: tp(day(11, 11))},
+			outages: []Outage{{CameraID: 1, Start: day(11, 10)}},
 			period:  10 * 24 * time.Hour, offline: 24 * time.Hour, percent: "90.00"},
-		{name: "down a second in the month is not 100%", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
-			outages: []store.Outage{{CameraID: 1, Start: day(11, 10), End: tp(day(11, 10).Add(time.Second))}},
+		{name: "down a second in the month is not 100%", cam: CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []Outage{{CameraID: 1, Start: day(11, 10), End: tp(day(11, 10).Add(time.Second))}},
 			period:  30 * 24 * time.Hour, offline: time.Second, percent: "99.99"},
-		{name: "installed after the period", cam: store.CameraLife{ID: 1, Created: day(12, 2)}, left: true},
-		{name: "another camera's outage", cam: store.CameraLife{ID: 1, Created: day(1, 1)},
-			outages: []store.Outage{{CameraID: 2, Start: day(11, 10)}},
+		{name: "installed after the period", cam: CameraLife{ID: 1, Created: day(12, 2)}, left: true},
+		{name: "another camera's outage", cam: CameraLife{ID: 1, Created: day(1, 1)},
+			outages: []Outage{{CameraID: 2, Start: day(11, 10)}},
 			period:  30 * 24 * time.Hour, percent: "100.00"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, estate := Availabilities([]store.CameraLife{tc.cam}, tc.outages, from, to, now)
+			got, estate := Availabilities([]CameraLife{tc.cam}, tc.outages, from, to, now)
 			if tc.left {
 				if len(got) != 0 || estate.Period != 0 {
 					t.Fatalf("got %+v, want the camera left out", got)
@@ -76,15 +74,15 @@ func TestAvailability(t *testing.T) {
 func TestReport(t *testing.T) {
 	q := Quarter{Year: 2026, Quarter: 3} // October to December 2026
 	raised := day(10, 5)
-	fault := func(id int64, pri string, ack, fixed *time.Time) store.Fault {
+	fault := func(id int64, pri string, ack, fixed *time.Time) Fault {
 		resp, fix, err := Policy{}.Due(pri, raised)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return store.Fault{ID: id, CameraID: 1, Kind: store.FaultFocus, Priority: pri, RaisedAt: raised, ResponseDue: resp, FixDue: fix,
+		return Fault{ID: id, CameraID: 1, Kind: FaultFocus, Priority: pri, RaisedAt: raised, ResponseDue: resp, FixDue: fix,
 			AcknowledgedAt: ack, FixedAt: fixed}
 	}
-	faults := []store.Fault{
+	faults := []Fault{
 		// P1: 4h response, 24h fix.
 		fault(1, "P1", tp(raised.Add(2*time.Hour)), tp(raised.Add(20*time.Hour))), // both met
 		fault(2, "P1", tp(raised.Add(5*time.Hour)), tp(raised.Add(30*time.Hour))), // both breached
@@ -92,10 +90,10 @@ func TestReport(t *testing.T) {
 		// P4: not yet due as of the report.
 		fault(4, "P4", nil, nil),
 		// Raised in the previous quarter: not in this report.
-		{ID: 5, CameraID: 1, Kind: store.FaultOther, Priority: "P1", RaisedAt: day(9, 30), ResponseDue: day(9, 30), FixDue: day(9, 30)},
+		{ID: 5, CameraID: 1, Kind: FaultOther, Priority: "P1", RaisedAt: day(9, 30), ResponseDue: day(9, 30), FixDue: day(9, 30)},
 	}
 	now := raised.Add(48 * time.Hour)
-	cams := []store.CameraLife{{ID: 1, Name: "Market Square", Created: day(1, 1)}}
+	cams := []CameraLife{{ID: 1, Name: "Market Square", Created: day(1, 1)}}
 	r := Build(q, "Acme", faults, cams, nil, now)
 	p1 := r.Priorities[0]
 	for _, c := range []struct {

@@ -1,4 +1,4 @@
-package maintenance
+package maintenance_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -67,9 +68,9 @@ func TestWatcherSimulatedCamera(t *testing.T) {
 		case <-tick.C:
 		}
 	}
-	events := make(chan Event, 16)
-	pol := Policy{OfflineAfter: 0, FaultAfter: 300 * time.Millisecond, OfflinePriority: "P1", Contractor: "Acme CCTV"}
-	w := New(Options{Store: st, Source: oneCamera{row.ID, cam}, Policy: pol, Interval: 20 * time.Millisecond, Notify: func(e Event) { events <- e }})
+	events := make(chan maintenance.Event, 16)
+	pol := maintenance.Policy{OfflineAfter: 0, FaultAfter: 300 * time.Millisecond, OfflinePriority: "P1", Contractor: "Acme CCTV"}
+	w := maintenance.New(maintenance.Options{Repo: st, Change: changeOf(st), Source: oneCamera{row.ID, cam}, Policy: pol, Interval: 20 * time.Millisecond, Notify: func(e maintenance.Event) { events <- e }})
 	ctx, cancel := context.WithCancel(context.Background())
 	var ww sync.WaitGroup
 	ww.Go(func() { w.Run(ctx) })
@@ -82,7 +83,7 @@ func TestWatcherSimulatedCamera(t *testing.T) {
 	// Then the camera goes dark.
 	stopSim()
 	sim.Close()
-	var outage, fault Event
+	var outage, fault maintenance.Event
 	for fault.Kind == "" {
 		select {
 		case e := <-events:
@@ -101,7 +102,7 @@ func TestWatcherSimulatedCamera(t *testing.T) {
 	}
 	f, err := st.Fault(t.Context(), fault.ID)
 	must(t, err)
-	if f.Kind != store.FaultOffline || f.Priority != "P1" || f.CameraID != row.ID || f.OutageID != outage.ID || f.RaisedAt.Sub(outage.At) < pol.FaultAfter {
+	if f.Kind != maintenance.FaultOffline || f.Priority != "P1" || f.CameraID != row.ID || f.OutageID != outage.ID || f.RaisedAt.Sub(outage.At) < pol.FaultAfter {
 		t.Errorf("fault: got %+v, want a P1 offline fault of camera %d for outage %d, raised %v or more after it began at %v", f, row.ID, outage.ID, pol.FaultAfter, outage.At)
 	}
 }

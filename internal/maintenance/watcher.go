@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/ingest"
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/problem"
 )
 
 // Source is what the watcher needs of the running cameras: a camera's
@@ -29,7 +31,14 @@ type Event struct {
 
 // Options configure a Watcher.
 type Options struct {
-	Store  *store.Store
+	// Repo is where the watcher reads; Change where it writes, each
+	// change in one transaction with its audit record (Vigil acting by
+	// itself, auditlog.System): a fault raised or fixed. Outages are the
+	// availability history Vigil measures, as it records video, and
+	// have no record of their own; one ends in the transaction of the
+	// fault it fixes.
+	Repo   Repo
+	Change Change
 	Source Source
 	Policy Policy
 	// Interval is how often camera states are looked at; 5s when 0.
@@ -133,14 +142,14 @@ func (w *Watcher) Check(ctx context.Context) error {
 		w.loaded = true
 	}
 	now := w.opt.Now().UTC()
-	cams, err := w.opt.Store.ListCameras(ctx)
+	cams, err := w.opt.Repo.CameraLives(ctx)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	watched := map[int64]bool{}
 	for _, c := range cams {
-		if !c.Enabled {
+		if !c.Enabled || c.Deleted != nil {
 			continue
 		}
 		watched[c.ID] = true
@@ -159,7 +168,8 @@ func (w *Watcher) Check(ctx context.Context) error {
 			continue
 		}
 		if d.outage != 0 {
-			if err := w.opt.Store.EndOutage(ctx, d.outage, now, "camera disabled or removed"); err != nil && !errors.Is(err, store.ErrNotFound) {
+			err := w.opt.Change(ctx, func(tx Repo) error { return endOutage(ctx, tx, d.outage, now, "camera disabled or removed") })
+			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -172,13 +182,13 @@ func (w *Watcher) Check(ctx context.Context) error {
 
 // load takes up the outages left open, and their automatic faults.
 func (w *Watcher) load(ctx context.Context) error {
-	open, err := w.opt.Store.OpenOutages(ctx)
+	open, err := w.opt.Repo.OpenOutages(ctx)
 	if err != nil {
 		return err
 	}
 	for _, o := range open {
 		d := &down{since: o.Start, reason: o.Reason, outage: o.ID}
-		fs, err := w.opt.Store.ListFaults(ctx, store.FaultFilter{CameraID: o.CameraID, Automatic: true, Unfixed: true, Limit: 1})
+		fs, err := w.opt.Repo.ListFaults(ctx, FaultFilter{CameraID: o.CameraID, Automatic: true, Unfixed: true, Limit: 1})
 		if err != nil {
 			return err
 		}
@@ -187,8 +197,11 @@ func (w *Watcher) load(ctx context.Context) error {
 		}
 		if prev, ok := w.down[o.CameraID]; ok && prev.outage != 0 {
 			// Two open outages of one camera (a crash between writes):
-			// the later one is redundant.
-			w.opt.Store.EndOutage(ctx, o.ID, o.Start, "duplicate")
+			// the later one is redundant. Failing to end it spoils
+			// nothing: the watcher goes on from the first.
+			if err := w.opt.Change(ctx, func(tx Repo) error { return endOutage(ctx, tx, o.ID, o.Start, "duplicate") }); err != nil {
+				w.log.Warn("maintenance: ending a duplicate outage", "outage", o.ID, "err", err)
+			}
 			continue
 		}
 		w.down[o.CameraID] = d
@@ -207,23 +220,44 @@ func (w *Watcher) camera(ctx context.Context, id int64, st ingest.Status, now ti
 		if !st.Since.IsZero() && st.Since.Before(now) && st.Since.After(d.since) {
 			back = st.Since.UTC()
 		}
-		if d.outage != 0 {
-			if err := w.opt.Store.EndOutage(ctx, d.outage, back, "video back"); err != nil && !errors.Is(err, store.ErrNotFound) {
+		// The outage ends, and its fault is fixed, together: fixed when
+		// the video came back, whoever did it (the partnership closes
+		// the fault once it has checked). A fault someone already fixed
+		// or closed is left as it is.
+		fixed := false
+		err := w.opt.Change(ctx, func(tx Repo) error {
+			fixed = false
+			if d.outage != 0 {
+				if err := endOutage(ctx, tx, d.outage, back, "video back"); err != nil {
+					return err
+				}
+			}
+			if d.fault == 0 {
+				return nil
+			}
+			f, err := tx.Fault(ctx, d.fault)
+			if errors.Is(err, problem.NotFound) {
+				return nil
+			} else if err != nil {
 				return err
 			}
+			if slices.Index(FaultStates, f.State) >= slices.Index(FaultStates, FaultFixed) {
+				return nil
+			}
+			if f, err = tx.AdvanceFault(ctx, d.fault, FaultFixed, back, auditlog.System.Username, ""); err != nil {
+				return err
+			}
+			fixed = true
+			return tx.Log(updatedEntry(auditlog.System, f, ""))
+		})
+		if err != nil {
+			return err
+		}
+		if d.outage != 0 {
 			w.notify(Event{Kind: "restored", CameraID: id, ID: d.outage, At: back})
 		}
-		if d.fault != 0 {
-			// Fixed when the video came back, whoever did it: the
-			// partnership closes the fault once it has checked.
-			_, err := w.opt.Store.AdvanceFault(ctx, d.fault, store.FaultFixed, back, "vigil", "")
-			var ie *store.InvalidError
-			if err != nil && !errors.As(err, &ie) {
-				return err
-			}
-			if err == nil {
-				w.notify(Event{Kind: "fixed", CameraID: id, ID: d.fault, At: back})
-			}
+		if fixed {
+			w.notify(Event{Kind: "fixed", CameraID: id, ID: d.fault, At: back})
 		}
 		delete(w.down, id)
 		return nil
@@ -241,8 +275,8 @@ func (w *Watcher) camera(ctx context.Context, id int64, st ingest.Status, now ti
 	}
 	gone := now.Sub(d.since)
 	if d.outage == 0 && gone >= w.opt.Policy.OfflineAfter {
-		o := store.Outage{CameraID: id, Start: d.since, Reason: d.reason}
-		if err := w.opt.Store.AddOutage(ctx, &o); err != nil {
+		o := Outage{CameraID: id, Start: d.since, Reason: d.reason}
+		if err := w.opt.Change(ctx, func(tx Repo) error { return tx.AddOutage(ctx, &o) }); err != nil {
 			return err
 		}
 		d.outage = o.ID
@@ -261,29 +295,53 @@ func (w *Watcher) camera(ctx context.Context, id int64, st ingest.Status, now ti
 	return nil
 }
 
-func (w *Watcher) raise(ctx context.Context, id int64, d *down, now time.Time) (store.Fault, error) {
-	if w.contractor == 0 && w.opt.Policy.Contractor != "" {
-		c, err := w.opt.Store.EnsureContractor(ctx, w.opt.Policy.Contractor, "")
-		if err != nil {
-			return store.Fault{}, err
-		}
-		w.contractor = c.ID
-	}
+// raise raises the offline fault of camera id's outage, assigned to the
+// policy's contractor, with its audit record.
+func (w *Watcher) raise(ctx context.Context, id int64, d *down, now time.Time) (Fault, error) {
 	pri := w.opt.Policy.OfflinePriority
 	resp, fix, err := w.opt.Policy.Due(pri, now)
 	if err != nil {
-		return store.Fault{}, err
+		return Fault{}, err
 	}
 	desc := fmt.Sprintf("No video since %s", d.since.Format("2006-01-02 15:04:05 UTC"))
 	if d.reason != "" {
 		desc += ": " + d.reason
 	}
-	if len(desc) > store.MaxFaultText {
-		desc = desc[:store.MaxFaultText]
+	if len(desc) > MaxFaultText {
+		desc = desc[:MaxFaultText]
 	}
-	f := store.Fault{CameraID: id, Kind: store.FaultOffline, Priority: pri, Description: desc, Automatic: true, OutageID: d.outage,
-		ContractorID: w.contractor, RaisedAt: now, RaisedBy: "vigil", ResponseDue: resp, FixDue: fix}
-	return f, w.opt.Store.RaiseFault(ctx, &f)
+	var f Fault
+	err = w.opt.Change(ctx, func(tx Repo) error {
+		f = Fault{CameraID: id, Kind: FaultOffline, Priority: pri, Description: desc, Automatic: true, OutageID: d.outage,
+			ContractorID: w.contractor, RaisedAt: now, RaisedBy: auditlog.System.Username, ResponseDue: resp, FixDue: fix}
+		if f.ContractorID == 0 && w.opt.Policy.Contractor != "" {
+			c, err := tx.EnsureContractor(ctx, w.opt.Policy.Contractor, "")
+			if err != nil {
+				return err
+			}
+			f.ContractorID = c.ID
+		}
+		if err := tx.RaiseFault(ctx, &f); err != nil {
+			return err
+		}
+		return tx.Log(raisedEntry(auditlog.System, f))
+	})
+	if err != nil {
+		return Fault{}, err
+	}
+	// Known only once committed: a contractor made in a transaction
+	// that rolled back does not exist.
+	w.contractor = f.ContractorID
+	return f, nil
+}
+
+// endOutage ends an open outage; one already ended (or gone) is left as
+// it is.
+func endOutage(ctx context.Context, tx Repo, id int64, at time.Time, reason string) error {
+	if err := tx.EndOutage(ctx, id, at, reason); err != nil && !errors.Is(err, problem.NotFound) {
+		return err
+	}
+	return nil
 }
 
 func (w *Watcher) notify(e Event) {

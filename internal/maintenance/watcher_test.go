@@ -1,4 +1,4 @@
-package maintenance
+package maintenance_test
 
 import (
 	"context"
@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/rtsp"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -83,7 +85,7 @@ func addCamera(t *testing.T, st *store.Store, name string) store.Camera {
 	return c
 }
 
-var testPolicy = Policy{OfflineAfter: time.Minute, FaultAfter: 15 * time.Minute, OfflinePriority: "P2", Contractor: "Acme CCTV"}
+var testPolicy = maintenance.Policy{OfflineAfter: time.Minute, FaultAfter: 15 * time.Minute, OfflinePriority: "P2", Contractor: "Acme CCTV"}
 
 // TestWatcherOutageAndFault follows a camera through an outage with a
 // fake clock: a short drop is no outage; a long one is recorded from when
@@ -96,8 +98,8 @@ func TestWatcherOutageAndFault(t *testing.T) {
 		t0 := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 		clock := &fakeClock{t: t0}
 		src := &fakeSource{st: map[int64]ingest.Status{}}
-		var events []Event
-		w := New(Options{Store: st, Source: src, Policy: testPolicy, Now: clock.Now, Notify: func(e Event) { events = append(events, e) }})
+		var events []maintenance.Event
+		w := maintenance.New(maintenance.Options{Repo: st, Change: changeOf(st), Source: src, Policy: testPolicy, Now: clock.Now, Notify: func(e maintenance.Event) { events = append(events, e) }})
 		check := func() {
 			t.Helper()
 			must(t, w.Check(ctx))
@@ -149,14 +151,14 @@ func TestWatcherOutageAndFault(t *testing.T) {
 		must(t, err)
 		cs, err := st.Contractors(ctx)
 		must(t, err)
-		if f.Kind != store.FaultOffline || f.Priority != "P2" || !f.Automatic || f.OutageID != open[0].ID || f.RaisedBy != "vigil" ||
+		if f.Kind != maintenance.FaultOffline || f.Priority != "P2" || !f.Automatic || f.OutageID != open[0].ID || f.RaisedBy != "vigil" ||
 			!f.RaisedAt.Equal(raised) || !f.ResponseDue.Equal(raised.Add(8*time.Hour)) || !f.FixDue.Equal(raised.Add(48*time.Hour)) ||
 			len(cs) != 1 || cs[0].Name != "Acme CCTV" || f.ContractorID != cs[0].ID {
 			t.Errorf("fault: got %+v (contractors %+v), want an automatic P2 offline fault raised at %v for Acme CCTV", f, cs, raised)
 		}
 
 		// A restart of Vigil takes the outage and its fault up again.
-		w = New(Options{Store: st, Source: src, Policy: testPolicy, Now: clock.Now, Notify: func(e Event) { events = append(events, e) }})
+		w = maintenance.New(maintenance.Options{Repo: st, Change: changeOf(st), Source: src, Policy: testPolicy, Now: clock.Now, Notify: func(e maintenance.Event) { events = append(events, e) }})
 		clock.Advance(time.Hour)
 		check()
 		if len(events) != 2 {
@@ -171,13 +173,23 @@ func TestWatcherOutageAndFault(t *testing.T) {
 		}
 		f, err = st.Fault(ctx, f.ID)
 		must(t, err)
-		if f.State != store.FaultFixed || f.FixedAt == nil || !f.FixedAt.Equal(back) || f.FixedBy != "vigil" {
+		if f.State != maintenance.FaultFixed || f.FixedAt == nil || !f.FixedAt.Equal(back) || f.FixedBy != "vigil" {
 			t.Errorf("fault after the video came back: got %+v, want fixed at %v by vigil", f, back)
 		}
 		all, err := st.Outages(ctx, cam.ID, t0, clock.Now().Add(time.Hour))
 		must(t, err)
 		if len(all) != 1 || all[0].End == nil || !all[0].End.Equal(back) {
 			t.Errorf("outages: got %+v, want one ended at %v", all, back)
+		}
+
+		// What Vigil did by itself is in the trail, as Vigil's: the fault
+		// it raised and the fault it fixed, each in its change's
+		// transaction.
+		es, err := st.OutboxAfter(ctx, 0, 100)
+		must(t, err)
+		if len(es) != 2 || es[0].Action != auditlog.FaultRaise.String() || es[1].Action != auditlog.FaultUpdate.String() ||
+			es[0].Username != "vigil" || es[1].Username != "vigil" || es[0].CameraID != cam.ID || es[1].CameraID != cam.ID {
+			t.Errorf("audit records: got %+v, want fault.raise and fault.update of camera %d by vigil", es, cam.ID)
 		}
 	})
 }
@@ -192,7 +204,7 @@ func TestWatcherCameraDisabled(t *testing.T) {
 		t0 := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 		clock := &fakeClock{t: t0}
 		src := &fakeSource{st: map[int64]ingest.Status{}}
-		w := New(Options{Store: st, Source: src, Policy: testPolicy, Now: clock.Now})
+		w := maintenance.New(maintenance.Options{Repo: st, Change: changeOf(st), Source: src, Policy: testPolicy, Now: clock.Now})
 		src.set(cam.ID, ingest.StateOffline, t0, "timeout")
 		must(t, w.Check(ctx))
 		clock.Advance(2 * time.Minute)
@@ -206,7 +218,7 @@ func TestWatcherCameraDisabled(t *testing.T) {
 		if len(all) != 1 || all[0].CameraID != cam.ID || all[0].End == nil || !all[0].End.Equal(clock.Now()) || all[0].EndReason != "camera disabled or removed" {
 			t.Errorf("outages: got %+v, want the car park's alone, ended when it was disabled", all)
 		}
-		fs, err := st.ListFaults(ctx, store.FaultFilter{CameraID: idle.ID})
+		fs, err := st.ListFaults(ctx, maintenance.FaultFilter{CameraID: idle.ID})
 		must(t, err)
 		if len(fs) != 0 {
 			t.Errorf("faults of a camera not running: got %+v, want none", fs)
@@ -219,7 +231,7 @@ func TestWatcherRunClose(t *testing.T) {
 	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "vigil.db"), nil)
 	must(t, err)
 	defer st.Close()
-	w := New(Options{Store: st, Source: &fakeSource{st: map[int64]ingest.Status{}}, Policy: testPolicy, Interval: time.Hour})
+	w := maintenance.New(maintenance.Options{Repo: st, Change: changeOf(st), Source: &fakeSource{st: map[int64]ingest.Status{}}, Policy: testPolicy, Interval: time.Hour})
 	done := make(chan struct{})
 	go func() {
 		w.Run(context.Background())
@@ -234,4 +246,57 @@ func TestWatcherRunClose(t *testing.T) {
 	if err := errors.Join(w.Close()); err != nil {
 		t.Errorf("a second Close: got %v, want nil", err)
 	}
+}
+
+// changeOf is the store's transaction as the watcher's Change, as
+// audit.Changer makes it, without draining into a trail: the records stay
+// in the store's outbox, where the tests read them.
+func changeOf(st *store.Store) maintenance.Change {
+	return func(ctx context.Context, fn func(tx maintenance.Repo) error) error {
+		_, err := st.Update(ctx, func(tx *store.Store) error { return fn(tx) })
+		return err
+	}
+}
+
+// TestWatcherFaultWithRecord: a fault Vigil raises by itself commits with
+// its record or not at all; when the record cannot be written, the next
+// look raises it again.
+func TestWatcherFaultWithRecord(t *testing.T) {
+	stores(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		cam := addCamera(t, st, "bus-station")
+		t0 := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+		clock := &fakeClock{t: t0}
+		src := &fakeSource{st: map[int64]ingest.Status{}}
+		failing := true
+		change := func(ctx context.Context, fn func(tx maintenance.Repo) error) error {
+			return changeOf(st)(ctx, func(tx maintenance.Repo) error {
+				if failing {
+					tx = failingLog{tx}
+				}
+				return fn(tx)
+			})
+		}
+		w := maintenance.New(maintenance.Options{Repo: st, Change: change, Source: src, Policy: testPolicy, Now: clock.Now})
+		src.set(cam.ID, ingest.StateOffline, t0, "timeout")
+		must(t, w.Check(ctx))
+		clock.Advance(16 * time.Minute)
+		if err := w.Check(ctx); !errors.Is(err, errLog) {
+			t.Fatalf("raising the fault with a trail that fails: got %v, want %v", err, errLog)
+		}
+		fs, err := st.ListFaults(ctx, maintenance.FaultFilter{})
+		must(t, err)
+		cs, err := st.Contractors(ctx)
+		must(t, err)
+		if len(fs) != 0 || len(cs) != 0 || len(outbox(t, st)) != 0 {
+			t.Fatalf("after the record failed: got faults %+v, contractors %+v, records %+v, want none", fs, cs, outbox(t, st))
+		}
+		failing = false
+		must(t, w.Check(ctx))
+		fs, err = st.ListFaults(ctx, maintenance.FaultFilter{})
+		must(t, err)
+		if es := outbox(t, st); len(fs) != 1 || len(es) != 1 || es[0].Action != auditlog.FaultRaise.String() || es[0].Username != "vigil" {
+			t.Errorf("the next look: got faults %+v and records %+v, want one fault and its fault.raise by vigil", fs, es)
+		}
+	})
 }

@@ -8,30 +8,21 @@ import (
 	"slices"
 	"strings"
 	"time"
-)
 
-// Contractor is the maintenance contractor faults are assigned to: a
-// named record, not an organisation of the tree, since the contractor
-// holds no cameras and signs in to nothing; the CCTV manager records its
-// responses.
-type Contractor struct {
-	ID        int64
-	Name      string
-	Contact   string
-	CreatedAt time.Time
-}
+	"github.com/vigil-cctv/vigil/internal/maintenance"
+)
 
 // EnsureContractor returns the contractor called name, making it if there
 // is none.
-func (s *Store) EnsureContractor(ctx context.Context, name, contact string) (Contractor, error) {
+func (s *Store) EnsureContractor(ctx context.Context, name, contact string) (maintenance.Contractor, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return Contractor{}, &InvalidError{Msg: "a contractor needs a name"}
+		return maintenance.Contractor{}, &InvalidError{Msg: "a contractor needs a name"}
 	}
 	if err := checkName("a contractor's name", name); err != nil {
-		return Contractor{}, err
+		return maintenance.Contractor{}, err
 	}
-	var c Contractor
+	var c maintenance.Contractor
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var created int64
 		err := tx.QueryRowContext(ctx, `SELECT id, name, contact, created_at FROM maintenance_contractors WHERE name = $1`, name).
@@ -43,7 +34,7 @@ func (s *Store) EnsureContractor(ctx context.Context, name, contact string) (Con
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		c = Contractor{Name: name, Contact: contact, CreatedAt: now()}
+		c = maintenance.Contractor{Name: name, Contact: contact, CreatedAt: now()}
 		return tx.QueryRowContext(ctx, `INSERT INTO maintenance_contractors (name, contact, created_at) VALUES ($1, $2, $3) RETURNING id`,
 			c.Name, c.Contact, micros(c.CreatedAt)).Scan(&c.ID)
 	})
@@ -51,15 +42,15 @@ func (s *Store) EnsureContractor(ctx context.Context, name, contact string) (Con
 }
 
 // Contractors lists the contractors by name.
-func (s *Store) Contractors(ctx context.Context) ([]Contractor, error) {
+func (s *Store) Contractors(ctx context.Context) ([]maintenance.Contractor, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, name, contact, created_at FROM maintenance_contractors ORDER BY name, id`)
 	if err != nil {
 		return nil, wrap("list contractors", err)
 	}
 	defer rows.Close()
-	out := []Contractor{}
+	out := []maintenance.Contractor{}
 	for rows.Next() {
-		var c Contractor
+		var c maintenance.Contractor
 		var created int64
 		if err := rows.Scan(&c.ID, &c.Name, &c.Contact, &created); err != nil {
 			return nil, wrap("list contractors", err)
@@ -70,25 +61,14 @@ func (s *Store) Contractors(ctx context.Context) ([]Contractor, error) {
 	return out, wrap("list contractors", rows.Err())
 }
 
-// Outage is a stretch of time a camera gave no video: the availability
-// history. End is nil while the outage lasts.
-type Outage struct {
-	ID, CameraID int64
-	Start        time.Time
-	End          *time.Time
-	// Reason is why the video stopped (the connection's last error);
-	// EndReason why the outage was closed.
-	Reason, EndReason string
-}
-
 const outageCols = `id, camera_id, started_at, ended_at, reason, end_reason`
 
-func scanOutage(sc scanner) (Outage, error) {
-	var o Outage
+func scanOutage(sc scanner) (maintenance.Outage, error) {
+	var o maintenance.Outage
 	var start int64
 	var end sql.NullInt64
 	if err := sc.Scan(&o.ID, &o.CameraID, &start, &end, &o.Reason, &o.EndReason); err != nil {
-		return Outage{}, err
+		return maintenance.Outage{}, err
 	}
 	o.Start, o.End = fromMicros(start), fromNullMicros(end)
 	return o, nil
@@ -96,7 +76,7 @@ func scanOutage(sc scanner) (Outage, error) {
 
 // AddOutage inserts o and sets its ID. An outage may be entered already
 // ended (for migration from another system).
-func (s *Store) AddOutage(ctx context.Context, o *Outage) error {
+func (s *Store) AddOutage(ctx context.Context, o *maintenance.Outage) error {
 	if o.CameraID <= 0 {
 		return errors.New("store: outage has no camera")
 	}
@@ -120,13 +100,13 @@ func (s *Store) EndOutage(ctx context.Context, id int64, at time.Time, reason st
 }
 
 // OpenOutages lists the outages still lasting, by camera.
-func (s *Store) OpenOutages(ctx context.Context) ([]Outage, error) {
+func (s *Store) OpenOutages(ctx context.Context) ([]maintenance.Outage, error) {
 	return s.outages(ctx, `WHERE ended_at IS NULL ORDER BY camera_id, started_at, id`)
 }
 
 // Outages lists the outages overlapping [from, to) of one camera, or of
 // every camera when camera is 0, by camera and start.
-func (s *Store) Outages(ctx context.Context, camera int64, from, to time.Time) ([]Outage, error) {
+func (s *Store) Outages(ctx context.Context, camera int64, from, to time.Time) ([]maintenance.Outage, error) {
 	q := `WHERE started_at < $2 AND (ended_at IS NULL OR ended_at > $1)`
 	args := []any{micros(from), micros(to)}
 	if camera != 0 {
@@ -136,13 +116,13 @@ func (s *Store) Outages(ctx context.Context, camera int64, from, to time.Time) (
 	return s.outages(ctx, q+` ORDER BY camera_id, started_at, id`, args...)
 }
 
-func (s *Store) outages(ctx context.Context, where string, args ...any) ([]Outage, error) {
+func (s *Store) outages(ctx context.Context, where string, args ...any) ([]maintenance.Outage, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+outageCols+` FROM camera_outages `+where, args...)
 	if err != nil {
 		return nil, wrap("list outages", err)
 	}
 	defer rows.Close()
-	out := []Outage{}
+	out := []maintenance.Outage{}
 	for rows.Next() {
 		o, err := scanOutage(rows)
 		if err != nil {
@@ -153,26 +133,33 @@ func (s *Store) outages(ctx context.Context, where string, args ...any) ([]Outag
 	return out, wrap("list outages", rows.Err())
 }
 
-// CameraLife is when a camera was part of the estate, for availability:
-// from its creation to its removal (nil while it remains).
-type CameraLife struct {
-	ID, OrganisationID int64
-	Name               string
-	Enabled            bool
-	Created            time.Time
-	Deleted            *time.Time
+// var _ checks that the store is maintenance's repository.
+var _ maintenance.Repo = (*Store)(nil)
+
+// CameraLife returns one camera's life, a removed camera's too.
+func (s *Store) CameraLife(ctx context.Context, id int64) (maintenance.CameraLife, error) {
+	var c maintenance.CameraLife
+	var created int64
+	var deleted sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT id, organisation_id, name, enabled, created_at, deleted_at FROM cameras WHERE id = $1`, id).
+		Scan(&c.ID, &c.OrganisationID, &c.Name, &c.Enabled, &created, &deleted)
+	if err != nil {
+		return maintenance.CameraLife{}, wrap(fmt.Sprintf("camera %d", id), err)
+	}
+	c.Created, c.Deleted = fromMicros(created), fromNullMicros(deleted)
+	return c, nil
 }
 
 // CameraLives lists every camera ever made, removed ones included, by id.
-func (s *Store) CameraLives(ctx context.Context) ([]CameraLife, error) {
+func (s *Store) CameraLives(ctx context.Context) ([]maintenance.CameraLife, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, organisation_id, name, enabled, created_at, deleted_at FROM cameras ORDER BY id`)
 	if err != nil {
 		return nil, wrap("camera lives", err)
 	}
 	defer rows.Close()
-	out := []CameraLife{}
+	out := []maintenance.CameraLife{}
 	for rows.Next() {
-		var c CameraLife
+		var c maintenance.CameraLife
 		var created int64
 		var deleted sql.NullInt64
 		if err := rows.Scan(&c.ID, &c.OrganisationID, &c.Name, &c.Enabled, &created, &deleted); err != nil {
@@ -184,67 +171,16 @@ func (s *Store) CameraLives(ctx context.Context) ([]CameraLife, error) {
 	return out, wrap("camera lives", rows.Err())
 }
 
-// Fault states, in the order a fault passes through them; a step may be
-// skipped (a fault fixed before anyone acknowledged it), never retraced.
-const (
-	FaultRaised       = "raised"
-	FaultAcknowledged = "acknowledged" // the contractor responded
-	FaultFixed        = "fixed"
-	FaultClosed       = "closed" // the partnership confirmed the fix
-)
-
-// FaultStates lists the states in order.
-var FaultStates = []string{FaultRaised, FaultAcknowledged, FaultFixed, FaultClosed}
-
-// Fault kinds.
-const (
-	FaultOffline     = "offline"
-	FaultPicture     = "picture_quality"
-	FaultFocus       = "focus"
-	FaultObstruction = "obstruction"
-	FaultDamage      = "damage"
-	FaultOther       = "other"
-)
-
-// FaultKinds lists the kinds.
-var FaultKinds = []string{FaultOffline, FaultPicture, FaultFocus, FaultObstruction, FaultDamage, FaultOther}
-
-// Fault is a camera fault and its progress. Who did each step is kept as
-// the name they had then ("vigil" for what Vigil did itself), so the
-// record reads the same after an account is removed.
-type Fault struct {
-	ID, CameraID   int64
-	Kind, Priority string
-	State          string
-	Description    string
-	// Automatic: raised by Vigil for an outage (OutageID), not a person.
-	Automatic    bool
-	OutageID     int64
-	ContractorID int64
-	RaisedAt     time.Time
-	RaisedBy     string
-	// ResponseDue and FixDue are the deadlines the fault's priority gave
-	// it.
-	ResponseDue, FixDue time.Time
-	AcknowledgedAt      *time.Time
-	AcknowledgedBy      string
-	FixedAt             *time.Time
-	FixedBy             string
-	ClosedAt            *time.Time
-	ClosedBy            string
-	Note                string
-}
-
 const faultCols = `id, camera_id, kind, priority, state, description, automatic, outage_id, contractor_id, raised_at, raised_by,
 	response_due_at, fix_due_at, acknowledged_at, acknowledged_by, fixed_at, fixed_by, closed_at, closed_by, note`
 
-func scanFault(sc scanner) (Fault, error) {
-	var f Fault
+func scanFault(sc scanner) (maintenance.Fault, error) {
+	var f maintenance.Fault
 	var outage, contractor, ack, fixed, closed sql.NullInt64
 	var raised, respDue, fixDue int64
 	if err := sc.Scan(&f.ID, &f.CameraID, &f.Kind, &f.Priority, &f.State, &f.Description, &f.Automatic, &outage, &contractor,
 		&raised, &f.RaisedBy, &respDue, &fixDue, &ack, &f.AcknowledgedBy, &fixed, &f.FixedBy, &closed, &f.ClosedBy, &f.Note); err != nil {
-		return Fault{}, err
+		return maintenance.Fault{}, err
 	}
 	f.OutageID, f.ContractorID = outage.Int64, contractor.Int64
 	f.RaisedAt, f.ResponseDue, f.FixDue = fromMicros(raised), fromMicros(respDue), fromMicros(fixDue)
@@ -252,27 +188,24 @@ func scanFault(sc scanner) (Fault, error) {
 	return f, nil
 }
 
-// MaxFaultText bounds a fault's description and notes, in bytes.
-const MaxFaultText = 4000
-
 // RaiseFault inserts a fault in state raised and sets its ID; RaisedAt
 // zero means now.
-func (s *Store) RaiseFault(ctx context.Context, f *Fault) error {
+func (s *Store) RaiseFault(ctx context.Context, f *maintenance.Fault) error {
 	switch {
 	case f.CameraID <= 0:
 		return errors.New("store: fault has no camera")
-	case !slices.Contains(FaultKinds, f.Kind):
-		return &InvalidError{Msg: fmt.Sprintf("%q is not a kind of fault; they are %s", f.Kind, strings.Join(FaultKinds, ", "))}
+	case !slices.Contains(maintenance.FaultKinds, f.Kind):
+		return &InvalidError{Msg: fmt.Sprintf("%q is not a kind of fault; they are %s", f.Kind, strings.Join(maintenance.FaultKinds, ", "))}
 	case f.Priority == "":
 		return &InvalidError{Msg: "a fault needs a priority"}
-	case len(f.Description) > MaxFaultText:
-		return &InvalidError{Msg: fmt.Sprintf("the description is longer than %d bytes", MaxFaultText)}
+	case len(f.Description) > maintenance.MaxFaultText:
+		return &InvalidError{Msg: fmt.Sprintf("the description is longer than %d bytes", maintenance.MaxFaultText)}
 	}
 	if f.RaisedAt.IsZero() {
 		f.RaisedAt = now()
 	}
 	f.RaisedAt, f.ResponseDue, f.FixDue = normal(f.RaisedAt), normal(f.ResponseDue), normal(f.FixDue)
-	f.State, f.AcknowledgedAt, f.FixedAt, f.ClosedAt = FaultRaised, nil, nil, nil
+	f.State, f.AcknowledgedAt, f.FixedAt, f.ClosedAt = maintenance.FaultRaised, nil, nil, nil
 	f.AcknowledgedBy, f.FixedBy, f.ClosedBy = "", "", ""
 	err := s.w.QueryRowContext(ctx, `INSERT INTO maintenance_faults (camera_id, kind, priority, state, description, automatic, outage_id,
 		contractor_id, raised_at, raised_by, response_due_at, fix_due_at, acknowledged_by, fixed_by, closed_by, note)
@@ -283,27 +216,13 @@ func (s *Store) RaiseFault(ctx context.Context, f *Fault) error {
 }
 
 // Fault returns one fault.
-func (s *Store) Fault(ctx context.Context, id int64) (Fault, error) {
+func (s *Store) Fault(ctx context.Context, id int64) (maintenance.Fault, error) {
 	f, err := scanFault(s.r.QueryRowContext(ctx, `SELECT `+faultCols+` FROM maintenance_faults WHERE id = $1`, id))
 	return f, wrap(fmt.Sprintf("fault %d", id), err)
 }
 
-// FaultFilter narrows ListFaults; zero fields do not.
-type FaultFilter struct {
-	CameraID int64
-	// Open: only faults not yet closed.
-	Open bool
-	// Unfixed: only faults neither fixed nor closed.
-	Unfixed bool
-	// Automatic: only those Vigil raised.
-	Automatic bool
-	// RaisedFrom and RaisedTo bound when the fault was raised, [from, to).
-	RaisedFrom, RaisedTo time.Time
-	Limit                int
-}
-
 // ListFaults returns faults, newest first.
-func (s *Store) ListFaults(ctx context.Context, f FaultFilter) ([]Fault, error) {
+func (s *Store) ListFaults(ctx context.Context, f maintenance.FaultFilter) ([]maintenance.Fault, error) {
 	var where []string
 	args := []any{clampLimit(f.Limit)}
 	add := func(cond string, v any) {
@@ -314,10 +233,10 @@ func (s *Store) ListFaults(ctx context.Context, f FaultFilter) ([]Fault, error) 
 		add("camera_id = $%d", f.CameraID)
 	}
 	if f.Open {
-		add("state <> $%d", FaultClosed)
+		add("state <> $%d", maintenance.FaultClosed)
 	}
 	if f.Unfixed {
-		add("fixed_at IS NULL AND state <> $%d", FaultClosed)
+		add("fixed_at IS NULL AND state <> $%d", maintenance.FaultClosed)
 	}
 	if f.Automatic {
 		add("automatic = $%d", true)
@@ -337,7 +256,7 @@ func (s *Store) ListFaults(ctx context.Context, f FaultFilter) ([]Fault, error) 
 		return nil, wrap("list faults", err)
 	}
 	defer rows.Close()
-	out := []Fault{}
+	out := []maintenance.Fault{}
 	for rows.Next() {
 		f, err := scanFault(rows)
 		if err != nil {
@@ -352,28 +271,28 @@ func (s *Store) ListFaults(ctx context.Context, f FaultFilter) ([]Fault, error) 
 // at at, by by, atomically: a fault already at or past state is refused
 // with an *InvalidError, so two people recording the same step do not
 // both succeed. A note, when given, replaces the fault's note.
-func (s *Store) AdvanceFault(ctx context.Context, id int64, state string, at time.Time, by, note string) (Fault, error) {
-	to := slices.Index(FaultStates, state)
+func (s *Store) AdvanceFault(ctx context.Context, id int64, state string, at time.Time, by, note string) (maintenance.Fault, error) {
+	to := slices.Index(maintenance.FaultStates, state)
 	if to <= 0 {
-		return Fault{}, &InvalidError{Msg: fmt.Sprintf("%q is not a step a fault can move to; they are acknowledged, fixed and closed", state)}
+		return maintenance.Fault{}, &InvalidError{Msg: fmt.Sprintf("%q is not a step a fault can move to; they are acknowledged, fixed and closed", state)}
 	}
-	if len(note) > MaxFaultText {
-		return Fault{}, &InvalidError{Msg: fmt.Sprintf("the note is longer than %d bytes", MaxFaultText)}
+	if len(note) > maintenance.MaxFaultText {
+		return maintenance.Fault{}, &InvalidError{Msg: fmt.Sprintf("the note is longer than %d bytes", maintenance.MaxFaultText)}
 	}
 	at = normal(at)
-	var out Fault
+	var out maintenance.Fault
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		f, err := scanFault(tx.QueryRowContext(ctx, `SELECT `+faultCols+` FROM maintenance_faults WHERE id = $1`, id))
 		if err != nil {
 			return err
 		}
-		if slices.Index(FaultStates, f.State) >= to {
+		if slices.Index(maintenance.FaultStates, f.State) >= to {
 			return &InvalidError{Msg: fmt.Sprintf("fault %d is already %s", id, f.State)}
 		}
 		if at.Before(f.RaisedAt) {
 			return &InvalidError{Msg: "a step cannot be dated before the fault was raised"}
 		}
-		col := map[string]string{FaultAcknowledged: "acknowledged", FaultFixed: "fixed", FaultClosed: "closed"}[state]
+		col := map[string]string{maintenance.FaultAcknowledged: "acknowledged", maintenance.FaultFixed: "fixed", maintenance.FaultClosed: "closed"}[state]
 		if note == "" {
 			note = f.Note
 		}
@@ -387,11 +306,11 @@ func (s *Store) AdvanceFault(ctx context.Context, id int64, state string, at tim
 		}
 		f.State, f.Note = state, note
 		switch state {
-		case FaultAcknowledged:
+		case maintenance.FaultAcknowledged:
 			f.AcknowledgedAt, f.AcknowledgedBy = &at, by
-		case FaultFixed:
+		case maintenance.FaultFixed:
 			f.FixedAt, f.FixedBy = &at, by
-		case FaultClosed:
+		case maintenance.FaultClosed:
 			f.ClosedAt, f.ClosedBy = &at, by
 		}
 		out = f
@@ -399,7 +318,7 @@ func (s *Store) AdvanceFault(ctx context.Context, id int64, state string, at tim
 	})
 	var ie *InvalidError
 	if errors.As(err, &ie) {
-		return Fault{}, err
+		return maintenance.Fault{}, err
 	}
 	return out, wrap(fmt.Sprintf("advance fault %d", id), err)
 }

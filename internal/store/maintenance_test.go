@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/maintenance"
 )
 
 func TestMaintenanceOutages(t *testing.T) {
@@ -13,11 +15,11 @@ func TestMaintenanceOutages(t *testing.T) {
 		a, b := newCamera(t, s, "A", 31), newCamera(t, s, "B", 31)
 		t0 := time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)
 		closed := t0.Add(2 * time.Hour)
-		old := Outage{CameraID: a.ID, Start: t0, End: &closed, Reason: "dial tcp: refused", EndReason: "imported"}
+		old := maintenance.Outage{CameraID: a.ID, Start: t0, End: &closed, Reason: "dial tcp: refused", EndReason: "imported"}
 		must(t, s.AddOutage(ctx, &old))
-		open := Outage{CameraID: a.ID, Start: t0.Add(5 * time.Hour), Reason: "timeout"}
+		open := maintenance.Outage{CameraID: a.ID, Start: t0.Add(5 * time.Hour), Reason: "timeout"}
 		must(t, s.AddOutage(ctx, &open))
-		other := Outage{CameraID: b.ID, Start: t0.Add(30 * time.Minute), Reason: "eof"}
+		other := maintenance.Outage{CameraID: b.ID, Start: t0.Add(30 * time.Minute), Reason: "eof"}
 		must(t, s.AddOutage(ctx, &other))
 
 		got, err := s.OpenOutages(ctx)
@@ -47,7 +49,7 @@ func TestMaintenanceOutages(t *testing.T) {
 		if err := s.EndOutage(ctx, other.ID, t0.Add(time.Hour), "again"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("ending an ended outage: got %v, want ErrNotFound", err)
 		}
-		bad := Outage{CameraID: a.ID, Start: t0, End: &t0}
+		bad := maintenance.Outage{CameraID: a.ID, Start: t0, End: &t0}
 		*bad.End = t0.Add(-time.Second)
 		var ie *InvalidError
 		if err := s.AddOutage(ctx, &bad); !errors.As(err, &ie) {
@@ -61,6 +63,12 @@ func TestMaintenanceOutages(t *testing.T) {
 		must(t, err)
 		if len(lives) != 2 || len(after) != 2 || lives[1].Deleted != nil || after[1].Deleted == nil {
 			t.Errorf("CameraLives: got %+v then %+v, want both cameras, B removed the second time", lives, after)
+		}
+		if got, err := s.CameraLife(ctx, b.ID); err != nil || got.ID != b.ID || got.OrganisationID != b.OrganisationID || got.Deleted == nil {
+			t.Errorf("CameraLife of the removed camera: got %+v, %v, want B, removed", got, err)
+		}
+		if _, err := s.CameraLife(ctx, 999999); !errors.Is(err, ErrNotFound) {
+			t.Errorf("CameraLife of no camera: got %v, want ErrNotFound", err)
 		}
 	})
 }
@@ -77,30 +85,30 @@ func TestMaintenanceFaults(t *testing.T) {
 			t.Errorf("EnsureContractor again: got %+v, want %+v", again, c)
 		}
 		raised := time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)
-		f := Fault{CameraID: cam.ID, Kind: FaultFocus, Priority: "P3", Description: "soft focus at night", ContractorID: c.ID,
+		f := maintenance.Fault{CameraID: cam.ID, Kind: maintenance.FaultFocus, Priority: "P3", Description: "soft focus at night", ContractorID: c.ID,
 			RaisedAt: raised, RaisedBy: "op", ResponseDue: raised.Add(24 * time.Hour), FixDue: raised.Add(120 * time.Hour)}
 		must(t, s.RaiseFault(ctx, &f))
-		auto := Fault{CameraID: cam.ID, Kind: FaultOffline, Priority: "P2", Automatic: true, RaisedAt: raised.Add(time.Hour), RaisedBy: "vigil",
+		auto := maintenance.Fault{CameraID: cam.ID, Kind: maintenance.FaultOffline, Priority: "P2", Automatic: true, RaisedAt: raised.Add(time.Hour), RaisedBy: "vigil",
 			ResponseDue: raised.Add(9 * time.Hour), FixDue: raised.Add(49 * time.Hour)}
 		must(t, s.RaiseFault(ctx, &auto))
 
 		got, err := s.Fault(ctx, f.ID)
 		must(t, err)
-		if got.State != FaultRaised || got.Kind != FaultFocus || got.ContractorID != c.ID || !got.FixDue.Equal(f.FixDue) || got.RaisedBy != "op" {
+		if got.State != maintenance.FaultRaised || got.Kind != maintenance.FaultFocus || got.ContractorID != c.ID || !got.FixDue.Equal(f.FixDue) || got.RaisedBy != "op" {
 			t.Errorf("Fault: got %+v, want it as raised", got)
 		}
 
 		// Steps go forward only; skipping one is allowed.
 		ack := raised.Add(2 * time.Hour)
-		got, err = s.AdvanceFault(ctx, f.ID, FaultAcknowledged, ack, "manager", "engineer booked")
+		got, err = s.AdvanceFault(ctx, f.ID, maintenance.FaultAcknowledged, ack, "manager", "engineer booked")
 		must(t, err)
-		if got.State != FaultAcknowledged || got.AcknowledgedAt == nil || !got.AcknowledgedAt.Equal(ack) || got.Note != "engineer booked" {
+		if got.State != maintenance.FaultAcknowledged || got.AcknowledgedAt == nil || !got.AcknowledgedAt.Equal(ack) || got.Note != "engineer booked" {
 			t.Errorf("acknowledged: got %+v", got)
 		}
 		var ie *InvalidError
 		for _, step := range []struct{ state, want string }{
-			{FaultAcknowledged, "already acknowledged"},
-			{FaultRaised, "not a step"},
+			{maintenance.FaultAcknowledged, "already acknowledged"},
+			{maintenance.FaultRaised, "not a step"},
 			{"mended", "not a step"},
 		} {
 			t.Run(step.state, func(t *testing.T) {
@@ -110,28 +118,28 @@ func TestMaintenanceFaults(t *testing.T) {
 				}
 			})
 		}
-		if _, err := s.AdvanceFault(ctx, f.ID, FaultFixed, raised.Add(-time.Minute), "m", ""); !errors.As(err, &ie) {
+		if _, err := s.AdvanceFault(ctx, f.ID, maintenance.FaultFixed, raised.Add(-time.Minute), "m", ""); !errors.As(err, &ie) {
 			t.Errorf("fixed before raised: got %v, want an InvalidError", err)
 		}
-		got, err = s.AdvanceFault(ctx, auto.ID, FaultFixed, raised.Add(3*time.Hour), "vigil", "")
+		got, err = s.AdvanceFault(ctx, auto.ID, maintenance.FaultFixed, raised.Add(3*time.Hour), "vigil", "")
 		must(t, err)
 		if got.AcknowledgedAt != nil || got.FixedAt == nil || got.FixedBy != "vigil" {
 			t.Errorf("fixed without acknowledgement: got %+v", got)
 		}
-		if _, err := s.AdvanceFault(ctx, 999999, FaultClosed, raised, "m", ""); !errors.Is(err, ErrNotFound) {
+		if _, err := s.AdvanceFault(ctx, 999999, maintenance.FaultClosed, raised, "m", ""); !errors.Is(err, ErrNotFound) {
 			t.Errorf("advancing no fault: got %v, want ErrNotFound", err)
 		}
 
 		for _, tc := range []struct {
 			name   string
-			filter FaultFilter
+			filter maintenance.FaultFilter
 			want   []int64
 		}{
-			{"all, newest first", FaultFilter{}, []int64{auto.ID, f.ID}},
-			{"unfixed", FaultFilter{Unfixed: true}, []int64{f.ID}},
-			{"automatic", FaultFilter{Automatic: true}, []int64{auto.ID}},
-			{"raised in the first hour", FaultFilter{RaisedFrom: raised, RaisedTo: raised.Add(time.Hour)}, []int64{f.ID}},
-			{"other camera", FaultFilter{CameraID: cam.ID + 1000}, nil},
+			{"all, newest first", maintenance.FaultFilter{}, []int64{auto.ID, f.ID}},
+			{"unfixed", maintenance.FaultFilter{Unfixed: true}, []int64{f.ID}},
+			{"automatic", maintenance.FaultFilter{Automatic: true}, []int64{auto.ID}},
+			{"raised in the first hour", maintenance.FaultFilter{RaisedFrom: raised, RaisedTo: raised.Add(time.Hour)}, []int64{f.ID}},
+			{"other camera", maintenance.FaultFilter{CameraID: cam.ID + 1000}, nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				list, err := s.ListFaults(ctx, tc.filter)
@@ -151,7 +159,7 @@ func TestMaintenanceFaults(t *testing.T) {
 		if got.Priority != "P1" || !got.FixDue.Equal(raised.Add(24*time.Hour)) {
 			t.Errorf("after SetFaultPriority: got %s due %v, want P1 due %v", got.Priority, got.FixDue, raised.Add(24*time.Hour))
 		}
-		if err := s.RaiseFault(ctx, &Fault{CameraID: cam.ID, Kind: "smashed", Priority: "P1"}); !errors.As(err, &ie) {
+		if err := s.RaiseFault(ctx, &maintenance.Fault{CameraID: cam.ID, Kind: "smashed", Priority: "P1"}); !errors.As(err, &ie) {
 			t.Errorf("an unknown kind: got %v, want an InvalidError", err)
 		}
 	})

@@ -13,40 +13,18 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/period"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
-// Maintenance: anyone who may do anything to a camera may report a fault
-// on it (an operator sees a smashed dome first); the fault list, the
-// availability figures and the contractor's report are for those who
-// manage cameras or read the figures, each over the cameras of the
-// organisations in their scope; recording the contractor's progress
-// (acknowledged, fixed, closed) or changing a priority is managing the
-// camera.
+// Maintenance (package maintenance holds the rules, who may read and do
+// what among them): these handlers decode a request, ask the service,
+// and encode its answer.
 
 // readsMaintenance reports whether the user may read maintenance records
-// anywhere.
-func readsMaintenance(p rights.Principal) bool {
-	h := p.Holds()
-	return h.Has(rights.ManageCameras) || h.Has(rights.ReadFinance)
-}
-
-// maintenanceScope says whether the user may read the maintenance records
-// of organisation org's cameras.
-func maintenanceScope(a *access) func(org int64) bool {
-	seen := map[int64]bool{}
-	return func(org int64) bool {
-		v, ok := seen[org]
-		if !ok {
-			v = a.snap.CanOrg(a.p, rights.ManageCameras, org).Allowed || a.snap.CanOrg(a.p, rights.ReadFinance, org).Allowed
-			seen[org] = v
-		}
-		return v
-	}
-}
-
-var errNoMaintenance = errorf(http.StatusForbidden, "only those who manage cameras or read the figures see faults, availability and the contractor's report", nil)
+// anywhere: the pages send those who may not home.
+func readsMaintenance(p rights.Principal) bool { return maintenance.Reads(p) }
 
 type faultJSON struct {
 	ID             int64                `json:"id"`
@@ -73,70 +51,31 @@ type faultJSON struct {
 	Response       maintenance.Outcome  `json:"response"`
 	Fix            maintenance.Outcome  `json:"fix"`
 	progress       maintenance.Progress // for CSV
-	fault          store.Fault          // for the report
 }
 
-// maintenanceData is what the handlers share: the cameras (removed ones
-// too, whose faults and availability remain) and the contractors' names.
-type maintenanceData struct {
-	cams        map[int64]store.CameraLife
-	lives       []store.CameraLife
-	contractors map[int64]string
-}
-
-func (s *Server) maintenanceData(r *http.Request) (maintenanceData, error) {
-	ctx := r.Context()
-	lives, err := s.st.CameraLives(ctx)
-	if err != nil {
-		return maintenanceData{}, err
-	}
-	cs, err := s.st.Contractors(ctx)
-	if err != nil {
-		return maintenanceData{}, err
-	}
-	d := maintenanceData{cams: map[int64]store.CameraLife{}, lives: lives, contractors: map[int64]string{}}
-	for _, c := range lives {
-		d.cams[c.ID] = c
-	}
-	for _, c := range cs {
-		d.contractors[c.ID] = c.Name
-	}
-	return d, nil
-}
-
-func (d maintenanceData) faultJSON(f store.Fault, now time.Time) faultJSON {
+func faultView(v maintenance.View, f maintenance.Fault, now time.Time) faultJSON {
 	g := maintenance.Measure(f, now)
 	return faultJSON{
-		ID: f.ID, CameraID: f.CameraID, Camera: d.cams[f.CameraID].Name, Kind: f.Kind, Priority: f.Priority, State: f.State,
-		Description: f.Description, Automatic: f.Automatic, OutageID: f.OutageID, Contractor: d.contractors[f.ContractorID],
+		ID: f.ID, CameraID: f.CameraID, Camera: v.CameraName(f.CameraID), Kind: f.Kind, Priority: f.Priority, State: f.State,
+		Description: f.Description, Automatic: f.Automatic, OutageID: f.OutageID, Contractor: v.ContractorName(f.ContractorID),
 		RaisedAt: f.RaisedAt, RaisedBy: f.RaisedBy, ResponseDue: f.ResponseDue, FixDue: f.FixDue,
 		AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: f.AcknowledgedBy, FixedAt: f.FixedAt, FixedBy: f.FixedBy,
-		ClosedAt: f.ClosedAt, ClosedBy: f.ClosedBy, Note: f.Note, Response: g.Response, Fix: g.Fix, progress: g, fault: f,
+		ClosedAt: f.ClosedAt, ClosedBy: f.ClosedBy, Note: f.Note, Response: g.Response, Fix: g.Fix, progress: g,
 	}
 }
 
-// scopedFaults lists the faults of cameras in the user's scope.
-func (s *Server) scopedFaults(r *http.Request, d maintenanceData, filter store.FaultFilter) ([]faultJSON, error) {
-	a := accessFrom(r.Context())
-	in := maintenanceScope(a)
-	fs, err := s.st.ListFaults(r.Context(), filter)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
+func faultViews(v maintenance.View, fs []maintenance.Fault, now time.Time) []faultJSON {
 	out := []faultJSON{}
 	for _, f := range fs {
-		if c, ok := d.cams[f.CameraID]; ok && in(c.OrganisationID) {
-			out = append(out, d.faultJSON(f, now))
-		}
+		out = append(out, faultView(v, f, now))
 	}
-	return out, nil
+	return out
 }
 
 // faultFilter reads ?open=1&camera=N&limit=N.
-func faultFilter(r *http.Request) (store.FaultFilter, error) {
+func faultFilter(r *http.Request) (maintenance.FaultFilter, error) {
 	q := r.URL.Query()
-	f := store.FaultFilter{Open: q.Get("open") == "1" || q.Get("open") == "true", Limit: 1000}
+	f := maintenance.FaultFilter{Open: q.Get("open") == "1" || q.Get("open") == "true", Limit: 1000}
 	if v := q.Get("camera"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
@@ -155,25 +94,27 @@ func faultFilter(r *http.Request) (store.FaultFilter, error) {
 }
 
 func (s *Server) listFaults(w http.ResponseWriter, r *http.Request) error {
-	if !readsMaintenance(accessFrom(r.Context()).p) {
-		return errNoMaintenance
+	c := s.maintCaller(r)
+	if !maintenance.Reads(c.Principal) {
+		return fromProblem(maintenance.ErrNoRead)
 	}
 	filter, err := faultFilter(r)
 	if err != nil {
 		return err
 	}
-	d, err := s.maintenanceData(r)
+	v, err := s.maint.View(r.Context(), c)
 	if err != nil {
 		return err
 	}
-	fs, err := s.scopedFaults(r, d, filter)
+	fs, err := s.maint.Faults(r.Context(), c, v, filter)
 	if err != nil {
-		return err
+		return fromProblem(err)
 	}
+	rows := faultViews(v, fs, s.now())
 	if r.URL.Query().Get("format") == "csv" {
-		return writeCSV(w, "faults.csv", faultCSV(fs))
+		return writeCSV(w, "faults.csv", faultCSV(rows))
 	}
-	writeJSON(w, http.StatusOK, fs)
+	writeJSON(w, http.StatusOK, rows)
 	return nil
 }
 
@@ -188,31 +129,16 @@ func faultCSV(fs []faultJSON) [][]string {
 	return rows
 }
 
-func (s *Server) faultFor(r *http.Request) (store.Fault, error) {
+func (s *Server) getFault(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "fault")
 	if err != nil {
-		return store.Fault{}, err
-	}
-	f, err := s.st.Fault(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return f, errorf(http.StatusNotFound, fmt.Sprintf("no fault %d", id), nil)
-	}
-	return f, err
-}
-
-func (s *Server) getFault(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.faultFor(r)
-	if err != nil {
 		return err
 	}
-	d, err := s.maintenanceData(r)
+	f, v, err := s.maint.Fault(r.Context(), s.maintCaller(r), id)
 	if err != nil {
-		return err
+		return fromProblem(err)
 	}
-	if c, ok := d.cams[f.CameraID]; !ok || !maintenanceScope(accessFrom(r.Context()))(c.OrganisationID) {
-		return errorf(http.StatusNotFound, fmt.Sprintf("no fault %d", f.ID), nil)
-	}
-	writeJSON(w, http.StatusOK, d.faultJSON(f, s.now()))
+	writeJSON(w, http.StatusOK, faultView(v, f, s.now()))
 	return nil
 }
 
@@ -230,55 +156,17 @@ func (s *Server) raiseFault(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	c, err := s.st.Camera(r.Context(), in.CameraID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", in.CameraID), nil)
-	} else if err != nil {
-		return err
-	}
-	a := accessFrom(r.Context())
-	if a.snap.On(a.p, rightsCamera(c), s.now()) == 0 {
-		return errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", c.ID), nil)
-	}
-	pol := s.opt.Maintenance
-	if in.Priority == "" {
-		in.Priority = "P3"
-		if in.Kind == store.FaultOffline {
-			in.Priority = pol.OfflinePriority
-		}
-	}
-	if !maintenance.ValidPriority(in.Priority) {
-		return badRequest(fmt.Sprintf("priority %q is not one of %s", in.Priority, strings.Join(maintenance.Priorities, ", ")))
-	}
-	if strings.TrimSpace(in.Description) == "" {
-		return badRequest("say what is wrong (description)")
-	}
-	now := s.now().UTC()
-	resp, fix, err := pol.Due(in.Priority, now)
+	c := s.maintCaller(r)
+	f, err := s.maint.Raise(r.Context(), c, maintenance.FaultInput(in))
 	if err != nil {
-		return badRequest(err.Error())
+		return maintenanceError(err)
 	}
-	f := store.Fault{CameraID: c.ID, Kind: in.Kind, Priority: in.Priority, Description: strings.TrimSpace(in.Description),
-		RaisedAt: now, RaisedBy: a.user.Username, ResponseDue: resp, FixDue: fix}
-	if pol.Contractor != "" {
-		ct, err := s.st.EnsureContractor(r.Context(), pol.Contractor, "")
-		if err != nil {
-			return err
-		}
-		f.ContractorID = ct.ID
-	}
-	if err := s.st.RaiseFault(r.Context(), &f); err != nil {
-		return storeError(err, "")
-	}
-	if err := s.audit(r, auditlog.FaultRaise, c.ID, nil, nil, fmt.Sprintf("fault %d: %s, %s: %s", f.ID, f.Kind, f.Priority, f.Description)); err != nil {
-		return err
-	}
-	d, err := s.maintenanceData(r)
+	v, err := s.maint.View(r.Context(), c)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/maintenance/faults/%d", f.ID))
-	writeJSON(w, http.StatusCreated, d.faultJSON(f, now))
+	writeJSON(w, http.StatusCreated, faultView(v, f, f.RaisedAt))
 	return nil
 }
 
@@ -295,73 +183,51 @@ type faultChange struct {
 // patchFault records the contractor's progress on a fault, or changes
 // its priority (and so its deadlines), for those who manage its camera.
 func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.faultFor(r)
+	id, err := pathID(r, "fault")
 	if err != nil {
 		return err
 	}
-	c, err := s.st.Camera(r.Context(), f.CameraID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, fmt.Sprintf("no fault %d", f.ID), nil)
-	} else if err != nil {
-		return err
-	}
-	a := accessFrom(r.Context())
-	now := s.now().UTC()
-	if err := decide(a.snap.Can(a.p, rights.ManageCameras, rightsCamera(c), now), fmt.Sprintf("no fault %d", f.ID)); err != nil {
-		return err
+	// Who may not change the fault learns that before anything of what
+	// they sent is read, as they always have.
+	c := s.maintCaller(r)
+	if err := s.maint.MayUpdate(r.Context(), c, id); err != nil {
+		return maintenanceError(err)
 	}
 	var in faultChange
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	at := now
-	if in.At != nil {
-		if in.At.After(now) {
-			return badRequest("a step cannot be dated in the future")
-		}
-		at = in.At.UTC()
+	f, err := s.maint.Update(r.Context(), c, id, maintenance.FaultChange(in))
+	if err != nil {
+		return maintenanceError(err)
 	}
-	// Everything is checked before anything is written.
-	newPriority := in.Priority != "" && in.Priority != f.Priority
-	var resp, fix time.Time
-	if newPriority {
-		if !maintenance.ValidPriority(in.Priority) {
-			return badRequest(fmt.Sprintf("priority %q is not one of %s", in.Priority, strings.Join(maintenance.Priorities, ", ")))
-		}
-		if resp, fix, err = s.opt.Maintenance.Due(in.Priority, f.RaisedAt); err != nil {
-			return badRequest(err.Error())
-		}
-	}
-	if in.State == "" && in.Note != "" {
-		return badRequest("a note goes with a step: give the state it records")
-	}
-	if in.State != "" {
-		if _, err := s.st.AdvanceFault(r.Context(), f.ID, in.State, at, a.user.Username, in.Note); err != nil {
-			var ie *store.InvalidError
-			if errors.As(err, &ie) {
-				return errorf(http.StatusConflict, ie.Msg, nil)
-			}
-			return err
-		}
-	}
-	if newPriority {
-		if err := s.st.SetFaultPriority(r.Context(), f.ID, in.Priority, resp, fix); err != nil {
-			return err
-		}
-	}
-	f, err = s.st.Fault(r.Context(), f.ID)
+	v, err := s.maint.View(r.Context(), c)
 	if err != nil {
 		return err
 	}
-	if err := s.audit(r, auditlog.FaultUpdate, f.CameraID, nil, nil, fmt.Sprintf("fault %d: state %s, priority %s, note %q", f.ID, f.State, f.Priority, in.Note)); err != nil {
-		return err
-	}
-	d, err := s.maintenanceData(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d.faultJSON(f, now))
+	writeJSON(w, http.StatusOK, faultView(v, f, s.now().UTC()))
 	return nil
+}
+
+// maintCaller is the signed-in user as the maintenance service knows
+// them: who the audit records name, and their rights.
+func (s *Server) maintCaller(r *http.Request) maintenance.Caller {
+	a := accessFrom(r.Context())
+	by := auditlog.Actor{UserID: a.user.ID, Username: a.user.Username, OrganisationID: a.user.OrganisationID, RemoteAddr: r.RemoteAddr}
+	return maintenance.Caller{By: by, Principal: a.p, Rights: a.snap}
+}
+
+// maintenanceError turns the maintenance service's refusals into HTTP:
+// a request it finds invalid is a 400, as it always was here.
+func maintenanceError(err error) error {
+	var ie *store.InvalidError
+	switch {
+	case errors.As(err, &ie):
+		return badRequest(ie.Msg)
+	case errors.Is(err, problem.Invalid):
+		return badRequest(problem.Message(err, "invalid request"))
+	}
+	return fromProblem(err)
 }
 
 // fromTo reads ?from=&to= as dates (YYYY-MM-DD, UTC midnight) or RFC
@@ -413,50 +279,31 @@ func availabilityRow(a maintenance.Availability) availabilityJSON {
 		OfflineSeconds: int64(a.Offline / time.Second), Outages: a.Outages, Percent: a.Percent()}
 }
 
-// scopedLives is the cameras of the user's scope.
-func scopedLives(a *access, d maintenanceData) []store.CameraLife {
-	in := maintenanceScope(a)
-	var out []store.CameraLife
-	for _, c := range d.lives {
-		if in(c.OrganisationID) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // availability is every camera's availability over a period, and the
 // outages behind it.
 func (s *Server) availability(w http.ResponseWriter, r *http.Request) error {
-	a := accessFrom(r.Context())
-	if !readsMaintenance(a.p) {
-		return errNoMaintenance
+	c := s.maintCaller(r)
+	if !maintenance.Reads(c.Principal) {
+		return fromProblem(maintenance.ErrNoRead)
 	}
-	now := s.now().UTC()
-	from, to, err := fromTo(r, now)
+	from, to, err := fromTo(r, s.now().UTC())
 	if err != nil {
 		return err
 	}
-	d, err := s.maintenanceData(r)
+	v, err := s.maint.View(r.Context(), c)
 	if err != nil {
 		return err
 	}
-	lives := scopedLives(a, d)
-	outages, err := s.st.Outages(r.Context(), 0, from, to)
+	a, err := s.maint.Availability(r.Context(), c, v, from, to)
 	if err != nil {
-		return err
+		return fromProblem(err)
 	}
-	cams, estate := maintenance.Availabilities(lives, outages, from, to, now)
 	rows := []availabilityJSON{}
-	for _, c := range cams {
+	for _, c := range a.Cameras {
 		rows = append(rows, availabilityRow(c))
 	}
 	if r.URL.Query().Get("format") == "csv" {
-		return writeCSV(w, fmt.Sprintf("availability-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly)), availabilityCSV(rows, availabilityRow(estate)))
-	}
-	in := map[int64]bool{}
-	for _, c := range lives {
-		in[c.ID] = true
+		return writeCSV(w, fmt.Sprintf("availability-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly)), availabilityCSV(rows, availabilityRow(a.Estate)))
 	}
 	type outageJSON struct {
 		ID        int64      `json:"id"`
@@ -467,12 +314,10 @@ func (s *Server) availability(w http.ResponseWriter, r *http.Request) error {
 		EndReason string     `json:"end_reason,omitempty"`
 	}
 	os := []outageJSON{}
-	for _, o := range outages {
-		if in[o.CameraID] {
-			os = append(os, outageJSON{o.ID, o.CameraID, o.Start, o.End, o.Reason, o.EndReason})
-		}
+	for _, o := range a.Outages {
+		os = append(os, outageJSON{o.ID, o.CameraID, o.Start, o.End, o.Reason, o.EndReason})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "cameras": rows, "estate": availabilityRow(estate), "outages": os})
+	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "cameras": rows, "estate": availabilityRow(a.Estate), "outages": os})
 	return nil
 }
 
@@ -497,44 +342,30 @@ func availabilityCSV(rows []availabilityJSON, estate availabilityJSON) [][]strin
 
 // report builds the contractor's report of ?quarter= (this quarter by
 // default) over the cameras of the user's scope.
-func (s *Server) report(r *http.Request) (maintenance.Report, maintenanceData, error) {
-	now := s.now().UTC()
-	q := period.Of(now)
+func (s *Server) report(r *http.Request) (maintenance.Report, maintenance.View, error) {
+	q := period.Of(s.now().UTC())
 	if v := r.URL.Query().Get("quarter"); v != "" {
 		var err error
 		if q, err = period.ParseQuarter(v); err != nil {
-			return maintenance.Report{}, maintenanceData{}, badRequest(err.Error())
+			return maintenance.Report{}, maintenance.View{}, badRequest(err.Error())
 		}
 	}
-	from, to := q.Range()
-	d, err := s.maintenanceData(r)
+	c := s.maintCaller(r)
+	v, err := s.maint.View(r.Context(), c)
 	if err != nil {
-		return maintenance.Report{}, maintenanceData{}, err
+		return maintenance.Report{}, maintenance.View{}, err
 	}
-	a := accessFrom(r.Context())
-	lives := scopedLives(a, d)
-	fs, err := s.scopedFaults(r, d, store.FaultFilter{RaisedFrom: from, RaisedTo: to, Limit: 10000})
-	if err != nil {
-		return maintenance.Report{}, maintenanceData{}, err
-	}
-	faults := make([]store.Fault, 0, len(fs))
-	for _, f := range fs {
-		faults = append(faults, f.fault)
-	}
-	outages, err := s.st.Outages(r.Context(), 0, from, to)
-	if err != nil {
-		return maintenance.Report{}, maintenanceData{}, err
-	}
-	return maintenance.Build(q, s.opt.Maintenance.Contractor, faults, lives, outages, now), d, nil
+	rep, err := s.maint.Report(r.Context(), c, v, q)
+	return rep, v, fromProblem(err)
 }
 
 // reportAPI is the report as JSON, or one of its tables as CSV
 // (?format=csv&table=priorities|faults|availability).
 func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) error {
 	if !readsMaintenance(accessFrom(r.Context()).p) {
-		return errNoMaintenance
+		return fromProblem(maintenance.ErrNoRead)
 	}
-	rep, d, err := s.report(r)
+	rep, v, err := s.report(r)
 	if err != nil {
 		return err
 	}
@@ -546,7 +377,7 @@ func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) error {
 		case "faults":
 			var fs []faultJSON
 			for _, f := range rep.Faults {
-				fs = append(fs, d.faultJSON(f.Fault, rep.At))
+				fs = append(fs, faultView(v, f.Fault, rep.At))
 			}
 			return writeCSV(w, name+"-faults.csv", faultCSV(fs))
 		case "availability":
@@ -626,26 +457,17 @@ func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	now := s.now()
-	cams, err := s.st.ListCameras(r.Context())
+	c := s.maintCaller(r)
+	opts, err := s.maint.Reportable(r.Context(), c)
 	if err != nil {
 		return err
 	}
-	type camOpt struct {
-		ID     int64
-		Name   string
-		Manage bool
-	}
-	var opts []camOpt
 	manage := map[int64]bool{}
-	for _, c := range cams {
-		on := a.snap.On(a.p, rightsCamera(c), now)
-		if on != 0 {
-			opts = append(opts, camOpt{c.ID, c.Name, on.Has(rights.ManageCameras)})
-			manage[c.ID] = on.Has(rights.ManageCameras)
-		}
+	for _, o := range opts {
+		manage[o.ID] = o.Manage
 	}
 	data := struct {
-		Cameras    []camOpt
+		Cameras    []maintenance.CameraChoice
 		Kinds      []string
 		Priorities []string
 		Reads      bool
@@ -656,35 +478,35 @@ func (s *Server) maintenancePage(w http.ResponseWriter, r *http.Request) error {
 		From, To     string
 		Availability []maintenance.Availability
 		Estate       maintenance.Availability
-	}{Cameras: opts, Kinds: store.FaultKinds, Priorities: maintenance.Priorities, Reads: readsMaintenance(a.p),
+	}{Cameras: opts, Kinds: maintenance.FaultKinds, Priorities: maintenance.Priorities, Reads: readsMaintenance(a.p),
 		Open:    faultTable{ID: "faults-open", Manage: manage, Priorities: maintenance.Priorities},
 		Past:    faultTable{ID: "faults-closed", Manage: manage, Priorities: maintenance.Priorities},
 		Quarter: period.Of(now).String()}
 	for _, p := range maintenance.Priorities {
-		t, _ := s.opt.Maintenance.Target(p)
+		t, _ := s.maint.Policy().Target(p)
 		data.Targets = append(data.Targets, targetRow{p, maintenance.Hours(t.Response), maintenance.Hours(t.Fix)})
 	}
 	if data.Reads {
-		d, err := s.maintenanceData(r)
+		v, err := s.maint.View(r.Context(), c)
 		if err != nil {
 			return err
 		}
-		fs, err := s.scopedFaults(r, d, store.FaultFilter{Limit: 500})
+		fs, err := s.maint.Faults(r.Context(), c, v, maintenance.FaultFilter{Limit: 500})
 		if err != nil {
-			return err
+			return fromProblem(err)
 		}
 		from, to, err := fromTo(r, now)
 		if err != nil {
 			return err
 		}
-		outages, err := s.st.Outages(r.Context(), 0, from, to)
+		a, err := s.maint.Availability(r.Context(), c, v, from, to)
 		if err != nil {
-			return err
+			return fromProblem(err)
 		}
-		data.Availability, data.Estate = maintenance.Availabilities(scopedLives(a, d), outages, from, to, now)
+		data.Availability, data.Estate = a.Cameras, a.Estate
 		data.From, data.To = from.Format(time.DateOnly), to.Format(time.DateOnly)
-		for _, f := range fs {
-			if f.State == store.FaultClosed {
+		for _, f := range faultViews(v, fs, now) {
+			if f.State == maintenance.FaultClosed {
 				data.Past.Faults = append(data.Past.Faults, f)
 			} else {
 				data.Open.Faults = append(data.Open.Faults, f)

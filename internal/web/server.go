@@ -123,10 +123,12 @@ type Server struct {
 
 	rights *rights.Cache
 	// The capabilities' services. finance is the recharge's: the
-	// statement, its figures and who may change them (finance.go).
+	// statement, its figures and who may change them (finance.go); maint
+	// keeps the maintenance record: faults, outages, availability.
 	finance    *finance.Service
 	tradingSvc *trading.Service
 	worksSvc   *works.Service
+	maint      *maintenance.Service
 
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
@@ -192,6 +194,7 @@ func New(opt Options) (*Server, error) {
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
 	s.finance = finance.New(s.st, changerFor[finance.Repo](opt.Changes, s.st), opt.Income)
+	s.maint = maintenance.NewService(s.st, maintenance.Change(changerFor[maintenance.Repo](opt.Changes, s.st)), opt.Maintenance, func() time.Time { return s.now() })
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
 		return nil, err
