@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"io"
 	"log/slog"
 	"net/http"
@@ -156,7 +157,7 @@ func start(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	tok, hash := auth.NewToken()
-	if err := a.Store.CreateToken(ctx, &store.Token{UserID: u.ID, Name: "test", Hash: hash}); err != nil {
+	if err := a.Store.CreateToken(ctx, &identity.Token{UserID: u.ID, Name: "test", Hash: hash}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup

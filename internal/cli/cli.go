@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"io"
 	"log/slog"
 	"os"
@@ -261,7 +262,7 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	tok, hash := auth.NewToken()
-	t := &store.Token{UserID: u.ID, Name: *name, Hash: hash}
+	t := &identity.Token{UserID: u.ID, Name: *name, Hash: hash}
 	if *expires > 0 {
 		exp := time.Now().Add(*expires).UTC()
 		t.ExpiresAt = &exp

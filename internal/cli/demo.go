@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"io"
 	"net"
 	"net/url"
@@ -337,7 +338,7 @@ func ensureDemoOperator(ctx context.Context, a *app.App, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	u := &store.User{Username: "operator", PasswordHash: hash, OrganisationID: org.ID, Role: "operator", MustChangePassword: true}
+	u := &identity.User{Username: "operator", PasswordHash: hash, OrganisationID: org.ID, Role: "operator", MustChangePassword: true}
 	if err := a.Store.CreateUser(ctx, u); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,7 +32,7 @@ func TestDemoPartnership(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin := store.User{Username: "admin", PasswordHash: "h", OrganisationID: top.ID, Role: "administrator"}
+	admin := identity.User{Username: "admin", PasswordHash: "h", OrganisationID: top.ID, Role: "administrator"}
 	if err := st.CreateUser(ctx, &admin); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestDemoPartnership(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := store.User{Username: "operator", PasswordHash: "h", OrganisationID: leaVale.ID, Role: "operator", MustChangePassword: true}
+	op := identity.User{Username: "operator", PasswordHash: "h", OrganisationID: leaVale.ID, Role: "operator", MustChangePassword: true}
 	if err := st.CreateUser(ctx, &op); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/vigil-cctv/vigil/internal/app"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"io"
 	"os"
 	"strings"
@@ -100,12 +101,12 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // createAccount makes a user holding roles, with password.
-func createAccount(ctx context.Context, st *store.Store, name, password string, org int64, roles []store.UserRole, mustChange bool) (store.User, error) {
+func createAccount(ctx context.Context, st *store.Store, name, password string, org int64, roles []store.UserRole, mustChange bool) (identity.User, error) {
 	hash, err := auth.HashPassword(password)
 	if err != nil {
-		return store.User{}, err
+		return identity.User{}, err
 	}
-	u := store.User{Username: name, PasswordHash: hash, OrganisationID: org, Role: "none", MustChangePassword: mustChange}
+	u := identity.User{Username: name, PasswordHash: hash, OrganisationID: org, Role: "none", MustChangePassword: mustChange}
 	if err := st.CreateUser(ctx, &u); err != nil {
 		return u, err
 	}

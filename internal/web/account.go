@@ -4,6 +4,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -59,13 +60,13 @@ func (s *Server) credentials(r *http.Request, userID int64) ([]sessionJSON, []to
 			continue
 		}
 		switch t.Kind {
-		case store.TokenSession:
+		case identity.TokenSession:
 			if s.idle(t, now) {
 				continue
 			}
 			sessions = append(sessions, sessionJSON{ID: t.ID, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt,
 				RemoteAddr: t.RemoteAddr, UserAgent: t.UserAgent, Current: t.ID == current})
-		case store.TokenAPI:
+		case identity.TokenAPI:
 			tokens = append(tokens, tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
 		}
 	}
@@ -73,7 +74,7 @@ func (s *Server) credentials(r *http.Request, userID int64) ([]sessionJSON, []to
 }
 
 // idle says whether a session has gone unused past the idle timeout.
-func (s *Server) idle(t store.Token, now time.Time) bool {
+func (s *Server) idle(t identity.Token, now time.Time) bool {
 	last := t.CreatedAt
 	if t.LastUsedAt != nil && t.LastUsedAt.After(last) {
 		last = *t.LastUsedAt
@@ -109,9 +110,9 @@ func (s *Server) accountRevoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest("no session or token named")
 	}
-	kind := store.TokenAPI
+	kind := identity.TokenAPI
 	if err := s.st.DeleteToken(r.Context(), u.ID, id, kind); errors.Is(err, store.ErrNotFound) {
-		kind = store.TokenSession
+		kind = identity.TokenSession
 		err = s.st.DeleteToken(r.Context(), u.ID, id, kind)
 		if errors.Is(err, store.ErrNotFound) {
 			return errorf(http.StatusNotFound, "you have no such session or token", nil)
@@ -123,12 +124,12 @@ func (s *Server) accountRevoke(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.audit(r, revokeAction[kind], 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
-	if current, _ := r.Context().Value(sessionKey).(int64); kind == store.TokenSession && id == current {
+	if current, _ := r.Context().Value(sessionKey).(int64); kind == identity.TokenSession && id == current {
 		s.clearSession(w)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return nil
 	}
-	return s.renderAccount(w, r, "Done: the "+map[string]string{store.TokenAPI: "token", store.TokenSession: "session"}[kind]+" is ended.", "")
+	return s.renderAccount(w, r, "Done: the "+map[string]string{identity.TokenAPI: "token", identity.TokenSession: "session"}[kind]+" is ended.", "")
 }
 
 // accountToken makes an API token from the account page.
@@ -153,17 +154,17 @@ type tokenInput struct {
 
 // makeToken makes an API token for the signed-in user. Only a console
 // session may: a token that could make tokens would outlive itself.
-func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string, store.Token, error) {
+func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string, identity.Token, error) {
 	u := userFrom(r.Context())
 	if _, ok := r.Context().Value(sessionKey).(int64); !ok {
-		return "", store.Token{}, errorf(http.StatusForbidden, "API tokens are made from a signed-in console session, not with another token", nil)
+		return "", identity.Token{}, errorf(http.StatusForbidden, "API tokens are made from a signed-in console session, not with another token", nil)
 	}
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
-		return "", store.Token{}, badRequest("give the token a name of 1 to 100 characters")
+		return "", identity.Token{}, badRequest("give the token a name of 1 to 100 characters")
 	}
 	if err := names.Check("a token's name", name); err != nil {
-		return "", store.Token{}, badRequest(err.Error())
+		return "", identity.Token{}, badRequest(err.Error())
 	}
 	now := s.now()
 	maxExp := now.Add(s.opt.SignIn.TokenMaxLifetime)
@@ -171,17 +172,17 @@ func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string
 	case exp == nil:
 		exp = &maxExp
 	case !exp.After(now):
-		return "", store.Token{}, badRequest("the token's expiry must be in the future")
+		return "", identity.Token{}, badRequest("the token's expiry must be in the future")
 	case exp.After(maxExp.Add(time.Minute)):
-		return "", store.Token{}, badRequest(fmt.Sprintf("a token may last at most %d days", int(s.opt.SignIn.TokenMaxLifetime/(24*time.Hour))))
+		return "", identity.Token{}, badRequest(fmt.Sprintf("a token may last at most %d days", int(s.opt.SignIn.TokenMaxLifetime/(24*time.Hour))))
 	}
 	secret, hash := auth.NewToken()
-	t := store.Token{UserID: u.ID, Name: name, Hash: hash, ExpiresAt: exp, Kind: store.TokenAPI, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()}
+	t := identity.Token{UserID: u.ID, Name: name, Hash: hash, ExpiresAt: exp, Kind: identity.TokenAPI, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()}
 	if err := s.st.CreateToken(r.Context(), &t); err != nil {
 		return "", t, err
 	}
 	if err := s.audit(r, auditlog.TokenCreate, 0, nil, nil, fmt.Sprintf("token %d %q until %s", t.ID, name, exp.UTC().Format(time.RFC3339))); err != nil {
-		s.st.DeleteToken(r.Context(), u.ID, t.ID, store.TokenAPI)
+		s.st.DeleteToken(r.Context(), u.ID, t.ID, identity.TokenAPI)
 		return "", t, err
 	}
 	return secret, t, nil
@@ -231,7 +232,7 @@ func (s *Server) deleteOwn(kind string) handlerFunc {
 			return err
 		}
 		s.audit(r, revokeAction[kind], 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
-		if current, _ := r.Context().Value(sessionKey).(int64); kind == store.TokenSession && id == current {
+		if current, _ := r.Context().Value(sessionKey).(int64); kind == identity.TokenSession && id == current {
 			s.clearSession(w)
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -264,11 +265,11 @@ func (s *Server) userSessions(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, sessions)
 		return nil
 	}
-	n, err := s.st.DeleteUserTokens(r.Context(), target.ID, store.TokenSession, 0)
+	n, err := s.st.DeleteUserTokens(r.Context(), target.ID, identity.TokenSession, 0)
 	if err != nil {
 		return err
 	}
-	s.st.DeleteUserTokens(r.Context(), target.ID, store.TokenPending, 0)
+	s.st.DeleteUserTokens(r.Context(), target.ID, identity.TokenPending, 0)
 	s.audit(r, auditlog.SessionsRevokeAll, 0, nil, nil, fmt.Sprintf("user %d %q: %d sessions ended", target.ID, target.Username, n))
 	writeJSON(w, http.StatusOK, map[string]int64{"ended": n})
 	return nil

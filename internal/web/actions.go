@@ -2,7 +2,7 @@ package web
 
 import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
@@ -28,8 +28,8 @@ var changeAction = map[string]auditlog.Action{
 
 // revokeAction is the action recorded when a user ends a token of a kind.
 var revokeAction = map[string]auditlog.Action{
-	store.TokenAPI:     auditlog.APITokenRevoke,
-	store.TokenSession: auditlog.SessionRevoke,
+	identity.TokenAPI:     auditlog.APITokenRevoke,
+	identity.TokenSession: auditlog.SessionRevoke,
 }
 
 // worksStepAction is the action recorded when a works order takes a step.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"io"
 	"net/http"
 	"strconv"
@@ -51,7 +52,7 @@ func newFinanceEnv(t *testing.T, dsn string) *financeEnv {
 	}
 	f := &financeEnv{signinEnv: e, a: org("Council A"), b: org("Council B")}
 	user := func(name, role string, org int64) string {
-		u := store.User{Username: name, PasswordHash: "unusable", OrganisationID: org, Role: role}
+		u := identity.User{Username: name, PasswordHash: "unusable", OrganisationID: org, Role: role}
 		must(t, e.st.CreateUser(ctx, &u))
 		return e.apiToken(u)
 	}

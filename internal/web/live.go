@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"io"
 	"mime"
 	"net/http"
@@ -26,7 +27,7 @@ type liveViews struct {
 }
 
 type liveView struct {
-	user      store.User
+	user      identity.User
 	cameraID  int64
 	cameraOrg int64
 	remote    string

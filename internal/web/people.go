@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"net/http"
 	"strings"
 	"time"
@@ -102,7 +103,7 @@ type userJSON struct {
 	Approval *approvalJSON `json:"approval,omitempty"`
 }
 
-func (s *Server) userJSON(ctx context.Context, u store.User, password string) (userJSON, error) {
+func (s *Server) userJSON(ctx context.Context, u identity.User, password string) (userJSON, error) {
 	roles, err := s.st.UserRoles(ctx, u.ID)
 	if err != nil {
 		return userJSON{}, err
@@ -117,10 +118,10 @@ func (s *Server) userJSON(ctx context.Context, u store.User, password string) (u
 
 // targetUser returns the request's {id} user if the signed-in user
 // manages users in their organisation; anyone else is "no user N".
-func (s *Server) targetUser(r *http.Request) (store.User, error) {
+func (s *Server) targetUser(r *http.Request) (identity.User, error) {
 	id, err := pathID(r, "user")
 	if err != nil {
-		return store.User{}, err
+		return identity.User{}, err
 	}
 	u, err := s.st.User(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -292,7 +293,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u := store.User{Username: in.Username, PasswordHash: hash, OrganisationID: org, Role: "none", MustChangePassword: true, CreatedBy: a.user.ID}
+	u := identity.User{Username: in.Username, PasswordHash: hash, OrganisationID: org, Role: "none", MustChangePassword: true, CreatedBy: a.user.ID}
 	if err := s.st.CreateUser(r.Context(), &u); err != nil {
 		return storeError(err, fmt.Sprintf("the username %q is taken", in.Username))
 	}

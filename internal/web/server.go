@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -242,10 +243,10 @@ func (s *Server) table() []route {
 		{pattern: "POST /account/revoke", anyone: true, h: s.accountRevoke},
 		{pattern: "POST /account/tokens", anyone: true, h: s.accountToken},
 		{pattern: "GET /api/v1/sessions", anyone: true, h: s.listSessions},
-		{pattern: "DELETE /api/v1/sessions/{id}", anyone: true, h: s.deleteOwn(store.TokenSession)},
+		{pattern: "DELETE /api/v1/sessions/{id}", anyone: true, h: s.deleteOwn(identity.TokenSession)},
 		{pattern: "GET /api/v1/tokens", anyone: true, h: s.listTokens},
 		{pattern: "POST /api/v1/tokens", anyone: true, h: s.createToken},
-		{pattern: "DELETE /api/v1/tokens/{id}", anyone: true, h: s.deleteOwn(store.TokenAPI)},
+		{pattern: "DELETE /api/v1/tokens/{id}", anyone: true, h: s.deleteOwn(identity.TokenAPI)},
 		// Another user's sessions: for those who manage that user.
 		{pattern: "GET /api/v1/users/{id}/sessions", need: rights.ManageUsers, h: s.userSessions},
 		{pattern: "DELETE /api/v1/users/{id}/sessions", need: rights.ManageUsers, h: s.userSessions},
@@ -477,8 +478,8 @@ const (
 )
 
 // userFrom returns the signed-in user of a request.
-func userFrom(ctx context.Context) store.User {
-	u, _ := ctx.Value(userKey).(store.User)
+func userFrom(ctx context.Context) identity.User {
+	u, _ := ctx.Value(userKey).(identity.User)
 	return u
 }
 
@@ -519,9 +520,9 @@ func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="Vigil"`)
 			return errorf(http.StatusUnauthorized, "sign in or send an API token (Authorization: Bearer TOKEN)", nil)
 		}
-		kind := store.TokenAPI
+		kind := identity.TokenAPI
 		if byCookie {
-			kind = store.TokenSession
+			kind = identity.TokenSession
 		}
 		tok, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(token), kind)
 		if errors.Is(err, store.ErrNotFound) {
@@ -532,7 +533,7 @@ func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 		}
 		now := s.now()
 		if byCookie && s.idle(tok, now) {
-			s.st.DeleteToken(r.Context(), u.ID, tok.ID, store.TokenSession)
+			s.st.DeleteToken(r.Context(), u.ID, tok.ID, identity.TokenSession)
 			return unknown()
 		}
 		if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= touchEvery {

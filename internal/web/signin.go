@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"net"
 	"net/http"
 	"net/url"
@@ -81,7 +82,7 @@ func (o *SignInOptions) fill() {
 // factor: anyone any of whose roles sees footage (live, recorded, export
 // or PTZ). Administrators and auditors, who see none, are not asked. If
 // the rights cannot be read the answer is yes.
-func (s *Server) needsSecondFactor(u store.User) bool {
+func (s *Server) needsSecondFactor(u identity.User) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	a, err := s.principal(ctx, u)
@@ -95,7 +96,7 @@ func (s *Server) needsSecondFactor(u store.User) bool {
 // secondFactorDue says whether Vigil asks this user for its own second
 // factor: their role needs one, unless they sign in through an OpenID
 // provider trusted to ask for one itself.
-func (s *Server) secondFactorDue(u store.User) bool {
+func (s *Server) secondFactorDue(u identity.User) bool {
 	if u.OIDCSubject != "" && s.opt.OIDC.TrustProviderMFA {
 		return false
 	}
@@ -104,7 +105,7 @@ func (s *Server) secondFactorDue(u store.User) bool {
 
 // setupStep is where a signed-in user must go before anything else, and
 // what the API says meanwhile; "" when they are free to go anywhere.
-func (s *Server) setupStep(u store.User, byCookie bool) (path, msg string) {
+func (s *Server) setupStep(u identity.User, byCookie bool) (path, msg string) {
 	switch {
 	case u.MustChangePassword:
 		return "/password", "change your password first (at /password)"
@@ -118,7 +119,7 @@ func (s *Server) setupStep(u store.User, byCookie bool) (path, msg string) {
 
 // afterSignIn is where a newly signed-in user goes: the first setup step
 // they owe, or where they were going.
-func (s *Server) afterSignIn(u store.User, next string) string {
+func (s *Server) afterSignIn(u identity.User, next string) string {
 	if path, _ := s.setupStep(u, true); path != "" {
 		if safeNext(next) && next != "/" {
 			return path + "?next=" + url.QueryEscape(next)
@@ -198,7 +199,7 @@ func (s *Server) countAttempt(ctx context.Context, t *throttled, subject string,
 		if wait > 0 {
 			return wait, nil
 		}
-		ok, err := s.st.SwapThrottle(ctx, cur, store.Throttle{Subject: subject, Failures: next.Failures, LockedUntil: next.LockedUntil, LastFailure: next.LastFailure})
+		ok, err := s.st.SwapThrottle(ctx, cur, identity.Throttle{Subject: subject, Failures: next.Failures, LockedUntil: next.LockedUntil, LastFailure: next.LastFailure})
 		if err != nil {
 			return 0, err
 		}
@@ -221,7 +222,7 @@ func (s *Server) settle(ctx context.Context, subject string, fn func(auth.Attemp
 			return
 		}
 		next := fn(auth.Attempts{Failures: cur.Failures, LockedUntil: cur.LockedUntil, LastFailure: cur.LastFailure})
-		ok, err := s.st.SwapThrottle(ctx, cur, store.Throttle{Subject: subject, Failures: next.Failures, LockedUntil: next.LockedUntil, LastFailure: next.LastFailure})
+		ok, err := s.st.SwapThrottle(ctx, cur, identity.Throttle{Subject: subject, Failures: next.Failures, LockedUntil: next.LockedUntil, LastFailure: next.LastFailure})
 		if err != nil {
 			s.log.Error("sign-in counts: write", "subject", subject, "err", err)
 			return
@@ -242,7 +243,7 @@ func (s *Server) succeeded(ctx context.Context, t *throttled) {
 // failed audits a failed attempt and the locks it earned, and returns the
 // message for the person: what was wrong, and how long to wait if the
 // account or address is now locked.
-func (s *Server) failed(r *http.Request, t *throttled, u store.User, username, what string) string {
+func (s *Server) failed(r *http.Request, t *throttled, u identity.User, username, what string) string {
 	ctx := context.WithoutCancel(r.Context())
 	s.auditTo(ctx, auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: username, OrganisationID: u.OrganisationID, Action: auditlog.SignInFailed, RemoteAddr: r.RemoteAddr, Detail: what})
 	msg := ""
@@ -308,11 +309,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 
 // startPending issues the token that stands between the password and the
 // second factor.
-func (s *Server) startPending(w http.ResponseWriter, r *http.Request, u store.User, next string, viaOtherSite bool) error {
+func (s *Server) startPending(w http.ResponseWriter, r *http.Request, u identity.User, next string, viaOtherSite bool) error {
 	token, hash := auth.NewToken()
 	exp := s.now().Add(pendingLife)
-	if err := s.st.CreateToken(r.Context(), &store.Token{UserID: u.ID, Name: "sign-in awaiting second factor", Hash: hash, ExpiresAt: &exp,
-		Kind: store.TokenPending, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()}); err != nil {
+	if err := s.st.CreateToken(r.Context(), &identity.Token{UserID: u.ID, Name: "sign-in awaiting second factor", Hash: hash, ExpiresAt: &exp,
+		Kind: identity.TokenPending, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()}); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: token, Path: "/login", MaxAge: int(pendingLife / time.Second),
@@ -330,14 +331,14 @@ func (s *Server) startPending(w http.ResponseWriter, r *http.Request, u store.Us
 
 // pending returns the sign-in awaiting its second factor, if the browser
 // has one.
-func (s *Server) pending(r *http.Request) (store.Token, store.User, string, bool) {
+func (s *Server) pending(r *http.Request) (identity.Token, identity.User, string, bool) {
 	c, err := r.Cookie(pendingCookie)
 	if err != nil || c.Value == "" {
-		return store.Token{}, store.User{}, "", false
+		return identity.Token{}, identity.User{}, "", false
 	}
-	tok, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(c.Value), store.TokenPending)
+	tok, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(c.Value), identity.TokenPending)
 	if err != nil {
-		return store.Token{}, store.User{}, "", false
+		return identity.Token{}, identity.User{}, "", false
 	}
 	return tok, u, c.Value, true
 }
@@ -383,14 +384,14 @@ func (s *Server) loginTOTP(w http.ResponseWriter, r *http.Request) error {
 		return render(http.StatusUnauthorized, "Wrong code."+s.failed(r, t, u, u.Username, "wrong second-factor code"))
 	}
 	s.succeeded(ctx, t)
-	s.st.DeleteToken(ctx, u.ID, tok.ID, store.TokenPending)
+	s.st.DeleteToken(ctx, u.ID, tok.ID, identity.TokenPending)
 	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: "", Path: "/login", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.opt.TLS})
 	return s.signedIn(w, r, u, "password and "+how, next, false)
 }
 
 // checkSecondFactor returns how the user proved it ("TOTP code", "recovery
 // code"), or "" when the code is wrong or already used.
-func (s *Server) checkSecondFactor(ctx context.Context, u store.User, code string) (string, error) {
+func (s *Server) checkSecondFactor(ctx context.Context, u identity.User, code string) (string, error) {
 	if auth.LooksLikeRecoveryCode(code) {
 		ok, err := s.st.UseRecoveryCode(ctx, u.ID, auth.HashRecoveryCode(code))
 		if err != nil || !ok {
@@ -417,7 +418,7 @@ func (s *Server) checkSecondFactor(ctx context.Context, u store.User, code strin
 // totpAD binds a sealed TOTP secret to its user.
 func totpAD(userID int64) []byte { return fmt.Appendf(nil, "vigil totp v1 user %d", userID) }
 
-func (s *Server) totpSecret(ctx context.Context, u store.User) (string, error) {
+func (s *Server) totpSecret(ctx context.Context, u identity.User) (string, error) {
 	sealed, err := s.st.UserTOTP(ctx, u.ID)
 	if err != nil {
 		return "", err
@@ -434,13 +435,13 @@ func (s *Server) totpSecret(ctx context.Context, u store.User) (string, error) {
 // from another site (an OpenID provider's redirect), which would not send
 // a Strict cookie on a redirect onward: it gets a page that moves on
 // instead.
-func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u store.User, how, next string, viaOtherSite bool) error {
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u identity.User, how, next string, viaOtherSite bool) error {
 	ctx := r.Context()
 	token, hash := auth.NewToken()
 	now := s.now()
 	exp := now.Add(s.opt.SignIn.SessionLifetime)
-	if err := s.st.CreateToken(ctx, &store.Token{UserID: u.ID, Name: "console session", Hash: hash, ExpiresAt: &exp, LastUsedAt: &now,
-		Kind: store.TokenSession, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()}); err != nil {
+	if err := s.st.CreateToken(ctx, &identity.Token{UserID: u.ID, Name: "console session", Hash: hash, ExpiresAt: &exp, LastUsedAt: &now,
+		Kind: identity.TokenSession, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()}); err != nil {
 		return err
 	}
 	s.auditTo(ctx, auditlog.Entry{At: now.UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.SignIn, RemoteAddr: r.RemoteAddr, Detail: how})
@@ -518,7 +519,7 @@ var dummyHash, _ = auth.HashPassword("not a real password, only spends time")
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	u := userFrom(r.Context())
 	if id, ok := r.Context().Value(sessionKey).(int64); ok {
-		s.st.DeleteToken(r.Context(), u.ID, id, store.TokenSession)
+		s.st.DeleteToken(r.Context(), u.ID, id, identity.TokenSession)
 	}
 	s.auditTo(r.Context(), auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.SignOut, RemoteAddr: r.RemoteAddr})
 	s.clearSession(w)
@@ -590,11 +591,11 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Whoever else knew the old password is signed out.
 	current, _ := ctx.Value(sessionKey).(int64)
-	ended, err := s.st.DeleteUserTokens(ctx, u.ID, store.TokenSession, current)
+	ended, err := s.st.DeleteUserTokens(ctx, u.ID, identity.TokenSession, current)
 	if err != nil {
 		return err
 	}
-	s.st.DeleteUserTokens(ctx, u.ID, store.TokenPending, 0)
+	s.st.DeleteUserTokens(ctx, u.ID, identity.TokenPending, 0)
 	s.auditTo(ctx, auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.PasswordChange, RemoteAddr: r.RemoteAddr,
 		Detail: fmt.Sprintf("other sessions ended: %d", ended)})
 	u.MustChangePassword = false
