@@ -243,3 +243,16 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChan
 	}
 	return checkAffected(res, "user", id)
 }
+
+// The store is identity's repository.
+var _ identity.Repo = (*Store)(nil)
+
+// SetUserGrants replaces the roles a user holds, given as grants: how
+// identity names roles without the store's types.
+func (s *Store) SetUserGrants(ctx context.Context, id int64, grants []rights.Grant) error {
+	roles := make([]UserRole, 0, len(grants))
+	for _, g := range grants {
+		roles = append(roles, UserRole{Role: string(g.Role), CameraGroupID: g.Group})
+	}
+	return s.SetUserRoles(ctx, id, roles)
+}

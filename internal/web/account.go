@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/base32"
-	"errors"
 	"fmt"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"html/template"
@@ -14,10 +13,7 @@ import (
 
 	"github.com/boombuler/barcode/qr"
 
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
-	"github.com/vigil-cctv/vigil/internal/names"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // A user's own account: their sessions and API tokens (listed, made,
@@ -48,38 +44,20 @@ type tokenJSON struct {
 
 // credentials lists a user's live sessions and API tokens.
 func (s *Server) credentials(r *http.Request, userID int64) ([]sessionJSON, []tokenJSON, error) {
-	all, err := s.st.ListTokens(r.Context(), userID)
+	c, err := s.id.Credentials(r.Context(), userID, s.opt.SignIn.SessionIdle)
 	if err != nil {
 		return nil, nil, err
 	}
 	current, _ := r.Context().Value(sessionKey).(int64)
-	now := s.now()
 	sessions, tokens := []sessionJSON{}, []tokenJSON{}
-	for _, t := range all {
-		if t.ExpiresAt != nil && !t.ExpiresAt.After(now) {
-			continue
-		}
-		switch t.Kind {
-		case identity.TokenSession:
-			if s.idle(t, now) {
-				continue
-			}
-			sessions = append(sessions, sessionJSON{ID: t.ID, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt,
-				RemoteAddr: t.RemoteAddr, UserAgent: t.UserAgent, Current: t.ID == current})
-		case identity.TokenAPI:
-			tokens = append(tokens, tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
-		}
+	for _, t := range c.Sessions {
+		sessions = append(sessions, sessionJSON{ID: t.ID, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt,
+			RemoteAddr: t.RemoteAddr, UserAgent: t.UserAgent, Current: t.ID == current})
+	}
+	for _, t := range c.Tokens {
+		tokens = append(tokens, tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
 	}
 	return sessions, tokens, nil
-}
-
-// idle says whether a session has gone unused past the idle timeout.
-func (s *Server) idle(t identity.Token, now time.Time) bool {
-	last := t.CreatedAt
-	if t.LastUsedAt != nil && t.LastUsedAt.After(last) {
-		last = *t.LastUsedAt
-	}
-	return now.Sub(last) > s.opt.SignIn.SessionIdle
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
@@ -92,7 +70,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, message, 
 	if err != nil {
 		return err
 	}
-	left, err := s.st.RecoveryCodesLeft(r.Context(), u.ID)
+	left, err := s.id.RecoveryCodesLeft(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -110,20 +88,13 @@ func (s *Server) accountRevoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest("no session or token named")
 	}
-	kind := identity.TokenAPI
-	if err := s.st.DeleteToken(r.Context(), u.ID, id, kind); errors.Is(err, store.ErrNotFound) {
-		kind = identity.TokenSession
-		err = s.st.DeleteToken(r.Context(), u.ID, id, kind)
-		if errors.Is(err, store.ErrNotFound) {
-			return errorf(http.StatusNotFound, "you have no such session or token", nil)
-		}
-		if err != nil {
-			return err
-		}
-	} else if err != nil {
-		return err
+	kind, err := s.id.Revoke(r.Context(), userActor(u, r), id, identity.TokenAPI, identity.TokenSession)
+	if identity.IsUnknown(err) {
+		return errorf(http.StatusNotFound, "you have no such session or token", nil)
 	}
-	s.audit(r, revokeAction[kind], 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
+	if err != nil {
+		return identityError(err)
+	}
 	if current, _ := r.Context().Value(sessionKey).(int64); kind == identity.TokenSession && id == current {
 		s.clearSession(w)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -156,34 +127,11 @@ type tokenInput struct {
 // session may: a token that could make tokens would outlive itself.
 func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string, identity.Token, error) {
 	u := userFrom(r.Context())
-	if _, ok := r.Context().Value(sessionKey).(int64); !ok {
-		return "", identity.Token{}, errorf(http.StatusForbidden, "API tokens are made from a signed-in console session, not with another token", nil)
-	}
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return "", identity.Token{}, badRequest("give the token a name of 1 to 100 characters")
-	}
-	if err := names.Check("a token's name", name); err != nil {
-		return "", identity.Token{}, badRequest(err.Error())
-	}
-	now := s.now()
-	maxExp := now.Add(s.opt.SignIn.TokenMaxLifetime)
-	switch {
-	case exp == nil:
-		exp = &maxExp
-	case !exp.After(now):
-		return "", identity.Token{}, badRequest("the token's expiry must be in the future")
-	case exp.After(maxExp.Add(time.Minute)):
-		return "", identity.Token{}, badRequest(fmt.Sprintf("a token may last at most %d days", int(s.opt.SignIn.TokenMaxLifetime/(24*time.Hour))))
-	}
-	secret, hash := auth.NewToken()
-	t := identity.Token{UserID: u.ID, Name: name, Hash: hash, ExpiresAt: exp, Kind: identity.TokenAPI, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()}
-	if err := s.st.CreateToken(r.Context(), &t); err != nil {
-		return "", t, err
-	}
-	if err := s.audit(r, auditlog.TokenCreate, 0, nil, nil, fmt.Sprintf("token %d %q until %s", t.ID, name, exp.UTC().Format(time.RFC3339))); err != nil {
-		s.st.DeleteToken(r.Context(), u.ID, t.ID, identity.TokenAPI)
-		return "", t, err
+	_, fromSession := r.Context().Value(sessionKey).(int64)
+	secret, t, err := s.id.CreateToken(r.Context(), userActor(u, r), u, identity.NewToken{Name: name, ExpiresAt: exp, FromSession: fromSession,
+		RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		return "", t, identityError(err)
 	}
 	return secret, t, nil
 }
@@ -225,13 +173,11 @@ func (s *Server) deleteOwn(kind string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		u := userFrom(r.Context())
-		if err := s.st.DeleteToken(r.Context(), u.ID, id, kind); errors.Is(err, store.ErrNotFound) {
+		if _, err := s.id.Revoke(r.Context(), signedInActor(r), id, kind); identity.IsUnknown(err) {
 			return errorf(http.StatusNotFound, fmt.Sprintf("you have no %s %d", kind, id), nil)
 		} else if err != nil {
-			return err
+			return identityError(err)
 		}
-		s.audit(r, revokeAction[kind], 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
 		if current, _ := r.Context().Value(sessionKey).(int64); kind == identity.TokenSession && id == current {
 			s.clearSession(w)
 		}
@@ -265,12 +211,10 @@ func (s *Server) userSessions(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, sessions)
 		return nil
 	}
-	n, err := s.st.DeleteUserTokens(r.Context(), target.ID, identity.TokenSession, 0)
+	n, err := s.id.RevokeSessions(r.Context(), signedInActor(r), target)
 	if err != nil {
-		return err
+		return identityError(err)
 	}
-	s.st.DeleteUserTokens(r.Context(), target.ID, identity.TokenPending, 0)
-	s.audit(r, auditlog.SessionsRevokeAll, 0, nil, nil, fmt.Sprintf("user %d %q: %d sessions ended", target.ID, target.Username, n))
 	writeJSON(w, http.StatusOK, map[string]int64{"ended": n})
 	return nil
 }
@@ -310,7 +254,7 @@ func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, code int, se
 	if err != nil {
 		return err
 	}
-	left, err := s.st.RecoveryCodesLeft(r.Context(), u.ID)
+	left, err := s.id.RecoveryCodesLeft(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -355,7 +299,7 @@ func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 	if u.TOTPEnabled {
 		// Replacing a factor takes the old one (or a recovery code), so
 		// a session left open is not enough to take over the account.
-		how, err := s.checkSecondFactor(ctx, u, r.PostFormValue("current_code"))
+		how, err := s.id.CheckSecondFactor(ctx, u, r.PostFormValue("current_code"))
 		if err != nil {
 			return err
 		}
@@ -367,19 +311,11 @@ func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return s.renderTOTP(w, r, http.StatusBadRequest, secret, "That code does not match: check the phone's clock and try the next code."+s.failed(r, t, u, u.Username, "wrong code at enrolment"))
 	}
-	s.succeeded(ctx, t)
-	if err := s.st.SetTOTP(ctx, u.ID, s.opt.Secrets.Seal([]byte(secret), totpAD(u.ID))); err != nil {
-		return err
+	s.id.Succeeded(ctx, t)
+	codes, err := s.id.EnrolTOTP(ctx, userActor(u, r), u, secret, step)
+	if err != nil {
+		return identityError(err)
 	}
-	// The confirming code is spent: it cannot sign anyone in afterwards.
-	if _, err := s.st.UseTOTPStep(ctx, u.ID, step); err != nil {
-		return err
-	}
-	codes, hashes := auth.NewRecoveryCodes(auth.RecoveryCodeCount)
-	if err := s.st.SetRecoveryCodes(ctx, u.ID, hashes); err != nil {
-		return err
-	}
-	s.audit(r, auditlog.TOTPEnrol, 0, nil, nil, fmt.Sprintf("%d recovery codes issued", len(codes)))
 	next := r.PostFormValue("next")
 	if !safeNext(next) {
 		next = "/"

@@ -2,7 +2,6 @@ package web
 
 import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
@@ -24,12 +23,6 @@ var changeAction = map[string]auditlog.Action{
 	kindMoveOrg:       auditlog.RightsMoveOrganisation,
 	kindUpdateGroup:   auditlog.RightsUpdateGroup,
 	kindMoveCamera:    auditlog.RightsMoveCamera,
-}
-
-// revokeAction is the action recorded when a user ends a token of a kind.
-var revokeAction = map[string]auditlog.Action{
-	identity.TokenAPI:     auditlog.APITokenRevoke,
-	identity.TokenSession: auditlog.SessionRevoke,
 }
 
 // worksStepAction is the action recorded when a works order takes a step.

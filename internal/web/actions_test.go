@@ -1,7 +1,6 @@
 package web
 
 import (
-	"github.com/vigil-cctv/vigil/internal/identity"
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
@@ -20,7 +19,6 @@ func TestActionsOfKinds(t *testing.T) {
 	}{
 		{changeAction, []string{kindSetRoles, kindCreateSharing, kindUpdateSharing, kindSetFourEyes, kindMoveOrg, kindUpdateGroup, kindMoveCamera},
 			func(k string) string { return "rights." + k }},
-		{revokeAction, []string{identity.TokenAPI, identity.TokenSession}, func(k string) string { return k + ".revoke" }},
 		{worksStepAction, []string{works.Quoted, works.Approved, works.Completed, works.Cancelled},
 			func(k string) string {
 				return "works.order." + map[string]string{works.Quoted: "quote", works.Approved: "approve", works.Completed: "complete", works.Cancelled: "cancel"}[k]

@@ -18,9 +18,6 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
-
-	"github.com/vigil-cctv/vigil/internal/names"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // Single sign-on through an OpenID Connect provider: the authorisation
@@ -248,21 +245,6 @@ func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[st
 		return identity.User{}, fmt.Sprintf("the organisation %q is not known to Vigil.", printable(orgName, 100)), nil
 	}
 
-	u, err := s.st.UserByOIDC(ctx, issuer, subject)
-	switch {
-	case err == nil:
-		if u.Role != role || u.OrganisationID != orgID {
-			if err := s.st.SetUserRole(ctx, u.ID, role, orgID); err != nil {
-				return identity.User{}, "", err
-			}
-			s.auditTo(ctx, auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.UserUpdate, RemoteAddr: r.RemoteAddr,
-				Detail: fmt.Sprintf("from single sign-on: role %s (was %s), organisation %d (was %d)", role, u.Role, orgID, u.OrganisationID)})
-			u.Role, u.OrganisationID = role, orgID
-		}
-		return u, "", nil
-	case !errors.Is(err, store.ErrNotFound):
-		return identity.User{}, "", err
-	}
 	name := ""
 	for _, c := range []string{o.UsernameClaim, "preferred_username", "email"} {
 		if v := claimStrings(claims[c]); len(v) > 0 && v[0] != "" {
@@ -273,19 +255,21 @@ func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[st
 	if name == "" {
 		name = subject
 	}
+	claimed := name
 	if name != printable(name, 100) {
+		// Fine for an account already linked; a new one needs a name.
+		claimed = ""
+	}
+	u, err := s.id.LinkOIDC(ctx, r.RemoteAddr, identity.OIDCClaims{Issuer: issuer, Subject: subject, Username: claimed, Role: role, OrganisationID: orgID})
+	if errors.Is(err, identity.ErrNoUsername) {
 		return identity.User{}, "your username at the provider is not one Vigil can use.", nil
 	}
-	u = identity.User{Username: name, OrganisationID: orgID, Role: role, OIDCIssuer: issuer, OIDCSubject: subject}
-	if err := s.st.CreateUser(ctx, &u); errors.Is(err, store.ErrConflict) || errors.Is(err, names.ErrConfusable) {
-		// Never merge by name: "alice" here need not be "alice" there;
-		// nor let "аlice" (Cyrillic а) stand beside her.
+	if errors.Is(err, identity.ErrNameTaken) {
 		return identity.User{}, fmt.Sprintf("the username %q is taken by, or looks like, another Vigil account; ask an administrator.", name), nil
-	} else if err != nil {
+	}
+	if err != nil {
 		return identity.User{}, "", err
 	}
-	s.auditTo(ctx, auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.UserCreate, RemoteAddr: r.RemoteAddr,
-		Detail: fmt.Sprintf("from single sign-on at %s: role %s, organisation %d", issuer, role, orgID)})
 	return u, "", nil
 }
 

@@ -120,6 +120,8 @@ type Server struct {
 	live liveViews
 	ws   wsSessions
 	sso  oidcClient
+	// id is the service of users, sessions and tokens.
+	id *identity.Service
 
 	rights *rights.Cache
 	// review ends live views whose viewer's right has lapsed.
@@ -153,6 +155,9 @@ func New(opt Options) (*Server, error) {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	opt.SignIn.fill()
+	if err := outboxOrOwn(&opt); err != nil {
+		return nil, err
+	}
 	if opt.Secrets == nil {
 		return nil, errors.New("web: no secret box to seal second-factor keys with")
 	}
@@ -177,6 +182,7 @@ func New(opt Options) (*Server, error) {
 	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), tmpl: tmpl, now: time.Now}
 	s.live.sessions = map[string]liveView{}
 	s.sso.flows = map[string]oidcFlow{}
+	s.newIdentity()
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
@@ -532,7 +538,7 @@ func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 			return err
 		}
 		now := s.now()
-		if byCookie && s.idle(tok, now) {
+		if byCookie && identity.Idle(tok, now, s.opt.SignIn.SessionIdle) {
 			s.st.DeleteToken(r.Context(), u.ID, tok.ID, identity.TokenSession)
 			return unknown()
 		}

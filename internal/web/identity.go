@@ -1,0 +1,66 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/identity"
+	"github.com/vigil-cctv/vigil/internal/problem"
+)
+
+// outboxOrOwn gives opt an outbox on its store and trail when the caller
+// gave none (tests that build a server alone): every change is made
+// through one.
+func outboxOrOwn(opt *Options) error {
+	if opt.Changes != nil || opt.Audit == nil || opt.Store == nil {
+		return nil
+	}
+	o, err := audit.NewOutbox(context.Background(), opt.Store, opt.Audit, audit.OutboxOptions{Logger: opt.Logger.With("component", "audit-outbox")})
+	if err != nil {
+		return err
+	}
+	opt.Changes = o
+	return nil
+}
+
+// errNoOutbox refuses a change when the server was built without a trail
+// to record it in.
+var errNoOutbox = problem.New(problem.Unavailable, "the audit trail cannot be written, so this is refused", errors.New("web: no audit outbox"))
+
+// newIdentity builds the service of users, sessions and tokens.
+func (s *Server) newIdentity() {
+	change := func(ctx context.Context, fn func(identity.Repo) error) error { return errNoOutbox }
+	if s.opt.Changes != nil {
+		change = audit.Changer[identity.Repo](s.opt.Changes)
+	}
+	s.id = identity.New(s.st, change, identity.Options{
+		Account: s.opt.SignIn.Account, Address: s.opt.SignIn.Address,
+		SessionLifetime: s.opt.SignIn.SessionLifetime, TokenMaxLifetime: s.opt.SignIn.TokenMaxLifetime,
+		Secrets: s.opt.Secrets, Now: func() time.Time { return s.now() }, Logger: s.log.With("component", "identity"),
+	})
+}
+
+// userActor is u acting through request r, as the trail names them.
+func userActor(u identity.User, r *http.Request) auditlog.Actor {
+	return auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}
+}
+
+// signedInActor is the signed-in user of r.
+func signedInActor(r *http.Request) auditlog.Actor { return userActor(userFrom(r.Context()), r) }
+
+// identityError maps the identity service's refusals to HTTP: a broken
+// rule is a 400 there, as it always was.
+func identityError(err error) error {
+	var he *Error
+	if err == nil || errors.As(err, &he) {
+		return err
+	}
+	if errors.Is(err, problem.Invalid) {
+		return &Error{Code: http.StatusBadRequest, Msg: problem.Message(err, "the request breaks a rule"), Err: err}
+	}
+	return fromProblem(err)
+}
