@@ -31,6 +31,7 @@ type Repo interface {
 
 	CreateToken(ctx context.Context, t *Token) error
 	TokenByHash(ctx context.Context, hash []byte, kind string) (Token, User, error)
+	TouchToken(ctx context.Context, id int64, at time.Time) error
 	ListTokens(ctx context.Context, userID int64) ([]Token, error)
 	DeleteToken(ctx context.Context, userID, id int64, kind string) error
 	DeleteUserTokens(ctx context.Context, userID int64, kind string, except int64) (int64, error)
@@ -160,4 +161,30 @@ func describeGrants(gs []rights.Grant) string {
 		}
 	}
 	return out
+}
+
+// Caller is who asks, with what their rights are decided on: their
+// principal and the snapshot of rights it is judged by.
+type Caller struct {
+	Actor auditlog.Actor
+	P     rights.Principal
+	Snap  *rights.Snapshot
+}
+
+// may refuses unless c may do act in organisation org: one outside
+// everything they may see is problem.NotFound saying notFound, exactly as
+// if it did not exist; one they may see but not act on so is
+// problem.Forbidden saying why.
+func (c Caller) may(act rights.Action, org int64, notFound string) error {
+	if c.Snap == nil {
+		return problem.Forbiddenf("no rights to decide on")
+	}
+	d := c.Snap.CanOrg(c.P, act, org)
+	switch {
+	case d.Allowed:
+		return nil
+	case d.Hidden:
+		return problem.Notf("%s", notFound)
+	}
+	return problem.Forbiddenf("%s", d.Reason)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"strings"
 	"testing"
 	"time"
@@ -144,13 +145,45 @@ func TestCreateUserRules(t *testing.T) {
 	}
 }
 
-// TestDeleteSelfRefused: nobody removes their own account.
-func TestDeleteSelfRefused(t *testing.T) {
+func (f *fakeRepo) User(ctx context.Context, id int64) (User, error) {
+	u, ok := f.users[id]
+	if !ok {
+		return User{}, problem.Notf("no user %d", id)
+	}
+	return u, nil
+}
+
+// TestTargetUser: someone who manages users reaches those of their
+// organisation and below; a user elsewhere is "no user"-like (404), and
+// nobody removes their own account.
+func TestTargetUser(t *testing.T) {
+	ctx := context.Background()
+	snap := rights.NewSnapshot(rights.Data{
+		Orgs: []rights.Org{{ID: 1, Name: "Partnership", Kind: "partnership"}, {ID: 2, Parent: 1, Name: "Council", Kind: "council"},
+			{ID: 3, Parent: 1, Name: "Other", Kind: "council"}},
+		Grants: map[int64][]rights.Grant{7: {{Role: "administrator"}}, 8: {{Role: "operator"}}},
+	})
 	f := newFake()
+	f.users[7] = User{ID: 7, Username: "admin", OrganisationID: 2}
+	f.users[8] = User{ID: 8, Username: "op", OrganisationID: 2}
+	f.users[9] = User{ID: 9, Username: "far", OrganisationID: 3}
 	s, changes := newService(f, Options{})
-	err := s.DeleteUser(context.Background(), alice, User{ID: alice.UserID, Username: "alice"})
-	if !errors.Is(err, problem.Forbidden) || *changes != 0 {
-		t.Errorf("got %v after %d changes, want forbidden before any", err, *changes)
+	admin := Caller{Actor: auditlog.Actor{UserID: 7, Username: "admin", OrganisationID: 2}, P: snap.Principal(7, 2), Snap: snap}
+	if u, err := s.TargetUser(ctx, admin, 8); err != nil || u.Username != "op" {
+		t.Errorf("a user of the admin's organisation: got %+v, %v; want op", u, err)
+	}
+	if _, err := s.TargetUser(ctx, admin, 9); !errors.Is(err, problem.NotFound) {
+		t.Errorf("a user of another council: got %v, want not found", err)
+	}
+	if _, err := s.TargetUser(ctx, admin, 99); !errors.Is(err, problem.NotFound) || problem.Message(err, "") != "no user 99" {
+		t.Errorf("no such user: got %v, want \"no user 99\"", err)
+	}
+	op := Caller{Actor: auditlog.Actor{UserID: 8, Username: "op", OrganisationID: 2}, P: snap.Principal(8, 2), Snap: snap}
+	if _, err := s.TargetUser(ctx, op, 7); err == nil {
+		t.Errorf("an operator reaching a user: got no refusal, want one")
+	}
+	if err := s.DeleteUser(ctx, admin, 7); !errors.Is(err, problem.Forbidden) || *changes != 0 {
+		t.Errorf("deleting oneself: got %v after %d changes, want forbidden before any", err, *changes)
 	}
 }
 

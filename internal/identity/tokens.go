@@ -111,12 +111,17 @@ func (s *Service) Revoke(ctx context.Context, by auditlog.Actor, id int64, kinds
 	return ended, err
 }
 
-// RevokeSessions ends every session of target (and any sign-in waiting
-// for its second factor), for someone found to manage them: a lost
-// laptop, or someone who has left. It returns how many sessions ended.
-func (s *Service) RevokeSessions(ctx context.Context, by auditlog.Actor, target User) (int64, error) {
+// RevokeSessions ends every session of user id (and any sign-in waiting
+// for its second factor), for someone who manages them: a lost laptop, or
+// someone who has left. It returns how many sessions ended.
+func (s *Service) RevokeSessions(ctx context.Context, c Caller, id int64) (int64, error) {
+	target, err := s.TargetUser(ctx, c, id)
+	if err != nil {
+		return 0, err
+	}
+	by := c.Actor
 	var n int64
-	err := s.change(ctx, func(tx Repo) error {
+	err = s.change(ctx, func(tx Repo) error {
 		var err error
 		if n, err = tx.DeleteUserTokens(ctx, target.ID, TokenSession, 0); err != nil {
 			return err
@@ -167,6 +172,34 @@ func Idle(t Token, now time.Time, idle time.Duration) bool {
 		last = *t.LastUsedAt
 	}
 	return now.Sub(last) > idle
+}
+
+// touchEvery bounds the writes that keep a token's last use: a session's
+// idle timeout is measured to within this.
+const touchEvery = time.Minute
+
+// Authenticate returns the unexpired token of kind whose secret is given,
+// and its user; an unknown, expired or idle one (a session unused longer
+// than idle, removed now) is problem.NotFound. The token's last use is
+// kept, to within a minute, so that checking a token is seldom a write.
+func (s *Service) Authenticate(ctx context.Context, secret, kind string, idle time.Duration) (Token, User, error) {
+	tok, u, err := s.repo.TokenByHash(ctx, auth.HashToken(secret), kind)
+	if err != nil {
+		return Token{}, User{}, err
+	}
+	now := s.now()
+	if kind == TokenSession && Idle(tok, now, idle) {
+		if err := s.repo.DeleteToken(ctx, u.ID, tok.ID, TokenSession); err != nil && !IsUnknown(err) {
+			s.log.Warn("could not remove an idle session", "token", tok.ID, "err", err)
+		}
+		return Token{}, User{}, problem.Notf("no such session")
+	}
+	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= touchEvery {
+		if err := s.repo.TouchToken(ctx, tok.ID, now); err != nil && !IsUnknown(err) {
+			s.log.Warn("could not record a token's use", "token", tok.ID, "err", err)
+		}
+	}
+	return tok, u, nil
 }
 
 // Session is where a sign-in comes from.

@@ -128,17 +128,39 @@ func (s *Service) CreateAccount(ctx context.Context, in Account) (User, error) {
 	return u, nil
 }
 
-// DeleteUser removes target's account, with their roles and tokens; the
-// trail keeps their name. Nobody removes their own.
-func (s *Service) DeleteUser(ctx context.Context, by auditlog.Actor, target User) error {
-	if target.ID == by.UserID {
+// TargetUser returns user id if c manages users of their organisation;
+// anyone else is "no user N" (or, for a user of an organisation c sees
+// but may not manage users of, a refusal saying why).
+func (s *Service) TargetUser(ctx context.Context, c Caller, id int64) (User, error) {
+	u, err := s.repo.User(ctx, id)
+	if IsUnknown(err) {
+		return User{}, problem.New(problem.NotFound, fmt.Sprintf("no user %d", id), err)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	if err := c.may(rights.ManageUsers, u.OrganisationID, fmt.Sprintf("no organisation %d", u.OrganisationID)); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// DeleteUser removes user id's account, with their roles and tokens, for
+// someone who manages them; the trail keeps their name. Nobody removes
+// their own.
+func (s *Service) DeleteUser(ctx context.Context, c Caller, id int64) error {
+	target, err := s.TargetUser(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	if target.ID == c.Actor.UserID {
 		return problem.Forbiddenf("you cannot delete your own account")
 	}
 	return s.change(ctx, func(tx Repo) error {
 		if err := tx.DeleteUser(ctx, target.ID); err != nil {
 			return err
 		}
-		return tx.Log(s.entry(by, auditlog.UserDelete, fmt.Sprintf("user %s (%d)", target.Username, target.ID)))
+		return tx.Log(s.entry(c.Actor, auditlog.UserDelete, fmt.Sprintf("user %s (%d)", target.Username, target.ID)))
 	})
 }
 

@@ -199,23 +199,27 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
 // or end (DELETE) every session of that user: for a lost laptop, or
 // someone who has left. A user outside what they manage is "no user N".
 func (s *Server) userSessions(w http.ResponseWriter, r *http.Request) error {
+	if r.Method == http.MethodDelete {
+		id, err := pathID(r, "user")
+		if err != nil {
+			return err
+		}
+		n, err := s.id.RevokeSessions(r.Context(), callerOf(r), id)
+		if err != nil {
+			return identityError(err)
+		}
+		writeJSON(w, http.StatusOK, map[string]int64{"ended": n})
+		return nil
+	}
 	target, err := s.targetUser(r)
 	if err != nil {
 		return err
 	}
-	if r.Method == http.MethodGet {
-		sessions, _, err := s.credentials(r, target.ID)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, sessions)
-		return nil
-	}
-	n, err := s.id.RevokeSessions(r.Context(), signedInActor(r), target)
+	sessions, _, err := s.credentials(r, target.ID)
 	if err != nil {
-		return identityError(err)
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]int64{"ended": n})
+	writeJSON(w, http.StatusOK, sessions)
 	return nil
 }
 

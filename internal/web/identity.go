@@ -52,6 +52,13 @@ func userActor(u identity.User, r *http.Request) auditlog.Actor {
 // signedInActor is the signed-in user of r.
 func signedInActor(r *http.Request) auditlog.Actor { return userActor(userFrom(r.Context()), r) }
 
+// callerOf is the signed-in user of r with their rights, for the
+// identity service to decide on the user asked about.
+func callerOf(r *http.Request) identity.Caller {
+	a := accessFrom(r.Context())
+	return identity.Caller{Actor: userActor(a.user, r), P: a.p, Snap: a.snap}
+}
+
 // identityError maps the identity service's refusals to HTTP: a broken
 // rule is a 400 there, as it always was.
 func identityError(err error) error {

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"net/http"
@@ -119,14 +118,8 @@ func (s *Server) targetUser(r *http.Request) (identity.User, error) {
 	if err != nil {
 		return identity.User{}, err
 	}
-	u, err := s.st.User(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return u, errorf(http.StatusNotFound, fmt.Sprintf("no user %d", id), nil)
-	}
-	if err != nil {
-		return u, err
-	}
-	return u, s.orgFor(r, rights.ManageUsers, u.OrganisationID)
+	u, err := s.id.TargetUser(r.Context(), callerOf(r), id)
+	return u, identityError(err)
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
@@ -317,11 +310,11 @@ func (c *captured) Write(b []byte) (int, error) {
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.targetUser(r)
+	id, err := pathID(r, "user")
 	if err != nil {
 		return err
 	}
-	if err := s.id.DeleteUser(r.Context(), userActor(accessFrom(r.Context()).user, r), u); err != nil {
+	if err := s.id.DeleteUser(r.Context(), callerOf(r), id); err != nil {
 		return identityError(err)
 	}
 	s.changed()

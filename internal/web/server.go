@@ -25,7 +25,6 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -530,22 +529,12 @@ func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 		if byCookie {
 			kind = identity.TokenSession
 		}
-		tok, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(token), kind)
-		if errors.Is(err, store.ErrNotFound) {
+		tok, u, err := s.id.Authenticate(r.Context(), token, kind, s.opt.SignIn.SessionIdle)
+		if identity.IsUnknown(err) {
 			return unknown()
 		}
 		if err != nil {
 			return err
-		}
-		now := s.now()
-		if byCookie && identity.Idle(tok, now, s.opt.SignIn.SessionIdle) {
-			s.st.DeleteToken(r.Context(), u.ID, tok.ID, identity.TokenSession)
-			return unknown()
-		}
-		if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= touchEvery {
-			if err := s.st.TouchToken(r.Context(), tok.ID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
-				s.log.Warn("could not record a token's use", "token", tok.ID, "err", err)
-			}
 		}
 		ctx := context.WithValue(r.Context(), userKey, u)
 		if byCookie {

@@ -35,9 +35,6 @@ import (
 
 const (
 	pendingCookie = "vigil_signin"
-	// touchEvery bounds the writes that keep a session's last use: the
-	// idle timeout is measured to within this.
-	touchEvery = time.Minute
 )
 
 // SignInOptions say how long sign-ins last and how failures are slowed.
