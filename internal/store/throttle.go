@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"github.com/vigil-cctv/vigil/internal/identity"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
 // maxSubject bounds what a sign-in form can make the store keep.

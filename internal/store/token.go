@@ -5,9 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/identity"
 	"strings"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
 // maxTokenText bounds the free text stored with a token (its name, the

@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/base32"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/identity"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 	"github.com/boombuler/barcode/qr"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
 // A user's own account: their sessions and API tokens (listed, made,
