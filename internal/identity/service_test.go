@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/rights"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/problem"
+	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
 // fakeRepo keeps users, tokens and counts in memory; the methods a test

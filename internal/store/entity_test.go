@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/vigil-cctv/vigil/internal/identity"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
 func TestOrganisations(t *testing.T) {

@@ -3,12 +3,12 @@ package store
 import (
 	"context"
 	"errors"
-	"github.com/vigil-cctv/vigil/internal/identity"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/names"
 )
 

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/vigil-cctv/vigil/internal/identity"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
 func newUser(t *testing.T, s *Store, name, role string) identity.User {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/identity"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/playback"

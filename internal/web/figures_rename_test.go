@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/identity"
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
 // TestRenamedPartnershipKeepsItsFigures: the partnership is known by id,

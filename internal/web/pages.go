@@ -1,11 +1,11 @@
 package web
 
 import (
-	"github.com/vigil-cctv/vigil/internal/identity"
 	"net/http"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
 
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
