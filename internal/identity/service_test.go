@@ -307,3 +307,26 @@ func TestLinkOIDC(t *testing.T) {
 		t.Errorf("no usable name: got %v, want ErrNoUsername", err)
 	}
 }
+
+// TestLineage: an account and those it made, directly or through others,
+// are one line; accounts made apart are not, and a loop in the records
+// ends the walk.
+func TestLineage(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	f.users[1] = User{ID: 1, Username: "root"}
+	f.users[2] = User{ID: 2, Username: "a", CreatedBy: 1}
+	f.users[3] = User{ID: 3, Username: "b", CreatedBy: 2}
+	f.users[4] = User{ID: 4, Username: "c", CreatedBy: 1}
+	f.users[5] = User{ID: 5, Username: "loop", CreatedBy: 6}
+	f.users[6] = User{ID: 6, Username: "pool", CreatedBy: 5}
+	s, _ := newService(f, Options{})
+	for _, tt := range []struct {
+		a, b int64
+		want bool
+	}{{3, 1, true}, {1, 3, true}, {2, 2, true}, {3, 4, false}, {2, 4, false}, {5, 6, true}, {5, 1, false}} {
+		if got, err := s.Lineage(ctx, tt.a, tt.b); err != nil || got != tt.want {
+			t.Errorf("Lineage(%d, %d): got %v, %v; want %v", tt.a, tt.b, got, err, tt.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -258,4 +259,48 @@ func (s *Service) ChangePassword(ctx context.Context, by auditlog.Actor, u User,
 		return tx.Log(s.entry(by, auditlog.PasswordChange, fmt.Sprintf("other sessions ended: %d", ended)))
 	})
 	return ended, err
+}
+
+// maxLineage bounds the walk up the accounts that made an account.
+const maxLineage = 64
+
+// Makers lists the accounts that made account id, nearest first: its
+// maker, its maker's maker, and so on, as far as they are known.
+func (s *Service) Makers(ctx context.Context, id int64) ([]int64, error) {
+	var out []int64
+	for at := id; len(out) < maxLineage; {
+		u, err := s.repo.User(ctx, at)
+		if IsUnknown(err) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if u.CreatedBy == 0 || slices.Contains(out, u.CreatedBy) || u.CreatedBy == id {
+			break
+		}
+		out = append(out, u.CreatedBy)
+		at = u.CreatedBy
+	}
+	return out, nil
+}
+
+// Lineage reports whether accounts a and b are one, or either made the
+// other, directly or through accounts it made: such a pair are not two
+// people for four eyes, since one could have made the other to approve
+// their own request.
+func (s *Service) Lineage(ctx context.Context, a, b int64) (bool, error) {
+	if a == b {
+		return true, nil
+	}
+	for _, pair := range [][2]int64{{a, b}, {b, a}} {
+		ms, err := s.Makers(ctx, pair[0])
+		if err != nil {
+			return false, err
+		}
+		if slices.Contains(ms, pair[1]) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
