@@ -63,9 +63,10 @@ type Options struct {
 	// Account and Address lock an account name and a remote address
 	// after repeated failed sign-ins.
 	Account, Address auth.Lockout
-	// SessionLifetime bounds a console session; TokenMaxLifetime an API
-	// token made through the server.
-	SessionLifetime, TokenMaxLifetime time.Duration
+	// SessionLifetime bounds a console session, SessionIdle its time
+	// unused; TokenMaxLifetime bounds an API token made through the
+	// server.
+	SessionLifetime, SessionIdle, TokenMaxLifetime time.Duration
 	// Secrets seals TOTP secrets; without it nobody can enrol or give a
 	// code.
 	Secrets Sealer
@@ -78,6 +79,9 @@ type Options struct {
 func (o *Options) Fill() {
 	if o.SessionLifetime <= 0 {
 		o.SessionLifetime = 12 * time.Hour
+	}
+	if o.SessionIdle <= 0 {
+		o.SessionIdle = min(time.Hour, o.SessionLifetime)
 	}
 	if o.TokenMaxLifetime <= 0 {
 		o.TokenMaxLifetime = 90 * 24 * time.Hour

@@ -139,9 +139,9 @@ type Credentials struct {
 	Sessions, Tokens []Token
 }
 
-// Credentials lists u's live sessions (not expired, not idle longer than
-// idle) and API tokens.
-func (s *Service) Credentials(ctx context.Context, userID int64, idle time.Duration) (Credentials, error) {
+// Credentials lists a user's live sessions (not expired, not idle) and
+// API tokens.
+func (s *Service) Credentials(ctx context.Context, userID int64) (Credentials, error) {
 	all, err := s.repo.ListTokens(ctx, userID)
 	if err != nil {
 		return Credentials{}, err
@@ -154,7 +154,7 @@ func (s *Service) Credentials(ctx context.Context, userID int64, idle time.Durat
 		}
 		switch t.Kind {
 		case TokenSession:
-			if Idle(t, now, idle) {
+			if Idle(t, now, s.opt.SessionIdle) {
 				continue
 			}
 			c.Sessions = append(c.Sessions, t)
@@ -180,15 +180,15 @@ const touchEvery = time.Minute
 
 // Authenticate returns the unexpired token of kind whose secret is given,
 // and its user; an unknown, expired or idle one (a session unused longer
-// than idle, removed now) is problem.NotFound. The token's last use is
+// than SessionIdle, removed now) is problem.NotFound. The token's last use is
 // kept, to within a minute, so that checking a token is seldom a write.
-func (s *Service) Authenticate(ctx context.Context, secret, kind string, idle time.Duration) (Token, User, error) {
+func (s *Service) Authenticate(ctx context.Context, secret, kind string) (Token, User, error) {
 	tok, u, err := s.repo.TokenByHash(ctx, auth.HashToken(secret), kind)
 	if err != nil {
 		return Token{}, User{}, err
 	}
 	now := s.now()
-	if kind == TokenSession && Idle(tok, now, idle) {
+	if kind == TokenSession && Idle(tok, now, s.opt.SessionIdle) {
 		if err := s.repo.DeleteToken(ctx, u.ID, tok.ID, TokenSession); err != nil && !IsUnknown(err) {
 			s.log.Warn("could not remove an idle session", "token", tok.ID, "err", err)
 		}

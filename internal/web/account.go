@@ -44,7 +44,7 @@ type tokenJSON struct {
 
 // credentials lists a user's live sessions and API tokens.
 func (s *Server) credentials(r *http.Request, userID int64) ([]sessionJSON, []tokenJSON, error) {
-	c, err := s.id.Credentials(r.Context(), userID, s.opt.SignIn.SessionIdle)
+	c, err := s.id.Credentials(r.Context(), userID)
 	if err != nil {
 		return nil, nil, err
 	}

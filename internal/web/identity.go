@@ -39,7 +39,7 @@ func (s *Server) newIdentity() {
 	}
 	s.id = identity.New(s.st, change, identity.Options{
 		Account: s.opt.SignIn.Account, Address: s.opt.SignIn.Address,
-		SessionLifetime: s.opt.SignIn.SessionLifetime, TokenMaxLifetime: s.opt.SignIn.TokenMaxLifetime,
+		SessionLifetime: s.opt.SignIn.SessionLifetime, SessionIdle: s.opt.SignIn.SessionIdle, TokenMaxLifetime: s.opt.SignIn.TokenMaxLifetime,
 		Secrets: s.opt.Secrets, Now: func() time.Time { return s.now() }, Logger: s.log.With("component", "identity"),
 	})
 }

@@ -529,7 +529,7 @@ func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 		if byCookie {
 			kind = identity.TokenSession
 		}
-		tok, u, err := s.id.Authenticate(r.Context(), token, kind, s.opt.SignIn.SessionIdle)
+		tok, u, err := s.id.Authenticate(r.Context(), token, kind)
 		if identity.IsUnknown(err) {
 			return unknown()
 		}

@@ -46,29 +46,11 @@ type SignInOptions struct {
 }
 
 func (o *SignInOptions) fill() {
-	if o.SessionLifetime <= 0 {
-		o.SessionLifetime = 12 * time.Hour
-	}
-	if o.SessionIdle <= 0 {
-		o.SessionIdle = min(time.Hour, o.SessionLifetime)
-	}
-	if o.TokenMaxLifetime <= 0 {
-		o.TokenMaxLifetime = 90 * 24 * time.Hour
-	}
-	if o.Account.Threshold <= 0 {
-		o.Account = auth.Lockout{Threshold: 5, Base: time.Minute, Max: time.Hour}
-	}
-	if o.Address.Threshold <= 0 {
-		o.Address = auth.Lockout{Threshold: 20, Base: o.Account.Base, Max: o.Account.Max}
-	}
-	// An account's failures are forgotten a day after the last; an
-	// address's sooner, since many people share one.
-	if o.Account.Forget <= 0 {
-		o.Account.Forget = 24 * time.Hour
-	}
-	if o.Address.Forget <= 0 {
-		o.Address.Forget = time.Hour
-	}
+	// One set of defaults: the identity service's.
+	d := identity.Options{Account: o.Account, Address: o.Address, SessionLifetime: o.SessionLifetime, SessionIdle: o.SessionIdle,
+		TokenMaxLifetime: o.TokenMaxLifetime}
+	d.Fill()
+	o.Account, o.Address, o.SessionLifetime, o.SessionIdle, o.TokenMaxLifetime = d.Account, d.Address, d.SessionLifetime, d.SessionIdle, d.TokenMaxLifetime
 }
 
 // needsSecondFactor says whether a user must sign in with a second
