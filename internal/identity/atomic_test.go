@@ -11,6 +11,8 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/identity"
+	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
@@ -77,7 +79,12 @@ func (e *realEnv) service(broken bool) *identity.Service {
 			return real(ctx, func(tx identity.Repo) error { return fn(noLog{tx}) })
 		}
 	}
-	return identity.New(e.st, change, identity.Options{})
+	key := make([]byte, 32)
+	box, err := secret.New(key)
+	if err != nil {
+		panic(err)
+	}
+	return identity.New(e.st, change, identity.Options{Secrets: box})
 }
 
 func (e *realEnv) records(t *testing.T, action auditlog.Action) int {
@@ -105,6 +112,24 @@ func TestChangeAndRecordTogether(t *testing.T) {
 		}
 		alice := identity.User{Username: "alice", PasswordHash: hash, OrganisationID: e.org, Role: "operator"}
 		if err := e.st.CreateUser(ctx, &alice); err != nil {
+			t.Fatal(err)
+		}
+		admin := identity.User{Username: "admin", PasswordHash: hash, OrganisationID: e.org, Role: "administrator"}
+		if err := e.st.CreateUser(ctx, &admin); err != nil {
+			t.Fatal(err)
+		}
+		data, err := e.st.RightsData(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap := rights.NewSnapshot(data)
+		caller := identity.Caller{Actor: auditlog.Actor{UserID: admin.ID, Username: "admin", OrganisationID: e.org}, P: snap.Principal(admin.ID, e.org), Snap: snap}
+		doomed := identity.User{Username: "doomed", PasswordHash: hash, OrganisationID: e.org, Role: "operator"}
+		if err := e.st.CreateUser(ctx, &doomed); err != nil {
+			t.Fatal(err)
+		}
+		secretKey, _, err := auth.NewTOTP("Vigil", "alice")
+		if err != nil {
 			t.Fatal(err)
 		}
 
@@ -140,18 +165,42 @@ func TestChangeAndRecordTogether(t *testing.T) {
 				}
 				return map[bool]int{true: 1}[u.PasswordHash != hash]
 			}},
+			{"single sign-on", auditlog.UserCreate, func(s *identity.Service) error {
+				_, err := s.LinkOIDC(ctx, "192.0.2.1:5000", identity.OIDCClaims{Issuer: "https://idp", Subject: "s1", Username: "sso", Role: "operator", OrganisationID: e.org})
+				return err
+			}, func() int {
+				_, err := e.st.UserByOIDC(ctx, "https://idp", "s1")
+				return map[bool]int{true: 1}[err == nil]
+			}},
+			{"enrol TOTP", auditlog.TOTPEnrol, func(s *identity.Service) error {
+				_, err := s.EnrolTOTP(ctx, by, alice, secretKey, 1)
+				return err
+			}, func() int {
+				n, err := e.st.RecoveryCodesLeft(ctx, alice.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return map[bool]int{true: 1}[n > 0]
+			}},
+			{"delete user", auditlog.UserDelete, func(s *identity.Service) error {
+				return s.DeleteUser(ctx, caller, doomed.ID)
+			}, func() int {
+				_, err := e.st.User(ctx, doomed.ID)
+				return map[bool]int{true: 1}[identity.IsUnknown(err)]
+			}},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
+				before := e.records(t, tt.action)
 				if err := tt.do(e.service(true)); !errors.Is(err, errLog) {
 					t.Fatalf("with the record failing: got %v, want %v", err, errLog)
 				}
-				if n, r := tt.made(), e.records(t, tt.action); n != 0 || r != 0 {
+				if n, r := tt.made(), e.records(t, tt.action)-before; n != 0 || r != 0 {
 					t.Fatalf("with the record failing: got %d made and %d records, want neither", n, r)
 				}
 				if err := tt.do(e.service(false)); err != nil {
 					t.Fatal(err)
 				}
-				if n, r := tt.made(), e.records(t, tt.action); n != 1 || r != 1 {
+				if n, r := tt.made(), e.records(t, tt.action)-before; n != 1 || r != 1 {
 					t.Errorf("got %d made and %d records, want both", n, r)
 				}
 			})
