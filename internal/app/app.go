@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/netpolicy"
@@ -305,7 +306,7 @@ func Bootstrap(ctx context.Context, st *store.Store, cfg config.Config, out io.W
 	if err != nil {
 		return err
 	}
-	u := &store.User{Username: "admin", PasswordHash: hash, OrganisationID: org.ID, Role: "administrator", MustChangePassword: printed}
+	u := &identity.User{Username: "admin", PasswordHash: hash, OrganisationID: org.ID, Role: "administrator", MustChangePassword: printed}
 	if err := st.CreateUser(ctx, u); err != nil {
 		return err
 	}

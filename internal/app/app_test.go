@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -156,7 +157,7 @@ func start(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	tok, hash := auth.NewToken()
-	if err := a.Store.CreateToken(ctx, &store.Token{UserID: u.ID, Name: "test", Hash: hash}); err != nil {
+	if err := a.Store.CreateToken(ctx, &identity.Token{UserID: u.ID, Name: "test", Hash: hash}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup

@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -298,7 +299,7 @@ func testAuditHTTP(t *testing.T, h *harness) {
 		h.do("GET", fmt.Sprintf("/api/v1/cameras/%d/video.mp4?start=%s&end=%s", own, from.Format(time.RFC3339), from.Add(time.Minute).Format(time.RFC3339)), nil, nil)
 		north := h.makeUser("north-dpo", council.ID, "another long passphrase for the north council", rights.Auditor)
 		tok, hash := auth.NewToken()
-		if err := h.app.Store.CreateToken(t.Context(), &store.Token{UserID: north.ID, Name: "test", Hash: hash}); err != nil {
+		if err := h.app.Store.CreateToken(t.Context(), &identity.Token{UserID: north.ID, Name: "test", Hash: hash}); err != nil {
 			t.Fatal(err)
 		}
 		na := h.as(tok)
@@ -323,13 +324,13 @@ func testAuditHTTP(t *testing.T, h *harness) {
 }
 
 // makeUser makes a user of org holding role, who may sign in with pass.
-func (h *harness) makeUser(name string, org int64, pass string, role rights.Role) store.User {
+func (h *harness) makeUser(name string, org int64, pass string, role rights.Role) identity.User {
 	h.t.Helper()
 	hash, err := auth.HashPassword(pass)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	u := store.User{Username: name, PasswordHash: hash, OrganisationID: org, Role: string(role)}
+	u := identity.User{Username: name, PasswordHash: hash, OrganisationID: org, Role: string(role)}
 	if err := h.app.Store.CreateUser(h.t.Context(), &u); err != nil {
 		h.t.Fatal(err)
 	}

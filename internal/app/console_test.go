@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
@@ -32,12 +32,12 @@ func (h *harness) newUser(name string) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	u := store.User{Username: name, PasswordHash: "unusable", OrganisationID: admin.OrganisationID, Role: "operator"}
+	u := identity.User{Username: name, PasswordHash: "unusable", OrganisationID: admin.OrganisationID, Role: "operator"}
 	if err := h.app.Store.CreateUser(ctx, &u); err != nil {
 		h.t.Fatal(err)
 	}
 	tok, hash := auth.NewToken()
-	if err := h.app.Store.CreateToken(ctx, &store.Token{UserID: u.ID, Name: "test", Hash: hash}); err != nil {
+	if err := h.app.Store.CreateToken(ctx, &identity.Token{UserID: u.ID, Name: "test", Hash: hash}); err != nil {
 		h.t.Fatal(err)
 	}
 	return tok

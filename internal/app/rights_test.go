@@ -20,6 +20,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -214,7 +215,7 @@ func (f *rightsFixture) n() int64 { return f.seq.Add(1) }
 func tokenFor(t *testing.T, st *store.Store, id int64) string {
 	t.Helper()
 	tok, hash := auth.NewToken()
-	if err := st.CreateToken(t.Context(), &store.Token{UserID: id, Name: "test", Hash: hash}); err != nil {
+	if err := st.CreateToken(t.Context(), &identity.Token{UserID: id, Name: "test", Hash: hash}); err != nil {
 		t.Fatal(err)
 	}
 	return tok
@@ -285,7 +286,7 @@ func newRightsFixtureOn(t *testing.T, postgres bool) *rightsFixture {
 	mustDo(t, st.SetFourEyes(ctx, f.orgA, []string{"export"}))
 	mustDo(t, st.SetFourEyes(ctx, f.orgB, []string{"export"}))
 	for _, ri := range rights.Roles {
-		u := store.User{Username: "a-" + string(ri.Role), PasswordHash: "unusable", OrganisationID: f.orgA, Role: string(ri.Role)}
+		u := identity.User{Username: "a-" + string(ri.Role), PasswordHash: "unusable", OrganisationID: f.orgA, Role: string(ri.Role)}
 		mustDo(t, st.CreateUser(ctx, &u))
 		f.users = append(f.users, &roleUser{role: ri.Role, id: u.ID, token: tokenFor(t, st, u.ID)})
 	}
@@ -302,7 +303,7 @@ func newRightsFixtureOn(t *testing.T, postgres bool) *rightsFixture {
 
 // newUser makes a user of org holding role.
 func (f *rightsFixture) newUser(org int64, role string) int64 {
-	u := store.User{Username: fmt.Sprintf("u%d", f.n()), PasswordHash: "unusable", OrganisationID: org, Role: role}
+	u := identity.User{Username: fmt.Sprintf("u%d", f.n()), PasswordHash: "unusable", OrganisationID: org, Role: role}
 	mustDo(f.t, f.st.CreateUser(f.t.Context(), &u))
 	return u.ID
 }
@@ -416,7 +417,7 @@ func probes() map[string]routeProbe {
 			return call{method: "POST", path: "/api/v1/tokens", body: map[string]any{"name": "matrix"}}
 		}, ok: 403},
 		"DELETE /api/v1/tokens/{id}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
-			tok := store.Token{UserID: u.id, Name: "spare", Hash: []byte(fmt.Sprintf("spare token %d", f.n())), Kind: store.TokenAPI}
+			tok := identity.Token{UserID: u.id, Name: "spare", Hash: []byte(fmt.Sprintf("spare token %d", f.n())), Kind: identity.TokenAPI}
 			mustDo(f.t, f.st.CreateToken(f.t.Context(), &tok))
 			return call{method: "DELETE", path: fmt.Sprintf("/api/v1/tokens/%d", tok.ID)}
 		}, ok: 204},

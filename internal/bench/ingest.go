@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -315,7 +316,7 @@ func benchToken(ctx context.Context, dsn string) (string, error) {
 		if herr != nil {
 			return "", herr
 		}
-		u = store.User{Username: "bench", PasswordHash: hash, OrganisationID: admin.OrganisationID, Role: "cctv_manager"}
+		u = identity.User{Username: "bench", PasswordHash: hash, OrganisationID: admin.OrganisationID, Role: "cctv_manager"}
 		err = st.CreateUser(ctx, &u)
 	}
 	if err != nil {
@@ -323,7 +324,7 @@ func benchToken(ctx context.Context, dsn string) (string, error) {
 	}
 	tok, hash := auth.NewToken()
 	exp := time.Now().Add(24 * time.Hour)
-	return tok, st.CreateToken(ctx, &store.Token{UserID: u.ID, Name: "bench", Hash: hash, ExpiresAt: &exp})
+	return tok, st.CreateToken(ctx, &identity.Token{UserID: u.ID, Name: "bench", Hash: hash, ExpiresAt: &exp})
 }
 
 func call(ctx context.Context, method, url, token, body string) ([]byte, error) {

@@ -12,11 +12,10 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/app"
-	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/simcam"
@@ -260,27 +259,28 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tok, hash := auth.NewToken()
-	t := &store.Token{UserID: u.ID, Name: *name, Hash: hash}
-	if *expires > 0 {
-		exp := time.Now().Add(*expires).UTC()
-		t.ExpiresAt = &exp
-	}
-	if err := st.CreateToken(ctx, t); err != nil {
-		return err
-	}
-	// A token is a credential like a sign-in: it goes in the audit trail,
-	// or the token is never shown.
+	// A token is a credential like a sign-in: it goes in the audit trail
+	// with it, or is not made.
 	trail, err := openTrail(ctx, cfg, true, nil, false, stderr)
 	if err != nil {
 		return err
 	}
-	err = trail.Append(ctx, auditlog.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.TokenCreate,
-		RemoteAddr: "command line", Detail: *name})
-	if cerr := trail.Close(); err == nil {
-		err = cerr
-	}
+	closeTrail := sync.OnceValue(trail.Close)
+	defer closeTrail()
+	svc, err := identityService(ctx, st, trail, stderr)
 	if err != nil {
+		return err
+	}
+	var exp *time.Time
+	if *expires > 0 {
+		e := time.Now().Add(*expires).UTC()
+		exp = &e
+	}
+	tok, _, err := svc.IssueToken(ctx, u, *name, exp)
+	if err != nil {
+		return err
+	}
+	if err := closeTrail(); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, tok)

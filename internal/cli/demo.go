@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/netpolicy"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -337,7 +338,7 @@ func ensureDemoOperator(ctx context.Context, a *app.App, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	u := &store.User{Username: "operator", PasswordHash: hash, OrganisationID: org.ID, Role: "operator", MustChangePassword: true}
+	u := &identity.User{Username: "operator", PasswordHash: hash, OrganisationID: org.ID, Role: "operator", MustChangePassword: true}
 	if err := a.Store.CreateUser(ctx, u); err != nil {
 		return err
 	}

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -31,7 +34,7 @@ func TestDemoPartnership(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin := store.User{Username: "admin", PasswordHash: "h", OrganisationID: top.ID, Role: "administrator"}
+	admin := identity.User{Username: "admin", PasswordHash: "h", OrganisationID: top.ID, Role: "administrator"}
 	if err := st.CreateUser(ctx, &admin); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +60,7 @@ func TestDemoPartnership(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := store.User{Username: "operator", PasswordHash: "h", OrganisationID: leaVale.ID, Role: "operator", MustChangePassword: true}
+	op := identity.User{Username: "operator", PasswordHash: "h", OrganisationID: leaVale.ID, Role: "operator", MustChangePassword: true}
 	if err := st.CreateUser(ctx, &op); err != nil {
 		t.Fatal(err)
 	}
@@ -206,5 +209,18 @@ func TestUserCreate(t *testing.T) {
 	roles, _ := st.UserRoles(ctx, u.ID)
 	if ok, _ := auth.VerifyPassword(u.PasswordHash, pass); !ok || !u.MustChangePassword || len(roles) != 2 || roles[0].Role != "auditor" || roles[1].Role != "supervisor" {
 		t.Errorf("the account: password signs in %v, must change %v, roles %+v; want true, true, auditor and supervisor", ok, u.MustChangePassword, roles)
+	}
+	// The account's record went in with it; the refused ones made none.
+	trail, err := audit.Open(ctx, audit.Options{DSN: filepath.Join(data, "audit.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trail.Close()
+	recs, err := trail.Store().ListAudit(ctx, store.AuditFilter{Action: auditlog.UserCreate.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].Username != "jo" || recs[0].UserID != u.ID {
+		t.Errorf("got user.create records %+v, want one, of jo", recs)
 	}
 }

@@ -5,14 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/app"
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"io"
 	"os"
 	"strings"
+	"sync"
 
+	"github.com/vigil-cctv/vigil/internal/app"
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -38,13 +40,13 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *name == "" || *roleList == "" {
 		return errors.New("user create: --user and --role are required")
 	}
-	var roles []store.UserRole
+	var roles []rights.Grant
 	for _, r := range strings.Split(*roleList, ",") {
 		r = strings.TrimSpace(r)
 		if _, ok := rights.ParseRole(r); !ok {
 			return fmt.Errorf("user create: %q is not a role; the roles are %s", r, roleNames())
 		}
-		roles = append(roles, store.UserRole{Role: r})
+		roles = append(roles, rights.Grant{Role: rights.Role(r)})
 	}
 	cfg, err := config.Load(*file, os.Getenv)
 	if err != nil {
@@ -73,39 +75,52 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A new account goes in the audit trail with it, or is not made.
+	trail, err := app.OpenAudit(ctx, cfg, newLogger(stderr, "warn"))
+	if err != nil {
+		return err
+	}
+	closeTrail := sync.OnceValue(trail.Close)
+	defer closeTrail()
+	svc, err := identityService(ctx, st, trail, stderr)
+	if err != nil {
+		return err
+	}
 	pass := auth.RandomPassword()
-	u, err := createAccount(ctx, st, *name, pass, org.ID, roles, *mustChange)
+	_, err = svc.CreateAccount(ctx, identity.Account{Username: *name, Password: pass, OrganisationID: org.ID, Organisation: org.Name,
+		Roles: roles, MustChangePassword: *mustChange})
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("user create: the username %q is taken", *name)
 	}
 	if err != nil {
 		return err
 	}
-	// A new account goes in the audit trail, or its password is never
-	// shown.
-	trail, err := app.OpenAudit(ctx, cfg, newLogger(stderr, "warn"))
-	if err != nil {
-		return err
-	}
-	err = trail.Append(ctx, auditlog.Entry{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.UserCreate,
-		RemoteAddr: "command line", Detail: fmt.Sprintf("organisation %s, roles %s", org.Name, *roleList)})
-	if cerr := trail.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := closeTrail(); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, pass)
 	return nil
 }
 
-// createAccount makes a user holding roles, with password.
-func createAccount(ctx context.Context, st *store.Store, name, password string, org int64, roles []store.UserRole, mustChange bool) (store.User, error) {
+// identityService is the service of accounts on the command line: its
+// changes commit with their records through an outbox of st into trail.
+func identityService(ctx context.Context, st *store.Store, trail *audit.Trail, stderr io.Writer) (*identity.Service, error) {
+	log := newLogger(stderr, "warn")
+	o, err := audit.NewOutbox(ctx, st, trail, audit.OutboxOptions{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return identity.New(st, audit.Changer[identity.Repo](o), identity.Options{Logger: log}), nil
+}
+
+// createAccount makes a user holding roles, with password, and no
+// record: for the demo's own accounts, made with its data.
+func createAccount(ctx context.Context, st *store.Store, name, password string, org int64, roles []store.UserRole, mustChange bool) (identity.User, error) {
 	hash, err := auth.HashPassword(password)
 	if err != nil {
-		return store.User{}, err
+		return identity.User{}, err
 	}
-	u := store.User{Username: name, PasswordHash: hash, OrganisationID: org, Role: "none", MustChangePassword: mustChange}
+	u := identity.User{Username: name, PasswordHash: hash, OrganisationID: org, Role: "none", MustChangePassword: mustChange}
 	if err := st.CreateUser(ctx, &u); err != nil {
 		return u, err
 	}

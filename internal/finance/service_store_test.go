@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -48,7 +49,7 @@ func forEachServiceDB(t *testing.T, fn func(t *testing.T, e *serviceEnv)) {
 		must(t, err)
 		council := store.Organisation{Name: "Council A", Kind: "council", ParentID: top.ID}
 		must(t, st.CreateOrganisation(ctx, &council))
-		u := store.User{Username: "manager", PasswordHash: "unusable", OrganisationID: top.ID, Role: "cctv_manager"}
+		u := identity.User{Username: "manager", PasswordHash: "unusable", OrganisationID: top.ID, Role: "cctv_manager"}
 		must(t, st.CreateUser(ctx, &u))
 		data, err := st.RightsData(ctx)
 		must(t, err)

@@ -7,6 +7,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
 func TestOrganisations(t *testing.T) {
@@ -55,7 +57,7 @@ func TestUsers(t *testing.T) {
 		if n != 0 {
 			t.Errorf("CountUsers on empty store: got %d, want 0", n)
 		}
-		u := User{Username: "alice", PasswordHash: "$argon2id$x", OrganisationID: org.ID, Role: "admin", MustChangePassword: true}
+		u := identity.User{Username: "alice", PasswordHash: "$argon2id$x", OrganisationID: org.ID, Role: "admin", MustChangePassword: true}
 		must(t, s.CreateUser(ctx, &u))
 		if u.ID == 0 || u.CreatedAt.IsZero() {
 			t.Fatalf("CreateUser: got ID %d CreatedAt %v, want both set", u.ID, u.CreatedAt)
@@ -70,11 +72,11 @@ func TestUsers(t *testing.T) {
 		if byID != u {
 			t.Errorf("User: got %+v, want %+v", byID, u)
 		}
-		dup := User{Username: "alice", PasswordHash: "h", OrganisationID: org.ID, Role: "viewer"}
+		dup := identity.User{Username: "alice", PasswordHash: "h", OrganisationID: org.ID, Role: "viewer"}
 		if err := s.CreateUser(ctx, &dup); !errors.Is(err, ErrConflict) {
 			t.Errorf("duplicate username: got %v, want ErrConflict", err)
 		}
-		bob := User{Username: "bob", PasswordHash: "h", OrganisationID: org.ID, Role: "viewer"}
+		bob := identity.User{Username: "bob", PasswordHash: "h", OrganisationID: org.ID, Role: "viewer"}
 		must(t, s.CreateUser(ctx, &bob))
 		if bob.MustChangePassword {
 			t.Errorf("bob MustChangePassword: got true, want false")
@@ -98,7 +100,7 @@ func TestUsers(t *testing.T) {
 				}
 			})
 		}
-		bad := []User{
+		bad := []identity.User{
 			{PasswordHash: "h", OrganisationID: org.ID, Role: "r"},
 			{Username: "x", PasswordHash: "h", Role: "r"},
 			{Username: "x", PasswordHash: "h", OrganisationID: org.ID},
@@ -108,7 +110,7 @@ func TestUsers(t *testing.T) {
 				t.Errorf("invalid user %d: got nil error, want one", i)
 			}
 		}
-		noOrg := User{Username: "y", PasswordHash: "h", OrganisationID: 777, Role: "r"}
+		noOrg := identity.User{Username: "y", PasswordHash: "h", OrganisationID: 777, Role: "r"}
 		if err := s.CreateUser(ctx, &noOrg); err == nil {
 			t.Errorf("user of a missing organisation: got nil error, want a foreign key error")
 		}
@@ -120,22 +122,22 @@ func TestTokens(t *testing.T) {
 		ctx := context.Background()
 		org, err := s.EnsureOrganisation(ctx, "Org", "customer")
 		must(t, err)
-		u := User{Username: "alice", PasswordHash: "h", OrganisationID: org.ID, Role: "admin"}
+		u := identity.User{Username: "alice", PasswordHash: "h", OrganisationID: org.ID, Role: "admin"}
 		must(t, s.CreateUser(ctx, &u))
 
 		past := t0.Add(-time.Hour)
 		future := time.Now().Add(time.Hour)
-		live := Token{UserID: u.ID, Name: "cli", Hash: bytes.Repeat([]byte{1}, 32)}
-		expiring := Token{UserID: u.ID, Name: "ci", Hash: bytes.Repeat([]byte{2}, 32), ExpiresAt: &future}
-		expired := Token{UserID: u.ID, Name: "old", Hash: bytes.Repeat([]byte{3}, 32), ExpiresAt: &past}
-		for _, tk := range []*Token{&live, &expiring, &expired} {
+		live := identity.Token{UserID: u.ID, Name: "cli", Hash: bytes.Repeat([]byte{1}, 32)}
+		expiring := identity.Token{UserID: u.ID, Name: "ci", Hash: bytes.Repeat([]byte{2}, 32), ExpiresAt: &future}
+		expired := identity.Token{UserID: u.ID, Name: "old", Hash: bytes.Repeat([]byte{3}, 32), ExpiresAt: &past}
+		for _, tk := range []*identity.Token{&live, &expiring, &expired} {
 			must(t, s.CreateToken(ctx, tk))
 		}
 
 		tests := []struct {
 			name    string
 			hash    []byte
-			want    *Token
+			want    *identity.Token
 			wantErr error
 		}{
 			{"no expiry", live.Hash, &live, nil},
@@ -147,7 +149,7 @@ func TestTokens(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				tok, usr, err := s.TokenByHash(ctx, tt.hash, TokenAPI)
+				tok, usr, err := s.TokenByHash(ctx, tt.hash, identity.TokenAPI)
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("got error %v, want %v", err, tt.wantErr)
 				}
@@ -163,11 +165,11 @@ func TestTokens(t *testing.T) {
 			})
 		}
 
-		dup := Token{UserID: u.ID, Name: "dup", Hash: live.Hash}
+		dup := identity.Token{UserID: u.ID, Name: "dup", Hash: live.Hash}
 		if err := s.CreateToken(ctx, &dup); !errors.Is(err, ErrConflict) {
 			t.Errorf("duplicate hash: got %v, want ErrConflict", err)
 		}
-		if err := s.CreateToken(ctx, &Token{UserID: u.ID, Name: "nohash"}); err == nil {
+		if err := s.CreateToken(ctx, &identity.Token{UserID: u.ID, Name: "nohash"}); err == nil {
 			t.Errorf("token without hash: got nil error, want one")
 		}
 
@@ -190,7 +192,7 @@ func TestTokens(t *testing.T) {
 	})
 }
 
-func sameToken(a, b Token) bool {
+func sameToken(a, b identity.Token) bool {
 	eqPtr := func(x, y *time.Time) bool {
 		if x == nil || y == nil {
 			return x == y

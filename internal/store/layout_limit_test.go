@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"slices"
 	"sync"
 	"testing"
@@ -16,8 +17,8 @@ func TestLayoutLimit(t *testing.T) {
 		ctx := context.Background()
 		org, err := s.EnsureOrganisation(ctx, "Org", "council")
 		must(t, err)
-		alice := User{Username: "alice", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
-		bob := User{Username: "bob", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
+		alice := identity.User{Username: "alice", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
+		bob := identity.User{Username: "bob", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
 		must(t, s.CreateUser(ctx, &alice))
 		must(t, s.CreateUser(ctx, &bob))
 		save := func(user int64, name string) error {
@@ -76,7 +77,7 @@ func TestLayoutPage(t *testing.T) {
 		ctx := context.Background()
 		org, err := s.EnsureOrganisation(ctx, "Org", "council")
 		must(t, err)
-		u := User{Username: "alice", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
+		u := identity.User{Username: "alice", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
 		must(t, s.CreateUser(ctx, &u))
 		for _, n := range []string{"b", "A", "a", "C", "d", "Été"} {
 			must(t, s.SaveLayout(ctx, &Layout{UserID: u.ID, Name: n, Grid: 1, Tiles: []*int64{nil}}))

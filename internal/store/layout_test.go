@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"strings"
 	"testing"
 )
@@ -35,8 +36,8 @@ func TestLayouts(t *testing.T) {
 		ctx := context.Background()
 		org, err := s.EnsureOrganisation(ctx, "Org", "council")
 		must(t, err)
-		alice := User{Username: "alice", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
-		bob := User{Username: "bob", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
+		alice := identity.User{Username: "alice", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
+		bob := identity.User{Username: "bob", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
 		must(t, s.CreateUser(ctx, &alice))
 		must(t, s.CreateUser(ctx, &bob))
 
@@ -151,7 +152,7 @@ func TestLayoutsGoWithTheirUser(t *testing.T) {
 		ctx := context.Background()
 		org, err := s.EnsureOrganisation(ctx, "Org", "council")
 		must(t, err)
-		u := User{Username: "leaver", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
+		u := identity.User{Username: "leaver", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
 		must(t, s.CreateUser(ctx, &u))
 		must(t, s.SaveLayout(ctx, &Layout{UserID: u.ID, Name: "mine", Grid: 1, Tiles: []*int64{nil}}))
 		// There is no DeleteUser yet; the cascade is the schema's promise.

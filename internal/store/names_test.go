@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/names"
 
 	"github.com/vigil-cctv/vigil/internal/works"
@@ -21,7 +22,7 @@ func TestNamesRefused(t *testing.T) {
 		ctx := context.Background()
 		org, err := s.EnsureOrganisation(ctx, "Org", "council")
 		must(t, err)
-		u := User{Username: "ada", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
+		u := identity.User{Username: "ada", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
 		must(t, s.CreateUser(ctx, &u))
 		cam := Camera{OrganisationID: org.ID, Name: "Gate", URL: "rtsp://192.0.2.1/a"}
 		must(t, s.CreateCamera(ctx, &cam))
@@ -30,13 +31,13 @@ func TestNamesRefused(t *testing.T) {
 			do   func() error
 		}{
 			{"username with NUL", func() error {
-				return s.CreateUser(ctx, &User{Username: "ad\x00min", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"})
+				return s.CreateUser(ctx, &identity.User{Username: "ad\x00min", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"})
 			}},
 			{"username with a right-to-left override", func() error {
-				return s.CreateUser(ctx, &User{Username: "nimda\u202E", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"})
+				return s.CreateUser(ctx, &identity.User{Username: "nimda\u202E", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"})
 			}},
 			{"username with a zero-width space", func() error {
-				return s.CreateUser(ctx, &User{Username: "ad\u200Bmin", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"})
+				return s.CreateUser(ctx, &identity.User{Username: "ad\u200Bmin", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"})
 			}},
 			{"camera name with NUL", func() error {
 				return s.CreateCamera(ctx, &Camera{OrganisationID: org.ID, Name: "Gate\x00", URL: "rtsp://192.0.2.1/b"})
@@ -78,7 +79,7 @@ func TestNamesRefused(t *testing.T) {
 					StartsOn: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), EndsOn: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)})
 			}},
 			{"API token with a right-to-left override", func() error {
-				return s.CreateToken(ctx, &Token{UserID: u.ID, Name: "ci\u202ebot", Hash: []byte("0123456789abcdef")})
+				return s.CreateToken(ctx, &identity.Token{UserID: u.ID, Name: "ci\u202ebot", Hash: []byte("0123456789abcdef")})
 			}},
 			{"finance category title with a tab", func() error {
 				return s.PutFinanceCategory(ctx, finance.Category{Name: "proactive", Title: "Pro\tactive", Weight: finance.One})
@@ -110,7 +111,7 @@ func TestConfusableUsernames(t *testing.T) {
 		org, err := s.EnsureOrganisation(ctx, "Org", "council")
 		must(t, err)
 		create := func(name string) error {
-			return s.CreateUser(ctx, &User{Username: name, PasswordHash: "h", OrganisationID: org.ID, Role: "operator"})
+			return s.CreateUser(ctx, &identity.User{Username: name, PasswordHash: "h", OrganisationID: org.ID, Role: "operator"})
 		}
 		must(t, create("admin"))
 		for _, name := range []string{"аdmin", "ADMIN", "Admin", "ａｄｍｉｎ", "adrnin"} {
@@ -161,7 +162,7 @@ func TestSkeletonBackfill(t *testing.T) {
 		org, err := s.EnsureOrganisation(ctx, "Org", "council")
 		must(t, err)
 		create := func(name string) error {
-			return s.CreateUser(ctx, &User{Username: name, PasswordHash: "h", OrganisationID: org.ID, Role: "operator"})
+			return s.CreateUser(ctx, &identity.User{Username: name, PasswordHash: "h", OrganisationID: org.ID, Role: "operator"})
 		}
 		clear := func() {
 			t.Helper()

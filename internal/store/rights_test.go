@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
@@ -100,9 +101,9 @@ func TestUserRoles(t *testing.T) {
 		must(t, err)
 		b, err := s.EnsureOrganisation(ctx, "B", "council")
 		must(t, err)
-		op := User{Username: "op", PasswordHash: "h", OrganisationID: a.ID, Role: "operator"}
+		op := identity.User{Username: "op", PasswordHash: "h", OrganisationID: a.ID, Role: "operator"}
 		must(t, s.CreateUser(ctx, &op))
-		legacy := User{Username: "legacy", PasswordHash: "h", OrganisationID: a.ID, Role: "viewer"}
+		legacy := identity.User{Username: "legacy", PasswordHash: "h", OrganisationID: a.ID, Role: "viewer"}
 		must(t, s.CreateUser(ctx, &legacy))
 		roles, err := s.UserRoles(ctx, op.ID)
 		must(t, err)
@@ -409,11 +410,11 @@ func TestRightsData(t *testing.T) {
 		cam := newCameraIn(t, s, a.ID, "1")
 		g := CameraGroup{OrganisationID: a.ID, Name: "G", Cameras: []int64{cam.ID}}
 		must(t, s.CreateCameraGroup(ctx, &g))
-		op := User{Username: "op", PasswordHash: "h", OrganisationID: a.ID, Role: "operator"}
+		op := identity.User{Username: "op", PasswordHash: "h", OrganisationID: a.ID, Role: "operator"}
 		must(t, s.CreateUser(ctx, &op))
-		nobody := User{Username: "nobody", PasswordHash: "h", OrganisationID: a.ID, Role: "x"}
+		nobody := identity.User{Username: "nobody", PasswordHash: "h", OrganisationID: a.ID, Role: "x"}
 		must(t, s.CreateUser(ctx, &nobody))
-		pc := User{Username: "pc", PasswordHash: "h", OrganisationID: police.ID, Role: "police_viewer"}
+		pc := identity.User{Username: "pc", PasswordHash: "h", OrganisationID: police.ID, Role: "police_viewer"}
 		must(t, s.CreateUser(ctx, &pc))
 		ag := SharingAgreement{GrantorID: a.ID, GranteeID: police.ID, Reference: "R", Rights: []string{"view_live"}, Groups: []int64{g.ID}, StartsAt: t0}
 		must(t, s.CreateSharingAgreement(ctx, &ag))

@@ -8,13 +8,15 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
-func newUser(t *testing.T, s *Store, name, role string) User {
+func newUser(t *testing.T, s *Store, name, role string) identity.User {
 	t.Helper()
 	org, err := s.EnsureOrganisation(context.Background(), "Org", "council")
 	must(t, err)
-	u := User{Username: name, PasswordHash: "$argon2id$x", OrganisationID: org.ID, Role: role}
+	u := identity.User{Username: name, PasswordHash: "$argon2id$x", OrganisationID: org.ID, Role: role}
 	must(t, s.CreateUser(context.Background(), &u))
 	return u
 }
@@ -24,19 +26,19 @@ func TestTokenKinds(t *testing.T) {
 		ctx := context.Background()
 		u := newUser(t, s, "alice", "operator")
 		other := newUser(t, s, "bob", "operator")
-		api := Token{UserID: u.ID, Name: "script", Hash: bytes.Repeat([]byte{1}, 32)}
-		sess := Token{UserID: u.ID, Name: "console session", Hash: bytes.Repeat([]byte{2}, 32), Kind: TokenSession,
+		api := identity.Token{UserID: u.ID, Name: "script", Hash: bytes.Repeat([]byte{1}, 32)}
+		sess := identity.Token{UserID: u.ID, Name: "console session", Hash: bytes.Repeat([]byte{2}, 32), Kind: identity.TokenSession,
 			RemoteAddr: "127.0.0.1:5000", UserAgent: "Test/1.0 " + string(bytes.Repeat([]byte("é"), 400))}
-		pend := Token{UserID: u.ID, Name: "sign-in", Hash: bytes.Repeat([]byte{3}, 32), Kind: TokenPending}
-		sess2 := Token{UserID: u.ID, Name: "console session", Hash: bytes.Repeat([]byte{4}, 32), Kind: TokenSession}
-		bobs := Token{UserID: other.ID, Name: "console session", Hash: bytes.Repeat([]byte{5}, 32), Kind: TokenSession}
-		for _, tk := range []*Token{&api, &sess, &pend, &sess2, &bobs} {
+		pend := identity.Token{UserID: u.ID, Name: "sign-in", Hash: bytes.Repeat([]byte{3}, 32), Kind: identity.TokenPending}
+		sess2 := identity.Token{UserID: u.ID, Name: "console session", Hash: bytes.Repeat([]byte{4}, 32), Kind: identity.TokenSession}
+		bobs := identity.Token{UserID: other.ID, Name: "console session", Hash: bytes.Repeat([]byte{5}, 32), Kind: identity.TokenSession}
+		for _, tk := range []*identity.Token{&api, &sess, &pend, &sess2, &bobs} {
 			must(t, s.CreateToken(ctx, tk))
 		}
-		if api.Kind != TokenAPI {
-			t.Errorf("a token made without a kind: got kind %q, want %q", api.Kind, TokenAPI)
+		if api.Kind != identity.TokenAPI {
+			t.Errorf("a token made without a kind: got kind %q, want %q", api.Kind, identity.TokenAPI)
 		}
-		if err := s.CreateToken(ctx, &Token{UserID: u.ID, Hash: []byte{9}, Kind: "root"}); err == nil {
+		if err := s.CreateToken(ctx, &identity.Token{UserID: u.ID, Hash: []byte{9}, Kind: "root"}); err == nil {
 			t.Errorf("unknown kind: got nil error, want one")
 		}
 		tests := []struct {
@@ -45,12 +47,12 @@ func TestTokenKinds(t *testing.T) {
 			kind string
 			ok   bool
 		}{
-			{"api as api", api.Hash, TokenAPI, true},
-			{"api as session", api.Hash, TokenSession, false},
-			{"session as session", sess.Hash, TokenSession, true},
-			{"session as bearer", sess.Hash, TokenAPI, false},
-			{"pending as session", pend.Hash, TokenSession, false},
-			{"pending as pending", pend.Hash, TokenPending, true},
+			{"api as api", api.Hash, identity.TokenAPI, true},
+			{"api as session", api.Hash, identity.TokenSession, false},
+			{"session as session", sess.Hash, identity.TokenSession, true},
+			{"session as bearer", sess.Hash, identity.TokenAPI, false},
+			{"pending as session", pend.Hash, identity.TokenSession, false},
+			{"pending as pending", pend.Hash, identity.TokenPending, true},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -66,35 +68,35 @@ func TestTokenKinds(t *testing.T) {
 				}
 			})
 		}
-		got, _, err := s.TokenByHash(ctx, sess.Hash, TokenSession)
+		got, _, err := s.TokenByHash(ctx, sess.Hash, identity.TokenSession)
 		must(t, err)
 		if got.RemoteAddr != "127.0.0.1:5000" || len(got.UserAgent) > maxTokenText || !bytes.HasPrefix([]byte(got.UserAgent), []byte("Test/1.0 é")) {
 			t.Errorf("session: got remote %q, user agent of %d bytes %.20q; want the address and the agent clipped to %d", got.RemoteAddr, len(got.UserAgent), got.UserAgent, maxTokenText)
 		}
 
-		if err := s.DeleteToken(ctx, u.ID, bobs.ID, TokenSession); !errors.Is(err, ErrNotFound) {
+		if err := s.DeleteToken(ctx, u.ID, bobs.ID, identity.TokenSession); !errors.Is(err, ErrNotFound) {
 			t.Errorf("deleting another user's session: got %v, want ErrNotFound", err)
 		}
-		if err := s.DeleteToken(ctx, u.ID, api.ID, TokenSession); !errors.Is(err, ErrNotFound) {
+		if err := s.DeleteToken(ctx, u.ID, api.ID, identity.TokenSession); !errors.Is(err, ErrNotFound) {
 			t.Errorf("deleting an API token as a session: got %v, want ErrNotFound", err)
 		}
-		n, err := s.DeleteUserTokens(ctx, u.ID, TokenSession, sess.ID)
+		n, err := s.DeleteUserTokens(ctx, u.ID, identity.TokenSession, sess.ID)
 		must(t, err)
 		if n != 1 {
 			t.Errorf("DeleteUserTokens except one: got %d deleted, want 1", n)
 		}
-		must(t, s.DeleteToken(ctx, u.ID, sess.ID, TokenSession))
+		must(t, s.DeleteToken(ctx, u.ID, sess.ID, identity.TokenSession))
 		list, err := s.ListTokens(ctx, u.ID)
 		must(t, err)
 		if len(list) != 2 || list[0].ID != api.ID || list[1].ID != pend.ID {
 			t.Errorf("left: got %+v, want the API token and the pending one", list)
 		}
-		if _, _, err := s.TokenByHash(ctx, bobs.Hash, TokenSession); err != nil {
+		if _, _, err := s.TokenByHash(ctx, bobs.Hash, identity.TokenSession); err != nil {
 			t.Errorf("bob's session: got %v, want it untouched", err)
 		}
 
 		past := time.Now().Add(-time.Hour)
-		old := Token{UserID: u.ID, Name: "old", Hash: bytes.Repeat([]byte{6}, 32), ExpiresAt: &past}
+		old := identity.Token{UserID: u.ID, Name: "old", Hash: bytes.Repeat([]byte{6}, 32), ExpiresAt: &past}
 		must(t, s.CreateToken(ctx, &old))
 		n, err = s.DeleteExpiredTokens(ctx, time.Now())
 		must(t, err)
@@ -183,7 +185,7 @@ func TestUserPasswordAndOIDC(t *testing.T) {
 		}
 		org2, err := s.EnsureOrganisation(ctx, "Police", "police")
 		must(t, err)
-		sso := User{Username: "frank@idp", PasswordHash: "", OrganisationID: org2.ID, Role: "viewer", OIDCIssuer: "https://idp", OIDCSubject: "sub-1"}
+		sso := identity.User{Username: "frank@idp", PasswordHash: "", OrganisationID: org2.ID, Role: "viewer", OIDCIssuer: "https://idp", OIDCSubject: "sub-1"}
 		must(t, s.CreateUser(ctx, &sso))
 		// A second password user: NULL issuer and subject do not collide.
 		newUser(t, s, "gina", "operator")
@@ -192,7 +194,7 @@ func TestUserPasswordAndOIDC(t *testing.T) {
 		if found != sso {
 			t.Errorf("UserByOIDC: got %+v, want %+v", found, sso)
 		}
-		dup := User{Username: "frank2", OrganisationID: org2.ID, Role: "viewer", OIDCIssuer: "https://idp", OIDCSubject: "sub-1"}
+		dup := identity.User{Username: "frank2", OrganisationID: org2.ID, Role: "viewer", OIDCIssuer: "https://idp", OIDCSubject: "sub-1"}
 		if err := s.CreateUser(ctx, &dup); !errors.Is(err, ErrConflict) {
 			t.Errorf("a second user for one subject: got %v, want ErrConflict", err)
 		}
@@ -204,7 +206,7 @@ func TestUserPasswordAndOIDC(t *testing.T) {
 		if found.Role != "operator" || found.OrganisationID != u.OrganisationID {
 			t.Errorf("SetUserRole: got %q in %d, want operator in %d", found.Role, found.OrganisationID, u.OrganisationID)
 		}
-		if err := s.CreateUser(ctx, &User{Username: "half", OrganisationID: org2.ID, Role: "viewer", OIDCIssuer: "https://idp"}); err == nil {
+		if err := s.CreateUser(ctx, &identity.User{Username: "half", OrganisationID: org2.ID, Role: "viewer", OIDCIssuer: "https://idp"}); err == nil {
 			t.Errorf("issuer without subject: got nil error, want one")
 		}
 	})
@@ -219,7 +221,7 @@ func TestThrottleSwap(t *testing.T) {
 		if zero.Version != 0 || zero.Failures != 0 {
 			t.Fatalf("unknown subject: got %+v, want a zero record", zero)
 		}
-		one := Throttle{Subject: "user:x", Failures: 1, LastFailure: at}
+		one := identity.Throttle{Subject: "user:x", Failures: 1, LastFailure: at}
 		ok, err := s.SwapThrottle(ctx, zero, one)
 		must(t, err)
 		if !ok {
@@ -234,7 +236,7 @@ func TestThrottleSwap(t *testing.T) {
 		if cur.Failures != 1 || !cur.LastFailure.Equal(at) || !cur.LockedUntil.IsZero() || cur.Version != 1 {
 			t.Errorf("after one failure: got %+v", cur)
 		}
-		locked := Throttle{Subject: "user:x", Failures: 2, LastFailure: at, LockedUntil: at.Add(time.Minute)}
+		locked := identity.Throttle{Subject: "user:x", Failures: 2, LastFailure: at, LockedUntil: at.Add(time.Minute)}
 		if ok, _ := s.SwapThrottle(ctx, cur, locked); !ok {
 			t.Fatalf("second swap: got false, want true")
 		}
@@ -250,17 +252,17 @@ func TestThrottleSwap(t *testing.T) {
 		if n != 0 {
 			t.Errorf("prune before the lock ends: got %d removed, want 0", n)
 		}
-		if ok, _ := s.SwapThrottle(ctx, cur, Throttle{Subject: "user:x"}); !ok {
+		if ok, _ := s.SwapThrottle(ctx, cur, identity.Throttle{Subject: "user:x"}); !ok {
 			t.Errorf("reset: got false, want true")
 		}
 		if cur, _ = s.Throttle(ctx, "user:x"); cur.Version != 0 {
 			t.Errorf("after reset: got %+v, want no record", cur)
 		}
-		if _, err := s.SwapThrottle(ctx, Throttle{Subject: "a"}, Throttle{Subject: "b", Failures: 1}); err == nil {
+		if _, err := s.SwapThrottle(ctx, identity.Throttle{Subject: "a"}, identity.Throttle{Subject: "b", Failures: 1}); err == nil {
 			t.Errorf("swap across subjects: got nil error, want one")
 		}
 		must(t, func() error {
-			_, err := s.SwapThrottle(ctx, Throttle{Subject: "addr:1"}, Throttle{Subject: "addr:1", Failures: 1, LastFailure: at})
+			_, err := s.SwapThrottle(ctx, identity.Throttle{Subject: "addr:1"}, identity.Throttle{Subject: "addr:1", Failures: 1, LastFailure: at})
 			return err
 		}())
 		if n, _ := s.PruneThrottles(ctx, at.Add(time.Second)); n != 1 {

@@ -5,29 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"time"
-)
 
-// Throttle is the count of recent failed sign-ins of one subject (an
-// account name or a remote address) and the lock they earned. The policy
-// (how many, how long) is the caller's; the store only keeps the count and
-// changes it atomically.
-type Throttle struct {
-	Subject     string
-	Failures    int
-	LockedUntil time.Time // zero: not locked
-	LastFailure time.Time
-	// Version is the row's write count, 0 when there is no row: what
-	// SwapThrottle compares.
-	Version int64
-}
+	"github.com/vigil-cctv/vigil/internal/identity"
+)
 
 // maxSubject bounds what a sign-in form can make the store keep.
 const maxSubject = 300
 
 // Throttle returns the subject's record; a subject with none has a zero
 // one (Version 0).
-func (s *Store) Throttle(ctx context.Context, subject string) (Throttle, error) {
-	t := Throttle{Subject: subject}
+func (s *Store) Throttle(ctx context.Context, subject string) (identity.Throttle, error) {
+	t := identity.Throttle{Subject: subject}
 	var locked, last int64
 	err := s.w.QueryRowContext(ctx, `SELECT failures, locked_until, last_failure, version FROM signin_throttle WHERE subject = $1`, subject).
 		Scan(&t.Failures, &locked, &last, &t.Version)
@@ -51,7 +39,7 @@ func (s *Store) Throttle(ctx context.Context, subject string) (Throttle, error) 
 // swap, and read again when another sign-in got there first: the same
 // compare-and-swap on both engines, where a row lock would need dialects.
 // A next with no failures and no lock removes the record.
-func (s *Store) SwapThrottle(ctx context.Context, old, next Throttle) (bool, error) {
+func (s *Store) SwapThrottle(ctx context.Context, old, next identity.Throttle) (bool, error) {
 	if old.Subject != next.Subject || len(next.Subject) > maxSubject || next.Subject == "" {
 		return false, errors.New("store: throttle subject must match, and be 1 to 300 bytes")
 	}

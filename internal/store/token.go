@@ -7,32 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-)
 
-// Token is an API token or a console session: a secret that names a
-// user. Only its hash is stored.
-type Token struct {
-	ID, UserID int64
-	Name       string
-	Hash       []byte
-	CreatedAt  time.Time
-	ExpiresAt  *time.Time // nil: never expires
-	LastUsedAt *time.Time
-	// Kind is TokenAPI (the default), TokenSession or TokenPending. A
-	// token is only ever accepted as its own kind, so a session cookie
-	// is no bearer token and a half-finished sign-in is neither.
-	Kind string
-	// RemoteAddr and UserAgent say where a session was started.
-	RemoteAddr, UserAgent string
-}
-
-// Token kinds.
-const (
-	TokenAPI     = "api"
-	TokenSession = "session"
-	// TokenPending is a sign-in that has passed its password and waits
-	// for the second factor: good for nothing but giving the code.
-	TokenPending = "pending"
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
 // maxTokenText bounds the free text stored with a token (its name, the
@@ -45,7 +21,7 @@ const maxTokenHash = 64
 const tokenCols = `t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.last_used_at, t.kind, t.remote_addr, t.user_agent`
 
 type tokenScan struct {
-	t                 Token
+	t                 identity.Token
 	created           int64
 	expires, lastUsed sql.NullInt64
 }
@@ -54,7 +30,7 @@ func (ts *tokenScan) dest() []any {
 	return []any{&ts.t.ID, &ts.t.UserID, &ts.t.Name, &ts.t.Hash, &ts.created, &ts.expires, &ts.lastUsed, &ts.t.Kind, &ts.t.RemoteAddr, &ts.t.UserAgent}
 }
 
-func (ts *tokenScan) token() Token {
+func (ts *tokenScan) token() identity.Token {
 	ts.t.CreatedAt = fromMicros(ts.created)
 	ts.t.ExpiresAt = fromNullMicros(ts.expires)
 	ts.t.LastUsedAt = fromNullMicros(ts.lastUsed)
@@ -63,17 +39,17 @@ func (ts *tokenScan) token() Token {
 
 // CreateToken inserts t and sets its ID and CreatedAt. A hash already in
 // use yields ErrConflict.
-func (s *Store) CreateToken(ctx context.Context, t *Token) error {
+func (s *Store) CreateToken(ctx context.Context, t *identity.Token) error {
 	switch {
 	case t.UserID <= 0:
 		return errors.New("store: token has no user")
 	case len(t.Hash) == 0 || len(t.Hash) > maxTokenHash:
 		return errors.New("store: token hash must be 1 to 64 bytes")
-	case t.Kind != "" && t.Kind != TokenAPI && t.Kind != TokenSession && t.Kind != TokenPending:
+	case t.Kind != "" && t.Kind != identity.TokenAPI && t.Kind != identity.TokenSession && t.Kind != identity.TokenPending:
 		return fmt.Errorf("store: unknown token kind %q", t.Kind)
 	}
 	if t.Kind == "" {
-		t.Kind = TokenAPI
+		t.Kind = identity.TokenAPI
 	}
 	if err := checkName("a token's name", t.Name); err != nil {
 		return err
@@ -96,9 +72,9 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 // given hash, and its owner. An expired token, or one of another kind, is
 // reported as ErrNotFound, exactly like an unknown one, so callers cannot
 // leak which tokens once existed.
-func (s *Store) TokenByHash(ctx context.Context, hash []byte, kind string) (Token, User, error) {
+func (s *Store) TokenByHash(ctx context.Context, hash []byte, kind string) (identity.Token, identity.User, error) {
 	if len(hash) == 0 || len(hash) > maxTokenHash {
-		return Token{}, User{}, notFound("token")
+		return identity.Token{}, identity.User{}, notFound("token")
 	}
 	var ts tokenScan
 	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColsOf("u.")+`, `+tokenCols+`
@@ -106,9 +82,9 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte, kind string) (Toke
 		WHERE t.hash = $1 AND t.kind = $3 AND (t.expires_at IS NULL OR t.expires_at > $2)`, hash, micros(now()), kind), ts.dest()...)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return Token{}, User{}, notFound("token")
+			return identity.Token{}, identity.User{}, notFound("token")
 		}
-		return Token{}, User{}, wrap("token by hash", err)
+		return identity.Token{}, identity.User{}, wrap("token by hash", err)
 	}
 	return ts.token(), u, nil
 }
@@ -124,13 +100,13 @@ func (s *Store) TouchToken(ctx context.Context, id int64, at time.Time) error {
 }
 
 // ListTokens returns every token of a user, expired ones included, by id.
-func (s *Store) ListTokens(ctx context.Context, userID int64) ([]Token, error) {
+func (s *Store) ListTokens(ctx context.Context, userID int64) ([]identity.Token, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens t WHERE t.user_id = $1 ORDER BY t.id`, userID)
 	if err != nil {
 		return nil, wrap("list tokens", err)
 	}
 	defer rows.Close()
-	var out []Token
+	var out []identity.Token
 	for rows.Next() {
 		var ts tokenScan
 		if err := rows.Scan(ts.dest()...); err != nil {

@@ -6,35 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
-
-// User is someone who signs in to Vigil.
-type User struct {
-	ID             int64
-	Username       string
-	PasswordHash   string
-	OrganisationID int64
-	// Role is the role the account was made with, kept for display; what
-	// the user may do comes from their roles (UserRoles), of which
-	// CreateUser makes this the first when it names a built-in role.
-	Role               string
-	MustChangePassword bool
-	CreatedAt          time.Time
-	// TOTPEnabled says the user has a confirmed TOTP second factor; the
-	// secret itself is read only when a code is checked (UserTOTP).
-	TOTPEnabled bool
-	// OIDCIssuer and OIDCSubject name the user at an OpenID provider;
-	// both are empty for users who sign in with a password.
-	OIDCIssuer, OIDCSubject string
-	// CreatedBy is the user who made the account through the server; 0
-	// for one made otherwise (the first administrator, the command
-	// line, the demo, a single sign-on) or before this was kept.
-	CreatedBy int64
-}
 
 // userColsOf lists a user's columns, each prefixed (as "u.") for joins.
 func userColsOf(prefix string) string {
@@ -48,13 +24,13 @@ func userColsOf(prefix string) string {
 
 var userCols = userColsOf("")
 
-func scanUser(sc scanner, extra ...any) (User, error) {
-	var u User
+func scanUser(sc scanner, extra ...any) (identity.User, error) {
+	var u identity.User
 	var created int64
 	dest := append([]any{&u.ID, &u.Username, &u.PasswordHash, &u.OrganisationID, &u.Role, &u.MustChangePassword, &created,
 		&u.TOTPEnabled, &u.OIDCIssuer, &u.OIDCSubject, &u.CreatedBy}, extra...)
 	if err := sc.Scan(dest...); err != nil {
-		return User{}, err
+		return identity.User{}, err
 	}
 	u.CreatedAt = fromMicros(created)
 	return u, nil
@@ -63,7 +39,7 @@ func scanUser(sc scanner, extra ...any) (User, error) {
 // CreateUser inserts u and sets its ID and CreatedAt; when u.Role names a
 // built-in role, the user holds it over all of their organisation's
 // cameras. A taken username yields ErrConflict.
-func (s *Store) CreateUser(ctx context.Context, u *User) error {
+func (s *Store) CreateUser(ctx context.Context, u *identity.User) error {
 	switch {
 	case u.Username == "":
 		return errors.New("store: username is empty")
@@ -164,13 +140,13 @@ func (s *Store) fillSkeletons(ctx context.Context) error {
 }
 
 // UserByName returns the user with the given username.
-func (s *Store) UserByName(ctx context.Context, username string) (User, error) {
+func (s *Store) UserByName(ctx context.Context, username string) (identity.User, error) {
 	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = $1`, username))
 	return u, wrap(fmt.Sprintf("user %q", username), err)
 }
 
 // User returns the user with the given id.
-func (s *Store) User(ctx context.Context, id int64) (User, error) {
+func (s *Store) User(ctx context.Context, id int64) (identity.User, error) {
 	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 	return u, wrap(fmt.Sprintf("user %d", id), err)
 }
@@ -184,13 +160,13 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 }
 
 // ListUsers returns every user by id.
-func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
+func (s *Store) ListUsers(ctx context.Context) ([]identity.User, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY id`)
 	if err != nil {
 		return nil, wrap("list users", err)
 	}
 	defer rows.Close()
-	var out []User
+	var out []identity.User
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
@@ -224,7 +200,7 @@ func nullString(v string) any {
 }
 
 // UserByOIDC returns the user an OpenID provider knows as subject.
-func (s *Store) UserByOIDC(ctx context.Context, issuer, subject string) (User, error) {
+func (s *Store) UserByOIDC(ctx context.Context, issuer, subject string) (identity.User, error) {
 	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2`, issuer, subject))
 	return u, wrap(fmt.Sprintf("user %q at %s", subject, issuer), err)
 }
@@ -266,4 +242,17 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChan
 		return wrap("set password", err)
 	}
 	return checkAffected(res, "user", id)
+}
+
+// The store is identity's repository.
+var _ identity.Repo = (*Store)(nil)
+
+// SetUserGrants replaces the roles a user holds, given as grants: how
+// identity names roles without the store's types.
+func (s *Store) SetUserGrants(ctx context.Context, id int64, grants []rights.Grant) error {
+	roles := make([]UserRole, 0, len(grants))
+	for _, g := range grants {
+		roles = append(roles, UserRole{Role: string(g.Role), CameraGroupID: g.Group})
+	}
+	return s.SetUserRoles(ctx, id, roles)
 }

@@ -73,23 +73,19 @@ var mayImport = map[string][]string{
 	// records and its refusals without knowing the trail or the store.
 	"internal/auditlog": {},
 	"internal/problem":  {},
-	// The recharge: its model, rules and service; the store implements
-	// its repository.
-	"internal/finance": {"internal/auditlog", "internal/money", "internal/names", "internal/period", "internal/problem", "internal/rights", "internal/spreadsheet"},
-	// The store is the SQL; the domain types it still holds or borrows
-	// move into the capabilities with issue 11's services (point 1),
-	// after which it implements their repositories and imports no
-	// service.
-	"internal/store": {"internal/auditlog", "internal/finance", "internal/maintenance", "internal/money", "internal/names", "internal/problem", "internal/rights", "internal/trading", "internal/works"},
-	// Capabilities: each owns its model, rules and service, and reaches
-	// storage through its own repository interface, which the store
-	// implements.
-	"internal/trading": {"internal/auditlog", "internal/money", "internal/period", "internal/problem", "internal/rights", "internal/spreadsheet"},
-	"internal/works":   {"internal/auditlog", "internal/money", "internal/names", "internal/period", "internal/problem", "internal/rights"},
-	// Maintenance owns faults, outages and availability; its watcher
-	// reads the running cameras' state (ingest.Status) and nothing else
-	// of the media core.
+	// Capabilities: each owns its model, its rules and its service, and
+	// reaches storage through a repository interface of its own that the
+	// store implements, so none imports the store.
+	"internal/finance":  {"internal/auditlog", "internal/money", "internal/names", "internal/period", "internal/problem", "internal/rights", "internal/spreadsheet"},
+	"internal/identity": {"internal/auditlog", "internal/auth", "internal/names", "internal/problem", "internal/rights"},
+	"internal/trading":  {"internal/auditlog", "internal/money", "internal/period", "internal/problem", "internal/rights", "internal/spreadsheet"},
+	"internal/works":    {"internal/auditlog", "internal/money", "internal/names", "internal/period", "internal/problem", "internal/rights"},
+	// Maintenance's watcher reads the running cameras' state
+	// (ingest.Status) and nothing else of the media core.
 	"internal/maintenance": {"internal/auditlog", "internal/ingest", "internal/period", "internal/problem", "internal/rights"},
+	// The store is the SQL; it implements the capabilities' repositories
+	// with their types, and imports no service of theirs.
+	"internal/store": {"internal/auditlog", "internal/finance", "internal/identity", "internal/maintenance", "internal/money", "internal/names", "internal/problem", "internal/rights", "internal/trading", "internal/works"},
 }
 
 // importedOnlyBy lists, for the top of the layout and the test helpers,

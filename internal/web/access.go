@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -22,7 +23,7 @@ import (
 
 // access is a request's principal and the snapshot it is judged by.
 type access struct {
-	user store.User
+	user identity.User
 	p    rights.Principal
 	snap *rights.Snapshot
 }
@@ -35,7 +36,7 @@ func accessFrom(ctx context.Context) *access {
 }
 
 // principal loads the signed-in user's principal.
-func (s *Server) principal(ctx context.Context, u store.User) (*access, error) {
+func (s *Server) principal(ctx context.Context, u identity.User) (*access, error) {
 	snap, err := s.rights.Snapshot(ctx)
 	if err != nil {
 		return nil, errorf(http.StatusServiceUnavailable, "the rights of users cannot be read, so nothing is shown", err)

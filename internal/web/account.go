@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/base32"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -13,10 +12,8 @@ import (
 
 	"github.com/boombuler/barcode/qr"
 
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
-	"github.com/vigil-cctv/vigil/internal/names"
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
 // A user's own account: their sessions and API tokens (listed, made,
@@ -47,38 +44,20 @@ type tokenJSON struct {
 
 // credentials lists a user's live sessions and API tokens.
 func (s *Server) credentials(r *http.Request, userID int64) ([]sessionJSON, []tokenJSON, error) {
-	all, err := s.st.ListTokens(r.Context(), userID)
+	c, err := s.id.Credentials(r.Context(), userID)
 	if err != nil {
 		return nil, nil, err
 	}
 	current, _ := r.Context().Value(sessionKey).(int64)
-	now := s.now()
 	sessions, tokens := []sessionJSON{}, []tokenJSON{}
-	for _, t := range all {
-		if t.ExpiresAt != nil && !t.ExpiresAt.After(now) {
-			continue
-		}
-		switch t.Kind {
-		case store.TokenSession:
-			if s.idle(t, now) {
-				continue
-			}
-			sessions = append(sessions, sessionJSON{ID: t.ID, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt,
-				RemoteAddr: t.RemoteAddr, UserAgent: t.UserAgent, Current: t.ID == current})
-		case store.TokenAPI:
-			tokens = append(tokens, tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
-		}
+	for _, t := range c.Sessions {
+		sessions = append(sessions, sessionJSON{ID: t.ID, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt,
+			RemoteAddr: t.RemoteAddr, UserAgent: t.UserAgent, Current: t.ID == current})
+	}
+	for _, t := range c.Tokens {
+		tokens = append(tokens, tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
 	}
 	return sessions, tokens, nil
-}
-
-// idle says whether a session has gone unused past the idle timeout.
-func (s *Server) idle(t store.Token, now time.Time) bool {
-	last := t.CreatedAt
-	if t.LastUsedAt != nil && t.LastUsedAt.After(last) {
-		last = *t.LastUsedAt
-	}
-	return now.Sub(last) > s.opt.SignIn.SessionIdle
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
@@ -91,7 +70,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, message, 
 	if err != nil {
 		return err
 	}
-	left, err := s.st.RecoveryCodesLeft(r.Context(), u.ID)
+	left, err := s.id.RecoveryCodesLeft(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -109,26 +88,19 @@ func (s *Server) accountRevoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest("no session or token named")
 	}
-	kind := store.TokenAPI
-	if err := s.st.DeleteToken(r.Context(), u.ID, id, kind); errors.Is(err, store.ErrNotFound) {
-		kind = store.TokenSession
-		err = s.st.DeleteToken(r.Context(), u.ID, id, kind)
-		if errors.Is(err, store.ErrNotFound) {
-			return errorf(http.StatusNotFound, "you have no such session or token", nil)
-		}
-		if err != nil {
-			return err
-		}
-	} else if err != nil {
-		return err
+	kind, err := s.id.Revoke(r.Context(), userActor(u, r), id, identity.TokenAPI, identity.TokenSession)
+	if identity.IsUnknown(err) {
+		return errorf(http.StatusNotFound, "you have no such session or token", nil)
 	}
-	s.audit(r, revokeAction[kind], 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
-	if current, _ := r.Context().Value(sessionKey).(int64); kind == store.TokenSession && id == current {
+	if err != nil {
+		return identityError(err)
+	}
+	if current, _ := r.Context().Value(sessionKey).(int64); kind == identity.TokenSession && id == current {
 		s.clearSession(w)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return nil
 	}
-	return s.renderAccount(w, r, "Done: the "+map[string]string{store.TokenAPI: "token", store.TokenSession: "session"}[kind]+" is ended.", "")
+	return s.renderAccount(w, r, "Done: the "+map[string]string{identity.TokenAPI: "token", identity.TokenSession: "session"}[kind]+" is ended.", "")
 }
 
 // accountToken makes an API token from the account page.
@@ -153,36 +125,13 @@ type tokenInput struct {
 
 // makeToken makes an API token for the signed-in user. Only a console
 // session may: a token that could make tokens would outlive itself.
-func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string, store.Token, error) {
+func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string, identity.Token, error) {
 	u := userFrom(r.Context())
-	if _, ok := r.Context().Value(sessionKey).(int64); !ok {
-		return "", store.Token{}, errorf(http.StatusForbidden, "API tokens are made from a signed-in console session, not with another token", nil)
-	}
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return "", store.Token{}, badRequest("give the token a name of 1 to 100 characters")
-	}
-	if err := names.Check("a token's name", name); err != nil {
-		return "", store.Token{}, badRequest(err.Error())
-	}
-	now := s.now()
-	maxExp := now.Add(s.opt.SignIn.TokenMaxLifetime)
-	switch {
-	case exp == nil:
-		exp = &maxExp
-	case !exp.After(now):
-		return "", store.Token{}, badRequest("the token's expiry must be in the future")
-	case exp.After(maxExp.Add(time.Minute)):
-		return "", store.Token{}, badRequest(fmt.Sprintf("a token may last at most %d days", int(s.opt.SignIn.TokenMaxLifetime/(24*time.Hour))))
-	}
-	secret, hash := auth.NewToken()
-	t := store.Token{UserID: u.ID, Name: name, Hash: hash, ExpiresAt: exp, Kind: store.TokenAPI, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()}
-	if err := s.st.CreateToken(r.Context(), &t); err != nil {
-		return "", t, err
-	}
-	if err := s.audit(r, auditlog.TokenCreate, 0, nil, nil, fmt.Sprintf("token %d %q until %s", t.ID, name, exp.UTC().Format(time.RFC3339))); err != nil {
-		s.st.DeleteToken(r.Context(), u.ID, t.ID, store.TokenAPI)
-		return "", t, err
+	_, fromSession := r.Context().Value(sessionKey).(int64)
+	secret, t, err := s.id.CreateToken(r.Context(), userActor(u, r), u, identity.NewToken{Name: name, ExpiresAt: exp, FromSession: fromSession,
+		RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		return "", t, identityError(err)
 	}
 	return secret, t, nil
 }
@@ -224,14 +173,12 @@ func (s *Server) deleteOwn(kind string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		u := userFrom(r.Context())
-		if err := s.st.DeleteToken(r.Context(), u.ID, id, kind); errors.Is(err, store.ErrNotFound) {
+		if _, err := s.id.Revoke(r.Context(), signedInActor(r), id, kind); identity.IsUnknown(err) {
 			return errorf(http.StatusNotFound, fmt.Sprintf("you have no %s %d", kind, id), nil)
 		} else if err != nil {
-			return err
+			return identityError(err)
 		}
-		s.audit(r, revokeAction[kind], 0, nil, nil, fmt.Sprintf("%s %d", kind, id))
-		if current, _ := r.Context().Value(sessionKey).(int64); kind == store.TokenSession && id == current {
+		if current, _ := r.Context().Value(sessionKey).(int64); kind == identity.TokenSession && id == current {
 			s.clearSession(w)
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -252,25 +199,27 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
 // or end (DELETE) every session of that user: for a lost laptop, or
 // someone who has left. A user outside what they manage is "no user N".
 func (s *Server) userSessions(w http.ResponseWriter, r *http.Request) error {
+	if r.Method == http.MethodDelete {
+		id, err := pathID(r, "user")
+		if err != nil {
+			return err
+		}
+		n, err := s.id.RevokeSessions(r.Context(), callerOf(r), id)
+		if err != nil {
+			return identityError(err)
+		}
+		writeJSON(w, http.StatusOK, map[string]int64{"ended": n})
+		return nil
+	}
 	target, err := s.targetUser(r)
 	if err != nil {
 		return err
 	}
-	if r.Method == http.MethodGet {
-		sessions, _, err := s.credentials(r, target.ID)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, sessions)
-		return nil
-	}
-	n, err := s.st.DeleteUserTokens(r.Context(), target.ID, store.TokenSession, 0)
+	sessions, _, err := s.credentials(r, target.ID)
 	if err != nil {
 		return err
 	}
-	s.st.DeleteUserTokens(r.Context(), target.ID, store.TokenPending, 0)
-	s.audit(r, auditlog.SessionsRevokeAll, 0, nil, nil, fmt.Sprintf("user %d %q: %d sessions ended", target.ID, target.Username, n))
-	writeJSON(w, http.StatusOK, map[string]int64{"ended": n})
+	writeJSON(w, http.StatusOK, sessions)
 	return nil
 }
 
@@ -309,7 +258,7 @@ func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, code int, se
 	if err != nil {
 		return err
 	}
-	left, err := s.st.RecoveryCodesLeft(r.Context(), u.ID)
+	left, err := s.id.RecoveryCodesLeft(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -354,7 +303,7 @@ func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 	if u.TOTPEnabled {
 		// Replacing a factor takes the old one (or a recovery code), so
 		// a session left open is not enough to take over the account.
-		how, err := s.checkSecondFactor(ctx, u, r.PostFormValue("current_code"))
+		how, err := s.id.CheckSecondFactor(ctx, u, r.PostFormValue("current_code"))
 		if err != nil {
 			return err
 		}
@@ -366,19 +315,11 @@ func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return s.renderTOTP(w, r, http.StatusBadRequest, secret, "That code does not match: check the phone's clock and try the next code."+s.failed(r, t, u, u.Username, "wrong code at enrolment"))
 	}
-	s.succeeded(ctx, t)
-	if err := s.st.SetTOTP(ctx, u.ID, s.opt.Secrets.Seal([]byte(secret), totpAD(u.ID))); err != nil {
-		return err
+	s.id.Succeeded(ctx, t)
+	codes, err := s.id.EnrolTOTP(ctx, userActor(u, r), u, secret, step)
+	if err != nil {
+		return identityError(err)
 	}
-	// The confirming code is spent: it cannot sign anyone in afterwards.
-	if _, err := s.st.UseTOTPStep(ctx, u.ID, step); err != nil {
-		return err
-	}
-	codes, hashes := auth.NewRecoveryCodes(auth.RecoveryCodeCount)
-	if err := s.st.SetRecoveryCodes(ctx, u.ID, hashes); err != nil {
-		return err
-	}
-	s.audit(r, auditlog.TOTPEnrol, 0, nil, nil, fmt.Sprintf("%d recovery codes issued", len(codes)))
 	next := r.PostFormValue("next")
 	if !safeNext(next) {
 		next = "/"

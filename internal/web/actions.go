@@ -2,7 +2,6 @@ package web
 
 import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // The audit actions of things this package names by a string of its own
@@ -23,10 +22,4 @@ var changeAction = map[string]auditlog.Action{
 	kindMoveOrg:       auditlog.RightsMoveOrganisation,
 	kindUpdateGroup:   auditlog.RightsUpdateGroup,
 	kindMoveCamera:    auditlog.RightsMoveCamera,
-}
-
-// revokeAction is the action recorded when a user ends a token of a kind.
-var revokeAction = map[string]auditlog.Action{
-	store.TokenAPI:     auditlog.APITokenRevoke,
-	store.TokenSession: auditlog.SessionRevoke,
 }

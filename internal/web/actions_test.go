@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
@@ -20,7 +19,6 @@ func TestActionsOfKinds(t *testing.T) {
 	}{
 		{changeAction, []string{kindSetRoles, kindCreateSharing, kindUpdateSharing, kindSetFourEyes, kindMoveOrg, kindUpdateGroup, kindMoveCamera},
 			func(k string) string { return "rights." + k }},
-		{revokeAction, []string{store.TokenAPI, store.TokenSession}, func(k string) string { return k + ".revoke" }},
 		{works.StepAction, []string{works.Quoted, works.Approved, works.Completed, works.Cancelled},
 			func(k string) string {
 				return "works.order." + map[string]string{works.Quoted: "quote", works.Approved: "approve", works.Completed: "complete", works.Cancelled: "cancel"}[k]

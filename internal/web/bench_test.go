@@ -18,6 +18,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/playback"
@@ -309,7 +310,7 @@ func seedPartnership(b *testing.B, st *store.Store) (int64, string, int64) {
 		if slices.Contains(police, org) {
 			role = "police_viewer"
 		}
-		u := store.User{Username: fmt.Sprintf("user%d", i), PasswordHash: "unusable", OrganisationID: org, Role: role}
+		u := identity.User{Username: fmt.Sprintf("user%d", i), PasswordHash: "unusable", OrganisationID: org, Role: role}
 		must(st.CreateUser(ctx, &u))
 		if org == police[9] && viewer == 0 {
 			viewer = u.ID
@@ -320,6 +321,6 @@ func seedPartnership(b *testing.B, st *store.Store) (int64, string, int64) {
 	// last of its agreements to be searched).
 	target := cams[councils[49]][0]
 	tok, hash := auth.NewToken()
-	must(st.CreateToken(ctx, &store.Token{UserID: viewer, Name: "bench", Hash: hash}))
+	must(st.CreateToken(ctx, &identity.Token{UserID: viewer, Name: "bench", Hash: hash}))
 	return viewer, tok, target
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
 // TestRenamedPartnershipKeepsItsFigures: the partnership is known by id,
@@ -20,7 +20,7 @@ func TestRenamedPartnershipKeepsItsFigures(t *testing.T) {
 		ctx := context.Background()
 		top, err := f.st.OrganisationByName(ctx, "Partnership")
 		must(t, err)
-		admin := store.User{Username: "admin", PasswordHash: "unusable", OrganisationID: top.ID, Role: "administrator"}
+		admin := identity.User{Username: "admin", PasswordHash: "unusable", OrganisationID: top.ID, Role: "administrator"}
 		must(t, f.st.CreateUser(ctx, &admin))
 		f.want(200, f.apiToken(admin), "PATCH", fmt.Sprintf("/api/v1/organisations/%d", top.ID), "", map[string]any{"name": "Shared CCTV Service"})
 		var o struct {

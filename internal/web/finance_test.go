@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/recording"
@@ -51,7 +52,7 @@ func newFinanceEnv(t *testing.T, dsn string) *financeEnv {
 	}
 	f := &financeEnv{signinEnv: e, a: org("Council A"), b: org("Council B")}
 	user := func(name, role string, org int64) string {
-		u := store.User{Username: name, PasswordHash: "unusable", OrganisationID: org, Role: role}
+		u := identity.User{Username: name, PasswordHash: "unusable", OrganisationID: org, Role: role}
 		must(t, e.st.CreateUser(ctx, &u))
 		return e.apiToken(u)
 	}

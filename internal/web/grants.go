@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -95,7 +96,7 @@ func (s *Server) lineage(ctx context.Context, a, b int64) (bool, error) {
 
 // grantHold says why giving account u the roles (in place of old) needs a
 // second person whatever the policies; "" when it does not.
-func (s *Server) grantHold(ctx context.Context, a *access, u store.User, old, roles []store.UserRole) (string, error) {
+func (s *Server) grantHold(ctx context.Context, a *access, u identity.User, old, roles []store.UserRole) (string, error) {
 	if rolesWiden(old, roles, rights.Footage) {
 		return "roles that see footage are given only with a second person's approval", nil
 	}
@@ -144,7 +145,7 @@ func (s *Server) independent(ctx context.Context, by int64, ap store.Approval) e
 // rolesHold is when giving account u the roles (in place of old) waits:
 // under a four-eyes policy for rights on u's organisation, or always
 // where grantHold says so, which the summary then tells the approver.
-func (s *Server) rolesHold(ctx context.Context, a *access, u store.User, old, roles []store.UserRole, summary string) (holdWhen, string, error) {
+func (s *Server) rolesHold(ctx context.Context, a *access, u identity.User, old, roles []store.UserRole, summary string) (holdWhen, string, error) {
 	hold := holdWhen{actions: []string{rights.FourEyesRights}, orgs: []int64{u.OrganisationID}}
 	why, err := s.grantHold(ctx, a, u, old, roles)
 	if err != nil {

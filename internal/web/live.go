@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/codec"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -26,7 +27,7 @@ type liveViews struct {
 }
 
 type liveView struct {
-	user      store.User
+	user      identity.User
 	cameraID  int64
 	cameraOrg int64
 	remote    string

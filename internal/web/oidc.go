@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,8 +17,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/vigil-cctv/vigil/internal/names"
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
 // Single sign-on through an OpenID Connect provider: the authorisation
@@ -204,7 +203,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 
 // oidcUser finds or makes the user the claims describe, with the role and
 // organisation they map to now. msg says why the claims admit nobody.
-func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[string]any) (store.User, string, error) {
+func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[string]any) (identity.User, string, error) {
 	ctx := r.Context()
 	o := s.opt.OIDC
 	role := ""
@@ -219,7 +218,7 @@ func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[st
 		role = o.DefaultRole
 	}
 	if role == "" {
-		return store.User{}, fmt.Sprintf("your account has no role in Vigil (claim %q: %s).", o.RoleClaim, strings.Join(values, ", ")), nil
+		return identity.User{}, fmt.Sprintf("your account has no role in Vigil (claim %q: %s).", o.RoleClaim, strings.Join(values, ", ")), nil
 	}
 	orgName := ""
 	if v := claimStrings(claims[o.OrganisationClaim]); len(v) > 0 {
@@ -228,14 +227,14 @@ func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[st
 		orgName = o.DefaultOrganisation
 	}
 	if orgName == "" {
-		return store.User{}, fmt.Sprintf("your account names no organisation (claim %q).", o.OrganisationClaim), nil
+		return identity.User{}, fmt.Sprintf("your account names no organisation (claim %q).", o.OrganisationClaim), nil
 	}
 	if len(o.AllowedOrganisations) > 0 && !slices.Contains(o.AllowedOrganisations, orgName) {
-		return store.User{}, fmt.Sprintf("the organisation %q may not sign in here.", printable(orgName, 100)), nil
+		return identity.User{}, fmt.Sprintf("the organisation %q may not sign in here.", printable(orgName, 100)), nil
 	}
 	orgs, err := s.st.ListOrganisations(ctx)
 	if err != nil {
-		return store.User{}, "", err
+		return identity.User{}, "", err
 	}
 	var orgID int64
 	for _, org := range orgs {
@@ -244,24 +243,9 @@ func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[st
 		}
 	}
 	if orgID == 0 {
-		return store.User{}, fmt.Sprintf("the organisation %q is not known to Vigil.", printable(orgName, 100)), nil
+		return identity.User{}, fmt.Sprintf("the organisation %q is not known to Vigil.", printable(orgName, 100)), nil
 	}
 
-	u, err := s.st.UserByOIDC(ctx, issuer, subject)
-	switch {
-	case err == nil:
-		if u.Role != role || u.OrganisationID != orgID {
-			if err := s.st.SetUserRole(ctx, u.ID, role, orgID); err != nil {
-				return store.User{}, "", err
-			}
-			s.auditTo(ctx, auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.UserUpdate, RemoteAddr: r.RemoteAddr,
-				Detail: fmt.Sprintf("from single sign-on: role %s (was %s), organisation %d (was %d)", role, u.Role, orgID, u.OrganisationID)})
-			u.Role, u.OrganisationID = role, orgID
-		}
-		return u, "", nil
-	case !errors.Is(err, store.ErrNotFound):
-		return store.User{}, "", err
-	}
 	name := ""
 	for _, c := range []string{o.UsernameClaim, "preferred_username", "email"} {
 		if v := claimStrings(claims[c]); len(v) > 0 && v[0] != "" {
@@ -272,19 +256,21 @@ func (s *Server) oidcUser(r *http.Request, issuer, subject string, claims map[st
 	if name == "" {
 		name = subject
 	}
+	claimed := name
 	if name != printable(name, 100) {
-		return store.User{}, "your username at the provider is not one Vigil can use.", nil
+		// Fine for an account already linked; a new one needs a name.
+		claimed = ""
 	}
-	u = store.User{Username: name, OrganisationID: orgID, Role: role, OIDCIssuer: issuer, OIDCSubject: subject}
-	if err := s.st.CreateUser(ctx, &u); errors.Is(err, store.ErrConflict) || errors.Is(err, names.ErrConfusable) {
-		// Never merge by name: "alice" here need not be "alice" there;
-		// nor let "аlice" (Cyrillic а) stand beside her.
-		return store.User{}, fmt.Sprintf("the username %q is taken by, or looks like, another Vigil account; ask an administrator.", name), nil
-	} else if err != nil {
-		return store.User{}, "", err
+	u, err := s.id.LinkOIDC(ctx, r.RemoteAddr, identity.OIDCClaims{Issuer: issuer, Subject: subject, Username: claimed, Role: role, OrganisationID: orgID})
+	if errors.Is(err, identity.ErrNoUsername) {
+		return identity.User{}, "your username at the provider is not one Vigil can use.", nil
 	}
-	s.auditTo(ctx, auditlog.Entry{At: s.now().UTC(), UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Action: auditlog.UserCreate, RemoteAddr: r.RemoteAddr,
-		Detail: fmt.Sprintf("from single sign-on at %s: role %s, organisation %d", issuer, role, orgID)})
+	if errors.Is(err, identity.ErrNameTaken) {
+		return identity.User{}, fmt.Sprintf("the username %q is taken by, or looks like, another Vigil account; ask an administrator.", name), nil
+	}
+	if err != nil {
+		return identity.User{}, "", err
+	}
 	return u, "", nil
 }
 

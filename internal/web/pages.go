@@ -5,8 +5,8 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/audit"
 
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 func (s *Server) render(w http.ResponseWriter, name string, code int, data any) error {
@@ -20,7 +20,7 @@ func (s *Server) render(w http.ResponseWriter, name string, code int, data any) 
 type page struct {
 	Title string
 	Nav   string // which item of the navigation is current
-	User  store.User
+	User  identity.User
 	CSRF  string
 	Can   permissions
 	Data  any

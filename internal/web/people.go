@@ -3,17 +3,13 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/auth"
-	"github.com/vigil-cctv/vigil/internal/names"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -102,7 +98,7 @@ type userJSON struct {
 	Approval *approvalJSON `json:"approval,omitempty"`
 }
 
-func (s *Server) userJSON(ctx context.Context, u store.User, password string) (userJSON, error) {
+func (s *Server) userJSON(ctx context.Context, u identity.User, password string) (userJSON, error) {
 	roles, err := s.st.UserRoles(ctx, u.ID)
 	if err != nil {
 		return userJSON{}, err
@@ -117,19 +113,13 @@ func (s *Server) userJSON(ctx context.Context, u store.User, password string) (u
 
 // targetUser returns the request's {id} user if the signed-in user
 // manages users in their organisation; anyone else is "no user N".
-func (s *Server) targetUser(r *http.Request) (store.User, error) {
+func (s *Server) targetUser(r *http.Request) (identity.User, error) {
 	id, err := pathID(r, "user")
 	if err != nil {
-		return store.User{}, err
+		return identity.User{}, err
 	}
-	u, err := s.st.User(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return u, errorf(http.StatusNotFound, fmt.Sprintf("no user %d", id), nil)
-	}
-	if err != nil {
-		return u, err
-	}
-	return u, s.orgFor(r, rights.ManageUsers, u.OrganisationID)
+	u, err := s.id.TargetUser(r.Context(), callerOf(r), id)
+	return u, identityError(err)
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
@@ -233,22 +223,6 @@ type userInput struct {
 	MustChangePassword *bool `json:"must_change_password"`
 }
 
-// maxNewUsername bounds the username of an account made through the API.
-const maxNewUsername = 64
-
-func validUsername(n string) error {
-	if c := utf8.RuneCountInString(n); c == 0 || c > maxNewUsername {
-		return badRequest(fmt.Sprintf("a username is 1 to %d characters", maxNewUsername))
-	}
-	if err := names.Check("a username", n); err != nil {
-		return badRequest(err.Error())
-	}
-	if strings.IndexFunc(n, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
-		return badRequest("a username has no spaces or control characters")
-	}
-	return nil
-}
-
 // createUser makes an account in an organisation the user manages users
 // of. Without a password one is generated and answered this once. Roles
 // given are a change of rights like any other: where four eyes applies
@@ -260,8 +234,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	a := accessFrom(r.Context())
 	in.Username = strings.TrimSpace(in.Username)
-	if err := validUsername(in.Username); err != nil {
-		return err
+	if err := identity.CheckUsername(in.Username); err != nil {
+		return identityError(err)
 	}
 	org := a.user.OrganisationID
 	if in.OrganisationID != nil {
@@ -273,34 +247,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := checkRoles(a, in.Roles, org); err != nil {
 		return err
 	}
-	if in.MustChangePassword != nil && !*in.MustChangePassword {
-		return badRequest("an account made through the API changes its password at first sign-in: must_change_password cannot be false " +
-			"(an account for a script is made with vigil user create on the server's machine)")
-	}
-	generated := ""
-	pass := ""
-	if in.Password != nil {
-		pass = *in.Password
-		if err := auth.CheckPasswordStrength(pass); err != nil {
-			return badRequest("the password is too weak: " + err.Error())
-		}
-	} else {
-		pass = auth.RandomPassword()
-		generated = pass
-	}
-	hash, err := auth.HashPassword(pass)
+	u, generated, err := s.id.CreateUser(r.Context(), userActor(a.user, r), identity.NewUser{Username: in.Username, OrganisationID: org,
+		Password: in.Password, MustChangePassword: in.MustChangePassword})
 	if err != nil {
-		return err
-	}
-	u := store.User{Username: in.Username, PasswordHash: hash, OrganisationID: org, Role: "none", MustChangePassword: true, CreatedBy: a.user.ID}
-	if err := s.st.CreateUser(r.Context(), &u); err != nil {
-		return storeError(err, fmt.Sprintf("the username %q is taken", in.Username))
+		return identityError(storeError(err, fmt.Sprintf("the username %q is taken", in.Username)))
 	}
 	s.changed()
-	if err := s.audit(r, auditlog.UserCreate, 0, nil, nil, fmt.Sprintf("user %s (%d) of organisation %d, made by user %d, to change the password at first sign-in",
-		u.Username, u.ID, org, a.user.ID)); err != nil {
-		return err
-	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/users/%d", u.ID))
 	if len(in.Roles) == 0 {
 		out, err := s.userJSON(r.Context(), u, generated)
@@ -358,20 +310,14 @@ func (c *captured) Write(b []byte) (int, error) {
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.targetUser(r)
+	id, err := pathID(r, "user")
 	if err != nil {
 		return err
 	}
-	if u.ID == accessFrom(r.Context()).user.ID {
-		return errorf(http.StatusForbidden, "you cannot delete your own account", nil)
-	}
-	if err := s.st.DeleteUser(r.Context(), u.ID); err != nil {
-		return err
+	if err := s.id.DeleteUser(r.Context(), callerOf(r), id); err != nil {
+		return identityError(err)
 	}
 	s.changed()
-	if err := s.audit(r, auditlog.UserDelete, 0, nil, nil, fmt.Sprintf("user %s (%d)", u.Username, u.ID)); err != nil {
-		return err
-	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -24,9 +24,9 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
@@ -120,6 +120,8 @@ type Server struct {
 	live liveViews
 	ws   wsSessions
 	sso  oidcClient
+	// id is the service of users, sessions and tokens.
+	id *identity.Service
 
 	rights *rights.Cache
 	// The capabilities' services. finance is the recharge's: the
@@ -191,6 +193,7 @@ func New(opt Options) (*Server, error) {
 	s.worksSvc = works.New(s.st, changerFor[works.Repo](opt.Changes, s.st), clock)
 	s.live.sessions = map[string]liveView{}
 	s.sso.flows = map[string]oidcFlow{}
+	s.newIdentity()
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
 	s.finance = finance.New(s.st, changerFor[finance.Repo](opt.Changes, s.st), opt.Income)
@@ -259,10 +262,10 @@ func (s *Server) table() []route {
 		{pattern: "POST /account/revoke", anyone: true, h: s.accountRevoke},
 		{pattern: "POST /account/tokens", anyone: true, h: s.accountToken},
 		{pattern: "GET /api/v1/sessions", anyone: true, h: s.listSessions},
-		{pattern: "DELETE /api/v1/sessions/{id}", anyone: true, h: s.deleteOwn(store.TokenSession)},
+		{pattern: "DELETE /api/v1/sessions/{id}", anyone: true, h: s.deleteOwn(identity.TokenSession)},
 		{pattern: "GET /api/v1/tokens", anyone: true, h: s.listTokens},
 		{pattern: "POST /api/v1/tokens", anyone: true, h: s.createToken},
-		{pattern: "DELETE /api/v1/tokens/{id}", anyone: true, h: s.deleteOwn(store.TokenAPI)},
+		{pattern: "DELETE /api/v1/tokens/{id}", anyone: true, h: s.deleteOwn(identity.TokenAPI)},
 		// Another user's sessions: for those who manage that user.
 		{pattern: "GET /api/v1/users/{id}/sessions", need: rights.ManageUsers, h: s.userSessions},
 		{pattern: "DELETE /api/v1/users/{id}/sessions", need: rights.ManageUsers, h: s.userSessions},
@@ -494,8 +497,8 @@ const (
 )
 
 // userFrom returns the signed-in user of a request.
-func userFrom(ctx context.Context) store.User {
-	u, _ := ctx.Value(userKey).(store.User)
+func userFrom(ctx context.Context) identity.User {
+	u, _ := ctx.Value(userKey).(identity.User)
 	return u
 }
 
@@ -536,26 +539,16 @@ func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="Vigil"`)
 			return errorf(http.StatusUnauthorized, "sign in or send an API token (Authorization: Bearer TOKEN)", nil)
 		}
-		kind := store.TokenAPI
+		kind := identity.TokenAPI
 		if byCookie {
-			kind = store.TokenSession
+			kind = identity.TokenSession
 		}
-		tok, u, err := s.st.TokenByHash(r.Context(), auth.HashToken(token), kind)
-		if errors.Is(err, store.ErrNotFound) {
+		tok, u, err := s.id.Authenticate(r.Context(), token, kind)
+		if identity.IsUnknown(err) {
 			return unknown()
 		}
 		if err != nil {
 			return err
-		}
-		now := s.now()
-		if byCookie && s.idle(tok, now) {
-			s.st.DeleteToken(r.Context(), u.ID, tok.ID, store.TokenSession)
-			return unknown()
-		}
-		if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= touchEvery {
-			if err := s.st.TouchToken(r.Context(), tok.ID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
-				s.log.Warn("could not record a token's use", "token", tok.ID, "err", err)
-			}
 		}
 		ctx := context.WithValue(r.Context(), userKey, u)
 		if byCookie {

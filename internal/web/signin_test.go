@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -97,13 +98,13 @@ func forEachDB(t *testing.T, fn func(t *testing.T, dsn string)) {
 }
 
 // user makes an account with a password.
-func (e *signinEnv) user(name, role, password string, mustChange bool) store.User {
+func (e *signinEnv) user(name, role, password string, mustChange bool) identity.User {
 	e.t.Helper()
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	u := store.User{Username: name, PasswordHash: hash, OrganisationID: e.org, Role: role, MustChangePassword: mustChange}
+	u := identity.User{Username: name, PasswordHash: hash, OrganisationID: e.org, Role: role, MustChangePassword: mustChange}
 	if err := e.st.CreateUser(context.Background(), &u); err != nil {
 		e.t.Fatal(err)
 	}
@@ -111,9 +112,9 @@ func (e *signinEnv) user(name, role, password string, mustChange bool) store.Use
 }
 
 // apiToken makes an API token for a user, as `vigil token create` does.
-func (e *signinEnv) apiToken(u store.User) string {
+func (e *signinEnv) apiToken(u identity.User) string {
 	tok, hash := auth.NewToken()
-	if err := e.st.CreateToken(context.Background(), &store.Token{UserID: u.ID, Name: "t", Hash: hash}); err != nil {
+	if err := e.st.CreateToken(context.Background(), &identity.Token{UserID: u.ID, Name: "t", Hash: hash}); err != nil {
 		e.t.Fatal(err)
 	}
 	return tok

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
@@ -53,7 +54,7 @@ func newTradingEnv(t *testing.T, dsn string) *tradingEnv {
 	}
 	e.harbour, e.carParks = org("Harbour Retail Ltd", top.ID), org("Council Car Parks Ltd", council.ID)
 	user := func(name, role string, org int64) string {
-		u := store.User{Username: name, PasswordHash: "unusable", OrganisationID: org, Role: role}
+		u := identity.User{Username: name, PasswordHash: "unusable", OrganisationID: org, Role: role}
 		if err := e.st.CreateUser(ctx, &u); err != nil {
 			t.Fatal(err)
 		}

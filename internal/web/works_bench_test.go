@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -88,10 +89,10 @@ func benchWorks(b *testing.B, dsn string) {
 		_, err = st.StepWorksOrder(ctx, o.ID, works.Step{To: works.Approved, Amount: 100_000, At: at, By: "bench"})
 		must(err)
 	}
-	u := store.User{Username: "manager", PasswordHash: "unusable", OrganisationID: top.ID, Role: "cctv_manager"}
+	u := identity.User{Username: "manager", PasswordHash: "unusable", OrganisationID: top.ID, Role: "cctv_manager"}
 	must(st.CreateUser(ctx, &u))
 	tok, hash := auth.NewToken()
-	must(st.CreateToken(ctx, &store.Token{UserID: u.ID, Name: "bench", Hash: hash}))
+	must(st.CreateToken(ctx, &identity.Token{UserID: u.ID, Name: "bench", Hash: hash}))
 	key := make([]byte, 32)
 	rand.Read(key)
 	box, err := secret.New(key)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -40,7 +41,7 @@ func newWorksEnv(t *testing.T, dsn string) *worksEnv {
 	e.housing, e.facilities = org("Housing", "department", e.harrow), org("Facilities", "department", e.harrow)
 	e.brentParks = org("Brent Parks", "department", brent)
 	user := func(name, role string, org int64) string {
-		u := store.User{Username: name, PasswordHash: "unusable", OrganisationID: org, Role: role}
+		u := identity.User{Username: name, PasswordHash: "unusable", OrganisationID: org, Role: role}
 		if err := e.st.CreateUser(ctx, &u); err != nil {
 			t.Fatal(err)
 		}
