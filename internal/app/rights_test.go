@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -242,7 +243,7 @@ func newRightsFixtureOn(t *testing.T, postgres bool) *rightsFixture {
 	mustDo(t, err)
 	f.partnership = top.ID
 	org := func(name, kind string) int64 {
-		o := store.Organisation{Name: name, Kind: kind, ParentID: top.ID}
+		o := access.Organisation{Name: name, Kind: kind, ParentID: top.ID}
 		mustDo(t, st.CreateOrganisation(ctx, &o))
 		return o.ID
 	}
@@ -269,13 +270,13 @@ func newRightsFixtureOn(t *testing.T, postgres bool) *rightsFixture {
 	}
 	f.camA, f.camB = cam(f.orgA, "Camera A", 1), cam(f.orgB, "Camera B", 2)
 	group := func(org int64, name string, cam int64) int64 {
-		g := store.CameraGroup{OrganisationID: org, Name: name, Cameras: []int64{cam}}
+		g := access.CameraGroup{OrganisationID: org, Name: name, Cameras: []int64{cam}}
 		mustDo(t, st.CreateCameraGroup(ctx, &g))
 		return g.ID
 	}
 	f.groupA, f.groupB = group(f.orgA, "G A", f.camA), group(f.orgB, "G B", f.camB)
 	agreement := func(org int64, ref string) int64 {
-		a := store.SharingAgreement{GrantorID: org, GranteeID: f.police, Reference: ref, Rights: []string{"view_live"}, AllCameras: true,
+		a := access.SharingAgreement{GrantorID: org, GranteeID: f.police, Reference: ref, Rights: []string{"view_live"}, AllCameras: true,
 			StartsAt: time.Now().Add(-time.Hour), Condition: rights.WhileIncidentOpen}
 		mustDo(t, st.CreateSharingAgreement(ctx, &a))
 		return a.ID
@@ -567,7 +568,7 @@ func probes() map[string]routeProbe {
 				body: map[string]any{"name": f.pickName(own, "G A", "G B"), "cameras": []int64{cam(f, own)}}}
 		}, ok: 200, scoped: true},
 		"DELETE /api/v1/camera-groups/{id}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
-			g := store.CameraGroup{OrganisationID: f.pick(own, f.orgA, f.orgB), Name: fmt.Sprintf("Spare %d", f.n())}
+			g := access.CameraGroup{OrganisationID: f.pick(own, f.orgA, f.orgB), Name: fmt.Sprintf("Spare %d", f.n())}
 			mustDo(f.t, f.st.CreateCameraGroup(f.t.Context(), &g))
 			return call{method: "DELETE", path: fmt.Sprintf("/api/v1/camera-groups/%d", g.ID)}
 		}, ok: 204, scoped: true},

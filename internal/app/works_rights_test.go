@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -32,7 +33,7 @@ func (f *rightsFixture) works() *worksFixture {
 		name            string
 		contract, order *int64
 	}{{f.orgA, "A", &w.contractA, &w.orderA}, {f.orgB, "B", &w.contractB, &w.orderB}} {
-		d := store.Organisation{Name: "Works dept " + side.name, Kind: "department", ParentID: side.council}
+		d := access.Organisation{Name: "Works dept " + side.name, Kind: "department", ParentID: side.council}
 		mustDo(f.t, f.st.CreateOrganisation(ctx, &d))
 		c := store.WorksContract{OrganisationID: side.council, Reference: "Works " + side.name, Supplier: "Supplier", ValuePence: 1_000_000,
 			StartsOn: time.Now().AddDate(0, -1, 0), EndsOn: time.Now().AddDate(1, 0, 0)}

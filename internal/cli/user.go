@@ -5,11 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/app"
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/app"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
@@ -38,13 +40,13 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *name == "" || *roleList == "" {
 		return errors.New("user create: --user and --role are required")
 	}
-	var roles []store.UserRole
+	var roles []access.UserRole
 	for _, r := range strings.Split(*roleList, ",") {
 		r = strings.TrimSpace(r)
 		if _, ok := rights.ParseRole(r); !ok {
 			return fmt.Errorf("user create: %q is not a role; the roles are %s", r, roleNames())
 		}
-		roles = append(roles, store.UserRole{Role: r})
+		roles = append(roles, access.UserRole{Role: r})
 	}
 	cfg, err := config.Load(*file, os.Getenv)
 	if err != nil {
@@ -100,7 +102,7 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // createAccount makes a user holding roles, with password.
-func createAccount(ctx context.Context, st *store.Store, name, password string, org int64, roles []store.UserRole, mustChange bool) (store.User, error) {
+func createAccount(ctx context.Context, st *store.Store, name, password string, org int64, roles []access.UserRole, mustChange bool) (store.User, error) {
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return store.User{}, err

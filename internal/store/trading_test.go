@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/access"
 )
 
 func tday(s string) time.Time {
@@ -17,11 +19,11 @@ func tday(s string) time.Time {
 
 // tradingCustomer makes an organisation of kind customer below a
 // partnership.
-func tradingCustomer(t *testing.T, s *Store, name string) Organisation {
+func tradingCustomer(t *testing.T, s *Store, name string) access.Organisation {
 	t.Helper()
 	top, err := s.EnsureOrganisation(t.Context(), "Partnership", "partnership")
 	must(t, err)
-	o := Organisation{Name: name, Kind: "customer", ParentID: top.ID}
+	o := access.Organisation{Name: name, Kind: "customer", ParentID: top.ID}
 	must(t, s.CreateOrganisation(t.Context(), &o))
 	return o
 }
@@ -108,7 +110,7 @@ func TestTradingSettings(t *testing.T) {
 	})
 }
 
-func testInvoice(c Organisation, from, to string, nets ...int64) TradingInvoice {
+func testInvoice(c access.Organisation, from, to string, nets ...int64) TradingInvoice {
 	inv := TradingInvoice{CustomerID: c.ID, CustomerName: c.Name, PeriodFrom: tday(from), PeriodTo: tday(to),
 		IssuedAt: tday(to).Add(9 * time.Hour), IssuedBy: 1, VATBasisPoints: 2000}
 	for _, n := range nets {

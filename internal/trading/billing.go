@@ -33,6 +33,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -169,7 +170,7 @@ func ChargeLine(c store.TradingCharge) store.TradingInvoiceLine {
 //
 // A line past money.Max, or lines whose total does not fit in int64
 // pence, are money.ErrOverflow: no invoice is better than a wrapped one.
-func Draft(customer store.Organisation, subs []store.TradingSubscription, charges []store.TradingCharge, from, to time.Time, basisPoints int64) (store.TradingInvoice, error) {
+func Draft(customer access.Organisation, subs []store.TradingSubscription, charges []store.TradingCharge, from, to time.Time, basisPoints int64) (store.TradingInvoice, error) {
 	inv := store.TradingInvoice{
 		Kind: store.InvoiceKindInvoice, CustomerID: customer.ID, CustomerName: customer.Name,
 		PeriodFrom: store.Day(from), PeriodTo: store.Day(to), VATBasisPoints: basisPoints,

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -249,7 +250,7 @@ func TestPropertyDaysBilled(t *testing.T) {
 }
 
 func TestDraft(t *testing.T) {
-	cust := store.Organisation{ID: 1, Name: "Harbour Retail Ltd", Kind: "customer"}
+	cust := access.Organisation{ID: 1, Name: "Harbour Retail Ltd", Kind: "customer"}
 	subs := []store.TradingSubscription{
 		sub(1, store.ServiceMonitored, 4523, "2024-04-01", "", "2024-04-01", 12),
 		{ID: 9, CustomerID: 2, Service: store.ServiceMonitored, UnitPrice: 100, StartsOn: d("2024-04-01"), Units: []store.TradingUnits{{From: d("2024-04-01"), Units: 1}}},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -37,12 +38,12 @@ func (l *Ledger) Invoiced(ctx context.Context, from, to time.Time) (int64, error
 }
 
 // Customers returns the organisations of kind customer, by id.
-func (l *Ledger) Customers(ctx context.Context) ([]store.Organisation, error) {
+func (l *Ledger) Customers(ctx context.Context) ([]access.Organisation, error) {
 	orgs, err := l.st.ListOrganisations(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []store.Organisation
+	var out []access.Organisation
 	for _, o := range orgs {
 		if o.Kind == rights.KindCustomer {
 			out = append(out, o)
@@ -52,7 +53,7 @@ func (l *Ledger) Customers(ctx context.Context) ([]store.Organisation, error) {
 }
 
 // Draft is the invoice that Issue would issue to customer for p now.
-func (l *Ledger) Draft(ctx context.Context, customer store.Organisation, p Period) (store.TradingInvoice, error) {
+func (l *Ledger) Draft(ctx context.Context, customer access.Organisation, p Period) (store.TradingInvoice, error) {
 	set, err := l.st.TradingSettings(ctx)
 	if err != nil {
 		return store.TradingInvoice{}, err
@@ -70,7 +71,7 @@ func (l *Ledger) Draft(ctx context.Context, customer store.Organisation, p Perio
 
 // Outcome is what issuing did for one customer.
 type Outcome struct {
-	Customer store.Organisation
+	Customer access.Organisation
 	Invoice  store.TradingInvoice
 	// Status: "issued", "existing" (issued before for exactly this
 	// period; returned unchanged), "nothing" (nothing to bill) or
@@ -83,7 +84,7 @@ type Outcome struct {
 // Issue issues customer's invoice for p at now, by user: idempotent, so
 // asking again for the same period returns the invoice issued the first
 // time, unchanged, even if units changed since (credit it to reissue).
-func (l *Ledger) Issue(ctx context.Context, customer store.Organisation, p Period, now time.Time, by int64) (Outcome, error) {
+func (l *Ledger) Issue(ctx context.Context, customer access.Organisation, p Period, now time.Time, by int64) (Outcome, error) {
 	if customer.Kind != rights.KindCustomer {
 		return Outcome{}, &store.InvalidError{Msg: fmt.Sprintf("%s is a %s, not a customer of the trading company", customer.Name, customer.Kind)}
 	}
@@ -128,7 +129,7 @@ func (l *Ledger) Issue(ctx context.Context, customer store.Organisation, p Perio
 // A customer whose invoice is refused (its period overlaps one issued
 // before) is reported and the run goes on, so one customer's earlier
 // monthly invoice does not hold up everyone's quarterly one.
-func (l *Ledger) IssueAll(ctx context.Context, p Period, now time.Time, by int64, include func(store.Organisation) bool) ([]Outcome, error) {
+func (l *Ledger) IssueAll(ctx context.Context, p Period, now time.Time, by int64, include func(access.Organisation) bool) ([]Outcome, error) {
 	customers, err := l.Customers(ctx)
 	if err != nil {
 		return nil, err

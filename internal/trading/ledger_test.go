@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -49,13 +50,13 @@ func TestLedger(t *testing.T) {
 		ctx := t.Context()
 		top, err := st.EnsureOrganisation(ctx, "Partnership", "partnership")
 		must(t, err)
-		cust := func(name string) store.Organisation {
-			o := store.Organisation{Name: name, Kind: "customer", ParentID: top.ID}
+		cust := func(name string) access.Organisation {
+			o := access.Organisation{Name: name, Kind: "customer", ParentID: top.ID}
 			must(t, st.CreateOrganisation(ctx, &o))
 			return o
 		}
 		harbour, riverside := cust("Harbour Retail Ltd"), cust("Riverside Business Park")
-		council := store.Organisation{Name: "Council", Kind: "council", ParentID: top.ID}
+		council := access.Organisation{Name: "Council", Kind: "council", ParentID: top.ID}
 		must(t, st.CreateOrganisation(ctx, &council))
 		s1 := store.TradingSubscription{CustomerID: harbour.ID, Service: store.ServiceMonitored, UnitPrice: 4523, StartsOn: d("2024-04-01"),
 			Units: []store.TradingUnits{{From: d("2024-04-01"), Units: 12}, {From: d("2024-08-15"), Units: 14}}}
@@ -96,7 +97,7 @@ func TestLedger(t *testing.T) {
 		}
 		// A whole-quarter draft bills the same subscription lines, to the penny.
 		var draft int64
-		for _, c := range []store.Organisation{harbour, riverside} {
+		for _, c := range []access.Organisation{harbour, riverside} {
 			subs, err := st.ListTradingSubscriptions(ctx, c.ID)
 			must(t, err)
 			inv, err := Draft(c, subs, nil, q.From, q.To, 2000)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -34,7 +35,7 @@ func TestVATExact(t *testing.T) {
 // equal to net); a line past money.Max, or totals that do not fit, are
 // money.ErrOverflow.
 func TestDraftRefusesWhatDoesNotFit(t *testing.T) {
-	cust := store.Organisation{ID: 1, Name: "Harbour Retail Ltd", Kind: "customer"}
+	cust := access.Organisation{ID: 1, Name: "Harbour Retail Ltd", Kind: "customer"}
 	var subs []store.TradingSubscription
 	for i := range 8 {
 		subs = append(subs, sub(int64(i+1), store.ServiceMonitored, store.MaxTradingUnitPrice, "2024-04-01", "", "2024-04-01", store.MaxTradingUnits))

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -64,13 +65,13 @@ type change struct {
 	Need rights.Action `json:"need"`
 	Orgs []int64       `json:"orgs"`
 
-	UserID    int64                   `json:"user_id,omitempty"`
-	Roles     []store.UserRole        `json:"roles,omitempty"`
-	Agreement *store.SharingAgreement `json:"agreement,omitempty"`
-	OrgID     int64                   `json:"org_id,omitempty"`
-	FourEyes  []string                `json:"four_eyes,omitempty"`
-	Org       *store.Organisation     `json:"org,omitempty"`
-	Group     *store.CameraGroup      `json:"group,omitempty"`
+	UserID    int64                    `json:"user_id,omitempty"`
+	Roles     []access.UserRole        `json:"roles,omitempty"`
+	Agreement *access.SharingAgreement `json:"agreement,omitempty"`
+	OrgID     int64                    `json:"org_id,omitempty"`
+	FourEyes  []string                 `json:"four_eyes,omitempty"`
+	Org       *access.Organisation     `json:"org,omitempty"`
+	Group     *access.CameraGroup      `json:"group,omitempty"`
 	// CameraID is the camera a move_camera gives to OrgID.
 	CameraID int64 `json:"camera_id,omitempty"`
 }
@@ -231,7 +232,7 @@ type approvalJSON struct {
 	CanDecide bool `json:"can_decide"`
 }
 
-func (s *Server) approvalJSON(ctx context.Context, a *access, ap store.Approval, names map[int64]string) (approvalJSON, error) {
+func (s *Server) approvalJSON(ctx context.Context, a *signedIn, ap store.Approval, names map[int64]string) (approvalJSON, error) {
 	name := func(id int64) string {
 		if n, ok := names[id]; ok {
 			return n
@@ -271,7 +272,7 @@ func (s *Server) approvalJSON(ctx context.Context, a *access, ap store.Approval,
 // mayDecide reports whether the user holds, over what the request
 // concerns, the right its requester needed. Being the requester is
 // checked apart.
-func (s *Server) mayDecide(ctx context.Context, a *access, ap store.Approval) bool {
+func (s *Server) mayDecide(ctx context.Context, a *signedIn, ap store.Approval) bool {
 	switch ap.Kind {
 	case kindExport, kindDeleteFootage:
 		need := rights.Export
@@ -387,7 +388,7 @@ type exportDecisionJSON struct {
 // approvalNeeded says, for the user, why an export needs approval: the
 // organisation whose policy asks it, which may be one that owned the
 // camera while the footage was recorded and owns it no longer.
-func approvalNeeded(a *access, c store.Camera, by int64) (string, string) {
+func approvalNeeded(a *signedIn, c store.Camera, by int64) (string, string) {
 	name := fmt.Sprintf("organisation %d", by)
 	if o, ok := a.snap.Org(by); ok && o.Name != "" {
 		name = o.Name
@@ -604,7 +605,7 @@ func (s *Server) exportApproval(r *http.Request, c store.Camera, start, end time
 // organisation that owned the camera at some instant of the range, not
 // only to its owner now: moving a camera to an organisation that asks
 // for no approval does not free what was recorded before.
-func (s *Server) footageNeedsApproval(ctx context.Context, a *access, c store.Camera, start, end time.Time, act string) (bool, int64, error) {
+func (s *Server) footageNeedsApproval(ctx context.Context, a *signedIn, c store.Camera, start, end time.Time, act string) (bool, int64, error) {
 	owners, err := s.st.CameraOwnersDuring(ctx, c.ID, start, end)
 	if err != nil {
 		return false, 0, err

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -21,7 +22,7 @@ type groupJSON struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-func groupJSONOf(g store.CameraGroup) groupJSON {
+func groupJSONOf(g access.CameraGroup) groupJSON {
 	return groupJSON{ID: g.ID, OrganisationID: g.OrganisationID, Name: g.Name, Cameras: g.Cameras, CreatedAt: g.CreatedAt}
 }
 
@@ -72,7 +73,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := accessFrom(r.Context())
-	g := store.CameraGroup{OrganisationID: a.user.OrganisationID, Name: in.Name, Cameras: in.Cameras}
+	g := access.CameraGroup{OrganisationID: a.user.OrganisationID, Name: in.Name, Cameras: in.Cameras}
 	if in.OrganisationID != nil {
 		g.OrganisationID = *in.OrganisationID
 	}
@@ -96,10 +97,10 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 
 // targetGroup returns the request's group if the user manages cameras in
 // its organisation; any other is "no camera group N".
-func (s *Server) targetGroup(r *http.Request) (store.CameraGroup, error) {
+func (s *Server) targetGroup(r *http.Request) (access.CameraGroup, error) {
 	id, err := pathID(r, "camera group")
 	if err != nil {
-		return store.CameraGroup{}, err
+		return access.CameraGroup{}, err
 	}
 	g, err := s.st.CameraGroup(r.Context(), id)
 	a := accessFrom(r.Context())

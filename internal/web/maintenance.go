@@ -34,7 +34,7 @@ func readsMaintenance(p rights.Principal) bool {
 
 // maintenanceScope says whether the user may read the maintenance records
 // of organisation org's cameras.
-func maintenanceScope(a *access) func(org int64) bool {
+func maintenanceScope(a *signedIn) func(org int64) bool {
 	seen := map[int64]bool{}
 	return func(org int64) bool {
 		v, ok := seen[org]
@@ -414,7 +414,7 @@ func availabilityRow(a maintenance.Availability) availabilityJSON {
 }
 
 // scopedLives is the cameras of the user's scope.
-func scopedLives(a *access, d maintenanceData) []store.CameraLife {
+func scopedLives(a *signedIn, d maintenanceData) []store.CameraLife {
 	in := maintenanceScope(a)
 	var out []store.CameraLife
 	for _, c := range d.lives {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -25,7 +26,7 @@ type orgJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func (s *Server) orgJSON(ctx context.Context, o store.Organisation) orgJSON {
+func (s *Server) orgJSON(ctx context.Context, o access.Organisation) orgJSON {
 	out := orgJSON{ID: o.ID, Name: o.Name, Kind: o.Kind, CreatedAt: o.CreatedAt}
 	if o.ParentID != 0 {
 		out.ParentID = &o.ParentID
@@ -67,10 +68,10 @@ func (s *Server) listOrganisations(w http.ResponseWriter, r *http.Request) error
 
 // targetOrg returns the request's {id} organisation if it is the user's
 // or below it; any other is "no organisation N".
-func (s *Server) targetOrg(r *http.Request) (store.Organisation, error) {
+func (s *Server) targetOrg(r *http.Request) (access.Organisation, error) {
 	id, err := pathID(r, "organisation")
 	if err != nil {
-		return store.Organisation{}, err
+		return access.Organisation{}, err
 	}
 	o, err := s.st.Organisation(r.Context(), id)
 	a := accessFrom(r.Context())
@@ -107,7 +108,7 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) erro
 		return badRequest(`give the name and kind, e.g. {"name": "Shire Constabulary", "kind": "police"}`)
 	}
 	a := accessFrom(r.Context())
-	o := store.Organisation{Name: *in.Name, Kind: *in.Kind, ParentID: a.user.OrganisationID}
+	o := access.Organisation{Name: *in.Name, Kind: *in.Kind, ParentID: a.user.OrganisationID}
 	if in.ParentID != nil {
 		o.ParentID = *in.ParentID
 	}

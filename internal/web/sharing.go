@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -41,7 +42,7 @@ type agreementJSON struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func (s *Server) agreementJSON(ctx context.Context, a store.SharingAgreement) (agreementJSON, error) {
+func (s *Server) agreementJSON(ctx context.Context, a access.SharingAgreement) (agreementJSON, error) {
 	name := func(id int64) string {
 		o, err := s.st.Organisation(ctx, id)
 		if err != nil {
@@ -49,7 +50,7 @@ func (s *Server) agreementJSON(ctx context.Context, a store.SharingAgreement) (a
 		}
 		return o.Name
 	}
-	ar := store.AgreementRights(a)
+	ar := a.RightsAgreement()
 	return agreementJSON{
 		ID: a.ID, GrantorID: a.GrantorID, Grantor: name(a.GrantorID), GranteeID: a.GranteeID, Grantee: name(a.GranteeID),
 		Reference: a.Reference, Rights: a.Rights, AllCameras: a.AllCameras, Cameras: a.Cameras, Groups: a.Groups,
@@ -61,7 +62,7 @@ func (s *Server) agreementJSON(ctx context.Context, a store.SharingAgreement) (a
 
 // agreementSides says how the user stands to an agreement: they manage
 // the grantor's cameras, or belong to the grantee (or below it).
-func agreementSides(a *access, ag store.SharingAgreement) (manages, grantee bool) {
+func agreementSides(a *signedIn, ag access.SharingAgreement) (manages, grantee bool) {
 	return a.snap.CanOrg(a.p, rights.ManageCameras, ag.GrantorID).Allowed, a.snap.Within(a.user.OrganisationID, ag.GranteeID)
 }
 
@@ -88,10 +89,10 @@ func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) error {
 
 // targetAgreement returns the request's agreement if the user stands on
 // either side of it; otherwise "no sharing agreement N".
-func (s *Server) targetAgreement(r *http.Request) (store.SharingAgreement, bool, error) {
+func (s *Server) targetAgreement(r *http.Request) (access.SharingAgreement, bool, error) {
 	id, err := pathID(r, "sharing agreement")
 	if err != nil {
-		return store.SharingAgreement{}, false, err
+		return access.SharingAgreement{}, false, err
 	}
 	ag, err := s.st.SharingAgreement(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -158,7 +159,7 @@ type agreementInput struct {
 	Reason     string       `json:"reason"`
 }
 
-func (in agreementInput) merge(a *store.SharingAgreement) {
+func (in agreementInput) merge(a *access.SharingAgreement) {
 	if in.Reference != nil {
 		a.Reference = *in.Reference
 	}
@@ -187,7 +188,7 @@ func (in agreementInput) merge(a *store.SharingAgreement) {
 
 // checkShared refuses cameras and groups that are not the grantor's to
 // share, then the agreement's own fields.
-func (s *Server) checkShared(r *http.Request, ag *store.SharingAgreement) error {
+func (s *Server) checkShared(r *http.Request, ag *access.SharingAgreement) error {
 	if err := s.checkOwnCameras(r, ag.GrantorID, ag.Cameras); err != nil {
 		return err
 	}
@@ -215,7 +216,7 @@ func (s *Server) createAgreement(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := accessFrom(r.Context())
-	ag := store.SharingAgreement{GrantorID: a.user.OrganisationID, StartsAt: s.now().UTC(), CreatedBy: a.user.ID}
+	ag := access.SharingAgreement{GrantorID: a.user.OrganisationID, StartsAt: s.now().UTC(), CreatedBy: a.user.ID}
 	if in.GrantorID != nil {
 		ag.GrantorID = *in.GrantorID
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
@@ -39,7 +40,7 @@ func (s *Server) ledger() *trading.Ledger {
 
 // tradingCustomer returns customer id if the user may read its figures;
 // any other organisation, or one outside their scope, is "no customer N".
-func (s *Server) tradingCustomer(r *http.Request, id int64) (store.Organisation, error) {
+func (s *Server) tradingCustomer(r *http.Request, id int64) (access.Organisation, error) {
 	o, err := s.st.Organisation(r.Context(), id)
 	a := accessFrom(r.Context())
 	if errors.Is(err, store.ErrNotFound) || err == nil && (o.Kind != rights.KindCustomer || !a.snap.Sees(a.p, o.ID)) {
@@ -284,17 +285,17 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 
 // targetSubscription returns the request's {id} subscription if the user
 // may read its customer's figures.
-func (s *Server) targetSubscription(r *http.Request) (store.TradingSubscription, store.Organisation, error) {
+func (s *Server) targetSubscription(r *http.Request) (store.TradingSubscription, access.Organisation, error) {
 	id, err := pathID(r, "subscription")
 	if err != nil {
-		return store.TradingSubscription{}, store.Organisation{}, err
+		return store.TradingSubscription{}, access.Organisation{}, err
 	}
 	t, err := s.st.TradingSubscription(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !s.seesCustomer(r, t.CustomerID) {
-		return t, store.Organisation{}, errorf(http.StatusNotFound, fmt.Sprintf("no subscription %d", id), nil)
+		return t, access.Organisation{}, errorf(http.StatusNotFound, fmt.Sprintf("no subscription %d", id), nil)
 	}
 	if err != nil {
-		return t, store.Organisation{}, err
+		return t, access.Organisation{}, err
 	}
 	c, err := s.st.Organisation(r.Context(), t.CustomerID)
 	return t, c, err
@@ -583,7 +584,7 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	var only store.Organisation
+	var only access.Organisation
 	if in.CustomerID != 0 {
 		c, err := s.tradingCustomer(r, in.CustomerID)
 		if err != nil {
@@ -602,7 +603,7 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("an invoice covers at most a year: give a shorter period")
 	}
 	u := userFrom(r.Context())
-	outs, err := s.ledger().IssueAll(r.Context(), p, s.now(), u.ID, func(c store.Organisation) bool {
+	outs, err := s.ledger().IssueAll(r.Context(), p, s.now(), u.ID, func(c access.Organisation) bool {
 		return (only.ID == 0 || c.ID == only.ID) && s.seesCustomer(r, c.ID)
 	})
 	if err != nil {
@@ -735,7 +736,7 @@ type tradingPageData struct {
 	PeriodText      string
 	Prev, Next      string
 	Writer          bool
-	Customers       []store.Organisation
+	Customers       []access.Organisation
 	Subscriptions   []subscriptionView
 	Invoices        []invoiceView
 	Charges         []chargeJSON

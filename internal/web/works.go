@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
@@ -40,13 +41,13 @@ import (
 
 // worksBook is every figure a works page or answer needs, read at once.
 type worksBook struct {
-	a         *access
+	a         *signedIn
 	now       time.Time
 	contracts []store.WorksContract
 	budgets   map[[2]int64]store.WorksBudget // by department, year
 	orders    []store.WorksOrder
 	ledger    *works.Ledger
-	orgs      []store.Organisation
+	orgs      []access.Organisation
 }
 
 func (s *Server) worksBook(ctx context.Context) (*worksBook, error) {
