@@ -20,6 +20,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -318,7 +319,7 @@ func (f *rightsFixture) pick(own bool, a, b int64) int64 {
 // by its requester.
 func (f *rightsFixture) exportRequest(own bool) int64 {
 	from, to := f.from, f.to
-	ap := store.Approval{OrganisationID: f.pick(own, f.orgA, f.orgB), Action: "export", Kind: "export", Summary: "test export",
+	ap := approvals.Approval{OrganisationID: f.pick(own, f.orgA, f.orgB), Action: "export", Kind: "export", Summary: "test export",
 		Reason: "matrix", CameraID: f.pick(own, f.camA, f.camB), RangeStart: &from, RangeEnd: &to,
 		RequestedBy: f.pick(own, f.reqA, f.reqB), ExpiresAt: time.Now().Add(time.Hour)}
 	mustDo(f.t, f.st.CreateApproval(f.t.Context(), &ap))

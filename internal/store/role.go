@@ -97,3 +97,13 @@ func (s *Store) SetUserRoles(ctx context.Context, userID int64, roles []access.U
 	}
 	return wrap(fmt.Sprintf("set roles of user %d", userID), err)
 }
+
+// RolesHolder is the username of the user whose roles these are, for the
+// record of a change of them.
+func (s *Store) RolesHolder(ctx context.Context, userID int64) (string, error) {
+	var name string
+	err := s.r.QueryRowContext(ctx, `SELECT username FROM users WHERE id = $1`, userID).Scan(&name)
+	return name, wrap(fmt.Sprintf("user %d", userID), err)
+}
+
+var _ access.Repo = (*Store)(nil)

@@ -18,8 +18,6 @@ func TestActionsOfKinds(t *testing.T) {
 		kinds []string
 		name  func(kind string) string
 	}{
-		{changeAction, []string{kindSetRoles, kindCreateSharing, kindUpdateSharing, kindSetFourEyes, kindMoveOrg, kindUpdateGroup, kindMoveCamera},
-			func(k string) string { return "rights." + k }},
 		{revokeAction, []string{store.TokenAPI, store.TokenSession}, func(k string) string { return k + ".revoke" }},
 		{worksStepAction, []string{works.Quoted, works.Approved, works.Completed, works.Cancelled},
 			func(k string) string {

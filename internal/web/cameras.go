@@ -621,31 +621,3 @@ func (s *Server) moveTarget(r *http.Request, in cameraInput) (access.Organisatio
 	a := accessFrom(r.Context())
 	return org, decide(a.snap.CanOrg(a.p, rights.ManageCameras, org.ID), missing)
 }
-
-// moveCamera makes an agreed move_camera: the store moves the camera and
-// what no longer holds it, and dates the change of owner today for the
-// recharge. The camera records on, its address unchanged; live views are
-// checked against its new owner by the review loop.
-func (s *Server) moveCamera(ctx context.Context, ch change) (any, string, error) {
-	a := accessFrom(ctx)
-	mv, err := s.st.MoveCamera(ctx, ch.CameraID, ch.OrgID, s.now(), a.user.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, "", errorf(http.StatusNotFound, fmt.Sprintf("camera %d or organisation %d no longer exists", ch.CameraID, ch.OrgID), err)
-	}
-	if err != nil {
-		return nil, "", storeError(err, "the organisation already has a camera of that name")
-	}
-	s.changed()
-	s.liveMoved(ch.CameraID, ch.OrgID)
-	c, err := s.st.Camera(ctx, ch.CameraID)
-	if err != nil {
-		return nil, "", err
-	}
-	detail := fmt.Sprintf("camera %d (%s): organisation %d to %d, from %s; left camera groups %v, sharing agreements %v",
-		c.ID, c.Name, mv.From, mv.To, mv.Event.Day.Format(time.DateOnly), mv.Groups, mv.Agreements)
-	if mv.From == mv.To {
-		// Moved there by someone else while the request waited.
-		detail = fmt.Sprintf("camera %d (%s): already of organisation %d, nothing moved", c.ID, c.Name, mv.To)
-	}
-	return s.oneCameraJSON(ctx, a, c, a.snap.On(a.p, rightsCamera(c), s.now())), detail, nil
-}

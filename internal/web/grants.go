@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -116,7 +117,7 @@ func (s *Server) grantHold(ctx context.Context, a *signedIn, u store.User, old, 
 // independent refuses, with why, a decision on ap by someone too close to
 // it: its requester, the account a change of roles concerns, or an
 // account made by, or the maker of, either.
-func (s *Server) independent(ctx context.Context, by int64, ap store.Approval) error {
+func (s *Server) independent(ctx context.Context, by int64, ap approvals.Approval) error {
 	if ap.RequestedBy == by {
 		return errorf(http.StatusForbidden, "a request needs another person's approval: you cannot decide your own", nil)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -83,12 +82,9 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkOwnCameras(r, g.OrganisationID, g.Cameras); err != nil {
 		return err
 	}
-	if err := s.st.CreateCameraGroup(r.Context(), &g); err != nil {
-		return storeError(err, fmt.Sprintf("the organisation already has a camera group named %q", g.Name))
-	}
-	s.changed()
-	if err := s.audit(r, auditlog.CameraGroupCreate, 0, nil, nil, fmt.Sprintf("group %d (%s) of organisation %d: cameras %v", g.ID, g.Name, g.OrganisationID, g.Cameras)); err != nil {
-		return err
+	g, err := s.accessSvc.CreateGroup(r.Context(), requestActor(r), g)
+	if err != nil {
+		return accessError(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/camera-groups/%d", g.ID))
 	writeJSON(w, http.StatusCreated, groupJSONOf(g))
@@ -149,15 +145,7 @@ func (s *Server) putGroup(w http.ResponseWriter, r *http.Request) error {
 	if widens {
 		return s.propose(w, r, ch, http.StatusOK, fmt.Sprintf("Camera group %s: cameras %v (was %v)", g.Name, in.Cameras, g.Cameras), "", g.OrganisationID)
 	}
-	out, detail, err := s.applyChange(r.Context(), ch)
-	if err != nil {
-		return err
-	}
-	if err := s.audit(r, changeAction[ch.Kind], 0, nil, nil, detail); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.applyNow(w, r, ch, http.StatusOK)
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
@@ -165,12 +153,8 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.st.DeleteCameraGroup(r.Context(), g.ID); err != nil {
-		return err
-	}
-	s.changed()
-	if err := s.audit(r, auditlog.CameraGroupDelete, 0, nil, nil, fmt.Sprintf("group %d (%s)", g.ID, g.Name)); err != nil {
-		return err
+	if err := s.accessSvc.DeleteGroup(r.Context(), requestActor(r), g); err != nil {
+		return accessError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

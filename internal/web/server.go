@@ -22,6 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
@@ -121,6 +123,10 @@ type Server struct {
 	sso  oidcClient
 
 	rights *rights.Cache
+	// accessSvc and approvalSvc change who may see what, and decide
+	// requests for a second person's approval (approvals.go).
+	accessSvc   *access.Service
+	approvalSvc *approvals.Service[*store.Store]
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
 	reviewDone chan struct{}
@@ -178,6 +184,9 @@ func New(opt Options) (*Server, error) {
 	s.sso.flows = map[string]oidcFlow{}
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
+	if err := s.initAccess(); err != nil {
+		return nil, err
+	}
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
 		return nil, err

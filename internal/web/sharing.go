@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/access"
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -205,7 +204,7 @@ func (s *Server) checkShared(r *http.Request, ag *access.SharingAgreement) error
 	if utf8.RuneCountInString(strings.TrimSpace(ag.Reference)) == 0 {
 		return badRequest("give the agreement's reference: its name or number in the partnership's records")
 	}
-	return storeError(ag.Validate(), "")
+	return accessError(ag.Validate())
 }
 
 // createAgreement shares some of an organisation's cameras with another:
@@ -274,11 +273,12 @@ func (s *Server) patchAgreement(w http.ResponseWriter, r *http.Request) error {
 		in.StartsAt == nil && in.Condition == nil && in.EndsAt.Set
 	sooner := next.EndsAt != nil && (ag.EndsAt == nil || !next.EndsAt.After(*ag.EndsAt))
 	if onlyEnds && sooner {
-		out, detail, err := s.applyChange(r.Context(), ch)
+		ended, err := s.accessSvc.EndAgreementSooner(r.Context(), requestActor(r), next)
 		if err != nil {
-			return err
+			return accessError(err)
 		}
-		if err := s.audit(r, changeAction[ch.Kind], 0, nil, nil, detail+", ends "+next.EndsAt.Format(time.RFC3339)); err != nil {
+		out, err := s.agreementJSON(r.Context(), ended)
+		if err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, out)
@@ -312,25 +312,12 @@ func (s *Server) agreementIncident(w http.ResponseWriter, r *http.Request) error
 	if ag.Condition != rights.WhileIncidentOpen {
 		return errorf(http.StatusConflict, "this agreement does not wait for an incident: its condition is not incident_open", nil)
 	}
-	if *in.Open {
-		if strings.TrimSpace(in.Reference) == "" {
-			return badRequest("give the incident's reference")
-		}
-		t := s.now().UTC()
-		ag.IncidentOpenAt, ag.IncidentReference = &t, strings.TrimSpace(in.Reference)
-	} else {
-		ag.IncidentOpenAt = nil
+	if *in.Open && strings.TrimSpace(in.Reference) == "" {
+		return badRequest("give the incident's reference")
 	}
-	if err := s.st.UpdateSharingAgreement(r.Context(), &ag); err != nil {
-		return storeError(err, "")
-	}
-	s.changed()
-	state := "closed"
-	if *in.Open {
-		state = "opened"
-	}
-	if err := s.audit(r, auditlog.SharingIncident, 0, nil, nil, fmt.Sprintf("agreement %d (%s): incident %s %s", ag.ID, ag.Reference, ag.IncidentReference, state)); err != nil {
-		return err
+	ag, err = s.accessSvc.SetIncident(r.Context(), requestActor(r), ag, *in.Open, strings.TrimSpace(in.Reference))
+	if err != nil {
+		return accessError(err)
 	}
 	out, err := s.agreementJSON(r.Context(), ag)
 	if err != nil {
