@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/problem"
 )
 
 const sharingCols = `id, grantor_id, grantee_id, reference, rights, all_cameras, starts_at, ends_at, condition_name,
@@ -50,7 +51,7 @@ func writeShared(ctx context.Context, tx *sql.Tx, a *access.SharingAgreement) er
 // cameras and groups are the grantor's is the caller's to check.
 func (s *Store) CreateSharingAgreement(ctx context.Context, a *access.SharingAgreement) error {
 	if err := a.Validate(); err != nil {
-		return err
+		return &InvalidError{Msg: problem.Message(err, err.Error()), Err: err}
 	}
 	a.StartsAt, a.EndsAt = normal(a.StartsAt), normalPtr(a.EndsAt)
 	t := now()
@@ -76,7 +77,7 @@ func (s *Store) CreateSharingAgreement(ctx context.Context, a *access.SharingAgr
 // creation.
 func (s *Store) UpdateSharingAgreement(ctx context.Context, a *access.SharingAgreement) error {
 	if err := a.Validate(); err != nil {
-		return err
+		return &InvalidError{Msg: problem.Message(err, err.Error()), Err: err}
 	}
 	a.StartsAt, a.EndsAt = normal(a.StartsAt), normalPtr(a.EndsAt)
 	t := now()
