@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/problem"
+	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
 // Repo is what the service needs of storage; *store.Store implements it.
@@ -18,6 +19,7 @@ type Repo interface {
 	UpdateOrganisation(ctx context.Context, o *Organisation) error
 	SetFourEyes(ctx context.Context, org int64, actions []string) error
 
+	CameraGroup(ctx context.Context, id int64) (CameraGroup, error)
 	CreateCameraGroup(ctx context.Context, g *CameraGroup) error
 	UpdateCameraGroup(ctx context.Context, g *CameraGroup) error
 	DeleteCameraGroup(ctx context.Context, id int64) error
@@ -38,22 +40,23 @@ type Repo interface {
 // applies an approved change so, with the decision); the others make
 // their own.
 type Service struct {
+	repo    Repo // reads outside a change
 	change  func(ctx context.Context, fn func(tx Repo) error) error
 	changed func()
 	now     func() time.Time
 }
 
-// New returns the service. change runs a function in one transaction;
+// New returns the service over repo (for reads). change runs a function in one transaction;
 // changed is called after every change of what rights rest on (the
 // rights cache to reload); now is the clock.
-func New(change func(ctx context.Context, fn func(tx Repo) error) error, changed func(), now func() time.Time) *Service {
+func New(repo Repo, change func(ctx context.Context, fn func(tx Repo) error) error, changed func(), now func() time.Time) *Service {
 	if changed == nil {
 		changed = func() {}
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{change: change, changed: changed, now: now}
+	return &Service{repo: repo, change: change, changed: changed, now: now}
 }
 
 // do runs fn in a change and says rights changed, whatever came of it.
@@ -81,9 +84,12 @@ func conflict(err error, msg string) error {
 	return err
 }
 
-// CreateOrganisation makes o below o.ParentID. Whether by may is the
-// caller's to decide.
-func (s *Service) CreateOrganisation(ctx context.Context, by auditlog.Actor, o Organisation) (Organisation, error) {
+// CreateOrganisation makes o below o.ParentID, where c manages users.
+func (s *Service) CreateOrganisation(ctx context.Context, c Caller, o Organisation) (Organisation, error) {
+	if err := c.inOrg(rights.ManageUsers, o.ParentID); err != nil {
+		return o, err
+	}
+	by := c.Actor
 	err := s.do(ctx, func(tx Repo) error {
 		if err := tx.CreateOrganisation(ctx, &o); err != nil {
 			return conflict(err, fmt.Sprintf("an organisation named %q already exists", o.Name))
@@ -93,9 +99,13 @@ func (s *Service) CreateOrganisation(ctx context.Context, by auditlog.Actor, o O
 	return o, err
 }
 
-// UpdateOrganisation renames o or changes its kind; a move in the tree is
-// MoveOrganisationIn, a change of rights.
-func (s *Service) UpdateOrganisation(ctx context.Context, by auditlog.Actor, o Organisation) (Organisation, error) {
+// UpdateOrganisation renames o or changes its kind, where c manages
+// users; a move in the tree is MoveOrganisationIn, a change of rights.
+func (s *Service) UpdateOrganisation(ctx context.Context, c Caller, o Organisation) (Organisation, error) {
+	if err := c.inOrg(rights.ManageUsers, o.ID); err != nil {
+		return o, err
+	}
+	by := c.Actor
 	err := s.do(ctx, func(tx Repo) error {
 		if err := tx.UpdateOrganisation(ctx, &o); err != nil {
 			return conflict(err, fmt.Sprintf("an organisation named %q already exists", o.Name))
@@ -147,9 +157,21 @@ func (s *Service) UpdateGroupIn(ctx context.Context, tx Repo, by auditlog.Actor,
 	return g, s.log(tx, by, auditlog.RightsUpdateGroup, fmt.Sprintf("camera group %d (%s): cameras %v", g.ID, g.Name, g.Cameras)+note)
 }
 
-// DeleteGroup removes g; roles limited to it go, and agreements stop
-// naming it.
-func (s *Service) DeleteGroup(ctx context.Context, by auditlog.Actor, g CameraGroup) error {
+// DeleteGroup removes camera group id, where c manages its
+// organisation's cameras (any other is "no camera group N"); roles
+// limited to it go, and agreements stop naming it.
+func (s *Service) DeleteGroup(ctx context.Context, c Caller, id int64) error {
+	missing := fmt.Sprintf("no camera group %d", id)
+	g, err := s.repo.CameraGroup(ctx, id)
+	switch {
+	case errors.Is(err, problem.NotFound):
+		return problem.New(problem.NotFound, missing, err)
+	case err != nil:
+		return err
+	case !c.Snap.CanOrg(c.P, rights.ManageCameras, g.OrganisationID).Allowed:
+		return problem.New(problem.NotFound, missing, nil)
+	}
+	by := c.Actor
 	return s.do(ctx, func(tx Repo) error {
 		if err := tx.DeleteCameraGroup(ctx, g.ID); err != nil {
 			return err

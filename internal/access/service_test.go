@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/problem"
+	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
 // fakeRepo keeps what a transaction wrote; the fake change commits the
@@ -36,9 +37,12 @@ func (f *fakeRepo) CreateOrganisation(_ context.Context, o *Organisation) error 
 }
 func (f *fakeRepo) UpdateOrganisation(context.Context, *Organisation) error { return f.fail }
 func (f *fakeRepo) SetFourEyes(context.Context, int64, []string) error      { return f.fail }
-func (f *fakeRepo) CreateCameraGroup(context.Context, *CameraGroup) error   { return f.fail }
-func (f *fakeRepo) UpdateCameraGroup(context.Context, *CameraGroup) error   { return f.fail }
-func (f *fakeRepo) DeleteCameraGroup(context.Context, int64) error          { return f.fail }
+func (f *fakeRepo) CameraGroup(_ context.Context, id int64) (CameraGroup, error) {
+	return CameraGroup{ID: id, OrganisationID: 3, Name: "Night"}, f.fail
+}
+func (f *fakeRepo) CreateCameraGroup(context.Context, *CameraGroup) error { return f.fail }
+func (f *fakeRepo) UpdateCameraGroup(context.Context, *CameraGroup) error { return f.fail }
+func (f *fakeRepo) DeleteCameraGroup(context.Context, int64) error        { return f.fail }
 func (f *fakeRepo) CreateSharingAgreement(_ context.Context, a *SharingAgreement) error {
 	a.ID = 4
 	return f.fail
@@ -55,7 +59,7 @@ func newFake() (*fakeRepo, *Service, *[]auditlog.Entry, *int) {
 	f := &fakeRepo{names: map[int64]string{5: "bob"}, orgs: map[int64]Organisation{3: {ID: 3, Name: "Council"}}}
 	var committed []auditlog.Entry
 	changed := 0
-	svc := New(func(ctx context.Context, fn func(tx Repo) error) error {
+	svc := New(f, func(ctx context.Context, fn func(tx Repo) error) error {
 		f.pending = nil
 		if err := fn(f); err != nil {
 			return err
@@ -67,6 +71,14 @@ func newFake() (*fakeRepo, *Service, *[]auditlog.Entry, *int) {
 }
 
 var alice = auditlog.Actor{UserID: 1, Username: "alice", OrganisationID: 3, RemoteAddr: "192.0.2.1:1"}
+
+// caller is alice as rights judge her: an administrator of council 3,
+// beside which is organisation 4, not hers.
+func caller(role rights.Role) Caller {
+	snap := rights.NewSnapshot(rights.Data{Orgs: []rights.Org{{ID: 3, Name: "Council", Kind: rights.KindCouncil}, {ID: 4, Name: "Police", Kind: rights.KindPolice}},
+		Grants: map[int64][]rights.Grant{1: {{Role: role}}}})
+	return Caller{Actor: alice, P: snap.Principal(1, 3), Snap: snap}
+}
 
 // TestChangesOfRightsRecordTheirKind: each change a second person may
 // approve records the action named after its kind, by who acted, with
@@ -126,7 +138,7 @@ func TestRefusedChangeRecordsNothing(t *testing.T) {
 	ctx := context.Background()
 	f, svc, committed, changed := newFake()
 	f.fail = fmt.Errorf("%w: unique violation", problem.Conflict)
-	_, err := svc.CreateOrganisation(ctx, alice, Organisation{Name: "Council", Kind: "council"})
+	_, err := svc.CreateOrganisation(ctx, caller(rights.Administrator), Organisation{Name: "Council", Kind: "department", ParentID: 3})
 	if !errors.Is(err, problem.Conflict) || problem.Message(err, "") != `an organisation named "Council" already exists` {
 		t.Errorf("a taken name: got %v (%q), want a worded conflict", err, problem.Message(err, ""))
 	}
@@ -134,7 +146,7 @@ func TestRefusedChangeRecordsNothing(t *testing.T) {
 		t.Errorf("records of a refused change: got %v, want none", *committed)
 	}
 	f.fail = nil
-	o, err := svc.CreateOrganisation(ctx, alice, Organisation{Name: "Police", Kind: "police", ParentID: 3})
+	o, err := svc.CreateOrganisation(ctx, caller(rights.Administrator), Organisation{Name: "Police", Kind: "police", ParentID: 3})
 	if err != nil || o.ID != 9 {
 		t.Fatalf("CreateOrganisation: got %+v, %v, want id 9", o, err)
 	}
@@ -161,5 +173,31 @@ func TestSetIncident(t *testing.T) {
 	want := []string{"agreement 4 (P-1): incident INC-1 opened", "agreement 4 (P-1): incident INC-1 closed"}
 	if len(*committed) != 2 || (*committed)[0].Detail != want[0] || (*committed)[1].Detail != want[1] {
 		t.Errorf("records: got %+v, want %q", *committed, want)
+	}
+}
+
+// TestDecidedInTheService: the service refuses, before changing
+// anything, what the caller may not do to the very thing asked: an
+// organisation outside their sight is "no organisation N", one they see
+// but may not manage is a refusal with the reason.
+func TestDecidedInTheService(t *testing.T) {
+	ctx := context.Background()
+	_, svc, committed, _ := newFake()
+	_, err := svc.CreateOrganisation(ctx, caller(rights.Administrator), Organisation{Name: "Elsewhere", Kind: "police", ParentID: 4})
+	if !errors.Is(err, problem.NotFound) || problem.Message(err, "") != "no organisation 4" {
+		t.Errorf("below another's organisation: got %v, want not found", err)
+	}
+	_, err = svc.UpdateOrganisation(ctx, caller(rights.Operator), Organisation{ID: 3, Name: "Renamed", Kind: "council"})
+	if !errors.Is(err, problem.Forbidden) || problem.Message(err, "") == "" {
+		t.Errorf("an operator renaming: got %v, want a refusal with its reason", err)
+	}
+	if err := svc.DeleteGroup(ctx, caller(rights.Operator), 6); !errors.Is(err, problem.NotFound) || problem.Message(err, "") != "no camera group 6" {
+		t.Errorf("an operator deleting a group: got %v, want not found", err)
+	}
+	if err := svc.DeleteGroup(ctx, caller(rights.Administrator), 6); err != nil {
+		t.Errorf("an administrator deleting a group: got %v, want nil", err)
+	}
+	if len(*committed) != 1 || (*committed)[0].Action != auditlog.CameraGroupDelete {
+		t.Errorf("records: got %+v, want only the group's deletion", *committed)
 	}
 }

@@ -54,7 +54,7 @@ func forEachStore(t *testing.T, fn func(t *testing.T, e *storeEnv)) {
 			}
 			*who = auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: p.ID}
 		}
-		e.access = access.New(func(ctx context.Context, fn func(tx access.Repo) error) error {
+		e.access = access.New(st, func(ctx context.Context, fn func(tx access.Repo) error) error {
 			_, err := st.Update(ctx, func(tx *store.Store) error { return fn(tx) })
 			return err
 		}, nil, nil)
@@ -175,8 +175,17 @@ func TestDecideAllOrNothing(t *testing.T) {
 func TestChangeAllOrNothing(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *storeEnv) {
 		ctx := context.Background()
+		if err := e.st.SetUserRoles(ctx, e.approver.UserID, []access.UserRole{{Role: string(rights.Administrator)}}); err != nil {
+			t.Fatal(err)
+		}
+		data, err := e.st.RightsData(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap := rights.NewSnapshot(data)
+		c := access.Caller{Actor: e.approver, P: snap.Principal(e.approver.UserID, e.approver.OrganisationID), Snap: snap}
 		_, _, mark := e.actions(t, 0)
-		o, err := e.access.CreateOrganisation(ctx, e.approver, access.Organisation{Name: "Police", Kind: rights.KindPolice})
+		o, err := e.access.CreateOrganisation(ctx, c, access.Organisation{Name: "Police", Kind: rights.KindPolice, ParentID: e.approver.OrganisationID})
 		if err != nil {
 			t.Fatalf("CreateOrganisation: %v", err)
 		}
@@ -185,7 +194,7 @@ func TestChangeAllOrNothing(t *testing.T) {
 			t.Errorf("a made organisation: got records %v and id %d, want its record and an id", acts, o.ID)
 		}
 		// The same name again: refused, and nothing recorded.
-		_, err = e.access.CreateOrganisation(ctx, e.approver, access.Organisation{Name: "Police", Kind: rights.KindPolice})
+		_, err = e.access.CreateOrganisation(ctx, c, access.Organisation{Name: "Police", Kind: rights.KindPolice, ParentID: e.approver.OrganisationID})
 		if !errors.Is(err, problem.Conflict) || !strings.Contains(err.Error(), `"Police" already exists`) {
 			t.Errorf("a taken name: got %v, want a worded conflict", err)
 		}

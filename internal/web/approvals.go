@@ -93,7 +93,7 @@ func (s *Server) initAccess() error {
 		change = audit.Changer[*store.Store](s.opt.Changes)
 	}
 	now := func() time.Time { return s.now() }
-	s.accessSvc = access.New(func(ctx context.Context, fn func(tx access.Repo) error) error {
+	s.accessSvc = access.New(s.st, func(ctx context.Context, fn func(tx access.Repo) error) error {
 		return change(ctx, func(tx *store.Store) error { return fn(tx) })
 	}, s.changed, now)
 	s.approvalSvc = approvals.New(s.st, change, approvals.Options[*store.Store]{Appliers: s.appliers(), After: s.afterChange, Now: now})
@@ -191,6 +191,12 @@ func (s *Server) moveCameraIn(ctx context.Context, tx *store.Store, by auditlog.
 func requestActor(r *http.Request) auditlog.Actor {
 	u := userFrom(r.Context())
 	return auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}
+}
+
+// accessCaller is who asks in r, as the access service judges them.
+func (s *Server) accessCaller(r *http.Request) access.Caller {
+	a := accessFrom(r.Context())
+	return access.Caller{Actor: requestActor(r), P: a.p, Snap: a.snap}
 }
 
 // accessError is fromProblem for the services of access and approvals,

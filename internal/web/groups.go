@@ -149,11 +149,11 @@ func (s *Server) putGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
-	g, err := s.targetGroup(r)
+	id, err := pathID(r, "camera group")
 	if err != nil {
 		return err
 	}
-	if err := s.accessSvc.DeleteGroup(r.Context(), requestActor(r), g); err != nil {
+	if err := s.accessSvc.DeleteGroup(r.Context(), s.accessCaller(r), id); err != nil {
 		return accessError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -111,10 +111,7 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) erro
 	if in.ParentID != nil {
 		o.ParentID = *in.ParentID
 	}
-	if err := s.orgFor(r, rights.ManageUsers, o.ParentID); err != nil {
-		return err
-	}
-	o, err := s.accessSvc.CreateOrganisation(r.Context(), requestActor(r), o)
+	o, err := s.accessSvc.CreateOrganisation(r.Context(), s.accessCaller(r), o)
 	if err != nil {
 		return accessError(err)
 	}
@@ -161,7 +158,7 @@ func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error
 		return s.proposeUnder(w, r, ch, http.StatusOK, fmt.Sprintf("Move %s below organisation %d", o.Name, next.ParentID), "",
 			holdWhen{actions: rights.FourEyesActions, orgs: []int64{o.ID, next.ParentID}})
 	}
-	if next, err = s.accessSvc.UpdateOrganisation(r.Context(), requestActor(r), next); err != nil {
+	if next, err = s.accessSvc.UpdateOrganisation(r.Context(), s.accessCaller(r), next); err != nil {
 		return accessError(err)
 	}
 	writeJSON(w, http.StatusOK, s.orgJSON(r.Context(), next))
