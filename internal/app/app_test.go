@@ -16,12 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/simcam"
-	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
@@ -153,7 +153,7 @@ func start(t *testing.T, o harnessOptions) *harness {
 	}
 	// The tests act as an administrator who is also the CCTV manager,
 	// so they may see footage; the rights tests make their own users.
-	if err := a.Store.SetUserRoles(ctx, u.ID, []store.UserRole{{Role: "administrator"}, {Role: "cctv_manager"}}); err != nil {
+	if err := a.Store.SetUserRoles(ctx, u.ID, []access.UserRole{{Role: "administrator"}, {Role: "cctv_manager"}}); err != nil {
 		t.Fatal(err)
 	}
 	tok, hash := auth.NewToken()

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/identity"
@@ -334,7 +335,7 @@ func (h *harness) makeUser(name string, org int64, pass string, role rights.Role
 	if err := h.app.Store.CreateUser(h.t.Context(), &u); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.app.Store.SetUserRoles(h.t.Context(), u.ID, []store.UserRole{{Role: string(role)}}); err != nil {
+	if err := h.app.Store.SetUserRoles(h.t.Context(), u.ID, []access.UserRole{{Role: string(role)}}); err != nil {
 		h.t.Fatal(err)
 	}
 	return u

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -92,7 +93,7 @@ func testFourEyesFollowsTheCamera(t *testing.T, f *rightsFixture) {
 		t.Errorf("segment %d while its deletion waits: %v, want it kept", seg.ID, err)
 	}
 	// Nor does a department leave A, whose policy it inherits, at once.
-	dept := store.Organisation{Name: "A Parks", Kind: "department", ParentID: f.orgA}
+	dept := access.Organisation{Name: "A Parks", Kind: "department", ParentID: f.orgA}
 	mustDo(t, f.st.CreateOrganisation(ctx, &dept))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -251,7 +252,7 @@ func testFootageGrantsNeedSecondPerson(t *testing.T, f *rightsFixture) {
 			if got := roles(admin.id); !slices.Equal(got, tt.roles) {
 				t.Errorf("the administrator's roles once approved: got %v, want %v", got, tt.roles)
 			}
-			mustDo(t, f.st.SetUserRoles(ctx, admin.id, []store.UserRole{{Role: "administrator"}}))
+			mustDo(t, f.st.SetUserRoles(ctx, admin.id, []access.UserRole{{Role: "administrator"}}))
 		})
 	}
 	// The second administrator narrows, or gives what is no footage to
@@ -263,7 +264,7 @@ func testFootageGrantsNeedSecondPerson(t *testing.T, f *rightsFixture) {
 	if res, b := f.send(sec.token, call{method: "PUT", path: adminRoles, body: map[string]any{"roles": []string{}}}); res.StatusCode != 200 {
 		t.Errorf("narrowing the roles of one's maker: got %d %s, want 200", res.StatusCode, b)
 	}
-	mustDo(t, f.st.SetUserRoles(ctx, admin.id, []store.UserRole{{Role: "administrator"}}))
+	mustDo(t, f.st.SetUserRoles(ctx, admin.id, []access.UserRole{{Role: "administrator"}}))
 
 	// An account made by the requester is no second pair of eyes.
 	res, b = f.send(admin.token, call{method: "PUT", path: fmt.Sprintf("/api/v1/users/%d/roles", op), body: map[string]any{"roles": []string{"operator"}}})

@@ -19,6 +19,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
@@ -244,7 +246,7 @@ func newRightsFixtureOn(t *testing.T, postgres bool) *rightsFixture {
 	mustDo(t, err)
 	f.partnership = top.ID
 	org := func(name, kind string) int64 {
-		o := store.Organisation{Name: name, Kind: kind, ParentID: top.ID}
+		o := access.Organisation{Name: name, Kind: kind, ParentID: top.ID}
 		mustDo(t, st.CreateOrganisation(ctx, &o))
 		return o.ID
 	}
@@ -271,13 +273,13 @@ func newRightsFixtureOn(t *testing.T, postgres bool) *rightsFixture {
 	}
 	f.camA, f.camB = cam(f.orgA, "Camera A", 1), cam(f.orgB, "Camera B", 2)
 	group := func(org int64, name string, cam int64) int64 {
-		g := store.CameraGroup{OrganisationID: org, Name: name, Cameras: []int64{cam}}
+		g := access.CameraGroup{OrganisationID: org, Name: name, Cameras: []int64{cam}}
 		mustDo(t, st.CreateCameraGroup(ctx, &g))
 		return g.ID
 	}
 	f.groupA, f.groupB = group(f.orgA, "G A", f.camA), group(f.orgB, "G B", f.camB)
 	agreement := func(org int64, ref string) int64 {
-		a := store.SharingAgreement{GrantorID: org, GranteeID: f.police, Reference: ref, Rights: []string{"view_live"}, AllCameras: true,
+		a := access.SharingAgreement{GrantorID: org, GranteeID: f.police, Reference: ref, Rights: []string{"view_live"}, AllCameras: true,
 			StartsAt: time.Now().Add(-time.Hour), Condition: rights.WhileIncidentOpen}
 		mustDo(t, st.CreateSharingAgreement(ctx, &a))
 		return a.ID
@@ -319,7 +321,7 @@ func (f *rightsFixture) pick(own bool, a, b int64) int64 {
 // by its requester.
 func (f *rightsFixture) exportRequest(own bool) int64 {
 	from, to := f.from, f.to
-	ap := store.Approval{OrganisationID: f.pick(own, f.orgA, f.orgB), Action: "export", Kind: "export", Summary: "test export",
+	ap := approvals.Approval{OrganisationID: f.pick(own, f.orgA, f.orgB), Action: "export", Kind: "export", Summary: "test export",
 		Reason: "matrix", CameraID: f.pick(own, f.camA, f.camB), RangeStart: &from, RangeEnd: &to,
 		RequestedBy: f.pick(own, f.reqA, f.reqB), ExpiresAt: time.Now().Add(time.Hour)}
 	mustDo(f.t, f.st.CreateApproval(f.t.Context(), &ap))
@@ -569,7 +571,7 @@ func probes() map[string]routeProbe {
 				body: map[string]any{"name": f.pickName(own, "G A", "G B"), "cameras": []int64{cam(f, own)}}}
 		}, ok: 200, scoped: true},
 		"DELETE /api/v1/camera-groups/{id}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
-			g := store.CameraGroup{OrganisationID: f.pick(own, f.orgA, f.orgB), Name: fmt.Sprintf("Spare %d", f.n())}
+			g := access.CameraGroup{OrganisationID: f.pick(own, f.orgA, f.orgB), Name: fmt.Sprintf("Spare %d", f.n())}
 			mustDo(f.t, f.st.CreateCameraGroup(f.t.Context(), &g))
 			return call{method: "DELETE", path: fmt.Sprintf("/api/v1/camera-groups/%d", g.ID)}
 		}, ok: 204, scoped: true},

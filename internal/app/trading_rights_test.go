@@ -3,8 +3,8 @@ package app
 import (
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/period"
-	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
 )
 
@@ -13,7 +13,7 @@ import (
 // current quarter, made on first use.
 
 func (f *rightsFixture) tradingCustomer(parent int64, name string) int64 {
-	o := store.Organisation{Name: name, Kind: "customer", ParentID: parent}
+	o := access.Organisation{Name: name, Kind: "customer", ParentID: parent}
 	mustDo(f.t, f.st.CreateOrganisation(f.t.Context(), &o))
 	return o.ID
 }

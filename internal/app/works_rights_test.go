@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
@@ -33,7 +33,7 @@ func (f *rightsFixture) works() *worksFixture {
 		name            string
 		contract, order *int64
 	}{{f.orgA, "A", &w.contractA, &w.orderA}, {f.orgB, "B", &w.contractB, &w.orderB}} {
-		d := store.Organisation{Name: "Works dept " + side.name, Kind: "department", ParentID: side.council}
+		d := access.Organisation{Name: "Works dept " + side.name, Kind: "department", ParentID: side.council}
 		mustDo(f.t, f.st.CreateOrganisation(ctx, &d))
 		c := works.Contract{OrganisationID: side.council, Reference: "Works " + side.name, Supplier: "Supplier", ValuePence: 1_000_000,
 			StartsOn: time.Now().AddDate(0, -1, 0), EndsOn: time.Now().AddDate(1, 0, 0)}

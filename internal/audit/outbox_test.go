@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -43,7 +44,7 @@ func forEachOutbox(t *testing.T, fn func(t *testing.T, o *outboxEnv)) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { raw.Close() })
-		p := &store.Organisation{Name: "Partnership", Kind: "partnership"}
+		p := &access.Organisation{Name: "Partnership", Kind: "partnership"}
 		if err := st.CreateOrganisation(context.Background(), p); err != nil {
 			t.Fatalf("CreateOrganisation: %v", err)
 		}
@@ -74,7 +75,7 @@ func (o *outboxEnv) newOutbox() *Outbox {
 // council makes a council named name in tx and logs it, as a service
 // would.
 func (o *outboxEnv) council(tx *store.Store, name string) error {
-	c := &store.Organisation{Name: name, Kind: "council", ParentID: o.partner}
+	c := &access.Organisation{Name: name, Kind: "council", ParentID: o.partner}
 	if err := tx.CreateOrganisation(context.Background(), c); err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func TestOutboxBothOrNeither(t *testing.T) {
 
 		// A record that cannot be logged (no action): neither.
 		err = o.box.Change(ctx, func(tx *store.Store) error {
-			c := &store.Organisation{Name: "C", Kind: "council", ParentID: o.partner}
+			c := &access.Organisation{Name: "C", Kind: "council", ParentID: o.partner}
 			if err := tx.CreateOrganisation(ctx, c); err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/app"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/codec"
@@ -224,7 +225,7 @@ func setUpDemoPartnership(ctx context.Context, st *store.Store, partnership stri
 			return err
 		}
 	}
-	orgs := map[string]store.Organisation{partnership: top}
+	orgs := map[string]access.Organisation{partnership: top}
 	for _, c := range demoCouncils {
 		o, err := st.EnsureOrganisation(ctx, c.name, "council")
 		if err != nil {
@@ -240,7 +241,7 @@ func setUpDemoPartnership(ctx context.Context, st *store.Store, partnership stri
 	}
 	police, err := st.OrganisationByName(ctx, demoPolice)
 	if errors.Is(err, store.ErrNotFound) {
-		police = store.Organisation{Name: demoPolice, Kind: "police", ParentID: top.ID}
+		police = access.Organisation{Name: demoPolice, Kind: "police", ParentID: top.ID}
 		err = st.CreateOrganisation(ctx, &police)
 	}
 	if err != nil {
@@ -267,13 +268,13 @@ func setUpDemoPartnership(ctx context.Context, st *store.Store, partnership stri
 			town = append(town, c.ID)
 		}
 	}
-	g := store.CameraGroup{OrganisationID: leaVale.ID, Name: demoTownCentre, Cameras: town}
+	g := access.CameraGroup{OrganisationID: leaVale.ID, Name: demoTownCentre, Cameras: town}
 	if err := st.CreateCameraGroup(ctx, &g); err != nil && !errors.Is(err, store.ErrConflict) {
 		return err
 	}
 	if g.ID != 0 {
 		ends := now.Add(24 * time.Hour)
-		ag := store.SharingAgreement{GrantorID: leaVale.ID, GranteeID: police.ID, Reference: demoSharing,
+		ag := access.SharingAgreement{GrantorID: leaVale.ID, GranteeID: police.ID, Reference: demoSharing,
 			Rights: []string{"view_live", "play_back"}, Groups: []int64{g.ID}, StartsAt: now, EndsAt: &ends}
 		if err := st.CreateSharingAgreement(ctx, &ag); err != nil {
 			return err
@@ -291,9 +292,9 @@ func setUpDemoPartnership(ctx context.Context, st *store.Store, partnership stri
 		if acct.organisation != "" {
 			org = orgs[acct.organisation]
 		}
-		var roles []store.UserRole
+		var roles []access.UserRole
 		for _, r := range acct.roles {
-			roles = append(roles, store.UserRole{Role: r})
+			roles = append(roles, access.UserRole{Role: r})
 		}
 		pass := auth.RandomPassword()
 		// Demo accounts keep their password: a trial switches between

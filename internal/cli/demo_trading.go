@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
@@ -28,7 +29,7 @@ var demoCustomers = []struct {
 // their subscriptions and a mileage charge, and issues their invoices for
 // the last full quarter, so the Trading page has something to show. A
 // data folder that has the first customer already is left alone.
-func seedDemoTrading(ctx context.Context, st *store.Store, top store.Organisation, now time.Time) error {
+func seedDemoTrading(ctx context.Context, st *store.Store, top access.Organisation, now time.Time) error {
 	if _, err := st.OrganisationByName(ctx, demoCustomers[0].name); err == nil {
 		return nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -38,9 +39,9 @@ func seedDemoTrading(ctx context.Context, st *store.Store, top store.Organisatio
 	last := lastQ.Span()
 	start := lastQ.Prev().From()
 	mid := last.From.AddDate(0, 1, 14)
-	var customers []store.Organisation
+	var customers []access.Organisation
 	for i, c := range demoCustomers {
-		o := store.Organisation{Name: c.name, Kind: "customer", ParentID: top.ID}
+		o := access.Organisation{Name: c.name, Kind: "customer", ParentID: top.ID}
 		if err := st.CreateOrganisation(ctx, &o); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/works"
@@ -15,13 +16,13 @@ import (
 // run on. Lea Vale's contract has the figures of a real council's: £1.742m
 // from 31 October 2025 to 1 August 2027, £100,000 a year of it for ad hoc
 // works. A data folder that already has a contract is left alone.
-func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]store.Organisation, now time.Time) error {
+func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]access.Organisation, now time.Time) error {
 	if cs, err := st.ListWorksContracts(ctx); err != nil || len(cs) > 0 {
 		return err
 	}
 	now = now.UTC()
 	dept := func(council, name string) (int64, error) {
-		o := store.Organisation{Name: name, Kind: "department", ParentID: orgs[council].ID}
+		o := access.Organisation{Name: name, Kind: "department", ParentID: orgs[council].ID}
 		err := st.CreateOrganisation(ctx, &o)
 		return o.ID, err
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/works"
@@ -20,13 +21,13 @@ func TestDemoWorks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	top := store.Organisation{Name: "Demo Partnership", Kind: "partnership"}
+	top := access.Organisation{Name: "Demo Partnership", Kind: "partnership"}
 	if err := st.CreateOrganisation(ctx, &top); err != nil {
 		t.Fatal(err)
 	}
-	orgs := map[string]store.Organisation{}
+	orgs := map[string]access.Organisation{}
 	for _, c := range demoCouncils[:2] {
-		o := store.Organisation{Name: c.name, Kind: "council", ParentID: top.ID}
+		o := access.Organisation{Name: c.name, Kind: "council", ParentID: top.ID}
 		if err := st.CreateOrganisation(ctx, &o); err != nil {
 			t.Fatal(err)
 		}

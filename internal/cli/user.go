@@ -10,8 +10,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/app"
 	"github.com/vigil-cctv/vigil/internal/audit"
+
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/identity"
@@ -115,7 +117,7 @@ func identityService(ctx context.Context, st *store.Store, trail *audit.Trail, s
 
 // createAccount makes a user holding roles, with password, and no
 // record: for the demo's own accounts, made with its data.
-func createAccount(ctx context.Context, st *store.Store, name, password string, org int64, roles []store.UserRole, mustChange bool) (identity.User, error) {
+func createAccount(ctx context.Context, st *store.Store, name, password string, org int64, roles []access.UserRole, mustChange bool) (identity.User, error) {
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return identity.User{}, err

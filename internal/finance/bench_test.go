@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -55,7 +56,7 @@ func buildBench(ctx context.Context, st *store.Store) error {
 	var orgs []int64
 	var budgets []finance.Budget
 	for i := range benchPartners {
-		o := store.Organisation{Name: fmt.Sprintf("Council %02d", i), Kind: "council", ParentID: top.ID}
+		o := access.Organisation{Name: fmt.Sprintf("Council %02d", i), Kind: "council", ParentID: top.ID}
 		if err := st.CreateOrganisation(ctx, &o); err != nil {
 			return err
 		}

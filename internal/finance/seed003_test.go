@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -133,13 +134,13 @@ func loadSeed003(t testing.TB, st *store.Store) {
 	must(t, err)
 	orgs := map[string]int64{}
 	for _, p := range seed003Partners {
-		o := store.Organisation{Name: p.name, Kind: "council", ParentID: top.ID}
+		o := access.Organisation{Name: p.name, Kind: "council", ParentID: top.ID}
 		must(t, st.CreateOrganisation(ctx, &o))
 		orgs[p.name] = o.ID
 	}
-	parking := store.Organisation{Name: "North Herts Parking", Kind: "department", ParentID: orgs["North Hertfordshire District Council"]}
+	parking := access.Organisation{Name: "North Herts Parking", Kind: "department", ParentID: orgs["North Hertfordshire District Council"]}
 	must(t, st.CreateOrganisation(ctx, &parking))
-	customer := store.Organisation{Name: "Retail Park Ltd", Kind: "customer", ParentID: top.ID}
+	customer := access.Organisation{Name: "Retail Park Ltd", Kind: "customer", ParentID: top.ID}
 	must(t, st.CreateOrganisation(ctx, &customer))
 
 	n := 0

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/config"
@@ -47,7 +48,7 @@ func forEachServiceDB(t *testing.T, fn func(t *testing.T, e *serviceEnv)) {
 		must(t, err)
 		top, err := st.EnsureOrganisation(ctx, "Partnership", "partnership")
 		must(t, err)
-		council := store.Organisation{Name: "Council A", Kind: "council", ParentID: top.ID}
+		council := access.Organisation{Name: "Council A", Kind: "council", ParentID: top.ID}
 		must(t, st.CreateOrganisation(ctx, &council))
 		u := identity.User{Username: "manager", PasswordHash: "unusable", OrganisationID: top.ID, Role: "cctv_manager"}
 		must(t, st.CreateUser(ctx, &u))

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/approvals"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
@@ -67,62 +69,28 @@ func listFourEyes(ctx context.Context, q querier) (map[int64][]string, error) {
 	return out, wrap("list four eyes", rows.Err())
 }
 
-// Approval states.
-const (
-	ApprovalPending  = "pending"
-	ApprovalApproved = "approved" // an export may be downloaded, until ExpiresAt
-	ApprovalRejected = "rejected"
-	ApprovalApplied  = "applied" // a change of rights was approved and made
-	ApprovalFailed   = "failed"  // approved, but the change could no longer be made
-	ApprovalExpired  = "expired" // pending past ExpiresAt; never stored, only read
-)
-
-// Approval is a request for a second person's approval, and its outcome.
-type Approval struct {
-	ID int64
-	// OrganisationID is the organisation whose four-eyes policy asked
-	// for it; Action the policy's action (export, rights, ...).
-	OrganisationID int64
-	Action         string
-	// Kind is what exactly was asked (export, set_roles, ...) and
-	// Payload its details as JSON, for the code that carries it out.
-	Kind, Payload        string
-	Summary, Reason      string
-	CameraID             int64 // 0 unless an export
-	RangeStart, RangeEnd *time.Time
-	RequestedBy          int64
-	RequestedAt          time.Time
-	State                string
-	DecidedBy            int64
-	DecidedAt            *time.Time
-	Note                 string
-	// ExpiresAt is when a pending request lapses, or an approved export
-	// can no longer be downloaded.
-	ExpiresAt time.Time
-}
-
 const approvalCols = `id, organisation_id, action, kind, payload, summary, reason, camera_id, range_start_us, range_end_us,
 	requested_by, requested_at, state, decided_by, decided_at, note, expires_at`
 
-func scanApproval(sc scanner, at time.Time) (Approval, error) {
-	var a Approval
+func scanApproval(sc scanner, at time.Time) (approvals.Approval, error) {
+	var a approvals.Approval
 	var rs, re, decidedBy, decidedAt sql.NullInt64
 	var requested, expires int64
 	if err := sc.Scan(&a.ID, &a.OrganisationID, &a.Action, &a.Kind, &a.Payload, &a.Summary, &a.Reason, &a.CameraID, &rs, &re,
 		&a.RequestedBy, &requested, &a.State, &decidedBy, &decidedAt, &a.Note, &expires); err != nil {
-		return Approval{}, err
+		return approvals.Approval{}, err
 	}
 	a.RangeStart, a.RangeEnd, a.DecidedAt = fromNullMicros(rs), fromNullMicros(re), fromNullMicros(decidedAt)
 	a.DecidedBy, a.RequestedAt, a.ExpiresAt = decidedBy.Int64, fromMicros(requested), fromMicros(expires)
-	if a.State == ApprovalPending && !at.Before(a.ExpiresAt) {
-		a.State = ApprovalExpired
+	if a.State == approvals.Pending && !at.Before(a.ExpiresAt) {
+		a.State = approvals.Expired
 	}
 	return a, nil
 }
 
 // CreateApproval inserts a pending request and sets its ID; RequestedAt
 // zero means now.
-func (s *Store) CreateApproval(ctx context.Context, a *Approval) error {
+func (s *Store) CreateApproval(ctx context.Context, a *approvals.Approval) error {
 	switch {
 	case a.RequestedBy <= 0:
 		return errors.New("store: approval has no requester")
@@ -137,7 +105,7 @@ func (s *Store) CreateApproval(ctx context.Context, a *Approval) error {
 	}
 	a.RequestedAt, a.ExpiresAt = normal(a.RequestedAt), normal(a.ExpiresAt)
 	a.RangeStart, a.RangeEnd = normalPtr(a.RangeStart), normalPtr(a.RangeEnd)
-	a.State, a.DecidedBy, a.DecidedAt, a.Note = ApprovalPending, 0, nil, ""
+	a.State, a.DecidedBy, a.DecidedAt, a.Note = approvals.Pending, 0, nil, ""
 	err := s.w.QueryRowContext(ctx, `INSERT INTO approvals (organisation_id, action, kind, payload, summary, reason, camera_id,
 		range_start_us, range_end_us, requested_by, requested_at, state, note, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, '', $13) RETURNING id`,
@@ -147,25 +115,25 @@ func (s *Store) CreateApproval(ctx context.Context, a *Approval) error {
 }
 
 // Approval returns one request, its state as of now.
-func (s *Store) Approval(ctx context.Context, id int64) (Approval, error) {
+func (s *Store) Approval(ctx context.Context, id int64) (approvals.Approval, error) {
 	a, err := scanApproval(s.r.QueryRowContext(ctx, `SELECT `+approvalCols+` FROM approvals WHERE id = $1`, id), now())
 	return a, wrap(fmt.Sprintf("approval %d", id), err)
 }
 
 // ListApprovals returns requests, newest first: those in state (all when
 // empty; "expired" lists pending ones past their time), at most limit.
-func (s *Store) ListApprovals(ctx context.Context, state string, limit int) ([]Approval, error) {
+func (s *Store) ListApprovals(ctx context.Context, state string, limit int) ([]approvals.Approval, error) {
 	t := now()
 	q := `SELECT ` + approvalCols + ` FROM approvals`
 	args := []any{clampLimit(limit)}
 	switch state {
 	case "":
-	case ApprovalPending:
+	case approvals.Pending:
 		q += ` WHERE state = $2 AND expires_at > $3`
 		args = append(args, state, micros(t))
-	case ApprovalExpired:
+	case approvals.Expired:
 		q += ` WHERE state = $2 AND expires_at <= $3`
-		args = append(args, ApprovalPending, micros(t))
+		args = append(args, approvals.Pending, micros(t))
 	default:
 		q += ` WHERE state = $2`
 		args = append(args, state)
@@ -175,7 +143,7 @@ func (s *Store) ListApprovals(ctx context.Context, state string, limit int) ([]A
 		return nil, wrap("list approvals", err)
 	}
 	defer rows.Close()
-	out := []Approval{}
+	out := []approvals.Approval{}
 	for rows.Next() {
 		a, err := scanApproval(rows, t)
 		if err != nil {
@@ -186,65 +154,62 @@ func (s *Store) ListApprovals(ctx context.Context, state string, limit int) ([]A
 	return out, wrap("list approvals", rows.Err())
 }
 
-// ErrNotPending is returned, wrapped, when a request is decided that is no
-// longer pending: decided by someone else first, or expired.
-var ErrNotPending = errors.New("store: the request is no longer pending")
-
 // DecideApproval records the decision on a pending request, atomically:
 // of two people deciding at once, one wins and the other gets
-// ErrNotPending. A requester cannot decide their own request (an
-// *InvalidError). state is ApprovalApproved or ApprovalRejected;
+// approvals.ErrNotPending. A requester cannot decide their own request (a
+// problem.Forbidden). state is approvals.Approved or approvals.Rejected;
 // expires, when not zero, replaces the request's expiry (an approved
 // export's download window).
-func (s *Store) DecideApproval(ctx context.Context, id, by int64, state, note string, at, expires time.Time) (Approval, error) {
-	if state != ApprovalApproved && state != ApprovalRejected {
-		return Approval{}, fmt.Errorf("store: %q is not a decision", state)
+func (s *Store) DecideApproval(ctx context.Context, id, by int64, state, note string, at, expires time.Time) (approvals.Approval, error) {
+	if state != approvals.Approved && state != approvals.Rejected {
+		return approvals.Approval{}, fmt.Errorf("store: %q is not a decision", state)
 	}
 	at = normal(at)
-	var out Approval
+	var out approvals.Approval
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		a, err := scanApproval(tx.QueryRowContext(ctx, `SELECT `+approvalCols+` FROM approvals WHERE id = $1`, id), at)
 		if err != nil {
 			return err
 		}
 		if a.RequestedBy == by {
-			return &InvalidError{Msg: "a request needs another person's approval: you cannot decide your own"}
+			return problem.Forbiddenf("a request needs another person's approval: you cannot decide your own")
 		}
-		if a.State != ApprovalPending {
-			return fmt.Errorf("%w (it is %s)", ErrNotPending, a.State)
+		if a.State != approvals.Pending {
+			return fmt.Errorf("%w (it is %s)", approvals.ErrNotPending, a.State)
 		}
 		exp := a.ExpiresAt
 		if !expires.IsZero() {
 			exp = normal(expires)
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE approvals SET state = $2, decided_by = $3, decided_at = $4, note = $5, expires_at = $6
-			WHERE id = $1 AND state = $7`, id, state, by, micros(at), note, micros(exp), ApprovalPending)
+			WHERE id = $1 AND state = $7`, id, state, by, micros(at), note, micros(exp), approvals.Pending)
 		if err != nil {
 			return err
 		}
 		if err := checkAffected(res, "approval", id); err != nil {
-			return fmt.Errorf("%w (decided meanwhile)", ErrNotPending)
+			return fmt.Errorf("%w (decided meanwhile)", approvals.ErrNotPending)
 		}
 		a.State, a.DecidedBy, a.DecidedAt, a.Note, a.ExpiresAt = state, by, &at, note, exp
 		out = a
 		return nil
 	})
-	var ie *InvalidError
-	if errors.As(err, &ie) || errors.Is(err, ErrNotPending) {
-		return Approval{}, err
+	if errors.Is(err, problem.Forbidden) || errors.Is(err, approvals.ErrNotPending) {
+		return approvals.Approval{}, err
 	}
 	return out, wrap(fmt.Sprintf("decide approval %d", id), err)
 }
 
 // SettleApproval records what came of an approved change of rights:
-// ApprovalApplied, or ApprovalFailed with why.
+// approvals.Applied, or approvals.Failed with why.
 func (s *Store) SettleApproval(ctx context.Context, id int64, state, note string) error {
-	if state != ApprovalApplied && state != ApprovalFailed {
+	if state != approvals.Applied && state != approvals.Failed {
 		return fmt.Errorf("store: %q is not an outcome", state)
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE approvals SET state = $2, note = $3 WHERE id = $1 AND state = $4`, id, state, note, ApprovalApproved)
+	res, err := s.w.ExecContext(ctx, `UPDATE approvals SET state = $2, note = $3 WHERE id = $1 AND state = $4`, id, state, note, approvals.Approved)
 	if err != nil {
 		return wrap("settle approval", err)
 	}
 	return checkAffected(res, "approved approval", id)
 }
+
+var _ approvals.Repo = (*Store)(nil)

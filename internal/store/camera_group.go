@@ -7,21 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
+
+	"github.com/vigil-cctv/vigil/internal/access"
 )
-
-// CameraGroup is a named set of an organisation's cameras, such as "Night-
-// time economy", to share or to limit a role to.
-type CameraGroup struct {
-	ID, OrganisationID int64
-	Name               string
-	Cameras            []int64 // ascending
-	CreatedAt          time.Time
-}
-
-// MaxCameraGroupName bounds a group's name, in characters.
-const MaxCameraGroupName = 100
 
 func cleanIDs(ids []int64) ([]int64, error) {
 	out := slices.Clone(ids)
@@ -36,10 +25,10 @@ func cleanIDs(ids []int64) ([]int64, error) {
 	return out, nil
 }
 
-func validGroup(g *CameraGroup) error {
+func validGroup(g *access.CameraGroup) error {
 	g.Name = strings.TrimSpace(g.Name)
-	if n := utf8.RuneCountInString(g.Name); n == 0 || n > MaxCameraGroupName {
-		return &InvalidError{Msg: fmt.Sprintf("a camera group's name must be 1 to %d characters", MaxCameraGroupName)}
+	if n := utf8.RuneCountInString(g.Name); n == 0 || n > access.MaxCameraGroupName {
+		return &InvalidError{Msg: fmt.Sprintf("a camera group's name must be 1 to %d characters", access.MaxCameraGroupName)}
 	}
 	if err := checkName("a camera group's name", g.Name); err != nil {
 		return err
@@ -68,7 +57,7 @@ func writeMembers(ctx context.Context, tx *sql.Tx, id int64, cams []int64) error
 // CreateCameraGroup inserts g and sets its ID and CreatedAt. Which cameras
 // the organisation may put in it is the caller's to check. A name the
 // organisation already uses yields ErrConflict.
-func (s *Store) CreateCameraGroup(ctx context.Context, g *CameraGroup) error {
+func (s *Store) CreateCameraGroup(ctx context.Context, g *access.CameraGroup) error {
 	if err := validGroup(g); err != nil {
 		return err
 	}
@@ -88,7 +77,7 @@ func (s *Store) CreateCameraGroup(ctx context.Context, g *CameraGroup) error {
 }
 
 // UpdateCameraGroup writes g's name and cameras.
-func (s *Store) UpdateCameraGroup(ctx context.Context, g *CameraGroup) error {
+func (s *Store) UpdateCameraGroup(ctx context.Context, g *access.CameraGroup) error {
 	if err := validGroup(g); err != nil {
 		return err
 	}
@@ -129,24 +118,24 @@ func (s *Store) DeleteCameraGroup(ctx context.Context, id int64) error {
 }
 
 // CameraGroup returns one group with its cameras.
-func (s *Store) CameraGroup(ctx context.Context, id int64) (CameraGroup, error) {
+func (s *Store) CameraGroup(ctx context.Context, id int64) (access.CameraGroup, error) {
 	gs, err := listCameraGroups(ctx, s.r, id)
 	if err != nil {
-		return CameraGroup{}, err
+		return access.CameraGroup{}, err
 	}
 	if len(gs) == 0 {
-		return CameraGroup{}, notFound("camera group %d", id)
+		return access.CameraGroup{}, notFound("camera group %d", id)
 	}
 	return gs[0], nil
 }
 
 // ListCameraGroups returns every group, by id, with its cameras.
-func (s *Store) ListCameraGroups(ctx context.Context) ([]CameraGroup, error) {
+func (s *Store) ListCameraGroups(ctx context.Context) ([]access.CameraGroup, error) {
 	return listCameraGroups(ctx, s.r, 0)
 }
 
 // listCameraGroups lists one group (id > 0) or all.
-func listCameraGroups(ctx context.Context, q querier, id int64) ([]CameraGroup, error) {
+func listCameraGroups(ctx context.Context, q querier, id int64) ([]access.CameraGroup, error) {
 	where := ""
 	args := []any{}
 	if id > 0 {
@@ -158,9 +147,9 @@ func listCameraGroups(ctx context.Context, q querier, id int64) ([]CameraGroup, 
 		return nil, wrap("list camera groups", err)
 	}
 	defer rows.Close()
-	var out []CameraGroup
+	var out []access.CameraGroup
 	for rows.Next() {
-		var g CameraGroup
+		var g access.CameraGroup
 		var created int64
 		var cam sql.NullInt64
 		if err := rows.Scan(&g.ID, &g.OrganisationID, &g.Name, &created, &cam); err != nil {

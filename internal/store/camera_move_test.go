@@ -7,14 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/finance"
 )
 
 func TestMoveCamera(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		org := func(name, kind string, parent int64) Organisation {
-			o := Organisation{Name: name, Kind: kind, ParentID: parent}
+		org := func(name, kind string, parent int64) access.Organisation {
+			o := access.Organisation{Name: name, Kind: kind, ParentID: parent}
 			must(t, s.CreateOrganisation(ctx, &o))
 			return o
 		}
@@ -24,14 +25,14 @@ func TestMoveCamera(t *testing.T) {
 		b := org("Council B", "council", p.ID)
 		police := org("Police", "police", 0)
 		cam, other := newCameraIn(t, s, parks.ID, "Market"), newCameraIn(t, s, parks.ID, "Bridge")
-		group := func(o int64, name string) CameraGroup {
-			g := CameraGroup{OrganisationID: o, Name: name, Cameras: []int64{cam.ID, other.ID}}
+		group := func(o int64, name string) access.CameraGroup {
+			g := access.CameraGroup{OrganisationID: o, Name: name, Cameras: []int64{cam.ID, other.ID}}
 			must(t, s.CreateCameraGroup(ctx, &g))
 			return g
 		}
 		gP, gA, gParks := group(p.ID, "Town centre"), group(a.ID, "A evenings"), group(parks.ID, "Parks")
-		agree := func(grantor int64, ref string, all bool) SharingAgreement {
-			ag := SharingAgreement{GrantorID: grantor, GranteeID: police.ID, Reference: ref, Rights: []string{"view_live"},
+		agree := func(grantor int64, ref string, all bool) access.SharingAgreement {
+			ag := access.SharingAgreement{GrantorID: grantor, GranteeID: police.ID, Reference: ref, Rights: []string{"view_live"},
 				AllCameras: all, Cameras: []int64{cam.ID, other.ID}, StartsAt: t0}
 			must(t, s.CreateSharingAgreement(ctx, &ag))
 			return ag
@@ -58,7 +59,7 @@ func TestMoveCamera(t *testing.T) {
 			t.Errorf("camera after the move: got %+v, want owner %d, URL and state unchanged", got, b.ID)
 		}
 		for _, tt := range []struct {
-			g    CameraGroup
+			g    access.CameraGroup
 			want []int64
 		}{
 			{gP, []int64{cam.ID, other.ID}},
@@ -72,7 +73,7 @@ func TestMoveCamera(t *testing.T) {
 			}
 		}
 		for _, tt := range []struct {
-			ag   SharingAgreement
+			ag   access.SharingAgreement
 			want []int64
 			all  bool
 		}{

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/finance"
 )
 
@@ -18,7 +19,7 @@ func TestCameraOwnersDuring(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		org := func(name string) int64 {
-			o := Organisation{Name: name, Kind: "council"}
+			o := access.Organisation{Name: name, Kind: "council"}
 			must(t, s.CreateOrganisation(ctx, &o))
 			return o.ID
 		}
@@ -104,7 +105,7 @@ func TestCameraOwnersBackfill(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		org := func(name string) int64 {
-			o := Organisation{Name: name, Kind: "council"}
+			o := access.Organisation{Name: name, Kind: "council"}
 			must(t, s.CreateOrganisation(ctx, &o))
 			return o.ID
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/names"
@@ -54,10 +55,10 @@ func TestNamesRefused(t *testing.T) {
 				return s.CreateCamera(ctx, &Camera{OrganisationID: org.ID, Name: "Yard", Site: "\uFEFFPark", URL: "rtsp://192.0.2.1/c"})
 			}},
 			{"organisation with a right-to-left override", func() error {
-				return s.CreateOrganisation(ctx, &Organisation{Name: "Shire \u202ECouncil", Kind: "council", ParentID: org.ParentID})
+				return s.CreateOrganisation(ctx, &access.Organisation{Name: "Shire \u202ECouncil", Kind: "council", ParentID: org.ParentID})
 			}},
 			{"department with a left-to-right mark", func() error {
-				return s.CreateOrganisation(ctx, &Organisation{Name: "Parks\u200E", Kind: "department", ParentID: org.ID})
+				return s.CreateOrganisation(ctx, &access.Organisation{Name: "Parks\u200E", Kind: "department", ParentID: org.ID})
 			}},
 			{"organisation renamed with NUL", func() error {
 				o := org
@@ -65,7 +66,7 @@ func TestNamesRefused(t *testing.T) {
 				return s.UpdateOrganisation(ctx, &o)
 			}},
 			{"camera group with an escape", func() error {
-				return s.CreateCameraGroup(ctx, &CameraGroup{OrganisationID: org.ID, Name: "\x1b[2JCentre"})
+				return s.CreateCameraGroup(ctx, &access.CameraGroup{OrganisationID: org.ID, Name: "\x1b[2JCentre"})
 			}},
 			{"layout with a zero-width joiner", func() error {
 				return s.SaveLayout(ctx, &Layout{UserID: u.ID, Name: "Wall\u200D", Grid: 1, Tiles: []*int64{nil}})

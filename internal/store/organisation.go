@@ -6,44 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
-// Organisation is a body that owns cameras or users. Organisations form a
-// tree: ParentID is the one above (0: none), such as the partnership a
-// council belongs to or the council a department is part of.
-type Organisation struct {
-	ID        int64
-	Name      string
-	Kind      string // "partnership", "council", "department", "police", "customer" or "camera_owner"
-	ParentID  int64
-	CreatedAt time.Time
-}
-
-var organisationKinds = map[string]bool{
-	rights.KindPartnership: true, rights.KindCouncil: true, rights.KindDepartment: true,
-	rights.KindPolice: true, rights.KindCustomer: true, rights.KindCameraOwner: true,
-}
-
-// OrganisationKind reports whether kind is one an organisation may have.
-func OrganisationKind(kind string) bool { return organisationKinds[kind] }
-
-// MaxOrganisationName bounds an organisation's name, in characters.
-const MaxOrganisationName = 200
-
 const organisationCols = `id, name, kind, parent_id, created_at`
 
-func scanOrganisation(sc scanner) (Organisation, error) {
-	var o Organisation
+func scanOrganisation(sc scanner) (access.Organisation, error) {
+	var o access.Organisation
 	var created int64
 	var parent sql.NullInt64
 	if err := sc.Scan(&o.ID, &o.Name, &o.Kind, &parent, &created); err != nil {
-		return Organisation{}, err
+		return access.Organisation{}, err
 	}
 	o.ParentID = parent.Int64
 	o.CreatedAt = fromMicros(created)
@@ -60,15 +38,15 @@ func nullID(id int64) any {
 // EnsureOrganisation returns the organisation called name, creating it with
 // kind (and no parent) if there is none. An existing organisation keeps
 // its own kind.
-func (s *Store) EnsureOrganisation(ctx context.Context, name, kind string) (Organisation, error) {
+func (s *Store) EnsureOrganisation(ctx context.Context, name, kind string) (access.Organisation, error) {
 	if name == "" {
-		return Organisation{}, fmt.Errorf("store: organisation name is empty")
+		return access.Organisation{}, fmt.Errorf("store: organisation name is empty")
 	}
-	if !organisationKinds[kind] {
-		return Organisation{}, fmt.Errorf("store: unknown organisation kind %q", kind)
+	if !access.OrganisationKind(kind) {
+		return access.Organisation{}, fmt.Errorf("store: unknown organisation kind %q", kind)
 	}
 	if kind == rights.KindDepartment {
-		return Organisation{}, errors.New("store: a department must be made with its council (CreateOrganisation)")
+		return access.Organisation{}, errors.New("store: a department must be made with its council (CreateOrganisation)")
 	}
 	// Insert-or-ignore then select, rather than select-then-insert, so two
 	// concurrent callers cannot both decide to create.
@@ -78,7 +56,7 @@ func (s *Store) EnsureOrganisation(ctx context.Context, name, kind string) (Orga
 		return err
 	})
 	if err != nil {
-		return Organisation{}, wrap("ensure organisation", err)
+		return access.Organisation{}, wrap("ensure organisation", err)
 	}
 	o, err := scanOrganisation(s.w.QueryRowContext(ctx,
 		`SELECT `+organisationCols+` FROM organisations WHERE name = $1`, name))
@@ -87,12 +65,12 @@ func (s *Store) EnsureOrganisation(ctx context.Context, name, kind string) (Orga
 
 // validOrganisation checks o's own fields, in words fit for the person who
 // chose them.
-func validOrganisation(o *Organisation) error {
+func validOrganisation(o *access.Organisation) error {
 	o.Name = strings.TrimSpace(o.Name)
 	switch n := utf8.RuneCountInString(o.Name); {
-	case n == 0 || n > MaxOrganisationName:
-		return fmt.Errorf("an organisation's name must be 1 to %d characters", MaxOrganisationName)
-	case !organisationKinds[o.Kind]:
+	case n == 0 || n > access.MaxOrganisationName:
+		return fmt.Errorf("an organisation's name must be 1 to %d characters", access.MaxOrganisationName)
+	case !access.OrganisationKind(o.Kind):
 		return fmt.Errorf("organisation kind %q is not one of partnership, council, department, police, customer, camera_owner", o.Kind)
 	case o.Kind == rights.KindPartnership && o.ParentID != 0:
 		return errors.New("a partnership is the top of its tree: it has no parent organisation")
@@ -106,7 +84,7 @@ func validOrganisation(o *Organisation) error {
 
 // checkParent checks, inside tx, that o's parent exists, suits o's kind
 // and is not below o.
-func checkParent(ctx context.Context, tx *sql.Tx, o *Organisation) error {
+func checkParent(ctx context.Context, tx *sql.Tx, o *access.Organisation) error {
 	if o.ParentID == 0 {
 		return nil
 	}
@@ -173,7 +151,7 @@ func invalid(err error) error {
 // CreateOrganisation inserts o under its parent and sets its ID and
 // CreatedAt. A taken name yields ErrConflict; unsuitable values an
 // *InvalidError.
-func (s *Store) CreateOrganisation(ctx context.Context, o *Organisation) error {
+func (s *Store) CreateOrganisation(ctx context.Context, o *access.Organisation) error {
 	o.ID = 0
 	if err := validOrganisation(o); err != nil {
 		return invalid(err)
@@ -199,7 +177,7 @@ func (s *Store) CreateOrganisation(ctx context.Context, o *Organisation) error {
 
 // UpdateOrganisation writes o's name, kind and parent. A move below
 // itself, or a parent unsuited to its kind, is an *InvalidError.
-func (s *Store) UpdateOrganisation(ctx context.Context, o *Organisation) error {
+func (s *Store) UpdateOrganisation(ctx context.Context, o *access.Organisation) error {
 	if err := validOrganisation(o); err != nil {
 		return invalid(err)
 	}
@@ -232,21 +210,21 @@ func (s *Store) UpdateOrganisation(ctx context.Context, o *Organisation) error {
 }
 
 // Organisation returns the organisation with the given id.
-func (s *Store) Organisation(ctx context.Context, id int64) (Organisation, error) {
+func (s *Store) Organisation(ctx context.Context, id int64) (access.Organisation, error) {
 	o, err := scanOrganisation(s.r.QueryRowContext(ctx,
 		`SELECT `+organisationCols+` FROM organisations WHERE id = $1`, id))
 	return o, wrap(fmt.Sprintf("organisation %d", id), err)
 }
 
 // OrganisationByName returns the organisation called name.
-func (s *Store) OrganisationByName(ctx context.Context, name string) (Organisation, error) {
+func (s *Store) OrganisationByName(ctx context.Context, name string) (access.Organisation, error) {
 	o, err := scanOrganisation(s.r.QueryRowContext(ctx,
 		`SELECT `+organisationCols+` FROM organisations WHERE name = $1`, name))
 	return o, wrap(fmt.Sprintf("organisation %q", name), err)
 }
 
 // ListOrganisations returns every organisation by id.
-func (s *Store) ListOrganisations(ctx context.Context) ([]Organisation, error) {
+func (s *Store) ListOrganisations(ctx context.Context) ([]access.Organisation, error) {
 	return listOrganisations(ctx, s.r)
 }
 
@@ -255,13 +233,13 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func listOrganisations(ctx context.Context, q querier) ([]Organisation, error) {
+func listOrganisations(ctx context.Context, q querier) ([]access.Organisation, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+organisationCols+` FROM organisations ORDER BY id`)
 	if err != nil {
 		return nil, wrap("list organisations", err)
 	}
 	defer rows.Close()
-	var out []Organisation
+	var out []access.Organisation
 	for rows.Next() {
 		o, err := scanOrganisation(rows)
 		if err != nil {

@@ -81,7 +81,7 @@ func rightsData(ctx context.Context, tx querier) (rights.Data, error) {
 		return d, err
 	}
 	for _, a := range agreements {
-		d.Agreements = append(d.Agreements, AgreementRights(a))
+		d.Agreements = append(d.Agreements, a.RightsAgreement())
 	}
 	if d.FourEyes, err = listFourEyes(ctx, tx); err != nil {
 		return d, err
@@ -106,21 +106,4 @@ func (s *Store) rightsTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		_, err := tx.ExecContext(ctx, `UPDATE rights_version SET version = version + 1 WHERE id = 1`)
 		return err
 	})
-}
-
-// AgreementRights is an agreement as decisions see it.
-func AgreementRights(a SharingAgreement) rights.Agreement {
-	out := rights.Agreement{
-		ID: a.ID, Grantor: a.GrantorID, Grantee: a.GranteeID, Reference: a.Reference, AllCameras: a.AllCameras,
-		Cameras: a.Cameras, Groups: a.Groups, Starts: a.StartsAt, Condition: a.Condition, IncidentOpen: a.IncidentOpenAt != nil,
-	}
-	for _, r := range a.Rights {
-		if act, ok := rights.ParseAction(r); ok {
-			out.Rights |= rights.SetOf(act)
-		}
-	}
-	if a.EndsAt != nil {
-		out.Ends = *a.EndsAt
-	}
-	return out
 }

@@ -5,30 +5,22 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
-	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
-// UserRole is one role a user holds in their organisation: over all of its
-// cameras (CameraGroupID 0), or one camera group's.
-type UserRole struct {
-	Role          string
-	CameraGroupID int64
-	CreatedAt     time.Time
-}
-
 // UserRoles returns a user's roles, by role then group.
-func (s *Store) UserRoles(ctx context.Context, userID int64) ([]UserRole, error) {
+func (s *Store) UserRoles(ctx context.Context, userID int64) ([]access.UserRole, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT role, camera_group_id, created_at FROM user_roles WHERE user_id = $1
 		ORDER BY role, camera_group_id`, userID)
 	if err != nil {
 		return nil, wrap("user roles", err)
 	}
 	defer rows.Close()
-	out := []UserRole{}
+	out := []access.UserRole{}
 	for rows.Next() {
-		var r UserRole
+		var r access.UserRole
 		var created int64
 		if err := rows.Scan(&r.Role, &r.CameraGroupID, &created); err != nil {
 			return nil, wrap("user roles", err)
@@ -43,9 +35,9 @@ func (s *Store) UserRoles(ctx context.Context, userID int64) ([]UserRole, error)
 // and every group one of the user's own organisation; otherwise the
 // answer is an *InvalidError and nothing changes. users.role becomes the
 // first role, or "none".
-func (s *Store) SetUserRoles(ctx context.Context, userID int64, roles []UserRole) error {
-	seen := map[UserRole]bool{}
-	var clean []UserRole
+func (s *Store) SetUserRoles(ctx context.Context, userID int64, roles []access.UserRole) error {
+	seen := map[access.UserRole]bool{}
+	var clean []access.UserRole
 	for _, r := range roles {
 		if _, ok := rights.ParseRole(r.Role); !ok {
 			return &InvalidError{Msg: fmt.Sprintf("%q is not a role; the roles are operator, supervisor, cctv_manager, partner_officer, police_viewer, police_investigator, auditor and administrator", r.Role)}
@@ -53,7 +45,7 @@ func (s *Store) SetUserRoles(ctx context.Context, userID int64, roles []UserRole
 		if r.CameraGroupID < 0 {
 			return &InvalidError{Msg: "a camera group id is a positive whole number"}
 		}
-		k := UserRole{Role: r.Role, CameraGroupID: r.CameraGroupID}
+		k := access.UserRole{Role: r.Role, CameraGroupID: r.CameraGroupID}
 		if !seen[k] {
 			seen[k] = true
 			clean = append(clean, k)
@@ -105,3 +97,13 @@ func (s *Store) SetUserRoles(ctx context.Context, userID int64, roles []UserRole
 	}
 	return wrap(fmt.Sprintf("set roles of user %d", userID), err)
 }
+
+// RolesHolder is the username of the user whose roles these are, for the
+// record of a change of them.
+func (s *Store) RolesHolder(ctx context.Context, userID int64) (string, error) {
+	var name string
+	err := s.r.QueryRowContext(ctx, `SELECT username FROM users WHERE id = $1`, userID).Scan(&name)
+	return name, wrap(fmt.Sprintf("user %d", userID), err)
+}
+
+var _ access.Repo = (*Store)(nil)

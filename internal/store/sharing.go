@@ -3,109 +3,23 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
-	"time"
-	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/problem"
 )
-
-// SharingAgreement lets another organisation's people take some footage
-// actions on some of the grantor's cameras for a time, as partnerships
-// share cameras with the police.
-type SharingAgreement struct {
-	ID                   int64
-	GrantorID, GranteeID int64
-	Reference            string   // the agreement's name or number, for people
-	Rights               []string // footage actions: view_live, play_back, export, control_ptz
-	AllCameras           bool
-	Cameras, Groups      []int64 // ascending; besides AllCameras, what is shared
-	StartsAt             time.Time
-	EndsAt               *time.Time // nil: until ended
-	// Condition "incident_open" makes the agreement grant nothing unless
-	// an incident is open on it (IncidentOpenAt set).
-	Condition         string
-	IncidentOpenAt    *time.Time
-	IncidentReference string
-	CreatedBy         int64
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-}
-
-// MaxSharingReference bounds an agreement's reference, in characters.
-const MaxSharingReference = 200
-
-// Validate reports, in words for the person who chose them, why an
-// agreement's own fields cannot be saved.
-func (a *SharingAgreement) Validate() error {
-	a.Reference = strings.TrimSpace(a.Reference)
-	if n := utf8.RuneCountInString(a.Reference); n == 0 || n > MaxSharingReference {
-		return &InvalidError{Msg: fmt.Sprintf("a sharing agreement's reference must be 1 to %d characters", MaxSharingReference)}
-	}
-	if a.GrantorID <= 0 || a.GranteeID <= 0 {
-		return &InvalidError{Msg: "a sharing agreement needs the organisation sharing and the one shared with"}
-	}
-	if a.GrantorID == a.GranteeID {
-		return &InvalidError{Msg: "an organisation cannot share cameras with itself"}
-	}
-	seen := map[string]bool{}
-	var rs []string
-	for _, r := range rights.Actions {
-		for _, want := range a.Rights {
-			if want == string(r) && !seen[want] {
-				seen[want] = true
-				rs = append(rs, want)
-			}
-		}
-	}
-	for _, r := range a.Rights {
-		act, ok := rights.ParseAction(r)
-		if !ok || !rights.Footage.Has(act) {
-			return &InvalidError{Msg: fmt.Sprintf("%q cannot be shared: an agreement grants view_live, play_back, export or control_ptz", r)}
-		}
-	}
-	if len(rs) == 0 {
-		return &InvalidError{Msg: "a sharing agreement must grant at least one of view_live, play_back, export, control_ptz"}
-	}
-	a.Rights = rs
-	var err error
-	if a.Cameras, err = cleanIDs(a.Cameras); err != nil {
-		return err
-	}
-	if a.Groups, err = cleanIDs(a.Groups); err != nil {
-		return &InvalidError{Msg: "camera group ids are positive whole numbers"}
-	}
-	if !a.AllCameras && len(a.Cameras) == 0 && len(a.Groups) == 0 {
-		return &InvalidError{Msg: "a sharing agreement must share all cameras, or name cameras or camera groups"}
-	}
-	if a.StartsAt.IsZero() {
-		return &InvalidError{Msg: "a sharing agreement needs a start"}
-	}
-	a.StartsAt, a.EndsAt = normal(a.StartsAt), normalPtr(a.EndsAt)
-	if a.EndsAt != nil && !a.EndsAt.After(a.StartsAt) {
-		return &InvalidError{Msg: "a sharing agreement must end after it starts"}
-	}
-	if a.Condition != "" && a.Condition != rights.WhileIncidentOpen {
-		return &InvalidError{Msg: fmt.Sprintf("condition %q is not known; the one condition is %q", a.Condition, rights.WhileIncidentOpen)}
-	}
-	if utf8.RuneCountInString(a.IncidentReference) > MaxSharingReference {
-		return &InvalidError{Msg: fmt.Sprintf("an incident reference must be at most %d characters", MaxSharingReference)}
-	}
-	return nil
-}
 
 const sharingCols = `id, grantor_id, grantee_id, reference, rights, all_cameras, starts_at, ends_at, condition_name,
 	incident_open_at, incident_reference, created_by, created_at, updated_at`
 
-func scanSharing(sc scanner) (SharingAgreement, error) {
-	var a SharingAgreement
+func scanSharing(sc scanner) (access.SharingAgreement, error) {
+	var a access.SharingAgreement
 	var rs string
 	var starts, created, updated int64
 	var ends, incident sql.NullInt64
 	if err := sc.Scan(&a.ID, &a.GrantorID, &a.GranteeID, &a.Reference, &rs, &a.AllCameras, &starts, &ends, &a.Condition,
 		&incident, &a.IncidentReference, &a.CreatedBy, &created, &updated); err != nil {
-		return SharingAgreement{}, err
+		return access.SharingAgreement{}, err
 	}
 	a.Rights = strings.Fields(rs)
 	a.StartsAt, a.EndsAt, a.IncidentOpenAt = fromMicros(starts), fromNullMicros(ends), fromNullMicros(incident)
@@ -114,7 +28,7 @@ func scanSharing(sc scanner) (SharingAgreement, error) {
 	return a, nil
 }
 
-func writeShared(ctx context.Context, tx *sql.Tx, a *SharingAgreement) error {
+func writeShared(ctx context.Context, tx *sql.Tx, a *access.SharingAgreement) error {
 	for _, q := range []string{`DELETE FROM sharing_cameras WHERE agreement_id = $1`, `DELETE FROM sharing_groups WHERE agreement_id = $1`} {
 		if _, err := tx.ExecContext(ctx, q, a.ID); err != nil {
 			return err
@@ -135,10 +49,11 @@ func writeShared(ctx context.Context, tx *sql.Tx, a *SharingAgreement) error {
 
 // CreateSharingAgreement inserts a and sets its ID and times. That the
 // cameras and groups are the grantor's is the caller's to check.
-func (s *Store) CreateSharingAgreement(ctx context.Context, a *SharingAgreement) error {
+func (s *Store) CreateSharingAgreement(ctx context.Context, a *access.SharingAgreement) error {
 	if err := a.Validate(); err != nil {
-		return err
+		return &InvalidError{Msg: problem.Message(err, err.Error()), Err: err}
 	}
+	a.StartsAt, a.EndsAt = normal(a.StartsAt), normalPtr(a.EndsAt)
 	t := now()
 	a.IncidentOpenAt = normalPtr(a.IncidentOpenAt)
 	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
@@ -160,10 +75,11 @@ func (s *Store) CreateSharingAgreement(ctx context.Context, a *SharingAgreement)
 
 // UpdateSharingAgreement writes every field of a but its parties and its
 // creation.
-func (s *Store) UpdateSharingAgreement(ctx context.Context, a *SharingAgreement) error {
+func (s *Store) UpdateSharingAgreement(ctx context.Context, a *access.SharingAgreement) error {
 	if err := a.Validate(); err != nil {
-		return err
+		return &InvalidError{Msg: problem.Message(err, err.Error()), Err: err}
 	}
+	a.StartsAt, a.EndsAt = normal(a.StartsAt), normalPtr(a.EndsAt)
 	t := now()
 	a.IncidentOpenAt = normalPtr(a.IncidentOpenAt)
 	err := s.rightsTx(ctx, func(tx *sql.Tx) error {
@@ -187,24 +103,24 @@ func (s *Store) UpdateSharingAgreement(ctx context.Context, a *SharingAgreement)
 }
 
 // SharingAgreement returns one agreement.
-func (s *Store) SharingAgreement(ctx context.Context, id int64) (SharingAgreement, error) {
+func (s *Store) SharingAgreement(ctx context.Context, id int64) (access.SharingAgreement, error) {
 	as, err := listSharing(ctx, s.r, id)
 	if err != nil {
-		return SharingAgreement{}, err
+		return access.SharingAgreement{}, err
 	}
 	if len(as) == 0 {
-		return SharingAgreement{}, notFound("sharing agreement %d", id)
+		return access.SharingAgreement{}, notFound("sharing agreement %d", id)
 	}
 	return as[0], nil
 }
 
 // ListSharingAgreements returns every agreement, ended ones included, by
 // id.
-func (s *Store) ListSharingAgreements(ctx context.Context) ([]SharingAgreement, error) {
+func (s *Store) ListSharingAgreements(ctx context.Context) ([]access.SharingAgreement, error) {
 	return listSharing(ctx, s.r, 0)
 }
 
-func listSharing(ctx context.Context, q querier, id int64) ([]SharingAgreement, error) {
+func listSharing(ctx context.Context, q querier, id int64) ([]access.SharingAgreement, error) {
 	where, args := "", []any{}
 	if id > 0 {
 		where, args = ` WHERE id = $1`, []any{id}
@@ -213,7 +129,7 @@ func listSharing(ctx context.Context, q querier, id int64) ([]SharingAgreement, 
 	if err != nil {
 		return nil, wrap("list sharing agreements", err)
 	}
-	var out []SharingAgreement
+	var out []access.SharingAgreement
 	index := map[int64]int{}
 	for rows.Next() {
 		a, err := scanSharing(rows)
@@ -230,10 +146,10 @@ func listSharing(ctx context.Context, q querier, id int64) ([]SharingAgreement, 
 	}
 	for _, part := range []struct {
 		sql  string
-		dest func(a *SharingAgreement, v int64)
+		dest func(a *access.SharingAgreement, v int64)
 	}{
-		{`SELECT agreement_id, camera_id FROM sharing_cameras`, func(a *SharingAgreement, v int64) { a.Cameras = append(a.Cameras, v) }},
-		{`SELECT agreement_id, group_id FROM sharing_groups`, func(a *SharingAgreement, v int64) { a.Groups = append(a.Groups, v) }},
+		{`SELECT agreement_id, camera_id FROM sharing_cameras`, func(a *access.SharingAgreement, v int64) { a.Cameras = append(a.Cameras, v) }},
+		{`SELECT agreement_id, group_id FROM sharing_groups`, func(a *access.SharingAgreement, v int64) { a.Groups = append(a.Groups, v) }},
 	} {
 		q2 := part.sql
 		if id > 0 {

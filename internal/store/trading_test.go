@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/trading"
 )
 
@@ -19,11 +20,11 @@ func tday(s string) time.Time {
 
 // tradingCustomer makes an organisation of kind customer below a
 // partnership.
-func tradingCustomer(t *testing.T, s *Store, name string) Organisation {
+func tradingCustomer(t *testing.T, s *Store, name string) access.Organisation {
 	t.Helper()
 	top, err := s.EnsureOrganisation(t.Context(), "Partnership", "partnership")
 	must(t, err)
-	o := Organisation{Name: name, Kind: "customer", ParentID: top.ID}
+	o := access.Organisation{Name: name, Kind: "customer", ParentID: top.ID}
 	must(t, s.CreateOrganisation(t.Context(), &o))
 	return o
 }
@@ -110,7 +111,7 @@ func TestTradingSettings(t *testing.T) {
 	})
 }
 
-func testInvoice(c Organisation, from, to string, nets ...int64) trading.Invoice {
+func testInvoice(c access.Organisation, from, to string, nets ...int64) trading.Invoice {
 	inv := trading.Invoice{CustomerID: c.ID, CustomerName: c.Name, PeriodFrom: tday(from), PeriodTo: tday(to),
 		IssuedAt: tday(to).Add(9 * time.Hour), IssuedBy: 1, VATBasisPoints: 2000}
 	for _, n := range nets {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -250,9 +251,9 @@ var _ identity.Repo = (*Store)(nil)
 // SetUserGrants replaces the roles a user holds, given as grants: how
 // identity names roles without the store's types.
 func (s *Store) SetUserGrants(ctx context.Context, id int64, grants []rights.Grant) error {
-	roles := make([]UserRole, 0, len(grants))
+	roles := make([]access.UserRole, 0, len(grants))
 	for _, g := range grants {
-		roles = append(roles, UserRole{Role: string(g.Role), CameraGroupID: g.Group})
+		roles = append(roles, access.UserRole{Role: string(g.Role), CameraGroupID: g.Group})
 	}
 	return s.SetUserRoles(ctx, id, roles)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
@@ -18,10 +19,10 @@ type worksTree struct {
 func newWorksTree(t *testing.T, s *Store) worksTree {
 	t.Helper()
 	ctx := context.Background()
-	top := Organisation{Name: "Partnership", Kind: "partnership"}
+	top := access.Organisation{Name: "Partnership", Kind: "partnership"}
 	must(t, s.CreateOrganisation(ctx, &top))
 	org := func(name, kind string, parent int64) int64 {
-		o := Organisation{Name: name, Kind: kind, ParentID: parent}
+		o := access.Organisation{Name: name, Kind: kind, ParentID: parent}
 		must(t, s.CreateOrganisation(ctx, &o))
 		return o.ID
 	}

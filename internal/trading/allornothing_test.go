@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -44,7 +45,7 @@ func TestChangesAreAllOrNothing(t *testing.T) {
 		orgs = append(orgs, rights.Org{ID: top.ID, Name: top.Name, Kind: top.Kind})
 		var custs []int64
 		for _, name := range []string{"Harbour Retail Ltd", "Riverside Business Park", "Quayside Ltd"} {
-			o := store.Organisation{Name: name, Kind: "customer", ParentID: top.ID}
+			o := access.Organisation{Name: name, Kind: "customer", ParentID: top.ID}
 			must(t, st.CreateOrganisation(ctx, &o))
 			orgs = append(orgs, rights.Org{ID: o.ID, Parent: top.ID, Name: o.Name, Kind: o.Kind})
 			custs = append(custs, o.ID)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 	"github.com/vigil-cctv/vigil/internal/trading"
@@ -50,7 +51,7 @@ func benchLedger(b *testing.B, dsn, driver, driverDSN string) {
 	}
 	start := d("2015-04-01")
 	for i := range 50 {
-		o := store.Organisation{Name: fmt.Sprintf("trading.Customer %d", i), Kind: "customer", ParentID: top.ID}
+		o := access.Organisation{Name: fmt.Sprintf("trading.Customer %d", i), Kind: "customer", ParentID: top.ID}
 		if err := st.CreateOrganisation(ctx, &o); err != nil {
 			b.Fatal(err)
 		}

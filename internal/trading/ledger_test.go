@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -59,12 +60,12 @@ func TestLedger(t *testing.T) {
 		top, err := st.EnsureOrganisation(ctx, "Partnership", "partnership")
 		must(t, err)
 		cust := func(name string) trading.Customer {
-			o := store.Organisation{Name: name, Kind: "customer", ParentID: top.ID}
+			o := access.Organisation{Name: name, Kind: "customer", ParentID: top.ID}
 			must(t, st.CreateOrganisation(ctx, &o))
 			return trading.Customer{ID: o.ID, Name: o.Name, Kind: o.Kind}
 		}
 		harbour, riverside := cust("Harbour Retail Ltd"), cust("Riverside Business Park")
-		councilOrg := store.Organisation{Name: "Council", Kind: "council", ParentID: top.ID}
+		councilOrg := access.Organisation{Name: "Council", Kind: "council", ParentID: top.ID}
 		must(t, st.CreateOrganisation(ctx, &councilOrg))
 		council := trading.Customer{ID: councilOrg.ID, Name: councilOrg.Name, Kind: councilOrg.Kind}
 		s1 := trading.Subscription{CustomerID: harbour.ID, Service: trading.ServiceMonitored, UnitPrice: 4523, StartsOn: d("2024-04-01"),

@@ -21,8 +21,8 @@ import (
 // everything the user may see is a 404, exactly as if it did not exist;
 // one they may see but not act on so is a 403 saying why.
 
-// access is a request's principal and the snapshot it is judged by.
-type access struct {
+// signedIn is a request's principal and the snapshot it is judged by.
+type signedIn struct {
 	user identity.User
 	p    rights.Principal
 	snap *rights.Snapshot
@@ -30,13 +30,13 @@ type access struct {
 
 type accessKey struct{}
 
-func accessFrom(ctx context.Context) *access {
-	a, _ := ctx.Value(accessKey{}).(*access)
+func accessFrom(ctx context.Context) *signedIn {
+	a, _ := ctx.Value(accessKey{}).(*signedIn)
 	return a
 }
 
 // principal loads the signed-in user's principal.
-func (s *Server) principal(ctx context.Context, u identity.User) (*access, error) {
+func (s *Server) principal(ctx context.Context, u identity.User) (*signedIn, error) {
 	snap, err := s.rights.Snapshot(ctx)
 	if err != nil {
 		return nil, errorf(http.StatusServiceUnavailable, "the rights of users cannot be read, so nothing is shown", err)
@@ -47,7 +47,7 @@ func (s *Server) principal(ctx context.Context, u identity.User) (*access, error
 			return nil, errorf(http.StatusServiceUnavailable, "the rights of users cannot be read, so nothing is shown", err)
 		}
 	}
-	return &access{user: u, p: snap.Principal(u.ID, u.OrganisationID), snap: snap}, nil
+	return &signedIn{user: u, p: snap.Principal(u.ID, u.OrganisationID), snap: snap}, nil
 }
 
 // authorise wraps a signed-in route: it works out who is asking and

@@ -17,8 +17,6 @@ func TestActionsOfKinds(t *testing.T) {
 		kinds []string
 		name  func(kind string) string
 	}{
-		{changeAction, []string{kindSetRoles, kindCreateSharing, kindUpdateSharing, kindSetFourEyes, kindMoveOrg, kindUpdateGroup, kindMoveCamera},
-			func(k string) string { return "rights." + k }},
 		{works.StepAction, []string{works.Quoted, works.Approved, works.Completed, works.Cancelled},
 			func(k string) string {
 				return "works.order." + map[string]string{works.Quoted: "quote", works.Approved: "approve", works.Completed: "complete", works.Cancelled: "cancel"}[k]

@@ -13,8 +13,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/approvals"
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/playback"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -36,110 +41,23 @@ import (
 // video URL. A change of rights asked for through its own route answers
 // 202 with the pending request, and is made when it is approved.
 
+const maxReason = 200
+
+// The kinds of request, by the names this package has long used.
 const (
-	// approvalLife is how long a request waits for a decision.
-	approvalLife = 7 * 24 * time.Hour
-	// exportWindow is how long an approved export may be downloaded.
-	exportWindow = 24 * time.Hour
-	maxReason    = 200
+	kindExport        = approvals.KindExport
+	kindSetRoles      = approvals.KindSetRoles
+	kindCreateSharing = approvals.KindCreateSharing
+	kindUpdateSharing = approvals.KindUpdateSharing
+	kindSetFourEyes   = approvals.KindSetFourEyes
+	kindMoveOrg       = approvals.KindMoveOrg
+	kindUpdateGroup   = approvals.KindUpdateGroup
+	kindMoveCamera    = approvals.KindMoveCamera
 )
 
-// Kinds of request.
-const (
-	kindExport        = "export"
-	kindSetRoles      = "set_roles"
-	kindCreateSharing = "create_agreement"
-	kindUpdateSharing = "update_agreement"
-	kindSetFourEyes   = "set_four_eyes"
-	kindMoveOrg       = "move_organisation"
-	kindUpdateGroup   = "update_group"
-	kindMoveCamera    = "move_camera"
-)
-
-// change is a change of rights, made at once or held for approval.
-type change struct {
-	Kind string `json:"kind"`
-	// Need is the right an approver must hold in every one of Orgs: the
-	// same the requester needed to ask.
-	Need rights.Action `json:"need"`
-	Orgs []int64       `json:"orgs"`
-
-	UserID    int64                   `json:"user_id,omitempty"`
-	Roles     []store.UserRole        `json:"roles,omitempty"`
-	Agreement *store.SharingAgreement `json:"agreement,omitempty"`
-	OrgID     int64                   `json:"org_id,omitempty"`
-	FourEyes  []string                `json:"four_eyes,omitempty"`
-	Org       *store.Organisation     `json:"org,omitempty"`
-	Group     *store.CameraGroup      `json:"group,omitempty"`
-	// CameraID is the camera a move_camera gives to OrgID.
-	CameraID int64 `json:"camera_id,omitempty"`
-}
-
-// applyChange makes a change and says what it did, for the audit trail.
-func (s *Server) applyChange(ctx context.Context, ch change) (any, string, error) {
-	defer s.changed()
-	switch ch.Kind {
-	case kindSetRoles:
-		if err := s.st.SetUserRoles(ctx, ch.UserID, ch.Roles); err != nil {
-			return nil, "", storeError(err, "")
-		}
-		u, err := s.st.User(ctx, ch.UserID)
-		if err != nil {
-			return nil, "", err
-		}
-		s.changed()
-		out, err := s.userJSON(ctx, u, "")
-		return out, fmt.Sprintf("user %s: roles %s", u.Username, describeUserRoles(ch.Roles)), err
-	case kindCreateSharing, kindUpdateSharing:
-		a := *ch.Agreement
-		var err error
-		if ch.Kind == kindCreateSharing {
-			err = s.st.CreateSharingAgreement(ctx, &a)
-		} else {
-			err = s.st.UpdateSharingAgreement(ctx, &a)
-		}
-		if err != nil {
-			return nil, "", storeError(err, "")
-		}
-		s.changed()
-		out, err := s.agreementJSON(ctx, a)
-		return out, fmt.Sprintf("sharing agreement %d (%s): %s", a.ID, a.Reference, strings.Join(a.Rights, " ")), err
-	case kindSetFourEyes:
-		if err := s.st.SetFourEyes(ctx, ch.OrgID, ch.FourEyes); err != nil {
-			return nil, "", storeError(err, "")
-		}
-		o, err := s.st.Organisation(ctx, ch.OrgID)
-		if err != nil {
-			return nil, "", err
-		}
-		s.changed()
-		return s.orgJSON(ctx, o), fmt.Sprintf("organisation %s: four eyes for %q", o.Name, ch.FourEyes), nil
-	case kindMoveOrg:
-		o := *ch.Org
-		if err := s.st.UpdateOrganisation(ctx, &o); err != nil {
-			return nil, "", storeError(err, fmt.Sprintf("an organisation named %q already exists", o.Name))
-		}
-		s.changed()
-		return s.orgJSON(ctx, o), fmt.Sprintf("organisation %s: parent %d", o.Name, o.ParentID), nil
-	case kindUpdateGroup:
-		g := *ch.Group
-		if err := s.st.UpdateCameraGroup(ctx, &g); err != nil {
-			return nil, "", storeError(err, fmt.Sprintf("the organisation already has a camera group named %q", g.Name))
-		}
-		s.changed()
-		return groupJSONOf(g), fmt.Sprintf("camera group %d (%s): cameras %v", g.ID, g.Name, g.Cameras), nil
-	case kindMoveCamera:
-		return s.moveCamera(ctx, ch)
-	}
-	return nil, "", fmt.Errorf("web: unknown change %q", ch.Kind)
-}
-
-// propose makes a change of rights at once, answering code with what it
-// made, or, where a four-eyes policy on any of policyOrgs (or above them)
-// asks for a second person, holds it and answers 202 with the request.
-func (s *Server) propose(w http.ResponseWriter, r *http.Request, ch change, code int, summary, reason string, policyOrgs ...int64) error {
-	return s.proposeUnder(w, r, ch, code, summary, reason, holdWhen{actions: []string{rights.FourEyesRights}, orgs: policyOrgs})
-}
+// change is a change of rights, made at once or held for approval (the
+// handlers of people and cameras build them too).
+type change = approvals.Change
 
 // holdWhen says when a change waits for a second person: always, or
 // when a policy on any of orgs (or above them) asks four eyes for any of
@@ -152,55 +70,214 @@ type holdWhen struct {
 	always int64
 }
 
-// by is the organisation, and the policy's action, that holds a change;
-// false when nothing does.
-func (h holdWhen) by(snap *rights.Snapshot) (int64, string, bool) {
-	for _, org := range h.orgs {
-		for _, act := range h.actions {
-			if need, by := snap.NeedsApproval(org, act); need {
-				return by, act, true
+func (h holdWhen) hold() approvals.Hold {
+	return approvals.Hold{Actions: h.actions, Orgs: h.orgs, Always: h.always}
+}
+
+// initAccess makes the services of access and approvals: each change
+// they make commits with its audit record, through the outbox.
+func (s *Server) initAccess() error {
+	if s.opt.Changes == nil && s.opt.Audit != nil {
+		// A server built without an outbox (tests) gets one of its own.
+		o, err := audit.NewOutbox(context.Background(), s.st, s.opt.Audit, audit.OutboxOptions{Logger: s.log})
+		if err != nil {
+			return err
+		}
+		s.opt.Changes = o
+	}
+	change := func(ctx context.Context, fn func(tx *store.Store) error) error {
+		_, err := s.st.Update(ctx, fn)
+		return err
+	}
+	if s.opt.Changes != nil {
+		change = audit.Changer[*store.Store](s.opt.Changes)
+	}
+	now := func() time.Time { return s.now() }
+	s.accessSvc = access.New(s.st, func(ctx context.Context, fn func(tx access.Repo) error) error {
+		return change(ctx, func(tx *store.Store) error { return fn(tx) })
+	}, s.changed, now)
+	s.approvalSvc = approvals.New(s.st, change, approvals.Options[*store.Store]{Appliers: s.appliers(), After: s.afterChange, Now: now})
+	return nil
+}
+
+// applier is an approvals.Applier over the store.
+type applier = approvals.ApplierFunc[*store.Store]
+
+// appliers make the changes of rights, each in the transaction the
+// approvals service holds: those of access by its service, a camera's
+// move by the store's own move.
+func (s *Server) appliers() map[string]approvals.Applier[*store.Store] {
+	acc := s.accessSvc
+	return map[string]approvals.Applier[*store.Store]{
+		kindSetRoles: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
+			return nil, acc.SetRolesIn(ctx, tx, by, ch.UserID, ch.Roles, note)
+		}),
+		kindCreateSharing: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
+			if ch.Agreement == nil {
+				return nil, problem.Invalidf("the request names no agreement")
 			}
+			a := *ch.Agreement
+			a.ID = 0
+			return acc.SaveAgreementIn(ctx, tx, by, a, note)
+		}),
+		kindUpdateSharing: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
+			if ch.Agreement == nil || ch.Agreement.ID == 0 {
+				return nil, problem.Invalidf("the request names no agreement")
+			}
+			return acc.SaveAgreementIn(ctx, tx, by, *ch.Agreement, note)
+		}),
+		kindSetFourEyes: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
+			return acc.SetFourEyesIn(ctx, tx, by, ch.OrgID, ch.FourEyes, note)
+		}),
+		kindMoveOrg: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
+			if ch.Org == nil {
+				return nil, problem.Invalidf("the request names no organisation")
+			}
+			return acc.MoveOrganisationIn(ctx, tx, by, *ch.Org, note)
+		}),
+		kindUpdateGroup: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
+			if ch.Group == nil {
+				return nil, problem.Invalidf("the request names no camera group")
+			}
+			return acc.UpdateGroupIn(ctx, tx, by, *ch.Group, note)
+		}),
+		kindMoveCamera: applier(s.moveCameraIn),
+	}
+}
+
+// afterChange follows a change of rights once committed: the snapshot
+// reloads, and a moved camera's live views answer to its new owner.
+func (s *Server) afterChange(ch change) {
+	s.changed()
+	if ch.Kind == kindMoveCamera {
+		s.liveMoved(ch.CameraID, ch.OrgID)
+	}
+}
+
+// moveCameraIn makes a move_camera in tx: the store moves the camera and
+// what no longer holds it, and dates the change of owner today for the
+// recharge. The camera records on, its address unchanged; live views are
+// checked against its new owner by the review loop.
+func (s *Server) moveCameraIn(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
+	mv, err := tx.MoveCamera(ctx, ch.CameraID, ch.OrgID, s.now(), by.UserID)
+	var ie *store.InvalidError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, problem.New(problem.NotFound, fmt.Sprintf("camera %d or organisation %d no longer exists", ch.CameraID, ch.OrgID), err)
+	case errors.As(err, &ie):
+		return nil, problem.New(problem.Invalid, ie.Msg, err)
+	case errors.Is(err, store.ErrConflict):
+		return nil, problem.New(problem.Conflict, "the organisation already has a camera of that name", err)
+	case err != nil:
+		return nil, err
+	}
+	c, err := tx.Camera(ctx, ch.CameraID)
+	if err != nil {
+		return nil, err
+	}
+	detail := fmt.Sprintf("camera %d (%s): organisation %d to %d, from %s; left camera groups %v, sharing agreements %v",
+		c.ID, c.Name, mv.From, mv.To, mv.Event.Day.Format(time.DateOnly), mv.Groups, mv.Agreements)
+	if mv.From == mv.To {
+		// Moved there by someone else while the request waited.
+		detail = fmt.Sprintf("camera %d (%s): already of organisation %d, nothing moved", c.ID, c.Name, mv.To)
+	}
+	e := by.Entry(auditlog.RightsMoveCamera, detail+note)
+	e.CameraID, e.At = c.ID, s.now().UTC()
+	return c, tx.Log(e)
+}
+
+// requestActor is who acts in r, for the audit records of the changes
+// it makes.
+func requestActor(r *http.Request) auditlog.Actor {
+	u := userFrom(r.Context())
+	return auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}
+}
+
+// accessCaller is who asks in r, as the access service judges them.
+func (s *Server) accessCaller(r *http.Request) access.Caller {
+	a := accessFrom(r.Context())
+	return access.Caller{Actor: requestActor(r), P: a.p, Snap: a.snap}
+}
+
+// accessError is fromProblem for the services of access and approvals,
+// whose refusals of a person's values have always been a 400.
+func accessError(err error) error {
+	var ie *store.InvalidError
+	var ce *names.ConfusableError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		return badRequest(ie.Msg)
+	case errors.As(err, &ce):
+		return errorf(http.StatusConflict, ce.Error(), err)
+	case errors.Is(err, problem.Invalid):
+		var p *problem.Problem
+		if errors.As(err, &p) {
+			return badRequest(p.Msg)
 		}
 	}
-	if h.always != 0 {
-		return h.always, rights.FourEyesRights, true
-	}
-	return 0, "", false
+	return fromProblem(err)
+}
+
+// propose makes a change of rights at once, answering code with what it
+// made, or, where a four-eyes policy on any of policyOrgs (or above them)
+// asks for a second person, holds it and answers 202 with the request.
+func (s *Server) propose(w http.ResponseWriter, r *http.Request, ch change, code int, summary, reason string, policyOrgs ...int64) error {
+	return s.proposeUnder(w, r, ch, code, summary, reason, holdWhen{actions: []string{rights.FourEyesRights}, orgs: policyOrgs})
+}
+
+// applyNow makes a change of rights that never waits, answering code
+// with what it made.
+func (s *Server) applyNow(w http.ResponseWriter, r *http.Request, ch change, code int) error {
+	return s.proposeUnder(w, r, ch, code, "", "", holdWhen{})
 }
 
 // proposeUnder is propose with its own rule for when the change waits.
 func (s *Server) proposeUnder(w http.ResponseWriter, r *http.Request, ch change, code int, summary, reason string, hold holdWhen) error {
 	a := accessFrom(r.Context())
-	if by, act, need := hold.by(a.snap); need {
-		payload, err := json.Marshal(ch)
+	res, err := s.approvalSvc.Propose(r.Context(), requestActor(r), a.snap,
+		approvals.Proposal{Change: ch, Hold: hold.hold(), Summary: summary, Reason: reason})
+	if err != nil {
+		return accessError(err)
+	}
+	if res.Pending != nil {
+		out, err := s.approvalJSON(r.Context(), a, *res.Pending, nil)
 		if err != nil {
 			return err
 		}
-		ap := store.Approval{OrganisationID: by, Action: act, Kind: ch.Kind, Payload: string(payload),
-			Summary: summary, Reason: reason, RequestedBy: a.user.ID, ExpiresAt: s.now().Add(approvalLife)}
-		if err := s.st.CreateApproval(r.Context(), &ap); err != nil {
-			return err
-		}
-		if err := s.audit(r, auditlog.ApprovalRequest, 0, nil, nil, fmt.Sprintf("request %d: %s", ap.ID, summary)); err != nil {
-			return err
-		}
-		out, err := s.approvalJSON(r.Context(), a, ap, nil)
-		if err != nil {
-			return err
-		}
-		w.Header().Set("Location", fmt.Sprintf("/api/v1/approvals/%d", ap.ID))
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/approvals/%d", res.Pending.ID))
 		writeJSON(w, http.StatusAccepted, out)
 		return nil
 	}
-	out, detail, err := s.applyChange(r.Context(), ch)
+	out, err := s.madeJSON(r.Context(), a, ch, res.Made)
 	if err != nil {
-		return err
-	}
-	if err := s.audit(r, changeAction[ch.Kind], ch.CameraID, nil, nil, detail); err != nil {
 		return err
 	}
 	writeJSON(w, code, out)
 	return nil
+}
+
+// madeJSON is what a change made, as the API shows it.
+func (s *Server) madeJSON(ctx context.Context, a *signedIn, ch change, made any) (any, error) {
+	switch v := made.(type) {
+	case access.Organisation:
+		return s.orgJSON(ctx, v), nil
+	case access.CameraGroup:
+		return groupJSONOf(v), nil
+	case access.SharingAgreement:
+		return s.agreementJSON(ctx, v)
+	case store.Camera:
+		return s.oneCameraJSON(ctx, a, v, a.snap.On(a.p, rightsCamera(v), s.now())), nil
+	}
+	if ch.Kind == kindSetRoles {
+		u, err := s.st.User(ctx, ch.UserID)
+		if err != nil {
+			return nil, err
+		}
+		return s.userJSON(ctx, u, "")
+	}
+	return nil, fmt.Errorf("web: nothing to show of a change %q", ch.Kind)
 }
 
 // approvalJSON is a request as the API shows it.
@@ -231,7 +308,7 @@ type approvalJSON struct {
 	CanDecide bool `json:"can_decide"`
 }
 
-func (s *Server) approvalJSON(ctx context.Context, a *access, ap store.Approval, names map[int64]string) (approvalJSON, error) {
+func (s *Server) approvalJSON(ctx context.Context, a *signedIn, ap approvals.Approval, names map[int64]string) (approvalJSON, error) {
 	name := func(id int64) string {
 		if n, ok := names[id]; ok {
 			return n
@@ -252,7 +329,7 @@ func (s *Server) approvalJSON(ctx context.Context, a *access, ap store.Approval,
 	if ap.DecidedBy != 0 {
 		out.DecidedBy, out.Decider = &ap.DecidedBy, name(ap.DecidedBy)
 	}
-	if ap.Kind == kindExport && ap.State == store.ApprovalApproved && ap.RequestedBy == a.user.ID && s.now().Before(ap.ExpiresAt) {
+	if ap.Kind == kindExport && ap.State == approvals.Approved && ap.RequestedBy == a.user.ID && s.now().Before(ap.ExpiresAt) {
 		q := url.Values{}
 		q.Set("start", ap.RangeStart.Format(time.RFC3339Nano))
 		q.Set("end", ap.RangeEnd.Format(time.RFC3339Nano))
@@ -263,7 +340,7 @@ func (s *Server) approvalJSON(ctx context.Context, a *access, ap store.Approval,
 		}
 		out.Download = fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s", ap.CameraID, q.Encode())
 	}
-	out.CanDecide = ap.State == store.ApprovalPending && ap.RequestedBy != a.user.ID && s.mayDecide(ctx, a, ap) &&
+	out.CanDecide = ap.State == approvals.Pending && ap.RequestedBy != a.user.ID && s.mayDecide(ctx, a, ap) &&
 		s.independent(ctx, a.user.ID, ap) == nil
 	return out, nil
 }
@@ -271,7 +348,7 @@ func (s *Server) approvalJSON(ctx context.Context, a *access, ap store.Approval,
 // mayDecide reports whether the user holds, over what the request
 // concerns, the right its requester needed. Being the requester is
 // checked apart.
-func (s *Server) mayDecide(ctx context.Context, a *access, ap store.Approval) bool {
+func (s *Server) mayDecide(ctx context.Context, a *signedIn, ap approvals.Approval) bool {
 	switch ap.Kind {
 	case kindExport, kindDeleteFootage:
 		need := rights.Export
@@ -295,10 +372,10 @@ func (s *Server) mayDecide(ctx context.Context, a *access, ap store.Approval) bo
 
 // visibleApproval returns a request its requester, or someone who could
 // decide it, may see; anyone else gets a 404.
-func (s *Server) visibleApproval(r *http.Request) (store.Approval, error) {
+func (s *Server) visibleApproval(r *http.Request) (approvals.Approval, error) {
 	id, err := pathID(r, "request")
 	if err != nil {
-		return store.Approval{}, err
+		return approvals.Approval{}, err
 	}
 	ap, err := s.st.Approval(r.Context(), id)
 	a := accessFrom(r.Context())
@@ -311,7 +388,7 @@ func (s *Server) visibleApproval(r *http.Request) (store.Approval, error) {
 func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) error {
 	state := r.URL.Query().Get("state")
 	switch state {
-	case "", store.ApprovalPending, store.ApprovalApproved, store.ApprovalRejected, store.ApprovalApplied, store.ApprovalFailed, store.ApprovalExpired:
+	case "", approvals.Pending, approvals.Approved, approvals.Rejected, approvals.Applied, approvals.Failed, approvals.Expired:
 	default:
 		return badRequest("state must be pending, approved, rejected, applied, failed or expired")
 	}
@@ -387,7 +464,7 @@ type exportDecisionJSON struct {
 // approvalNeeded says, for the user, why an export needs approval: the
 // organisation whose policy asks it, which may be one that owned the
 // camera while the footage was recorded and owns it no longer.
-func approvalNeeded(a *access, c store.Camera, by int64) (string, string) {
+func approvalNeeded(a *signedIn, c store.Camera, by int64) (string, string) {
 	name := fmt.Sprintf("organisation %d", by)
 	if o, ok := a.snap.Org(by); ok && o.Name != "" {
 		name = o.Name
@@ -448,14 +525,12 @@ func (s *Server) requestExport(w http.ResponseWriter, r *http.Request) error {
 	if !need {
 		return errorf(http.StatusConflict, "exports of this footage need no approval: download it directly (video.mp4 with download=1)", nil)
 	}
-	ap := store.Approval{OrganisationID: by, Action: rights.FourEyesExport, Kind: kindExport,
+	ap := approvals.Approval{OrganisationID: by, Action: rights.FourEyesExport, Kind: kindExport,
 		Summary: fmt.Sprintf("Export %s, %s to %s", c.Name, start.Format(time.RFC3339), end.Format(time.RFC3339)),
-		Reason:  in.Reason, CameraID: c.ID, RangeStart: &start, RangeEnd: &end, RequestedBy: a.user.ID, ExpiresAt: s.now().Add(approvalLife)}
-	if err := s.st.CreateApproval(r.Context(), &ap); err != nil {
-		return err
-	}
-	if err := s.audit(r, auditlog.ApprovalRequest, c.ID, ap.RangeStart, ap.RangeEnd, fmt.Sprintf("request %d: export, reason: %s", ap.ID, in.Reason)); err != nil {
-		return err
+		Reason:  in.Reason, CameraID: c.ID, RangeStart: &start, RangeEnd: &end}
+	ap, err = s.approvalSvc.Request(r.Context(), requestActor(r), ap, auditlog.Entry{Detail: "export, reason: " + in.Reason})
+	if err != nil {
+		return accessError(err)
 	}
 	out, err := s.approvalJSON(r.Context(), a, ap, nil)
 	if err != nil {
@@ -490,36 +565,17 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 	if err := s.independent(r.Context(), a.user.ID, ap); err != nil {
 		return err
 	}
-	state, window, act := store.ApprovalRejected, time.Time{}, auditlog.ApprovalReject
-	if ok {
-		state, act = store.ApprovalApproved, auditlog.ApprovalApprove
-		if ap.Kind == kindExport {
-			window = s.now().Add(exportWindow)
-		}
-	}
-	decided, err := s.st.DecideApproval(r.Context(), ap.ID, a.user.ID, state, in.Note, s.now(), window)
-	var ie *store.InvalidError
+	decided, err := s.approvalSvc.Decide(r.Context(), requestActor(r), ap.ID, ok, in.Note)
+	var failed *approvals.FailedError
 	switch {
-	case errors.Is(err, store.ErrNotPending):
-		return errorf(http.StatusConflict, fmt.Sprintf("request %d is no longer pending (it is %s)", ap.ID, ap.State), err)
-	case errors.As(err, &ie):
-		return errorf(http.StatusForbidden, ie.Msg, nil)
+	case errors.As(err, &failed):
+		s.log.Warn("an approved change of rights could not be made", "approval", ap.ID, "err", failed.Err)
+		decided = failed.Approval
 	case err != nil:
-		return err
-	}
-	if err := s.audit(r, act, ap.CameraID, ap.RangeStart, ap.RangeEnd,
-		fmt.Sprintf("request %d of user %d: %s", ap.ID, ap.RequestedBy, ap.Summary)); err != nil {
-		return err
-	}
-	switch {
+		return accessError(err)
 	case ok && ap.Kind == kindDeleteFootage:
 		if decided, err = s.carryOutDeletion(r, decided); err != nil {
 			s.log.Warn("an approved deletion of footage failed", "approval", ap.ID, "err", err)
-		}
-	case ok && ap.Kind != kindExport:
-		decided.State = store.ApprovalApplied
-		if err := s.carryOut(r, decided); err != nil {
-			decided.State, decided.Note = store.ApprovalFailed, errorMessage(err)
 		}
 	}
 	out, err := s.approvalJSON(r.Context(), a, decided, nil)
@@ -528,26 +584,6 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// carryOut makes an approved change of rights and records the outcome.
-func (s *Server) carryOut(r *http.Request, ap store.Approval) error {
-	var ch change
-	err := json.Unmarshal([]byte(ap.Payload), &ch)
-	var detail string
-	if err == nil {
-		_, detail, err = s.applyChange(r.Context(), ch)
-	}
-	if err != nil {
-		if serr := s.st.SettleApproval(r.Context(), ap.ID, store.ApprovalFailed, errorMessage(err)); serr != nil {
-			s.log.Error("settling an approval", "approval", ap.ID, "err", serr)
-		}
-		return err
-	}
-	if err := s.st.SettleApproval(r.Context(), ap.ID, store.ApprovalApplied, ap.Note); err != nil {
-		return err
-	}
-	return s.audit(r, changeAction[ch.Kind], ch.CameraID, nil, nil, detail+fmt.Sprintf(" (approved request %d of user %d)", ap.ID, ap.RequestedBy))
 }
 
 // errorMessage is what may be told of err.
@@ -586,9 +622,9 @@ func (s *Server) exportApproval(r *http.Request, c store.Camera, start, end time
 		return "", err
 	}
 	switch {
-	case ap.State == store.ApprovalPending:
+	case ap.State == approvals.Pending:
 		return "", errorf(http.StatusForbidden, fmt.Sprintf("request %d is still waiting for approval", id), nil)
-	case ap.State != store.ApprovalApproved:
+	case ap.State != approvals.Approved:
 		return "", errorf(http.StatusForbidden, fmt.Sprintf("request %d was %s", id, ap.State), nil)
 	case !s.now().Before(ap.ExpiresAt):
 		return "", errorf(http.StatusForbidden, fmt.Sprintf("the approved export %d could be downloaded until %s; ask again", id, ap.ExpiresAt.Format(time.RFC3339)), nil)
@@ -604,7 +640,7 @@ func (s *Server) exportApproval(r *http.Request, c store.Camera, start, end time
 // organisation that owned the camera at some instant of the range, not
 // only to its owner now: moving a camera to an organisation that asks
 // for no approval does not free what was recorded before.
-func (s *Server) footageNeedsApproval(ctx context.Context, a *access, c store.Camera, start, end time.Time, act string) (bool, int64, error) {
+func (s *Server) footageNeedsApproval(ctx context.Context, a *signedIn, c store.Camera, start, end time.Time, act string) (bool, int64, error) {
 	owners, err := s.st.CameraOwnersDuring(ctx, c.ID, start, end)
 	if err != nil {
 		return false, 0, err

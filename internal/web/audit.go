@@ -5,12 +5,14 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -229,7 +231,7 @@ func timeCell(t *time.Time) string {
 type auditNames struct {
 	organisations map[int64]string
 	cameras       map[int64]string
-	orgList       []store.Organisation
+	orgList       []access.Organisation
 	camList       []store.Camera
 }
 
@@ -287,7 +289,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		Error         string
 		Rows          []auditRow
 		Actions       []auditlog.ActionInfo
-		Organisations []store.Organisation
+		Organisations []access.Organisation
 		Cameras       []store.Camera
 		CSV, Older    string
 	}{Query: q, Actions: auditlog.Actions(), Organisations: names.orgList, Cameras: names.camList}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +12,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -251,11 +253,11 @@ func seedPartnership(b *testing.B, st *store.Store) (int64, string, int64) {
 			b.Fatal(err)
 		}
 	}
-	top := store.Organisation{Name: "Partnership", Kind: "partnership"}
+	top := access.Organisation{Name: "Partnership", Kind: "partnership"}
 	must(st.CreateOrganisation(ctx, &top))
 	var councils, police, all []int64
 	add := func(name, kind string, parent int64) int64 {
-		o := store.Organisation{Name: name, Kind: kind, ParentID: parent}
+		o := access.Organisation{Name: name, Kind: kind, ParentID: parent}
 		must(st.CreateOrganisation(ctx, &o))
 		all = append(all, o.ID)
 		return o.ID
@@ -286,17 +288,17 @@ func seedPartnership(b *testing.B, st *store.Store) (int64, string, int64) {
 	}
 	groups := map[int64]int64{}
 	for i, org := range councils[:50] {
-		g := store.CameraGroup{OrganisationID: org, Name: fmt.Sprintf("Group %d", i), Cameras: cams[org][:len(cams[org])/2]}
+		g := access.CameraGroup{OrganisationID: org, Name: fmt.Sprintf("Group %d", i), Cameras: cams[org][:len(cams[org])/2]}
 		must(st.CreateCameraGroup(ctx, &g))
 		groups[org] = g.ID
-		g2 := store.CameraGroup{OrganisationID: org, Name: fmt.Sprintf("Other group %d", i), Cameras: cams[org][len(cams[org])/2:]}
+		g2 := access.CameraGroup{OrganisationID: org, Name: fmt.Sprintf("Other group %d", i), Cameras: cams[org][len(cams[org])/2:]}
 		must(st.CreateCameraGroup(ctx, &g2))
 	}
 	now := time.Now()
 	ends := now.Add(24 * time.Hour)
 	for i := range 100 {
 		org := councils[i%50]
-		a := store.SharingAgreement{GrantorID: org, GranteeID: police[i%len(police)], Reference: fmt.Sprintf("DSA %d", i),
+		a := access.SharingAgreement{GrantorID: org, GranteeID: police[i%len(police)], Reference: fmt.Sprintf("DSA %d", i),
 			Rights: []string{"view_live", "play_back"}, Groups: []int64{groups[org]}, StartsAt: now.Add(-time.Hour), EndsAt: &ends}
 		if i%3 == 0 {
 			a.Groups, a.Cameras = nil, cams[org][:5]

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -157,7 +158,7 @@ func (s *Server) cameraList(ctx context.Context) ([]cameraJSON, error) {
 }
 
 // oneCameraJSON is cameraJSON for a camera the user may do on to.
-func (s *Server) oneCameraJSON(ctx context.Context, a *access, c store.Camera, on rights.Set) cameraJSON {
+func (s *Server) oneCameraJSON(ctx context.Context, a *signedIn, c store.Camera, on rights.Set) cameraJSON {
 	org, ok := a.snap.Org(c.OrganisationID)
 	if !ok {
 		// Made by another process since the snapshot.
@@ -482,9 +483,9 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 // cameraOwner is the organisation a new camera joins, which the user must
 // manage cameras in. One they may not see is refused exactly like one
 // that does not exist.
-func (s *Server) cameraOwner(r *http.Request, in cameraInput) (store.Organisation, error) {
+func (s *Server) cameraOwner(r *http.Request, in cameraInput) (access.Organisation, error) {
 	a := accessFrom(r.Context())
-	var org store.Organisation
+	var org access.Organisation
 	var err error
 	switch {
 	case in.OrganisationID != nil:
@@ -599,8 +600,8 @@ func (s *Server) proposeMove(w http.ResponseWriter, r *http.Request, c store.Cam
 // moveTarget is the organisation that in names, which the user must manage
 // cameras in; one outside their sight is "no such organisation", like
 // one that does not exist.
-func (s *Server) moveTarget(r *http.Request, in cameraInput) (store.Organisation, error) {
-	var org store.Organisation
+func (s *Server) moveTarget(r *http.Request, in cameraInput) (access.Organisation, error) {
+	var org access.Organisation
 	var err error
 	var missing string
 	switch {
@@ -619,32 +620,4 @@ func (s *Server) moveTarget(r *http.Request, in cameraInput) (store.Organisation
 	}
 	a := accessFrom(r.Context())
 	return org, decide(a.snap.CanOrg(a.p, rights.ManageCameras, org.ID), missing)
-}
-
-// moveCamera makes an agreed move_camera: the store moves the camera and
-// what no longer holds it, and dates the change of owner today for the
-// recharge. The camera records on, its address unchanged; live views are
-// checked against its new owner by the review loop.
-func (s *Server) moveCamera(ctx context.Context, ch change) (any, string, error) {
-	a := accessFrom(ctx)
-	mv, err := s.st.MoveCamera(ctx, ch.CameraID, ch.OrgID, s.now(), a.user.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, "", errorf(http.StatusNotFound, fmt.Sprintf("camera %d or organisation %d no longer exists", ch.CameraID, ch.OrgID), err)
-	}
-	if err != nil {
-		return nil, "", storeError(err, "the organisation already has a camera of that name")
-	}
-	s.changed()
-	s.liveMoved(ch.CameraID, ch.OrgID)
-	c, err := s.st.Camera(ctx, ch.CameraID)
-	if err != nil {
-		return nil, "", err
-	}
-	detail := fmt.Sprintf("camera %d (%s): organisation %d to %d, from %s; left camera groups %v, sharing agreements %v",
-		c.ID, c.Name, mv.From, mv.To, mv.Event.Day.Format(time.DateOnly), mv.Groups, mv.Agreements)
-	if mv.From == mv.To {
-		// Moved there by someone else while the request waited.
-		detail = fmt.Sprintf("camera %d (%s): already of organisation %d, nothing moved", c.ID, c.Name, mv.To)
-	}
-	return s.oneCameraJSON(ctx, a, c, a.snap.On(a.p, rightsCamera(c), s.now())), detail, nil
 }

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 )
 
 func csvTime(t *time.Time) string {

@@ -9,10 +9,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // Early deletion of footage: POST /api/v1/cameras/{id}/deletions, by
@@ -24,7 +24,7 @@ import (
 // Either way what is deleted is decided when it is deleted, so footage
 // held as evidence meanwhile stays.
 
-const kindDeleteFootage = "delete_footage"
+const kindDeleteFootage = approvals.KindDeleteFootage
 
 // maxDeletionRange bounds one request: enough for a day's mistake or a
 // month's erasure request, small enough to read back before approving.
@@ -157,14 +157,11 @@ func (s *Server) requestDeletion(w http.ResponseWriter, r *http.Request) error {
 		if len(plan.Kept) > 0 {
 			summary += "; kept: " + describeKept(plan.Kept)
 		}
-		ap := store.Approval{OrganisationID: by, Action: rights.FourEyesDeletion, Kind: kindDeleteFootage, Summary: summary,
-			Reason: in.Reason, CameraID: c.ID, RangeStart: &start, RangeEnd: &end, RequestedBy: a.user.ID, ExpiresAt: s.now().Add(approvalLife)}
-		if err := s.st.CreateApproval(r.Context(), &ap); err != nil {
-			return err
-		}
-		if err := s.auditEntry(r, auditlog.Entry{Action: auditlog.ApprovalRequest, CameraID: c.ID, RangeStart: &start, RangeEnd: &end, Reason: in.Reason,
-			Detail: fmt.Sprintf("request %d: %s", ap.ID, summary)}); err != nil {
-			return err
+		ap := approvals.Approval{OrganisationID: by, Action: rights.FourEyesDeletion, Kind: kindDeleteFootage, Summary: summary,
+			Reason: in.Reason, CameraID: c.ID, RangeStart: &start, RangeEnd: &end}
+		ap, err := s.approvalSvc.Request(r.Context(), requestActor(r), ap, auditlog.Entry{Detail: summary, Reason: in.Reason})
+		if err != nil {
+			return accessError(err)
 		}
 		out, err := s.approvalJSON(r.Context(), a, ap, nil)
 		if err != nil {
@@ -185,7 +182,7 @@ func (s *Server) requestDeletion(w http.ResponseWriter, r *http.Request) error {
 // eraseFootage deletes a camera's footage in [start, end) now, as the
 // request's user, and, where ap is not nil, as approved by them. The
 // audit record is written before anything is deleted.
-func (s *Server) eraseFootage(r *http.Request, cameraID int64, start, end time.Time, reason string, ap *store.Approval) (deletionJSON, error) {
+func (s *Server) eraseFootage(r *http.Request, cameraID int64, start, end time.Time, reason string, ap *approvals.Approval) (deletionJSON, error) {
 	ctx := r.Context()
 	plan, err := s.opt.Eraser.Plan(ctx, cameraID, start, end)
 	if err != nil {
@@ -237,13 +234,13 @@ func (s *Server) username(ctx context.Context, id int64) string {
 
 // carryOutDeletion deletes the footage of an approved request and
 // records the outcome on it.
-func (s *Server) carryOutDeletion(r *http.Request, ap store.Approval) (store.Approval, error) {
+func (s *Server) carryOutDeletion(r *http.Request, ap approvals.Approval) (approvals.Approval, error) {
 	if ap.RangeStart == nil || ap.RangeEnd == nil {
 		return ap, errors.New("web: a deletion request without its range")
 	}
 	out, err := s.eraseFootage(r, ap.CameraID, *ap.RangeStart, *ap.RangeEnd, ap.Reason, &ap)
 	if err != nil {
-		ap.State, ap.Note = store.ApprovalFailed, errorMessage(err)
+		ap.State, ap.Note = approvals.Failed, errorMessage(err)
 		if serr := s.st.SettleApproval(r.Context(), ap.ID, ap.State, ap.Note); serr != nil {
 			s.log.Error("settling an approval", "approval", ap.ID, "err", serr)
 		}
@@ -259,6 +256,6 @@ func (s *Server) carryOutDeletion(r *http.Request, ap store.Approval) (store.App
 	if ap.Note != "" {
 		note = ap.Note + " — " + note
 	}
-	ap.State, ap.Note = store.ApprovalApplied, note
+	ap.State, ap.Note = approvals.Applied, note
 	return ap, s.st.SettleApproval(r.Context(), ap.ID, ap.State, ap.Note)
 }

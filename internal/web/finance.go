@@ -96,7 +96,7 @@ func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
 // figures: the recharge's, the trading company's and works'. It is the
 // one rule for all three (rights.Snapshot.CanManageFinance), and the
 // partnership is known by id, so renaming it changes nothing.
-func figuresEditor(a *access) error {
+func figuresEditor(a *signedIn) error {
 	return fromProblem(finance.Caller{P: a.p, Rights: a.snap}.MayManage())
 }
 

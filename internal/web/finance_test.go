@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -46,7 +47,7 @@ func newFinanceEnv(t *testing.T, dsn string) *financeEnv {
 	top, err := e.st.EnsureOrganisation(ctx, "Partnership", "partnership")
 	must(t, err)
 	org := func(name string) int64 {
-		o := store.Organisation{Name: name, Kind: "council", ParentID: top.ID}
+		o := access.Organisation{Name: name, Kind: "council", ParentID: top.ID}
 		must(t, e.st.CreateOrganisation(ctx, &o))
 		return o.ID
 	}

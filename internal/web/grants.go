@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -35,7 +37,7 @@ var allRights = rights.SetOf(rights.Actions...)
 
 // rolesWiden reports whether roles give, of the rights in mask, one over
 // some scope (the organisation, or a camera group) that old do not.
-func rolesWiden(old, roles []store.UserRole, mask rights.Set) bool {
+func rolesWiden(old, roles []access.UserRole, mask rights.Set) bool {
 	for _, n := range roles {
 		need := rights.Role(n.Role).Can() & mask
 		var held rights.Set
@@ -96,7 +98,7 @@ func (s *Server) lineage(ctx context.Context, a, b int64) (bool, error) {
 
 // grantHold says why giving account u the roles (in place of old) needs a
 // second person whatever the policies; "" when it does not.
-func (s *Server) grantHold(ctx context.Context, a *access, u identity.User, old, roles []store.UserRole) (string, error) {
+func (s *Server) grantHold(ctx context.Context, a *signedIn, u identity.User, old, roles []access.UserRole) (string, error) {
 	if rolesWiden(old, roles, rights.Footage) {
 		return "roles that see footage are given only with a second person's approval", nil
 	}
@@ -116,7 +118,7 @@ func (s *Server) grantHold(ctx context.Context, a *access, u identity.User, old,
 // independent refuses, with why, a decision on ap by someone too close to
 // it: its requester, the account a change of roles concerns, or an
 // account made by, or the maker of, either.
-func (s *Server) independent(ctx context.Context, by int64, ap store.Approval) error {
+func (s *Server) independent(ctx context.Context, by int64, ap approvals.Approval) error {
 	if ap.RequestedBy == by {
 		return errorf(http.StatusForbidden, "a request needs another person's approval: you cannot decide your own", nil)
 	}
@@ -145,7 +147,7 @@ func (s *Server) independent(ctx context.Context, by int64, ap store.Approval) e
 // rolesHold is when giving account u the roles (in place of old) waits:
 // under a four-eyes policy for rights on u's organisation, or always
 // where grantHold says so, which the summary then tells the approver.
-func (s *Server) rolesHold(ctx context.Context, a *access, u identity.User, old, roles []store.UserRole, summary string) (holdWhen, string, error) {
+func (s *Server) rolesHold(ctx context.Context, a *signedIn, u identity.User, old, roles []access.UserRole, summary string) (holdWhen, string, error) {
 	hold := holdWhen{actions: []string{rights.FourEyesRights}, orgs: []int64{u.OrganisationID}}
 	why, err := s.grantHold(ctx, a, u, old, roles)
 	if err != nil {

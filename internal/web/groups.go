@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -21,7 +21,7 @@ type groupJSON struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-func groupJSONOf(g store.CameraGroup) groupJSON {
+func groupJSONOf(g access.CameraGroup) groupJSON {
 	return groupJSON{ID: g.ID, OrganisationID: g.OrganisationID, Name: g.Name, Cameras: g.Cameras, CreatedAt: g.CreatedAt}
 }
 
@@ -72,7 +72,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := accessFrom(r.Context())
-	g := store.CameraGroup{OrganisationID: a.user.OrganisationID, Name: in.Name, Cameras: in.Cameras}
+	g := access.CameraGroup{OrganisationID: a.user.OrganisationID, Name: in.Name, Cameras: in.Cameras}
 	if in.OrganisationID != nil {
 		g.OrganisationID = *in.OrganisationID
 	}
@@ -82,12 +82,9 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkOwnCameras(r, g.OrganisationID, g.Cameras); err != nil {
 		return err
 	}
-	if err := s.st.CreateCameraGroup(r.Context(), &g); err != nil {
-		return storeError(err, fmt.Sprintf("the organisation already has a camera group named %q", g.Name))
-	}
-	s.changed()
-	if err := s.audit(r, auditlog.CameraGroupCreate, 0, nil, nil, fmt.Sprintf("group %d (%s) of organisation %d: cameras %v", g.ID, g.Name, g.OrganisationID, g.Cameras)); err != nil {
-		return err
+	g, err := s.accessSvc.CreateGroup(r.Context(), requestActor(r), g)
+	if err != nil {
+		return accessError(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/camera-groups/%d", g.ID))
 	writeJSON(w, http.StatusCreated, groupJSONOf(g))
@@ -96,10 +93,10 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 
 // targetGroup returns the request's group if the user manages cameras in
 // its organisation; any other is "no camera group N".
-func (s *Server) targetGroup(r *http.Request) (store.CameraGroup, error) {
+func (s *Server) targetGroup(r *http.Request) (access.CameraGroup, error) {
 	id, err := pathID(r, "camera group")
 	if err != nil {
-		return store.CameraGroup{}, err
+		return access.CameraGroup{}, err
 	}
 	g, err := s.st.CameraGroup(r.Context(), id)
 	a := accessFrom(r.Context())
@@ -148,28 +145,16 @@ func (s *Server) putGroup(w http.ResponseWriter, r *http.Request) error {
 	if widens {
 		return s.propose(w, r, ch, http.StatusOK, fmt.Sprintf("Camera group %s: cameras %v (was %v)", g.Name, in.Cameras, g.Cameras), "", g.OrganisationID)
 	}
-	out, detail, err := s.applyChange(r.Context(), ch)
-	if err != nil {
-		return err
-	}
-	if err := s.audit(r, changeAction[ch.Kind], 0, nil, nil, detail); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.applyNow(w, r, ch, http.StatusOK)
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
-	g, err := s.targetGroup(r)
+	id, err := pathID(r, "camera group")
 	if err != nil {
 		return err
 	}
-	if err := s.st.DeleteCameraGroup(r.Context(), g.ID); err != nil {
-		return err
-	}
-	s.changed()
-	if err := s.audit(r, auditlog.CameraGroupDelete, 0, nil, nil, fmt.Sprintf("group %d (%s)", g.ID, g.Name)); err != nil {
-		return err
+	if err := s.accessSvc.DeleteGroup(r.Context(), s.accessCaller(r), id); err != nil {
+		return accessError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

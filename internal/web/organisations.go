@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -25,7 +25,7 @@ type orgJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func (s *Server) orgJSON(ctx context.Context, o store.Organisation) orgJSON {
+func (s *Server) orgJSON(ctx context.Context, o access.Organisation) orgJSON {
 	out := orgJSON{ID: o.ID, Name: o.Name, Kind: o.Kind, CreatedAt: o.CreatedAt}
 	if o.ParentID != 0 {
 		out.ParentID = &o.ParentID
@@ -67,10 +67,10 @@ func (s *Server) listOrganisations(w http.ResponseWriter, r *http.Request) error
 
 // targetOrg returns the request's {id} organisation if it is the user's
 // or below it; any other is "no organisation N".
-func (s *Server) targetOrg(r *http.Request) (store.Organisation, error) {
+func (s *Server) targetOrg(r *http.Request) (access.Organisation, error) {
 	id, err := pathID(r, "organisation")
 	if err != nil {
-		return store.Organisation{}, err
+		return access.Organisation{}, err
 	}
 	o, err := s.st.Organisation(r.Context(), id)
 	a := accessFrom(r.Context())
@@ -107,19 +107,13 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) erro
 		return badRequest(`give the name and kind, e.g. {"name": "Shire Constabulary", "kind": "police"}`)
 	}
 	a := accessFrom(r.Context())
-	o := store.Organisation{Name: *in.Name, Kind: *in.Kind, ParentID: a.user.OrganisationID}
+	o := access.Organisation{Name: *in.Name, Kind: *in.Kind, ParentID: a.user.OrganisationID}
 	if in.ParentID != nil {
 		o.ParentID = *in.ParentID
 	}
-	if err := s.orgFor(r, rights.ManageUsers, o.ParentID); err != nil {
-		return err
-	}
-	if err := s.st.CreateOrganisation(r.Context(), &o); err != nil {
-		return storeError(err, fmt.Sprintf("an organisation named %q already exists", o.Name))
-	}
-	s.changed()
-	if err := s.audit(r, auditlog.OrganisationCreate, 0, nil, nil, fmt.Sprintf("%s (%d), a %s below %d", o.Name, o.ID, o.Kind, o.ParentID)); err != nil {
-		return err
+	o, err := s.accessSvc.CreateOrganisation(r.Context(), s.accessCaller(r), o)
+	if err != nil {
+		return accessError(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/organisations/%d", o.ID))
 	writeJSON(w, http.StatusCreated, s.orgJSON(r.Context(), o))
@@ -164,12 +158,8 @@ func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error
 		return s.proposeUnder(w, r, ch, http.StatusOK, fmt.Sprintf("Move %s below organisation %d", o.Name, next.ParentID), "",
 			holdWhen{actions: rights.FourEyesActions, orgs: []int64{o.ID, next.ParentID}})
 	}
-	if err := s.st.UpdateOrganisation(r.Context(), &next); err != nil {
-		return storeError(err, fmt.Sprintf("an organisation named %q already exists", next.Name))
-	}
-	s.changed()
-	if err := s.audit(r, auditlog.OrganisationUpdate, 0, nil, nil, fmt.Sprintf("%s (%d), a %s", next.Name, next.ID, next.Kind)); err != nil {
-		return err
+	if next, err = s.accessSvc.UpdateOrganisation(r.Context(), s.accessCaller(r), next); err != nil {
+		return accessError(err)
 	}
 	writeJSON(w, http.StatusOK, s.orgJSON(r.Context(), next))
 	return nil
@@ -219,15 +209,7 @@ func (s *Server) putFourEyes(w http.ResponseWriter, r *http.Request) error {
 	relaxes := len(relaxed) > 0
 	summary := fmt.Sprintf("Require four eyes in %s for %v (was %v)", o.Name, ch.FourEyes, cur)
 	if !relaxes {
-		out, detail, err := s.applyChange(r.Context(), ch)
-		if err != nil {
-			return err
-		}
-		if err := s.audit(r, changeAction[ch.Kind], 0, nil, nil, detail); err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
+		return s.applyNow(w, r, ch, http.StatusOK)
 	}
 	// Under the policy it relaxes, not only under one for rights:
 	// otherwise someone who may both set policies and export could

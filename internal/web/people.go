@@ -9,9 +9,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // roleJSON is one role a user holds.
@@ -21,7 +21,7 @@ type roleJSON struct {
 	CameraGroupID int64  `json:"camera_group_id"` // 0: all of the organisation's cameras
 }
 
-func rolesJSON(rs []store.UserRole) []roleJSON {
+func rolesJSON(rs []access.UserRole) []roleJSON {
 	out := []roleJSON{}
 	for _, r := range rs {
 		out = append(out, roleJSON{Role: r.Role, Title: rights.Role(r.Role).Title(), CameraGroupID: r.CameraGroupID})
@@ -29,15 +29,15 @@ func rolesJSON(rs []store.UserRole) []roleJSON {
 	return out
 }
 
-func grantRoles(gs []rights.Grant) []store.UserRole {
-	out := []store.UserRole{}
+func grantRoles(gs []rights.Grant) []access.UserRole {
+	out := []access.UserRole{}
 	for _, g := range gs {
-		out = append(out, store.UserRole{Role: string(g.Role), CameraGroupID: g.Group})
+		out = append(out, access.UserRole{Role: string(g.Role), CameraGroupID: g.Group})
 	}
 	return out
 }
 
-func describeUserRoles(rs []store.UserRole) string {
+func describeUserRoles(rs []access.UserRole) string {
 	if len(rs) == 0 {
 		return "none"
 	}
@@ -162,7 +162,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
 
 // rolesInput is a list of roles, each a role name or
 // {"role": NAME, "camera_group_id": ID}.
-type rolesInput []store.UserRole
+type rolesInput []access.UserRole
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (ri *rolesInput) UnmarshalJSON(b []byte) error {
@@ -174,7 +174,7 @@ func (ri *rolesInput) UnmarshalJSON(b []byte) error {
 	for _, m := range raw {
 		var name string
 		if json.Unmarshal(m, &name) == nil {
-			out = append(out, store.UserRole{Role: name})
+			out = append(out, access.UserRole{Role: name})
 			continue
 		}
 		var obj struct {
@@ -186,7 +186,7 @@ func (ri *rolesInput) UnmarshalJSON(b []byte) error {
 		if err := dec.Decode(&obj); err != nil {
 			return fmt.Errorf(`a role is a name or {"role": NAME, "camera_group_id": ID}: %w`, err)
 		}
-		out = append(out, store.UserRole{Role: obj.Role, CameraGroupID: obj.CameraGroupID})
+		out = append(out, access.UserRole{Role: obj.Role, CameraGroupID: obj.CameraGroupID})
 	}
 	*ri = out
 	return nil
@@ -194,7 +194,7 @@ func (ri *rolesInput) UnmarshalJSON(b []byte) error {
 
 // checkRoles refuses, before anything is made, roles that are not built in
 // and camera groups that are not the user's organisation's.
-func checkRoles(a *access, rs []store.UserRole, org int64) error {
+func checkRoles(a *signedIn, rs []access.UserRole, org int64) error {
 	for _, r := range rs {
 		if g, ok := a.snap.Group(r.CameraGroupID); r.CameraGroupID != 0 && (!ok || g.Org != org) {
 			return badRequest(fmt.Sprintf("camera group %d is not one of the user's organisation", r.CameraGroupID))

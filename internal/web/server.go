@@ -22,6 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/config"
@@ -131,6 +133,10 @@ type Server struct {
 	tradingSvc *trading.Service
 	worksSvc   *works.Service
 	maint      *maintenance.Service
+	// accessSvc and approvalSvc change who may see what, and decide
+	// requests for a second person's approval (approvals.go).
+	accessSvc   *access.Service
+	approvalSvc *approvals.Service[*store.Store]
 
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
@@ -198,6 +204,9 @@ func New(opt Options) (*Server, error) {
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
 	s.finance = finance.New(s.st, changerFor[finance.Repo](opt.Changes, s.st), opt.Income)
 	s.maint = maintenance.NewService(s.st, maintenance.Change(changerFor[maintenance.Repo](opt.Changes, s.st)), opt.Maintenance, func() time.Time { return s.now() })
+	if err := s.initAccess(); err != nil {
+		return nil, err
+	}
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
 		return nil, err

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -41,7 +41,7 @@ type agreementJSON struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func (s *Server) agreementJSON(ctx context.Context, a store.SharingAgreement) (agreementJSON, error) {
+func (s *Server) agreementJSON(ctx context.Context, a access.SharingAgreement) (agreementJSON, error) {
 	name := func(id int64) string {
 		o, err := s.st.Organisation(ctx, id)
 		if err != nil {
@@ -49,7 +49,7 @@ func (s *Server) agreementJSON(ctx context.Context, a store.SharingAgreement) (a
 		}
 		return o.Name
 	}
-	ar := store.AgreementRights(a)
+	ar := a.RightsAgreement()
 	return agreementJSON{
 		ID: a.ID, GrantorID: a.GrantorID, Grantor: name(a.GrantorID), GranteeID: a.GranteeID, Grantee: name(a.GranteeID),
 		Reference: a.Reference, Rights: a.Rights, AllCameras: a.AllCameras, Cameras: a.Cameras, Groups: a.Groups,
@@ -61,7 +61,7 @@ func (s *Server) agreementJSON(ctx context.Context, a store.SharingAgreement) (a
 
 // agreementSides says how the user stands to an agreement: they manage
 // the grantor's cameras, or belong to the grantee (or below it).
-func agreementSides(a *access, ag store.SharingAgreement) (manages, grantee bool) {
+func agreementSides(a *signedIn, ag access.SharingAgreement) (manages, grantee bool) {
 	return a.snap.CanOrg(a.p, rights.ManageCameras, ag.GrantorID).Allowed, a.snap.Within(a.user.OrganisationID, ag.GranteeID)
 }
 
@@ -88,10 +88,10 @@ func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) error {
 
 // targetAgreement returns the request's agreement if the user stands on
 // either side of it; otherwise "no sharing agreement N".
-func (s *Server) targetAgreement(r *http.Request) (store.SharingAgreement, bool, error) {
+func (s *Server) targetAgreement(r *http.Request) (access.SharingAgreement, bool, error) {
 	id, err := pathID(r, "sharing agreement")
 	if err != nil {
-		return store.SharingAgreement{}, false, err
+		return access.SharingAgreement{}, false, err
 	}
 	ag, err := s.st.SharingAgreement(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -158,7 +158,7 @@ type agreementInput struct {
 	Reason     string       `json:"reason"`
 }
 
-func (in agreementInput) merge(a *store.SharingAgreement) {
+func (in agreementInput) merge(a *access.SharingAgreement) {
 	if in.Reference != nil {
 		a.Reference = *in.Reference
 	}
@@ -187,7 +187,7 @@ func (in agreementInput) merge(a *store.SharingAgreement) {
 
 // checkShared refuses cameras and groups that are not the grantor's to
 // share, then the agreement's own fields.
-func (s *Server) checkShared(r *http.Request, ag *store.SharingAgreement) error {
+func (s *Server) checkShared(r *http.Request, ag *access.SharingAgreement) error {
 	if err := s.checkOwnCameras(r, ag.GrantorID, ag.Cameras); err != nil {
 		return err
 	}
@@ -204,7 +204,7 @@ func (s *Server) checkShared(r *http.Request, ag *store.SharingAgreement) error 
 	if utf8.RuneCountInString(strings.TrimSpace(ag.Reference)) == 0 {
 		return badRequest("give the agreement's reference: its name or number in the partnership's records")
 	}
-	return storeError(ag.Validate(), "")
+	return accessError(ag.Validate())
 }
 
 // createAgreement shares some of an organisation's cameras with another:
@@ -215,7 +215,7 @@ func (s *Server) createAgreement(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := accessFrom(r.Context())
-	ag := store.SharingAgreement{GrantorID: a.user.OrganisationID, StartsAt: s.now().UTC(), CreatedBy: a.user.ID}
+	ag := access.SharingAgreement{GrantorID: a.user.OrganisationID, StartsAt: s.now().UTC(), CreatedBy: a.user.ID}
 	if in.GrantorID != nil {
 		ag.GrantorID = *in.GrantorID
 	}
@@ -273,11 +273,12 @@ func (s *Server) patchAgreement(w http.ResponseWriter, r *http.Request) error {
 		in.StartsAt == nil && in.Condition == nil && in.EndsAt.Set
 	sooner := next.EndsAt != nil && (ag.EndsAt == nil || !next.EndsAt.After(*ag.EndsAt))
 	if onlyEnds && sooner {
-		out, detail, err := s.applyChange(r.Context(), ch)
+		ended, err := s.accessSvc.EndAgreementSooner(r.Context(), requestActor(r), next)
 		if err != nil {
-			return err
+			return accessError(err)
 		}
-		if err := s.audit(r, changeAction[ch.Kind], 0, nil, nil, detail+", ends "+next.EndsAt.Format(time.RFC3339)); err != nil {
+		out, err := s.agreementJSON(r.Context(), ended)
+		if err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, out)
@@ -311,25 +312,12 @@ func (s *Server) agreementIncident(w http.ResponseWriter, r *http.Request) error
 	if ag.Condition != rights.WhileIncidentOpen {
 		return errorf(http.StatusConflict, "this agreement does not wait for an incident: its condition is not incident_open", nil)
 	}
-	if *in.Open {
-		if strings.TrimSpace(in.Reference) == "" {
-			return badRequest("give the incident's reference")
-		}
-		t := s.now().UTC()
-		ag.IncidentOpenAt, ag.IncidentReference = &t, strings.TrimSpace(in.Reference)
-	} else {
-		ag.IncidentOpenAt = nil
+	if *in.Open && strings.TrimSpace(in.Reference) == "" {
+		return badRequest("give the incident's reference")
 	}
-	if err := s.st.UpdateSharingAgreement(r.Context(), &ag); err != nil {
-		return storeError(err, "")
-	}
-	s.changed()
-	state := "closed"
-	if *in.Open {
-		state = "opened"
-	}
-	if err := s.audit(r, auditlog.SharingIncident, 0, nil, nil, fmt.Sprintf("agreement %d (%s): incident %s %s", ag.ID, ag.Reference, ag.IncidentReference, state)); err != nil {
-		return err
+	ag, err = s.accessSvc.SetIncident(r.Context(), requestActor(r), ag, *in.Open, strings.TrimSpace(in.Reference))
+	if err != nil {
+		return accessError(err)
 	}
 	out, err := s.agreementJSON(r.Context(), ag)
 	if err != nil {

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/money"
-	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
 )
 
@@ -46,7 +46,7 @@ func newTradingEnv(t *testing.T, dsn string) *tradingEnv {
 		t.Fatal(err)
 	}
 	org := func(name string, parent int64) int64 {
-		o := store.Organisation{Name: name, Kind: "customer", ParentID: parent}
+		o := access.Organisation{Name: name, Kind: "customer", ParentID: parent}
 		if err := e.st.CreateOrganisation(ctx, &o); err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
@@ -63,13 +64,13 @@ func worksError(err error) error {
 
 // worksBook is every figure a works page or answer needs, read at once.
 type worksBook struct {
-	a         *access
+	a         *signedIn
 	now       time.Time
 	contracts []works.Contract
 	budgets   map[[2]int64]works.Budget // by department, year
 	orders    []works.Order
 	ledger    *works.Ledger
-	orgs      []store.Organisation
+	orgs      []access.Organisation
 }
 
 func (s *Server) worksBook(ctx context.Context) (*worksBook, error) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/period"
@@ -47,13 +48,13 @@ func benchWorks(b *testing.B, dsn string) {
 			b.Fatal(err)
 		}
 	}
-	top := store.Organisation{Name: "Partnership", Kind: "partnership"}
+	top := access.Organisation{Name: "Partnership", Kind: "partnership"}
 	must(st.CreateOrganisation(ctx, &top))
 	start := time.Date(2020, 4, 1, 0, 0, 0, 0, time.UTC)
 	var contracts []works.Contract
 	var depts [][]int64
 	for c := range 4 {
-		council := store.Organisation{Name: fmt.Sprintf("Council %d", c), Kind: "council", ParentID: top.ID}
+		council := access.Organisation{Name: fmt.Sprintf("Council %d", c), Kind: "council", ParentID: top.ID}
 		must(st.CreateOrganisation(ctx, &council))
 		con := works.Contract{OrganisationID: council.ID, Reference: fmt.Sprintf("C%d", c), Supplier: "S", ValuePence: 1 << 40,
 			StartsOn: start, EndsOn: start.AddDate(10, 0, 0).AddDate(0, 0, -1)}
@@ -65,7 +66,7 @@ func benchWorks(b *testing.B, dsn string) {
 		var ds []int64
 		var budgets []works.Budget
 		for d := range 25 {
-			dept := store.Organisation{Name: fmt.Sprintf("Council %d dept %d", c, d), Kind: "department", ParentID: council.ID}
+			dept := access.Organisation{Name: fmt.Sprintf("Council %d dept %d", c, d), Kind: "department", ParentID: council.ID}
 			must(st.CreateOrganisation(ctx, &dept))
 			ds = append(ds, dept.ID)
 			for y := 2020; y < 2030; y++ {

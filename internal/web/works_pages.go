@@ -2,15 +2,16 @@ package web
 
 import (
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/money"
-	"github.com/vigil-cctv/vigil/internal/period"
-	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/money"
+	"github.com/vigil-cctv/vigil/internal/period"
+	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 
 	"github.com/vigil-cctv/vigil/internal/works"
 )

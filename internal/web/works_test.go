@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -29,7 +30,7 @@ func newWorksEnv(t *testing.T, dsn string) *worksEnv {
 	e := &worksEnv{signinEnv: newSigninEnv(t, dsn, nil)}
 	ctx := context.Background()
 	org := func(name, kind string, parent int64) int64 {
-		o := store.Organisation{Name: name, Kind: kind, ParentID: parent}
+		o := access.Organisation{Name: name, Kind: kind, ParentID: parent}
 		if err := e.st.CreateOrganisation(ctx, &o); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -51,8 +52,8 @@ func (failingLog) Log(auditlog.Entry) error { return errors.New("the outbox cann
 func TestWorksChangesAreAllOrNothing(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st *store.Store) {
 		ctx := t.Context()
-		org := func(name, kind string, parent int64) store.Organisation {
-			o := store.Organisation{Name: name, Kind: kind, ParentID: parent}
+		org := func(name, kind string, parent int64) access.Organisation {
+			o := access.Organisation{Name: name, Kind: kind, ParentID: parent}
 			must(t, st.CreateOrganisation(ctx, &o))
 			return o
 		}
@@ -61,7 +62,7 @@ func TestWorksChangesAreAllOrNothing(t *testing.T) {
 		housing := org("Housing", "department", council.ID)
 		brent := org("Brent", "council", top.ID)
 		var ro []rights.Org
-		for _, o := range []store.Organisation{top, council, housing, brent} {
+		for _, o := range []access.Organisation{top, council, housing, brent} {
 			ro = append(ro, rights.Org{ID: o.ID, Parent: o.ParentID, Name: o.Name, Kind: o.Kind})
 		}
 		snap := rights.NewSnapshot(rights.Data{Orgs: ro, Grants: map[int64][]rights.Grant{1: {{Role: rights.CCTVManager}}, 2: {{Role: rights.PartnerOfficer}}}})
