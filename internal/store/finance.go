@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/money"
 )
@@ -254,15 +255,15 @@ func (s *Store) CameraOwner(ctx context.Context, id int64) (int64, error) {
 // CameraNames maps every camera, removed ones included, to its name and
 // owner: what an export of history needs to name cameras and decide who
 // may see them.
-func (s *Store) CameraNames(ctx context.Context) (map[int64]Camera, error) {
+func (s *Store) CameraNames(ctx context.Context) (map[int64]cameras.Camera, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, name, organisation_id, deleted_at FROM cameras`)
 	if err != nil {
 		return nil, wrap("camera names", err)
 	}
 	defer rows.Close()
-	out := map[int64]Camera{}
+	out := map[int64]cameras.Camera{}
 	for rows.Next() {
-		var c Camera
+		var c cameras.Camera
 		var deleted sql.NullInt64
 		if err := rows.Scan(&c.ID, &c.Name, &c.OrganisationID, &deleted); err != nil {
 			return nil, wrap("camera names", err)

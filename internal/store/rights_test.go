@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
@@ -186,9 +187,9 @@ func TestUserRoles(t *testing.T) {
 	})
 }
 
-func newCameraIn(t *testing.T, s *Store, org int64, name string) Camera {
+func newCameraIn(t *testing.T, s *Store, org int64, name string) cameras.Camera {
 	t.Helper()
-	c := Camera{OrganisationID: org, Name: name, URL: "rtsp://cam.example/" + name, RetentionDays: 31, Enabled: true}
+	c := cameras.Camera{OrganisationID: org, Name: name, URL: "rtsp://cam.example/" + name, RetentionDays: 31, Enabled: true}
 	must(t, s.CreateCamera(context.Background(), &c))
 	return c
 }

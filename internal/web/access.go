@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -81,13 +82,13 @@ func decide(d rights.Decision, notFound string) error {
 	return errorf(http.StatusForbidden, d.Reason, nil)
 }
 
-func rightsCamera(c store.Camera) rights.Camera {
+func rightsCamera(c cameras.Camera) rights.Camera {
 	return rights.Camera{ID: c.ID, Org: c.OrganisationID}
 }
 
 // cameraFor returns the camera of the request's {id} if the user may do
 // act to it now: a camera they may not see at all is "no camera N".
-func (s *Server) cameraFor(r *http.Request, act rights.Action) (store.Camera, error) {
+func (s *Server) cameraFor(r *http.Request, act rights.Action) (cameras.Camera, error) {
 	c, err := s.camera(r)
 	if err != nil {
 		return c, err

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -387,7 +388,7 @@ type exportDecisionJSON struct {
 // approvalNeeded says, for the user, why an export needs approval: the
 // organisation whose policy asks it, which may be one that owned the
 // camera while the footage was recorded and owns it no longer.
-func approvalNeeded(a *access, c store.Camera, by int64) (string, string) {
+func approvalNeeded(a *access, c cameras.Camera, by int64) (string, string) {
 	name := fmt.Sprintf("organisation %d", by)
 	if o, ok := a.snap.Org(by); ok && o.Name != "" {
 		name = o.Name
@@ -562,7 +563,7 @@ func errorMessage(err error) string {
 // exportApproval checks, where four eyes applies to a camera's exports,
 // that the request names an approved export of this range by this user,
 // and returns what the audit record should add.
-func (s *Server) exportApproval(r *http.Request, c store.Camera, start, end time.Time) (string, error) {
+func (s *Server) exportApproval(r *http.Request, c cameras.Camera, start, end time.Time) (string, error) {
 	a := accessFrom(r.Context())
 	need, by, err := s.footageNeedsApproval(r.Context(), a, c, start, end, rights.FourEyesExport)
 	if err != nil || !need {
@@ -604,7 +605,7 @@ func (s *Server) exportApproval(r *http.Request, c store.Camera, start, end time
 // organisation that owned the camera at some instant of the range, not
 // only to its owner now: moving a camera to an organisation that asks
 // for no approval does not free what was recorded before.
-func (s *Server) footageNeedsApproval(ctx context.Context, a *access, c store.Camera, start, end time.Time, act string) (bool, int64, error) {
+func (s *Server) footageNeedsApproval(ctx context.Context, a *access, c cameras.Camera, start, end time.Time, act string) (bool, int64, error) {
 	owners, err := s.st.CameraOwnersDuring(ctx, c.ID, start, end)
 	if err != nil {
 		return false, 0, err

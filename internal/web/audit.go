@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"net/http"
 	"net/url"
@@ -230,7 +231,7 @@ type auditNames struct {
 	organisations map[int64]string
 	cameras       map[int64]string
 	orgList       []store.Organisation
-	camList       []store.Camera
+	camList       []cameras.Camera
 }
 
 func (s *Server) auditNames(r *http.Request) (auditNames, error) {
@@ -288,7 +289,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		Rows          []auditRow
 		Actions       []auditlog.ActionInfo
 		Organisations []store.Organisation
-		Cameras       []store.Camera
+		Cameras       []cameras.Camera
 		CSV, Older    string
 	}{Query: q, Actions: auditlog.Actions(), Organisations: names.orgList, Cameras: names.camList}
 	if ferr != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -53,7 +54,7 @@ type Cameras interface {
 	// Recording is what a running camera's recorder has written.
 	Recording(id int64) (recording.Stats, bool)
 	// Apply starts, restarts or stops recording to match the row.
-	Apply(ctx context.Context, cam store.Camera) error
+	Apply(ctx context.Context, cam cameras.Camera) error
 	// Stop stops recording a camera.
 	Stop(id int64)
 }
@@ -121,6 +122,10 @@ type Server struct {
 	sso  oidcClient
 
 	rights *rights.Cache
+	// cams changes cameras, each change with its audit record; layouts
+	// keeps each person's video wall layouts.
+	cams    *cameras.Service
+	layouts *cameras.Layouts
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
 	reviewDone chan struct{}
@@ -177,6 +182,11 @@ func New(opt Options) (*Server, error) {
 	s.live.sessions = map[string]liveView{}
 	s.sso.flows = map[string]oidcFlow{}
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
+	s.cams = cameras.New(opt.Store, audit.Changer[cameras.Repo](opt.Changes), cameras.Options{
+		Secrets: opt.Secrets, Addresses: opt.CameraAddresses, Running: opt.Cameras, RetentionDays: opt.RetentionDays,
+		Now: func() time.Time { return s.now() }, Logger: opt.Logger,
+	})
+	s.layouts = cameras.NewLayouts(opt.Store)
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
