@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/netpolicy"
 	"github.com/vigil-cctv/vigil/internal/problem"
+	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
 // Repo is what the service needs of storage; *store.Store implements it.
@@ -83,18 +84,31 @@ func (s *Service) Camera(ctx context.Context, id int64) (Camera, error) {
 	return c, err
 }
 
+// Get returns the live camera id if by may do act to it now: one they
+// may not see at all is "no camera N", like one that does not exist.
+func (s *Service) Get(ctx context.Context, by Caller, id int64, act rights.Action) (Camera, error) {
+	c, err := s.Camera(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	return c, s.mayDo(by, act, c)
+}
+
 // List returns every live camera by id; who may see which is the
 // caller's to decide.
 func (s *Service) List(ctx context.Context) ([]Camera, error) {
 	return s.repo.ListCameras(ctx)
 }
 
-// Create adds a camera of organisation org, which by may add cameras to,
-// and dates its installation in its history (in in.Category, proactive by
+// Create adds a camera of organisation org, which by must manage cameras
+// in, and dates its installation in its history (in in.Category, proactive by
 // default), then starts it.
-func (s *Service) Create(ctx context.Context, by auditlog.Actor, org int64, in Input) (Camera, error) {
+func (s *Service) Create(ctx context.Context, by Caller, org int64, in Input) (Camera, error) {
 	if in.Name == nil || in.URL == nil {
 		return Camera{}, problem.Invalidf("name and url are required")
+	}
+	if err := s.mayManageIn(by, org); err != nil {
+		return Camera{}, err
 	}
 	c := Camera{Transport: "tcp", RetentionDays: s.opt.RetentionDays, Enabled: true}
 	if err := s.apply(ctx, &c, in); err != nil {
@@ -108,12 +122,12 @@ func (s *Service) Create(ctx context.Context, by auditlog.Actor, org int64, in I
 		if err := tx.CreateCamera(ctx, &c); err != nil {
 			return nameTaken(err, c.Name)
 		}
-		e := by.Entry(auditlog.CameraCreate, c.Name)
+		e := by.Actor.Entry(auditlog.CameraCreate, c.Name)
 		e.CameraID = c.ID
 		if err := tx.Log(e); err != nil {
 			return err
 		}
-		return s.dated(ctx, tx, by, c, finance.Installed, in.Category)
+		return s.dated(ctx, tx, by.Actor, c, finance.Installed, in.Category)
 	})
 	if err != nil {
 		return Camera{}, err
@@ -126,11 +140,14 @@ func (s *Service) Create(ctx context.Context, by auditlog.Actor, org int64, in I
 	return c, nil
 }
 
-// Update changes camera c (as the caller read it, and decided by may
-// change it) as in asks, dates a new category in its history, then
+// Update changes camera c (as the caller read it), which by must manage,
+// as in asks, dates a new category in its history, then
 // restarts it with its new settings. A change of owner is a move
 // (store's MoveCamera, through an approval), never an update.
-func (s *Service) Update(ctx context.Context, by auditlog.Actor, c Camera, in Input) (Camera, error) {
+func (s *Service) Update(ctx context.Context, by Caller, c Camera, in Input) (Camera, error) {
+	if err := s.mayDo(by, rights.ManageCameras, c); err != nil {
+		return Camera{}, err
+	}
 	if err := s.apply(ctx, &c, in); err != nil {
 		return Camera{}, err
 	}
@@ -141,12 +158,12 @@ func (s *Service) Update(ctx context.Context, by auditlog.Actor, c Camera, in In
 		if err := tx.UpdateCamera(ctx, &c); err != nil {
 			return nameTaken(err, c.Name)
 		}
-		e := by.Entry(auditlog.CameraUpdate, "")
+		e := by.Actor.Entry(auditlog.CameraUpdate, "")
 		e.CameraID = c.ID
 		if err := tx.Log(e); err != nil {
 			return err
 		}
-		return s.dated(ctx, tx, by, c, finance.Recategorised, in.Category)
+		return s.dated(ctx, tx, by.Actor, c, finance.Recategorised, in.Category)
 	})
 	if err != nil {
 		return Camera{}, err
@@ -159,10 +176,13 @@ func (s *Service) Update(ctx context.Context, by auditlog.Actor, c Camera, in In
 	return c, nil
 }
 
-// Delete stops camera c and removes it, dating its decommissioning. Its
+// Delete stops camera c, which by must manage, and removes it, dating its decommissioning. Its
 // footage stays, to age out under the retention it had. It is stopped
 // first so that nothing is recorded for a camera already gone.
-func (s *Service) Delete(ctx context.Context, by auditlog.Actor, c Camera) error {
+func (s *Service) Delete(ctx context.Context, by Caller, c Camera) error {
+	if err := s.mayDo(by, rights.ManageCameras, c); err != nil {
+		return err
+	}
 	if s.opt.Running != nil {
 		s.opt.Running.Stop(c.ID)
 	}
@@ -173,12 +193,12 @@ func (s *Service) Delete(ctx context.Context, by auditlog.Actor, c Camera) error
 			}
 			return err
 		}
-		e := by.Entry(auditlog.CameraDelete, c.Name)
+		e := by.Actor.Entry(auditlog.CameraDelete, c.Name)
 		e.CameraID = c.ID
 		if err := tx.Log(e); err != nil {
 			return err
 		}
-		return s.dated(ctx, tx, by, c, finance.Decommissioned, nil)
+		return s.dated(ctx, tx, by.Actor, c, finance.Decommissioned, nil)
 	})
 }
 

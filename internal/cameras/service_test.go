@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/problem"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/secret"
 )
 
@@ -140,7 +141,8 @@ func newTestService(t *testing.T) (*Service, *fakeRepo, *running, *secret.Box) {
 
 func ptr[T any](v T) *T { return &v }
 
-var alice = auditlog.Actor{UserID: 7, Username: "alice", OrganisationID: 2, RemoteAddr: "192.0.2.1:5000"}
+// alice is trusted: the command line, whom no rights bind.
+var alice = Caller{Actor: auditlog.Actor{UserID: 7, Username: "alice", OrganisationID: 2, RemoteAddr: "192.0.2.1:5000"}}
 
 // TestCreate: a camera is created with its audit record and its
 // installation in its history, its credentials taken out of the URL and
@@ -278,5 +280,54 @@ func TestAllOrNothing(t *testing.T) {
 	}
 	if _, err := s.Camera(ctx, c.ID); !errors.Is(err, problem.NotFound) || problem.Message(err, "") != fmt.Sprintf("no camera %d", c.ID) {
 		t.Errorf("Camera after Delete: got %v, want not found, no camera %d", err, c.ID)
+	}
+}
+
+// TestRights: the service decides who may do what to which camera: one
+// outside all a person sees is "no camera N", one they see but may not
+// manage is refused with the reason, and neither changes anything.
+func TestRights(t *testing.T) {
+	s, repo, _, _ := newTestService(t)
+	ctx := context.Background()
+	const partnership, councilA, councilB = 1, 2, 3
+	snap := rights.NewSnapshot(rights.Data{
+		Orgs: []rights.Org{
+			{ID: partnership, Name: "Partnership", Kind: rights.KindPartnership},
+			{ID: councilA, Parent: partnership, Name: "A", Kind: rights.KindCouncil},
+			{ID: councilB, Parent: partnership, Name: "B", Kind: rights.KindCouncil},
+		},
+		Grants: map[int64][]rights.Grant{10: {{Role: rights.CCTVManager}}, 11: {{Role: rights.Operator}}},
+	})
+	manager := Caller{Actor: auditlog.Actor{UserID: 10, Username: "manager"}, Rights: snap, Principal: snap.Principal(10, councilA)}
+	operator := Caller{Actor: auditlog.Actor{UserID: 11, Username: "operator"}, Rights: snap, Principal: snap.Principal(11, councilA)}
+
+	a, err := s.Create(ctx, manager, councilA, Input{Name: ptr("Gate"), URL: ptr("rtsp://10.0.0.5/")})
+	if err != nil {
+		t.Fatalf("a manager adds a camera to their council: got %v, want nil", err)
+	}
+	if _, err := s.Create(ctx, manager, councilB, Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.6/")}); !errors.Is(err, problem.NotFound) {
+		t.Errorf("a manager adds a camera to another council: got %v, want not found", err)
+	}
+	b, err := s.Create(ctx, alice, councilB, Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.6/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, manager, b.ID, rights.ViewLive); !errors.Is(err, problem.NotFound) || problem.Message(err, "") != fmt.Sprintf("no camera %d", b.ID) {
+		t.Errorf("another council's camera: got %v, want no camera %d", err, b.ID)
+	}
+	if _, err := s.Get(ctx, operator, a.ID, rights.ViewLive); err != nil {
+		t.Errorf("an operator views their council's camera: got %v, want nil", err)
+	}
+	if _, err := s.Update(ctx, operator, a, Input{Name: ptr("Gate 2")}); !errors.Is(err, problem.Forbidden) || problem.Message(err, "") == "" {
+		t.Errorf("an operator renames a camera: got %v, want forbidden with the reason", err)
+	}
+	if err := s.Delete(ctx, operator, a); !errors.Is(err, problem.Forbidden) {
+		t.Errorf("an operator removes a camera: got %v, want forbidden", err)
+	}
+	if err := s.Delete(ctx, manager, b); !errors.Is(err, problem.NotFound) {
+		t.Errorf("a manager removes another council's camera: got %v, want not found", err)
+	}
+	if len(repo.cams) != 2 || repo.cams[a.ID].Name != "Gate" || len(repo.records) != 2 {
+		t.Errorf("after refusals: got %d cameras, %q, %d records, want 2, Gate, 2", len(repo.cams), repo.cams[a.ID].Name, len(repo.records))
 	}
 }

@@ -99,7 +99,7 @@ func TestChangeAndRecordTogether(t *testing.T) {
 		refusing := cameras.New(e.st, func(ctx context.Context, fn func(tx cameras.Repo) error) error {
 			return change(ctx, func(tx cameras.Repo) error { return fn(refusingLog{tx}) })
 		}, cameras.Options{Secrets: secrets, RetentionDays: 31})
-		by := auditlog.Actor{Username: "alice"}
+		by := cameras.Caller{Actor: auditlog.Actor{Username: "alice"}}
 		s := func(v string) *string { return &v }
 
 		if _, err := refusing.Create(ctx, by, e.org, cameras.Input{Name: s("Yard"), URL: s("rtsp://10.0.0.6/")}); !errors.Is(err, errRefused) {

@@ -89,12 +89,12 @@ func rightsCamera(c cameras.Camera) rights.Camera {
 // cameraFor returns the camera of the request's {id} if the user may do
 // act to it now: a camera they may not see at all is "no camera N".
 func (s *Server) cameraFor(r *http.Request, act rights.Action) (cameras.Camera, error) {
-	c, err := s.camera(r)
+	id, err := cameraID(r)
 	if err != nil {
-		return c, err
+		return cameras.Camera{}, err
 	}
-	a := accessFrom(r.Context())
-	return c, decide(a.snap.Can(a.p, act, rightsCamera(c), s.now()), fmt.Sprintf("no camera %d", c.ID))
+	c, err := s.cams.Get(r.Context(), cameraCaller(r), id, act)
+	return c, fromProblem(err)
 }
 
 // orgFor decides act within organisation id for the request's user.

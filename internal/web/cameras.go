@@ -186,12 +186,21 @@ func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) camera(r *http.Request) (cameras.Camera, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return cameras.Camera{}, badRequest(fmt.Sprintf("camera id %q is not a positive whole number", r.PathValue("id")))
+	id, err := cameraID(r)
+	if err != nil {
+		return cameras.Camera{}, err
 	}
 	c, err := s.cams.Camera(r.Context(), id)
 	return c, fromProblem(err)
+}
+
+// cameraID is the request's {id}.
+func cameraID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badRequest(fmt.Sprintf("camera id %q is not a positive whole number", r.PathValue("id")))
+	}
+	return id, nil
 }
 
 func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
@@ -279,10 +288,15 @@ func cameraError(err error) error {
 	return fromProblem(err)
 }
 
-// requestActor is who makes a request, as the trail names them.
-func requestActor(r *http.Request) auditlog.Actor {
+// cameraCaller is who makes a request, as the trail names them and as
+// the camera service decides their rights.
+func cameraCaller(r *http.Request) cameras.Caller {
 	u := userFrom(r.Context())
-	return auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}
+	c := cameras.Caller{Actor: auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}}
+	if a := accessFrom(r.Context()); a != nil {
+		c.Principal, c.Rights = a.p, a.snap
+	}
+	return c
 }
 
 func decodeJSON(r *http.Request, v any) error {
@@ -312,7 +326,7 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.cams.Create(r.Context(), requestActor(r), org.ID, in.input())
+	c, err := s.cams.Create(r.Context(), cameraCaller(r), org.ID, in.input())
 	if err != nil {
 		return cameraError(err)
 	}
@@ -367,7 +381,7 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	c, err = s.cams.Update(r.Context(), requestActor(r), c, in.input())
+	c, err = s.cams.Update(r.Context(), cameraCaller(r), c, in.input())
 	if err != nil {
 		return cameraError(err)
 	}
@@ -384,7 +398,7 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.cams.Delete(r.Context(), requestActor(r), c); err != nil {
+	if err := s.cams.Delete(r.Context(), cameraCaller(r), c); err != nil {
 		return cameraError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
