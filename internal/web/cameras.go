@@ -293,6 +293,9 @@ func cameraError(err error) error {
 func cameraCaller(r *http.Request) cameras.Caller {
 	u := userFrom(r.Context())
 	c := cameras.Caller{Actor: auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}}
+	// A request never decided by authorise may do nothing: nil rights
+	// would be the command line's, which no rights bind.
+	c.Rights = rights.NewSnapshot(rights.Data{})
 	if a := accessFrom(r.Context()); a != nil {
 		c.Principal, c.Rights = a.p, a.snap
 	}
