@@ -36,6 +36,17 @@ type Camera struct {
 	DeletedAt           *time.Time
 }
 
+// Ownership is one period during which an organisation owned a camera:
+// from Since until Until, nil while it lasts. Every change of a camera's
+// owner ends one and opens the next in the same transaction, so that a
+// four-eyes policy can follow footage recorded under an owner after the
+// camera has left it.
+type Ownership struct {
+	OrganisationID int64
+	Since          time.Time
+	Until          *time.Time
+}
+
 // Limits on a camera's filing, in characters: a tree label, not prose.
 const (
 	MaxPlace       = 100
