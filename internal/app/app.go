@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/trading"
 	"io"
 	"log/slog"
@@ -493,7 +494,7 @@ func (a *App) CameraStatus(id int64) (ingest.Status, bool) { return a.cams.Statu
 
 // AddCamera registers and starts a camera without credentials (the
 // demo's); the API is the way to add cameras with them.
-func (a *App) AddCamera(ctx context.Context, c *store.Camera) error {
+func (a *App) AddCamera(ctx context.Context, c *cameras.Camera) error {
 	if c.OrganisationID == 0 {
 		org, err := a.Store.EnsureOrganisation(ctx, a.cfg.Organisation, "partnership")
 		if err != nil {
@@ -514,7 +515,7 @@ func (a *App) AddCamera(ctx context.Context, c *store.Camera) error {
 }
 
 // UpdateCamera saves a camera and restarts it if needed.
-func (a *App) UpdateCamera(ctx context.Context, c *store.Camera) error {
+func (a *App) UpdateCamera(ctx context.Context, c *cameras.Camera) error {
 	if err := a.Store.UpdateCamera(ctx, c); err != nil {
 		return err
 	}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/recording"
-	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/transcode"
 	"github.com/vigil-cctv/vigil/internal/web"
 )
@@ -32,7 +32,7 @@ type cameraSet struct {
 }
 
 type runningCamera struct {
-	row    store.Camera
+	row    cameras.Camera
 	cam    *ingest.Camera
 	rec    *recording.CameraQueue
 	ctx    context.Context
@@ -147,7 +147,7 @@ func (s *cameraSet) Recording(id int64) (recording.Stats, bool) {
 
 // Apply implements web.Cameras: a camera whose connection settings
 // changed is restarted; a disabled one is stopped.
-func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
+func (s *cameraSet) Apply(ctx context.Context, c cameras.Camera) error {
 	s.applying.Lock()
 	defer s.applying.Unlock()
 	s.mu.Lock()
@@ -163,7 +163,7 @@ func (s *cameraSet) Apply(ctx context.Context, c store.Camera) error {
 	if !c.Enabled || base == nil || base.Err() != nil {
 		return nil // run starts it, or it stays stopped
 	}
-	user, pass, err := web.CameraCredentials(s.a.box, c)
+	user, pass, err := cameras.Credentials(s.a.box, c)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/config"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // cameraStatus is the part of a camera's JSON about its connection.
@@ -75,7 +75,7 @@ func TestCameraAddressPolicy(t *testing.T) {
 	// A camera saved before the policy, or whose name later resolves to
 	// loopback, is refused when dialled: it never reaches the camera
 	// server and says why.
-	c := store.Camera{Name: "Renamed", URL: "rtsp://localhost:" + port + "/cam/1", Enabled: true}
+	c := cameras.Camera{Name: "Renamed", URL: "rtsp://localhost:" + port + "/cam/1", Enabled: true}
 	if err := h.app.AddCamera(t.Context(), &c); err != nil {
 		t.Fatal(err)
 	}

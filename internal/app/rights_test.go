@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -267,7 +268,7 @@ func newRightsFixtureOn(t *testing.T, postgres bool) *rightsFixture {
 		time.Sleep(10 * time.Millisecond) // the camera set announces nothing
 	}
 	cam := func(org int64, name string, i int) int64 {
-		c := store.Camera{OrganisationID: org, Name: name, URL: h.cams.URL(i), Enabled: true}
+		c := cameras.Camera{OrganisationID: org, Name: name, URL: h.cams.URL(i), Enabled: true}
 		mustDo(t, h.app.AddCamera(ctx, &c))
 		return c.ID
 	}
@@ -330,7 +331,7 @@ func (f *rightsFixture) exportRequest(own bool) int64 {
 
 // spareCamera makes a camera, not recording, to delete.
 func (f *rightsFixture) spareCamera(own bool) int64 {
-	c := store.Camera{OrganisationID: f.pick(own, f.orgA, f.orgB), Name: fmt.Sprintf("Spare %d", f.n()), URL: "rtsp://127.0.0.1:1/x", Enabled: false}
+	c := cameras.Camera{OrganisationID: f.pick(own, f.orgA, f.orgB), Name: fmt.Sprintf("Spare %d", f.n()), URL: "rtsp://127.0.0.1:1/x", Enabled: false}
 	mustDo(f.t, f.h.app.AddCamera(f.t.Context(), &c))
 	return c.ID
 }
@@ -508,7 +509,7 @@ func probes() map[string]routeProbe {
 		}, ok: 101, scoped: true},
 		"GET /api/v1/layouts": {build: get("/api/v1/layouts"), ok: 200},
 		"GET /api/v1/layouts/{name}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
-			mustDo(f.t, f.st.SaveLayout(f.t.Context(), &store.Layout{UserID: u.id, Name: "mine", Grid: 1, Tiles: []*int64{nil}}))
+			mustDo(f.t, f.st.SaveLayout(f.t.Context(), &cameras.Layout{UserID: u.id, Name: "mine", Grid: 1, Tiles: []*int64{nil}}))
 			return call{method: "GET", path: "/api/v1/layouts/mine"}
 		}, ok: 200},
 		// A tile may show only a camera the user may view live.
@@ -521,7 +522,7 @@ func probes() map[string]routeProbe {
 			return 400
 		}, scoped: true, other: 400},
 		"DELETE /api/v1/layouts/{name}": {build: func(f *rightsFixture, u *roleUser, own bool) call {
-			mustDo(f.t, f.st.SaveLayout(f.t.Context(), &store.Layout{UserID: u.id, Name: "gone", Grid: 1, Tiles: []*int64{nil}}))
+			mustDo(f.t, f.st.SaveLayout(f.t.Context(), &cameras.Layout{UserID: u.id, Name: "gone", Grid: 1, Tiles: []*int64{nil}}))
 			return call{method: "DELETE", path: "/api/v1/layouts/gone"}
 		}, ok: 204},
 		"GET /api/v1/map/outline": {build: get("/api/v1/map/outline"), ok: 200},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -343,7 +344,7 @@ func TestFourEyesRights(t *testing.T) {
 // and so the console, shows exactly those.
 func TestGroupScopedRole(t *testing.T) {
 	f := newRightsFixture(t)
-	second := store.Camera{OrganisationID: f.orgA, Name: "Camera A2", URL: "rtsp://127.0.0.1:1/a2", Enabled: false}
+	second := cameras.Camera{OrganisationID: f.orgA, Name: "Camera A2", URL: "rtsp://127.0.0.1:1/a2", Enabled: false}
 	mustDo(t, f.h.app.AddCamera(t.Context(), &second))
 	admin := f.user(rights.Administrator)
 	id := f.newUser(f.orgA, "operator")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/app"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -78,7 +79,7 @@ func Export(ctx context.Context, opt ExportOptions, progress io.Writer) (*Export
 	if err != nil {
 		return nil, err
 	}
-	cam := store.Camera{OrganisationID: org.ID, Name: "bench", URL: "rtsp://127.0.0.1:1/bench", Transport: "tcp", RetentionDays: 31}
+	cam := cameras.Camera{OrganisationID: org.ID, Name: "bench", URL: "rtsp://127.0.0.1:1/bench", Transport: "tcp", RetentionDays: 31}
 	if err := a.Store.CreateCamera(ctx, &cam); err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/app"
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/identity"
@@ -169,7 +170,7 @@ func registerDemoCameras(ctx context.Context, a *app.App, cams *simcam.Server, n
 	if err != nil {
 		return err
 	}
-	byName := map[string]store.Camera{}
+	byName := map[string]cameras.Camera{}
 	for _, c := range existing {
 		byName[c.Name] = c
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/period"
@@ -27,7 +28,7 @@ func TestDemoMaintenance(t *testing.T) {
 	}
 	for i := 1; i <= 4; i++ {
 		p := demoPlan(i)
-		c := store.Camera{OrganisationID: org.ID, Name: p.name, URL: "rtsp://127.0.0.1:1/x", RetentionDays: 31}
+		c := cameras.Camera{OrganisationID: org.ID, Name: p.name, URL: "rtsp://127.0.0.1:1/x", RetentionDays: 31}
 		if err := st.CreateCamera(ctx, &c); err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -46,7 +47,7 @@ func TestDemoPartnership(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := store.Camera{OrganisationID: org.ID, Name: p.name, URL: "rtsp://127.0.0.1:1/x", Area: p.area, Site: p.site, RetentionDays: 31}
+		c := cameras.Camera{OrganisationID: org.ID, Name: p.name, URL: "rtsp://127.0.0.1:1/x", Area: p.area, Site: p.site, RetentionDays: 31}
 		if err := st.CreateCamera(ctx, &c); err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -87,8 +88,8 @@ func TestDemoPlan(t *testing.T) {
 			firstEight[p.council] = true
 		}
 		for _, f := range []string{p.area, p.site} {
-			if f == "" || utf8.RuneCountInString(f) > store.MaxCameraPlace {
-				t.Errorf("camera %d: area or site %q, want 1 to %d characters", i, f, store.MaxCameraPlace)
+			if f == "" || utf8.RuneCountInString(f) > cameras.MaxPlace {
+				t.Errorf("camera %d: area or site %q, want 1 to %d characters", i, f, cameras.MaxPlace)
 			}
 		}
 		if !inside(ring, p.lon, p.lat) {
@@ -191,7 +192,7 @@ func TestDemoUpgradesOldDataFolder(t *testing.T) {
 	}
 	oldIDs := map[int]int64{}
 	for i := 1; i <= 3; i++ {
-		c := store.Camera{OrganisationID: org.ID, Name: fmt.Sprintf("Demo camera %d", i), URL: "rtsp://127.0.0.1:1/old", RetentionDays: 31, Enabled: true}
+		c := cameras.Camera{OrganisationID: org.ID, Name: fmt.Sprintf("Demo camera %d", i), URL: "rtsp://127.0.0.1:1/old", RetentionDays: 31, Enabled: true}
 		if err := st.CreateCamera(ctx, &c); err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -77,7 +78,7 @@ func buildBench(ctx context.Context, st *store.Store) error {
 	start := time.Date(2015, 4, 1, 0, 0, 0, 0, time.UTC)
 	for i := range benchCameras {
 		owner := orgs[r.IntN(len(orgs))]
-		c := store.Camera{OrganisationID: owner, Name: fmt.Sprintf("Camera %04d", i), URL: "rtsp://192.0.2.1/stream"}
+		c := cameras.Camera{OrganisationID: owner, Name: fmt.Sprintf("Camera %04d", i), URL: "rtsp://192.0.2.1/stream"}
 		if err := st.CreateCamera(ctx, &c); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -146,7 +147,7 @@ func loadSeed003(t testing.TB, st *store.Store) {
 	n := 0
 	camera := func(owner int64, events ...finance.Event) {
 		n++
-		c := store.Camera{OrganisationID: owner, Name: fmt.Sprintf("Camera %03d", n), URL: "rtsp://192.0.2.1/stream"}
+		c := cameras.Camera{OrganisationID: owner, Name: fmt.Sprintf("Camera %03d", n), URL: "rtsp://192.0.2.1/stream"}
 		must(t, st.CreateCamera(ctx, &c))
 		for _, e := range events {
 			e.Camera = c.ID

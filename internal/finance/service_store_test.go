@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/identity"
@@ -58,7 +59,7 @@ func forEachServiceDB(t *testing.T, fn func(t *testing.T, e *serviceEnv)) {
 		e := &serviceEnv{st: st, trail: tr, box: box, council: council.ID, svc: finance.New(st, audit.Changer[finance.Repo](box), nil),
 			manager: finance.Caller{By: auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: top.ID}, P: snap.Principal(u.ID, top.ID), Rights: snap}}
 		for _, name := range []string{"Cam 1", "Cam 2", "Cam 3"} {
-			c := store.Camera{OrganisationID: council.ID, Name: name, URL: "rtsp://192.0.2.1/x"}
+			c := cameras.Camera{OrganisationID: council.ID, Name: name, URL: "rtsp://192.0.2.1/x"}
 			must(t, st.CreateCamera(ctx, &c))
 			e.cams = append(e.cams, c.ID)
 		}

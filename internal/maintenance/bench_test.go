@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -90,7 +91,7 @@ func BenchmarkReportFromStore(b *testing.B) {
 			cams, outages, faults := benchRows()
 			ids := map[int64]int64{}
 			for _, c := range cams {
-				row := store.Camera{OrganisationID: org.ID, Name: fmt.Sprintf("camera %d", c.ID), URL: "rtsp://127.0.0.1:1/x", RetentionDays: 31}
+				row := cameras.Camera{OrganisationID: org.ID, Name: fmt.Sprintf("camera %d", c.ID), URL: "rtsp://127.0.0.1:1/x", RetentionDays: 31}
 				if err := st.CreateCamera(ctx, &row); err != nil {
 					b.Fatal(err)
 				}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/rtsp"
@@ -76,11 +77,11 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func addCamera(t *testing.T, st *store.Store, name string) store.Camera {
+func addCamera(t *testing.T, st *store.Store, name string) cameras.Camera {
 	t.Helper()
 	org, err := st.EnsureOrganisation(t.Context(), "Partnership", "partnership")
 	must(t, err)
-	c := store.Camera{OrganisationID: org.ID, Name: name, URL: "rtsp://127.0.0.1:1/" + name, Enabled: true}
+	c := cameras.Camera{OrganisationID: org.ID, Name: name, URL: "rtsp://127.0.0.1:1/" + name, Enabled: true}
 	must(t, st.CreateCamera(t.Context(), &c))
 	return c
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
 )
@@ -19,7 +20,7 @@ import (
 // segment files of given ages and sizes.
 type retentionFixture struct {
 	st    *store.Store
-	cam   store.Camera
+	cam   cameras.Camera
 	root  string
 	now   time.Time
 	trail trail

@@ -6,53 +6,29 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"time"
 	"unicode/utf8"
-)
 
-// Camera is a recording source.
-type Camera struct {
-	ID, OrganisationID int64
-	Name, URL          string // URL holds no credentials
-	Credentials        []byte // opaque, encrypted by the caller
-	Transport          string // "tcp" or "udp"
-	// RetentionDays is how long footage is kept. 0 means no age limit:
-	// footage then goes only when its storage fills up, because a slip
-	// that deleted everything at once would be far worse.
-	RetentionDays int
-	Enabled       bool
-	// Area and Site file the camera in the console's tree (partner, then
-	// area, then site); empty means not filed.
-	Area, Site  string
-	Description string
-	// Latitude and Longitude are WGS 84 degrees, both set or both nil.
-	Latitude, Longitude *float64
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
-	DeletedAt           *time.Time
-}
+	"github.com/vigil-cctv/vigil/internal/cameras"
+)
 
 // maxRetentionDays keeps retention arithmetic far from int64 overflow.
 const maxRetentionDays = 36500
 
-// Limits on a camera's filing, in characters: a tree label, not prose.
-const (
-	MaxCameraPlace       = 100
-	MaxCameraDescription = 2000
-)
+// The store keeps the cameras' repository.
+var _ cameras.Repo = (*Store)(nil)
 
 const cameraCols = `id, organisation_id, name, url, credentials, transport, retention_days, enabled,
 	area, site, description, latitude, longitude, created_at, updated_at, deleted_at`
 
-func scanCamera(sc scanner) (Camera, error) {
-	var c Camera
+func scanCamera(sc scanner) (cameras.Camera, error) {
+	var c cameras.Camera
 	var created, updated int64
 	var deleted sql.NullInt64
 	var lat, lon sql.NullFloat64
 	if err := sc.Scan(&c.ID, &c.OrganisationID, &c.Name, &c.URL, &c.Credentials, &c.Transport,
 		&c.RetentionDays, &c.Enabled, &c.Area, &c.Site, &c.Description, &lat, &lon,
 		&created, &updated, &deleted); err != nil {
-		return Camera{}, err
+		return cameras.Camera{}, err
 	}
 	if len(c.Credentials) == 0 {
 		c.Credentials = nil
@@ -67,7 +43,7 @@ func scanCamera(sc scanner) (Camera, error) {
 	return c, nil
 }
 
-func validateCamera(c *Camera) error {
+func validateCamera(c *cameras.Camera) error {
 	if c.Transport == "" {
 		c.Transport = "tcp"
 	}
@@ -80,10 +56,10 @@ func validateCamera(c *Camera) error {
 		return fmt.Errorf("store: camera transport %q is neither tcp nor udp", c.Transport)
 	case c.RetentionDays < 0 || c.RetentionDays > maxRetentionDays:
 		return fmt.Errorf("store: camera retention %d days is outside 0..%d", c.RetentionDays, maxRetentionDays)
-	case utf8.RuneCountInString(c.Area) > MaxCameraPlace || utf8.RuneCountInString(c.Site) > MaxCameraPlace:
-		return fmt.Errorf("store: camera area and site must be at most %d characters", MaxCameraPlace)
-	case utf8.RuneCountInString(c.Description) > MaxCameraDescription:
-		return fmt.Errorf("store: camera description must be at most %d characters", MaxCameraDescription)
+	case utf8.RuneCountInString(c.Area) > cameras.MaxPlace || utf8.RuneCountInString(c.Site) > cameras.MaxPlace:
+		return fmt.Errorf("store: camera area and site must be at most %d characters", cameras.MaxPlace)
+	case utf8.RuneCountInString(c.Description) > cameras.MaxDescription:
+		return fmt.Errorf("store: camera description must be at most %d characters", cameras.MaxDescription)
 	}
 	for _, n := range []struct{ what, name string }{{"a camera's name", c.Name}, {"a camera's area", c.Area}, {"a camera's site", c.Site}} {
 		if err := checkName(n.what, n.name); err != nil {
@@ -147,7 +123,7 @@ func nullBlob(b []byte) any {
 // CreateCamera inserts c and sets its ID and timestamps. An empty Transport
 // becomes "tcp". A name already used by a live camera of the same
 // organisation yields ErrConflict.
-func (s *Store) CreateCamera(ctx context.Context, c *Camera) error {
+func (s *Store) CreateCamera(ctx context.Context, c *cameras.Camera) error {
 	if err := validateCamera(c); err != nil {
 		return err
 	}
@@ -171,20 +147,20 @@ func (s *Store) CreateCamera(ctx context.Context, c *Camera) error {
 }
 
 // Camera returns a live camera; a deleted one is ErrNotFound.
-func (s *Store) Camera(ctx context.Context, id int64) (Camera, error) {
+func (s *Store) Camera(ctx context.Context, id int64) (cameras.Camera, error) {
 	c, err := scanCamera(s.r.QueryRowContext(ctx,
 		`SELECT `+cameraCols+` FROM cameras WHERE id = $1 AND deleted_at IS NULL`, id))
 	return c, wrap(fmt.Sprintf("camera %d", id), err)
 }
 
 // ListCameras returns every live camera by id.
-func (s *Store) ListCameras(ctx context.Context) ([]Camera, error) {
+func (s *Store) ListCameras(ctx context.Context) ([]cameras.Camera, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+cameraCols+` FROM cameras WHERE deleted_at IS NULL ORDER BY id`)
 	if err != nil {
 		return nil, wrap("list cameras", err)
 	}
 	defer rows.Close()
-	var out []Camera
+	var out []cameras.Camera
 	for rows.Next() {
 		c, err := scanCamera(rows)
 		if err != nil {
@@ -197,7 +173,7 @@ func (s *Store) ListCameras(ctx context.Context) ([]Camera, error) {
 
 // UpdateCamera writes every mutable field of a live camera and sets
 // UpdatedAt.
-func (s *Store) UpdateCamera(ctx context.Context, c *Camera) error {
+func (s *Store) UpdateCamera(ctx context.Context, c *cameras.Camera) error {
 	if err := validateCamera(c); err != nil {
 		return err
 	}

@@ -5,20 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/cameras"
 )
 
 // A camera's owners over time, to the microsecond (camera_owners): every
 // change of cameras.organisation_id writes them in the same transaction,
 // so that a four-eyes policy can follow footage recorded under an owner
 // after the camera has left it.
-
-// CameraOwnership is one period during which an organisation owned a
-// camera: from Since until Until, nil while it lasts.
-type CameraOwnership struct {
-	OrganisationID int64
-	Since          time.Time
-	Until          *time.Time
-}
 
 // execer is what recording an owner needs of a transaction.
 type execer interface {
@@ -37,16 +31,16 @@ func recordOwner(ctx context.Context, tx execer, camera, org int64, at time.Time
 }
 
 // CameraOwnerships returns a camera's periods of ownership, oldest first.
-func (s *Store) CameraOwnerships(ctx context.Context, camera int64) ([]CameraOwnership, error) {
+func (s *Store) CameraOwnerships(ctx context.Context, camera int64) ([]cameras.Ownership, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT organisation_id, since_us, until_us FROM camera_owners WHERE camera_id = $1
 		ORDER BY since_us, id`, camera)
 	if err != nil {
 		return nil, wrap("camera ownerships", err)
 	}
 	defer rows.Close()
-	out := []CameraOwnership{}
+	out := []cameras.Ownership{}
 	for rows.Next() {
-		var o CameraOwnership
+		var o cameras.Ownership
 		var since int64
 		var until sql.NullInt64
 		if err := rows.Scan(&o.OrganisationID, &since, &until); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/identity"
 )
 
@@ -203,7 +204,7 @@ func sameToken(a, b identity.Token) bool {
 		a.CreatedAt == b.CreatedAt && eqPtr(a.ExpiresAt, b.ExpiresAt) && eqPtr(a.LastUsedAt, b.LastUsedAt)
 }
 
-func sameCamera(a, b Camera) bool {
+func sameCamera(a, b cameras.Camera) bool {
 	eqPtr := func(x, y *time.Time) bool {
 		if x == nil || y == nil {
 			return x == y
@@ -234,13 +235,13 @@ func TestCameras(t *testing.T) {
 		other, err := s.EnsureOrganisation(ctx, "Other", "camera_owner")
 		must(t, err)
 
-		a := Camera{OrganisationID: org.ID, Name: "Gate", URL: "rtsp://10.0.0.1/a", Credentials: []byte{0, 1, 2, 255},
+		a := cameras.Camera{OrganisationID: org.ID, Name: "Gate", URL: "rtsp://10.0.0.1/a", Credentials: []byte{0, 1, 2, 255},
 			RetentionDays: 30, Enabled: true}
 		must(t, s.CreateCamera(ctx, &a))
 		if a.Transport != "tcp" {
 			t.Errorf("default transport: got %q, want tcp", a.Transport)
 		}
-		b := Camera{OrganisationID: org.ID, Name: "Yard", URL: "rtsp://10.0.0.2/b", Transport: "udp", RetentionDays: 7}
+		b := cameras.Camera{OrganisationID: org.ID, Name: "Yard", URL: "rtsp://10.0.0.2/b", Transport: "udp", RetentionDays: 7}
 		must(t, s.CreateCamera(ctx, &b))
 		if b.Credentials != nil {
 			t.Errorf("credentials: got %v, want nil", b.Credentials)
@@ -259,11 +260,11 @@ func TestCameras(t *testing.T) {
 
 		conflicts := []struct {
 			name string
-			c    Camera
+			c    cameras.Camera
 			want error
 		}{
-			{"same org same name", Camera{OrganisationID: org.ID, Name: "Gate", URL: "rtsp://x/"}, ErrConflict},
-			{"other org same name", Camera{OrganisationID: other.ID, Name: "Gate", URL: "rtsp://x/"}, nil},
+			{"same org same name", cameras.Camera{OrganisationID: org.ID, Name: "Gate", URL: "rtsp://x/"}, ErrConflict},
+			{"other org same name", cameras.Camera{OrganisationID: other.ID, Name: "Gate", URL: "rtsp://x/"}, nil},
 		}
 		for _, tt := range conflicts {
 			t.Run(tt.name, func(t *testing.T) {
@@ -276,15 +277,15 @@ func TestCameras(t *testing.T) {
 
 		invalid := []struct {
 			name string
-			c    Camera
+			c    cameras.Camera
 		}{
-			{"no org", Camera{Name: "n", URL: "rtsp://x/"}},
-			{"no name", Camera{OrganisationID: org.ID, URL: "rtsp://x/"}},
-			{"bad transport", Camera{OrganisationID: org.ID, Name: "n", URL: "rtsp://x/", Transport: "sctp"}},
-			{"negative retention", Camera{OrganisationID: org.ID, Name: "n", URL: "rtsp://x/", RetentionDays: -1}},
-			{"huge retention", Camera{OrganisationID: org.ID, Name: "n", URL: "rtsp://x/", RetentionDays: 1 << 40}},
-			{"credentials in url", Camera{OrganisationID: org.ID, Name: "n", URL: "rtsp://admin:secret@x/"}},
-			{"unparsable url", Camera{OrganisationID: org.ID, Name: "n", URL: "rtsp://x/%zz"}},
+			{"no org", cameras.Camera{Name: "n", URL: "rtsp://x/"}},
+			{"no name", cameras.Camera{OrganisationID: org.ID, URL: "rtsp://x/"}},
+			{"bad transport", cameras.Camera{OrganisationID: org.ID, Name: "n", URL: "rtsp://x/", Transport: "sctp"}},
+			{"negative retention", cameras.Camera{OrganisationID: org.ID, Name: "n", URL: "rtsp://x/", RetentionDays: -1}},
+			{"huge retention", cameras.Camera{OrganisationID: org.ID, Name: "n", URL: "rtsp://x/", RetentionDays: 1 << 40}},
+			{"credentials in url", cameras.Camera{OrganisationID: org.ID, Name: "n", URL: "rtsp://admin:secret@x/"}},
+			{"unparsable url", cameras.Camera{OrganisationID: org.ID, Name: "n", URL: "rtsp://x/%zz"}},
 		}
 		for _, tt := range invalid {
 			t.Run(tt.name, func(t *testing.T) {
@@ -323,7 +324,7 @@ func TestCameras(t *testing.T) {
 		if err := s.UpdateCamera(ctx, &gone); !errors.Is(err, ErrNotFound) {
 			t.Errorf("update deleted: got %v, want ErrNotFound", err)
 		}
-		reuse := Camera{OrganisationID: org.ID, Name: "Gate", URL: "rtsp://10.0.0.9/"}
+		reuse := cameras.Camera{OrganisationID: org.ID, Name: "Gate", URL: "rtsp://10.0.0.9/"}
 		if err := s.CreateCamera(ctx, &reuse); err != nil {
 			t.Errorf("reuse a deleted camera's name: got %v, want nil", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/finance"
 
 	"github.com/vigil-cctv/vigil/internal/works"
@@ -69,7 +70,7 @@ func TestCameraEventsAllOrNothing(t *testing.T) {
 		must(t, err)
 		var cams []int64
 		for _, name := range []string{"A", "B", "C"} {
-			c := Camera{OrganisationID: org.ID, Name: name, URL: "rtsp://192.0.2.1/x"}
+			c := cameras.Camera{OrganisationID: org.ID, Name: name, URL: "rtsp://192.0.2.1/x"}
 			must(t, s.CreateCamera(ctx, &c))
 			cams = append(cams, c.ID)
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/finance"
 )
 
@@ -15,7 +16,7 @@ func TestFinanceStore(t *testing.T) {
 		ctx := t.Context()
 		org, err := s.EnsureOrganisation(ctx, "Council", "council")
 		must(t, err)
-		c := Camera{OrganisationID: org.ID, Name: "Cam", URL: "rtsp://192.0.2.1/x"}
+		c := cameras.Camera{OrganisationID: org.ID, Name: "Cam", URL: "rtsp://192.0.2.1/x"}
 		must(t, s.CreateCamera(ctx, &c))
 
 		cats, err := s.FinanceCategories(ctx)
@@ -105,8 +106,8 @@ func TestFinanceMigrationStartsHistory(t *testing.T) {
 	ctx := t.Context()
 	org, err := s.EnsureOrganisation(ctx, "Council", "council")
 	must(t, err)
-	live := Camera{OrganisationID: org.ID, Name: "Live", URL: "rtsp://192.0.2.1/x"}
-	gone := Camera{OrganisationID: org.ID, Name: "Gone", URL: "rtsp://192.0.2.1/y"}
+	live := cameras.Camera{OrganisationID: org.ID, Name: "Live", URL: "rtsp://192.0.2.1/x"}
+	gone := cameras.Camera{OrganisationID: org.ID, Name: "Gone", URL: "rtsp://192.0.2.1/y"}
 	must(t, s.CreateCamera(ctx, &live))
 	must(t, s.CreateCamera(ctx, &gone))
 	must(t, s.DeleteCamera(ctx, gone.ID))

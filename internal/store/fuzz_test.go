@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/cameras"
 )
 
 // FuzzFragmentsInRange compares FragmentsInRange with a direct reading of
@@ -33,7 +35,7 @@ func FuzzFragmentsInRange(fz *testing.F) {
 			layout = layout[:64]
 		}
 		n++
-		cam := Camera{OrganisationID: org.ID, Name: fmt.Sprint("cam", n), URL: "rtsp://x/"}
+		cam := cameras.Camera{OrganisationID: org.ID, Name: fmt.Sprint("cam", n), URL: "rtsp://x/"}
 		must(t, s.CreateCamera(ctx, &cam))
 
 		// Each byte is one fragment: low 6 bits the gap in seconds after

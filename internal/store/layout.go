@@ -8,79 +8,24 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
-	"unicode"
-	"unicode/utf8"
 
-	"github.com/vigil-cctv/vigil/internal/names"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 )
 
-// Layout is one user's saved arrangement of the video wall.
-type Layout struct {
-	ID, UserID int64
-	Name       string
-	// Grid is the wall's side: Grid x Grid tiles, 1 to MaxLayoutGrid.
-	Grid int
-	// Tiles are the camera ids shown, row by row; nil is an empty tile.
-	Tiles     []*int64
-	UpdatedAt time.Time
-}
-
-// Limits of a layout.
-const (
-	MaxLayoutName = 60
-	MaxLayoutGrid = 5
-
-	// MaxLayoutsPerUser bounds one user's saved layouts. A layout is
-	// picked by name from a menu on the wall, so a hundred is more than
-	// any control room keeps, and it stops one account from filling the
-	// database (thousands were saved in seconds) or making its own list
-	// slow to read.
-	MaxLayoutsPerUser = 100
-)
-
-// ErrTooManyLayouts is returned, wrapped, when saving a new layout would
-// give its user more than MaxLayoutsPerUser. Replacing one of the same
-// name is always allowed.
-var ErrTooManyLayouts = fmt.Errorf("store: a user may keep at most %d layouts", MaxLayoutsPerUser)
-
-// Validate reports, in words fit for the person who chose the values, why
-// the layout cannot be saved.
-func (l *Layout) Validate() error {
-	n := utf8.RuneCountInString(l.Name)
-	switch {
-	case !utf8.ValidString(l.Name) || n < 1 || n > MaxLayoutName:
-		return fmt.Errorf("layout name must be 1 to %d characters", MaxLayoutName)
-	case strings.TrimSpace(l.Name) != l.Name:
-		return errors.New("layout name must not start or end with a space")
-	case names.Check("a layout's name", l.Name) != nil:
-		return names.Check("a layout's name", l.Name)
-	case strings.IndexFunc(l.Name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
-		return errors.New("layout name must hold only printable characters")
-	case l.Grid < 1 || l.Grid > MaxLayoutGrid:
-		return fmt.Errorf("layout grid must be 1 to %d (1, 4, 9, 16 or 25 tiles)", MaxLayoutGrid)
-	case len(l.Tiles) != l.Grid*l.Grid:
-		return fmt.Errorf("a layout of grid %d has %d tiles, not %d", l.Grid, l.Grid*l.Grid, len(l.Tiles))
-	}
-	for i, id := range l.Tiles {
-		if id != nil && *id <= 0 {
-			return fmt.Errorf("tile %d: camera id %d is not a positive whole number", i+1, *id)
-		}
-	}
-	return nil
-}
+// The store keeps the layouts' repository.
+var _ cameras.LayoutRepo = (*Store)(nil)
 
 const layoutCols = `id, user_id, name, grid, tiles, updated_at`
 
-func scanLayout(sc scanner) (Layout, error) {
-	var l Layout
+func scanLayout(sc scanner) (cameras.Layout, error) {
+	var l cameras.Layout
 	var tiles string
 	var updated int64
 	if err := sc.Scan(&l.ID, &l.UserID, &l.Name, &l.Grid, &tiles, &updated); err != nil {
-		return Layout{}, err
+		return cameras.Layout{}, err
 	}
 	if err := json.Unmarshal([]byte(tiles), &l.Tiles); err != nil {
-		return Layout{}, fmt.Errorf("layout %d: tiles: %w", l.ID, err)
+		return cameras.Layout{}, fmt.Errorf("layout %d: tiles: %w", l.ID, err)
 	}
 	l.UpdatedAt = fromMicros(updated)
 	return l, nil
@@ -89,7 +34,7 @@ func scanLayout(sc scanner) (Layout, error) {
 // SaveLayout creates the user's layout of that name or replaces it, and
 // sets l's ID and UpdatedAt. Which cameras the tiles name is the caller's
 // to check: a layout outlives the cameras on it.
-func (s *Store) SaveLayout(ctx context.Context, l *Layout) error {
+func (s *Store) SaveLayout(ctx context.Context, l *cameras.Layout) error {
 	if l.UserID <= 0 {
 		return errors.New("store: layout has no user")
 	}
@@ -103,7 +48,7 @@ func (s *Store) SaveLayout(ctx context.Context, l *Layout) error {
 	t := now()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		// The count and the insert must see the same rows, or two saves
-		// at once could both pass at MaxLayoutsPerUser-1. SQLite's
+		// at once could both pass at cameras.MaxLayoutsPerUser-1. SQLite's
 		// transactions take the write lock at once; PostgreSQL's lock
 		// the user's row, so one user's saves queue.
 		if s.dialect == dialectPostgres {
@@ -118,14 +63,14 @@ func (s *Store) SaveLayout(ctx context.Context, l *Layout) error {
 			l.UserID, l.Name).Scan(&n, &exists); err != nil {
 			return err
 		}
-		if !exists && n >= MaxLayoutsPerUser {
-			return fmt.Errorf("%w (user %d has %d)", ErrTooManyLayouts, l.UserID, n)
+		if !exists && n >= cameras.MaxLayoutsPerUser {
+			return fmt.Errorf("%w (user %d has %d)", cameras.ErrTooManyLayouts, l.UserID, n)
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO layouts (user_id, name, grid, tiles, updated_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (user_id, name) DO UPDATE SET grid = excluded.grid, tiles = excluded.tiles, updated_at = excluded.updated_at
 		RETURNING id`, l.UserID, l.Name, l.Grid, string(tiles), micros(t)).Scan(&l.ID)
 	})
-	if errors.Is(err, ErrTooManyLayouts) {
+	if errors.Is(err, cameras.ErrTooManyLayouts) {
 		return err
 	}
 	if err != nil {
@@ -135,23 +80,17 @@ func (s *Store) SaveLayout(ctx context.Context, l *Layout) error {
 	return nil
 }
 
-// Limits of a page of layouts.
-const (
-	DefaultLayoutPage = MaxLayoutsPerUser
-	MaxLayoutPage     = MaxLayoutsPerUser
-)
-
 // LayoutPage returns up to limit of the user's layouts in the order of
 // Layouts, starting after the one called after ("" for the first page),
-// and whether more follow. limit <= 0 means DefaultLayoutPage; more than
-// MaxLayoutPage means MaxLayoutPage. after need not name a layout that
+// and whether more follow. limit <= 0 means cameras.DefaultLayoutPage; more than
+// cameras.MaxLayoutPage means cameras.MaxLayoutPage. after need not name a layout that
 // still exists: the page starts where it would have been.
-func (s *Store) LayoutPage(ctx context.Context, userID int64, after string, limit int) ([]Layout, bool, error) {
+func (s *Store) LayoutPage(ctx context.Context, userID int64, after string, limit int) ([]cameras.Layout, bool, error) {
 	if limit <= 0 {
-		limit = DefaultLayoutPage
+		limit = cameras.DefaultLayoutPage
 	}
-	limit = min(limit, MaxLayoutPage)
-	// A user has at most MaxLayoutsPerUser layouts (a few more if saved
+	limit = min(limit, cameras.MaxLayoutPage)
+	// A user has at most cameras.MaxLayoutsPerUser layouts (a few more if saved
 	// before the limit), so the order is made here, alike on both
 	// engines, rather than in SQL, whose case-folding collations differ.
 	all, err := s.Layouts(ctx, userID)
@@ -179,13 +118,13 @@ func layoutBefore(a, b string) bool {
 // Layouts returns the user's layouts by name, ignoring case first so that
 // the order is a person's and the same on both engines, whose collations
 // differ.
-func (s *Store) Layouts(ctx context.Context, userID int64) ([]Layout, error) {
+func (s *Store) Layouts(ctx context.Context, userID int64) ([]cameras.Layout, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+layoutCols+` FROM layouts WHERE user_id = $1`, userID)
 	if err != nil {
 		return nil, wrap("list layouts", err)
 	}
 	defer rows.Close()
-	var out []Layout
+	var out []cameras.Layout
 	for rows.Next() {
 		l, err := scanLayout(rows)
 		if err != nil {
@@ -201,7 +140,7 @@ func (s *Store) Layouts(ctx context.Context, userID int64) ([]Layout, error) {
 }
 
 // Layout returns the user's layout called name.
-func (s *Store) Layout(ctx context.Context, userID int64, name string) (Layout, error) {
+func (s *Store) Layout(ctx context.Context, userID int64, name string) (cameras.Layout, error) {
 	l, err := scanLayout(s.r.QueryRowContext(ctx,
 		`SELECT `+layoutCols+` FROM layouts WHERE user_id = $1 AND name = $2`, userID, name))
 	return l, wrap(fmt.Sprintf("layout %q of user %d", name, userID), err)

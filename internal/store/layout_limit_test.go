@@ -8,9 +8,11 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/vigil-cctv/vigil/internal/cameras"
 )
 
-// TestLayoutLimit: a user's layouts stop at MaxLayoutsPerUser, even when
+// TestLayoutLimit: a user's layouts stop at cameras.MaxLayoutsPerUser, even when
 // saved at once; replacing one still works; another user is not held up.
 func TestLayoutLimit(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
@@ -22,10 +24,10 @@ func TestLayoutLimit(t *testing.T) {
 		must(t, s.CreateUser(ctx, &alice))
 		must(t, s.CreateUser(ctx, &bob))
 		save := func(user int64, name string) error {
-			return s.SaveLayout(ctx, &Layout{UserID: user, Name: name, Grid: 1, Tiles: []*int64{nil}})
+			return s.SaveLayout(ctx, &cameras.Layout{UserID: user, Name: name, Grid: 1, Tiles: []*int64{nil}})
 		}
 		// The last ten at once: the count must hold against a race.
-		for i := range MaxLayoutsPerUser - 10 {
+		for i := range cameras.MaxLayoutsPerUser - 10 {
 			must(t, save(alice.ID, fmt.Sprintf("L%03d", i)))
 		}
 		var wg sync.WaitGroup
@@ -37,10 +39,10 @@ func TestLayoutLimit(t *testing.T) {
 		refused := 0
 		for _, err := range errs {
 			switch {
-			case errors.Is(err, ErrTooManyLayouts):
+			case errors.Is(err, cameras.ErrTooManyLayouts):
 				refused++
 			case err != nil:
-				t.Errorf("a save at once: got %v, want nil or ErrTooManyLayouts", err)
+				t.Errorf("a save at once: got %v, want nil or cameras.ErrTooManyLayouts", err)
 			}
 		}
 		if refused != 10 {
@@ -48,13 +50,13 @@ func TestLayoutLimit(t *testing.T) {
 		}
 		ls, err := s.Layouts(ctx, alice.ID)
 		must(t, err)
-		if len(ls) != MaxLayoutsPerUser {
-			t.Errorf("layouts kept: got %d, want %d", len(ls), MaxLayoutsPerUser)
+		if len(ls) != cameras.MaxLayoutsPerUser {
+			t.Errorf("layouts kept: got %d, want %d", len(ls), cameras.MaxLayoutsPerUser)
 		}
-		if err := save(alice.ID, "one more"); !errors.Is(err, ErrTooManyLayouts) {
-			t.Errorf("a new layout past the limit: got %v, want ErrTooManyLayouts", err)
+		if err := save(alice.ID, "one more"); !errors.Is(err, cameras.ErrTooManyLayouts) {
+			t.Errorf("a new layout past the limit: got %v, want cameras.ErrTooManyLayouts", err)
 		}
-		if err := s.SaveLayout(ctx, &Layout{UserID: alice.ID, Name: "L007", Grid: 2, Tiles: make([]*int64, 4)}); err != nil {
+		if err := s.SaveLayout(ctx, &cameras.Layout{UserID: alice.ID, Name: "L007", Grid: 2, Tiles: make([]*int64, 4)}); err != nil {
 			t.Errorf("replacing a layout at the limit: got %v, want nil", err)
 		}
 		if l, err := s.Layout(ctx, alice.ID, "L007"); err != nil || l.Grid != 2 {
@@ -80,7 +82,7 @@ func TestLayoutPage(t *testing.T) {
 		u := identity.User{Username: "alice", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
 		must(t, s.CreateUser(ctx, &u))
 		for _, n := range []string{"b", "A", "a", "C", "d", "Été"} {
-			must(t, s.SaveLayout(ctx, &Layout{UserID: u.ID, Name: n, Grid: 1, Tiles: []*int64{nil}}))
+			must(t, s.SaveLayout(ctx, &cameras.Layout{UserID: u.ID, Name: n, Grid: 1, Tiles: []*int64{nil}}))
 		}
 		all, err := s.Layouts(ctx, u.ID)
 		must(t, err)
@@ -98,7 +100,7 @@ func TestLayoutPage(t *testing.T) {
 			{"past the end", want[5], 2, nil, false},
 			{"after a name no longer there", "Bz", 10, []string{"C", "d", "Été"}, false},
 			{"default", "", 0, want, false},
-			{"too many asked", "", MaxLayoutPage + 1, want, false},
+			{"too many asked", "", cameras.MaxLayoutPage + 1, want, false},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -6,11 +6,13 @@ import (
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"strings"
 	"testing"
+
+	"github.com/vigil-cctv/vigil/internal/cameras"
 )
 
 func ip(v int64) *int64 { return &v }
 
-func sameLayout(a, b Layout) bool {
+func sameLayout(a, b cameras.Layout) bool {
 	if a.ID != b.ID || a.UserID != b.UserID || a.Name != b.Name || a.Grid != b.Grid || a.UpdatedAt != b.UpdatedAt || len(a.Tiles) != len(b.Tiles) {
 		return false
 	}
@@ -23,7 +25,7 @@ func sameLayout(a, b Layout) bool {
 	return true
 }
 
-func layoutNames(ls []Layout) []string {
+func layoutNames(ls []cameras.Layout) []string {
 	var out []string
 	for _, l := range ls {
 		out = append(out, l.Name)
@@ -41,7 +43,7 @@ func TestLayouts(t *testing.T) {
 		must(t, s.CreateUser(ctx, &alice))
 		must(t, s.CreateUser(ctx, &bob))
 
-		quad := Layout{UserID: alice.ID, Name: "Town centre", Grid: 2, Tiles: []*int64{ip(1), nil, ip(3), ip(1)}}
+		quad := cameras.Layout{UserID: alice.ID, Name: "Town centre", Grid: 2, Tiles: []*int64{ip(1), nil, ip(3), ip(1)}}
 		must(t, s.SaveLayout(ctx, &quad))
 		if quad.ID == 0 || quad.UpdatedAt.IsZero() {
 			t.Fatalf("SaveLayout: got ID %d UpdatedAt %v, want both set", quad.ID, quad.UpdatedAt)
@@ -53,7 +55,7 @@ func TestLayouts(t *testing.T) {
 		}
 
 		// Saving under the same name replaces, keeping the row.
-		replaced := Layout{UserID: alice.ID, Name: "Town centre", Grid: 3, Tiles: make([]*int64, 9)}
+		replaced := cameras.Layout{UserID: alice.ID, Name: "Town centre", Grid: 3, Tiles: make([]*int64, 9)}
 		replaced.Tiles[4] = ip(7)
 		must(t, s.SaveLayout(ctx, &replaced))
 		if replaced.ID != quad.ID {
@@ -66,13 +68,13 @@ func TestLayouts(t *testing.T) {
 		}
 
 		// The same name for another user is another layout.
-		bobs := Layout{UserID: bob.ID, Name: "Town centre", Grid: 1, Tiles: []*int64{ip(2)}}
+		bobs := cameras.Layout{UserID: bob.ID, Name: "Town centre", Grid: 1, Tiles: []*int64{ip(2)}}
 		must(t, s.SaveLayout(ctx, &bobs))
 		if bobs.ID == quad.ID {
 			t.Errorf("bob's layout: got alice's row %d, want its own", bobs.ID)
 		}
 		for _, name := range []string{"night shift", "Álvaro's wall", "Car parks", "car parks"} {
-			l := Layout{UserID: alice.ID, Name: name, Grid: 1, Tiles: []*int64{nil}}
+			l := cameras.Layout{UserID: alice.ID, Name: name, Grid: 1, Tiles: []*int64{nil}}
 			must(t, s.SaveLayout(ctx, &l))
 		}
 		list, err := s.Layouts(ctx, alice.ID)
@@ -113,19 +115,19 @@ func TestLayouts(t *testing.T) {
 
 		invalid := []struct {
 			name, want string
-			l          Layout
+			l          cameras.Layout
 		}{
-			{"empty name", "1 to 60", Layout{Grid: 1, Tiles: []*int64{nil}}},
-			{"long name", "1 to 60", Layout{Name: strings.Repeat("x", 61), Grid: 1, Tiles: []*int64{nil}}},
-			{"control character", "control", Layout{Name: "a\tb", Grid: 1, Tiles: []*int64{nil}}},
-			{"line break", "control", Layout{Name: "a\nb", Grid: 1, Tiles: []*int64{nil}}},
-			{"invalid UTF-8", "1 to 60", Layout{Name: "a\xffb", Grid: 1, Tiles: []*int64{nil}}},
-			{"leading space", "space", Layout{Name: " a", Grid: 1, Tiles: []*int64{nil}}},
-			{"grid 0", "grid", Layout{Name: "a", Grid: 0, Tiles: nil}},
-			{"grid 6", "grid", Layout{Name: "a", Grid: 6, Tiles: make([]*int64, 36)}},
-			{"too few tiles", "tiles", Layout{Name: "a", Grid: 2, Tiles: make([]*int64, 3)}},
-			{"too many tiles", "tiles", Layout{Name: "a", Grid: 1, Tiles: make([]*int64, 2)}},
-			{"zero camera", "positive", Layout{Name: "a", Grid: 1, Tiles: []*int64{ip(0)}}},
+			{"empty name", "1 to 60", cameras.Layout{Grid: 1, Tiles: []*int64{nil}}},
+			{"long name", "1 to 60", cameras.Layout{Name: strings.Repeat("x", 61), Grid: 1, Tiles: []*int64{nil}}},
+			{"control character", "control", cameras.Layout{Name: "a\tb", Grid: 1, Tiles: []*int64{nil}}},
+			{"line break", "control", cameras.Layout{Name: "a\nb", Grid: 1, Tiles: []*int64{nil}}},
+			{"invalid UTF-8", "1 to 60", cameras.Layout{Name: "a\xffb", Grid: 1, Tiles: []*int64{nil}}},
+			{"leading space", "space", cameras.Layout{Name: " a", Grid: 1, Tiles: []*int64{nil}}},
+			{"grid 0", "grid", cameras.Layout{Name: "a", Grid: 0, Tiles: nil}},
+			{"grid 6", "grid", cameras.Layout{Name: "a", Grid: 6, Tiles: make([]*int64, 36)}},
+			{"too few tiles", "tiles", cameras.Layout{Name: "a", Grid: 2, Tiles: make([]*int64, 3)}},
+			{"too many tiles", "tiles", cameras.Layout{Name: "a", Grid: 1, Tiles: make([]*int64, 2)}},
+			{"zero camera", "positive", cameras.Layout{Name: "a", Grid: 1, Tiles: []*int64{ip(0)}}},
 		}
 		for _, tt := range invalid {
 			t.Run(tt.name, func(t *testing.T) {
@@ -137,11 +139,11 @@ func TestLayouts(t *testing.T) {
 			})
 		}
 		// Sixty characters of two bytes each is within the limit.
-		long := Layout{UserID: alice.ID, Name: strings.Repeat("é", MaxLayoutName), Grid: MaxLayoutGrid, Tiles: make([]*int64, 25)}
+		long := cameras.Layout{UserID: alice.ID, Name: strings.Repeat("é", cameras.MaxLayoutName), Grid: cameras.MaxLayoutGrid, Tiles: make([]*int64, 25)}
 		if err := s.SaveLayout(ctx, &long); err != nil {
-			t.Errorf("SaveLayout of %d two-byte characters: got %v, want nil", MaxLayoutName, err)
+			t.Errorf("SaveLayout of %d two-byte characters: got %v, want nil", cameras.MaxLayoutName, err)
 		}
-		if err := s.SaveLayout(ctx, &Layout{UserID: 424242, Name: "a", Grid: 1, Tiles: []*int64{nil}}); err == nil {
+		if err := s.SaveLayout(ctx, &cameras.Layout{UserID: 424242, Name: "a", Grid: 1, Tiles: []*int64{nil}}); err == nil {
 			t.Errorf("layout of a missing user: got nil error, want a foreign key error")
 		}
 	})
@@ -154,7 +156,7 @@ func TestLayoutsGoWithTheirUser(t *testing.T) {
 		must(t, err)
 		u := identity.User{Username: "leaver", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
 		must(t, s.CreateUser(ctx, &u))
-		must(t, s.SaveLayout(ctx, &Layout{UserID: u.ID, Name: "mine", Grid: 1, Tiles: []*int64{nil}}))
+		must(t, s.SaveLayout(ctx, &cameras.Layout{UserID: u.ID, Name: "mine", Grid: 1, Tiles: []*int64{nil}}))
 		// There is no DeleteUser yet; the cascade is the schema's promise.
 		_, err = s.w.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, u.ID)
 		must(t, err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/names"
@@ -25,7 +26,7 @@ func TestNamesRefused(t *testing.T) {
 		must(t, err)
 		u := identity.User{Username: "ada", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"}
 		must(t, s.CreateUser(ctx, &u))
-		cam := Camera{OrganisationID: org.ID, Name: "Gate", URL: "rtsp://192.0.2.1/a"}
+		cam := cameras.Camera{OrganisationID: org.ID, Name: "Gate", URL: "rtsp://192.0.2.1/a"}
 		must(t, s.CreateCamera(ctx, &cam))
 		tests := []struct {
 			name string
@@ -41,7 +42,7 @@ func TestNamesRefused(t *testing.T) {
 				return s.CreateUser(ctx, &identity.User{Username: "ad\u200Bmin", PasswordHash: "h", OrganisationID: org.ID, Role: "operator"})
 			}},
 			{"camera name with NUL", func() error {
-				return s.CreateCamera(ctx, &Camera{OrganisationID: org.ID, Name: "Gate\x00", URL: "rtsp://192.0.2.1/b"})
+				return s.CreateCamera(ctx, &cameras.Camera{OrganisationID: org.ID, Name: "Gate\x00", URL: "rtsp://192.0.2.1/b"})
 			}},
 			{"camera renamed with a bidi isolate", func() error {
 				c := cam
@@ -49,10 +50,10 @@ func TestNamesRefused(t *testing.T) {
 				return s.UpdateCamera(ctx, &c)
 			}},
 			{"camera area with a newline", func() error {
-				return s.CreateCamera(ctx, &Camera{OrganisationID: org.ID, Name: "Yard", Area: "North\nSouth", URL: "rtsp://192.0.2.1/c"})
+				return s.CreateCamera(ctx, &cameras.Camera{OrganisationID: org.ID, Name: "Yard", Area: "North\nSouth", URL: "rtsp://192.0.2.1/c"})
 			}},
 			{"camera site with a byte order mark", func() error {
-				return s.CreateCamera(ctx, &Camera{OrganisationID: org.ID, Name: "Yard", Site: "\uFEFFPark", URL: "rtsp://192.0.2.1/c"})
+				return s.CreateCamera(ctx, &cameras.Camera{OrganisationID: org.ID, Name: "Yard", Site: "\uFEFFPark", URL: "rtsp://192.0.2.1/c"})
 			}},
 			{"organisation with a right-to-left override", func() error {
 				return s.CreateOrganisation(ctx, &access.Organisation{Name: "Shire \u202ECouncil", Kind: "council", ParentID: org.ParentID})
@@ -69,7 +70,7 @@ func TestNamesRefused(t *testing.T) {
 				return s.CreateCameraGroup(ctx, &access.CameraGroup{OrganisationID: org.ID, Name: "\x1b[2JCentre"})
 			}},
 			{"layout with a zero-width joiner", func() error {
-				return s.SaveLayout(ctx, &Layout{UserID: u.ID, Name: "Wall\u200D", Grid: 1, Tiles: []*int64{nil}})
+				return s.SaveLayout(ctx, &cameras.Layout{UserID: u.ID, Name: "Wall\u200D", Grid: 1, Tiles: []*int64{nil}})
 			}},
 			{"contractor with a line separator", func() error {
 				_, err := s.EnsureContractor(ctx, "Fixit\u2028Ltd", "")

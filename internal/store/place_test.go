@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
@@ -34,7 +35,7 @@ func TestCameraPlace(t *testing.T) {
 		}
 		for i, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				c := Camera{OrganisationID: org.ID, Name: "cam " + tt.name, URL: "rtsp://x/", Area: "Town Centre",
+				c := cameras.Camera{OrganisationID: org.ID, Name: "cam " + tt.name, URL: "rtsp://x/", Area: "Town Centre",
 					Site: "Market Place", Description: "On the lamp post by the war memorial, looking south", Latitude: tt.lat, Longitude: tt.lon}
 				must(t, s.CreateCamera(ctx, &c))
 				if c.Latitude != nil && math.Signbit(*c.Latitude) && *c.Latitude == 0 {
@@ -68,19 +69,19 @@ func TestCameraPlace(t *testing.T) {
 
 		invalid := []struct {
 			name string
-			c    Camera
+			c    cameras.Camera
 		}{
-			{"latitude alone", Camera{Latitude: fp(51)}},
-			{"longitude alone", Camera{Longitude: fp(0)}},
-			{"latitude above 90", Camera{Latitude: fp(90.0000001), Longitude: fp(0)}},
-			{"latitude below -90", Camera{Latitude: fp(-91), Longitude: fp(0)}},
-			{"longitude above 180", Camera{Latitude: fp(0), Longitude: fp(180.5)}},
-			{"longitude below -180", Camera{Latitude: fp(0), Longitude: fp(-181)}},
-			{"NaN", Camera{Latitude: fp(math.NaN()), Longitude: fp(0)}},
-			{"infinite", Camera{Latitude: fp(0), Longitude: fp(math.Inf(1))}},
-			{"long area", Camera{Area: strings.Repeat("a", MaxCameraPlace+1)}},
-			{"long site", Camera{Site: strings.Repeat("é", MaxCameraPlace+1)}},
-			{"long description", Camera{Description: strings.Repeat("d", MaxCameraDescription+1)}},
+			{"latitude alone", cameras.Camera{Latitude: fp(51)}},
+			{"longitude alone", cameras.Camera{Longitude: fp(0)}},
+			{"latitude above 90", cameras.Camera{Latitude: fp(90.0000001), Longitude: fp(0)}},
+			{"latitude below -90", cameras.Camera{Latitude: fp(-91), Longitude: fp(0)}},
+			{"longitude above 180", cameras.Camera{Latitude: fp(0), Longitude: fp(180.5)}},
+			{"longitude below -180", cameras.Camera{Latitude: fp(0), Longitude: fp(-181)}},
+			{"NaN", cameras.Camera{Latitude: fp(math.NaN()), Longitude: fp(0)}},
+			{"infinite", cameras.Camera{Latitude: fp(0), Longitude: fp(math.Inf(1))}},
+			{"long area", cameras.Camera{Area: strings.Repeat("a", cameras.MaxPlace+1)}},
+			{"long site", cameras.Camera{Site: strings.Repeat("é", cameras.MaxPlace+1)}},
+			{"long description", cameras.Camera{Description: strings.Repeat("d", cameras.MaxDescription+1)}},
 		}
 		for _, tt := range invalid {
 			t.Run(tt.name, func(t *testing.T) {
@@ -92,9 +93,9 @@ func TestCameraPlace(t *testing.T) {
 			})
 		}
 		// The limits count characters, not bytes.
-		ok := Camera{OrganisationID: org.ID, Name: "accents", URL: "rtsp://x/", Area: strings.Repeat("é", MaxCameraPlace)}
+		ok := cameras.Camera{OrganisationID: org.ID, Name: "accents", URL: "rtsp://x/", Area: strings.Repeat("é", cameras.MaxPlace)}
 		if err := s.CreateCamera(ctx, &ok); err != nil {
-			t.Errorf("area of %d two-byte characters: got %v, want nil", MaxCameraPlace, err)
+			t.Errorf("area of %d two-byte characters: got %v, want nil", cameras.MaxPlace, err)
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/approvals"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -190,9 +191,9 @@ func TestUserRoles(t *testing.T) {
 	})
 }
 
-func newCameraIn(t *testing.T, s *Store, org int64, name string) Camera {
+func newCameraIn(t *testing.T, s *Store, org int64, name string) cameras.Camera {
 	t.Helper()
-	c := Camera{OrganisationID: org, Name: name, URL: "rtsp://cam.example/" + name, RetentionDays: 31, Enabled: true}
+	c := cameras.Camera{OrganisationID: org, Name: name, URL: "rtsp://cam.example/" + name, RetentionDays: 31, Enabled: true}
 	must(t, s.CreateCamera(context.Background(), &c))
 	return c
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/cameras"
 )
 
 // base is a whole-second instant so that fragment arithmetic reads simply.
@@ -306,7 +308,7 @@ func TestRetention(t *testing.T) {
 		forever := newCamera(t, s, "forever", 0)
 		deleted := newCamera(t, s, "deleted", 2)
 
-		seg := func(c Camera, path string, ageDays float64, open bool) Segment {
+		seg := func(c cameras.Camera, path string, ageDays float64, open bool) Segment {
 			end := now.Add(-time.Duration(ageDays * float64(day)))
 			return newSegment(t, s, c.ID, "disk1", path, end.Add(-time.Minute), end, open)
 		}
@@ -467,10 +469,10 @@ func BenchmarkRecordProgress(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	const cameras = 300
-	batch := make([]Progress, cameras)
+	const nCameras = 300
+	batch := make([]Progress, nCameras)
 	for i := range batch {
-		c := Camera{OrganisationID: org.ID, Name: fmt.Sprint("cam", i), URL: "rtsp://x/"}
+		c := cameras.Camera{OrganisationID: org.ID, Name: fmt.Sprint("cam", i), URL: "rtsp://x/"}
 		if err := s.CreateCamera(ctx, &c); err != nil {
 			b.Fatal(err)
 		}

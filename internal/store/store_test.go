@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
@@ -59,11 +60,11 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func newCamera(t *testing.T, s *Store, name string, retention int) Camera {
+func newCamera(t *testing.T, s *Store, name string, retention int) cameras.Camera {
 	t.Helper()
 	org, err := s.EnsureOrganisation(context.Background(), "Org", "council")
 	must(t, err)
-	c := Camera{OrganisationID: org.ID, Name: name, URL: "rtsp://cam.example/stream", RetentionDays: retention, Enabled: true}
+	c := cameras.Camera{OrganisationID: org.ID, Name: name, URL: "rtsp://cam.example/stream", RetentionDays: retention, Enabled: true}
 	must(t, s.CreateCamera(context.Background(), &c))
 	return c
 }

@@ -84,12 +84,14 @@ var mayImport = map[string][]string{
 	// Approvals carries changes of access in its requests, so it knows
 	// access's model; access knows no approvals.
 	"internal/approvals": {"internal/access", "internal/auditlog", "internal/problem", "internal/rights"},
+	// The cameras' history events are the recharge's (finance's model).
+	"internal/cameras": {"internal/auditlog", "internal/finance", "internal/names", "internal/netpolicy", "internal/problem", "internal/rights"},
 	// Maintenance's watcher reads the running cameras' state
 	// (ingest.Status) and nothing else of the media core.
 	"internal/maintenance": {"internal/auditlog", "internal/ingest", "internal/period", "internal/problem", "internal/rights"},
 	// The store is the SQL; it implements the capabilities' repositories
 	// with their types, and imports no service of theirs.
-	"internal/store": {"internal/access", "internal/approvals", "internal/auditlog", "internal/finance", "internal/identity", "internal/maintenance", "internal/money", "internal/names", "internal/problem", "internal/rights", "internal/trading", "internal/works"},
+	"internal/store": {"internal/access", "internal/approvals", "internal/auditlog", "internal/cameras", "internal/finance", "internal/identity", "internal/maintenance", "internal/money", "internal/names", "internal/problem", "internal/rights", "internal/trading", "internal/works"},
 }
 
 // importedOnlyBy lists, for the top of the layout and the test helpers,

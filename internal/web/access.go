@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -82,19 +83,19 @@ func decide(d rights.Decision, notFound string) error {
 	return errorf(http.StatusForbidden, d.Reason, nil)
 }
 
-func rightsCamera(c store.Camera) rights.Camera {
+func rightsCamera(c cameras.Camera) rights.Camera {
 	return rights.Camera{ID: c.ID, Org: c.OrganisationID}
 }
 
 // cameraFor returns the camera of the request's {id} if the user may do
 // act to it now: a camera they may not see at all is "no camera N".
-func (s *Server) cameraFor(r *http.Request, act rights.Action) (store.Camera, error) {
-	c, err := s.camera(r)
+func (s *Server) cameraFor(r *http.Request, act rights.Action) (cameras.Camera, error) {
+	id, err := cameraID(r)
 	if err != nil {
-		return c, err
+		return cameras.Camera{}, err
 	}
-	a := accessFrom(r.Context())
-	return c, decide(a.snap.Can(a.p, act, rightsCamera(c), s.now()), fmt.Sprintf("no camera %d", c.ID))
+	c, err := s.cams.Get(r.Context(), cameraCaller(r), id, act)
+	return c, fromProblem(err)
 }
 
 // orgFor decides act within organisation id for the request's user.

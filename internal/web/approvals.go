@@ -15,8 +15,8 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/approvals"
-	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/problem"
@@ -77,21 +77,7 @@ func (h holdWhen) hold() approvals.Hold {
 // initAccess makes the services of access and approvals: each change
 // they make commits with its audit record, through the outbox.
 func (s *Server) initAccess() error {
-	if s.opt.Changes == nil && s.opt.Audit != nil {
-		// A server built without an outbox (tests) gets one of its own.
-		o, err := audit.NewOutbox(context.Background(), s.st, s.opt.Audit, audit.OutboxOptions{Logger: s.log})
-		if err != nil {
-			return err
-		}
-		s.opt.Changes = o
-	}
-	change := func(ctx context.Context, fn func(tx *store.Store) error) error {
-		_, err := s.st.Update(ctx, fn)
-		return err
-	}
-	if s.opt.Changes != nil {
-		change = audit.Changer[*store.Store](s.opt.Changes)
-	}
+	change := changerFor[*store.Store](s.opt.Changes, s.st)
 	now := func() time.Time { return s.now() }
 	s.accessSvc = access.New(s.st, func(ctx context.Context, fn func(tx access.Repo) error) error {
 		return change(ctx, func(tx *store.Store) error { return fn(tx) })
@@ -267,7 +253,7 @@ func (s *Server) madeJSON(ctx context.Context, a *signedIn, ch change, made any)
 		return groupJSONOf(v), nil
 	case access.SharingAgreement:
 		return s.agreementJSON(ctx, v)
-	case store.Camera:
+	case cameras.Camera:
 		return s.oneCameraJSON(ctx, a, v, a.snap.On(a.p, rightsCamera(v), s.now())), nil
 	}
 	if ch.Kind == kindSetRoles {
@@ -464,7 +450,7 @@ type exportDecisionJSON struct {
 // approvalNeeded says, for the user, why an export needs approval: the
 // organisation whose policy asks it, which may be one that owned the
 // camera while the footage was recorded and owns it no longer.
-func approvalNeeded(a *signedIn, c store.Camera, by int64) (string, string) {
+func approvalNeeded(a *signedIn, c cameras.Camera, by int64) (string, string) {
 	name := fmt.Sprintf("organisation %d", by)
 	if o, ok := a.snap.Org(by); ok && o.Name != "" {
 		name = o.Name
@@ -598,7 +584,7 @@ func errorMessage(err error) string {
 // exportApproval checks, where four eyes applies to a camera's exports,
 // that the request names an approved export of this range by this user,
 // and returns what the audit record should add.
-func (s *Server) exportApproval(r *http.Request, c store.Camera, start, end time.Time) (string, error) {
+func (s *Server) exportApproval(r *http.Request, c cameras.Camera, start, end time.Time) (string, error) {
 	a := accessFrom(r.Context())
 	need, by, err := s.footageNeedsApproval(r.Context(), a, c, start, end, rights.FourEyesExport)
 	if err != nil || !need {
@@ -640,7 +626,7 @@ func (s *Server) exportApproval(r *http.Request, c store.Camera, start, end time
 // organisation that owned the camera at some instant of the range, not
 // only to its owner now: moving a camera to an organisation that asks
 // for no approval does not free what was recorded before.
-func (s *Server) footageNeedsApproval(ctx context.Context, a *signedIn, c store.Camera, start, end time.Time, act string) (bool, int64, error) {
+func (s *Server) footageNeedsApproval(ctx context.Context, a *signedIn, c cameras.Camera, start, end time.Time, act string) (bool, int64, error) {
 	owners, err := s.st.CameraOwnersDuring(ctx, c.ID, start, end)
 	if err != nil {
 		return false, 0, err

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
-	"github.com/vigil-cctv/vigil/internal/spreadsheet"
-
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/cameras"
+	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -232,7 +232,7 @@ type auditNames struct {
 	organisations map[int64]string
 	cameras       map[int64]string
 	orgList       []access.Organisation
-	camList       []store.Camera
+	camList       []cameras.Camera
 }
 
 func (s *Server) auditNames(r *http.Request) (auditNames, error) {
@@ -290,7 +290,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		Rows          []auditRow
 		Actions       []auditlog.ActionInfo
 		Organisations []access.Organisation
-		Cameras       []store.Camera
+		Cameras       []cameras.Camera
 		CSV, Older    string
 	}{Query: q, Actions: auditlog.Actions(), Organisations: names.orgList, Cameras: names.camList}
 	if ferr != nil {

@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/access"
-	"github.com/vigil-cctv/vigil/internal/auditlog"
-
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -39,9 +39,9 @@ func (noCameras) Hub(int64) (*live.Hub, bool)        { return nil, false }
 func (noCameras) TranscodedHub(context.Context, int64) (*live.Hub, error) {
 	return nil, errors.New("no cameras run")
 }
-func (noCameras) Recording(int64) (recording.Stats, bool)   { return recording.Stats{}, false }
-func (noCameras) Apply(context.Context, store.Camera) error { return nil }
-func (noCameras) Stop(int64)                                {}
+func (noCameras) Recording(int64) (recording.Stats, bool)     { return recording.Stats{}, false }
+func (noCameras) Apply(context.Context, cameras.Camera) error { return nil }
+func (noCameras) Stop(int64)                                  {}
 
 // BenchmarkFootageRights measures what authorisation and the audit
 // record add to a request for footage, with a partnership of 100
@@ -282,7 +282,7 @@ func seedPartnership(b *testing.B, st *store.Store) (int64, string, int64) {
 	cams := map[int64][]int64{}
 	for i := range 5000 {
 		org := owners[i%len(owners)]
-		c := store.Camera{OrganisationID: org, Name: fmt.Sprintf("Camera %d", i), URL: "rtsp://127.0.0.1:1/x", RetentionDays: 31}
+		c := cameras.Camera{OrganisationID: org, Name: fmt.Sprintf("Camera %d", i), URL: "rtsp://127.0.0.1:1/x", RetentionDays: 31}
 		must(st.CreateCamera(ctx, &c))
 		cams[org] = append(cams[org], c.ID)
 	}

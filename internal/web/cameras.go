@@ -7,18 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/ingest"
-	"github.com/vigil-cctv/vigil/internal/names"
-	"github.com/vigil-cctv/vigil/internal/netpolicy"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -67,7 +64,7 @@ type statusJSON struct {
 
 // cameraJSON shows c to a user who may do on to it. Its address and
 // recording settings are for those who manage it.
-func (s *Server) cameraJSON(c store.Camera, organisation string, on rights.Set, needsApproval bool) cameraJSON {
+func (s *Server) cameraJSON(c cameras.Camera, organisation string, on rights.Set, needsApproval bool) cameraJSON {
 	out := cameraJSON{
 		ID: c.ID, Name: c.Name, OrganisationID: c.OrganisationID, Organisation: organisation,
 		Area: c.Area, Site: c.Site, Description: c.Description, Latitude: c.Latitude, Longitude: c.Longitude,
@@ -143,7 +140,7 @@ type recordingJSON struct {
 // so scoping it scopes them.
 func (s *Server) cameraList(ctx context.Context) ([]cameraJSON, error) {
 	a := accessFrom(ctx)
-	cams, err := s.st.ListCameras(ctx)
+	cams, err := s.cams.List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +155,7 @@ func (s *Server) cameraList(ctx context.Context) ([]cameraJSON, error) {
 }
 
 // oneCameraJSON is cameraJSON for a camera the user may do on to.
-func (s *Server) oneCameraJSON(ctx context.Context, a *signedIn, c store.Camera, on rights.Set) cameraJSON {
+func (s *Server) oneCameraJSON(ctx context.Context, a *signedIn, c cameras.Camera, on rights.Set) cameraJSON {
 	org, ok := a.snap.Org(c.OrganisationID)
 	if !ok {
 		// Made by another process since the snapshot.
@@ -171,7 +168,7 @@ func (s *Server) oneCameraJSON(ctx context.Context, a *signedIn, c store.Camera,
 }
 
 // visibleCameraJSON shows a camera to the request's user, or is a 404.
-func (s *Server) visibleCameraJSON(r *http.Request, c store.Camera) (cameraJSON, error) {
+func (s *Server) visibleCameraJSON(r *http.Request, c cameras.Camera) (cameraJSON, error) {
 	a := accessFrom(r.Context())
 	on := a.snap.On(a.p, rightsCamera(c), s.now())
 	if on == 0 {
@@ -189,16 +186,22 @@ func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) camera(r *http.Request) (store.Camera, error) {
+func (s *Server) camera(r *http.Request) (cameras.Camera, error) {
+	id, err := cameraID(r)
+	if err != nil {
+		return cameras.Camera{}, err
+	}
+	c, err := s.cams.Camera(r.Context(), id)
+	return c, fromProblem(err)
+}
+
+// cameraID is the request's {id}.
+func cameraID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return store.Camera{}, badRequest(fmt.Sprintf("camera id %q is not a positive whole number", r.PathValue("id")))
+		return 0, badRequest(fmt.Sprintf("camera id %q is not a positive whole number", r.PathValue("id")))
 	}
-	c, err := s.st.Camera(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return c, errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", id), nil)
-	}
-	return c, err
+	return id, nil
 }
 
 func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
@@ -261,14 +264,44 @@ func (n *nullableFloat) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// credentials are what is sealed in a camera row.
-type credentials struct {
-	Username string `json:"u"`
-	Password string `json:"p"`
+// input is what the body asks of the camera, for the service.
+func (in cameraInput) input() cameras.Input {
+	return cameras.Input{
+		Name: in.Name, URL: in.URL, Username: in.Username, Password: in.Password, Transport: in.Transport,
+		RetentionDays: in.RetentionDays, Enabled: in.Enabled, Area: in.Area, Site: in.Site, Description: in.Description,
+		Latitude:  cameras.Optional{Set: in.Latitude.Set, V: in.Latitude.V},
+		Longitude: cameras.Optional{Set: in.Longitude.Set, V: in.Longitude.V},
+		Category:  in.Category,
+	}
 }
 
-// credentialsAD binds sealed credentials to their purpose.
-var credentialsAD = []byte("vigil camera credentials v1")
+// cameraError is a refusal of the camera service as the camera API has
+// always answered it: invalid values are a 400.
+func cameraError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, cameras.ErrCredentials):
+		return errorf(http.StatusInternalServerError, "stored camera credentials cannot be read", err)
+	case errors.Is(err, problem.Invalid):
+		return errorf(http.StatusBadRequest, problem.Message(err, err.Error()), err)
+	}
+	return fromProblem(err)
+}
+
+// cameraCaller is who makes a request, as the trail names them and as
+// the camera service decides their rights.
+func cameraCaller(r *http.Request) cameras.Caller {
+	u := userFrom(r.Context())
+	c := cameras.Caller{Actor: auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}}
+	// A request never decided by authorise may do nothing: nil rights
+	// would be the command line's, which no rights bind.
+	c.Rights = rights.NewSnapshot(rights.Data{})
+	if a := accessFrom(r.Context()); a != nil {
+		c.Principal, c.Rights = a.p, a.snap
+	}
+	return c
+}
 
 func decodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
@@ -285,160 +318,6 @@ func decodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
-// apply validates in and merges it into c.
-func (s *Server) apply(ctx context.Context, c *store.Camera, in cameraInput) error {
-	creds := credentials{}
-	if len(c.Credentials) > 0 {
-		plain, err := s.opt.Secrets.Open(c.Credentials, credentialsAD)
-		if err != nil {
-			return errorf(http.StatusInternalServerError, "stored camera credentials cannot be read", err)
-		}
-		json.Unmarshal(plain, &creds)
-	}
-	if in.Name != nil {
-		name := strings.TrimSpace(*in.Name)
-		if name == "" || len(name) > 200 {
-			return badRequest("name must be 1 to 200 characters")
-		}
-		if err := names.Check("a camera's name", name); err != nil {
-			return badRequest(err.Error())
-		}
-		c.Name = name
-	}
-	if in.URL != nil {
-		u, err := url.Parse(strings.TrimSpace(*in.URL))
-		if err != nil || u.Scheme != "rtsp" || u.Host == "" {
-			return badRequest("url must be an rtsp:// URL with a host, e.g. rtsp://192.0.2.10:554/stream1")
-		}
-		if err := s.checkCameraHost(ctx, u.Hostname()); err != nil {
-			return err
-		}
-		if u.User != nil {
-			// Credentials in the URL are taken out and sealed, so the
-			// URL can be shown.
-			creds.Username = u.User.Username()
-			creds.Password, _ = u.User.Password()
-			u.User = nil
-		}
-		c.URL = u.String()
-	}
-	if in.Username != nil {
-		creds.Username = *in.Username
-	}
-	if in.Password != nil {
-		creds.Password = *in.Password
-	}
-	if in.Transport != nil {
-		switch *in.Transport {
-		case "tcp", "udp":
-			c.Transport = *in.Transport
-		default:
-			return badRequest(`transport must be "tcp" or "udp"`)
-		}
-	}
-	if in.RetentionDays != nil {
-		if *in.RetentionDays < 1 || *in.RetentionDays > 3650 {
-			return badRequest("retention_days must be between 1 and 3650")
-		}
-		c.RetentionDays = *in.RetentionDays
-	}
-	if in.Enabled != nil {
-		c.Enabled = *in.Enabled
-	}
-	if err := applyPlace(c, in); err != nil {
-		return err
-	}
-	if creds.Username != "" || creds.Password != "" {
-		plain, _ := json.Marshal(creds)
-		c.Credentials = s.opt.Secrets.Seal(plain, credentialsAD)
-	} else {
-		c.Credentials = nil
-	}
-	return nil
-}
-
-// checkCameraHost refuses a camera address the camera network policy
-// refuses, saying which rule; a host name is resolved and each of its
-// addresses checked. The policy is checked again at every connection,
-// at the address dialled, which is what holds when a name resolves
-// elsewhere later; this check is so that the person adding the camera
-// hears why now. A name that does not resolve yet is let through to
-// that check.
-func (s *Server) checkCameraHost(ctx context.Context, host string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	err := s.opt.CameraAddresses.CheckHost(ctx, nil, host)
-	var re *netpolicy.RefusedError
-	switch {
-	case errors.As(err, &re):
-		return badRequest("url: " + re.Error())
-	case err != nil:
-		s.log.Info("camera host not checked now: it does not resolve", "host", host, "err", err)
-	}
-	return nil
-}
-
-// applyPlace validates and merges where a camera is: its filing in the
-// camera tree and its position on the map.
-func applyPlace(c *store.Camera, in cameraInput) error {
-	for _, f := range []struct {
-		name  string
-		in    *string
-		dst   *string
-		limit int
-	}{
-		{"area", in.Area, &c.Area, store.MaxCameraPlace},
-		{"site", in.Site, &c.Site, store.MaxCameraPlace},
-		{"description", in.Description, &c.Description, store.MaxCameraDescription},
-	} {
-		if f.in == nil {
-			continue
-		}
-		v := strings.TrimSpace(*f.in)
-		if utf8.RuneCountInString(v) > f.limit {
-			return badRequest(fmt.Sprintf("%s must be at most %d characters", f.name, f.limit))
-		}
-		if err := names.Check("a camera's "+f.name, v); err != nil && f.name != "description" {
-			return badRequest(err.Error())
-		}
-		*f.dst = v
-	}
-	if in.Latitude.Set {
-		c.Latitude = in.Latitude.V
-	}
-	if in.Longitude.Set {
-		c.Longitude = in.Longitude.V
-	}
-	switch lat, lon := c.Latitude, c.Longitude; {
-	case (lat == nil) != (lon == nil):
-		return badRequest("latitude and longitude must be given together, or both null to clear the position")
-	case lat == nil:
-	case *lat < -90 || *lat > 90:
-		return badRequest(fmt.Sprintf("latitude %v is outside -90 to 90 degrees", *lat))
-	case *lon < -180 || *lon > 180:
-		return badRequest(fmt.Sprintf("longitude %v is outside -180 to 180 degrees", *lon))
-	}
-	return nil
-}
-
-// CameraCredentials opens a camera's sealed credentials.
-func CameraCredentials(box interface {
-	Open(sealed, ad []byte) ([]byte, error)
-}, c store.Camera) (username, password string, err error) {
-	if len(c.Credentials) == 0 {
-		return "", "", nil
-	}
-	plain, err := box.Open(c.Credentials, credentialsAD)
-	if err != nil {
-		return "", "", err
-	}
-	var cr credentials
-	if err := json.Unmarshal(plain, &cr); err != nil {
-		return "", "", err
-	}
-	return cr.Username, cr.Password, nil
-}
-
 func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 	var in cameraInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -451,28 +330,9 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c := store.Camera{Transport: "tcp", RetentionDays: s.opt.RetentionDays, Enabled: true}
-	if err := s.apply(r.Context(), &c, in); err != nil {
-		return err
-	}
-	if err := s.checkCategory(r, in.Category); err != nil {
-		return err
-	}
-	c.OrganisationID = org.ID
-	if err := s.st.CreateCamera(r.Context(), &c); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return errorf(http.StatusConflict, fmt.Sprintf("a camera named %q already exists", c.Name), err)
-		}
-		return err
-	}
-	if err := s.audit(r, auditlog.CameraCreate, c.ID, nil, nil, c.Name); err != nil {
-		return err
-	}
-	if err := s.recordCameraChange(r, c, finance.Installed, in.Category); err != nil {
-		return err
-	}
-	if err := s.opt.Cameras.Apply(r.Context(), c); err != nil {
-		s.log.Error("starting camera", "camera", c.ID, "err", err)
+	c, err := s.cams.Create(r.Context(), cameraCaller(r), org.ID, in.input())
+	if err != nil {
+		return cameraError(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cameras/%d", c.ID))
 	a := accessFrom(r.Context())
@@ -525,26 +385,9 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.apply(r.Context(), &c, in); err != nil {
-		return err
-	}
-	if err := s.checkCategory(r, in.Category); err != nil {
-		return err
-	}
-	if err := s.st.UpdateCamera(r.Context(), &c); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return errorf(http.StatusConflict, fmt.Sprintf("a camera named %q already exists", c.Name), err)
-		}
-		return err
-	}
-	if err := s.audit(r, auditlog.CameraUpdate, c.ID, nil, nil, ""); err != nil {
-		return err
-	}
-	if err := s.recordCameraChange(r, c, finance.Recategorised, in.Category); err != nil {
-		return err
-	}
-	if err := s.opt.Cameras.Apply(r.Context(), c); err != nil {
-		s.log.Error("restarting camera", "camera", c.ID, "err", err)
+	c, err = s.cams.Update(r.Context(), cameraCaller(r), c, in.input())
+	if err != nil {
+		return cameraError(err)
 	}
 	out, err := s.visibleCameraJSON(r, c)
 	if err != nil {
@@ -559,15 +402,8 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.opt.Cameras.Stop(c.ID)
-	if err := s.st.DeleteCamera(r.Context(), c.ID); err != nil {
-		return err
-	}
-	if err := s.audit(r, auditlog.CameraDelete, c.ID, nil, nil, c.Name); err != nil {
-		return err
-	}
-	if err := s.recordCameraChange(r, c, finance.Decommissioned, nil); err != nil {
-		return err
+	if err := s.cams.Delete(r.Context(), cameraCaller(r), c); err != nil {
+		return cameraError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -582,7 +418,7 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 // deleted there at once, and moved back. moved is false when in names
 // the camera's own owner, which is no move, and the rest of the PATCH
 // goes ahead.
-func (s *Server) proposeMove(w http.ResponseWriter, r *http.Request, c store.Camera, in cameraInput) (moved bool, err error) {
+func (s *Server) proposeMove(w http.ResponseWriter, r *http.Request, c cameras.Camera, in cameraInput) (moved bool, err error) {
 	org, err := s.moveTarget(r, in)
 	if err != nil || org.ID == c.OrganisationID {
 		return false, err

@@ -451,60 +451,6 @@ func (s *Server) deleteCameraHistory(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// recordCameraChange dates a change made through the camera API in the
-// camera's history: an installation when it is added, a new category,
-// a decommissioning when it is removed. category is what the request
-// asked for (nil: not given).
-func (s *Server) recordCameraChange(r *http.Request, c store.Camera, kind finance.EventKind, category *string) error {
-	e := finance.Event{Camera: c.ID, Day: s.now(), Kind: kind, Org: c.OrganisationID, Note: "through the console"}
-	switch kind {
-	case finance.Installed:
-		e.Category = finance.Proactive
-		if category != nil && *category != "" {
-			e.Category = *category
-		}
-	case finance.Recategorised:
-		if category == nil {
-			return nil
-		}
-		es, err := s.st.CameraEvents(r.Context(), c.ID)
-		if err != nil {
-			return err
-		}
-		current := ""
-		for _, old := range es {
-			if old.Kind == finance.Installed || old.Kind == finance.Recategorised {
-				current = old.Category
-			}
-		}
-		if current == *category {
-			return nil
-		}
-		e.Category = *category
-	}
-	return storeError(s.st.AddCameraEvent(r.Context(), &e, accessFrom(r.Context()).user.ID), "")
-}
-
-// checkCategory refuses, before anything is changed, a category that
-// does not exist.
-func (s *Server) checkCategory(r *http.Request, category *string) error {
-	if category == nil {
-		return nil
-	}
-	cats, err := s.st.FinanceCategories(r.Context())
-	if err != nil {
-		return err
-	}
-	var names []string
-	for _, c := range cats {
-		if c.Name == *category {
-			return nil
-		}
-		names = append(names, c.Name)
-	}
-	return badRequest(fmt.Sprintf("category must be one of %s", strings.Join(names, ", ")))
-}
-
 func (s *Server) periodParam(r *http.Request, name string) (period.Period, error) {
 	p, err := period.Parse(r.URL.Query().Get(name))
 	if err != nil {

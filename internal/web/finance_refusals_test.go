@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/finance"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // TestFinanceBudgetsRefusedChangeNothing: a PUT of a year's settings and
@@ -54,7 +54,7 @@ func TestFinanceHistoryImportAllOrNothing(t *testing.T) {
 		ctx := context.Background()
 		var cams []int64
 		for i := range 3 {
-			c := store.Camera{OrganisationID: f.a, Name: "Cam " + itoa(int64(i)), URL: "rtsp://192.0.2.1/x"}
+			c := cameras.Camera{OrganisationID: f.a, Name: "Cam " + itoa(int64(i)), URL: "rtsp://192.0.2.1/x"}
 			must(t, f.st.CreateCamera(ctx, &c))
 			cams = append(cams, c.ID)
 		}

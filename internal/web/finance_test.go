@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/recording"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // idleCameras is a camera set that records nothing: the finance tests
@@ -29,9 +29,9 @@ func (idleCameras) Hub(int64) (*live.Hub, bool)        { return nil, false }
 func (idleCameras) TranscodedHub(context.Context, int64) (*live.Hub, error) {
 	return nil, io.EOF
 }
-func (idleCameras) Recording(int64) (recording.Stats, bool)   { return recording.Stats{}, false }
-func (idleCameras) Apply(context.Context, store.Camera) error { return nil }
-func (idleCameras) Stop(int64)                                {}
+func (idleCameras) Recording(int64) (recording.Stats, bool)     { return recording.Stats{}, false }
+func (idleCameras) Apply(context.Context, cameras.Camera) error { return nil }
+func (idleCameras) Stop(int64)                                  {}
 
 // financeEnv is a partnership of two councils with its CCTV manager, a
 // partner officer of council A and council A's own CCTV manager.
@@ -153,7 +153,7 @@ func TestStatementByRole(t *testing.T) {
 		f := newFinanceEnv(t, dsn)
 		ctx := context.Background()
 		for i, org := range []int64{f.a, f.a, f.a, f.b} {
-			c := store.Camera{OrganisationID: org, Name: "Cam " + itoa(int64(i)), URL: "rtsp://192.0.2.1/x"}
+			c := cameras.Camera{OrganisationID: org, Name: "Cam " + itoa(int64(i)), URL: "rtsp://192.0.2.1/x"}
 			must(t, f.st.CreateCamera(ctx, &c))
 		}
 		lines := "Name,Budget,Actuals,Estimate,Comment,Company\n" +

@@ -9,8 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/cameras"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // layoutJSON is a saved video wall layout as the API shows it. Tiles run
@@ -32,7 +33,7 @@ type layoutInput struct {
 // show: those they may view live now.
 func (s *Server) liveCameraIDs(ctx context.Context) (map[int64]bool, error) {
 	a := accessFrom(ctx)
-	cams, err := s.st.ListCameras(ctx)
+	cams, err := s.cams.List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +50,7 @@ func (s *Server) liveCameraIDs(ctx context.Context) (map[int64]bool, error) {
 // layoutToJSON shows a tile whose camera has since been deleted, or may no
 // longer be viewed live by the user, as empty, so that what a client reads
 // it can save back unchanged.
-func layoutToJSON(l store.Layout, live map[int64]bool) layoutJSON {
+func layoutToJSON(l cameras.Layout, live map[int64]bool) layoutJSON {
 	tiles := make([]*int64, len(l.Tiles))
 	for i, id := range l.Tiles {
 		if id != nil && live[*id] {
@@ -61,22 +62,22 @@ func layoutToJSON(l store.Layout, live map[int64]bool) layoutJSON {
 
 // listLayouts answers the signed-in user's own layouts, never anyone
 // else's, a page at a time: limit (default and at most
-// store.MaxLayoutPage) and after (the last name of the page before). The
+// cameras.MaxLayoutPage) and after (the last name of the page before). The
 // body stays a bare array, as before paging; a Link header with
 // rel="next" names the next page when there is one.
 func (s *Server) listLayouts(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	limit := store.DefaultLayoutPage
+	limit := cameras.DefaultLayoutPage
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 || n > store.MaxLayoutPage {
-			return badRequest(fmt.Sprintf("limit=%q is not a number from 1 to %d", v, store.MaxLayoutPage))
+		if err != nil || n <= 0 || n > cameras.MaxLayoutPage {
+			return badRequest(fmt.Sprintf("limit=%q is not a number from 1 to %d", v, cameras.MaxLayoutPage))
 		}
 		limit = n
 	}
-	ls, more, err := s.st.LayoutPage(r.Context(), userFrom(r.Context()).ID, q.Get("after"), limit)
+	ls, more, err := s.layouts.Page(r.Context(), userFrom(r.Context()).ID, q.Get("after"), limit)
 	if err != nil {
-		return err
+		return fromProblem(err)
 	}
 	if more {
 		next := url.Values{"after": {ls[len(ls)-1].Name}, "limit": {strconv.Itoa(limit)}}
@@ -95,13 +96,9 @@ func (s *Server) listLayouts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getLayout(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("name")
-	l, err := s.st.Layout(r.Context(), userFrom(r.Context()).ID, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, fmt.Sprintf("you have no layout named %q", name), nil)
-	}
+	l, err := s.layouts.Get(r.Context(), userFrom(r.Context()).ID, r.PathValue("name"))
 	if err != nil {
-		return err
+		return fromProblem(err)
 	}
 	live, err := s.liveCameraIDs(r.Context())
 	if err != nil {
@@ -112,47 +109,31 @@ func (s *Server) getLayout(w http.ResponseWriter, r *http.Request) error {
 }
 
 // putLayout saves the user's layout of that name, replacing any earlier
-// one.
+// one. Its cameras must be ones the user may view live now.
 func (s *Server) putLayout(w http.ResponseWriter, r *http.Request) error {
 	var in layoutInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.Tiles == nil {
-		return badRequest(`tiles is required: an array of grid*grid camera ids or nulls, e.g. {"grid": 2, "tiles": [1, 2, null, 4]}`)
-	}
-	l := store.Layout{UserID: userFrom(r.Context()).ID, Name: r.PathValue("name"), Grid: in.Grid, Tiles: in.Tiles}
-	if err := l.Validate(); err != nil {
-		return badRequest(err.Error())
-	}
 	live, err := s.liveCameraIDs(r.Context())
 	if err != nil {
 		return err
 	}
-	for i, id := range l.Tiles {
-		if id != nil && !live[*id] {
-			return badRequest(fmt.Sprintf("tile %d: there is no camera %d you may view live", i+1, *id))
-		}
-	}
-	err = s.st.SaveLayout(r.Context(), &l)
-	if errors.Is(err, store.ErrTooManyLayouts) {
-		return errorf(http.StatusConflict, fmt.Sprintf("you have %d saved layouts, the most one person may keep: delete one, or save over one of the same name", store.MaxLayoutsPerUser), err)
+	l, err := s.layouts.Save(r.Context(), userFrom(r.Context()).ID, r.PathValue("name"), in.Grid, in.Tiles, func(id int64) bool { return live[id] })
+	if errors.Is(err, problem.Invalid) {
+		// Refused values have always been a 400 here.
+		return errorf(http.StatusBadRequest, problem.Message(err, err.Error()), nil)
 	}
 	if err != nil {
-		return err
+		return fromProblem(err)
 	}
 	writeJSON(w, http.StatusOK, layoutToJSON(l, live))
 	return nil
 }
 
 func (s *Server) deleteLayout(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("name")
-	err := s.st.DeleteLayout(r.Context(), userFrom(r.Context()).ID, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, fmt.Sprintf("you have no layout named %q", name), nil)
-	}
-	if err != nil {
-		return err
+	if err := s.layouts.Delete(r.Context(), userFrom(r.Context()).ID, r.PathValue("name")); err != nil {
+		return fromProblem(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

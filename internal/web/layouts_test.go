@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 )
 
 // TestLayoutLimitAPI: past 100 a new layout is a 409
@@ -23,7 +23,7 @@ func TestLayoutLimitAPI(t *testing.T) {
 			return bearer(e, "PUT", "/api/v1/layouts/"+url.PathEscape(name), tok, `{"grid": 1, "tiles": [null]}`)
 		}
 		var want []string
-		for i := range store.MaxLayoutsPerUser {
+		for i := range cameras.MaxLayoutsPerUser {
 			name := fmt.Sprintf("Wall %03d", i)
 			if a := put(name); a.code != http.StatusOK {
 				t.Fatalf("layout %d: got %d %s, want 200", i, a.code, a.body)
@@ -80,7 +80,7 @@ func TestLayoutLimitAPI(t *testing.T) {
 		if got, _ := list("?limit=5&after=" + url.QueryEscape("Wall 097")); !slices.Equal(got, want[98:]) {
 			t.Errorf("after Wall 097: got %q, want %q", got, want[98:])
 		}
-		for _, q := range []string{"?limit=0", "?limit=-1", "?limit=x", fmt.Sprintf("?limit=%d", store.MaxLayoutPage+1)} {
+		for _, q := range []string{"?limit=0", "?limit=-1", "?limit=x", fmt.Sprintf("?limit=%d", cameras.MaxLayoutPage+1)} {
 			if _, a := list(q); a.code != http.StatusBadRequest {
 				t.Errorf("GET %s: got %d, want 400", q, a.code)
 			}

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/transcode"
 )
 
@@ -46,7 +46,7 @@ const (
 
 // addLiveView remembers a live view that has started, for liveEnded and
 // for the review that ends it when its viewer's right lapses.
-func (s *Server) addLiveView(id string, r *http.Request, c store.Camera, detail string, stop func()) {
+func (s *Server) addLiveView(id string, r *http.Request, c cameras.Camera, detail string, stop func()) {
 	s.live.mu.Lock()
 	s.live.sessions[id] = liveView{user: userFrom(r.Context()), cameraID: c.ID, cameraOrg: c.OrganisationID, remote: r.RemoteAddr,
 		started: s.now(), detail: detail, stop: stop}

@@ -18,9 +18,9 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // The live WebSocket, GET /api/v1/cameras/{id}/live.ws, carries a camera's
@@ -123,7 +123,7 @@ type liveSocket struct {
 	s       *Server
 	conn    *websocket.Conn
 	r       *http.Request
-	camera  store.Camera
+	camera  cameras.Camera
 	cancel  context.CancelFunc
 	revoked atomic.Bool // the viewer's right lapsed
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 )
 
 // TestMaintenanceFaultAudited: over HTTP, a fault raised and acknowledged
@@ -24,7 +24,7 @@ func TestMaintenanceFaultAudited(t *testing.T) {
 			o.Changes = box
 		})
 		tok := e.apiToken(e.user("manager", "cctv_manager", "a long enough password", false))
-		cam := store.Camera{OrganisationID: e.org, Name: "Market", URL: "rtsp://127.0.0.1:1/m", RetentionDays: 31, Enabled: true}
+		cam := cameras.Camera{OrganisationID: e.org, Name: "Market", URL: "rtsp://127.0.0.1:1/m", RetentionDays: 31, Enabled: true}
 		if err := e.st.CreateCamera(context.Background(), &cam); err != nil {
 			t.Fatal(err)
 		}

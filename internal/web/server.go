@@ -26,6 +26,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/identity"
@@ -56,7 +57,7 @@ type Cameras interface {
 	// Recording is what a running camera's recorder has written.
 	Recording(id int64) (recording.Stats, bool)
 	// Apply starts, restarts or stops recording to match the row.
-	Apply(ctx context.Context, cam store.Camera) error
+	Apply(ctx context.Context, cam cameras.Camera) error
 	// Stop stops recording a camera.
 	Stop(id int64)
 }
@@ -137,6 +138,10 @@ type Server struct {
 	// requests for a second person's approval (approvals.go).
 	accessSvc   *access.Service
 	approvalSvc *approvals.Service[*store.Store]
+	// cams changes cameras, each change with its audit record; layouts
+	// keeps each person's video wall layouts.
+	cams    *cameras.Service
+	layouts *cameras.Layouts
 
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
@@ -201,6 +206,11 @@ func New(opt Options) (*Server, error) {
 	s.sso.flows = map[string]oidcFlow{}
 	s.newIdentity()
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
+	s.cams = cameras.New(opt.Store, changerFor[cameras.Repo](opt.Changes, s.st), cameras.Options{
+		Secrets: opt.Secrets, Addresses: opt.CameraAddresses, Running: opt.Cameras, RetentionDays: opt.RetentionDays,
+		Now: func() time.Time { return s.now() }, Logger: opt.Logger,
+	})
+	s.layouts = cameras.NewLayouts(opt.Store)
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
 	s.finance = finance.New(s.st, changerFor[finance.Repo](opt.Changes, s.st), opt.Income)
 	s.maint = maintenance.NewService(s.st, maintenance.Change(changerFor[maintenance.Repo](opt.Changes, s.st)), opt.Maintenance, func() time.Time { return s.now() })

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/secret"
@@ -73,6 +74,12 @@ func newSigninEnv(t *testing.T, dsn string, mod func(*Options)) *signinEnv {
 	}}
 	if mod != nil {
 		mod(&opt)
+	}
+	if opt.Changes == nil && opt.Audit != nil {
+		// Changes commit with their audit records, as in the server.
+		if opt.Changes, err = audit.NewOutbox(context.Background(), opt.Store, opt.Audit, audit.OutboxOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	srv, err := New(opt)
 	if err != nil {
