@@ -155,7 +155,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	a.web, err = web.New(web.Options{
 		Store: st, Audit: a.Audit, Changes: a.Changes, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
 		Eraser:   recording.NewEraser(st, folders, log.With("component", "erasure")),
-		Gatherer: reg, Logger: log.With("component", "web"), Organisation: cfg.Organisation,
+		Gatherer: reg, Logger: log.With("component", "web"),
 		RetentionDays: cfg.Recording.RetentionDays, PlaybackDelay: cfg.Recording.PlaybackDelay.Duration, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,
 		WriteTimeout: cfg.HTTPTimeouts.Write.Duration, CameraAddresses: a.cameraNet,
@@ -293,7 +293,7 @@ func Bootstrap(ctx context.Context, st *store.Store, cfg config.Config, out io.W
 	}
 	// The server's own organisation heads the tree: the partnership,
 	// whose people the others' cameras are shared with by being below it.
-	org, err := st.EnsureOrganisation(ctx, cfg.Organisation, "partnership")
+	org, err := st.EnsurePartnership(ctx, cfg.Organisation)
 	if err != nil {
 		return err
 	}
@@ -496,7 +496,7 @@ func (a *App) CameraStatus(id int64) (ingest.Status, bool) { return a.cams.Statu
 // demo's); the API is the way to add cameras with them.
 func (a *App) AddCamera(ctx context.Context, c *cameras.Camera) error {
 	if c.OrganisationID == 0 {
-		org, err := a.Store.EnsureOrganisation(ctx, a.cfg.Organisation, "partnership")
+		org, err := a.Store.EnsurePartnership(ctx, a.cfg.Organisation)
 		if err != nil {
 			return err
 		}

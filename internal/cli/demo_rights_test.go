@@ -225,3 +225,38 @@ func TestUserCreate(t *testing.T) {
 		t.Errorf("got user.create records %+v, want one, of jo", recs)
 	}
 }
+
+// TestUserCreateAfterRename: without --organisation the account joins the
+// partnership however it is called now, not whatever the configuration
+// named it at first start (which failed once it was renamed).
+func TestUserCreateAfterRename(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(data, "vigil.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := st.EnsurePartnership(ctx, "Partnership")
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := top
+	renamed.Name = "Hertfordshire CCTV Partnership"
+	if err := st.UpdateOrganisation(ctx, &renamed); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	var out, errOut bytes.Buffer
+	if code := Run(ctx, []string{"user", "create", "--data", data, "--user", "sam", "--role", "auditor"}, &out, &errOut); code != 0 {
+		t.Fatalf("user create after the partnership's rename: exited %d (%s), want 0", code, errOut.String())
+	}
+	st, err = store.Open(ctx, filepath.Join(data, "vigil.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByName(ctx, "sam")
+	if err != nil || u.OrganisationID != top.ID {
+		t.Errorf("the account: got organisation %d, %v, want the partnership %d", u.OrganisationID, err, top.ID)
+	}
+}

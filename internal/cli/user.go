@@ -34,7 +34,7 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	file := fs.String("config", "", "TOML configuration file")
 	name := fs.String("user", "", "the new account's username")
 	roleList := fs.String("role", "", "its roles, comma-separated: "+roleNames())
-	orgName := fs.String("organisation", "", "its organisation (default: the server's)")
+	orgName := fs.String("organisation", "", "its organisation, by name (default: the partnership)")
 	mustChange := fs.Bool("must-change", true, "the printed password must be changed at first sign-in (false: for an account a script uses)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -62,17 +62,23 @@ func user(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("user create: no Vigil database in %s (start the server there first)", cfg.DataDir)
 		}
 	}
-	if *orgName == "" {
-		*orgName = cfg.Organisation
-	}
 	st, err := store.Open(ctx, cfg.DSN(), newLogger(stderr, "warn"))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	org, err := st.OrganisationByName(ctx, *orgName)
-	if errors.Is(err, store.ErrNotFound) {
+	// Without --organisation the account joins the partnership, found
+	// as the top of the tree: its name may have changed since the
+	// configuration named it.
+	org, err := st.Partnership(ctx)
+	if *orgName != "" {
+		org, err = st.OrganisationByName(ctx, *orgName)
+	}
+	if errors.Is(err, store.ErrNotFound) && *orgName != "" {
 		return fmt.Errorf("user create: no organisation %q", *orgName)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return errors.New("user create: there is no partnership yet (start the server first)")
 	}
 	if err != nil {
 		return err

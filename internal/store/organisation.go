@@ -63,6 +63,28 @@ func (s *Store) EnsureOrganisation(ctx context.Context, name, kind string) (acce
 	return o, wrap("organisation "+name, err)
 }
 
+// Partnership is the organisation at the top of the tree: the
+// partnership, found by what it is rather than by name, so renaming it
+// changes nothing (the lowest id, should there be more than one).
+// ErrNotFound when there is none yet.
+func (s *Store) Partnership(ctx context.Context) (access.Organisation, error) {
+	o, err := scanOrganisation(s.r.QueryRowContext(ctx, `SELECT `+organisationCols+` FROM organisations
+		WHERE parent_id IS NULL AND kind = $1 ORDER BY id LIMIT 1`, rights.KindPartnership))
+	return o, wrap("the partnership", err)
+}
+
+// EnsurePartnership returns the partnership, making it, named name, when
+// there is none: the server's first start names it from its configuration;
+// after that the configured name is only what a new partnership would be
+// called.
+func (s *Store) EnsurePartnership(ctx context.Context, name string) (access.Organisation, error) {
+	o, err := s.Partnership(ctx)
+	if !errors.Is(err, ErrNotFound) {
+		return o, err
+	}
+	return s.EnsureOrganisation(ctx, name, rights.KindPartnership)
+}
+
 // validOrganisation checks o's own fields, in words fit for the person who
 // chose them.
 func validOrganisation(o *access.Organisation) error {

@@ -359,10 +359,14 @@ func (s *Server) cameraOwner(r *http.Request, in cameraInput) (access.Organisati
 			return org, badRequest(fmt.Sprintf("there is no organisation named %q; make it first (POST /api/v1/organisations)", *in.Organisation))
 		}
 	default:
-		org, err = s.st.OrganisationByName(r.Context(), s.opt.Organisation)
-		if err != nil || !a.snap.CanOrg(a.p, rights.ManageCameras, org.ID).Allowed {
-			org, err = s.st.Organisation(r.Context(), a.user.OrganisationID)
+		// The partnership, by its place at the top of the tree (never
+		// by a configured name, which a rename would leave behind), for
+		// those who manage cameras there; anyone else's own organisation.
+		id := a.user.OrganisationID
+		if top, ok := a.snap.Partnership(); ok && a.snap.CanOrg(a.p, rights.ManageCameras, top.ID).Allowed {
+			id = top.ID
 		}
+		org, err = s.st.Organisation(r.Context(), id)
 	}
 	if err != nil {
 		return org, err

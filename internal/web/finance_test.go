@@ -42,7 +42,7 @@ type financeEnv struct {
 }
 
 func newFinanceEnv(t *testing.T, dsn string) *financeEnv {
-	e := newSigninEnv(t, dsn, func(o *Options) { o.Organisation = "Partnership"; o.Cameras = idleCameras{} })
+	e := newSigninEnv(t, dsn, func(o *Options) { o.Cameras = idleCameras{} })
 	ctx := context.Background()
 	top, err := e.st.EnsureOrganisation(ctx, "Partnership", "partnership")
 	must(t, err)

@@ -74,7 +74,6 @@ type Options struct {
 	Secrets       *secret.Box
 	Gatherer      prometheus.Gatherer
 	Logger        *slog.Logger
-	Organisation  string // the organisation new cameras join when none is named
 	RetentionDays int
 	// PlaybackDelay is how old footage must be before someone without
 	// the right to view a camera live may play it back; 0: no delay.
