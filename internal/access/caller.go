@@ -18,17 +18,17 @@ type Caller struct {
 }
 
 // Decide turns a decision into the service's answer: nil, a
-// problem.NotFound saying notFound (the thing is outside all the caller
-// may see, which must not be revealed), or a problem.Forbidden with the
+// problem.ErrNotFound saying notFound (the thing is outside all the caller
+// may see, which must not be revealed), or a problem.ErrForbidden with the
 // reason.
 func Decide(d rights.Decision, notFound string) error {
 	switch {
 	case d.Allowed:
 		return nil
 	case d.Hidden:
-		return problem.New(problem.NotFound, notFound, nil)
+		return problem.New(problem.ErrNotFound, notFound, nil)
 	}
-	return problem.New(problem.Forbidden, d.Reason, nil)
+	return problem.New(problem.ErrForbidden, d.Reason, nil)
 }
 
 // inOrg decides act within organisation id for c.

@@ -106,7 +106,7 @@ func CleanIDs(ids []int64) ([]int64, error) {
 }
 
 // Validate reports, in words for the person who chose them, why an
-// agreement's own fields cannot be saved (a problem.Invalid), and puts
+// agreement's own fields cannot be saved (a problem.ErrInvalid), and puts
 // its rights in their canonical order and its ids in ascending order.
 func (a *SharingAgreement) Validate() error {
 	a.Reference = strings.TrimSpace(a.Reference)

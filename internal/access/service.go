@@ -74,12 +74,12 @@ func (s *Service) log(tx Repo, by auditlog.Actor, action auditlog.Action, detail
 
 // conflict words a unique-name clash for the person who chose the name.
 func conflict(err error, msg string) error {
-	if errors.Is(err, problem.Conflict) && msg != "" {
+	if errors.Is(err, problem.ErrConflict) && msg != "" {
 		var p *problem.Problem
 		if errors.As(err, &p) {
 			return err // already worded
 		}
-		return problem.New(problem.Conflict, msg, err)
+		return problem.New(problem.ErrConflict, msg, err)
 	}
 	return err
 }
@@ -164,12 +164,12 @@ func (s *Service) DeleteGroup(ctx context.Context, c Caller, id int64) error {
 	missing := fmt.Sprintf("no camera group %d", id)
 	g, err := s.repo.CameraGroup(ctx, id)
 	switch {
-	case errors.Is(err, problem.NotFound):
-		return problem.New(problem.NotFound, missing, err)
+	case errors.Is(err, problem.ErrNotFound):
+		return problem.New(problem.ErrNotFound, missing, err)
 	case err != nil:
 		return err
 	case !c.Snap.CanOrg(c.P, rights.ManageCameras, g.OrganisationID).Allowed:
-		return problem.New(problem.NotFound, missing, nil)
+		return problem.New(problem.ErrNotFound, missing, nil)
 	}
 	by := c.Actor
 	return s.do(ctx, func(tx Repo) error {

@@ -137,9 +137,9 @@ func TestChangesOfRightsRecordTheirKind(t *testing.T) {
 func TestRefusedChangeRecordsNothing(t *testing.T) {
 	ctx := context.Background()
 	f, svc, committed, changed := newFake()
-	f.fail = fmt.Errorf("%w: unique violation", problem.Conflict)
+	f.fail = fmt.Errorf("%w: unique violation", problem.ErrConflict)
 	_, err := svc.CreateOrganisation(ctx, caller(rights.Administrator), Organisation{Name: "Council", Kind: "department", ParentID: 3})
-	if !errors.Is(err, problem.Conflict) || problem.Message(err, "") != `an organisation named "Council" already exists` {
+	if !errors.Is(err, problem.ErrConflict) || problem.Message(err, "") != `an organisation named "Council" already exists` {
 		t.Errorf("a taken name: got %v (%q), want a worded conflict", err, problem.Message(err, ""))
 	}
 	if len(*committed) != 0 {
@@ -184,14 +184,14 @@ func TestDecidedInTheService(t *testing.T) {
 	ctx := context.Background()
 	_, svc, committed, _ := newFake()
 	_, err := svc.CreateOrganisation(ctx, caller(rights.Administrator), Organisation{Name: "Elsewhere", Kind: "police", ParentID: 4})
-	if !errors.Is(err, problem.NotFound) || problem.Message(err, "") != "no organisation 4" {
+	if !errors.Is(err, problem.ErrNotFound) || problem.Message(err, "") != "no organisation 4" {
 		t.Errorf("below another's organisation: got %v, want not found", err)
 	}
 	_, err = svc.UpdateOrganisation(ctx, caller(rights.Operator), Organisation{ID: 3, Name: "Renamed", Kind: "council"})
-	if !errors.Is(err, problem.Forbidden) || problem.Message(err, "") == "" {
+	if !errors.Is(err, problem.ErrForbidden) || problem.Message(err, "") == "" {
 		t.Errorf("an operator renaming: got %v, want a refusal with its reason", err)
 	}
-	if err := svc.DeleteGroup(ctx, caller(rights.Operator), 6); !errors.Is(err, problem.NotFound) || problem.Message(err, "") != "no camera group 6" {
+	if err := svc.DeleteGroup(ctx, caller(rights.Operator), 6); !errors.Is(err, problem.ErrNotFound) || problem.Message(err, "") != "no camera group 6" {
 		t.Errorf("an operator deleting a group: got %v, want not found", err)
 	}
 	if err := svc.DeleteGroup(ctx, caller(rights.Administrator), 6); err != nil {

@@ -164,7 +164,7 @@ func (s *Service[T]) Decide(ctx context.Context, by auditlog.Actor, id int64, ap
 		d, err := tx.DecideApproval(ctx, ap.ID, by.UserID, state, note, s.opt.Now(), window)
 		switch {
 		case errors.Is(err, ErrNotPending):
-			return d, problem.New(problem.Conflict, fmt.Sprintf("request %d is no longer pending (it is %s)", ap.ID, ap.State), err)
+			return d, problem.New(problem.ErrConflict, fmt.Sprintf("request %d is no longer pending (it is %s)", ap.ID, ap.State), err)
 		case err != nil:
 			return d, err
 		}

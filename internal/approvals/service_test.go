@@ -166,7 +166,7 @@ func TestDecide(t *testing.T) {
 	if got := f.records[2].Detail; got != fmt.Sprintf("four eyes (approved request %d of user 1)", second.Pending.ID) {
 		t.Errorf("the change's record: got %q, want it to name the request", got)
 	}
-	if _, err := svc.Decide(ctx, bob, second.Pending.ID, true, ""); !errors.Is(err, problem.Conflict) {
+	if _, err := svc.Decide(ctx, bob, second.Pending.ID, true, ""); !errors.Is(err, problem.ErrConflict) {
 		t.Errorf("deciding twice: got %v, want a conflict", err)
 	}
 
@@ -191,7 +191,7 @@ func TestDecideFailed(t *testing.T) {
 	f.records = nil
 	d, err := svc.Decide(ctx, bob, out.Pending.ID, true, "")
 	var fe *FailedError
-	if !errors.As(err, &fe) || !errors.Is(err, problem.NotFound) {
+	if !errors.As(err, &fe) || !errors.Is(err, problem.ErrNotFound) {
 		t.Fatalf("got %v, want a FailedError for the applier's refusal", err)
 	}
 	if d.State != Failed || d.Note != "camera 7 no longer exists" || f.approvals[d.ID].State != Failed || d.DecidedBy != bob.UserID {

@@ -196,7 +196,7 @@ func TestChangeAllOrNothing(t *testing.T) {
 		}
 		// The same name again: refused, and nothing recorded.
 		_, err = e.access.CreateOrganisation(ctx, c, access.Organisation{Name: "Police", Kind: rights.KindPolice, ParentID: e.approver.OrganisationID})
-		if !errors.Is(err, problem.Conflict) || !strings.Contains(err.Error(), `"Police" already exists`) {
+		if !errors.Is(err, problem.ErrConflict) || !strings.Contains(err.Error(), `"Police" already exists`) {
 			t.Errorf("a taken name: got %v, want a worded conflict", err)
 		}
 		if acts, _, _ := e.actions(t, mark); len(acts) != 0 {

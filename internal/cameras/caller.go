@@ -25,9 +25,9 @@ func rightsCamera(c Camera) rights.Camera {
 	return rights.Camera{ID: c.ID, Org: c.OrganisationID}
 }
 
-// mayDo decides act on camera c for by: nil, a problem.NotFound "no
+// mayDo decides act on camera c for by: nil, a problem.ErrNotFound "no
 // camera N" that reveals nothing when c is outside all they may see, or
-// a problem.Forbidden saying why.
+// a problem.ErrForbidden saying why.
 func (s *Service) mayDo(by Caller, act rights.Action, c Camera) error {
 	if by.Rights == nil {
 		return nil

@@ -57,7 +57,7 @@ func (s *Service) apply(ctx context.Context, c *Camera, in Input) error {
 			return problem.Invalidf("name must be 1 to 200 characters")
 		}
 		if err := names.Check("a camera's name", name); err != nil {
-			return problem.New(problem.Invalid, err.Error(), err)
+			return problem.New(problem.ErrInvalid, err.Error(), err)
 		}
 		c.Name = name
 	}
@@ -121,7 +121,7 @@ func (s *Service) checkHost(ctx context.Context, host string) error {
 	var re *netpolicy.RefusedError
 	switch {
 	case errors.As(err, &re):
-		return problem.New(problem.Invalid, "url: "+re.Error(), err)
+		return problem.New(problem.ErrInvalid, "url: "+re.Error(), err)
 	case err != nil:
 		s.log.Info("camera host not checked now: it does not resolve", "host", host, "err", err)
 	}
@@ -149,7 +149,7 @@ func applyPlace(c *Camera, in Input) error {
 			return problem.Invalidf("%s must be at most %d characters", f.name, f.limit)
 		}
 		if err := names.Check("a camera's "+f.name, v); err != nil && f.name != "description" {
-			return problem.New(problem.Invalid, err.Error(), err)
+			return problem.New(problem.ErrInvalid, err.Error(), err)
 		}
 		*f.dst = v
 	}

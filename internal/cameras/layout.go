@@ -115,7 +115,7 @@ func (l *Layouts) Save(ctx context.Context, user int64, name string, grid int, t
 	}
 	out := Layout{UserID: user, Name: name, Grid: grid, Tiles: tiles}
 	if err := out.Validate(); err != nil {
-		return Layout{}, problem.New(problem.Invalid, err.Error(), err)
+		return Layout{}, problem.New(problem.ErrInvalid, err.Error(), err)
 	}
 	for i, id := range out.Tiles {
 		if id != nil && !mayView(*id) {
@@ -124,7 +124,7 @@ func (l *Layouts) Save(ctx context.Context, user int64, name string, grid int, t
 	}
 	err := l.repo.SaveLayout(ctx, &out)
 	if errors.Is(err, ErrTooManyLayouts) {
-		return Layout{}, problem.New(problem.Conflict, fmt.Sprintf("you have %d saved layouts, the most one person may keep: delete one, or save over one of the same name", MaxLayoutsPerUser), err)
+		return Layout{}, problem.New(problem.ErrConflict, fmt.Sprintf("you have %d saved layouts, the most one person may keep: delete one, or save over one of the same name", MaxLayoutsPerUser), err)
 	}
 	return out, err
 }
@@ -135,8 +135,8 @@ func (l *Layouts) Delete(ctx context.Context, user int64, name string) error {
 }
 
 func noLayout(err error, name string) error {
-	if errors.Is(err, problem.NotFound) {
-		return problem.New(problem.NotFound, fmt.Sprintf("you have no layout named %q", name), err)
+	if errors.Is(err, problem.ErrNotFound) {
+		return problem.New(problem.ErrNotFound, fmt.Sprintf("you have no layout named %q", name), err)
 	}
 	return err
 }

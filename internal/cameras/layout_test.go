@@ -31,14 +31,14 @@ func (f *fakeLayouts) LayoutPage(context.Context, int64, string, int) ([]Layout,
 func (f *fakeLayouts) Layout(_ context.Context, _ int64, name string) (Layout, error) {
 	l, ok := f.saved[name]
 	if !ok {
-		return l, problem.NotFound
+		return l, problem.ErrNotFound
 	}
 	return l, nil
 }
 
 func (f *fakeLayouts) DeleteLayout(_ context.Context, _ int64, name string) error {
 	if _, ok := f.saved[name]; !ok {
-		return problem.NotFound
+		return problem.ErrNotFound
 	}
 	delete(f.saved, name)
 	return nil
@@ -61,17 +61,17 @@ func TestLayouts(t *testing.T) {
 		kind         error
 		msg          string
 	}{
-		{"no tiles", "Other", nil, problem.Invalid, "tiles is required"},
-		{"a camera not viewable", "Wall", []*int64{&two}, problem.Invalid, "tile 1: there is no camera 2 you may view live"},
-		{"bad name", " Wall", []*int64{&one}, problem.Invalid, "space"},
-		{"past the limit", "Other", []*int64{&one}, problem.Conflict, "you have 100 saved layouts"},
+		{"no tiles", "Other", nil, problem.ErrInvalid, "tiles is required"},
+		{"a camera not viewable", "Wall", []*int64{&two}, problem.ErrInvalid, "tile 1: there is no camera 2 you may view live"},
+		{"bad name", " Wall", []*int64{&one}, problem.ErrInvalid, "space"},
+		{"past the limit", "Other", []*int64{&one}, problem.ErrConflict, "you have 100 saved layouts"},
 	} {
 		_, err := ls.Save(ctx, 7, tc.layout, 1, tc.tiles, mayView)
 		if !errors.Is(err, tc.kind) || !strings.Contains(problem.Message(err, ""), tc.msg) {
 			t.Errorf("%s: got %v, want a %v saying %q", tc.name, err, tc.kind, tc.msg)
 		}
 	}
-	if _, err := ls.Get(ctx, 7, "Nope"); !errors.Is(err, problem.NotFound) || problem.Message(err, "") != `you have no layout named "Nope"` {
+	if _, err := ls.Get(ctx, 7, "Nope"); !errors.Is(err, problem.ErrNotFound) || problem.Message(err, "") != `you have no layout named "Nope"` {
 		t.Errorf("Get of a missing layout: got %v, want not found, saying so", err)
 	}
 	if err := ls.Delete(ctx, 7, "Wall"); err != nil || len(repo.saved) != 0 {

@@ -75,11 +75,11 @@ func New(repo Repo, change func(ctx context.Context, fn func(tx Repo) error) err
 	return &Service{repo: repo, change: change, opt: opt, log: opt.Logger}
 }
 
-// Camera returns a live camera; none is a problem.NotFound "no camera N".
+// Camera returns a live camera; none is a problem.ErrNotFound "no camera N".
 func (s *Service) Camera(ctx context.Context, id int64) (Camera, error) {
 	c, err := s.repo.Camera(ctx, id)
-	if errors.Is(err, problem.NotFound) {
-		return c, problem.New(problem.NotFound, fmt.Sprintf("no camera %d", id), err)
+	if errors.Is(err, problem.ErrNotFound) {
+		return c, problem.New(problem.ErrNotFound, fmt.Sprintf("no camera %d", id), err)
 	}
 	return c, err
 }
@@ -188,8 +188,8 @@ func (s *Service) Delete(ctx context.Context, by Caller, c Camera) error {
 	}
 	return s.change(ctx, func(tx Repo) error {
 		if err := tx.DeleteCamera(ctx, c.ID); err != nil {
-			if errors.Is(err, problem.NotFound) {
-				return problem.New(problem.NotFound, fmt.Sprintf("no camera %d", c.ID), err)
+			if errors.Is(err, problem.ErrNotFound) {
+				return problem.New(problem.ErrNotFound, fmt.Sprintf("no camera %d", c.ID), err)
 			}
 			return err
 		}
@@ -204,8 +204,8 @@ func (s *Service) Delete(ctx context.Context, by Caller, c Camera) error {
 
 // nameTaken says which name a conflict is over.
 func nameTaken(err error, name string) error {
-	if errors.Is(err, problem.Conflict) {
-		return problem.New(problem.Conflict, fmt.Sprintf("a camera named %q already exists", name), err)
+	if errors.Is(err, problem.ErrConflict) {
+		return problem.New(problem.ErrConflict, fmt.Sprintf("a camera named %q already exists", name), err)
 	}
 	return err
 }
@@ -264,10 +264,10 @@ func (s *Service) dated(ctx context.Context, tx Repo, by auditlog.Actor, c Camer
 	}
 	err := tx.AddCameraEvent(ctx, &e, by.UserID)
 	var p *problem.Problem
-	if errors.Is(err, problem.Invalid) && !errors.As(err, &p) {
+	if errors.Is(err, problem.ErrInvalid) && !errors.As(err, &p) {
 		// The store's refusal says what is wrong in words for the
 		// person who asked.
-		return problem.New(problem.Invalid, err.Error(), err)
+		return problem.New(problem.ErrInvalid, err.Error(), err)
 	}
 	return err
 }

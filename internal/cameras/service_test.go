@@ -51,7 +51,7 @@ func (f *fakeRepo) change(ctx context.Context, fn func(tx Repo) error) error {
 func (f *fakeRepo) Camera(_ context.Context, id int64) (Camera, error) {
 	c, ok := f.cams[id]
 	if !ok {
-		return c, fmt.Errorf("%w: camera %d", problem.NotFound, id)
+		return c, fmt.Errorf("%w: camera %d", problem.ErrNotFound, id)
 	}
 	return c, nil
 }
@@ -67,7 +67,7 @@ func (f *fakeRepo) ListCameras(context.Context) ([]Camera, error) {
 func (f *fakeRepo) CreateCamera(_ context.Context, c *Camera) error {
 	for _, o := range f.cams {
 		if o.OrganisationID == c.OrganisationID && o.Name == c.Name {
-			return fmt.Errorf("%w: name taken", problem.Conflict)
+			return fmt.Errorf("%w: name taken", problem.ErrConflict)
 		}
 	}
 	f.nextID++
@@ -78,7 +78,7 @@ func (f *fakeRepo) CreateCamera(_ context.Context, c *Camera) error {
 
 func (f *fakeRepo) UpdateCamera(_ context.Context, c *Camera) error {
 	if _, ok := f.cams[c.ID]; !ok {
-		return problem.NotFound
+		return problem.ErrNotFound
 	}
 	f.cams[c.ID] = *c
 	return nil
@@ -86,7 +86,7 @@ func (f *fakeRepo) UpdateCamera(_ context.Context, c *Camera) error {
 
 func (f *fakeRepo) DeleteCamera(_ context.Context, id int64) error {
 	if _, ok := f.cams[id]; !ok {
-		return problem.NotFound
+		return problem.ErrNotFound
 	}
 	delete(f.cams, id)
 	return nil
@@ -185,15 +185,15 @@ func TestRefusals(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"no url", Input{Name: ptr("Yard")}, problem.Invalid, "name and url are required"},
-		{"not rtsp", Input{Name: ptr("Yard"), URL: ptr("http://10.0.0.5/")}, problem.Invalid, "rtsp://"},
-		{"loopback", Input{Name: ptr("Yard"), URL: ptr("rtsp://127.0.0.1/")}, problem.Invalid, "loopback"},
-		{"transport", Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.5/"), Transport: ptr("sctp")}, problem.Invalid, "transport"},
-		{"retention", Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.5/"), RetentionDays: ptr(0)}, problem.Invalid, "retention_days"},
-		{"half a position", Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.5/"), Latitude: Optional{Set: true, V: ptr(51.0)}}, problem.Invalid, "together"},
-		{"long area", Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.5/"), Area: ptr(strings.Repeat("a", MaxPlace+1))}, problem.Invalid, "area"},
-		{"category", Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.5/"), Category: ptr("gold")}, problem.Invalid, "category must be one of proactive, reactive"},
-		{"taken", Input{Name: ptr("Gate"), URL: ptr("rtsp://10.0.0.6/")}, problem.Conflict, `a camera named "Gate" already exists`},
+		{"no url", Input{Name: ptr("Yard")}, problem.ErrInvalid, "name and url are required"},
+		{"not rtsp", Input{Name: ptr("Yard"), URL: ptr("http://10.0.0.5/")}, problem.ErrInvalid, "rtsp://"},
+		{"loopback", Input{Name: ptr("Yard"), URL: ptr("rtsp://127.0.0.1/")}, problem.ErrInvalid, "loopback"},
+		{"transport", Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.5/"), Transport: ptr("sctp")}, problem.ErrInvalid, "transport"},
+		{"retention", Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.5/"), RetentionDays: ptr(0)}, problem.ErrInvalid, "retention_days"},
+		{"half a position", Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.5/"), Latitude: Optional{Set: true, V: ptr(51.0)}}, problem.ErrInvalid, "together"},
+		{"long area", Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.5/"), Area: ptr(strings.Repeat("a", MaxPlace+1))}, problem.ErrInvalid, "area"},
+		{"category", Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.5/"), Category: ptr("gold")}, problem.ErrInvalid, "category must be one of proactive, reactive"},
+		{"taken", Input{Name: ptr("Gate"), URL: ptr("rtsp://10.0.0.6/")}, problem.ErrConflict, `a camera named "Gate" already exists`},
 	} {
 		_, err := s.Create(ctx, alice, 3, tc.in)
 		if !errors.Is(err, tc.kind) || !strings.Contains(problem.Message(err, ""), tc.msg) {
@@ -278,7 +278,7 @@ func TestAllOrNothing(t *testing.T) {
 		t.Errorf("after Delete: got %d cameras, last event %v, last record %v, want none, decommissioned, camera.delete",
 			len(repo.cams), repo.events[len(repo.events)-1].Kind, repo.records[len(repo.records)-1].Action)
 	}
-	if _, err := s.Camera(ctx, c.ID); !errors.Is(err, problem.NotFound) || problem.Message(err, "") != fmt.Sprintf("no camera %d", c.ID) {
+	if _, err := s.Camera(ctx, c.ID); !errors.Is(err, problem.ErrNotFound) || problem.Message(err, "") != fmt.Sprintf("no camera %d", c.ID) {
 		t.Errorf("Camera after Delete: got %v, want not found, no camera %d", err, c.ID)
 	}
 }
@@ -305,26 +305,26 @@ func TestRights(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a manager adds a camera to their council: got %v, want nil", err)
 	}
-	if _, err := s.Create(ctx, manager, councilB, Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.6/")}); !errors.Is(err, problem.NotFound) {
+	if _, err := s.Create(ctx, manager, councilB, Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.6/")}); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("a manager adds a camera to another council: got %v, want not found", err)
 	}
 	b, err := s.Create(ctx, alice, councilB, Input{Name: ptr("Yard"), URL: ptr("rtsp://10.0.0.6/")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get(ctx, manager, b.ID, rights.ViewLive); !errors.Is(err, problem.NotFound) || problem.Message(err, "") != fmt.Sprintf("no camera %d", b.ID) {
+	if _, err := s.Get(ctx, manager, b.ID, rights.ViewLive); !errors.Is(err, problem.ErrNotFound) || problem.Message(err, "") != fmt.Sprintf("no camera %d", b.ID) {
 		t.Errorf("another council's camera: got %v, want no camera %d", err, b.ID)
 	}
 	if _, err := s.Get(ctx, operator, a.ID, rights.ViewLive); err != nil {
 		t.Errorf("an operator views their council's camera: got %v, want nil", err)
 	}
-	if _, err := s.Update(ctx, operator, a, Input{Name: ptr("Gate 2")}); !errors.Is(err, problem.Forbidden) || problem.Message(err, "") == "" {
+	if _, err := s.Update(ctx, operator, a, Input{Name: ptr("Gate 2")}); !errors.Is(err, problem.ErrForbidden) || problem.Message(err, "") == "" {
 		t.Errorf("an operator renames a camera: got %v, want forbidden with the reason", err)
 	}
-	if err := s.Delete(ctx, operator, a); !errors.Is(err, problem.Forbidden) {
+	if err := s.Delete(ctx, operator, a); !errors.Is(err, problem.ErrForbidden) {
 		t.Errorf("an operator removes a camera: got %v, want forbidden", err)
 	}
-	if err := s.Delete(ctx, manager, b); !errors.Is(err, problem.NotFound) {
+	if err := s.Delete(ctx, manager, b); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("a manager removes another council's camera: got %v, want not found", err)
 	}
 	if len(repo.cams) != 2 || repo.cams[a.ID].Name != "Gate" || len(repo.records) != 2 {

@@ -13,7 +13,7 @@ import (
 // whole (no line named twice, sums that fit) and what must exist (the
 // camera, category or organisation named) the store checks in the
 // transaction that writes it, all or nothing, naming the item refused.
-// Each refusal here is a problem.Invalid whose message says which rule.
+// Each refusal here is a problem.ErrInvalid whose message says which rule.
 
 // CheckCategory trims a category's name, gives it its name for a title
 // when it has none, and refuses one that breaks a rule.
@@ -28,7 +28,7 @@ func CheckCategory(c *Category) error {
 		return problem.Invalidf("a category's weight must be from 0 to 1000")
 	}
 	if err := names.Check("a category's title", c.Title); err != nil {
-		return problem.New(problem.Invalid, err.Error(), err)
+		return problem.New(problem.ErrInvalid, err.Error(), err)
 	}
 	if c.Title == "" {
 		c.Title = c.Name

@@ -10,7 +10,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/problem"
 )
 
-// TestRules: each figure's own rules refuse as problem.Invalid, saying
+// TestRules: each figure's own rules refuse as problem.ErrInvalid, saying
 // which rule, and pass what keeps them (normalised).
 func TestRules(t *testing.T) {
 	c := Category{Name: "  mobile ", Weight: One / 4}
@@ -39,7 +39,7 @@ func TestRules(t *testing.T) {
 		{"budget past the bound", CheckBudget(Budget{Budget: money.Max + 1}), "a budget must be at most"},
 		{"long note", CheckNote(strings.Repeat("n", 501)), "at most 500 characters"},
 	} {
-		if !errors.Is(tc.err, problem.Invalid) || !strings.Contains(problem.Message(tc.err, ""), tc.want) {
+		if !errors.Is(tc.err, problem.ErrInvalid) || !strings.Contains(problem.Message(tc.err, ""), tc.want) {
 			t.Errorf("%s: got %v, want invalid saying %q", tc.what, tc.err, tc.want)
 		}
 	}

@@ -45,7 +45,7 @@ type Caller struct {
 	Rights *rights.Snapshot
 }
 
-// MayManage refuses, as problem.Forbidden with the reason, a caller who
+// MayManage refuses, as problem.ErrForbidden with the reason, a caller who
 // may not change the partnership's figures: the recharge's, the trading
 // company's and works'. It is the one rule for all three
 // (rights.Snapshot.CanManageFinance), and the partnership is known by id,
@@ -111,7 +111,7 @@ func (s *Service) PutCategory(ctx context.Context, c Caller, name, title, weight
 	}
 	w, err := ParseWeight(weight)
 	if err != nil {
-		return problem.New(problem.Invalid, err.Error(), err)
+		return problem.New(problem.ErrInvalid, err.Error(), err)
 	}
 	cat := Category{Name: name, Title: title, Weight: w}
 	return s.change(ctx, func(tx Repo) error {
@@ -123,11 +123,11 @@ func (s *Service) PutCategory(ctx context.Context, c Caller, name, title, weight
 }
 
 // Camera refuses a camera the caller may not read the figures of, or
-// that does not exist, alike: "no camera N" (problem.NotFound), so that
+// that does not exist, alike: "no camera N" (problem.ErrNotFound), so that
 // scope does not leak. Removed cameras count: their history still does.
 func (s *Service) Camera(ctx context.Context, c Caller, id int64) error {
 	owner, err := s.repo.CameraOwner(ctx, id)
-	if errors.Is(err, problem.NotFound) || err == nil && !c.MayRead(owner) {
+	if errors.Is(err, problem.ErrNotFound) || err == nil && !c.MayRead(owner) {
 		return problem.Notf("no camera %d", id)
 	}
 	return err
@@ -170,8 +170,8 @@ func (s *Service) DeleteEvent(ctx context.Context, c Caller, camera, event int64
 		return err
 	}
 	return s.change(ctx, func(tx Repo) error {
-		if err := tx.DeleteCameraEvent(ctx, camera, event); errors.Is(err, problem.NotFound) {
-			return problem.New(problem.NotFound, fmt.Sprintf("camera %d has no event %d", camera, event), err)
+		if err := tx.DeleteCameraEvent(ctx, camera, event); errors.Is(err, problem.ErrNotFound) {
+			return problem.New(problem.ErrNotFound, fmt.Sprintf("camera %d has no event %d", camera, event), err)
 		} else if err != nil {
 			return err
 		}

@@ -41,7 +41,7 @@ func (f *fakeRepo) FinanceBudgets(context.Context, int) ([]Budget, error) { retu
 func (f *fakeRepo) CameraOwner(_ context.Context, id int64) (int64, error) {
 	org, ok := f.owners[id]
 	if !ok {
-		return 0, problem.NotFound
+		return 0, problem.ErrNotFound
 	}
 	return org, nil
 }
@@ -89,7 +89,7 @@ func (f *fakeRepo) DeleteCameraEvent(_ context.Context, camera, id int64) error 
 			return nil
 		}
 	}
-	return problem.NotFound
+	return problem.ErrNotFound
 }
 func (f *fakeRepo) PutFinanceLines(_ context.Context, p Period, lines []Line) error {
 	if f.failPut != nil {
@@ -157,7 +157,7 @@ func TestServiceRights(t *testing.T) {
 		}
 		_, changes["import"] = s.Import(ctx, c, Import{Kind: ImportLines, Period: q})
 		for what, err := range changes {
-			if !errors.Is(err, problem.Forbidden) || problem.Message(err, "") == "" {
+			if !errors.Is(err, problem.ErrForbidden) || problem.Message(err, "") == "" {
 				t.Errorf("%s by %q: got %v, want a refusal with its reason", what, c.By.Username, err)
 			}
 		}
@@ -168,7 +168,7 @@ func TestServiceRights(t *testing.T) {
 	}
 	f := &fakeRepo{owners: map[int64]int64{7: 2}}
 	s := New(f, f.change, nil)
-	if err := s.PutLines(ctx, Caller{}, q, nil); !errors.Is(err, problem.Forbidden) {
+	if err := s.PutLines(ctx, Caller{}, q, nil); !errors.Is(err, problem.ErrForbidden) {
 		t.Errorf("lines by a caller with no rights known: got %v, want refused", err)
 	}
 	if err := s.PutLines(ctx, manager, q, []Line{{Name: "Employees"}}); err != nil {
@@ -190,14 +190,14 @@ func TestServiceCameraScope(t *testing.T) {
 	s := New(f, f.change, nil)
 	for _, id := range []int64{8, 99} {
 		_, err := s.History(ctx, officer, id)
-		if !errors.Is(err, problem.NotFound) || problem.Message(err, "") != "no camera "+strconv.FormatInt(id, 10) {
+		if !errors.Is(err, problem.ErrNotFound) || problem.Message(err, "") != "no camera "+strconv.FormatInt(id, 10) {
 			t.Errorf("officer reading camera %d: got %v, want no camera %d", id, err, id)
 		}
 	}
 	if es, err := s.History(ctx, officer, 7); err != nil || len(es) != 1 {
 		t.Errorf("officer reading their council's camera: got %v, %v, want its one event", es, err)
 	}
-	if err := s.DeleteEvent(ctx, manager, 7, 2); !errors.Is(err, problem.NotFound) || !strings.Contains(err.Error(), "camera 7 has no event 2") {
+	if err := s.DeleteEvent(ctx, manager, 7, 2); !errors.Is(err, problem.ErrNotFound) || !strings.Contains(err.Error(), "camera 7 has no event 2") {
 		t.Errorf("deleting another camera's event: got %v, want camera 7 has no event 2", err)
 	}
 	if err := s.DeleteEvent(ctx, manager, 7, 1); err != nil || len(f.events) != 1 || f.logged[0].CameraID != 7 {
@@ -219,10 +219,10 @@ func TestServiceRefusedChangeLogsNothing(t *testing.T) {
 	if _, err := s.Import(ctx, manager, Import{Kind: ImportLines, Lines: []Line{{Name: "A"}}}); !errors.Is(err, refusal) {
 		t.Errorf("refused import: got %v, want the repository's refusal", err)
 	}
-	if err := s.PutCategory(ctx, manager, "mobile", "", "0.3333333"); !errors.Is(err, problem.Invalid) {
+	if err := s.PutCategory(ctx, manager, "mobile", "", "0.3333333"); !errors.Is(err, problem.ErrInvalid) {
 		t.Errorf("weight with seven places: got %v, want it invalid", err)
 	}
-	if _, err := s.Import(ctx, manager, Import{Kind: "cameras"}); !errors.Is(err, problem.NotFound) {
+	if _, err := s.Import(ctx, manager, Import{Kind: "cameras"}); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("import of cameras: got %v, want no such import", err)
 	}
 	if len(f.logged) != 0 || len(f.cats) != 0 {
@@ -282,10 +282,10 @@ func TestNames(t *testing.T) {
 	if id, err := n.Org("Council B"); id != 3 || err != nil {
 		t.Errorf("Council B: got %d, %v, want 3", id, err)
 	}
-	if _, err := n.Org("council b"); !errors.Is(err, problem.Invalid) {
+	if _, err := n.Org("council b"); !errors.Is(err, problem.ErrInvalid) {
 		t.Errorf("council b: got %v, want no organisation of that name", err)
 	}
-	if n.Category(Proactive) != nil || n.Category("") != nil || !errors.Is(n.Category("mobile"), problem.Invalid) {
+	if n.Category(Proactive) != nil || n.Category("") != nil || !errors.Is(n.Category("mobile"), problem.ErrInvalid) {
 		t.Errorf("categories: got %v, %v, %v, want proactive and none known, mobile not", n.Category(Proactive), n.Category(""), n.Category("mobile"))
 	}
 }

@@ -150,7 +150,7 @@ var revokeAction = map[string]auditlog.Action{
 }
 
 // IsUnknown says whether err means the thing asked for does not exist.
-func IsUnknown(err error) bool { return errors.Is(err, problem.NotFound) }
+func IsUnknown(err error) bool { return errors.Is(err, problem.ErrNotFound) }
 
 // describeGrants names roles for a record.
 func describeGrants(gs []rights.Grant) string {
@@ -176,9 +176,9 @@ type Caller struct {
 }
 
 // may refuses unless c may do act in organisation org: one outside
-// everything they may see is problem.NotFound saying notFound, exactly as
+// everything they may see is problem.ErrNotFound saying notFound, exactly as
 // if it did not exist; one they may see but not act on so is
-// problem.Forbidden saying why.
+// problem.ErrForbidden saying why.
 func (c Caller) may(act rights.Action, org int64, notFound string) error {
 	if c.Snap == nil {
 		return problem.Forbiddenf("no rights to decide on")

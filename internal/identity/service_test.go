@@ -35,7 +35,7 @@ func (f *fakeRepo) id() int64 { f.nextID++; return f.nextID }
 func (f *fakeRepo) CreateUser(ctx context.Context, u *User) error {
 	for _, o := range f.users {
 		if o.Username == u.Username {
-			return fmt.Errorf("%w: taken", problem.Conflict)
+			return fmt.Errorf("%w: taken", problem.ErrConflict)
 		}
 	}
 	u.ID = f.id()
@@ -120,7 +120,7 @@ func TestCreateUserRules(t *testing.T) {
 			f := newFake()
 			s, changes := newService(f, Options{})
 			_, _, err := s.CreateUser(ctx, alice, tt.in)
-			if !errors.Is(err, problem.Invalid) || !strings.Contains(problem.Message(err, ""), tt.want) {
+			if !errors.Is(err, problem.ErrInvalid) || !strings.Contains(problem.Message(err, ""), tt.want) {
 				t.Errorf("got %v, want a refusal as invalid saying %q", err, tt.want)
 			}
 			if *changes != 0 || len(f.users) != 0 {
@@ -172,17 +172,17 @@ func TestTargetUser(t *testing.T) {
 	if u, err := s.TargetUser(ctx, admin, 8); err != nil || u.Username != "op" {
 		t.Errorf("a user of the admin's organisation: got %+v, %v; want op", u, err)
 	}
-	if _, err := s.TargetUser(ctx, admin, 9); !errors.Is(err, problem.NotFound) {
+	if _, err := s.TargetUser(ctx, admin, 9); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("a user of another council: got %v, want not found", err)
 	}
-	if _, err := s.TargetUser(ctx, admin, 99); !errors.Is(err, problem.NotFound) || problem.Message(err, "") != "no user 99" {
+	if _, err := s.TargetUser(ctx, admin, 99); !errors.Is(err, problem.ErrNotFound) || problem.Message(err, "") != "no user 99" {
 		t.Errorf("no such user: got %v, want \"no user 99\"", err)
 	}
 	op := Caller{Actor: auditlog.Actor{UserID: 8, Username: "op", OrganisationID: 2}, P: snap.Principal(8, 2), Snap: snap}
 	if _, err := s.TargetUser(ctx, op, 7); err == nil {
 		t.Errorf("an operator reaching a user: got no refusal, want one")
 	}
-	if err := s.DeleteUser(ctx, admin, 7); !errors.Is(err, problem.Forbidden) || *changes != 0 {
+	if err := s.DeleteUser(ctx, admin, 7); !errors.Is(err, problem.ErrForbidden) || *changes != 0 {
 		t.Errorf("deleting oneself: got %v after %d changes, want forbidden before any", err, *changes)
 	}
 }
@@ -198,10 +198,10 @@ func TestTokenRules(t *testing.T) {
 		in   NewToken
 		kind error
 	}{
-		{"from a token", NewToken{Name: "ci"}, problem.Forbidden},
-		{"no name", NewToken{Name: " ", FromSession: true}, problem.Invalid},
-		{"past", NewToken{Name: "ci", FromSession: true, ExpiresAt: ptr(now.Add(-time.Hour))}, problem.Invalid},
-		{"too long", NewToken{Name: "ci", FromSession: true, ExpiresAt: ptr(now.Add(31 * 24 * time.Hour))}, problem.Invalid},
+		{"from a token", NewToken{Name: "ci"}, problem.ErrForbidden},
+		{"no name", NewToken{Name: " ", FromSession: true}, problem.ErrInvalid},
+		{"past", NewToken{Name: "ci", FromSession: true, ExpiresAt: ptr(now.Add(-time.Hour))}, problem.ErrInvalid},
+		{"too long", NewToken{Name: "ci", FromSession: true, ExpiresAt: ptr(now.Add(31 * 24 * time.Hour))}, problem.ErrInvalid},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake()
@@ -241,7 +241,7 @@ func TestChangePasswordRules(t *testing.T) {
 		f := newFake()
 		s, changes := newService(f, Options{})
 		_, err := s.ChangePassword(context.Background(), alice, u, tt.cur, tt.next, tt.confirm, 0)
-		if !errors.Is(err, problem.Invalid) || !strings.Contains(problem.Message(err, ""), tt.want) || *changes != 0 {
+		if !errors.Is(err, problem.ErrInvalid) || !strings.Contains(problem.Message(err, ""), tt.want) || *changes != 0 {
 			t.Errorf("%q: got %v after %d changes, want invalid saying %q before any", tt.next, err, *changes, tt.want)
 		}
 	}

@@ -39,7 +39,7 @@ func (s *Service) CreateToken(ctx context.Context, by auditlog.Actor, u User, in
 		return "", Token{}, problem.Invalidf("give the token a name of 1 to 100 characters")
 	}
 	if err := names.Check("a token's name", name); err != nil {
-		return "", Token{}, problem.New(problem.Invalid, err.Error(), err)
+		return "", Token{}, problem.New(problem.ErrInvalid, err.Error(), err)
 	}
 	now := s.now()
 	maxExp := now.Add(s.opt.TokenMaxLifetime)
@@ -87,7 +87,7 @@ func (s *Service) IssueToken(ctx context.Context, u User, name string, exp *time
 
 // Revoke ends one of by's own tokens, of the first of kinds it is: an
 // API token or a session. It returns the kind ended; one that is not
-// theirs (or none) is problem.NotFound.
+// theirs (or none) is problem.ErrNotFound.
 func (s *Service) Revoke(ctx context.Context, by auditlog.Actor, id int64, kinds ...string) (string, error) {
 	var ended string
 	err := s.change(ctx, func(tx Repo) error {
@@ -180,7 +180,7 @@ const touchEvery = time.Minute
 
 // Authenticate returns the unexpired token of kind whose secret is given,
 // and its user; an unknown, expired or idle one (a session unused longer
-// than SessionIdle, removed now) is problem.NotFound. The token's last use is
+// than SessionIdle, removed now) is problem.ErrNotFound. The token's last use is
 // kept, to within a minute, so that checking a token is seldom a write.
 func (s *Service) Authenticate(ctx context.Context, secret, kind string) (Token, User, error) {
 	tok, u, err := s.repo.TokenByHash(ctx, auth.HashToken(secret), kind)
@@ -266,7 +266,7 @@ func (s *Service) EndPending(ctx context.Context, t Token) error {
 func (s *Service) SignOut(ctx context.Context, by auditlog.Actor, session int64) error {
 	return s.change(ctx, func(tx Repo) error {
 		if session != 0 {
-			if err := tx.DeleteToken(ctx, by.UserID, session, TokenSession); err != nil && !errors.Is(err, problem.NotFound) {
+			if err := tx.DeleteToken(ctx, by.UserID, session, TokenSession); err != nil && !errors.Is(err, problem.ErrNotFound) {
 				return err
 			}
 		}

@@ -26,7 +26,7 @@ func CheckUsername(n string) error {
 		return problem.Invalidf("a username is 1 to %d characters", MaxUsername)
 	}
 	if err := names.Check("a username", n); err != nil {
-		return problem.New(problem.Invalid, err.Error(), err)
+		return problem.New(problem.ErrInvalid, err.Error(), err)
 	}
 	if strings.IndexFunc(n, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
 		return problem.Invalidf("a username has no spaces or control characters")
@@ -63,7 +63,7 @@ func (s *Service) CreateUser(ctx context.Context, by auditlog.Actor, in NewUser)
 	if in.Password != nil {
 		pass = *in.Password
 		if err := auth.CheckPasswordStrength(pass); err != nil {
-			return User{}, "", problem.New(problem.Invalid, "the password is too weak: "+err.Error(), err)
+			return User{}, "", problem.New(problem.ErrInvalid, "the password is too weak: "+err.Error(), err)
 		}
 	} else {
 		pass = auth.RandomPassword()
@@ -135,7 +135,7 @@ func (s *Service) CreateAccount(ctx context.Context, in Account) (User, error) {
 func (s *Service) TargetUser(ctx context.Context, c Caller, id int64) (User, error) {
 	u, err := s.repo.User(ctx, id)
 	if IsUnknown(err) {
-		return User{}, problem.New(problem.NotFound, fmt.Sprintf("no user %d", id), err)
+		return User{}, problem.New(problem.ErrNotFound, fmt.Sprintf("no user %d", id), err)
 	}
 	if err != nil {
 		return User{}, err
@@ -209,7 +209,7 @@ func (s *Service) LinkOIDC(ctx context.Context, from string, c OIDCClaims) (User
 			return ErrNoUsername
 		}
 		u = User{Username: c.Username, OrganisationID: c.OrganisationID, Role: c.Role, OIDCIssuer: c.Issuer, OIDCSubject: c.Subject}
-		if err := tx.CreateUser(ctx, &u); errors.Is(err, problem.Conflict) || errors.Is(err, names.ErrConfusable) {
+		if err := tx.CreateUser(ctx, &u); errors.Is(err, problem.ErrConflict) || errors.Is(err, names.ErrConfusable) {
 			return fmt.Errorf("%w: %w", ErrNameTaken, err)
 		} else if err != nil {
 			return err
@@ -227,7 +227,7 @@ func (s *Service) LinkOIDC(ctx context.Context, from string, c OIDCClaims) (User
 // checked (with the sign-in counts) by the caller, and ends every other
 // session of theirs, keeping the one with id keep: whoever else knew the
 // old password is signed out. It returns how many sessions ended. A new
-// password that breaks a rule is problem.Invalid with a message to show.
+// password that breaks a rule is problem.ErrInvalid with a message to show.
 func (s *Service) ChangePassword(ctx context.Context, by auditlog.Actor, u User, current, next, confirm string, keep int64) (int64, error) {
 	switch {
 	case next != confirm:
@@ -238,7 +238,7 @@ func (s *Service) ChangePassword(ctx context.Context, by auditlog.Actor, u User,
 		return 0, problem.Invalidf("The new password must not contain your username.")
 	}
 	if err := auth.CheckPasswordStrength(next); err != nil {
-		return 0, problem.New(problem.Invalid, "The new password is too weak: "+strings.TrimPrefix(err.Error(), "auth: ")+".", err)
+		return 0, problem.New(problem.ErrInvalid, "The new password is too weak: "+strings.TrimPrefix(err.Error(), "auth: ")+".", err)
 	}
 	hash, err := auth.HashPassword(next)
 	if err != nil {

@@ -113,7 +113,7 @@ func (s *Service) faults(ctx context.Context, v View, filter FaultFilter) ([]Fau
 // fault N".
 func (s *Service) Fault(ctx context.Context, c Caller, id int64) (Fault, View, error) {
 	f, err := s.repo.Fault(ctx, id)
-	if errors.Is(err, problem.NotFound) {
+	if errors.Is(err, problem.ErrNotFound) {
 		return Fault{}, View{}, problem.Notf("no fault %d", id)
 	} else if err != nil {
 		return Fault{}, View{}, err

@@ -20,7 +20,7 @@ import (
 // are here.
 type Repo interface {
 	// CameraLives lists every camera ever made, removed ones included;
-	// CameraLife returns one (problem.NotFound if it never existed).
+	// CameraLife returns one (problem.ErrNotFound if it never existed).
 	CameraLives(ctx context.Context) ([]CameraLife, error)
 	CameraLife(ctx context.Context, id int64) (CameraLife, error)
 
@@ -89,7 +89,7 @@ type FaultInput struct {
 func (s *Service) Raise(ctx context.Context, c Caller, in FaultInput) (Fault, error) {
 	now := s.now().UTC()
 	cam, err := s.repo.CameraLife(ctx, in.CameraID)
-	if errors.Is(err, problem.NotFound) || err == nil && cam.Deleted != nil {
+	if errors.Is(err, problem.ErrNotFound) || err == nil && cam.Deleted != nil {
 		return Fault{}, problem.Notf("no camera %d", in.CameraID)
 	} else if err != nil {
 		return Fault{}, err
@@ -218,7 +218,7 @@ func (s *Service) Update(ctx context.Context, c Caller, id int64, in FaultChange
 				return err
 			}
 			if _, err := tx.AdvanceFault(ctx, f.ID, in.State, at, c.By.Username, in.Note); err != nil {
-				if errors.Is(err, problem.Invalid) {
+				if errors.Is(err, problem.ErrInvalid) {
 					// Changed by someone else between the read and the
 					// write: the store's refusal says how, and is a
 					// conflict, not a bad request.
@@ -273,13 +273,13 @@ func (s *Service) MayUpdate(ctx context.Context, c Caller, id int64) error {
 // refused with the reason.
 func (s *Service) visibleFault(ctx context.Context, c Caller, id int64, now time.Time) (Fault, error) {
 	f, err := s.repo.Fault(ctx, id)
-	if errors.Is(err, problem.NotFound) {
+	if errors.Is(err, problem.ErrNotFound) {
 		return Fault{}, problem.Notf("no fault %d", id)
 	} else if err != nil {
 		return Fault{}, err
 	}
 	cam, err := s.repo.CameraLife(ctx, f.CameraID)
-	if errors.Is(err, problem.NotFound) || err == nil && cam.Deleted != nil {
+	if errors.Is(err, problem.ErrNotFound) || err == nil && cam.Deleted != nil {
 		return Fault{}, problem.Notf("no fault %d", f.ID)
 	} else if err != nil {
 		return Fault{}, err

@@ -55,7 +55,7 @@ func (r *fakeRepo) CameraLife(_ context.Context, id int64) (CameraLife, error) {
 			return l, nil
 		}
 	}
-	return CameraLife{}, fmt.Errorf("%w: camera %d", problem.NotFound, id)
+	return CameraLife{}, fmt.Errorf("%w: camera %d", problem.ErrNotFound, id)
 }
 func (r *fakeRepo) Contractors(context.Context) ([]Contractor, error) {
 	return slices.Clone(r.contractors), nil
@@ -91,7 +91,7 @@ func (r *fakeRepo) RaiseFault(_ context.Context, f *Fault) error {
 func (r *fakeRepo) Fault(_ context.Context, id int64) (Fault, error) {
 	f, ok := r.faults[id]
 	if !ok {
-		return Fault{}, fmt.Errorf("%w: fault %d", problem.NotFound, id)
+		return Fault{}, fmt.Errorf("%w: fault %d", problem.ErrNotFound, id)
 	}
 	return f, nil
 }
@@ -178,12 +178,12 @@ func TestRaiseRules(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"no such camera", operatorA, FaultInput{CameraID: 99, Kind: FaultFocus, Description: "soft"}, problem.NotFound, "no camera 99"},
-		{"another council's camera", operatorA, FaultInput{CameraID: camB, Kind: FaultFocus, Description: "soft"}, problem.NotFound, "no camera 20"},
-		{"no such priority", operatorA, FaultInput{CameraID: camA, Kind: FaultFocus, Priority: "P9", Description: "soft"}, problem.Invalid, `priority "P9" is not one of P1, P2, P3, P4`},
-		{"nothing said", operatorA, FaultInput{CameraID: camA, Kind: FaultFocus, Description: "  "}, problem.Invalid, "say what is wrong (description)"},
-		{"no such kind", operatorA, FaultInput{CameraID: camA, Kind: "smashed", Description: "dome"}, problem.Invalid, `"smashed" is not a kind of fault`},
-		{"too long", operatorA, FaultInput{CameraID: camA, Kind: FaultOther, Description: strings.Repeat("x", MaxFaultText+1)}, problem.Invalid, "the description is longer than 4000 bytes"},
+		{"no such camera", operatorA, FaultInput{CameraID: 99, Kind: FaultFocus, Description: "soft"}, problem.ErrNotFound, "no camera 99"},
+		{"another council's camera", operatorA, FaultInput{CameraID: camB, Kind: FaultFocus, Description: "soft"}, problem.ErrNotFound, "no camera 20"},
+		{"no such priority", operatorA, FaultInput{CameraID: camA, Kind: FaultFocus, Priority: "P9", Description: "soft"}, problem.ErrInvalid, `priority "P9" is not one of P1, P2, P3, P4`},
+		{"nothing said", operatorA, FaultInput{CameraID: camA, Kind: FaultFocus, Description: "  "}, problem.ErrInvalid, "say what is wrong (description)"},
+		{"no such kind", operatorA, FaultInput{CameraID: camA, Kind: "smashed", Description: "dome"}, problem.ErrInvalid, `"smashed" is not a kind of fault`},
+		{"too long", operatorA, FaultInput{CameraID: camA, Kind: FaultOther, Description: strings.Repeat("x", MaxFaultText+1)}, problem.ErrInvalid, "the description is longer than 4000 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			svc, repo, _ := newService(t)
@@ -235,14 +235,14 @@ func TestUpdateRules(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"no such fault", managerA, 999, FaultChange{State: FaultAcknowledged}, problem.NotFound, "no fault 999"},
-		{"another council's", managerB, f.ID, FaultChange{State: FaultAcknowledged}, problem.NotFound, fmt.Sprintf("no fault %d", f.ID)},
-		{"an operator", operatorA, f.ID, FaultChange{State: FaultAcknowledged}, problem.Forbidden, ""},
-		{"dated in the future", managerA, f.ID, FaultChange{State: FaultAcknowledged, At: &future}, problem.Invalid, "a step cannot be dated in the future"},
-		{"dated before it was raised", managerA, f.ID, FaultChange{State: FaultAcknowledged, At: &early}, problem.Conflict, "a step cannot be dated before the fault was raised"},
-		{"no such priority", managerA, f.ID, FaultChange{Priority: "P0"}, problem.Invalid, `priority "P0" is not one of`},
-		{"a note with no step", managerA, f.ID, FaultChange{Note: "called"}, problem.Invalid, "a note goes with a step"},
-		{"no such step", managerA, f.ID, FaultChange{State: FaultRaised}, problem.Conflict, `"raised" is not a step a fault can move to`},
+		{"no such fault", managerA, 999, FaultChange{State: FaultAcknowledged}, problem.ErrNotFound, "no fault 999"},
+		{"another council's", managerB, f.ID, FaultChange{State: FaultAcknowledged}, problem.ErrNotFound, fmt.Sprintf("no fault %d", f.ID)},
+		{"an operator", operatorA, f.ID, FaultChange{State: FaultAcknowledged}, problem.ErrForbidden, ""},
+		{"dated in the future", managerA, f.ID, FaultChange{State: FaultAcknowledged, At: &future}, problem.ErrInvalid, "a step cannot be dated in the future"},
+		{"dated before it was raised", managerA, f.ID, FaultChange{State: FaultAcknowledged, At: &early}, problem.ErrConflict, "a step cannot be dated before the fault was raised"},
+		{"no such priority", managerA, f.ID, FaultChange{Priority: "P0"}, problem.ErrInvalid, `priority "P0" is not one of`},
+		{"a note with no step", managerA, f.ID, FaultChange{Note: "called"}, problem.ErrInvalid, "a note goes with a step"},
+		{"no such step", managerA, f.ID, FaultChange{State: FaultRaised}, problem.ErrConflict, `"raised" is not a step a fault can move to`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(repo.logs)
@@ -259,7 +259,7 @@ func TestUpdateRules(t *testing.T) {
 	for _, c := range []struct {
 		by   Caller
 		want error
-	}{{managerB, problem.NotFound}, {operatorA, problem.Forbidden}} {
+	}{{managerB, problem.ErrNotFound}, {operatorA, problem.ErrForbidden}} {
 		if err := svc.MayUpdate(ctx, c.by, f.ID); !errors.Is(err, c.want) {
 			t.Errorf("may %s update it: got %v, want %v", c.by.By.Username, err, c.want)
 		}
@@ -281,7 +281,7 @@ func TestUpdateRules(t *testing.T) {
 		last.Detail != fmt.Sprintf(`fault %d: state acknowledged, priority P1, note "engineer booked"`, f.ID) {
 		t.Errorf("record of the change: got %+v", last)
 	}
-	if _, err := svc.Update(ctx, managerA, f.ID, FaultChange{State: FaultAcknowledged}); !errors.Is(err, problem.Conflict) ||
+	if _, err := svc.Update(ctx, managerA, f.ID, FaultChange{State: FaultAcknowledged}); !errors.Is(err, problem.ErrConflict) ||
 		problem.Message(err, "") != fmt.Sprintf("fault %d is already acknowledged", f.ID) {
 		t.Errorf("acknowledging again: got %v, want a conflict", err)
 	}
@@ -305,10 +305,10 @@ func TestReadScope(t *testing.T) {
 	if err != nil || len(fs) != 1 || fs[0].CameraID != camA || len(v.Cameras) != 1 || v.Cameras[0].ID != camA {
 		t.Errorf("council A's manager: got faults %+v, cameras %+v, %v, want camera A's alone", fs, v.Cameras, err)
 	}
-	if _, _, err := svc.Fault(ctx, managerB, fs[0].ID); !errors.Is(err, problem.NotFound) {
+	if _, _, err := svc.Fault(ctx, managerB, fs[0].ID); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("council B's manager reading A's fault: got %v, want not found", err)
 	}
-	if _, err := svc.Faults(ctx, operatorA, v, FaultFilter{}); !errors.Is(err, problem.Forbidden) {
+	if _, err := svc.Faults(ctx, operatorA, v, FaultFilter{}); !errors.Is(err, problem.ErrForbidden) {
 		t.Errorf("an operator listing faults: got %v, want forbidden", err)
 	}
 	cams, err := svc.Reportable(ctx, operatorA)

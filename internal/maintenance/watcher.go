@@ -236,7 +236,7 @@ func (w *Watcher) camera(ctx context.Context, id int64, st ingest.Status, now ti
 				return nil
 			}
 			f, err := tx.Fault(ctx, d.fault)
-			if errors.Is(err, problem.NotFound) {
+			if errors.Is(err, problem.ErrNotFound) {
 				return nil
 			} else if err != nil {
 				return err
@@ -338,7 +338,7 @@ func (w *Watcher) raise(ctx context.Context, id int64, d *down, now time.Time) (
 // endOutage ends an open outage; one already ended (or gone) is left as
 // it is.
 func endOutage(ctx context.Context, tx Repo, id int64, at time.Time, reason string) error {
-	if err := tx.EndOutage(ctx, id, at, reason); err != nil && !errors.Is(err, problem.NotFound) {
+	if err := tx.EndOutage(ctx, id, at, reason); err != nil && !errors.Is(err, problem.ErrNotFound) {
 		return err
 	}
 	return nil

@@ -8,7 +8,7 @@
 // A refusal is a *Problem: its Kind, a message safe to show whoever asked,
 // and the cause, which is logged and never shown. errors.Is(err, Kind)
 // tells refusals apart; a store's sentinels are the same values, so
-// errors.Is(err, problem.NotFound) holds for a row that is missing too.
+// errors.Is(err, problem.ErrNotFound) holds for a row that is missing too.
 package problem
 
 import (
@@ -18,19 +18,19 @@ import (
 
 // The kinds of refusal.
 var (
-	// NotFound: the thing does not exist, or is outside what the caller
+	// ErrNotFound: the thing does not exist, or is outside what the caller
 	// may know of (the two are one answer, so scope does not leak).
-	NotFound = errors.New("not found")
-	// Forbidden: the caller may see the thing but not do this to it.
-	Forbidden = errors.New("forbidden")
-	// Invalid: the input breaks a rule; the message says which.
-	Invalid = errors.New("invalid")
-	// Conflict: the change clashes with what exists (a taken name, a
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden: the caller may see the thing but not do this to it.
+	ErrForbidden = errors.New("forbidden")
+	// ErrInvalid: the input breaks a rule; the message says which.
+	ErrInvalid = errors.New("invalid")
+	// ErrConflict: the change clashes with what exists (a taken name, a
 	// request already decided).
-	Conflict = errors.New("conflict")
-	// Unavailable: something the change depends on cannot be reached
+	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: something the change depends on cannot be reached
 	// now; trying again later may work.
-	Unavailable = errors.New("unavailable")
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // Problem is a refusal: its kind, a message safe to show, and the cause.
@@ -59,19 +59,19 @@ func New(kind error, msg string, cause error) *Problem {
 
 // Notf, Forbiddenf, Invalidf and Conflictf format a message.
 func Notf(format string, args ...any) *Problem {
-	return &Problem{Kind: NotFound, Msg: fmt.Sprintf(format, args...)}
+	return &Problem{Kind: ErrNotFound, Msg: fmt.Sprintf(format, args...)}
 }
 
 func Forbiddenf(format string, args ...any) *Problem {
-	return &Problem{Kind: Forbidden, Msg: fmt.Sprintf(format, args...)}
+	return &Problem{Kind: ErrForbidden, Msg: fmt.Sprintf(format, args...)}
 }
 
 func Invalidf(format string, args ...any) *Problem {
-	return &Problem{Kind: Invalid, Msg: fmt.Sprintf(format, args...)}
+	return &Problem{Kind: ErrInvalid, Msg: fmt.Sprintf(format, args...)}
 }
 
 func Conflictf(format string, args ...any) *Problem {
-	return &Problem{Kind: Conflict, Msg: fmt.Sprintf(format, args...)}
+	return &Problem{Kind: ErrConflict, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Message is the safe message of err's *Problem, or fallback.

@@ -14,11 +14,11 @@ func TestKinds(t *testing.T) {
 		notKind error
 		msg     string
 	}{
-		{Notf("no camera %d", 7), NotFound, Forbidden, "no camera 7"},
-		{Forbiddenf("not yours"), Forbidden, NotFound, "not yours"},
-		{Invalidf("name %q", ""), Invalid, Conflict, `name ""`},
-		{Conflictf("taken"), Conflict, Invalid, "taken"},
-		{fmt.Errorf("wrapped: %w", New(Unavailable, "try later", cause)), Unavailable, NotFound, "try later"},
+		{Notf("no camera %d", 7), ErrNotFound, ErrForbidden, "no camera 7"},
+		{Forbiddenf("not yours"), ErrForbidden, ErrNotFound, "not yours"},
+		{Invalidf("name %q", ""), ErrInvalid, ErrConflict, `name ""`},
+		{Conflictf("taken"), ErrConflict, ErrInvalid, "taken"},
+		{fmt.Errorf("wrapped: %w", New(ErrUnavailable, "try later", cause)), ErrUnavailable, ErrNotFound, "try later"},
 	} {
 		if !errors.Is(tt.err, tt.kind) {
 			t.Errorf("%v: errors.Is(kind %v): got false, want true", tt.err, tt.kind)
@@ -30,7 +30,7 @@ func TestKinds(t *testing.T) {
 			t.Errorf("Message: got %q, want %q", got, tt.msg)
 		}
 	}
-	if !errors.Is(New(Unavailable, "x", cause), cause) {
+	if !errors.Is(New(ErrUnavailable, "x", cause), cause) {
 		t.Error("the cause: got errors.Is false, want true")
 	}
 	if got := Message(cause, "fallback"); got != "fallback" {

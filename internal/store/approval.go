@@ -157,7 +157,7 @@ func (s *Store) ListApprovals(ctx context.Context, state string, limit int) ([]a
 // DecideApproval records the decision on a pending request, atomically:
 // of two people deciding at once, one wins and the other gets
 // approvals.ErrNotPending. A requester cannot decide their own request (a
-// problem.Forbidden). state is approvals.Approved or approvals.Rejected;
+// problem.ErrForbidden). state is approvals.Approved or approvals.Rejected;
 // expires, when not zero, replaces the request's expiry (an approved
 // export's download window).
 func (s *Store) DecideApproval(ctx context.Context, id, by int64, state, note string, at, expires time.Time) (approvals.Approval, error) {
@@ -193,7 +193,7 @@ func (s *Store) DecideApproval(ctx context.Context, id, by int64, state, note st
 		out = a
 		return nil
 	})
-	if errors.Is(err, problem.Forbidden) || errors.Is(err, approvals.ErrNotPending) {
+	if errors.Is(err, problem.ErrForbidden) || errors.Is(err, approvals.ErrNotPending) {
 		return approvals.Approval{}, err
 	}
 	return out, wrap(fmt.Sprintf("decide approval %d", id), err)

@@ -147,8 +147,8 @@ func (e *InvalidError) Error() string { return e.Msg }
 
 func (e *InvalidError) Unwrap() error { return e.Err }
 
-// Is makes an *InvalidError a problem.Invalid.
-func (e *InvalidError) Is(target error) bool { return target == problem.Invalid }
+// Is makes an *InvalidError a problem.ErrInvalid.
+func (e *InvalidError) Is(target error) bool { return target == problem.ErrInvalid }
 
 // checkName refuses, as an *InvalidError, a name no one should be shown:
 // the rule of package names, kept in one place.

@@ -346,8 +346,8 @@ func TestApprovals(t *testing.T) {
 
 		if _, err := s.DecideApproval(ctx, exp.ID, 10, approvals.Approved, "", time.Now(), time.Time{}); err == nil {
 			t.Error("a requester approving their own request: got nil error, want one")
-		} else if !errors.Is(err, problem.Forbidden) || !strings.Contains(problem.Message(err, ""), "another person's approval") {
-			t.Errorf("self-approval: got %v, want a problem.Forbidden mentioning another person's approval", err)
+		} else if !errors.Is(err, problem.ErrForbidden) || !strings.Contains(problem.Message(err, ""), "another person's approval") {
+			t.Errorf("self-approval: got %v, want a problem.ErrForbidden mentioning another person's approval", err)
 		}
 		window := time.Now().Add(24 * time.Hour)
 		d, err := s.DecideApproval(ctx, exp.ID, 11, approvals.Approved, "checked the log", time.Now(), window)

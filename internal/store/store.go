@@ -31,12 +31,12 @@ import (
 )
 
 // ErrNotFound is returned, wrapped, when a looked-up row does not exist.
-// It is problem.NotFound, so the capabilities need not know the store.
-var ErrNotFound = problem.NotFound
+// It is problem.ErrNotFound, so the capabilities need not know the store.
+var ErrNotFound = problem.ErrNotFound
 
 // ErrConflict is returned, wrapped, when a write would violate a uniqueness
-// rule, whichever engine detected it. It is problem.Conflict.
-var ErrConflict = problem.Conflict
+// rule, whichever engine detected it. It is problem.ErrConflict.
+var ErrConflict = problem.ErrConflict
 
 const (
 	dialectSQLite   = "sqlite"

@@ -132,7 +132,7 @@ func (l *Ledger) IssueAll(ctx context.Context, p Period, now time.Time, by int64
 			continue
 		}
 		o, err := l.Issue(ctx, c, p, now, by)
-		if errors.Is(err, problem.Invalid) {
+		if errors.Is(err, problem.ErrInvalid) {
 			o, err = Outcome{Customer: c, Status: "refused", Reason: problem.Message(err, err.Error())}, nil
 		} else if errors.Is(err, money.ErrOverflow) {
 			// This customer's figures cannot be right; the others' are

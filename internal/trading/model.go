@@ -57,7 +57,7 @@ type Settings struct {
 	UpdatedAt      time.Time
 }
 
-// CheckSettings tidies t and refuses values out of bounds (problem.Invalid).
+// CheckSettings tidies t and refuses values out of bounds (problem.ErrInvalid).
 func CheckSettings(t *Settings) error {
 	t.Company = strings.TrimSpace(t.Company)
 	switch {
@@ -118,7 +118,7 @@ func Day(t time.Time) time.Time {
 }
 
 // CheckSubscription tidies t (dates to days) and refuses values out of
-// bounds (problem.Invalid). Its units are checked by CheckUnits.
+// bounds (problem.ErrInvalid). Its units are checked by CheckUnits.
 func CheckSubscription(t *Subscription) error {
 	t.Reference = strings.TrimSpace(t.Reference)
 	t.StartsOn = Day(t.StartsOn)
@@ -160,7 +160,7 @@ func CheckNewSubscription(t *Subscription) error {
 	return nil
 }
 
-// CheckUnits tidies u and refuses values out of bounds (problem.Invalid).
+// CheckUnits tidies u and refuses values out of bounds (problem.ErrInvalid).
 func CheckUnits(u *Units) error {
 	u.From = Day(u.From)
 	switch {
@@ -185,7 +185,7 @@ type Charge struct {
 	CreatedAt   time.Time
 }
 
-// CheckCharge tidies c and refuses values out of bounds (problem.Invalid).
+// CheckCharge tidies c and refuses values out of bounds (problem.ErrInvalid).
 // A negative amount is an allowance, billed as a deduction.
 func CheckCharge(c *Charge) error {
 	c.Description = strings.TrimSpace(c.Description)
@@ -250,7 +250,7 @@ type Line struct {
 }
 
 // CheckIssue tidies an invoice to be issued and refuses one whose period
-// or note is wrong (problem.Invalid).
+// or note is wrong (problem.ErrInvalid).
 func CheckIssue(inv *Invoice) error {
 	inv.PeriodFrom, inv.PeriodTo = Day(inv.PeriodFrom), Day(inv.PeriodTo)
 	if !inv.PeriodTo.After(inv.PeriodFrom) {
@@ -266,7 +266,7 @@ func CheckIssue(inv *Invoice) error {
 // CreditNote is the credit note cancelling orig whole, dated at by user
 // by, for the reason note: every line and amount negated. It has no
 // number; the repository gives it one. A credit note cannot be credited,
-// and the reason must be given (problem.Invalid).
+// and the reason must be given (problem.ErrInvalid).
 func CreditNote(orig Invoice, note string, at time.Time, by int64) (Invoice, error) {
 	note = strings.TrimSpace(note)
 	switch {

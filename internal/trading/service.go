@@ -89,7 +89,7 @@ func (s *Service) entry(c Caller, action auditlog.Action, detail string) auditlo
 	return e
 }
 
-// MayChange refuses (problem.Forbidden) a caller who may not change the
+// MayChange refuses (problem.ErrForbidden) a caller who may not change the
 // partnership's figures.
 func (s *Service) MayChange(c Caller) error {
 	if d := c.Snap.CanManageFinance(c.P); !d.Allowed {
@@ -113,7 +113,7 @@ func customerFor(ctx context.Context, repo Repo, c Caller, id int64) (Customer, 
 	o, err := repo.TradingCustomer(ctx, id)
 	missing := problem.Notf("no customer %d", id)
 	switch {
-	case errors.Is(err, problem.NotFound):
+	case errors.Is(err, problem.ErrNotFound):
 		return o, missing
 	case err != nil:
 		return o, err
@@ -130,7 +130,7 @@ func customerFor(ctx context.Context, repo Repo, c Caller, id int64) (Customer, 
 }
 
 // ParseDay reads a day like 2024-07-01; what names the field in the
-// refusal (problem.Invalid).
+// refusal (problem.ErrInvalid).
 func ParseDay(v, what string) (time.Time, error) {
 	t, err := time.Parse(time.DateOnly, v)
 	if err != nil {
@@ -195,7 +195,7 @@ func (s *Service) Subscriptions(ctx context.Context, c Caller) ([]Subscription, 
 // the customer's figures: otherwise "no subscription N".
 func (s *Service) Subscription(ctx context.Context, c Caller, id int64) (Subscription, Customer, error) {
 	t, err := s.repo.TradingSubscription(ctx, id)
-	if errors.Is(err, problem.NotFound) || err == nil && !s.Sees(c, t.CustomerID) {
+	if errors.Is(err, problem.ErrNotFound) || err == nil && !s.Sees(c, t.CustomerID) {
 		return t, Customer{}, problem.Notf("no subscription %d", id)
 	}
 	if err != nil {
@@ -392,7 +392,7 @@ func (s *Service) Invoices(ctx context.Context, c Caller, f InvoiceFilter) ([]In
 // figures: otherwise "no invoice N".
 func (s *Service) Invoice(ctx context.Context, c Caller, id int64) (Invoice, error) {
 	v, err := s.repo.TradingInvoice(ctx, id)
-	if errors.Is(err, problem.NotFound) || err == nil && !s.Sees(c, v.CustomerID) {
+	if errors.Is(err, problem.ErrNotFound) || err == nil && !s.Sees(c, v.CustomerID) {
 		return v, problem.Notf("no invoice %d", id)
 	}
 	return v, err

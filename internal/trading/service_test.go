@@ -213,13 +213,13 @@ func TestServiceDecides(t *testing.T) {
 		want error
 		msg  string
 	}{
-		{"a customer outside the officer's council", w.officer, good, problem.NotFound, fmt.Sprintf("no customer %d", w.harbour)},
-		{"an organisation that is not a customer", w.manager, NewSubscription{CustomerID: w.notCustom}, problem.NotFound, fmt.Sprintf("no customer %d", w.notCustom)},
-		{"an organisation that does not exist", w.manager, NewSubscription{CustomerID: 99}, problem.NotFound, "no customer 99"},
-		{"the council's own customer, by its officer", w.officer, NewSubscription{CustomerID: w.carParks}, problem.Forbidden, ""},
-		{"no price", w.manager, NewSubscription{CustomerID: w.harbour, Units: ptr(int64(1))}, problem.Invalid, ""},
-		{"a start that is not a date", w.manager, NewSubscription{CustomerID: w.harbour, UnitPrice: ptr(int64(1)), Units: ptr(int64(1)), StartsOn: "1/4/24"}, problem.Invalid, `starts_on "1/4/24" is not a date like 2024-07-01`},
-		{"a service level that does not exist", w.manager, NewSubscription{CustomerID: w.harbour, Service: "gold", UnitPrice: ptr(int64(1)), Units: ptr(int64(1)), StartsOn: "2024-04-01"}, problem.Invalid, ""},
+		{"a customer outside the officer's council", w.officer, good, problem.ErrNotFound, fmt.Sprintf("no customer %d", w.harbour)},
+		{"an organisation that is not a customer", w.manager, NewSubscription{CustomerID: w.notCustom}, problem.ErrNotFound, fmt.Sprintf("no customer %d", w.notCustom)},
+		{"an organisation that does not exist", w.manager, NewSubscription{CustomerID: 99}, problem.ErrNotFound, "no customer 99"},
+		{"the council's own customer, by its officer", w.officer, NewSubscription{CustomerID: w.carParks}, problem.ErrForbidden, ""},
+		{"no price", w.manager, NewSubscription{CustomerID: w.harbour, Units: ptr(int64(1))}, problem.ErrInvalid, ""},
+		{"a start that is not a date", w.manager, NewSubscription{CustomerID: w.harbour, UnitPrice: ptr(int64(1)), Units: ptr(int64(1)), StartsOn: "1/4/24"}, problem.ErrInvalid, `starts_on "1/4/24" is not a date like 2024-07-01`},
+		{"a service level that does not exist", w.manager, NewSubscription{CustomerID: w.harbour, Service: "gold", UnitPrice: ptr(int64(1)), Units: ptr(int64(1)), StartsOn: "2024-04-01"}, problem.ErrInvalid, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := w.svc.CreateSubscription(ctx, tc.by, tc.in)
@@ -288,10 +288,10 @@ func TestIssueRunIsOneChange(t *testing.T) {
 		}
 	}
 	// The officer may not issue, and a run longer than a year is refused.
-	if _, _, err := w.svc.Issue(ctx, w.officer, IssueRun{Period: "2024/25-Q3"}); !errors.Is(err, problem.Forbidden) {
-		t.Errorf("the officer issuing: got %v, want problem.Forbidden", err)
+	if _, _, err := w.svc.Issue(ctx, w.officer, IssueRun{Period: "2024/25-Q3"}); !errors.Is(err, problem.ErrForbidden) {
+		t.Errorf("the officer issuing: got %v, want problem.ErrForbidden", err)
 	}
-	if _, _, err := w.svc.Issue(ctx, w.manager, IssueRun{Period: "2024-04-01..2025-06-30"}); !errors.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "at most a year") {
-		t.Errorf("a run of fifteen months: got %v, want problem.Invalid saying at most a year", err)
+	if _, _, err := w.svc.Issue(ctx, w.manager, IssueRun{Period: "2024-04-01..2025-06-30"}); !errors.Is(err, problem.ErrInvalid) || !strings.Contains(err.Error(), "at most a year") {
+		t.Errorf("a run of fifteen months: got %v, want problem.ErrInvalid saying at most a year", err)
 	}
 }

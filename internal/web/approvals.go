@@ -149,11 +149,11 @@ func (s *Server) moveCameraIn(ctx context.Context, tx *store.Store, by auditlog.
 	var ie *store.InvalidError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, problem.New(problem.NotFound, fmt.Sprintf("camera %d or organisation %d no longer exists", ch.CameraID, ch.OrgID), err)
+		return nil, problem.New(problem.ErrNotFound, fmt.Sprintf("camera %d or organisation %d no longer exists", ch.CameraID, ch.OrgID), err)
 	case errors.As(err, &ie):
-		return nil, problem.New(problem.Invalid, ie.Msg, err)
+		return nil, problem.New(problem.ErrInvalid, ie.Msg, err)
 	case errors.Is(err, store.ErrConflict):
-		return nil, problem.New(problem.Conflict, "the organisation already has a camera of that name", err)
+		return nil, problem.New(problem.ErrConflict, "the organisation already has a camera of that name", err)
 	case err != nil:
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func accessError(err error) error {
 		return badRequest(ie.Msg)
 	case errors.As(err, &ce):
 		return errorf(http.StatusConflict, ce.Error(), err)
-	case errors.Is(err, problem.Invalid):
+	case errors.Is(err, problem.ErrInvalid):
 		var p *problem.Problem
 		if errors.As(err, &p) {
 			return badRequest(p.Msg)

@@ -283,7 +283,7 @@ func cameraError(err error) error {
 		return nil
 	case errors.Is(err, cameras.ErrCredentials):
 		return errorf(http.StatusInternalServerError, "stored camera credentials cannot be read", err)
-	case errors.Is(err, problem.Invalid):
+	case errors.Is(err, problem.ErrInvalid):
 		return errorf(http.StatusBadRequest, problem.Message(err, err.Error()), err)
 	}
 	return fromProblem(err)

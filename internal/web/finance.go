@@ -57,7 +57,7 @@ func financeError(err error, name func(i int) (string, *spreadsheet.RowError)) e
 		return itemError(err, name)
 	case errors.As(err, &inv):
 		return storeError(err, "")
-	case errors.As(err, &p) && errors.Is(err, problem.Invalid):
+	case errors.As(err, &p) && errors.Is(err, problem.ErrInvalid):
 		return errorf(http.StatusBadRequest, p.Msg, err)
 	case errors.As(err, &p):
 		return fromProblem(err)

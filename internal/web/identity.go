@@ -41,7 +41,7 @@ func identityError(err error) error {
 	if err == nil || errors.As(err, &he) {
 		return err
 	}
-	if errors.Is(err, problem.Invalid) {
+	if errors.Is(err, problem.ErrInvalid) {
 		return &Error{Code: http.StatusBadRequest, Msg: problem.Message(err, "the request breaks a rule"), Err: err}
 	}
 	return fromProblem(err)

@@ -120,7 +120,7 @@ func (s *Server) putLayout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	l, err := s.layouts.Save(r.Context(), userFrom(r.Context()).ID, r.PathValue("name"), in.Grid, in.Tiles, func(id int64) bool { return live[id] })
-	if errors.Is(err, problem.Invalid) {
+	if errors.Is(err, problem.ErrInvalid) {
 		// Refused values have always been a 400 here.
 		return errorf(http.StatusBadRequest, problem.Message(err, err.Error()), nil)
 	}

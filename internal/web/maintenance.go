@@ -224,7 +224,7 @@ func maintenanceError(err error) error {
 	switch {
 	case errors.As(err, &ie):
 		return badRequest(ie.Msg)
-	case errors.Is(err, problem.Invalid):
+	case errors.Is(err, problem.ErrInvalid):
 		return badRequest(problem.Message(err, "invalid request"))
 	}
 	return fromProblem(err)

@@ -19,15 +19,15 @@ func fromProblem(err error) error {
 	}
 	code := http.StatusInternalServerError
 	switch {
-	case errors.Is(err, problem.NotFound):
+	case errors.Is(err, problem.ErrNotFound):
 		code = http.StatusNotFound
-	case errors.Is(err, problem.Forbidden):
+	case errors.Is(err, problem.ErrForbidden):
 		code = http.StatusForbidden
-	case errors.Is(err, problem.Invalid):
+	case errors.Is(err, problem.ErrInvalid):
 		code = http.StatusUnprocessableEntity
-	case errors.Is(err, problem.Conflict):
+	case errors.Is(err, problem.ErrConflict):
 		code = http.StatusConflict
-	case errors.Is(err, problem.Unavailable):
+	case errors.Is(err, problem.ErrUnavailable):
 		code = http.StatusServiceUnavailable
 	}
 	if code == http.StatusInternalServerError {

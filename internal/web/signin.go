@@ -418,7 +418,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	s.id.Succeeded(ctx, t)
 	// Whoever else knew the old password is signed out.
 	current, _ := ctx.Value(sessionKey).(int64)
-	if _, err := s.id.ChangePassword(ctx, userActor(u, r), u, cur, next, confirm, current); errors.Is(err, problem.Invalid) {
+	if _, err := s.id.ChangePassword(ctx, userActor(u, r), u, cur, next, confirm, current); errors.Is(err, problem.ErrInvalid) {
 		return s.renderPassword(w, r, http.StatusBadRequest, problem.Message(err, "The new password breaks a rule."))
 	} else if err != nil {
 		return err

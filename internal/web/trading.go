@@ -48,7 +48,7 @@ func tradingError(err error) error {
 		return nil
 	case errors.As(err, &ie):
 		return badRequest(ie.Msg)
-	case errors.Is(err, problem.Invalid):
+	case errors.Is(err, problem.ErrInvalid):
 		return badRequest(problem.Message(err, err.Error()))
 	}
 	return fromProblem(err)

@@ -45,7 +45,7 @@ func (c Contract) Allowance(year int, funding string) (int64, bool) {
 }
 
 // CheckContract tidies c (dates to days) and refuses values no contract
-// may have (problem.Invalid). Who may hold one is the repository's to
+// may have (problem.ErrInvalid). Who may hold one is the repository's to
 // check.
 func CheckContract(c *Contract) error {
 	c.Reference = strings.TrimSpace(c.Reference)
@@ -67,7 +67,7 @@ func CheckContract(c *Contract) error {
 	}
 	for _, f := range []struct{ what, v string }{{"a contract's supplier", c.Supplier}, {"a contract's reference", c.Reference}} {
 		if err := names.Check(f.what, f.v); err != nil {
-			return problem.New(problem.Invalid, err.Error(), err)
+			return problem.New(problem.ErrInvalid, err.Error(), err)
 		}
 	}
 	// The contract years the term spans: year n begins n-1 years after
@@ -105,7 +105,7 @@ type Budget struct {
 	UpdatedBy    string
 }
 
-// CheckBudget refuses a budget no department may have (problem.Invalid).
+// CheckBudget refuses a budget no department may have (problem.ErrInvalid).
 // Whether DepartmentID is a department is the repository's to check.
 func CheckBudget(b Budget) error {
 	switch {
@@ -166,7 +166,7 @@ func (o Order) Spend() Spend {
 const MaxTitle = 300
 
 // CheckOrder tidies an order to be raised and refuses values no order may
-// have (problem.Invalid). Whether its department may use its contract is
+// have (problem.ErrInvalid). Whether its department may use its contract is
 // the repository's to check.
 func CheckOrder(o *Order) error {
 	o.Title = strings.TrimSpace(o.Title)
@@ -212,7 +212,7 @@ var StepFrom = map[string][]string{
 	Cancelled: {Raised, Quoted, Approved},
 }
 
-// CheckStep refuses a step no order may take (problem.Invalid); whether
+// CheckStep refuses a step no order may take (problem.ErrInvalid); whether
 // this order's state allows it is the repository's to check, in the
 // transaction that takes it.
 func CheckStep(st Step) error {

@@ -27,7 +27,7 @@ func (f *fakeRepo) CreateWorksContract(ctx context.Context, c *Contract) error {
 	}
 	for _, x := range f.created {
 		if x.Reference == c.Reference {
-			return fmt.Errorf("%w: works contract: duplicate key", problem.Conflict)
+			return fmt.Errorf("%w: works contract: duplicate key", problem.ErrConflict)
 		}
 	}
 	c.ID = int64(len(f.created) + 1)
@@ -64,24 +64,24 @@ func TestServiceRules(t *testing.T) {
 		t.Errorf("got records %+v, want one works.contract.create %q", f.records, want)
 	}
 	_, err = svc.CreateContract(ctx, manager, in)
-	if !errors.Is(err, problem.Conflict) || problem.Message(err, "") != `there is already a contract "VSS-2026"` {
+	if !errors.Is(err, problem.ErrConflict) || problem.Message(err, "") != `there is already a contract "VSS-2026"` {
 		t.Errorf("the same reference again: got %v (%q), want a conflict naming it", err, problem.Message(err, ""))
 	}
 	in.StartsOn = "1 April"
-	if _, err := svc.CreateContract(ctx, manager, in); !errors.Is(err, problem.Invalid) {
-		t.Errorf("a start that is not a date: got %v, want problem.Invalid", err)
+	if _, err := svc.CreateContract(ctx, manager, in); !errors.Is(err, problem.ErrInvalid) {
+		t.Errorf("a start that is not a date: got %v, want problem.ErrInvalid", err)
 	}
-	if _, err := svc.TakeStep(ctx, manager, 1, Step{To: "paid"}); !errors.Is(err, problem.Invalid) {
-		t.Errorf("a step no order takes: got %v, want problem.Invalid", err)
+	if _, err := svc.TakeStep(ctx, manager, 1, Step{To: "paid"}); !errors.Is(err, problem.ErrInvalid) {
+		t.Errorf("a step no order takes: got %v, want problem.ErrInvalid", err)
 	}
-	if _, err := svc.Raise(ctx, manager, NewOrder{DepartmentID: 99}); !errors.Is(err, problem.NotFound) {
-		t.Errorf("an organisation that does not exist: got %v, want problem.NotFound", err)
+	if _, err := svc.Raise(ctx, manager, NewOrder{DepartmentID: 99}); !errors.Is(err, problem.ErrNotFound) {
+		t.Errorf("an organisation that does not exist: got %v, want problem.ErrNotFound", err)
 	}
-	if _, err := svc.SetBudget(ctx, officer, 2, "2026/27", 1); !errors.Is(err, problem.Forbidden) {
-		t.Errorf("a council's officer setting a budget: got %v, want problem.Forbidden", err)
+	if _, err := svc.SetBudget(ctx, officer, 2, "2026/27", 1); !errors.Is(err, problem.ErrForbidden) {
+		t.Errorf("a council's officer setting a budget: got %v, want problem.ErrForbidden", err)
 	}
-	if _, err := svc.SetBudget(ctx, manager, 2, "next year", 1); !errors.Is(err, problem.Invalid) {
-		t.Errorf("a year that is not a financial year: got %v, want problem.Invalid", err)
+	if _, err := svc.SetBudget(ctx, manager, 2, "next year", 1); !errors.Is(err, problem.ErrInvalid) {
+		t.Errorf("a year that is not a financial year: got %v, want problem.ErrInvalid", err)
 	}
 	if len(f.records) != 1 {
 		t.Errorf("after the refusals: got %d records, want the first contract's alone", len(f.records))

@@ -75,7 +75,7 @@ func (s *Service) entry(c Caller, action auditlog.Action, detail string) auditlo
 	return e
 }
 
-// MayChange refuses (problem.Forbidden) a caller who may not change the
+// MayChange refuses (problem.ErrForbidden) a caller who may not change the
 // partnership's figures.
 func (s *Service) MayChange(c Caller) error {
 	if d := c.Snap.CanManageFinance(c.P); !d.Allowed {
@@ -85,8 +85,8 @@ func (s *Service) MayChange(c Caller) error {
 }
 
 // Org refuses an organisation whose figures c may not read: one outside
-// everything c sees is "no organisation N" (problem.NotFound), one c sees
-// without the right problem.Forbidden.
+// everything c sees is "no organisation N" (problem.ErrNotFound), one c sees
+// without the right problem.ErrForbidden.
 func (s *Service) Org(c Caller, id int64) error {
 	switch d := c.Snap.CanOrg(c.P, rights.ReadFinance, id); {
 	case d.Allowed:
@@ -133,8 +133,8 @@ func (s *Service) CreateContract(ctx context.Context, c Caller, in NewContract) 
 		return tx.Log(s.entry(c, auditlog.WorksContractCreate, fmt.Sprintf("contract %d %q with %s, %s from %s to %s",
 			k.ID, k.Reference, k.Supplier, money.Pounds(k.ValuePence), dateOnly(k.StartsOn), dateOnly(k.EndsOn))))
 	})
-	if errors.Is(err, problem.Conflict) && !errors.Is(err, problem.Invalid) {
-		return k, problem.New(problem.Conflict, fmt.Sprintf("there is already a contract %q", k.Reference), err)
+	if errors.Is(err, problem.ErrConflict) && !errors.Is(err, problem.ErrInvalid) {
+		return k, problem.New(problem.ErrConflict, fmt.Sprintf("there is already a contract %q", k.Reference), err)
 	}
 	return k, err
 }
@@ -201,7 +201,7 @@ func (s *Service) Raise(ctx context.Context, c Caller, in NewOrder) (Order, erro
 	var o Order
 	err := s.change(ctx, func(tx Repo) error {
 		k, err := tx.WorksContract(ctx, in.ContractID)
-		if errors.Is(err, problem.NotFound) {
+		if errors.Is(err, problem.ErrNotFound) {
 			return problem.Invalidf("there is no works contract %d", in.ContractID)
 		}
 		if err != nil {

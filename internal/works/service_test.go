@@ -86,13 +86,13 @@ func TestWorksChangesAreAllOrNothing(t *testing.T) {
 			return n
 		}
 
-		if _, err := svc.CreateContract(ctx, officer, works.NewContract{OrganisationID: council.ID}); !errors.Is(err, problem.Forbidden) {
-			t.Errorf("a council's officer letting a contract: got %v, want problem.Forbidden", err)
+		if _, err := svc.CreateContract(ctx, officer, works.NewContract{OrganisationID: council.ID}); !errors.Is(err, problem.ErrForbidden) {
+			t.Errorf("a council's officer letting a contract: got %v, want problem.ErrForbidden", err)
 		}
 		k, err := svc.CreateContract(ctx, manager, works.NewContract{OrganisationID: council.ID, Reference: "VSS-2026", Supplier: "DSSL Ltd",
 			ValuePence: 10_000_000, StartsOn: "2026-04-01", EndsOn: "2028-03-31"})
 		must(t, err)
-		if err := svc.Org(officer, council.ID); !errors.Is(err, problem.NotFound) || problem.Message(err, "") != fmt.Sprintf("no organisation %d", council.ID) {
+		if err := svc.Org(officer, council.ID); !errors.Is(err, problem.ErrNotFound) || problem.Message(err, "") != fmt.Sprintf("no organisation %d", council.ID) {
 			t.Errorf("Harrow to Brent's officer: got %v, want no organisation %d", err, council.ID)
 		}
 
@@ -118,8 +118,8 @@ func TestWorksChangesAreAllOrNothing(t *testing.T) {
 			t.Errorf("after the failed quote: got %s at %d, %d records (%v); want raised, no quote, 2", got.State, got.QuotePence, pending(), err)
 		}
 		fail = false
-		if _, err := svc.TakeStep(ctx, manager, o.ID, works.Step{To: works.Completed, Amount: 1}); !errors.Is(err, problem.Invalid) || pending() != 2 {
-			t.Errorf("completing a raised order: got %v and %d records, want problem.Invalid and no record", err, pending())
+		if _, err := svc.TakeStep(ctx, manager, o.ID, works.Step{To: works.Completed, Amount: 1}); !errors.Is(err, problem.ErrInvalid) || pending() != 2 {
+			t.Errorf("completing a raised order: got %v and %d records, want problem.ErrInvalid and no record", err, pending())
 		}
 		got, err := svc.TakeStep(ctx, manager, o.ID, works.Step{To: works.Quoted, Amount: 300_000})
 		must(t, err)
@@ -131,8 +131,8 @@ func TestWorksChangesAreAllOrNothing(t *testing.T) {
 		if len(entries) != 3 || entries[2].Action != auditlog.WorksOrderQuote.String() || entries[2].Detail != fmt.Sprintf("order %d: £3,000.00", o.ID) {
 			t.Errorf("the records: got %+v, want the quote's last, order %d: £3,000.00", entries, o.ID)
 		}
-		if _, err := svc.TakeStep(ctx, officer, o.ID, works.Step{To: works.Cancelled}); !errors.Is(err, problem.Forbidden) {
-			t.Errorf("a council's officer cancelling: got %v, want problem.Forbidden", err)
+		if _, err := svc.TakeStep(ctx, officer, o.ID, works.Step{To: works.Cancelled}); !errors.Is(err, problem.ErrForbidden) {
+			t.Errorf("a council's officer cancelling: got %v, want problem.ErrForbidden", err)
 		}
 	})
 }
