@@ -343,6 +343,7 @@ func probeFile(t *testing.T, path string) probe {
 }
 
 func TestRecordAndExport(t *testing.T) {
+	t.Parallel() // see main_test.go
 	for _, tc := range []struct {
 		codec codec.Codec
 		name  string
@@ -380,6 +381,7 @@ func TestRecordAndExport(t *testing.T) {
 
 // TestPostgres runs the server on PostgreSQL: record, list, export.
 func TestPostgres(t *testing.T) {
+	t.Parallel() // see main_test.go
 	if testkit.PostgresURL() == "" {
 		t.Skip("skipping: VIGIL_TEST_POSTGRES is not set")
 	}

@@ -79,6 +79,7 @@ func (h *harness) browser(user, pass string) (*http.Client, int) {
 }
 
 func TestAuditHTTP(t *testing.T) {
+	t.Parallel() // see main_test.go
 	t.Run("sqlite", func(t *testing.T) { testAuditHTTP(t, start(t, harnessOptions{})) })
 	if testkit.PostgresURL() != "" {
 		t.Run("postgres", func(t *testing.T) {
@@ -344,6 +345,7 @@ func (h *harness) makeUser(name string, org int64, pass string, role rights.Role
 // TestAuditLegacyImport: a server started on a data folder whose main
 // database holds audit records in the old table moves them into the trail.
 func TestAuditLegacyImport(t *testing.T) {
+	t.Parallel() // see main_test.go
 	data := t.TempDir()
 	st, err := store.Open(context.Background(), filepath.Join(data, "vigil.db"), nil)
 	if err != nil {
@@ -389,6 +391,7 @@ func TestAuditLegacyImport(t *testing.T) {
 // in a banner for the auditor, on the audit page and elsewhere; the
 // trigger is back.
 func TestAuditAlarmAtStart(t *testing.T) {
+	t.Parallel() // see main_test.go
 	t.Run("sqlite", func(t *testing.T) { testAuditAlarmAtStart(t, "") })
 	if pg := testkit.PostgresURL(); pg != "" {
 		t.Run("postgres", func(t *testing.T) { testAuditAlarmAtStart(t, testkit.PostgresSchema(t, pg)) })

@@ -50,6 +50,7 @@ func (h *harness) awaitError(id int64) (cameraStatus, string) {
 // naming the rule, and a camera whose name resolves to loopback is
 // refused at dial time; allowing loopback lets such cameras be added.
 func TestCameraAddressPolicy(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{cameraNetwork: &config.CameraNetwork{}})
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(strings.Split(h.cams.URL(1), "/cam/")[0], "rtsp://"))
 	for _, tc := range []struct{ url, want string }{
@@ -98,6 +99,7 @@ func TestCameraAddressPolicy(t *testing.T) {
 // shows operators the kind of failure, never what the service said; those
 // who manage the camera see the service's answer.
 func TestCameraErrorClassified(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

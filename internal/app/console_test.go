@@ -77,6 +77,7 @@ func samePtr(a, b *float64) bool {
 }
 
 func TestCameraPlaceHTTP(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{})
 	if res, b := h.do("POST", "/api/v1/organisations", map[string]any{"name": "Mimram District Council", "kind": "council"}, nil); res.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /api/v1/organisations: got %d %s, want 201", res.StatusCode, b)
@@ -233,6 +234,7 @@ func (h *harness) layouts() []layoutBody {
 }
 
 func TestLayoutsHTTP(t *testing.T) {
+	t.Parallel() // see main_test.go
 	engines := []struct {
 		name     string
 		postgres bool
@@ -369,6 +371,7 @@ func testLayoutsHTTP(t *testing.T, h *harness) {
 }
 
 func TestMapOutlineHTTP(t *testing.T) {
+	t.Parallel() // see main_test.go
 	t.Run("not configured", func(t *testing.T) {
 		h := start(t, harnessOptions{})
 		res, b := h.do("GET", "/api/v1/map/outline", nil, nil)

@@ -16,6 +16,7 @@ import (
 // the API, the server stays up, and everything on the disk still decodes
 // and agrees with the index.
 func TestDiskFull(t *testing.T) {
+	t.Parallel() // see main_test.go
 	dir := filepath.Join(t.TempDir(), "small-disk")
 	os.MkdirAll(dir, 0o750)
 	// A 3 MiB file system of our own; needs root (CI runs as root).

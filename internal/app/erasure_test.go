@@ -65,6 +65,7 @@ func deletionBody(start, end time.Time, reason string) map[string]any {
 // and PostgreSQL: at once where no four-eyes policy applies, after a
 // second person's approval where one does; never footage under a hold.
 func TestEarlyDeletion(t *testing.T) {
+	t.Parallel() // see main_test.go
 	t.Run("sqlite", func(t *testing.T) { testEarlyDeletion(t, newRightsFixtureOn(t, false)) })
 	if testkit.PostgresURL() != "" {
 		t.Run("postgres", func(t *testing.T) { testEarlyDeletion(t, newRightsFixtureOn(t, true)) })

@@ -22,6 +22,7 @@ import (
 // camera, none for footage recorded since, and a refused download says
 // plainly whose policy it is.
 func TestExportDecisionFollowsTheCamera(t *testing.T) {
+	t.Parallel() // see main_test.go
 	t.Run("sqlite", func(t *testing.T) { testExportDecisionFollowsTheCamera(t, newRightsFixtureOn(t, false)) })
 	if testkit.PostgresURL() != "" {
 		t.Run("postgres", func(t *testing.T) { testExportDecisionFollowsTheCamera(t, newRightsFixtureOn(t, true)) })

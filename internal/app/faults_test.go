@@ -50,6 +50,7 @@ func checkIndexMatchesFiles(t *testing.T, st *store.Store, cameraID int64, root 
 }
 
 func TestCameraDropsAndReturns(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{})
 	id := h.addCamera("Drops", h.cams.URL(1), nil)
 	h.awaitFootage(id, 4*time.Second, 30*time.Second)
@@ -86,6 +87,7 @@ func TestCameraDropsAndReturns(t *testing.T) {
 }
 
 func TestCameraSendsGarbage(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{faults: simcam.Faults{CorruptEvery: 37}})
 	id := h.addCamera("Garbage", h.cams.URL(1), nil)
 	h.awaitFootage(id, 8*time.Second, 40*time.Second)
@@ -127,6 +129,7 @@ func TestCameraSendsGarbage(t *testing.T) {
 }
 
 func TestCameraStalls(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{})
 	id := h.addCamera("Stalls", h.cams.URL(1), nil)
 	h.awaitFootage(id, 3*time.Second, 30*time.Second)
@@ -158,6 +161,7 @@ func TestCameraStalls(t *testing.T) {
 // oldest footage goes, recording goes on, every deletion is logged and
 // the index still matches the files.
 func TestQuotaReached(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{quota: 600 << 10, retentionEvery: 500 * time.Millisecond})
 	id := h.addCamera("Quota", h.cams.URL(1), nil)
 	deadline := time.Now().Add(60 * time.Second)

@@ -14,6 +14,7 @@ import (
 // invoiced, from the start of the financial year to the end of the
 // period, net of VAT.
 func TestStatementIncomeFromTrading(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{})
 	admin, err := h.app.Store.UserByName(t.Context(), "admin")
 	if err != nil {
@@ -72,6 +73,7 @@ func TestStatementIncomeFromTrading(t *testing.T) {
 // trading company's and the maintenance record each leave a record in
 // the audit trail, naming who and what.
 func TestBusinessChangesAudited(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{})
 	cam := h.addCamera("Market Square", h.cams.URL(1), nil)
 	for _, c := range []struct {

@@ -21,6 +21,7 @@ import (
 // camera but not view it live gets no footage newer than the playback
 // delay, whatever range they ask for.
 func TestFootageRangeServed(t *testing.T) {
+	t.Parallel() // see main_test.go
 	const delay = 20 * time.Second
 	h := start(t, harnessOptions{playbackDelay: delay})
 	ctx := t.Context()

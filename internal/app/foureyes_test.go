@@ -26,6 +26,7 @@ import (
 // let it go, footage recorded while A owned it is still exported and
 // deleted only with approval, as A's policy says.
 func TestFourEyesFollowsTheCamera(t *testing.T) {
+	t.Parallel() // see main_test.go
 	t.Run("sqlite", func(t *testing.T) { testFourEyesFollowsTheCamera(t, newRightsFixtureOn(t, false)) })
 	if testkit.PostgresURL() != "" {
 		t.Run("postgres", func(t *testing.T) { testFourEyesFollowsTheCamera(t, newRightsFixtureOn(t, true)) })
@@ -129,6 +130,7 @@ func testFourEyesFollowsTheCamera(t *testing.T, f *rightsFixture) {
 // decides a request about their own roles, or one by or about an account
 // they made or that made them.
 func TestFootageGrantsNeedSecondPerson(t *testing.T) {
+	t.Parallel() // see main_test.go
 	t.Run("sqlite", func(t *testing.T) { testFootageGrantsNeedSecondPerson(t, newRightsFixtureOn(t, false)) })
 	if testkit.PostgresURL() != "" {
 		t.Run("postgres", func(t *testing.T) { testFootageGrantsNeedSecondPerson(t, newRightsFixtureOn(t, true)) })

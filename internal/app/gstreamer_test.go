@@ -13,6 +13,7 @@ import (
 // server), H.264 and H.265, with and without Digest authentication, over
 // TCP and UDP, then exports and decodes what was recorded.
 func TestGStreamerCamera(t *testing.T) {
+	t.Parallel() // see main_test.go
 	testkit.NeedGStreamer(t)
 	for _, tc := range []struct {
 		name, codec, probe, user, pass, transport string

@@ -13,6 +13,7 @@ import (
 )
 
 func TestFootageHTTP(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{})
 	id := h.addCamera("Bus Station", h.cams.URL(1), nil)
 	r := h.awaitFootage(id, 6*time.Second, 40*time.Second)

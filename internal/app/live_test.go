@@ -76,6 +76,7 @@ func newViewerOf(t *testing.T, h *harness, cameraID int64, register func(*webrtc
 // it records, through the one RTSP session that feeds the recorder; each
 // starts at a keyframe; both starts and ends are audited.
 func TestLiveWHEP(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{})
 	id := h.addCamera("Live", h.cams.URL(1), nil)
 	h.awaitFootage(id, time.Second, 30*time.Second)

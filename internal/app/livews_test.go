@@ -140,6 +140,7 @@ func (h *harness) awaitAudit(id int64, action string, n int) []store.AuditRecord
 // and end; other sites' pages are refused; an H.264 camera has no
 // transcoder.
 func TestLiveWebSocket(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{})
 	id := h.addCamera("Live over WebSocket", h.cams.URL(1), nil)
 	h.awaitFootage(id, time.Second, 30*time.Second)
@@ -208,6 +209,7 @@ func TestLiveWebSocket(t *testing.T) {
 // that plays H.265 gets the camera's own; the recording stays H.265 and
 // the camera has one RTSP session throughout.
 func TestLiveH265(t *testing.T) {
+	t.Parallel() // see main_test.go
 	testkit.NeedTool(t, "ffmpeg")
 	h := start(t, harnessOptions{codec: codec.H265})
 	id := h.addCamera("H.265", h.cams.URL(1), nil)
@@ -282,6 +284,7 @@ func TestLiveH265(t *testing.T) {
 // installed program, a browser without H.265 is told why it cannot
 // watch an H.265 camera.
 func TestLiveH265NoTranscoder(t *testing.T) {
+	t.Parallel() // see main_test.go
 	for _, tc := range []struct{ setting, says string }{
 		{"off", "the server's live transcoder is off (live_transcoder)"},
 		{"vigil-no-such-ffmpeg", "install ffmpeg on the server for an H.264 live view"},

@@ -1,28 +1,11 @@
 package app
 
-import (
-	"flag"
-	"os"
-	"testing"
-	"time"
-)
-
-// goDefaultTimeout is the timeout the go command gives every test binary
-// when none is asked for.
-const goDefaultTimeout = 10 * time.Minute
-
-// TestMain gives this package's tests 30 minutes where the go command
-// would give them its default of 10: they record real cameras, run
-// browsers and restart servers, and together take about ten minutes on
-// two cores with every external tool installed, so the default would cut
-// off whichever test happened to be running then. A timeout asked for
-// with -timeout (other than exactly the default) is kept.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if f := flag.Lookup("test.timeout"); f != nil {
-		if d, err := time.ParseDuration(f.Value.String()); err == nil && d == goDefaultTimeout {
-			flag.Set("test.timeout", (30 * time.Minute).String())
-		}
-	}
-	os.Exit(m.Run())
-}
+// This package's tests record real cameras, run browsers and restart
+// servers: one after another they take about ten minutes on two cores,
+// and the go command stops a test binary that runs past its default
+// timeout (10 minutes, and a minute's grace), whatever the binary itself
+// was told. So each test that starts a server of its own, and neither
+// counts the process's goroutines (lifetime_test.go) nor measures a
+// browser's frame rate or the server's timeouts, runs in parallel with
+// the others (t.Parallel: as many at once as there are cores), most of
+// their time being spent waiting for footage.

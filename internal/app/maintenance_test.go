@@ -20,6 +20,7 @@ import (
 // response once; the partner officer's report, CSV and page hold their
 // own council's cameras alone.
 func TestMaintenanceHTTP(t *testing.T) {
+	t.Parallel() // see main_test.go
 	f := newRightsFixture(t)
 	op, mgr, po := f.user(rights.Operator), f.user(rights.CCTVManager), f.user(rights.PartnerOfficer)
 	raise := func(u *roleUser, cam int64) (int, map[string]any) {

@@ -25,6 +25,7 @@ import (
 // manager cannot move one beyond their council; under a four-eyes policy
 // (for rights, or anything else), a move waits for a second person.
 func TestMoveCamera(t *testing.T) {
+	t.Parallel() // see main_test.go
 	t.Run("sqlite", func(t *testing.T) { testMoveCamera(t, newRightsFixtureOn(t, false)) })
 	if testkit.PostgresURL() != "" {
 		t.Run("postgres", func(t *testing.T) { testMoveCamera(t, newRightsFixtureOn(t, true)) })

@@ -19,6 +19,7 @@ import (
 // manage the camera the failure itself, which names the server's
 // folders; nor does the gap it leaves on the timeline quote it.
 func TestRecorderErrorClassified(t *testing.T) {
+	t.Parallel() // see main_test.go
 	t.Run("sqlite", func(t *testing.T) { testRecorderErrorClassified(t, false) })
 	if testkit.PostgresURL() != "" {
 		t.Run("postgres", func(t *testing.T) { testRecorderErrorClassified(t, true) })

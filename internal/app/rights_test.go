@@ -887,6 +887,7 @@ func footageAudits(t *testing.T, trail *store.Trail, user, camera int64) int {
 // TestPermissionMatrix: every route × every role × own and other
 // council; and every answer that carried footage was audited before it.
 func TestPermissionMatrix(t *testing.T) {
+	t.Parallel() // see main_test.go
 	f := newRightsFixture(t)
 	routes := f.h.app.web.Routes()
 	got := f.h.app.web.RouteAccess()

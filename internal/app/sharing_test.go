@@ -52,6 +52,7 @@ func (f *rightsFixture) policeUser(role rights.Role) *roleUser {
 // view is ended within the review's second, audited as such, and the
 // camera is gone from their list as if it did not exist.
 func TestSharingAgreementEnds(t *testing.T) {
+	t.Parallel() // see main_test.go
 	f := newRightsFixture(t)
 	pc := f.policeUser(rights.PoliceViewer)
 	manager := f.user(rights.CCTVManager)
@@ -145,6 +146,7 @@ func TestSharingAgreementEnds(t *testing.T) {
 // TestIncidentCondition: an agreement "live view only while an incident
 // is open" shows nothing until Council A's control room opens one.
 func TestIncidentCondition(t *testing.T) {
+	t.Parallel() // see main_test.go
 	f := newRightsFixture(t)
 	inv := f.policeUser(rights.PoliceInvestigator)
 	if ids := f.cameraIDs(inv.token); len(ids) != 0 {
@@ -186,6 +188,7 @@ func TestIncidentCondition(t *testing.T) {
 // administrator or anyone without the export right; another supervisor
 // can, and then the requester alone downloads that range.
 func TestFourEyesExport(t *testing.T) {
+	t.Parallel() // see main_test.go
 	f := newRightsFixture(t)
 	sup1 := f.user(rights.Supervisor)
 	sup2id := f.newUser(f.orgA, "supervisor")
@@ -278,6 +281,7 @@ func TestFourEyesExport(t *testing.T) {
 // administrator; nobody changes their own roles; relaxing the policy is
 // itself such a change.
 func TestFourEyesRights(t *testing.T) {
+	t.Parallel() // see main_test.go
 	f := newRightsFixture(t)
 	admin1 := f.user(rights.Administrator)
 	admin2id := f.newUser(f.orgA, "administrator")
@@ -343,6 +347,7 @@ func TestFourEyesRights(t *testing.T) {
 // group's cameras and nothing else of their council's; the camera list,
 // and so the console, shows exactly those.
 func TestGroupScopedRole(t *testing.T) {
+	t.Parallel() // see main_test.go
 	f := newRightsFixture(t)
 	second := cameras.Camera{OrganisationID: f.orgA, Name: "Camera A2", URL: "rtsp://127.0.0.1:1/a2", Enabled: false}
 	mustDo(t, f.h.app.AddCamera(t.Context(), &second))

@@ -15,6 +15,7 @@ import (
 // own reason and times: an outage followed by an early deletion is two
 // gaps, and the time before them that no gap explains is a third.
 func TestRecordingsGapReasons(t *testing.T) {
+	t.Parallel() // see main_test.go
 	h := start(t, harnessOptions{})
 	id := h.addCamera("Bus Station", h.cams.URL(1), nil)
 	r := h.awaitFootage(id, 2*time.Second, 40*time.Second)

@@ -42,6 +42,7 @@ func (w *syncWriter) String() string {
 // only HTTPS with it: a real TLS client that trusts that certificate alone
 // signs in and gets a Secure session cookie and HSTS.
 func TestSelfSignedTLS(t *testing.T) {
+	t.Parallel() // see main_test.go
 	data := t.TempDir()
 	cfg := config.Default()
 	cfg.DataDir = data
