@@ -33,6 +33,7 @@ var mediaCore = map[string][]string{
 	"internal/rtsp":      {},
 	"internal/codec":     {},
 	"internal/mp4":       {},
+	"internal/segstore":  {},
 	"internal/live":      {"internal/codec", "internal/mp4"},
 	"internal/ingest":    {"internal/codec", "internal/live", "internal/rtsp"},
 	"internal/transcode": {"internal/codec", "internal/live"},
