@@ -38,20 +38,22 @@ var mediaCore = map[string][]string{
 	"internal/ingest":    {"internal/codec", "internal/live", "internal/rtsp"},
 	"internal/transcode": {"internal/codec", "internal/live"},
 	"internal/simcam":    {"internal/codec", "internal/mp4", "internal/rtsp"},
-	"internal/recording": {"internal/codec", "internal/ingest", "internal/mp4"},
-	"internal/playback":  {"internal/mp4"},
+	"internal/recording": {"internal/codec", "internal/ingest", "internal/mp4", "internal/segstore"},
+	"internal/playback":  {"internal/mp4", "internal/segstore"},
 }
 
 // mediaOutside are the media core's imports from outside it, each a debt
 // the reshape pays.
 var mediaOutside = map[string][]string{
 	// The recorder, retention and erasure index segments in the store's
-	// types and write deletions to the audit trail themselves, until the
-	// segment storage seam (issue 11, point 6) and the audit outbox
+	// types (their files go through segstore since issue 11's point 6)
+	// and write deletions to the audit trail themselves, until the
+	// segment rows leave the store (point 1) and the audit outbox
 	// (point 2).
 	"internal/recording": {"internal/audit", "internal/store"},
-	// Playback reads the store's segment and fragment rows, until the
-	// segment storage seam.
+	// Playback reads the store's segment and fragment rows, until they
+	// move out of the store with the services (point 1); the segment
+	// files it reads through segstore.
 	"internal/playback": {"internal/store"},
 }
 
