@@ -36,12 +36,39 @@ type IngestOptions struct {
 	ReadBatch   string // the server's recording.read_batch, e.g. "0s"; its default if empty
 	Dir         string // work folder; a temporary one if empty
 	Exe         string // the vigil binary; os.Executable if empty
+	// Peers are the peers measured after Vigil: "ffmpeg" (one process
+	// per camera, PeerCameras of them) and "mediamtx" (one process
+	// recording all Cameras, from the binary at MediaMTX). Empty:
+	// ffmpeg alone.
+	Peers    []string
+	MediaMTX string
+	// Baseline, when set, is another vigil binary (an earlier build)
+	// measured the same way just before this one, for a before and
+	// after in one run.
+	Baseline string
 }
 
 // IngestReport is what the run measured.
 type IngestReport struct {
-	Cameras                int
-	Duration               time.Duration
+	Cameras  int
+	Duration time.Duration
+	// Baseline is the earlier build's run, when one was asked for.
+	Baseline *VigilRun
+	VigilRun
+	PeerCameras          int
+	Peer                 result
+	PeerCPUPerCameraHour float64
+	PeerRSSPerCamera     int64
+	// MediaMTX: one process recording every camera, when measured.
+	MediaMTX                 *result
+	MediaMTXCPUPerCameraHour float64
+	MediaMTXRSSPerCamera     int64
+	MediaMTXMbitPerCamera    float64 // written to its files in the window
+}
+
+// VigilRun is one vigil build's measurement.
+type VigilRun struct {
+	Exe                    string
 	Vigil                  result
 	Cams                   result  // the simulated cameras' process
 	MbitPerCamera          float64 // video received per camera in the window
@@ -52,10 +79,6 @@ type IngestReport struct {
 	FramesAwaitingKeyframe int64 // dropped by design until each session's first keyframe
 	FramesDroppedOther     int64
 	Reconnects             int64 // sessions that ended and were retried during the run
-	PeerCameras            int
-	Peer                   result
-	PeerCPUPerCameraHour   float64
-	PeerRSSPerCamera       int64
 }
 
 func freeAddr() (string, error) {
@@ -137,11 +160,85 @@ func Ingest(ctx context.Context, opt IngestOptions, progress io.Writer) (*Ingest
 		opt.PeerCameras = min(opt.Cameras, 10)
 	}
 	rep := &IngestReport{Cameras: opt.Cameras, Duration: opt.Duration}
+	if opt.Baseline != "" {
+		run, err := ingestVigil(ctx, opt.Baseline, opt, filepath.Join(opt.Dir, "baseline"), progress)
+		if err != nil {
+			return nil, fmt.Errorf("bench: the baseline build: %w", err)
+		}
+		rep.Baseline = run
+	}
+	run, err := ingestVigil(ctx, opt.Exe, opt, filepath.Join(opt.Dir, "vigil"), progress)
+	if err != nil {
+		return nil, err
+	}
+	rep.VigilRun = *run
+	peers := map[string]bool{}
+	for _, p := range opt.Peers {
+		peers[p] = true
+	}
+	if len(peers) == 0 {
+		peers["ffmpeg"] = true
+	}
+	if peers["mediamtx"] {
+		if err := ingestMediaMTX(ctx, opt, rep, progress); err != nil {
+			return rep, err
+		}
+	}
+	if !peers["ffmpeg"] {
+		return rep, nil
+	}
+
+	// The peer: one ffmpeg per camera, as Frigate, Shinobi and ZoneMinder
+	// users run.
+	if opt.PeerCameras > 0 {
+		if _, err := exec.LookPath("ffmpeg"); err != nil {
+			return rep, errors.New("bench: ffmpeg is not installed, so the peer cannot be measured (apt-get install ffmpeg)")
+		}
+		camAddr, _ := freeAddr()
+		sim, err := startChild(opt.Exe, []string{"simcam", "--listen", camAddr, "--count", fmt.Sprint(opt.PeerCameras), "--bitrate", opt.Bitrate, "--codec", opt.Codec}, nil)
+		if err != nil {
+			return rep, err
+		}
+		defer sim.stop(syscall.SIGTERM)
+		if err := awaitDial(ctx, camAddr); err != nil {
+			return rep, err
+		}
+		peerDir := filepath.Join(opt.Dir, "ffmpeg")
+		os.MkdirAll(peerDir, 0o750)
+		var pids []int
+		var peers []*child
+		for i := 1; i <= opt.PeerCameras; i++ {
+			c, err := startChild("ffmpeg", []string{"-nostdin", "-v", "error", "-rtsp_transport", "tcp",
+				"-i", fmt.Sprintf("rtsp://%s/cam/%d", camAddr, i), "-c", "copy", "-f", "segment", "-segment_time", "60",
+				"-segment_format", "mp4", "-reset_timestamps", "1", filepath.Join(peerDir, fmt.Sprintf("cam%d-%%05d.mp4", i))}, nil)
+			if err != nil {
+				return rep, err
+			}
+			peers = append(peers, c)
+			pids = append(pids, c.cmd.Process.Pid)
+		}
+		time.Sleep(5 * time.Second) // connect and settle, as for Vigil
+		rep.Peer = measure(ctx, pids, opt.Duration, progress, "ffmpeg")
+		for _, c := range peers {
+			c.stop(syscall.SIGINT)
+		}
+		rep.PeerCameras = opt.PeerCameras
+		ph := float64(opt.PeerCameras) * rep.Peer.Wall.Hours()
+		rep.PeerCPUPerCameraHour = rep.Peer.CPU.Seconds() / ph
+		rep.PeerRSSPerCamera = rep.Peer.MeanRSS / int64(opt.PeerCameras)
+	}
+	return rep, nil
+}
+
+// ingestVigil measures one vigil build (exe) recording opt.Cameras, with
+// data in dir.
+func ingestVigil(ctx context.Context, exe string, opt IngestOptions, dir string, progress io.Writer) (*VigilRun, error) {
+	rep := &VigilRun{Exe: exe}
 
 	// Vigil.
 	camAddr, _ := freeAddr()
 	stats := filepath.Join(opt.Dir, "simcam-stats.json")
-	sim, err := startChild(opt.Exe, []string{"simcam", "--listen", camAddr, "--count", fmt.Sprint(opt.Cameras), "--bitrate", opt.Bitrate, "--codec", opt.Codec, "--stats", stats}, nil)
+	sim, err := startChild(exe, []string{"simcam", "--listen", camAddr, "--count", fmt.Sprint(opt.Cameras), "--bitrate", opt.Bitrate, "--codec", opt.Codec, "--stats", stats}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +247,7 @@ func Ingest(ctx context.Context, opt IngestOptions, progress io.Writer) (*Ingest
 		return nil, fmt.Errorf("%w\n%s", err, sim.log.String())
 	}
 	httpAddr, _ := freeAddr()
-	data := filepath.Join(opt.Dir, "vigil")
+	data := dir
 	env := []string{
 		"VIGIL_DATA=" + data, "VIGIL_HTTP=" + httpAddr, "VIGIL_LOG_LEVEL=warn",
 		"VIGIL_ADMIN_PASSWORD=bench-only passphrase " + strconv.Itoa(os.Getpid()), "VIGIL_STORAGE_MIN_FREE=0",
@@ -161,7 +258,7 @@ func Ingest(ctx context.Context, opt IngestOptions, progress io.Writer) (*Ingest
 	if opt.ReadBatch != "" {
 		env = append(env, "VIGIL_READ_BATCH="+opt.ReadBatch)
 	}
-	srv, err := startChild(opt.Exe, []string{"serve"}, env)
+	srv, err := startChild(exe, []string{"serve"}, env)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +278,7 @@ func Ingest(ctx context.Context, opt IngestOptions, progress io.Writer) (*Ingest
 			return nil, err
 		}
 	}
-	fmt.Fprintf(progress, "vigil: %d cameras added; waiting for all to record\n", opt.Cameras)
+	fmt.Fprintf(progress, "vigil (%s): %d cameras added; waiting for all to record\n", exe, opt.Cameras)
 	if err := awaitStates(ctx, base, token, func(n map[string]int) bool { return n["recording"] == opt.Cameras }, 90*time.Second); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, srv.log.String())
 	}
@@ -234,46 +331,6 @@ func Ingest(ctx context.Context, opt IngestOptions, progress io.Writer) (*Ingest
 	rep.VigilCPUPerCameraHour = rep.Vigil.CPU.Seconds() / hours
 	rep.VigilRSSPerCamera = rep.Vigil.MeanRSS / int64(opt.Cameras)
 	os.RemoveAll(data)
-
-	// The peer: one ffmpeg per camera, as Frigate, Shinobi and ZoneMinder
-	// users run.
-	if opt.PeerCameras > 0 {
-		if _, err := exec.LookPath("ffmpeg"); err != nil {
-			return rep, errors.New("bench: ffmpeg is not installed, so the peer cannot be measured (apt-get install ffmpeg)")
-		}
-		camAddr, _ := freeAddr()
-		sim, err := startChild(opt.Exe, []string{"simcam", "--listen", camAddr, "--count", fmt.Sprint(opt.PeerCameras), "--bitrate", opt.Bitrate, "--codec", opt.Codec}, nil)
-		if err != nil {
-			return rep, err
-		}
-		defer sim.stop(syscall.SIGTERM)
-		if err := awaitDial(ctx, camAddr); err != nil {
-			return rep, err
-		}
-		peerDir := filepath.Join(opt.Dir, "ffmpeg")
-		os.MkdirAll(peerDir, 0o750)
-		var pids []int
-		var peers []*child
-		for i := 1; i <= opt.PeerCameras; i++ {
-			c, err := startChild("ffmpeg", []string{"-nostdin", "-v", "error", "-rtsp_transport", "tcp",
-				"-i", fmt.Sprintf("rtsp://%s/cam/%d", camAddr, i), "-c", "copy", "-f", "segment", "-segment_time", "60",
-				"-segment_format", "mp4", "-reset_timestamps", "1", filepath.Join(peerDir, fmt.Sprintf("cam%d-%%05d.mp4", i))}, nil)
-			if err != nil {
-				return rep, err
-			}
-			peers = append(peers, c)
-			pids = append(pids, c.cmd.Process.Pid)
-		}
-		time.Sleep(5 * time.Second) // connect and settle, as for Vigil
-		rep.Peer = measure(ctx, pids, opt.Duration, progress, "ffmpeg")
-		for _, c := range peers {
-			c.stop(syscall.SIGINT)
-		}
-		rep.PeerCameras = opt.PeerCameras
-		ph := float64(opt.PeerCameras) * rep.Peer.Wall.Hours()
-		rep.PeerCPUPerCameraHour = rep.Peer.CPU.Seconds() / ph
-		rep.PeerRSSPerCamera = rep.Peer.MeanRSS / int64(opt.PeerCameras)
-	}
 	return rep, nil
 }
 
@@ -444,20 +501,41 @@ func storedFrames(ctx context.Context, dsn string, cameras int) (int64, error) {
 	return n, nil
 }
 
-// Print writes the report for a person and a Markdown row for the docs.
+// Print writes the report for a person.
 func (r *IngestReport) Print(w io.Writer) {
 	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
-	fmt.Fprintf(w, "\n%d cameras at %.2f Mbit/s each (received) for %s; the cameras' own process used %.0f%% of a core\n",
-		r.Cameras, r.MbitPerCamera, r.Vigil.Wall.Round(time.Second), 100*r.Cams.CPU.Seconds()/r.Cams.Wall.Seconds())
-	fmt.Fprintf(w, "vigil:  %.2f CPU s per camera-hour (%.0f%% of a core in all), %.2f MiB resident per camera (%.1f MiB in all, max %.1f)\n",
-		r.VigilCPUPerCameraHour, 100*r.Vigil.CPU.Seconds()/r.Vigil.Wall.Seconds(), mib(r.VigilRSSPerCamera), mib(r.Vigil.MeanRSS), mib(r.Vigil.MaxRSS))
-	fmt.Fprintf(w, "frames: %d delivered by the cameras, %d stored, %d skipped before each session's first keyframe, %d dropped otherwise, %d unaccounted\n",
-		r.FramesDelivered, r.FramesStored, r.FramesAwaitingKeyframe, r.FramesDroppedOther, r.FramesDelivered-r.FramesStored-r.FramesAwaitingKeyframe)
-	fmt.Fprintf(w, "        %d camera sessions ended and were retried during the run\n", r.Reconnects)
+	if r.Baseline != nil {
+		fmt.Fprintf(w, "\nbaseline build (%s):", r.Baseline.Exe)
+		r.Baseline.print(w, r.Cameras)
+		fmt.Fprintf(w, "\nthis build (%s):", r.Exe)
+	}
+	r.VigilRun.print(w, r.Cameras)
+	if r.Baseline != nil {
+		fmt.Fprintf(w, "change: %.2f to %.2f CPU s per camera-hour (%+.0f%%), %.2f to %.2f MiB per camera (%+.0f%%)\n",
+			r.Baseline.VigilCPUPerCameraHour, r.VigilCPUPerCameraHour, 100*(r.VigilCPUPerCameraHour/r.Baseline.VigilCPUPerCameraHour-1),
+			mib(r.Baseline.VigilRSSPerCamera), mib(r.VigilRSSPerCamera), 100*(float64(r.VigilRSSPerCamera)/float64(r.Baseline.VigilRSSPerCamera)-1))
+	}
+	if m := r.MediaMTX; m != nil {
+		fmt.Fprintf(w, "mediamtx: %.2f CPU s per camera-hour (%.0f%% of a core in all), %.2f MiB resident per camera (%.1f MiB in all, max %.1f), %.2f Mbit/s per camera written\n",
+			r.MediaMTXCPUPerCameraHour, 100*m.CPU.Seconds()/m.Wall.Seconds(), mib(r.MediaMTXRSSPerCamera), mib(m.MeanRSS), mib(m.MaxRSS), r.MediaMTXMbitPerCamera)
+		fmt.Fprintf(w, "ratio:  mediamtx uses %.1fx the CPU and %.1fx the memory per camera\n",
+			r.MediaMTXCPUPerCameraHour/r.VigilCPUPerCameraHour, float64(r.MediaMTXRSSPerCamera)/float64(r.VigilRSSPerCamera))
+	}
 	if r.PeerCameras > 0 {
 		fmt.Fprintf(w, "ffmpeg: %.2f CPU s per camera-hour, %.2f MiB resident per camera (%d processes)\n",
 			r.PeerCPUPerCameraHour, mib(r.PeerRSSPerCamera), r.PeerCameras)
 		fmt.Fprintf(w, "ratio:  ffmpeg uses %.1fx the CPU and %.1fx the memory per camera\n",
 			r.PeerCPUPerCameraHour/r.VigilCPUPerCameraHour, float64(r.PeerRSSPerCamera)/float64(r.VigilRSSPerCamera))
 	}
+}
+
+func (r *VigilRun) print(w io.Writer, cameras int) {
+	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
+	fmt.Fprintf(w, "\n%d cameras at %.2f Mbit/s each (received) for %s; the cameras' own process used %.0f%% of a core\n",
+		cameras, r.MbitPerCamera, r.Vigil.Wall.Round(time.Second), 100*r.Cams.CPU.Seconds()/r.Cams.Wall.Seconds())
+	fmt.Fprintf(w, "vigil:  %.2f CPU s per camera-hour (%.0f%% of a core in all), %.2f MiB resident per camera (%.1f MiB in all, max %.1f)\n",
+		r.VigilCPUPerCameraHour, 100*r.Vigil.CPU.Seconds()/r.Vigil.Wall.Seconds(), mib(r.VigilRSSPerCamera), mib(r.Vigil.MeanRSS), mib(r.Vigil.MaxRSS))
+	fmt.Fprintf(w, "frames: %d delivered by the cameras, %d stored, %d skipped before each session's first keyframe, %d dropped otherwise, %d unaccounted\n",
+		r.FramesDelivered, r.FramesStored, r.FramesAwaitingKeyframe, r.FramesDroppedOther, r.FramesDelivered-r.FramesStored-r.FramesAwaitingKeyframe)
+	fmt.Fprintf(w, "        %d camera sessions ended and were retried during the run\n", r.Reconnects)
 }
