@@ -62,6 +62,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.StringVar(&o.Dir, "dir", "", "work folder (default: a temporary one, removed after)")
 		peers := fs.String("peer", "ffmpeg", "peers measured after Vigil, comma-separated: ffmpeg, mediamtx; none for none")
 		fs.StringVar(&o.MediaMTX, "mediamtx", "", "the MediaMTX binary the mediamtx peer runs")
+		fs.StringVar(&o.Exe, "vigil", "", "the vigil binary measured (default: this one)")
 		fs.StringVar(&o.Baseline, "baseline", "", "another vigil binary (an earlier build) measured just before this one, for a before and after in one run")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
