@@ -256,3 +256,46 @@ func TestFailedWriteMarksFolder(t *testing.T) {
 		t.Errorf("got %q once the cool-down passed, want a", got)
 	}
 }
+
+// TestAppendTruncateAppend: appends after a cut continue where the cut
+// left the segment, however much of it went to the disk and left the
+// page cache meanwhile.
+func TestAppendTruncateAppend(t *testing.T) {
+	l, _, _ := twoFolders(t, 1<<30, 1<<30)
+	ref := Ref{"a", "1/s.mp4"}
+	w, err := l.Create(ref, []byte("init"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 3*pageSize+5)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	want := append([]byte("init"), big...)
+	for range 3 {
+		if err := w.Append([][]byte{big[:10], big[10:]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want = append(want, big...)
+	want = append(want, big...)
+	cut := int64(len(want))
+	if err := w.Append([][]byte{[]byte("half a fragment")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Truncate(cut); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Append([][]byte{[]byte("next")}); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, "next"...)
+	w.Close()
+	got, err := os.ReadFile(filepath.Join(l.byName["a"].Path, ref.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("got %d bytes, want %d, the same", len(got), len(want))
+	}
+}
