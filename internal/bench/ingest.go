@@ -78,7 +78,8 @@ type VigilRun struct {
 	FramesStored           int64
 	FramesAwaitingKeyframe int64 // dropped by design until each session's first keyframe
 	FramesDroppedOther     int64
-	Reconnects             int64 // sessions that ended and were retried during the run
+	Drops                  map[string]int64 // frames dropped by Vigil, by reason
+	Reconnects             int64            // sessions that ended and were retried during the run
 }
 
 func freeAddr() (string, error) {
@@ -305,6 +306,7 @@ func ingestVigil(ctx context.Context, exe string, opt IngestOptions, dir string,
 	}
 	rep.Reconnects = int64(rc)
 	rep.FramesAwaitingKeyframe = drops["awaiting_keyframe"]
+	rep.Drops = drops
 	for k, v := range drops {
 		if k != "awaiting_keyframe" {
 			rep.FramesDroppedOther += v
@@ -537,5 +539,8 @@ func (r *VigilRun) print(w io.Writer, cameras int) {
 		r.VigilCPUPerCameraHour, 100*r.Vigil.CPU.Seconds()/r.Vigil.Wall.Seconds(), mib(r.VigilRSSPerCamera), mib(r.Vigil.MeanRSS), mib(r.Vigil.MaxRSS))
 	fmt.Fprintf(w, "frames: %d delivered by the cameras, %d stored, %d skipped before each session's first keyframe, %d dropped otherwise, %d unaccounted\n",
 		r.FramesDelivered, r.FramesStored, r.FramesAwaitingKeyframe, r.FramesDroppedOther, r.FramesDelivered-r.FramesStored-r.FramesAwaitingKeyframe)
+	if r.FramesDroppedOther > 0 {
+		fmt.Fprintf(w, "        dropped by reason: %v\n", r.Drops)
+	}
 	fmt.Fprintf(w, "        %d camera sessions ended and were retried during the run\n", r.Reconnects)
 }

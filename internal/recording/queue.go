@@ -26,7 +26,8 @@ import (
 //
 // The writer is woken for a keyframe, for a control call (the stream's
 // end, Sync, Close), or once the oldest frame not yet handed to it has
-// waited wakeEvery (MaxPart, at most a quarter of QueueDelay): the
+// waited wakeEvery (MaxPart, at most a quarter of QueueDelay, and not
+// counted in the wait QueueDelay bounds): the
 // recorder writes a fragment only at a keyframe or once a part reaches
 // MaxPart, so waking it for every frame, as a channel send did, bought
 // nothing but thousands of goroutine wake-ups a second across a few
@@ -250,7 +251,9 @@ func (q *CameraQueue) room(size int64, now time.Time, maxBytes int64, maxWait ti
 	if q.bytes.Load()+size > maxBytes {
 		return false
 	}
-	return now.Sub(time.Unix(0, q.headAt.Load())) <= maxWait
+	// The writer is left to sleep up to wakeEvery by design: only the
+	// wait past that is the storage's doing.
+	return now.Sub(time.Unix(0, q.headAt.Load())) <= maxWait+q.wakeEvery
 }
 
 // drop counts a frame dropped; ingest counts the error it returns in
