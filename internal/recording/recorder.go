@@ -15,7 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
+	"path"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -617,7 +617,7 @@ func (c *CameraRecorder) countError(err error) {
 // segmentPath names a segment by camera, day and start time, so the files
 // make sense to a person browsing the folder.
 func segmentPath(cameraID int64, start time.Time) string {
-	return filepath.Join(fmt.Sprint(cameraID), start.Format("2006-01-02"), start.Format("150405.000")+".mp4")
+	return path.Join(fmt.Sprint(cameraID), start.Format("2006-01-02"), start.Format("150405.000")+".mp4")
 }
 
 func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {

@@ -19,16 +19,21 @@ import (
 // Folder is one storage folder on a local file system.
 type Folder struct {
 	Name, Path string
-	// Headroom is the free space below which the folder takes no new
-	// segment (0: DefaultHeadroom). Retention's free-space floor is a
-	// different bound: it deletes old footage to stay above it, and a
-	// folder at its floor still takes new segments.
+	// Headroom is the free space below which the folder is passed over
+	// for new segments while another has more (0: DefaultHeadroom).
+	// Retention's free-space floor is a different bound: it deletes old
+	// footage to stay above it, and a folder at its floor still takes
+	// new segments.
 	Headroom int64
 }
 
-// DefaultHeadroom is room for a few minutes of a busy camera's segment: a
-// folder with less is full for new segments.
+// DefaultHeadroom is room for a few minutes of a busy camera's segments:
+// a folder with less takes new segments only when no folder has more.
 const DefaultHeadroom = 64 << 20
+
+// MinRoom is the free space below which a folder is full: not even a
+// segment's header and first fragment would fit.
+const MinRoom = 1 << 20
 
 // FailureCooldown is how long a folder whose write failed is passed over
 // for new segments while another folder has room.
@@ -50,15 +55,17 @@ type LocalOptions struct {
 
 // Local keeps segments in folders on local file systems.
 //
-// Where a new segment goes (Place): among the folders that have room (at
-// least their Headroom free) and whose last write did not fail within
+// Where a new segment goes (Place): among the folders with room (at least
+// their Headroom free) whose last write did not fail within
 // FailureCooldown, the camera's previous folder if it is one of them, so
 // that a camera's consecutive segments stay together; otherwise the one
 // with the most free space per segment being written to it, so that
 // cameras starting together spread over folders of equal size and a
-// bigger or emptier folder takes more of them. Should only folders whose
-// writes failed lately have room, the one with the most free space is
-// tried again; should none have room, Place fails with ErrNoRoom.
+// bigger or emptier folder takes more of them. Should no folder qualify,
+// the one with the most free space that is not full (MinRoom) is tried,
+// so a small or nearly full disk is filled to the last fragment that
+// fits; should every folder be full, Place fails with ErrNoRoom (which
+// is also ENOSPC), naming each folder's free space.
 type Local struct {
 	folders []*folderState
 	byName  map[string]*folderState
@@ -122,9 +129,9 @@ func (l *Local) Place(prev string) (string, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var (
-		best, fallback         *folderState
-		bestScore, fallbackMax float64
-		passed                 []error
+		best, tight          *folderState
+		bestScore, tightFree float64
+		passed               []error
 	)
 	for _, f := range l.folders {
 		free, err := f.freeSpace(l.free, now)
@@ -132,17 +139,19 @@ func (l *Local) Place(prev string) (string, error) {
 		case err != nil:
 			passed = append(passed, &FolderError{f.Name, fmt.Errorf("free space unknown: %w", err)})
 			continue
-		case free < f.Headroom:
-			passed = append(passed, &FolderError{f.Name, fmt.Errorf("%d bytes free, under its headroom of %d", free, f.Headroom)})
-			continue
-		case !f.failedAt.IsZero() && now.Sub(f.failedAt) < FailureCooldown:
-			passed = append(passed, &FolderError{f.Name, fmt.Errorf("a write failed %s ago: %w", now.Sub(f.failedAt).Round(time.Second), f.failure)})
-			if fallback == nil || float64(free) > fallbackMax {
-				fallback, fallbackMax = f, float64(free)
-			}
+		case free < MinRoom:
+			passed = append(passed, &FolderError{f.Name, fmt.Errorf("full: %d bytes free", free)})
 			continue
 		}
-		if f.Name == prev {
+		if tight == nil || float64(free) > tightFree {
+			tight, tightFree = f, float64(free)
+		}
+		switch {
+		case !f.failedAt.IsZero() && now.Sub(f.failedAt) < FailureCooldown:
+			continue
+		case free < f.Headroom:
+			continue
+		case f.Name == prev:
 			return prev, nil
 		}
 		if score := float64(free) / float64(1+f.open); best == nil || score > bestScore {
@@ -152,10 +161,11 @@ func (l *Local) Place(prev string) (string, error) {
 	if best != nil {
 		return best.Name, nil
 	}
-	if fallback != nil {
-		return fallback.Name, nil
+	if tight != nil {
+		return tight.Name, nil
 	}
-	return "", fmt.Errorf("%w: %w", ErrNoRoom, errors.Join(passed...))
+	// ENOSPC too: the condition is the disk's, in its words.
+	return "", fmt.Errorf("%w (%w): %w", ErrNoRoom, syscall.ENOSPC, errors.Join(passed...))
 }
 
 // freeSpace is the folder's free space, read at most every freeCacheFor.

@@ -11,6 +11,9 @@ import (
 	"time"
 )
 
+// mib is a mebibyte: TestPlace's figures are in it.
+const mib = 1 << 20
+
 // fakeFree reports the free space set for each folder's path.
 type fakeFree map[string]int64
 
@@ -28,7 +31,7 @@ func twoFolders(t *testing.T, freeA, freeB int64) (*Local, fakeFree, *time.Time)
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	free := fakeFree{a: freeA, b: freeB}
 	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
-	l, err := NewLocal([]Folder{{Name: "a", Path: a, Headroom: 100}, {Name: "b", Path: b, Headroom: 100}},
+	l, err := NewLocal([]Folder{{Name: "a", Path: a, Headroom: 100 * mib}, {Name: "b", Path: b, Headroom: 100 * mib}},
 		LocalOptions{FreeSpace: free.space, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -50,16 +53,18 @@ func TestPlace(t *testing.T) {
 		{"the most free space", 1000, 2000, 0, 0, false, "", "b", nil},
 		{"the most free space, first folder", 3000, 2000, 0, 0, false, "", "a", nil},
 		{"the previous folder while it has room", 1000, 9000, 0, 0, false, "a", "a", nil},
-		{"the previous folder full: another", 50, 9000, 0, 0, false, "a", "b", nil},
+		{"the previous folder short of room: another", 50, 9000, 0, 0, false, "a", "b", nil},
 		{"free space per segment being written", 3000, 2000, 2, 0, false, "", "b", nil},
-		{"a full folder is skipped", 99, 101, 0, 0, false, "", "b", nil},
-		{"a failing folder is skipped", 9000, 1000, 0, 0, true, "a", "b", nil},
-		{"a failing folder when the other is full", 9000, 10, 0, 0, true, "", "a", nil},
+		{"a folder under its headroom is passed over", 99, 101, 0, 0, false, "", "b", nil},
+		{"a failing folder is passed over", 9000, 1000, 0, 0, true, "a", "b", nil},
+		{"a failing folder when the other is short of room", 9000, 10, 0, 0, true, "", "a", nil},
+		{"both short of room: the one with more", 10, 20, 0, 0, false, "a", "b", nil},
+		{"one full, one short of room", 0, 20, 0, 0, false, "", "b", nil},
 		{"a previous folder no longer configured", 1000, 2000, 0, 0, false, "gone", "b", nil},
-		{"all full", 10, 20, 0, 0, false, "", "", ErrNoRoom},
+		{"all full", 0, 0, 0, 0, false, "", "", ErrNoRoom},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l, _, _ := twoFolders(t, tc.freeA, tc.freeB)
+			l, _, _ := twoFolders(t, tc.freeA*mib, tc.freeB*mib)
 			var ws []Writer
 			for i := range tc.openA + tc.openB {
 				folder := "a"
@@ -89,16 +94,16 @@ func TestPlace(t *testing.T) {
 // TestPlaceAllFullSaysWhy: with every folder full, the error names each
 // and its free space, and Place takes a folder again once one has room.
 func TestPlaceAllFullSaysWhy(t *testing.T) {
-	l, free, now := twoFolders(t, 10, 20)
+	l, free, now := twoFolders(t, 10, MinRoom-1)
 	_, err := l.Place("")
-	if !errors.Is(err, ErrNoRoom) {
-		t.Fatalf("got %v, want ErrNoRoom", err)
+	if !errors.Is(err, ErrNoRoom) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("got %v, want ErrNoRoom, which is ENOSPC too", err)
 	}
 	var fe *FolderError
 	if !errors.As(err, &fe) || fe.Folder != "a" {
 		t.Errorf("got %v, want it to name folder a's state", err)
 	}
-	free[l.byName["b"].Path] = 5000
+	free[l.byName["b"].Path] = MinRoom
 	*now = now.Add(freeCacheFor)
 	if got, err := l.Place(""); err != nil || got != "b" {
 		t.Errorf("got %q, %v once b has room; want b", got, err)
@@ -238,7 +243,7 @@ func TestLocalRefusesBadRefs(t *testing.T) {
 
 // TestFailedWriteMarksFolder: a write that fails passes the folder over.
 func TestFailedWriteMarksFolder(t *testing.T) {
-	l, _, now := twoFolders(t, 9000, 1000)
+	l, _, now := twoFolders(t, 9000*mib, 1000*mib)
 	ref := Ref{"a", "1/x.mp4"}
 	w, err := l.Create(ref, []byte("init"))
 	if err != nil {

@@ -28,9 +28,8 @@ func (r Ref) String() string { return r.Folder + ":" + r.Path }
 
 // Errors a caller tells apart.
 var (
-	// ErrNoRoom: every storage folder is full (below its headroom), so a
-	// new segment has nowhere to go. Errors wrapping it also say each
-	// folder's state.
+	// ErrNoRoom: every storage folder is full, so a new segment has
+	// nowhere to go. Errors wrapping it also say each folder's state.
 	ErrNoRoom = errors.New("segstore: no storage folder has room for a new segment")
 	// ErrUnknownFolder: a Ref names a storage folder that is not
 	// configured (any more).
