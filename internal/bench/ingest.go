@@ -1,7 +1,8 @@
 // Package bench measures Vigil against the tools its users would
 // otherwise run, in the same run on the same machine: recording against
-// one ffmpeg per camera, export against ffmpeg joining segments and cat
-// reading them. The figures go to docs/BENCHMARKS.md.
+// one ffmpeg per camera and against MediaMTX (and against an earlier
+// build of Vigil), export against ffmpeg joining segments and cat reading
+// them. The figures go to docs/BENCHMARKS.md.
 package bench
 
 import (

@@ -228,7 +228,9 @@ func (l *Local) Create(ref Ref, init []byte) (Writer, error) {
 	}
 	file, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
-		l.failed(f, err)
+		if !errors.Is(err, fs.ErrExist) { // a name taken is not the folder failing
+			l.failed(f, err)
+		}
 		return nil, err
 	}
 	if _, err := file.Write(init); err != nil {
@@ -240,7 +242,7 @@ func (l *Local) Create(ref Ref, init []byte) (Writer, error) {
 	l.mu.Lock()
 	f.open++
 	l.mu.Unlock()
-	return &localWriter{l: l, f: f, file: file, off: int64(len(init))}, nil
+	return &localWriter{l: l, f: f, file: file}, nil
 }
 
 // Open implements Store.
@@ -343,52 +345,16 @@ type localWriter struct {
 	file   *os.File
 	rc     syscall.RawConn
 	closed bool
-	// off is the segment's length; the bytes before synced are on
-	// their way to the disk, those before dropFrom out of the page
-	// cache.
-	off, synced, dropFrom int64
 }
 
 // Append implements Writer with writev, IOV_MAX buffers at a time.
-//
-// Footage is written once and seldom read soon, so once it is written
-// Append starts its writeback (sync_file_range, which does not wait for
-// the disk) and drops from the page cache what the append before wrote,
-// whose writeback it started then. Left in the cache, a few hundred
-// cameras' footage fills it with dirty pages that the kernel writes back
-// in bursts (stalling writers at its dirty limit) and evicts what is read
-// again, such as the database; and every page written is a fresh page
-// for the kernel to find: measured on the project's machine (a virtual
-// machine whose free memory goes back to its host), writing 3 GB over 300
-// files took 7-8 s of system time left in the cache, and about 1 s this
-// way, pages then being reused at once.
 func (w *localWriter) Append(bufs [][]byte) error {
-	var n int64
-	for _, b := range bufs {
-		n += int64(len(b))
-	}
 	if err := w.writev(bufs); err != nil {
 		w.l.failed(w.f, err)
 		return &fs.PathError{Op: "write", Path: w.file.Name(), Err: err}
 	}
-	w.off += n
-	prev := w.synced
-	w.rc.Control(func(fd uintptr) {
-		// Advice only: a failure changes nothing written.
-		unix.SyncFileRange(int(fd), w.synced, w.off-w.synced, unix.SYNC_FILE_RANGE_WRITE)
-		w.synced = w.off
-		if prev > w.dropFrom {
-			unix.Fadvise(int(fd), w.dropFrom, prev-w.dropFrom, unix.FADV_DONTNEED)
-			// The page prev falls in was kept whole: next time.
-			w.dropFrom = prev &^ (pageSize - 1)
-		}
-	})
 	return nil
 }
-
-// pageSize rounds the page cache's ranges; a smaller real page size only
-// leaves a little more in the cache.
-const pageSize = 4096
 
 func (w *localWriter) writev(bufs [][]byte) error {
 	if w.rc == nil {
@@ -445,12 +411,8 @@ func (w *localWriter) Truncate(size int64) error {
 		return err
 	}
 	// The next append goes where the cut left the end, not after a hole.
-	if _, err := w.file.Seek(size, io.SeekStart); err != nil {
-		return err
-	}
-	w.off = size
-	w.synced, w.dropFrom = min(w.synced, size), min(w.dropFrom, size)
-	return nil
+	_, err := w.file.Seek(size, io.SeekStart)
+	return err
 }
 
 // Close implements Writer.

@@ -263,8 +263,7 @@ func TestFailedWriteMarksFolder(t *testing.T) {
 }
 
 // TestAppendTruncateAppend: appends after a cut continue where the cut
-// left the segment, however much of it went to the disk and left the
-// page cache meanwhile.
+// left the segment, not after a hole.
 func TestAppendTruncateAppend(t *testing.T) {
 	l, _, _ := twoFolders(t, 1<<30, 1<<30)
 	ref := Ref{"a", "1/s.mp4"}
@@ -272,7 +271,7 @@ func TestAppendTruncateAppend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	big := make([]byte, 3*pageSize+5)
+	big := make([]byte, 3*4096+5)
 	for i := range big {
 		big[i] = byte(i)
 	}
