@@ -33,6 +33,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/secret"
+	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/tlscert"
 	"github.com/vigil-cctv/vigil/internal/transcode"
@@ -122,13 +123,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if err := Bootstrap(ctx, st, cfg, out); err != nil {
 		return nil, err
 	}
-	storages := map[string]string{}
+	// Every storage folder takes new segments (segstore.Local's rule
+	// says which), and footage in any of them plays back.
+	var storages []segstore.Folder
 	var folders []recording.Folder
 	for _, s := range cfg.Storage {
-		storages[s.Name] = s.Path
-		folders = append(folders, recording.Folder{Name: s.Name, Path: s.Path, QuotaBytes: s.QuotaBytes, MinFreeBytes: s.MinFreeBytes})
+		storages = append(storages, segstore.Folder{Name: s.Name, Path: s.Path})
+		folders = append(folders, recording.Folder{Name: s.Name, QuotaBytes: s.QuotaBytes, MinFreeBytes: s.MinFreeBytes})
 	}
-	rep, err := recording.Reconcile(ctx, st, storages, log)
+	segs, err := segstore.NewLocal(storages, segstore.LocalOptions{})
+	if err != nil {
+		return nil, err
+	}
+	rep, err := recording.Reconcile(ctx, st, segs, log)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile recordings: %w", err)
 	}
@@ -140,11 +147,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		audit.AlarmCollector(a.Audit), audit.OutboxCollector(a.Changes))
 	a.Metrics = ingest.NewMetrics(reg)
 	a.rec = recording.New(st, recording.Options{
-		StorageName: cfg.Storage[0].Name, StoragePath: cfg.Storage[0].Path,
+		Storage:         segs,
 		SegmentDuration: cfg.Recording.SegmentDuration.Duration, Logger: log.With("component", "recorder"),
 		Metrics: a.Metrics,
 	})
-	a.ret = recording.NewRetention(st, a.Audit, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
+	a.ret = recording.NewRetention(st, a.Audit, segs, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
 	if a.cameraNet, err = cfg.CameraNetwork.Policy(); err != nil {
 		return nil, err
 	}
@@ -153,8 +160,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	a.maint = maintenance.New(maintenance.Options{Repo: st, Change: audit.Changer[maintenance.Repo](a.Changes), Source: a.cams, Policy: pol,
 		Interval: cfg.Maintenance.CheckInterval.Duration, Logger: log.With("component", "maintenance")})
 	a.web, err = web.New(web.Options{
-		Store: st, Audit: a.Audit, Changes: a.Changes, Cameras: a.cams, Clips: playback.NewBuilder(st, storages), Secrets: a.box,
-		Eraser:   recording.NewEraser(st, folders, log.With("component", "erasure")),
+		Store: st, Audit: a.Audit, Changes: a.Changes, Cameras: a.cams, Clips: playback.NewBuilder(st, segs), Secrets: a.box,
+		Eraser:   recording.NewEraser(st, segs, log.With("component", "erasure")),
 		Gatherer: reg, Logger: log.With("component", "web"),
 		RetentionDays: cfg.Recording.RetentionDays, PlaybackDelay: cfg.Recording.PlaybackDelay.Duration, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,

@@ -1,7 +1,8 @@
 // Package bench measures Vigil against the tools its users would
 // otherwise run, in the same run on the same machine: recording against
-// one ffmpeg per camera, export against ffmpeg joining segments and cat
-// reading them. The figures go to docs/BENCHMARKS.md.
+// one ffmpeg per camera and against MediaMTX (and against an earlier
+// build of Vigil), export against ffmpeg joining segments and cat reading
+// them. The figures go to docs/BENCHMARKS.md.
 package bench
 
 import (
@@ -37,12 +38,39 @@ type IngestOptions struct {
 	ReadBatch   string // the server's recording.read_batch, e.g. "0s"; its default if empty
 	Dir         string // work folder; a temporary one if empty
 	Exe         string // the vigil binary; os.Executable if empty
+	// Peers are the peers measured after Vigil: "ffmpeg" (one process
+	// per camera, PeerCameras of them) and "mediamtx" (one process
+	// recording all Cameras, from the binary at MediaMTX). Empty:
+	// ffmpeg alone.
+	Peers    []string
+	MediaMTX string
+	// Baseline, when set, is another vigil binary (an earlier build)
+	// measured the same way just before this one, for a before and
+	// after in one run.
+	Baseline string
 }
 
 // IngestReport is what the run measured.
 type IngestReport struct {
-	Cameras                int
-	Duration               time.Duration
+	Cameras  int
+	Duration time.Duration
+	// Baseline is the earlier build's run, when one was asked for.
+	Baseline *VigilRun
+	VigilRun
+	PeerCameras          int
+	Peer                 result
+	PeerCPUPerCameraHour float64
+	PeerRSSPerCamera     int64
+	// MediaMTX: one process recording every camera, when measured.
+	MediaMTX                 *result
+	MediaMTXCPUPerCameraHour float64
+	MediaMTXRSSPerCamera     int64
+	MediaMTXMbitPerCamera    float64 // written to its files in the window
+}
+
+// VigilRun is one vigil build's measurement.
+type VigilRun struct {
+	Exe                    string
 	Vigil                  result
 	Cams                   result  // the simulated cameras' process
 	MbitPerCamera          float64 // video received per camera in the window
@@ -52,11 +80,8 @@ type IngestReport struct {
 	FramesStored           int64
 	FramesAwaitingKeyframe int64 // dropped by design until each session's first keyframe
 	FramesDroppedOther     int64
-	Reconnects             int64 // sessions that ended and were retried during the run
-	PeerCameras            int
-	Peer                   result
-	PeerCPUPerCameraHour   float64
-	PeerRSSPerCamera       int64
+	Drops                  map[string]int64 // frames dropped by Vigil, by reason
+	Reconnects             int64            // sessions that ended and were retried during the run
 }
 
 func freeAddr() (string, error) {
@@ -138,103 +163,33 @@ func Ingest(ctx context.Context, opt IngestOptions, progress io.Writer) (*Ingest
 		opt.PeerCameras = min(opt.Cameras, 10)
 	}
 	rep := &IngestReport{Cameras: opt.Cameras, Duration: opt.Duration}
-
-	// Vigil.
-	camAddr, _ := freeAddr()
-	stats := filepath.Join(opt.Dir, "simcam-stats.json")
-	sim, err := startChild(opt.Exe, []string{"simcam", "--listen", camAddr, "--count", fmt.Sprint(opt.Cameras), "--bitrate", opt.Bitrate, "--codec", opt.Codec, "--stats", stats}, nil)
+	if opt.Baseline != "" {
+		run, err := ingestVigil(ctx, opt.Baseline, opt, filepath.Join(opt.Dir, "baseline"), progress)
+		if err != nil {
+			return nil, fmt.Errorf("bench: the baseline build: %w", err)
+		}
+		rep.Baseline = run
+	}
+	run, err := ingestVigil(ctx, opt.Exe, opt, filepath.Join(opt.Dir, "vigil"), progress)
 	if err != nil {
 		return nil, err
 	}
-	defer sim.cmd.Process.Kill()
-	if err := awaitDial(ctx, camAddr); err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, sim.log.String())
+	rep.VigilRun = *run
+	peers := map[string]bool{}
+	for _, p := range opt.Peers {
+		peers[p] = true
 	}
-	httpAddr, _ := freeAddr()
-	data := filepath.Join(opt.Dir, "vigil")
-	env := []string{
-		"VIGIL_DATA=" + data, "VIGIL_HTTP=" + httpAddr, "VIGIL_LOG_LEVEL=warn",
-		"VIGIL_ADMIN_PASSWORD=bench-only passphrase " + strconv.Itoa(os.Getpid()), "VIGIL_STORAGE_MIN_FREE=0",
-		// The simulated cameras are on loopback, which cameras
-		// otherwise may not be.
-		"VIGIL_CAMERA_ALLOW=127.0.0.0/8",
+	if len(peers) == 0 {
+		peers["ffmpeg"] = true
 	}
-	if opt.ReadBatch != "" {
-		env = append(env, "VIGIL_READ_BATCH="+opt.ReadBatch)
-	}
-	srv, err := startChild(opt.Exe, []string{"serve"}, env)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.cmd.Process.Kill()
-	if err := awaitDial(ctx, httpAddr); err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, srv.log.String())
-	}
-	dsn := filepath.Join(data, "vigil.db")
-	token, err := benchToken(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	base := "http://" + httpAddr
-	for i := 1; i <= opt.Cameras; i++ {
-		body := fmt.Sprintf(`{"name":"bench %d","url":"rtsp://%s/cam/%d"}`, i, camAddr, i)
-		if _, err := call(ctx, "POST", base+"/api/v1/cameras", token, body); err != nil {
-			return nil, err
+	if peers["mediamtx"] {
+		if err := ingestMediaMTX(ctx, opt, rep, progress); err != nil {
+			return rep, err
 		}
 	}
-	fmt.Fprintf(progress, "vigil: %d cameras added; waiting for all to record\n", opt.Cameras)
-	if err := awaitStates(ctx, base, token, func(n map[string]int) bool { return n["recording"] == opt.Cameras }, 90*time.Second); err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, srv.log.String())
+	if !peers["ffmpeg"] {
+		return rep, nil
 	}
-	time.Sleep(3 * time.Second) // settle: every camera past its first keyframe
-	bytes0, err := scrapeSum(ctx, base, token, "vigil_camera_video_bytes_total")
-	if err != nil {
-		return nil, err
-	}
-	camUsage := startUsage([]int{sim.cmd.Process.Pid})
-	rep.Vigil = measure(ctx, []int{srv.cmd.Process.Pid}, opt.Duration, progress, "vigil")
-	rep.Cams = camUsage.stop()
-	bytes1, err := scrapeSum(ctx, base, token, "vigil_camera_video_bytes_total")
-	if err != nil {
-		return nil, err
-	}
-	rep.MbitPerCamera = (bytes1 - bytes0) * 8 / 1e6 / rep.Vigil.Wall.Seconds() / float64(opt.Cameras)
-	drops, err := scrapeDrops(ctx, base, token)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := scrapeSum(ctx, base, token, "vigil_camera_reconnects_total")
-	if err != nil {
-		return nil, err
-	}
-	rep.Reconnects = int64(rc)
-	rep.FramesAwaitingKeyframe = drops["awaiting_keyframe"]
-	for k, v := range drops {
-		if k != "awaiting_keyframe" {
-			rep.FramesDroppedOther += v
-		}
-	}
-	// Stop the cameras first, so everything they sent reaches the files.
-	sim.stop(syscall.SIGTERM)
-	awaitStates(ctx, base, token, func(n map[string]int) bool { return n["recording"] == 0 }, 60*time.Second)
-	if err := srv.stop(syscall.SIGTERM); err != nil {
-		return nil, fmt.Errorf("bench: vigil exited badly: %w\n%s", err, srv.log.String())
-	}
-	var st struct{ Delivered []int64 }
-	if b, err := os.ReadFile(stats); err == nil {
-		json.Unmarshal(b, &st)
-	}
-	for _, d := range st.Delivered {
-		rep.FramesDelivered += d
-	}
-	rep.FramesStored, err = storedFrames(ctx, dsn, opt.Cameras)
-	if err != nil {
-		return nil, err
-	}
-	hours := float64(opt.Cameras) * rep.Vigil.Wall.Hours()
-	rep.VigilCPUPerCameraHour = rep.Vigil.CPU.Seconds() / hours
-	rep.VigilRSSPerCamera = rep.Vigil.MeanRSS / int64(opt.Cameras)
-	os.RemoveAll(data)
 
 	// The peer: one ffmpeg per camera, as Frigate, Shinobi and ZoneMinder
 	// users run.
@@ -275,6 +230,111 @@ func Ingest(ctx context.Context, opt IngestOptions, progress io.Writer) (*Ingest
 		rep.PeerCPUPerCameraHour = rep.Peer.CPU.Seconds() / ph
 		rep.PeerRSSPerCamera = rep.Peer.MeanRSS / int64(opt.PeerCameras)
 	}
+	return rep, nil
+}
+
+// ingestVigil measures one vigil build (exe) recording opt.Cameras, with
+// data in dir.
+func ingestVigil(ctx context.Context, exe string, opt IngestOptions, dir string, progress io.Writer) (*VigilRun, error) {
+	rep := &VigilRun{Exe: exe}
+
+	// Vigil.
+	camAddr, _ := freeAddr()
+	stats := filepath.Join(opt.Dir, "simcam-stats.json")
+	sim, err := startChild(exe, []string{"simcam", "--listen", camAddr, "--count", fmt.Sprint(opt.Cameras), "--bitrate", opt.Bitrate, "--codec", opt.Codec, "--stats", stats}, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer sim.cmd.Process.Kill()
+	if err := awaitDial(ctx, camAddr); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, sim.log.String())
+	}
+	httpAddr, _ := freeAddr()
+	data := dir
+	env := []string{
+		"VIGIL_DATA=" + data, "VIGIL_HTTP=" + httpAddr, "VIGIL_LOG_LEVEL=warn",
+		"VIGIL_ADMIN_PASSWORD=bench-only passphrase " + strconv.Itoa(os.Getpid()), "VIGIL_STORAGE_MIN_FREE=0",
+		// The simulated cameras are on loopback, which cameras
+		// otherwise may not be.
+		"VIGIL_CAMERA_ALLOW=127.0.0.0/8",
+	}
+	if opt.ReadBatch != "" {
+		env = append(env, "VIGIL_READ_BATCH="+opt.ReadBatch)
+	}
+	srv, err := startChild(exe, []string{"serve"}, env)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.cmd.Process.Kill()
+	if err := awaitDial(ctx, httpAddr); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, srv.log.String())
+	}
+	dsn := filepath.Join(data, "vigil.db")
+	token, err := benchToken(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	base := "http://" + httpAddr
+	for i := 1; i <= opt.Cameras; i++ {
+		body := fmt.Sprintf(`{"name":"bench %d","url":"rtsp://%s/cam/%d"}`, i, camAddr, i)
+		if _, err := call(ctx, "POST", base+"/api/v1/cameras", token, body); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintf(progress, "vigil (%s): %d cameras added; waiting for all to record\n", exe, opt.Cameras)
+	if err := awaitStates(ctx, base, token, func(n map[string]int) bool { return n["recording"] == opt.Cameras }, 90*time.Second); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, srv.log.String())
+	}
+	time.Sleep(3 * time.Second) // settle: every camera past its first keyframe
+	bytes0, err := scrapeSum(ctx, base, token, "vigil_camera_video_bytes_total")
+	if err != nil {
+		return nil, err
+	}
+	camUsage := startUsage([]int{sim.cmd.Process.Pid})
+	rep.Vigil = measure(ctx, []int{srv.cmd.Process.Pid}, opt.Duration, progress, "vigil")
+	rep.Cams = camUsage.stop()
+	bytes1, err := scrapeSum(ctx, base, token, "vigil_camera_video_bytes_total")
+	if err != nil {
+		return nil, err
+	}
+	rep.MbitPerCamera = (bytes1 - bytes0) * 8 / 1e6 / rep.Vigil.Wall.Seconds() / float64(opt.Cameras)
+	drops, err := scrapeDrops(ctx, base, token)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := scrapeSum(ctx, base, token, "vigil_camera_reconnects_total")
+	if err != nil {
+		return nil, err
+	}
+	rep.Reconnects = int64(rc)
+	rep.FramesAwaitingKeyframe = drops["awaiting_keyframe"]
+	rep.Drops = drops
+	for k, v := range drops {
+		if k != "awaiting_keyframe" {
+			rep.FramesDroppedOther += v
+		}
+	}
+	// Stop the cameras first, so everything they sent reaches the files.
+	sim.stop(syscall.SIGTERM)
+	awaitStates(ctx, base, token, func(n map[string]int) bool { return n["recording"] == 0 }, 60*time.Second)
+	if err := srv.stop(syscall.SIGTERM); err != nil {
+		return nil, fmt.Errorf("bench: vigil exited badly: %w\n%s", err, srv.log.String())
+	}
+	var st struct{ Delivered []int64 }
+	if b, err := os.ReadFile(stats); err == nil {
+		json.Unmarshal(b, &st)
+	}
+	for _, d := range st.Delivered {
+		rep.FramesDelivered += d
+	}
+	rep.FramesStored, err = storedFrames(ctx, dsn, opt.Cameras)
+	if err != nil {
+		return nil, err
+	}
+	hours := float64(opt.Cameras) * rep.Vigil.Wall.Hours()
+	rep.VigilCPUPerCameraHour = rep.Vigil.CPU.Seconds() / hours
+	rep.VigilRSSPerCamera = rep.Vigil.MeanRSS / int64(opt.Cameras)
+	os.RemoveAll(data)
 	return rep, nil
 }
 
@@ -445,20 +505,44 @@ func storedFrames(ctx context.Context, dsn string, cameras int) (int64, error) {
 	return n, nil
 }
 
-// Print writes the report for a person and a Markdown row for the docs.
+// Print writes the report for a person.
 func (r *IngestReport) Print(w io.Writer) {
 	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
-	fmt.Fprintf(w, "\n%d cameras at %.2f Mbit/s each (received) for %s; the cameras' own process used %.0f%% of a core\n",
-		r.Cameras, r.MbitPerCamera, r.Vigil.Wall.Round(time.Second), 100*r.Cams.CPU.Seconds()/r.Cams.Wall.Seconds())
-	fmt.Fprintf(w, "vigil:  %.2f CPU s per camera-hour (%.0f%% of a core in all), %.2f MiB resident per camera (%.1f MiB in all, max %.1f)\n",
-		r.VigilCPUPerCameraHour, 100*r.Vigil.CPU.Seconds()/r.Vigil.Wall.Seconds(), mib(r.VigilRSSPerCamera), mib(r.Vigil.MeanRSS), mib(r.Vigil.MaxRSS))
-	fmt.Fprintf(w, "frames: %d delivered by the cameras, %d stored, %d skipped before each session's first keyframe, %d dropped otherwise, %d unaccounted\n",
-		r.FramesDelivered, r.FramesStored, r.FramesAwaitingKeyframe, r.FramesDroppedOther, r.FramesDelivered-r.FramesStored-r.FramesAwaitingKeyframe)
-	fmt.Fprintf(w, "        %d camera sessions ended and were retried during the run\n", r.Reconnects)
+	if r.Baseline != nil {
+		fmt.Fprintf(w, "\nbaseline build (%s):", r.Baseline.Exe)
+		r.Baseline.print(w, r.Cameras)
+		fmt.Fprintf(w, "\nthis build (%s):", r.Exe)
+	}
+	r.VigilRun.print(w, r.Cameras)
+	if r.Baseline != nil {
+		fmt.Fprintf(w, "change: %.2f to %.2f CPU s per camera-hour (%+.0f%%), %.2f to %.2f MiB per camera (%+.0f%%)\n",
+			r.Baseline.VigilCPUPerCameraHour, r.VigilCPUPerCameraHour, 100*(r.VigilCPUPerCameraHour/r.Baseline.VigilCPUPerCameraHour-1),
+			mib(r.Baseline.VigilRSSPerCamera), mib(r.VigilRSSPerCamera), 100*(float64(r.VigilRSSPerCamera)/float64(r.Baseline.VigilRSSPerCamera)-1))
+	}
+	if m := r.MediaMTX; m != nil {
+		fmt.Fprintf(w, "mediamtx: %.2f CPU s per camera-hour (%.0f%% of a core in all), %.2f MiB resident per camera (%.1f MiB in all, max %.1f), %.2f Mbit/s per camera written\n",
+			r.MediaMTXCPUPerCameraHour, 100*m.CPU.Seconds()/m.Wall.Seconds(), mib(r.MediaMTXRSSPerCamera), mib(m.MeanRSS), mib(m.MaxRSS), r.MediaMTXMbitPerCamera)
+		fmt.Fprintf(w, "ratio:  mediamtx uses %.1fx the CPU and %.1fx the memory per camera\n",
+			r.MediaMTXCPUPerCameraHour/r.VigilCPUPerCameraHour, float64(r.MediaMTXRSSPerCamera)/float64(r.VigilRSSPerCamera))
+	}
 	if r.PeerCameras > 0 {
 		fmt.Fprintf(w, "ffmpeg: %.2f CPU s per camera-hour, %.2f MiB resident per camera (%d processes)\n",
 			r.PeerCPUPerCameraHour, mib(r.PeerRSSPerCamera), r.PeerCameras)
 		fmt.Fprintf(w, "ratio:  ffmpeg uses %.1fx the CPU and %.1fx the memory per camera\n",
 			r.PeerCPUPerCameraHour/r.VigilCPUPerCameraHour, float64(r.PeerRSSPerCamera)/float64(r.VigilRSSPerCamera))
 	}
+}
+
+func (r *VigilRun) print(w io.Writer, cameras int) {
+	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
+	fmt.Fprintf(w, "\n%d cameras at %.2f Mbit/s each (received) for %s; the cameras' own process used %.0f%% of a core\n",
+		cameras, r.MbitPerCamera, r.Vigil.Wall.Round(time.Second), 100*r.Cams.CPU.Seconds()/r.Cams.Wall.Seconds())
+	fmt.Fprintf(w, "vigil:  %.2f CPU s per camera-hour (%.0f%% of a core in all), %.2f MiB resident per camera (%.1f MiB in all, max %.1f)\n",
+		r.VigilCPUPerCameraHour, 100*r.Vigil.CPU.Seconds()/r.Vigil.Wall.Seconds(), mib(r.VigilRSSPerCamera), mib(r.Vigil.MeanRSS), mib(r.Vigil.MaxRSS))
+	fmt.Fprintf(w, "frames: %d delivered by the cameras, %d stored, %d skipped before each session's first keyframe, %d dropped otherwise, %d unaccounted\n",
+		r.FramesDelivered, r.FramesStored, r.FramesAwaitingKeyframe, r.FramesDroppedOther, r.FramesDelivered-r.FramesStored-r.FramesAwaitingKeyframe)
+	if r.FramesDroppedOther > 0 {
+		fmt.Fprintf(w, "        dropped by reason: %v\n", r.Drops)
+	}
+	fmt.Fprintf(w, "        %d camera sessions ended and were retried during the run\n", r.Reconnects)
 }

@@ -60,8 +60,24 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.StringVar(&o.Codec, "codec", "h264", "h264 or h265")
 		fs.StringVar(&o.ReadBatch, "read-batch", "", "the server's recording.read_batch, e.g. 0s to read every packet as it comes (default: the server's)")
 		fs.StringVar(&o.Dir, "dir", "", "work folder (default: a temporary one, removed after)")
+		peers := fs.String("peer", "ffmpeg", "peers measured after Vigil, comma-separated: ffmpeg, mediamtx; none for none")
+		fs.StringVar(&o.MediaMTX, "mediamtx", "", "the MediaMTX binary the mediamtx peer runs")
+		fs.StringVar(&o.Exe, "vigil", "", "the vigil binary measured (default: this one)")
+		fs.StringVar(&o.Baseline, "baseline", "", "another vigil binary (an earlier build) measured just before this one, for a before and after in one run")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		for _, p := range strings.Split(*peers, ",") {
+			switch p = strings.TrimSpace(p); p {
+			case "ffmpeg", "mediamtx":
+				o.Peers = append(o.Peers, p)
+			case "none", "":
+			default:
+				return fmt.Errorf("bench ingest: unknown peer %q (ffmpeg, mediamtx or none)", p)
+			}
+		}
+		if len(o.Peers) == 0 {
+			o.PeerCameras = -1
 		}
 		rep, err := bench.Ingest(ctx, o, stderr)
 		if rep != nil {

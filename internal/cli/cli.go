@@ -2,6 +2,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -132,6 +133,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		pprof.StartCPUProfile(f)
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if path := os.Getenv("VIGIL_HEAPPROFILE"); path != "" {
+		// For measuring: a heap profile taken once, after
+		// VIGIL_HEAPPROFILE_AFTER (default a minute) of running.
+		after, err := time.ParseDuration(cmp.Or(os.Getenv("VIGIL_HEAPPROFILE_AFTER"), "1m"))
+		if err != nil {
+			return err
+		}
+		t := time.AfterFunc(after, func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		})
+		defer t.Stop()
 	}
 	a, err := app.New(ctx, cfg, log, stdout)
 	if err != nil {

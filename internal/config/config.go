@@ -172,7 +172,10 @@ type Recording struct {
 	PlaybackDelay Duration `toml:"playback_delay"`
 }
 
-// Storage is one folder recordings are written to.
+// Storage is one folder recordings are written to. Every configured
+// folder takes new segments (segstore.Local's doc comment gives the rule
+// for which); each segment's index row names its folder by Name, so a
+// folder holding footage keeps its name.
 type Storage struct {
 	Name string `toml:"name"`
 	Path string `toml:"path"`

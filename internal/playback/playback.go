@@ -13,14 +13,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/mp4"
+	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
+
+// Segments is what playback needs of the segment store.
+type Segments interface {
+	Open(ref segstore.Ref) (segstore.Reader, error)
+}
 
 // Index is what playback needs of the store.
 type Index interface {
@@ -72,7 +76,7 @@ type Clip struct {
 	Gaps       []Gap
 	ETag       string
 	Codec      string
-	files      []*os.File
+	files      []segstore.Reader
 }
 
 // Close releases the segment files.
@@ -85,11 +89,11 @@ func (c *Clip) Close() error {
 
 // Builder makes Clips.
 type Builder struct {
-	idx      Index
-	storages map[string]string
+	idx  Index
+	segs Segments
 
-	mu   sync.Mutex
-	segs map[int64]segInfo // closed segments' init data, which never changes
+	mu    sync.Mutex
+	cache map[int64]segInfo // closed segments' init data, which never changes
 }
 
 type segInfo struct {
@@ -97,9 +101,9 @@ type segInfo struct {
 	track mp4.Track
 }
 
-// NewBuilder makes a Builder; storages maps storage names to folders.
-func NewBuilder(idx Index, storages map[string]string) *Builder {
-	return &Builder{idx: idx, storages: storages, segs: map[int64]segInfo{}}
+// NewBuilder makes a Builder of the footage in segs.
+func NewBuilder(idx Index, segs Segments) *Builder {
+	return &Builder{idx: idx, segs: segs, cache: map[int64]segInfo{}}
 }
 
 // MaxRange bounds one request; longer footage is asked for in parts.
@@ -141,7 +145,7 @@ func (b *Builder) Build(ctx context.Context, cameraID int64, start, end time.Tim
 		}
 		src, opened := fileOf[fr.SegmentID]
 		if !opened {
-			f, err := os.Open(filepath.Join(b.storages[si.row.Storage], si.row.Path))
+			f, err := b.segs.Open(segstore.Ref{Folder: si.row.Storage, Path: si.row.Path})
 			if err != nil {
 				return nil, fmt.Errorf("playback: segment file: %w", err)
 			}
@@ -230,7 +234,7 @@ func sameTrack(a, b mp4.Track) bool {
 // segment returns a segment's row and track, reading the init once.
 func (b *Builder) segment(ctx context.Context, id int64) (segInfo, error) {
 	b.mu.Lock()
-	si, ok := b.segs[id]
+	si, ok := b.cache[id]
 	b.mu.Unlock()
 	if ok {
 		return si, nil
@@ -239,11 +243,7 @@ func (b *Builder) segment(ctx context.Context, id int64) (segInfo, error) {
 	if err != nil {
 		return si, err
 	}
-	root, ok := b.storages[row.Storage]
-	if !ok {
-		return si, fmt.Errorf("playback: storage %q is not configured", row.Storage)
-	}
-	f, err := os.Open(filepath.Join(root, row.Path))
+	f, err := b.segs.Open(segstore.Ref{Folder: row.Storage, Path: row.Path})
 	if err != nil {
 		return si, fmt.Errorf("playback: segment file: %w", err)
 	}
@@ -254,10 +254,10 @@ func (b *Builder) segment(ctx context.Context, id int64) (segInfo, error) {
 	}
 	si = segInfo{row: row, track: track}
 	b.mu.Lock()
-	if len(b.segs) > 10000 {
-		clear(b.segs)
+	if len(b.cache) > 10000 {
+		clear(b.cache)
 	}
-	b.segs[id] = si
+	b.cache[id] = si
 	b.mu.Unlock()
 	return si, nil
 }
@@ -265,6 +265,6 @@ func (b *Builder) segment(ctx context.Context, id int64) (segInfo, error) {
 // Forget drops cached data of a deleted segment.
 func (b *Builder) Forget(id int64) {
 	b.mu.Lock()
-	delete(b.segs, id)
+	delete(b.cache, id)
 	b.mu.Unlock()
 }

@@ -7,12 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/recording"
+	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -23,7 +26,7 @@ import (
 // through the real recorder, and returns a Builder over them.
 type footage struct {
 	st   *store.Store
-	root string
+	segs *segstore.Local
 	cam  int64
 	clip *simcam.Clip
 	rec  *recording.Recorder
@@ -33,17 +36,28 @@ type footage struct {
 
 func newFootage(t *testing.T) *footage {
 	t.Helper()
+	return newFootageIn(t, func(dir string) []segstore.Folder {
+		return []segstore.Folder{{Name: "local", Path: filepath.Join(dir, "rec")}}
+	}, segstore.LocalOptions{})
+}
+
+// newFootageIn records into the storage folders folders(dir) gives.
+func newFootageIn(t *testing.T, folders func(dir string) []segstore.Folder, opt segstore.LocalOptions) *footage {
+	t.Helper()
 	st, c, dir := fixture.OneCamera(t)
 	clip, err := simcam.LoadClip(codec.H264)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := filepath.Join(dir, "rec")
-	rec := recording.New(st, recording.Options{StorageName: "local", StoragePath: root})
+	segs, err := segstore.NewLocal(folders(dir), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := recording.New(st, recording.Options{Storage: segs})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { rec.Run(ctx); close(done) }()
-	f := &footage{st: st, root: root, cam: c.ID, clip: clip, rec: rec, cr: rec.Camera(context.Background(), c.ID)}
+	f := &footage{st: st, segs: segs, cam: c.ID, clip: clip, rec: rec, cr: rec.Camera(context.Background(), c.ID)}
 	f.stop = func() { cancel(); <-done }
 	t.Cleanup(f.stop)
 	return f
@@ -67,7 +81,65 @@ func (f *footage) run(t *testing.T, start time.Time, n int, params *codec.Params
 	}
 }
 
-func (f *footage) builder() *Builder { return NewBuilder(f.st, map[string]string{"local": f.root}) }
+func (f *footage) builder() *Builder { return NewBuilder(f.st, f.segs) }
+
+// TestSecondFolder: with the first storage folder full, footage goes on
+// in the second and plays back from there, in one clip with the footage
+// the first folder took before it filled.
+func TestSecondFolder(t *testing.T) {
+	var first string
+	var full atomic.Bool
+	var mu sync.Mutex
+	now := time.Now()
+	f := newFootageIn(t, func(dir string) []segstore.Folder {
+		first = filepath.Join(dir, "one")
+		return []segstore.Folder{{Name: "one", Path: first}, {Name: "two", Path: filepath.Join(dir, "two")}}
+	}, segstore.LocalOptions{
+		FreeSpace: func(path string) (int64, error) {
+			switch {
+			case path == first && full.Load():
+				return 0, nil
+			case path == first:
+				return 1 << 40, nil // the emptier: chosen first
+			}
+			return 1 << 30, nil
+		},
+		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+	})
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	params := f.clip.Params
+	f.run(t, t0, 100, &params) // 10:00:00 to 10:00:04
+	full.Store(true)
+	mu.Lock()
+	now = now.Add(time.Minute) // past the store's cached free space
+	mu.Unlock()
+	f.run(t, t0.Add(4*time.Second), 100, &params) // to 10:00:08
+	segs, err := f.st.SegmentsInRange(ctx, f.cam, t0, t0.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) != 2 || segs[0].Storage != "one" || segs[1].Storage != "two" {
+		t.Fatalf("got segments %+v, want one in folder one, then one in folder two", segs)
+	}
+	if r, err := f.segs.Open(segstore.Ref{Folder: "two", Path: segs[1].Path}); err != nil {
+		t.Errorf("the second segment's file in folder two: %v", err)
+	} else {
+		r.Close()
+	}
+	clip, err := f.builder().Build(ctx, f.cam, t0, t0.Add(8*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clip.Close()
+	if !clip.Start.Equal(t0) || !clip.End.Equal(t0.Add(8*time.Second)) || len(clip.Gaps) != 0 {
+		t.Errorf("got a clip of %s to %s with gaps %v, want 10:00:00 to 10:00:08 without a gap", clip.Start, clip.End, clip.Gaps)
+	}
+	n, err := io.Copy(io.Discard, io.NewSectionReader(clip, 0, clip.Size()))
+	if err != nil || n != clip.Size() {
+		t.Errorf("read %d of %d bytes: %v", n, clip.Size(), err)
+	}
+}
 
 func TestGapsAndChanges(t *testing.T) {
 	f := newFootage(t)

@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -39,15 +38,15 @@ type EraserStore interface {
 
 // Eraser deletes footage early.
 type Eraser struct {
-	st      EraserStore
-	folders []Folder
-	log     *slog.Logger
-	now     func() time.Time
+	st   EraserStore
+	segs SegmentRemover
+	log  *slog.Logger
+	now  func() time.Time
 }
 
-// NewEraser makes an Eraser of the footage in folders.
-func NewEraser(st EraserStore, folders []Folder, log *slog.Logger) *Eraser {
-	return &Eraser{st: st, folders: folders, log: log, now: time.Now}
+// NewEraser makes an Eraser of the footage in segs.
+func NewEraser(st EraserStore, segs SegmentRemover, log *slog.Logger) *Eraser {
+	return &Eraser{st: st, segs: segs, log: log, now: time.Now}
 }
 
 // Kept is footage inside a range that an early deletion leaves.
@@ -177,14 +176,7 @@ func (e *Eraser) Erase(ctx context.Context, p ErasurePlan, logReason, gapReason 
 // removeFile removes a deleted segment's file. A file left behind by a
 // failure here has no row, so Reconcile removes it at the next start.
 func (e *Eraser) removeFile(s store.Segment) {
-	for _, f := range e.folders {
-		if f.Name != s.Storage {
-			continue
-		}
-		p := filepath.Join(f.Path, s.Path)
-		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
-			e.log.Error("deleting segment file", "path", p, "err", err)
-		}
-		os.Remove(filepath.Dir(p)) // the day folder, once empty
+	if err := e.segs.Remove(segstore.Ref{Folder: s.Storage, Path: s.Path}); err != nil {
+		e.log.Error("deleting segment file", "storage", s.Storage, "path", s.Path, "err", err)
 	}
 }

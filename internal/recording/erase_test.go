@@ -22,7 +22,7 @@ func TestErasePlan(t *testing.T) {
 	if err := f.st.CreateSegment(ctx, &open); err != nil {
 		t.Fatal(err)
 	}
-	e := NewEraser(f.st, []Folder{{Name: "local", Path: f.root}}, slog.New(slog.DiscardHandler))
+	e := NewEraser(f.st, localSegs(t, "local", f.root), slog.New(slog.DiscardHandler))
 	e.now = func() time.Time { return f.now }
 	ids := func(ss []store.Segment) []int64 {
 		var out []int64

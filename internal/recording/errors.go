@@ -3,6 +3,8 @@ package recording
 import (
 	"errors"
 	"syscall"
+
+	"github.com/vigil-cctv/vigil/internal/segstore"
 )
 
 // ErrorClass is the kind of a recorder's failure, in words an operator
@@ -15,7 +17,8 @@ type ErrorClass string
 // The classes of failure, from Classify.
 const (
 	// ClassStorageFull: the file system is full, or the account's disk
-	// quota spent (ENOSPC, EDQUOT).
+	// quota spent (ENOSPC, EDQUOT), or every storage folder is too full
+	// for a new segment (segstore.ErrNoRoom).
 	ClassStorageFull ErrorClass = "storage full"
 	// ClassStorage: any other failure to make or write the footage's
 	// folders and files (a read-only or failing disk, permissions).
@@ -57,7 +60,7 @@ func Classify(err error) ErrorClass {
 	if e := (*Error)(nil); errors.As(err, &e) {
 		class = e.Class
 	}
-	if class == ClassStorage && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)) {
+	if class == ClassStorage && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, segstore.ErrNoRoom)) {
 		return ClassStorageFull
 	}
 	return class

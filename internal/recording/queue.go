@@ -23,16 +23,31 @@ import (
 // logged once per stall) until the queue has room again, and recording
 // resumes at the next keyframe with a gap giving the reason: live
 // viewers keep their video and memory stays bounded.
+//
+// The writer is woken for a keyframe, for a control call (the stream's
+// end, Sync, Close), or once the oldest frame not yet handed to it has
+// waited wakeEvery (MaxPart, at most a quarter of QueueDelay, and not
+// counted in the wait QueueDelay bounds): the
+// recorder writes a fragment only at a keyframe or once a part reaches
+// MaxPart, so waking it for every frame, as a channel send did, bought
+// nothing but thousands of goroutine wake-ups a second across a few
+// hundred cameras. The queue is a slice that grows with what it holds,
+// not a channel of queueItems slots allocated up front for each camera
+// (which the garbage collector scanned, and counted towards its heap
+// goal, whether used or not).
 type CameraQueue struct {
 	cr  *CameraRecorder
 	r   *Recorder
 	log *slog.Logger
 
-	items chan queued
-	done  chan struct{}
-	// mu lets Close close items while a Flush may be sending to it.
-	mu     sync.RWMutex
-	closed bool
+	// mu guards pending and closed.
+	mu      sync.Mutex
+	pending []queued
+	closed  bool
+	wake    chan struct{} // capacity 1: the writer has work
+	done    chan struct{}
+
+	wakeEvery time.Duration
 
 	// Shared with the writing goroutine.
 	bytes  atomic.Int64 // bytes of video queued or being written
@@ -52,14 +67,20 @@ type CameraQueue struct {
 	dropping  bool
 	dropStart time.Time
 	dropCount int64
+	unwoken   time.Time // when the oldest frame queued since the writer was last woken came (zero: none)
 }
 
+// queued is a frame, or a control call when ctl is set.
 type queued struct {
-	frame  *ingest.Frame
-	size   int64
-	key    int64
-	at     time.Time
-	gap    string // set on the keyframe that resumes recording after a drop
+	frame *ingest.Frame
+	size  int64
+	key   int64
+	at    int64 // Unix ns
+	gap   bool  // the keyframe that resumes recording after a drop
+	ctl   *control
+}
+
+type control struct {
 	offset *time.Duration
 	ended  *error
 	synced chan struct{}
@@ -72,7 +93,8 @@ const queueItems = 4096
 func (r *Recorder) Queued(ctx context.Context, cameraID int64) *CameraQueue {
 	q := &CameraQueue{
 		cr: r.Camera(ctx, cameraID), r: r, log: r.log.With("camera", cameraID),
-		items: make(chan queued, queueItems), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
+		wakeEvery: min(r.opt.MaxPart, r.opt.QueueDelay/4),
 	}
 	q.refused.Store(-1)
 	r.mu.Lock()
@@ -84,34 +106,77 @@ func (r *Recorder) Queued(ctx context.Context, cameraID int64) *CameraQueue {
 
 func (q *CameraQueue) run() {
 	defer close(q.done)
-	for it := range q.items {
-		switch {
-		case it.frame != nil:
-			q.headAt.Store(it.at.UnixNano())
-			if it.gap != "" {
-				q.cr.skipped(it.gap)
-			}
-			err := q.cr.WriteFrame(it.frame)
-			if err != nil {
-				// The camera's goroutine has long returned: the
-				// frame dropped is counted here.
-				q.r.opt.Metrics.Dropped(q.cr.id, err)
-			}
-			if errors.Is(err, ingest.ErrAwaitingKeyframe) {
-				q.refused.Store(it.key)
-			} else if err != nil && !ingest.IsDrop(err) {
-				q.log.Error("recording refused frame", "err", err)
-			}
-			q.bytes.Add(-it.size)
-			q.frames.Add(-1)
-		case it.offset != nil:
-			q.cr.ClockOffset(*it.offset)
-		case it.ended != nil:
-			q.cr.StreamEnded(*it.ended)
+	var batch []queued
+	for range q.wake {
+		q.mu.Lock()
+		batch, q.pending = q.pending, batch[:0]
+		closed := q.closed
+		q.mu.Unlock()
+		for i := range batch {
+			q.take(&batch[i])
 		}
-		if it.synced != nil {
-			close(it.synced)
+		clear(batch) // let go of the frames
+		if cap(batch) > 256 && len(batch) < cap(batch)/4 {
+			batch = nil // what a stall grew, given back
 		}
+		if closed {
+			return
+		}
+	}
+}
+
+// take writes one queued frame, or carries out a control call.
+func (q *CameraQueue) take(it *queued) {
+	if it.ctl == nil {
+		q.headAt.Store(it.at)
+		if it.gap {
+			q.cr.skipped(GapStorageTooSlow)
+		}
+		err := q.cr.WriteFrame(it.frame)
+		if err != nil {
+			// The camera's goroutine has long returned: the frame
+			// dropped is counted here.
+			q.r.opt.Metrics.Dropped(q.cr.id, err)
+		}
+		if errors.Is(err, ingest.ErrAwaitingKeyframe) {
+			q.refused.Store(it.key)
+		} else if err != nil && !ingest.IsDrop(err) {
+			q.log.Error("recording refused frame", "err", err)
+		}
+		q.bytes.Add(-it.size)
+		q.frames.Add(-1)
+		return
+	}
+	switch c := it.ctl; {
+	case c.offset != nil:
+		q.cr.ClockOffset(*c.offset)
+	case c.ended != nil:
+		q.cr.StreamEnded(*c.ended)
+	}
+	if it.ctl.synced != nil {
+		close(it.ctl.synced)
+	}
+}
+
+// push queues an item, waking the writer if wake; false if closed.
+func (q *CameraQueue) push(it queued, wake bool) bool {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
+	q.pending = append(q.pending, it)
+	q.mu.Unlock()
+	if wake {
+		q.signal()
+	}
+	return true
+}
+
+func (q *CameraQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default: // already woken: it takes everything pending
 	}
 }
 
@@ -142,28 +207,30 @@ func (q *CameraQueue) WriteFrame(f *ingest.Frame) error {
 			"queued_bytes", q.bytes.Load(), "queued_frames", q.frames.Load(), "waiting", now.Sub(time.Unix(0, q.headAt.Load())))
 		return q.drop()
 	}
-	it := queued{frame: f, size: size, key: q.keys, at: now}
+	it := queued{frame: f, size: size, key: q.keys, at: now.UnixNano()}
 	if q.dropping {
 		q.log.Warn("recording resumed after dropping video", "frames", q.dropCount, "for", now.Sub(q.dropStart))
-		it.gap = GapStorageTooSlow
+		it.gap = true
 		q.dropping, q.dropCount = false, 0
 	}
 	if q.frames.Load() == 0 {
 		// The writer holds no frame and takes none before this one is
-		// sent: this frame is the oldest.
-		q.headAt.Store(now.UnixNano())
+		// queued: this frame is the oldest.
+		q.headAt.Store(it.at)
 	}
+	if q.unwoken.IsZero() {
+		q.unwoken = now
+	}
+	wake := f.Keyframe || now.Sub(q.unwoken) >= q.wakeEvery
 	q.bytes.Add(size)
 	q.frames.Add(1)
-	select {
-	case q.items <- it:
-	default:
-		// Unreachable while queueItems frames outweigh QueueBytes;
-		// still, never wait here.
+	if !q.push(it, wake) {
 		q.bytes.Add(-size)
 		q.frames.Add(-1)
-		q.dropping, q.dropStart = true, now
-		return q.drop()
+		return errQueueClosed
+	}
+	if wake {
+		q.unwoken = time.Time{}
 	}
 	return nil
 }
@@ -174,16 +241,19 @@ const GapStorageTooSlow = "not recording: storage too slow, video dropped"
 
 // room says whether a frame of size bytes fits the queue's bounds.
 func (q *CameraQueue) room(size int64, now time.Time, maxBytes int64, maxWait time.Duration) bool {
-	if q.frames.Load() == 0 {
+	n := q.frames.Load()
+	if n == 0 {
 		return true // an empty queue always takes a frame
 	}
-	if len(q.items) >= cap(q.items)-1 {
+	if n >= queueItems {
 		return false
 	}
 	if q.bytes.Load()+size > maxBytes {
 		return false
 	}
-	return now.Sub(time.Unix(0, q.headAt.Load())) <= maxWait
+	// The writer is left to sleep up to wakeEvery by design: only the
+	// wait past that is the storage's doing.
+	return now.Sub(time.Unix(0, q.headAt.Load())) <= maxWait+q.wakeEvery
 }
 
 // drop counts a frame dropped; ingest counts the error it returns in
@@ -194,13 +264,10 @@ func (q *CameraQueue) drop() error {
 	return ingest.ErrStorageTooSlow
 }
 
-// ClockOffset implements ingest.Sink. An offset that finds the queue
-// full is left out: the camera reports another soon.
+// ClockOffset implements ingest.Sink. It matters for the next segment
+// only, so it does not wake the writer.
 func (q *CameraQueue) ClockOffset(d time.Duration) {
-	select {
-	case q.items <- queued{offset: &d}:
-	default:
-	}
+	q.push(queued{ctl: &control{offset: &d}}, false)
 }
 
 // StreamEnded implements ingest.Sink: the end is queued behind the
@@ -210,31 +277,16 @@ func (q *CameraQueue) StreamEnded(err error) {
 		q.log.Warn("stream ended while dropping video", "frames", q.dropCount, "for", time.Since(q.dropStart))
 		q.dropping, q.dropCount = false, 0
 	}
-	q.send(context.Background(), queued{ended: &err})
-}
-
-// send queues a control item, waiting for room: these are rare and come
-// when no live packet waits behind them.
-func (q *CameraQueue) send(ctx context.Context, it queued) error {
-	q.mu.RLock()
-	defer q.mu.RUnlock()
-	if q.closed {
-		return errQueueClosed
-	}
-	select {
-	case q.items <- it:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	q.unwoken = time.Time{}
+	q.push(queued{ctl: &control{ended: &err}}, true)
 }
 
 // Sync waits until everything queued so far is written to disk and handed
 // to the index goroutine (Recorder.Flush then stores it).
 func (q *CameraQueue) Sync(ctx context.Context) error {
 	ch := make(chan struct{})
-	if err := q.send(ctx, queued{synced: ch}); err != nil {
-		return err
+	if !q.push(queued{ctl: &control{synced: ch}}, true) {
+		return errQueueClosed
 	}
 	select {
 	case <-ch:
@@ -249,11 +301,9 @@ func (q *CameraQueue) Sync(ctx context.Context) error {
 func (q *CameraQueue) Close() {
 	q.StreamEnded(context.Canceled)
 	q.mu.Lock()
-	if !q.closed {
-		q.closed = true
-		close(q.items)
-	}
+	q.closed = true
 	q.mu.Unlock()
+	q.signal()
 	<-q.done
 	q.r.mu.Lock()
 	delete(q.r.queues, q)

@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/mp4"
+	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -37,20 +34,19 @@ type ReconcileReport struct {
 // index rebuilt from the file, since the last index rows may not have been
 // written), and every file no row knows of is deleted. Run it before
 // recording starts.
-func Reconcile(ctx context.Context, st ReconcileStore, storages map[string]string, log *slog.Logger) (ReconcileReport, error) {
+func Reconcile(ctx context.Context, st ReconcileStore, segs segstore.Store, log *slog.Logger) (ReconcileReport, error) {
 	var rep ReconcileReport
 	open, err := st.OpenSegments(ctx)
 	if err != nil {
 		return rep, err
 	}
 	for _, seg := range open {
-		root, ok := storages[seg.Storage]
-		if !ok {
+		ref := segstore.Ref{Folder: seg.Storage, Path: seg.Path}
+		frags, end, size, onDisk, err := scanSegment(segs, ref, seg)
+		if errors.Is(err, segstore.ErrUnknownFolder) {
 			log.Warn("segment in a storage folder no longer configured; left as it is", "storage", seg.Storage, "path", seg.Path)
 			continue
 		}
-		abs := filepath.Join(root, seg.Path)
-		frags, end, size, err := scanSegment(abs, seg)
 		if err != nil || len(frags) == 0 {
 			reason := "reconcile: no whole fragment in file"
 			if err != nil {
@@ -59,15 +55,15 @@ func Reconcile(ctx context.Context, st ReconcileStore, storages map[string]strin
 			if err := st.DeleteSegment(ctx, seg.ID); err != nil {
 				return rep, err
 			}
-			os.Remove(abs)
+			segs.Remove(ref)
 			st.LogDeletion(ctx, &store.Deletion{At: time.Now().UTC(), CameraID: seg.CameraID, SegmentID: seg.ID, Storage: seg.Storage, Path: seg.Path, Start: seg.Start, End: seg.End, Reason: reason})
 			rep.EmptyRemoved++
 			continue
 		}
-		if fi, err := os.Stat(abs); err == nil && fi.Size() > size {
-			rep.TruncatedBytes += fi.Size() - size
-			if err := os.Truncate(abs, size); err != nil {
-				return rep, fmt.Errorf("recording: truncate %s: %w", seg.Path, err)
+		if onDisk > size {
+			rep.TruncatedBytes += onDisk - size
+			if err := segs.Truncate(ref, size); err != nil {
+				return rep, fmt.Errorf("recording: truncate %s: %w", ref, err)
 			}
 		}
 		if err := st.ReplaceFragments(ctx, seg.ID, frags, end, size); err != nil {
@@ -75,22 +71,12 @@ func Reconcile(ctx context.Context, st ReconcileStore, storages map[string]strin
 		}
 		rep.Recovered++
 	}
-	for name, root := range storages {
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil
-				}
-				return err
-			}
-			if d.IsDir() || !strings.HasSuffix(p, ".mp4") {
-				return nil
-			}
-			rel, _ := filepath.Rel(root, p)
-			_, err = st.SegmentByPath(ctx, name, rel)
+	for _, name := range segs.Folders() {
+		err := segs.List(ctx, name, func(p string) error {
+			_, err := st.SegmentByPath(ctx, name, p)
 			if errors.Is(err, store.ErrNotFound) {
-				log.Warn("deleting a segment file no index row knows of", "path", p)
-				if err := os.Remove(p); err == nil {
+				log.Warn("deleting a segment file no index row knows of", "storage", name, "path", p)
+				if err := segs.Remove(segstore.Ref{Folder: name, Path: p}); err == nil {
 					rep.OrphansRemoved++
 				}
 				return nil
@@ -98,33 +84,31 @@ func Reconcile(ctx context.Context, st ReconcileStore, storages map[string]strin
 			return err
 		})
 		if err != nil {
-			return rep, fmt.Errorf("recording: scan %s: %w", root, err)
+			return rep, fmt.Errorf("recording: scan storage %q: %w", name, err)
 		}
 	}
 	return rep, nil
 }
 
-// scanSegment reads a segment file's fragments back into index rows.
-func scanSegment(path string, seg store.Segment) ([]store.Fragment, time.Time, int64, error) {
-	f, err := os.Open(path)
+// scanSegment reads a segment's fragments back into index rows; onDisk is
+// the segment's length, size where its last whole fragment ends.
+func scanSegment(segs segstore.Store, ref segstore.Ref, seg store.Segment) (frags []store.Fragment, end time.Time, size, onDisk int64, err error) {
+	f, err := segs.Open(ref)
 	if err != nil {
-		return nil, time.Time{}, 0, err
+		return nil, time.Time{}, 0, 0, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	onDisk = f.Size()
+	track, initEnd, err := mp4.ReadInit(f, onDisk)
 	if err != nil {
-		return nil, time.Time{}, 0, err
+		return nil, time.Time{}, 0, onDisk, err
 	}
-	track, initEnd, err := mp4.ReadInit(f, fi.Size())
+	mfrags, validEnd, err := mp4.ScanFragments(f, initEnd, onDisk)
 	if err != nil {
-		return nil, time.Time{}, 0, err
-	}
-	mfrags, validEnd, err := mp4.ScanFragments(f, initEnd, fi.Size())
-	if err != nil {
-		return nil, time.Time{}, 0, err
+		return nil, time.Time{}, 0, onDisk, err
 	}
 	out := make([]store.Fragment, 0, len(mfrags))
-	end := seg.Start
+	end = seg.Start
 	for _, m := range mfrags {
 		var dur uint64
 		for _, s := range m.Samples {
@@ -142,7 +126,7 @@ func scanSegment(path string, seg store.Segment) ([]store.Fragment, time.Time, i
 	if len(out) == 0 {
 		validEnd = initEnd
 	}
-	return out, end, validEnd, nil
+	return out, end, validEnd, onDisk, nil
 }
 
 func scaleDuration(v uint64, timescale uint32) time.Duration {

@@ -14,20 +14,17 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
+	"path"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/mp4"
+	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -42,7 +39,10 @@ type Index interface {
 
 // Options configure a Recorder.
 type Options struct {
-	// Storage is the folder new segments go to.
+	// Storage keeps the segments and chooses each new one's folder.
+	Storage segstore.Store
+	// StorageName and StoragePath, when Storage is nil, are the one
+	// local folder segments go to (tests and tools).
 	StorageName, StoragePath string
 	SegmentDuration          time.Duration
 	// MaxPart bounds a fragment's length where the GOP is longer.
@@ -92,6 +92,13 @@ type item struct {
 
 // New makes a Recorder; Run writes its index.
 func New(idx Index, opt Options) *Recorder {
+	if opt.Storage == nil {
+		l, err := segstore.NewLocal([]segstore.Folder{{Name: opt.StorageName, Path: opt.StoragePath}}, segstore.LocalOptions{})
+		if err != nil {
+			panic(fmt.Sprintf("recording: Options need Storage or a storage folder: %v", err))
+		}
+		opt.Storage = l
+	}
 	if opt.SegmentDuration <= 0 {
 		opt.SegmentDuration = time.Minute
 	}
@@ -264,6 +271,7 @@ func (r *Recorder) Camera(ctx context.Context, cameraID int64) *CameraRecorder {
 	c := &CameraRecorder{r: r, id: cameraID, log: r.log.With("camera", cameraID), gapReason: "not recording: Vigil was not running"}
 	if seg, err := r.index.LastSegment(ctx, cameraID); err == nil {
 		c.lastEnd = seg.End
+		c.folder = seg.Storage // its footage stays together where there is room
 		if now := time.Now(); seg.End.After(now.Add(MaxAhead)) {
 			// Footage filed in the future (by a version that believed
 			// the camera's clock, or before our clock was stepped
@@ -290,6 +298,7 @@ type CameraRecorder struct {
 	prefix []byte   // the NAL units' length prefixes, reused
 
 	seg       *openSegment
+	folder    string // where the camera's last segment went
 	lastEnd   time.Time
 	gapReason string
 	offset    time.Duration
@@ -402,7 +411,7 @@ type pendingFrame struct {
 
 type openSegment struct {
 	row      store.Segment
-	file     *os.File
+	w        segstore.Writer
 	params   *codec.Params
 	size     int64
 	firstDTS int64
@@ -608,7 +617,7 @@ func (c *CameraRecorder) countError(err error) {
 // segmentPath names a segment by camera, day and start time, so the files
 // make sense to a person browsing the folder.
 func segmentPath(cameraID int64, start time.Time) string {
-	return filepath.Join(fmt.Sprint(cameraID), start.Format("2006-01-02"), start.Format("150405.000")+".mp4")
+	return path.Join(fmt.Sprint(cameraID), start.Format("2006-01-02"), start.Format("150405.000")+".mp4")
 }
 
 func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
@@ -643,45 +652,57 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 			start = at
 		}
 	}
-	rel := segmentPath(c.id, start)
-	abs := filepath.Join(c.r.opt.StoragePath, rel)
-	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
-		return failed(ClassStorage, fmt.Errorf("recording: %w", err))
-	}
 	var init bytes.Buffer
 	if _, err := mp4.WriteInit(&init, track); err != nil {
 		return failed(ClassStream, fmt.Errorf("recording: init: %w", err))
 	}
 	n := int64(init.Len())
-	row := store.Segment{
-		CameraID: c.id, Storage: c.r.opt.StorageName, Path: rel,
-		Start: start, End: start, Size: n, InitSize: n, Codec: info.MIMECodec, Width: info.Width, Height: info.Height,
-		ClockOffset: c.offset, Open: true,
-	}
-	// The row first: a crash before the file exists leaves a row that
-	// Reconcile removes, never a file nobody knows of.
-	if err := c.r.index.CreateSegment(c.r.final, &row); err != nil {
-		return failed(ClassIndex, fmt.Errorf("recording: index segment: %w", err))
-	}
-	file, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-	if err == nil {
-		if _, err = file.Write(init.Bytes()); err != nil {
-			file.Close()
+	rel := segmentPath(c.id, start)
+	var row store.Segment
+	var w segstore.Writer
+	// A folder that fails is passed over by Place (segstore marks it),
+	// so each attempt tries another, once each.
+	tried := map[string]bool{}
+	var lastErr error
+	for {
+		folder, err := c.r.opt.Storage.Place(c.folder)
+		if err != nil {
+			return failed(ClassStorage, fmt.Errorf("recording: %w", err))
 		}
-	}
-	if err != nil {
-		// A full disk, say: take back the row and the file, so neither
-		// is left without the other, and try again at the next keyframe.
-		os.Remove(abs)
+		if tried[folder] {
+			return failed(ClassStorage, fmt.Errorf("recording: %w", lastErr))
+		}
+		tried[folder] = true
+		row = store.Segment{
+			CameraID: c.id, Storage: folder, Path: rel,
+			Start: start, End: start, Size: n, InitSize: n, Codec: info.MIMECodec, Width: info.Width, Height: info.Height,
+			ClockOffset: c.offset, Open: true,
+		}
+		// The row first: a crash before the file exists leaves a row
+		// that Reconcile removes, never a file nobody knows of.
+		if err := c.r.index.CreateSegment(c.r.final, &row); err != nil {
+			return failed(ClassIndex, fmt.Errorf("recording: index segment: %w", err))
+		}
+		w, err = c.r.opt.Storage.Create(segstore.Ref{Folder: folder, Path: rel}, init.Bytes())
+		if err == nil {
+			c.folder = folder
+			break
+		}
+		// A full disk, say: take back the row (the store took back the
+		// file), so neither is left without the other; then another
+		// folder, or the next keyframe.
 		if derr := c.r.index.DeleteSegment(c.r.final, row.ID); derr != nil {
 			c.log.Error("removing the row of a segment that could not be written", "err", derr)
 		}
-		return failed(ClassStorage, fmt.Errorf("recording: %w", err))
+		lastErr = err
+		if len(tried) >= len(c.r.opt.Storage.Folders()) {
+			return failed(ClassStorage, fmt.Errorf("recording: %w", err))
+		}
 	}
 	if !c.lastEnd.IsZero() && start.Sub(c.lastEnd) > gapThreshold {
 		c.r.enqueue(item{gap: &store.Gap{CameraID: c.id, Start: c.lastEnd, End: start, Reason: c.gapReason}})
 	}
-	c.seg = &openSegment{row: row, file: file, params: f.Params, size: n, firstDTS: f.PTS, lastDTS: f.PTS - 1, maxPTS: f.PTS, frameDur: 3600}
+	c.seg = &openSegment{row: row, w: w, params: f.Params, size: n, firstDTS: f.PTS, lastDTS: f.PTS - 1, maxPTS: f.PTS, frameDur: 3600}
 	if c.cause != "" {
 		if len(c.starts) == maxCameraSegments {
 			c.starts = c.starts[1:]
@@ -770,11 +791,11 @@ func (c *CameraRecorder) flush(nextPTS int64, now time.Time) {
 	for _, f := range c.frames {
 		size += int64(f.size)
 	}
-	if err := c.writeFragment(s.file, s.moof); err != nil {
+	if err := c.writeFragment(s.w, s.moof); err != nil {
 		// A full disk or a failing one: cut the half-written fragment
 		// off, so the file stays whole, and end the segment.
 		c.log.Error("writing a fragment failed; segment closed", "err", err, "path", s.row.Path)
-		s.file.Truncate(s.size)
+		s.w.Truncate(s.size)
 		c.countError(err)
 		c.gapReason = "not recording: " + string(Classify(err))
 		c.reset()
@@ -815,7 +836,7 @@ func (c *CameraRecorder) closeSegment() {
 		return
 	}
 	c.seg = nil
-	if err := s.file.Close(); err != nil {
+	if err := s.w.Close(); err != nil {
 		c.log.Error("closing segment", "err", err)
 	}
 	end := c.lastEnd
@@ -832,9 +853,9 @@ func ptsDuration(d int64) time.Duration {
 }
 
 // writeFragment writes a fragment's header and its NAL units, each after
-// its 4-byte length, in as few system calls as writev allows, without
-// first copying them together.
-func (c *CameraRecorder) writeFragment(f *os.File, hdr []byte) error {
+// its 4-byte length, in one vectored append, without first copying them
+// together.
+func (c *CameraRecorder) writeFragment(w segstore.Writer, hdr []byte) error {
 	c.prefix = c.prefix[:0]
 	for _, n := range c.nalus {
 		c.prefix = binary.BigEndian.AppendUint32(c.prefix, uint32(len(n)))
@@ -843,46 +864,7 @@ func (c *CameraRecorder) writeFragment(f *os.File, hdr []byte) error {
 	for i, n := range c.nalus {
 		c.iov = append(c.iov, c.prefix[4*i:4*i+4], n)
 	}
-	bufs := c.iov
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	for len(bufs) > 0 {
-		var n int
-		var werr error
-		chunk := bufs[:min(len(bufs), iovMax)]
-		if err := rc.Write(func(fd uintptr) bool {
-			n, werr = unix.Writev(int(fd), chunk)
-			return werr != unix.EAGAIN
-		}); err != nil {
-			return err
-		}
-		if werr == unix.EINTR {
-			continue
-		}
-		if werr != nil {
-			return werr
-		}
-		if n == 0 {
-			return io.ErrShortWrite
-		}
-		for n > 0 {
-			if n >= len(bufs[0]) {
-				n -= len(bufs[0])
-				bufs = bufs[1:]
-			} else {
-				bufs[0] = bufs[0][n:]
-				n = 0
-			}
-		}
-		for len(bufs) > 0 && len(bufs[0]) == 0 {
-			bufs = bufs[1:]
-		}
-	}
+	err := w.Append(c.iov)
 	clear(c.iov)
-	return nil
+	return err
 }
-
-// iovMax is the most buffers one writev takes (IOV_MAX on Linux).
-const iovMax = 1024

@@ -251,7 +251,7 @@ func TestReconcileCutsHalfFragment(t *testing.T) {
 	fh, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	fh.Write([]byte{0, 0, 1, 0, 'm', 'o', 'o', 'f', 1, 2, 3})
 	fh.Close()
-	rep, err := Reconcile(context.Background(), f.st, map[string]string{"local": f.root}, slog.New(slog.DiscardHandler))
+	rep, err := Reconcile(context.Background(), f.st, localSegs(t, "local", f.root), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +504,7 @@ func TestStopGivesUpWhenIndexDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	rep, err := Reconcile(context.Background(), st2, map[string]string{"local": root}, slog.New(slog.DiscardHandler))
+	rep, err := Reconcile(context.Background(), st2, localSegs(t, "local", root), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

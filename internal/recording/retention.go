@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -32,11 +30,28 @@ type Auditor interface {
 	AppendBatch(ctx context.Context, es []auditlog.Entry) error
 }
 
-// Folder is one storage folder with its limits.
+// Folder is one storage folder's limits; the segment store knows where
+// it is.
 type Folder struct {
-	Name, Path   string
+	Name         string
 	QuotaBytes   int64 // 0: none
 	MinFreeBytes int64 // 0: none
+}
+
+// SegmentRemover is what deleting footage needs of the segment store.
+type SegmentRemover interface {
+	Remove(ref segstore.Ref) error
+}
+
+// FreeSpacer reports a storage folder's free space.
+type FreeSpacer interface {
+	Free(folder string) (int64, error)
+}
+
+// RetentionStorage is what retention needs of the segment store.
+type RetentionStorage interface {
+	SegmentRemover
+	FreeSpacer
 }
 
 // Retention deletes footage: past each camera's maximum age, then the
@@ -46,17 +61,19 @@ type Folder struct {
 type Retention struct {
 	st       RetentionStore
 	audit    Auditor
+	segs     SegmentRemover
 	folders  []Folder
 	interval time.Duration
 	log      *slog.Logger
 	now      func() time.Time
-	// freeBytes reports a path's free space; tests replace it.
-	freeBytes func(path string) (int64, error)
+	// freeBytes reports a storage folder's free space; tests replace it.
+	freeBytes func(folder string) (int64, error)
 }
 
-// NewRetention makes a Retention; Run applies it every interval.
-func NewRetention(st RetentionStore, trail Auditor, folders []Folder, interval time.Duration, log *slog.Logger) *Retention {
-	return &Retention{st: st, audit: trail, folders: folders, interval: interval, log: log, now: time.Now, freeBytes: freeBytes}
+// NewRetention makes a Retention of the footage in segs, within each
+// folder's limits; Run applies it every interval.
+func NewRetention(st RetentionStore, trail Auditor, segs RetentionStorage, folders []Folder, interval time.Duration, log *slog.Logger) *Retention {
+	return &Retention{st: st, audit: trail, segs: segs, folders: folders, interval: interval, log: log, now: time.Now, freeBytes: segs.Free}
 }
 
 // Run applies retention at once and then every interval until ctx ends.
@@ -142,9 +159,9 @@ func (r *Retention) enforce(ctx context.Context, f Folder, rep *RetentionReport)
 			}
 		}
 		if reason == "" && f.MinFreeBytes > 0 {
-			free, err := r.freeBytes(f.Path)
+			free, err := r.freeBytes(f.Name)
 			if err != nil {
-				return fmt.Errorf("recording: free space of %s: %w", f.Path, err)
+				return fmt.Errorf("recording: free space of storage %q: %w", f.Name, err)
 			}
 			if free < f.MinFreeBytes {
 				reason = reasonFree
@@ -207,22 +224,10 @@ func (r *Retention) delete(ctx context.Context, s store.Segment, reason string, 
 	}); err != nil {
 		return err
 	}
-	for _, f := range r.folders {
-		if f.Name == s.Storage {
-			if err := os.Remove(filepath.Join(f.Path, s.Path)); err != nil && !os.IsNotExist(err) {
-				r.log.Error("deleting segment file", "err", err)
-			}
-			os.Remove(filepath.Dir(filepath.Join(f.Path, s.Path))) // the day folder, once empty
-		}
+	if err := r.segs.Remove(segstore.Ref{Folder: s.Storage, Path: s.Path}); err != nil {
+		// Its row is gone: Reconcile removes the file at the next start.
+		r.log.Error("deleting segment file", "storage", s.Storage, "path", s.Path, "err", err)
 	}
 	r.log.Info("deleted footage", "camera", s.CameraID, "start", s.Start, "end", s.End, "bytes", s.Size, "reason", reason)
 	return nil
-}
-
-func freeBytes(path string) (int64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(path, &st); err != nil {
-		return 0, err
-	}
-	return int64(st.Bavail) * int64(st.Bsize), nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
+	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
 )
@@ -83,7 +84,7 @@ func TestRetentionAge(t *testing.T) {
 	if err := f.st.AddHold(context.Background(), &store.Hold{CameraID: f.cam.ID, Start: held.Start, End: held.End, Reason: "evidence for case 1", CreatedAt: f.now}); err != nil {
 		t.Fatal(err)
 	}
-	r := NewRetention(f.st, &f.trail, []Folder{{Name: "local", Path: f.root}}, time.Hour, slog.New(slog.DiscardHandler))
+	r := NewRetention(f.st, &f.trail, localSegs(t, "local", f.root), []Folder{{Name: "local"}}, time.Hour, slog.New(slog.DiscardHandler))
 	r.now = func() time.Time { return f.now }
 	rep, err := r.Apply(context.Background())
 	if err != nil {
@@ -117,7 +118,7 @@ func TestRetentionWithoutAudit(t *testing.T) {
 	f := newRetentionFixture(t)
 	old := f.segment(t, 32*24*time.Hour, 1000)
 	f.trail.fail = errors.New("trail down")
-	r := NewRetention(f.st, &f.trail, []Folder{{Name: "local", Path: f.root}}, time.Hour, slog.New(slog.DiscardHandler))
+	r := NewRetention(f.st, &f.trail, localSegs(t, "local", f.root), []Folder{{Name: "local"}}, time.Hour, slog.New(slog.DiscardHandler))
 	r.now = func() time.Time { return f.now }
 	if _, err := r.Apply(context.Background()); err == nil || !strings.Contains(err.Error(), "trail down") {
 		t.Errorf("Apply: got %v, want the trail's error", err)
@@ -135,7 +136,7 @@ func TestRetentionQuotaAndFreeSpace(t *testing.T) {
 	a := f.segment(t, 3*time.Hour, 4000)
 	b := f.segment(t, 2*time.Hour, 4000)
 	c := f.segment(t, 1*time.Hour, 4000)
-	r := NewRetention(f.st, &f.trail, []Folder{{Name: "local", Path: f.root, QuotaBytes: 9000}}, time.Hour, slog.New(slog.DiscardHandler))
+	r := NewRetention(f.st, &f.trail, localSegs(t, "local", f.root), []Folder{{Name: "local", QuotaBytes: 9000}}, time.Hour, slog.New(slog.DiscardHandler))
 	r.now = func() time.Time { return f.now }
 	rep, err := r.Apply(context.Background())
 	if err != nil {
@@ -173,4 +174,18 @@ func TestRetentionQuotaAndFreeSpace(t *testing.T) {
 	if len(rep.Stuck) != 1 {
 		t.Errorf("got stuck %v, want the folder reported stuck (only held footage left)", rep.Stuck)
 	}
+}
+
+// localSegs is a local segment store over the folders named.
+func localSegs(t *testing.T, folders ...string) *segstore.Local {
+	t.Helper()
+	var fs []segstore.Folder
+	for i := 0; i+1 < len(folders); i += 2 {
+		fs = append(fs, segstore.Folder{Name: folders[i], Path: folders[i+1]})
+	}
+	l, err := segstore.NewLocal(fs, segstore.LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -33,23 +33,25 @@ var mediaCore = map[string][]string{
 	"internal/rtsp":      {},
 	"internal/codec":     {},
 	"internal/mp4":       {},
+	"internal/segstore":  {},
 	"internal/live":      {"internal/codec", "internal/mp4"},
 	"internal/ingest":    {"internal/codec", "internal/live", "internal/rtsp"},
 	"internal/transcode": {"internal/codec", "internal/live"},
 	"internal/simcam":    {"internal/codec", "internal/mp4", "internal/rtsp"},
-	"internal/recording": {"internal/codec", "internal/ingest", "internal/mp4"},
-	"internal/playback":  {"internal/mp4"},
+	"internal/recording": {"internal/codec", "internal/ingest", "internal/mp4", "internal/segstore"},
+	"internal/playback":  {"internal/mp4", "internal/segstore"},
 }
 
 // mediaOutside are the media core's imports from outside it, each a debt
 // the reshape pays.
 var mediaOutside = map[string][]string{
 	// The recorder, retention and erasure index segments in the store's
-	// types, until the segment storage seam (issue 11, point 6); retention
-	// names what it records in the trail with the registry's actions.
+	// types (their files go through segstore since issue 11's point 6),
+	// until the segment rows leave the store; retention names what it
+	// records in the trail with the registry's actions.
 	"internal/recording": {"internal/auditlog", "internal/store"},
-	// Playback reads the store's segment and fragment rows, until the
-	// segment storage seam.
+	// Playback reads the store's segment and fragment rows, until they
+	// move out of the store; the segment files it reads through segstore.
 	"internal/playback": {"internal/store"},
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/secret"
+	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
@@ -79,7 +80,11 @@ func benchFootageRights(b *testing.B, dsn string) {
 		b.Fatal(err)
 	}
 	trail := openTrail(b, dsn)
-	s, err := New(Options{Store: st, Audit: trail, Cameras: noCameras{}, Clips: playback.NewBuilder(st, map[string]string{"local": root}),
+	segs, err := segstore.NewLocal([]segstore.Folder{{Name: "local", Path: root}}, segstore.LocalOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := New(Options{Store: st, Audit: trail, Cameras: noCameras{}, Clips: playback.NewBuilder(st, segs),
 		Secrets: box, Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
