@@ -61,7 +61,10 @@ func TestLive(t *testing.T) {
 		{"end to end latency", run.EndToEnd.Count > 0 && finite(run.EndToEnd), run.EndToEnd},
 		{"forwarding latency", run.Forward.Count > 0 && finite(run.Forward), run.Forward},
 		{"server CPU with viewers", run.Watched.CPU > 0 && run.Watched.MeanRSS > 0, run.Watched},
-		{"peer", rep.PeerCameras == 1 && rep.Peer.CPU > 0 && rep.PeerRSSPerCamera > 0, rep.Peer},
+		// The peer's CPU is read in the kernel's 10 ms ticks, and one
+		// ffmpeg copying 2 Mbit/s for 2 s can use less than one on a
+		// loaded machine (it failed so): its memory shows it was measured.
+		{"peer", rep.PeerCameras == 1 && rep.Peer.CPU >= 0 && rep.Peer.MeanRSS > 0 && rep.PeerRSSPerCamera > 0, rep.Peer},
 	} {
 		if !c.ok {
 			t.Errorf("%s: got %+v, want packets and positive, finite figures", c.name, c.got)

@@ -93,7 +93,7 @@ func (s *Server) accountRevoke(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "you have no such session or token", nil)
 	}
 	if err != nil {
-		return identityError(err)
+		return refusal(err)
 	}
 	if current, _ := r.Context().Value(sessionKey).(int64); kind == identity.TokenSession && id == current {
 		s.clearSession(w)
@@ -131,7 +131,7 @@ func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string
 	secret, t, err := s.id.CreateToken(r.Context(), userActor(u, r), u, identity.NewToken{Name: name, ExpiresAt: exp, FromSession: fromSession,
 		RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		return "", t, identityError(err)
+		return "", t, refusal(err)
 	}
 	return secret, t, nil
 }
@@ -176,7 +176,7 @@ func (s *Server) deleteOwn(kind string) handlerFunc {
 		if _, err := s.id.Revoke(r.Context(), signedInActor(r), id, kind); identity.IsUnknown(err) {
 			return errorf(http.StatusNotFound, fmt.Sprintf("you have no %s %d", kind, id), nil)
 		} else if err != nil {
-			return identityError(err)
+			return refusal(err)
 		}
 		if current, _ := r.Context().Value(sessionKey).(int64); kind == identity.TokenSession && id == current {
 			s.clearSession(w)
@@ -206,7 +206,7 @@ func (s *Server) userSessions(w http.ResponseWriter, r *http.Request) error {
 		}
 		n, err := s.id.RevokeSessions(r.Context(), callerOf(r), id)
 		if err != nil {
-			return identityError(err)
+			return refusal(err)
 		}
 		writeJSON(w, http.StatusOK, map[string]int64{"ended": n})
 		return nil
@@ -318,7 +318,7 @@ func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 	s.id.Succeeded(ctx, t)
 	codes, err := s.id.EnrolTOTP(ctx, userActor(u, r), u, secret, step)
 	if err != nil {
-		return identityError(err)
+		return refusal(err)
 	}
 	next := r.PostFormValue("next")
 	if !safeNext(next) {

@@ -17,7 +17,6 @@ import (
 	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
-	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -175,35 +174,13 @@ func (s *Server) moveCameraIn(ctx context.Context, tx *store.Store, by auditlog.
 // requestActor is who acts in r, for the audit records of the changes
 // it makes.
 func requestActor(r *http.Request) auditlog.Actor {
-	u := userFrom(r.Context())
-	return auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}
+	return userActor(userFrom(r.Context()), r)
 }
 
 // accessCaller is who asks in r, as the access service judges them.
 func (s *Server) accessCaller(r *http.Request) access.Caller {
 	a := accessFrom(r.Context())
 	return access.Caller{Actor: requestActor(r), P: a.p, Snap: a.snap}
-}
-
-// accessError is fromProblem for the services of access and approvals,
-// whose refusals of a person's values have always been a 400.
-func accessError(err error) error {
-	var ie *store.InvalidError
-	var ce *names.ConfusableError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ie):
-		return badRequest(ie.Msg)
-	case errors.As(err, &ce):
-		return errorf(http.StatusConflict, ce.Error(), err)
-	case errors.Is(err, problem.ErrInvalid):
-		var p *problem.Problem
-		if errors.As(err, &p) {
-			return badRequest(p.Msg)
-		}
-	}
-	return fromProblem(err)
 }
 
 // propose makes a change of rights at once, answering code with what it
@@ -225,7 +202,7 @@ func (s *Server) proposeUnder(w http.ResponseWriter, r *http.Request, ch change,
 	res, err := s.approvalSvc.Propose(r.Context(), requestActor(r), a.snap,
 		approvals.Proposal{Change: ch, Hold: hold.hold(), Summary: summary, Reason: reason})
 	if err != nil {
-		return accessError(err)
+		return refusal(err)
 	}
 	if res.Pending != nil {
 		out, err := s.approvalJSON(r.Context(), a, *res.Pending, nil)
@@ -516,7 +493,7 @@ func (s *Server) requestExport(w http.ResponseWriter, r *http.Request) error {
 		Reason:  in.Reason, CameraID: c.ID, RangeStart: &start, RangeEnd: &end}
 	ap, err = s.approvalSvc.Request(r.Context(), requestActor(r), ap, auditlog.Entry{Detail: "export, reason: " + in.Reason})
 	if err != nil {
-		return accessError(err)
+		return refusal(err)
 	}
 	out, err := s.approvalJSON(r.Context(), a, ap, nil)
 	if err != nil {
@@ -558,7 +535,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 		s.log.Warn("an approved change of rights could not be made", "approval", ap.ID, "err", failed.Err)
 		decided = failed.Approval
 	case err != nil:
-		return accessError(err)
+		return refusal(err)
 	case ok && ap.Kind == kindDeleteFootage:
 		if decided, err = s.carryOutDeletion(r, decided); err != nil {
 			s.log.Warn("an approved deletion of footage failed", "approval", ap.ID, "err", err)

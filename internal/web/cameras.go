@@ -12,10 +12,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/ingest"
-	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -283,17 +281,15 @@ func cameraError(err error) error {
 		return nil
 	case errors.Is(err, cameras.ErrCredentials):
 		return errorf(http.StatusInternalServerError, "stored camera credentials cannot be read", err)
-	case errors.Is(err, problem.ErrInvalid):
-		return errorf(http.StatusBadRequest, problem.Message(err, err.Error()), err)
 	}
-	return fromProblem(err)
+	return refusal(err)
 }
 
 // cameraCaller is who makes a request, as the trail names them and as
 // the camera service decides their rights.
 func cameraCaller(r *http.Request) cameras.Caller {
 	u := userFrom(r.Context())
-	c := cameras.Caller{Actor: auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}}
+	c := cameras.Caller{Actor: userActor(u, r)}
 	// A request never decided by authorise may do nothing: nil rights
 	// would be the command line's, which no rights bind.
 	c.Rights = rights.NewSnapshot(rights.Data{})

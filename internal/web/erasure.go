@@ -161,7 +161,7 @@ func (s *Server) requestDeletion(w http.ResponseWriter, r *http.Request) error {
 			Reason: in.Reason, CameraID: c.ID, RangeStart: &start, RangeEnd: &end}
 		ap, err := s.approvalSvc.Request(r.Context(), requestActor(r), ap, auditlog.Entry{Detail: summary, Reason: in.Reason})
 		if err != nil {
-			return accessError(err)
+			return refusal(err)
 		}
 		out, err := s.approvalJSON(r.Context(), a, ap, nil)
 		if err != nil {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
@@ -34,7 +33,7 @@ import (
 // them: the actor its audit records name, and their rights.
 func (s *Server) financeCaller(r *http.Request) finance.Caller {
 	u := userFrom(r.Context())
-	c := finance.Caller{By: auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}}
+	c := finance.Caller{By: userActor(u, r)}
 	if a := accessFrom(r.Context()); a != nil {
 		c.P, c.Rights = a.p, a.snap
 	}

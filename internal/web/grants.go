@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // Grants that wait for a second person whatever the four-eyes policies
@@ -54,46 +52,13 @@ func rolesWiden(old, roles []access.UserRole, mask rights.Set) bool {
 	return false
 }
 
-// maxLineage bounds the walk up the accounts that made an account.
-const maxLineage = 64
+// makers and lineage are identity's rule of who made whom (Service.Makers,
+// Service.Lineage): an account and one it made, directly or not, are not
+// two people for four eyes.
+func (s *Server) makers(ctx context.Context, id int64) ([]int64, error) { return s.id.Makers(ctx, id) }
 
-// makers lists the accounts that made account id, nearest first: its
-// maker, its maker's maker, and so on, as far as they are known.
-func (s *Server) makers(ctx context.Context, id int64) ([]int64, error) {
-	var out []int64
-	for at := id; len(out) < maxLineage; {
-		u, err := s.st.User(ctx, at)
-		if errors.Is(err, store.ErrNotFound) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if u.CreatedBy == 0 || slices.Contains(out, u.CreatedBy) || u.CreatedBy == id {
-			break
-		}
-		out = append(out, u.CreatedBy)
-		at = u.CreatedBy
-	}
-	return out, nil
-}
-
-// lineage reports whether accounts a and b are one, or either made the
-// other, directly or through accounts it made.
 func (s *Server) lineage(ctx context.Context, a, b int64) (bool, error) {
-	if a == b {
-		return true, nil
-	}
-	for _, pair := range [][2]int64{{a, b}, {b, a}} {
-		ms, err := s.makers(ctx, pair[0])
-		if err != nil {
-			return false, err
-		}
-		if slices.Contains(ms, pair[1]) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return s.id.Lineage(ctx, a, b)
 }
 
 // grantHold says why giving account u the roles (in place of old) needs a

@@ -84,7 +84,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	g, err := s.accessSvc.CreateGroup(r.Context(), requestActor(r), g)
 	if err != nil {
-		return accessError(err)
+		return refusal(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/camera-groups/%d", g.ID))
 	writeJSON(w, http.StatusCreated, groupJSONOf(g))
@@ -154,7 +154,7 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.accessSvc.DeleteGroup(r.Context(), s.accessCaller(r), id); err != nil {
-		return accessError(err)
+		return refusal(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -1,13 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/identity"
-	"github.com/vigil-cctv/vigil/internal/problem"
 )
 
 // newIdentity builds the service of users, sessions and tokens.
@@ -32,17 +30,4 @@ func signedInActor(r *http.Request) auditlog.Actor { return userActor(userFrom(r
 func callerOf(r *http.Request) identity.Caller {
 	a := accessFrom(r.Context())
 	return identity.Caller{Actor: userActor(a.user, r), P: a.p, Snap: a.snap}
-}
-
-// identityError maps the identity service's refusals to HTTP: a broken
-// rule is a 400 there, as it always was.
-func identityError(err error) error {
-	var he *Error
-	if err == nil || errors.As(err, &he) {
-		return err
-	}
-	if errors.Is(err, problem.ErrInvalid) {
-		return &Error{Code: http.StatusBadRequest, Msg: problem.Message(err, "the request breaks a rule"), Err: err}
-	}
-	return fromProblem(err)
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -10,12 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/period"
-	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // Maintenance (package maintenance holds the rules, who may read and do
@@ -159,7 +155,7 @@ func (s *Server) raiseFault(w http.ResponseWriter, r *http.Request) error {
 	c := s.maintCaller(r)
 	f, err := s.maint.Raise(r.Context(), c, maintenance.FaultInput(in))
 	if err != nil {
-		return maintenanceError(err)
+		return refusal(err)
 	}
 	v, err := s.maint.View(r.Context(), c)
 	if err != nil {
@@ -191,7 +187,7 @@ func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
 	// they sent is read, as they always have.
 	c := s.maintCaller(r)
 	if err := s.maint.MayUpdate(r.Context(), c, id); err != nil {
-		return maintenanceError(err)
+		return refusal(err)
 	}
 	var in faultChange
 	if err := decodeJSON(r, &in); err != nil {
@@ -199,7 +195,7 @@ func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
 	}
 	f, err := s.maint.Update(r.Context(), c, id, maintenance.FaultChange(in))
 	if err != nil {
-		return maintenanceError(err)
+		return refusal(err)
 	}
 	v, err := s.maint.View(r.Context(), c)
 	if err != nil {
@@ -213,21 +209,8 @@ func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
 // them: who the audit records name, and their rights.
 func (s *Server) maintCaller(r *http.Request) maintenance.Caller {
 	a := accessFrom(r.Context())
-	by := auditlog.Actor{UserID: a.user.ID, Username: a.user.Username, OrganisationID: a.user.OrganisationID, RemoteAddr: r.RemoteAddr}
+	by := userActor(a.user, r)
 	return maintenance.Caller{By: by, Principal: a.p, Rights: a.snap}
-}
-
-// maintenanceError turns the maintenance service's refusals into HTTP:
-// a request it finds invalid is a 400, as it always was here.
-func maintenanceError(err error) error {
-	var ie *store.InvalidError
-	switch {
-	case errors.As(err, &ie):
-		return badRequest(ie.Msg)
-	case errors.Is(err, problem.ErrInvalid):
-		return badRequest(problem.Message(err, "invalid request"))
-	}
-	return fromProblem(err)
 }
 
 // fromTo reads ?from=&to= as dates (YYYY-MM-DD, UTC midnight) or RFC

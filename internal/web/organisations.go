@@ -113,7 +113,7 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) erro
 	}
 	o, err := s.accessSvc.CreateOrganisation(r.Context(), s.accessCaller(r), o)
 	if err != nil {
-		return accessError(err)
+		return refusal(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/organisations/%d", o.ID))
 	writeJSON(w, http.StatusCreated, s.orgJSON(r.Context(), o))
@@ -159,7 +159,7 @@ func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error
 			holdWhen{actions: rights.FourEyesActions, orgs: []int64{o.ID, next.ParentID}})
 	}
 	if next, err = s.accessSvc.UpdateOrganisation(r.Context(), s.accessCaller(r), next); err != nil {
-		return accessError(err)
+		return refusal(err)
 	}
 	writeJSON(w, http.StatusOK, s.orgJSON(r.Context(), next))
 	return nil

@@ -119,7 +119,7 @@ func (s *Server) targetUser(r *http.Request) (identity.User, error) {
 		return identity.User{}, err
 	}
 	u, err := s.id.TargetUser(r.Context(), callerOf(r), id)
-	return u, identityError(err)
+	return u, refusal(err)
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
@@ -235,7 +235,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	a := accessFrom(r.Context())
 	in.Username = strings.TrimSpace(in.Username)
 	if err := identity.CheckUsername(in.Username); err != nil {
-		return identityError(err)
+		return refusal(err)
 	}
 	org := a.user.OrganisationID
 	if in.OrganisationID != nil {
@@ -250,7 +250,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	u, generated, err := s.id.CreateUser(r.Context(), userActor(a.user, r), identity.NewUser{Username: in.Username, OrganisationID: org,
 		Password: in.Password, MustChangePassword: in.MustChangePassword})
 	if err != nil {
-		return identityError(storeError(err, fmt.Sprintf("the username %q is taken", in.Username)))
+		return refusal(storeError(err, fmt.Sprintf("the username %q is taken", in.Username)))
 	}
 	s.changed()
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/users/%d", u.ID))
@@ -315,7 +315,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.id.DeleteUser(r.Context(), callerOf(r), id); err != nil {
-		return identityError(err)
+		return refusal(err)
 	}
 	s.changed()
 	w.WriteHeader(http.StatusNoContent)

@@ -204,7 +204,7 @@ func (s *Server) checkShared(r *http.Request, ag *access.SharingAgreement) error
 	if utf8.RuneCountInString(strings.TrimSpace(ag.Reference)) == 0 {
 		return badRequest("give the agreement's reference: its name or number in the partnership's records")
 	}
-	return accessError(ag.Validate())
+	return refusal(ag.Validate())
 }
 
 // createAgreement shares some of an organisation's cameras with another:
@@ -275,7 +275,7 @@ func (s *Server) patchAgreement(w http.ResponseWriter, r *http.Request) error {
 	if onlyEnds && sooner {
 		ended, err := s.accessSvc.EndAgreementSooner(r.Context(), requestActor(r), next)
 		if err != nil {
-			return accessError(err)
+			return refusal(err)
 		}
 		out, err := s.agreementJSON(r.Context(), ended)
 		if err != nil {
@@ -317,7 +317,7 @@ func (s *Server) agreementIncident(w http.ResponseWriter, r *http.Request) error
 	}
 	ag, err = s.accessSvc.SetIncident(r.Context(), requestActor(r), ag, *in.Open, strings.TrimSpace(in.Reference))
 	if err != nil {
-		return accessError(err)
+		return refusal(err)
 	}
 	out, err := s.agreementJSON(r.Context(), ag)
 	if err != nil {

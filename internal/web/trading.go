@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,11 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
-	"github.com/vigil-cctv/vigil/internal/problem"
-	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
 )
 
@@ -34,24 +30,7 @@ import (
 // tradingCaller is the request's user as the trading service knows them.
 func tradingCaller(r *http.Request) trading.Caller {
 	a := accessFrom(r.Context())
-	return trading.Caller{Actor: auditlog.Actor{UserID: a.user.ID, Username: a.user.Username, OrganisationID: a.user.OrganisationID,
-		RemoteAddr: r.RemoteAddr}, P: a.p, Snap: a.snap}
-}
-
-// tradingError is the HTTP error of a trading refusal: an invalid
-// request is a 400, as the API has always answered; the rest as
-// fromProblem says.
-func tradingError(err error) error {
-	var ie *store.InvalidError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ie):
-		return badRequest(ie.Msg)
-	case errors.Is(err, problem.ErrInvalid):
-		return badRequest(problem.Message(err, err.Error()))
-	}
-	return fromProblem(err)
+	return trading.Caller{Actor: userActor(a.user, r), P: a.p, Snap: a.snap}
 }
 
 // canWriteTrading reports, for pages, whether the user may change the
@@ -137,7 +116,7 @@ func (s *Server) getTradingSettings(w http.ResponseWriter, r *http.Request) erro
 func (s *Server) putTradingSettings(w http.ResponseWriter, r *http.Request) error {
 	c := tradingCaller(r)
 	if err := s.tradingSvc.MayChange(c); err != nil {
-		return tradingError(err)
+		return refusal(err)
 	}
 	var in struct {
 		Company        *string `json:"company"`
@@ -153,7 +132,7 @@ func (s *Server) putTradingSettings(w http.ResponseWriter, r *http.Request) erro
 	t, err := s.tradingSvc.UpdateSettings(r.Context(), c, trading.SettingsChange{Company: in.Company, Address: in.Address, VATNumber: in.VATNumber,
 		InvoicePrefix: in.InvoicePrefix, VATBasisPoints: in.VATBasisPoints, PaymentDays: in.PaymentDays})
 	if err != nil {
-		return tradingError(err)
+		return refusal(err)
 	}
 	writeJSON(w, http.StatusOK, tradingSettingsJSONOf(t))
 	return nil
@@ -221,7 +200,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 	t, c, err := s.tradingSvc.CreateSubscription(r.Context(), tradingCaller(r), trading.NewSubscription{CustomerID: in.CustomerID,
 		Reference: in.Reference, Service: in.Service, UnitPrice: in.UnitPrice, StartsOn: in.StartsOn, EndsOn: in.EndsOn, Units: in.Units})
 	if err != nil {
-		return tradingError(err)
+		return refusal(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/subscriptions/%d", t.ID))
 	writeJSON(w, http.StatusCreated, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
@@ -236,7 +215,7 @@ func (s *Server) targetSubscription(r *http.Request) (trading.Subscription, erro
 		return trading.Subscription{}, err
 	}
 	t, _, err := s.tradingSvc.Subscription(r.Context(), tradingCaller(r), id)
-	return t, tradingError(err)
+	return t, refusal(err)
 }
 
 func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error {
@@ -245,7 +224,7 @@ func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if err := s.tradingSvc.MayChange(tradingCaller(r)); err != nil {
-		return tradingError(err)
+		return refusal(err)
 	}
 	var in struct {
 		Reference *string `json:"reference"`
@@ -256,7 +235,7 @@ func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error
 	}
 	t, c, err := s.tradingSvc.UpdateSubscription(r.Context(), tradingCaller(r), t.ID, trading.SubscriptionChange{Reference: in.Reference, EndsOn: in.EndsOn})
 	if err != nil {
-		return tradingError(err)
+		return refusal(err)
 	}
 	writeJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
 	return nil
@@ -269,7 +248,7 @@ func (s *Server) setSubscriptionUnits(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	if err := s.tradingSvc.MayChange(tradingCaller(r)); err != nil {
-		return tradingError(err)
+		return refusal(err)
 	}
 	var in struct {
 		From  string `json:"from"`
@@ -280,7 +259,7 @@ func (s *Server) setSubscriptionUnits(w http.ResponseWriter, r *http.Request) er
 	}
 	t, c, err := s.tradingSvc.SetUnits(r.Context(), tradingCaller(r), t.ID, trading.UnitsChange{From: in.From, Units: in.Units})
 	if err != nil {
-		return tradingError(err)
+		return refusal(err)
 	}
 	writeJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
 	return nil
@@ -333,7 +312,7 @@ func (s *Server) createCharge(w http.ResponseWriter, r *http.Request) error {
 	ch, c, err := s.tradingSvc.CreateCharge(r.Context(), tradingCaller(r), trading.NewCharge{CustomerID: in.CustomerID, On: in.On,
 		Description: in.Description, Amount: in.Amount})
 	if err != nil {
-		return tradingError(err)
+		return refusal(err)
 	}
 	writeJSON(w, http.StatusCreated, chargeJSONOf(ch, map[int64]string{c.ID: c.Name}))
 	return nil
@@ -442,7 +421,7 @@ func (s *Server) targetInvoice(r *http.Request) (trading.Invoice, error) {
 		return trading.Invoice{}, err
 	}
 	v, err := s.tradingSvc.Invoice(r.Context(), tradingCaller(r), id)
-	return v, tradingError(err)
+	return v, refusal(err)
 }
 
 func (s *Server) getInvoice(w http.ResponseWriter, r *http.Request) error {
@@ -475,7 +454,7 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, outs, err := s.tradingSvc.Issue(r.Context(), tradingCaller(r), trading.IssueRun{Period: in.Period, CustomerID: in.CustomerID})
 	if err != nil {
-		return tradingError(err)
+		return refusal(err)
 	}
 	type outcomeJSON struct {
 		CustomerID int64        `json:"customer_id"`
@@ -508,7 +487,7 @@ func (s *Server) creditInvoice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.tradingSvc.MayChange(tradingCaller(r)); err != nil {
-		return tradingError(err)
+		return refusal(err)
 	}
 	var in struct {
 		Reason string `json:"reason"`
@@ -518,7 +497,7 @@ func (s *Server) creditInvoice(w http.ResponseWriter, r *http.Request) error {
 	}
 	cn, _, err := s.tradingSvc.Credit(r.Context(), tradingCaller(r), v.ID, in.Reason)
 	if err != nil {
-		return tradingError(err)
+		return refusal(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/invoices/%d", cn.ID))
 	writeJSON(w, http.StatusCreated, invoiceJSONOf(cn))

@@ -13,10 +13,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
-	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -43,23 +41,7 @@ import (
 // worksCaller is the request's user as the works service knows them.
 func worksCaller(r *http.Request) works.Caller {
 	a := accessFrom(r.Context())
-	return works.Caller{Actor: auditlog.Actor{UserID: a.user.ID, Username: a.user.Username, OrganisationID: a.user.OrganisationID,
-		RemoteAddr: r.RemoteAddr}, P: a.p, Snap: a.snap}
-}
-
-// worksError is the HTTP error of a works refusal: an invalid request is
-// a 400, as the API has always answered; the rest as fromProblem says.
-func worksError(err error) error {
-	var ie *store.InvalidError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ie):
-		return badRequest(ie.Msg)
-	case errors.Is(err, problem.ErrInvalid):
-		return badRequest(problem.Message(err, err.Error()))
-	}
-	return fromProblem(err)
+	return works.Caller{Actor: userActor(a.user, r), P: a.p, Snap: a.snap}
 }
 
 // worksBook is every figure a works page or answer needs, read at once.
@@ -363,7 +345,7 @@ type contractInput struct {
 func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) error {
 	c := worksCaller(r)
 	if err := s.worksSvc.MayChange(c); err != nil {
-		return worksError(err)
+		return refusal(err)
 	}
 	var in contractInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -376,7 +358,7 @@ func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) err
 	}
 	k, err := s.worksSvc.CreateContract(r.Context(), c, nc)
 	if err != nil {
-		return worksError(err)
+		return refusal(err)
 	}
 	b, err := s.worksBook(r.Context())
 	if err != nil {
@@ -408,7 +390,7 @@ type budgetInput struct {
 func (s *Server) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
 	c := worksCaller(r)
 	if err := s.worksSvc.MayChange(c); err != nil {
-		return worksError(err)
+		return refusal(err)
 	}
 	var in budgetInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -416,7 +398,7 @@ func (s *Server) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
 	}
 	year, err := s.worksSvc.SetBudget(r.Context(), c, in.DepartmentID, in.Year, in.AmountPence)
 	if err != nil {
-		return worksError(err)
+		return refusal(err)
 	}
 	b, err := s.worksBook(r.Context())
 	if err != nil {
@@ -443,7 +425,7 @@ const maxBudgetCSV = 1 << 20
 func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) error {
 	c := worksCaller(r)
 	if err := s.worksSvc.MayChange(c); err != nil {
-		return worksError(err)
+		return refusal(err)
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "text/plain") {
 		return errorf(http.StatusUnsupportedMediaType, "send the budgets as text/csv", nil)
@@ -530,7 +512,7 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 		if errors.As(err, &ie) && errors.As(ie.Err, &inv) && ie.Index < len(rowOf) {
 			return fail(rowOf[ie.Index], "%s", inv.Msg)
 		}
-		return worksError(err)
+		return refusal(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"imported": len(bs)})
 	return nil
@@ -596,7 +578,7 @@ type orderInput struct {
 func (s *Server) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
 	c := worksCaller(r)
 	if err := s.worksSvc.MayChange(c); err != nil {
-		return worksError(err)
+		return refusal(err)
 	}
 	var in orderInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -605,7 +587,7 @@ func (s *Server) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
 	o, err := s.worksSvc.Raise(r.Context(), c, works.NewOrder{ContractID: in.ContractID, DepartmentID: in.DepartmentID, Kind: in.Kind,
 		Funding: in.Funding, Title: in.Title, EstimatePence: in.EstimatePence})
 	if err != nil {
-		return worksError(err)
+		return refusal(err)
 	}
 	return s.answerOrder(w, r, http.StatusCreated, o.ID, func(b *worksBook, o works.Order) []works.Warning {
 		return works.Check(b.position(o), o.EstimatePence)
@@ -657,7 +639,7 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 		}
 		c := worksCaller(r)
 		if err := s.worksSvc.MayChange(c); err != nil {
-			return worksError(err)
+			return refusal(err)
 		}
 		var in stepInput
 		if err := decodeOptionalJSON(r, &in); err != nil {
@@ -696,7 +678,7 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 			}
 		}
 		if _, err := s.worksSvc.TakeStep(r.Context(), c, o.ID, step); err != nil {
-			return worksError(err)
+			return refusal(err)
 		}
 		return s.answerOrder(w, r, http.StatusOK, o.ID, func(b *worksBook, o works.Order) []works.Warning {
 			switch to {
