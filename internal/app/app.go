@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		SegmentDuration: cfg.Recording.SegmentDuration.Duration, Logger: log.With("component", "recorder"),
 		Metrics: a.Metrics,
 	})
-	a.ret = recording.NewRetention(st, a.Audit, segs, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
+	a.ret = recording.NewRetention(st, a.Changes, segs, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
 	if a.cameraNet, err = cfg.CameraNetwork.Policy(); err != nil {
 		return nil, err
 	}

@@ -18,16 +18,16 @@ type RetentionStore interface {
 	ExpiredSegments(ctx context.Context, now time.Time, limit int) ([]store.Segment, error)
 	OldestSegments(ctx context.Context, storage string, limit int) ([]store.Segment, error)
 	StorageUsage(ctx context.Context, storage string) (int64, error)
-	DeleteSegment(ctx context.Context, id int64) error
-	LogDeletion(ctx context.Context, d *store.Deletion) error
+	// Update runs fn in one transaction: a segment's row, its entry in
+	// the deletion log and its audit record go together or not at all.
+	Update(ctx context.Context, fn func(tx *store.Store) error) (int64, error)
 }
 
-// Auditor is the audit trail, which every deletion goes to.
-type Auditor interface {
-	Append(ctx context.Context, e auditlog.Entry) error
-	// AppendBatch writes several entries in one transaction: a pass
-	// that deletes hundreds of segments waits for the disk once.
-	AppendBatch(ctx context.Context, es []auditlog.Entry) error
+// Drainer takes the audit records committed with deletions into the
+// audit trail (audit.Outbox); nil leaves them in the outbox for the
+// server's drain.
+type Drainer interface {
+	DrainThrough(ctx context.Context, id int64) error
 }
 
 // Folder is one storage folder's limits; the segment store knows where
@@ -57,10 +57,10 @@ type RetentionStorage interface {
 // Retention deletes footage: past each camera's maximum age, then the
 // oldest first while a folder is over its quota or its file system below
 // its free-space floor. Every deletion is logged with its reason, and
-// written to the audit trail before anything is deleted.
+// its audit record commits with it.
 type Retention struct {
 	st       RetentionStore
-	audit    Auditor
+	drain    Drainer
 	segs     SegmentRemover
 	folders  []Folder
 	interval time.Duration
@@ -72,8 +72,8 @@ type Retention struct {
 
 // NewRetention makes a Retention of the footage in segs, within each
 // folder's limits; Run applies it every interval.
-func NewRetention(st RetentionStore, trail Auditor, segs RetentionStorage, folders []Folder, interval time.Duration, log *slog.Logger) *Retention {
-	return &Retention{st: st, audit: trail, segs: segs, folders: folders, interval: interval, log: log, now: time.Now, freeBytes: segs.Free}
+func NewRetention(st RetentionStore, drain Drainer, segs RetentionStorage, folders []Folder, interval time.Duration, log *slog.Logger) *Retention {
+	return &Retention{st: st, drain: drain, segs: segs, folders: folders, interval: interval, log: log, now: time.Now, freeBytes: segs.Free}
 }
 
 // Run applies retention at once and then every interval until ctx ends.
@@ -110,20 +110,17 @@ func (r *Retention) Apply(ctx context.Context) (RetentionReport, error) {
 			return rep, err
 		}
 		const reason = "age: older than the camera's retention period"
-		entries := make([]auditlog.Entry, len(segs))
-		for i, s := range segs {
-			entries[i] = r.deletionEntry(s, reason)
-		}
-		if err := r.audit.AppendBatch(ctx, entries); err != nil {
-			return rep, fmt.Errorf("recording: the audit trail cannot be written, so nothing is deleted: %w", err)
-		}
+		var through int64
 		for _, s := range segs {
-			if err := r.delete(ctx, s, reason, true); err != nil {
+			id, err := r.delete(ctx, s, reason)
+			if err != nil {
 				return rep, err
 			}
+			through = max(through, id)
 			rep.Age++
 			rep.Bytes += s.Size
 		}
+		r.drained(ctx, through)
 		if len(segs) < 200 {
 			break
 		}
@@ -180,9 +177,11 @@ func (r *Retention) enforce(ctx context.Context, f Folder, rep *RetentionReport)
 			return nil
 		}
 		s := segs[0]
-		if err := r.delete(ctx, s, reason, false); err != nil {
+		id, err := r.delete(ctx, s, reason)
+		if err != nil {
 			return err
 		}
+		r.drained(ctx, id)
 		rep.Bytes += s.Size
 		if used >= 0 {
 			used -= s.Size
@@ -204,30 +203,43 @@ func (r *Retention) deletionEntry(s store.Segment, reason string) auditlog.Entry
 	}
 }
 
-// delete writes the deletion to the audit trail (unless the caller
-// already has), then removes the row (with its deletion log entry) before
-// the file: a crash between leaves a file Reconcile removes, never a row
-// without bytes, and footage is never deleted unrecorded (at worst
-// recorded twice, and deleted on the next pass).
-func (r *Retention) delete(ctx context.Context, s store.Segment, reason string, audited bool) error {
-	if !audited {
-		if err := r.audit.Append(ctx, r.deletionEntry(s, reason)); err != nil {
-			return fmt.Errorf("recording: the audit trail cannot be written, so nothing is deleted: %w", err)
+// delete removes s's row, logs the deletion and adds its audit record, in
+// one transaction, then removes the file: a crash between leaves a file
+// Reconcile removes, never a row without bytes, and footage is never
+// deleted without its record, nor recorded as deleted and kept. It
+// returns the record's id in the audit outbox.
+func (r *Retention) delete(ctx context.Context, s store.Segment, reason string) (int64, error) {
+	through, err := r.st.Update(ctx, func(tx *store.Store) error {
+		if err := tx.DeleteSegment(ctx, s.ID); err != nil {
+			return err
 		}
-	}
-	if err := r.st.DeleteSegment(ctx, s.ID); err != nil {
-		return err
-	}
-	if err := r.st.LogDeletion(ctx, &store.Deletion{
-		At: r.now().UTC(), CameraID: s.CameraID, SegmentID: s.ID, Storage: s.Storage, Path: s.Path,
-		Start: s.Start, End: s.End, Bytes: s.Size, Reason: reason,
-	}); err != nil {
-		return err
+		if err := tx.LogDeletion(ctx, &store.Deletion{
+			At: r.now().UTC(), CameraID: s.CameraID, SegmentID: s.ID, Storage: s.Storage, Path: s.Path,
+			Start: s.Start, End: s.End, Bytes: s.Size, Reason: reason,
+		}); err != nil {
+			return err
+		}
+		return tx.Log(r.deletionEntry(s, reason))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("recording: nothing deleted: %w", err)
 	}
 	if err := r.segs.Remove(segstore.Ref{Folder: s.Storage, Path: s.Path}); err != nil {
 		// Its row is gone: Reconcile removes the file at the next start.
 		r.log.Error("deleting segment file", "storage", s.Storage, "path", s.Path, "err", err)
 	}
 	r.log.Info("deleted footage", "camera", s.CameraID, "start", s.Start, "end", s.End, "bytes", s.Size, "reason", reason)
-	return nil
+	return through, nil
+}
+
+// drained takes the records of deletions up to through into the trail;
+// when it cannot, they wait in the outbox, committed with the deletions,
+// for the server's drain.
+func (r *Retention) drained(ctx context.Context, through int64) {
+	if r.drain == nil || through == 0 {
+		return
+	}
+	if err := r.drain.DrainThrough(ctx, through); err != nil {
+		r.log.Error("retention: the records of deletions wait in the audit outbox", "err", err)
+	}
 }

@@ -2,6 +2,7 @@ package recording
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"os"
@@ -27,22 +28,29 @@ type retentionFixture struct {
 	trail trail
 }
 
-// trail stands in for the audit trail, keeping what it is given.
+// trail stands in for the audit outbox's drain, keeping how far it was
+// asked to take the outbox.
 type trail struct {
-	entries []auditlog.Entry
+	through int64
 	fail    error
 }
 
-func (t *trail) Append(ctx context.Context, e auditlog.Entry) error {
-	return t.AppendBatch(ctx, []auditlog.Entry{e})
-}
-
-func (t *trail) AppendBatch(ctx context.Context, es []auditlog.Entry) error {
+func (t *trail) DrainThrough(ctx context.Context, id int64) error {
 	if t.fail != nil {
 		return t.fail
 	}
-	t.entries = append(t.entries, es...)
+	t.through = max(t.through, id)
 	return nil
+}
+
+// records are the audit records committed with deletions, in order.
+func (f *retentionFixture) records(t *testing.T) []store.OutboxEntry {
+	t.Helper()
+	es, err := f.st.OutboxAfter(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
 }
 
 func newRetentionFixture(t *testing.T) *retentionFixture {
@@ -106,28 +114,56 @@ func TestRetentionAge(t *testing.T) {
 	if err != nil || len(dels) != 1 || dels[0].SegmentID != old.ID || !strings.HasPrefix(dels[0].Reason, "age") {
 		t.Errorf("deletion log got %+v, %v; want one age deletion of segment %d", dels, err, old.ID)
 	}
-	if es := f.trail.entries; len(es) != 1 || es[0].Action != auditlog.FootageDeleted || es[0].CameraID != f.cam.ID ||
+	if es := f.records(t); len(es) != 1 || es[0].Action != auditlog.FootageDeleted.String() || es[0].CameraID != f.cam.ID ||
 		!es[0].RangeStart.Equal(old.Start) || !es[0].RangeEnd.Equal(old.End) || !strings.HasPrefix(es[0].Reason, "age") {
-		t.Errorf("audit trail got %+v, want one footage.deleted of camera %d, %s to %s, for age", es, f.cam.ID, old.Start, old.End)
+		t.Errorf("audit records got %+v, want one footage.deleted of camera %d, %s to %s, for age", es, f.cam.ID, old.Start, old.End)
+	} else if f.trail.through != es[0].ID {
+		t.Errorf("drained through %d, want the record %d taken into the trail", f.trail.through, es[0].ID)
 	}
 }
 
-// TestRetentionWithoutAudit: when the audit trail cannot be written,
-// nothing is deleted.
-func TestRetentionWithoutAudit(t *testing.T) {
+// TestRetentionDeletionWithItsRecord: a deletion and its audit record
+// commit together. When the record cannot be written, nothing is
+// deleted; when the trail cannot take it, the deletion stands and its
+// record waits in the outbox.
+func TestRetentionDeletionWithItsRecord(t *testing.T) {
 	f := newRetentionFixture(t)
 	old := f.segment(t, 32*24*time.Hour, 1000)
-	f.trail.fail = errors.New("trail down")
+	raw, err := sql.Open("sqlite", filepath.Join(filepath.Dir(f.root), "vigil.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`CREATE TRIGGER fail_outbox BEFORE INSERT ON audit_outbox BEGIN SELECT RAISE(ABORT, 'outbox refused'); END`); err != nil {
+		t.Fatal(err)
+	}
 	r := NewRetention(f.st, &f.trail, localSegs(t, "local", f.root), []Folder{{Name: "local"}}, time.Hour, slog.New(slog.DiscardHandler))
 	r.now = func() time.Time { return f.now }
-	if _, err := r.Apply(context.Background()); err == nil || !strings.Contains(err.Error(), "trail down") {
-		t.Errorf("Apply: got %v, want the trail's error", err)
+	if _, err := r.Apply(context.Background()); err == nil || !strings.Contains(err.Error(), "outbox refused") {
+		t.Errorf("Apply with the record refused: got %v, want the refusal", err)
 	}
 	if !f.exists(old) {
-		t.Error("footage was deleted although its deletion could not be audited")
+		t.Error("footage was deleted although its deletion could not be recorded")
 	}
 	if dels, _ := f.st.ListDeletions(context.Background(), f.cam.ID, 10); len(dels) != 0 {
 		t.Errorf("deletion log got %+v, want nothing", dels)
+	}
+	if _, err := f.st.Segment(context.Background(), old.ID); err != nil {
+		t.Errorf("the segment's row: got %v, want it kept", err)
+	}
+
+	if _, err := raw.Exec(`DROP TRIGGER fail_outbox`); err != nil {
+		t.Fatal(err)
+	}
+	f.trail.fail = errors.New("trail down")
+	if _, err := r.Apply(context.Background()); err != nil {
+		t.Fatalf("Apply with the trail down: got %v, want the deletion made (its record waits in the outbox)", err)
+	}
+	if f.exists(old) {
+		t.Error("footage kept although its deletion and record could be committed")
+	}
+	if es := f.records(t); len(es) != 1 || es[0].Action != auditlog.FootageDeleted.String() {
+		t.Errorf("audit records got %+v, want the deletion's, waiting", es)
 	}
 }
 
@@ -145,8 +181,8 @@ func TestRetentionQuotaAndFreeSpace(t *testing.T) {
 	if rep.Quota != 1 || f.exists(a) || !f.exists(b) || !f.exists(c) {
 		t.Errorf("quota pass got %+v (a %v b %v c %v), want only the oldest deleted", rep, f.exists(a), f.exists(b), f.exists(c))
 	}
-	if es := f.trail.entries; len(es) != 1 || es[0].Action != auditlog.FootageDeleted || !es[0].RangeStart.Equal(a.Start) || es[0].Reason != reasonQuota {
-		t.Errorf("audit trail got %+v, want the quota deletion of the oldest segment", es)
+	if es := f.records(t); len(es) != 1 || es[0].Action != auditlog.FootageDeleted.String() || !es[0].RangeStart.Equal(a.Start) || es[0].Reason != reasonQuota {
+		t.Errorf("audit records got %+v, want the quota deletion of the oldest segment", es)
 	}
 
 	// The free-space floor: pretend the disk has 1 byte free until two

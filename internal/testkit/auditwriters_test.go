@@ -20,16 +20,15 @@ import (
 // a record of a change that never happened; so a new direct writer fails
 // TestAuditWritersAreEvents until it is added here with its reason.
 var directAuditWriters = map[string]string{
-	"internal/web/server.go":          "the helpers below (audit, auditEntry)",
-	"internal/web/audit.go":           "the helpers below, and the trail's own CSV export",
-	"internal/web/signin.go":          "failed sign-ins and lock-outs",
-	"internal/web/oidc.go":            "a refused single sign-on",
-	"internal/web/live.go":            "a live view begun or ended",
-	"internal/web/livews.go":          "a live view begun over a WebSocket",
-	"internal/web/footage.go":         "footage played or exported, before a byte is sent",
-	"internal/web/erasure.go":         "footage deleted early, before the files go",
-	"internal/recording/retention.go": "footage deleted by retention, before the files go",
-	"internal/bench/audit.go":         "the benchmark of the trail itself",
+	"internal/web/server.go":  "the helpers below (audit, auditEntry)",
+	"internal/web/audit.go":   "the helpers below, and the trail's own CSV export",
+	"internal/web/signin.go":  "failed sign-ins and lock-outs",
+	"internal/web/oidc.go":    "a refused single sign-on",
+	"internal/web/live.go":    "a live view begun or ended",
+	"internal/web/livews.go":  "a live view begun over a WebSocket",
+	"internal/web/footage.go": "footage played or exported, before a byte is sent",
+	"internal/web/erasure.go": "footage deleted early, before the files go",
+	"internal/bench/audit.go": "the benchmark of the trail itself",
 }
 
 // auditWriteCalls are the calls that write to the trail directly: the
