@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -31,22 +32,24 @@ const Slack = time.Millisecond
 type EraserStore interface {
 	SegmentsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]store.Segment, error)
 	ActiveHolds(ctx context.Context, cameraID int64, start, end, at time.Time) ([]store.Hold, error)
-	DeleteSegmentEarly(ctx context.Context, id int64, at time.Time) error
-	LogDeletion(ctx context.Context, d *store.Deletion) error
-	AddGap(ctx context.Context, g *store.Gap) error
+	// Update runs fn in one transaction: the rows deleted, their entries
+	// in the deletion log, the gap and the audit record go together.
+	Update(ctx context.Context, fn func(tx *store.Store) error) (int64, error)
 }
 
 // Eraser deletes footage early.
 type Eraser struct {
-	st   EraserStore
-	segs SegmentRemover
-	log  *slog.Logger
-	now  func() time.Time
+	st    EraserStore
+	segs  SegmentRemover
+	drain Drainer
+	log   *slog.Logger
+	now   func() time.Time
 }
 
-// NewEraser makes an Eraser of the footage in segs.
-func NewEraser(st EraserStore, segs SegmentRemover, log *slog.Logger) *Eraser {
-	return &Eraser{st: st, segs: segs, log: log, now: time.Now}
+// NewEraser makes an Eraser of the footage in segs; drain (nil: none)
+// takes the audit records of deletions into the trail.
+func NewEraser(st EraserStore, segs SegmentRemover, drain Drainer, log *slog.Logger) *Eraser {
+	return &Eraser{st: st, segs: segs, drain: drain, log: log, now: time.Now}
 }
 
 // Kept is footage inside a range that an early deletion leaves.
@@ -135,40 +138,60 @@ type ErasureResult struct {
 	Gap store.Gap
 }
 
-// Erase deletes the segments p plans to: each row (with its deletion log
-// entry, reason logReason) and then its file, as retention does, and
-// records a gap over them with gapReason so that playback says why there
-// is no footage. The caller writes the audit record first. A segment a
-// hold covers by now is kept and said so; one already gone is skipped.
-func (e *Eraser) Erase(ctx context.Context, p ErasurePlan, logReason, gapReason string) (ErasureResult, error) {
-	res := ErasureResult{Kept: p.Kept}
+// Erase deletes the segments p plans to, in one transaction: each row
+// (with its deletion log entry, reason logReason), a gap over them with
+// gapReason so that playback says why there is no footage, and record,
+// the audit record, which commits with the deletion or not at all (none
+// is written when nothing was deleted). The files go after the commit. A
+// segment a hold covers by now is kept and said so; one already gone is
+// skipped.
+func (e *Eraser) Erase(ctx context.Context, p ErasurePlan, logReason, gapReason string, record auditlog.Entry) (ErasureResult, error) {
+	var res ErasureResult
 	at := e.now()
-	for _, s := range p.Delete {
-		err := e.st.DeleteSegmentEarly(ctx, s.ID, at)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			continue // retention was first
-		case errors.Is(err, store.ErrKept):
-			res.Kept = append(res.Kept, Kept{SegmentID: s.ID, Start: s.Start, End: s.End, Why: "placed under an evidence hold meanwhile"})
-			continue
-		case err != nil:
-			return res, err
+	through, err := e.st.Update(ctx, func(tx *store.Store) error {
+		res = ErasureResult{Kept: p.Kept}
+		for _, s := range p.Delete {
+			err := tx.DeleteSegmentEarly(ctx, s.ID, at)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				continue // retention was first
+			case errors.Is(err, store.ErrKept):
+				res.Kept = append(res.Kept, Kept{SegmentID: s.ID, Start: s.Start, End: s.End, Why: "placed under an evidence hold meanwhile"})
+				continue
+			case err != nil:
+				return err
+			}
+			if err := tx.LogDeletion(ctx, &store.Deletion{At: at.UTC(), CameraID: s.CameraID, SegmentID: s.ID, Storage: s.Storage,
+				Path: s.Path, Start: s.Start, End: s.End, Bytes: s.Size, Reason: logReason}); err != nil {
+				return err
+			}
+			res.Deleted = append(res.Deleted, s)
 		}
-		if err := e.st.LogDeletion(ctx, &store.Deletion{At: at.UTC(), CameraID: s.CameraID, SegmentID: s.ID, Storage: s.Storage,
-			Path: s.Path, Start: s.Start, End: s.End, Bytes: s.Size, Reason: logReason}); err != nil {
-			return res, err
+		if len(res.Deleted) == 0 {
+			return nil
 		}
+		start, end, _ := ErasurePlan{Delete: res.Deleted}.Extent()
+		res.Gap = store.Gap{CameraID: p.CameraID, Start: start, End: end, Reason: gapReason}
+		if err := tx.AddGap(ctx, &res.Gap); err != nil {
+			return err
+		}
+		return tx.Log(record)
+	})
+	if err != nil {
+		return ErasureResult{Kept: p.Kept}, err
+	}
+	for _, s := range res.Deleted {
 		e.removeFile(s)
-		res.Deleted = append(res.Deleted, s)
 	}
 	if len(res.Deleted) == 0 {
 		return res, nil
 	}
-	start, end, bytes := ErasurePlan{Delete: res.Deleted}.Extent()
-	res.Gap = store.Gap{CameraID: p.CameraID, Start: start, End: end, Reason: gapReason}
-	if err := e.st.AddGap(ctx, &res.Gap); err != nil {
-		return res, err
+	if e.drain != nil && through > 0 {
+		if err := e.drain.DrainThrough(ctx, through); err != nil {
+			e.log.Error("erasure: the record of the deletion waits in the audit outbox", "err", err)
+		}
 	}
+	start, end, bytes := ErasurePlan{Delete: res.Deleted}.Extent()
 	e.log.Info("deleted footage early", "camera", p.CameraID, "start", start, "end", end, "segments", len(res.Deleted), "bytes", bytes, "reason", logReason)
 	return res, nil
 }

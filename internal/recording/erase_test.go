@@ -2,11 +2,13 @@ package recording
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -22,7 +24,7 @@ func TestErasePlan(t *testing.T) {
 	if err := f.st.CreateSegment(ctx, &open); err != nil {
 		t.Fatal(err)
 	}
-	e := NewEraser(f.st, localSegs(t, "local", f.root), slog.New(slog.DiscardHandler))
+	e := NewEraser(f.st, localSegs(t, "local", f.root), &f.trail, slog.New(slog.DiscardHandler))
 	e.now = func() time.Time { return f.now }
 	ids := func(ss []store.Segment) []int64 {
 		var out []int64
@@ -73,7 +75,8 @@ func TestErasePlan(t *testing.T) {
 	if err := f.st.AddHold(ctx, &store.Hold{CameraID: f.cam.ID, Start: s2.Start, End: s2.End, Reason: "case 9", CreatedAt: f.now}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.Erase(ctx, p, "test: log", "test: gap")
+	rec := auditlog.Entry{Username: "alice", Action: auditlog.FootageDeleted, CameraID: f.cam.ID, Reason: "test"}
+	res, err := e.Erase(ctx, p, "test: log", "test: gap", rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,5 +102,40 @@ func TestErasePlan(t *testing.T) {
 	}
 	if len(ds) != 1 || ds[0].SegmentID != s3.ID || ds[0].Reason != "test: log" {
 		t.Errorf("deletion log: got %+v, want segment %d, test: log", ds, s3.ID)
+	}
+	if es := f.records(t); len(es) != 1 || es[0].Username != "alice" || es[0].Action != auditlog.FootageDeleted.String() {
+		t.Errorf("audit records: got %+v, want alice's deletion, committed with it", es)
+	} else if f.trail.through != es[0].ID {
+		t.Errorf("drained through %d, want the record %d taken into the trail", f.trail.through, es[0].ID)
+	}
+
+	// Nothing left to delete (the held segment): no record either, since
+	// nothing happened.
+	p, err = e.Plan(ctx, f.cam.ID, s2.Start, s2.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Delete = append(p.Delete, s3) // gone already
+	if res, err := e.Erase(ctx, p, "test: log", "test: gap", rec); err != nil || len(res.Deleted) != 0 {
+		t.Fatalf("Erase of nothing deletable: got %+v, %v, want nothing deleted", res, err)
+	}
+	if es := f.records(t); len(es) != 1 {
+		t.Errorf("audit records after deleting nothing: got %d, want still 1", len(es))
+	}
+
+	// A record that cannot be written: nothing is deleted.
+	s5 := f.segment(t, 5*time.Hour, 1000)
+	p, err = e.Plan(ctx, f.cam.ID, s5.Start, s5.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Erase(ctx, p, "test: log", "test: gap", auditlog.Entry{Username: "alice"}); !errors.Is(err, auditlog.ErrNoAction) {
+		t.Errorf("Erase with a record that cannot be written: got %v, want ErrNoAction", err)
+	}
+	if !f.exists(s5) {
+		t.Error("footage was deleted although its record could not be written")
+	}
+	if _, err := f.st.Segment(ctx, s5.ID); err != nil {
+		t.Errorf("the segment's row: got %v, want it kept", err)
 	}
 }

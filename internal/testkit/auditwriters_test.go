@@ -27,7 +27,6 @@ var directAuditWriters = map[string]string{
 	"internal/web/live.go":    "a live view begun or ended",
 	"internal/web/livews.go":  "a live view begun over a WebSocket",
 	"internal/web/footage.go": "footage played or exported, before a byte is sent",
-	"internal/web/erasure.go": "footage deleted early, before the files go",
 	"internal/bench/audit.go": "the benchmark of the trail itself",
 }
 

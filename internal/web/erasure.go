@@ -205,11 +205,10 @@ func (s *Server) eraseFootage(r *http.Request, cameraID int64, start, end time.T
 	if len(plan.Kept) > 0 {
 		detail += "; kept: " + describeKept(plan.Kept)
 	}
-	if err := s.auditEntry(r, auditlog.Entry{Action: auditlog.FootageDeleted, CameraID: cameraID, RangeStart: &start, RangeEnd: &end,
-		Reason: reason, Detail: detail}); err != nil {
-		return deletionJSON{}, err
-	}
-	res, err := s.opt.Eraser.Erase(ctx, plan, "deleted early: "+reason+", "+by, "deleted early: "+reason+", "+by)
+	// The record commits with the deletion, or neither happens.
+	rec := userActor(who, r).Entry(auditlog.FootageDeleted, detail)
+	rec.CameraID, rec.RangeStart, rec.RangeEnd, rec.Reason = cameraID, &start, &end, reason
+	res, err := s.opt.Eraser.Erase(ctx, plan, "deleted early: "+reason+", "+by, "deleted early: "+reason+", "+by, rec)
 	if err != nil {
 		return deletionJSON{}, err
 	}
