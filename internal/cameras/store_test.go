@@ -2,20 +2,16 @@ package cameras_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
-	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
-	"github.com/vigil-cctv/vigil/internal/testkit"
+	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
 )
 
 // realEnv is a main database and its trail, as a server has them.
@@ -27,40 +23,13 @@ type realEnv struct {
 }
 
 func forEachDB(t *testing.T, fn func(t *testing.T, e *realEnv)) {
-	run := func(t *testing.T, dsn string) {
-		ctx := context.Background()
-		st, err := store.Open(ctx, dsn, nil)
+	fixture.ForEachDatabase(t, func(t *testing.T, db fixture.Databases) {
+		org, err := db.Store.EnsureOrganisation(context.Background(), "Council", "council")
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { st.Close() })
-		tdsn := filepath.Join(filepath.Dir(dsn), "audit.db")
-		if strings.HasPrefix(dsn, "postgres") {
-			tdsn = config.Config{DatabaseURL: dsn}.AuditDSN()
-		}
-		_, key, err := ed25519.GenerateKey(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := audit.Open(ctx, audit.Options{DSN: tdsn, Key: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tr.Close() })
-		box, err := audit.NewOutbox(ctx, st, tr, audit.OutboxOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		org, err := st.EnsureOrganisation(ctx, "Council", "council")
-		if err != nil {
-			t.Fatal(err)
-		}
-		fn(t, &realEnv{st: st, trail: tr, box: box, org: org.ID})
-	}
-	t.Run("sqlite", func(t *testing.T) { run(t, filepath.Join(t.TempDir(), "vigil.db")) })
-	if pg := testkit.PostgresURL(); pg != "" {
-		t.Run("postgres", func(t *testing.T) { run(t, testkit.PostgresSchema(t, pg)) })
-	}
+		fn(t, &realEnv{st: db.Store, trail: db.Trail, box: db.Outbox, org: org.ID})
+	})
 }
 
 // records are the trail's records of action for camera.

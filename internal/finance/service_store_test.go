@@ -2,9 +2,7 @@ package finance_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,12 +11,11 @@ import (
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
-	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
-	"github.com/vigil-cctv/vigil/internal/testkit"
+	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
 )
 
 // serviceEnv is the finance service on a real store and trail, as the
@@ -35,18 +32,9 @@ type serviceEnv struct {
 }
 
 func forEachServiceDB(t *testing.T, fn func(t *testing.T, e *serviceEnv)) {
-	run := func(t *testing.T, dsn, trailDSN string) {
+	fixture.ForEachDatabase(t, func(t *testing.T, db fixture.Databases) {
 		ctx := context.Background()
-		st, err := store.Open(ctx, dsn, nil)
-		must(t, err)
-		t.Cleanup(func() { st.Close() })
-		_, key, err := ed25519.GenerateKey(nil)
-		must(t, err)
-		tr, err := audit.Open(ctx, audit.Options{DSN: trailDSN, Key: key})
-		must(t, err)
-		t.Cleanup(func() { tr.Close() })
-		box, err := audit.NewOutbox(ctx, st, tr, audit.OutboxOptions{})
-		must(t, err)
+		st, tr, box := db.Store, db.Trail, db.Outbox
 		top, err := st.EnsureOrganisation(ctx, "Partnership", "partnership")
 		must(t, err)
 		council := access.Organisation{Name: "Council A", Kind: "council", ParentID: top.ID}
@@ -64,17 +52,7 @@ func forEachServiceDB(t *testing.T, fn func(t *testing.T, e *serviceEnv)) {
 			e.cams = append(e.cams, c.ID)
 		}
 		fn(t, e)
-	}
-	t.Run("sqlite", func(t *testing.T) {
-		dir := t.TempDir()
-		run(t, filepath.Join(dir, "vigil.db"), filepath.Join(dir, "audit.db"))
 	})
-	if pg := testkit.PostgresURL(); pg != "" {
-		t.Run("postgres", func(t *testing.T) {
-			dsn := testkit.PostgresSchema(t, pg)
-			run(t, dsn, config.Config{DatabaseURL: dsn}.AuditDSN())
-		})
-	}
 }
 
 // records is the trail's records of action.

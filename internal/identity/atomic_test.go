@@ -2,9 +2,7 @@ package identity_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
@@ -14,7 +12,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
-	"github.com/vigil-cctv/vigil/internal/testkit"
+	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
 )
 
 // realEnv is a main database and a trail, as a server has them.
@@ -26,41 +24,13 @@ type realEnv struct {
 }
 
 func forEachDB(t *testing.T, fn func(t *testing.T, e *realEnv)) {
-	run := func(t *testing.T, mainDSN, trailDSN string) {
-		ctx := context.Background()
-		st, err := store.Open(ctx, mainDSN, nil)
+	fixture.ForEachDatabase(t, func(t *testing.T, db fixture.Databases) {
+		org, err := db.Store.EnsureOrganisation(context.Background(), "Council", "council")
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { st.Close() })
-		_, key, err := ed25519.GenerateKey(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := audit.Open(ctx, audit.Options{DSN: trailDSN, Key: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tr.Close() })
-		box, err := audit.NewOutbox(ctx, st, tr, audit.OutboxOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		org, err := st.EnsureOrganisation(ctx, "Council", "council")
-		if err != nil {
-			t.Fatal(err)
-		}
-		fn(t, &realEnv{st: st, trail: tr, box: box, org: org.ID})
-	}
-	t.Run("sqlite", func(t *testing.T) {
-		dir := t.TempDir()
-		run(t, filepath.Join(dir, "vigil.db"), filepath.Join(dir, "audit.db"))
+		fn(t, &realEnv{st: db.Store, trail: db.Trail, box: db.Outbox, org: org.ID})
 	})
-	if pg := testkit.PostgresURL(); pg != "" {
-		t.Run("postgres", func(t *testing.T) {
-			run(t, testkit.PostgresSchema(t, pg), testkit.PostgresSchema(t, pg))
-		})
-	}
 }
 
 // noLog is the store in a change whose audit records cannot be written.
