@@ -60,8 +60,14 @@ try {
     const r = { confirmation: await result.textContent(), checked: await page.locator(`#delete-cameras input[value="${cfg.camera}"]`).isChecked() };
     await page.fill("#delete-reason", "camera recorded a private garden");
     await page.click("#delete-go");
-    await page.waitForFunction(() => /approval requested|:/.test(document.getElementById("pb-status").textContent), null, { timeout: 15000 });
-    r.status = await page.locator("#pb-status").textContent();
+    // The status line is read where it matches: playback may write its
+    // own status there a moment later ("First frame after ..."), which
+    // a second read would see instead.
+    const status = await page.waitForFunction(() => {
+      const t = document.getElementById("pb-status").textContent;
+      return /approval requested|:/.test(t) ? t : false;
+    }, null, { timeout: 15000 });
+    r.status = await status.jsonValue();
     out.manager = r;
   });
 
