@@ -255,16 +255,23 @@ func (t *Trail) takeOutbox(ctx context.Context, source string, fetch func(after 
 // Changer adapts the outbox to a capability whose service takes its
 // transactions as func(ctx, func(R) error) error, R being the capability's
 // repository: the *store.Store bound to the transaction is handed over as
-// R. The store declares, in a compile-time check beside its methods, that
-// it implements each capability's repository, so the assertion here holds.
+// R (AsRepo).
 func Changer[R any](o *Outbox) func(ctx context.Context, fn func(tx R) error) error {
 	return func(ctx context.Context, fn func(tx R) error) error {
-		return o.Change(ctx, func(tx *store.Store) error {
-			r, ok := any(tx).(R)
-			if !ok {
-				return fmt.Errorf("audit: the store does not implement %T", (*R)(nil))
-			}
-			return fn(r)
-		})
+		return o.Change(ctx, AsRepo(fn))
+	}
+}
+
+// AsRepo hands the *store.Store bound to a transaction to fn as R, a
+// capability's repository. The store declares, in a compile-time check
+// beside its methods, that it implements each capability's repository,
+// so the assertion here holds.
+func AsRepo[R any](fn func(tx R) error) func(tx *store.Store) error {
+	return func(tx *store.Store) error {
+		r, ok := any(tx).(R)
+		if !ok {
+			return fmt.Errorf("audit: the store does not implement %T", (*R)(nil))
+		}
+		return fn(r)
 	}
 }

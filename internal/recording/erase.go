@@ -186,11 +186,7 @@ func (e *Eraser) Erase(ctx context.Context, p ErasurePlan, logReason, gapReason 
 	if len(res.Deleted) == 0 {
 		return res, nil
 	}
-	if e.drain != nil && through > 0 {
-		if err := e.drain.DrainThrough(ctx, through); err != nil {
-			e.log.Error("erasure: the record of the deletion waits in the audit outbox", "err", err)
-		}
-	}
+	drainRecords(ctx, e.drain, through, e.log)
 	start, end, bytes := ErasurePlan{Delete: res.Deleted}.Extent()
 	e.log.Info("deleted footage early", "camera", p.CameraID, "start", start, "end", end, "segments", len(res.Deleted), "bytes", bytes, "reason", logReason)
 	return res, nil

@@ -120,7 +120,7 @@ func (r *Retention) Apply(ctx context.Context) (RetentionReport, error) {
 			rep.Age++
 			rep.Bytes += s.Size
 		}
-		r.drained(ctx, through)
+		drainRecords(ctx, r.drain, through, r.log)
 		if len(segs) < 200 {
 			break
 		}
@@ -181,7 +181,7 @@ func (r *Retention) enforce(ctx context.Context, f Folder, rep *RetentionReport)
 		if err != nil {
 			return err
 		}
-		r.drained(ctx, id)
+		drainRecords(ctx, r.drain, id, r.log)
 		rep.Bytes += s.Size
 		if used >= 0 {
 			used -= s.Size
@@ -232,14 +232,14 @@ func (r *Retention) delete(ctx context.Context, s store.Segment, reason string) 
 	return through, nil
 }
 
-// drained takes the records of deletions up to through into the trail;
-// when it cannot, they wait in the outbox, committed with the deletions,
-// for the server's drain.
-func (r *Retention) drained(ctx context.Context, through int64) {
-	if r.drain == nil || through == 0 {
+// drainRecords takes the audit records of deletions up to through into
+// the trail through d (none: nil, or nothing to take), logging a failure:
+// the records are safe in the outbox either way.
+func drainRecords(ctx context.Context, d Drainer, through int64, log *slog.Logger) {
+	if d == nil || through == 0 {
 		return
 	}
-	if err := r.drain.DrainThrough(ctx, through); err != nil {
-		r.log.Error("retention: the records of deletions wait in the audit outbox", "err", err)
+	if err := d.DrainThrough(ctx, through); err != nil {
+		log.Error("the audit records of deletions wait in the audit outbox", "err", err)
 	}
 }

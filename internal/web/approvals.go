@@ -78,9 +78,7 @@ func (h holdWhen) hold() approvals.Hold {
 func (s *Server) initAccess() error {
 	change := changerFor[*store.Store](s.opt.Changes, s.st)
 	now := func() time.Time { return s.now() }
-	s.accessSvc = access.New(s.st, func(ctx context.Context, fn func(tx access.Repo) error) error {
-		return change(ctx, func(tx *store.Store) error { return fn(tx) })
-	}, s.changed, now)
+	s.accessSvc = access.New(s.st, changerFor[access.Repo](s.opt.Changes, s.st), s.changed, now)
 	s.approvalSvc = approvals.New(s.st, change, approvals.Options[*store.Store]{Appliers: s.appliers(), After: s.afterChange, Now: now})
 	return nil
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -18,13 +17,7 @@ func changerFor[R any](o *audit.Outbox, st *store.Store) func(context.Context, f
 		return audit.Changer[R](o)
 	}
 	return func(ctx context.Context, fn func(R) error) error {
-		_, err := st.Update(ctx, func(tx *store.Store) error {
-			r, ok := any(tx).(R)
-			if !ok {
-				return fmt.Errorf("web: the store does not implement %T", (*R)(nil))
-			}
-			return fn(r)
-		})
+		_, err := st.Update(ctx, audit.AsRepo(fn))
 		return err
 	}
 }
