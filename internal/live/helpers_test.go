@@ -174,16 +174,23 @@ func eventually(t testing.TB, what string, cond func() bool) {
 }
 
 // sink is a viewer of a hub without WebRTC: it keeps copies of what it
-// is given, and blocks while gate is set and not closed.
+// is given, and blocks while gate is set and not closed. entered tells
+// that its writer has taken a packet from its queue, so a test can hold
+// the writer at the gate before it fills the queue.
 type sink struct {
-	v    *viewer
-	pkts chan *rtp.Packet
+	v       *viewer
+	pkts    chan *rtp.Packet
+	entered chan struct{}
 }
 
 func addSink(t testing.TB, h *Hub, queue int, gate chan struct{}) *sink {
 	t.Helper()
-	s := &sink{pkts: make(chan *rtp.Packet, 1<<16)}
+	s := &sink{pkts: make(chan *rtp.Packet, 1<<16), entered: make(chan struct{}, 1)}
 	s.v = newViewer(queue, func(p *rtp.Packet) error {
+		select {
+		case s.entered <- struct{}{}:
+		default:
+		}
 		if gate != nil {
 			<-gate
 		}
