@@ -498,3 +498,34 @@ func BenchmarkRecordProgress(b *testing.B) {
 		}
 	}
 }
+
+// TestIndexNotFound: a row the segment index lacks is both the store's
+// ErrNotFound, which the web answers 404 for, and segindex.ErrNotFound,
+// which the media core checks without knowing the store.
+func TestIndexNotFound(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		cam := newCamera(t, s, "gone", 31)
+		for _, tt := range []struct {
+			name string
+			call func() error
+		}{
+			{"segment", func() error { _, err := s.Segment(ctx, 999); return err }},
+			{"segment by path", func() error { _, err := s.SegmentByPath(ctx, "disk1", "none"); return err }},
+			{"last segment", func() error { _, err := s.LastSegment(ctx, cam.ID); return err }},
+			{"delete segment", func() error { return s.DeleteSegment(ctx, 999) }},
+			{"delete segment early", func() error { return s.DeleteSegmentEarly(ctx, 999, sec(0)) }},
+			{"replace fragments", func() error { return s.ReplaceFragments(ctx, 999, nil, sec(1), 0) }},
+			{"record progress", func() error {
+				return s.RecordProgress(ctx, []segindex.Progress{{SegmentID: 999, End: sec(1)}})
+			}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				err := tt.call()
+				if !errors.Is(err, ErrNotFound) || !errors.Is(err, segindex.ErrNotFound) {
+					t.Errorf("got %v, want ErrNotFound and segindex.ErrNotFound", err)
+				}
+			})
+		}
+	})
+}
