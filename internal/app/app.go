@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		SegmentDuration: cfg.Recording.SegmentDuration.Duration, Logger: log.With("component", "recorder"),
 		Metrics: a.Metrics,
 	})
-	a.ret = recording.NewRetention(st, a.Changes, segs, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
+	a.ret = recording.NewRetention(st, deletionTx(st), a.Changes, segs, folders, cfg.Recording.RetentionInterval.Duration, log.With("component", "retention"))
 	if a.cameraNet, err = cfg.CameraNetwork.Policy(); err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		Interval: cfg.Maintenance.CheckInterval.Duration, Logger: log.With("component", "maintenance")})
 	a.web, err = web.New(web.Options{
 		Store: st, Audit: a.Audit, Changes: a.Changes, Cameras: a.cams, Clips: playback.NewBuilder(st, segs), Secrets: a.box,
-		Eraser:   recording.NewEraser(st, segs, a.Changes, log.With("component", "erasure")),
+		Eraser:   recording.NewEraser(st, deletionTx(st), segs, a.Changes, log.With("component", "erasure")),
 		Gatherer: reg, Logger: log.With("component", "web"),
 		RetentionDays: cfg.Recording.RetentionDays, PlaybackDelay: cfg.Recording.PlaybackDelay.Duration, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,

@@ -12,20 +12,21 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
 // closedSegments waits until a camera has n closed segments and returns
 // them, oldest first.
-func (f *rightsFixture) closedSegments(cam int64, n int) []store.Segment {
+func (f *rightsFixture) closedSegments(cam int64, n int) []segindex.Segment {
 	f.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		mustDo(f.t, f.h.app.Flush(f.t.Context()))
 		segs, err := f.st.SegmentsInRange(f.t.Context(), cam, time.Unix(0, 0), time.Now().Add(time.Hour))
 		mustDo(f.t, err)
-		var closed []store.Segment
+		var closed []segindex.Segment
 		for _, s := range segs {
 			if !s.Open {
 				closed = append(closed, s)
@@ -109,7 +110,7 @@ func testEarlyDeletion(t *testing.T, f *rightsFixture) {
 
 	t.Run("evidence hold", func(t *testing.T) {
 		b3 := segsB[2]
-		hold := store.Hold{CameraID: f.camB, Start: b3.Start.Add(time.Second), End: b3.Start.Add(2 * time.Second), Reason: "crime 7/2026", CreatedBy: admin.id}
+		hold := segindex.Hold{CameraID: f.camB, Start: b3.Start.Add(time.Second), End: b3.Start.Add(2 * time.Second), Reason: "crime 7/2026", CreatedBy: admin.id}
 		mustDo(t, f.st.AddHold(ctx, &hold))
 		res, b := f.send(f.h.token, call{method: "POST", path: path(f.camB), body: deletionBody(b3.Start, b3.End, "mistake")})
 		if res.StatusCode != http.StatusConflict || !strings.Contains(string(b), fmt.Sprintf("evidence hold %d", hold.ID)) || !strings.Contains(string(b), "crime 7/2026") {
@@ -170,7 +171,7 @@ func testEarlyDeletion(t *testing.T, f *rightsFixture) {
 			t.Fatalf("asking four eyes for deletions: got %d %s, want 200", res.StatusCode, b)
 		}
 		a1, a2, a3, a4 := segsA[0], segsA[1], segsA[2], segsA[3]
-		ask := func(u *roleUser, s store.Segment, reason string) deletionAnswer {
+		ask := func(u *roleUser, s segindex.Segment, reason string) deletionAnswer {
 			t.Helper()
 			res, b := f.send(u.token, call{method: "POST", path: path(f.camA), body: deletionBody(s.Start, s.End, reason)})
 			var out deletionAnswer
@@ -211,7 +212,7 @@ func testEarlyDeletion(t *testing.T, f *rightsFixture) {
 			}
 		}
 		// A hold placed while a request waits wins over its approval.
-		hold := store.Hold{CameraID: f.camA, Start: a4.Start, End: a4.End, Reason: "crime 8/2026", CreatedBy: admin.id}
+		hold := segindex.Hold{CameraID: f.camA, Start: a4.Start, End: a4.End, Reason: "crime 8/2026", CreatedBy: admin.id}
 		mustDo(t, f.st.AddHold(ctx, &hold))
 
 		for _, tt := range []struct {
@@ -264,7 +265,7 @@ func testEarlyDeletion(t *testing.T, f *rightsFixture) {
 
 // assertErased checks that a segment's row, fragments and file are gone
 // and that playback's timeline gives the reason for the hole.
-func assertErased(t *testing.T, f *rightsFixture, s store.Segment, reason string) {
+func assertErased(t *testing.T, f *rightsFixture, s segindex.Segment, reason string) {
 	t.Helper()
 	if _, err := f.st.Segment(t.Context(), s.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("segment %d: got %v, want ErrNotFound", s.ID, err)
@@ -301,7 +302,7 @@ func assertErased(t *testing.T, f *rightsFixture, s store.Segment, reason string
 const joinSlack = 250 * time.Millisecond
 
 // assertPlays checks that footage left in place still plays and decodes.
-func assertPlays(t *testing.T, f *rightsFixture, cam int64, s store.Segment) {
+func assertPlays(t *testing.T, f *rightsFixture, cam int64, s segindex.Segment) {
 	t.Helper()
 	res, b := f.send(f.h.token, call{method: "GET", path: fmt.Sprintf("/api/v1/cameras/%d/video.mp4?start=%s&end=%s", cam,
 		s.Start.Format(time.RFC3339Nano), s.End.Format(time.RFC3339Nano))})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -165,7 +166,7 @@ func TestQuotaReached(t *testing.T) {
 	h := start(t, harnessOptions{quota: 600 << 10, retentionEvery: 500 * time.Millisecond})
 	id := h.addCamera("Quota", h.cams.URL(1), nil)
 	deadline := time.Now().Add(60 * time.Second)
-	var dels []store.Deletion
+	var dels []segindex.Deletion
 	for {
 		var err error
 		dels, err = h.app.Store.ListDeletions(context.Background(), id, 10)

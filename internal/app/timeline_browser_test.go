@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
@@ -30,9 +30,9 @@ func TestBrowserTimelineGaps(t *testing.T) {
 	h := start(t, harnessOptions{})
 	id := h.addCamera("Timeline Lane", h.cams.URL(1), nil)
 	s := h.awaitFootage(id, 2*time.Second, 40*time.Second).Spans[0].Start
-	outage := store.Gap{CameraID: id, Start: s.Add(-10 * time.Minute), End: s.Add(-5 * time.Minute), Reason: "camera offline: no route to host"}
-	deletion := store.Gap{CameraID: id, Start: s.Add(-5 * time.Minute), End: s, Reason: "deleted early: private garden, by manager"}
-	for _, g := range []*store.Gap{&outage, &deletion} {
+	outage := segindex.Gap{CameraID: id, Start: s.Add(-10 * time.Minute), End: s.Add(-5 * time.Minute), Reason: "camera offline: no route to host"}
+	deletion := segindex.Gap{CameraID: id, Start: s.Add(-5 * time.Minute), End: s, Reason: "deleted early: private garden, by manager"}
+	for _, g := range []*segindex.Gap{&outage, &deletion} {
 		mustDo(t, h.app.Store.AddGap(t.Context(), g))
 	}
 

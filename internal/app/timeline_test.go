@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
 // TestRecordingsGapReasons: the recordings listing (the console's
@@ -20,9 +20,9 @@ func TestRecordingsGapReasons(t *testing.T) {
 	id := h.addCamera("Bus Station", h.cams.URL(1), nil)
 	r := h.awaitFootage(id, 2*time.Second, 40*time.Second)
 	s := r.Spans[0].Start // the camera's first footage
-	outage := store.Gap{CameraID: id, Start: s.Add(-10 * time.Minute), End: s.Add(-5 * time.Minute), Reason: "camera offline: no route to host"}
-	deletion := store.Gap{CameraID: id, Start: s.Add(-5 * time.Minute), End: s, Reason: "deleted early: private garden, by manager"}
-	for _, g := range []*store.Gap{&outage, &deletion} {
+	outage := segindex.Gap{CameraID: id, Start: s.Add(-10 * time.Minute), End: s.Add(-5 * time.Minute), Reason: "camera offline: no route to host"}
+	deletion := segindex.Gap{CameraID: id, Start: s.Add(-5 * time.Minute), End: s, Reason: "deleted early: private garden, by manager"}
+	for _, g := range []*segindex.Gap{&outage, &deletion} {
 		mustDo(t, h.app.Store.AddGap(t.Context(), g))
 	}
 	from := s.Add(-15 * time.Minute)

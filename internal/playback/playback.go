@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/mp4"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/segstore"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // Segments is what playback needs of the segment store.
@@ -26,10 +26,10 @@ type Segments interface {
 	Open(ref segstore.Ref) (segstore.Reader, error)
 }
 
-// Index is what playback needs of the store.
+// Index is what playback reads of the segment index (the store).
 type Index interface {
-	FragmentsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]store.Fragment, error)
-	Segment(ctx context.Context, id int64) (store.Segment, error)
+	FragmentsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]segindex.Fragment, error)
+	Segment(ctx context.Context, id int64) (segindex.Segment, error)
 }
 
 // Errors a caller maps to answers.
@@ -97,7 +97,7 @@ type Builder struct {
 }
 
 type segInfo struct {
-	row   store.Segment
+	row   segindex.Segment
 	track mp4.Track
 }
 

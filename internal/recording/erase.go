@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/segstore"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // Early deletion: footage removed before its retention ends, at a
@@ -28,28 +28,27 @@ import (
 // millisecond, and report the neighbours' slivers as footage kept.
 const Slack = time.Millisecond
 
-// EraserStore is what early deletion needs of the store.
+// EraserStore is what early deletion reads of the index.
 type EraserStore interface {
-	SegmentsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]store.Segment, error)
-	ActiveHolds(ctx context.Context, cameraID int64, start, end, at time.Time) ([]store.Hold, error)
-	// Update runs fn in one transaction: the rows deleted, their entries
-	// in the deletion log, the gap and the audit record go together.
-	Update(ctx context.Context, fn func(tx *store.Store) error) (int64, error)
+	SegmentsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]segindex.Segment, error)
+	ActiveHolds(ctx context.Context, cameraID int64, start, end, at time.Time) ([]segindex.Hold, error)
 }
 
 // Eraser deletes footage early.
 type Eraser struct {
 	st    EraserStore
+	inTx  InTx
 	segs  SegmentRemover
 	drain Drainer
 	log   *slog.Logger
 	now   func() time.Time
 }
 
-// NewEraser makes an Eraser of the footage in segs; drain (nil: none)
-// takes the audit records of deletions into the trail.
-func NewEraser(st EraserStore, segs SegmentRemover, drain Drainer, log *slog.Logger) *Eraser {
-	return &Eraser{st: st, segs: segs, drain: drain, log: log, now: time.Now}
+// NewEraser makes an Eraser of the footage in segs, that deletes the
+// rows, the gap and the audit record in one transaction of inTx; drain
+// (nil: none) takes the audit records of deletions into the trail.
+func NewEraser(st EraserStore, inTx InTx, segs SegmentRemover, drain Drainer, log *slog.Logger) *Eraser {
+	return &Eraser{st: st, inTx: inTx, segs: segs, drain: drain, log: log, now: time.Now}
 }
 
 // Kept is footage inside a range that an early deletion leaves.
@@ -64,11 +63,11 @@ type Kept struct {
 type ErasurePlan struct {
 	CameraID   int64
 	Start, End time.Time
-	Delete     []store.Segment // closed, wholly inside the range
+	Delete     []segindex.Segment // closed, wholly inside the range
 	Kept       []Kept
 	// Holds are the evidence holds over the range: while there is one,
 	// nothing is deleted.
-	Holds []store.Hold
+	Holds []segindex.Hold
 }
 
 // Extent is the time from the first segment to be deleted to the end of
@@ -118,7 +117,7 @@ func (e *Eraser) Plan(ctx context.Context, cameraID int64, start, end time.Time)
 	return p, nil
 }
 
-func keptPart(s store.Segment, start, end time.Time, why string) Kept {
+func keptPart(s segindex.Segment, start, end time.Time, why string) Kept {
 	k := Kept{SegmentID: s.ID, Start: s.Start, End: s.End, Why: why}
 	if k.Start.Before(start) {
 		k.Start = start
@@ -131,11 +130,11 @@ func keptPart(s store.Segment, start, end time.Time, why string) Kept {
 
 // ErasureResult is what an early deletion did.
 type ErasureResult struct {
-	Deleted []store.Segment
+	Deleted []segindex.Segment
 	Kept    []Kept
 	// Gap is the gap recorded over the deleted footage; its ID is 0 when
 	// nothing was deleted.
-	Gap store.Gap
+	Gap segindex.Gap
 }
 
 // Erase deletes the segments p plans to, in one transaction: each row
@@ -148,20 +147,20 @@ type ErasureResult struct {
 func (e *Eraser) Erase(ctx context.Context, p ErasurePlan, logReason, gapReason string, record auditlog.Entry) (ErasureResult, error) {
 	var res ErasureResult
 	at := e.now()
-	through, err := e.st.Update(ctx, func(tx *store.Store) error {
+	through, err := e.inTx(ctx, func(tx DeletionTx) error {
 		res = ErasureResult{Kept: p.Kept}
 		for _, s := range p.Delete {
 			err := tx.DeleteSegmentEarly(ctx, s.ID, at)
 			switch {
-			case errors.Is(err, store.ErrNotFound):
+			case errors.Is(err, segindex.ErrNotFound):
 				continue // retention was first
-			case errors.Is(err, store.ErrKept):
+			case errors.Is(err, segindex.ErrKept):
 				res.Kept = append(res.Kept, Kept{SegmentID: s.ID, Start: s.Start, End: s.End, Why: "placed under an evidence hold meanwhile"})
 				continue
 			case err != nil:
 				return err
 			}
-			if err := tx.LogDeletion(ctx, &store.Deletion{At: at.UTC(), CameraID: s.CameraID, SegmentID: s.ID, Storage: s.Storage,
+			if err := tx.LogDeletion(ctx, &segindex.Deletion{At: at.UTC(), CameraID: s.CameraID, SegmentID: s.ID, Storage: s.Storage,
 				Path: s.Path, Start: s.Start, End: s.End, Bytes: s.Size, Reason: logReason}); err != nil {
 				return err
 			}
@@ -171,7 +170,7 @@ func (e *Eraser) Erase(ctx context.Context, p ErasurePlan, logReason, gapReason 
 			return nil
 		}
 		start, end, _ := ErasurePlan{Delete: res.Deleted}.Extent()
-		res.Gap = store.Gap{CameraID: p.CameraID, Start: start, End: end, Reason: gapReason}
+		res.Gap = segindex.Gap{CameraID: p.CameraID, Start: start, End: end, Reason: gapReason}
 		if err := tx.AddGap(ctx, &res.Gap); err != nil {
 			return err
 		}
@@ -194,7 +193,7 @@ func (e *Eraser) Erase(ctx context.Context, p ErasurePlan, logReason, gapReason 
 
 // removeFile removes a deleted segment's file. A file left behind by a
 // failure here has no row, so Reconcile removes it at the next start.
-func (e *Eraser) removeFile(s store.Segment) {
+func (e *Eraser) removeFile(s segindex.Segment) {
 	if err := e.segs.Remove(segstore.Ref{Folder: s.Storage, Path: s.Path}); err != nil {
 		e.log.Error("deleting segment file", "storage", s.Storage, "path", s.Path, "err", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
 // TestErasePlan: what an early deletion of a range deletes and keeps.
@@ -19,14 +19,14 @@ func TestErasePlan(t *testing.T) {
 	f := newRetentionFixture(t)
 	ctx := context.Background()
 	s4, s3, s2, s1 := f.segment(t, 4*time.Minute, 100), f.segment(t, 3*time.Minute, 100), f.segment(t, 2*time.Minute, 100), f.segment(t, time.Minute, 100)
-	open := store.Segment{CameraID: f.cam.ID, Storage: "local", Path: "open.mp4", Start: f.now.Add(-time.Minute), End: f.now,
+	open := segindex.Segment{CameraID: f.cam.ID, Storage: "local", Path: "open.mp4", Start: f.now.Add(-time.Minute), End: f.now,
 		Size: 100, InitSize: 10, Codec: "avc1.4d401e", Width: 640, Height: 360, Open: true}
 	if err := f.st.CreateSegment(ctx, &open); err != nil {
 		t.Fatal(err)
 	}
-	e := NewEraser(f.st, localSegs(t, "local", f.root), &f.trail, slog.New(slog.DiscardHandler))
+	e := NewEraser(f.st, inTx(f.st), localSegs(t, "local", f.root), &f.trail, slog.New(slog.DiscardHandler))
 	e.now = func() time.Time { return f.now }
-	ids := func(ss []store.Segment) []int64 {
+	ids := func(ss []segindex.Segment) []int64 {
 		var out []int64
 		for _, s := range ss {
 			out = append(out, s.ID)
@@ -72,7 +72,7 @@ func TestErasePlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.AddHold(ctx, &store.Hold{CameraID: f.cam.ID, Start: s2.Start, End: s2.End, Reason: "case 9", CreatedAt: f.now}); err != nil {
+	if err := f.st.AddHold(ctx, &segindex.Hold{CameraID: f.cam.ID, Start: s2.Start, End: s2.End, Reason: "case 9", CreatedAt: f.now}); err != nil {
 		t.Fatal(err)
 	}
 	rec := auditlog.Entry{Username: "alice", Action: auditlog.FootageDeleted, CameraID: f.cam.ID, Reason: "test"}

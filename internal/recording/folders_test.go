@@ -12,8 +12,8 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/segstore"
-	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
 )
 
@@ -66,7 +66,7 @@ func TestStorageFolders(t *testing.T) {
 		}
 		return first
 	}
-	segments := func() []store.Segment {
+	segments := func() []segindex.Segment {
 		t.Helper()
 		ss, err := st.SegmentsInRange(context.Background(), cam.ID, t0, t0.Add(time.Hour))
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
@@ -40,7 +41,7 @@ func (s *stallingIndex) arm() {
 	s.mu.Unlock()
 }
 
-func (s *stallingIndex) CreateSegment(ctx context.Context, seg *store.Segment) error {
+func (s *stallingIndex) CreateSegment(ctx context.Context, seg *segindex.Segment) error {
 	s.mu.Lock()
 	hold := s.armed
 	s.armed = false

@@ -8,17 +8,17 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/mp4"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/segstore"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
-// ReconcileStore is what Reconcile needs of the store.
+// ReconcileStore is what Reconcile needs of the index.
 type ReconcileStore interface {
-	OpenSegments(ctx context.Context) ([]store.Segment, error)
-	SegmentByPath(ctx context.Context, storage, path string) (store.Segment, error)
-	ReplaceFragments(ctx context.Context, segmentID int64, frags []store.Fragment, end time.Time, size int64) error
+	OpenSegments(ctx context.Context) ([]segindex.Segment, error)
+	SegmentByPath(ctx context.Context, storage, path string) (segindex.Segment, error)
+	ReplaceFragments(ctx context.Context, segmentID int64, frags []segindex.Fragment, end time.Time, size int64) error
 	DeleteSegment(ctx context.Context, id int64) error
-	LogDeletion(ctx context.Context, d *store.Deletion) error
+	LogDeletion(ctx context.Context, d *segindex.Deletion) error
 }
 
 // ReconcileReport says what Reconcile changed.
@@ -56,7 +56,7 @@ func Reconcile(ctx context.Context, st ReconcileStore, segs segstore.Store, log 
 				return rep, err
 			}
 			segs.Remove(ref)
-			st.LogDeletion(ctx, &store.Deletion{At: time.Now().UTC(), CameraID: seg.CameraID, SegmentID: seg.ID, Storage: seg.Storage, Path: seg.Path, Start: seg.Start, End: seg.End, Reason: reason})
+			st.LogDeletion(ctx, &segindex.Deletion{At: time.Now().UTC(), CameraID: seg.CameraID, SegmentID: seg.ID, Storage: seg.Storage, Path: seg.Path, Start: seg.Start, End: seg.End, Reason: reason})
 			rep.EmptyRemoved++
 			continue
 		}
@@ -74,7 +74,7 @@ func Reconcile(ctx context.Context, st ReconcileStore, segs segstore.Store, log 
 	for _, name := range segs.Folders() {
 		err := segs.List(ctx, name, func(p string) error {
 			_, err := st.SegmentByPath(ctx, name, p)
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, segindex.ErrNotFound) {
 				log.Warn("deleting a segment file no index row knows of", "storage", name, "path", p)
 				if err := segs.Remove(segstore.Ref{Folder: name, Path: p}); err == nil {
 					rep.OrphansRemoved++
@@ -92,7 +92,7 @@ func Reconcile(ctx context.Context, st ReconcileStore, segs segstore.Store, log 
 
 // scanSegment reads a segment's fragments back into index rows; onDisk is
 // the segment's length, size where its last whole fragment ends.
-func scanSegment(segs segstore.Store, ref segstore.Ref, seg store.Segment) (frags []store.Fragment, end time.Time, size, onDisk int64, err error) {
+func scanSegment(segs segstore.Store, ref segstore.Ref, seg segindex.Segment) (frags []segindex.Fragment, end time.Time, size, onDisk int64, err error) {
 	f, err := segs.Open(ref)
 	if err != nil {
 		return nil, time.Time{}, 0, 0, err
@@ -107,7 +107,7 @@ func scanSegment(segs segstore.Store, ref segstore.Ref, seg store.Segment) (frag
 	if err != nil {
 		return nil, time.Time{}, 0, onDisk, err
 	}
-	out := make([]store.Fragment, 0, len(mfrags))
+	out := make([]segindex.Fragment, 0, len(mfrags))
 	end = seg.Start
 	for _, m := range mfrags {
 		var dur uint64
@@ -116,7 +116,7 @@ func scanSegment(segs segstore.Store, ref segstore.Ref, seg store.Segment) (frag
 		}
 		start := seg.Start.Add(scaleDuration(m.BaseDecodeTime, track.Timescale))
 		d := scaleDuration(dur, track.Timescale)
-		out = append(out, store.Fragment{
+		out = append(out, segindex.Fragment{
 			SegmentID: seg.ID, Start: start, Duration: d,
 			Offset: m.Offset, Size: m.Size, DataOffset: m.DataOffset,
 			Samples: len(m.Samples), Keyframe: len(m.Samples) > 0 && m.Samples[0].Keyframe,

@@ -24,16 +24,16 @@ import (
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/mp4"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/segstore"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
-// Index is what the recorder needs of the store.
+// Index is what the recorder needs of the segment index (the store).
 type Index interface {
-	CreateSegment(ctx context.Context, seg *store.Segment) error
-	RecordProgress(ctx context.Context, batch []store.Progress) error
-	AddGap(ctx context.Context, g *store.Gap) error
-	LastSegment(ctx context.Context, cameraID int64) (store.Segment, error)
+	CreateSegment(ctx context.Context, seg *segindex.Segment) error
+	RecordProgress(ctx context.Context, batch []segindex.Progress) error
+	AddGap(ctx context.Context, g *segindex.Gap) error
+	LastSegment(ctx context.Context, cameraID int64) (segindex.Segment, error)
 	DeleteSegment(ctx context.Context, id int64) error
 }
 
@@ -85,8 +85,8 @@ type Recorder struct {
 }
 
 type item struct {
-	progress *store.Progress
-	gap      *store.Gap
+	progress *segindex.Progress
+	gap      *segindex.Gap
 	flushed  chan struct{}
 }
 
@@ -132,7 +132,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 	defer close(r.done)
 	tick := time.NewTicker(r.opt.FlushInterval)
 	defer tick.Stop()
-	var batch []store.Progress
+	var batch []segindex.Progress
 	var waiters []chan struct{}
 	write := func(ctx context.Context) {
 		for len(batch) > 0 {
@@ -410,7 +410,7 @@ type pendingFrame struct {
 }
 
 type openSegment struct {
-	row      store.Segment
+	row      segindex.Segment
 	w        segstore.Writer
 	params   *codec.Params
 	size     int64
@@ -658,7 +658,7 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 	}
 	n := int64(init.Len())
 	rel := segmentPath(c.id, start)
-	var row store.Segment
+	var row segindex.Segment
 	var w segstore.Writer
 	// A folder that fails is passed over by Place (segstore marks it),
 	// so each attempt tries another, once each.
@@ -673,7 +673,7 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 			return failed(ClassStorage, fmt.Errorf("recording: %w", lastErr))
 		}
 		tried[folder] = true
-		row = store.Segment{
+		row = segindex.Segment{
 			CameraID: c.id, Storage: folder, Path: rel,
 			Start: start, End: start, Size: n, InitSize: n, Codec: info.MIMECodec, Width: info.Width, Height: info.Height,
 			ClockOffset: c.offset, Open: true,
@@ -700,7 +700,7 @@ func (c *CameraRecorder) openSegment(f *ingest.Frame, now time.Time) error {
 		}
 	}
 	if !c.lastEnd.IsZero() && start.Sub(c.lastEnd) > gapThreshold {
-		c.r.enqueue(item{gap: &store.Gap{CameraID: c.id, Start: c.lastEnd, End: start, Reason: c.gapReason}})
+		c.r.enqueue(item{gap: &segindex.Gap{CameraID: c.id, Start: c.lastEnd, End: start, Reason: c.gapReason}})
 	}
 	c.seg = &openSegment{row: row, w: w, params: f.Params, size: n, firstDTS: f.PTS, lastDTS: f.PTS - 1, maxPTS: f.PTS, frameDur: 3600}
 	if c.cause != "" {
@@ -803,7 +803,7 @@ func (c *CameraRecorder) flush(nextPTS int64, now time.Time) {
 		return
 	}
 	start := s.row.Start.Add(ptsDuration(int64(base)))
-	frag := store.Fragment{
+	frag := segindex.Fragment{
 		SegmentID:  s.row.ID,
 		Start:      start,
 		Duration:   ptsDuration(total),
@@ -816,7 +816,7 @@ func (c *CameraRecorder) flush(nextPTS int64, now time.Time) {
 	s.size += size
 	end := start.Add(frag.Duration)
 	c.lastEnd = end
-	c.r.enqueue(item{progress: &store.Progress{SegmentID: s.row.ID, End: end, Size: s.size, Fragments: []store.Fragment{frag}}})
+	c.r.enqueue(item{progress: &segindex.Progress{SegmentID: s.row.ID, End: end, Size: s.size, Fragments: []segindex.Fragment{frag}}})
 	c.mu.Lock()
 	c.stats.Fragments++
 	c.stats.Bytes += size
@@ -843,7 +843,7 @@ func (c *CameraRecorder) closeSegment() {
 	if end.Before(s.row.Start) {
 		end = s.row.Start
 	}
-	c.r.enqueue(item{progress: &store.Progress{SegmentID: s.row.ID, End: end, Size: s.size, Close: true}})
+	c.r.enqueue(item{progress: &segindex.Progress{SegmentID: s.row.ID, End: end, Size: s.size, Close: true}})
 }
 
 // ptsDuration converts 90 kHz ticks to a duration. Whole seconds first:

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/mp4"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
@@ -387,7 +388,7 @@ func TestCameraClockBounded(t *testing.T) {
 				cr := rec.Camera(context.Background(), cam.ID)
 				// segments reads the index as it stands, checking
 				// it: nothing ahead of our clock, nothing overlapping.
-				segments := func() []store.Segment {
+				segments := func() []segindex.Segment {
 					t.Helper()
 					if err := rec.Flush(t.Context()); err != nil {
 						t.Fatal(err)

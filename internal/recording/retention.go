@@ -7,21 +7,39 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/segstore"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
-// RetentionStore is what retention needs of the store. Its queries leave
-// out footage under an evidence hold, so a hold always wins over age,
-// quota and the free-space floor.
+// RetentionStore is what retention reads of the index. Its queries
+// leave out footage under an evidence hold, so a hold always wins over
+// age, quota and the free-space floor.
 type RetentionStore interface {
-	ExpiredSegments(ctx context.Context, now time.Time, limit int) ([]store.Segment, error)
-	OldestSegments(ctx context.Context, storage string, limit int) ([]store.Segment, error)
+	ExpiredSegments(ctx context.Context, now time.Time, limit int) ([]segindex.Segment, error)
+	OldestSegments(ctx context.Context, storage string, limit int) ([]segindex.Segment, error)
 	StorageUsage(ctx context.Context, storage string) (int64, error)
-	// Update runs fn in one transaction: a segment's row, its entry in
-	// the deletion log and its audit record go together or not at all.
-	Update(ctx context.Context, fn func(tx *store.Store) error) (int64, error)
 }
+
+// DeletionTx is the index bound to one transaction in which footage is
+// deleted: the segments' rows, their entries in the deletion log, the
+// gap over footage erased early and the audit record commit together or
+// not at all.
+type DeletionTx interface {
+	DeleteSegment(ctx context.Context, id int64) error
+	// DeleteSegmentEarly deletes a closed segment unless a hold active
+	// at at covers it: segindex.ErrKept then, or while it is still being
+	// written; segindex.ErrNotFound when it is gone already.
+	DeleteSegmentEarly(ctx context.Context, id int64, at time.Time) error
+	LogDeletion(ctx context.Context, d *segindex.Deletion) error
+	AddGap(ctx context.Context, g *segindex.Gap) error
+	// Log adds an audit record, which commits with the deletion.
+	Log(e auditlog.Entry) error
+}
+
+// InTx runs fn in one transaction of the index, with the audit records
+// fn adds (the store's Update), and returns the audit outbox id of the
+// last of them (0: none), which the Drainer takes into the trail.
+type InTx func(ctx context.Context, fn func(tx DeletionTx) error) (through int64, err error)
 
 // Drainer takes the audit records committed with deletions into the
 // audit trail (audit.Outbox); nil leaves them in the outbox for the
@@ -60,6 +78,7 @@ type RetentionStorage interface {
 // its audit record commits with it.
 type Retention struct {
 	st       RetentionStore
+	inTx     InTx
 	drain    Drainer
 	segs     SegmentRemover
 	folders  []Folder
@@ -71,9 +90,10 @@ type Retention struct {
 }
 
 // NewRetention makes a Retention of the footage in segs, within each
-// folder's limits; Run applies it every interval.
-func NewRetention(st RetentionStore, drain Drainer, segs RetentionStorage, folders []Folder, interval time.Duration, log *slog.Logger) *Retention {
-	return &Retention{st: st, drain: drain, segs: segs, folders: folders, interval: interval, log: log, now: time.Now, freeBytes: segs.Free}
+// folder's limits, that deletes each segment's row in a transaction of
+// inTx; Run applies it every interval.
+func NewRetention(st RetentionStore, inTx InTx, drain Drainer, segs RetentionStorage, folders []Folder, interval time.Duration, log *slog.Logger) *Retention {
+	return &Retention{st: st, inTx: inTx, drain: drain, segs: segs, folders: folders, interval: interval, log: log, now: time.Now, freeBytes: segs.Free}
 }
 
 // Run applies retention at once and then every interval until ctx ends.
@@ -195,7 +215,7 @@ func (r *Retention) enforce(ctx context.Context, f Folder, rep *RetentionReport)
 }
 
 // deletionEntry is the audit record of deleting s.
-func (r *Retention) deletionEntry(s store.Segment, reason string) auditlog.Entry {
+func (r *Retention) deletionEntry(s segindex.Segment, reason string) auditlog.Entry {
 	start, end := s.Start, s.End
 	return auditlog.Entry{
 		At: r.now().UTC(), Username: "vigil", Action: auditlog.FootageDeleted, CameraID: s.CameraID, RangeStart: &start, RangeEnd: &end,
@@ -208,12 +228,12 @@ func (r *Retention) deletionEntry(s store.Segment, reason string) auditlog.Entry
 // Reconcile removes, never a row without bytes, and footage is never
 // deleted without its record, nor recorded as deleted and kept. It
 // returns the record's id in the audit outbox.
-func (r *Retention) delete(ctx context.Context, s store.Segment, reason string) (int64, error) {
-	through, err := r.st.Update(ctx, func(tx *store.Store) error {
+func (r *Retention) delete(ctx context.Context, s segindex.Segment, reason string) (int64, error) {
+	through, err := r.inTx(ctx, func(tx DeletionTx) error {
 		if err := tx.DeleteSegment(ctx, s.ID); err != nil {
 			return err
 		}
-		if err := tx.LogDeletion(ctx, &store.Deletion{
+		if err := tx.LogDeletion(ctx, &segindex.Deletion{
 			At: r.now().UTC(), CameraID: s.CameraID, SegmentID: s.ID, Storage: s.Storage, Path: s.Path,
 			Start: s.Start, End: s.End, Bytes: s.Size, Reason: reason,
 		}); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit/fixture"
@@ -43,6 +44,13 @@ func (t *trail) DrainThrough(ctx context.Context, id int64) error {
 	return nil
 }
 
+// inTx runs a deletion in one transaction of st, as the app does.
+func inTx(st *store.Store) InTx {
+	return func(ctx context.Context, fn func(tx DeletionTx) error) (int64, error) {
+		return st.Update(ctx, func(tx *store.Store) error { return fn(tx) })
+	}
+}
+
 // records are the audit records committed with deletions, in order.
 func (f *retentionFixture) records(t *testing.T) []store.OutboxEntry {
 	t.Helper()
@@ -60,15 +68,15 @@ func newRetentionFixture(t *testing.T) *retentionFixture {
 }
 
 // segment adds a closed segment that ended `age` ago, with a file.
-func (f *retentionFixture) segment(t *testing.T, age time.Duration, size int64) store.Segment {
+func (f *retentionFixture) segment(t *testing.T, age time.Duration, size int64) segindex.Segment {
 	t.Helper()
 	end := f.now.Add(-age)
-	s := store.Segment{CameraID: f.cam.ID, Storage: "local", Path: segmentPath(f.cam.ID, end.Add(-time.Minute)),
+	s := segindex.Segment{CameraID: f.cam.ID, Storage: "local", Path: segmentPath(f.cam.ID, end.Add(-time.Minute)),
 		Start: end.Add(-time.Minute), End: end, Size: size, InitSize: 100, Codec: "avc1.4d401e", Width: 640, Height: 360, Open: true}
 	if err := f.st.CreateSegment(context.Background(), &s); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.RecordProgress(context.Background(), []store.Progress{{SegmentID: s.ID, End: end, Size: size, Close: true}}); err != nil {
+	if err := f.st.RecordProgress(context.Background(), []segindex.Progress{{SegmentID: s.ID, End: end, Size: size, Close: true}}); err != nil {
 		t.Fatal(err)
 	}
 	abs := filepath.Join(f.root, s.Path)
@@ -79,7 +87,7 @@ func (f *retentionFixture) segment(t *testing.T, age time.Duration, size int64) 
 	return s
 }
 
-func (f *retentionFixture) exists(s store.Segment) bool {
+func (f *retentionFixture) exists(s segindex.Segment) bool {
 	_, err := os.Stat(filepath.Join(f.root, s.Path))
 	return err == nil
 }
@@ -89,10 +97,10 @@ func TestRetentionAge(t *testing.T) {
 	old := f.segment(t, 32*24*time.Hour, 1000)
 	held := f.segment(t, 40*24*time.Hour, 1000)
 	young := f.segment(t, 30*24*time.Hour, 1000)
-	if err := f.st.AddHold(context.Background(), &store.Hold{CameraID: f.cam.ID, Start: held.Start, End: held.End, Reason: "evidence for case 1", CreatedAt: f.now}); err != nil {
+	if err := f.st.AddHold(context.Background(), &segindex.Hold{CameraID: f.cam.ID, Start: held.Start, End: held.End, Reason: "evidence for case 1", CreatedAt: f.now}); err != nil {
 		t.Fatal(err)
 	}
-	r := NewRetention(f.st, &f.trail, localSegs(t, "local", f.root), []Folder{{Name: "local"}}, time.Hour, slog.New(slog.DiscardHandler))
+	r := NewRetention(f.st, inTx(f.st), &f.trail, localSegs(t, "local", f.root), []Folder{{Name: "local"}}, time.Hour, slog.New(slog.DiscardHandler))
 	r.now = func() time.Time { return f.now }
 	rep, err := r.Apply(context.Background())
 	if err != nil {
@@ -137,7 +145,7 @@ func TestRetentionDeletionWithItsRecord(t *testing.T) {
 	if _, err := raw.Exec(`CREATE TRIGGER fail_outbox BEFORE INSERT ON audit_outbox BEGIN SELECT RAISE(ABORT, 'outbox refused'); END`); err != nil {
 		t.Fatal(err)
 	}
-	r := NewRetention(f.st, &f.trail, localSegs(t, "local", f.root), []Folder{{Name: "local"}}, time.Hour, slog.New(slog.DiscardHandler))
+	r := NewRetention(f.st, inTx(f.st), &f.trail, localSegs(t, "local", f.root), []Folder{{Name: "local"}}, time.Hour, slog.New(slog.DiscardHandler))
 	r.now = func() time.Time { return f.now }
 	if _, err := r.Apply(context.Background()); err == nil || !strings.Contains(err.Error(), "outbox refused") {
 		t.Errorf("Apply with the record refused: got %v, want the refusal", err)
@@ -172,7 +180,7 @@ func TestRetentionQuotaAndFreeSpace(t *testing.T) {
 	a := f.segment(t, 3*time.Hour, 4000)
 	b := f.segment(t, 2*time.Hour, 4000)
 	c := f.segment(t, 1*time.Hour, 4000)
-	r := NewRetention(f.st, &f.trail, localSegs(t, "local", f.root), []Folder{{Name: "local", QuotaBytes: 9000}}, time.Hour, slog.New(slog.DiscardHandler))
+	r := NewRetention(f.st, inTx(f.st), &f.trail, localSegs(t, "local", f.root), []Folder{{Name: "local", QuotaBytes: 9000}}, time.Hour, slog.New(slog.DiscardHandler))
 	r.now = func() time.Time { return f.now }
 	rep, err := r.Apply(context.Background())
 	if err != nil {
@@ -197,7 +205,7 @@ func TestRetentionQuotaAndFreeSpace(t *testing.T) {
 		}
 		return free, nil
 	}
-	if err := f.st.AddHold(context.Background(), &store.Hold{CameraID: f.cam.ID, Start: c.Start, End: c.End, Reason: "held", CreatedAt: f.now}); err != nil {
+	if err := f.st.AddHold(context.Background(), &segindex.Hold{CameraID: f.cam.ID, Start: c.Start, End: c.End, Reason: "held", CreatedAt: f.now}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = r.Apply(context.Background())

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/testkit"
+
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
 // TestConcurrentWritersAndReaders runs writes and reads from many
@@ -26,10 +28,10 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 				for i := range each {
 					at := base.Add(time.Duration(w*each+i) * time.Second)
 					if w%2 == 0 {
-						errs <- s.RecordProgress(ctx, []Progress{{SegmentID: g.ID, End: at, Size: 1,
-							Fragments: []Fragment{{Start: at, Duration: time.Second, Keyframe: true}}}})
+						errs <- s.RecordProgress(ctx, []segindex.Progress{{SegmentID: g.ID, End: at, Size: 1,
+							Fragments: []segindex.Fragment{{Start: at, Duration: time.Second, Keyframe: true}}}})
 					} else {
-						errs <- s.LogDeletion(ctx, &Deletion{At: at, CameraID: cam.ID, Reason: fmt.Sprint("a", w)})
+						errs <- s.LogDeletion(ctx, &segindex.Deletion{At: at, CameraID: cam.ID, Reason: fmt.Sprint("a", w)})
 					}
 					_, err := s.FragmentsInRange(ctx, cam.ID, base, at)
 					errs <- err

@@ -2,23 +2,12 @@ package store
 
 import (
 	"context"
-	"time"
+
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
-// Deletion records that footage was removed, and why.
-type Deletion struct {
-	ID            int64
-	At            time.Time
-	CameraID      int64
-	SegmentID     int64
-	Storage, Path string
-	Start, End    time.Time
-	Bytes         int64
-	Reason        string
-}
-
 // LogDeletion inserts d and sets its ID. A zero At means now.
-func (s *Store) LogDeletion(ctx context.Context, d *Deletion) error {
+func (s *Store) LogDeletion(ctx context.Context, d *segindex.Deletion) error {
 	if d.At.IsZero() {
 		d.At = now()
 	}
@@ -31,7 +20,7 @@ func (s *Store) LogDeletion(ctx context.Context, d *Deletion) error {
 
 // ListDeletions returns a camera's deletions, or every camera's when
 // cameraID is 0, newest first. limit <= 0 means a default of 100.
-func (s *Store) ListDeletions(ctx context.Context, cameraID int64, limit int) ([]Deletion, error) {
+func (s *Store) ListDeletions(ctx context.Context, cameraID int64, limit int) ([]segindex.Deletion, error) {
 	q := `SELECT id, at_us, camera_id, segment_id, storage, path, start_us, end_us, bytes, reason FROM deletions `
 	args := []any{clampLimit(limit)}
 	if cameraID != 0 {
@@ -43,9 +32,9 @@ func (s *Store) ListDeletions(ctx context.Context, cameraID int64, limit int) ([
 		return nil, wrap("list deletions", err)
 	}
 	defer rows.Close()
-	var out []Deletion
+	var out []segindex.Deletion
 	for rows.Next() {
-		var d Deletion
+		var d segindex.Deletion
 		var at, a, b int64
 		if err := rows.Scan(&d.ID, &at, &d.CameraID, &d.SegmentID, &d.Storage, &d.Path, &a, &b, &d.Bytes, &d.Reason); err != nil {
 			return nil, wrap("list deletions", err)

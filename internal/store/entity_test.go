@@ -10,6 +10,8 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/identity"
+
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
 func TestOrganisations(t *testing.T) {
@@ -375,7 +377,7 @@ func TestTimeRoundTrip(t *testing.T) {
 		for i, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				want := tt.in.Truncate(time.Microsecond).UTC()
-				seg := Segment{CameraID: cam.ID, Storage: "s", Path: "p" + string(rune('a'+i)), Start: tt.in, End: tt.in.Add(time.Second)}
+				seg := segindex.Segment{CameraID: cam.ID, Storage: "s", Path: "p" + string(rune('a'+i)), Start: tt.in, End: tt.in.Add(time.Second)}
 				must(t, s.CreateSegment(ctx, &seg))
 				got, err := s.Segment(ctx, seg.ID)
 				must(t, err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
 // TestDeleteSegmentEarly: a closed segment goes with its fragments; one
@@ -14,13 +16,13 @@ func TestDeleteSegmentEarly(t *testing.T) {
 		ctx := context.Background()
 		cam := newCamera(t, s, "early", 31)
 		free := newSegment(t, s, cam.ID, "disk1", "free", sec(0), sec(10), false)
-		must(t, s.RecordProgress(ctx, []Progress{{SegmentID: free.ID, End: sec(10), Size: 1000, Fragments: frags(0, 10, 5)}}))
+		must(t, s.RecordProgress(ctx, []segindex.Progress{{SegmentID: free.ID, End: sec(10), Size: 1000, Fragments: frags(0, 10, 5)}}))
 		open := newSegment(t, s, cam.ID, "disk1", "open", sec(40), sec(50), true)
 		held := newSegment(t, s, cam.ID, "disk1", "held", sec(20), sec(30), false)
 		wasHeld := newSegment(t, s, cam.ID, "disk1", "washeld", sec(60), sec(70), false)
-		hold := Hold{CameraID: cam.ID, Start: sec(25), End: sec(26), Reason: "crime 1", CreatedBy: 1}
+		hold := segindex.Hold{CameraID: cam.ID, Start: sec(25), End: sec(26), Reason: "crime 1", CreatedBy: 1}
 		must(t, s.AddHold(ctx, &hold))
-		old := Hold{CameraID: cam.ID, Start: sec(60), End: sec(70), Reason: "closed case", CreatedBy: 1}
+		old := segindex.Hold{CameraID: cam.ID, Start: sec(60), End: sec(70), Reason: "closed case", CreatedBy: 1}
 		must(t, s.AddHold(ctx, &old))
 		must(t, s.ReleaseHold(ctx, old.ID, sec(100)))
 
@@ -31,9 +33,9 @@ func TestDeleteSegmentEarly(t *testing.T) {
 			want error // nil: deleted
 		}{
 			{"closed and free", free.ID, sec(200), nil},
-			{"still open", open.ID, sec(200), ErrKept},
-			{"under a hold", held.ID, sec(200), ErrKept},
-			{"under a hold released later", wasHeld.ID, sec(90), ErrKept},
+			{"still open", open.ID, sec(200), segindex.ErrKept},
+			{"under a hold", held.ID, sec(200), segindex.ErrKept},
+			{"under a hold released later", wasHeld.ID, sec(90), segindex.ErrKept},
 			{"after its hold was released", wasHeld.ID, sec(200), nil},
 			{"gone already", free.ID, sec(200), ErrNotFound},
 		} {
@@ -43,8 +45,8 @@ func TestDeleteSegmentEarly(t *testing.T) {
 					t.Fatalf("got %v, want %v", err, tt.want)
 				}
 				_, err = s.Segment(ctx, tt.id)
-				if gone := errors.Is(err, ErrNotFound); gone != (tt.want != ErrKept) {
-					t.Errorf("segment afterwards: got %v, want gone %v", err, tt.want != ErrKept)
+				if gone := errors.Is(err, ErrNotFound); gone != (tt.want != segindex.ErrKept) {
+					t.Errorf("segment afterwards: got %v, want gone %v", err, tt.want != segindex.ErrKept)
 				}
 			})
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/cameras"
+
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
 // FuzzFragmentsInRange compares FragmentsInRange with a direct reading of
@@ -47,17 +49,17 @@ func FuzzFragmentsInRange(fz *testing.F) {
 			key bool
 		}
 		var all []frag
-		var batch []Progress
+		var batch []segindex.Progress
 		at := base
 		for i, b := range layout {
 			at = at.Add(time.Duration(1+b&0x3f) * time.Second)
 			if i == 0 || b&0x40 != 0 {
-				g := Segment{CameraID: cam.ID, Storage: "d", Path: fmt.Sprint(n, "-", i), Start: at, End: at, Open: true}
+				g := segindex.Segment{CameraID: cam.ID, Storage: "d", Path: fmt.Sprint(n, "-", i), Start: at, End: at, Open: true}
 				must(t, s.CreateSegment(ctx, &g))
-				batch = append(batch, Progress{SegmentID: g.ID, End: at})
+				batch = append(batch, segindex.Progress{SegmentID: g.ID, End: at})
 			}
 			p := &batch[len(batch)-1]
-			p.Fragments = append(p.Fragments, Fragment{Start: at, Duration: time.Second, Keyframe: b&0x80 != 0})
+			p.Fragments = append(p.Fragments, segindex.Fragment{Start: at, Duration: time.Second, Keyframe: b&0x80 != 0})
 			all = append(all, frag{p.SegmentID, at, b&0x80 != 0})
 		}
 		must(t, s.RecordProgress(ctx, batch))

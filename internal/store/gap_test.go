@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
 // TestGapParts: recorded gaps that touch or overlap come back as parts
@@ -35,7 +37,7 @@ func TestGapParts(t *testing.T) {
 			{cam.ID, 130, 140, "storage too slow"}, // apart from the rest by a hole
 			{other.ID, 0, 200, "another camera's"},
 		} {
-			must(t, s.AddGap(ctx, &Gap{CameraID: g.cam, Start: sec(g.start), End: sec(g.end), Reason: g.reason}))
+			must(t, s.AddGap(ctx, &segindex.Gap{CameraID: g.cam, Start: sec(g.start), End: sec(g.end), Reason: g.reason}))
 		}
 		tests := []struct {
 			name       string

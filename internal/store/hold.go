@@ -5,21 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
-// Hold is an evidence hold: while active it exempts the footage of one
-// camera in [Start, End) from retention and eviction.
-type Hold struct {
-	ID, CameraID int64
-	Start, End   time.Time
-	Reason       string
-	CreatedBy    int64 // user id
-	CreatedAt    time.Time
-	ReleasedAt   *time.Time // nil while active
-}
-
 // AddHold inserts h and sets its ID and, if zero, CreatedAt.
-func (s *Store) AddHold(ctx context.Context, h *Hold) error {
+func (s *Store) AddHold(ctx context.Context, h *segindex.Hold) error {
 	switch {
 	case h.CameraID <= 0:
 		return errors.New("store: hold has no camera")
@@ -60,7 +51,7 @@ func (s *Store) ReleaseHold(ctx context.Context, id int64, at time.Time) error {
 
 // ActiveHolds returns a camera's holds overlapping [start, end) that are
 // active at at (not released, or released later), by start.
-func (s *Store) ActiveHolds(ctx context.Context, cameraID int64, start, end, at time.Time) ([]Hold, error) {
+func (s *Store) ActiveHolds(ctx context.Context, cameraID int64, start, end, at time.Time) ([]segindex.Hold, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, camera_id, start_us, end_us, reason, created_by, created_at, released_at FROM holds
 		WHERE camera_id = $1 AND start_us < $3 AND end_us > $2 AND (released_at IS NULL OR released_at > $4)
 		ORDER BY start_us, id`, cameraID, micros(start), micros(end), micros(at))
@@ -68,9 +59,9 @@ func (s *Store) ActiveHolds(ctx context.Context, cameraID int64, start, end, at 
 		return nil, wrap("active holds", err)
 	}
 	defer rows.Close()
-	var out []Hold
+	var out []segindex.Hold
 	for rows.Next() {
-		var h Hold
+		var h segindex.Hold
 		var a, b, created int64
 		var released sql.NullInt64
 		if err := rows.Scan(&h.ID, &h.CameraID, &a, &b, &h.Reason, &h.CreatedBy, &created, &released); err != nil {

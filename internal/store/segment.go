@@ -8,41 +8,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
-// Segment is one recorded file.
-type Segment struct {
-	ID, CameraID  int64
-	Storage, Path string    // storage folder name and path relative to it
-	Start, End    time.Time // UTC, microsecond precision
-	Size          int64
-	InitSize      int64
-	Codec         string // RFC 6381 codecs string, e.g. "avc1.4d401e"
-	Width, Height int
-	ClockOffset   time.Duration // camera clock minus ours, from RTCP; 0 if unknown
-	Open          bool          // still being written
-}
+// indexNotFound is a row the index lacks: the store's ErrNotFound, and
+// segindex.ErrNotFound too, which is what the media core checks.
+type indexNotFound struct{ error }
 
-// Fragment is one independently addressable run of samples in a segment.
-type Fragment struct {
-	SegmentID  int64
-	Start      time.Time
-	Duration   time.Duration
-	Offset     int64 // of the fragment within the file
-	Size       int64
-	DataOffset int64 // of the first sample's data within the file
-	Samples    int
-	Keyframe   bool
-}
+func (e indexNotFound) Unwrap() error        { return e.error }
+func (e indexNotFound) Is(target error) bool { return target == segindex.ErrNotFound }
 
-// Progress is what a recorder has written to one segment since it last
-// reported.
-type Progress struct {
-	SegmentID int64
-	End       time.Time
-	Size      int64
-	Fragments []Fragment // their SegmentID is ignored in favour of the Progress's
-	Close     bool
+// wrapIndex is wrap for the segment index's rows.
+func wrapIndex(op string, err error) error {
+	err = wrap(op, err)
+	if errors.Is(err, ErrNotFound) && !errors.Is(err, segindex.ErrNotFound) {
+		return indexNotFound{err}
+	}
+	return err
 }
 
 const segmentCols = `id, camera_id, storage, path, start_us, end_us, size, init_size, codec, width, height, clock_offset_ns, open`
@@ -51,12 +34,12 @@ const segmentCols = `id, camera_id, storage, path, start_us, end_us, size, init_
 const segmentColsS = `s.id, s.camera_id, s.storage, s.path, s.start_us, s.end_us, s.size, s.init_size, s.codec,
 	s.width, s.height, s.clock_offset_ns, s.open`
 
-func scanSegment(sc scanner) (Segment, error) {
-	var g Segment
+func scanSegment(sc scanner) (segindex.Segment, error) {
+	var g segindex.Segment
 	var start, end, offset int64
 	if err := sc.Scan(&g.ID, &g.CameraID, &g.Storage, &g.Path, &start, &end, &g.Size, &g.InitSize,
 		&g.Codec, &g.Width, &g.Height, &offset, &g.Open); err != nil {
-		return Segment{}, err
+		return segindex.Segment{}, err
 	}
 	g.Start, g.End, g.ClockOffset = fromMicros(start), fromMicros(end), time.Duration(offset)
 	return g, nil
@@ -102,47 +85,47 @@ const (
 )
 
 // querySegments runs "SELECT <columns of segments s> " + from.
-func (s *Store) querySegments(ctx context.Context, op, from string, args ...any) ([]Segment, error) {
+func (s *Store) querySegments(ctx context.Context, op, from string, args ...any) ([]segindex.Segment, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+segmentColsS+` `+from, args...)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, wrapIndex(op, err)
 	}
 	defer rows.Close()
-	var out []Segment
+	var out []segindex.Segment
 	for rows.Next() {
 		g, err := scanSegment(rows)
 		if err != nil {
-			return nil, wrap(op, err)
+			return nil, wrapIndex(op, err)
 		}
 		out = append(out, g)
 	}
-	return out, wrap(op, rows.Err())
+	return out, wrapIndex(op, rows.Err())
 }
 
 const fragmentCols = `segment_id, start_us, duration_ns, byte_offset, size, data_offset, samples, keyframe`
 
-func (s *Store) queryFragments(ctx context.Context, op, query string, args ...any) ([]Fragment, error) {
+func (s *Store) queryFragments(ctx context.Context, op, query string, args ...any) ([]segindex.Fragment, error) {
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, wrapIndex(op, err)
 	}
 	defer rows.Close()
-	var out []Fragment
+	var out []segindex.Fragment
 	for rows.Next() {
-		var f Fragment
+		var f segindex.Fragment
 		var start, dur int64
 		if err := rows.Scan(&f.SegmentID, &start, &dur, &f.Offset, &f.Size, &f.DataOffset, &f.Samples, &f.Keyframe); err != nil {
-			return nil, wrap(op, err)
+			return nil, wrapIndex(op, err)
 		}
 		f.Start, f.Duration = fromMicros(start), time.Duration(dur)
 		out = append(out, f)
 	}
-	return out, wrap(op, rows.Err())
+	return out, wrapIndex(op, rows.Err())
 }
 
 // CreateSegment inserts seg and sets its ID; Start and End are normalised
 // to what the store keeps (UTC, whole microseconds).
-func (s *Store) CreateSegment(ctx context.Context, seg *Segment) error {
+func (s *Store) CreateSegment(ctx context.Context, seg *segindex.Segment) error {
 	switch {
 	case seg.CameraID <= 0:
 		return errors.New("store: segment has no camera")
@@ -156,64 +139,64 @@ func (s *Store) CreateSegment(ctx context.Context, seg *Segment) error {
 		codec, width, height, clock_offset_ns, open) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 		seg.CameraID, seg.Storage, seg.Path, micros(seg.Start), micros(seg.End), seg.Size, seg.InitSize,
 		seg.Codec, seg.Width, seg.Height, int64(seg.ClockOffset), seg.Open).Scan(&seg.ID)
-	return wrap("create segment", err)
+	return wrapIndex("create segment", err)
 }
 
 // Segment returns the segment with the given id.
-func (s *Store) Segment(ctx context.Context, id int64) (Segment, error) {
+func (s *Store) Segment(ctx context.Context, id int64) (segindex.Segment, error) {
 	g, err := scanSegment(s.r.QueryRowContext(ctx, `SELECT `+segmentCols+` FROM segments WHERE id = $1`, id))
-	return g, wrap(fmt.Sprintf("segment %d", id), err)
+	return g, wrapIndex(fmt.Sprintf("segment %d", id), err)
 }
 
 // OpenSegments returns the segments still being written, by id: after a
 // crash these are the files to reconcile.
-func (s *Store) OpenSegments(ctx context.Context) ([]Segment, error) {
+func (s *Store) OpenSegments(ctx context.Context) ([]segindex.Segment, error) {
 	return s.querySegments(ctx, "open segments", `FROM segments s WHERE s.open ORDER BY s.id`)
 }
 
 // SegmentByPath returns the segment stored at path in the storage folder.
-func (s *Store) SegmentByPath(ctx context.Context, storage, path string) (Segment, error) {
+func (s *Store) SegmentByPath(ctx context.Context, storage, path string) (segindex.Segment, error) {
 	g, err := scanSegment(s.r.QueryRowContext(ctx,
 		`SELECT `+segmentCols+` FROM segments WHERE storage = $1 AND path = $2`, storage, path))
-	return g, wrap(fmt.Sprintf("segment %s/%s", storage, path), err)
+	return g, wrapIndex(fmt.Sprintf("segment %s/%s", storage, path), err)
 }
 
 // SegmentsInRange returns a camera's segments overlapping [start, end), by
 // start.
-func (s *Store) SegmentsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]Segment, error) {
+func (s *Store) SegmentsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]segindex.Segment, error) {
 	return s.querySegments(ctx, "segments in range",
 		sqlSegmentsInRange, cameraID, micros(start), micros(end))
 }
 
 // LastSegment returns the camera's latest-starting segment.
-func (s *Store) LastSegment(ctx context.Context, cameraID int64) (Segment, error) {
+func (s *Store) LastSegment(ctx context.Context, cameraID int64) (segindex.Segment, error) {
 	g, err := scanSegment(s.r.QueryRowContext(ctx, sqlLastSegment, cameraID))
-	return g, wrap(fmt.Sprintf("last segment of camera %d", cameraID), err)
+	return g, wrapIndex(fmt.Sprintf("last segment of camera %d", cameraID), err)
 }
 
 // FragmentsInRange returns what playback of [start, end) must read: the
 // last keyframe fragment starting at or before start, if any, then every
 // later fragment starting before end, ordered by start across segments.
 // Without such a keyframe it starts at the first fragment at or after start.
-func (s *Store) FragmentsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]Fragment, error) {
+func (s *Store) FragmentsInRange(ctx context.Context, cameraID int64, start, end time.Time) ([]segindex.Fragment, error) {
 	return s.queryFragments(ctx, "fragments in range", sqlFragmentsInRange, cameraID, micros(start), micros(end))
 }
 
 // SegmentFragments returns a segment's fragments by start.
-func (s *Store) SegmentFragments(ctx context.Context, segmentID int64) ([]Fragment, error) {
+func (s *Store) SegmentFragments(ctx context.Context, segmentID int64) ([]segindex.Fragment, error) {
 	return s.queryFragments(ctx, "segment fragments", sqlSegmentFragments, segmentID)
 }
 
 // ExpiredSegments returns closed segments that ended more than their
 // camera's retention before now and overlap no hold active at now, oldest
 // first. Cameras with zero retention never expire by age.
-func (s *Store) ExpiredSegments(ctx context.Context, now time.Time, limit int) ([]Segment, error) {
+func (s *Store) ExpiredSegments(ctx context.Context, now time.Time, limit int) ([]segindex.Segment, error) {
 	return s.querySegments(ctx, "expired segments", sqlExpiredSegments, micros(now), clampLimit(limit))
 }
 
 // OldestSegments returns the closed segments of a storage folder, oldest
 // first, that overlap no hold active now: what to evict when it fills up.
-func (s *Store) OldestSegments(ctx context.Context, storage string, limit int) ([]Segment, error) {
+func (s *Store) OldestSegments(ctx context.Context, storage string, limit int) ([]segindex.Segment, error) {
 	return s.querySegments(ctx, "oldest segments", sqlOldestSegments, micros(now()), storage, clampLimit(limit))
 }
 
@@ -222,7 +205,7 @@ func (s *Store) OldestSegments(ctx context.Context, storage string, limit int) (
 func (s *Store) StorageUsage(ctx context.Context, storage string) (int64, error) {
 	var n int64
 	err := s.r.QueryRowContext(ctx, sqlStorageUsage, storage).Scan(&n)
-	return n, wrap("storage usage", err)
+	return n, wrapIndex("storage usage", err)
 }
 
 // DeleteSegment removes a segment row and its fragments.
@@ -237,15 +220,11 @@ func (s *Store) DeleteSegment(ctx context.Context, id int64) error {
 		}
 		return checkAffected(res, "segment", id)
 	})
-	return wrap("delete segment", err)
+	return wrapIndex("delete segment", err)
 }
 
-// ErrKept is returned, wrapped, when a segment may not be deleted early:
-// it is still being written, or an evidence hold covers it.
-var ErrKept = errors.New("store: the segment is still being recorded or under an evidence hold")
-
 // DeleteSegmentEarly removes a closed segment and its fragments unless a
-// hold active at at overlaps it (ErrKept, as for one still open),
+// hold active at at overlaps it (segindex.ErrKept, as for one still open),
 // deciding both in the statements that delete, so that a hold placed
 // after the caller looked still wins; ErrNotFound when there is none.
 func (s *Store) DeleteSegmentEarly(ctx context.Context, id int64, at time.Time) error {
@@ -269,20 +248,20 @@ func (s *Store) DeleteSegmentEarly(ctx context.Context, id int64, at time.Time) 
 		if k, err := res.RowsAffected(); err != nil {
 			return err
 		} else if k == 0 {
-			return fmt.Errorf("segment %d: %w", id, ErrKept)
+			return fmt.Errorf("segment %d: %w", id, segindex.ErrKept)
 		}
 		return nil
 	})
-	if errors.Is(err, ErrKept) {
+	if errors.Is(err, segindex.ErrKept) {
 		return err
 	}
-	return wrap("delete segment early", err)
+	return wrapIndex("delete segment early", err)
 }
 
 // RecordProgress applies a batch of recorder progress in one transaction:
 // it inserts the fragments and moves each segment's end and size, closing
 // those marked Close. A segment that does not exist fails the whole batch.
-func (s *Store) RecordProgress(ctx context.Context, batch []Progress) error {
+func (s *Store) RecordProgress(ctx context.Context, batch []segindex.Progress) error {
 	if len(batch) == 0 {
 		return nil
 	}
@@ -318,12 +297,12 @@ func (s *Store) RecordProgress(ctx context.Context, batch []Progress) error {
 		}
 		return fw.flush()
 	})
-	return wrap("record progress", err)
+	return wrapIndex("record progress", err)
 }
 
 // ReplaceFragments rewrites a segment's fragments from a scan of its file,
 // as after a crash, and closes it with the given end and size.
-func (s *Store) ReplaceFragments(ctx context.Context, segmentID int64, frags []Fragment, end time.Time, size int64) error {
+func (s *Store) ReplaceFragments(ctx context.Context, segmentID int64, frags []segindex.Fragment, end time.Time, size int64) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE segments SET end_us = $2, size = $3, open = FALSE WHERE id = $1`,
 			segmentID, micros(end), size)
@@ -344,7 +323,7 @@ func (s *Store) ReplaceFragments(ctx context.Context, segmentID int64, frags []F
 		}
 		return fw.flush()
 	})
-	return wrap("replace fragments", err)
+	return wrapIndex("replace fragments", err)
 }
 
 // Batched writes. Rows go in multi-row statements of a few fixed sizes so
@@ -498,7 +477,7 @@ func (s *Store) newFragWriter(ctx context.Context, tx *sql.Tx, total int) *fragW
 		args: make([]any, 0, len(fragmentValueTypes)*chunkFor(total))}
 }
 
-func (w *fragWriter) add(segmentID int64, f *Fragment) error {
+func (w *fragWriter) add(segmentID int64, f *segindex.Fragment) error {
 	w.args = append(w.args, segmentID, micros(f.Start), int64(f.Duration), f.Offset, f.Size, f.DataOffset, int64(f.Samples), f.Keyframe)
 	w.pending++
 	if w.pending == chunkFor(w.left) {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/cameras"
+
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
 // base is a whole-second instant so that fragment arithmetic reads simply.
@@ -16,9 +18,9 @@ var base = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func sec(n float64) time.Time { return base.Add(time.Duration(n * float64(time.Second))) }
 
-func newSegment(t *testing.T, s *Store, cam int64, storage, path string, start, end time.Time, open bool) Segment {
+func newSegment(t *testing.T, s *Store, cam int64, storage, path string, start, end time.Time, open bool) segindex.Segment {
 	t.Helper()
-	g := Segment{CameraID: cam, Storage: storage, Path: path, Start: start, End: end, Size: 1000, InitSize: 700,
+	g := segindex.Segment{CameraID: cam, Storage: storage, Path: path, Start: start, End: end, Size: 1000, InitSize: 700,
 		Codec: "avc1.4d401e", Width: 640, Height: 360, ClockOffset: -1234567 * time.Nanosecond, Open: open}
 	must(t, s.CreateSegment(context.Background(), &g))
 	return g
@@ -26,16 +28,16 @@ func newSegment(t *testing.T, s *Store, cam int64, storage, path string, start, 
 
 // frags makes one fragment per second from start for n seconds, a keyframe
 // every keyEvery fragments starting with the first.
-func frags(start float64, n, keyEvery int) []Fragment {
-	out := make([]Fragment, n)
+func frags(start float64, n, keyEvery int) []segindex.Fragment {
+	out := make([]segindex.Fragment, n)
 	for i := range out {
-		out[i] = Fragment{Start: sec(start + float64(i)), Duration: time.Second + 11111*time.Nanosecond,
+		out[i] = segindex.Fragment{Start: sec(start + float64(i)), Duration: time.Second + 11111*time.Nanosecond,
 			Offset: int64(1000 + i*500), Size: 500, DataOffset: int64(1100 + i*500), Samples: 25, Keyframe: i%keyEvery == 0}
 	}
 	return out
 }
 
-func fragStarts(fs []Fragment) []string {
+func fragStarts(fs []segindex.Fragment) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, fmt.Sprintf("%d@%gs", f.SegmentID, f.Start.Sub(base).Seconds()))
@@ -71,11 +73,11 @@ func TestSegmentCRUD(t *testing.T) {
 			t.Errorf("OpenSegments: got %+v, want [%+v]", open, b)
 		}
 
-		dup := Segment{CameraID: cam.ID, Storage: "disk1", Path: "cam/a.mp4", Start: sec(0), End: sec(1)}
+		dup := segindex.Segment{CameraID: cam.ID, Storage: "disk1", Path: "cam/a.mp4", Start: sec(0), End: sec(1)}
 		if err := s.CreateSegment(ctx, &dup); !errors.Is(err, ErrConflict) {
 			t.Errorf("duplicate path: got %v, want ErrConflict", err)
 		}
-		invalid := []Segment{
+		invalid := []segindex.Segment{
 			{Storage: "d", Path: "p", Start: sec(0), End: sec(1)},
 			{CameraID: cam.ID, Path: "p", Start: sec(0), End: sec(1)},
 			{CameraID: cam.ID, Storage: "d", Path: "p", Start: sec(2), End: sec(1)},
@@ -141,7 +143,7 @@ func TestRecordProgress(t *testing.T) {
 		// 150 fragments for g1 exercise every chunk size (128+8+8+1+1...).
 		f1 := frags(0, 150, 2)
 		f2 := frags(0, 3, 2)
-		batch := []Progress{
+		batch := []segindex.Progress{
 			{SegmentID: g1.ID, End: sec(150), Size: 80000, Fragments: f1},
 			{SegmentID: g2.ID, End: sec(2), Size: 3000, Fragments: f2[:2]},
 			{SegmentID: g2.ID, End: sec(3), Size: 4000, Fragments: f2[2:], Close: true},
@@ -151,8 +153,8 @@ func TestRecordProgress(t *testing.T) {
 
 		tests := []struct {
 			name  string
-			seg   Segment
-			frags []Fragment
+			seg   segindex.Segment
+			frags []segindex.Fragment
 			end   time.Time
 			size  int64
 			open  bool
@@ -183,7 +185,7 @@ func TestRecordProgress(t *testing.T) {
 		}
 
 		// An unknown segment anywhere in a batch rolls the whole batch back.
-		bad := []Progress{
+		bad := []segindex.Progress{
 			{SegmentID: g1.ID, End: sec(999), Size: 1, Fragments: frags(500, 1, 1)},
 			{SegmentID: 424242, End: sec(1), Size: 1},
 		}
@@ -206,14 +208,14 @@ func TestFragmentsInRange(t *testing.T) {
 		ctx := context.Background()
 		cam := newCamera(t, s, "cam", 30)
 		other := newCamera(t, s, "other", 30)
-		// Segment a holds fragments at 10..19 s, segment b at 20..29 s.
+		// segindex.Segment a holds fragments at 10..19 s, segment b at 20..29 s.
 		// Keyframes: 10, 14, 18 | 24, 28, so b opens on a non-keyframe.
 		a := newSegment(t, s, cam.ID, "d", "a.mp4", sec(10), sec(10), true)
 		b := newSegment(t, s, cam.ID, "d", "b.mp4", sec(20), sec(20), true)
 		o := newSegment(t, s, other.ID, "d", "o.mp4", sec(0), sec(0), true)
 		fb := frags(20, 10, 4)
 		fb[0].Keyframe = false
-		must(t, s.RecordProgress(ctx, []Progress{
+		must(t, s.RecordProgress(ctx, []segindex.Progress{
 			{SegmentID: a.ID, End: sec(20), Size: 1, Fragments: frags(10, 10, 4), Close: true},
 			{SegmentID: b.ID, End: sec(30), Size: 1, Fragments: fb},
 			{SegmentID: o.ID, End: sec(40), Size: 1, Fragments: frags(0, 40, 1)},
@@ -252,7 +254,7 @@ func TestReplaceAndDeleteSegment(t *testing.T) {
 		ctx := context.Background()
 		cam := newCamera(t, s, "cam", 30)
 		g := newSegment(t, s, cam.ID, "d", "a.mp4", sec(0), sec(0), true)
-		must(t, s.RecordProgress(ctx, []Progress{{SegmentID: g.ID, End: sec(5), Size: 10, Fragments: frags(0, 5, 1)}}))
+		must(t, s.RecordProgress(ctx, []segindex.Progress{{SegmentID: g.ID, End: sec(5), Size: 10, Fragments: frags(0, 5, 1)}}))
 
 		repl := frags(0, 3, 2)
 		must(t, s.ReplaceFragments(ctx, g.ID, repl, sec(3), 2500))
@@ -290,7 +292,7 @@ func TestReplaceAndDeleteSegment(t *testing.T) {
 	})
 }
 
-func segIDs(gs []Segment) []int64 {
+func segIDs(gs []segindex.Segment) []int64 {
 	var out []int64
 	for _, g := range gs {
 		out = append(out, g.ID)
@@ -308,7 +310,7 @@ func TestRetention(t *testing.T) {
 		forever := newCamera(t, s, "forever", 0)
 		deleted := newCamera(t, s, "deleted", 2)
 
-		seg := func(c cameras.Camera, path string, ageDays float64, open bool) Segment {
+		seg := func(c cameras.Camera, path string, ageDays float64, open bool) segindex.Segment {
 			end := now.Add(-time.Duration(ageDays * float64(day)))
 			return newSegment(t, s, c.ID, "disk1", path, end.Add(-time.Minute), end, open)
 		}
@@ -324,13 +326,13 @@ func TestRetention(t *testing.T) {
 		other := newSegment(t, s, long.ID, "disk2", "x", now.Add(-400*day), now.Add(-399*day), false)
 		must(t, s.DeleteCamera(ctx, deleted.ID))
 
-		hold := Hold{CameraID: short.ID, Start: sHeld.Start.Add(30 * time.Second), End: sHeld.End.Add(time.Hour), Reason: "case 1", CreatedBy: 1}
+		hold := segindex.Hold{CameraID: short.ID, Start: sHeld.Start.Add(30 * time.Second), End: sHeld.End.Add(time.Hour), Reason: "case 1", CreatedBy: 1}
 		must(t, s.AddHold(ctx, &hold))
 		// A released hold and a hold on another camera protect nothing.
-		released := Hold{CameraID: short.ID, Start: s5.Start, End: s5.End, Reason: "old case"}
+		released := segindex.Hold{CameraID: short.ID, Start: s5.Start, End: s5.End, Reason: "old case"}
 		must(t, s.AddHold(ctx, &released))
 		must(t, s.ReleaseHold(ctx, released.ID, now.Add(-time.Hour)))
-		elsewhere := Hold{CameraID: long.ID, Start: s2.Start, End: s2.End, Reason: "other camera"}
+		elsewhere := segindex.Hold{CameraID: long.ID, Start: s2.Start, End: s2.End, Reason: "other camera"}
 		must(t, s.AddHold(ctx, &elsewhere))
 
 		want := []int64{other.ID, l11.ID, s5.ID, d3.ID, s2.ID}
@@ -360,7 +362,7 @@ func TestRetention(t *testing.T) {
 		}
 
 		// OldestSegments ignores retention but honours holds active now.
-		active := Hold{CameraID: long.ID, Start: l11.Start, End: l11.End}
+		active := segindex.Hold{CameraID: long.ID, Start: l11.Start, End: l11.End}
 		must(t, s.AddHold(ctx, &active))
 		oldest, err := s.OldestSegments(ctx, "disk1", 3)
 		must(t, err)
@@ -387,7 +389,7 @@ func TestRetention(t *testing.T) {
 			})
 		}
 
-		invalid := []Hold{{Start: now, End: now.Add(time.Hour)}, {CameraID: short.ID, Start: now, End: now}}
+		invalid := []segindex.Hold{{Start: now, End: now.Add(time.Hour)}, {CameraID: short.ID, Start: now, End: now}}
 		for i, h := range invalid {
 			if err := s.AddHold(ctx, &h); err == nil {
 				t.Errorf("invalid hold %d: got nil error, want one", i)
@@ -400,20 +402,20 @@ func TestGapsAndDeletions(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		cam := newCamera(t, s, "cam", 30)
-		g1 := Gap{CameraID: cam.ID, Start: sec(10), End: sec(20), Reason: "camera offline"}
-		g2 := Gap{CameraID: cam.ID, Start: sec(30), End: sec(31), Reason: "disk full"}
+		g1 := segindex.Gap{CameraID: cam.ID, Start: sec(10), End: sec(20), Reason: "camera offline"}
+		g2 := segindex.Gap{CameraID: cam.ID, Start: sec(30), End: sec(31), Reason: "disk full"}
 		must(t, s.AddGap(ctx, &g2))
 		must(t, s.AddGap(ctx, &g1))
-		if err := s.AddGap(ctx, &Gap{CameraID: cam.ID, Start: sec(2), End: sec(1)}); err == nil {
+		if err := s.AddGap(ctx, &segindex.Gap{CameraID: cam.ID, Start: sec(2), End: sec(1)}); err == nil {
 			t.Errorf("backwards gap: got nil error, want one")
 		}
 		tests := []struct {
 			name       string
 			start, end float64
-			want       []Gap
+			want       []segindex.Gap
 		}{
-			{"both by start", 0, 100, []Gap{g1, g2}},
-			{"overlap tail", 19, 25, []Gap{g1}},
+			{"both by start", 0, 100, []segindex.Gap{g1, g2}},
+			{"overlap tail", 19, 25, []segindex.Gap{g1}},
 			{"touching is not overlapping", 20, 30, nil},
 		}
 		for _, tt := range tests {
@@ -426,7 +428,7 @@ func TestGapsAndDeletions(t *testing.T) {
 			})
 		}
 
-		ds := []Deletion{
+		ds := []segindex.Deletion{
 			{At: sec(100), CameraID: cam.ID, SegmentID: 1, Storage: "d", Path: "a", Start: sec(0), End: sec(60), Bytes: 5, Reason: "retention"},
 			{At: sec(200), CameraID: cam.ID, SegmentID: 2, Storage: "d", Path: "b", Start: sec(60), End: sec(120), Bytes: 6, Reason: "space"},
 			{At: sec(150), CameraID: cam.ID + 1, SegmentID: 3, Storage: "d", Path: "c", Start: sec(0), End: sec(1), Bytes: 7, Reason: "retention"},
@@ -438,11 +440,11 @@ func TestGapsAndDeletions(t *testing.T) {
 			name  string
 			cam   int64
 			limit int
-			want  []Deletion
+			want  []segindex.Deletion
 		}{
-			{"one camera newest first", cam.ID, 0, []Deletion{ds[1], ds[0]}},
-			{"all cameras", 0, 0, []Deletion{ds[1], ds[2], ds[0]}},
-			{"limit", 0, 1, []Deletion{ds[1]}},
+			{"one camera newest first", cam.ID, 0, []segindex.Deletion{ds[1], ds[0]}},
+			{"all cameras", 0, 0, []segindex.Deletion{ds[1], ds[2], ds[0]}},
+			{"limit", 0, 1, []segindex.Deletion{ds[1]}},
 		}
 		for _, tt := range lists {
 			t.Run(tt.name, func(t *testing.T) {
@@ -470,17 +472,17 @@ func BenchmarkRecordProgress(b *testing.B) {
 		b.Fatal(err)
 	}
 	const nCameras = 300
-	batch := make([]Progress, nCameras)
+	batch := make([]segindex.Progress, nCameras)
 	for i := range batch {
 		c := cameras.Camera{OrganisationID: org.ID, Name: fmt.Sprint("cam", i), URL: "rtsp://x/"}
 		if err := s.CreateCamera(ctx, &c); err != nil {
 			b.Fatal(err)
 		}
-		g := Segment{CameraID: c.ID, Storage: "d", Path: fmt.Sprint(i, ".mp4"), Start: base, End: base, Open: true}
+		g := segindex.Segment{CameraID: c.ID, Storage: "d", Path: fmt.Sprint(i, ".mp4"), Start: base, End: base, Open: true}
 		if err := s.CreateSegment(ctx, &g); err != nil {
 			b.Fatal(err)
 		}
-		batch[i] = Progress{SegmentID: g.ID, Fragments: make([]Fragment, 1)}
+		batch[i] = segindex.Progress{SegmentID: g.ID, Fragments: make([]segindex.Fragment, 1)}
 	}
 	b.ResetTimer()
 	for n := 0; b.Loop(); n++ {
@@ -488,11 +490,42 @@ func BenchmarkRecordProgress(b *testing.B) {
 		for i := range batch {
 			p := &batch[i]
 			p.End, p.Size = at.Add(time.Second), int64(n+1)*500000
-			p.Fragments[0] = Fragment{Start: at, Duration: time.Second, Offset: int64(n) * 500000, Size: 500000,
+			p.Fragments[0] = segindex.Fragment{Start: at, Duration: time.Second, Offset: int64(n) * 500000, Size: 500000,
 				DataOffset: int64(n)*500000 + 100, Samples: 25, Keyframe: n%2 == 0}
 		}
 		if err := s.RecordProgress(ctx, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestIndexNotFound: a row the segment index lacks is both the store's
+// ErrNotFound, which the web answers 404 for, and segindex.ErrNotFound,
+// which the media core checks without knowing the store.
+func TestIndexNotFound(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		cam := newCamera(t, s, "gone", 31)
+		for _, tt := range []struct {
+			name string
+			call func() error
+		}{
+			{"segment", func() error { _, err := s.Segment(ctx, 999); return err }},
+			{"segment by path", func() error { _, err := s.SegmentByPath(ctx, "disk1", "none"); return err }},
+			{"last segment", func() error { _, err := s.LastSegment(ctx, cam.ID); return err }},
+			{"delete segment", func() error { return s.DeleteSegment(ctx, 999) }},
+			{"delete segment early", func() error { return s.DeleteSegmentEarly(ctx, 999, sec(0)) }},
+			{"replace fragments", func() error { return s.ReplaceFragments(ctx, 999, nil, sec(1), 0) }},
+			{"record progress", func() error {
+				return s.RecordProgress(ctx, []segindex.Progress{{SegmentID: 999, End: sec(1)}})
+			}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				err := tt.call()
+				if !errors.Is(err, ErrNotFound) || !errors.Is(err, segindex.ErrNotFound) {
+					t.Errorf("got %v, want ErrNotFound and segindex.ErrNotFound", err)
+				}
+			})
+		}
+	})
 }

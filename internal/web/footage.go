@@ -11,7 +11,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
 // timeRange reads start and end (RFC 3339); def is the length of the
@@ -101,7 +101,7 @@ func (s *Server) recordings(w http.ResponseWriter, r *http.Request) error {
 // joinTolerance is how close two segments must be to count as one span.
 const joinTolerance = 250 * time.Millisecond
 
-func mergeSpans(segs []store.Segment) []spanJSON {
+func mergeSpans(segs []segindex.Segment) []spanJSON {
 	out := []spanJSON{}
 	for _, sg := range segs {
 		if !sg.End.After(sg.Start) {
@@ -126,14 +126,14 @@ const unknownGap = "no footage recorded"
 
 // holes lists the parts of the range before and between spans that hold
 // no footage, and the recorded gaps after the last span (a camera
-// offline now). parts are the recorded gaps as store.GapParts gives
+// offline now). parts are the recorded gaps as segindex.GapParts gives
 // them: a hole is split where they meet, each part with its own reason
 // (an outage next to an early deletion is two gaps), and what no
 // recorded gap covers is "no footage recorded". Slivers under
 // joinTolerance go to their neighbour, as spans are joined across them.
 // The time after the newest footage of a camera still recording is not
 // a gap: it is now.
-func holes(spans []spanJSON, parts []store.Gap, start time.Time) []gapJSON {
+func holes(spans []spanJSON, parts []segindex.Gap, start time.Time) []gapJSON {
 	out := []gapJSON{}
 	add := func(a, b time.Time) {
 		if b.Sub(a) <= joinTolerance {
