@@ -8,8 +8,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/vigil-cctv/vigil/internal/cameras"
-	"github.com/vigil-cctv/vigil/internal/trading"
 	"io"
 	"log/slog"
 	"net"
@@ -24,7 +22,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -36,6 +36,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/tlscert"
+	"github.com/vigil-cctv/vigil/internal/trading"
 	"github.com/vigil-cctv/vigil/internal/transcode"
 	"github.com/vigil-cctv/vigil/internal/web"
 )
@@ -120,7 +121,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if err := a.Changes.Drain(ctx); err != nil {
 		log.Error("audit outbox: records wait for the trail", "err", err)
 	}
-	if err := Bootstrap(ctx, st, cfg, out); err != nil {
+	if err := Bootstrap(ctx, a.Changes.Change, cfg, out); err != nil {
 		return nil, err
 	}
 	// Every storage folder takes new segments (segstore.Local's rule
@@ -293,29 +294,56 @@ func maintenancePolicy(c config.Maintenance) maintenance.Policy {
 // the people who will. No password is built in: it is
 // VIGIL_ADMIN_PASSWORD, which must be strong, or a random one printed here
 // once.
-func Bootstrap(ctx context.Context, st *store.Store, cfg config.Config, out io.Writer) error {
-	n, err := st.CountUsers(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	// The server's own organisation heads the tree: the partnership,
-	// whose people the others' cameras are shared with by being below it.
-	org, err := st.EnsurePartnership(ctx, cfg.Organisation)
-	if err != nil {
-		return err
-	}
+//
+// The partnership and the account are made in one change with their audit
+// records, by Vigil itself (FirstStart says so in their detail): change is
+// the server's outbox (audit.Outbox.Change), so the trail's first records
+// say where its first organisation and user came from.
+func Bootstrap(ctx context.Context, change func(ctx context.Context, fn func(tx *store.Store) error) error, cfg config.Config, out io.Writer) error {
 	pass, printed := cfg.AdminPassword, false
 	if pass == "" {
 		pass, printed = auth.RandomPassword(), true
-	} else if err := auth.CheckPasswordStrength(pass); err != nil {
-		return fmt.Errorf("VIGIL_ADMIN_PASSWORD: %w", err)
 	}
-	hash, err := auth.HashPassword(pass)
-	if err != nil {
-		return err
-	}
-	u := &identity.User{Username: "admin", PasswordHash: hash, OrganisationID: org.ID, Role: "administrator", MustChangePassword: printed}
-	if err := st.CreateUser(ctx, u); err != nil {
+	made := false
+	err := change(ctx, func(tx *store.Store) error {
+		n, err := tx.CountUsers(ctx)
+		if err != nil || n > 0 {
+			return err
+		}
+		if !printed {
+			if err := auth.CheckPasswordStrength(pass); err != nil {
+				return fmt.Errorf("VIGIL_ADMIN_PASSWORD: %w", err)
+			}
+		}
+		// The server's own organisation heads the tree: the partnership,
+		// whose people the others' cameras are shared with by being below
+		// it.
+		org, err := tx.Partnership(ctx)
+		if errors.Is(err, store.ErrNotFound) {
+			org, err = tx.OrganisationByName(ctx, cfg.Organisation)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			if org, err = tx.EnsurePartnership(ctx, cfg.Organisation); err == nil {
+				err = tx.Log(auditlog.System.Entry(auditlog.OrganisationCreate,
+					fmt.Sprintf("%s: organisation %s (%d), kind %s", FirstStart, org.Name, org.ID, org.Kind)))
+			}
+		}
+		if err != nil {
+			return err
+		}
+		hash, err := auth.HashPassword(pass)
+		if err != nil {
+			return err
+		}
+		u := &identity.User{Username: "admin", PasswordHash: hash, OrganisationID: org.ID, Role: "administrator", MustChangePassword: printed}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		made = true
+		return tx.Log(auditlog.System.Entry(auditlog.UserCreate,
+			fmt.Sprintf("%s: user %s (%d), organisation %s, role administrator", FirstStart, u.Username, u.ID, org.Name)))
+	})
+	if err != nil || !made {
 		return err
 	}
 	if printed {
@@ -323,6 +351,9 @@ func Bootstrap(ctx context.Context, st *store.Store, cfg config.Config, out io.W
 	}
 	return nil
 }
+
+// FirstStart begins the detail of the records of what Bootstrap makes.
+const FirstStart = "first start"
 
 // TuneIngest has fn adjust the ingest options of every camera started
 // from now on: for benchmarks, which trace live latency. Call it before
@@ -499,32 +530,48 @@ func (a *App) Flush(ctx context.Context) error { return a.rec.Flush(ctx) }
 // CameraStatus returns a running camera's state.
 func (a *App) CameraStatus(id int64) (ingest.Status, bool) { return a.cams.Status(id) }
 
-// AddCamera registers and starts a camera without credentials (the
-// demo's); the API is the way to add cameras with them.
+// AddCamera registers and starts a camera without credentials (the API is
+// the way to add cameras with them), as Vigil itself: the camera, and the
+// partnership when there is none yet, are made with their audit records.
 func (a *App) AddCamera(ctx context.Context, c *cameras.Camera) error {
-	if c.OrganisationID == 0 {
-		org, err := a.Store.EnsurePartnership(ctx, a.cfg.Organisation)
-		if err != nil {
-			return err
-		}
-		c.OrganisationID = org.ID
-	}
 	if c.RetentionDays == 0 {
 		c.RetentionDays = a.cfg.Recording.RetentionDays
 	}
 	if c.Transport == "" {
 		c.Transport = "tcp"
 	}
-	if err := a.Store.CreateCamera(ctx, c); err != nil {
+	err := a.Changes.Change(ctx, func(tx *store.Store) error {
+		if c.OrganisationID == 0 {
+			org, err := tx.Partnership(ctx)
+			if errors.Is(err, store.ErrNotFound) {
+				if org, err = tx.EnsurePartnership(ctx, a.cfg.Organisation); err == nil {
+					err = tx.Log(auditlog.System.Entry(auditlog.OrganisationCreate,
+						fmt.Sprintf("organisation %s (%d), kind %s, for a camera added on the server", org.Name, org.ID, org.Kind)))
+				}
+			}
+			if err != nil {
+				return err
+			}
+			c.OrganisationID = org.ID
+		}
+		if err := tx.CreateCamera(ctx, c); err != nil {
+			return err
+		}
+		e := auditlog.System.Entry(auditlog.CameraCreate, fmt.Sprintf("camera %s (%d), added on the server", c.Name, c.ID))
+		e.CameraID = c.ID
+		return tx.Log(e)
+	})
+	if err != nil {
 		return err
 	}
 	return a.cams.Apply(ctx, *c)
 }
 
-// UpdateCamera saves a camera and restarts it if needed.
-func (a *App) UpdateCamera(ctx context.Context, c *cameras.Camera) error {
-	if err := a.Store.UpdateCamera(ctx, c); err != nil {
-		return err
-	}
-	return a.cams.Apply(ctx, *c)
+// StartCamera starts, restarts or stops camera c as its saved row says:
+// for cameras saved outside the API (the demo's, with their records).
+func (a *App) StartCamera(ctx context.Context, c cameras.Camera) error {
+	return a.cams.Apply(ctx, c)
 }
+
+// RetentionDays is how long a camera keeps footage unless it says.
+func (a *App) RetentionDays() int { return a.cfg.Recording.RetentionDays }

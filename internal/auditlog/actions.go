@@ -127,7 +127,7 @@ var (
 	SessionRevoke     = define("session.revoke", CategoryAccounts, "Ended a signed-in session", "One of their own, for example on another computer.")
 	SessionsRevokeAll = define("session.revoke_all", CategoryAccounts, "Signed a user out everywhere", "Every signed-in session of the user named in the detail was ended.")
 
-	UserCreate         = define("user.create", CategoryPeople, "Created a user account", "In the console, on the server's command line, or at the user's first single sign-on.")
+	UserCreate         = define("user.create", CategoryPeople, "Created a user account", "In the console, on the server's command line, or at the user's first single sign-on; by Vigil itself (as vigil) for the first administrator, made at first start, and for the demo's and the benchmarks' accounts, the detail then saying so.")
 	UserUpdate         = define("user.update", CategoryPeople, "Changed a user's role or organisation", "As single sign-on reported them.")
 	UserDelete         = define("user.delete", CategoryPeople, "Deleted a user account", "")
 	OrganisationCreate = define("organisation.create", CategoryPeople, "Created an organisation", "A partner, an agency, a department.")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/app"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
@@ -75,12 +76,24 @@ func Export(ctx context.Context, opt ExportOptions, progress io.Writer) (*Export
 	if err != nil {
 		return nil, err
 	}
-	org, err := a.Store.EnsureOrganisation(ctx, cfg.Organisation, "council")
+	// The camera whose footage is exported, of the partnership the
+	// first start made, with its record: once, before anything is
+	// measured.
+	cam := cameras.Camera{Name: "bench", URL: "rtsp://127.0.0.1:1/bench", Transport: "tcp", RetentionDays: 31}
+	err = a.Changes.Change(ctx, func(tx *store.Store) error {
+		org, err := tx.Partnership(ctx)
+		if err != nil {
+			return err
+		}
+		cam.OrganisationID = org.ID
+		if err := tx.CreateCamera(ctx, &cam); err != nil {
+			return err
+		}
+		e := auditlog.System.Entry(auditlog.CameraCreate, fmt.Sprintf("%s: camera %s (%d)", benchSeed, cam.Name, cam.ID))
+		e.CameraID = cam.ID
+		return tx.Log(e)
+	})
 	if err != nil {
-		return nil, err
-	}
-	cam := cameras.Camera{OrganisationID: org.ID, Name: "bench", URL: "rtsp://127.0.0.1:1/bench", Transport: "tcp", RetentionDays: 31}
-	if err := a.Store.CreateCamera(ctx, &cam); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(progress, "recording %s of footage at %.1f Mbit/s through the recorder\n", opt.Length, float64(opt.Bitrate)/1e6)

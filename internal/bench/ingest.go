@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -358,33 +359,51 @@ func measure(ctx context.Context, pids []int, d time.Duration, progress io.Write
 	return u.stop()
 }
 
+// benchSeed begins the detail of the records of what the benchmarks make
+// for themselves: the account they act as, its token, a camera.
+const benchSeed = "benchmark seed data"
+
+// benchToken is a token of the account "bench", made (as Vigil, with its
+// records) beside the server on dsn: the records wait in the outbox for
+// the server's next drain, a few records outside anything measured.
 func benchToken(ctx context.Context, dsn string) (string, error) {
 	st, err := store.Open(ctx, dsn, nil)
 	if err != nil {
 		return "", err
 	}
 	defer st.Close()
-	// The administrator sees no footage; the benchmarks act as a CCTV
-	// manager, who adds cameras and exports.
-	u, err := st.UserByName(ctx, "bench")
-	if errors.Is(err, store.ErrNotFound) {
-		admin, aerr := st.UserByName(ctx, "admin")
-		if aerr != nil {
-			return "", aerr
-		}
-		hash, herr := auth.HashPassword(auth.RandomPassword())
-		if herr != nil {
-			return "", herr
-		}
-		u = identity.User{Username: "bench", PasswordHash: hash, OrganisationID: admin.OrganisationID, Role: "cctv_manager"}
-		err = st.CreateUser(ctx, &u)
-	}
-	if err != nil {
-		return "", err
-	}
 	tok, hash := auth.NewToken()
-	exp := time.Now().Add(24 * time.Hour)
-	return tok, st.CreateToken(ctx, &identity.Token{UserID: u.ID, Name: "bench", Hash: hash, ExpiresAt: &exp})
+	_, err = st.Update(ctx, func(tx *store.Store) error {
+		// The administrator sees no footage; the benchmarks act as a
+		// CCTV manager, who adds cameras and exports.
+		u, err := tx.UserByName(ctx, "bench")
+		if errors.Is(err, store.ErrNotFound) {
+			admin, aerr := tx.UserByName(ctx, "admin")
+			if aerr != nil {
+				return aerr
+			}
+			hash, herr := auth.HashPassword(auth.RandomPassword())
+			if herr != nil {
+				return herr
+			}
+			u = identity.User{Username: "bench", PasswordHash: hash, OrganisationID: admin.OrganisationID, Role: "cctv_manager"}
+			if err = tx.CreateUser(ctx, &u); err == nil {
+				err = tx.Log(auditlog.System.Entry(auditlog.UserCreate,
+					fmt.Sprintf("%s: user %s (%d), role %s", benchSeed, u.Username, u.ID, u.Role)))
+			}
+		}
+		if err != nil {
+			return err
+		}
+		exp := time.Now().Add(24 * time.Hour)
+		t := identity.Token{UserID: u.ID, Name: "bench", Hash: hash, ExpiresAt: &exp}
+		if err := tx.CreateToken(ctx, &t); err != nil {
+			return err
+		}
+		return tx.Log(auditlog.System.Entry(auditlog.TokenCreate,
+			fmt.Sprintf("%s: token %d %q of user %s until %s", benchSeed, t.ID, t.Name, u.Username, exp.UTC().Format(time.RFC3339))))
+	})
+	return tok, err
 }
 
 func call(ctx context.Context, method, url, token, body string) ([]byte, error) {

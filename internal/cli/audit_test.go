@@ -91,8 +91,8 @@ func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, tra
 
 	dataEnv := func(more ...string) []string { return append(append([]string{}, env...), more...) }
 	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", data)
-	if code != 0 || !strings.Contains(o, "audit trail intact: 9 records, chain intact from seq 1 to 9") || !strings.Contains(o, "last checkpoint: #4 at seq 9") {
-		t.Fatalf("verify of the server's trail: exit %d\n%s\nwant 0 and 9 records (token, user, token, 3 cameras, 3 exports) under checkpoint #4 (each command line append signs one)", code, o)
+	if code != 0 || !strings.Contains(o, "audit trail intact: 11 records, chain intact from seq 1 to 11") || !strings.Contains(o, "last checkpoint: #4 at seq 11") {
+		t.Fatalf("verify of the server's trail: exit %d\n%s\nwant 0 and 11 records (the first start's partnership and admin, token, user, token, 3 cameras, 3 exports) under checkpoint #4 (each command line append signs one)", code, o)
 	}
 
 	// With only the public key, as someone without the server's secrets.
@@ -108,7 +108,7 @@ func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, tra
 	}
 	copyFile(t, filepath.Join(data, "audit.checkpoint"), filepath.Join(elsewhere, "audit.checkpoint"))
 	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", elsewhere, "--public-key", pub)
-	if code != 0 || !strings.Contains(o, "audit trail intact: 9 records") {
+	if code != 0 || !strings.Contains(o, "audit trail intact: 11 records") {
 		t.Errorf("verify with the public key only: exit %d\n%s", code, o)
 	}
 	if code, o := vigil(t, dataEnv(), "audit", "verify", "--data", elsewhere); code == 0 || !strings.Contains(o, "key") {
@@ -126,7 +126,7 @@ func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, tra
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if _, err := db.Exec(`UPDATE records SET reason = 'routine' WHERE seq = 5`); err == nil {
+	if _, err := db.Exec(`UPDATE records SET reason = 'routine' WHERE seq = 7`); err == nil {
 		t.Fatal("the guard let an audit record be changed")
 	}
 	if driver == "pgx" {
@@ -135,17 +135,17 @@ func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, tra
 		exec(`DROP TRIGGER records_no_update`)
 		exec(`DROP TRIGGER records_no_delete`)
 	}
-	exec(`UPDATE records SET reason = 'routine' WHERE seq = 5`)
+	exec(`UPDATE records SET reason = 'routine' WHERE seq = 7`)
 	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", data)
-	if code != 1 || !strings.Contains(o, "record 5 was changed") || !strings.Contains(o, "audit trail not intact: changed (record 5)") {
-		t.Errorf("verify after changing record 5: exit %d\n%s\nwant 1 naming record 5 changed", code, o)
+	if code != 1 || !strings.Contains(o, "record 7 was changed") || !strings.Contains(o, "audit trail not intact: changed (record 7)") {
+		t.Errorf("verify after changing record 7: exit %d\n%s\nwant 1 naming record 7 changed", code, o)
 	}
 	// Put it back as it was, and take another away.
-	exec(`UPDATE records SET reason = 'test' WHERE seq = 5`)
-	exec(`DELETE FROM records WHERE seq = 7`)
+	exec(`UPDATE records SET reason = 'test' WHERE seq = 7`)
+	exec(`DELETE FROM records WHERE seq = 9`)
 	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", data)
-	if code != 1 || strings.Contains(o, "record 5") || !strings.Contains(o, "record 7 was removed") {
-		t.Errorf("verify after restoring record 5 and removing record 7: exit %d\n%s\nwant 1 naming record 7 alone", code, o)
+	if code != 1 || strings.Contains(o, "record 7") || !strings.Contains(o, "record 9 was removed") {
+		t.Errorf("verify after restoring record 7 and removing record 9: exit %d\n%s\nwant 1 naming record 9 alone", code, o)
 	}
 
 	// Records removed from the end with the checkpoints over them, and
@@ -155,13 +155,13 @@ func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, tra
 	} else {
 		exec(`DROP TRIGGER checkpoints_no_delete`)
 	}
-	exec(`DELETE FROM records WHERE seq > 6`)
-	exec(`DELETE FROM checkpoints WHERE seq > 6`)
+	exec(`DELETE FROM records WHERE seq > 8`)
+	exec(`DELETE FROM checkpoints WHERE seq > 8`)
 	if err := os.Remove(filepath.Join(data, "audit.checkpoint")); err != nil {
 		t.Fatal(err)
 	}
 	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", data)
-	if code != 1 || !strings.Contains(o, "records from seq 7 on were removed from the end of the trail: the witness database holds checkpoint") {
+	if code != 1 || !strings.Contains(o, "records from seq 9 on were removed from the end of the trail: the witness database holds checkpoint") {
 		t.Errorf("verify after truncating the trail and removing the witness file: exit %d\n%s\nwant 1, the witness database naming the truncation", code, o)
 	}
 
@@ -169,7 +169,7 @@ func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, tra
 	// recorded and signed, and verify warns of it with exit code 3.
 	ack := []string{"audit", "acknowledge", "--data", data, "--by", "J. Smith (DPO)", "--reason", "police informed, ref 42/2026; no backup"}
 	code, o = vigilIn(t, dataEnv(), "no\n", ack...)
-	if code != 1 || !strings.Contains(o, "trail shortened at seq 6: records 7-9 removed from the end; checkpoint #4 vouched for seq 9") ||
+	if code != 1 || !strings.Contains(o, "trail shortened at seq 8: records 9-11 removed from the end; checkpoint #4 vouched for seq 11") ||
 		!strings.Contains(o, "not acknowledged") {
 		t.Errorf("acknowledge, answered no: exit %d\n%s\nwant 1, the damage shown and nothing written", code, o)
 	}
@@ -177,11 +177,11 @@ func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, tra
 		t.Errorf("verify after a refused acknowledgement: exit %d\n%s\nwant 1", code, o)
 	}
 	code, o = vigilIn(t, dataEnv(), "yes\n", ack...)
-	if code != 0 || !strings.Contains(o, "acknowledged: record 7, checkpoint #5 signed") {
-		t.Fatalf("acknowledge, answered yes: exit %d\n%s\nwant 0, record 7 and checkpoint #5", code, o)
+	if code != 0 || !strings.Contains(o, "acknowledged: record 9, checkpoint #5 signed") {
+		t.Fatalf("acknowledge, answered yes: exit %d\n%s\nwant 0, record 9 and checkpoint #5", code, o)
 	}
 	code, o = vigil(t, dataEnv(), "audit", "verify", "--data", data)
-	if code != 3 || !strings.Contains(o, "WARNING: trail shortened at seq 6: records 7-9 removed from the end") ||
+	if code != 3 || !strings.Contains(o, "WARNING: trail shortened at seq 8: records 9-11 removed from the end") ||
 		!strings.Contains(o, "by J. Smith (DPO): police informed, ref 42/2026; no backup") {
 		t.Errorf("verify after the acknowledgement: exit %d\n%s\nwant 3 and the acknowledged damage", code, o)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -13,8 +14,14 @@ import (
 // different states, on the first run only, so the maintenance page and
 // the contractor's report have something to show: one open and within
 // target, one whose response came late, one Vigil raised and the video's
-// return fixed, and a new P1.
-func seedDemoMaintenance(ctx context.Context, st *store.Store, cfg config.Maintenance, now time.Time) error {
+// return fixed, and a new P1. They commit with their records through
+// change.
+func seedDemoMaintenance(ctx context.Context, change changer, cfg config.Maintenance, now time.Time) error {
+	return change(ctx, func(st *store.Store) error { return seedFaults(ctx, st, cfg, now) })
+}
+
+// seedFaults is seedDemoMaintenance's change, in the transaction st.
+func seedFaults(ctx context.Context, st *store.Store, cfg config.Maintenance, now time.Time) error {
 	if fs, err := st.ListFaults(ctx, maintenance.FaultFilter{Limit: 1}); err != nil || len(fs) > 0 {
 		return err
 	}
@@ -62,6 +69,10 @@ func seedDemoMaintenance(ctx context.Context, st *store.Store, cfg config.Mainte
 		if err := st.RaiseFault(ctx, &f); err != nil {
 			return err
 		}
+		if err := seedLog(st, auditlog.FaultRaise, f.CameraID, "fault %d: %s, %s: %s, raised by %s, contractor %s",
+			f.ID, f.Kind, f.Priority, f.Description, f.RaisedBy, contractor.Name); err != nil {
+			return err
+		}
 		for _, step := range []struct {
 			state string
 			at    *time.Time
@@ -74,7 +85,11 @@ func seedDemoMaintenance(ctx context.Context, st *store.Store, cfg config.Mainte
 			if by == "" {
 				by = "manager"
 			}
-			if _, err := st.AdvanceFault(ctx, f.ID, step.state, *step.at, by, ""); err != nil {
+			g, err := st.AdvanceFault(ctx, f.ID, step.state, *step.at, by, "")
+			if err != nil {
+				return err
+			}
+			if err := seedLog(st, auditlog.FaultUpdate, g.CameraID, "fault %d: state %s by %s", g.ID, g.State, by); err != nil {
 				return err
 			}
 		}

@@ -36,7 +36,7 @@ func TestDemoMaintenance(t *testing.T) {
 	cfg := config.Default().Maintenance
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	for run := 0; run < 2; run++ {
-		if err := seedDemoMaintenance(ctx, st, cfg, now); err != nil {
+		if err := seedDemoMaintenance(ctx, update(st), cfg, now); err != nil {
 			t.Fatalf("run %d: %v", run+1, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -29,8 +30,14 @@ var demoBudgets = []int64{290_170_00, 165_520_00, 126_310_00, 85_900_00}
 // setUpDemoRecharge gives the demo a statement to look at: a history for
 // every camera without one (installed at the start of last financial
 // year; every third camera static reactive), the current quarter's lines
-// and the year's budgets. What is there already is left alone.
-func setUpDemoRecharge(ctx context.Context, st *store.Store, now time.Time) error {
+// and the year's budgets. What is there already is left alone. It commits
+// with its records through change.
+func setUpDemoRecharge(ctx context.Context, change changer, now time.Time) error {
+	return change(ctx, func(st *store.Store) error { return seedRecharge(ctx, st, now) })
+}
+
+// seedRecharge is setUpDemoRecharge's change, in the transaction st.
+func seedRecharge(ctx context.Context, st *store.Store, now time.Time) error {
 	q := period.Of(now)
 	history, err := st.CameraHistory(ctx)
 	if err != nil {
@@ -57,6 +64,10 @@ func setUpDemoRecharge(ctx context.Context, st *store.Store, now time.Time) erro
 		if err := st.AddCameraEvent(ctx, &e, 0); err != nil {
 			return err
 		}
+		if err := seedLog(st, auditlog.FinanceHistoryAdd, c.ID, "event %d: %s on %s, category %q, organisation %d",
+			e.ID, e.Kind, e.Day.Format(time.DateOnly), e.Category, e.Org); err != nil {
+			return err
+		}
 	}
 	lines, err := st.FinanceLines(ctx, q)
 	if err != nil {
@@ -64,6 +75,9 @@ func setUpDemoRecharge(ctx context.Context, st *store.Store, now time.Time) erro
 	}
 	if len(lines) == 0 {
 		if err := st.PutFinanceLines(ctx, q, append([]finance.Line(nil), demoLines...)); err != nil {
+			return err
+		}
+		if err := seedLog(st, auditlog.FinanceLines, 0, "%s: %d lines", q, len(demoLines)); err != nil {
 			return err
 		}
 	}
@@ -79,5 +93,8 @@ func setUpDemoRecharge(ctx context.Context, st *store.Store, now time.Time) erro
 		}
 		bs = append(bs, finance.Budget{Org: o.ID, Budget: demoBudgets[i]})
 	}
-	return st.PutFinanceBudgets(ctx, q.Year, bs)
+	if err := st.PutFinanceBudgets(ctx, q.Year, bs); err != nil {
+		return err
+	}
+	return seedLog(st, auditlog.FinanceBudgets, 0, "%s: %d budgets", period.YearLabel(q.Year), len(bs))
 }

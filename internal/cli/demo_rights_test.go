@@ -67,7 +67,7 @@ func TestDemoPartnership(t *testing.T) {
 	}
 	now := time.Now()
 	var out bytes.Buffer
-	if err := setUpDemoPartnership(ctx, st, "Demo Partnership", now, &out); err != nil {
+	if err := setUpDemoPartnership(ctx, update(st), "Demo Partnership", now, &out); err != nil {
 		t.Fatal(err)
 	}
 	printed := map[string]string{}
@@ -145,7 +145,7 @@ func TestDemoPartnership(t *testing.T) {
 
 	out.Reset()
 	before := d.Version
-	if err := setUpDemoPartnership(ctx, st, "Demo Partnership", now.Add(time.Hour), &out); err != nil {
+	if err := setUpDemoPartnership(ctx, update(st), "Demo Partnership", now.Add(time.Hour), &out); err != nil {
 		t.Fatal(err)
 	}
 	if out.Len() != 0 {

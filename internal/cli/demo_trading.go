@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
@@ -28,8 +29,14 @@ var demoCustomers = []struct {
 // seedDemoTrading files the demo's customers below the partnership with
 // their subscriptions and a mileage charge, and issues their invoices for
 // the last full quarter, so the Trading page has something to show. A
-// data folder that has the first customer already is left alone.
-func seedDemoTrading(ctx context.Context, st *store.Store, top access.Organisation, now time.Time) error {
+// data folder that has the first customer already is left alone. It
+// commits with its records through change.
+func seedDemoTrading(ctx context.Context, change changer, top access.Organisation, now time.Time) error {
+	return change(ctx, func(st *store.Store) error { return seedTrading(ctx, st, top, now) })
+}
+
+// seedTrading is seedDemoTrading's change, in the transaction st.
+func seedTrading(ctx context.Context, st *store.Store, top access.Organisation, now time.Time) error {
 	if _, err := st.OrganisationByName(ctx, demoCustomers[0].name); err == nil {
 		return nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -42,7 +49,7 @@ func seedDemoTrading(ctx context.Context, st *store.Store, top access.Organisati
 	var customers []access.Organisation
 	for i, c := range demoCustomers {
 		o := access.Organisation{Name: c.name, Kind: "customer", ParentID: top.ID}
-		if err := st.CreateOrganisation(ctx, &o); err != nil {
+		if err := createSeedOrganisation(ctx, st, &o); err != nil {
 			return err
 		}
 		customers = append(customers, o)
@@ -55,16 +62,37 @@ func seedDemoTrading(ctx context.Context, st *store.Store, top access.Organisati
 		if err := st.CreateTradingSubscription(ctx, &s); err != nil {
 			return err
 		}
+		if err := seedLog(st, auditlog.TradingSubscriptionCreate, 0, "subscription %d: %s, %d %s units at %d pence from %s",
+			s.ID, o.Name, c.units, s.Service, s.UnitPrice, from.Format(time.DateOnly)); err != nil {
+			return err
+		}
+		if c.more != 0 {
+			if err := seedLog(st, auditlog.TradingUnits, 0, "subscription %d of %s: %d units from %s",
+				s.ID, o.Name, c.units+c.more, mid.Format(time.DateOnly)); err != nil {
+				return err
+			}
+		}
 		if i == 0 {
 			ch := trading.Charge{CustomerID: o.ID, On: mid, Description: "Mileage: 84 miles at 45p", Amount: 3780}
 			if err := st.CreateTradingCharge(ctx, &ch); err != nil {
+				return err
+			}
+			if err := seedLog(st, auditlog.TradingCharge, 0, "charge %d to %s: %q, %d pence", ch.ID, o.Name, ch.Description, ch.Amount); err != nil {
 				return err
 			}
 		}
 	}
 	l := trading.NewLedger(st, nil)
 	for _, o := range customers {
-		if _, err := l.Issue(ctx, trading.Customer{ID: o.ID, Name: o.Name, Kind: o.Kind}, last, now, 0); err != nil {
+		out, err := l.Issue(ctx, trading.Customer{ID: o.ID, Name: o.Name, Kind: o.Kind}, last, now, 0)
+		if err != nil {
+			return err
+		}
+		if out.Status != "issued" {
+			continue
+		}
+		if err := seedLog(st, auditlog.TradingInvoice, 0, "%s to %s for %s: net %d, VAT %d",
+			out.Invoice.Reference, o.Name, last.Name, out.Invoice.Net, out.Invoice.VAT); err != nil {
 			return err
 		}
 	}

@@ -25,7 +25,7 @@ func TestSeedDemoTrading(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC) // Q3 2026/27: the last full quarter is Q2
 	for range 2 {
-		if err := seedDemoTrading(ctx, st, top, now); err != nil {
+		if err := seedDemoTrading(ctx, update(st), top, now); err != nil {
 			t.Fatal(err)
 		}
 	}

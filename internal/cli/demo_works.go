@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/works"
@@ -15,15 +17,21 @@ import (
 // step, dated in the weeks before now so that the forecast has a rate to
 // run on. Lea Vale's contract has the figures of a real council's: £1.742m
 // from 31 October 2025 to 1 August 2027, £100,000 a year of it for ad hoc
-// works. A data folder that already has a contract is left alone.
-func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]access.Organisation, now time.Time) error {
+// works. A data folder that already has a contract is left alone. It
+// commits with its records through change.
+func setUpDemoWorks(ctx context.Context, change changer, orgs map[string]access.Organisation, now time.Time) error {
+	return change(ctx, func(st *store.Store) error { return seedWorks(ctx, st, orgs, now) })
+}
+
+// seedWorks is setUpDemoWorks's change, in the transaction st.
+func seedWorks(ctx context.Context, st *store.Store, orgs map[string]access.Organisation, now time.Time) error {
 	if cs, err := st.ListWorksContracts(ctx); err != nil || len(cs) > 0 {
 		return err
 	}
 	now = now.UTC()
 	dept := func(council, name string) (int64, error) {
 		o := access.Organisation{Name: name, Kind: "department", ParentID: orgs[council].ID}
-		err := st.CreateOrganisation(ctx, &o)
+		err := createSeedOrganisation(ctx, st, &o)
 		return o.ID, err
 	}
 	leaVale, mimram := demoCouncils[0].name, demoCouncils[1].name
@@ -55,6 +63,10 @@ func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]access
 		if err := st.CreateWorksContract(ctx, c); err != nil {
 			return err
 		}
+		if err := seedLog(st, auditlog.WorksContractCreate, 0, "contract %d %q with %s, %s from %s to %s", c.ID, c.Reference, c.Supplier,
+			money.Pounds(c.ValuePence), c.StartsOn.Format(time.DateOnly), c.EndsOn.Format(time.DateOnly)); err != nil {
+			return err
+		}
 	}
 	fy := period.YearOf(now)
 	var budgets []works.Budget
@@ -70,6 +82,11 @@ func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]access
 	}
 	if err := st.SetWorksBudgets(ctx, budgets, "demo"); err != nil {
 		return err
+	}
+	for _, b := range budgets {
+		if err := seedLog(st, auditlog.WorksBudgetSet, 0, "department %d, %s: %s", b.DepartmentID, period.YearLabel(b.Year), money.Pounds(b.AmountPence)); err != nil {
+			return err
+		}
 	}
 	ago := func(days int) time.Time { return now.AddDate(0, 0, -days) }
 	type step struct {
@@ -103,6 +120,10 @@ func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]access
 		if err := st.CreateWorksOrder(ctx, &wo); err != nil {
 			return err
 		}
+		if err := seedLog(st, auditlog.WorksOrderRaise, 0, "order %d for department %d on contract %d: %s %q, estimate %s, raised by %s",
+			wo.ID, wo.DepartmentID, wo.ContractID, wo.Kind, wo.Title, money.Pounds(wo.EstimatePence), wo.RaisedBy); err != nil {
+			return err
+		}
 		for _, s := range o.steps {
 			by := "manager"
 			if s.to == works.Quoted {
@@ -111,7 +132,16 @@ func setUpDemoWorks(ctx context.Context, st *store.Store, orgs map[string]access
 			if _, err := st.StepWorksOrder(ctx, wo.ID, works.Step{To: s.to, Amount: s.amount, At: ago(s.days), By: by}); err != nil {
 				return err
 			}
+			if err := seedLog(st, stepActions[s.to], 0, "order %d %s at %s by %s", wo.ID, s.to, money.Pounds(s.amount), by); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// stepActions are the records of a works order's steps.
+var stepActions = map[string]auditlog.Action{
+	works.Quoted: auditlog.WorksOrderQuote, works.Approved: auditlog.WorksOrderApprove,
+	works.Completed: auditlog.WorksOrderComplete, works.Cancelled: auditlog.WorksOrderCancel,
 }

@@ -35,7 +35,7 @@ func TestDemoWorks(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	for run := 1; run <= 2; run++ {
-		if err := setUpDemoWorks(ctx, st, orgs, now); err != nil {
+		if err := setUpDemoWorks(ctx, update(st), orgs, now); err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/app"
 	"github.com/vigil-cctv/vigil/internal/audit"
-
+	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/identity"
@@ -121,18 +121,30 @@ func identityService(ctx context.Context, st *store.Store, trail *audit.Trail, s
 	return identity.New(st, audit.Changer[identity.Repo](o), identity.Options{Logger: log}), nil
 }
 
-// createAccount makes a user holding roles, with password, and no
-// record: for the demo's own accounts, made with its data.
-func createAccount(ctx context.Context, st *store.Store, name, password string, org int64, roles []access.UserRole, mustChange bool) (identity.User, error) {
+// createAccount makes a user of org holding roles, with password, in
+// the transaction tx, with its record as demo data: for the demo's own
+// accounts, made with its data.
+func createAccount(ctx context.Context, tx *store.Store, name, password string, org access.Organisation, roles []access.UserRole, mustChange bool) (identity.User, error) {
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return identity.User{}, err
 	}
-	u := identity.User{Username: name, PasswordHash: hash, OrganisationID: org, Role: "none", MustChangePassword: mustChange}
-	if err := st.CreateUser(ctx, &u); err != nil {
+	u := identity.User{Username: name, PasswordHash: hash, OrganisationID: org.ID, Role: "none", MustChangePassword: mustChange}
+	if err := tx.CreateUser(ctx, &u); err != nil {
 		return u, err
 	}
-	return u, st.SetUserRoles(ctx, u.ID, roles)
+	if err := tx.SetUserRoles(ctx, u.ID, roles); err != nil {
+		return u, err
+	}
+	var names []string
+	for _, r := range roles {
+		n := r.Role
+		if r.CameraGroupID != 0 {
+			n += fmt.Sprintf(" over camera group %d", r.CameraGroupID)
+		}
+		names = append(names, n)
+	}
+	return u, seedLog(tx, auditlog.UserCreate, 0, "user %s (%d), organisation %s, roles %s", u.Username, u.ID, org.Name, strings.Join(names, ", "))
 }
 
 func roleNames() string {
