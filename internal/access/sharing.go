@@ -91,14 +91,25 @@ func (s *Service) CheckShared(ctx context.Context, c Caller, a *SharingAgreement
 	return a.Validate()
 }
 
+// MaySetIncident refuses (problem.ErrForbidden) anyone but the sharing
+// organisation's people (there or above it) saying when an incident is
+// open on a.
+func (c Caller) MaySetIncident(a SharingAgreement) error {
+	if !c.Snap.Sees(c.P, a.GrantorID) {
+		return problem.Forbiddenf("only the sharing organisation's people open and close incidents on its agreements")
+	}
+	return nil
+}
+
 // checkIncident refuses a change of a's incident: by anyone but the
 // sharing organisation's people (problem.ErrForbidden), on an agreement
 // that waits for none (problem.ErrConflict), or opening one without its
 // reference (problem.ErrInvalid).
 func (c Caller) checkIncident(a SharingAgreement, open bool, reference string) error {
+	if err := c.MaySetIncident(a); err != nil {
+		return err
+	}
 	switch {
-	case !c.Snap.Sees(c.P, a.GrantorID):
-		return problem.Forbiddenf("only the sharing organisation's people open and close incidents on its agreements")
 	case a.Condition != rights.WhileIncidentOpen:
 		return problem.Conflictf("this agreement does not wait for an incident: its condition is not incident_open")
 	case open && reference == "":

@@ -30,10 +30,10 @@ import (
 // requester who holds the same right over the same thing; no role,
 // administrators' included, skips the rule. Nor may an account decide a
 // change of its own roles, or a request by or about an account it made
-// or that made it (approvals.Service.Independent). A policy follows what it protects: a move
-// of a camera or an organisation under a policy for any action waits,
-// and footage answers to every organisation that owned its camera while
-// it was recorded.
+// or that made it (approvals.Service.Independent). A policy follows what
+// it protects: a move of a camera or an organisation under a policy for
+// any action waits, and footage answers to every organisation that owned
+// its camera while it was recorded.
 //
 // An export is asked for with POST /api/v1/approvals; once approved, the
 // requester alone downloads it, for a day, by adding approval=ID to the
@@ -522,8 +522,8 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 	if utf8.RuneCountInString(in.Note) > maxReason {
 		return badRequest(fmt.Sprintf("the note must be at most %d characters", maxReason))
 	}
-	// The service refuses a decider too close to the request.
 	a := accessFrom(r.Context())
+	// The service refuses a decider too close to the request.
 	decided, err := s.approvalSvc.Decide(r.Context(), requestActor(r), ap.ID, ok, in.Note)
 	var failed *approvals.FailedError
 	switch {

@@ -264,6 +264,9 @@ func (s *Server) agreementIncident(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	if err := s.accessCaller(r).MaySetIncident(ag); err != nil {
+		return refusal(err)
+	}
 	var in struct {
 		Open      *bool  `json:"open"`
 		Reference string `json:"reference"`
@@ -274,7 +277,7 @@ func (s *Server) agreementIncident(w http.ResponseWriter, r *http.Request) error
 	if in.Open == nil {
 		return badRequest(`say whether the incident is open, e.g. {"open": true, "reference": "INC-2026-0142"}`)
 	}
-	// Who may say so, on which agreement, is the service's to decide.
+	// On which agreement, and with what, is the service's to decide.
 	ag, err = s.accessSvc.SetIncident(r.Context(), s.accessCaller(r), ag, *in.Open, in.Reference)
 	if err != nil {
 		return refusal(err)

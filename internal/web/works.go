@@ -599,8 +599,9 @@ var worksSteps sync.Mutex
 // its final cost) or cancel.
 func (s *Server) stepWorksOrder(to string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		// Two approvals at once must not both pass the same check: the
-		// figures read here are the ones the step lands on. (Servers
+		// The order read here (its quote, the amount approved by
+		// default) is the one the step lands on; the service checks its
+		// warnings against the figures in its own transaction. (Servers
 		// sharing one database do not share this lock; works are
 		// approved by one manager, not a crowd.)
 		worksSteps.Lock()
