@@ -24,8 +24,13 @@ type Repo interface {
 	UpdateCameraGroup(ctx context.Context, g *CameraGroup) error
 	DeleteCameraGroup(ctx context.Context, id int64) error
 
+	SharingAgreement(ctx context.Context, id int64) (SharingAgreement, error)
 	CreateSharingAgreement(ctx context.Context, a *SharingAgreement) error
 	UpdateSharingAgreement(ctx context.Context, a *SharingAgreement) error
+
+	// CameraOrganisation is the organisation that owns live camera id:
+	// what may be shared or grouped is decided by it.
+	CameraOrganisation(ctx context.Context, id int64) (int64, error)
 
 	SetUserRoles(ctx context.Context, userID int64, roles []UserRole) error
 	// RolesHolder names the user whose roles these are, for the record.
@@ -208,8 +213,15 @@ func (s *Service) EndAgreementSooner(ctx context.Context, by auditlog.Actor, a S
 }
 
 // SetIncident opens (open, with reference) or closes the incident an
-// agreement with the condition incident_open waits for.
-func (s *Service) SetIncident(ctx context.Context, by auditlog.Actor, a SharingAgreement, open bool, reference string) (SharingAgreement, error) {
+// agreement with the condition incident_open waits for: the sharing
+// side's control room (anyone there who may see it) says when there is
+// one.
+func (s *Service) SetIncident(ctx context.Context, c Caller, a SharingAgreement, open bool, reference string) (SharingAgreement, error) {
+	reference = strings.TrimSpace(reference)
+	if err := c.checkIncident(a, open, reference); err != nil {
+		return a, err
+	}
+	by := c.Actor
 	state := "closed"
 	if open {
 		t := s.now().UTC()

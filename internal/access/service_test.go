@@ -20,6 +20,24 @@ type fakeRepo struct {
 	pending []auditlog.Entry
 	names   map[int64]string
 	orgs    map[int64]Organisation
+	// agreements and cameras (their owners) are what sharing reads.
+	agreements map[int64]SharingAgreement
+	cameras    map[int64]int64
+}
+
+func (f *fakeRepo) SharingAgreement(_ context.Context, id int64) (SharingAgreement, error) {
+	a, ok := f.agreements[id]
+	if !ok {
+		return a, problem.ErrNotFound
+	}
+	return a, nil
+}
+func (f *fakeRepo) CameraOrganisation(_ context.Context, id int64) (int64, error) {
+	org, ok := f.cameras[id]
+	if !ok {
+		return 0, problem.ErrNotFound
+	}
+	return org, nil
 }
 
 func (f *fakeRepo) Organisation(_ context.Context, id int64) (Organisation, error) {
@@ -163,11 +181,11 @@ func TestRefusedChangeRecordsNothing(t *testing.T) {
 func TestSetIncident(t *testing.T) {
 	ctx := context.Background()
 	_, svc, committed, _ := newFake()
-	a, err := svc.SetIncident(ctx, alice, SharingAgreement{ID: 4, Reference: "P-1"}, true, "INC-1")
+	a, err := svc.SetIncident(ctx, caller(rights.Operator), SharingAgreement{ID: 4, GrantorID: 3, Reference: "P-1", Condition: rights.WhileIncidentOpen}, true, " INC-1 ")
 	if err != nil || a.IncidentOpenAt == nil || a.IncidentReference != "INC-1" {
 		t.Fatalf("open: got %+v, %v, want it open as INC-1", a, err)
 	}
-	if a, err = svc.SetIncident(ctx, alice, a, false, ""); err != nil || a.IncidentOpenAt != nil {
+	if a, err = svc.SetIncident(ctx, caller(rights.Operator), a, false, ""); err != nil || a.IncidentOpenAt != nil {
 		t.Fatalf("close: got %+v, %v, want it closed", a, err)
 	}
 	want := []string{"agreement 4 (P-1): incident INC-1 opened", "agreement 4 (P-1): incident INC-1 closed"}

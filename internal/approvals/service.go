@@ -49,6 +49,10 @@ type Options[T Repo] struct {
 	// cache to reload, live views to check).
 	After func(Change)
 	Now   func() time.Time
+	// People says who made whom, for who may decide a request
+	// (Independent) and which grants always wait (GrantHold); nil: no
+	// account made another.
+	People People
 }
 
 // Service asks for, decides and carries out approvals, each step with its
@@ -140,7 +144,8 @@ func (s *Service[T]) Propose(ctx context.Context, by auditlog.Actor, snap *right
 }
 
 // Decide approves or rejects request id, by someone the caller found
-// entitled to. Approving a change of rights makes it in the same
+// to hold the right it needs; one too close to it (Independent) is
+// refused before anything is decided. Approving a change of rights makes it in the same
 // transaction as the decision, both with their records; if it can no
 // longer be made, the request is recorded approved and failed, with why.
 // Approving an export opens its download window. An early deletion is
@@ -148,6 +153,9 @@ func (s *Service[T]) Propose(ctx context.Context, by auditlog.Actor, snap *right
 func (s *Service[T]) Decide(ctx context.Context, by auditlog.Actor, id int64, approve bool, note string) (Approval, error) {
 	ap, err := s.repo.Approval(ctx, id)
 	if err != nil {
+		return Approval{}, err
+	}
+	if err := s.Independent(ctx, by.UserID, ap); err != nil {
 		return Approval{}, err
 	}
 	state, act, window := Rejected, auditlog.ApprovalReject, time.Time{}

@@ -48,6 +48,8 @@ type Options struct {
 	Addresses *netpolicy.Policy
 	// Running is told of each change; nil: nothing runs cameras.
 	Running Runner
+	// Organisations finds the organisation a new camera joins (Owner).
+	Organisations Organisations
 	// RetentionDays is a new camera's retention when none is given.
 	RetentionDays int
 	Now           func() time.Time // nil: time.Now

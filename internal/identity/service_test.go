@@ -330,3 +330,19 @@ func TestLineage(t *testing.T) {
 		}
 	}
 }
+
+// TestUsername: an account is named by its username, one gone by its
+// number, so a message about a request still reads.
+func TestUsername(t *testing.T) {
+	f := newFake()
+	f.users[2] = User{ID: 2, Username: "a"}
+	s, _ := newService(f, Options{})
+	for _, tt := range []struct {
+		id   int64
+		want string
+	}{{2, "a"}, {9, "user 9 (deleted)"}} {
+		if got := s.Username(t.Context(), tt.id); got != tt.want {
+			t.Errorf("Username(%d): got %q, want %q", tt.id, got, tt.want)
+		}
+	}
+}

@@ -304,3 +304,13 @@ func (s *Service) Lineage(ctx context.Context, a, b int64) (bool, error) {
 	}
 	return false, nil
 }
+
+// Username names account id for a person to read: its username, or
+// "user N (deleted)" when it is gone (or cannot be read), since a
+// message about a request outlives the accounts it names.
+func (s *Service) Username(ctx context.Context, id int64) string {
+	if u, err := s.repo.User(ctx, id); err == nil {
+		return u.Username
+	}
+	return fmt.Sprintf("user %d (deleted)", id)
+}

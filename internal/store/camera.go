@@ -153,6 +153,14 @@ func (s *Store) Camera(ctx context.Context, id int64) (cameras.Camera, error) {
 	return c, wrap(fmt.Sprintf("camera %d", id), err)
 }
 
+// CameraOrganisation is the organisation that owns live camera id; a
+// deleted one is ErrNotFound.
+func (s *Store) CameraOrganisation(ctx context.Context, id int64) (int64, error) {
+	var org int64
+	err := s.r.QueryRowContext(ctx, `SELECT organisation_id FROM cameras WHERE id = $1 AND deleted_at IS NULL`, id).Scan(&org)
+	return org, wrap(fmt.Sprintf("camera %d", id), err)
+}
+
 // ListCameras returns every live camera by id.
 func (s *Store) ListCameras(ctx context.Context) ([]cameras.Camera, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+cameraCols+` FROM cameras WHERE deleted_at IS NULL ORDER BY id`)

@@ -315,9 +315,15 @@ func TestCameras(t *testing.T) {
 			t.Errorf("rename onto a taken name: got %v, want ErrConflict", err)
 		}
 
+		if got, err := s.CameraOrganisation(ctx, a.ID); err != nil || got != a.OrganisationID {
+			t.Errorf("CameraOrganisation: got %d, %v, want %d", got, err, a.OrganisationID)
+		}
 		must(t, s.DeleteCamera(ctx, a.ID))
 		if _, err := s.Camera(ctx, a.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("deleted camera: got %v, want ErrNotFound", err)
+		}
+		if _, err := s.CameraOrganisation(ctx, a.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a deleted camera's organisation: got %v, want ErrNotFound", err)
 		}
 		if err := s.DeleteCamera(ctx, a.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("delete twice: got %v, want ErrNotFound", err)

@@ -30,10 +30,10 @@ import (
 // requester who holds the same right over the same thing; no role,
 // administrators' included, skips the rule. Nor may an account decide a
 // change of its own roles, or a request by or about an account it made
-// or that made it (grants.go). A policy follows what it protects: a move
-// of a camera or an organisation under a policy for any action waits,
-// and footage answers to every organisation that owned its camera while
-// it was recorded.
+// or that made it (approvals.Service.Independent). A policy follows what
+// it protects: a move of a camera or an organisation under a policy for
+// any action waits, and footage answers to every organisation that owned
+// its camera while it was recorded.
 //
 // An export is asked for with POST /api/v1/approvals; once approved, the
 // requester alone downloads it, for a day, by adding approval=ID to the
@@ -79,7 +79,7 @@ func (s *Server) initAccess() error {
 	change := changerFor[*store.Store](s.opt.Changes, s.st)
 	now := func() time.Time { return s.now() }
 	s.accessSvc = access.New(s.st, changerFor[access.Repo](s.opt.Changes, s.st), s.changed, now)
-	s.approvalSvc = approvals.New(s.st, change, approvals.Options[*store.Store]{Appliers: s.appliers(), After: s.afterChange, Now: now})
+	s.approvalSvc = approvals.New(s.st, change, approvals.Options[*store.Store]{Appliers: s.appliers(), After: s.afterChange, Now: now, People: s.id})
 	return nil
 }
 
@@ -302,7 +302,7 @@ func (s *Server) approvalJSON(ctx context.Context, a *signedIn, ap approvals.App
 		out.Download = fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s", ap.CameraID, q.Encode())
 	}
 	out.CanDecide = ap.State == approvals.Pending && ap.RequestedBy != a.user.ID && s.mayDecide(ctx, a, ap) &&
-		s.independent(ctx, a.user.ID, ap) == nil
+		s.approvalSvc.Independent(ctx, a.user.ID, ap) == nil
 	return out, nil
 }
 
@@ -523,9 +523,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 		return badRequest(fmt.Sprintf("the note must be at most %d characters", maxReason))
 	}
 	a := accessFrom(r.Context())
-	if err := s.independent(r.Context(), a.user.ID, ap); err != nil {
-		return err
-	}
+	// The service refuses a decider too close to the request.
 	decided, err := s.approvalSvc.Decide(r.Context(), requestActor(r), ap.ID, ok, in.Note)
 	var failed *approvals.FailedError
 	switch {

@@ -336,38 +336,30 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// cameraOwner is the organisation a new camera joins, which the user must
-// manage cameras in. One they may not see is refused exactly like one
-// that does not exist.
-func (s *Server) cameraOwner(r *http.Request, in cameraInput) (access.Organisation, error) {
-	a := accessFrom(r.Context())
-	var org access.Organisation
-	var err error
-	switch {
-	case in.OrganisationID != nil:
-		org, err = s.st.Organisation(r.Context(), *in.OrganisationID)
-		if errors.Is(err, store.ErrNotFound) || err == nil && !a.snap.Sees(a.p, org.ID) {
-			return org, badRequest(fmt.Sprintf("there is no organisation %d", *in.OrganisationID))
-		}
-	case in.Organisation != nil && *in.Organisation != "":
-		org, err = s.st.OrganisationByName(r.Context(), *in.Organisation)
-		if errors.Is(err, store.ErrNotFound) || err == nil && !a.snap.Sees(a.p, org.ID) {
-			return org, badRequest(fmt.Sprintf("there is no organisation named %q; make it first (POST /api/v1/organisations)", *in.Organisation))
-		}
-	default:
-		// The partnership, by its place at the top of the tree (never
-		// by a configured name, which a rename would leave behind), for
-		// those who manage cameras there; anyone else's own organisation.
-		id := a.user.OrganisationID
-		if top, ok := a.snap.Partnership(); ok && a.snap.CanOrg(a.p, rights.ManageCameras, top.ID).Allowed {
-			id = top.ID
-		}
-		org, err = s.st.Organisation(r.Context(), id)
+// cameraOwner is the organisation a new camera joins, as the camera
+// service decides it.
+func (s *Server) cameraOwner(r *http.Request, in cameraInput) (rights.Org, error) {
+	want := cameras.Joins{ID: in.OrganisationID}
+	if in.Organisation != nil {
+		want.Name = *in.Organisation
 	}
-	if err != nil {
-		return org, err
-	}
-	return org, decide(a.snap.CanOrg(a.p, rights.ManageCameras, org.ID), "no such organisation")
+	org, err := s.cams.Owner(r.Context(), cameraCaller(r), want)
+	return org, refusal(err)
+}
+
+// cameraOrgs finds organisations for the camera service in the store.
+type cameraOrgs struct{ st *store.Store }
+
+func orgOf(o access.Organisation, err error) (rights.Org, error) {
+	return rights.Org{ID: o.ID, Parent: o.ParentID, Name: o.Name, Kind: o.Kind}, err
+}
+
+func (o cameraOrgs) OrganisationByID(ctx context.Context, id int64) (rights.Org, error) {
+	return orgOf(o.st.Organisation(ctx, id))
+}
+
+func (o cameraOrgs) OrganisationByName(ctx context.Context, name string) (rights.Org, error) {
+	return orgOf(o.st.OrganisationByName(ctx, name))
 }
 
 func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {

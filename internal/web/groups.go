@@ -35,19 +35,7 @@ type groupInput struct {
 // checkOwnCameras refuses cameras that are not organisation org's (or its
 // departments'); one the user may not see reads as missing.
 func (s *Server) checkOwnCameras(r *http.Request, org int64, ids []int64) error {
-	a := accessFrom(r.Context())
-	for _, id := range ids {
-		c, err := s.st.Camera(r.Context(), id)
-		switch {
-		case errors.Is(err, store.ErrNotFound) || err == nil && a.snap.On(a.p, rightsCamera(c), s.now()) == 0:
-			return badRequest(fmt.Sprintf("there is no camera %d", id))
-		case err != nil:
-			return err
-		case !a.snap.Within(c.OrganisationID, org):
-			return badRequest(fmt.Sprintf("camera %d is not one of this organisation's", id))
-		}
-	}
-	return nil
+	return refusal(s.accessSvc.CheckOwnCameras(r.Context(), s.accessCaller(r), org, ids))
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {

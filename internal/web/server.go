@@ -207,7 +207,7 @@ func New(opt Options) (*Server, error) {
 	s.ws.ctx, s.ws.cancel = context.WithCancel(context.Background())
 	s.cams = cameras.New(opt.Store, changerFor[cameras.Repo](opt.Changes, s.st), cameras.Options{
 		Secrets: opt.Secrets, Addresses: opt.CameraAddresses, Running: opt.Cameras, RetentionDays: opt.RetentionDays,
-		Now: func() time.Time { return s.now() }, Logger: opt.Logger,
+		Now: func() time.Time { return s.now() }, Logger: opt.Logger, Organisations: cameraOrgs{opt.Store},
 	})
 	s.layouts = cameras.NewLayouts(opt.Store)
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))

@@ -59,21 +59,15 @@ func (s *Server) agreementJSON(ctx context.Context, a access.SharingAgreement) (
 	}, nil
 }
 
-// agreementSides says how the user stands to an agreement: they manage
-// the grantor's cameras, or belong to the grantee (or below it).
-func agreementSides(a *signedIn, ag access.SharingAgreement) (manages, grantee bool) {
-	return a.snap.CanOrg(a.p, rights.ManageCameras, ag.GrantorID).Allowed, a.snap.Within(a.user.OrganisationID, ag.GranteeID)
-}
-
 func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) error {
 	list, err := s.st.ListSharingAgreements(r.Context())
 	if err != nil {
 		return err
 	}
-	a := accessFrom(r.Context())
+	c := s.accessCaller(r)
 	out := []agreementJSON{}
 	for _, ag := range list {
-		if m, g := agreementSides(a, ag); !m && !g {
+		if m, g := c.Sides(ag); !m && !g {
 			continue
 		}
 		j, err := s.agreementJSON(r.Context(), ag)
@@ -87,24 +81,15 @@ func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) error {
 }
 
 // targetAgreement returns the request's agreement if the user stands on
-// either side of it; otherwise "no sharing agreement N".
+// either side of it, and whether they manage it; otherwise "no sharing
+// agreement N" (access.Service.Agreement decides).
 func (s *Server) targetAgreement(r *http.Request) (access.SharingAgreement, bool, error) {
 	id, err := pathID(r, "sharing agreement")
 	if err != nil {
 		return access.SharingAgreement{}, false, err
 	}
-	ag, err := s.st.SharingAgreement(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return ag, false, errorf(http.StatusNotFound, fmt.Sprintf("no sharing agreement %d", id), nil)
-	}
-	if err != nil {
-		return ag, false, err
-	}
-	m, g := agreementSides(accessFrom(r.Context()), ag)
-	if !m && !g {
-		return ag, false, errorf(http.StatusNotFound, fmt.Sprintf("no sharing agreement %d", id), nil)
-	}
-	return ag, m, nil
+	ag, m, err := s.accessSvc.Agreement(r.Context(), s.accessCaller(r), id)
+	return ag, m, refusal(err)
 }
 
 func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) error {
@@ -186,25 +171,9 @@ func (in agreementInput) merge(a *access.SharingAgreement) {
 }
 
 // checkShared refuses cameras and groups that are not the grantor's to
-// share, then the agreement's own fields.
+// share, then the agreement's own fields (access.Service.CheckShared).
 func (s *Server) checkShared(r *http.Request, ag *access.SharingAgreement) error {
-	if err := s.checkOwnCameras(r, ag.GrantorID, ag.Cameras); err != nil {
-		return err
-	}
-	a := accessFrom(r.Context())
-	for _, id := range ag.Groups {
-		g, ok := a.snap.Group(id)
-		if !ok || !a.snap.CanOrg(a.p, rights.ManageCameras, g.Org).Allowed {
-			return badRequest(fmt.Sprintf("there is no camera group %d", id))
-		}
-		if !a.snap.Within(g.Org, ag.GrantorID) {
-			return badRequest(fmt.Sprintf("camera group %d is not one of the sharing organisation's", id))
-		}
-	}
-	if utf8.RuneCountInString(strings.TrimSpace(ag.Reference)) == 0 {
-		return badRequest("give the agreement's reference: its name or number in the partnership's records")
-	}
-	return refusal(ag.Validate())
+	return refusal(s.accessSvc.CheckShared(r.Context(), s.accessCaller(r), ag))
 }
 
 // createAgreement shares some of an organisation's cameras with another:
@@ -249,12 +218,12 @@ func (s *Server) createAgreement(w http.ResponseWriter, r *http.Request) error {
 // than it was) is made at once, so access can always be withdrawn fast;
 // anything else is a change of rights.
 func (s *Server) patchAgreement(w http.ResponseWriter, r *http.Request) error {
-	ag, manages, err := s.targetAgreement(r)
+	ag, _, err := s.targetAgreement(r)
 	if err != nil {
 		return err
 	}
-	if !manages {
-		return errorf(http.StatusForbidden, "only those who manage the sharing organisation's cameras change its agreements", nil)
+	if err := s.accessCaller(r).MayChangeAgreement(ag); err != nil {
+		return refusal(err)
 	}
 	var in agreementInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -295,9 +264,8 @@ func (s *Server) agreementIncident(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	a := accessFrom(r.Context())
-	if !a.snap.Sees(a.p, ag.GrantorID) {
-		return errorf(http.StatusForbidden, "only the sharing organisation's people open and close incidents on its agreements", nil)
+	if err := s.accessCaller(r).MaySetIncident(ag); err != nil {
+		return refusal(err)
 	}
 	var in struct {
 		Open      *bool  `json:"open"`
@@ -309,13 +277,8 @@ func (s *Server) agreementIncident(w http.ResponseWriter, r *http.Request) error
 	if in.Open == nil {
 		return badRequest(`say whether the incident is open, e.g. {"open": true, "reference": "INC-2026-0142"}`)
 	}
-	if ag.Condition != rights.WhileIncidentOpen {
-		return errorf(http.StatusConflict, "this agreement does not wait for an incident: its condition is not incident_open", nil)
-	}
-	if *in.Open && strings.TrimSpace(in.Reference) == "" {
-		return badRequest("give the incident's reference")
-	}
-	ag, err = s.accessSvc.SetIncident(r.Context(), requestActor(r), ag, *in.Open, strings.TrimSpace(in.Reference))
+	// On which agreement, and with what, is the service's to decide.
+	ag, err = s.accessSvc.SetIncident(r.Context(), s.accessCaller(r), ag, *in.Open, in.Reference)
 	if err != nil {
 		return refusal(err)
 	}

@@ -53,6 +53,8 @@ type worksBook struct {
 	orders    []works.Order
 	ledger    *works.Ledger
 	orgs      []access.Organisation
+	// fig are the figures as read, for the service's warnings.
+	fig works.Figures
 }
 
 func (s *Server) worksBook(ctx context.Context) (*worksBook, error) {
@@ -60,7 +62,7 @@ func (s *Server) worksBook(ctx context.Context) (*worksBook, error) {
 	b := &worksBook{a: a, now: s.now().UTC(), budgets: map[[2]int64]works.Budget{}}
 	f, err := s.worksSvc.Figures(ctx)
 	if err == nil {
-		b.contracts, b.orders, b.ledger = f.Contracts, f.Orders, f.Ledger
+		b.fig, b.contracts, b.orders, b.ledger = f, f.Contracts, f.Orders, f.Ledger
 		for _, x := range f.Budgets {
 			b.budgets[[2]int64{x.DepartmentID, int64(x.Year)}] = x
 		}
@@ -237,32 +239,6 @@ type orderJSON struct {
 	Warnings       []works.Warning `json:"warnings"`
 }
 
-// position is where order o stands against its budget, contract and
-// allowance, leaving out its own commitment.
-func (b *worksBook) position(o works.Order) works.Position {
-	c, _ := b.contract(o.ContractID)
-	bu, ok := b.budgets[[2]int64{o.DepartmentID, int64(o.BudgetYear)}]
-	allowance, hasAllowance := c.Allowance(o.ContractYear, o.Funding)
-	return works.Position{
-		Department: b.orgName(o.DepartmentID), Year: o.BudgetYear, HasBudget: ok, Budget: bu.AmountPence,
-		DeptCommitted: b.ledger.Department(o.DepartmentID, o.BudgetYear, o.ID).Committed,
-		Contract:      c.Reference, Value: c.ValuePence, ContractCommitted: b.ledger.Contract(c.ID, o.ID).Committed,
-		Starts: c.StartsOn, Ends: c.EndsOn,
-		Funding: o.Funding, ContractYear: o.ContractYear, HasAllowance: hasAllowance, Allowance: allowance,
-		AllowanceCommitted: b.ledger.Allowance(c.ID, o.ContractYear, o.Funding, o.ID).Committed,
-		Day:                o.RaisedAt,
-	}
-}
-
-// pendingAmount is the amount an order still to be decided would commit:
-// its quote, else the department's estimate.
-func pendingAmount(o works.Order) int64 {
-	if o.QuotePence > 0 {
-		return o.QuotePence
-	}
-	return o.EstimatePence
-}
-
 func (b *worksBook) orderJSON(o works.Order) orderJSON {
 	c, _ := b.contract(o.ContractID)
 	out := orderJSON{ID: o.ID, ContractID: o.ContractID, Contract: c.Reference, DepartmentID: o.DepartmentID, Department: b.orgName(o.DepartmentID),
@@ -274,10 +250,8 @@ func (b *worksBook) orderJSON(o works.Order) orderJSON {
 		CancelledAt: o.CancelledAt, CancelledBy: o.CancelledBy, Warnings: []works.Warning{}}
 	// An order still to be decided shows what approving it at its quote
 	// (or estimate) would set off, so no one approves blind.
-	if o.State == works.Raised || o.State == works.Quoted {
-		if ws := works.Check(b.position(o), pendingAmount(o)); ws != nil {
-			out.Warnings = ws
-		}
+	if ws := b.fig.Pending(o, b.orgName(o.DepartmentID)); ws != nil {
+		out.Warnings = ws
 	}
 	return out
 }
@@ -584,18 +558,17 @@ func (s *Server) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	o, err := s.worksSvc.Raise(r.Context(), c, works.NewOrder{ContractID: in.ContractID, DepartmentID: in.DepartmentID, Kind: in.Kind,
+	o, ws, err := s.worksSvc.Raise(r.Context(), c, works.NewOrder{ContractID: in.ContractID, DepartmentID: in.DepartmentID, Kind: in.Kind,
 		Funding: in.Funding, Title: in.Title, EstimatePence: in.EstimatePence})
 	if err != nil {
 		return refusal(err)
 	}
-	return s.answerOrder(w, r, http.StatusCreated, o.ID, func(b *worksBook, o works.Order) []works.Warning {
-		return works.Check(b.position(o), o.EstimatePence)
-	})
+	return s.answerOrder(w, r, http.StatusCreated, o.ID, ws)
 }
 
-// answerOrder writes the order as it now is, with the warnings warn finds.
-func (s *Server) answerOrder(w http.ResponseWriter, r *http.Request, code int, id int64, warn func(*worksBook, works.Order) []works.Warning) error {
+// answerOrder writes the order as it now is, with the warnings ws the
+// service found.
+func (s *Server) answerOrder(w http.ResponseWriter, r *http.Request, code int, id int64, ws []works.Warning) error {
 	b, err := s.worksBook(r.Context())
 	if err != nil {
 		return err
@@ -604,7 +577,6 @@ func (s *Server) answerOrder(w http.ResponseWriter, r *http.Request, code int, i
 	if i < 0 {
 		return errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
 	}
-	ws := warn(b, b.orders[i])
 	if ws == nil {
 		ws = []works.Warning{}
 	}
@@ -627,13 +599,14 @@ var worksSteps sync.Mutex
 // its final cost) or cancel.
 func (s *Server) stepWorksOrder(to string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		// Two approvals at once must not both pass the same check: the
-		// figures read here are the ones the step lands on. (Servers
+		// The order read here (its quote, the amount approved by
+		// default) is the one the step lands on; the service checks its
+		// warnings against the figures in its own transaction. (Servers
 		// sharing one database do not share this lock; works are
 		// approved by one manager, not a crowd.)
 		worksSteps.Lock()
 		defer worksSteps.Unlock()
-		b, o, err := s.worksOrder(r)
+		_, o, err := s.worksOrder(r)
 		if err != nil {
 			return err
 		}
@@ -664,44 +637,19 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 			if o.State == works.Quoted && step.Amount <= 0 {
 				return badRequest("an order is approved for an amount more than nothing")
 			}
-			// Before anything is committed: an approval that its
-			// warnings say overspends needs a reason, which is kept.
-			if ws := works.Check(b.position(o), step.Amount); len(ws) > 0 && o.State == works.Quoted {
-				if in.OverrideReason == "" {
-					writeJSON(w, http.StatusConflict, map[string]any{
-						"error":    "approving this order " + warningText(ws) + "; to approve it all the same, give an override_reason",
-						"warnings": ws,
-					})
-					return nil
-				}
-				step.Override = in.OverrideReason
-			}
+			// An approval that its warnings say overspends needs a
+			// reason, which is kept: the service decides.
+			step.Override = in.OverrideReason
 		}
-		if _, err := s.worksSvc.TakeStep(r.Context(), c, o.ID, step); err != nil {
+		_, ws, err := s.worksSvc.TakeStep(r.Context(), c, o.ID, step)
+		var over *works.OverrideNeeded
+		if errors.As(err, &over) {
+			writeJSON(w, http.StatusConflict, map[string]any{"error": over.Error(), "warnings": over.Warnings})
+			return nil
+		}
+		if err != nil {
 			return refusal(err)
 		}
-		return s.answerOrder(w, r, http.StatusOK, o.ID, func(b *worksBook, o works.Order) []works.Warning {
-			switch to {
-			case works.Quoted:
-				return works.Check(b.position(o), o.QuotePence)
-			case works.Approved:
-				return works.Check(b.position(o), o.ApprovedPence)
-			case works.Completed:
-				// Done is done: a final cost over the approved amount is
-				// reported, never refused.
-				if o.FinalPence > o.ApprovedPence {
-					return works.Check(b.position(o), o.FinalPence)
-				}
-			}
-			return nil
-		})
+		return s.answerOrder(w, r, http.StatusOK, o.ID, ws)
 	}
-}
-
-func warningText(ws []works.Warning) string {
-	var parts []string
-	for _, w := range ws {
-		parts = append(parts, w.Message)
-	}
-	return "would go past what is allowed: " + strings.Join(parts, "; ")
 }

@@ -71,10 +71,10 @@ func TestServiceRules(t *testing.T) {
 	if _, err := svc.CreateContract(ctx, manager, in); !errors.Is(err, problem.ErrInvalid) {
 		t.Errorf("a start that is not a date: got %v, want problem.ErrInvalid", err)
 	}
-	if _, err := svc.TakeStep(ctx, manager, 1, Step{To: "paid"}); !errors.Is(err, problem.ErrInvalid) {
+	if _, _, err := svc.TakeStep(ctx, manager, 1, Step{To: "paid"}); !errors.Is(err, problem.ErrInvalid) {
 		t.Errorf("a step no order takes: got %v, want problem.ErrInvalid", err)
 	}
-	if _, err := svc.Raise(ctx, manager, NewOrder{DepartmentID: 99}); !errors.Is(err, problem.ErrNotFound) {
+	if _, _, err := svc.Raise(ctx, manager, NewOrder{DepartmentID: 99}); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("an organisation that does not exist: got %v, want problem.ErrNotFound", err)
 	}
 	if _, err := svc.SetBudget(ctx, officer, 2, "2026/27", 1); !errors.Is(err, problem.ErrForbidden) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
@@ -57,6 +59,8 @@ type Service struct {
 	repo   Repo
 	change func(ctx context.Context, fn func(tx Repo) error) error
 	now    func() time.Time
+	// steps serialises the steps of orders within this process.
+	steps sync.Mutex
 }
 
 // New returns the service keeping its figures in repo and changing them
@@ -187,18 +191,20 @@ type NewOrder struct {
 
 // Raise records a department's order, dated now: it counts against the
 // department's budget for this financial year and the contract's
-// allowance for this contract year.
-func (s *Service) Raise(ctx context.Context, c Caller, in NewOrder) (Order, error) {
+// allowance for this contract year. It returns the warnings its estimate
+// sets off, but never refuses for them: asking commits nothing.
+func (s *Service) Raise(ctx context.Context, c Caller, in NewOrder) (Order, []Warning, error) {
 	if err := s.MayChange(c); err != nil {
-		return Order{}, err
+		return Order{}, nil, err
 	}
 	if in.Funding == "" {
 		in.Funding = AdHoc
 	}
 	if err := s.Org(c, in.DepartmentID); err != nil {
-		return Order{}, err
+		return Order{}, nil, err
 	}
 	var o Order
+	var ws []Warning
 	err := s.change(ctx, func(tx Repo) error {
 		k, err := tx.WorksContract(ctx, in.ContractID)
 		if errors.Is(err, problem.ErrNotFound) {
@@ -214,39 +220,77 @@ func (s *Service) Raise(ctx context.Context, c Caller, in NewOrder) (Order, erro
 		if err := tx.CreateWorksOrder(ctx, &o); err != nil {
 			return err
 		}
+		// Figures that cannot be added up give no warnings, but do not
+		// stop a department asking: asking commits nothing.
+		switch f, err := figures(ctx, tx); {
+		case errors.Is(err, money.ErrOverflow):
+		case err != nil:
+			return err
+		default:
+			ws = after(f.Position(o, departmentName(c, o.DepartmentID)), o, Raised)
+		}
 		return tx.Log(s.entry(c, auditlog.WorksOrderRaise, fmt.Sprintf("order %d for department %d on contract %d: %s %q, estimate %s",
 			o.ID, o.DepartmentID, o.ContractID, o.Kind, o.Title, money.Pounds(o.EstimatePence))))
 	})
-	return o, err
+	return o, ws, err
 }
 
 // TakeStep takes order id the step st (dated now, by the caller), with
-// its audit record, in one transaction: the order's state is checked in
-// it, so a step its state no longer allows is refused and leaves no
-// record. Whether an approval may go past its warnings is the caller's
-// to have decided (st.Override says why it does).
-func (s *Service) TakeStep(ctx context.Context, c Caller, id int64, st Step) (Order, error) {
+// its audit record, in one transaction: the order's state and the
+// figures it is checked against are read in it, so a step its state no
+// longer allows is refused and leaves no record. Approving a quoted
+// order that its warnings say overspends is refused (*OverrideNeeded)
+// unless st.Override says why it goes ahead, which the order keeps; a
+// reason given where none is needed is not kept. It returns the order
+// and the warnings the step set off.
+func (s *Service) TakeStep(ctx context.Context, c Caller, id int64, st Step) (Order, []Warning, error) {
 	if err := s.MayChange(c); err != nil {
-		return Order{}, err
+		return Order{}, nil, err
 	}
 	action, ok := StepAction[st.To]
 	if !ok {
-		return Order{}, problem.Invalidf("an order cannot be moved to %q", st.To)
+		return Order{}, nil, problem.Invalidf("an order cannot be moved to %q", st.To)
 	}
 	st.At, st.By = s.now().UTC(), c.Actor.Username
+	// Two approvals at once must not both pass the same check. (Servers
+	// sharing one database do not share this lock; works are approved by
+	// one manager, not a crowd.)
+	s.steps.Lock()
+	defer s.steps.Unlock()
 	var o Order
+	var ws []Warning
 	err := s.change(ctx, func(tx Repo) error {
-		var err error
+		f, err := figures(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var p Position
+		i := slices.IndexFunc(f.Orders, func(o Order) bool { return o.ID == id })
+		if i >= 0 {
+			was := f.Orders[i]
+			p = f.Position(was, departmentName(c, was.DepartmentID))
+			override := st.Override
+			st.Override = ""
+			if st.To == Approved && was.State == Quoted {
+				if ws := Check(p, st.Amount); len(ws) > 0 {
+					if override == "" {
+						return &OverrideNeeded{Warnings: ws}
+					}
+					st.Override = override
+				}
+			}
+		}
 		if o, err = tx.StepWorksOrder(ctx, id, st); err != nil {
 			return err
 		}
+		ws = after(p, o, st.To)
 		detail := fmt.Sprintf("order %d: %s", id, money.Pounds(st.Amount))
 		if st.Override != "" {
 			detail += ", past its warnings: " + st.Override
 		}
 		return tx.Log(s.entry(c, action, detail))
 	})
-	return o, err
+	return o, ws, err
 }
 
 // Figures are every works figure a page or answer needs, read at once:
@@ -261,16 +305,19 @@ type Figures struct {
 }
 
 // Figures reads every contract, budget and order, and adds the orders up.
-func (s *Service) Figures(ctx context.Context) (Figures, error) {
+func (s *Service) Figures(ctx context.Context) (Figures, error) { return figures(ctx, s.repo) }
+
+// figures reads the figures from r: the store, or a change's transaction.
+func figures(ctx context.Context, r Repo) (Figures, error) {
 	var f Figures
 	var err error
-	if f.Contracts, err = s.repo.ListWorksContracts(ctx); err != nil {
+	if f.Contracts, err = r.ListWorksContracts(ctx); err != nil {
 		return f, err
 	}
-	if f.Budgets, err = s.repo.ListWorksBudgets(ctx, 0); err != nil {
+	if f.Budgets, err = r.ListWorksBudgets(ctx, 0); err != nil {
 		return f, err
 	}
-	if f.Orders, err = s.repo.ListWorksOrders(ctx, OrderFilter{}); err != nil {
+	if f.Orders, err = r.ListWorksOrders(ctx, OrderFilter{}); err != nil {
 		return f, err
 	}
 	spend := make([]Spend, 0, len(f.Orders))

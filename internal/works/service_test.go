@@ -97,31 +97,31 @@ func TestWorksChangesAreAllOrNothing(t *testing.T) {
 		}
 
 		fail = true
-		if _, err := svc.Raise(ctx, manager, works.NewOrder{ContractID: k.ID, DepartmentID: housing.ID, Kind: works.Repair, Title: "Sele Walk"}); err == nil {
+		if _, _, err := svc.Raise(ctx, manager, works.NewOrder{ContractID: k.ID, DepartmentID: housing.ID, Kind: works.Repair, Title: "Sele Walk"}); err == nil {
 			t.Fatal("raising with a record that fails: got no error, want one")
 		}
 		if os, err := st.ListWorksOrders(ctx, works.OrderFilter{}); err != nil || len(os) != 0 || pending() != 1 {
 			t.Errorf("after the failed raise: got %d orders and %d records (%v), want none and the contract's", len(os), pending(), err)
 		}
 		fail = false
-		o, err := svc.Raise(ctx, manager, works.NewOrder{ContractID: k.ID, DepartmentID: housing.ID, Kind: works.Repair, Title: "Sele Walk", EstimatePence: 250_000})
+		o, _, err := svc.Raise(ctx, manager, works.NewOrder{ContractID: k.ID, DepartmentID: housing.ID, Kind: works.Repair, Title: "Sele Walk", EstimatePence: 250_000})
 		must(t, err)
 		if o.State != works.Raised || o.RaisedBy != "manager" || o.BudgetYear != 2026 || o.ContractYear != 1 || pending() != 2 {
 			t.Errorf("raised: got %s by %q, years %d and %d, %d records; want raised by manager, 2026 and 1, 2", o.State, o.RaisedBy, o.BudgetYear, o.ContractYear, pending())
 		}
 
 		fail = true
-		if _, err := svc.TakeStep(ctx, manager, o.ID, works.Step{To: works.Quoted, Amount: 300_000}); err == nil {
+		if _, _, err := svc.TakeStep(ctx, manager, o.ID, works.Step{To: works.Quoted, Amount: 300_000}); err == nil {
 			t.Fatal("a quote whose record fails: got no error, want one")
 		}
 		if got, err := st.WorksOrder(ctx, o.ID); err != nil || got.State != works.Raised || got.QuotePence != 0 || pending() != 2 {
 			t.Errorf("after the failed quote: got %s at %d, %d records (%v); want raised, no quote, 2", got.State, got.QuotePence, pending(), err)
 		}
 		fail = false
-		if _, err := svc.TakeStep(ctx, manager, o.ID, works.Step{To: works.Completed, Amount: 1}); !errors.Is(err, problem.ErrInvalid) || pending() != 2 {
+		if _, _, err := svc.TakeStep(ctx, manager, o.ID, works.Step{To: works.Completed, Amount: 1}); !errors.Is(err, problem.ErrInvalid) || pending() != 2 {
 			t.Errorf("completing a raised order: got %v and %d records, want problem.ErrInvalid and no record", err, pending())
 		}
-		got, err := svc.TakeStep(ctx, manager, o.ID, works.Step{To: works.Quoted, Amount: 300_000})
+		got, _, err := svc.TakeStep(ctx, manager, o.ID, works.Step{To: works.Quoted, Amount: 300_000})
 		must(t, err)
 		if got.State != works.Quoted || got.QuotedBy != "manager" || got.QuotedAt == nil || !got.QuotedAt.Equal(now) || pending() != 3 {
 			t.Errorf("quoted: got %s by %q at %v, %d records; want quoted by manager at %v, 3", got.State, got.QuotedBy, got.QuotedAt, pending(), now)
@@ -131,7 +131,7 @@ func TestWorksChangesAreAllOrNothing(t *testing.T) {
 		if len(entries) != 3 || entries[2].Action != auditlog.WorksOrderQuote.String() || entries[2].Detail != fmt.Sprintf("order %d: £3,000.00", o.ID) {
 			t.Errorf("the records: got %+v, want the quote's last, order %d: £3,000.00", entries, o.ID)
 		}
-		if _, err := svc.TakeStep(ctx, officer, o.ID, works.Step{To: works.Cancelled}); !errors.Is(err, problem.ErrForbidden) {
+		if _, _, err := svc.TakeStep(ctx, officer, o.ID, works.Step{To: works.Cancelled}); !errors.Is(err, problem.ErrForbidden) {
 			t.Errorf("a council's officer cancelling: got %v, want problem.ErrForbidden", err)
 		}
 	})
