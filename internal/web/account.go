@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/identity"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // A user's own account: their sessions and API tokens (listed, made,
@@ -269,7 +270,7 @@ func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, code int, se
 	if !safeNext(next) {
 		next = "/"
 	}
-	token, _ := r.Context().Value(csrfKey).(string)
+	token := httpx.CSRF(r.Context())
 	return s.render(w, "totp.html", code, page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{
 		Secret: secret, SecretGroups: groups(secret, 4), URI: template.URL(uri), QR: svg,
 		Enabled: u.TOTPEnabled, Required: s.secondFactorDue(u), CodesLeft: left, Error: msg, Next: next,
@@ -325,7 +326,7 @@ func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 		next = "/"
 	}
 	u.TOTPEnabled = true
-	token, _ := ctx.Value(csrfKey).(string)
+	token := httpx.CSRF(ctx)
 	return s.render(w, "totp.html", http.StatusOK, page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{Codes: codes, Next: next}})
 }
 

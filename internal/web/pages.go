@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
@@ -67,7 +68,7 @@ func permissionsOf(p rights.Principal) permissions {
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request, tmpl, title, nav string, data any) error {
 	a := accessFrom(r.Context())
-	token, _ := r.Context().Value(csrfKey).(string)
+	token := httpx.CSRF(r.Context())
 	p := page{Title: title, Nav: nav, User: a.user, CSRF: token, Can: permissionsOf(a.p), Data: data}
 	if p.Can.Audit && s.opt.Audit != nil {
 		p.AuditAlarms = s.opt.Audit.Alarms()

@@ -40,6 +40,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
@@ -508,17 +509,13 @@ func (s *Server) wrap(h handlerFunc) http.Handler {
 
 type ctxKey int
 
-const (
-	userKey    ctxKey = iota
-	csrfKey           // the session's CSRF token, for pages to embed
-	sessionKey        // the id of the console session a request came with
-)
+// sessionKey is the id of the console session a request came with; the
+// user and the CSRF token are carried through httpx, for the console's
+// pages to read too.
+const sessionKey ctxKey = iota
 
 // userFrom returns the signed-in user of a request.
-func userFrom(ctx context.Context) identity.User {
-	u, _ := ctx.Value(userKey).(identity.User)
-	return u
-}
+func userFrom(ctx context.Context) identity.User { return httpx.User(ctx) }
 
 const sessionCookie = "vigil_session"
 
@@ -568,7 +565,7 @@ func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 		if err != nil {
 			return err
 		}
-		ctx := context.WithValue(r.Context(), userKey, u)
+		ctx := httpx.WithUser(r.Context(), u)
 		if byCookie {
 			// A script or form of the console's own pages: it must
 			// prove it is one (csrf.go). API clients with a bearer
@@ -576,7 +573,7 @@ func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 			if err := checkCSRF(r, token); err != nil {
 				return err
 			}
-			ctx = context.WithValue(ctx, csrfKey, csrfToken(token))
+			ctx = httpx.WithCSRF(ctx, csrfToken(token))
 			ctx = context.WithValue(ctx, sessionKey, tok.ID)
 		}
 		if path, msg := s.setupStep(u, byCookie); path != "" && !setup {

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // Signing in, in the order a person meets it:
@@ -392,7 +393,7 @@ func (s *Server) renderPassword(w http.ResponseWriter, r *http.Request, code int
 	if u.PasswordHash == "" {
 		data["NoPassword"] = u.OIDCIssuer
 	}
-	token, _ := r.Context().Value(csrfKey).(string)
+	token := httpx.CSRF(r.Context())
 	return s.render(w, "password.html", code, page{Title: "Change password", User: u, CSRF: token, Data: data})
 }
 
