@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/identity"
+	"github.com/vigil-cctv/vigil/internal/web/console"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
@@ -75,7 +76,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, message, 
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, "account.html", "Account", "account", map[string]any{
+	return s.console.Show(w, r, "account.html", "Account", "account", map[string]any{
 		"Sessions": sessions, "Tokens": tokens, "Message": message, "NewToken": newToken, "CodesLeft": left,
 		"MaxDays": int(s.opt.SignIn.TokenMaxLifetime / (24 * time.Hour)),
 	})
@@ -271,7 +272,7 @@ func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, code int, se
 		next = "/"
 	}
 	token := httpx.CSRF(r.Context())
-	return s.render(w, "totp.html", code, page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{
+	return s.console.Render(w, "totp.html", code, console.Page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{
 		Secret: secret, SecretGroups: groups(secret, 4), URI: template.URL(uri), QR: svg,
 		Enabled: u.TOTPEnabled, Required: s.secondFactorDue(u), CodesLeft: left, Error: msg, Next: next,
 	}})
@@ -327,7 +328,7 @@ func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 	}
 	u.TOTPEnabled = true
 	token := httpx.CSRF(ctx)
-	return s.render(w, "totp.html", http.StatusOK, page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{Codes: codes, Next: next}})
+	return s.console.Render(w, "totp.html", http.StatusOK, console.Page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{Codes: codes, Next: next}})
 }
 
 // groups spaces s into groups of n characters, for reading and typing.
