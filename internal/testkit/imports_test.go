@@ -90,6 +90,10 @@ var mayImport = map[string][]string{
 	// Maintenance's watcher reads the running cameras' state
 	// (ingest.Status) and nothing else of the media core.
 	"internal/maintenance": {"internal/auditlog", "internal/ingest", "internal/period", "internal/problem", "internal/rights"},
+	// What Vigil's HTTP handlers share: a leaf beneath web and the
+	// console, knowing the signed-in user's model and rights, never a
+	// service or the store.
+	"internal/web/httpx": {"internal/auditlog", "internal/identity", "internal/problem", "internal/rights", "internal/spreadsheet"},
 	// The store is the SQL; it implements the capabilities' repositories
 	// with their types, and imports no service of theirs. It keeps the
 	// media core's segment index in the index's own rows (segindex),
@@ -101,8 +105,12 @@ var mayImport = map[string][]string{
 // the only packages that may import each: the transport, the wiring and
 // the command line depend on the rest, never the other way round.
 var importedOnlyBy = map[string][]string{
-	// HTTP: the API and the console pages; only the wiring starts it.
+	// HTTP: the server and the JSON API; only the wiring starts it.
 	"internal/web": {"internal/app"},
+	// The console's pages: only the server lists their routes.
+	"internal/web/console": {"internal/web"},
+	// What the server and the pages share, and no one else.
+	"internal/web/httpx": {"internal/web", "internal/web/console"},
 	// The wiring: the command line runs it, and the benchmarks run it
 	// as a whole server.
 	"internal/app":   {"internal/cli", "internal/bench"},
@@ -147,6 +155,13 @@ func TestImportRulesCatch(t *testing.T) {
 		{"web imports app", func(g map[string][]string) {
 			g["internal/web"] = append(g["internal/web"], "internal/app")
 		}, []string{"internal/web imports internal/app, which only [internal/cli internal/bench] may import"}},
+		{"the wiring imports the console", func(g map[string][]string) {
+			g["internal/app"] = append(g["internal/app"], "internal/web/console")
+		}, []string{"internal/app imports internal/web/console, which only [internal/web] may import"}},
+		{"httpx imports the console", func(g map[string][]string) {
+			g["internal/web/httpx"] = append(g["internal/web/httpx"], "internal/web/console")
+		}, []string{"internal/web/httpx imports internal/web/console, which its row does not allow",
+			"internal/web/httpx imports internal/web/console, which only [internal/web] may import"}},
 		{"the store imports the command line", func(g map[string][]string) {
 			g["internal/store"] = append(g["internal/store"], "internal/cli")
 		}, []string{

@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // Every signed-in request is authorised in two steps. The route table says
@@ -29,11 +30,14 @@ type signedIn struct {
 	snap *rights.Snapshot
 }
 
-type accessKey struct{}
-
+// accessFrom is the request's signedIn, which authorise put in its
+// context through httpx (as the console's pages read it).
 func accessFrom(ctx context.Context) *signedIn {
-	a, _ := ctx.Value(accessKey{}).(*signedIn)
-	return a
+	a := httpx.AccessOf(ctx)
+	if a == nil {
+		return nil
+	}
+	return &signedIn{user: a.User, p: a.P, snap: a.Snap}
 }
 
 // principal loads the signed-in user's principal.
@@ -67,7 +71,7 @@ func (s *Server) authorise(rt route, h handlerFunc) handlerFunc {
 			}
 			return errorf(http.StatusForbidden, rights.Refusal(a.p, rt.need), nil)
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), accessKey{}, a)))
+		return h(w, r.WithContext(httpx.WithAccess(r.Context(), &httpx.Access{User: a.user, P: a.p, Snap: a.snap})))
 	}
 }
 

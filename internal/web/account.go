@@ -14,6 +14,8 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/identity"
+	"github.com/vigil-cctv/vigil/internal/web/console"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // A user's own account: their sessions and API tokens (listed, made,
@@ -74,7 +76,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, message, 
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, "account.html", "Account", "account", map[string]any{
+	return s.console.Show(w, r, "account.html", "Account", "account", map[string]any{
 		"Sessions": sessions, "Tokens": tokens, "Message": message, "NewToken": newToken, "CodesLeft": left,
 		"MaxDays": int(s.opt.SignIn.TokenMaxLifetime / (24 * time.Hour)),
 	})
@@ -269,8 +271,8 @@ func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, code int, se
 	if !safeNext(next) {
 		next = "/"
 	}
-	token, _ := r.Context().Value(csrfKey).(string)
-	return s.render(w, "totp.html", code, page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{
+	token := httpx.CSRF(r.Context())
+	return s.console.Render(w, "totp.html", code, console.Page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{
 		Secret: secret, SecretGroups: groups(secret, 4), URI: template.URL(uri), QR: svg,
 		Enabled: u.TOTPEnabled, Required: s.secondFactorDue(u), CodesLeft: left, Error: msg, Next: next,
 	}})
@@ -325,8 +327,8 @@ func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 		next = "/"
 	}
 	u.TOTPEnabled = true
-	token, _ := ctx.Value(csrfKey).(string)
-	return s.render(w, "totp.html", http.StatusOK, page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{Codes: codes, Next: next}})
+	token := httpx.CSRF(ctx)
+	return s.console.Render(w, "totp.html", http.StatusOK, console.Page{Title: "Second factor", User: u, CSRF: token, Data: totpEnrolment{Codes: codes, Next: next}})
 }
 
 // groups spaces s into groups of n characters, for reading and typing.

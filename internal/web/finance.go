@@ -1,10 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"net/http"
 	"strconv"
@@ -27,7 +25,7 @@ import (
 // alone (the cost lines and the balance are the partnership's, which
 // every partner funds and is reported to). Changing anything needs
 // manage_finance at the partnership itself: its CCTV manager
-// (finance.Caller.MayManage, figuresEditor for trading and works).
+// (finance.Caller.MayManage; trading and works keep the same rule).
 
 // financeCaller is who makes the request, as the finance service takes
 // them: the actor its audit records name, and their rights.
@@ -91,17 +89,6 @@ func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
 	return st, nil
 }
 
-// figuresEditor refuses a user who may not change the partnership's
-// figures: the recharge's, the trading company's and works'. It is the
-// one rule for all three (rights.Snapshot.CanManageFinance), and the
-// partnership is known by id, so renaming it changes nothing.
-func figuresEditor(a *signedIn) error {
-	return fromProblem(finance.Caller{P: a.p, Rights: a.snap}.MayManage())
-}
-
-// financeEditor is figuresEditor for the request's user.
-func (s *Server) financeEditor(r *http.Request) error { return figuresEditor(accessFrom(r.Context())) }
-
 type financeLineJSON struct {
 	finance.Line
 	Variance int64 `json:"variance"`
@@ -164,161 +151,6 @@ func (s *Server) financeStatement(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, toStatementJSON(st))
 	return nil
-}
-
-func (s *Server) financeStatementCSV(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.statementFor(r)
-	if err != nil {
-		return err
-	}
-	return sendCSV(w, "statement-"+strings.ReplaceAll(st.Period.String(), "/", "-")+".csv", func(b *bytes.Buffer) error { return st.WriteCSV(b) })
-}
-
-// financeHistoryCSV exports the history of every camera whose owner's
-// figures the user may read, in the columns the import reads (camera by
-// id, so that it imports back; its name beside it for people).
-func (s *Server) financeHistoryCSV(w http.ResponseWriter, r *http.Request) error {
-	rows, err := s.finance.HistoryTable(r.Context(), s.financeCaller(r))
-	if err != nil {
-		return err
-	}
-	return writeCSV(w, "camera-history.csv", rows)
-}
-
-// financeCategoriesCSV exports the monitoring categories and weights.
-func (s *Server) financeCategoriesCSV(w http.ResponseWriter, r *http.Request) error {
-	cats, err := s.finance.Categories(r.Context())
-	if err != nil {
-		return err
-	}
-	rows := [][]string{{"name", "title", "weight"}}
-	for _, c := range cats {
-		rows = append(rows, []string{c.Name, c.Title, c.Weight.String()})
-	}
-	return writeCSV(w, "camera-categories.csv", rows)
-}
-
-// financeView is the statement page's data, formatted for people.
-type financeView struct {
-	Period, Query     string
-	Prev, Next        string
-	Periods           []string
-	Days              int64
-	Lines             []financeRowView
-	Balance           financeRowView
-	Partners          []financeRowView
-	Total             financeRowView
-	Warnings          []string
-	Filtered          bool
-	Editor            bool
-	Categories        []finance.Category
-	ShareChart        template.HTML
-	BudgetChart       template.HTML
-	Unit, FixedAmount string
-}
-
-type financeRowView struct {
-	Name, Budget, Actuals, Estimate, Variance, Cameras, Share, Comment string
-	Over                                                               bool // costs more than budgeted
-}
-
-func (s *Server) financePage(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.statementFor(r)
-	if err != nil {
-		return err
-	}
-	cats, err := s.finance.Categories(r.Context())
-	if err != nil {
-		return err
-	}
-	p := st.Period
-	prev, next := p.Prev(), p.Next()
-	v := financeView{Period: p.String(), Query: p.String(), Prev: prev.String(), Next: next.String(), Days: st.Days,
-		Warnings: st.Warnings, Categories: cats, Editor: s.financeEditor(r) == nil,
-		Unit: poundsShort(st.Unit), FixedAmount: poundsShort(st.Fixed)}
-	for q := range 5 {
-		v.Periods = append(v.Periods, period.Period{Year: p.Year, Quarter: q}.String())
-	}
-	line := func(l finance.Line) financeRowView {
-		return financeRowView{Name: l.Name, Budget: money.Whole(l.Budget), Actuals: money.Whole(l.Actuals),
-			Estimate: money.Whole(l.Estimate), Variance: money.Whole(l.Variance()), Comment: l.Comment, Over: l.Variance() > 0}
-	}
-	for _, l := range st.Lines {
-		v.Lines = append(v.Lines, line(l))
-	}
-	v.Balance = line(st.Balance)
-	partner := func(p finance.PartnerRow) financeRowView {
-		return financeRowView{Name: p.Name, Budget: money.Whole(p.Budget), Estimate: money.Whole(p.Estimate),
-			Variance: money.Whole(p.Variance), Cameras: p.Cameras.Decimal(2), Share: finance.Percent(p.ShareBP), Over: p.Variance > 0}
-	}
-	for _, p := range st.Partners {
-		v.Partners = append(v.Partners, partner(p))
-	}
-	v.Total = partner(st.Total)
-	// Whoever may not change the figures reads them for their own part of
-	// the partnership only.
-	v.Filtered = !v.Editor
-	v.ShareChart = shareChart(st.Partners)
-	v.BudgetChart = budgetChart(st.Partners)
-	return s.page(w, r, "finance.html", "Finance", "finance", v)
-}
-
-// shareChart draws each partner's share as a horizontal bar, in SVG made
-// here: the console loads no chart library.
-func shareChart(rows []finance.PartnerRow) template.HTML {
-	const width, left, barH, gap = 640, 260, 18, 8
-	var b strings.Builder
-	h := len(rows)*(barH+gap) + gap
-	fmt.Fprintf(&b, `<svg class="chart" role="img" aria-label="Share of the recharge by partner" viewBox="0 0 %d %d" width="%d" height="%d" xmlns="http://www.w3.org/2000/svg">`, width, h, width, h)
-	for i, p := range rows {
-		y := gap + i*(barH+gap)
-		w := int(p.ShareBP * int64(width-left-70) / 10000)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="12" fill="currentColor">%s</text>`, left-8, y+barH-5, template.HTMLEscapeString(p.Name))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#3b82c4"><title>%s: %s</title></rect>`, left, y, max(w, 1), barH,
-			template.HTMLEscapeString(p.Name), finance.Percent(p.ShareBP))
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" fill="currentColor">%s</text>`, left+max(w, 1)+6, y+barH-5, finance.Percent(p.ShareBP))
-	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
-}
-
-// budgetChart draws each partner's budget beside its year-end estimate.
-func budgetChart(rows []finance.PartnerRow) template.HTML {
-	const width, left, barH, gap = 640, 260, 10, 10
-	var most int64 = 1
-	for _, p := range rows {
-		most = max(most, abs64(p.Budget), abs64(p.Estimate))
-	}
-	var b strings.Builder
-	h := len(rows)*(2*barH+gap) + gap + 20
-	fmt.Fprintf(&b, `<svg class="chart" role="img" aria-label="Budget and estimate by partner" viewBox="0 0 %d %d" width="%d" height="%d" xmlns="http://www.w3.org/2000/svg">`, width, h, width, h)
-	fmt.Fprintf(&b, `<rect x="%d" y="4" width="10" height="10" fill="#9aa5b1"/><text x="%d" y="13" font-size="11" fill="currentColor">budget</text>`, left, left+14)
-	fmt.Fprintf(&b, `<rect x="%d" y="4" width="10" height="10" fill="#3b82c4"/><text x="%d" y="13" font-size="11" fill="currentColor">estimate</text>`, left+80, left+94)
-	for i, p := range rows {
-		y := 20 + gap + i*(2*barH+gap)
-		scale := func(v int64) int { return max(int(abs64(v)*int64(width-left-90)/most), 1) }
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="12" fill="currentColor">%s</text>`, left-8, y+barH+4, template.HTMLEscapeString(p.Name))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#9aa5b1"><title>budget £%s</title></rect>`, left, y, scale(p.Budget), barH, money.Whole(p.Budget))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#3b82c4"><title>estimate £%s</title></rect>`, left, y+barH, scale(p.Estimate), barH, money.Whole(p.Estimate))
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="currentColor">£%s</text>`, left+max(scale(p.Budget), scale(p.Estimate))+6, y+barH+4, money.Whole(p.Estimate))
-	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
-}
-
-// poundsShort writes whole pounds without pence: £10, not £10.00.
-func poundsShort(p int64) string {
-	if p%100 == 0 {
-		return money.Whole(p)
-	}
-	return money.Format(p)
-}
-
-func abs64(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 func (s *Server) financeCategories(w http.ResponseWriter, r *http.Request) error {

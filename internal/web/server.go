@@ -1,18 +1,16 @@
-// Package web serves Vigil's HTTP API and its console pages. Every route
-// is listed in routes; every handler returns an *Error instead of writing
-// failures itself, and every request for footage is written to the audit
-// table before a byte of video is sent.
+// Package web is Vigil's HTTP server and its JSON API: the route table,
+// the middleware (sign-in, authorisation, CSRF, deadlines), the sign-in
+// flows, and the API's handlers. The console's pages are package
+// web/console, whose routes join the table. Every route is listed in
+// table; every handler returns an *Error instead of writing failures
+// itself, and every request for footage is written to the audit trail
+// before a byte of video is sent.
 package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -40,6 +38,8 @@ import (
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/trading"
+	"github.com/vigil-cctv/vigil/internal/web/console"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
@@ -116,7 +116,6 @@ type Server struct {
 	st   *store.Store
 	log  *slog.Logger
 	mux  *http.ServeMux
-	tmpl *template.Template
 	now  func() time.Time
 	whep *live.WHEP
 	live liveViews
@@ -141,31 +140,13 @@ type Server struct {
 	// keeps each person's video wall layouts.
 	cams    *cameras.Service
 	layouts *cameras.Layouts
+	// console serves the console's pages, whose routes are in table.
+	console *console.Console
 
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
 	reviewDone chan struct{}
 }
-
-//go:embed templates/*.html
-var templateFS embed.FS
-
-//go:embed static
-var staticFS embed.FS
-
-// staticVersion names this build's static files in their URLs.
-var staticVersion = func() string {
-	h := sha256.New()
-	fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			b, _ := staticFS.ReadFile(p)
-			fmt.Fprintf(h, "%s %d\n", p, len(b))
-			h.Write(b)
-		}
-		return nil
-	})
-	return hex.EncodeToString(h.Sum(nil))[:12]
-}()
 
 // New builds the server and its routes.
 func New(opt Options) (*Server, error) {
@@ -176,28 +157,11 @@ func New(opt Options) (*Server, error) {
 	if opt.Secrets == nil {
 		return nil, errors.New("web: no secret box to seal second-factor keys with")
 	}
-	tmpl, err := template.New("").Funcs(template.FuncMap{
-		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"static":  func(name string) string { return "/static/" + staticVersion + "/" + name },
-		"when": func(v any) string {
-			switch t := v.(type) {
-			case time.Time:
-				return t.UTC().Format("2006-01-02 15:04 UTC")
-			case *time.Time:
-				if t != nil {
-					return t.UTC().Format("2006-01-02 15:04 UTC")
-				}
-			}
-			return "—"
-		},
-	}).Funcs(worksFuncs).ParseFS(templateFS, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	if opt.Changes, err = defaultChanges(opt); err != nil {
 		return nil, err
 	}
-	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), tmpl: tmpl, now: time.Now}
+	s := &Server{opt: opt, st: opt.Store, log: opt.Logger, mux: http.NewServeMux(), now: time.Now}
 	clock := func() time.Time { return s.now() }
 	s.tradingSvc = trading.New(s.st, changerFor[trading.Repo](opt.Changes, s.st), clock, opt.Logger.With("component", "trading"))
 	s.worksSvc = works.New(s.st, changerFor[works.Repo](opt.Changes, s.st), clock)
@@ -213,6 +177,13 @@ func New(opt Options) (*Server, error) {
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))
 	s.finance = finance.New(s.st, changerFor[finance.Repo](opt.Changes, s.st), opt.Income)
 	s.maint = maintenance.NewService(s.st, maintenance.Change(changerFor[maintenance.Repo](opt.Changes, s.st)), opt.Maintenance, func() time.Time { return s.now() })
+	s.console, err = console.New(console.Options{
+		Finance: s.finance, Trading: s.tradingSvc, Works: s.worksSvc, Maintenance: s.maint,
+		Audit: opt.Audit, Store: opt.Store, Now: clock,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if err := s.initAccess(); err != nil {
 		return nil, err
 	}
@@ -259,9 +230,7 @@ func (s *Server) Routes() []string {
 }
 
 func (s *Server) table() []route {
-	static, _ := fs.Sub(staticFS, "static")
-	fileServer := http.FileServerFS(static)
-	return []route{
+	return append([]route{
 		{pattern: "GET /healthz", public: true, h: s.healthz},
 		{pattern: "GET /login", public: true, h: s.loginPage},
 		{pattern: "POST /login", public: true, h: s.login},
@@ -287,30 +256,6 @@ func (s *Server) table() []route {
 		// Another user's sessions: for those who manage that user.
 		{pattern: "GET /api/v1/users/{id}/sessions", need: rights.ManageUsers, h: s.userSessions},
 		{pattern: "DELETE /api/v1/users/{id}/sessions", need: rights.ManageUsers, h: s.userSessions},
-		{pattern: "GET /static/", public: true, h: func(w http.ResponseWriter, r *http.Request) error {
-			// /static/VERSION/file: the version is a hash of every static
-			// file, so a page of this build loads this build's scripts
-			// (and their relative imports) and a browser may keep them
-			// for good; any other version is looked up afresh.
-			rest := strings.TrimPrefix(r.URL.Path, "/static/")
-			ver, file, ok := strings.Cut(rest, "/")
-			if !ok {
-				file = rest
-			}
-			if ok && ver == staticVersion {
-				w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-			} else {
-				w.Header().Set("Cache-Control", "no-cache")
-			}
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = "/" + file
-			fileServer.ServeHTTP(w, r2)
-			return nil
-		}},
-		{pattern: "GET /{$}", anyone: true, page: true, h: s.wall},
-		{pattern: "GET /playback", need: rights.PlayBack, page: true, h: s.playbackPage},
-		{pattern: "GET /map", anyone: true, page: true, h: s.mapPage},
-		{pattern: "GET /approvals", anyone: true, page: true, h: s.approvalsPage},
 		{pattern: "GET /metrics", need: rights.ManageCameras, h: s.metrics},
 		{pattern: "GET /api/v1/me", anyone: true, h: s.me},
 		{pattern: "GET /api/v1/roles", anyone: true, h: s.listRoles},
@@ -360,13 +305,10 @@ func (s *Server) table() []route {
 		{pattern: "POST /api/v1/approvals/{id}/approve", anyone: true, h: s.approve},
 		{pattern: "POST /api/v1/approvals/{id}/reject", anyone: true, h: s.reject},
 		{pattern: "GET /api/v1/audit", need: rights.ReadAudit, long: flowing, h: s.listAudit},
-		{pattern: "GET /audit", need: rights.ReadAudit, page: true, h: s.auditPage},
 		// Maintenance (maintenance.go): faults are reported by anyone who
 		// sees the camera; the list, availability and the contractor's
 		// report are scoped by the handlers to those who manage cameras or
 		// read the figures; the contractor's progress is managing cameras.
-		{pattern: "GET /maintenance", anyone: true, page: true, h: s.maintenancePage},
-		{pattern: "GET /maintenance/report", anyone: true, page: true, h: s.maintenanceReport},
 		{pattern: "GET /api/v1/maintenance/faults", anyone: true, h: s.listFaults},
 		{pattern: "POST /api/v1/maintenance/faults", anyone: true, h: s.raiseFault},
 		{pattern: "GET /api/v1/maintenance/faults/{id}", anyone: true, h: s.getFault},
@@ -375,9 +317,7 @@ func (s *Server) table() []route {
 		{pattern: "GET /api/v1/maintenance/report", anyone: true, h: s.reportAPI},
 		// The trading company: read with read finance, for the customers
 		// in one's scope; changes need manage_finance at the partnership
-		// itself, which the handler decides (figuresEditor in finance.go).
-		{pattern: "GET /trading", need: rights.ReadFinance, page: true, h: s.tradingPage},
-		{pattern: "GET /trading/invoices/{id}", need: rights.ReadFinance, page: true, h: s.invoicePage},
+		// itself, which the trading service decides.
 		{pattern: "GET /api/v1/trading/settings", need: rights.ReadFinance, h: s.getTradingSettings},
 		{pattern: "PUT /api/v1/trading/settings", need: rights.ReadFinance, h: s.putTradingSettings},
 		{pattern: "GET /api/v1/trading/subscriptions", need: rights.ReadFinance, h: s.listSubscriptions},
@@ -394,14 +334,7 @@ func (s *Server) table() []route {
 		{pattern: "POST /api/v1/trading/invoices/{id}/credit", need: rights.ReadFinance, h: s.creditInvoice},
 		// Works contracts, departments' budgets and works orders
 		// (works.go): read within one's scope, changed at the partnership
-		// (manage_finance, figuresEditor).
-		{pattern: "GET /works", need: rights.ReadFinance, page: true, h: s.worksContractsPage},
-		{pattern: "GET /works/budgets", need: rights.ReadFinance, page: true, h: s.worksBudgetsPage},
-		{pattern: "GET /works/orders", need: rights.ReadFinance, page: true, h: s.worksOrdersPage},
-		{pattern: "GET /works/contracts.csv", need: rights.ReadFinance, h: s.worksContractsCSV},
-		{pattern: "GET /works/allowances.csv", need: rights.ReadFinance, h: s.worksAllowancesCSV},
-		{pattern: "GET /works/budgets.csv", need: rights.ReadFinance, h: s.worksBudgetsCSV},
-		{pattern: "GET /works/orders.csv", need: rights.ReadFinance, h: s.worksOrdersCSV},
+		// (manage_finance, which the works service decides).
 		{pattern: "GET /api/v1/works/contracts", need: rights.ReadFinance, h: s.listWorksContracts},
 		{pattern: "POST /api/v1/works/contracts", need: rights.ReadFinance, h: s.createWorksContract},
 		{pattern: "GET /api/v1/works/contracts/{id}", need: rights.ReadFinance, h: s.getWorksContract},
@@ -417,11 +350,8 @@ func (s *Server) table() []route {
 		{pattern: "POST /api/v1/works/orders/{id}/cancel", need: rights.ReadFinance, h: s.stepWorksOrder(works.Cancelled)},
 		// The recharge (finance.go): read by those who read figures,
 		// each seeing their own organisation's; changed only with
-		// manage_finance at the partnership itself (figuresEditor).
-		{pattern: "GET /finance", need: rights.ReadFinance, page: true, h: s.financePage},
-		{pattern: "GET /finance/statement.csv", need: rights.ReadFinance, h: s.financeStatementCSV},
-		{pattern: "GET /finance/history.csv", need: rights.ReadFinance, h: s.financeHistoryCSV},
-		{pattern: "GET /finance/categories.csv", need: rights.ReadFinance, h: s.financeCategoriesCSV},
+		// manage_finance at the partnership itself (the finance service
+		// decides). Their pages and CSV downloads are the console's.
 		{pattern: "GET /api/v1/finance/statement", need: rights.ReadFinance, h: s.financeStatement},
 		{pattern: "GET /api/v1/finance/categories", need: rights.ReadFinance, h: s.financeCategories},
 		{pattern: "PUT /api/v1/finance/categories/{name}", need: rights.ReadFinance, h: s.putFinanceCategory},
@@ -433,7 +363,19 @@ func (s *Server) table() []route {
 		{pattern: "POST /api/v1/finance/cameras/{id}/history", need: rights.ReadFinance, h: s.addCameraHistory},
 		{pattern: "DELETE /api/v1/finance/cameras/{id}/history/{event}", need: rights.ReadFinance, h: s.deleteCameraHistory},
 		{pattern: "POST /api/v1/finance/import/{kind}", need: rights.ReadFinance, h: s.importFinance},
+	}, s.consoleRoutes()...)
+}
+
+// consoleRoutes are the console's pages and their CSV downloads
+// (web/console), each with what the console says it asks of its caller;
+// they join the table, so they are checked at start and authorised like
+// every other route.
+func (s *Server) consoleRoutes() []route {
+	var out []route
+	for _, r := range s.console.Routes() {
+		out = append(out, route{pattern: r.Pattern, public: r.Public, anyone: r.Anyone, need: r.Need, page: r.Page, h: r.H})
 	}
+	return out
 }
 
 // RouteAccess is what a route asks of its caller, for tests and
@@ -508,17 +450,13 @@ func (s *Server) wrap(h handlerFunc) http.Handler {
 
 type ctxKey int
 
-const (
-	userKey    ctxKey = iota
-	csrfKey           // the session's CSRF token, for pages to embed
-	sessionKey        // the id of the console session a request came with
-)
+// sessionKey is the id of the console session a request came with; the
+// user and the CSRF token are carried through httpx, for the console's
+// pages to read too.
+const sessionKey ctxKey = iota
 
 // userFrom returns the signed-in user of a request.
-func userFrom(ctx context.Context) identity.User {
-	u, _ := ctx.Value(userKey).(identity.User)
-	return u
-}
+func userFrom(ctx context.Context) identity.User { return httpx.User(ctx) }
 
 const sessionCookie = "vigil_session"
 
@@ -568,7 +506,7 @@ func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 		if err != nil {
 			return err
 		}
-		ctx := context.WithValue(r.Context(), userKey, u)
+		ctx := httpx.WithUser(r.Context(), u)
 		if byCookie {
 			// A script or form of the console's own pages: it must
 			// prove it is one (csrf.go). API clients with a bearer
@@ -576,7 +514,7 @@ func (s *Server) requireUser(h handlerFunc, setup bool) handlerFunc {
 			if err := checkCSRF(r, token); err != nil {
 				return err
 			}
-			ctx = context.WithValue(ctx, csrfKey, csrfToken(token))
+			ctx = httpx.WithCSRF(ctx, csrfToken(token))
 			ctx = context.WithValue(ctx, sessionKey, tok.ID)
 		}
 		if path, msg := s.setupStep(u, byCookie); path != "" && !setup {

@@ -15,6 +15,8 @@ import (
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/web/console"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // Signing in, in the order a person meets it:
@@ -132,7 +134,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, code int, msg, username, nex
 	if s.opt.OIDC.Enabled() {
 		data["OIDC"] = s.opt.OIDC.Name
 	}
-	return s.render(w, "login.html", code, data)
+	return s.console.Render(w, "login.html", code, data)
 }
 
 // beginAttempt counts an attempt of username's from r's address, or says
@@ -215,7 +217,7 @@ func (s *Server) startPending(w http.ResponseWriter, r *http.Request, u identity
 		target += "?next=" + url.QueryEscape(next)
 	}
 	if viaOtherSite {
-		return s.render(w, "signed_in.html", http.StatusOK, target)
+		return s.console.Render(w, "signed_in.html", http.StatusOK, target)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
@@ -241,7 +243,7 @@ func (s *Server) totpPage(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return nil
 	}
-	return s.render(w, "login_totp.html", http.StatusOK, map[string]any{"Username": u.Username, "CSRF": csrfToken(secret), "Next": safeOr(r.URL.Query().Get("next"))})
+	return s.console.Render(w, "login_totp.html", http.StatusOK, map[string]any{"Username": u.Username, "CSRF": csrfToken(secret), "Next": safeOr(r.URL.Query().Get("next"))})
 }
 
 // loginTOTP takes the second factor: a TOTP code, or a recovery code.
@@ -258,7 +260,7 @@ func (s *Server) loginTOTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	next := safeOr(r.PostForm.Get("next"))
 	render := func(code int, msg string) error {
-		return s.render(w, "login_totp.html", code, map[string]any{"Username": u.Username, "CSRF": csrfToken(secret), "Next": next, "Error": msg})
+		return s.console.Render(w, "login_totp.html", code, map[string]any{"Username": u.Username, "CSRF": csrfToken(secret), "Next": next, "Error": msg})
 	}
 	ctx := r.Context()
 	t, wait, err := s.beginAttempt(ctx, u.Username, r)
@@ -302,7 +304,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u identity.Use
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: "/login", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.opt.TLS})
 	target := s.afterSignIn(u, next)
 	if viaOtherSite {
-		return s.render(w, "signed_in.html", http.StatusOK, target)
+		return s.console.Render(w, "signed_in.html", http.StatusOK, target)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
@@ -392,8 +394,8 @@ func (s *Server) renderPassword(w http.ResponseWriter, r *http.Request, code int
 	if u.PasswordHash == "" {
 		data["NoPassword"] = u.OIDCIssuer
 	}
-	token, _ := r.Context().Value(csrfKey).(string)
-	return s.render(w, "password.html", code, page{Title: "Change password", User: u, CSRF: token, Data: data})
+	token := httpx.CSRF(r.Context())
+	return s.console.Render(w, "password.html", code, console.Page{Title: "Change password", User: u, CSRF: token, Data: data})
 }
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {

@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/trading"
 )
@@ -31,17 +28,6 @@ import (
 func tradingCaller(r *http.Request) trading.Caller {
 	a := accessFrom(r.Context())
 	return trading.Caller{Actor: userActor(a.user, r), P: a.p, Snap: a.snap}
-}
-
-// canWriteTrading reports, for pages, whether the user may change the
-// trading company's figures.
-func (s *Server) canWriteTrading(r *http.Request) bool {
-	return s.tradingSvc.MayChange(tradingCaller(r)) == nil
-}
-
-// seesCustomer reports whether the user may read customer id's figures.
-func (s *Server) seesCustomer(r *http.Request, id int64) bool {
-	return s.tradingSvc.Sees(tradingCaller(r), id)
 }
 
 // tradingPeriod reads ?period=, the current financial quarter if none.
@@ -502,170 +488,4 @@ func (s *Server) creditInvoice(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/invoices/%d", cn.ID))
 	writeJSON(w, http.StatusCreated, invoiceJSONOf(cn))
 	return nil
-}
-
-// --- pages ---
-
-// The pages' templates get figures already written out (money as
-// "£1,234.56", days as "1 Jul 2024"), so that no template does sums.
-
-type lineView struct {
-	Seq                          int
-	Description                  string
-	From, To, Units, Price, Days string
-	Net                          string
-}
-
-type invoiceView struct {
-	ID                        int64
-	Reference, Kind, Customer string
-	Period, Issued, Due       string
-	VATRate, Net, VAT, Gross  string
-	Note, Credits, CreditedBy string
-	Credit, Cancelled         bool
-	Lines                     []lineView
-}
-
-// vatRate writes basis points as a percentage: 2000 is "20%", 1750 "17.5%".
-func vatRate(bp int64) string {
-	return strings.TrimSuffix(strings.TrimSuffix(money.Plain(bp), "0"), ".0") + "%"
-}
-
-func longDay(t time.Time) string { return t.UTC().Format("2 January 2006") }
-
-func (s *Server) invoiceViewOf(r *http.Request, v trading.Invoice) invoiceView {
-	out := invoiceView{ID: v.ID, Reference: v.Reference, Kind: v.Kind, Customer: v.CustomerName,
-		Period: longDay(v.PeriodFrom) + " to " + longDay(v.PeriodTo.AddDate(0, 0, -1)), Issued: longDay(v.IssuedAt), Due: longDay(v.DueOn),
-		VATRate: vatRate(v.VATBasisPoints),
-		Net:     money.Pounds(v.Net), VAT: money.Pounds(v.VAT), Gross: money.Pounds(v.Gross), Note: v.Note,
-		Credit: v.Kind == trading.KindCredit, Cancelled: v.CreditedBy != 0}
-	ref := func(id int64) string {
-		if id == 0 {
-			return ""
-		}
-		if o, err := s.st.TradingInvoice(r.Context(), id); err == nil {
-			return o.Reference
-		}
-		return fmt.Sprint(id)
-	}
-	out.Credits, out.CreditedBy = ref(v.CreditsID), ref(v.CreditedBy)
-	for _, l := range v.Lines {
-		lv := lineView{Seq: l.Seq, Description: l.Description, From: l.ServiceFrom.Format("2 Jan 2006"),
-			To: l.ServiceTo.AddDate(0, 0, -1).Format("2 Jan 2006"), Units: fmt.Sprint(l.Units), Price: money.Pounds(l.UnitPrice),
-			Days: fmt.Sprintf("%d/%d", l.Days, l.MonthDays), Net: money.Pounds(l.Net)}
-		if l.ChargeID != 0 {
-			lv.Units, lv.Days = "", ""
-		}
-		out.Lines = append(out.Lines, lv)
-	}
-	return out
-}
-
-type subscriptionView struct {
-	ID                           int64
-	Customer, Reference          string
-	Service, Price, Starts, Ends string
-	UnitsNow                     int64
-	History                      string
-}
-
-// tradingPageData is what trading.html shows.
-type tradingPageData struct {
-	Period          trading.Period
-	PeriodText      string
-	Prev, Next      string
-	Writer          bool
-	Customers       []trading.Customer
-	Subscriptions   []subscriptionView
-	Invoices        []invoiceView
-	Charges         []chargeJSON
-	ChargeAmounts   []string
-	Net, VAT, Gross string
-	Settings        trading.Settings
-	VATRate         string
-	Services        []string
-	CSV             string
-}
-
-// tradingPage is the trading company's customers, subscriptions and the
-// period's invoices, with forms for those who may change them
-// (static/trading.js sends them to the API).
-func (s *Server) tradingPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.tradingPeriod(r)
-	if err != nil {
-		return err
-	}
-	d := tradingPageData{Period: p, PeriodText: longDay(p.From) + " to " + longDay(p.Last()), Writer: s.canWriteTrading(r), Services: trading.Services,
-		CSV: "/api/v1/trading/invoices.csv?period=" + url.QueryEscape(p.Name)}
-	d.Prev = period.Of(p.From.AddDate(0, 0, -1)).String()
-	d.Next = period.Of(p.To).String()
-	cs, err := s.tradingSvc.Ledger().Customers(r.Context())
-	if err != nil {
-		return err
-	}
-	names := map[int64]string{}
-	for _, c := range cs {
-		names[c.ID] = c.Name
-		if s.seesCustomer(r, c.ID) {
-			d.Customers = append(d.Customers, c)
-		}
-	}
-	subs, err := s.tradingSvc.Subscriptions(r.Context(), tradingCaller(r))
-	if err != nil {
-		return err
-	}
-	for _, t := range subs {
-		v := subscriptionView{ID: t.ID, Customer: names[t.CustomerID], Reference: t.Reference, Service: trading.ServiceName(t.Service),
-			Price: money.Pounds(t.UnitPrice), Starts: longDay(t.StartsOn), Ends: "open-ended", UnitsNow: t.UnitsOn(s.now())}
-		if t.EndsOn != nil {
-			v.Ends = "until " + longDay(t.EndsOn.AddDate(0, 0, -1))
-		}
-		var hist []string
-		for _, u := range t.Units {
-			hist = append(hist, fmt.Sprintf("%d from %s", u.Units, u.From.Format("2 Jan 2006")))
-		}
-		v.History = strings.Join(hist, "; ")
-		d.Subscriptions = append(d.Subscriptions, v)
-	}
-	invs, err := s.visibleInvoices(r, p)
-	if err != nil {
-		return err
-	}
-	var net, vat, gross int64
-	for _, v := range invs {
-		net, vat, gross = net+v.Net, vat+v.VAT, gross+v.Gross
-		d.Invoices = append(d.Invoices, s.invoiceViewOf(r, v))
-	}
-	d.Net, d.VAT, d.Gross = money.Pounds(net), money.Pounds(vat), money.Pounds(gross)
-	charges, err := s.tradingSvc.Charges(r.Context(), tradingCaller(r), true)
-	if err != nil {
-		return err
-	}
-	for _, c := range charges {
-		d.Charges = append(d.Charges, chargeJSONOf(c, names))
-		d.ChargeAmounts = append(d.ChargeAmounts, money.Pounds(c.Amount))
-	}
-	if d.Settings, err = s.tradingSvc.Settings(r.Context()); err != nil {
-		return err
-	}
-	d.VATRate = vatRate(d.Settings.VATBasisPoints)
-	return s.page(w, r, "trading.html", "Trading", "trading", d)
-}
-
-// invoicePage is one invoice or credit note, laid out to print
-// (static/trading.css leaves the console out on paper).
-func (s *Server) invoicePage(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.targetInvoice(r)
-	if err != nil {
-		return err
-	}
-	set, err := s.tradingSvc.Settings(r.Context())
-	if err != nil {
-		return err
-	}
-	return s.page(w, r, "trading_invoice.html", v.Reference, "trading", struct {
-		Invoice  invoiceView
-		Settings trading.Settings
-		Writer   bool
-	}{s.invoiceViewOf(r, v), set, s.canWriteTrading(r)})
 }

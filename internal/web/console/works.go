@@ -1,6 +1,8 @@
-package web
+package console
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -9,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
-
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
@@ -21,32 +25,301 @@ import (
 // tables are drawn here, charts included, so a page prints as it shows;
 // every table has a CSV twin for the spreadsheets councils keep.
 
+// worksCaller is the request's user as the works service knows them.
+func worksCaller(r *http.Request) works.Caller {
+	a := accessOf(r)
+	return works.Caller{Actor: actor(r), P: a.P, Snap: a.Snap}
+}
+
+// worksBook is every figure a works page needs, read at once, with the
+// views below: the console's own copy of the API's (web/works.go), as the
+// page's tables show the API's answers. Were the figures to change shape,
+// both change; the copy goes when works.Service answers with these views.
+type worksBook struct {
+	a         *httpx.Access
+	now       time.Time
+	contracts []works.Contract
+	budgets   map[[2]int64]works.Budget // by department, year
+	orders    []works.Order
+	ledger    *works.Ledger
+	orgs      []access.Organisation
+}
+
+func (c *Console) worksBook(ctx context.Context) (*worksBook, error) {
+	a := httpx.AccessOf(ctx)
+	b := &worksBook{a: a, now: c.now().UTC(), budgets: map[[2]int64]works.Budget{}}
+	f, err := c.opt.Works.Figures(ctx)
+	if err == nil {
+		b.contracts, b.orders, b.ledger = f.Contracts, f.Orders, f.Ledger
+		for _, x := range f.Budgets {
+			b.budgets[[2]int64{x.DepartmentID, int64(x.Year)}] = x
+		}
+		b.orgs, err = c.opt.Store.ListOrganisations(ctx)
+	}
+	if errors.Is(err, money.ErrOverflow) {
+		return nil, httpx.Errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the works figures cannot be added up (%v): correct the amounts entered", err), err)
+	} else if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// sees reports whether the user may read the figures of organisation org.
+func (b *worksBook) sees(org int64) bool {
+	return b.a.Snap.CanOrg(b.a.P, rights.ReadFinance, org).Allowed
+}
+
+func (b *worksBook) orgName(id int64) string {
+	if o, ok := b.a.Snap.Org(id); ok {
+		return o.Name
+	}
+	return fmt.Sprintf("organisation %d", id)
+}
+
+// council is the council a department belongs to: the nearest council
+// above it.
+func (b *worksBook) council(dept int64) string {
+	for _, id := range b.a.Snap.Ancestors(dept) {
+		if o, ok := b.a.Snap.Org(id); ok && o.Kind == rights.KindCouncil {
+			return o.Name
+		}
+	}
+	return ""
+}
+
+func (b *worksBook) contract(id int64) (works.Contract, bool) {
+	i := slices.IndexFunc(b.contracts, func(c works.Contract) bool { return c.ID == id })
+	if i < 0 {
+		return works.Contract{}, false
+	}
+	return b.contracts[i], true
+}
+
+type allowanceView struct {
+	Year           int
+	Funding        string
+	AmountPence    int64
+	CommittedPence int64
+}
+
+type forecastView struct {
+	WindowDays       int
+	WindowSpendPence int64
+	RunOut           *string // a date, or null: no rate
+	BeforeEnd        bool
+}
+
+type contractView struct {
+	ID             int64
+	OrganisationID int64
+	Organisation   string
+	Reference      string
+	Supplier       string
+	ValuePence     int64
+	StartsOn       string
+	EndsOn         string
+	Allowances     []allowanceView
+	SpentPence     int64
+	CommittedPence int64
+	RemainingPence int64
+	Forecast       forecastView
+	commitments    []works.Commitment
+}
+
+func dateOnly(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+func (b *worksBook) contractView(c works.Contract) contractView {
+	t := b.ledger.Contract(c.ID, 0)
+	cs := b.ledger.Commitments(c.ID)
+	f := works.RunOut(c.ValuePence, c.StartsOn, c.EndsOn, cs, b.now)
+	out := contractView{ID: c.ID, OrganisationID: c.OrganisationID, Organisation: b.orgName(c.OrganisationID), Reference: c.Reference,
+		Supplier: c.Supplier, ValuePence: c.ValuePence, StartsOn: dateOnly(c.StartsOn), EndsOn: dateOnly(c.EndsOn),
+		Allowances: []allowanceView{}, SpentPence: t.Spent, CommittedPence: t.Committed, RemainingPence: c.ValuePence - t.Committed,
+		Forecast: forecastView{WindowDays: f.WindowDays, WindowSpendPence: f.WindowSpend, BeforeEnd: f.BeforeEnd}, commitments: cs}
+	if f.RunOut != nil {
+		d := dateOnly(*f.RunOut)
+		out.Forecast.RunOut = &d
+	}
+	for _, a := range c.Allowances {
+		out.Allowances = append(out.Allowances, allowanceView{a.Year, a.Funding, a.AmountPence, b.ledger.Allowance(c.ID, a.Year, a.Funding, 0).Committed})
+	}
+	return out
+}
+
+// visibleContracts are the contracts held within the user's scope.
+func (b *worksBook) visibleContracts() []contractView {
+	out := []contractView{}
+	for _, c := range b.contracts {
+		if b.sees(c.OrganisationID) {
+			out = append(out, b.contractView(c))
+		}
+	}
+	return out
+}
+
+type budgetView struct {
+	DepartmentID   int64
+	Department     string
+	Council        string
+	Year           string
+	HasBudget      bool
+	BudgetPence    int64
+	SpentPence     int64
+	CommittedPence int64
+	RemainingPence int64
+}
+
+// visibleBudgets is every department in the user's scope, with its budget
+// and figures for financial year year, whether a budget is set or not.
+func (b *worksBook) visibleBudgets(year int) []budgetView {
+	out := []budgetView{}
+	for _, id := range b.departments() {
+		bu, ok := b.budgets[[2]int64{id, int64(year)}]
+		t := b.ledger.Department(id, year, 0)
+		out = append(out, budgetView{DepartmentID: id, Department: b.orgName(id), Council: b.council(id), Year: period.YearLabel(year),
+			HasBudget: ok, BudgetPence: bu.AmountPence, SpentPence: t.Spent, CommittedPence: t.Committed, RemainingPence: bu.AmountPence - t.Committed})
+	}
+	slices.SortStableFunc(out, func(x, y budgetView) int {
+		return strings.Compare(x.Council+"\x00"+x.Department, y.Council+"\x00"+y.Department)
+	})
+	return out
+}
+
+// departments are the department organisations the user may read.
+func (b *worksBook) departments() []int64 {
+	var out []int64
+	for _, o := range b.orgs {
+		if o.Kind == rights.KindDepartment && b.sees(o.ID) {
+			out = append(out, o.ID)
+		}
+	}
+	return out
+}
+
+type orderView struct {
+	ID             int64
+	ContractID     int64
+	Contract       string
+	DepartmentID   int64
+	Department     string
+	Kind           string
+	Funding        string
+	Title          string
+	State          string
+	BudgetYear     string
+	ContractYear   int
+	EstimatePence  int64
+	QuotePence     int64
+	ApprovedPence  int64
+	FinalPence     int64
+	CommittedPence int64
+	RaisedAt       time.Time
+	RaisedBy       string
+	QuotedAt       *time.Time
+	QuotedBy       string
+	ApprovedAt     *time.Time
+	ApprovedBy     string
+	OverrideReason string
+	CompletedAt    *time.Time
+	CompletedBy    string
+	CancelledAt    *time.Time
+	CancelledBy    string
+	Warnings       []works.Warning
+}
+
+// position is where order o stands against its budget, contract and
+// allowance, leaving out its own commitment.
+func (b *worksBook) position(o works.Order) works.Position {
+	c, _ := b.contract(o.ContractID)
+	bu, ok := b.budgets[[2]int64{o.DepartmentID, int64(o.BudgetYear)}]
+	allowance, hasAllowance := c.Allowance(o.ContractYear, o.Funding)
+	return works.Position{
+		Department: b.orgName(o.DepartmentID), Year: o.BudgetYear, HasBudget: ok, Budget: bu.AmountPence,
+		DeptCommitted: b.ledger.Department(o.DepartmentID, o.BudgetYear, o.ID).Committed,
+		Contract:      c.Reference, Value: c.ValuePence, ContractCommitted: b.ledger.Contract(c.ID, o.ID).Committed,
+		Starts: c.StartsOn, Ends: c.EndsOn,
+		Funding: o.Funding, ContractYear: o.ContractYear, HasAllowance: hasAllowance, Allowance: allowance,
+		AllowanceCommitted: b.ledger.Allowance(c.ID, o.ContractYear, o.Funding, o.ID).Committed,
+		Day:                o.RaisedAt,
+	}
+}
+
+// pendingAmount is the amount an order still to be decided would commit:
+// its quote, else the department's estimate.
+func pendingAmount(o works.Order) int64 {
+	if o.QuotePence > 0 {
+		return o.QuotePence
+	}
+	return o.EstimatePence
+}
+
+func (b *worksBook) orderView(o works.Order) orderView {
+	c, _ := b.contract(o.ContractID)
+	out := orderView{ID: o.ID, ContractID: o.ContractID, Contract: c.Reference, DepartmentID: o.DepartmentID, Department: b.orgName(o.DepartmentID),
+		Kind: o.Kind, Funding: o.Funding, Title: o.Title, State: o.State, BudgetYear: period.YearLabel(o.BudgetYear), ContractYear: o.ContractYear,
+		EstimatePence: o.EstimatePence, QuotePence: o.QuotePence, ApprovedPence: o.ApprovedPence, FinalPence: o.FinalPence,
+		CommittedPence: works.Committed(o.State, o.ApprovedPence, o.FinalPence),
+		RaisedAt:       o.RaisedAt, RaisedBy: o.RaisedBy, QuotedAt: o.QuotedAt, QuotedBy: o.QuotedBy, ApprovedAt: o.ApprovedAt,
+		ApprovedBy: o.ApprovedBy, OverrideReason: o.OverrideReason, CompletedAt: o.CompletedAt, CompletedBy: o.CompletedBy,
+		CancelledAt: o.CancelledAt, CancelledBy: o.CancelledBy, Warnings: []works.Warning{}}
+	// An order still to be decided shows what approving it at its quote
+	// (or estimate) would set off, so no one approves blind.
+	if o.State == works.Raised || o.State == works.Quoted {
+		if ws := works.Check(b.position(o), pendingAmount(o)); ws != nil {
+			out.Warnings = ws
+		}
+	}
+	return out
+}
+
+func (b *worksBook) visibleOrders() []orderView {
+	out := []orderView{}
+	for _, o := range b.orders {
+		if b.sees(o.DepartmentID) {
+			out = append(out, b.orderView(o))
+		}
+	}
+	return out
+}
+
+// worksYear is the request's ?year= (2025/26), else the current one.
+func (c *Console) worksYear(r *http.Request) (int, error) {
+	if v := r.URL.Query().Get("year"); v != "" {
+		y, err := period.ParseYear(v)
+		if err != nil {
+			return 0, httpx.BadRequest(err.Error())
+		}
+		return y, nil
+	}
+	return period.YearOf(c.now()), nil
+}
+
 type worksPage struct {
 	Manage    bool // may change things: the forms show
 	Year      string
 	PrevYear  string
 	NextYear  string
-	Contracts []contractJSON
-	Budgets   []budgetJSON
-	Orders    []orderJSON
+	Contracts []contractView
+	Budgets   []budgetView
+	Orders    []orderView
 	Chart     template.HTML
 	Lines     []template.HTML
 	Kinds     []string
 	Fundings  []string
-	Depts     []budgetJSON // departments the forms offer
+	Depts     []budgetView // departments the forms offer
 	Today     string
 }
 
-func (s *Server) worksPageData(r *http.Request) (*worksBook, worksPage, error) {
-	b, err := s.worksBook(r.Context())
+func (c *Console) worksPageData(r *http.Request) (*worksBook, worksPage, error) {
+	b, err := c.worksBook(r.Context())
 	if err != nil {
 		return nil, worksPage{}, err
 	}
-	return b, worksPage{Manage: s.worksSvc.MayChange(worksCaller(r)) == nil, Kinds: works.Kinds, Fundings: works.Fundings, Today: dateOnly(b.now)}, nil
+	return b, worksPage{Manage: c.opt.Works.MayChange(worksCaller(r)) == nil, Kinds: works.Kinds, Fundings: works.Fundings, Today: dateOnly(b.now)}, nil
 }
 
-func (s *Server) worksContractsPage(w http.ResponseWriter, r *http.Request) error {
-	b, p, err := s.worksPageData(r)
+func (c *Console) worksContractsPage(w http.ResponseWriter, r *http.Request) error {
+	b, p, err := c.worksPageData(r)
 	if err != nil {
 		return err
 	}
@@ -55,46 +328,46 @@ func (s *Server) worksContractsPage(w http.ResponseWriter, r *http.Request) erro
 	for _, c := range p.Contracts {
 		p.Lines = append(p.Lines, contractLine(c, b.now))
 	}
-	return s.page(w, r, "works.html", "Works contracts", "works", p)
+	return c.Show(w, r, "works.html", "Works contracts", "works", p)
 }
 
-func (s *Server) worksBudgetsPage(w http.ResponseWriter, r *http.Request) error {
-	year, err := s.worksYear(r)
+func (c *Console) worksBudgetsPage(w http.ResponseWriter, r *http.Request) error {
+	year, err := c.worksYear(r)
 	if err != nil {
 		return err
 	}
-	b, p, err := s.worksPageData(r)
+	b, p, err := c.worksPageData(r)
 	if err != nil {
 		return err
 	}
 	p.Year, p.PrevYear, p.NextYear = period.YearLabel(year), period.YearLabel(year-1), period.YearLabel(year+1)
 	p.Budgets = b.visibleBudgets(year)
 	p.Chart = budgetBars(p.Budgets)
-	return s.page(w, r, "works_budgets.html", "Departments' budgets", "works", p)
+	return c.Show(w, r, "works_budgets.html", "Departments' budgets", "works", p)
 }
 
-func (s *Server) worksOrdersPage(w http.ResponseWriter, r *http.Request) error {
-	b, p, err := s.worksPageData(r)
+func (c *Console) worksOrdersPage(w http.ResponseWriter, r *http.Request) error {
+	b, p, err := c.worksPageData(r)
 	if err != nil {
 		return err
 	}
 	p.Orders = b.visibleOrders()
 	p.Contracts = b.visibleContracts()
 	p.Depts = b.visibleBudgets(period.YearOf(b.now))
-	return s.page(w, r, "works_orders.html", "Works orders", "works", p)
+	return c.Show(w, r, "works_orders.html", "Works orders", "works", p)
 }
 
 // ---- CSV ----
 
 // writeTable sends a table with its header row as a CSV download.
 func writeTable(w http.ResponseWriter, name string, head []string, rows [][]string) error {
-	return writeCSV(w, name, append([][]string{head}, rows...))
+	return httpx.WriteCSV(w, name, append([][]string{head}, rows...))
 }
 
 var plain = money.Plain
 
-func (s *Server) worksContractsCSV(w http.ResponseWriter, r *http.Request) error {
-	b, err := s.worksBook(r.Context())
+func (c *Console) worksContractsCSV(w http.ResponseWriter, r *http.Request) error {
+	b, err := c.worksBook(r.Context())
 	if err != nil {
 		return err
 	}
@@ -114,8 +387,8 @@ func (s *Server) worksContractsCSV(w http.ResponseWriter, r *http.Request) error
 
 // worksAllowancesCSV is every visible contract's allowances, a row per
 // contract year and funding.
-func (s *Server) worksAllowancesCSV(w http.ResponseWriter, r *http.Request) error {
-	b, err := s.worksBook(r.Context())
+func (c *Console) worksAllowancesCSV(w http.ResponseWriter, r *http.Request) error {
+	b, err := c.worksBook(r.Context())
 	if err != nil {
 		return err
 	}
@@ -129,12 +402,12 @@ func (s *Server) worksAllowancesCSV(w http.ResponseWriter, r *http.Request) erro
 	return writeTable(w, "works-allowances.csv", []string{"contract", "contract_year", "funding", "amount", "committed", "remaining"}, rows)
 }
 
-func (s *Server) worksBudgetsCSV(w http.ResponseWriter, r *http.Request) error {
-	year, err := s.worksYear(r)
+func (c *Console) worksBudgetsCSV(w http.ResponseWriter, r *http.Request) error {
+	year, err := c.worksYear(r)
 	if err != nil {
 		return err
 	}
-	b, err := s.worksBook(r.Context())
+	b, err := c.worksBook(r.Context())
 	if err != nil {
 		return err
 	}
@@ -151,8 +424,8 @@ func (s *Server) worksBudgetsCSV(w http.ResponseWriter, r *http.Request) error {
 		[]string{"department", "council", "year", "amount", "spent", "committed", "remaining"}, rows)
 }
 
-func (s *Server) worksOrdersCSV(w http.ResponseWriter, r *http.Request) error {
-	b, err := s.worksBook(r.Context())
+func (c *Console) worksOrdersCSV(w http.ResponseWriter, r *http.Request) error {
+	b, err := c.worksBook(r.Context())
 	if err != nil {
 		return err
 	}
@@ -165,8 +438,8 @@ func (s *Server) worksOrdersCSV(w http.ResponseWriter, r *http.Request) error {
 		raised := o.RaisedAt
 		rows = append(rows, []string{strconv.FormatInt(o.ID, 10), spreadsheet.Text(o.Contract), spreadsheet.Text(o.Department), o.Kind, o.Funding, spreadsheet.Text(o.Title), o.State,
 			o.BudgetYear, strconv.Itoa(o.ContractYear), plain(o.EstimatePence), plain(o.QuotePence), plain(o.ApprovedPence), plain(o.FinalPence),
-			plain(o.CommittedPence), csvTime(&raised), spreadsheet.Text(o.RaisedBy), csvTime(o.QuotedAt), spreadsheet.Text(o.QuotedBy), csvTime(o.ApprovedAt),
-			spreadsheet.Text(o.ApprovedBy), spreadsheet.Text(o.OverrideReason), csvTime(o.CompletedAt), spreadsheet.Text(o.CompletedBy), csvTime(o.CancelledAt),
+			plain(o.CommittedPence), httpx.CSVTime(&raised), spreadsheet.Text(o.RaisedBy), httpx.CSVTime(o.QuotedAt), spreadsheet.Text(o.QuotedBy), httpx.CSVTime(o.ApprovedAt),
+			spreadsheet.Text(o.ApprovedBy), spreadsheet.Text(o.OverrideReason), httpx.CSVTime(o.CompletedAt), spreadsheet.Text(o.CompletedBy), httpx.CSVTime(o.CancelledAt),
 			spreadsheet.Text(o.CancelledBy), strings.Join(warn, " ")})
 	}
 	return writeTable(w, "works-orders.csv", []string{"id", "contract", "department", "kind", "funding", "title", "state", "budget_year",
@@ -193,7 +466,7 @@ type bar struct {
 }
 
 // contractBars draws one bar per contract, as long as its value.
-func contractBars(cs []contractJSON) template.HTML {
+func contractBars(cs []contractView) template.HTML {
 	var bars []bar
 	for _, c := range cs {
 		bars = append(bars, bar{c.Reference, c.ValuePence, c.SpentPence, c.CommittedPence})
@@ -202,7 +475,7 @@ func contractBars(cs []contractJSON) template.HTML {
 }
 
 // budgetBars draws one bar per department with a budget.
-func budgetBars(bs []budgetJSON) template.HTML {
+func budgetBars(bs []budgetView) template.HTML {
 	var bars []bar
 	for _, b := range bs {
 		if b.HasBudget {
@@ -263,7 +536,7 @@ func barChart(bars []bar, title string) template.HTML {
 // contractLine draws a contract's cumulative commitment over its term
 // against its value, and the forecast from today to the run-out date as
 // a dashed line.
-func contractLine(c contractJSON, now time.Time) template.HTML {
+func contractLine(c contractView, now time.Time) template.HTML {
 	const w, h, left, bottom, top = 700.0, 220.0, 70.0, 24.0, 10.0
 	start, _ := time.Parse(time.DateOnly, c.StartsOn)
 	end, _ := time.Parse(time.DateOnly, c.EndsOn)

@@ -1,23 +1,26 @@
-package web
+package console
 
 import (
 	"net/http"
 
 	"github.com/vigil-cctv/vigil/internal/audit"
-
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
-func (s *Server) render(w http.ResponseWriter, name string, code int, data any) error {
+// Render writes template name with data: the console's pages, and the
+// server's own (signing in, the password, the second factor, the
+// account), whose templates are the console's too.
+func (c *Console) Render(w http.ResponseWriter, name string, code int, data any) error {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	return s.tmpl.ExecuteTemplate(w, name, data)
+	return c.tmpl.ExecuteTemplate(w, name, data)
 }
 
-// page is what every console page's template gets.
-type page struct {
+// Page is what every console page's template gets.
+type Page struct {
 	Title string
 	Nav   string // which item of the navigation is current
 	User  identity.User
@@ -65,25 +68,26 @@ func permissionsOf(p rights.Principal) permissions {
 	}
 }
 
-func (s *Server) page(w http.ResponseWriter, r *http.Request, tmpl, title, nav string, data any) error {
-	a := accessFrom(r.Context())
-	token, _ := r.Context().Value(csrfKey).(string)
-	p := page{Title: title, Nav: nav, User: a.user, CSRF: token, Can: permissionsOf(a.p), Data: data}
-	if p.Can.Audit && s.opt.Audit != nil {
-		p.AuditAlarms = s.opt.Audit.Alarms()
+// Show renders a console page for the signed-in user: template tmpl
+// with its title, the navigation item nav marked current, and data.
+func (c *Console) Show(w http.ResponseWriter, r *http.Request, tmpl, title, nav string, data any) error {
+	a := accessOf(r)
+	p := Page{Title: title, Nav: nav, User: a.User, CSRF: httpx.CSRF(r.Context()), Can: permissionsOf(a.P), Data: data}
+	if p.Can.Audit && c.opt.Audit != nil {
+		p.AuditAlarms = c.opt.Audit.Alarms()
 	}
-	return s.render(w, tmpl, http.StatusOK, p)
+	return c.Render(w, tmpl, http.StatusOK, p)
 }
 
 // wall is the live video wall: the camera tree, a grid of tiles and the
 // operator's saved layouts. The tiles are filled by static/wall.js. It is
 // every user's home page, so one who may not view live video is sent to
 // the first page they may use.
-func (s *Server) wall(w http.ResponseWriter, r *http.Request) error {
-	can := permissionsOf(accessFrom(r.Context()).p)
+func (c *Console) wall(w http.ResponseWriter, r *http.Request) error {
+	can := permissionsOf(accessOf(r).P)
 	switch {
 	case can.Live:
-		return s.page(w, r, "wall.html", "Live", "live", nil)
+		return c.Show(w, r, "wall.html", "Live", "live", nil)
 	case can.Playback:
 		http.Redirect(w, r, "/playback", http.StatusSeeOther)
 	default:
@@ -94,18 +98,18 @@ func (s *Server) wall(w http.ResponseWriter, r *http.Request) error {
 
 // playbackPage shows recorded footage of one or several cameras on one
 // timeline, synchronised (static/playback.js).
-func (s *Server) playbackPage(w http.ResponseWriter, r *http.Request) error {
-	return s.page(w, r, "playback.html", "Playback", "playback", nil)
+func (c *Console) playbackPage(w http.ResponseWriter, r *http.Request) error {
+	return c.Show(w, r, "playback.html", "Playback", "playback", nil)
 }
 
 // mapPage draws the cameras at their positions, without map tiles from
 // the internet (static/map.js).
-func (s *Server) mapPage(w http.ResponseWriter, r *http.Request) error {
-	return s.page(w, r, "map.html", "Map", "map", nil)
+func (c *Console) mapPage(w http.ResponseWriter, r *http.Request) error {
+	return c.Show(w, r, "map.html", "Map", "map", nil)
 }
 
 // approvalsPage lists the four-eyes requests the user made or may decide
 // (static/approvals.js).
-func (s *Server) approvalsPage(w http.ResponseWriter, r *http.Request) error {
-	return s.page(w, r, "approvals.html", "Approvals", "approvals", nil)
+func (c *Console) approvalsPage(w http.ResponseWriter, r *http.Request) error {
+	return c.Show(w, r, "approvals.html", "Approvals", "approvals", nil)
 }

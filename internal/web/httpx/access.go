@@ -1,0 +1,71 @@
+package httpx
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/vigil-cctv/vigil/internal/auditlog"
+	"github.com/vigil-cctv/vigil/internal/identity"
+	"github.com/vigil-cctv/vigil/internal/rights"
+)
+
+// The server's middleware puts who is asking into a request's context
+// (WithUser, WithCSRF once signed in, WithAccess once authorised), and
+// the handlers behind it read them back.
+
+type ctxKey int
+
+const (
+	userKey   ctxKey = iota
+	csrfKey          // the session's CSRF token, for pages to embed
+	accessKey        // the signed-in user's principal and snapshot
+)
+
+// Access is a signed-in request's user, their principal and the rights
+// snapshot it is judged by.
+type Access struct {
+	User identity.User
+	P    rights.Principal
+	Snap *rights.Snapshot
+}
+
+// WithUser is ctx carrying the signed-in user.
+func WithUser(ctx context.Context, u identity.User) context.Context {
+	return context.WithValue(ctx, userKey, u)
+}
+
+// User is the signed-in user of a request; the zero User if none.
+func User(ctx context.Context) identity.User {
+	u, _ := ctx.Value(userKey).(identity.User)
+	return u
+}
+
+// WithCSRF is ctx carrying the session's CSRF token, which the console's
+// pages embed in their forms and scripts.
+func WithCSRF(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, csrfKey, token)
+}
+
+// CSRF is the session's CSRF token; "" for a request made without a
+// session cookie.
+func CSRF(ctx context.Context) string {
+	t, _ := ctx.Value(csrfKey).(string)
+	return t
+}
+
+// WithAccess is ctx carrying the authorised request's access.
+func WithAccess(ctx context.Context, a *Access) context.Context {
+	return context.WithValue(ctx, accessKey, a)
+}
+
+// AccessOf is the request's access; nil before it is authorised.
+func AccessOf(ctx context.Context) *Access {
+	a, _ := ctx.Value(accessKey).(*Access)
+	return a
+}
+
+// Actor is the signed-in user of r as the trail names them.
+func Actor(r *http.Request) auditlog.Actor {
+	u := User(r.Context())
+	return auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}
+}

@@ -1,0 +1,88 @@
+// Package httpx is what Vigil's HTTP handlers share: the handler's error
+// (a status, a message safe to show, the cause kept for the log), the
+// handler that returns it, the route with what it asks of its caller, the
+// signed-in user and their rights carried in a request's context, and the
+// CSV downloads. The server (package web) and the console's pages
+// (web/console) both build on it; it knows neither.
+package httpx
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/vigil-cctv/vigil/internal/problem"
+	"github.com/vigil-cctv/vigil/internal/rights"
+)
+
+// Error is a handler's failure: the status, a message safe to show the
+// client, and the internal cause, which is logged and never sent.
+type Error struct {
+	Code int
+	Msg  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf is a failure with its status, message and cause.
+func Errorf(code int, msg string, cause error) *Error {
+	return &Error{Code: code, Msg: msg, Err: cause}
+}
+
+// BadRequest is a 400 saying what is wrong with the request.
+func BadRequest(msg string) *Error { return &Error{Code: http.StatusBadRequest, Msg: msg} }
+
+// FromProblem turns a service's refusal into the HTTP error it means; any
+// other error is a 500 with its cause kept for the log.
+func FromProblem(err error) error {
+	if err == nil {
+		return nil
+	}
+	var he *Error
+	if errors.As(err, &he) {
+		return he
+	}
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, problem.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, problem.ErrForbidden):
+		code = http.StatusForbidden
+	case errors.Is(err, problem.ErrInvalid):
+		code = http.StatusUnprocessableEntity
+	case errors.Is(err, problem.ErrConflict):
+		code = http.StatusConflict
+	case errors.Is(err, problem.ErrUnavailable):
+		code = http.StatusServiceUnavailable
+	}
+	if code == http.StatusInternalServerError {
+		return Errorf(code, "internal error", err)
+	}
+	return Errorf(code, problem.Message(err, http.StatusText(code)), err)
+}
+
+// HandlerFunc is a handler that returns its failure instead of writing
+// it; the server writes it, as JSON or a page.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Route is one route and what it asks of its caller: it is public, open
+// to anyone signed in, or needs a right one of the caller's roles must
+// hold; the server refuses at start a route that says none or more than
+// one of these.
+type Route struct {
+	Pattern string
+	Public  bool          // no sign-in needed
+	Anyone  bool          // any signed-in user; the handler scopes what they see
+	Need    rights.Action // a right one of the user's roles must hold
+	// Page is a console page: a user without the right is sent home
+	// rather than refused.
+	Page bool
+	H    HandlerFunc
+}
