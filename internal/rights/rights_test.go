@@ -3,6 +3,7 @@ package rights
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -387,5 +388,18 @@ func TestManageFinance(t *testing.T) {
 	}
 	if _, ok := NewSnapshot(Data{Orgs: []Org{{ID: 2, Name: "Council", Kind: KindCouncil}}}).Partnership(); ok {
 		t.Error("a tree without a partnership: got one, want none")
+	}
+}
+
+// TestOrgs: every organisation, by id, whatever order the data gave them
+// in (the works pages list departments in this order).
+func TestOrgs(t *testing.T) {
+	s := NewSnapshot(Data{Orgs: []Org{{ID: 7, Name: "c"}, {ID: 2, Name: "a"}, {ID: 5, Parent: 2, Name: "b"}}})
+	var got []int64
+	for _, o := range s.Orgs() {
+		got = append(got, o.ID)
+	}
+	if want := []int64{2, 5, 7}; !slices.Equal(got, want) {
+		t.Errorf("Orgs: got ids %v, want %v", got, want)
 	}
 }

@@ -1,7 +1,9 @@
 package rights
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -144,6 +146,16 @@ func (s *Snapshot) Org(id int64) (Org, bool) {
 		return Org{}, false
 	}
 	return *o, true
+}
+
+// Orgs returns every organisation, by id.
+func (s *Snapshot) Orgs() []Org {
+	out := make([]Org, 0, len(s.orgs))
+	for _, o := range s.orgs {
+		out = append(out, *o)
+	}
+	slices.SortFunc(out, func(a, b Org) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
 
 // Group returns a camera group.

@@ -1,21 +1,16 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
-	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/works"
@@ -44,226 +39,13 @@ func worksCaller(r *http.Request) works.Caller {
 	return works.Caller{Actor: userActor(a.user, r), P: a.p, Snap: a.snap}
 }
 
-// worksBook is every figure a works page or answer needs, read at once.
-type worksBook struct {
-	a         *signedIn
-	now       time.Time
-	contracts []works.Contract
-	budgets   map[[2]int64]works.Budget // by department, year
-	orders    []works.Order
-	ledger    *works.Ledger
-	orgs      []access.Organisation
-	// fig are the figures as read, for the service's warnings.
-	fig works.Figures
-}
-
-func (s *Server) worksBook(ctx context.Context) (*worksBook, error) {
-	a := accessFrom(ctx)
-	b := &worksBook{a: a, now: s.now().UTC(), budgets: map[[2]int64]works.Budget{}}
-	f, err := s.worksSvc.Figures(ctx)
-	if err == nil {
-		b.fig, b.contracts, b.orders, b.ledger = f, f.Contracts, f.Orders, f.Ledger
-		for _, x := range f.Budgets {
-			b.budgets[[2]int64{x.DepartmentID, int64(x.Year)}] = x
-		}
-		b.orgs, err = s.st.ListOrganisations(ctx)
-	}
+// worksBook reads the works as the request's user may see them.
+func (s *Server) worksBook(r *http.Request) (*works.Book, error) {
+	b, err := s.worksSvc.Book(r.Context(), worksCaller(r))
 	if errors.Is(err, money.ErrOverflow) {
 		return nil, errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the works figures cannot be added up (%v): correct the amounts entered", err), err)
-	} else if err != nil {
-		return nil, err
 	}
-	return b, nil
-}
-
-// sees reports whether the user may read the figures of organisation org.
-func (b *worksBook) sees(org int64) bool {
-	return b.a.snap.CanOrg(b.a.p, rights.ReadFinance, org).Allowed
-}
-
-func (b *worksBook) orgName(id int64) string {
-	if o, ok := b.a.snap.Org(id); ok {
-		return o.Name
-	}
-	return fmt.Sprintf("organisation %d", id)
-}
-
-// council is the council a department belongs to: the nearest council
-// above it.
-func (b *worksBook) council(dept int64) string {
-	for _, id := range b.a.snap.Ancestors(dept) {
-		if o, ok := b.a.snap.Org(id); ok && o.Kind == rights.KindCouncil {
-			return o.Name
-		}
-	}
-	return ""
-}
-
-func (b *worksBook) contract(id int64) (works.Contract, bool) {
-	i := slices.IndexFunc(b.contracts, func(c works.Contract) bool { return c.ID == id })
-	if i < 0 {
-		return works.Contract{}, false
-	}
-	return b.contracts[i], true
-}
-
-type allowanceJSON struct {
-	Year           int    `json:"contract_year"`
-	Funding        string `json:"funding"`
-	AmountPence    int64  `json:"amount_pence"`
-	CommittedPence int64  `json:"committed_pence"`
-}
-
-type forecastJSON struct {
-	WindowDays       int     `json:"window_days"`
-	WindowSpendPence int64   `json:"window_spend_pence"`
-	RunOut           *string `json:"run_out"` // a date, or null: no rate
-	BeforeEnd        bool    `json:"before_end"`
-}
-
-type contractJSON struct {
-	ID             int64           `json:"id"`
-	OrganisationID int64           `json:"organisation_id"`
-	Organisation   string          `json:"organisation"`
-	Reference      string          `json:"reference"`
-	Supplier       string          `json:"supplier"`
-	ValuePence     int64           `json:"value_pence"`
-	StartsOn       string          `json:"starts_on"`
-	EndsOn         string          `json:"ends_on"`
-	Allowances     []allowanceJSON `json:"allowances"`
-	SpentPence     int64           `json:"spent_pence"`
-	CommittedPence int64           `json:"committed_pence"`
-	RemainingPence int64           `json:"remaining_pence"`
-	Forecast       forecastJSON    `json:"forecast"`
-	commitments    []works.Commitment
-}
-
-func dateOnly(t time.Time) string { return t.UTC().Format(time.DateOnly) }
-
-func (b *worksBook) contractJSON(c works.Contract) contractJSON {
-	t := b.ledger.Contract(c.ID, 0)
-	cs := b.ledger.Commitments(c.ID)
-	f := works.RunOut(c.ValuePence, c.StartsOn, c.EndsOn, cs, b.now)
-	out := contractJSON{ID: c.ID, OrganisationID: c.OrganisationID, Organisation: b.orgName(c.OrganisationID), Reference: c.Reference,
-		Supplier: c.Supplier, ValuePence: c.ValuePence, StartsOn: dateOnly(c.StartsOn), EndsOn: dateOnly(c.EndsOn),
-		Allowances: []allowanceJSON{}, SpentPence: t.Spent, CommittedPence: t.Committed, RemainingPence: c.ValuePence - t.Committed,
-		Forecast: forecastJSON{WindowDays: f.WindowDays, WindowSpendPence: f.WindowSpend, BeforeEnd: f.BeforeEnd}, commitments: cs}
-	if f.RunOut != nil {
-		d := dateOnly(*f.RunOut)
-		out.Forecast.RunOut = &d
-	}
-	for _, a := range c.Allowances {
-		out.Allowances = append(out.Allowances, allowanceJSON{a.Year, a.Funding, a.AmountPence, b.ledger.Allowance(c.ID, a.Year, a.Funding, 0).Committed})
-	}
-	return out
-}
-
-// visibleContracts are the contracts held within the user's scope.
-func (b *worksBook) visibleContracts() []contractJSON {
-	out := []contractJSON{}
-	for _, c := range b.contracts {
-		if b.sees(c.OrganisationID) {
-			out = append(out, b.contractJSON(c))
-		}
-	}
-	return out
-}
-
-type budgetJSON struct {
-	DepartmentID   int64  `json:"department_id"`
-	Department     string `json:"department"`
-	Council        string `json:"council"`
-	Year           string `json:"year"`
-	HasBudget      bool   `json:"has_budget"`
-	BudgetPence    int64  `json:"budget_pence"`
-	SpentPence     int64  `json:"spent_pence"`
-	CommittedPence int64  `json:"committed_pence"`
-	RemainingPence int64  `json:"remaining_pence"`
-}
-
-// visibleBudgets is every department in the user's scope, with its budget
-// and figures for financial year year, whether a budget is set or not.
-func (b *worksBook) visibleBudgets(year int) []budgetJSON {
-	out := []budgetJSON{}
-	for _, id := range b.departments() {
-		bu, ok := b.budgets[[2]int64{id, int64(year)}]
-		t := b.ledger.Department(id, year, 0)
-		out = append(out, budgetJSON{DepartmentID: id, Department: b.orgName(id), Council: b.council(id), Year: period.YearLabel(year),
-			HasBudget: ok, BudgetPence: bu.AmountPence, SpentPence: t.Spent, CommittedPence: t.Committed, RemainingPence: bu.AmountPence - t.Committed})
-	}
-	slices.SortStableFunc(out, func(x, y budgetJSON) int {
-		return strings.Compare(x.Council+"\x00"+x.Department, y.Council+"\x00"+y.Department)
-	})
-	return out
-}
-
-// departments are the department organisations the user may read.
-func (b *worksBook) departments() []int64 {
-	var out []int64
-	for _, o := range b.orgs {
-		if o.Kind == rights.KindDepartment && b.sees(o.ID) {
-			out = append(out, o.ID)
-		}
-	}
-	return out
-}
-
-type orderJSON struct {
-	ID             int64           `json:"id"`
-	ContractID     int64           `json:"contract_id"`
-	Contract       string          `json:"contract"`
-	DepartmentID   int64           `json:"department_id"`
-	Department     string          `json:"department"`
-	Kind           string          `json:"kind"`
-	Funding        string          `json:"funding"`
-	Title          string          `json:"title"`
-	State          string          `json:"state"`
-	BudgetYear     string          `json:"budget_year"`
-	ContractYear   int             `json:"contract_year"`
-	EstimatePence  int64           `json:"estimate_pence"`
-	QuotePence     int64           `json:"quote_pence"`
-	ApprovedPence  int64           `json:"approved_pence"`
-	FinalPence     int64           `json:"final_pence"`
-	CommittedPence int64           `json:"committed_pence"`
-	RaisedAt       time.Time       `json:"raised_at"`
-	RaisedBy       string          `json:"raised_by"`
-	QuotedAt       *time.Time      `json:"quoted_at,omitempty"`
-	QuotedBy       string          `json:"quoted_by,omitempty"`
-	ApprovedAt     *time.Time      `json:"approved_at,omitempty"`
-	ApprovedBy     string          `json:"approved_by,omitempty"`
-	OverrideReason string          `json:"override_reason,omitempty"`
-	CompletedAt    *time.Time      `json:"completed_at,omitempty"`
-	CompletedBy    string          `json:"completed_by,omitempty"`
-	CancelledAt    *time.Time      `json:"cancelled_at,omitempty"`
-	CancelledBy    string          `json:"cancelled_by,omitempty"`
-	Warnings       []works.Warning `json:"warnings"`
-}
-
-func (b *worksBook) orderJSON(o works.Order) orderJSON {
-	c, _ := b.contract(o.ContractID)
-	out := orderJSON{ID: o.ID, ContractID: o.ContractID, Contract: c.Reference, DepartmentID: o.DepartmentID, Department: b.orgName(o.DepartmentID),
-		Kind: o.Kind, Funding: o.Funding, Title: o.Title, State: o.State, BudgetYear: period.YearLabel(o.BudgetYear), ContractYear: o.ContractYear,
-		EstimatePence: o.EstimatePence, QuotePence: o.QuotePence, ApprovedPence: o.ApprovedPence, FinalPence: o.FinalPence,
-		CommittedPence: works.Committed(o.State, o.ApprovedPence, o.FinalPence),
-		RaisedAt:       o.RaisedAt, RaisedBy: o.RaisedBy, QuotedAt: o.QuotedAt, QuotedBy: o.QuotedBy, ApprovedAt: o.ApprovedAt,
-		ApprovedBy: o.ApprovedBy, OverrideReason: o.OverrideReason, CompletedAt: o.CompletedAt, CompletedBy: o.CompletedBy,
-		CancelledAt: o.CancelledAt, CancelledBy: o.CancelledBy, Warnings: []works.Warning{}}
-	// An order still to be decided shows what approving it at its quote
-	// (or estimate) would set off, so no one approves blind.
-	if ws := b.fig.Pending(o, b.orgName(o.DepartmentID)); ws != nil {
-		out.Warnings = ws
-	}
-	return out
-}
-
-func (b *worksBook) visibleOrders() []orderJSON {
-	out := []orderJSON{}
-	for _, o := range b.orders {
-		if b.sees(o.DepartmentID) {
-			out = append(out, b.orderJSON(o))
-		}
-	}
-	return out
+	return b, err
 }
 
 // worksYear is the request's ?year= (2025/26), else the current one.
@@ -281,11 +63,11 @@ func (s *Server) worksYear(r *http.Request) (int, error) {
 // ---- API ----
 
 func (s *Server) listWorksContracts(w http.ResponseWriter, r *http.Request) error {
-	b, err := s.worksBook(r.Context())
+	b, err := s.worksBook(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, b.visibleContracts())
+	writeJSON(w, http.StatusOK, b.Contracts())
 	return nil
 }
 
@@ -294,26 +76,26 @@ func (s *Server) getWorksContract(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	b, err := s.worksBook(r.Context())
+	b, err := s.worksBook(r)
 	if err != nil {
 		return err
 	}
-	c, ok := b.contract(id)
-	if !ok || !b.sees(c.OrganisationID) {
+	c, ok := b.Contract(id)
+	if !ok {
 		return errorf(http.StatusNotFound, fmt.Sprintf("no works contract %d", id), nil)
 	}
-	writeJSON(w, http.StatusOK, b.contractJSON(c))
+	writeJSON(w, http.StatusOK, b.ContractRow(c))
 	return nil
 }
 
 type contractInput struct {
-	OrganisationID int64           `json:"organisation_id"`
-	Reference      string          `json:"reference"`
-	Supplier       string          `json:"supplier"`
-	ValuePence     int64           `json:"value_pence"`
-	StartsOn       string          `json:"starts_on"`
-	EndsOn         string          `json:"ends_on"`
-	Allowances     []allowanceJSON `json:"allowances"`
+	OrganisationID int64                `json:"organisation_id"`
+	Reference      string               `json:"reference"`
+	Supplier       string               `json:"supplier"`
+	ValuePence     int64                `json:"value_pence"`
+	StartsOn       string               `json:"starts_on"`
+	EndsOn         string               `json:"ends_on"`
+	Allowances     []works.AllowanceRow `json:"allowances"`
 }
 
 func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) error {
@@ -334,11 +116,11 @@ func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return refusal(err)
 	}
-	b, err := s.worksBook(r.Context())
+	b, err := s.worksBook(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, b.contractJSON(k))
+	writeJSON(w, http.StatusCreated, b.ContractRow(k))
 	return nil
 }
 
@@ -347,11 +129,11 @@ func (s *Server) listWorksBudgets(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	b, err := s.worksBook(r.Context())
+	b, err := s.worksBook(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, b.visibleBudgets(year))
+	writeJSON(w, http.StatusOK, b.Budgets(year))
 	return nil
 }
 
@@ -374,11 +156,11 @@ func (s *Server) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return refusal(err)
 	}
-	b, err := s.worksBook(r.Context())
+	b, err := s.worksBook(r)
 	if err != nil {
 		return err
 	}
-	for _, x := range b.visibleBudgets(year) {
+	for _, x := range b.Budgets(year) {
 		if x.DepartmentID == in.DepartmentID {
 			writeJSON(w, http.StatusOK, x)
 			return nil
@@ -493,30 +275,30 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) listWorksOrders(w http.ResponseWriter, r *http.Request) error {
-	b, err := s.worksBook(r.Context())
+	b, err := s.worksBook(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, b.visibleOrders())
+	writeJSON(w, http.StatusOK, b.Orders())
 	return nil
 }
 
 // worksOrder returns the book and the request's order, if the user may
 // read it: an order of a department outside their scope is a 404.
-func (s *Server) worksOrder(r *http.Request) (*worksBook, works.Order, error) {
+func (s *Server) worksOrder(r *http.Request) (*works.Book, works.Order, error) {
 	id, err := pathID(r, "order")
 	if err != nil {
 		return nil, works.Order{}, err
 	}
-	b, err := s.worksBook(r.Context())
+	b, err := s.worksBook(r)
 	if err != nil {
 		return nil, works.Order{}, err
 	}
-	i := slices.IndexFunc(b.orders, func(o works.Order) bool { return o.ID == id })
-	if i < 0 || !b.sees(b.orders[i].DepartmentID) {
+	o, ok := b.Order(id)
+	if !ok {
 		return nil, works.Order{}, errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
 	}
-	return b, b.orders[i], nil
+	return b, o, nil
 }
 
 func (s *Server) getWorksOrder(w http.ResponseWriter, r *http.Request) error {
@@ -524,14 +306,14 @@ func (s *Server) getWorksOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, b.orderJSON(o))
+	writeJSON(w, http.StatusOK, b.OrderRow(o))
 	return nil
 }
 
 // orderAnswer is a change of an order: the order as it now is, and the
 // warnings the change set off.
 type orderAnswer struct {
-	Order    orderJSON       `json:"order"`
+	Order    works.OrderRow  `json:"order"`
 	Warnings []works.Warning `json:"warnings"`
 }
 
@@ -569,18 +351,18 @@ func (s *Server) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
 // answerOrder writes the order as it now is, with the warnings ws the
 // service found.
 func (s *Server) answerOrder(w http.ResponseWriter, r *http.Request, code int, id int64, ws []works.Warning) error {
-	b, err := s.worksBook(r.Context())
+	b, err := s.worksBook(r)
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(b.orders, func(o works.Order) bool { return o.ID == id })
-	if i < 0 {
+	o, ok := b.Order(id)
+	if !ok {
 		return errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
 	}
 	if ws == nil {
 		ws = []works.Warning{}
 	}
-	writeJSON(w, code, orderAnswer{Order: b.orderJSON(b.orders[i]), Warnings: ws})
+	writeJSON(w, code, orderAnswer{Order: b.OrderRow(o), Warnings: ws})
 	return nil
 }
 

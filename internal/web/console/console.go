@@ -53,8 +53,8 @@ var staticVersion = func() string {
 }()
 
 // Store is what the pages read from the store directly: the names of
-// organisations and cameras (the audit page's filter, the works pages'
-// departments) and the invoices a credit note and its original name.
+// organisations and cameras (the audit page's filter) and the invoices a
+// credit note and its original name.
 type Store interface {
 	ListOrganisations(ctx context.Context) ([]access.Organisation, error)
 	ListCameras(ctx context.Context) ([]cameras.Camera, error)

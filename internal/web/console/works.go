@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -11,10 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
-	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
 	"github.com/vigil-cctv/vigil/internal/works"
@@ -31,256 +28,17 @@ func worksCaller(r *http.Request) works.Caller {
 	return works.Caller{Actor: actor(r), P: a.P, Snap: a.Snap}
 }
 
-// worksBook is every figure a works page needs, read at once, with the
-// views below: the console's own copy of the API's (web/works.go), as the
-// page's tables show the API's answers. Were the figures to change shape,
-// both change; the copy goes when works.Service answers with these views.
-type worksBook struct {
-	a         *httpx.Access
-	now       time.Time
-	contracts []works.Contract
-	budgets   map[[2]int64]works.Budget // by department, year
-	orders    []works.Order
-	ledger    *works.Ledger
-	orgs      []access.Organisation
-}
-
-func (c *Console) worksBook(ctx context.Context) (*worksBook, error) {
-	a := httpx.AccessOf(ctx)
-	b := &worksBook{a: a, now: c.now().UTC(), budgets: map[[2]int64]works.Budget{}}
-	f, err := c.opt.Works.Figures(ctx)
-	if err == nil {
-		b.contracts, b.orders, b.ledger = f.Contracts, f.Orders, f.Ledger
-		for _, x := range f.Budgets {
-			b.budgets[[2]int64{x.DepartmentID, int64(x.Year)}] = x
-		}
-		b.orgs, err = c.opt.Store.ListOrganisations(ctx)
-	}
+// worksBook reads the works as the request's user may see them: the rows
+// the API answers with (works.Book).
+func (c *Console) worksBook(r *http.Request) (*works.Book, error) {
+	b, err := c.opt.Works.Book(r.Context(), worksCaller(r))
 	if errors.Is(err, money.ErrOverflow) {
 		return nil, httpx.Errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the works figures cannot be added up (%v): correct the amounts entered", err), err)
-	} else if err != nil {
-		return nil, err
 	}
-	return b, nil
-}
-
-// sees reports whether the user may read the figures of organisation org.
-func (b *worksBook) sees(org int64) bool {
-	return b.a.Snap.CanOrg(b.a.P, rights.ReadFinance, org).Allowed
-}
-
-func (b *worksBook) orgName(id int64) string {
-	if o, ok := b.a.Snap.Org(id); ok {
-		return o.Name
-	}
-	return fmt.Sprintf("organisation %d", id)
-}
-
-// council is the council a department belongs to: the nearest council
-// above it.
-func (b *worksBook) council(dept int64) string {
-	for _, id := range b.a.Snap.Ancestors(dept) {
-		if o, ok := b.a.Snap.Org(id); ok && o.Kind == rights.KindCouncil {
-			return o.Name
-		}
-	}
-	return ""
-}
-
-func (b *worksBook) contract(id int64) (works.Contract, bool) {
-	i := slices.IndexFunc(b.contracts, func(c works.Contract) bool { return c.ID == id })
-	if i < 0 {
-		return works.Contract{}, false
-	}
-	return b.contracts[i], true
-}
-
-type allowanceView struct {
-	Year           int
-	Funding        string
-	AmountPence    int64
-	CommittedPence int64
-}
-
-type forecastView struct {
-	WindowDays       int
-	WindowSpendPence int64
-	RunOut           *string // a date, or null: no rate
-	BeforeEnd        bool
-}
-
-type contractView struct {
-	ID             int64
-	OrganisationID int64
-	Organisation   string
-	Reference      string
-	Supplier       string
-	ValuePence     int64
-	StartsOn       string
-	EndsOn         string
-	Allowances     []allowanceView
-	SpentPence     int64
-	CommittedPence int64
-	RemainingPence int64
-	Forecast       forecastView
-	commitments    []works.Commitment
+	return b, err
 }
 
 func dateOnly(t time.Time) string { return t.UTC().Format(time.DateOnly) }
-
-func (b *worksBook) contractView(c works.Contract) contractView {
-	t := b.ledger.Contract(c.ID, 0)
-	cs := b.ledger.Commitments(c.ID)
-	f := works.RunOut(c.ValuePence, c.StartsOn, c.EndsOn, cs, b.now)
-	out := contractView{ID: c.ID, OrganisationID: c.OrganisationID, Organisation: b.orgName(c.OrganisationID), Reference: c.Reference,
-		Supplier: c.Supplier, ValuePence: c.ValuePence, StartsOn: dateOnly(c.StartsOn), EndsOn: dateOnly(c.EndsOn),
-		Allowances: []allowanceView{}, SpentPence: t.Spent, CommittedPence: t.Committed, RemainingPence: c.ValuePence - t.Committed,
-		Forecast: forecastView{WindowDays: f.WindowDays, WindowSpendPence: f.WindowSpend, BeforeEnd: f.BeforeEnd}, commitments: cs}
-	if f.RunOut != nil {
-		d := dateOnly(*f.RunOut)
-		out.Forecast.RunOut = &d
-	}
-	for _, a := range c.Allowances {
-		out.Allowances = append(out.Allowances, allowanceView{a.Year, a.Funding, a.AmountPence, b.ledger.Allowance(c.ID, a.Year, a.Funding, 0).Committed})
-	}
-	return out
-}
-
-// visibleContracts are the contracts held within the user's scope.
-func (b *worksBook) visibleContracts() []contractView {
-	out := []contractView{}
-	for _, c := range b.contracts {
-		if b.sees(c.OrganisationID) {
-			out = append(out, b.contractView(c))
-		}
-	}
-	return out
-}
-
-type budgetView struct {
-	DepartmentID   int64
-	Department     string
-	Council        string
-	Year           string
-	HasBudget      bool
-	BudgetPence    int64
-	SpentPence     int64
-	CommittedPence int64
-	RemainingPence int64
-}
-
-// visibleBudgets is every department in the user's scope, with its budget
-// and figures for financial year year, whether a budget is set or not.
-func (b *worksBook) visibleBudgets(year int) []budgetView {
-	out := []budgetView{}
-	for _, id := range b.departments() {
-		bu, ok := b.budgets[[2]int64{id, int64(year)}]
-		t := b.ledger.Department(id, year, 0)
-		out = append(out, budgetView{DepartmentID: id, Department: b.orgName(id), Council: b.council(id), Year: period.YearLabel(year),
-			HasBudget: ok, BudgetPence: bu.AmountPence, SpentPence: t.Spent, CommittedPence: t.Committed, RemainingPence: bu.AmountPence - t.Committed})
-	}
-	slices.SortStableFunc(out, func(x, y budgetView) int {
-		return strings.Compare(x.Council+"\x00"+x.Department, y.Council+"\x00"+y.Department)
-	})
-	return out
-}
-
-// departments are the department organisations the user may read.
-func (b *worksBook) departments() []int64 {
-	var out []int64
-	for _, o := range b.orgs {
-		if o.Kind == rights.KindDepartment && b.sees(o.ID) {
-			out = append(out, o.ID)
-		}
-	}
-	return out
-}
-
-type orderView struct {
-	ID             int64
-	ContractID     int64
-	Contract       string
-	DepartmentID   int64
-	Department     string
-	Kind           string
-	Funding        string
-	Title          string
-	State          string
-	BudgetYear     string
-	ContractYear   int
-	EstimatePence  int64
-	QuotePence     int64
-	ApprovedPence  int64
-	FinalPence     int64
-	CommittedPence int64
-	RaisedAt       time.Time
-	RaisedBy       string
-	QuotedAt       *time.Time
-	QuotedBy       string
-	ApprovedAt     *time.Time
-	ApprovedBy     string
-	OverrideReason string
-	CompletedAt    *time.Time
-	CompletedBy    string
-	CancelledAt    *time.Time
-	CancelledBy    string
-	Warnings       []works.Warning
-}
-
-// position is where order o stands against its budget, contract and
-// allowance, leaving out its own commitment.
-func (b *worksBook) position(o works.Order) works.Position {
-	c, _ := b.contract(o.ContractID)
-	bu, ok := b.budgets[[2]int64{o.DepartmentID, int64(o.BudgetYear)}]
-	allowance, hasAllowance := c.Allowance(o.ContractYear, o.Funding)
-	return works.Position{
-		Department: b.orgName(o.DepartmentID), Year: o.BudgetYear, HasBudget: ok, Budget: bu.AmountPence,
-		DeptCommitted: b.ledger.Department(o.DepartmentID, o.BudgetYear, o.ID).Committed,
-		Contract:      c.Reference, Value: c.ValuePence, ContractCommitted: b.ledger.Contract(c.ID, o.ID).Committed,
-		Starts: c.StartsOn, Ends: c.EndsOn,
-		Funding: o.Funding, ContractYear: o.ContractYear, HasAllowance: hasAllowance, Allowance: allowance,
-		AllowanceCommitted: b.ledger.Allowance(c.ID, o.ContractYear, o.Funding, o.ID).Committed,
-		Day:                o.RaisedAt,
-	}
-}
-
-// pendingAmount is the amount an order still to be decided would commit:
-// its quote, else the department's estimate.
-func pendingAmount(o works.Order) int64 {
-	if o.QuotePence > 0 {
-		return o.QuotePence
-	}
-	return o.EstimatePence
-}
-
-func (b *worksBook) orderView(o works.Order) orderView {
-	c, _ := b.contract(o.ContractID)
-	out := orderView{ID: o.ID, ContractID: o.ContractID, Contract: c.Reference, DepartmentID: o.DepartmentID, Department: b.orgName(o.DepartmentID),
-		Kind: o.Kind, Funding: o.Funding, Title: o.Title, State: o.State, BudgetYear: period.YearLabel(o.BudgetYear), ContractYear: o.ContractYear,
-		EstimatePence: o.EstimatePence, QuotePence: o.QuotePence, ApprovedPence: o.ApprovedPence, FinalPence: o.FinalPence,
-		CommittedPence: works.Committed(o.State, o.ApprovedPence, o.FinalPence),
-		RaisedAt:       o.RaisedAt, RaisedBy: o.RaisedBy, QuotedAt: o.QuotedAt, QuotedBy: o.QuotedBy, ApprovedAt: o.ApprovedAt,
-		ApprovedBy: o.ApprovedBy, OverrideReason: o.OverrideReason, CompletedAt: o.CompletedAt, CompletedBy: o.CompletedBy,
-		CancelledAt: o.CancelledAt, CancelledBy: o.CancelledBy, Warnings: []works.Warning{}}
-	// An order still to be decided shows what approving it at its quote
-	// (or estimate) would set off, so no one approves blind.
-	if o.State == works.Raised || o.State == works.Quoted {
-		if ws := works.Check(b.position(o), pendingAmount(o)); ws != nil {
-			out.Warnings = ws
-		}
-	}
-	return out
-}
-
-func (b *worksBook) visibleOrders() []orderView {
-	out := []orderView{}
-	for _, o := range b.orders {
-		if b.sees(o.DepartmentID) {
-			out = append(out, b.orderView(o))
-		}
-	}
-	return out
-}
 
 // worksYear is the request's ?year= (2025/26), else the current one.
 func (c *Console) worksYear(r *http.Request) (int, error) {
@@ -299,23 +57,23 @@ type worksPage struct {
 	Year      string
 	PrevYear  string
 	NextYear  string
-	Contracts []contractView
-	Budgets   []budgetView
-	Orders    []orderView
+	Contracts []works.ContractRow
+	Budgets   []works.BudgetRow
+	Orders    []works.OrderRow
 	Chart     template.HTML
 	Lines     []template.HTML
 	Kinds     []string
 	Fundings  []string
-	Depts     []budgetView // departments the forms offer
+	Depts     []works.BudgetRow // departments the forms offer
 	Today     string
 }
 
-func (c *Console) worksPageData(r *http.Request) (*worksBook, worksPage, error) {
-	b, err := c.worksBook(r.Context())
+func (c *Console) worksPageData(r *http.Request) (*works.Book, worksPage, error) {
+	b, err := c.worksBook(r)
 	if err != nil {
 		return nil, worksPage{}, err
 	}
-	return b, worksPage{Manage: c.opt.Works.MayChange(worksCaller(r)) == nil, Kinds: works.Kinds, Fundings: works.Fundings, Today: dateOnly(b.now)}, nil
+	return b, worksPage{Manage: c.opt.Works.MayChange(worksCaller(r)) == nil, Kinds: works.Kinds, Fundings: works.Fundings, Today: dateOnly(b.Now())}, nil
 }
 
 func (c *Console) worksContractsPage(w http.ResponseWriter, r *http.Request) error {
@@ -323,10 +81,10 @@ func (c *Console) worksContractsPage(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	p.Contracts = b.visibleContracts()
+	p.Contracts = b.Contracts()
 	p.Chart = contractBars(p.Contracts)
 	for _, c := range p.Contracts {
-		p.Lines = append(p.Lines, contractLine(c, b.now))
+		p.Lines = append(p.Lines, contractLine(c, c.Commitments(), b.Now()))
 	}
 	return c.Show(w, r, "works.html", "Works contracts", "works", p)
 }
@@ -341,7 +99,7 @@ func (c *Console) worksBudgetsPage(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	p.Year, p.PrevYear, p.NextYear = period.YearLabel(year), period.YearLabel(year-1), period.YearLabel(year+1)
-	p.Budgets = b.visibleBudgets(year)
+	p.Budgets = b.Budgets(year)
 	p.Chart = budgetBars(p.Budgets)
 	return c.Show(w, r, "works_budgets.html", "Departments' budgets", "works", p)
 }
@@ -351,9 +109,9 @@ func (c *Console) worksOrdersPage(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	p.Orders = b.visibleOrders()
-	p.Contracts = b.visibleContracts()
-	p.Depts = b.visibleBudgets(period.YearOf(b.now))
+	p.Orders = b.Orders()
+	p.Contracts = b.Contracts()
+	p.Depts = b.Budgets(period.YearOf(b.Now()))
 	return c.Show(w, r, "works_orders.html", "Works orders", "works", p)
 }
 
@@ -367,12 +125,12 @@ func writeTable(w http.ResponseWriter, name string, head []string, rows [][]stri
 var plain = money.Plain
 
 func (c *Console) worksContractsCSV(w http.ResponseWriter, r *http.Request) error {
-	b, err := c.worksBook(r.Context())
+	b, err := c.worksBook(r)
 	if err != nil {
 		return err
 	}
 	var rows [][]string
-	for _, c := range b.visibleContracts() {
+	for _, c := range b.Contracts() {
 		runOut := ""
 		if c.Forecast.RunOut != nil {
 			runOut = *c.Forecast.RunOut
@@ -388,12 +146,12 @@ func (c *Console) worksContractsCSV(w http.ResponseWriter, r *http.Request) erro
 // worksAllowancesCSV is every visible contract's allowances, a row per
 // contract year and funding.
 func (c *Console) worksAllowancesCSV(w http.ResponseWriter, r *http.Request) error {
-	b, err := c.worksBook(r.Context())
+	b, err := c.worksBook(r)
 	if err != nil {
 		return err
 	}
 	var rows [][]string
-	for _, c := range b.visibleContracts() {
+	for _, c := range b.Contracts() {
 		for _, a := range c.Allowances {
 			rows = append(rows, []string{spreadsheet.Text(c.Reference), strconv.Itoa(a.Year), a.Funding, plain(a.AmountPence), plain(a.CommittedPence),
 				plain(a.AmountPence - a.CommittedPence)})
@@ -407,12 +165,12 @@ func (c *Console) worksBudgetsCSV(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	b, err := c.worksBook(r.Context())
+	b, err := c.worksBook(r)
 	if err != nil {
 		return err
 	}
 	var rows [][]string
-	for _, x := range b.visibleBudgets(year) {
+	for _, x := range b.Budgets(year) {
 		budget := ""
 		if x.HasBudget {
 			budget = plain(x.BudgetPence)
@@ -425,12 +183,12 @@ func (c *Console) worksBudgetsCSV(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (c *Console) worksOrdersCSV(w http.ResponseWriter, r *http.Request) error {
-	b, err := c.worksBook(r.Context())
+	b, err := c.worksBook(r)
 	if err != nil {
 		return err
 	}
 	var rows [][]string
-	for _, o := range b.visibleOrders() {
+	for _, o := range b.Orders() {
 		var warn []string
 		for _, x := range o.Warnings {
 			warn = append(warn, x.Code)
@@ -466,7 +224,7 @@ type bar struct {
 }
 
 // contractBars draws one bar per contract, as long as its value.
-func contractBars(cs []contractView) template.HTML {
+func contractBars(cs []works.ContractRow) template.HTML {
 	var bars []bar
 	for _, c := range cs {
 		bars = append(bars, bar{c.Reference, c.ValuePence, c.SpentPence, c.CommittedPence})
@@ -475,7 +233,7 @@ func contractBars(cs []contractView) template.HTML {
 }
 
 // budgetBars draws one bar per department with a budget.
-func budgetBars(bs []budgetView) template.HTML {
+func budgetBars(bs []works.BudgetRow) template.HTML {
 	var bars []bar
 	for _, b := range bs {
 		if b.HasBudget {
@@ -536,7 +294,7 @@ func barChart(bars []bar, title string) template.HTML {
 // contractLine draws a contract's cumulative commitment over its term
 // against its value, and the forecast from today to the run-out date as
 // a dashed line.
-func contractLine(c contractView, now time.Time) template.HTML {
+func contractLine(c works.ContractRow, commitments []works.Commitment, now time.Time) template.HTML {
 	const w, h, left, bottom, top = 700.0, 220.0, 70.0, 24.0, 10.0
 	start, _ := time.Parse(time.DateOnly, c.StartsOn)
 	end, _ := time.Parse(time.DateOnly, c.EndsOn)
@@ -578,7 +336,7 @@ func contractLine(c contractView, now time.Time) template.HTML {
 	fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" font-size="11" text-anchor="end">%s</text>`, xOf(end), h-6, colText, "ends "+c.EndsOn)
 	fmt.Fprintf(&sb, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="2 3"/>`, xOf(end), top, xOf(end), h-bottom, colGrid)
 	// The cumulative step line of commitments, by approval day.
-	cs := slices.Clone(c.commitments)
+	cs := slices.Clone(commitments)
 	slices.SortFunc(cs, func(a, b works.Commitment) int { return a.Day.Compare(b.Day) })
 	var sum int64
 	pts := []string{fmt.Sprintf("%.1f,%.1f", xOf(start), yOf(0))}

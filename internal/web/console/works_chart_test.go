@@ -19,17 +19,17 @@ func TestWorksCharts(t *testing.T) {
 		{Day: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), Amount: 20_000_000},
 		{Day: time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC), Amount: 50_000_000},
 	}
-	harrow := contractView{Reference: "VSS-2025 <Harrow>", ValuePence: 174_200_000, SpentPence: 20_000_000, CommittedPence: 70_000_000,
-		StartsOn: "2025-10-31", EndsOn: "2027-08-01", Forecast: forecastView{RunOut: &runOut, BeforeEnd: true}, commitments: commitments}
+	harrow := works.ContractRow{Reference: "VSS-2025 <Harrow>", ValuePence: 174_200_000, SpentPence: 20_000_000, CommittedPence: 70_000_000,
+		StartsOn: "2025-10-31", EndsOn: "2027-08-01", Forecast: works.ForecastRow{RunOut: &runOut, BeforeEnd: true}}
 	slow := harrow
 	slow.Forecast.RunOut, slow.Forecast.BeforeEnd = &later, false
-	over := contractView{Reference: "Over", ValuePence: 10_000_000, SpentPence: 12_000_000, CommittedPence: 15_000_000, StartsOn: "2025-04-01", EndsOn: "2026-03-31"}
+	over := works.ContractRow{Reference: "Over", ValuePence: 10_000_000, SpentPence: 12_000_000, CommittedPence: 15_000_000, StartsOn: "2025-04-01", EndsOn: "2026-03-31"}
 	now := time.Date(2026, 4, 1, 15, 0, 0, 0, time.UTC)
 	for name, got := range map[string]string{
-		"works_bars.svg":        string(contractBars([]contractView{harrow, over})),
-		"works_budget_bars.svg": string(budgetBars([]budgetView{{Department: "Housing", HasBudget: true, BudgetPence: 5_000_000, SpentPence: 4_700_000, CommittedPence: 5_700_000}, {Department: "No budget"}})),
-		"works_line.svg":        string(contractLine(harrow, now)),
-		"works_line_late.svg":   string(contractLine(slow, now)),
+		"works_bars.svg":        string(contractBars([]works.ContractRow{harrow, over})),
+		"works_budget_bars.svg": string(budgetBars([]works.BudgetRow{{Department: "Housing", HasBudget: true, BudgetPence: 5_000_000, SpentPence: 4_700_000, CommittedPence: 5_700_000}, {Department: "No budget"}})),
+		"works_line.svg":        string(contractLine(harrow, commitments, now)),
+		"works_line_late.svg":   string(contractLine(slow, commitments, now)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("testdata", name)
