@@ -29,6 +29,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/footage"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
@@ -141,6 +142,9 @@ type Server struct {
 	// keeps each person's video wall layouts.
 	cams    *cameras.Service
 	layouts *cameras.Layouts
+	// footage decides who may play back, export and delete which
+	// footage, and audits it (footage.go, erasure.go).
+	footage *footage.Service
 
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
@@ -216,6 +220,7 @@ func New(opt Options) (*Server, error) {
 	if err := s.initAccess(); err != nil {
 		return nil, err
 	}
+	s.newFootage()
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
 		return nil, err
