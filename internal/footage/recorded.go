@@ -83,7 +83,7 @@ func MergeSpans(segs []Segment) []Span {
 				continue
 			}
 		}
-		out = append(out, Span{Start: sg.Start, End: sg.End, Codec: sg.Codec, Width: sg.Width, Height: sg.Height, ClockOffset: sg.ClockOffset})
+		out = append(out, Span(sg))
 	}
 	return out
 }

@@ -493,15 +493,6 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 	return nil
 }
 
-// errorMessage is what may be told of err.
-func errorMessage(err error) string {
-	var we *Error
-	if errors.As(err, &we) {
-		return we.Msg
-	}
-	return "the change could not be made; the server's log says why"
-}
-
 // decodeOptionalJSON is decodeJSON for a body that may be left out.
 func decodeOptionalJSON(r *http.Request, v any) error {
 	if r.ContentLength == 0 {
