@@ -69,9 +69,9 @@ type Approvals interface {
 
 // Options configure a Service.
 type Options struct {
-	// Events is the trail footage views and exports are written to
-	// first; required for Footage.
-	Events Events
+	// Trail is where views and exports of footage are written before
+	// it is sent; required for Footage.
+	Trail Events
 	// Clips builds the footage served; required for Footage.
 	Clips Clips
 	// Eraser deletes footage early; nil: early deletion is refused.
@@ -152,7 +152,7 @@ func (s *Service) record(ctx context.Context, e auditlog.Entry) error {
 	if e.At.IsZero() {
 		e.At = s.opt.Now().UTC()
 	}
-	if err := s.opt.Events.Append(ctx, e); err != nil {
+	if err := s.opt.Trail.Append(ctx, e); err != nil {
 		return problem.New(problem.ErrUnavailable, "the audit trail cannot be written, so this is refused", err)
 	}
 	return nil

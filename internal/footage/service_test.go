@@ -355,7 +355,7 @@ func TestFootage(t *testing.T) {
 				if tc.short {
 					c = shortClips{}
 				}
-				svc := footage.New(repo{db.Store}, footage.Options{Events: ev, Clips: c, PlaybackDelay: delay, Now: func() time.Time { return now }})
+				svc := footage.New(repo{db.Store}, footage.Options{Trail: ev, Clips: c, PlaybackDelay: delay, Now: func() time.Time { return now }})
 				f, err := svc.Footage(t.Context(), w.caller(tc.user), w.cam, tc.req)
 				if got := kind(err); got != tc.want {
 					t.Fatalf("got %s, want %s", got, tc.want)

@@ -212,7 +212,7 @@ func (t trailEvents) Append(ctx context.Context, e auditlog.Entry) error {
 // newFootage builds the footage service over the server's store, trail,
 // clips and eraser.
 func (s *Server) newFootage() {
-	opt := footage.Options{Events: trailEvents{s}, Approvals: s.approvalSvc, PlaybackDelay: s.opt.PlaybackDelay,
+	opt := footage.Options{Trail: trailEvents{s}, Approvals: s.approvalSvc, PlaybackDelay: s.opt.PlaybackDelay,
 		Now: func() time.Time { return s.now() }, Logger: s.log.With("component", "footage")}
 	if s.opt.Clips != nil {
 		opt.Clips = s.opt.Clips
