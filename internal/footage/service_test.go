@@ -506,3 +506,121 @@ func TestRequestDeletion(t *testing.T) {
 		}
 	})
 }
+
+// TestExportApproval, on both databases: under four eyes an export is
+// served only with the caller's own approved, unexpired request of this
+// camera covering the range, and its record names the approval.
+func TestExportApproval(t *testing.T) {
+	fixture.ForEachDatabase(t, func(t *testing.T, db fixture.Databases) {
+		ctx := t.Context()
+		w := newWorld(t, db.Store, rights.FourEyesExport)
+		now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+		from, to := now.Add(-2*time.Hour), now.Add(-time.Hour)
+		// A request's expiry while pending is read against the store's
+		// clock, so the one left waiting expires long after now.
+		request := func(by int64, camera int64, decide string, expires time.Time) int64 {
+			a := approvals.Approval{OrganisationID: w.harrow, Action: rights.FourEyesExport, Kind: approvals.KindExport, Summary: "export",
+				Reason: "PC 1234", CameraID: camera, RangeStart: &from, RangeEnd: &to, RequestedBy: by, ExpiresAt: now.AddDate(10, 0, 0)}
+			must(t, db.Store.CreateApproval(ctx, &a))
+			if decide != "" {
+				_, err := db.Store.DecideApproval(ctx, a.ID, manager, decide, "", now.Add(-time.Minute), expires)
+				must(t, err)
+			}
+			return a.ID
+		}
+		approved := request(officer, w.cam.ID, approvals.Approved, now.Add(time.Hour))
+		waiting := request(officer, w.cam.ID, "", time.Time{})
+		rejected := request(officer, w.cam.ID, approvals.Rejected, time.Time{})
+		expired := request(officer, w.cam.ID, approvals.Approved, now.Add(-time.Second))
+		someoneElses := request(operator, w.cam.ID, approvals.Approved, now.Add(time.Hour))
+		itoa := func(id int64) string { return strconv.FormatInt(id, 10) }
+		for _, tc := range []struct {
+			name       string
+			approval   string
+			start, end time.Time
+			want       string
+			wantInMsg  string
+		}{
+			{"approved", itoa(approved), from, to, "nil", ""},
+			{"approved, part of the range", itoa(approved), from.Add(time.Minute), to.Add(-time.Minute), "nil", ""},
+			{"approved, beyond the range", itoa(approved), from, to.Add(time.Second), "forbidden", "approved " + from.Format(time.RFC3339Nano) + " to " + to.Format(time.RFC3339Nano) + " only"},
+			{"still waiting", itoa(waiting), from, to, "forbidden", "still waiting for approval"},
+			{"rejected", itoa(rejected), from, to, "forbidden", "was rejected"},
+			{"expired", itoa(expired), from, to, "forbidden", "could be downloaded until"},
+			{"someone else's", itoa(someoneElses), from, to, "forbidden", "is not your export of this camera"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ev := &events{}
+				svc := footage.New(repo{db.Store}, footage.Options{Trail: ev, Clips: &clips{}, Now: func() time.Time { return now }})
+				f, err := svc.Footage(ctx, w.caller(officer), w.cam, footage.Request{Start: tc.start, End: tc.end, Export: true, Reason: "PC 1234", Approval: tc.approval})
+				if got := kind(err); got != tc.want {
+					t.Fatalf("got %s (%v), want %s", got, err, tc.want)
+				}
+				if msg := problem.Message(err, ""); !strings.Contains(msg, tc.wantInMsg) {
+					t.Errorf("got message %q, want it to contain %q", msg, tc.wantInMsg)
+				}
+				if tc.want != "nil" {
+					if len(ev.got) != 0 {
+						t.Errorf("got records %+v, want none", ev.got)
+					}
+					return
+				}
+				wantDetail := "approval: request " + itoa(approved) + ", approved by user " + itoa(manager)
+				if f.Clip == nil || len(ev.got) != 1 || !strings.Contains(ev.got[0].Detail, wantDetail) {
+					t.Errorf("got clip %v and records %+v, want the clip and one record naming %q", f.Clip, ev.got, wantDetail)
+				}
+			})
+		}
+	})
+}
+
+// TestCarryOutDeletion, on both databases: an approved deletion deletes
+// the footage, its record naming the request and who approved it, and
+// settles the request as applied; one with nothing left to delete fails,
+// and says why on the request.
+func TestCarryOutDeletion(t *testing.T) {
+	fixture.ForEachDatabase(t, func(t *testing.T, db fixture.Databases) {
+		ctx := t.Context()
+		w := newWorld(t, db.Store, rights.FourEyesDeletion)
+		t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+		now := t0.Add(24 * time.Hour)
+		w.segment(t, t0, t0.Add(time.Minute), false)
+		eraser := recording.NewEraser(db.Store, noFiles{}, nil, slog.New(slog.DiscardHandler))
+		svc := footage.New(repo{db.Store}, footage.Options{Eraser: eraser, Now: func() time.Time { return now }})
+		end := t0.Add(time.Minute)
+		approve := func() approvals.Approval {
+			a := approvals.Approval{OrganisationID: w.harrow, Action: rights.FourEyesDeletion, Kind: approvals.KindDeleteFootage, Summary: "delete",
+				Reason: "DSR-12", CameraID: w.cam.ID, RangeStart: &t0, RangeEnd: &end, RequestedBy: officer, ExpiresAt: now.Add(time.Hour)}
+			must(t, db.Store.CreateApproval(ctx, &a))
+			a, err := db.Store.DecideApproval(ctx, a.ID, manager, approvals.Approved, "", now, now.Add(time.Hour))
+			must(t, err)
+			return a
+		}
+
+		first := approve()
+		got, err := svc.CarryOutDeletion(ctx, w.caller(manager), first)
+		must(t, err)
+		stored, err := db.Store.Approval(ctx, first.ID)
+		must(t, err)
+		if got.State != approvals.Applied || stored.State != approvals.Applied || !strings.HasPrefix(stored.Note, "deleted 1 segment(s)") {
+			t.Errorf("got %s (stored %s, %q), want applied: deleted 1 segment(s)", got.State, stored.State, stored.Note)
+		}
+		out, err := db.Store.OutboxAfter(ctx, 0, 10)
+		must(t, err)
+		wantDetail := "request " + strconv.FormatInt(first.ID, 10) + " of user 2 (deleted) approved by user"
+		if len(out) != 1 || out[0].Action != auditlog.FootageDeleted.String() || !strings.Contains(out[0].Detail, wantDetail) {
+			t.Errorf("got records %+v, want one footage.deleted naming %q", out, wantDetail)
+		}
+
+		second := approve()
+		got, err = svc.CarryOutDeletion(ctx, w.caller(manager), second)
+		if kind(err) != "conflict" {
+			t.Fatalf("nothing left: got %v, want a conflict", err)
+		}
+		stored, err = db.Store.Approval(ctx, second.ID)
+		must(t, err)
+		if want := "there is no footage of this camera between start and end to delete"; got.State != approvals.Failed || stored.State != approvals.Failed || stored.Note != want {
+			t.Errorf("got %s (stored %s, %q), want failed: %q", got.State, stored.State, stored.Note, want)
+		}
+	})
+}
