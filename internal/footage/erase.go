@@ -165,8 +165,8 @@ func (s *Service) RequestDeletion(ctx context.Context, by Caller, c cameras.Came
 }
 
 // erase deletes a camera's footage in [start, end) now, by by, and,
-// where ap is not nil, as the approval of request ap. The audit record
-// commits with the deletion, or neither happens.
+// where ap is not nil, as the approval of request ap: in one change
+// with its audit record, then the files.
 func (s *Service) erase(ctx context.Context, by Caller, cameraID int64, start, end time.Time, reason string, ap *approvals.Approval) (Deletion, error) {
 	if s.opt.Eraser == nil {
 		return Deletion{}, problem.New(problem.ErrUnavailable, "this server cannot delete footage early", nil)
@@ -194,10 +194,21 @@ func (s *Service) erase(ctx context.Context, by Caller, cameraID int64, start, e
 	rec := by.Actor.Entry(auditlog.FootageDeleted, detail)
 	rec.CameraID, rec.RangeStart, rec.RangeEnd, rec.Reason = cameraID, &start, &end, reason
 	why := "deleted early: " + reason + ", " + who
-	res, err := s.opt.Eraser.Erase(ctx, plan, why, why, rec)
+	// The rows, their deletion log, the gap and the record commit
+	// together, or none of them; the files go after.
+	var res recording.ErasureResult
+	err = s.change(ctx, func(tx Repo) error {
+		var err error
+		res, err = tx.EraseSegments(ctx, plan, s.opt.Now(), why, why)
+		if err != nil || len(res.Deleted) == 0 {
+			return err // a request that deletes nothing writes no record
+		}
+		return tx.Log(rec)
+	})
 	if err != nil {
 		return Deletion{}, err
 	}
+	s.opt.Eraser.Removed(res, why)
 	out := Deletion{CameraID: cameraID, Start: start, End: end, Reason: reason, Segments: len(res.Deleted), Kept: keptList(res.Kept)}
 	if ap != nil {
 		out.ApprovalID = ap.ID

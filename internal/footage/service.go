@@ -38,6 +38,13 @@ type Repo interface {
 	SettleApproval(ctx context.Context, id int64, state, note string) error
 	// User names the requester of an approval in a deletion's record.
 	User(ctx context.Context, id int64) (identity.User, error)
+	// EraseSegments deletes the segments p plans to, at at, in the
+	// change's transaction: each row with its deletion log entry (reason
+	// logReason) and a gap over them (gapReason); what a hold covers by
+	// now is kept (recording.EraseRows).
+	EraseSegments(ctx context.Context, p recording.ErasurePlan, at time.Time, logReason, gapReason string) (recording.ErasureResult, error)
+	// Log adds an audit record to the change: it commits with it.
+	Log(e auditlog.Entry) error
 }
 
 // Events is the audit trail for what is not a change: footage viewed or
@@ -52,13 +59,12 @@ type Clips interface {
 	Build(ctx context.Context, cameraID int64, start, end time.Time) (*playback.Clip, error)
 }
 
-// Eraser deletes footage early (recording.Eraser): Plan says what a
-// deletion would do now; Erase deletes the plan's segments, their
-// deletion log entries, the gap over them and record, the audit record,
-// in one transaction, and then their files.
+// Eraser is recording's side of an early deletion (recording.Eraser):
+// Plan says what deleting a camera's footage in [start, end) would do
+// now; Removed removes the files of what a committed deletion deleted.
 type Eraser interface {
 	Plan(ctx context.Context, cameraID int64, start, end time.Time) (recording.ErasurePlan, error)
-	Erase(ctx context.Context, p recording.ErasurePlan, logReason, gapReason string, record auditlog.Entry) (recording.ErasureResult, error)
+	Removed(res recording.ErasureResult, logReason string)
 }
 
 // Approvals asks for a second person's approval (approvals.Service): the
@@ -89,20 +95,22 @@ type Options struct {
 // Service decides what footage who may see, export and delete, and
 // audits it.
 type Service struct {
-	repo Repo
-	opt  Options
-	log  *slog.Logger
+	repo   Repo
+	change func(ctx context.Context, fn func(tx Repo) error) error
+	opt    Options
+	log    *slog.Logger
 }
 
-// New returns the service over repo.
-func New(repo Repo, opt Options) *Service {
+// New returns the service over repo; change runs a function in one
+// transaction of repo's database, whose audit records commit with it.
+func New(repo Repo, change func(ctx context.Context, fn func(tx Repo) error) error, opt Options) *Service {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{repo: repo, opt: opt, log: opt.Logger}
+	return &Service{repo: repo, change: change, opt: opt, log: opt.Logger}
 }
 
 // MaxReason is the longest reason an export or deletion may give.

@@ -51,6 +51,29 @@ func (r repo) RecordedGaps(ctx context.Context, camera int64, start, end time.Ti
 	return out, err
 }
 
+func (r repo) EraseSegments(ctx context.Context, p recording.ErasurePlan, at time.Time, logReason, gapReason string) (recording.ErasureResult, error) {
+	return recording.EraseRows(ctx, r.Store, p, at, logReason, gapReason)
+}
+
+// failingLog is the store bound to a change, whose Log always fails.
+type failingLog struct{ repo }
+
+func (failingLog) Log(auditlog.Entry) error { return errors.New("the outbox cannot be written") }
+
+// changeOf runs a change in one transaction of st, whose records wait in
+// its outbox; with fail, adding a record fails.
+func changeOf(st *store.Store, fail *bool) func(context.Context, func(footage.Repo) error) error {
+	return func(ctx context.Context, fn func(footage.Repo) error) error {
+		_, err := st.Update(ctx, func(tx *store.Store) error {
+			if fail != nil && *fail {
+				return fn(failingLog{repo{tx}})
+			}
+			return fn(repo{tx})
+		})
+		return err
+	}
+}
+
 // events is a trail that keeps what it is given, or refuses it.
 type events struct {
 	got  []auditlog.Entry
@@ -185,7 +208,7 @@ func kind(err error) string {
 func TestWhoMaySee(t *testing.T) {
 	fixture.ForEachDatabase(t, func(t *testing.T, db fixture.Databases) {
 		w := newWorld(t, db.Store)
-		svc := footage.New(repo{db.Store}, footage.Options{})
+		svc := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{})
 		for _, tc := range []struct {
 			name   string
 			user   int64
@@ -222,7 +245,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestRecorded(t *testing.T) {
 	fixture.ForEachDatabase(t, func(t *testing.T, db fixture.Databases) {
 		w := newWorld(t, db.Store)
-		svc := footage.New(repo{db.Store}, footage.Options{})
+		svc := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{})
 		t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 		w.segment(t, t0, t0.Add(time.Minute), false)
 		w.segment(t, t0.Add(time.Minute+100*time.Millisecond), t0.Add(2*time.Minute), false) // joins the first
@@ -355,7 +378,7 @@ func TestFootage(t *testing.T) {
 				if tc.short {
 					c = shortClips{}
 				}
-				svc := footage.New(repo{db.Store}, footage.Options{Trail: ev, Clips: c, PlaybackDelay: delay, Now: func() time.Time { return now }})
+				svc := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{Trail: ev, Clips: c, PlaybackDelay: delay, Now: func() time.Time { return now }})
 				f, err := svc.Footage(t.Context(), w.caller(tc.user), w.cam, tc.req)
 				if got := kind(err); got != tc.want {
 					t.Fatalf("got %s, want %s", got, tc.want)
@@ -421,7 +444,8 @@ func TestRequestDeletion(t *testing.T) {
 		must(t, db.Store.AddHold(ctx, &h))
 		eraser := recording.NewEraser(db.Store, noFiles{}, nil, slog.New(slog.DiscardHandler))
 		ap := &pending{}
-		svc := footage.New(repo{db.Store}, footage.Options{Eraser: eraser, Approvals: ap, Now: func() time.Time { return now }})
+		fail := false
+		svc := footage.New(repo{db.Store}, changeOf(db.Store, &fail), footage.Options{Eraser: eraser, Approvals: ap, Now: func() time.Time { return now }})
 		at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
 
 		for _, tc := range []struct {
@@ -466,7 +490,7 @@ func TestRequestDeletion(t *testing.T) {
 		}
 
 		t.Run("without an eraser", func(t *testing.T) {
-			none := footage.New(repo{db.Store}, footage.Options{Now: func() time.Time { return now }})
+			none := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{Now: func() time.Time { return now }})
 			_, err := none.RequestDeletion(ctx, w.caller(manager), w.cam, footage.DeletionRequest{Start: at(0), End: at(1), Reason: "DSR-12"})
 			if got := kind(err); got != "unavailable" {
 				t.Errorf("got %s, want unavailable", got)
@@ -488,6 +512,17 @@ func TestRequestDeletion(t *testing.T) {
 		must(t, err)
 		if waits.Pending == nil || len(ap.got) != 1 || ap.got[0].Kind != approvals.KindDeleteFootage || ap.got[0].OrganisationID != w.harrow || segments() != 1 {
 			t.Fatalf("under four eyes: got %+v, requests %+v and %d segments left, want a request of Harrow's and nothing gone", waits, ap.got, segments())
+		}
+
+		// A deletion whose record cannot be added deletes nothing: the
+		// rows, their log, the gap and the record go together or not.
+		fail = true
+		_, err = svc.RequestDeletion(ctx, w.caller(manager), w.cam, footage.DeletionRequest{Start: at(0), End: at(1), Reason: "DSR-12"})
+		fail = false
+		gaps, gerr := db.Store.GapPartsInRange(ctx, w.cam.ID, at(0), at(1))
+		must(t, gerr)
+		if err == nil || segments() != 1 || len(gaps) != 0 {
+			t.Fatalf("a deletion whose record fails: got %v, %d segments and gaps %+v left, want an error, the segment and no gap", err, segments(), gaps)
 		}
 
 		done, err := svc.RequestDeletion(ctx, w.caller(manager), w.cam, footage.DeletionRequest{Start: at(0), End: at(1), Reason: "DSR-12"})
@@ -551,7 +586,7 @@ func TestExportApproval(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				ev := &events{}
-				svc := footage.New(repo{db.Store}, footage.Options{Trail: ev, Clips: &clips{}, Now: func() time.Time { return now }})
+				svc := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{Trail: ev, Clips: &clips{}, Now: func() time.Time { return now }})
 				f, err := svc.Footage(ctx, w.caller(officer), w.cam, footage.Request{Start: tc.start, End: tc.end, Export: true, Reason: "PC 1234", Approval: tc.approval})
 				if got := kind(err); got != tc.want {
 					t.Fatalf("got %s (%v), want %s", got, err, tc.want)
@@ -586,7 +621,7 @@ func TestCarryOutDeletion(t *testing.T) {
 		now := t0.Add(24 * time.Hour)
 		w.segment(t, t0, t0.Add(time.Minute), false)
 		eraser := recording.NewEraser(db.Store, noFiles{}, nil, slog.New(slog.DiscardHandler))
-		svc := footage.New(repo{db.Store}, footage.Options{Eraser: eraser, Now: func() time.Time { return now }})
+		svc := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{Eraser: eraser, Now: func() time.Time { return now }})
 		end := t0.Add(time.Minute)
 		approve := func() approvals.Approval {
 			a := approvals.Approval{OrganisationID: w.harrow, Action: rights.FourEyesDeletion, Kind: approvals.KindDeleteFootage, Summary: "delete",

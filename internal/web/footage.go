@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/footage"
+	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -180,8 +181,10 @@ func footageRefusal(err error) error {
 	return refusal(err)
 }
 
-// footageRepo is the store as the footage service reads it: the segment
-// index in the footage's own terms.
+// footageRepo is the store as the footage service reads and changes it:
+// the segment index in the footage's own terms. The store cannot
+// implement footage.Repo itself while footage imports recording and
+// playback, which import the store.
 type footageRepo struct{ *store.Store }
 
 func (f footageRepo) RecordedSegments(ctx context.Context, camera int64, start, end time.Time) ([]footage.Segment, error) {
@@ -202,6 +205,10 @@ func (f footageRepo) RecordedGaps(ctx context.Context, camera int64, start, end 
 	return out, err
 }
 
+func (f footageRepo) EraseSegments(ctx context.Context, p recording.ErasurePlan, at time.Time, logReason, gapReason string) (recording.ErasureResult, error) {
+	return recording.EraseRows(ctx, f.Store, p, at, logReason, gapReason)
+}
+
 // trailEvents writes footage's events to the server's audit trail.
 type trailEvents struct{ s *Server }
 
@@ -220,5 +227,8 @@ func (s *Server) newFootage() {
 	if s.opt.Eraser != nil {
 		opt.Eraser = s.opt.Eraser
 	}
-	s.footage = footage.New(footageRepo{s.st}, opt)
+	change := changerFor[*store.Store](s.opt.Changes, s.st)
+	s.footage = footage.New(footageRepo{s.st}, func(ctx context.Context, fn func(footage.Repo) error) error {
+		return change(ctx, func(tx *store.Store) error { return fn(footageRepo{tx}) })
+	}, opt)
 }
