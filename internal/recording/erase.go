@@ -143,35 +143,15 @@ type ErasureResult struct {
 // the audit record, which commits with the deletion or not at all (none
 // is written when nothing was deleted). The files go after the commit. A
 // segment a hold covers by now is kept and said so; one already gone is
-// skipped.
+// skipped. A caller that makes the deletion in a change of its own (the
+// footage service) uses EraseRows and Removed instead.
 func (e *Eraser) Erase(ctx context.Context, p ErasurePlan, logReason, gapReason string, record auditlog.Entry) (ErasureResult, error) {
 	var res ErasureResult
 	at := e.now()
 	through, err := e.inTx(ctx, func(tx DeletionTx) error {
-		res = ErasureResult{Kept: p.Kept}
-		for _, s := range p.Delete {
-			err := tx.DeleteSegmentEarly(ctx, s.ID, at)
-			switch {
-			case errors.Is(err, segindex.ErrNotFound):
-				continue // retention was first
-			case errors.Is(err, segindex.ErrKept):
-				res.Kept = append(res.Kept, Kept{SegmentID: s.ID, Start: s.Start, End: s.End, Why: "placed under an evidence hold meanwhile"})
-				continue
-			case err != nil:
-				return err
-			}
-			if err := tx.LogDeletion(ctx, &segindex.Deletion{At: at.UTC(), CameraID: s.CameraID, SegmentID: s.ID, Storage: s.Storage,
-				Path: s.Path, Start: s.Start, End: s.End, Bytes: s.Size, Reason: logReason}); err != nil {
-				return err
-			}
-			res.Deleted = append(res.Deleted, s)
-		}
-		if len(res.Deleted) == 0 {
-			return nil
-		}
-		start, end, _ := ErasurePlan{Delete: res.Deleted}.Extent()
-		res.Gap = segindex.Gap{CameraID: p.CameraID, Start: start, End: end, Reason: gapReason}
-		if err := tx.AddGap(ctx, &res.Gap); err != nil {
+		var err error
+		res, err = EraseRows(ctx, tx, p, at, logReason, gapReason)
+		if err != nil || len(res.Deleted) == 0 {
 			return err
 		}
 		return tx.Log(record)
@@ -179,16 +159,56 @@ func (e *Eraser) Erase(ctx context.Context, p ErasurePlan, logReason, gapReason 
 	if err != nil {
 		return ErasureResult{Kept: p.Kept}, err
 	}
-	for _, s := range res.Deleted {
-		e.removeFile(s)
+	e.Removed(res, logReason)
+	drainRecords(ctx, e.drain, through, e.log)
+	return res, nil
+}
+
+// EraseRows deletes the segments p plans to in tx, a transaction the
+// caller holds (with its audit record, added when anything was
+// deleted): each row, at at, with its deletion log entry (reason
+// logReason), and a gap over them with gapReason so that playback says
+// why there is no footage. A segment a hold covers by now is kept and
+// said so; one already gone is skipped. Once the transaction commits,
+// Removed removes the files.
+func EraseRows(ctx context.Context, tx DeletionTx, p ErasurePlan, at time.Time, logReason, gapReason string) (ErasureResult, error) {
+	res := ErasureResult{Kept: p.Kept}
+	for _, s := range p.Delete {
+		err := tx.DeleteSegmentEarly(ctx, s.ID, at)
+		switch {
+		case errors.Is(err, segindex.ErrNotFound):
+			continue // retention was first
+		case errors.Is(err, segindex.ErrKept):
+			res.Kept = append(res.Kept, Kept{SegmentID: s.ID, Start: s.Start, End: s.End, Why: "placed under an evidence hold meanwhile"})
+			continue
+		case err != nil:
+			return res, err
+		}
+		if err := tx.LogDeletion(ctx, &segindex.Deletion{At: at.UTC(), CameraID: s.CameraID, SegmentID: s.ID, Storage: s.Storage,
+			Path: s.Path, Start: s.Start, End: s.End, Bytes: s.Size, Reason: logReason}); err != nil {
+			return res, err
+		}
+		res.Deleted = append(res.Deleted, s)
 	}
 	if len(res.Deleted) == 0 {
 		return res, nil
 	}
-	drainRecords(ctx, e.drain, through, e.log)
+	start, end, _ := ErasurePlan{Delete: res.Deleted}.Extent()
+	res.Gap = segindex.Gap{CameraID: p.CameraID, Start: start, End: end, Reason: gapReason}
+	return res, tx.AddGap(ctx, &res.Gap)
+}
+
+// Removed removes the files of the segments a committed deletion
+// deleted (res, from EraseRows), and logs it with its reason.
+func (e *Eraser) Removed(res ErasureResult, logReason string) {
+	for _, s := range res.Deleted {
+		e.removeFile(s)
+	}
+	if len(res.Deleted) == 0 {
+		return
+	}
 	start, end, bytes := ErasurePlan{Delete: res.Deleted}.Extent()
-	e.log.Info("deleted footage early", "camera", p.CameraID, "start", start, "end", end, "segments", len(res.Deleted), "bytes", bytes, "reason", logReason)
-	return res, nil
+	e.log.Info("deleted footage early", "camera", res.Gap.CameraID, "start", start, "end", end, "segments", len(res.Deleted), "bytes", bytes, "reason", logReason)
 }
 
 // removeFile removes a deleted segment's file. A file left behind by a

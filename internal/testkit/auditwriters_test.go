@@ -26,8 +26,11 @@ var directAuditWriters = map[string]string{
 	"internal/web/oidc.go":    "a refused single sign-on",
 	"internal/web/live.go":    "a live view begun or ended",
 	"internal/web/livews.go":  "a live view begun over a WebSocket",
-	"internal/web/footage.go": "footage played or exported, before a byte is sent",
-	"internal/bench/audit.go": "the benchmark of the trail itself",
+	"internal/web/footage.go": "the trail the footage service writes its events to (trailEvents)",
+	// The footage service writes to the trail it is given (web's
+	// trailEvents) and refuses the footage when it cannot.
+	"internal/footage/service.go": "footage played or exported, before a byte is sent",
+	"internal/bench/audit.go":     "the benchmark of the trail itself",
 }
 
 // auditWriteCalls are the calls that write to the trail directly: the

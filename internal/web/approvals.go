@@ -17,7 +17,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
-	"github.com/vigil-cctv/vigil/internal/playback"
+	"github.com/vigil-cctv/vigil/internal/footage"
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -422,82 +422,28 @@ type exportDecisionJSON struct {
 	Message string `json:"message"`
 }
 
-// approvalNeeded says, for the user, why an export needs approval: the
-// organisation whose policy asks it, which may be one that owned the
-// camera while the footage was recorded and owns it no longer.
-func approvalNeeded(a *signedIn, c cameras.Camera, by int64) (string, string) {
-	name := fmt.Sprintf("organisation %d", by)
-	if o, ok := a.snap.Org(by); ok && o.Name != "" {
-		name = o.Name
-	}
-	if by == c.OrganisationID {
-		return name, fmt.Sprintf("exporting this footage needs a second person's approval: %s asks for it", name)
-	}
-	return name, fmt.Sprintf("exporting this footage needs a second person's approval: it was recorded while %s, which asks for it, owned the camera", name)
-}
-
 // requestExport asks for a second person's approval of an export.
 func (s *Server) requestExport(w http.ResponseWriter, r *http.Request) error {
 	var in exportRequest
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.CameraID <= 0 {
-		return badRequest(`give the camera_id, start, end and reason of the export, e.g. {"camera_id": 3, "start": "2026-11-21T10:00:00Z", "end": "2026-11-21T10:05:00Z", "reason": "PC 1234, crime 42/2026"}`)
-	}
-	c, err := s.st.Camera(r.Context(), in.CameraID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", in.CameraID), nil)
-	}
-	if err != nil {
-		return err
-	}
-	a := accessFrom(r.Context())
-	if err := decide(a.snap.Can(a.p, rights.Export, rightsCamera(c), s.now()), fmt.Sprintf("no camera %d", c.ID)); err != nil {
-		return err
-	}
-	in.Reason = strings.TrimSpace(in.Reason)
-	switch {
-	case in.Start.IsZero() || in.End.IsZero() || !in.End.After(in.Start):
-		return badRequest("give start and end, RFC 3339 times, the end after the start")
-	case in.End.Sub(in.Start) > playback.MaxRange:
-		return badRequest("ask for at most 24 hours in one export")
-	case in.End.After(s.now()) && !in.DryRun:
-		return badRequest("the range must have ended: footage not yet recorded cannot be approved")
-	case (in.Reason == "" && !in.DryRun) || utf8.RuneCountInString(in.Reason) > maxReason:
-		return badRequest(fmt.Sprintf("give the reason for the export (1 to %d characters): the approver and the audit trail need it", maxReason))
-	}
-	start, end := in.Start.UTC(), in.End.UTC()
-	need, by, err := s.footageNeedsApproval(r.Context(), a, c, start, end, rights.FourEyesExport)
-	if err != nil {
-		return err
-	}
-	if in.DryRun {
-		// The same decision the download makes (exportApproval), so
-		// the console offers what the server will accept.
-		out := exportDecisionJSON{DryRun: true, CameraID: c.ID, Start: start, End: end, NeedsApproval: need,
-			Message: "no approval needed: download it directly"}
-		if need {
-			out.PolicyOf, out.Message = approvalNeeded(a, c, by)
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
-	}
-	if !need {
-		return errorf(http.StatusConflict, "exports of this footage need no approval: download it directly (video.mp4 with download=1)", nil)
-	}
-	ap := approvals.Approval{OrganisationID: by, Action: rights.FourEyesExport, Kind: kindExport,
-		Summary: fmt.Sprintf("Export %s, %s to %s", c.Name, start.Format(time.RFC3339), end.Format(time.RFC3339)),
-		Reason:  in.Reason, CameraID: c.ID, RangeStart: &start, RangeEnd: &end}
-	ap, err = s.approvalSvc.Request(r.Context(), requestActor(r), ap, auditlog.Entry{Detail: "export, reason: " + in.Reason})
+	d, err := s.footage.RequestExport(r.Context(), footageCaller(r), footage.ExportRequest{CameraID: in.CameraID, Start: in.Start, End: in.End, Reason: in.Reason, DryRun: in.DryRun})
 	if err != nil {
 		return refusal(err)
 	}
-	out, err := s.approvalJSON(r.Context(), a, ap, nil)
+	if d.DryRun {
+		// The same decision the download makes, so the console offers
+		// what the server will accept.
+		writeJSON(w, http.StatusOK, exportDecisionJSON{DryRun: true, CameraID: d.CameraID, Start: d.Start, End: d.End, NeedsApproval: d.NeedsApproval,
+			PolicyOf: d.PolicyOf, Message: d.Message})
+		return nil
+	}
+	out, err := s.approvalJSON(r.Context(), accessFrom(r.Context()), d.Approval, nil)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", fmt.Sprintf("/api/v1/approvals/%d", ap.ID))
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/approvals/%d", d.Approval.ID))
 	writeJSON(w, http.StatusAccepted, out)
 	return nil
 }
@@ -543,73 +489,6 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// errorMessage is what may be told of err.
-func errorMessage(err error) string {
-	var we *Error
-	if errors.As(err, &we) {
-		return we.Msg
-	}
-	return "the change could not be made; the server's log says why"
-}
-
-// exportApproval checks, where four eyes applies to a camera's exports,
-// that the request names an approved export of this range by this user,
-// and returns what the audit record should add.
-func (s *Server) exportApproval(r *http.Request, c cameras.Camera, start, end time.Time) (string, error) {
-	a := accessFrom(r.Context())
-	need, by, err := s.footageNeedsApproval(r.Context(), a, c, start, end, rights.FourEyesExport)
-	if err != nil || !need {
-		return "", err
-	}
-	_, why := approvalNeeded(a, c, by)
-	ask := why + "; ask for it (POST /api/v1/approvals, or Export in the Playback console), then add approval=ID to this URL"
-	v := r.URL.Query().Get("approval")
-	if v == "" {
-		return "", errorf(http.StatusForbidden, ask, nil)
-	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return "", badRequest(fmt.Sprintf("approval=%q is not a request id", v))
-	}
-	ap, err := s.st.Approval(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && (ap.Kind != kindExport || ap.RequestedBy != a.user.ID || ap.CameraID != c.ID) {
-		return "", errorf(http.StatusForbidden, fmt.Sprintf("request %d is not your export of this camera; %s", id, ask), nil)
-	}
-	if err != nil {
-		return "", err
-	}
-	switch {
-	case ap.State == approvals.Pending:
-		return "", errorf(http.StatusForbidden, fmt.Sprintf("request %d is still waiting for approval", id), nil)
-	case ap.State != approvals.Approved:
-		return "", errorf(http.StatusForbidden, fmt.Sprintf("request %d was %s", id, ap.State), nil)
-	case !s.now().Before(ap.ExpiresAt):
-		return "", errorf(http.StatusForbidden, fmt.Sprintf("the approved export %d could be downloaded until %s; ask again", id, ap.ExpiresAt.Format(time.RFC3339)), nil)
-	case start.Before(*ap.RangeStart) || end.After(*ap.RangeEnd):
-		return "", errorf(http.StatusForbidden, fmt.Sprintf("request %d approved %s to %s only", id, ap.RangeStart.Format(time.RFC3339Nano), ap.RangeEnd.Format(time.RFC3339Nano)), nil)
-	}
-	return fmt.Sprintf(" approval: request %d, approved by user %d", ap.ID, ap.DecidedBy), nil
-}
-
-// footageNeedsApproval reports whether act (export, delete_footage) on
-// camera c's footage in [start, end) needs a second person, and the
-// organisation whose policy says so. Footage answers to every
-// organisation that owned the camera at some instant of the range, not
-// only to its owner now: moving a camera to an organisation that asks
-// for no approval does not free what was recorded before.
-func (s *Server) footageNeedsApproval(ctx context.Context, a *signedIn, c cameras.Camera, start, end time.Time, act string) (bool, int64, error) {
-	owners, err := s.st.CameraOwnersDuring(ctx, c.ID, start, end)
-	if err != nil {
-		return false, 0, err
-	}
-	for _, org := range append([]int64{c.OrganisationID}, owners...) {
-		if need, by := a.snap.NeedsApproval(org, act); need {
-			return true, by, nil
-		}
-	}
-	return false, 0, nil
 }
 
 // decodeOptionalJSON is decodeJSON for a body that may be left out.

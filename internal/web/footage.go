@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +10,11 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/playback"
+	"github.com/vigil-cctv/vigil/internal/cameras"
+	"github.com/vigil-cctv/vigil/internal/footage"
+	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/segindex"
+	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // timeRange reads start and end (RFC 3339); def is the length of the
@@ -68,7 +71,7 @@ type gapJSON struct {
 // recordings answers which parts of a range hold footage, and why the
 // rest does not.
 func (s *Server) recordings(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.cameraFor(r, rights.PlayBack)
+	c, err := s.footageCamera(r, rights.PlayBack)
 	if err != nil {
 		return err
 	}
@@ -76,126 +79,32 @@ func (s *Server) recordings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if end.Sub(start) > 31*24*time.Hour {
-		return badRequest("ask for at most 31 days at a time")
-	}
-	segs, err := s.st.SegmentsInRange(r.Context(), c.ID, start, end)
+	rec, err := s.footage.Recorded(r.Context(), footageCaller(r), c, start, end)
 	if err != nil {
-		return err
+		return footageRefusal(err)
 	}
-	gaps, err := s.st.GapPartsInRange(r.Context(), c.ID, start, end)
-	if err != nil {
-		return err
+	spans := []spanJSON{}
+	for _, sp := range rec.Spans {
+		spans = append(spans, spanJSON{Start: sp.Start, End: sp.End, Codec: sp.Codec, Width: sp.Width, Height: sp.Height, ClockOffsetMS: sp.ClockOffset.Milliseconds()})
 	}
-	spans := mergeSpans(segs)
+	gaps := []gapJSON{}
+	for _, g := range rec.Gaps {
+		gaps = append(gaps, gapJSON{Start: g.Start, End: g.End, Reason: g.Reason})
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"camera_id": c.ID,
-		"start":     start,
-		"end":       end,
+		"camera_id": rec.CameraID,
+		"start":     rec.Start,
+		"end":       rec.End,
 		"spans":     spans,
-		"gaps":      holes(spans, gaps, start),
+		"gaps":      gaps,
 	})
 	return nil
 }
 
-// joinTolerance is how close two segments must be to count as one span.
-const joinTolerance = 250 * time.Millisecond
-
-func mergeSpans(segs []segindex.Segment) []spanJSON {
-	out := []spanJSON{}
-	for _, sg := range segs {
-		if !sg.End.After(sg.Start) {
-			continue
-		}
-		if n := len(out); n > 0 {
-			last := &out[n-1]
-			if sg.Start.Sub(last.End) <= joinTolerance && last.Codec == sg.Codec && last.Width == sg.Width && last.Height == sg.Height {
-				if sg.End.After(last.End) {
-					last.End = sg.End
-				}
-				continue
-			}
-		}
-		out = append(out, spanJSON{Start: sg.Start, End: sg.End, Codec: sg.Codec, Width: sg.Width, Height: sg.Height, ClockOffsetMS: sg.ClockOffset.Milliseconds()})
-	}
-	return out
-}
-
-// unknownGap is the reason of a hole no recorded gap explains.
-const unknownGap = "no footage recorded"
-
-// holes lists the parts of the range before and between spans that hold
-// no footage, and the recorded gaps after the last span (a camera
-// offline now). parts are the recorded gaps as segindex.GapParts gives
-// them: a hole is split where they meet, each part with its own reason
-// (an outage next to an early deletion is two gaps), and what no
-// recorded gap covers is "no footage recorded". Slivers under
-// joinTolerance go to their neighbour, as spans are joined across them.
-// The time after the newest footage of a camera still recording is not
-// a gap: it is now.
-func holes(spans []spanJSON, parts []segindex.Gap, start time.Time) []gapJSON {
-	out := []gapJSON{}
-	add := func(a, b time.Time) {
-		if b.Sub(a) <= joinTolerance {
-			return
-		}
-		first := len(out)
-		cur := a
-		for _, p := range parts {
-			if !p.End.After(cur) || !p.Start.Before(b) {
-				continue
-			}
-			ps, pe := later(p.Start, cur), p.End
-			if pe.After(b) {
-				pe = b
-			}
-			if ps.Sub(cur) > joinTolerance {
-				out = append(out, gapJSON{Start: cur, End: ps, Reason: unknownGap})
-			} else {
-				ps = cur
-			}
-			out = append(out, gapJSON{Start: ps, End: pe, Reason: p.Reason})
-			cur = pe
-		}
-		switch {
-		case b.Sub(cur) > joinTolerance:
-			out = append(out, gapJSON{Start: cur, End: b, Reason: unknownGap})
-		case len(out) > first:
-			out[len(out)-1].End = b
-		}
-	}
-	cur := start
-	for _, sp := range spans {
-		if sp.Start.After(cur) {
-			add(cur, sp.Start)
-		}
-		if sp.End.After(cur) {
-			cur = sp.End
-		}
-	}
-	for _, p := range parts {
-		if a := later(p.Start, cur); p.End.Sub(a) > joinTolerance {
-			out = append(out, gapJSON{Start: a, End: p.End, Reason: p.Reason})
-		}
-	}
-	return out
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-// growingMargin is how close to now a range's end must be for the
-// footage in it to be possibly still growing.
-const growingMargin = 30 * time.Second
-
 // video serves a range as one MP4, with Range requests, Content-Length and
-// an ETag, after auditing the request.
+// an ETag, once the footage service has decided it and audited it.
 func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.cameraFor(r, rights.PlayBack)
+	c, err := s.footageCamera(r, rights.PlayBack)
 	if err != nil {
 		return err
 	}
@@ -203,104 +112,25 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if end.Sub(start) > playback.MaxRange {
-		return badRequest("ask for at most 24 hours in one file")
-	}
-	action := auditlog.FootagePlay
-	if r.URL.Query().Get("download") == "1" {
-		action = auditlog.FootageExport
-	}
-	detail := r.Method
+	q := r.URL.Query()
+	req := footage.Request{Start: start, End: end, Export: q.Get("download") == "1", Reason: q.Get("reason"), Approval: q.Get("approval"), Detail: r.Method}
 	if rg := r.Header.Get("Range"); rg != "" {
-		detail += " Range: " + rg
+		req.Detail += " Range: " + rg
 	}
-	reason := r.URL.Query().Get("reason")
-	if reason != "" && action == auditlog.FootageExport {
-		// Why the footage left the system: the first thing a data
-		// protection officer or a court asks of an export.
-		if len(reason) > 200 {
-			return badRequest("the reason is over 200 characters")
-		}
-	} else {
-		reason = ""
+	f, err := s.footage.Footage(r.Context(), footageCaller(r), c, req)
+	if err != nil {
+		return footageRefusal(err)
 	}
-	if action == auditlog.FootageExport {
-		a := accessFrom(r.Context())
-		if err := decide(a.snap.Can(a.p, rights.Export, rightsCamera(c), s.now()), fmt.Sprintf("no camera %d", c.ID)); err != nil {
-			return err
-		}
-		approved, err := s.exportApproval(r, c, start, end)
-		if err != nil {
-			return err
-		}
-		detail += approved
-	}
-	// What was asked for and not served is audited too, without a
-	// range: the record's range is always footage that left the server.
-	asked := fmt.Sprintf(" asked %s to %s", start.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano))
-	refuse := func(he *Error) error {
-		e := auditlog.Entry{Action: action, CameraID: c.ID, Reason: reason, Detail: detail + asked + ", nothing served: " + he.Msg}
-		if err := s.auditEntry(r, e); err != nil {
-			return err
-		}
-		return he
-	}
-	now := s.now()
-	if start.After(now) {
-		return refuse(errorf(http.StatusUnprocessableEntity, "the range starts in the future: there is no footage of it yet", nil))
-	}
-	if d := s.opt.PlaybackDelay; d > 0 && end.After(now.Add(-d)) {
-		a := accessFrom(r.Context())
-		if !a.snap.Can(a.p, rights.ViewLive, rightsCamera(c), now).Allowed {
-			// Footage of the last moments, asked for again and again,
-			// is a live view: those who may not view this camera live
-			// get footage at least d old, from a URL whose end is fixed.
-			cutoff := now.Add(-d).Truncate(time.Millisecond)
-			if !start.Before(cutoff) {
-				return refuse(errorf(http.StatusForbidden, fmt.Sprintf(
-					"footage of the last %s counts as live video, which your roles do not allow for this camera: ask for a range that starts over %s ago", d, d), nil))
-			}
-			q := r.URL.Query()
-			q.Set("end", cutoff.Format(time.RFC3339Nano))
-			w.Header().Set("Cache-Control", "no-store")
-			http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusTemporaryRedirect)
-			return nil
-		}
-	}
-	clip, err := s.opt.Clips.Build(r.Context(), c.ID, start, end)
-	var cc *playback.CodecChangeError
-	var lg *playback.LongGapError
-	switch {
-	case errors.Is(err, playback.ErrNoFootage):
-		return refuse(errorf(http.StatusNotFound, "no footage of this camera between start and end", err))
-	case errors.As(err, &cc):
-		return refuse(errorf(http.StatusConflict, strings.TrimPrefix(cc.Error(), "playback: "), err))
-	case errors.As(err, &lg):
-		return refuse(errorf(http.StatusConflict, strings.TrimPrefix(lg.Error(), "playback: "), err))
-	case err != nil:
-		return err
-	}
-	defer clip.Close()
-	if fixed := clip.End.Truncate(time.Millisecond); clip.End.Before(end) && fixed.After(start) && end.After(now.Add(-growingMargin)) {
-		// The range reaches into footage still being recorded, so the
-		// same URL would give a longer file a moment later, and a
-		// browser that mixes ranges of the two gets garbage. Send it to
-		// the URL of the footage there is now, whose bytes never change
-		// (and whose answer is audited).
-		q := r.URL.Query()
-		q.Set("end", fixed.Format(time.RFC3339Nano))
+	if f.Clip == nil {
+		// A range to end earlier (the playback delay's cutoff, or the
+		// footage there is now): the URL whose end is fixed.
+		q.Set("end", f.Until.Format(time.RFC3339Nano))
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusTemporaryRedirect)
 		return nil
 	}
-	// The record holds the footage served: from the clip's first picture
-	// to the end of its last, which is not the range asked for (the
-	// keyframe before start, the newest footage short of end). Nothing
-	// is answered until it is written.
-	served := auditlog.Entry{Action: action, CameraID: c.ID, RangeStart: &clip.Start, RangeEnd: &clip.End, Reason: reason, Detail: detail + asked}
-	if err := s.auditEntry(r, served); err != nil {
-		return err
-	}
+	clip := f.Clip
+	defer clip.Close()
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")
 	h.Set("ETag", clip.ETag)
@@ -316,10 +146,89 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := fmt.Sprintf("camera-%d-%s.mp4", c.ID, clip.Start.Format("20060102T150405Z"))
 	disp := "inline"
-	if action == auditlog.FootageExport {
+	if req.Export {
 		disp = "attachment"
 	}
 	h.Set("Content-Disposition", fmt.Sprintf("%s; filename=%q", disp, name))
 	http.ServeContent(w, r, "", time.Time{}, io.NewSectionReader(clip, 0, clip.Size()))
 	return nil
+}
+
+// footageCaller is who asks in r, as the footage service judges them.
+func footageCaller(r *http.Request) footage.Caller {
+	a := accessFrom(r.Context())
+	return footage.Caller{Actor: requestActor(r), P: a.p, Snap: a.snap}
+}
+
+// footageCamera returns the camera of the request's {id} if the user may
+// do act to its footage now: one they may not see at all is "no camera N".
+func (s *Server) footageCamera(r *http.Request, act rights.Action) (cameras.Camera, error) {
+	id, err := cameraID(r)
+	if err != nil {
+		return cameras.Camera{}, err
+	}
+	c, err := s.footage.Camera(r.Context(), footageCaller(r), id, act)
+	return c, fromProblem(err)
+}
+
+// footageRefusal is the HTTP error of the footage service's refusal: a
+// malformed request is a 400, a range that starts in the future a 422,
+// the rest as fromProblem says.
+func footageRefusal(err error) error {
+	if errors.Is(err, footage.ErrNotYet) {
+		return fromProblem(err)
+	}
+	return refusal(err)
+}
+
+// footageRepo is the store as the footage service reads and changes it:
+// the segment index in the footage's own terms. The store cannot
+// implement footage.Repo itself while footage imports recording and
+// playback, which import the store.
+type footageRepo struct{ *store.Store }
+
+func (f footageRepo) RecordedSegments(ctx context.Context, camera int64, start, end time.Time) ([]footage.Segment, error) {
+	segs, err := f.SegmentsInRange(ctx, camera, start, end)
+	out := make([]footage.Segment, 0, len(segs))
+	for _, sg := range segs {
+		out = append(out, footage.Segment{Start: sg.Start, End: sg.End, Codec: sg.Codec, Width: sg.Width, Height: sg.Height, ClockOffset: sg.ClockOffset})
+	}
+	return out, err
+}
+
+func (f footageRepo) RecordedGaps(ctx context.Context, camera int64, start, end time.Time) ([]footage.Gap, error) {
+	parts, err := f.GapPartsInRange(ctx, camera, start, end)
+	out := make([]footage.Gap, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, footage.Gap{Start: p.Start, End: p.End, Reason: p.Reason})
+	}
+	return out, err
+}
+
+func (f footageRepo) EraseSegments(ctx context.Context, p recording.ErasurePlan, at time.Time, logReason, gapReason string) (recording.ErasureResult, error) {
+	return recording.EraseRows(ctx, f.Store, p, at, logReason, gapReason)
+}
+
+// trailEvents writes footage's events to the server's audit trail.
+type trailEvents struct{ s *Server }
+
+func (t trailEvents) Append(ctx context.Context, e auditlog.Entry) error {
+	return t.s.opt.Audit.Append(ctx, e)
+}
+
+// newFootage builds the footage service over the server's store, trail,
+// clips and eraser.
+func (s *Server) newFootage() {
+	opt := footage.Options{Trail: trailEvents{s}, Approvals: s.approvalSvc, PlaybackDelay: s.opt.PlaybackDelay,
+		Now: func() time.Time { return s.now() }, Logger: s.log.With("component", "footage")}
+	if s.opt.Clips != nil {
+		opt.Clips = s.opt.Clips
+	}
+	if s.opt.Eraser != nil {
+		opt.Eraser = s.opt.Eraser
+	}
+	change := changerFor[*store.Store](s.opt.Changes, s.st)
+	s.footage = footage.New(footageRepo{s.st}, func(ctx context.Context, fn func(footage.Repo) error) error {
+		return change(ctx, func(tx *store.Store) error { return fn(footageRepo{tx}) })
+	}, opt)
 }

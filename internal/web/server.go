@@ -27,6 +27,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/footage"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/live"
@@ -142,6 +143,9 @@ type Server struct {
 	layouts *cameras.Layouts
 	// console serves the console's pages, whose routes are in table.
 	console *console.Console
+	// footage decides who may play back, export and delete which
+	// footage, and audits it (footage.go, erasure.go).
+	footage *footage.Service
 
 	// review ends live views whose viewer's right has lapsed.
 	reviewStop context.CancelFunc
@@ -187,6 +191,7 @@ func New(opt Options) (*Server, error) {
 	if err := s.initAccess(); err != nil {
 		return nil, err
 	}
+	s.newFootage()
 	s.whep, err = live.NewWHEP(live.WHEPOptions{HostIPs: opt.LiveHosts, OnEnd: s.liveEnded, Logger: opt.Logger.With("component", "live")})
 	if err != nil {
 		return nil, err
