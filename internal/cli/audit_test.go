@@ -79,7 +79,12 @@ func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, tra
 	if code != 0 {
 		t.Fatalf("token create: exit %d: %s", code, o)
 	}
-	supToken := strings.TrimSpace(o)
+	// The output mixes the warning (stderr) with the token, printed last.
+	lines := strings.Split(strings.TrimSpace(o), "\n")
+	supToken := lines[len(lines)-1]
+	if !strings.Contains(o, "WARNING") {
+		t.Errorf("token create --without-second-factor: got %q, want a warning", o)
+	}
 	for i := range 3 {
 		if c, b := api(t, "POST", base+"/api/v1/cameras", token, map[string]any{"name": fmt.Sprint("Cam ", i), "url": "rtsp://127.0.0.1:9/none", "enabled": false}); c != 201 {
 			t.Fatalf("POST camera: %d %s", c, b)
