@@ -138,7 +138,8 @@ func startDemo(t testing.TB, cameras, bitrate int) *demo {
 	if d.password == "" {
 		t.Fatalf("the demo printed no password for its manager:\n%s", d.log)
 	}
-	tc := exec.Command(os.Args[0], "token", "create", "--data", filepath.Join(d.dir, "data"), "--user", d.username)
+	tc := exec.Command(os.Args[0], "token", "create", "--data", filepath.Join(d.dir, "data"), "--user", d.username,
+		"--without-second-factor") // the tests are a program: they give no TOTP code
 	tc.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1")
 	tok, err := tc.Output()
 	if err != nil {

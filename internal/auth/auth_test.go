@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"sort"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -262,7 +265,7 @@ func TestCheckPasswordStrength(t *testing.T) {
 		{"common leet", "P@ssw0rd1234", false, "common"},
 		{"common prefix digits", "123Administrator", false, "common"},
 		{"repeated common", "AdminAdminAdmin", false, "common"},
-		{"digits with letters", "1234567890Ab", true, ""},
+		{"digits with letters", "9031Kq7720Zt", true, ""},
 		{"too long", strings.Repeat("aB", MaxPasswordLen), false, "longer"},
 		{"invalid utf8", "Abcdefghijk\xff", false, "UTF-8"},
 	}
@@ -286,15 +289,116 @@ func TestCheckPasswordStrength(t *testing.T) {
 }
 
 func TestCommonListLoaded(t *testing.T) {
-	for _, w := range []string{"password", "admin", "123456", "qwerty", "letmein"} {
-		if !common[w] {
-			t.Errorf("common[%q]: got false, want true", w)
+	list := common()
+	for _, w := range []string{"password", "admin", "123456", "qwerty", "letmein", "trustno1", "1qaz2wsx", "vigil", "cctv", "electroencephalograph"} {
+		if !list.has(w) {
+			t.Errorf("common().has(%q): got false, want true", w)
 		}
 	}
-	if n := len(common); n < 50 {
-		t.Errorf("common list: got %d entries, want at least 50", n)
+	for _, w := range []string{"", "# passwords so common", "Password", "correct horse battery staple", "zzzzzzzzzzzzzzzzzzzzzzzz"} {
+		if list.has(w) {
+			t.Errorf("common().has(%q): got true, want false", w)
+		}
 	}
-	if common[""] || common["# passwords so common that guessing them comes first in any attack."] {
-		t.Errorf("common list: got blank or comment lines, want only passwords")
+	if n := list.len(); n < 100_000 {
+		t.Errorf("common list: got %d entries, want at least 100,000", n)
+	}
+	if !sort.StringsAreSorted(strings.Split(strings.TrimSuffix(string(list), "\n"), "\n")) {
+		t.Errorf("common list: got unsorted lines, want them sorted by bytes for the binary search")
+	}
+}
+
+// decorate makes w into a password the length and class rules pass, as
+// a user would: capitalised, with digits and symbols added to the end.
+func decorate(w string) string {
+	r, n := utf8.DecodeRuneInString(w)
+	p := string(unicode.ToUpper(r)) + w[n:]
+	// Symbols go where they would not run into the entry's own.
+	last, _ := utf8.DecodeLastRuneInString(w)
+	for utf8.RuneCountInString(p) < MinPasswordLen {
+		if classOf(last) == classOther {
+			p = "!" + p
+		} else {
+			p += "!"
+		}
+	}
+	for _, c := range p[1:] {
+		if classOf(c) != classOf(r) {
+			return p
+		}
+	}
+	return p + "!"
+}
+
+// TestCommonEntriesRefused tries every list entry of minDecoratedLen
+// bytes or more, capitalised and padded to the length rule with symbols:
+// each must be refused.
+func TestCommonEntriesRefused(t *testing.T) {
+	list := common()
+	missed := 0
+	for e := range strings.Lines(string(list)) {
+		e = strings.TrimSuffix(e, "\n")
+		if len(e) < minDecoratedLen {
+			continue // refused only whole or repeated; see isCommon
+		}
+		if !strings.ContainsFunc(e, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+			continue // symbols only: refused whole, or as one class of character
+		}
+		p := decorate(e)
+		if err := CheckPasswordStrength(p); err == nil {
+			if missed++; missed <= 10 {
+				t.Errorf("CheckPasswordStrength(%q) (entry %q): got nil, want an error", p, e)
+			}
+		}
+	}
+	if missed > 0 {
+		t.Errorf("got %d list entries accepted once decorated, want none", missed)
+	}
+}
+
+func TestCommonDecorationsRefused(t *testing.T) {
+	tests := []string{
+		"Password2024!", "P@ssw0rd1234", "123Administrator", "AdminAdminAdmin",
+		"Dragon123456!", "!!Sunshine2024", "Electroencephalograph1",
+		"Football!!!!!!", "1qaz2wsx2024!!", "M0nkey123456", "Qwertyuiop123", "Michael's2024!",
+		"Welcome1welcome1", "Iloveyou2025!", "5uperm4n-2024", "L3tm3in!!!!!!",
+	}
+	for _, p := range tests {
+		err := CheckPasswordStrength(p)
+		if err == nil || !strings.Contains(err.Error(), "common") {
+			t.Errorf("CheckPasswordStrength(%q): got %v, want a common-password refusal", p, err)
+		}
+	}
+}
+
+func TestStrongPasswordsPass(t *testing.T) {
+	tests := []string{
+		"correct horse battery staple",
+		"Correct-Horse-Battery-Staple-9",
+		"kettle Gravel orbit 47 lantern",
+		"Marmalade sails at 3 past noon",
+		"T4x!m9Qz#Lw2pV7r",
+		"purple-otter-radiator-2019",
+		"Seven swans, a-swimming, in May",
+		"vR8k2mQwZp3nXtL6",
+		"MyCat+MyDog=Chaos!",
+		"Blue shed, 14 Quarry Lane, Leeds",
+	}
+	for _, p := range tests {
+		if err := CheckPasswordStrength(p); err != nil {
+			t.Errorf("CheckPasswordStrength(%q): got %v, want nil", p, err)
+		}
+	}
+}
+
+func BenchmarkCheckPasswordStrength(b *testing.B) {
+	common() // unpacked once, outside the timing
+	for _, p := range []string{"P@ssw0rd1234", "correct horse battery staple", "T4x!m9Qz#Lw2pV7r"} {
+		b.Run(p, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				CheckPasswordStrength(p)
+			}
+		})
 	}
 }

@@ -1,11 +1,16 @@
 package auth
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/rand"
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -13,19 +18,54 @@ import (
 // MinPasswordLen is the shortest password CheckPasswordStrength accepts.
 const MinPasswordLen = 12
 
-//go:embed common_passwords.txt
-var commonText string
+// commonGz is the list of commonly used and breached passwords and
+// dictionary words (COMMON_PASSWORDS.md says what it is and how to
+// rebuild it): lower-case, sorted by bytes, one a line, gzipped.
+//
+//go:embed common_passwords.txt.gz
+var commonGz []byte
 
-var common = func() map[string]bool {
-	m := make(map[string]bool)
-	for line := range strings.Lines(commonText) {
-		line = strings.TrimSpace(line)
-		if line != "" && !strings.HasPrefix(line, "#") {
-			m[line] = true
+// common is the list, unpacked at its first use: most runs of the binary
+// never check a password, and it takes about 1.2 MB unpacked.
+var common = sync.OnceValue(func() wordList {
+	zr, err := gzip.NewReader(bytes.NewReader(commonGz))
+	if err != nil {
+		panic("auth: the embedded password list is damaged: " + err.Error())
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		panic("auth: the embedded password list is damaged: " + err.Error())
+	}
+	return wordList(b)
+})
+
+// wordList is a sorted list of lines, each ended by a newline, searched
+// where it lies: no index, so the only memory it takes is its text.
+type wordList string
+
+// has reports whether w is one of the lines, by binary search over byte
+// offsets: each probe backs up to the start of the line it falls in.
+func (l wordList) has(w string) bool {
+	s := string(l)
+	lo, hi := 0, len(s) // s[lo:hi] is whole lines
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		start := lo + strings.LastIndexByte(s[lo:mid], '\n') + 1
+		end := start + strings.IndexByte(s[start:hi], '\n')
+		switch c := strings.Compare(s[start:end], w); {
+		case c == 0:
+			return true
+		case c < 0:
+			lo = end + 1
+		default:
+			hi = start
 		}
 	}
-	return m
-}()
+	return false
+}
+
+// len is the number of entries.
+func (l wordList) len() int { return strings.Count(string(l), "\n") }
 
 // unambiguous leaves out characters that are easily misread or mistyped
 // when a password is read aloud or copied from paper: 0 O o 1 l I.
@@ -117,26 +157,113 @@ func CheckPasswordStrength(p string) error {
 	return nil
 }
 
-// isCommon reports whether p, lower-cased and with leading and trailing
-// digits and symbols removed, is a listed password or one repeated, as in
-// "Password2024!" or "adminadmin".
+// isCommon reports whether p is a listed password or word, perhaps
+// decorated: lower-cased, with digits and symbols added at either end,
+// letters written as look-alike digits and symbols ("P@ssw0rd"), or
+// repeated ("AdminAdminAdmin").
 func isCommon(p string) bool {
+	list := common()
+	var tried [40]string
+	n := 0
 	lower := strings.ToLower(p)
-	if common[lower] {
-		return true
+	check := func(w string) bool {
+		// An entry of a few letters (there are words like "ab" and "qm")
+		// counts only as the whole password or repeated: in
+		// "7384951Xy02837" the digits are the strength, not the word.
+		if len(w) < minDecoratedLen && w != lower {
+			return false
+		}
+		if slices.Contains(tried[:n], w) {
+			return false
+		}
+		if n < len(tried) {
+			tried[n] = w
+			n++
+		}
+		return list.has(w) || repeats(list, w)
 	}
-	core := strings.TrimFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) })
-	if core == "" {
-		// Only digits and symbols: the whole string is what matters.
-		core = lower
+	// Look-alikes are read both before the decoration is cut off (so
+	// "@dmin2024" keeps its a) and after (so "5uperm4n-2024" keeps its
+	// digits out of the word).
+	for _, f := range forms(lower) {
+		if check(f) || check(unleet(f, 'i')) || check(unleet(f, 'l')) {
+			return true
+		}
 	}
-	if common[core] {
-		return true
+	for _, s := range [...]string{unleet(lower, 'i'), unleet(lower, 'l')} {
+		for _, f := range forms(s) {
+			if check(f) {
+				return true
+			}
+		}
 	}
-	for w := range common {
-		if len(core) > len(w) && len(core)%len(w) == 0 && strings.Repeat(w, len(core)/len(w)) == core {
+	return false
+}
+
+// minDecoratedLen is the shortest entry refused with decoration around it.
+const minDecoratedLen = 4
+
+// forms are s and s with decoration cut off: digits and symbols from
+// either end or both (keeping a listed "1qaz" whole in "1qaz2024!"), only
+// symbols (keeping "abc123" in "abc123!!!"), and a possessive "'s".
+func forms(s string) [8]string {
+	notLetter := func(r rune) bool { return !unicode.IsLetter(r) }
+	notAlnum := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+	core := strings.TrimFunc(s, notLetter)
+	return [...]string{
+		s,
+		core,
+		strings.TrimRightFunc(s, notLetter),
+		strings.TrimLeftFunc(s, notLetter),
+		strings.TrimFunc(s, notAlnum),
+		strings.TrimRightFunc(s, notAlnum),
+		strings.TrimLeftFunc(s, notAlnum),
+		strings.TrimSuffix(core, "'s"),
+	}
+}
+
+// repeats reports whether w is a listed entry written more than once
+// over, as in "adminadmin".
+func repeats(list wordList, w string) bool {
+	for d := 1; d <= len(w)/2; d++ {
+		if len(w)%d != 0 {
+			continue
+		}
+		periodic := true
+		for i := d; i < len(w); i++ {
+			if w[i] != w[i-d] {
+				periodic = false
+				break
+			}
+		}
+		if periodic && list.has(w[:d]) {
 			return true
 		}
 	}
 	return false
+}
+
+// unleet returns s with the digits and symbols most often written for
+// letters read as those letters, or s itself if it has none. 1 stands
+// for i or l, so unleet is given which.
+func unleet(s string, one rune) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '1':
+			return one
+		case '@', '4':
+			return 'a'
+		case '0':
+			return 'o'
+		case '3':
+			return 'e'
+		case '!':
+			return 'i'
+		case '$', '5':
+			return 's'
+		case '7':
+			return 't'
+		}
+		return r
+	}, s)
 }

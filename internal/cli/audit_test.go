@@ -75,11 +75,16 @@ func testAuditVerifyCommand(t *testing.T, data string, env []string, driver, tra
 	if code, o := vigil(t, tokenEnv, "user", "create", "--data", data, "--user", "sup", "--role", "supervisor", "--must-change=false"); code != 0 {
 		t.Fatalf("user create: exit %d: %s", code, o)
 	}
-	code, o = vigil(t, tokenEnv, "token", "create", "--data", data, "--user", "sup")
+	code, o = vigil(t, tokenEnv, "token", "create", "--data", data, "--user", "sup", "--without-second-factor")
 	if code != 0 {
 		t.Fatalf("token create: exit %d: %s", code, o)
 	}
-	supToken := strings.TrimSpace(o)
+	// The output mixes the warning (stderr) with the token, printed last.
+	lines := strings.Split(strings.TrimSpace(o), "\n")
+	supToken := lines[len(lines)-1]
+	if !strings.Contains(o, "WARNING") {
+		t.Errorf("token create --without-second-factor: got %q, want a warning", o)
+	}
 	for i := range 3 {
 		if c, b := api(t, "POST", base+"/api/v1/cameras", token, map[string]any{"name": fmt.Sprint("Cam ", i), "url": "rtsp://127.0.0.1:9/none", "enabled": false}); c != 201 {
 			t.Fatalf("POST camera: %d %s", c, b)

@@ -19,6 +19,8 @@ import (
 	"github.com/vigil-cctv/vigil/internal/app"
 	"github.com/vigil-cctv/vigil/internal/codec"
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/identity"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -31,8 +33,10 @@ Usage:
                                        simulated cameras recording into a working server
   vigil simcam [--listen ADDR] [--count N] [--codec h264|h265] ...
                                        serve simulated RTSP cameras
-  vigil token create --data DIR --user NAME [--name LABEL] [--expires 720h]
-                                       print a new API token for a user
+  vigil token create --data DIR --user NAME [--name LABEL] [--expires 720h] [--without-second-factor]
+                                       print a new API token for a user (refused for one who
+                                       must add a second factor and has not, unless the flag
+                                       says the token goes without)
   vigil user create --data DIR --user NAME --role ROLE[,ROLE] [--organisation NAME] [--must-change=false]
                                        make an account; prints its generated password
   vigil audit verify [--data DIR | --config FILE] [--public-key FILE]
@@ -245,6 +249,8 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	name := fs.String("name", "cli", "a label to tell tokens apart")
 	expires := fs.Duration("expires", 90*24*time.Hour, "lifetime (0: never expires)")
 	file := fs.String("config", "", "TOML configuration file")
+	without := fs.Bool("without-second-factor", false,
+		"make the token even though the user must sign in with a second factor and has none (for a program that cannot give one)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -292,13 +298,45 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		e := time.Now().Add(*expires).UTC()
 		exp = &e
 	}
-	tok, _, err := svc.IssueToken(ctx, u, *name, exp)
+	due, err := secondFactorDue(ctx, st, u, cfg.OIDC.TrustProviderMFA)
 	if err != nil {
 		return err
+	}
+	tok, _, err := svc.IssueToken(ctx, u, identity.IssueRequest{Name: *name, Expires: exp, SecondFactorDue: due, WithoutSecondFactor: *without})
+	if errors.Is(err, identity.ErrNoSecondFactor) {
+		// A token is a whole sign-in: made now, it would let the user's
+		// footage be reached on no second factor at all.
+		return fmt.Errorf("token create: %s sees footage, so must sign in with a second factor, and has not set one up; "+
+			"a token would stand in for the password and the second factor alike. Have them sign in to the console and add an authenticator app "+
+			"(they are sent to it), then run this again. For a program that can never give a second factor, "+
+			"add --without-second-factor: the token then goes without, and the audit trail says so", u.Username)
+	}
+	if err != nil {
+		return err
+	}
+	if due && !u.TOTPEnabled {
+		fmt.Fprintf(stderr, "WARNING: this token lets whoever holds it act as %s, who sees footage, without the second factor their role requires. "+
+			"Keep it in one program's secret store, give it an expiry, and revoke it when no longer needed. The audit trail records it.\n", u.Username)
 	}
 	if err := closeTrail(); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// secondFactorDue says whether u must sign in with a second factor, by
+// the rights the database holds now: the server's rule
+// (identity.SecondFactorNeeded), unless u signs in through a single
+// sign-on provider trusted to ask for one itself.
+func secondFactorDue(ctx context.Context, st *store.Store, u identity.User, trustProviderMFA bool) (bool, error) {
+	if u.OIDCSubject != "" && trustProviderMFA {
+		return false, nil
+	}
+	d, err := st.RightsData(ctx)
+	if err != nil {
+		return false, fmt.Errorf("token create: reading the user's rights: %w", err)
+	}
+	p := rights.NewSnapshot(d).Principal(u.ID, u.OrganisationID)
+	return identity.SecondFactorNeeded(p.Holds()), nil
 }

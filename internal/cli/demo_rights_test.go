@@ -260,3 +260,97 @@ func TestUserCreateAfterRename(t *testing.T) {
 		t.Errorf("the account: got organisation %d, %v, want the partnership %d", u.OrganisationID, err, top.ID)
 	}
 }
+
+// TestTokenCreateSecondFactor: a token stands in for a whole sign-in, so
+// one for a user whose role sees footage and who has no second factor
+// yet is refused, saying why and what to do, unless
+// --without-second-factor asks for it plainly, which is then printed and
+// recorded. Users who owe none, or have one, get theirs as before.
+func TestTokenCreateSecondFactor(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(data, "vigil.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.EnsureOrganisation(ctx, "Partnership", "partnership"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Run(ctx, append([]string{}, args...), &out, &errOut)
+		return code, strings.TrimSpace(out.String()), errOut.String()
+	}
+	for _, u := range []struct{ name, role string }{{"sup", "supervisor"}, {"aud", "auditor"}, {"op", "operator"}} {
+		if code, _, errs := run("user", "create", "--data", data, "--user", u.name, "--role", u.role, "--must-change=false"); code != 0 {
+			t.Fatalf("user create %s: exited %d (%s)", u.name, code, errs)
+		}
+	}
+	// op has set up an authenticator.
+	st, err = store.Open(ctx, filepath.Join(data, "vigil.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := st.UserByName(ctx, "op")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetTOTP(ctx, op.ID, []byte("sealed")); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  []string // in what the command says on stderr
+	}{
+		{"footage, no second factor", []string{"--user", "sup"}, 1,
+			[]string{"sup sees footage", "second factor", "has not set one up", "authenticator", "--without-second-factor"}},
+		{"footage, no second factor, bypass asked for", []string{"--user", "sup", "--without-second-factor", "--name", "exporter"}, 0,
+			[]string{"WARNING", "without the second factor"}},
+		{"no footage", []string{"--user", "aud"}, 0, nil},
+		{"footage, second factor set up", []string{"--user", "op"}, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := run(append([]string{"token", "create", "--data", data}, tt.args...)...)
+			if code != tt.wantCode {
+				t.Fatalf("token create %v: got exit %d (%s), want %d", tt.args, code, errs, tt.wantCode)
+			}
+			if gotToken := out != ""; gotToken != (tt.wantCode == 0) {
+				t.Errorf("token create %v: got stdout %q, want a token only on success", tt.args, out)
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(errs, w) {
+					t.Errorf("token create %v: got stderr %q, want it to mention %q", tt.args, errs, w)
+				}
+			}
+			if tt.wantErr == nil && errs != "" {
+				t.Errorf("token create %v: got stderr %q, want nothing", tt.args, errs)
+			}
+		})
+	}
+
+	// The refusal made no token; the bypass says so in the audit trail.
+	trail, err := audit.Open(ctx, audit.Options{DSN: filepath.Join(data, "audit.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trail.Close()
+	recs, err := trail.Store().ListAudit(ctx, store.AuditFilter{Action: auditlog.TokenCreate.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sup []string
+	for _, r := range recs {
+		if r.Username == "sup" {
+			sup = append(sup, r.Detail)
+		}
+	}
+	if len(sup) != 1 || !strings.Contains(sup[0], "exporter") || !strings.Contains(sup[0], "without the second factor") {
+		t.Errorf("got sup's token.create records %q, want one, of exporter, saying it goes without the second factor", sup)
+	}
+}

@@ -346,3 +346,44 @@ func TestUsername(t *testing.T) {
 		}
 	}
 }
+
+// TestIssueTokenSecondFactor: a token for a user who owes a second factor
+// and has none is refused, as forbidden, unless asked for without it;
+// then the audit record says so.
+func TestIssueTokenSecondFactor(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name       string
+		totp       bool
+		req        IssueRequest
+		wantErr    bool
+		wantDetail string // in the audit record's detail; "" with wantErr
+	}{
+		{"none due", false, IssueRequest{Name: "cli"}, false, "cli"},
+		{"due, missing", false, IssueRequest{Name: "cli", SecondFactorDue: true}, true, ""},
+		{"due, missing, without asked for", false, IssueRequest{Name: "cli", SecondFactorDue: true, WithoutSecondFactor: true}, false, "without the second factor"},
+		{"due, set up", true, IssueRequest{Name: "cli", SecondFactorDue: true}, false, "cli"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			s, _ := newService(f, Options{})
+			u := User{ID: 3, Username: "sup", OrganisationID: 1, TOTPEnabled: tt.totp}
+			tok, _, err := s.IssueToken(ctx, u, tt.req)
+			if tt.wantErr {
+				if !errors.Is(err, ErrNoSecondFactor) || !errors.Is(err, problem.ErrForbidden) || tok != "" || len(f.tokens) != 0 || len(f.logged) != 0 {
+					t.Errorf("got %v, token %q, %d tokens and %d records; want ErrNoSecondFactor as forbidden and nothing made", err, tok, len(f.tokens), len(f.logged))
+				}
+				return
+			}
+			if err != nil || tok == "" || len(f.tokens) != 1 {
+				t.Fatalf("got %v, token %q, %d tokens; want one token", err, tok, len(f.tokens))
+			}
+			if len(f.logged) != 1 || !strings.Contains(f.logged[0].Detail, tt.wantDetail) {
+				t.Errorf("got records %+v, want one whose detail mentions %q", f.logged, tt.wantDetail)
+			}
+		})
+	}
+	if !SecondFactorNeeded(rights.Footage) || SecondFactorNeeded(0) {
+		t.Errorf("SecondFactorNeeded: got %v for footage rights and %v for none, want true and false", SecondFactorNeeded(rights.Footage), SecondFactorNeeded(0))
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/problem"
+	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
 // PendingLife is how long the second-factor step waits for its code.
@@ -66,18 +67,56 @@ func (s *Service) CreateToken(ctx context.Context, by auditlog.Actor, u User, in
 	return secret, t, nil
 }
 
+// ErrNoSecondFactor refuses an API token for a user who must sign in
+// with a second factor and has none: the token would let them in on
+// their password alone, or on nothing at all.
+var ErrNoSecondFactor = errors.New("identity: the user must sign in with a second factor and has not set one up")
+
+// SecondFactorNeeded says whether a user holding rights must sign in
+// with a second factor: anyone any of whose roles sees footage (live,
+// recorded, export or PTZ). Administrators and auditors, who see none,
+// are not asked.
+func SecondFactorNeeded(holds rights.Set) bool { return holds&rights.Footage != 0 }
+
+// IssueRequest is what IssueToken makes.
+type IssueRequest struct {
+	// Name tells the user's tokens apart.
+	Name string
+	// Expires is when the token stops working; nil: never.
+	Expires *time.Time
+	// SecondFactorDue says the user must sign in with a second factor
+	// (SecondFactorNeeded, unless a trusted single sign-on provider asks
+	// for one instead).
+	SecondFactorDue bool
+	// WithoutSecondFactor makes the token even though a second factor is
+	// due and the user has none: for a program that can give none. The
+	// audit record says so.
+	WithoutSecondFactor bool
+}
+
 // IssueToken makes an API token for u on the server's own machine (vigil
 // token create), where whoever runs it may already do anything: no cap
-// on its lifetime (nil: it never expires).
-func (s *Service) IssueToken(ctx context.Context, u User, name string, exp *time.Time) (string, Token, error) {
+// on its lifetime. A token stands in for a whole sign-in, so one for a
+// user who owes a second factor and has none is refused
+// (ErrNoSecondFactor) unless the request says plainly that it goes
+// without.
+func (s *Service) IssueToken(ctx context.Context, u User, req IssueRequest) (string, Token, error) {
+	detail := req.Name
+	if req.SecondFactorDue && !u.TOTPEnabled {
+		if !req.WithoutSecondFactor {
+			return "", Token{}, problem.New(problem.ErrForbidden,
+				fmt.Sprintf("%s must sign in with a second factor and has not set one up", u.Username), ErrNoSecondFactor)
+		}
+		detail += " (without the second factor the user's role requires)"
+	}
 	secret, hash := auth.NewToken()
-	t := Token{UserID: u.ID, Name: name, Hash: hash, ExpiresAt: exp}
+	t := Token{UserID: u.ID, Name: req.Name, Hash: hash, ExpiresAt: req.Expires}
 	err := s.change(ctx, func(tx Repo) error {
 		if err := tx.CreateToken(ctx, &t); err != nil {
 			return err
 		}
 		by := auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: "command line"}
-		return tx.Log(s.entry(by, auditlog.TokenCreate, name))
+		return tx.Log(s.entry(by, auditlog.TokenCreate, detail))
 	})
 	if err != nil {
 		return "", Token{}, err

@@ -14,7 +14,6 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/problem"
-	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/web/console"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
@@ -56,9 +55,8 @@ func (o *SignInOptions) fill() {
 }
 
 // needsSecondFactor says whether a user must sign in with a second
-// factor: anyone any of whose roles sees footage (live, recorded, export
-// or PTZ). Administrators and auditors, who see none, are not asked. If
-// the rights cannot be read the answer is yes.
+// factor (identity.SecondFactorNeeded: anyone any of whose roles sees
+// footage). If the rights cannot be read the answer is yes.
 func (s *Server) needsSecondFactor(u identity.User) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -67,7 +65,7 @@ func (s *Server) needsSecondFactor(u identity.User) bool {
 		s.log.Error("reading a user's rights for their second factor", "user", u.ID, "err", err)
 		return true
 	}
-	return a.p.Holds()&rights.Footage != 0
+	return identity.SecondFactorNeeded(a.p.Holds())
 }
 
 // secondFactorDue says whether Vigil asks this user for its own second
