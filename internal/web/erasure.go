@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -109,12 +108,4 @@ func (s *Server) requestDeletion(w http.ResponseWriter, r *http.Request) error {
 // records the outcome on it.
 func (s *Server) carryOutDeletion(r *http.Request, ap approvals.Approval) (approvals.Approval, error) {
 	return s.footage.CarryOutDeletion(r.Context(), footageCaller(r), ap)
-}
-
-// username names a user for a record, even one since deleted.
-func (s *Server) username(ctx context.Context, id int64) string {
-	if u, err := s.st.User(ctx, id); err == nil {
-		return u.Username
-	}
-	return fmt.Sprintf("user %d (deleted)", id)
 }
