@@ -197,6 +197,10 @@ type OrderFilter struct {
 type Step struct {
 	To     string // quoted, approved, completed or cancelled
 	Amount int64
+	// AtQuote approves at the order's quote, read in the step's own
+	// transaction, whatever Amount says: an approval's amount by
+	// default (Service.TakeStep).
+	AtQuote bool
 	At     time.Time
 	By     string
 	// Override is the reason an approval goes ahead past its warnings.
