@@ -201,8 +201,8 @@ type Step struct {
 	// transaction, whatever Amount says: an approval's amount by
 	// default (Service.TakeStep).
 	AtQuote bool
-	At     time.Time
-	By     string
+	At      time.Time
+	By      string
 	// Override is the reason an approval goes ahead past its warnings.
 	Override string
 }
