@@ -91,6 +91,38 @@ func (s *Service) CheckShared(ctx context.Context, c Caller, a *SharingAgreement
 	return a.Validate()
 }
 
+// CheckNewAgreement decides a new agreement a for c before it is made or
+// held: c must manage the grantor's cameras (an organisation c may not
+// see is "no organisation N", problem.ErrNotFound; else
+// problem.ErrForbidden), the organisation shared with must be one
+// (problem.ErrInvalid), and what is shared must be the grantor's
+// (CheckShared). It returns the organisation shared with.
+func (s *Service) CheckNewAgreement(ctx context.Context, c Caller, a *SharingAgreement) (Organisation, error) {
+	if err := c.inOrg(rights.ManageCameras, a.GrantorID); err != nil {
+		return Organisation{}, err
+	}
+	grantee, err := s.repo.Organisation(ctx, a.GranteeID)
+	if errors.Is(err, problem.ErrNotFound) {
+		return grantee, problem.New(problem.ErrInvalid, fmt.Sprintf("there is no organisation %d to share with", a.GranteeID), err)
+	}
+	if err != nil {
+		return grantee, err
+	}
+	return grantee, s.CheckShared(ctx, c, a)
+}
+
+// CheckAgreementChange decides next, a change of agreement was, for c
+// before it is made or held: its organisations stay as they are
+// (problem.ErrInvalid: another agreement is another decision, under
+// another's policy), and what is shared must be the grantor's
+// (CheckShared). Whether c may change was at all is MayChangeAgreement.
+func (s *Service) CheckAgreementChange(ctx context.Context, c Caller, was SharingAgreement, next *SharingAgreement) error {
+	if next.GrantorID != was.GrantorID || next.GranteeID != was.GranteeID {
+		return problem.Invalidf("an agreement's organisations stay as they are: end it and make another")
+	}
+	return s.CheckShared(ctx, c, next)
+}
+
 // MaySetIncident refuses (problem.ErrForbidden) anyone but the sharing
 // organisation's people (there or above it) saying when an incident is
 // open on a.

@@ -113,6 +113,62 @@ func TestCheckShared(t *testing.T) {
 	wantProblem(t, svc.CheckShared(t.Context(), sharingCaller(3, rights.CCTVManager), &a), problem.ErrInvalid, "camera 10 is not one of this organisation's")
 }
 
+// TestAgreementOrganisations: a new agreement is made by who manages the
+// grantor's cameras, with an organisation that is; a change keeps both
+// organisations; both then check what is shared.
+func TestAgreementOrganisations(t *testing.T) {
+	f, svc, _, _ := newFake()
+	f.cameras = map[int64]int64{10: 3, 11: 5, 12: 4}
+	f.orgs = map[int64]Organisation{3: {ID: 3, Name: "Council"}, 4: {ID: 4, Name: "Police"}, 5: {ID: 5, Name: "Housing"}}
+	start := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	ag := func(grantor, grantee int64, cams ...int64) SharingAgreement {
+		return SharingAgreement{ID: 8, GrantorID: grantor, GranteeID: grantee, Reference: "P-1", Rights: []string{"view_live"}, Cameras: cams, StartsAt: start}
+	}
+	manager := sharingCaller(3, rights.CCTVManager)
+	for _, tt := range []struct {
+		name    string
+		c       Caller
+		a       SharingAgreement
+		grantee string
+		err     error
+		msg     string
+	}{
+		{"the council's with the police", manager, ag(3, 4, 10), "Police", nil, ""},
+		{"the department's with the police", manager, ag(5, 4, 11), "Police", nil, ""},
+		{"with an organisation that is not", manager, ag(3, 40, 10), "", problem.ErrInvalid, "there is no organisation 40 to share with"},
+		{"the police's, by the council", manager, ag(4, 3, 12), "", problem.ErrNotFound, "no organisation 4"},
+		{"the council's, by its operator", sharingCaller(3, rights.Operator), ag(3, 4, 10), "", problem.ErrForbidden,
+			"your role (operator) cannot manage cameras"},
+		{"another's camera", manager, ag(3, 4, 12), "Police", problem.ErrInvalid, "there is no camera 12"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := tt.a
+			g, err := svc.CheckNewAgreement(t.Context(), tt.c, &a)
+			wantProblem(t, err, tt.err, tt.msg)
+			if g.Name != tt.grantee {
+				t.Errorf("grantee: got %q, want %q", g.Name, tt.grantee)
+			}
+		})
+	}
+	was := ag(3, 4, 10)
+	for _, tt := range []struct {
+		name string
+		next SharingAgreement
+		err  error
+		msg  string
+	}{
+		{"the same organisations, another camera", ag(3, 4, 11), nil, ""},
+		{"another grantee", ag(3, 5, 10), problem.ErrInvalid, "an agreement's organisations stay as they are: end it and make another"},
+		{"another grantor", ag(5, 4, 11), problem.ErrInvalid, "an agreement's organisations stay as they are: end it and make another"},
+		{"another's camera", ag(3, 4, 12), problem.ErrInvalid, "there is no camera 12"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			next := tt.next
+			wantProblem(t, svc.CheckAgreementChange(t.Context(), manager, was, &next), tt.err, tt.msg)
+		})
+	}
+}
+
 // TestIncidentRefusals: only the sharing side says when an incident is
 // open, only on an agreement that waits for one, and opening one needs
 // its reference; nothing is recorded for a refusal.

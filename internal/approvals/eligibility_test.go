@@ -41,7 +41,7 @@ func (p fakePeople) Username(_ context.Context, id int64) string {
 var people = fakePeople{3: 1, 4: 3}
 
 func peopleService() *Service[*fakeTx] {
-	f := &fakeRepo{approvals: map[int64]Approval{}}
+	f := &fakeRepo{approvals: map[int64]Approval{}, cameras: fakeCameras}
 	return New[*fakeTx](f, f.change, Options[*fakeTx]{People: people, Now: func() time.Time { return now }})
 }
 
@@ -165,11 +165,11 @@ func TestDecideRefusesTheTooClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, by := range []auditlog.Actor{alice, {UserID: 3, Username: "carol"}} {
-		if _, err := svc.Decide(t.Context(), by, ap.ID, true, ""); !errors.Is(err, problem.ErrForbidden) {
+		if _, err := svc.Decide(t.Context(), callerOf(by), ap.ID, true, ""); !errors.Is(err, problem.ErrForbidden) {
 			t.Errorf("decided by %s: got %v, want forbidden", by.Username, err)
 		}
 	}
-	if d, err := svc.Decide(t.Context(), bob, ap.ID, true, ""); err != nil || d.State != Approved {
+	if d, err := svc.Decide(t.Context(), callerOf(bob), ap.ID, true, ""); err != nil || d.State != Approved {
 		t.Errorf("decided by bob: got %+v, %v, want approved", d, err)
 	}
 }

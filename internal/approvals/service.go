@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/problem"
@@ -15,6 +16,13 @@ import (
 // Repo is what the service needs of storage; *store.Store implements it.
 type Repo interface {
 	Approval(ctx context.Context, id int64) (Approval, error)
+	// ListApprovals lists requests in state ("" for any), newest first,
+	// at most limit.
+	ListApprovals(ctx context.Context, state string, limit int) ([]Approval, error)
+	// CameraOrganisation is the organisation that owns live camera id,
+	// over which an export or a deletion is decided; a deleted one is a
+	// problem.ErrNotFound.
+	CameraOrganisation(ctx context.Context, id int64) (int64, error)
 	CreateApproval(ctx context.Context, a *Approval) error
 	// DecideApproval records a decision on a pending request; of two at
 	// once one wins, the other gets ErrNotPending.
@@ -143,18 +151,25 @@ func (s *Service[T]) Propose(ctx context.Context, by auditlog.Actor, snap *right
 	return Outcome{Made: made}, nil
 }
 
-// Decide approves or rejects request id, by someone the caller found
-// to hold the right it needs; one too close to it (Independent) is
-// refused before anything is decided. Approving a change of rights makes it in the same
+// Decide approves or rejects request id for c. A request c may not see
+// is "no request N" (problem.ErrNotFound, as Get); a note longer than
+// MaxNote is refused (problem.ErrInvalid), and so is one too close to
+// the request (Independent), before anything is decided. Approving a change of rights makes it in the same
 // transaction as the decision, both with their records; if it can no
 // longer be made, the request is recorded approved and failed, with why.
 // Approving an export opens its download window. An early deletion is
 // the caller's to carry out, after.
-func (s *Service[T]) Decide(ctx context.Context, by auditlog.Actor, id int64, approve bool, note string) (Approval, error) {
-	ap, err := s.repo.Approval(ctx, id)
+func (s *Service[T]) Decide(ctx context.Context, c Caller, id int64, approve bool, note string) (Approval, error) {
+	ap, err := s.Get(ctx, c, id)
 	if err != nil {
 		return Approval{}, err
 	}
+	if utf8.RuneCountInString(note) > MaxNote {
+		return Approval{}, problem.Invalidf("the note must be at most %d characters", MaxNote)
+	}
+	// Whoever sees a request but its requester may decide it (Visible);
+	// the requester, and those too close to it, are refused here.
+	by := c.Actor
 	if err := s.Independent(ctx, by.UserID, ap); err != nil {
 		return Approval{}, err
 	}

@@ -19,6 +19,8 @@ type fakeRepo struct {
 	records   []auditlog.Entry
 	// made counts the changes an applier made, committed.
 	made int
+	// cameras are the live cameras' organisations, by id.
+	cameras map[int64]int64
 }
 
 // fakeTx is one transaction on fakeRepo: a copy, kept when it succeeds.
@@ -33,6 +35,22 @@ func (f *fakeRepo) Approval(_ context.Context, id int64) (Approval, error) {
 		return a, problem.Notf("no request %d", id)
 	}
 	return a, nil
+}
+func (f *fakeRepo) ListApprovals(_ context.Context, state string, limit int) ([]Approval, error) {
+	var out []Approval
+	for id := int64(len(f.approvals)); id > 0 && len(out) < limit; id-- {
+		if a, ok := f.approvals[id]; ok && (state == "" || a.State == state) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+func (f *fakeRepo) CameraOrganisation(_ context.Context, id int64) (int64, error) {
+	org, ok := f.cameras[id]
+	if !ok {
+		return 0, problem.Notf("no camera %d", id)
+	}
+	return org, nil
 }
 func (f *fakeRepo) CreateApproval(_ context.Context, a *Approval) error {
 	a.ID, a.State = int64(len(f.approvals)+1), Pending
@@ -63,7 +81,7 @@ func (f *fakeRepo) Log(e auditlog.Entry) error {
 }
 
 func (f *fakeRepo) change(ctx context.Context, fn func(tx *fakeTx) error) error {
-	copied := &fakeRepo{approvals: map[int64]Approval{}, records: append([]auditlog.Entry(nil), f.records...), made: f.made}
+	copied := &fakeRepo{approvals: map[int64]Approval{}, records: append([]auditlog.Entry(nil), f.records...), made: f.made, cameras: f.cameras}
 	for k, v := range f.approvals {
 		copied.approvals[k] = v
 	}
@@ -81,8 +99,34 @@ var (
 	now   = time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 )
 
+// deciders is a council (3) with a department (5) below it, and the
+// police (4) beside; users 1 to 5 manage the council's users and cameras,
+// and export its footage; user 6 is a police investigator. Cameras: 1 and
+// 7 are the council's, 9 the police's.
+var deciders = rights.NewSnapshot(rights.Data{
+	Orgs: []rights.Org{{ID: 3, Name: "Council", Kind: rights.KindCouncil}, {ID: 4, Name: "Police", Kind: rights.KindPolice},
+		{ID: 5, Name: "Housing", Kind: rights.KindDepartment, Parent: 3}},
+	Grants: map[int64][]rights.Grant{
+		1: {{Role: rights.CCTVManager}, {Role: rights.Administrator}}, 2: {{Role: rights.CCTVManager}, {Role: rights.Administrator}},
+		3: {{Role: rights.CCTVManager}, {Role: rights.Administrator}}, 4: {{Role: rights.CCTVManager}, {Role: rights.Administrator}},
+		5: {{Role: rights.CCTVManager}, {Role: rights.Administrator}}, 6: {{Role: rights.PoliceInvestigator}},
+	},
+})
+
+var fakeCameras = map[int64]int64{1: 3, 7: 3, 9: 4}
+
+// callerOf is a as the service judges them: of the council, but user 6
+// of the police.
+func callerOf(a auditlog.Actor) Caller {
+	org := int64(3)
+	if a.UserID == 6 {
+		org = 4
+	}
+	return Caller{Actor: a, P: deciders.Principal(a.UserID, org), Snap: deciders}
+}
+
 func newService(applyErr error) (*fakeRepo, *Service[*fakeTx], *[]Change) {
-	f := &fakeRepo{approvals: map[int64]Approval{}}
+	f := &fakeRepo{approvals: map[int64]Approval{}, cameras: fakeCameras}
 	var after []Change
 	apply := ApplierFunc[*fakeTx](func(ctx context.Context, tx *fakeTx, by auditlog.Actor, ch Change, note string) (any, error) {
 		tx.made++
@@ -151,11 +195,11 @@ func TestDecide(t *testing.T) {
 	second, _ := svc.Propose(ctx, alice, snap, Proposal{Change: ch, Hold: hold})
 	f.records = nil
 
-	d, err := svc.Decide(ctx, bob, first.Pending.ID, false, "no")
+	d, err := svc.Decide(ctx, callerOf(bob), first.Pending.ID, false, "no")
 	if err != nil || d.State != Rejected || f.made != 0 {
 		t.Fatalf("reject: got %+v, %v, %d made, want rejected and nothing made", d, err, f.made)
 	}
-	d, err = svc.Decide(ctx, bob, second.Pending.ID, true, "yes")
+	d, err = svc.Decide(ctx, callerOf(bob), second.Pending.ID, true, "yes")
 	if err != nil || d.State != Applied || f.made != 1 || f.approvals[d.ID].State != Applied {
 		t.Fatalf("approve: got %+v, %v, %d made, want applied and made once", d, err, f.made)
 	}
@@ -166,7 +210,7 @@ func TestDecide(t *testing.T) {
 	if got := f.records[2].Detail; got != fmt.Sprintf("four eyes (approved request %d of user 1)", second.Pending.ID) {
 		t.Errorf("the change's record: got %q, want it to name the request", got)
 	}
-	if _, err := svc.Decide(ctx, bob, second.Pending.ID, true, ""); !errors.Is(err, problem.ErrConflict) {
+	if _, err := svc.Decide(ctx, callerOf(bob), second.Pending.ID, true, ""); !errors.Is(err, problem.ErrConflict) {
 		t.Errorf("deciding twice: got %v, want a conflict", err)
 	}
 
@@ -174,7 +218,7 @@ func TestDecide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err = svc.Decide(ctx, bob, exp.ID, true, "")
+	d, err = svc.Decide(ctx, callerOf(bob), exp.ID, true, "")
 	if err != nil || d.State != Approved || !d.ExpiresAt.Equal(now.Add(ExportWindow)) || f.made != 1 {
 		t.Errorf("an export: got %+v, %v, want approved until %s with nothing made", d, err, now.Add(ExportWindow))
 	}
@@ -186,10 +230,10 @@ func TestDecideFailed(t *testing.T) {
 	ctx := context.Background()
 	f, svc, after := newService(problem.Notf("camera 7 no longer exists"))
 	snap := policySnapshot(t)
-	out, _ := svc.Propose(ctx, alice, snap, Proposal{Change: Change{Kind: KindSetFourEyes, OrgID: 3},
+	out, _ := svc.Propose(ctx, alice, snap, Proposal{Change: Change{Kind: KindSetFourEyes, Need: rights.ManageUsers, Orgs: []int64{3}, OrgID: 3},
 		Hold: Hold{Actions: []string{rights.FourEyesRights}, Orgs: []int64{3}}})
 	f.records = nil
-	d, err := svc.Decide(ctx, bob, out.Pending.ID, true, "")
+	d, err := svc.Decide(ctx, callerOf(bob), out.Pending.ID, true, "")
 	var fe *FailedError
 	if !errors.As(err, &fe) || !errors.Is(err, problem.ErrNotFound) {
 		t.Fatalf("got %v, want a FailedError for the applier's refusal", err)

@@ -94,6 +94,22 @@ func (e *storeEnv) request(t *testing.T, svc *approvals.Service[*store.Store]) a
 	return ap
 }
 
+// caller gives who the role over their organisation, and is them as the
+// service judges them.
+func (e *storeEnv) caller(t *testing.T, who auditlog.Actor, role rights.Role) approvals.Caller {
+	t.Helper()
+	ctx := context.Background()
+	if err := e.st.SetUserRoles(ctx, who.UserID, []access.UserRole{{Role: string(role)}}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := e.st.RightsData(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := rights.NewSnapshot(data)
+	return approvals.Caller{Actor: who, P: snap.Principal(who.UserID, who.OrganisationID), Snap: snap}
+}
+
 // actions lists the actions of the records in the outbox after id after.
 func (e *storeEnv) actions(t *testing.T, after int64) ([]string, []string, int64) {
 	t.Helper()
@@ -125,8 +141,9 @@ func TestDecideAllOrNothing(t *testing.T) {
 			return nil, tx.Log(auditlog.Entry{Detail: "a record with no action"})
 		})
 		ap := e.request(t, broken)
+		approver := e.caller(t, e.approver, rights.Administrator)
 		_, _, mark := e.actions(t, 0)
-		d, err := broken.Decide(ctx, e.approver, ap.ID, true, "")
+		d, err := broken.Decide(ctx, approver, ap.ID, true, "")
 		var failed *approvals.FailedError
 		if !errors.As(err, &failed) || !errors.Is(err, auditlog.ErrNoAction) {
 			t.Fatalf("Decide with a broken record: got %v, want a FailedError for ErrNoAction", err)
@@ -151,7 +168,7 @@ func TestDecideAllOrNothing(t *testing.T) {
 		})
 		ap = e.request(t, good)
 		_, _, mark = e.actions(t, mark)
-		d, err = good.Decide(ctx, e.approver, ap.ID, true, "fine")
+		d, err = good.Decide(ctx, approver, ap.ID, true, "fine")
 		if err != nil {
 			t.Fatalf("Decide: %v", err)
 		}

@@ -199,7 +199,7 @@ func (s *Service) erase(ctx context.Context, by Caller, cameraID int64, start, e
 	var res recording.ErasureResult
 	err = s.change(ctx, func(tx Repo) error {
 		var err error
-		res, err = tx.EraseSegments(ctx, plan, s.opt.Now(), why, why)
+		res, err = recording.EraseRows(ctx, tx, plan, s.opt.Now(), why, why)
 		if err != nil || len(res.Deleted) == 0 {
 			return err // a request that deletes nothing writes no record
 		}

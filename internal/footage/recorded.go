@@ -15,7 +15,11 @@
 // are safe to show.
 package footage
 
-import "time"
+import (
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/segindex"
+)
 
 // Segment is a recorded segment of a camera as the footage rules read it:
 // its time and the format of its video.
@@ -26,6 +30,24 @@ type Segment struct {
 	// ClockOffset is the camera's own clock minus ours when the segment
 	// began; 0 if unknown.
 	ClockOffset time.Duration
+}
+
+// segmentsOf reads the segment index's rows as the footage rules do.
+func segmentsOf(rows []segindex.Segment) []Segment {
+	out := make([]Segment, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Segment{Start: r.Start, End: r.End, Codec: r.Codec, Width: r.Width, Height: r.Height, ClockOffset: r.ClockOffset})
+	}
+	return out
+}
+
+// gapsOf reads the index's recorded gaps as the footage rules do.
+func gapsOf(rows []segindex.Gap) []Gap {
+	out := make([]Gap, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Gap{Start: r.Start, End: r.End, Reason: r.Reason})
+	}
+	return out
 }
 
 // Gap is time without footage and why: as recorded (a camera offline, a

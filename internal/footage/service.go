@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/segindex"
 )
 
 // Repo is what the service needs of storage: the cameras, the segment
@@ -26,23 +27,24 @@ type Repo interface {
 	// CameraOwnersDuring lists the organisations that owned the camera
 	// at some instant of [start, end).
 	CameraOwnersDuring(ctx context.Context, camera int64, start, end time.Time) ([]int64, error)
-	// RecordedSegments are the camera's segments that overlap [start,
-	// end), in order of start.
-	RecordedSegments(ctx context.Context, camera int64, start, end time.Time) ([]Segment, error)
-	// RecordedGaps are the camera's recorded gaps cut to [start, end),
-	// in order of start, split where they overlap so that each part has
-	// one reason.
-	RecordedGaps(ctx context.Context, camera int64, start, end time.Time) ([]Gap, error)
+	// SegmentsInRange are the camera's segments that overlap [start,
+	// end), in order of start: the segment index's rows, which the
+	// service reads as Segments.
+	SegmentsInRange(ctx context.Context, camera int64, start, end time.Time) ([]segindex.Segment, error)
+	// GapPartsInRange are the camera's recorded gaps cut to [start,
+	// end), in order of start, split where they overlap so that each
+	// part has one reason.
+	GapPartsInRange(ctx context.Context, camera int64, start, end time.Time) ([]segindex.Gap, error)
 	Approval(ctx context.Context, id int64) (approvals.Approval, error)
 	// SettleApproval records what came of an approved request.
 	SettleApproval(ctx context.Context, id int64, state, note string) error
 	// User names the requester of an approval in a deletion's record.
 	User(ctx context.Context, id int64) (identity.User, error)
-	// EraseSegments deletes the segments p plans to, at at, in the
-	// change's transaction: each row with its deletion log entry (reason
-	// logReason) and a gap over them (gapReason); what a hold covers by
-	// now is kept (recording.EraseRows).
-	EraseSegments(ctx context.Context, p recording.ErasurePlan, at time.Time, logReason, gapReason string) (recording.ErasureResult, error)
+	// DeletionTx deletes, in the change's transaction, the rows an
+	// early deletion plans to, each with its deletion log entry, and the
+	// gap over them (recording.EraseRows); what a hold covers by now is
+	// kept.
+	recording.DeletionTx
 	// Log adds an audit record to the change: it commits with it.
 	Log(e auditlog.Entry) error
 }
@@ -143,15 +145,16 @@ func (s *Service) Recorded(ctx context.Context, by Caller, c cameras.Camera, sta
 	if end.Sub(start) > MaxListRange {
 		return Recorded{}, problem.Invalidf("ask for at most 31 days at a time")
 	}
-	segs, err := s.repo.RecordedSegments(ctx, c.ID, start, end)
+	rows, err := s.repo.SegmentsInRange(ctx, c.ID, start, end)
 	if err != nil {
 		return Recorded{}, err
 	}
-	gaps, err := s.repo.RecordedGaps(ctx, c.ID, start, end)
+	parts, err := s.repo.GapPartsInRange(ctx, c.ID, start, end)
 	if err != nil {
 		return Recorded{}, err
 	}
-	spans := MergeSpans(segs)
+	spans := MergeSpans(segmentsOf(rows))
+	gaps := gapsOf(parts)
 	return Recorded{CameraID: c.ID, Start: start, End: end, Spans: spans, Gaps: Holes(spans, gaps, start)}, nil
 }
 

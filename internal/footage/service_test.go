@@ -31,33 +31,8 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// repo is the store as the footage service reads it, as web adapts it.
-type repo struct{ *store.Store }
-
-func (r repo) RecordedSegments(ctx context.Context, camera int64, start, end time.Time) ([]footage.Segment, error) {
-	segs, err := r.SegmentsInRange(ctx, camera, start, end)
-	var out []footage.Segment
-	for _, sg := range segs {
-		out = append(out, footage.Segment{Start: sg.Start, End: sg.End, Codec: sg.Codec, Width: sg.Width, Height: sg.Height, ClockOffset: sg.ClockOffset})
-	}
-	return out, err
-}
-
-func (r repo) RecordedGaps(ctx context.Context, camera int64, start, end time.Time) ([]footage.Gap, error) {
-	parts, err := r.GapPartsInRange(ctx, camera, start, end)
-	var out []footage.Gap
-	for _, p := range parts {
-		out = append(out, footage.Gap{Start: p.Start, End: p.End, Reason: p.Reason})
-	}
-	return out, err
-}
-
-func (r repo) EraseSegments(ctx context.Context, p recording.ErasurePlan, at time.Time, logReason, gapReason string) (recording.ErasureResult, error) {
-	return recording.EraseRows(ctx, r.Store, p, at, logReason, gapReason)
-}
-
 // failingLog is the store bound to a change, whose Log always fails.
-type failingLog struct{ repo }
+type failingLog struct{ *store.Store }
 
 func (failingLog) Log(auditlog.Entry) error { return errors.New("the outbox cannot be written") }
 
@@ -67,9 +42,9 @@ func changeOf(st *store.Store, fail *bool) func(context.Context, func(footage.Re
 	return func(ctx context.Context, fn func(footage.Repo) error) error {
 		_, err := st.Update(ctx, func(tx *store.Store) error {
 			if fail != nil && *fail {
-				return fn(failingLog{repo{tx}})
+				return fn(failingLog{tx})
 			}
-			return fn(repo{tx})
+			return fn(tx)
 		})
 		return err
 	}
@@ -209,7 +184,7 @@ func kind(err error) string {
 func TestWhoMaySee(t *testing.T) {
 	fixture.ForEachDatabase(t, func(t *testing.T, db fixture.Databases) {
 		w := newWorld(t, db.Store)
-		svc := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{})
+		svc := footage.New(db.Store, changeOf(db.Store, nil), footage.Options{})
 		for _, tc := range []struct {
 			name   string
 			user   int64
@@ -246,7 +221,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestRecorded(t *testing.T) {
 	fixture.ForEachDatabase(t, func(t *testing.T, db fixture.Databases) {
 		w := newWorld(t, db.Store)
-		svc := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{})
+		svc := footage.New(db.Store, changeOf(db.Store, nil), footage.Options{})
 		t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 		w.segment(t, t0, t0.Add(time.Minute), false)
 		w.segment(t, t0.Add(time.Minute+100*time.Millisecond), t0.Add(2*time.Minute), false) // joins the first
@@ -379,7 +354,7 @@ func TestFootage(t *testing.T) {
 				if tc.short {
 					c = shortClips{}
 				}
-				svc := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{Trail: ev, Clips: c, PlaybackDelay: delay, Now: func() time.Time { return now }})
+				svc := footage.New(db.Store, changeOf(db.Store, nil), footage.Options{Trail: ev, Clips: c, PlaybackDelay: delay, Now: func() time.Time { return now }})
 				f, err := svc.Footage(t.Context(), w.caller(tc.user), w.cam, tc.req)
 				if got := kind(err); got != tc.want {
 					t.Fatalf("got %s, want %s", got, tc.want)
@@ -446,7 +421,7 @@ func TestRequestDeletion(t *testing.T) {
 		eraser := recording.NewEraser(db.Store, nil, noFiles{}, nil, slog.New(slog.DiscardHandler)) // no InTx: footage deletes in a change of its own
 		ap := &pending{}
 		fail := false
-		svc := footage.New(repo{db.Store}, changeOf(db.Store, &fail), footage.Options{Eraser: eraser, Approvals: ap, Now: func() time.Time { return now }})
+		svc := footage.New(db.Store, changeOf(db.Store, &fail), footage.Options{Eraser: eraser, Approvals: ap, Now: func() time.Time { return now }})
 		at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
 
 		for _, tc := range []struct {
@@ -491,7 +466,7 @@ func TestRequestDeletion(t *testing.T) {
 		}
 
 		t.Run("without an eraser", func(t *testing.T) {
-			none := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{Now: func() time.Time { return now }})
+			none := footage.New(db.Store, changeOf(db.Store, nil), footage.Options{Now: func() time.Time { return now }})
 			_, err := none.RequestDeletion(ctx, w.caller(manager), w.cam, footage.DeletionRequest{Start: at(0), End: at(1), Reason: "DSR-12"})
 			if got := kind(err); got != "unavailable" {
 				t.Errorf("got %s, want unavailable", got)
@@ -587,7 +562,7 @@ func TestExportApproval(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				ev := &events{}
-				svc := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{Trail: ev, Clips: &clips{}, Now: func() time.Time { return now }})
+				svc := footage.New(db.Store, changeOf(db.Store, nil), footage.Options{Trail: ev, Clips: &clips{}, Now: func() time.Time { return now }})
 				f, err := svc.Footage(ctx, w.caller(officer), w.cam, footage.Request{Start: tc.start, End: tc.end, Export: true, Reason: "PC 1234", Approval: tc.approval})
 				if got := kind(err); got != tc.want {
 					t.Fatalf("got %s (%v), want %s", got, err, tc.want)
@@ -622,7 +597,7 @@ func TestCarryOutDeletion(t *testing.T) {
 		now := t0.Add(24 * time.Hour)
 		w.segment(t, t0, t0.Add(time.Minute), false)
 		eraser := recording.NewEraser(db.Store, nil, noFiles{}, nil, slog.New(slog.DiscardHandler)) // no InTx: footage deletes in a change of its own
-		svc := footage.New(repo{db.Store}, changeOf(db.Store, nil), footage.Options{Eraser: eraser, Now: func() time.Time { return now }})
+		svc := footage.New(db.Store, changeOf(db.Store, nil), footage.Options{Eraser: eraser, Now: func() time.Time { return now }})
 		end := t0.Add(time.Minute)
 		approve := func() approvals.Approval {
 			a := approvals.Approval{OrganisationID: w.harrow, Action: rights.FourEyesDeletion, Kind: approvals.KindDeleteFootage, Summary: "delete",

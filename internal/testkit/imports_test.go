@@ -89,9 +89,12 @@ var mayImport = map[string][]string{
 	"internal/cameras": {"internal/auditlog", "internal/finance", "internal/names", "internal/netpolicy", "internal/problem", "internal/rights"},
 	// Footage decides over the media core's work: clips are built by
 	// playback, footage is deleted by recording's eraser, each behind an
-	// interface of footage's own; it knows the cameras, the approvals
-	// exports and deletions wait on, and their requesters' names.
-	"internal/footage": {"internal/approvals", "internal/auditlog", "internal/cameras", "internal/identity", "internal/playback", "internal/problem", "internal/recording", "internal/rights"},
+	// interface of footage's own; it reads the segment index's rows
+	// (segindex) and deletes them in recording's deletion transaction,
+	// both as the store keeps them, so the store is its repository
+	// without importing it; it knows the cameras, the approvals exports
+	// and deletions wait on, and their requesters' names.
+	"internal/footage": {"internal/approvals", "internal/auditlog", "internal/cameras", "internal/identity", "internal/playback", "internal/problem", "internal/recording", "internal/rights", "internal/segindex"},
 	// Maintenance's watcher reads the running cameras' state
 	// (ingest.Status) and nothing else of the media core.
 	"internal/maintenance": {"internal/auditlog", "internal/ingest", "internal/period", "internal/problem", "internal/rights"},

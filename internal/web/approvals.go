@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/approvals"
@@ -181,6 +179,12 @@ func (s *Server) accessCaller(r *http.Request) access.Caller {
 	return access.Caller{Actor: requestActor(r), P: a.p, Snap: a.snap}
 }
 
+// approvalCaller is who asks in r, as the approvals service judges them.
+func approvalCaller(r *http.Request) approvals.Caller {
+	a := accessFrom(r.Context())
+	return approvals.Caller{Actor: requestActor(r), P: a.p, Snap: a.snap}
+}
+
 // propose makes a change of rights at once, answering code with what it
 // made, or, where a four-eyes policy on any of policyOrgs (or above them)
 // asks for a second person, holds it and answers 202 with the request.
@@ -301,61 +305,28 @@ func (s *Server) approvalJSON(ctx context.Context, a *signedIn, ap approvals.App
 		}
 		out.Download = fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s", ap.CameraID, q.Encode())
 	}
-	out.CanDecide = ap.State == approvals.Pending && ap.RequestedBy != a.user.ID && s.mayDecide(ctx, a, ap) &&
-		s.approvalSvc.Independent(ctx, a.user.ID, ap) == nil
+	// Who may decide is the service's to say; only who asks counts.
+	by := auditlog.Actor{UserID: a.user.ID, Username: a.user.Username, OrganisationID: a.user.OrganisationID}
+	out.CanDecide = s.approvalSvc.CanDecide(ctx, approvals.Caller{Actor: by, P: a.p, Snap: a.snap}, ap)
 	return out, nil
 }
 
-// mayDecide reports whether the user holds, over what the request
-// concerns, the right its requester needed. Being the requester is
-// checked apart.
-func (s *Server) mayDecide(ctx context.Context, a *signedIn, ap approvals.Approval) bool {
-	switch ap.Kind {
-	case kindExport, kindDeleteFootage:
-		need := rights.Export
-		if ap.Kind == kindDeleteFootage {
-			need = rights.ManageCameras
-		}
-		c, err := s.st.Camera(ctx, ap.CameraID)
-		return err == nil && a.snap.Can(a.p, need, rightsCamera(c), s.now()).Allowed
-	}
-	var ch change
-	if err := json.Unmarshal([]byte(ap.Payload), &ch); err != nil || len(ch.Orgs) == 0 {
-		return false
-	}
-	for _, org := range ch.Orgs {
-		if !a.snap.CanOrg(a.p, ch.Need, org).Allowed {
-			return false
-		}
-	}
-	return true
-}
-
 // visibleApproval returns a request its requester, or someone who could
-// decide it, may see; anyone else gets a 404.
+// decide it, may see; anyone else gets a 404 (approvals.Service.Get).
 func (s *Server) visibleApproval(r *http.Request) (approvals.Approval, error) {
 	id, err := pathID(r, "request")
 	if err != nil {
 		return approvals.Approval{}, err
 	}
-	ap, err := s.st.Approval(r.Context(), id)
-	a := accessFrom(r.Context())
-	if errors.Is(err, store.ErrNotFound) || err == nil && ap.RequestedBy != a.user.ID && !s.mayDecide(r.Context(), a, ap) {
-		return ap, errorf(http.StatusNotFound, fmt.Sprintf("no request %d", id), nil)
-	}
-	return ap, err
+	ap, err := s.approvalSvc.Get(r.Context(), approvalCaller(r), id)
+	return ap, refusal(err)
 }
 
 func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) error {
-	state := r.URL.Query().Get("state")
-	switch state {
-	case "", approvals.Pending, approvals.Approved, approvals.Rejected, approvals.Applied, approvals.Failed, approvals.Expired:
-	default:
-		return badRequest("state must be pending, approved, rejected, applied, failed or expired")
-	}
-	list, err := s.st.ListApprovals(r.Context(), state, 1000)
+	a := accessFrom(r.Context())
+	list, err := s.approvalSvc.List(r.Context(), approvalCaller(r), r.URL.Query().Get("state"))
 	if err != nil {
-		return err
+		return refusal(err)
 	}
 	users, err := s.st.ListUsers(r.Context())
 	if err != nil {
@@ -365,12 +336,8 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) error {
 	for _, u := range users {
 		names[u.ID] = u.Username
 	}
-	a := accessFrom(r.Context())
 	out := []approvalJSON{}
 	for _, ap := range list {
-		if ap.RequestedBy != a.user.ID && !s.mayDecide(r.Context(), a, ap) {
-			continue
-		}
 		j, err := s.approvalJSON(r.Context(), a, ap, names)
 		if err != nil {
 			return err
@@ -465,12 +432,10 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 	if err := decodeOptionalJSON(r, &in); err != nil {
 		return err
 	}
-	if utf8.RuneCountInString(in.Note) > maxReason {
-		return badRequest(fmt.Sprintf("the note must be at most %d characters", maxReason))
-	}
 	a := accessFrom(r.Context())
-	// The service refuses a decider too close to the request.
-	decided, err := s.approvalSvc.Decide(r.Context(), requestActor(r), ap.ID, ok, in.Note)
+	// The service refuses a long note and a decider too close to the
+	// request.
+	decided, err := s.approvalSvc.Decide(r.Context(), approvalCaller(r), ap.ID, ok, in.Note)
 	var failed *approvals.FailedError
 	switch {
 	case errors.As(err, &failed):

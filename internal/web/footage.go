@@ -12,7 +12,6 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/footage"
-	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -181,34 +180,6 @@ func footageRefusal(err error) error {
 	return refusal(err)
 }
 
-// footageRepo is the store as the footage service reads and changes it:
-// the segment index in the footage's own terms. The store cannot
-// implement footage.Repo itself while footage imports recording and
-// playback, which import the store.
-type footageRepo struct{ *store.Store }
-
-func (f footageRepo) RecordedSegments(ctx context.Context, camera int64, start, end time.Time) ([]footage.Segment, error) {
-	segs, err := f.SegmentsInRange(ctx, camera, start, end)
-	out := make([]footage.Segment, 0, len(segs))
-	for _, sg := range segs {
-		out = append(out, footage.Segment{Start: sg.Start, End: sg.End, Codec: sg.Codec, Width: sg.Width, Height: sg.Height, ClockOffset: sg.ClockOffset})
-	}
-	return out, err
-}
-
-func (f footageRepo) RecordedGaps(ctx context.Context, camera int64, start, end time.Time) ([]footage.Gap, error) {
-	parts, err := f.GapPartsInRange(ctx, camera, start, end)
-	out := make([]footage.Gap, 0, len(parts))
-	for _, p := range parts {
-		out = append(out, footage.Gap{Start: p.Start, End: p.End, Reason: p.Reason})
-	}
-	return out, err
-}
-
-func (f footageRepo) EraseSegments(ctx context.Context, p recording.ErasurePlan, at time.Time, logReason, gapReason string) (recording.ErasureResult, error) {
-	return recording.EraseRows(ctx, f.Store, p, at, logReason, gapReason)
-}
-
 // trailEvents writes footage's events to the server's audit trail.
 type trailEvents struct{ s *Server }
 
@@ -228,7 +199,7 @@ func (s *Server) newFootage() {
 		opt.Eraser = s.opt.Eraser
 	}
 	change := changerFor[*store.Store](s.opt.Changes, s.st)
-	s.footage = footage.New(footageRepo{s.st}, func(ctx context.Context, fn func(footage.Repo) error) error {
-		return change(ctx, func(tx *store.Store) error { return fn(footageRepo{tx}) })
+	s.footage = footage.New(s.st, func(ctx context.Context, fn func(footage.Repo) error) error {
+		return change(ctx, func(tx *store.Store) error { return fn(tx) })
 	}, opt)
 }

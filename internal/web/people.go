@@ -192,24 +192,6 @@ func (ri *rolesInput) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// checkRoles refuses, before anything is made, roles that are not built in
-// and camera groups that are not the user's organisation's.
-func checkRoles(a *signedIn, rs []access.UserRole, org int64) error {
-	for _, r := range rs {
-		if g, ok := a.snap.Group(r.CameraGroupID); r.CameraGroupID != 0 && (!ok || g.Org != org) {
-			return badRequest(fmt.Sprintf("camera group %d is not one of the user's organisation", r.CameraGroupID))
-		}
-		if _, ok := rights.ParseRole(r.Role); !ok {
-			var names []string
-			for _, ri := range rights.Roles {
-				names = append(names, string(ri.Role))
-			}
-			return badRequest(fmt.Sprintf("%q is not a role; the roles are %s", r.Role, strings.Join(names, ", ")))
-		}
-	}
-	return nil
-}
-
 // userInput is the body of POST /api/v1/users.
 type userInput struct {
 	Username       string     `json:"username"`
@@ -244,8 +226,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := s.orgFor(r, rights.ManageUsers, org); err != nil {
 		return err
 	}
-	if err := checkRoles(a, in.Roles, org); err != nil {
-		return err
+	if err := s.accessCaller(r).CheckRoles(in.Roles, org); err != nil {
+		return refusal(err)
 	}
 	u, generated, err := s.id.CreateUser(r.Context(), userActor(a.user, r), identity.NewUser{Username: in.Username, OrganisationID: org,
 		Password: in.Password, MustChangePassword: in.MustChangePassword})
@@ -339,11 +321,9 @@ func (s *Server) putUserRoles(w http.ResponseWriter, r *http.Request) error {
 	if in.Roles == nil {
 		return badRequest(`give the roles, e.g. {"roles": ["operator"]} or {"roles": [{"role": "operator", "camera_group_id": 3}]}`)
 	}
-	if u.ID == accessFrom(r.Context()).user.ID {
-		return errorf(http.StatusForbidden, "you cannot change your own roles: another person who manages users must", nil)
-	}
-	if err := checkRoles(accessFrom(r.Context()), *in.Roles, u.OrganisationID); err != nil {
-		return err
+	// Nobody changes their own; which roles may be given is access's.
+	if err := s.accessCaller(r).CheckSetRoles(u.ID, u.OrganisationID, *in.Roles); err != nil {
+		return refusal(err)
 	}
 	if utf8.RuneCountInString(in.Reason) > maxReason {
 		return badRequest(fmt.Sprintf("the reason must be at most %d characters", maxReason))

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/rights"
-	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // agreementJSON is a sharing agreement as the API shows it.
@@ -144,6 +142,12 @@ type agreementInput struct {
 }
 
 func (in agreementInput) merge(a *access.SharingAgreement) {
+	if in.GrantorID != nil {
+		a.GrantorID = *in.GrantorID
+	}
+	if in.GranteeID != nil {
+		a.GranteeID = *in.GranteeID
+	}
 	if in.Reference != nil {
 		a.Reference = *in.Reference
 	}
@@ -170,12 +174,6 @@ func (in agreementInput) merge(a *access.SharingAgreement) {
 	}
 }
 
-// checkShared refuses cameras and groups that are not the grantor's to
-// share, then the agreement's own fields (access.Service.CheckShared).
-func (s *Server) checkShared(r *http.Request, ag *access.SharingAgreement) error {
-	return refusal(s.accessSvc.CheckShared(r.Context(), s.accessCaller(r), ag))
-}
-
 // createAgreement shares some of an organisation's cameras with another:
 // a change of rights, under the grantor's four-eyes policy.
 func (s *Server) createAgreement(w http.ResponseWriter, r *http.Request) error {
@@ -193,18 +191,10 @@ func (s *Server) createAgreement(w http.ResponseWriter, r *http.Request) error {
 	}
 	ag.GranteeID = *in.GranteeID
 	in.merge(&ag)
-	if err := s.orgFor(r, rights.ManageCameras, ag.GrantorID); err != nil {
-		return err
-	}
-	grantee, err := s.st.Organisation(r.Context(), ag.GranteeID)
-	if errors.Is(err, store.ErrNotFound) {
-		return badRequest(fmt.Sprintf("there is no organisation %d to share with", ag.GranteeID))
-	}
+	// Who shares, with whom and what: access decides.
+	grantee, err := s.accessSvc.CheckNewAgreement(r.Context(), s.accessCaller(r), &ag)
 	if err != nil {
-		return err
-	}
-	if err := s.checkShared(r, &ag); err != nil {
-		return err
+		return refusal(err)
 	}
 	if utf8.RuneCountInString(in.Reason) > maxReason {
 		return badRequest(fmt.Sprintf("the reason must be at most %d characters", maxReason))
@@ -229,13 +219,12 @@ func (s *Server) patchAgreement(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.GrantorID != nil && *in.GrantorID != ag.GrantorID || in.GranteeID != nil && *in.GranteeID != ag.GranteeID {
-		return badRequest("an agreement's organisations stay as they are: end it and make another")
-	}
 	next := ag
 	in.merge(&next)
-	if err := s.checkShared(r, &next); err != nil {
-		return err
+	// Its organisations stay, and what is shared is the grantor's:
+	// access decides.
+	if err := s.accessSvc.CheckAgreementChange(r.Context(), s.accessCaller(r), ag, &next); err != nil {
+		return refusal(err)
 	}
 	ch := change{Kind: kindUpdateSharing, Need: rights.ManageCameras, Orgs: []int64{ag.GrantorID}, Agreement: &next}
 	onlyEnds := in.Reference == nil && in.Rights == nil && in.AllCameras == nil && in.Cameras == nil && in.Groups == nil &&

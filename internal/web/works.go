@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
@@ -373,21 +372,14 @@ type stepInput struct {
 
 const maxOverride = 500
 
-// worksSteps serialises the steps of orders within this server.
-var worksSteps sync.Mutex
-
 // stepWorksOrder takes an order a step on: quote (the contractor's
 // price), approve (at the quote unless an amount is given), complete (at
 // its final cost) or cancel.
 func (s *Server) stepWorksOrder(to string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		// The order read here (its quote, the amount approved by
-		// default) is the one the step lands on; the service checks its
-		// warnings against the figures in its own transaction. (Servers
-		// sharing one database do not share this lock; works are
-		// approved by one manager, not a crowd.)
-		worksSteps.Lock()
-		defer worksSteps.Unlock()
+		// The service reads the order (its quote, the amount approved
+		// by default) and checks its warnings in the step's own
+		// transaction.
 		_, o, err := s.worksOrder(r)
 		if err != nil {
 			return err
@@ -412,15 +404,13 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 			}
 			step.Amount = *in.AmountPence
 		case works.Approved:
-			step.Amount = o.QuotePence
+			// Without an amount, at the quote; more than nothing, and
+			// past its warnings only with a reason, which is kept: the
+			// service decides.
+			step.AtQuote = in.AmountPence == nil
 			if in.AmountPence != nil {
 				step.Amount = *in.AmountPence
 			}
-			if o.State == works.Quoted && step.Amount <= 0 {
-				return badRequest("an order is approved for an amount more than nothing")
-			}
-			// An approval that its warnings say overspends needs a
-			// reason, which is kept: the service decides.
 			step.Override = in.OverrideReason
 		}
 		_, ws, err := s.worksSvc.TakeStep(r.Context(), c, o.ID, step)

@@ -197,8 +197,12 @@ type OrderFilter struct {
 type Step struct {
 	To     string // quoted, approved, completed or cancelled
 	Amount int64
-	At     time.Time
-	By     string
+	// AtQuote approves at the order's quote, read in the step's own
+	// transaction, whatever Amount says: an approval's amount by
+	// default (Service.TakeStep).
+	AtQuote bool
+	At      time.Time
+	By      string
 	// Override is the reason an approval goes ahead past its warnings.
 	Override string
 }

@@ -241,7 +241,9 @@ func (s *Service) Raise(ctx context.Context, c Caller, in NewOrder) (Order, []Wa
 // longer allows is refused and leaves no record. Approving a quoted
 // order that its warnings say overspends is refused (*OverrideNeeded)
 // unless st.Override says why it goes ahead, which the order keeps; a
-// reason given where none is needed is not kept. It returns the order
+// reason given where none is needed is not kept. An approval with
+// st.AtQuote is at the order's quote, and a quoted order is approved
+// only for more than nothing (problem.ErrInvalid). It returns the order
 // and the warnings the step set off.
 func (s *Service) TakeStep(ctx context.Context, c Caller, id int64, st Step) (Order, []Warning, error) {
 	if err := s.MayChange(c); err != nil {
@@ -268,6 +270,12 @@ func (s *Service) TakeStep(ctx context.Context, c Caller, id int64, st Step) (Or
 		i := slices.IndexFunc(f.Orders, func(o Order) bool { return o.ID == id })
 		if i >= 0 {
 			was := f.Orders[i]
+			if st.To == Approved && st.AtQuote {
+				st.Amount = was.QuotePence
+			}
+			if st.To == Approved && was.State == Quoted && st.Amount <= 0 {
+				return problem.Invalidf("an order is approved for an amount more than nothing")
+			}
 			p = f.Position(was, departmentName(c, was.DepartmentID))
 			override := st.Override
 			st.Override = ""

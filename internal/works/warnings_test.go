@@ -150,3 +150,57 @@ func TestRaiseWarns(t *testing.T) {
 		}
 	}
 }
+
+// TestApprovalAmount: an approval is at the amount given or, by default,
+// at the order's quote as its step's transaction reads it; a quoted
+// order is approved only for more than nothing, and a refusal records
+// nothing.
+func TestApprovalAmount(t *testing.T) {
+	now := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
+	snap := rights.NewSnapshot(rights.Data{Orgs: []rights.Org{{ID: 1, Name: "Partnership", Kind: rights.KindPartnership},
+		{ID: 2, Parent: 1, Name: "Housing", Kind: rights.KindDepartment}}, Grants: map[int64][]rights.Grant{1: {{Role: rights.CCTVManager}}}})
+	manager := Caller{Actor: auditlog.Actor{UserID: 1, Username: "manager"}, P: snap.Principal(1, 1), Snap: snap}
+	quoted := func(quote int64) Order {
+		return Order{ID: 2, ContractID: 1, DepartmentID: 2, Funding: AdHoc, State: Quoted, BudgetYear: 2026, ContractYear: 1, QuotePence: quote, RaisedAt: now}
+	}
+	for _, tt := range []struct {
+		name     string
+		order    Order
+		step     Step
+		want     int64 // the amount approved
+		err      error
+		msg      string
+		override bool // refused for its warnings
+	}{
+		{"at the quote", quoted(30_000), Step{To: Approved, AtQuote: true}, 30_000, nil, "", false},
+		{"at the quote, whatever the amount says", quoted(30_000), Step{To: Approved, AtQuote: true, Amount: 99}, 30_000, nil, "", false},
+		{"at an amount given", quoted(30_000), Step{To: Approved, Amount: 25_000}, 25_000, nil, "", false},
+		{"at nothing given", quoted(30_000), Step{To: Approved}, 0, problem.ErrInvalid, "an order is approved for an amount more than nothing", false},
+		{"at a quote of nothing", quoted(0), Step{To: Approved, AtQuote: true}, 0, problem.ErrInvalid, "an order is approved for an amount more than nothing", false},
+		{"at a negative amount", quoted(30_000), Step{To: Approved, Amount: -1}, 0, problem.ErrInvalid, "an order is approved for an amount more than nothing", false},
+		{"at a quote past the budget", quoted(150_000), Step{To: Approved, AtQuote: true}, 0, problem.ErrConflict, "", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &figuresRepo{contract: Contract{ID: 1, Reference: "VSS-2026", ValuePence: 10_000_000, StartsOn: now.AddDate(0, -1, 0), EndsOn: now.AddDate(2, 0, 0)},
+				budget: Budget{DepartmentID: 2, Year: 2026, AmountPence: 100_000}, orders: []Order{tt.order}}
+			svc := New(f, func(ctx context.Context, fn func(Repo) error) error { return fn(f) }, func() time.Time { return now })
+			o, _, err := svc.TakeStep(t.Context(), manager, 2, tt.step)
+			var need *OverrideNeeded
+			switch {
+			case tt.override:
+				if !errors.As(err, &need) {
+					t.Errorf("got %v, want the override asked for", err)
+				}
+			case tt.err != nil:
+				if !errors.Is(err, tt.err) || problem.Message(err, "") != tt.msg {
+					t.Errorf("got %v, want %v: %q", err, tt.err, tt.msg)
+				}
+			case err != nil || o.ApprovedPence != tt.want || o.State != Approved:
+				t.Errorf("got %s at %d, %v; want approved at %d", o.State, o.ApprovedPence, err, tt.want)
+			}
+			if tt.err != nil && (len(f.records) != 0 || f.orders[0].State != Quoted) {
+				t.Errorf("a refusal: got %d records, order %s; want none, still quoted", len(f.records), f.orders[0].State)
+			}
+		})
+	}
+}
