@@ -169,20 +169,32 @@ func (d *Depacketizer) drop() {
 	d.spans = d.spans[:0]
 }
 
-// finish copies the unit being built out of the scratch buffer.
+// finish copies the unit being built out of the scratch buffer, into
+// memory that is not cleared first (append, not make and copy).
 func (d *Depacketizer) finish() *AccessUnit {
-	data := make([]byte, len(d.buf))
-	copy(data, d.buf)
-	au := &AccessUnit{
-		Timestamp: d.ts,
-		NALUs:     make([][]byte, len(d.spans)),
-		Keyframe:  d.keyframe,
+	data := append([]byte(nil), d.buf...)
+	var au *AccessUnit
+	if len(d.spans) <= len(unitAlloc{}.nalus) {
+		// The unit and its few NAL units' slices in one allocation.
+		a := &unitAlloc{}
+		au = &a.AccessUnit
+		au.NALUs = a.nalus[:len(d.spans)]
+	} else {
+		au = &AccessUnit{NALUs: make([][]byte, len(d.spans))}
 	}
+	au.Timestamp, au.Keyframe = d.ts, d.keyframe
 	for i, s := range d.spans {
 		au.NALUs[i] = data[s.start:s.end:s.end]
 	}
 	d.drop()
 	return au
+}
+
+// unitAlloc holds an AccessUnit and room for the NAL units most units
+// have (a picture's slice, perhaps with parameter sets, SEI or filler).
+type unitAlloc struct {
+	AccessUnit
+	nalus [3][]byte
 }
 
 // addNALU appends a whole NAL unit to the unit being built.

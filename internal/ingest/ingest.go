@@ -390,7 +390,9 @@ func (h *handler) HandleRTP(pkt *rtp.Packet, received time.Time) {
 }
 
 func (h *handler) frame(au *codec.AccessUnit) {
-	var vcl [][]byte
+	// The unit is this handler's alone: its NAL units other than
+	// parameter sets are gathered in place.
+	vcl := au.NALUs[:0]
 	changed := false
 	for _, n := range au.NALUs {
 		if codec.IsParameterSet(h.codec, n) {
