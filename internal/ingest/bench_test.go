@@ -26,7 +26,7 @@ func (s *countingSink) WriteFrame(f *Frame) error {
 	}
 	return nil
 }
-func (s *countingSink) StreamEnded(error)          {}
+func (s *countingSink) StreamEnded(error)           {}
 func (s *countingSink) ClockOffset(d time.Duration) {}
 
 // BenchmarkHandler measures a camera's goroutine from RTP packet to the
