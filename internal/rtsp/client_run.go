@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -193,7 +194,17 @@ func (s *Session) demux(br *bufio.Reader, h PacketHandler) error {
 		}
 		if hdr[0] == '$' {
 			ch, n := hdr[1], frameLen(hdr)
-			frame, err := br.Peek(4 + n)
+			var frame []byte
+			peeked := 4+n <= br.Size()
+			if peeked {
+				frame, err = br.Peek(4 + n)
+			} else {
+				// Larger than the reader (clientReaderSize), which
+				// cameras' packets seldom are: gathered apart.
+				s.big = slices.Grow(s.big[:0], 4+n)[:4+n]
+				_, err = io.ReadFull(br, s.big)
+				frame = s.big
+			}
 			if err != nil {
 				if errors.Is(err, io.EOF) {
 					err = io.ErrUnexpectedEOF
@@ -212,7 +223,9 @@ func (s *Session) demux(br *bufio.Reader, h PacketHandler) error {
 			case s.rtcpCh:
 				s.handleRTCP(frame[4:], h, now)
 			}
-			br.Discard(4 + n)
+			if peeked {
+				br.Discard(4 + n)
+			}
 			continue
 		}
 		m, err := readMessage(br, maxBodyBytes)
@@ -581,7 +594,8 @@ func (r *rrState) report(now time.Time) (*rtcp.ReceiverReport, bool) {
 	}, true
 }
 
-// maxLowat keeps a batch within one read of the buffered reader.
+// maxLowat bounds a batch: read in two reads of the buffered reader
+// (clientReaderSize) at most.
 const maxLowat = 48 << 10
 
 // batcher sets the socket's receive low-water mark to about Batch of
