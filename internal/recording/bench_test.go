@@ -115,6 +115,7 @@ func BenchmarkIdleCameras(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/cams, "heapB/camera")
+		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/cams, "stackB/camera")
 		b.ReportMetric(float64(runtime.NumGoroutine()-g0)/cams, "goroutines/camera")
 		if p := os.Getenv("HEAPPROF"); p != "" {
 			f, _ := os.Create(p)
