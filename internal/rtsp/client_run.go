@@ -59,9 +59,9 @@ func (s *Session) Run(ctx context.Context, h PacketHandler) error {
 	helperCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	// One goroutine keeps the session alive and, reading TCP in batches,
-	// follows the bitrate: a goroutine's stack per camera fewer than one
-	// each.
+	// One goroutine both keeps the session alive and, reading TCP in
+	// batches, follows the bitrate: a goroutine, and its stack, per camera
+	// fewer than one for each.
 	batch := s.udp == nil && s.opts.Batch > 0
 	go func() {
 		defer wg.Done()
