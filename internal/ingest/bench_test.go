@@ -85,6 +85,8 @@ func (s *atomicSink) ClockOffset(d time.Duration) {}
 // 4 Mbit/s from simulated cameras in this process costs in heap, stacks
 // and goroutines once connected, between frames (the simulated cameras'
 // own sessions included: compare builds, not absolute figures).
+// VIGIL_BENCH_HEAPPROFILE=file writes a heap profile then, for what
+// the figure is made of.
 func BenchmarkIdleCameras(b *testing.B) {
 	const n = 50
 	srv, err := simcam.New(simcam.Options{Listen: "127.0.0.1:0", Count: n, Bitrate: 4_000_000})
@@ -118,7 +120,7 @@ func BenchmarkIdleCameras(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heapB/camera")
 		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/n, "stackB/camera")
 		b.ReportMetric(float64(runtime.NumGoroutine()-g0)/n, "goroutines/camera")
-		if p := os.Getenv("HEAPPROF"); p != "" {
+		if p := os.Getenv("VIGIL_BENCH_HEAPPROFILE"); p != "" {
 			f, _ := os.Create(p)
 			pprof.WriteHeapProfile(f)
 			f.Close()

@@ -92,6 +92,8 @@ func BenchmarkCameraQueue(b *testing.B) {
 // BenchmarkIdleCameras measures what each of 300 cameras holds on the
 // heap, and its goroutines, between fragments: each has recorded a few
 // seconds and has a segment open.
+// VIGIL_BENCH_HEAPPROFILE=file writes a heap profile then, for what
+// the figure is made of.
 func BenchmarkIdleCameras(b *testing.B) {
 	const cams = 300
 	rec, ids := benchRecorder(b, cams-1)
@@ -117,7 +119,7 @@ func BenchmarkIdleCameras(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/cams, "heapB/camera")
 		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/cams, "stackB/camera")
 		b.ReportMetric(float64(runtime.NumGoroutine()-g0)/cams, "goroutines/camera")
-		if p := os.Getenv("HEAPPROF"); p != "" {
+		if p := os.Getenv("VIGIL_BENCH_HEAPPROFILE"); p != "" {
 			f, _ := os.Create(p)
 			pprof.WriteHeapProfile(f)
 			f.Close()
