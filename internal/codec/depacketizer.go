@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pion/rtp"
 )
@@ -51,8 +52,13 @@ type Depacketizer struct {
 	lastMarker bool
 	syncing    bool
 
-	// The unit being built. Its bytes gather in buf, reused from unit to
-	// unit, and are copied out once when it completes.
+	// The unit being built. Its bytes gather in buf, which finish hands
+	// over with the unit: each unit's buffer is allocated when its first
+	// bytes come, at the size the unit before had (est), rather than the
+	// unit being gathered in a scratch buffer and copied out. That saves
+	// copying the video a second time, and a scratch buffer the size of
+	// the largest unit (a keyframe) kept for each camera.
+	est      int
 	active   bool
 	ended    bool // complete, but its return had to wait a packet
 	ts       uint32
@@ -169,15 +175,27 @@ func (d *Depacketizer) drop() {
 	d.spans = d.spans[:0]
 }
 
-// finish copies the unit being built out of the scratch buffer.
+// finish hands over the unit being built, with its buffer.
 func (d *Depacketizer) finish() *AccessUnit {
-	data := make([]byte, len(d.buf))
-	copy(data, d.buf)
-	au := &AccessUnit{
-		Timestamp: d.ts,
-		NALUs:     make([][]byte, len(d.spans)),
-		Keyframe:  d.keyframe,
+	data := d.buf
+	if cap(data)-len(data) > len(data)/8+unitSlack {
+		// Smaller than the unit before (a picture after a keyframe),
+		// or grown past what it needed: trimmed, so that whoever keeps
+		// the unit a while keeps little more than it holds.
+		data = append([]byte(nil), data...)
 	}
+	d.est = len(d.buf)
+	d.buf = nil
+	var au *AccessUnit
+	if len(d.spans) <= len(unitAlloc{}.nalus) {
+		// The unit and its few NAL units' slices in one allocation.
+		a := &unitAlloc{}
+		au = &a.AccessUnit
+		au.NALUs = a.nalus[:len(d.spans)]
+	} else {
+		au = &AccessUnit{NALUs: make([][]byte, len(d.spans))}
+	}
+	au.Timestamp, au.Keyframe = d.ts, d.keyframe
 	for i, s := range d.spans {
 		au.NALUs[i] = data[s.start:s.end:s.end]
 	}
@@ -185,11 +203,33 @@ func (d *Depacketizer) finish() *AccessUnit {
 	return au
 }
 
+// unitAlloc holds an AccessUnit and room for the NAL units most units
+// have (a picture's slice, perhaps with parameter sets, SEI or filler).
+type unitAlloc struct {
+	AccessUnit
+	nalus [3][]byte
+}
+
+// unitSlack is room beyond an eighth of a unit that finish leaves in its
+// buffer rather than copying the unit.
+const unitSlack = 256
+
+// begin gives the unit being built a buffer, when it has none, for at
+// least n bytes: the size of the unit before, rounded up to the
+// allocator's size class, which leaves a unit a little larger than the
+// last room at no cost.
+func (d *Depacketizer) begin(n int) {
+	if d.buf == nil {
+		d.buf = slices.Grow([]byte(nil), max(n, d.est))
+	}
+}
+
 // addNALU appends a whole NAL unit to the unit being built.
 func (d *Depacketizer) addNALU(nalu []byte) error {
 	if err := d.reserve(len(nalu)); err != nil {
 		return err
 	}
+	d.begin(len(nalu))
 	d.note(nalu)
 	start := len(d.buf)
 	d.buf = append(d.buf, nalu...)
@@ -226,6 +266,7 @@ func (d *Depacketizer) startFU(header []byte, typ uint8, data []byte) error {
 	if err := d.reserve(len(header) + len(data)); err != nil {
 		return err
 	}
+	d.begin(len(header) + len(data))
 	start := len(d.buf)
 	d.buf = append(d.buf, header...)
 	d.buf = append(d.buf, data...)

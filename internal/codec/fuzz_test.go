@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"testing"
@@ -29,6 +30,19 @@ func FuzzDepacketizer(f *testing.F) {
 		d := NewDepacketizer(c)
 		var seq uint16 = 65530
 		var ts uint32
+		// Every unit returned, with a copy of its bytes: later units
+		// must never overwrite earlier ones.
+		type kept struct{ got, want [][]byte }
+		var units []kept
+		defer func() {
+			for i, u := range units {
+				for j := range u.got {
+					if !bytes.Equal(u.got[j], u.want[j]) {
+						t.Fatalf("unit %d NAL unit %d changed after later packets: got % x, want % x", i, j, u.got[j], u.want[j])
+					}
+				}
+			}
+		}()
 		for len(data) >= 3 {
 			n := int(binary.BigEndian.Uint16(data))
 			data = data[2:]
@@ -51,11 +65,14 @@ func FuzzDepacketizer(f *testing.F) {
 			if len(au.NALUs) == 0 || len(au.NALUs) > MaxAccessUnitNALUs {
 				t.Fatalf("got a unit of %d NAL units, want 1..%d", len(au.NALUs), MaxAccessUnitNALUs)
 			}
+			k := kept{got: au.NALUs}
 			for _, u := range au.NALUs {
 				if len(u) == 0 {
 					t.Fatalf("got an empty NAL unit")
 				}
+				k.want = append(k.want, bytes.Clone(u))
 			}
+			units = append(units, k)
 		}
 	})
 }

@@ -275,32 +275,39 @@ func (c *Camera) session(ctx context.Context) error {
 	// stalled may still send sender reports, and records nothing.
 	runCtx, cancel := context.WithCancel(ctx)
 	var silent atomic.Bool
-	// The watchdog sleeps until the instant the camera would have been
-	// silent for the timeout, and looks again if video came meanwhile.
-	watch := time.NewTimer(c.opt.Timeout)
-	defer watch.Stop()
-	dogDone := make(chan struct{})
-	// The session returns only once its watchdog has.
-	defer func() {
-		cancel()
-		<-dogDone
-	}()
-	go func() {
-		defer close(dogDone)
-		for {
-			select {
-			case <-runCtx.Done():
-				return
-			case now := <-watch.C:
-				due := time.Unix(0, h.lastRTP.Load()).Add(c.opt.Timeout)
-				if !now.Before(due) {
-					silent.Store(true)
-					cancel()
-					return
-				}
-				watch.Reset(due.Sub(now))
-			}
+	// The watchdog, a timer rather than a goroutine of its own, fires at
+	// the instant the camera would have been silent for the timeout, and
+	// sets itself again if video came meanwhile.
+	var (
+		dogMu   sync.Mutex
+		dogDone bool
+		dog     *time.Timer
+	)
+	dogMu.Lock() // dog is set before it can fire
+	dog = time.AfterFunc(c.opt.Timeout, func() {
+		dogMu.Lock()
+		defer dogMu.Unlock()
+		if dogDone {
+			return
 		}
+		now := time.Now()
+		due := time.Unix(0, h.lastRTP.Load()).Add(c.opt.Timeout)
+		if !now.Before(due) {
+			silent.Store(true)
+			cancel()
+			return
+		}
+		dog.Reset(due.Sub(now))
+	})
+	dogMu.Unlock()
+	// The session returns only once its watchdog has: it neither fires
+	// nor sets itself again after.
+	defer func() {
+		dogMu.Lock()
+		dogDone = true
+		dog.Stop()
+		dogMu.Unlock()
+		cancel()
 	}()
 	err = sess.Run(runCtx, h)
 	if silent.Load() && ctx.Err() == nil {
@@ -390,7 +397,9 @@ func (h *handler) HandleRTP(pkt *rtp.Packet, received time.Time) {
 }
 
 func (h *handler) frame(au *codec.AccessUnit) {
-	var vcl [][]byte
+	// The unit is this handler's alone: its NAL units other than
+	// parameter sets are gathered in place.
+	vcl := au.NALUs[:0]
 	changed := false
 	for _, n := range au.NALUs {
 		if codec.IsParameterSet(h.codec, n) {

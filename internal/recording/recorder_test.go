@@ -24,7 +24,7 @@ import (
 )
 
 // clipFrames reads a clip into frames in decode order, PTS at 90 kHz.
-func clipFrames(t *testing.T, c codec.Codec, path string) (codec.Params, []ingest.Frame) {
+func clipFrames(t testing.TB, c codec.Codec, path string) (codec.Params, []ingest.Frame) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -22,7 +22,7 @@ func batchSession(t *testing.T) (*Stream, *Session, *collector) {
 	t.Cleanup(func() { sess.Close() })
 	h := newCollector()
 	ran := runSession(ctx, sess, h)
-	// Run's helpers (batchLoop) have ended before the test's own
+	// Run's helpers (the batcher among them) have ended before the test's own
 	// cleanups run, so that one restoring batchEvery races with none of
 	// them.
 	t.Cleanup(func() {

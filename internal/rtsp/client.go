@@ -129,6 +129,7 @@ type Session struct {
 	tcpRun *runState
 	readAt time.Time
 	pkt    rtp.Packet
+	big    []byte // an interleaved frame larger than the reader, gathered
 	rr     rrState
 	rtcpQ  chan rtcpItem
 
@@ -359,7 +360,7 @@ func (s *Session) connect(ctx context.Context, u *url.URL) error {
 		return fmt.Errorf("rtsp: dial %s: %w", host, err)
 	}
 	s.conn = c
-	s.br = bufio.NewReaderSize(connReader{s, c}, readerSize)
+	s.br = bufio.NewReaderSize(connReader{s, c}, clientReaderSize)
 	s.url = u
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,21 +59,18 @@ func (s *Session) Run(ctx context.Context, h PacketHandler) error {
 	helperCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
+	// One goroutine both keeps the session alive and, reading TCP in
+	// batches, follows the bitrate: a goroutine, and its stack, per camera
+	// fewer than one for each.
+	batch := s.udp == nil && s.opts.Batch > 0
 	go func() {
 		defer wg.Done()
-		s.keepAliveLoop(helperCtx)
+		s.keepAliveLoop(helperCtx, batch)
 	}()
 	stopWake := context.AfterFunc(ctx, s.wake)
 
 	var err error
 	if s.udp == nil {
-		if s.opts.Batch > 0 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.batchLoop(helperCtx)
-			}()
-		}
 		s.tcpRun = rs
 		err = s.demux(s.br, h)
 		s.tcpRun = nil
@@ -196,7 +194,17 @@ func (s *Session) demux(br *bufio.Reader, h PacketHandler) error {
 		}
 		if hdr[0] == '$' {
 			ch, n := hdr[1], frameLen(hdr)
-			frame, err := br.Peek(4 + n)
+			var frame []byte
+			peeked := 4+n <= br.Size()
+			if peeked {
+				frame, err = br.Peek(4 + n)
+			} else {
+				// Larger than the reader (clientReaderSize), which
+				// cameras' packets seldom are: gathered apart.
+				s.big = slices.Grow(s.big[:0], 4+n)[:4+n]
+				_, err = io.ReadFull(br, s.big)
+				frame = s.big
+			}
 			if err != nil {
 				if errors.Is(err, io.EOF) {
 					err = io.ErrUnexpectedEOF
@@ -215,7 +223,9 @@ func (s *Session) demux(br *bufio.Reader, h PacketHandler) error {
 			case s.rtcpCh:
 				s.handleRTCP(frame[4:], h, now)
 			}
-			br.Discard(4 + n)
+			if peeked {
+				br.Discard(4 + n)
+			}
 			continue
 		}
 		m, err := readMessage(br, maxBodyBytes)
@@ -286,7 +296,10 @@ func (s *Session) handleControl(m *message) {
 	}
 }
 
-func (s *Session) keepAliveLoop(ctx context.Context) {
+// keepAliveLoop sends keep-alives (and, over UDP, receiver reports) and,
+// when batch is set, sets the receive low-water mark (batcher) until ctx
+// ends.
+func (s *Session) keepAliveLoop(ctx context.Context, batch bool) {
 	ka := time.NewTicker(s.keepAlive)
 	defer ka.Stop()
 	var rrC <-chan time.Time
@@ -295,11 +308,22 @@ func (s *Session) keepAliveLoop(ctx context.Context) {
 		defer rr.Stop()
 		rrC = rr.C
 	}
+	var batchC <-chan time.Time
+	var b *batcher
+	if batch {
+		if b = s.newBatcher(); b != nil {
+			t := time.NewTicker(b.every)
+			defer t.Stop()
+			batchC = t.C
+		}
+	}
 	kicked := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-batchC:
+			b.tick()
 		case <-ka.C:
 			kicked = false
 			s.sendKeepAlive()
@@ -570,58 +594,62 @@ func (r *rrState) report(now time.Time) (*rtcp.ReceiverReport, bool) {
 	}, true
 }
 
-// maxLowat keeps a batch within one read of the buffered reader.
+// maxLowat bounds a batch: read in two reads of the buffered reader
+// (clientReaderSize) at most.
 const maxLowat = 48 << 10
 
-// batchLoop sets the socket's receive low-water mark to about Batch of
+// batcher sets the socket's receive low-water mark to about Batch of
 // the stream at its measured bitrate, so the reader wakes once per batch
 // rather than per packet. It follows the bitrate, so a slow camera is
-// never held back past Batch and never looks silent.
-func (s *Session) batchLoop(ctx context.Context) {
+// never held back past Batch and never looks silent. keepAliveLoop runs
+// it every batchEvery.
+type batcher struct {
+	s     *Session
+	every time.Duration
+	last  uint64 // bytes received at the last tick
+}
+
+// newBatcher starts batching reads, or returns nil where the connection
+// cannot (not TCP).
+func (s *Session) newBatcher() *batcher {
 	tc, ok := s.conn.(*net.TCPConn)
 	if !ok {
-		return
+		return nil
 	}
 	rc, err := tc.SyscallConn()
 	if err != nil {
-		return
+		return nil
 	}
 	s.batch.mu.Lock()
 	s.batch.rc = rc
 	s.batch.mu.Unlock()
-	every := batchEvery
-	t := time.NewTicker(every)
-	defer t.Stop()
-	last := s.bytes.Load()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		now := s.bytes.Load()
-		rate := float64(now-last) / every.Seconds()
-		last = now
-		want := int(rate * s.opts.Batch.Seconds())
-		want = max(1, min(want, maxLowat))
-		s.batch.mu.Lock()
-		// Only a real change is worth a system call.
-		if w := s.batch.want; want > w*5/4 || want < w*3/4 {
-			s.batch.want = want
-			s.batch.apply()
-		}
-		s.batch.mu.Unlock()
-	}
+	return &batcher{s: s, every: batchEvery, last: s.bytes.Load()}
 }
 
-// batchEvery is how often batchLoop measures the bitrate; a variable for
+func (b *batcher) tick() {
+	s := b.s
+	now := s.bytes.Load()
+	rate := float64(now-b.last) / b.every.Seconds()
+	b.last = now
+	want := int(rate * s.opts.Batch.Seconds())
+	want = max(1, min(want, maxLowat))
+	s.batch.mu.Lock()
+	// Only a real change is worth a system call.
+	if w := s.batch.want; want > w*5/4 || want < w*3/4 {
+		s.batch.want = want
+		s.batch.apply()
+	}
+	s.batch.mu.Unlock()
+}
+
+// batchEvery is how often the batcher measures the bitrate; a variable for
 // tests.
 var batchEvery = 2 * time.Second
 
-// batchState is the low-water mark batchLoop wants and the one set.
+// batchState is the low-water mark the batcher wants and the one set.
 type batchState struct {
 	mu     sync.Mutex
-	rc     syscall.RawConn // nil until batchLoop starts
+	rc     syscall.RawConn // nil until the batcher starts
 	want   int
 	set    int
 	paused bool

@@ -24,6 +24,12 @@ const (
 	// and up to 65535 bytes) be peeked from the bufio.Reader, so frames are
 	// handed on without a copy.
 	readerSize = 4 + 65535 + 1
+	// clientReaderSize is the reader of a session with a camera, kept
+	// for each camera: a batch of packets (maxLowat) in one or two
+	// reads, rather than room for the largest frame that might come
+	// (readerSize, 72 KiB once rounded to whole pages). demux gathers a
+	// larger frame apart.
+	clientReaderSize = 32 << 10
 )
 
 var (

@@ -2,10 +2,13 @@ package rtsp
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -448,11 +451,15 @@ func TestParseSessionHeader(t *testing.T) {
 type countingHandler struct {
 	rtp, rtcp int
 	seqs      []uint16
+	big       []byte // the largest payload
 }
 
 func (c *countingHandler) HandleRTP(p *rtp.Packet, _ time.Time) {
 	c.rtp++
 	c.seqs = append(c.seqs, p.SequenceNumber)
+	if len(p.Payload) > len(c.big) {
+		c.big = bytes.Clone(p.Payload)
+	}
 }
 func (c *countingHandler) HandleRTCP([]rtcp.Packet, time.Time) { c.rtcp++ }
 
@@ -479,29 +486,45 @@ func TestDemux(t *testing.T) {
 	stream = append(stream, frame(1, []byte{1, 2, 3})...)  // bad RTCP
 	stream = append(stream, "GET_PARAMETER rtsp://c/ RTSP/1.0\r\nCSeq: 1\r\n\r\n"...)
 	stream = append(stream, frame(0, rtpBytes(8))...)
+	// Larger than a camera session's reader: gathered apart.
+	big, err := testPacket(9, 60000).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream = append(stream, frame(0, big)...)
+	stream = append(stream, frame(0, rtpBytes(10))...)
 
-	s := &Session{log: discardLogger(), rtpCh: 0, rtcpCh: 1, teardownAck: make(chan struct{})}
-	s.teardownCSeq.Store(9)
-	h := &countingHandler{}
-	err := s.demux(bufio.NewReaderSize(strings.NewReader(string(stream)), readerSize), h)
-	if !errors.Is(err, io.EOF) {
-		t.Errorf("demux at end: got %v, want io.EOF", err)
-	}
-	if h.rtp != 2 || h.rtcp != 1 || len(h.seqs) != 2 || h.seqs[0] != 7 || h.seqs[1] != 8 {
-		t.Errorf("handler: got %d RTP %v and %d RTCP, want 2 RTP [7 8] and 1 RTCP", h.rtp, h.seqs, h.rtcp)
-	}
-	if st := s.Stats(); st.RTPPackets != 2 || st.RTCPPackets != 1 || st.BadPackets != 3 {
-		t.Errorf("Stats: got %+v, want 2 RTP, 1 RTCP, 3 bad", st)
-	}
-	select {
-	case <-s.teardownAck:
-	default:
-		t.Errorf("TEARDOWN reply (CSeq 9) was not recognized")
-	}
+	for _, size := range []int{readerSize, clientReaderSize} {
+		t.Run(fmt.Sprint("reader=", size), func(t *testing.T) {
+			s := &Session{log: discardLogger(), rtpCh: 0, rtcpCh: 1, teardownAck: make(chan struct{})}
+			s.teardownCSeq.Store(9)
+			h := &countingHandler{}
+			err := s.demux(bufio.NewReaderSize(strings.NewReader(string(stream)), size), h)
+			if !errors.Is(err, io.EOF) {
+				t.Errorf("demux at end: got %v, want io.EOF", err)
+			}
+			if h.rtp != 4 || h.rtcp != 1 || !slices.Equal(h.seqs, []uint16{7, 8, 9, 10}) {
+				t.Errorf("handler: got %d RTP %v and %d RTCP, want 4 RTP [7 8 9 10] and 1 RTCP", h.rtp, h.seqs, h.rtcp)
+			}
+			if want := testPacket(9, 60000).Payload; !bytes.Equal(h.big, want) {
+				t.Errorf("the large packet's payload: got %d bytes, want the %d sent", len(h.big), len(want))
+			}
+			if st := s.Stats(); st.RTPPackets != 4 || st.RTCPPackets != 1 || st.BadPackets != 3 {
+				t.Errorf("Stats: got %+v, want 4 RTP, 1 RTCP, 3 bad", st)
+			}
+			select {
+			case <-s.teardownAck:
+			default:
+				t.Errorf("TEARDOWN reply (CSeq 9) was not recognized")
+			}
 
-	// A frame cut short is an unexpected EOF, not a clean one.
-	err = s.demux(bufio.NewReaderSize(strings.NewReader(string(frame(0, rtpBytes(1))[:10])), readerSize), h)
-	if !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Errorf("truncated frame: got %v, want io.ErrUnexpectedEOF", err)
+			// A frame cut short is an unexpected EOF, not a clean one.
+			for _, cut := range [][]byte{frame(0, rtpBytes(1))[:10], frame(0, big)[:50000]} {
+				err = s.demux(bufio.NewReaderSize(strings.NewReader(string(cut)), size), h)
+				if !errors.Is(err, io.ErrUnexpectedEOF) {
+					t.Errorf("truncated frame of %d bytes: got %v, want io.ErrUnexpectedEOF", len(cut), err)
+				}
+			}
+		})
 	}
 }
