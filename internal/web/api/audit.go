@@ -1,7 +1,6 @@
-package web
+package api
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
@@ -16,23 +15,31 @@ import (
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // auditLogged writes e like auditEntry, for actions that go ahead even
-// when the trail cannot be written (signing in and out): the failure is
-// logged instead.
-func (s *Server) auditLogged(r *http.Request, e auditlog.Entry) {
+// when the trail cannot be written (a live view that never started): the
+// failure is logged instead.
+func (s *API) auditLogged(r *http.Request, e auditlog.Entry) {
 	if err := s.auditEntry(r, e); err != nil {
 		s.log.Error("audit trail", "action", e.Action.String(), "err", err)
 	}
 }
 
-// auditTo writes e in ctx like auditLogged, for callers whose request
-// context may end before the record is written.
-func (s *Server) auditTo(ctx context.Context, e auditlog.Entry) {
-	if err := s.opt.Audit.Append(ctx, e); err != nil {
-		s.log.Error("audit trail", "action", e.Action.String(), "err", err)
+// audit writes one record, by the signed-in user; a footage request that
+// cannot be audited is refused, so nothing is ever seen unrecorded.
+func (s *API) audit(r *http.Request, action auditlog.Action, cameraID int64, start, end *time.Time, detail string) error {
+	return s.auditEntry(r, auditlog.Entry{Action: action, CameraID: cameraID, RangeStart: start, RangeEnd: end, Detail: detail})
+}
+
+// auditEntry writes e, filling in who (the signed-in user, unless e names
+// one), from where and when.
+func (s *API) auditEntry(r *http.Request, e auditlog.Entry) error {
+	if err := s.opt.Audit.Append(r.Context(), httpx.Entry(r, e, s.now())); err != nil {
+		return httpx.Errorf(http.StatusServiceUnavailable, "the audit trail cannot be written, so this is refused", err)
 	}
+	return nil
 }
 
 // auditScope limits f to what the reader may see: a reader whose
@@ -40,21 +47,21 @@ func (s *Server) auditTo(ctx context.Context, e auditlog.Entry) {
 // what users of their organisation (and those below it) did, and what
 // anyone did to their cameras. An organisation or camera filter outside
 // that is a 404, as it is everywhere else.
-func (s *Server) auditScope(r *http.Request, f *store.AuditFilter, n auditNames) error {
-	a := accessFrom(r.Context())
-	if o, ok := a.snap.Org(a.p.Org); ok && o.Parent == 0 {
+func (s *API) auditScope(r *http.Request, f *store.AuditFilter, n auditNames) error {
+	a := httpx.AccessOf(r.Context())
+	if o, ok := a.Snap.Org(a.P.Org); ok && o.Parent == 0 {
 		// The whole trail, including records about cameras and
 		// organisations since removed.
 		return nil
 	}
 	if f.OrganisationID != 0 {
 		if _, ok := n.organisations[f.OrganisationID]; !ok {
-			return errorf(http.StatusNotFound, fmt.Sprintf("no organisation %d", f.OrganisationID), nil)
+			return httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no organisation %d", f.OrganisationID), nil)
 		}
 	}
 	if f.CameraID != 0 {
 		if _, ok := n.cameras[f.CameraID]; !ok {
-			return errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", f.CameraID), nil)
+			return httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", f.CameraID), nil)
 		}
 	}
 	f.Scoped = true
@@ -82,7 +89,7 @@ func auditQuery(q url.Values) (store.AuditFilter, error) {
 		if v := q.Get(id.name); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n <= 0 {
-				return f, badRequest(fmt.Sprintf("%s=%q is not an id", id.name, v))
+				return f, httpx.BadRequest(fmt.Sprintf("%s=%q is not an id", id.name, v))
 			}
 			*id.dst = n
 		}
@@ -103,14 +110,14 @@ func auditQuery(q url.Values) (store.AuditFilter, error) {
 			t, err = time.Parse("2006-01-02T15:04:05", v)
 		}
 		if err != nil {
-			return f, badRequest(fmt.Sprintf("%s=%q is not an RFC 3339 time such as 2026-11-21T10:00:00Z", tm.name, v))
+			return f, httpx.BadRequest(fmt.Sprintf("%s=%q is not an RFC 3339 time such as 2026-11-21T10:00:00Z", tm.name, v))
 		}
 		*tm.dst = t.UTC()
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			return f, badRequest(fmt.Sprintf("limit=%q is not a positive number", v))
+			return f, httpx.BadRequest(fmt.Sprintf("limit=%q is not a positive number", v))
 		}
 		f.Limit = n
 	}
@@ -144,7 +151,7 @@ const auditPageSize = 1000
 
 // listAudit answers the trail's records matching the filter, newest
 // first, as JSON pages or (format=csv) as one streamed CSV file.
-func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listAudit(w http.ResponseWriter, r *http.Request) error {
 	f, err := auditQuery(r.URL.Query())
 	if err != nil {
 		return err
@@ -178,13 +185,13 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 		c := strconv.FormatInt(recs[len(recs)-1].Seq, 10)
 		out.NextCursor = &c
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // auditCSV streams every matching record (or the first limit), after
 // recording the export itself: the trail is personal data leaving Vigil.
-func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, f store.AuditFilter) error {
+func (s *API) auditCSV(w http.ResponseWriter, r *http.Request, f store.AuditFilter) error {
 	q := r.URL.Query()
 	q.Del("format")
 	if err := s.auditEntry(r, auditlog.Entry{Action: auditlog.TrailExport, Detail: "CSV of the audit trail: " + q.Encode()}); err != nil {
@@ -194,7 +201,7 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, f store.AuditF
 	if err != nil {
 		return err
 	}
-	csvHeaders(w, "vigil-audit-"+s.now().UTC().Format("20060102T150405Z")+".csv")
+	httpx.CSVHeaders(w, "vigil-audit-"+s.now().UTC().Format("20060102T150405Z")+".csv")
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"seq", "time", "user_id", "username", "organisation_id", "organisation", "action", "camera_id", "camera",
 		"range_start", "range_end", "remote_addr", "reason", "detail", "hash"})
@@ -235,15 +242,15 @@ type auditNames struct {
 	camList       []cameras.Camera
 }
 
-func (s *Server) auditNames(r *http.Request) (auditNames, error) {
+func (s *API) auditNames(r *http.Request) (auditNames, error) {
 	n := auditNames{organisations: map[int64]string{}, cameras: map[int64]string{}}
-	a := accessFrom(r.Context())
+	a := httpx.AccessOf(r.Context())
 	orgs, err := s.st.ListOrganisations(r.Context())
 	if err != nil {
 		return n, err
 	}
 	for _, o := range orgs {
-		if a.snap.Within(o.ID, a.p.Org) {
+		if a.Snap.Within(o.ID, a.P.Org) {
 			n.orgList = append(n.orgList, o)
 			n.organisations[o.ID] = o.Name
 		}
@@ -253,7 +260,7 @@ func (s *Server) auditNames(r *http.Request) (auditNames, error) {
 		return n, err
 	}
 	for _, c := range cams {
-		if a.snap.Within(c.OrganisationID, a.p.Org) {
+		if a.Snap.Within(c.OrganisationID, a.P.Org) {
 			n.camList = append(n.camList, c)
 			n.cameras[c.ID] = c.Name
 		}

@@ -1,26 +1,23 @@
-package web
+package api
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/approvals"
-	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/footage"
-	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // Four eyes. An organisation can require a second person's approval for
@@ -73,134 +70,32 @@ func (h holdWhen) hold() approvals.Hold {
 	return approvals.Hold{Actions: h.actions, Orgs: h.orgs, Always: h.always}
 }
 
-// initAccess makes the services of access and approvals: each change
-// they make commits with its audit record, through the outbox.
-func (s *Server) initAccess() error {
-	change := changerFor[*store.Store](s.opt.Changes, s.st)
-	now := func() time.Time { return s.now() }
-	s.accessSvc = access.New(s.st, changerFor[access.Repo](s.opt.Changes, s.st), s.changed, now)
-	s.approvalSvc = approvals.New(s.st, change, approvals.Options[*store.Store]{Appliers: s.appliers(), After: s.afterChange, Now: now, People: s.id})
-	return nil
-}
-
-// applier is an approvals.Applier over the store.
-type applier = approvals.ApplierFunc[*store.Store]
-
-// appliers make the changes of rights, each in the transaction the
-// approvals service holds: those of access by its service, a camera's
-// move by the store's own move.
-func (s *Server) appliers() map[string]approvals.Applier[*store.Store] {
-	acc := s.accessSvc
-	return map[string]approvals.Applier[*store.Store]{
-		kindSetRoles: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
-			return nil, acc.SetRolesIn(ctx, tx, by, ch.UserID, ch.Roles, note)
-		}),
-		kindCreateSharing: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
-			if ch.Agreement == nil {
-				return nil, problem.Invalidf("the request names no agreement")
-			}
-			a := *ch.Agreement
-			a.ID = 0
-			return acc.SaveAgreementIn(ctx, tx, by, a, note)
-		}),
-		kindUpdateSharing: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
-			if ch.Agreement == nil || ch.Agreement.ID == 0 {
-				return nil, problem.Invalidf("the request names no agreement")
-			}
-			return acc.SaveAgreementIn(ctx, tx, by, *ch.Agreement, note)
-		}),
-		kindSetFourEyes: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
-			return acc.SetFourEyesIn(ctx, tx, by, ch.OrgID, ch.FourEyes, note)
-		}),
-		kindMoveOrg: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
-			if ch.Org == nil {
-				return nil, problem.Invalidf("the request names no organisation")
-			}
-			return acc.MoveOrganisationIn(ctx, tx, by, *ch.Org, note)
-		}),
-		kindUpdateGroup: applier(func(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
-			if ch.Group == nil {
-				return nil, problem.Invalidf("the request names no camera group")
-			}
-			return acc.UpdateGroupIn(ctx, tx, by, *ch.Group, note)
-		}),
-		kindMoveCamera: applier(s.moveCameraIn),
-	}
-}
-
-// afterChange follows a change of rights once committed: the snapshot
-// reloads, and a moved camera's live views answer to its new owner.
-func (s *Server) afterChange(ch change) {
-	s.changed()
-	if ch.Kind == kindMoveCamera {
-		s.liveMoved(ch.CameraID, ch.OrgID)
-	}
-}
-
-// moveCameraIn makes a move_camera in tx: the store moves the camera and
-// what no longer holds it, and dates the change of owner today for the
-// recharge. The camera records on, its address unchanged; live views are
-// checked against its new owner by the review loop.
-func (s *Server) moveCameraIn(ctx context.Context, tx *store.Store, by auditlog.Actor, ch change, note string) (any, error) {
-	mv, err := tx.MoveCamera(ctx, ch.CameraID, ch.OrgID, s.now(), by.UserID)
-	var ie *store.InvalidError
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, problem.New(problem.ErrNotFound, fmt.Sprintf("camera %d or organisation %d no longer exists", ch.CameraID, ch.OrgID), err)
-	case errors.As(err, &ie):
-		return nil, problem.New(problem.ErrInvalid, ie.Msg, err)
-	case errors.Is(err, store.ErrConflict):
-		return nil, problem.New(problem.ErrConflict, "the organisation already has a camera of that name", err)
-	case err != nil:
-		return nil, err
-	}
-	c, err := tx.Camera(ctx, ch.CameraID)
-	if err != nil {
-		return nil, err
-	}
-	detail := fmt.Sprintf("camera %d (%s): organisation %d to %d, from %s; left camera groups %v, sharing agreements %v",
-		c.ID, c.Name, mv.From, mv.To, mv.Event.Day.Format(time.DateOnly), mv.Groups, mv.Agreements)
-	if mv.From == mv.To {
-		// Moved there by someone else while the request waited.
-		detail = fmt.Sprintf("camera %d (%s): already of organisation %d, nothing moved", c.ID, c.Name, mv.To)
-	}
-	e := by.Entry(auditlog.RightsMoveCamera, detail+note)
-	e.CameraID, e.At = c.ID, s.now().UTC()
-	return c, tx.Log(e)
-}
-
-// requestActor is who acts in r, for the audit records of the changes
-// it makes.
-func requestActor(r *http.Request) auditlog.Actor {
-	return userActor(userFrom(r.Context()), r)
-}
-
 // accessCaller is who asks in r, as the access service judges them.
-func (s *Server) accessCaller(r *http.Request) access.Caller {
-	a := accessFrom(r.Context())
-	return access.Caller{Actor: requestActor(r), P: a.p, Snap: a.snap}
+func (s *API) accessCaller(r *http.Request) access.Caller {
+	a := httpx.AccessOf(r.Context())
+	return access.Caller{Actor: httpx.Actor(r), P: a.P, Snap: a.Snap}
 }
 
 // propose makes a change of rights at once, answering code with what it
 // made, or, where a four-eyes policy on any of policyOrgs (or above them)
 // asks for a second person, holds it and answers 202 with the request.
-func (s *Server) propose(w http.ResponseWriter, r *http.Request, ch change, code int, summary, reason string, policyOrgs ...int64) error {
+func (s *API) propose(w http.ResponseWriter, r *http.Request, ch change, code int, summary, reason string, policyOrgs ...int64) error {
 	return s.proposeUnder(w, r, ch, code, summary, reason, holdWhen{actions: []string{rights.FourEyesRights}, orgs: policyOrgs})
 }
 
 // applyNow makes a change of rights that never waits, answering code
 // with what it made.
-func (s *Server) applyNow(w http.ResponseWriter, r *http.Request, ch change, code int) error {
+func (s *API) applyNow(w http.ResponseWriter, r *http.Request, ch change, code int) error {
 	return s.proposeUnder(w, r, ch, code, "", "", holdWhen{})
 }
 
 // proposeUnder is propose with its own rule for when the change waits.
-func (s *Server) proposeUnder(w http.ResponseWriter, r *http.Request, ch change, code int, summary, reason string, hold holdWhen) error {
-	a := accessFrom(r.Context())
-	res, err := s.approvalSvc.Propose(r.Context(), requestActor(r), a.snap,
+func (s *API) proposeUnder(w http.ResponseWriter, r *http.Request, ch change, code int, summary, reason string, hold holdWhen) error {
+	a := httpx.AccessOf(r.Context())
+	res, err := s.approvalSvc.Propose(r.Context(), httpx.Actor(r), a.Snap,
 		approvals.Proposal{Change: ch, Hold: hold.hold(), Summary: summary, Reason: reason})
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	if res.Pending != nil {
 		out, err := s.approvalJSON(r.Context(), a, *res.Pending, nil)
@@ -208,19 +103,19 @@ func (s *Server) proposeUnder(w http.ResponseWriter, r *http.Request, ch change,
 			return err
 		}
 		w.Header().Set("Location", fmt.Sprintf("/api/v1/approvals/%d", res.Pending.ID))
-		writeJSON(w, http.StatusAccepted, out)
+		httpx.WriteJSON(w, http.StatusAccepted, out)
 		return nil
 	}
 	out, err := s.madeJSON(r.Context(), a, ch, res.Made)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, code, out)
+	httpx.WriteJSON(w, code, out)
 	return nil
 }
 
 // madeJSON is what a change made, as the API shows it.
-func (s *Server) madeJSON(ctx context.Context, a *signedIn, ch change, made any) (any, error) {
+func (s *API) madeJSON(ctx context.Context, a *httpx.Access, ch change, made any) (any, error) {
 	switch v := made.(type) {
 	case access.Organisation:
 		return s.orgJSON(ctx, v), nil
@@ -229,7 +124,7 @@ func (s *Server) madeJSON(ctx context.Context, a *signedIn, ch change, made any)
 	case access.SharingAgreement:
 		return s.agreementJSON(ctx, v)
 	case cameras.Camera:
-		return s.oneCameraJSON(ctx, a, v, a.snap.On(a.p, rightsCamera(v), s.now())), nil
+		return s.oneCameraJSON(ctx, a, v, a.Snap.On(a.P, rightsCamera(v), s.now())), nil
 	}
 	if ch.Kind == kindSetRoles {
 		u, err := s.st.User(ctx, ch.UserID)
@@ -269,7 +164,7 @@ type approvalJSON struct {
 	CanDecide bool `json:"can_decide"`
 }
 
-func (s *Server) approvalJSON(ctx context.Context, a *signedIn, ap approvals.Approval, names map[int64]string) (approvalJSON, error) {
+func (s *API) approvalJSON(ctx context.Context, a *httpx.Access, ap approvals.Approval, names map[int64]string) (approvalJSON, error) {
 	name := func(id int64) string {
 		if n, ok := names[id]; ok {
 			return n
@@ -290,7 +185,7 @@ func (s *Server) approvalJSON(ctx context.Context, a *signedIn, ap approvals.App
 	if ap.DecidedBy != 0 {
 		out.DecidedBy, out.Decider = &ap.DecidedBy, name(ap.DecidedBy)
 	}
-	if ap.Kind == kindExport && ap.State == approvals.Approved && ap.RequestedBy == a.user.ID && s.now().Before(ap.ExpiresAt) {
+	if ap.Kind == kindExport && ap.State == approvals.Approved && ap.RequestedBy == a.User.ID && s.now().Before(ap.ExpiresAt) {
 		q := url.Values{}
 		q.Set("start", ap.RangeStart.Format(time.RFC3339Nano))
 		q.Set("end", ap.RangeEnd.Format(time.RFC3339Nano))
@@ -301,15 +196,15 @@ func (s *Server) approvalJSON(ctx context.Context, a *signedIn, ap approvals.App
 		}
 		out.Download = fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s", ap.CameraID, q.Encode())
 	}
-	out.CanDecide = ap.State == approvals.Pending && ap.RequestedBy != a.user.ID && s.mayDecide(ctx, a, ap) &&
-		s.approvalSvc.Independent(ctx, a.user.ID, ap) == nil
+	out.CanDecide = ap.State == approvals.Pending && ap.RequestedBy != a.User.ID && s.mayDecide(ctx, a, ap) &&
+		s.approvalSvc.Independent(ctx, a.User.ID, ap) == nil
 	return out, nil
 }
 
 // mayDecide reports whether the user holds, over what the request
 // concerns, the right its requester needed. Being the requester is
 // checked apart.
-func (s *Server) mayDecide(ctx context.Context, a *signedIn, ap approvals.Approval) bool {
+func (s *API) mayDecide(ctx context.Context, a *httpx.Access, ap approvals.Approval) bool {
 	switch ap.Kind {
 	case kindExport, kindDeleteFootage:
 		need := rights.Export
@@ -317,14 +212,14 @@ func (s *Server) mayDecide(ctx context.Context, a *signedIn, ap approvals.Approv
 			need = rights.ManageCameras
 		}
 		c, err := s.st.Camera(ctx, ap.CameraID)
-		return err == nil && a.snap.Can(a.p, need, rightsCamera(c), s.now()).Allowed
+		return err == nil && a.Snap.Can(a.P, need, rightsCamera(c), s.now()).Allowed
 	}
 	var ch change
 	if err := json.Unmarshal([]byte(ap.Payload), &ch); err != nil || len(ch.Orgs) == 0 {
 		return false
 	}
 	for _, org := range ch.Orgs {
-		if !a.snap.CanOrg(a.p, ch.Need, org).Allowed {
+		if !a.Snap.CanOrg(a.P, ch.Need, org).Allowed {
 			return false
 		}
 	}
@@ -333,25 +228,25 @@ func (s *Server) mayDecide(ctx context.Context, a *signedIn, ap approvals.Approv
 
 // visibleApproval returns a request its requester, or someone who could
 // decide it, may see; anyone else gets a 404.
-func (s *Server) visibleApproval(r *http.Request) (approvals.Approval, error) {
-	id, err := pathID(r, "request")
+func (s *API) visibleApproval(r *http.Request) (approvals.Approval, error) {
+	id, err := httpx.PathID(r, "request")
 	if err != nil {
 		return approvals.Approval{}, err
 	}
 	ap, err := s.st.Approval(r.Context(), id)
-	a := accessFrom(r.Context())
-	if errors.Is(err, store.ErrNotFound) || err == nil && ap.RequestedBy != a.user.ID && !s.mayDecide(r.Context(), a, ap) {
-		return ap, errorf(http.StatusNotFound, fmt.Sprintf("no request %d", id), nil)
+	a := httpx.AccessOf(r.Context())
+	if errors.Is(err, store.ErrNotFound) || err == nil && ap.RequestedBy != a.User.ID && !s.mayDecide(r.Context(), a, ap) {
+		return ap, httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no request %d", id), nil)
 	}
 	return ap, err
 }
 
-func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listApprovals(w http.ResponseWriter, r *http.Request) error {
 	state := r.URL.Query().Get("state")
 	switch state {
 	case "", approvals.Pending, approvals.Approved, approvals.Rejected, approvals.Applied, approvals.Failed, approvals.Expired:
 	default:
-		return badRequest("state must be pending, approved, rejected, applied, failed or expired")
+		return httpx.BadRequest("state must be pending, approved, rejected, applied, failed or expired")
 	}
 	list, err := s.st.ListApprovals(r.Context(), state, 1000)
 	if err != nil {
@@ -365,10 +260,10 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) error {
 	for _, u := range users {
 		names[u.ID] = u.Username
 	}
-	a := accessFrom(r.Context())
+	a := httpx.AccessOf(r.Context())
 	out := []approvalJSON{}
 	for _, ap := range list {
-		if ap.RequestedBy != a.user.ID && !s.mayDecide(r.Context(), a, ap) {
+		if ap.RequestedBy != a.User.ID && !s.mayDecide(r.Context(), a, ap) {
 			continue
 		}
 		j, err := s.approvalJSON(r.Context(), a, ap, names)
@@ -377,20 +272,20 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, j)
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) getApproval(w http.ResponseWriter, r *http.Request) error {
+func (s *API) getApproval(w http.ResponseWriter, r *http.Request) error {
 	ap, err := s.visibleApproval(r)
 	if err != nil {
 		return err
 	}
-	out, err := s.approvalJSON(r.Context(), accessFrom(r.Context()), ap, nil)
+	out, err := s.approvalJSON(r.Context(), httpx.AccessOf(r.Context()), ap, nil)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -423,28 +318,28 @@ type exportDecisionJSON struct {
 }
 
 // requestExport asks for a second person's approval of an export.
-func (s *Server) requestExport(w http.ResponseWriter, r *http.Request) error {
+func (s *API) requestExport(w http.ResponseWriter, r *http.Request) error {
 	var in exportRequest
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	d, err := s.footage.RequestExport(r.Context(), footageCaller(r), footage.ExportRequest{CameraID: in.CameraID, Start: in.Start, End: in.End, Reason: in.Reason, DryRun: in.DryRun})
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	if d.DryRun {
 		// The same decision the download makes, so the console offers
 		// what the server will accept.
-		writeJSON(w, http.StatusOK, exportDecisionJSON{DryRun: true, CameraID: d.CameraID, Start: d.Start, End: d.End, NeedsApproval: d.NeedsApproval,
+		httpx.WriteJSON(w, http.StatusOK, exportDecisionJSON{DryRun: true, CameraID: d.CameraID, Start: d.Start, End: d.End, NeedsApproval: d.NeedsApproval,
 			PolicyOf: d.PolicyOf, Message: d.Message})
 		return nil
 	}
-	out, err := s.approvalJSON(r.Context(), accessFrom(r.Context()), d.Approval, nil)
+	out, err := s.approvalJSON(r.Context(), httpx.AccessOf(r.Context()), d.Approval, nil)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/approvals/%d", d.Approval.ID))
-	writeJSON(w, http.StatusAccepted, out)
+	httpx.WriteJSON(w, http.StatusAccepted, out)
 	return nil
 }
 
@@ -453,31 +348,31 @@ type decision struct {
 	Note string `json:"note"`
 }
 
-func (s *Server) approve(w http.ResponseWriter, r *http.Request) error { return s.decide(w, r, true) }
-func (s *Server) reject(w http.ResponseWriter, r *http.Request) error  { return s.decide(w, r, false) }
+func (s *API) approve(w http.ResponseWriter, r *http.Request) error { return s.decide(w, r, true) }
+func (s *API) reject(w http.ResponseWriter, r *http.Request) error  { return s.decide(w, r, false) }
 
-func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
+func (s *API) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 	ap, err := s.visibleApproval(r)
 	if err != nil {
 		return err
 	}
 	var in decision
-	if err := decodeOptionalJSON(r, &in); err != nil {
+	if err := httpx.DecodeOptionalJSON(r, &in); err != nil {
 		return err
 	}
 	if utf8.RuneCountInString(in.Note) > maxReason {
-		return badRequest(fmt.Sprintf("the note must be at most %d characters", maxReason))
+		return httpx.BadRequest(fmt.Sprintf("the note must be at most %d characters", maxReason))
 	}
-	a := accessFrom(r.Context())
+	a := httpx.AccessOf(r.Context())
 	// The service refuses a decider too close to the request.
-	decided, err := s.approvalSvc.Decide(r.Context(), requestActor(r), ap.ID, ok, in.Note)
+	decided, err := s.approvalSvc.Decide(r.Context(), httpx.Actor(r), ap.ID, ok, in.Note)
 	var failed *approvals.FailedError
 	switch {
 	case errors.As(err, &failed):
 		s.log.Warn("an approved change of rights could not be made", "approval", ap.ID, "err", failed.Err)
 		decided = failed.Approval
 	case err != nil:
-		return refusal(err)
+		return httpx.Refusal(err)
 	case ok && ap.Kind == kindDeleteFootage:
 		if decided, err = s.carryOutDeletion(r, decided); err != nil {
 			s.log.Warn("an approved deletion of footage failed", "approval", ap.ID, "err", err)
@@ -487,25 +382,6 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, ok bool) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// decodeOptionalJSON is decodeJSON for a body that may be left out.
-func decodeOptionalJSON(r *http.Request, v any) error {
-	if r.ContentLength == 0 {
-		return nil
-	}
-	if r.ContentLength < 0 {
-		// Chunked: peek for an empty body.
-		b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-		if err != nil {
-			return badRequest("the body could not be read")
-		}
-		if len(strings.TrimSpace(string(b))) == 0 {
-			return nil
-		}
-		r.Body = io.NopCloser(strings.NewReader(string(b)))
-	}
-	return decodeJSON(r, v)
 }
