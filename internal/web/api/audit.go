@@ -3,16 +3,12 @@ package api
 import (
 	"encoding/csv"
 	"encoding/hex"
-	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/access"
+	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
-	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
@@ -40,88 +36,6 @@ func (s *API) auditEntry(r *http.Request, e auditlog.Entry) error {
 		return httpx.Errorf(http.StatusServiceUnavailable, "the audit trail cannot be written, so this is refused", err)
 	}
 	return nil
-}
-
-// auditScope limits f to what the reader may see: a reader whose
-// organisation is the partnership sees the whole trail; any other sees
-// what users of their organisation (and those below it) did, and what
-// anyone did to their cameras. An organisation or camera filter outside
-// that is a 404, as it is everywhere else.
-func (s *API) auditScope(r *http.Request, f *store.AuditFilter, n auditNames) error {
-	a := httpx.AccessOf(r.Context())
-	if o, ok := a.Snap.Org(a.P.Org); ok && o.Parent == 0 {
-		// The whole trail, including records about cameras and
-		// organisations since removed.
-		return nil
-	}
-	if f.OrganisationID != 0 {
-		if _, ok := n.organisations[f.OrganisationID]; !ok {
-			return httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no organisation %d", f.OrganisationID), nil)
-		}
-	}
-	if f.CameraID != 0 {
-		if _, ok := n.cameras[f.CameraID]; !ok {
-			return httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", f.CameraID), nil)
-		}
-	}
-	f.Scoped = true
-	f.Organisations, f.Cameras = f.Organisations[:0], f.Cameras[:0]
-	for _, o := range n.orgList {
-		f.Organisations = append(f.Organisations, o.ID)
-	}
-	for _, c := range n.camList {
-		f.Cameras = append(f.Cameras, c.ID)
-	}
-	return nil
-}
-
-// auditQuery reads the filter of the API and of the console page alike:
-// user (a username), organisation and camera (ids), action, since and
-// until (RFC 3339, or a form's date and time, taken as UTC), limit and
-// cursor (the next_cursor of the previous page).
-func auditQuery(q url.Values) (store.AuditFilter, error) {
-	f := store.AuditFilter{Username: strings.TrimSpace(q.Get("user")), Action: strings.TrimSpace(q.Get("action"))}
-	ids := []struct {
-		name string
-		dst  *int64
-	}{{"organisation", &f.OrganisationID}, {"camera", &f.CameraID}, {"cursor", &f.Before}}
-	for _, id := range ids {
-		if v := q.Get(id.name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n <= 0 {
-				return f, httpx.BadRequest(fmt.Sprintf("%s=%q is not an id", id.name, v))
-			}
-			*id.dst = n
-		}
-	}
-	for _, tm := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &f.Since}, {"until", &f.Until}} {
-		v := q.Get(tm.name)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			t, err = time.Parse("2006-01-02T15:04", v)
-		}
-		if err != nil {
-			t, err = time.Parse("2006-01-02T15:04:05", v)
-		}
-		if err != nil {
-			return f, httpx.BadRequest(fmt.Sprintf("%s=%q is not an RFC 3339 time such as 2026-11-21T10:00:00Z", tm.name, v))
-		}
-		*tm.dst = t.UTC()
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return f, httpx.BadRequest(fmt.Sprintf("limit=%q is not a positive number", v))
-		}
-		f.Limit = n
-	}
-	return f, nil
 }
 
 type auditRecordJSON struct {
@@ -152,16 +66,16 @@ const auditPageSize = 1000
 // listAudit answers the trail's records matching the filter, newest
 // first, as JSON pages or (format=csv) as one streamed CSV file.
 func (s *API) listAudit(w http.ResponseWriter, r *http.Request) error {
-	f, err := auditQuery(r.URL.Query())
+	f, err := audit.Query(r.URL.Query())
+	if err != nil {
+		return httpx.Refusal(err)
+	}
+	names, err := s.auditReadable(r)
 	if err != nil {
 		return err
 	}
-	names, err := s.auditNames(r)
-	if err != nil {
-		return err
-	}
-	if err := s.auditScope(r, &f, names); err != nil {
-		return err
+	if err := names.Scope(&f); err != nil {
+		return httpx.Refusal(err)
 	}
 	if r.URL.Query().Get("format") == "csv" {
 		return s.auditCSV(w, r, f)
@@ -197,7 +111,7 @@ func (s *API) auditCSV(w http.ResponseWriter, r *http.Request, f store.AuditFilt
 	if err := s.auditEntry(r, auditlog.Entry{Action: auditlog.TrailExport, Detail: "CSV of the audit trail: " + q.Encode()}); err != nil {
 		return err
 	}
-	names, err := s.auditNames(r)
+	names, err := s.auditReadable(r)
 	if err != nil {
 		return err
 	}
@@ -209,8 +123,8 @@ func (s *API) auditCSV(w http.ResponseWriter, r *http.Request, f store.AuditFilt
 	err = s.opt.Audit.Store().EachAudit(r.Context(), f, func(rec *store.AuditRecord) error {
 		cw.Write([]string{
 			strconv.FormatInt(rec.Seq, 10), rec.At.Format(time.RFC3339Nano), strconv.FormatInt(rec.UserID, 10), spreadsheet.Text(rec.Username),
-			strconv.FormatInt(rec.OrganisationID, 10), spreadsheet.Text(names.organisations[rec.OrganisationID]), spreadsheet.Text(rec.Action),
-			strconv.FormatInt(rec.CameraID, 10), spreadsheet.Text(names.cameras[rec.CameraID]), timeCell(rec.RangeStart), timeCell(rec.RangeEnd),
+			strconv.FormatInt(rec.OrganisationID, 10), spreadsheet.Text(names.OrgNames[rec.OrganisationID]), spreadsheet.Text(rec.Action),
+			strconv.FormatInt(rec.CameraID, 10), spreadsheet.Text(names.CameraNames[rec.CameraID]), timeCell(rec.RangeStart), timeCell(rec.RangeEnd),
 			spreadsheet.Text(rec.RemoteAddr), spreadsheet.Text(rec.Reason), spreadsheet.Text(rec.Detail), hex.EncodeToString(rec.Hash),
 		})
 		if n++; n%1000 == 0 {
@@ -235,35 +149,9 @@ func timeCell(t *time.Time) string {
 	return t.Format(time.RFC3339Nano)
 }
 
-type auditNames struct {
-	organisations map[int64]string
-	cameras       map[int64]string
-	orgList       []access.Organisation
-	camList       []cameras.Camera
-}
-
-func (s *API) auditNames(r *http.Request) (auditNames, error) {
-	n := auditNames{organisations: map[int64]string{}, cameras: map[int64]string{}}
+// auditReadable is what of the trail the request's reader may read
+// (audit.ReadableBy).
+func (s *API) auditReadable(r *http.Request) (audit.Readable, error) {
 	a := httpx.AccessOf(r.Context())
-	orgs, err := s.st.ListOrganisations(r.Context())
-	if err != nil {
-		return n, err
-	}
-	for _, o := range orgs {
-		if a.Snap.Within(o.ID, a.P.Org) {
-			n.orgList = append(n.orgList, o)
-			n.organisations[o.ID] = o.Name
-		}
-	}
-	cams, err := s.st.ListCameras(r.Context())
-	if err != nil {
-		return n, err
-	}
-	for _, c := range cams {
-		if a.Snap.Within(c.OrganisationID, a.P.Org) {
-			n.camList = append(n.camList, c)
-			n.cameras[c.ID] = c.Name
-		}
-	}
-	return n, nil
+	return audit.ReadableBy(r.Context(), s.st, a.P, a.Snap)
 }
