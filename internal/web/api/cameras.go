@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
@@ -194,11 +193,7 @@ func (s *API) camera(r *http.Request) (cameras.Camera, error) {
 
 // cameraID is the request's {id}.
 func cameraID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, httpx.BadRequest(fmt.Sprintf("camera id %q is not a positive whole number", r.PathValue("id")))
-	}
-	return id, nil
+	return httpx.PathID(r, "camera")
 }
 
 func (s *API) getCamera(w http.ResponseWriter, r *http.Request) error {

@@ -185,20 +185,11 @@ func (s *API) putFinanceCategory(w http.ResponseWriter, r *http.Request) error {
 	return s.financeCategories(w, r)
 }
 
-// financeCameraID is the request's camera id, a positive whole number.
-func financeCameraID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, httpx.BadRequest(fmt.Sprintf("camera id %q is not a positive whole number", r.PathValue("id")))
-	}
-	return id, nil
-}
-
 // financeCamera is the request's camera, removed ones included (their
 // history still counts), if the user may read the figures of its owner;
 // any other is "no camera N" (the service decides).
 func (s *API) financeCamera(r *http.Request, c finance.Caller) (int64, error) {
-	id, err := financeCameraID(r)
+	id, err := cameraID(r)
 	if err != nil {
 		return 0, err
 	}
@@ -215,7 +206,7 @@ type CameraEventJSON struct {
 }
 
 func (s *API) cameraHistory(w http.ResponseWriter, r *http.Request) error {
-	id, err := financeCameraID(r)
+	id, err := cameraID(r)
 	if err != nil {
 		return err
 	}

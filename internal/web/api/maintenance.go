@@ -212,38 +212,6 @@ func (s *API) maintCaller(r *http.Request) maintenance.Caller {
 	return maintenance.Caller{By: by, Principal: a.P, Rights: a.Snap}
 }
 
-// fromTo reads ?from=&to= as dates (YYYY-MM-DD, UTC midnight) or RFC
-// 3339 instants, [from, to); by default the 30 days to the end of today.
-func fromTo(r *http.Request, now time.Time) (time.Time, time.Time, error) {
-	parse := func(name string, def time.Time) (time.Time, error) {
-		v := r.URL.Query().Get(name)
-		if v == "" {
-			return def, nil
-		}
-		if t, err := time.Parse(time.DateOnly, v); err == nil {
-			return t, nil
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return t, httpx.BadRequest(fmt.Sprintf("%s %q is not a date (2026-04-01) or an instant (RFC 3339)", name, v))
-		}
-		return t.UTC(), nil
-	}
-	end := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-	to, err := parse("to", end)
-	if err != nil {
-		return to, to, err
-	}
-	from, err := parse("from", to.AddDate(0, 0, -30))
-	if err != nil {
-		return from, to, err
-	}
-	if !from.Before(to) {
-		return from, to, httpx.BadRequest("from must be before to")
-	}
-	return from, to, nil
-}
-
 type availabilityJSON struct {
 	CameraID       int64  `json:"camera_id"`
 	Camera         string `json:"camera"`
@@ -268,7 +236,7 @@ func (s *API) availability(w http.ResponseWriter, r *http.Request) error {
 	if !maintenance.Reads(c.Principal) {
 		return httpx.FromProblem(maintenance.ErrNoRead)
 	}
-	from, to, err := fromTo(r, s.now().UTC())
+	from, to, err := httpx.FromTo(r, s.now().UTC())
 	if err != nil {
 		return err
 	}

@@ -66,9 +66,9 @@ func (c *Console) visibleInvoices(r *http.Request, p trading.Period) ([]trading.
 // targetInvoice returns the request's {id} invoice, with its lines, if the
 // user may read its customer's figures.
 func (c *Console) targetInvoice(r *http.Request) (trading.Invoice, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return trading.Invoice{}, httpx.BadRequest(fmt.Sprintf("invoice id %q is not a positive whole number", r.PathValue("id")))
+	id, err := httpx.PathID(r, "invoice")
+	if err != nil {
+		return trading.Invoice{}, err
 	}
 	v, err := c.opt.Trading.Invoice(r.Context(), tradingCaller(r), id)
 	return v, httpx.FromProblem(err)

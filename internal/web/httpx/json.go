@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // WriteJSON sends v as JSON with its status.
@@ -67,4 +68,37 @@ func PathID(r *http.Request, what string) (int64, error) {
 		return 0, BadRequest(fmt.Sprintf("%s id %q is not a positive whole number", what, r.PathValue("id")))
 	}
 	return id, nil
+}
+
+// FromTo reads ?from=&to= as dates (YYYY-MM-DD, UTC midnight) or RFC
+// 3339 instants, [from, to); by default the 30 days to the end of today.
+// The maintenance API and the console's maintenance page read it alike.
+func FromTo(r *http.Request, now time.Time) (time.Time, time.Time, error) {
+	parse := func(name string, def time.Time) (time.Time, error) {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			return def, nil
+		}
+		if t, err := time.Parse(time.DateOnly, v); err == nil {
+			return t, nil
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return t, BadRequest(fmt.Sprintf("%s %q is not a date (2026-04-01) or an instant (RFC 3339)", name, v))
+		}
+		return t.UTC(), nil
+	}
+	end := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	to, err := parse("to", end)
+	if err != nil {
+		return to, to, err
+	}
+	from, err := parse("from", to.AddDate(0, 0, -30))
+	if err != nil {
+		return from, to, err
+	}
+	if !from.Before(to) {
+		return from, to, BadRequest("from must be before to")
+	}
+	return from, to, nil
 }
