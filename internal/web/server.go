@@ -29,8 +29,6 @@ import (
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/footage"
 	"github.com/vigil-cctv/vigil/internal/identity"
-	"github.com/vigil-cctv/vigil/internal/ingest"
-	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/netpolicy"
 	"github.com/vigil-cctv/vigil/internal/playback"
@@ -45,19 +43,11 @@ import (
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
-// Cameras is what the server needs of the running cameras.
+// Cameras is what the server needs of the running cameras: what the API
+// reads of them (their state, live hubs and recorders), and, for the
+// camera service, starting and stopping them.
 type Cameras interface {
-	// Status is a camera's state; ok is false when it is not running.
-	Status(id int64) (ingest.Status, bool)
-	// Hub is a running camera's live view hub.
-	Hub(id int64) (*live.Hub, bool)
-	// TranscodedHub is the hub of a running H.265 camera's H.264 view,
-	// for browsers that cannot play H.265, started on demand; it fails
-	// with transcode.ErrDisabled or ErrNotInstalled when the server has
-	// no transcoder.
-	TranscodedHub(ctx context.Context, id int64) (*live.Hub, error)
-	// Recording is what a running camera's recorder has written.
-	Recording(id int64) (recording.Stats, bool)
+	api.Cameras
 	// Apply starts, restarts or stops recording to match the row.
 	Apply(ctx context.Context, cam cameras.Camera) error
 	// Stop stops recording a camera.

@@ -16,8 +16,8 @@ import (
 
 // The services the server builds from its options and hands to the API
 // and the console: those whose wiring reaches past one capability (the
-// approvals' appliers, footage's index and trail, cameras' organisations)
-// are made here.
+// approvals' appliers, cameras' organisations) are made here, footage's
+// in footage.go.
 
 // initAccess makes the services of access and approvals: each change
 // they make commits with its audit record, through the outbox.

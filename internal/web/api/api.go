@@ -35,7 +35,9 @@ type Cameras interface {
 	// Hub is a running camera's live view hub.
 	Hub(id int64) (*live.Hub, bool)
 	// TranscodedHub is the hub of a running H.265 camera's H.264 view,
-	// for browsers that cannot play H.265, started on demand.
+	// for browsers that cannot play H.265, started on demand; it fails
+	// with transcode.ErrDisabled or ErrNotInstalled when the server has
+	// no transcoder.
 	TranscodedHub(ctx context.Context, id int64) (*live.Hub, error)
 	// Recording is what a running camera's recorder has written.
 	Recording(id int64) (recording.Stats, bool)
