@@ -98,7 +98,7 @@ var mayImport = map[string][]string{
 	// What Vigil's HTTP handlers share: a leaf beneath web, the API and
 	// the console, knowing the signed-in user's model and rights and the
 	// refusals it answers with, never a service or the store.
-	"internal/web/httpx": {"internal/auditlog", "internal/identity", "internal/names", "internal/problem", "internal/rights", "internal/spreadsheet"},
+	"internal/web/httpx": {"internal/auditlog", "internal/identity", "internal/names", "internal/period", "internal/problem", "internal/rights", "internal/spreadsheet"},
 	// The store is the SQL; it implements the capabilities' repositories
 	// with their types, and imports no service of theirs. It keeps the
 	// media core's segment index in the index's own rows (segindex),

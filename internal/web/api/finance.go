@@ -68,12 +68,9 @@ func financeError(err error, name func(i int) (string, *spreadsheet.RowError)) e
 // statementFor loads the statement of the request's period (?period=,
 // default the current quarter), as the user may see it.
 func (s *API) statementFor(r *http.Request) (finance.Statement, error) {
-	p := period.Of(s.now())
-	if v := r.URL.Query().Get("period"); v != "" {
-		var err error
-		if p, err = period.Parse(v); err != nil {
-			return finance.Statement{}, httpx.BadRequest(err.Error())
-		}
+	p, err := httpx.Period(r, s.now())
+	if err != nil {
+		return finance.Statement{}, err
 	}
 	st, err := s.finance.Statement(r.Context(), s.financeCaller(r), p)
 	var fe *finance.FixedError

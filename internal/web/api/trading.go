@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/trading"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
@@ -33,15 +32,7 @@ func tradingCaller(r *http.Request) trading.Caller {
 
 // tradingPeriod reads ?period=, the current financial quarter if none.
 func (s *API) tradingPeriod(r *http.Request) (trading.Period, error) {
-	v := r.URL.Query().Get("period")
-	if v == "" {
-		return period.Of(s.now()).Span(), nil
-	}
-	p, err := period.ParseSpan(v)
-	if err != nil {
-		return p, httpx.BadRequest(err.Error())
-	}
-	return p, nil
+	return httpx.Span(r, s.now())
 }
 
 func dayString(t time.Time) string { return t.UTC().Format(time.DateOnly) }

@@ -51,14 +51,7 @@ func (s *API) worksBook(r *http.Request) (*works.Book, error) {
 
 // worksYear is the request's ?year= (2025/26), else the current one.
 func (s *API) worksYear(r *http.Request) (int, error) {
-	if v := r.URL.Query().Get("year"); v != "" {
-		y, err := period.ParseYear(v)
-		if err != nil {
-			return 0, httpx.BadRequest(err.Error())
-		}
-		return y, nil
-	}
-	return period.YearOf(s.now()), nil
+	return httpx.Year(r, s.now())
 }
 
 // ---- API ----

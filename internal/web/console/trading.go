@@ -38,15 +38,7 @@ func (c *Console) seesCustomer(r *http.Request, id int64) bool {
 
 // tradingPeriod reads ?period=, the current financial quarter if none.
 func (c *Console) tradingPeriod(r *http.Request) (trading.Period, error) {
-	v := r.URL.Query().Get("period")
-	if v == "" {
-		return period.Of(c.now()).Span(), nil
-	}
-	p, err := period.ParseSpan(v)
-	if err != nil {
-		return p, httpx.BadRequest(err.Error())
-	}
-	return p, nil
+	return httpx.Span(r, c.now())
 }
 
 // visibleInvoices are the invoices of the period (by its start) of the

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-cctv/vigil/internal/period"
 )
 
 // WriteJSON sends v as JSON with its status.
@@ -101,4 +103,45 @@ func FromTo(r *http.Request, now time.Time) (time.Time, time.Time, error) {
 		return from, to, BadRequest("from must be before to")
 	}
 	return from, to, nil
+}
+
+// Period reads ?period= as a financial year or one of its quarters
+// (2025/26, 2025/26-Q3), the current quarter if none.
+func Period(r *http.Request, now time.Time) (period.Period, error) {
+	v := r.URL.Query().Get("period")
+	if v == "" {
+		return period.Of(now), nil
+	}
+	p, err := period.Parse(v)
+	if err != nil {
+		return p, BadRequest(err.Error())
+	}
+	return p, nil
+}
+
+// Span reads ?period= as any span period.ParseSpan knows, the current
+// financial quarter if none.
+func Span(r *http.Request, now time.Time) (period.Span, error) {
+	v := r.URL.Query().Get("period")
+	if v == "" {
+		return period.Of(now).Span(), nil
+	}
+	p, err := period.ParseSpan(v)
+	if err != nil {
+		return p, BadRequest(err.Error())
+	}
+	return p, nil
+}
+
+// Year reads ?year= (2025/26) as the year it starts in, the current
+// financial year if none.
+func Year(r *http.Request, now time.Time) (int, error) {
+	if v := r.URL.Query().Get("year"); v != "" {
+		y, err := period.ParseYear(v)
+		if err != nil {
+			return 0, BadRequest(err.Error())
+		}
+		return y, nil
+	}
+	return period.YearOf(now), nil
 }

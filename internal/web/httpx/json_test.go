@@ -136,3 +136,35 @@ func TestFromTo(t *testing.T) {
 		}
 	}
 }
+
+// TestPeriods: ?period= and ?year=, the current quarter or year by
+// default, a malformed one a 400.
+func TestPeriods(t *testing.T) {
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	get := func(q string) *http.Request { return httptest.NewRequest("GET", "/?"+q, nil) }
+	if p, err := Period(get(""), now); err != nil || p.String() != "2026/27-Q3" {
+		t.Errorf("Period by default: got %v, %v, want 2026/27-Q3", p, err)
+	}
+	if p, err := Period(get("period=2024/25"), now); err != nil || p.String() != "2024/25" {
+		t.Errorf("Period 2024/25: got %v, %v, want 2024/25", p, err)
+	}
+	if s, err := Span(get(""), now); err != nil || s.Name != "2026/27-Q3" {
+		t.Errorf("Span by default: got %v, %v, want 2026/27-Q3", s, err)
+	}
+	if y, err := Year(get(""), now); err != nil || y != 2026 {
+		t.Errorf("Year by default: got %d, %v, want 2026", y, err)
+	}
+	if y, err := Year(get("year=2024/25"), now); err != nil || y != 2024 {
+		t.Errorf("Year 2024/25: got %d, %v, want 2024", y, err)
+	}
+	for _, bad := range []func() error{
+		func() error { _, err := Period(get("period=soon"), now); return err },
+		func() error { _, err := Span(get("period=soon"), now); return err },
+		func() error { _, err := Year(get("year=soon"), now); return err },
+	} {
+		var he *Error
+		if err := bad(); !errors.As(err, &he) || he.Code != http.StatusBadRequest {
+			t.Errorf("got %v, want a 400", err)
+		}
+	}
+}
