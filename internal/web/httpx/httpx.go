@@ -1,9 +1,12 @@
 // Package httpx is what Vigil's HTTP handlers share: the handler's error
-// (a status, a message safe to show, the cause kept for the log), the
-// handler that returns it, the route with what it asks of its caller, the
-// signed-in user and their rights carried in a request's context, and the
-// CSV downloads. The server (package web) and the console's pages
-// (web/console) both build on it; it knows neither.
+// (a status, a message safe to show, the cause kept for the log) and the
+// status of a service's refusal, the handler that returns it, the route
+// with what it asks of its caller, the signed-in user and their rights
+// carried in a request's context (and the actor and audit entry made of
+// them), JSON bodies and answers, what a request's path and query ask for
+// (ids, date ranges, financial periods), and the CSV downloads. The
+// server (package web), the JSON API (web/api) and the console's pages
+// (web/console) build on it; it knows none of them.
 package httpx
 
 import (
