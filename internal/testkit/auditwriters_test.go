@@ -20,13 +20,12 @@ import (
 // a record of a change that never happened; so a new direct writer fails
 // TestAuditWritersAreEvents until it is added here with its reason.
 var directAuditWriters = map[string]string{
-	"internal/web/server.go":  "the helpers below (audit, auditEntry)",
-	"internal/web/audit.go":   "the helpers below, and the trail's own CSV export",
-	"internal/web/signin.go":  "failed sign-ins and lock-outs",
-	"internal/web/oidc.go":    "a refused single sign-on",
-	"internal/web/live.go":    "a live view begun or ended",
-	"internal/web/livews.go":  "a live view begun over a WebSocket",
-	"internal/web/footage.go": "the trail the footage service writes its events to (trailEvents)",
+	"internal/web/signin.go":     "failed sign-ins and lock-outs, and the helper for them (auditTo)",
+	"internal/web/oidc.go":       "a refused single sign-on",
+	"internal/web/footage.go":    "the trail the footage service writes its events to (trailEvents)",
+	"internal/web/api/audit.go":  "the helpers below (audit, auditEntry, auditLogged), and the trail's own CSV export",
+	"internal/web/api/live.go":   "a live view begun or ended",
+	"internal/web/api/livews.go": "a live view begun over a WebSocket",
 	// The footage service writes to the trail it is given (web's
 	// trailEvents) and refuses the footage when it cannot.
 	"internal/footage/service.go": "footage played or exported, before a byte is sent",

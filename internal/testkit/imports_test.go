@@ -98,10 +98,10 @@ var mayImport = map[string][]string{
 	// Maintenance's watcher reads the running cameras' state
 	// (ingest.Status) and nothing else of the media core.
 	"internal/maintenance": {"internal/auditlog", "internal/ingest", "internal/period", "internal/problem", "internal/rights"},
-	// What Vigil's HTTP handlers share: a leaf beneath web and the
-	// console, knowing the signed-in user's model and rights, never a
-	// service or the store.
-	"internal/web/httpx": {"internal/auditlog", "internal/identity", "internal/problem", "internal/rights", "internal/spreadsheet"},
+	// What Vigil's HTTP handlers share: a leaf beneath web, the API and
+	// the console, knowing the signed-in user's model and rights and the
+	// refusals it answers with, never a service or the store.
+	"internal/web/httpx": {"internal/auditlog", "internal/identity", "internal/names", "internal/period", "internal/problem", "internal/rights", "internal/spreadsheet"},
 	// The store is the SQL; it implements the capabilities' repositories
 	// with their types, and imports no service of theirs. It keeps the
 	// media core's segment index in the index's own rows (segindex),
@@ -115,10 +115,12 @@ var mayImport = map[string][]string{
 var importedOnlyBy = map[string][]string{
 	// HTTP: the server and the JSON API; only the wiring starts it.
 	"internal/web": {"internal/app"},
-	// The console's pages: only the server lists their routes.
+	// The JSON API and the console's pages: only the server lists their
+	// routes.
+	"internal/web/api":     {"internal/web"},
 	"internal/web/console": {"internal/web"},
-	// What the server and the pages share, and no one else.
-	"internal/web/httpx": {"internal/web", "internal/web/console"},
+	// What the server, the API and the pages share, and no one else.
+	"internal/web/httpx": {"internal/web", "internal/web/api", "internal/web/console"},
 	// The wiring: the command line runs it, and the benchmarks run it
 	// as a whole server.
 	"internal/app":   {"internal/cli", "internal/bench"},

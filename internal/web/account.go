@@ -67,7 +67,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, message, newToken string) error {
-	u := userFrom(r.Context())
+	u := httpx.User(r.Context())
 	sessions, tokens, err := s.credentials(r, u.ID)
 	if err != nil {
 		return err
@@ -85,17 +85,17 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, message, 
 // accountRevoke ends one of the user's sessions or API tokens from the
 // account page; ending the current session signs out.
 func (s *Server) accountRevoke(w http.ResponseWriter, r *http.Request) error {
-	u := userFrom(r.Context())
+	u := httpx.User(r.Context())
 	id, err := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
 	if err != nil {
-		return badRequest("no session or token named")
+		return httpx.BadRequest("no session or token named")
 	}
-	kind, err := s.id.Revoke(r.Context(), userActor(u, r), id, identity.TokenAPI, identity.TokenSession)
+	kind, err := s.id.Revoke(r.Context(), httpx.UserActor(u, r), id, identity.TokenAPI, identity.TokenSession)
 	if identity.IsUnknown(err) {
-		return errorf(http.StatusNotFound, "you have no such session or token", nil)
+		return httpx.Errorf(http.StatusNotFound, "you have no such session or token", nil)
 	}
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	if current, _ := r.Context().Value(sessionKey).(int64); kind == identity.TokenSession && id == current {
 		s.clearSession(w)
@@ -109,7 +109,7 @@ func (s *Server) accountRevoke(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) accountToken(w http.ResponseWriter, r *http.Request) error {
 	days, err := strconv.Atoi(r.PostFormValue("days"))
 	if err != nil || days < 1 {
-		return badRequest("give the token's lifetime in whole days")
+		return httpx.BadRequest("give the token's lifetime in whole days")
 	}
 	exp := s.now().Add(time.Duration(days) * 24 * time.Hour)
 	tok, _, err := s.makeToken(r, r.PostFormValue("name"), &exp)
@@ -128,57 +128,49 @@ type tokenInput struct {
 // makeToken makes an API token for the signed-in user. Only a console
 // session may: a token that could make tokens would outlive itself.
 func (s *Server) makeToken(r *http.Request, name string, exp *time.Time) (string, identity.Token, error) {
-	u := userFrom(r.Context())
+	u := httpx.User(r.Context())
 	_, fromSession := r.Context().Value(sessionKey).(int64)
-	secret, t, err := s.id.CreateToken(r.Context(), userActor(u, r), u, identity.NewToken{Name: name, ExpiresAt: exp, FromSession: fromSession,
+	secret, t, err := s.id.CreateToken(r.Context(), httpx.UserActor(u, r), u, identity.NewToken{Name: name, ExpiresAt: exp, FromSession: fromSession,
 		RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		return "", t, refusal(err)
+		return "", t, httpx.Refusal(err)
 	}
 	return secret, t, nil
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
-	_, tokens, err := s.credentials(r, userFrom(r.Context()).ID)
+	_, tokens, err := s.credentials(r, httpx.User(r.Context()).ID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, tokens)
+	httpx.WriteJSON(w, http.StatusOK, tokens)
 	return nil
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	var in tokenInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	secret, t, err := s.makeToken(r, in.Name, in.ExpiresAt)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Token: secret})
+	httpx.WriteJSON(w, http.StatusCreated, tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Token: secret})
 	return nil
 }
 
-func pathID(r *http.Request, what string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, badRequest(fmt.Sprintf("%s id %q is not a positive whole number", what, r.PathValue("id")))
-	}
-	return id, nil
-}
-
 // deleteOwn ends one of the signed-in user's tokens of a kind.
-func (s *Server) deleteOwn(kind string) handlerFunc {
+func (s *Server) deleteOwn(kind string) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, kind)
+		id, err := httpx.PathID(r, kind)
 		if err != nil {
 			return err
 		}
-		if _, err := s.id.Revoke(r.Context(), signedInActor(r), id, kind); identity.IsUnknown(err) {
-			return errorf(http.StatusNotFound, fmt.Sprintf("you have no %s %d", kind, id), nil)
+		if _, err := s.id.Revoke(r.Context(), httpx.Actor(r), id, kind); identity.IsUnknown(err) {
+			return httpx.Errorf(http.StatusNotFound, fmt.Sprintf("you have no %s %d", kind, id), nil)
 		} else if err != nil {
-			return refusal(err)
+			return httpx.Refusal(err)
 		}
 		if current, _ := r.Context().Value(sessionKey).(int64); kind == identity.TokenSession && id == current {
 			s.clearSession(w)
@@ -189,11 +181,11 @@ func (s *Server) deleteOwn(kind string) handlerFunc {
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
-	sessions, _, err := s.credentials(r, userFrom(r.Context()).ID)
+	sessions, _, err := s.credentials(r, httpx.User(r.Context()).ID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sessions)
+	httpx.WriteJSON(w, http.StatusOK, sessions)
 	return nil
 }
 
@@ -202,26 +194,30 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
 // someone who has left. A user outside what they manage is "no user N".
 func (s *Server) userSessions(w http.ResponseWriter, r *http.Request) error {
 	if r.Method == http.MethodDelete {
-		id, err := pathID(r, "user")
+		id, err := httpx.PathID(r, "user")
 		if err != nil {
 			return err
 		}
-		n, err := s.id.RevokeSessions(r.Context(), callerOf(r), id)
+		n, err := s.id.RevokeSessions(r.Context(), httpx.IdentityCaller(r), id)
 		if err != nil {
-			return refusal(err)
+			return httpx.Refusal(err)
 		}
-		writeJSON(w, http.StatusOK, map[string]int64{"ended": n})
+		httpx.WriteJSON(w, http.StatusOK, map[string]int64{"ended": n})
 		return nil
 	}
-	target, err := s.targetUser(r)
+	id, err := httpx.PathID(r, "user")
 	if err != nil {
 		return err
+	}
+	target, err := s.id.TargetUser(r.Context(), httpx.IdentityCaller(r), id)
+	if err != nil {
+		return httpx.Refusal(err)
 	}
 	sessions, _, err := s.credentials(r, target.ID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sessions)
+	httpx.WriteJSON(w, http.StatusOK, sessions)
 	return nil
 }
 
@@ -241,7 +237,7 @@ type totpEnrolment struct {
 // totpEnrolPage offers a new authenticator: a fresh secret as text, as an
 // otpauth:// URI and as a QR code drawn here, with no script.
 func (s *Server) totpEnrolPage(w http.ResponseWriter, r *http.Request) error {
-	u := userFrom(r.Context())
+	u := httpx.User(r.Context())
 	if u.MustChangePassword {
 		http.Redirect(w, r, "/password?next="+url.QueryEscape("/account/totp"), http.StatusSeeOther)
 		return nil
@@ -254,7 +250,7 @@ func (s *Server) totpEnrolPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, code int, secret, msg string) error {
-	u := userFrom(r.Context())
+	u := httpx.User(r.Context())
 	uri := totpURI(u.Username, secret)
 	svg, err := qrSVG(uri)
 	if err != nil {
@@ -287,13 +283,13 @@ func totpURI(username, secret string) string {
 // the user recovery codes, once.
 func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	u := userFrom(ctx)
+	u := httpx.User(ctx)
 	if u.MustChangePassword {
-		return errorf(http.StatusForbidden, "change your password first (at /password)", nil)
+		return httpx.Errorf(http.StatusForbidden, "change your password first (at /password)", nil)
 	}
 	secret := strings.ToUpper(strings.TrimSpace(r.PostFormValue("secret")))
 	if raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret); err != nil || len(raw) < 16 || len(raw) > 64 {
-		return badRequest("the form's key is damaged; reload the page")
+		return httpx.BadRequest("the form's key is damaged; reload the page")
 	}
 	t, wait, err := s.beginAttempt(ctx, u.Username, r)
 	if err != nil {
@@ -318,9 +314,9 @@ func (s *Server) totpEnrol(w http.ResponseWriter, r *http.Request) error {
 		return s.renderTOTP(w, r, http.StatusBadRequest, secret, "That code does not match: check the phone's clock and try the next code."+s.failed(r, t, u, u.Username, "wrong code at enrolment"))
 	}
 	s.id.Succeeded(ctx, t)
-	codes, err := s.id.EnrolTOTP(ctx, userActor(u, r), u, secret, step)
+	codes, err := s.id.EnrolTOTP(ctx, httpx.UserActor(u, r), u, secret, step)
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	next := r.PostFormValue("next")
 	if !safeNext(next) {

@@ -25,11 +25,13 @@ import (
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/playback"
 	"github.com/vigil-cctv/vigil/internal/recording"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/secret"
 	"github.com/vigil-cctv/vigil/internal/segstore"
 	"github.com/vigil-cctv/vigil/internal/simcam"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // noCameras is a server's running cameras when none runs.
@@ -94,11 +96,19 @@ func benchFootageRights(b *testing.B, dsn string) {
 	// The peer: the same request without authorisation or audit.
 	peer := http.NewServeMux()
 	peer.Handle("GET /api/v1/cameras/{id}/video.mp4", s.wrap(s.requireUser(func(w http.ResponseWriter, r *http.Request) error {
-		c, err := s.camera(r)
+		id, err := httpx.PathID(r, "camera")
 		if err != nil {
 			return err
 		}
-		start, end, err := s.timeRange(r, 0, true)
+		c, err := s.cams.Camera(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		start, err := time.Parse(time.RFC3339Nano, r.URL.Query().Get("start"))
+		if err != nil {
+			return err
+		}
+		end, err := time.Parse(time.RFC3339Nano, r.URL.Query().Get("end"))
 		if err != nil {
 			return err
 		}
@@ -190,7 +200,7 @@ func benchFootageRights(b *testing.B, dsn string) {
 	for range min(len(with), 2000) {
 		t0 := time.Now()
 		a, err := s.principal(ctx, u)
-		if err != nil || !a.snap.Can(a.p, "play_back", rightsCamera(c), time.Now()).Allowed {
+		if err != nil || !a.Snap.Can(a.P, "play_back", rights.Camera{ID: c.ID, Org: c.OrganisationID}, time.Now()).Allowed {
 			b.Fatalf("the police viewer may not play back camera %d: %v", cam, err)
 		}
 		decisions = append(decisions, time.Since(t0))

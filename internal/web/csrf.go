@@ -6,6 +6,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // A signed-in browser carries its session in a cookie, which the browser
@@ -51,10 +53,10 @@ func checkCSRF(r *http.Request, session string) error {
 		got = r.PostFormValue(csrfField)
 	}
 	if got == "" {
-		return errorf(http.StatusForbidden, "the request has no CSRF token; reload the page and try again", nil)
+		return httpx.Errorf(http.StatusForbidden, "the request has no CSRF token; reload the page and try again", nil)
 	}
 	if subtle.ConstantTimeCompare([]byte(got), []byte(csrfToken(session))) != 1 {
-		return errorf(http.StatusForbidden, "the request's CSRF token is wrong or from an earlier sign-in; reload the page and try again", nil)
+		return httpx.Errorf(http.StatusForbidden, "the request's CSRF token is wrong or from an earlier sign-in; reload the page and try again", nil)
 	}
 	return nil
 }

@@ -3,29 +3,14 @@ package web
 import (
 	"net/http"
 	"time"
-)
 
-// longLived says how a route outlasts the HTTP server's read and write
-// timeouts, which bound every other request (config.HTTPTimeouts).
-type longLived int
-
-const (
-	// notLong: the server's timeouts apply as they are.
-	notLong longLived = iota
-	// flowing responses (an hour of footage as MP4, a large CSV) may
-	// take as long as they take while the client keeps reading: each
-	// write moves the write deadline on by Options.WriteTimeout, so a
-	// client that stops reading is still cut off.
-	flowing
-	// socket routes are upgraded to a WebSocket, which keeps its own
-	// time: every message written has its own timeout (wsWriteTimeout).
-	socket
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // outlast lifts the server's deadlines of a long-lived route, once the
 // request is authorised, as the route's kind says.
-func (s *Server) outlast(kind longLived, h handlerFunc) handlerFunc {
-	if kind == notLong {
+func (s *Server) outlast(kind httpx.Lasting, h httpx.HandlerFunc) httpx.HandlerFunc {
+	if kind == httpx.Bounded {
 		return h
 	}
 	return func(w http.ResponseWriter, r *http.Request) error {
@@ -38,7 +23,7 @@ func (s *Server) outlast(kind longLived, h handlerFunc) handlerFunc {
 			rc.SetReadDeadline(time.Time{})
 		}
 		switch {
-		case kind == socket || s.opt.WriteTimeout <= 0:
+		case kind == httpx.Socket || s.opt.WriteTimeout <= 0:
 			rc.SetWriteDeadline(time.Time{})
 		default:
 			w = &flowingWriter{ResponseWriter: w, rc: rc, stall: s.opt.WriteTimeout}

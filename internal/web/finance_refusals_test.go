@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/web/api"
 )
 
 // TestFinanceBudgetsRefusedChangeNothing: a PUT of a year's settings and
@@ -35,7 +36,7 @@ func TestFinanceBudgetsRefusedChangeNothing(t *testing.T) {
 			if !strings.Contains(string(b), tc.want) {
 				t.Errorf("%s: got %s, want it to name %s", tc.name, b, tc.want)
 			}
-			var yr financeYearJSON
+			var yr api.FinanceYearJSON
 			must(t, json.Unmarshal(f.want(200, f.manager, "GET", "/api/v1/finance/budgets?year=2024/25", "", nil), &yr))
 			if yr.Unit != 1000 || len(yr.Budgets) != 1 || yr.Budgets[0].Budget != 100_00 {
 				t.Errorf("%s: after the refusal got unit %d and budgets %+v, want £10 and A's £100 as before", tc.name, yr.Unit, yr.Budgets)
@@ -151,7 +152,7 @@ func TestFinanceWeightsAndAmountsThatDoNotFit(t *testing.T) {
 		// are exact.
 		f.want(200, f.manager, "PUT", "/api/v1/finance/lines?period=2024/25-Q2", "",
 			[]finance.Line{{Name: "A", Estimate: 1_000_000_000_000_000}, {Name: "B", Estimate: 1_000_000_000_000_000}})
-		var st statementJSON
+		var st api.StatementJSON
 		must(t, json.Unmarshal(f.want(200, f.manager, "GET", "/api/v1/finance/statement?period=2024/25-Q2", "", nil), &st))
 		if st.Balance.Estimate != 2_000_000_000_000_000 || st.Total.Estimate != st.Balance.Estimate {
 			t.Errorf("the statement of two lines at the bound: got balance %d, total %d, want 2e18", st.Balance.Estimate, st.Total.Estimate)
@@ -197,7 +198,7 @@ func TestFinanceFixedLargerThanBalance(t *testing.T) {
 				t.Errorf("fixed %d: got %s, want it refused naming the fixed element and the period", fixed, b)
 			}
 		}
-		var yr financeYearJSON
+		var yr api.FinanceYearJSON
 		must(t, json.Unmarshal(f.want(200, f.manager, "GET", "/api/v1/finance/budgets?year=2024/25", "", nil), &yr))
 		if yr.Fixed != 0 {
 			t.Errorf("fixed element after the refusals: got %d, want 0", yr.Fixed)
@@ -212,7 +213,7 @@ func TestFinanceFixedLargerThanBalance(t *testing.T) {
 				t.Errorf("%s: got %s, want a 422 naming the fixed element", path, b)
 			}
 		}
-		var st statementJSON
+		var st api.StatementJSON
 		must(t, json.Unmarshal(f.want(200, f.manager, "GET", "/api/v1/finance/statement?period=2024/25-Q3", "", nil), &st))
 		if st.Fixed != 0 || len(st.Warnings) == 0 || !strings.Contains(strings.Join(st.Warnings, " "), "fixed element") {
 			t.Errorf("a quarter with no lines: got fixed %d, warnings %q, want none applied, with a warning", st.Fixed, st.Warnings)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/cameras"
+	"github.com/vigil-cctv/vigil/internal/web/api"
 )
 
 // TestLayoutLimitAPI: past 100 a new layout is a 409
@@ -40,7 +41,7 @@ func TestLayoutLimitAPI(t *testing.T) {
 		list := func(query string) ([]string, answer) {
 			t.Helper()
 			a := bearer(e, "GET", "/api/v1/layouts"+query, tok, "")
-			var ls []layoutJSON
+			var ls []api.LayoutJSON
 			if a.code == http.StatusOK {
 				if err := json.Unmarshal([]byte(a.body), &ls); err != nil {
 					t.Fatalf("GET %s: %v", query, err)

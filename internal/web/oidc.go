@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/identity"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // Single sign-on through an OpenID Connect provider: the authorisation
@@ -85,7 +86,7 @@ func randomString() string {
 // oidcStart sends the browser to the provider.
 func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) error {
 	if !s.opt.OIDC.Enabled() {
-		return errorf(http.StatusNotFound, "single sign-on is not set up on this server", nil)
+		return httpx.Errorf(http.StatusNotFound, "single sign-on is not set up on this server", nil)
 	}
 	next := r.URL.Query().Get("next")
 	p, err := s.oidcProvider()
@@ -104,7 +105,7 @@ func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(s.sso.flows) >= maxOIDCFlows {
 		s.sso.mu.Unlock()
-		return errorf(http.StatusServiceUnavailable, "too many sign-ins under way; try again in a few minutes", nil)
+		return httpx.Errorf(http.StatusServiceUnavailable, "too many sign-ins under way; try again in a few minutes", nil)
 	}
 	s.sso.flows[id] = f
 	s.sso.mu.Unlock()
@@ -121,7 +122,7 @@ func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) error {
 // and signs the user in.
 func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	if !s.opt.OIDC.Enabled() {
-		return errorf(http.StatusNotFound, "single sign-on is not set up on this server", nil)
+		return httpx.Errorf(http.StatusNotFound, "single sign-on is not set up on this server", nil)
 	}
 	name := s.opt.OIDC.Name
 	refuse := func(code int, msg string, cause error) error {

@@ -65,7 +65,7 @@ func (s *Server) needsSecondFactor(u identity.User) bool {
 		s.log.Error("reading a user's rights for their second factor", "user", u.ID, "err", err)
 		return true
 	}
-	return identity.SecondFactorNeeded(a.p.Holds())
+	return identity.SecondFactorNeeded(a.P.Holds())
 }
 
 // secondFactorDue says whether Vigil asks this user for its own second
@@ -169,7 +169,7 @@ func (s *Server) refusedLocked(w http.ResponseWriter, r *http.Request, username 
 // the browser gets a pending token and the code page; otherwise a session.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return badRequest("the form could not be read")
+		return httpx.BadRequest("the form could not be read")
 	}
 	name, pass, next := r.PostForm.Get("username"), r.PostForm.Get("password"), r.PostForm.Get("next")
 	render := func(code int, msg string) error { return s.renderLogin(w, code, msg, name, next) }
@@ -247,7 +247,7 @@ func (s *Server) totpPage(w http.ResponseWriter, r *http.Request) error {
 // loginTOTP takes the second factor: a TOTP code, or a recovery code.
 func (s *Server) loginTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return badRequest("the form could not be read")
+		return httpx.BadRequest("the form could not be read")
 	}
 	tok, u, secret, ok := s.pending(r)
 	if !ok {
@@ -290,7 +290,7 @@ func (s *Server) loginTOTP(w http.ResponseWriter, r *http.Request) error {
 // instead.
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u identity.User, how, next string, viaOtherSite bool) error {
 	ctx := r.Context()
-	token, t, err := s.id.StartSession(ctx, userActor(u, r), u, identity.Session{How: how, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()})
+	token, t, err := s.id.StartSession(ctx, httpx.UserActor(u, r), u, identity.Session{How: how, RemoteAddr: remoteHost(r), UserAgent: r.UserAgent()})
 	if err != nil {
 		return err
 	}
@@ -363,9 +363,9 @@ func safeOr(p string) string {
 // no-referrer, browsers send "Origin: null".)
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	id, _ := r.Context().Value(sessionKey).(int64)
-	if err := s.id.SignOut(r.Context(), signedInActor(r), id); err != nil {
+	if err := s.id.SignOut(r.Context(), httpx.Actor(r), id); err != nil {
 		// The browser is signed out whatever the database says.
-		s.log.Error("signing out", "user", userFrom(r.Context()).ID, "err", err)
+		s.log.Error("signing out", "user", httpx.User(r.Context()).ID, "err", err)
 	}
 	s.clearSession(w)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -383,7 +383,7 @@ func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderPassword(w http.ResponseWriter, r *http.Request, code int, msg string) error {
-	u := userFrom(r.Context())
+	u := httpx.User(r.Context())
 	next := r.URL.Query().Get("next")
 	if r.Method == http.MethodPost {
 		next = r.PostFormValue("next")
@@ -398,9 +398,9 @@ func (s *Server) renderPassword(w http.ResponseWriter, r *http.Request, code int
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	u := userFrom(ctx)
+	u := httpx.User(ctx)
 	if u.PasswordHash == "" {
-		return errorf(http.StatusBadRequest, "this account signs in through single sign-on and has no password", nil)
+		return httpx.Errorf(http.StatusBadRequest, "this account signs in through single sign-on and has no password", nil)
 	}
 	cur, next, confirm := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm")
 	// Guessing the current password here costs attempts like signing in,
@@ -418,7 +418,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	s.id.Succeeded(ctx, t)
 	// Whoever else knew the old password is signed out.
 	current, _ := ctx.Value(sessionKey).(int64)
-	if _, err := s.id.ChangePassword(ctx, userActor(u, r), u, cur, next, confirm, current); errors.Is(err, problem.ErrInvalid) {
+	if _, err := s.id.ChangePassword(ctx, httpx.UserActor(u, r), u, cur, next, confirm, current); errors.Is(err, problem.ErrInvalid) {
 		return s.renderPassword(w, r, http.StatusBadRequest, problem.Message(err, "The new password breaks a rule."))
 	} else if err != nil {
 		return err
@@ -426,4 +426,13 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	u.MustChangePassword = false
 	http.Redirect(w, r, s.afterSignIn(u, r.PostFormValue("next")), http.StatusSeeOther)
 	return nil
+}
+
+// auditTo writes e in ctx for the sign-in flows, which go ahead even
+// when the trail cannot be written (the failure is logged instead), and
+// whose request context may end before the record is written.
+func (s *Server) auditTo(ctx context.Context, e auditlog.Entry) {
+	if err := s.opt.Audit.Append(ctx, e); err != nil {
+		s.log.Error("audit trail", "action", e.Action.String(), "err", err)
+	}
 }

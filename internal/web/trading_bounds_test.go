@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/vigil-cctv/vigil/internal/trading"
+	"github.com/vigil-cctv/vigil/internal/web/api"
 )
 
 // TestTradingInvoiceNearTheBounds: eight subscriptions at the largest
@@ -20,8 +21,8 @@ func TestTradingInvoiceNearTheBounds(t *testing.T) {
 		}
 		var res struct {
 			Outcomes []struct {
-				Status  string       `json:"status"`
-				Invoice *invoiceJSON `json:"invoice"`
+				Status  string           `json:"status"`
+				Invoice *api.InvoiceJSON `json:"invoice"`
 			} `json:"outcomes"`
 		}
 		e.must(e.manager, "POST", "/api/v1/trading/invoices", map[string]any{"period": "2024/25", "customer_id": e.harbour}, 200, &res)

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/trading"
+	"github.com/vigil-cctv/vigil/internal/web/api"
 )
 
 var updateTradingGolden = flag.Bool("update-trading", false, "rewrite the trading CSV golden files in testdata/")
@@ -137,7 +138,7 @@ func golden(t *testing.T, name string, got []byte) {
 func TestTradingHTTP(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dsn string) {
 		e := newTradingEnv(t, dsn)
-		var sub subscriptionJSON
+		var sub api.SubscriptionJSON
 		e.must(e.manager, "POST", "/api/v1/trading/subscriptions", map[string]any{"customer_id": e.harbour, "service": "monitored",
 			"unit_price_pence": 4523, "starts_on": "2024-04-01", "units": 12, "reference": "PO 7781"}, 201, &sub)
 		e.must(e.manager, "POST", fmt.Sprintf("/api/v1/trading/subscriptions/%d/units", sub.ID), map[string]any{"from": "2024-08-15", "units": 14}, 200, &sub)
@@ -152,9 +153,9 @@ func TestTradingHTTP(t *testing.T) {
 		type issued struct {
 			Period   string `json:"period"`
 			Outcomes []struct {
-				CustomerID int64        `json:"customer_id"`
-				Status     string       `json:"status"`
-				Invoice    *invoiceJSON `json:"invoice"`
+				CustomerID int64            `json:"customer_id"`
+				Status     string           `json:"status"`
+				Invoice    *api.InvoiceJSON `json:"invoice"`
 			} `json:"outcomes"`
 		}
 		var first, again issued
@@ -163,7 +164,7 @@ func TestTradingHTTP(t *testing.T) {
 		if len(first.Outcomes) != 2 || len(again.Outcomes) != 2 {
 			t.Fatalf("got %d and %d outcomes, want 2 each", len(first.Outcomes), len(again.Outcomes))
 		}
-		inv := map[int64]invoiceJSON{}
+		inv := map[int64]api.InvoiceJSON{}
 		for i, o := range first.Outcomes {
 			if o.Status != "issued" || again.Outcomes[i].Status != "existing" || again.Outcomes[i].Invoice.Number != o.Invoice.Number {
 				t.Errorf("customer %d: got %s then %s (numbers %d, %d), want issued then existing with the same number",
@@ -285,7 +286,7 @@ func TestTradingHTTP(t *testing.T) {
 		})
 
 		t.Run("credit and reissue", func(t *testing.T) {
-			var cn invoiceJSON
+			var cn api.InvoiceJSON
 			e.must(e.manager, "POST", fmt.Sprintf("/api/v1/trading/invoices/%d/credit", h.ID), map[string]any{"reason": "the increase was from 1 August"}, 201, &cn)
 			if cn.Kind != "credit" || cn.Net != -h.Net || cn.Gross != -h.Gross || cn.CreditsID == nil || *cn.CreditsID != h.ID {
 				t.Errorf("credit note: got %+v, want Harbour's invoice negated", cn)

@@ -38,12 +38,9 @@ func mayManageFinance(r *http.Request) bool { return financeCaller(r).MayManage(
 // statementFor loads the statement of the request's period (?period=,
 // default the current quarter), as the user may see it.
 func (c *Console) statementFor(r *http.Request) (finance.Statement, error) {
-	p := period.Of(c.now())
-	if v := r.URL.Query().Get("period"); v != "" {
-		var err error
-		if p, err = period.Parse(v); err != nil {
-			return finance.Statement{}, httpx.BadRequest(err.Error())
-		}
+	p, err := httpx.Period(r, c.now())
+	if err != nil {
+		return finance.Statement{}, err
 	}
 	st, err := c.opt.Finance.Statement(r.Context(), financeCaller(r), p)
 	var fe *finance.FixedError

@@ -24,38 +24,6 @@ func maintCaller(r *http.Request) maintenance.Caller {
 	return maintenance.Caller{By: actor(r), Principal: a.P, Rights: a.Snap}
 }
 
-// fromTo reads ?from=&to= as dates (YYYY-MM-DD, UTC midnight) or RFC
-// 3339 instants, [from, to); by default the 30 days to the end of today.
-func fromTo(r *http.Request, now time.Time) (time.Time, time.Time, error) {
-	parse := func(name string, def time.Time) (time.Time, error) {
-		v := r.URL.Query().Get(name)
-		if v == "" {
-			return def, nil
-		}
-		if t, err := time.Parse(time.DateOnly, v); err == nil {
-			return t, nil
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return t, httpx.BadRequest(fmt.Sprintf("%s %q is not a date (2026-04-01) or an instant (RFC 3339)", name, v))
-		}
-		return t.UTC(), nil
-	}
-	end := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-	to, err := parse("to", end)
-	if err != nil {
-		return to, to, err
-	}
-	from, err := parse("from", to.AddDate(0, 0, -30))
-	if err != nil {
-		return from, to, err
-	}
-	if !from.Before(to) {
-		return from, to, httpx.BadRequest("from must be before to")
-	}
-	return from, to, nil
-}
-
 // report builds the contractor's report of ?quarter= (this quarter by
 // default) over the cameras of the user's scope.
 func (c *Console) report(r *http.Request) (maintenance.Report, maintenance.View, error) {
@@ -168,7 +136,7 @@ func (c *Console) maintenancePage(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return httpx.FromProblem(err)
 		}
-		from, to, err := fromTo(r, now)
+		from, to, err := httpx.FromTo(r, now)
 		if err != nil {
 			return err
 		}

@@ -38,15 +38,7 @@ func (c *Console) seesCustomer(r *http.Request, id int64) bool {
 
 // tradingPeriod reads ?period=, the current financial quarter if none.
 func (c *Console) tradingPeriod(r *http.Request) (trading.Period, error) {
-	v := r.URL.Query().Get("period")
-	if v == "" {
-		return period.Of(c.now()).Span(), nil
-	}
-	p, err := period.ParseSpan(v)
-	if err != nil {
-		return p, httpx.BadRequest(err.Error())
-	}
-	return p, nil
+	return httpx.Span(r, c.now())
 }
 
 // visibleInvoices are the invoices of the period (by its start) of the
@@ -66,9 +58,9 @@ func (c *Console) visibleInvoices(r *http.Request, p trading.Period) ([]trading.
 // targetInvoice returns the request's {id} invoice, with its lines, if the
 // user may read its customer's figures.
 func (c *Console) targetInvoice(r *http.Request) (trading.Invoice, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return trading.Invoice{}, httpx.BadRequest(fmt.Sprintf("invoice id %q is not a positive whole number", r.PathValue("id")))
+	id, err := httpx.PathID(r, "invoice")
+	if err != nil {
+		return trading.Invoice{}, err
 	}
 	v, err := c.opt.Trading.Invoice(r.Context(), tradingCaller(r), id)
 	return v, httpx.FromProblem(err)

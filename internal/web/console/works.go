@@ -42,14 +42,7 @@ func dateOnly(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // worksYear is the request's ?year= (2025/26), else the current one.
 func (c *Console) worksYear(r *http.Request) (int, error) {
-	if v := r.URL.Query().Get("year"); v != "" {
-		y, err := period.ParseYear(v)
-		if err != nil {
-			return 0, httpx.BadRequest(err.Error())
-		}
-		return y, nil
-	}
-	return period.YearOf(c.now()), nil
+	return httpx.Year(r, c.now())
 }
 
 type worksPage struct {

@@ -3,6 +3,7 @@ package httpx
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/identity"
@@ -65,7 +66,34 @@ func AccessOf(ctx context.Context) *Access {
 }
 
 // Actor is the signed-in user of r as the trail names them.
-func Actor(r *http.Request) auditlog.Actor {
-	u := User(r.Context())
+func Actor(r *http.Request) auditlog.Actor { return UserActor(User(r.Context()), r) }
+
+// UserActor is u acting through request r, as the trail names them: a
+// user signing in acts before they are in the request's context.
+func UserActor(u identity.User, r *http.Request) auditlog.Actor {
 	return auditlog.Actor{UserID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, RemoteAddr: r.RemoteAddr}
+}
+
+// IdentityCaller is the signed-in user of an authorised request with
+// their rights, for the identity service to decide on the user asked
+// about.
+func IdentityCaller(r *http.Request) identity.Caller {
+	a := AccessOf(r.Context())
+	return identity.Caller{Actor: Actor(r), P: a.P, Snap: a.Snap}
+}
+
+// Entry is e as the trail keeps it: by the signed-in user of r, unless
+// e names one, from r's address, at now unless e says when.
+func Entry(r *http.Request, e auditlog.Entry, now time.Time) auditlog.Entry {
+	if e.Username == "" {
+		u := User(r.Context())
+		e.UserID, e.Username, e.OrganisationID = u.ID, u.Username, u.OrganisationID
+	}
+	if e.RemoteAddr == "" {
+		e.RemoteAddr = r.RemoteAddr
+	}
+	if e.At.IsZero() {
+		e.At = now.UTC()
+	}
+	return e
 }

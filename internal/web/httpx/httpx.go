@@ -1,15 +1,19 @@
 // Package httpx is what Vigil's HTTP handlers share: the handler's error
-// (a status, a message safe to show, the cause kept for the log), the
-// handler that returns it, the route with what it asks of its caller, the
-// signed-in user and their rights carried in a request's context, and the
-// CSV downloads. The server (package web) and the console's pages
-// (web/console) both build on it; it knows neither.
+// (a status, a message safe to show, the cause kept for the log) and the
+// status of a service's refusal, the handler that returns it, the route
+// with what it asks of its caller, the signed-in user and their rights
+// carried in a request's context (and the actor and audit entry made of
+// them), JSON bodies and answers, what a request's path and query ask for
+// (ids, date ranges, financial periods), and the CSV downloads. The
+// server (package web), the JSON API (web/api) and the console's pages
+// (web/console) build on it; it knows none of them.
 package httpx
 
 import (
 	"errors"
 	"net/http"
 
+	"github.com/vigil-cctv/vigil/internal/names"
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
@@ -68,6 +72,40 @@ func FromProblem(err error) error {
 	return Errorf(code, problem.Message(err, http.StatusText(code)), err)
 }
 
+// Refusal is the HTTP error of a service's refusal as the API has always
+// answered it: a broken rule is a 400 with its message, a username that
+// looks like one taken a 409, the rest as FromProblem says.
+func Refusal(err error) error {
+	var he *Error
+	if err == nil || errors.As(err, &he) {
+		return err
+	}
+	var ce *names.ConfusableError
+	switch {
+	case errors.As(err, &ce):
+		return Errorf(http.StatusConflict, ce.Error(), err)
+	case errors.Is(err, problem.ErrInvalid):
+		return Errorf(http.StatusBadRequest, invalidMessage(err), err)
+	}
+	return FromProblem(err)
+}
+
+// invalidMessage is what a broken rule says: the message of the first
+// error in err's chain that is a refusal of a value of its own kind (the
+// store's, which says what is wrong with the value), else the
+// refusal's safe message.
+func invalidMessage(err error) string {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if _, ok := e.(*problem.Problem); ok {
+			break
+		}
+		if v, ok := e.(interface{ Is(error) bool }); ok && v.Is(problem.ErrInvalid) {
+			return e.Error()
+		}
+	}
+	return problem.Message(err, "the request breaks a rule")
+}
+
 // HandlerFunc is a handler that returns its failure instead of writing
 // it; the server writes it, as JSON or a page.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -84,5 +122,24 @@ type Route struct {
 	// Page is a console page: a user without the right is sent home
 	// rather than refused.
 	Page bool
+	// Long routes outlast the server's read and write timeouts.
+	Long Lasting
 	H    HandlerFunc
 }
+
+// Lasting says how a route outlasts the HTTP server's read and write
+// timeouts, which bound every other request.
+type Lasting int
+
+const (
+	// Bounded: the server's timeouts apply as they are.
+	Bounded Lasting = iota
+	// Flowing responses (an hour of footage as MP4, a large CSV) may
+	// take as long as they take while the client keeps reading: each
+	// write moves the write deadline on, so a client that stops reading
+	// is still cut off.
+	Flowing
+	// Socket routes are upgraded to a WebSocket, which keeps its own
+	// time: every message written has its own timeout.
+	Socket
+)

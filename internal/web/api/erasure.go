@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/footage"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // Early deletion of footage: POST /api/v1/cameras/{id}/deletions, by
@@ -78,34 +79,34 @@ func deletionOf(d footage.Deletion) deletionJSON {
 	return out
 }
 
-func (s *Server) requestDeletion(w http.ResponseWriter, r *http.Request) error {
+func (s *API) requestDeletion(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.footageCamera(r, rights.ManageCameras)
 	if err != nil {
 		return err
 	}
 	var in deletionRequest
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	d, err := s.footage.RequestDeletion(r.Context(), footageCaller(r), c, footage.DeletionRequest{Start: in.Start, End: in.End, Reason: in.Reason, DryRun: in.DryRun})
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	if d.Pending != nil {
-		out, err := s.approvalJSON(r.Context(), accessFrom(r.Context()), *d.Pending, nil)
+		out, err := s.approvalJSON(r.Context(), httpx.AccessOf(r.Context()), *d.Pending, nil)
 		if err != nil {
 			return err
 		}
 		w.Header().Set("Location", fmt.Sprintf("/api/v1/approvals/%d", d.Pending.ID))
-		writeJSON(w, http.StatusAccepted, out)
+		httpx.WriteJSON(w, http.StatusAccepted, out)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, deletionOf(d))
+	httpx.WriteJSON(w, http.StatusOK, deletionOf(d))
 	return nil
 }
 
 // carryOutDeletion deletes the footage of an approved request and
 // records the outcome on it.
-func (s *Server) carryOutDeletion(r *http.Request, ap approvals.Approval) (approvals.Approval, error) {
+func (s *API) carryOutDeletion(r *http.Request, ap approvals.Approval) (approvals.Approval, error) {
 	return s.footage.CarryOutDeletion(r.Context(), footageCaller(r), ap)
 }

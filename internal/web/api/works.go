@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 	"github.com/vigil-cctv/vigil/internal/works"
 )
 
@@ -34,44 +35,37 @@ import (
 
 // worksCaller is the request's user as the works service knows them.
 func worksCaller(r *http.Request) works.Caller {
-	a := accessFrom(r.Context())
-	return works.Caller{Actor: userActor(a.user, r), P: a.p, Snap: a.snap}
+	a := httpx.AccessOf(r.Context())
+	return works.Caller{Actor: httpx.UserActor(a.User, r), P: a.P, Snap: a.Snap}
 }
 
 // worksBook reads the works as the request's user may see them.
-func (s *Server) worksBook(r *http.Request) (*works.Book, error) {
+func (s *API) worksBook(r *http.Request) (*works.Book, error) {
 	b, err := s.worksSvc.Book(r.Context(), worksCaller(r))
 	if errors.Is(err, money.ErrOverflow) {
-		return nil, errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the works figures cannot be added up (%v): correct the amounts entered", err), err)
+		return nil, httpx.Errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the works figures cannot be added up (%v): correct the amounts entered", err), err)
 	}
 	return b, err
 }
 
 // worksYear is the request's ?year= (2025/26), else the current one.
-func (s *Server) worksYear(r *http.Request) (int, error) {
-	if v := r.URL.Query().Get("year"); v != "" {
-		y, err := period.ParseYear(v)
-		if err != nil {
-			return 0, badRequest(err.Error())
-		}
-		return y, nil
-	}
-	return period.YearOf(s.now()), nil
+func (s *API) worksYear(r *http.Request) (int, error) {
+	return httpx.Year(r, s.now())
 }
 
 // ---- API ----
 
-func (s *Server) listWorksContracts(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listWorksContracts(w http.ResponseWriter, r *http.Request) error {
 	b, err := s.worksBook(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, b.Contracts())
+	httpx.WriteJSON(w, http.StatusOK, b.Contracts())
 	return nil
 }
 
-func (s *Server) getWorksContract(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "contract")
+func (s *API) getWorksContract(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "contract")
 	if err != nil {
 		return err
 	}
@@ -81,9 +75,9 @@ func (s *Server) getWorksContract(w http.ResponseWriter, r *http.Request) error 
 	}
 	c, ok := b.Contract(id)
 	if !ok {
-		return errorf(http.StatusNotFound, fmt.Sprintf("no works contract %d", id), nil)
+		return httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no works contract %d", id), nil)
 	}
-	writeJSON(w, http.StatusOK, b.ContractRow(c))
+	httpx.WriteJSON(w, http.StatusOK, b.ContractRow(c))
 	return nil
 }
 
@@ -97,13 +91,13 @@ type contractInput struct {
 	Allowances     []works.AllowanceRow `json:"allowances"`
 }
 
-func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) error {
+func (s *API) createWorksContract(w http.ResponseWriter, r *http.Request) error {
 	c := worksCaller(r)
 	if err := s.worksSvc.MayChange(c); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	var in contractInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	nc := works.NewContract{OrganisationID: in.OrganisationID, Reference: in.Reference, Supplier: in.Supplier, ValuePence: in.ValuePence,
@@ -113,17 +107,17 @@ func (s *Server) createWorksContract(w http.ResponseWriter, r *http.Request) err
 	}
 	k, err := s.worksSvc.CreateContract(r.Context(), c, nc)
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	b, err := s.worksBook(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, b.ContractRow(k))
+	httpx.WriteJSON(w, http.StatusCreated, b.ContractRow(k))
 	return nil
 }
 
-func (s *Server) listWorksBudgets(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listWorksBudgets(w http.ResponseWriter, r *http.Request) error {
 	year, err := s.worksYear(r)
 	if err != nil {
 		return err
@@ -132,7 +126,7 @@ func (s *Server) listWorksBudgets(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, b.Budgets(year))
+	httpx.WriteJSON(w, http.StatusOK, b.Budgets(year))
 	return nil
 }
 
@@ -142,18 +136,18 @@ type budgetInput struct {
 	AmountPence  int64  `json:"amount_pence"`
 }
 
-func (s *Server) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
+func (s *API) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
 	c := worksCaller(r)
 	if err := s.worksSvc.MayChange(c); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	var in budgetInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	year, err := s.worksSvc.SetBudget(r.Context(), c, in.DepartmentID, in.Year, in.AmountPence)
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	b, err := s.worksBook(r)
 	if err != nil {
@@ -161,11 +155,11 @@ func (s *Server) putWorksBudget(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, x := range b.Budgets(year) {
 		if x.DepartmentID == in.DepartmentID {
-			writeJSON(w, http.StatusOK, x)
+			httpx.WriteJSON(w, http.StatusOK, x)
 			return nil
 		}
 	}
-	return errorf(http.StatusNotFound, fmt.Sprintf("no department %d", in.DepartmentID), nil)
+	return httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no department %d", in.DepartmentID), nil)
 }
 
 // maxBudgetCSV bounds an imported budget file: a council's departments
@@ -177,23 +171,23 @@ const maxBudgetCSV = 1 << 20
 // year (2025/26) and amount (pounds, such as 12,500.00), in any order.
 // Every row is checked before any is written; one bad row refuses all,
 // naming its row as a spreadsheet shows it (the header is row 1).
-func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) error {
+func (s *API) importWorksBudgets(w http.ResponseWriter, r *http.Request) error {
 	c := worksCaller(r)
 	if err := s.worksSvc.MayChange(c); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "text/plain") {
-		return errorf(http.StatusUnsupportedMediaType, "send the budgets as text/csv", nil)
+		return httpx.Errorf(http.StatusUnsupportedMediaType, "send the budgets as text/csv", nil)
 	}
 	recs, err := spreadsheet.ReadAll(io.LimitReader(r.Body, maxBudgetCSV))
 	var re *spreadsheet.RowError
 	if errors.As(err, &re) {
-		return &Error{Code: http.StatusBadRequest, Msg: "the CSV is not valid: " + re.Error(), Err: re}
+		return &httpx.Error{Code: http.StatusBadRequest, Msg: "the CSV is not valid: " + re.Error(), Err: re}
 	} else if err != nil {
-		return badRequest("the CSV file could not be read")
+		return httpx.BadRequest("the CSV file could not be read")
 	}
 	if len(recs) == 0 {
-		return badRequest("the CSV has no header line (department,year,amount)")
+		return httpx.BadRequest("the CSV has no header line (department,year,amount)")
 	}
 	col := map[string]int{}
 	for i, h := range recs[0].Fields {
@@ -201,7 +195,7 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 	}
 	for _, need := range []string{"department", "year", "amount"} {
 		if _, ok := col[need]; !ok {
-			return badRequest(fmt.Sprintf("the CSV's header has no %q column; it needs department, year and amount", need))
+			return httpx.BadRequest(fmt.Sprintf("the CSV's header has no %q column; it needs department, year and amount", need))
 		}
 	}
 	orgs, err := s.st.ListOrganisations(r.Context())
@@ -217,7 +211,7 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 	first := map[[2]int64]int{} // department and year: the row that set it
 	fail := func(row int, format string, args ...any) error {
 		re := &spreadsheet.RowError{Row: row, Err: fmt.Errorf(format, args...)}
-		return &Error{Code: http.StatusBadRequest, Msg: re.Error(), Err: re}
+		return &httpx.Error{Code: http.StatusBadRequest, Msg: re.Error(), Err: re}
 	}
 	for _, rec := range recs[1:] {
 		line := rec.Row
@@ -267,25 +261,25 @@ func (s *Server) importWorksBudgets(w http.ResponseWriter, r *http.Request) erro
 		if errors.As(err, &ie) && errors.As(ie.Err, &inv) && ie.Index < len(rowOf) {
 			return fail(rowOf[ie.Index], "%s", inv.Msg)
 		}
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"imported": len(bs)})
+	httpx.WriteJSON(w, http.StatusOK, map[string]int{"imported": len(bs)})
 	return nil
 }
 
-func (s *Server) listWorksOrders(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listWorksOrders(w http.ResponseWriter, r *http.Request) error {
 	b, err := s.worksBook(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, b.Orders())
+	httpx.WriteJSON(w, http.StatusOK, b.Orders())
 	return nil
 }
 
 // worksOrder returns the book and the request's order, if the user may
 // read it: an order of a department outside their scope is a 404.
-func (s *Server) worksOrder(r *http.Request) (*works.Book, works.Order, error) {
-	id, err := pathID(r, "order")
+func (s *API) worksOrder(r *http.Request) (*works.Book, works.Order, error) {
+	id, err := httpx.PathID(r, "order")
 	if err != nil {
 		return nil, works.Order{}, err
 	}
@@ -295,17 +289,17 @@ func (s *Server) worksOrder(r *http.Request) (*works.Book, works.Order, error) {
 	}
 	o, ok := b.Order(id)
 	if !ok {
-		return nil, works.Order{}, errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
+		return nil, works.Order{}, httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
 	}
 	return b, o, nil
 }
 
-func (s *Server) getWorksOrder(w http.ResponseWriter, r *http.Request) error {
+func (s *API) getWorksOrder(w http.ResponseWriter, r *http.Request) error {
 	b, o, err := s.worksOrder(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, b.OrderRow(o))
+	httpx.WriteJSON(w, http.StatusOK, b.OrderRow(o))
 	return nil
 }
 
@@ -330,38 +324,38 @@ type orderInput struct {
 // contract's allowance for this contract year. It answers with the
 // warnings its estimate sets off, but is never refused for them: asking
 // commits nothing.
-func (s *Server) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
+func (s *API) raiseWorksOrder(w http.ResponseWriter, r *http.Request) error {
 	c := worksCaller(r)
 	if err := s.worksSvc.MayChange(c); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	var in orderInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	o, ws, err := s.worksSvc.Raise(r.Context(), c, works.NewOrder{ContractID: in.ContractID, DepartmentID: in.DepartmentID, Kind: in.Kind,
 		Funding: in.Funding, Title: in.Title, EstimatePence: in.EstimatePence})
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	return s.answerOrder(w, r, http.StatusCreated, o.ID, ws)
 }
 
 // answerOrder writes the order as it now is, with the warnings ws the
 // service found.
-func (s *Server) answerOrder(w http.ResponseWriter, r *http.Request, code int, id int64, ws []works.Warning) error {
+func (s *API) answerOrder(w http.ResponseWriter, r *http.Request, code int, id int64, ws []works.Warning) error {
 	b, err := s.worksBook(r)
 	if err != nil {
 		return err
 	}
 	o, ok := b.Order(id)
 	if !ok {
-		return errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
+		return httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no works order %d", id), nil)
 	}
 	if ws == nil {
 		ws = []works.Warning{}
 	}
-	writeJSON(w, code, orderAnswer{Order: b.OrderRow(o), Warnings: ws})
+	httpx.WriteJSON(w, code, orderAnswer{Order: b.OrderRow(o), Warnings: ws})
 	return nil
 }
 
@@ -375,7 +369,7 @@ const maxOverride = 500
 // stepWorksOrder takes an order a step on: quote (the contractor's
 // price), approve (at the quote unless an amount is given), complete (at
 // its final cost) or cancel.
-func (s *Server) stepWorksOrder(to string) handlerFunc {
+func (s *API) stepWorksOrder(to string) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		// The service reads the order (its quote, the amount approved
 		// by default) and checks its warnings in the step's own
@@ -386,21 +380,21 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 		}
 		c := worksCaller(r)
 		if err := s.worksSvc.MayChange(c); err != nil {
-			return refusal(err)
+			return httpx.Refusal(err)
 		}
 		var in stepInput
-		if err := decodeOptionalJSON(r, &in); err != nil {
+		if err := httpx.DecodeOptionalJSON(r, &in); err != nil {
 			return err
 		}
 		in.OverrideReason = strings.TrimSpace(in.OverrideReason)
 		if len(in.OverrideReason) > maxOverride {
-			return badRequest(fmt.Sprintf("an override reason is at most %d characters", maxOverride))
+			return httpx.BadRequest(fmt.Sprintf("an override reason is at most %d characters", maxOverride))
 		}
 		step := works.Step{To: to}
 		switch to {
 		case works.Quoted, works.Completed:
 			if in.AmountPence == nil {
-				return badRequest("give amount_pence: the quote, or the final cost")
+				return httpx.BadRequest("give amount_pence: the quote, or the final cost")
 			}
 			step.Amount = *in.AmountPence
 		case works.Approved:
@@ -416,11 +410,11 @@ func (s *Server) stepWorksOrder(to string) handlerFunc {
 		_, ws, err := s.worksSvc.TakeStep(r.Context(), c, o.ID, step)
 		var over *works.OverrideNeeded
 		if errors.As(err, &over) {
-			writeJSON(w, http.StatusConflict, map[string]any{"error": over.Error(), "warnings": over.Warnings})
+			httpx.WriteJSON(w, http.StatusConflict, map[string]any{"error": over.Error(), "warnings": over.Warnings})
 			return nil
 		}
 		if err != nil {
-			return refusal(err)
+			return httpx.Refusal(err)
 		}
 		return s.answerOrder(w, r, http.StatusOK, o.ID, ws)
 	}

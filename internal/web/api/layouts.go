@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
-// layoutJSON is a saved video wall layout as the API shows it. Tiles run
+// LayoutJSON is a saved video wall layout as the API shows it. Tiles run
 // row by row, grid*grid of them, each a camera id or null.
-type layoutJSON struct {
+type LayoutJSON struct {
 	Name      string    `json:"name"`
 	Grid      int       `json:"grid"`
 	Tiles     []*int64  `json:"tiles"`
@@ -31,8 +32,8 @@ type layoutInput struct {
 
 // liveCameraIDs is the set of cameras a tile of the request's user may
 // show: those they may view live now.
-func (s *Server) liveCameraIDs(ctx context.Context) (map[int64]bool, error) {
-	a := accessFrom(ctx)
+func (s *API) liveCameraIDs(ctx context.Context) (map[int64]bool, error) {
+	a := httpx.AccessOf(ctx)
 	cams, err := s.cams.List(ctx)
 	if err != nil {
 		return nil, err
@@ -40,7 +41,7 @@ func (s *Server) liveCameraIDs(ctx context.Context) (map[int64]bool, error) {
 	ids := make(map[int64]bool, len(cams))
 	now := s.now()
 	for _, c := range cams {
-		if a.snap.On(a.p, rightsCamera(c), now).Has(rights.ViewLive) {
+		if a.Snap.On(a.P, rightsCamera(c), now).Has(rights.ViewLive) {
 			ids[c.ID] = true
 		}
 	}
@@ -50,14 +51,14 @@ func (s *Server) liveCameraIDs(ctx context.Context) (map[int64]bool, error) {
 // layoutToJSON shows a tile whose camera has since been deleted, or may no
 // longer be viewed live by the user, as empty, so that what a client reads
 // it can save back unchanged.
-func layoutToJSON(l cameras.Layout, live map[int64]bool) layoutJSON {
+func layoutToJSON(l cameras.Layout, live map[int64]bool) LayoutJSON {
 	tiles := make([]*int64, len(l.Tiles))
 	for i, id := range l.Tiles {
 		if id != nil && live[*id] {
 			tiles[i] = id
 		}
 	}
-	return layoutJSON{Name: l.Name, Grid: l.Grid, Tiles: tiles, UpdatedAt: l.UpdatedAt}
+	return LayoutJSON{Name: l.Name, Grid: l.Grid, Tiles: tiles, UpdatedAt: l.UpdatedAt}
 }
 
 // listLayouts answers the signed-in user's own layouts, never anyone
@@ -65,19 +66,19 @@ func layoutToJSON(l cameras.Layout, live map[int64]bool) layoutJSON {
 // cameras.MaxLayoutPage) and after (the last name of the page before). The
 // body stays a bare array, as before paging; a Link header with
 // rel="next" names the next page when there is one.
-func (s *Server) listLayouts(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listLayouts(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	limit := cameras.DefaultLayoutPage
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 || n > cameras.MaxLayoutPage {
-			return badRequest(fmt.Sprintf("limit=%q is not a number from 1 to %d", v, cameras.MaxLayoutPage))
+			return httpx.BadRequest(fmt.Sprintf("limit=%q is not a number from 1 to %d", v, cameras.MaxLayoutPage))
 		}
 		limit = n
 	}
-	ls, more, err := s.layouts.Page(r.Context(), userFrom(r.Context()).ID, q.Get("after"), limit)
+	ls, more, err := s.layouts.Page(r.Context(), httpx.User(r.Context()).ID, q.Get("after"), limit)
 	if err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
 	if more {
 		next := url.Values{"after": {ls[len(ls)-1].Name}, "limit": {strconv.Itoa(limit)}}
@@ -87,53 +88,53 @@ func (s *Server) listLayouts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]layoutJSON, 0, len(ls))
+	out := make([]LayoutJSON, 0, len(ls))
 	for _, l := range ls {
 		out = append(out, layoutToJSON(l, live))
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) getLayout(w http.ResponseWriter, r *http.Request) error {
-	l, err := s.layouts.Get(r.Context(), userFrom(r.Context()).ID, r.PathValue("name"))
+func (s *API) getLayout(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.layouts.Get(r.Context(), httpx.User(r.Context()).ID, r.PathValue("name"))
 	if err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
 	live, err := s.liveCameraIDs(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, layoutToJSON(l, live))
+	httpx.WriteJSON(w, http.StatusOK, layoutToJSON(l, live))
 	return nil
 }
 
 // putLayout saves the user's layout of that name, replacing any earlier
 // one. Its cameras must be ones the user may view live now.
-func (s *Server) putLayout(w http.ResponseWriter, r *http.Request) error {
+func (s *API) putLayout(w http.ResponseWriter, r *http.Request) error {
 	var in layoutInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	live, err := s.liveCameraIDs(r.Context())
 	if err != nil {
 		return err
 	}
-	l, err := s.layouts.Save(r.Context(), userFrom(r.Context()).ID, r.PathValue("name"), in.Grid, in.Tiles, func(id int64) bool { return live[id] })
+	l, err := s.layouts.Save(r.Context(), httpx.User(r.Context()).ID, r.PathValue("name"), in.Grid, in.Tiles, func(id int64) bool { return live[id] })
 	if errors.Is(err, problem.ErrInvalid) {
 		// Refused values have always been a 400 here.
-		return errorf(http.StatusBadRequest, problem.Message(err, err.Error()), nil)
+		return httpx.Errorf(http.StatusBadRequest, problem.Message(err, err.Error()), nil)
 	}
 	if err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
-	writeJSON(w, http.StatusOK, layoutToJSON(l, live))
+	httpx.WriteJSON(w, http.StatusOK, layoutToJSON(l, live))
 	return nil
 }
 
-func (s *Server) deleteLayout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.layouts.Delete(r.Context(), userFrom(r.Context()).ID, r.PathValue("name")); err != nil {
-		return fromProblem(err)
+func (s *API) deleteLayout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.layouts.Delete(r.Context(), httpx.User(r.Context()).ID, r.PathValue("name")); err != nil {
+		return httpx.FromProblem(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

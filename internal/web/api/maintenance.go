@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // Maintenance (package maintenance holds the rules, who may read and do
@@ -73,24 +74,24 @@ func faultFilter(r *http.Request) (maintenance.FaultFilter, error) {
 	if v := q.Get("camera"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			return f, badRequest(fmt.Sprintf("camera %q is not a camera id", v))
+			return f, httpx.BadRequest(fmt.Sprintf("camera %q is not a camera id", v))
 		}
 		f.CameraID = id
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			return f, badRequest(fmt.Sprintf("limit %q is not a positive whole number", v))
+			return f, httpx.BadRequest(fmt.Sprintf("limit %q is not a positive whole number", v))
 		}
 		f.Limit = n
 	}
 	return f, nil
 }
 
-func (s *Server) listFaults(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listFaults(w http.ResponseWriter, r *http.Request) error {
 	c := s.maintCaller(r)
 	if !maintenance.Reads(c.Principal) {
-		return fromProblem(maintenance.ErrNoRead)
+		return httpx.FromProblem(maintenance.ErrNoRead)
 	}
 	filter, err := faultFilter(r)
 	if err != nil {
@@ -102,13 +103,13 @@ func (s *Server) listFaults(w http.ResponseWriter, r *http.Request) error {
 	}
 	fs, err := s.maint.Faults(r.Context(), c, v, filter)
 	if err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
 	rows := faultViews(v, fs, s.now())
 	if r.URL.Query().Get("format") == "csv" {
-		return writeCSV(w, "faults.csv", faultCSV(rows))
+		return httpx.WriteCSV(w, "faults.csv", faultCSV(rows))
 	}
-	writeJSON(w, http.StatusOK, rows)
+	httpx.WriteJSON(w, http.StatusOK, rows)
 	return nil
 }
 
@@ -117,22 +118,22 @@ func faultCSV(fs []faultJSON) [][]string {
 		"response_due", "responded_at", "response", "fix_due", "fixed_at", "fix", "closed_at", "closed_by", "description", "note"}}
 	for _, f := range fs {
 		rows = append(rows, []string{strconv.FormatInt(f.ID, 10), strconv.FormatInt(f.CameraID, 10), f.Camera, f.Kind, f.Priority, f.State,
-			strconv.FormatBool(f.Automatic), f.Contractor, csvTime(&f.RaisedAt), f.RaisedBy, csvTime(&f.ResponseDue), csvTime(f.progress.RespondedAt),
-			string(f.Response), csvTime(&f.FixDue), csvTime(f.progress.FixedAt), string(f.Fix), csvTime(f.ClosedAt), f.ClosedBy, f.Description, f.Note})
+			strconv.FormatBool(f.Automatic), f.Contractor, httpx.CSVTime(&f.RaisedAt), f.RaisedBy, httpx.CSVTime(&f.ResponseDue), httpx.CSVTime(f.progress.RespondedAt),
+			string(f.Response), httpx.CSVTime(&f.FixDue), httpx.CSVTime(f.progress.FixedAt), string(f.Fix), httpx.CSVTime(f.ClosedAt), f.ClosedBy, f.Description, f.Note})
 	}
 	return rows
 }
 
-func (s *Server) getFault(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "fault")
+func (s *API) getFault(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "fault")
 	if err != nil {
 		return err
 	}
 	f, v, err := s.maint.Fault(r.Context(), s.maintCaller(r), id)
 	if err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
-	writeJSON(w, http.StatusOK, faultView(v, f, s.now()))
+	httpx.WriteJSON(w, http.StatusOK, faultView(v, f, s.now()))
 	return nil
 }
 
@@ -145,22 +146,22 @@ type faultInput struct {
 
 // raiseFault records a fault reported by a person on a camera they may do
 // anything to.
-func (s *Server) raiseFault(w http.ResponseWriter, r *http.Request) error {
+func (s *API) raiseFault(w http.ResponseWriter, r *http.Request) error {
 	var in faultInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	c := s.maintCaller(r)
 	f, err := s.maint.Raise(r.Context(), c, maintenance.FaultInput(in))
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	v, err := s.maint.View(r.Context(), c)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/maintenance/faults/%d", f.ID))
-	writeJSON(w, http.StatusCreated, faultView(v, f, f.RaisedAt))
+	httpx.WriteJSON(w, http.StatusCreated, faultView(v, f, f.RaisedAt))
 	return nil
 }
 
@@ -176,8 +177,8 @@ type faultChange struct {
 
 // patchFault records the contractor's progress on a fault, or changes
 // its priority (and so its deadlines), for those who manage its camera.
-func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "fault")
+func (s *API) patchFault(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "fault")
 	if err != nil {
 		return err
 	}
@@ -185,62 +186,30 @@ func (s *Server) patchFault(w http.ResponseWriter, r *http.Request) error {
 	// they sent is read, as they always have.
 	c := s.maintCaller(r)
 	if err := s.maint.MayUpdate(r.Context(), c, id); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	var in faultChange
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	f, err := s.maint.Update(r.Context(), c, id, maintenance.FaultChange(in))
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	v, err := s.maint.View(r.Context(), c)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, faultView(v, f, s.now().UTC()))
+	httpx.WriteJSON(w, http.StatusOK, faultView(v, f, s.now().UTC()))
 	return nil
 }
 
 // maintCaller is the signed-in user as the maintenance service knows
 // them: who the audit records name, and their rights.
-func (s *Server) maintCaller(r *http.Request) maintenance.Caller {
-	a := accessFrom(r.Context())
-	by := userActor(a.user, r)
-	return maintenance.Caller{By: by, Principal: a.p, Rights: a.snap}
-}
-
-// fromTo reads ?from=&to= as dates (YYYY-MM-DD, UTC midnight) or RFC
-// 3339 instants, [from, to); by default the 30 days to the end of today.
-func fromTo(r *http.Request, now time.Time) (time.Time, time.Time, error) {
-	parse := func(name string, def time.Time) (time.Time, error) {
-		v := r.URL.Query().Get(name)
-		if v == "" {
-			return def, nil
-		}
-		if t, err := time.Parse(time.DateOnly, v); err == nil {
-			return t, nil
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return t, badRequest(fmt.Sprintf("%s %q is not a date (2026-04-01) or an instant (RFC 3339)", name, v))
-		}
-		return t.UTC(), nil
-	}
-	end := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-	to, err := parse("to", end)
-	if err != nil {
-		return to, to, err
-	}
-	from, err := parse("from", to.AddDate(0, 0, -30))
-	if err != nil {
-		return from, to, err
-	}
-	if !from.Before(to) {
-		return from, to, badRequest("from must be before to")
-	}
-	return from, to, nil
+func (s *API) maintCaller(r *http.Request) maintenance.Caller {
+	a := httpx.AccessOf(r.Context())
+	by := httpx.UserActor(a.User, r)
+	return maintenance.Caller{By: by, Principal: a.P, Rights: a.Snap}
 }
 
 type availabilityJSON struct {
@@ -262,12 +231,12 @@ func availabilityRow(a maintenance.Availability) availabilityJSON {
 
 // availability is every camera's availability over a period, and the
 // outages behind it.
-func (s *Server) availability(w http.ResponseWriter, r *http.Request) error {
+func (s *API) availability(w http.ResponseWriter, r *http.Request) error {
 	c := s.maintCaller(r)
 	if !maintenance.Reads(c.Principal) {
-		return fromProblem(maintenance.ErrNoRead)
+		return httpx.FromProblem(maintenance.ErrNoRead)
 	}
-	from, to, err := fromTo(r, s.now().UTC())
+	from, to, err := httpx.FromTo(r, s.now().UTC())
 	if err != nil {
 		return err
 	}
@@ -277,14 +246,14 @@ func (s *Server) availability(w http.ResponseWriter, r *http.Request) error {
 	}
 	a, err := s.maint.Availability(r.Context(), c, v, from, to)
 	if err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
 	rows := []availabilityJSON{}
 	for _, c := range a.Cameras {
 		rows = append(rows, availabilityRow(c))
 	}
 	if r.URL.Query().Get("format") == "csv" {
-		return writeCSV(w, fmt.Sprintf("availability-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly)), availabilityCSV(rows, availabilityRow(a.Estate)))
+		return httpx.WriteCSV(w, fmt.Sprintf("availability-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly)), availabilityCSV(rows, availabilityRow(a.Estate)))
 	}
 	type outageJSON struct {
 		ID        int64      `json:"id"`
@@ -298,7 +267,7 @@ func (s *Server) availability(w http.ResponseWriter, r *http.Request) error {
 	for _, o := range a.Outages {
 		os = append(os, outageJSON{o.ID, o.CameraID, o.Start, o.End, o.Reason, o.EndReason})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "cameras": rows, "estate": availabilityRow(a.Estate), "outages": os})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "cameras": rows, "estate": availabilityRow(a.Estate), "outages": os})
 	return nil
 }
 
@@ -323,12 +292,12 @@ func availabilityCSV(rows []availabilityJSON, estate availabilityJSON) [][]strin
 
 // report builds the contractor's report of ?quarter= (this quarter by
 // default) over the cameras of the user's scope.
-func (s *Server) report(r *http.Request) (maintenance.Report, maintenance.View, error) {
+func (s *API) report(r *http.Request) (maintenance.Report, maintenance.View, error) {
 	q := period.Of(s.now().UTC())
 	if v := r.URL.Query().Get("quarter"); v != "" {
 		var err error
 		if q, err = period.ParseQuarter(v); err != nil {
-			return maintenance.Report{}, maintenance.View{}, badRequest(err.Error())
+			return maintenance.Report{}, maintenance.View{}, httpx.BadRequest(err.Error())
 		}
 	}
 	c := s.maintCaller(r)
@@ -337,14 +306,14 @@ func (s *Server) report(r *http.Request) (maintenance.Report, maintenance.View, 
 		return maintenance.Report{}, maintenance.View{}, err
 	}
 	rep, err := s.maint.Report(r.Context(), c, v, q)
-	return rep, v, fromProblem(err)
+	return rep, v, httpx.FromProblem(err)
 }
 
 // reportAPI is the report as JSON, or one of its tables as CSV
 // (?format=csv&table=priorities|faults|availability).
-func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) error {
-	if !readsMaintenance(accessFrom(r.Context()).p) {
-		return fromProblem(maintenance.ErrNoRead)
+func (s *API) reportAPI(w http.ResponseWriter, r *http.Request) error {
+	if !readsMaintenance(httpx.AccessOf(r.Context()).P) {
+		return httpx.FromProblem(maintenance.ErrNoRead)
 	}
 	rep, v, err := s.report(r)
 	if err != nil {
@@ -354,21 +323,21 @@ func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) error {
 		name := "maintenance-" + strings.ReplaceAll(rep.Quarter.String(), "/", "-")
 		switch t := r.URL.Query().Get("table"); t {
 		case "", "priorities":
-			return writeCSV(w, name+"-priorities.csv", priorityCSV(rep))
+			return httpx.WriteCSV(w, name+"-priorities.csv", priorityCSV(rep))
 		case "faults":
 			var fs []faultJSON
 			for _, f := range rep.Faults {
 				fs = append(fs, faultView(v, f.Fault, rep.At))
 			}
-			return writeCSV(w, name+"-faults.csv", faultCSV(fs))
+			return httpx.WriteCSV(w, name+"-faults.csv", faultCSV(fs))
 		case "availability":
 			var rows []availabilityJSON
 			for _, c := range rep.Cameras {
 				rows = append(rows, availabilityRow(c))
 			}
-			return writeCSV(w, name+"-availability.csv", availabilityCSV(rows, availabilityRow(rep.Estate)))
+			return httpx.WriteCSV(w, name+"-availability.csv", availabilityCSV(rows, availabilityRow(rep.Estate)))
 		default:
-			return badRequest(fmt.Sprintf("table %q is not priorities, faults or availability", t))
+			return httpx.BadRequest(fmt.Sprintf("table %q is not priorities, faults or availability", t))
 		}
 	}
 	type perf struct {
@@ -402,7 +371,7 @@ func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) error {
 		faults = append(faults, f.ID)
 	}
 	out["priorities"], out["cameras"], out["faults"] = ps, cams, faults
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 

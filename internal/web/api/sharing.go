@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // agreementJSON is a sharing agreement as the API shows it.
@@ -39,7 +40,7 @@ type agreementJSON struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func (s *Server) agreementJSON(ctx context.Context, a access.SharingAgreement) (agreementJSON, error) {
+func (s *API) agreementJSON(ctx context.Context, a access.SharingAgreement) (agreementJSON, error) {
 	name := func(id int64) string {
 		o, err := s.st.Organisation(ctx, id)
 		if err != nil {
@@ -57,7 +58,7 @@ func (s *Server) agreementJSON(ctx context.Context, a access.SharingAgreement) (
 	}, nil
 }
 
-func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listAgreements(w http.ResponseWriter, r *http.Request) error {
 	list, err := s.st.ListSharingAgreements(r.Context())
 	if err != nil {
 		return err
@@ -74,23 +75,23 @@ func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, j)
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // targetAgreement returns the request's agreement if the user stands on
 // either side of it, and whether they manage it; otherwise "no sharing
 // agreement N" (access.Service.Agreement decides).
-func (s *Server) targetAgreement(r *http.Request) (access.SharingAgreement, bool, error) {
-	id, err := pathID(r, "sharing agreement")
+func (s *API) targetAgreement(r *http.Request) (access.SharingAgreement, bool, error) {
+	id, err := httpx.PathID(r, "sharing agreement")
 	if err != nil {
 		return access.SharingAgreement{}, false, err
 	}
 	ag, m, err := s.accessSvc.Agreement(r.Context(), s.accessCaller(r), id)
-	return ag, m, refusal(err)
+	return ag, m, httpx.Refusal(err)
 }
 
-func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) error {
+func (s *API) getAgreement(w http.ResponseWriter, r *http.Request) error {
 	ag, _, err := s.targetAgreement(r)
 	if err != nil {
 		return err
@@ -99,7 +100,7 @@ func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -176,28 +177,28 @@ func (in agreementInput) merge(a *access.SharingAgreement) {
 
 // createAgreement shares some of an organisation's cameras with another:
 // a change of rights, under the grantor's four-eyes policy.
-func (s *Server) createAgreement(w http.ResponseWriter, r *http.Request) error {
+func (s *API) createAgreement(w http.ResponseWriter, r *http.Request) error {
 	var in agreementInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	a := accessFrom(r.Context())
-	ag := access.SharingAgreement{GrantorID: a.user.OrganisationID, StartsAt: s.now().UTC(), CreatedBy: a.user.ID}
+	a := httpx.AccessOf(r.Context())
+	ag := access.SharingAgreement{GrantorID: a.User.OrganisationID, StartsAt: s.now().UTC(), CreatedBy: a.User.ID}
 	if in.GrantorID != nil {
 		ag.GrantorID = *in.GrantorID
 	}
 	if in.GranteeID == nil {
-		return badRequest("give grantee_id, the organisation the cameras are shared with")
+		return httpx.BadRequest("give grantee_id, the organisation the cameras are shared with")
 	}
 	ag.GranteeID = *in.GranteeID
 	in.merge(&ag)
 	// Who shares, with whom and what: access decides.
 	grantee, err := s.accessSvc.CheckNewAgreement(r.Context(), s.accessCaller(r), &ag)
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	if utf8.RuneCountInString(in.Reason) > maxReason {
-		return badRequest(fmt.Sprintf("the reason must be at most %d characters", maxReason))
+		return httpx.BadRequest(fmt.Sprintf("the reason must be at most %d characters", maxReason))
 	}
 	ch := change{Kind: kindCreateSharing, Need: rights.ManageCameras, Orgs: []int64{ag.GrantorID}, Agreement: &ag}
 	return s.propose(w, r, ch, http.StatusCreated, fmt.Sprintf("Share cameras with %s (%s): %s", grantee.Name, ag.Reference, strings.Join(ag.Rights, ", ")),
@@ -207,16 +208,16 @@ func (s *Server) createAgreement(w http.ResponseWriter, r *http.Request) error {
 // patchAgreement changes an agreement. Ending it sooner (ends_at no later
 // than it was) is made at once, so access can always be withdrawn fast;
 // anything else is a change of rights.
-func (s *Server) patchAgreement(w http.ResponseWriter, r *http.Request) error {
+func (s *API) patchAgreement(w http.ResponseWriter, r *http.Request) error {
 	ag, _, err := s.targetAgreement(r)
 	if err != nil {
 		return err
 	}
 	if err := s.accessCaller(r).MayChangeAgreement(ag); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	var in agreementInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	next := ag
@@ -224,22 +225,22 @@ func (s *Server) patchAgreement(w http.ResponseWriter, r *http.Request) error {
 	// Its organisations stay, and what is shared is the grantor's:
 	// access decides.
 	if err := s.accessSvc.CheckAgreementChange(r.Context(), s.accessCaller(r), ag, &next); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	ch := change{Kind: kindUpdateSharing, Need: rights.ManageCameras, Orgs: []int64{ag.GrantorID}, Agreement: &next}
 	onlyEnds := in.Reference == nil && in.Rights == nil && in.AllCameras == nil && in.Cameras == nil && in.Groups == nil &&
 		in.StartsAt == nil && in.Condition == nil && in.EndsAt.Set
 	sooner := next.EndsAt != nil && (ag.EndsAt == nil || !next.EndsAt.After(*ag.EndsAt))
 	if onlyEnds && sooner {
-		ended, err := s.accessSvc.EndAgreementSooner(r.Context(), requestActor(r), next)
+		ended, err := s.accessSvc.EndAgreementSooner(r.Context(), httpx.Actor(r), next)
 		if err != nil {
-			return refusal(err)
+			return httpx.Refusal(err)
 		}
 		out, err := s.agreementJSON(r.Context(), ended)
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, out)
+		httpx.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
 	return s.propose(w, r, ch, http.StatusOK, fmt.Sprintf("Change sharing agreement %d (%s)", ag.ID, ag.Reference), in.Reason, ag.GrantorID)
@@ -248,33 +249,33 @@ func (s *Server) patchAgreement(w http.ResponseWriter, r *http.Request) error {
 // agreementIncident opens or closes the incident an agreement with the
 // condition incident_open waits for: the sharing side's control room
 // (anyone there who may view live video) says when there is one.
-func (s *Server) agreementIncident(w http.ResponseWriter, r *http.Request) error {
+func (s *API) agreementIncident(w http.ResponseWriter, r *http.Request) error {
 	ag, _, err := s.targetAgreement(r)
 	if err != nil {
 		return err
 	}
 	if err := s.accessCaller(r).MaySetIncident(ag); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	var in struct {
 		Open      *bool  `json:"open"`
 		Reference string `json:"reference"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if in.Open == nil {
-		return badRequest(`say whether the incident is open, e.g. {"open": true, "reference": "INC-2026-0142"}`)
+		return httpx.BadRequest(`say whether the incident is open, e.g. {"open": true, "reference": "INC-2026-0142"}`)
 	}
 	// On which agreement, and with what, is the service's to decide.
 	ag, err = s.accessSvc.SetIncident(r.Context(), s.accessCaller(r), ag, *in.Open, in.Reference)
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	out, err := s.agreementJSON(r.Context(), ag)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

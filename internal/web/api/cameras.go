@@ -1,14 +1,11 @@
-package web
+package api
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/access"
@@ -16,6 +13,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // cameraJSON is a camera as the API shows it: never its credentials.
@@ -62,7 +60,7 @@ type statusJSON struct {
 
 // cameraJSON shows c to a user who may do on to it. Its address and
 // recording settings are for those who manage it.
-func (s *Server) cameraJSON(c cameras.Camera, organisation string, on rights.Set, needsApproval bool) cameraJSON {
+func (s *API) cameraJSON(c cameras.Camera, organisation string, on rights.Set, needsApproval bool) cameraJSON {
 	out := cameraJSON{
 		ID: c.ID, Name: c.Name, OrganisationID: c.OrganisationID, Organisation: organisation,
 		Area: c.Area, Site: c.Site, Description: c.Description, Latitude: c.Latitude, Longitude: c.Longitude,
@@ -136,8 +134,8 @@ type recordingJSON struct {
 // cameraList is every live camera the request's user may see, as the API
 // shows it: the console's camera tree, map and walls are built from it,
 // so scoping it scopes them.
-func (s *Server) cameraList(ctx context.Context) ([]cameraJSON, error) {
-	a := accessFrom(ctx)
+func (s *API) cameraList(ctx context.Context) ([]cameraJSON, error) {
+	a := httpx.AccessOf(ctx)
 	cams, err := s.cams.List(ctx)
 	if err != nil {
 		return nil, err
@@ -145,7 +143,7 @@ func (s *Server) cameraList(ctx context.Context) ([]cameraJSON, error) {
 	out := make([]cameraJSON, 0, len(cams))
 	now := s.now()
 	for _, c := range cams {
-		if on := a.snap.On(a.p, rightsCamera(c), now); on != 0 {
+		if on := a.Snap.On(a.P, rightsCamera(c), now); on != 0 {
 			out = append(out, s.oneCameraJSON(ctx, a, c, on))
 		}
 	}
@@ -153,56 +151,52 @@ func (s *Server) cameraList(ctx context.Context) ([]cameraJSON, error) {
 }
 
 // oneCameraJSON is cameraJSON for a camera the user may do on to.
-func (s *Server) oneCameraJSON(ctx context.Context, a *signedIn, c cameras.Camera, on rights.Set) cameraJSON {
-	org, ok := a.snap.Org(c.OrganisationID)
+func (s *API) oneCameraJSON(ctx context.Context, a *httpx.Access, c cameras.Camera, on rights.Set) cameraJSON {
+	org, ok := a.Snap.Org(c.OrganisationID)
 	if !ok {
 		// Made by another process since the snapshot.
 		if o, err := s.st.Organisation(ctx, c.OrganisationID); err == nil {
 			org.Name = o.Name
 		}
 	}
-	need, _ := a.snap.NeedsApproval(c.OrganisationID, rights.FourEyesExport)
+	need, _ := a.Snap.NeedsApproval(c.OrganisationID, rights.FourEyesExport)
 	return s.cameraJSON(c, org.Name, on, need)
 }
 
 // visibleCameraJSON shows a camera to the request's user, or is a 404.
-func (s *Server) visibleCameraJSON(r *http.Request, c cameras.Camera) (cameraJSON, error) {
-	a := accessFrom(r.Context())
-	on := a.snap.On(a.p, rightsCamera(c), s.now())
+func (s *API) visibleCameraJSON(r *http.Request, c cameras.Camera) (cameraJSON, error) {
+	a := httpx.AccessOf(r.Context())
+	on := a.Snap.On(a.P, rightsCamera(c), s.now())
 	if on == 0 {
-		return cameraJSON{}, errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", c.ID), nil)
+		return cameraJSON{}, httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no camera %d", c.ID), nil)
 	}
 	return s.oneCameraJSON(r.Context(), a, c, on), nil
 }
 
-func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listCameras(w http.ResponseWriter, r *http.Request) error {
 	out, err := s.cameraList(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) camera(r *http.Request) (cameras.Camera, error) {
+func (s *API) camera(r *http.Request) (cameras.Camera, error) {
 	id, err := cameraID(r)
 	if err != nil {
 		return cameras.Camera{}, err
 	}
 	c, err := s.cams.Camera(r.Context(), id)
-	return c, fromProblem(err)
+	return c, httpx.FromProblem(err)
 }
 
 // cameraID is the request's {id}.
 func cameraID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, badRequest(fmt.Sprintf("camera id %q is not a positive whole number", r.PathValue("id")))
-	}
-	return id, nil
+	return httpx.PathID(r, "camera")
 }
 
-func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
+func (s *API) getCamera(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.camera(r)
 	if err != nil {
 		return err
@@ -211,7 +205,7 @@ func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -280,47 +274,32 @@ func cameraError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, cameras.ErrCredentials):
-		return errorf(http.StatusInternalServerError, "stored camera credentials cannot be read", err)
+		return httpx.Errorf(http.StatusInternalServerError, "stored camera credentials cannot be read", err)
 	}
-	return refusal(err)
+	return httpx.Refusal(err)
 }
 
 // cameraCaller is who makes a request, as the trail names them and as
 // the camera service decides their rights.
 func cameraCaller(r *http.Request) cameras.Caller {
-	u := userFrom(r.Context())
-	c := cameras.Caller{Actor: userActor(u, r)}
+	u := httpx.User(r.Context())
+	c := cameras.Caller{Actor: httpx.UserActor(u, r)}
 	// A request never decided by authorise may do nothing: nil rights
 	// would be the command line's, which no rights bind.
 	c.Rights = rights.NewSnapshot(rights.Data{})
-	if a := accessFrom(r.Context()); a != nil {
-		c.Principal, c.Rights = a.p, a.snap
+	if a := httpx.AccessOf(r.Context()); a != nil {
+		c.Principal, c.Rights = a.P, a.Snap
 	}
 	return c
 }
 
-func decodeJSON(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return errorf(http.StatusUnsupportedMediaType, "send the body as application/json", nil)
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("the body is not valid JSON for this request: " + err.Error())
-	}
-	if dec.More() {
-		return badRequest("the body holds more than one JSON value")
-	}
-	return nil
-}
-
-func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
+func (s *API) createCamera(w http.ResponseWriter, r *http.Request) error {
 	var in cameraInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if in.Name == nil || in.URL == nil {
-		return badRequest("name and url are required")
+		return httpx.BadRequest("name and url are required")
 	}
 	org, err := s.cameraOwner(r, in)
 	if err != nil {
@@ -331,44 +310,29 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 		return cameraError(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cameras/%d", c.ID))
-	a := accessFrom(r.Context())
-	writeJSON(w, http.StatusCreated, s.cameraJSON(c, org.Name, a.snap.On(a.p, rightsCamera(c), s.now()), false))
+	a := httpx.AccessOf(r.Context())
+	httpx.WriteJSON(w, http.StatusCreated, s.cameraJSON(c, org.Name, a.Snap.On(a.P, rightsCamera(c), s.now()), false))
 	return nil
 }
 
 // cameraOwner is the organisation a new camera joins, as the camera
 // service decides it.
-func (s *Server) cameraOwner(r *http.Request, in cameraInput) (rights.Org, error) {
+func (s *API) cameraOwner(r *http.Request, in cameraInput) (rights.Org, error) {
 	want := cameras.Joins{ID: in.OrganisationID}
 	if in.Organisation != nil {
 		want.Name = *in.Organisation
 	}
 	org, err := s.cams.Owner(r.Context(), cameraCaller(r), want)
-	return org, refusal(err)
+	return org, httpx.Refusal(err)
 }
 
-// cameraOrgs finds organisations for the camera service in the store.
-type cameraOrgs struct{ st *store.Store }
-
-func orgOf(o access.Organisation, err error) (rights.Org, error) {
-	return rights.Org{ID: o.ID, Parent: o.ParentID, Name: o.Name, Kind: o.Kind}, err
-}
-
-func (o cameraOrgs) OrganisationByID(ctx context.Context, id int64) (rights.Org, error) {
-	return orgOf(o.st.Organisation(ctx, id))
-}
-
-func (o cameraOrgs) OrganisationByName(ctx context.Context, name string) (rights.Org, error) {
-	return orgOf(o.st.OrganisationByName(ctx, name))
-}
-
-func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
+func (s *API) patchCamera(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.cameraFor(r, rights.ManageCameras)
 	if err != nil {
 		return err
 	}
 	var in cameraInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if in.Organisation != nil || in.OrganisationID != nil {
@@ -385,11 +349,11 @@ func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
+func (s *API) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.cameraFor(r, rights.ManageCameras)
 	if err != nil {
 		return err
@@ -410,16 +374,16 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 // deleted there at once, and moved back. moved is false when in names
 // the camera's own owner, which is no move, and the rest of the PATCH
 // goes ahead.
-func (s *Server) proposeMove(w http.ResponseWriter, r *http.Request, c cameras.Camera, in cameraInput) (moved bool, err error) {
+func (s *API) proposeMove(w http.ResponseWriter, r *http.Request, c cameras.Camera, in cameraInput) (moved bool, err error) {
 	org, err := s.moveTarget(r, in)
 	if err != nil || org.ID == c.OrganisationID {
 		return false, err
 	}
 	if rest := (cameraInput{Organisation: in.Organisation, OrganisationID: in.OrganisationID}); in != rest {
-		return false, badRequest("move a camera in a request of its own: give only organisation_id (or organisation)")
+		return false, httpx.BadRequest("move a camera in a request of its own: give only organisation_id (or organisation)")
 	}
-	a := accessFrom(r.Context())
-	from, _ := a.snap.Org(c.OrganisationID)
+	a := httpx.AccessOf(r.Context())
+	from, _ := a.Snap.Org(c.OrganisationID)
 	ch := change{Kind: kindMoveCamera, Need: rights.ManageCameras, Orgs: []int64{c.OrganisationID, org.ID}, CameraID: c.ID, OrgID: org.ID}
 	summary := fmt.Sprintf("Move camera %s from %s to %s", c.Name, from.Name, org.Name)
 	return true, s.proposeUnder(w, r, ch, http.StatusOK, summary, "", holdWhen{actions: rights.FourEyesActions, orgs: []int64{c.OrganisationID, org.ID}})
@@ -428,7 +392,7 @@ func (s *Server) proposeMove(w http.ResponseWriter, r *http.Request, c cameras.C
 // moveTarget is the organisation that in names, which the user must manage
 // cameras in; one outside their sight is "no such organisation", like
 // one that does not exist.
-func (s *Server) moveTarget(r *http.Request, in cameraInput) (access.Organisation, error) {
+func (s *API) moveTarget(r *http.Request, in cameraInput) (access.Organisation, error) {
 	var org access.Organisation
 	var err error
 	var missing string
@@ -441,11 +405,11 @@ func (s *Server) moveTarget(r *http.Request, in cameraInput) (access.Organisatio
 		org, err = s.st.OrganisationByName(r.Context(), *in.Organisation)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return org, errorf(http.StatusNotFound, missing, nil)
+		return org, httpx.Errorf(http.StatusNotFound, missing, nil)
 	}
 	if err != nil {
 		return org, err
 	}
-	a := accessFrom(r.Context())
-	return org, decide(a.snap.CanOrg(a.p, rights.ManageCameras, org.ID), missing)
+	a := httpx.AccessOf(r.Context())
+	return org, decide(a.Snap.CanOrg(a.P, rights.ManageCameras, org.ID), missing)
 }

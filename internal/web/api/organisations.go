@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // orgJSON is an organisation as the API shows it.
@@ -25,7 +26,7 @@ type orgJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func (s *Server) orgJSON(ctx context.Context, o access.Organisation) orgJSON {
+func (s *API) orgJSON(ctx context.Context, o access.Organisation) orgJSON {
 	out := orgJSON{ID: o.ID, Name: o.Name, Kind: o.Kind, CreatedAt: o.CreatedAt}
 	if o.ParentID != 0 {
 		out.ParentID = &o.ParentID
@@ -42,16 +43,16 @@ func (s *Server) orgJSON(ctx context.Context, o access.Organisation) orgJSON {
 }
 
 // listOrganisations answers the user's organisation and those below it.
-func (s *Server) listOrganisations(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listOrganisations(w http.ResponseWriter, r *http.Request) error {
 	orgs, err := s.st.ListOrganisations(r.Context())
 	if err != nil {
 		return err
 	}
-	a := accessFrom(r.Context())
+	a := httpx.AccessOf(r.Context())
 	out := []orgJSON{}
 	for _, o := range orgs {
-		if a.snap.Sees(a.p, o.ID) {
-			j := orgJSON{ID: o.ID, Name: o.Name, Kind: o.Kind, CreatedAt: o.CreatedAt, FourEyes: a.snap.FourEyes(o.ID)}
+		if a.Snap.Sees(a.P, o.ID) {
+			j := orgJSON{ID: o.ID, Name: o.Name, Kind: o.Kind, CreatedAt: o.CreatedAt, FourEyes: a.Snap.FourEyes(o.ID)}
 			if o.ParentID != 0 {
 				j.ParentID = &o.ParentID
 			}
@@ -61,31 +62,31 @@ func (s *Server) listOrganisations(w http.ResponseWriter, r *http.Request) error
 			out = append(out, j)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // targetOrg returns the request's {id} organisation if it is the user's
 // or below it; any other is "no organisation N".
-func (s *Server) targetOrg(r *http.Request) (access.Organisation, error) {
-	id, err := pathID(r, "organisation")
+func (s *API) targetOrg(r *http.Request) (access.Organisation, error) {
+	id, err := httpx.PathID(r, "organisation")
 	if err != nil {
 		return access.Organisation{}, err
 	}
 	o, err := s.st.Organisation(r.Context(), id)
-	a := accessFrom(r.Context())
-	if errors.Is(err, store.ErrNotFound) || err == nil && !a.snap.Sees(a.p, o.ID) {
-		return o, errorf(http.StatusNotFound, fmt.Sprintf("no organisation %d", id), nil)
+	a := httpx.AccessOf(r.Context())
+	if errors.Is(err, store.ErrNotFound) || err == nil && !a.Snap.Sees(a.P, o.ID) {
+		return o, httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no organisation %d", id), nil)
 	}
 	return o, err
 }
 
-func (s *Server) getOrganisation(w http.ResponseWriter, r *http.Request) error {
+func (s *API) getOrganisation(w http.ResponseWriter, r *http.Request) error {
 	o, err := s.targetOrg(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.orgJSON(r.Context(), o))
+	httpx.WriteJSON(w, http.StatusOK, s.orgJSON(r.Context(), o))
 	return nil
 }
 
@@ -98,32 +99,32 @@ type orgInput struct {
 
 // createOrganisation makes an organisation below one the user manages
 // users of (their own, unless parent_id says which).
-func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) error {
+func (s *API) createOrganisation(w http.ResponseWriter, r *http.Request) error {
 	var in orgInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if in.Name == nil || in.Kind == nil {
-		return badRequest(`give the name and kind, e.g. {"name": "Shire Constabulary", "kind": "police"}`)
+		return httpx.BadRequest(`give the name and kind, e.g. {"name": "Shire Constabulary", "kind": "police"}`)
 	}
-	a := accessFrom(r.Context())
-	o := access.Organisation{Name: *in.Name, Kind: *in.Kind, ParentID: a.user.OrganisationID}
+	a := httpx.AccessOf(r.Context())
+	o := access.Organisation{Name: *in.Name, Kind: *in.Kind, ParentID: a.User.OrganisationID}
 	if in.ParentID != nil {
 		o.ParentID = *in.ParentID
 	}
 	o, err := s.accessSvc.CreateOrganisation(r.Context(), s.accessCaller(r), o)
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/organisations/%d", o.ID))
-	writeJSON(w, http.StatusCreated, s.orgJSON(r.Context(), o))
+	httpx.WriteJSON(w, http.StatusCreated, s.orgJSON(r.Context(), o))
 	return nil
 }
 
 // patchOrganisation renames an organisation or changes its kind at once;
 // moving it in the tree changes who sees its cameras, so that is a change
 // of rights.
-func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error {
+func (s *API) patchOrganisation(w http.ResponseWriter, r *http.Request) error {
 	o, err := s.targetOrg(r)
 	if err != nil {
 		return err
@@ -132,7 +133,7 @@ func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var in orgInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	next := o
@@ -142,10 +143,10 @@ func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error
 	if in.Kind != nil {
 		next.Kind = *in.Kind
 	}
-	a := accessFrom(r.Context())
+	a := httpx.AccessOf(r.Context())
 	if in.ParentID != nil && *in.ParentID != o.ParentID {
-		if o.ID == a.user.OrganisationID {
-			return errorf(http.StatusForbidden, "you cannot move your own organisation: someone above it must", nil)
+		if o.ID == a.User.OrganisationID {
+			return httpx.Errorf(http.StatusForbidden, "you cannot move your own organisation: someone above it must", nil)
 		}
 		if err := s.orgFor(r, rights.ManageUsers, *in.ParentID); err != nil {
 			return err
@@ -159,9 +160,9 @@ func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error
 			holdWhen{actions: rights.FourEyesActions, orgs: []int64{o.ID, next.ParentID}})
 	}
 	if next, err = s.accessSvc.UpdateOrganisation(r.Context(), s.accessCaller(r), next); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
-	writeJSON(w, http.StatusOK, s.orgJSON(r.Context(), next))
+	httpx.WriteJSON(w, http.StatusOK, s.orgJSON(r.Context(), next))
 	return nil
 }
 
@@ -169,7 +170,7 @@ func (s *Server) patchOrganisation(w http.ResponseWriter, r *http.Request) error
 // approval for. Adding to it is made at once; taking anything away is a
 // change of rights that waits for a second person, under the very policy
 // it relaxes.
-func (s *Server) putFourEyes(w http.ResponseWriter, r *http.Request) error {
+func (s *API) putFourEyes(w http.ResponseWriter, r *http.Request) error {
 	o, err := s.targetOrg(r)
 	if err != nil {
 		return err
@@ -181,15 +182,15 @@ func (s *Server) putFourEyes(w http.ResponseWriter, r *http.Request) error {
 		Actions *[]string `json:"actions"`
 		Reason  string    `json:"reason"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if in.Actions == nil {
-		return badRequest(`give the actions, e.g. {"actions": ["export", "rights"]}; they are export, delete_footage and rights`)
+		return httpx.BadRequest(`give the actions, e.g. {"actions": ["export", "rights"]}; they are export, delete_footage and rights`)
 	}
 	for _, act := range *in.Actions {
 		if !slices.Contains(rights.FourEyesActions, act) {
-			return badRequest(fmt.Sprintf("%q is not a four-eyes action; they are export, delete_footage and rights", act))
+			return httpx.BadRequest(fmt.Sprintf("%q is not a four-eyes action; they are export, delete_footage and rights", act))
 		}
 	}
 	cur, err := s.st.FourEyes(r.Context(), o.ID)

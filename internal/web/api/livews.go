@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // The live WebSocket, GET /api/v1/cameras/{id}/live.ws, carries a camera's
@@ -89,20 +90,20 @@ func (w *wsSessions) close() {
 }
 
 // liveWS serves the live WebSocket.
-func (s *Server) liveWS(w http.ResponseWriter, r *http.Request) error {
+func (s *API) liveWS(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.cameraFor(r, rights.ViewLive)
 	if err != nil {
 		return err
 	}
 	if !isWebSocket(r) {
 		w.Header().Set("Upgrade", "websocket")
-		return errorf(http.StatusUpgradeRequired, "this is a WebSocket: open it with new WebSocket(url)", nil)
+		return httpx.Errorf(http.StatusUpgradeRequired, "this is a WebSocket: open it with new WebSocket(url)", nil)
 	}
 	if !sameOrigin(r) {
-		return errorf(http.StatusForbidden, "live video goes only to this server's own pages, and this request comes from another site's", nil)
+		return httpx.Errorf(http.StatusForbidden, "live video goes only to this server's own pages, and this request comes from another site's", nil)
 	}
 	if !s.ws.add() {
-		return errorf(http.StatusServiceUnavailable, "the server is stopping", nil)
+		return httpx.Errorf(http.StatusServiceUnavailable, "the server is stopping", nil)
 	}
 	defer s.ws.wg.Done()
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
@@ -120,7 +121,7 @@ func (s *Server) liveWS(w http.ResponseWriter, r *http.Request) error {
 
 // liveSocket is one live WebSocket.
 type liveSocket struct {
-	s       *Server
+	s       *API
 	conn    *websocket.Conn
 	r       *http.Request
 	camera  cameras.Camera
@@ -165,7 +166,7 @@ func (l *liveSocket) serve(ctx context.Context) {
 	if isH265(hub) && l.r.URL.Query().Get("h265") != "1" {
 		th, err := s.transcodedHub(ctx, c.ID)
 		if err != nil {
-			var we *Error
+			var we *httpx.Error
 			errors.As(err, &we)
 			code := websocket.StatusUnsupportedData // this browser cannot be shown the camera
 			if we.Code >= 500 {

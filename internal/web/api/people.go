@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/rights"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // roleJSON is one role a user holds.
@@ -54,19 +55,19 @@ func describeUserRoles(rs []access.UserRole) string {
 
 // me answers who the signed-in user is and what they may do: the
 // console and API clients use it to show only what will work.
-func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	a := accessFrom(r.Context())
-	org, _ := a.snap.Org(a.user.OrganisationID)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id": a.user.ID, "username": a.user.Username, "organisation_id": a.user.OrganisationID, "organisation": org.Name,
-		"roles": rolesJSON(grantRoles(a.p.Grants)), "rights": a.p.Holds().List(),
-		"must_change_password": a.user.MustChangePassword,
+func (s *API) me(w http.ResponseWriter, r *http.Request) error {
+	a := httpx.AccessOf(r.Context())
+	org, _ := a.Snap.Org(a.User.OrganisationID)
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{
+		"id": a.User.ID, "username": a.User.Username, "organisation_id": a.User.OrganisationID, "organisation": org.Name,
+		"roles": rolesJSON(grantRoles(a.P.Grants)), "rights": a.P.Holds().List(),
+		"must_change_password": a.User.MustChangePassword,
 	})
 	return nil
 }
 
 // listRoles answers the built-in roles and what each may do.
-func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listRoles(w http.ResponseWriter, r *http.Request) error {
 	type roleInfo struct {
 		Role   rights.Role     `json:"role"`
 		Title  string          `json:"title"`
@@ -77,7 +78,7 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) error {
 	for _, ri := range rights.Roles {
 		out = append(out, roleInfo{Role: ri.Role, Title: ri.Title, About: ri.About, Rights: ri.Can.List()})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -98,7 +99,7 @@ type userJSON struct {
 	Approval *approvalJSON `json:"approval,omitempty"`
 }
 
-func (s *Server) userJSON(ctx context.Context, u identity.User, password string) (userJSON, error) {
+func (s *API) userJSON(ctx context.Context, u identity.User, password string) (userJSON, error) {
 	roles, err := s.st.UserRoles(ctx, u.ID)
 	if err != nil {
 		return userJSON{}, err
@@ -113,29 +114,29 @@ func (s *Server) userJSON(ctx context.Context, u identity.User, password string)
 
 // targetUser returns the request's {id} user if the signed-in user
 // manages users in their organisation; anyone else is "no user N".
-func (s *Server) targetUser(r *http.Request) (identity.User, error) {
-	id, err := pathID(r, "user")
+func (s *API) targetUser(r *http.Request) (identity.User, error) {
+	id, err := httpx.PathID(r, "user")
 	if err != nil {
 		return identity.User{}, err
 	}
-	u, err := s.id.TargetUser(r.Context(), callerOf(r), id)
-	return u, refusal(err)
+	u, err := s.id.TargetUser(r.Context(), httpx.IdentityCaller(r), id)
+	return u, httpx.Refusal(err)
 }
 
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	users, err := s.st.ListUsers(r.Context())
 	if err != nil {
 		return err
 	}
-	a := accessFrom(r.Context())
+	a := httpx.AccessOf(r.Context())
 	out := []userJSON{}
 	for _, u := range users {
-		if !a.snap.CanOrg(a.p, rights.ManageUsers, u.OrganisationID).Allowed {
+		if !a.Snap.CanOrg(a.P, rights.ManageUsers, u.OrganisationID).Allowed {
 			continue
 		}
-		org, _ := a.snap.Org(u.OrganisationID)
-		roles := grantRoles(a.snap.Principal(u.ID, u.OrganisationID).Grants)
-		if !a.snap.Known(u.ID) {
+		org, _ := a.Snap.Org(u.OrganisationID)
+		roles := grantRoles(a.Snap.Principal(u.ID, u.OrganisationID).Grants)
+		if !a.Snap.Known(u.ID) {
 			if roles, err = s.st.UserRoles(r.Context(), u.ID); err != nil {
 				return err
 			}
@@ -143,11 +144,11 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 		out = append(out, userJSON{ID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Organisation: org.Name,
 			Roles: rolesJSON(roles), MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
+func (s *API) getUser(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.targetUser(r)
 	if err != nil {
 		return err
@@ -156,7 +157,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -209,17 +210,17 @@ type userInput struct {
 // of. Without a password one is generated and answered this once. Roles
 // given are a change of rights like any other: where four eyes applies
 // the account is made without them and they wait for approval.
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+func (s *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	var in userInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	a := accessFrom(r.Context())
+	a := httpx.AccessOf(r.Context())
 	in.Username = strings.TrimSpace(in.Username)
 	if err := identity.CheckUsername(in.Username); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
-	org := a.user.OrganisationID
+	org := a.User.OrganisationID
 	if in.OrganisationID != nil {
 		org = *in.OrganisationID
 	}
@@ -227,12 +228,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.accessCaller(r).CheckRoles(in.Roles, org); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
-	u, generated, err := s.id.CreateUser(r.Context(), userActor(a.user, r), identity.NewUser{Username: in.Username, OrganisationID: org,
+	u, generated, err := s.id.CreateUser(r.Context(), httpx.UserActor(a.User, r), identity.NewUser{Username: in.Username, OrganisationID: org,
 		Password: in.Password, MustChangePassword: in.MustChangePassword})
 	if err != nil {
-		return refusal(storeError(err, fmt.Sprintf("the username %q is taken", in.Username)))
+		return httpx.Refusal(storeError(err, fmt.Sprintf("the username %q is taken", in.Username)))
 	}
 	s.changed()
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/users/%d", u.ID))
@@ -241,7 +242,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusCreated, out)
+		httpx.WriteJSON(w, http.StatusCreated, out)
 		return nil
 	}
 	// The roles go through the same path as any change of roles, and its
@@ -266,7 +267,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 			out.Approval = &ap
 		}
 	}
-	writeJSON(w, http.StatusCreated, out)
+	httpx.WriteJSON(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -291,13 +292,13 @@ func (c *captured) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "user")
+func (s *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "user")
 	if err != nil {
 		return err
 	}
-	if err := s.id.DeleteUser(r.Context(), callerOf(r), id); err != nil {
-		return refusal(err)
+	if err := s.id.DeleteUser(r.Context(), httpx.IdentityCaller(r), id); err != nil {
+		return httpx.Refusal(err)
 	}
 	s.changed()
 	w.WriteHeader(http.StatusNoContent)
@@ -306,7 +307,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 
 // putUserRoles replaces a user's roles: a change of rights, so four eyes
 // may apply, and nobody changes their own.
-func (s *Server) putUserRoles(w http.ResponseWriter, r *http.Request) error {
+func (s *API) putUserRoles(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.targetUser(r)
 	if err != nil {
 		return err
@@ -315,25 +316,25 @@ func (s *Server) putUserRoles(w http.ResponseWriter, r *http.Request) error {
 		Roles  *rolesInput `json:"roles"`
 		Reason string      `json:"reason"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if in.Roles == nil {
-		return badRequest(`give the roles, e.g. {"roles": ["operator"]} or {"roles": [{"role": "operator", "camera_group_id": 3}]}`)
+		return httpx.BadRequest(`give the roles, e.g. {"roles": ["operator"]} or {"roles": [{"role": "operator", "camera_group_id": 3}]}`)
 	}
 	// Nobody changes their own; which roles may be given is access's.
 	if err := s.accessCaller(r).CheckSetRoles(u.ID, u.OrganisationID, *in.Roles); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	if utf8.RuneCountInString(in.Reason) > maxReason {
-		return badRequest(fmt.Sprintf("the reason must be at most %d characters", maxReason))
+		return httpx.BadRequest(fmt.Sprintf("the reason must be at most %d characters", maxReason))
 	}
 	old, err := s.st.UserRoles(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
 	ch := change{Kind: kindSetRoles, Need: rights.ManageUsers, Orgs: []int64{u.OrganisationID}, UserID: u.ID, Roles: *in.Roles}
-	hold, summary, err := s.rolesHold(r.Context(), accessFrom(r.Context()), u, old, *in.Roles,
+	hold, summary, err := s.rolesHold(r.Context(), httpx.AccessOf(r.Context()), u, old, *in.Roles,
 		fmt.Sprintf("Set the roles of %s to %s", u.Username, describeUserRoles(*in.Roles)))
 	if err != nil {
 		return err

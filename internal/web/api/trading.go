@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/period"
 	"github.com/vigil-cctv/vigil/internal/trading"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // The trading company: its customers' subscriptions, one-off charges and
@@ -26,21 +26,13 @@ import (
 
 // tradingCaller is the request's user as the trading service knows them.
 func tradingCaller(r *http.Request) trading.Caller {
-	a := accessFrom(r.Context())
-	return trading.Caller{Actor: userActor(a.user, r), P: a.p, Snap: a.snap}
+	a := httpx.AccessOf(r.Context())
+	return trading.Caller{Actor: httpx.UserActor(a.User, r), P: a.P, Snap: a.Snap}
 }
 
 // tradingPeriod reads ?period=, the current financial quarter if none.
-func (s *Server) tradingPeriod(r *http.Request) (trading.Period, error) {
-	v := r.URL.Query().Get("period")
-	if v == "" {
-		return period.Of(s.now()).Span(), nil
-	}
-	p, err := period.ParseSpan(v)
-	if err != nil {
-		return p, badRequest(err.Error())
-	}
-	return p, nil
+func (s *API) tradingPeriod(r *http.Request) (trading.Period, error) {
+	return httpx.Span(r, s.now())
 }
 
 func dayString(t time.Time) string { return t.UTC().Format(time.DateOnly) }
@@ -61,7 +53,7 @@ func idPtr(id int64) *int64 {
 }
 
 // customerNames maps the ids of every customer to its name.
-func (s *Server) customerNames(r *http.Request) (map[int64]string, error) {
+func (s *API) customerNames(r *http.Request) (map[int64]string, error) {
 	cs, err := s.tradingSvc.Ledger().Customers(r.Context())
 	if err != nil {
 		return nil, err
@@ -90,19 +82,19 @@ func tradingSettingsJSONOf(t trading.Settings) tradingSettingsJSON {
 		InvoicePrefix: t.InvoicePrefix, NextInvoice: t.NextInvoice, PaymentDays: t.PaymentDays}
 }
 
-func (s *Server) getTradingSettings(w http.ResponseWriter, r *http.Request) error {
+func (s *API) getTradingSettings(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.tradingSvc.Settings(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, tradingSettingsJSONOf(t))
+	httpx.WriteJSON(w, http.StatusOK, tradingSettingsJSONOf(t))
 	return nil
 }
 
-func (s *Server) putTradingSettings(w http.ResponseWriter, r *http.Request) error {
+func (s *API) putTradingSettings(w http.ResponseWriter, r *http.Request) error {
 	c := tradingCaller(r)
 	if err := s.tradingSvc.MayChange(c); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	var in struct {
 		Company        *string `json:"company"`
@@ -112,15 +104,15 @@ func (s *Server) putTradingSettings(w http.ResponseWriter, r *http.Request) erro
 		InvoicePrefix  *string `json:"invoice_prefix"`
 		PaymentDays    *int64  `json:"payment_days"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	t, err := s.tradingSvc.UpdateSettings(r.Context(), c, trading.SettingsChange{Company: in.Company, Address: in.Address, VATNumber: in.VATNumber,
 		InvoicePrefix: in.InvoicePrefix, VATBasisPoints: in.VATBasisPoints, PaymentDays: in.PaymentDays})
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
-	writeJSON(w, http.StatusOK, tradingSettingsJSONOf(t))
+	httpx.WriteJSON(w, http.StatusOK, tradingSettingsJSONOf(t))
 	return nil
 }
 
@@ -131,7 +123,7 @@ type unitsJSON struct {
 	Units int64  `json:"units"`
 }
 
-type subscriptionJSON struct {
+type SubscriptionJSON struct {
 	ID         int64       `json:"id"`
 	CustomerID int64       `json:"customer_id"`
 	Customer   string      `json:"customer"`
@@ -144,8 +136,8 @@ type subscriptionJSON struct {
 	Units      []unitsJSON `json:"units"`
 }
 
-func (s *Server) subscriptionJSONOf(t trading.Subscription, names map[int64]string) subscriptionJSON {
-	out := subscriptionJSON{ID: t.ID, CustomerID: t.CustomerID, Customer: names[t.CustomerID], Reference: t.Reference, Service: t.Service,
+func (s *API) subscriptionJSONOf(t trading.Subscription, names map[int64]string) SubscriptionJSON {
+	out := SubscriptionJSON{ID: t.ID, CustomerID: t.CustomerID, Customer: names[t.CustomerID], Reference: t.Reference, Service: t.Service,
 		UnitPrice: t.UnitPrice, StartsOn: dayString(t.StartsOn), EndsOn: dayPtr(t.EndsOn), UnitsNow: t.UnitsOn(s.now()), Units: []unitsJSON{}}
 	for _, u := range t.Units {
 		out.Units = append(out.Units, unitsJSON{From: dayString(u.From), Units: u.Units})
@@ -153,7 +145,7 @@ func (s *Server) subscriptionJSONOf(t trading.Subscription, names map[int64]stri
 	return out
 }
 
-func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
 	subs, err := s.tradingSvc.Subscriptions(r.Context(), tradingCaller(r))
 	if err != nil {
 		return err
@@ -162,15 +154,15 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	out := []subscriptionJSON{}
+	out := []SubscriptionJSON{}
 	for _, t := range subs {
 		out = append(out, s.subscriptionJSONOf(t, names))
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) error {
+func (s *API) createSubscription(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		CustomerID int64   `json:"customer_id"`
 		Reference  string  `json:"reference"`
@@ -180,74 +172,74 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		EndsOn     *string `json:"ends_on"`
 		Units      *int64  `json:"units"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	t, c, err := s.tradingSvc.CreateSubscription(r.Context(), tradingCaller(r), trading.NewSubscription{CustomerID: in.CustomerID,
 		Reference: in.Reference, Service: in.Service, UnitPrice: in.UnitPrice, StartsOn: in.StartsOn, EndsOn: in.EndsOn, Units: in.Units})
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/subscriptions/%d", t.ID))
-	writeJSON(w, http.StatusCreated, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
+	httpx.WriteJSON(w, http.StatusCreated, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
 	return nil
 }
 
 // targetSubscription returns the request's {id} subscription if the user
 // may read its customer's figures.
-func (s *Server) targetSubscription(r *http.Request) (trading.Subscription, error) {
-	id, err := pathID(r, "subscription")
+func (s *API) targetSubscription(r *http.Request) (trading.Subscription, error) {
+	id, err := httpx.PathID(r, "subscription")
 	if err != nil {
 		return trading.Subscription{}, err
 	}
 	t, _, err := s.tradingSvc.Subscription(r.Context(), tradingCaller(r), id)
-	return t, refusal(err)
+	return t, httpx.Refusal(err)
 }
 
-func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error {
+func (s *API) patchSubscription(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.targetSubscription(r)
 	if err != nil {
 		return err
 	}
 	if err := s.tradingSvc.MayChange(tradingCaller(r)); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	var in struct {
 		Reference *string `json:"reference"`
 		EndsOn    *string `json:"ends_on"` // "" makes it open-ended
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	t, c, err := s.tradingSvc.UpdateSubscription(r.Context(), tradingCaller(r), t.ID, trading.SubscriptionChange{Reference: in.Reference, EndsOn: in.EndsOn})
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
-	writeJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
+	httpx.WriteJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
 	return nil
 }
 
 // setSubscriptionUnits dates a change of the number of camera units.
-func (s *Server) setSubscriptionUnits(w http.ResponseWriter, r *http.Request) error {
+func (s *API) setSubscriptionUnits(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.targetSubscription(r)
 	if err != nil {
 		return err
 	}
 	if err := s.tradingSvc.MayChange(tradingCaller(r)); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	var in struct {
 		From  string `json:"from"`
 		Units *int64 `json:"units"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	t, c, err := s.tradingSvc.SetUnits(r.Context(), tradingCaller(r), t.ID, trading.UnitsChange{From: in.From, Units: in.Units})
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
-	writeJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
+	httpx.WriteJSON(w, http.StatusOK, s.subscriptionJSONOf(t, map[int64]string{c.ID: c.Name}))
 	return nil
 }
 
@@ -268,7 +260,7 @@ func chargeJSONOf(c trading.Charge, names map[int64]string) chargeJSON {
 		Amount: c.Amount, InvoiceID: idPtr(c.InvoiceID)}
 }
 
-func (s *Server) listCharges(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listCharges(w http.ResponseWriter, r *http.Request) error {
 	cs, err := s.tradingSvc.Charges(r.Context(), tradingCaller(r), r.URL.Query().Get("unbilled") == "true")
 	if err != nil {
 		return err
@@ -281,26 +273,26 @@ func (s *Server) listCharges(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range cs {
 		out = append(out, chargeJSONOf(c, names))
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) createCharge(w http.ResponseWriter, r *http.Request) error {
+func (s *API) createCharge(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		CustomerID  int64  `json:"customer_id"`
 		On          string `json:"on"`
 		Description string `json:"description"`
 		Amount      int64  `json:"amount_pence"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	ch, c, err := s.tradingSvc.CreateCharge(r.Context(), tradingCaller(r), trading.NewCharge{CustomerID: in.CustomerID, On: in.On,
 		Description: in.Description, Amount: in.Amount})
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
-	writeJSON(w, http.StatusCreated, chargeJSONOf(ch, map[int64]string{c.ID: c.Name}))
+	httpx.WriteJSON(w, http.StatusCreated, chargeJSONOf(ch, map[int64]string{c.ID: c.Name}))
 	return nil
 }
 
@@ -319,7 +311,7 @@ type invoiceLineJSON struct {
 	Net         int64  `json:"net_pence"`
 }
 
-type invoiceJSON struct {
+type InvoiceJSON struct {
 	ID             int64             `json:"id"`
 	Number         int64             `json:"number"`
 	Reference      string            `json:"reference"`
@@ -342,8 +334,8 @@ type invoiceJSON struct {
 	CSV            string            `json:"csv"`
 }
 
-func invoiceJSONOf(v trading.Invoice) invoiceJSON {
-	out := invoiceJSON{ID: v.ID, Number: v.Number, Reference: v.Reference, Kind: v.Kind, CreditsID: idPtr(v.CreditsID), CreditedBy: idPtr(v.CreditedBy),
+func invoiceJSONOf(v trading.Invoice) InvoiceJSON {
+	out := InvoiceJSON{ID: v.ID, Number: v.Number, Reference: v.Reference, Kind: v.Kind, CreditsID: idPtr(v.CreditsID), CreditedBy: idPtr(v.CreditedBy),
 		CustomerID: v.CustomerID, Customer: v.CustomerName, PeriodFrom: dayString(v.PeriodFrom), PeriodTo: dayString(v.PeriodTo),
 		IssuedAt: v.IssuedAt, DueOn: dayString(v.DueOn), VATBasisPoints: v.VATBasisPoints, Net: v.Net, VAT: v.VAT, Gross: v.Gross, Note: v.Note,
 		Page: fmt.Sprintf("/trading/invoices/%d", v.ID), CSV: fmt.Sprintf("/api/v1/trading/invoices/%d/csv", v.ID)}
@@ -356,19 +348,19 @@ func invoiceJSONOf(v trading.Invoice) invoiceJSON {
 
 // visibleInvoices are the invoices of the period (by its start) of the
 // customers the user sees, of one customer if ?customer_id= says so.
-func (s *Server) visibleInvoices(r *http.Request, p trading.Period) ([]trading.Invoice, error) {
+func (s *API) visibleInvoices(r *http.Request, p trading.Period) ([]trading.Invoice, error) {
 	f := trading.InvoiceFilter{From: p.From, To: p.To}
 	if v := r.URL.Query().Get("customer_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return nil, badRequest("customer_id must be a whole number")
+			return nil, httpx.BadRequest("customer_id must be a whole number")
 		}
 		f.CustomerID = id
 	}
 	return s.tradingSvc.Invoices(r.Context(), tradingCaller(r), f)
 }
 
-func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listInvoices(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.tradingPeriod(r)
 	if err != nil {
 		return err
@@ -377,16 +369,16 @@ func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []invoiceJSON{}
+	out := []InvoiceJSON{}
 	for _, v := range invs {
 		out = append(out, invoiceJSONOf(v))
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // invoicesCSV is the period's invoices, one row each.
-func (s *Server) invoicesCSV(w http.ResponseWriter, r *http.Request) error {
+func (s *API) invoicesCSV(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.tradingPeriod(r)
 	if err != nil {
 		return err
@@ -396,58 +388,58 @@ func (s *Server) invoicesCSV(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := fmt.Sprintf("invoices-%s-%s.csv", dayString(p.From), dayString(p.Last()))
-	return sendCSV(w, name, func(b *bytes.Buffer) error { return trading.WriteInvoicesCSV(b, invs) })
+	return httpx.SendCSV(w, name, func(b *bytes.Buffer) error { return trading.WriteInvoicesCSV(b, invs) })
 }
 
 // targetInvoice returns the request's {id} invoice, with its lines, if the
 // user may read its customer's figures.
-func (s *Server) targetInvoice(r *http.Request) (trading.Invoice, error) {
-	id, err := pathID(r, "invoice")
+func (s *API) targetInvoice(r *http.Request) (trading.Invoice, error) {
+	id, err := httpx.PathID(r, "invoice")
 	if err != nil {
 		return trading.Invoice{}, err
 	}
 	v, err := s.tradingSvc.Invoice(r.Context(), tradingCaller(r), id)
-	return v, refusal(err)
+	return v, httpx.Refusal(err)
 }
 
-func (s *Server) getInvoice(w http.ResponseWriter, r *http.Request) error {
+func (s *API) getInvoice(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.targetInvoice(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, invoiceJSONOf(v))
+	httpx.WriteJSON(w, http.StatusOK, invoiceJSONOf(v))
 	return nil
 }
 
-func (s *Server) invoiceCSV(w http.ResponseWriter, r *http.Request) error {
+func (s *API) invoiceCSV(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.targetInvoice(r)
 	if err != nil {
 		return err
 	}
-	return sendCSV(w, v.Reference+".csv", func(b *bytes.Buffer) error { return trading.WriteLinesCSV(b, v) })
+	return httpx.SendCSV(w, v.Reference+".csv", func(b *bytes.Buffer) error { return trading.WriteLinesCSV(b, v) })
 }
 
 // issueInvoices issues the period's invoices, of one customer or of every
 // customer with something to bill. Asking again issues nothing new: each
 // customer's invoice for exactly that period comes back unchanged.
-func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
+func (s *API) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Period     string `json:"period"`
 		CustomerID int64  `json:"customer_id"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	p, outs, err := s.tradingSvc.Issue(r.Context(), tradingCaller(r), trading.IssueRun{Period: in.Period, CustomerID: in.CustomerID})
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	type outcomeJSON struct {
 		CustomerID int64        `json:"customer_id"`
 		Customer   string       `json:"customer"`
 		Status     string       `json:"status"`
 		Reason     string       `json:"reason,omitempty"`
-		Invoice    *invoiceJSON `json:"invoice"`
+		Invoice    *InvoiceJSON `json:"invoice"`
 	}
 	res := struct {
 		Period   string        `json:"period"`
@@ -461,31 +453,31 @@ func (s *Server) issueInvoices(w http.ResponseWriter, r *http.Request) error {
 		}
 		res.Outcomes = append(res.Outcomes, oj)
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpx.WriteJSON(w, http.StatusOK, res)
 	return nil
 }
 
 // creditInvoice cancels an invoice with a credit note, so that its period
 // can be invoiced again correctly.
-func (s *Server) creditInvoice(w http.ResponseWriter, r *http.Request) error {
+func (s *API) creditInvoice(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.targetInvoice(r)
 	if err != nil {
 		return err
 	}
 	if err := s.tradingSvc.MayChange(tradingCaller(r)); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	var in struct {
 		Reason string `json:"reason"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	cn, _, err := s.tradingSvc.Credit(r.Context(), tradingCaller(r), v.ID, in.Reason)
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/trading/invoices/%d", cn.ID))
-	writeJSON(w, http.StatusCreated, invoiceJSONOf(cn))
+	httpx.WriteJSON(w, http.StatusCreated, invoiceJSONOf(cn))
 	return nil
 }

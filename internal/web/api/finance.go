@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"errors"
@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/spreadsheet"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // The partnership's recharge: the statement page, its CSV, and the API
@@ -29,11 +30,11 @@ import (
 
 // financeCaller is who makes the request, as the finance service takes
 // them: the actor its audit records name, and their rights.
-func (s *Server) financeCaller(r *http.Request) finance.Caller {
-	u := userFrom(r.Context())
-	c := finance.Caller{By: userActor(u, r)}
-	if a := accessFrom(r.Context()); a != nil {
-		c.P, c.Rights = a.p, a.snap
+func (s *API) financeCaller(r *http.Request) finance.Caller {
+	u := httpx.User(r.Context())
+	c := finance.Caller{By: httpx.UserActor(u, r)}
+	if a := httpx.AccessOf(r.Context()); a != nil {
+		c.P, c.Rights = a.P, a.Snap
 	}
 	return c
 }
@@ -55,9 +56,9 @@ func financeError(err error, name func(i int) (string, *spreadsheet.RowError)) e
 	case errors.As(err, &inv):
 		return storeError(err, "")
 	case errors.As(err, &p) && errors.Is(err, problem.ErrInvalid):
-		return errorf(http.StatusBadRequest, p.Msg, err)
+		return httpx.Errorf(http.StatusBadRequest, p.Msg, err)
 	case errors.As(err, &p):
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	case name != nil:
 		return itemError(err, name)
 	}
@@ -66,13 +67,10 @@ func financeError(err error, name func(i int) (string, *spreadsheet.RowError)) e
 
 // statementFor loads the statement of the request's period (?period=,
 // default the current quarter), as the user may see it.
-func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
-	p := period.Of(s.now())
-	if v := r.URL.Query().Get("period"); v != "" {
-		var err error
-		if p, err = period.Parse(v); err != nil {
-			return finance.Statement{}, badRequest(err.Error())
-		}
+func (s *API) statementFor(r *http.Request) (finance.Statement, error) {
+	p, err := httpx.Period(r, s.now())
+	if err != nil {
+		return finance.Statement{}, err
 	}
 	st, err := s.finance.Statement(r.Context(), s.financeCaller(r), p)
 	var fe *finance.FixedError
@@ -80,11 +78,11 @@ func (s *Server) statementFor(r *http.Request) (finance.Statement, error) {
 	case errors.As(err, &fe):
 		// The figures entered contradict each other: someone must
 		// correct them, and the statement says which.
-		return st, errorf(http.StatusUnprocessableEntity, fe.Error(), err)
+		return st, httpx.Errorf(http.StatusUnprocessableEntity, fe.Error(), err)
 	case errors.Is(err, money.ErrOverflow):
-		return st, errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the statement of %s cannot be worked out: %v; correct the figures entered", p, err), err)
+		return st, httpx.Errorf(http.StatusUnprocessableEntity, fmt.Sprintf("the statement of %s cannot be worked out: %v; correct the figures entered", p, err), err)
 	case err != nil:
-		return st, errorf(http.StatusInternalServerError, "the statement cannot be worked out", err)
+		return st, httpx.Errorf(http.StatusInternalServerError, "the statement cannot be worked out", err)
 	}
 	return st, nil
 }
@@ -108,8 +106,8 @@ type financePartnerJSON struct {
 	SharePercent   string `json:"share_percent"`
 }
 
-// statementJSON is a statement in the API: money in pence.
-type statementJSON struct {
+// StatementJSON is a statement in the API: money in pence.
+type StatementJSON struct {
 	Period   string               `json:"period"`
 	From     string               `json:"from"`
 	To       string               `json:"to"` // the day after the period
@@ -123,8 +121,8 @@ type statementJSON struct {
 	Warnings []string             `json:"warnings"`
 }
 
-func toStatementJSON(st finance.Statement) statementJSON {
-	out := statementJSON{Period: st.Period.String(), From: st.Period.From().Format(time.DateOnly), To: st.Period.To().Format(time.DateOnly),
+func toStatementJSON(st finance.Statement) StatementJSON {
+	out := StatementJSON{Period: st.Period.String(), From: st.Period.From().Format(time.DateOnly), To: st.Period.To().Format(time.DateOnly),
 		Days: st.Days, Balance: financeLineJSON{st.Balance, st.Balance.Variance()}, Unit: st.Unit, Fixed: st.Fixed,
 		Lines: []financeLineJSON{}, Partners: []financePartnerJSON{}, Warnings: st.Warnings}
 	if out.Warnings == nil {
@@ -144,16 +142,16 @@ func toStatementJSON(st finance.Statement) statementJSON {
 	return out
 }
 
-func (s *Server) financeStatement(w http.ResponseWriter, r *http.Request) error {
+func (s *API) financeStatement(w http.ResponseWriter, r *http.Request) error {
 	st, err := s.statementFor(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toStatementJSON(st))
+	httpx.WriteJSON(w, http.StatusOK, toStatementJSON(st))
 	return nil
 }
 
-func (s *Server) financeCategories(w http.ResponseWriter, r *http.Request) error {
+func (s *API) financeCategories(w http.ResponseWriter, r *http.Request) error {
 	cats, err := s.finance.Categories(r.Context())
 	if err != nil {
 		return err
@@ -162,20 +160,20 @@ func (s *Server) financeCategories(w http.ResponseWriter, r *http.Request) error
 	for _, c := range cats {
 		out = append(out, map[string]any{"name": c.Name, "title": c.Title, "weight": c.Weight.String(), "weight_ppm": int64(c.Weight)})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) putFinanceCategory(w http.ResponseWriter, r *http.Request) error {
+func (s *API) putFinanceCategory(w http.ResponseWriter, r *http.Request) error {
 	c := s.financeCaller(r)
 	if err := c.MayManage(); err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
 	var in struct {
 		Title  string `json:"title"`
 		Weight string `json:"weight"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if err := financeError(s.finance.PutCategory(r.Context(), c, r.PathValue("name"), in.Title, in.Weight), nil); err != nil {
@@ -184,27 +182,18 @@ func (s *Server) putFinanceCategory(w http.ResponseWriter, r *http.Request) erro
 	return s.financeCategories(w, r)
 }
 
-// financeCameraID is the request's camera id, a positive whole number.
-func financeCameraID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, badRequest(fmt.Sprintf("camera id %q is not a positive whole number", r.PathValue("id")))
-	}
-	return id, nil
-}
-
 // financeCamera is the request's camera, removed ones included (their
 // history still counts), if the user may read the figures of its owner;
 // any other is "no camera N" (the service decides).
-func (s *Server) financeCamera(r *http.Request, c finance.Caller) (int64, error) {
-	id, err := financeCameraID(r)
+func (s *API) financeCamera(r *http.Request, c finance.Caller) (int64, error) {
+	id, err := cameraID(r)
 	if err != nil {
 		return 0, err
 	}
-	return id, fromProblem(s.finance.Camera(r.Context(), c, id))
+	return id, httpx.FromProblem(s.finance.Camera(r.Context(), c, id))
 }
 
-type cameraEventJSON struct {
+type CameraEventJSON struct {
 	ID             int64  `json:"id"`
 	Day            string `json:"day"`
 	Kind           string `json:"kind"`
@@ -213,67 +202,67 @@ type cameraEventJSON struct {
 	Note           string `json:"note,omitempty"`
 }
 
-func (s *Server) cameraHistory(w http.ResponseWriter, r *http.Request) error {
-	id, err := financeCameraID(r)
+func (s *API) cameraHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := cameraID(r)
 	if err != nil {
 		return err
 	}
 	es, err := s.finance.History(r.Context(), s.financeCaller(r), id)
 	if err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
-	out := []cameraEventJSON{}
+	out := []CameraEventJSON{}
 	for _, e := range es {
-		out = append(out, cameraEventJSON{ID: e.ID, Day: e.Day.Format(time.DateOnly), Kind: string(e.Kind), Category: e.Category, OrganisationID: e.Org, Note: e.Note})
+		out = append(out, CameraEventJSON{ID: e.ID, Day: e.Day.Format(time.DateOnly), Kind: string(e.Kind), Category: e.Category, OrganisationID: e.Org, Note: e.Note})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // addCameraHistory enters a dated event, past ones included, for history
 // kept elsewhere until now.
-func (s *Server) addCameraHistory(w http.ResponseWriter, r *http.Request) error {
+func (s *API) addCameraHistory(w http.ResponseWriter, r *http.Request) error {
 	c := s.financeCaller(r)
 	id, err := s.financeCamera(r, c)
 	if err != nil {
 		return err
 	}
 	if err := c.MayManage(); err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
-	var in cameraEventJSON
-	if err := decodeJSON(r, &in); err != nil {
+	var in CameraEventJSON
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	day, err := finance.ParseDay(in.Day)
 	if err != nil {
-		return badRequest(err.Error())
+		return httpx.BadRequest(err.Error())
 	}
 	kind, ok := finance.ParseEventKind(in.Kind)
 	if !ok {
-		return badRequest("kind must be installed, recategorised, owner_changed or decommissioned")
+		return httpx.BadRequest("kind must be installed, recategorised, owner_changed or decommissioned")
 	}
 	e := finance.Event{Camera: id, Day: day, Kind: kind, Category: in.Category, Org: in.OrganisationID, Note: in.Note}
 	if err := financeError(s.finance.AddEvent(r.Context(), c, &e), nil); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, cameraEventJSON{ID: e.ID, Day: e.Day.Format(time.DateOnly), Kind: string(e.Kind), Category: e.Category, OrganisationID: e.Org, Note: e.Note})
+	httpx.WriteJSON(w, http.StatusCreated, CameraEventJSON{ID: e.ID, Day: e.Day.Format(time.DateOnly), Kind: string(e.Kind), Category: e.Category, OrganisationID: e.Org, Note: e.Note})
 	return nil
 }
 
 // deleteCameraHistory removes an event entered in error.
-func (s *Server) deleteCameraHistory(w http.ResponseWriter, r *http.Request) error {
+func (s *API) deleteCameraHistory(w http.ResponseWriter, r *http.Request) error {
 	c := s.financeCaller(r)
 	id, err := s.financeCamera(r, c)
 	if err != nil {
 		return err
 	}
 	if err := c.MayManage(); err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
 	ev, err := strconv.ParseInt(r.PathValue("event"), 10, 64)
 	if err != nil {
-		return badRequest("the event id is not a whole number")
+		return httpx.BadRequest("the event id is not a whole number")
 	}
 	if err := financeError(s.finance.DeleteEvent(r.Context(), c, id, ev), nil); err != nil {
 		return err
@@ -282,15 +271,15 @@ func (s *Server) deleteCameraHistory(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func (s *Server) periodParam(r *http.Request, name string) (period.Period, error) {
+func (s *API) periodParam(r *http.Request, name string) (period.Period, error) {
 	p, err := period.Parse(r.URL.Query().Get(name))
 	if err != nil {
-		return p, badRequest(fmt.Sprintf("?%s=: %v", name, err))
+		return p, httpx.BadRequest(fmt.Sprintf("?%s=: %v", name, err))
 	}
 	return p, nil
 }
 
-func (s *Server) financeLines(w http.ResponseWriter, r *http.Request) error {
+func (s *API) financeLines(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.periodParam(r, "period")
 	if err != nil {
 		return err
@@ -299,21 +288,21 @@ func (s *Server) financeLines(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, lines)
+	httpx.WriteJSON(w, http.StatusOK, lines)
 	return nil
 }
 
-func (s *Server) putFinanceLines(w http.ResponseWriter, r *http.Request) error {
+func (s *API) putFinanceLines(w http.ResponseWriter, r *http.Request) error {
 	c := s.financeCaller(r)
 	if err := c.MayManage(); err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
 	p, err := s.periodParam(r, "period")
 	if err != nil {
 		return err
 	}
 	var lines []finance.Line
-	if err := decodeJSON(r, &lines); err != nil {
+	if err := httpx.DecodeJSON(r, &lines); err != nil {
 		return err
 	}
 	if err := financeError(s.finance.PutLines(r.Context(), c, p, lines), jsonItem("line")); err != nil {
@@ -322,7 +311,7 @@ func (s *Server) putFinanceLines(w http.ResponseWriter, r *http.Request) error {
 	return s.financeLines(w, r)
 }
 
-type financeYearJSON struct {
+type FinanceYearJSON struct {
 	Year    string           `json:"year"`
 	Unit    int64            `json:"unit"`
 	Fixed   int64            `json:"fixed"`
@@ -331,15 +320,15 @@ type financeYearJSON struct {
 
 // yearParam reads ?year=, a financial year in any form period.ParseYear
 // reads.
-func (s *Server) yearParam(r *http.Request) (period.Period, error) {
+func (s *API) yearParam(r *http.Request) (period.Period, error) {
 	y, err := period.ParseYear(r.URL.Query().Get("year"))
 	if err != nil {
-		return period.Period{}, badRequest(fmt.Sprintf("?year=: %v", err))
+		return period.Period{}, httpx.BadRequest(fmt.Sprintf("?year=: %v", err))
 	}
 	return period.Year(y), nil
 }
 
-func (s *Server) financeBudgets(w http.ResponseWriter, r *http.Request) error {
+func (s *API) financeBudgets(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.yearParam(r)
 	if err != nil {
 		return err
@@ -348,23 +337,23 @@ func (s *Server) financeBudgets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, financeYearJSON{Year: p.String(), Unit: set.Unit, Fixed: set.Fixed, Budgets: bs})
+	httpx.WriteJSON(w, http.StatusOK, FinanceYearJSON{Year: p.String(), Unit: set.Unit, Fixed: set.Fixed, Budgets: bs})
 	return nil
 }
 
 // putFinanceBudgets sets a year's rounding unit and fixed element, and
 // the budgets of the partners it names.
-func (s *Server) putFinanceBudgets(w http.ResponseWriter, r *http.Request) error {
+func (s *API) putFinanceBudgets(w http.ResponseWriter, r *http.Request) error {
 	c := s.financeCaller(r)
 	if err := c.MayManage(); err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
 	p, err := s.yearParam(r)
 	if err != nil {
 		return err
 	}
-	var in financeYearJSON
-	if err := decodeJSON(r, &in); err != nil {
+	var in FinanceYearJSON
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if in.Unit == 0 {
@@ -384,10 +373,10 @@ func (s *Server) putFinanceBudgets(w http.ResponseWriter, r *http.Request) error
 // history of every camera the file names). The first row names the
 // columns, in any order; every row is checked before anything is written,
 // and a refusal names the row.
-func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
+func (s *API) importFinance(w http.ResponseWriter, r *http.Request) error {
 	c := s.financeCaller(r)
 	if err := c.MayManage(); err != nil {
-		return fromProblem(err)
+		return httpx.FromProblem(err)
 	}
 	rows, err := readCSV(io.LimitReader(r.Body, 8<<20))
 	if err != nil {
@@ -446,13 +435,13 @@ func (s *Server) importFinance(w http.ResponseWriter, r *http.Request) error {
 	if err := financeError(err, csvItem(rows)); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"imported": n})
+	httpx.WriteJSON(w, http.StatusOK, map[string]int{"imported": n})
 	return nil
 }
 
 // historyRows turns camera history rows into events, naming cameras,
 // organisations and categories as the service finds them.
-func (s *Server) historyRows(r *http.Request, rows []csvRow) ([]finance.Event, error) {
+func (s *API) historyRows(r *http.Request, rows []csvRow) ([]finance.Event, error) {
 	names, err := s.finance.Names(r.Context())
 	if err != nil {
 		return nil, err
@@ -506,7 +495,7 @@ func (r csvRow) get(col string) string {
 
 func (r csvRow) fail(format string, args ...any) error {
 	re := &spreadsheet.RowError{Row: r.line, Err: fmt.Errorf(format, args...)}
-	return &Error{Code: http.StatusBadRequest, Msg: re.Error(), Err: re}
+	return &httpx.Error{Code: http.StatusBadRequest, Msg: re.Error(), Err: re}
 }
 
 // pounds reads money as spreadsheets write it: "119,360", "-250,170.50",
@@ -544,12 +533,12 @@ func readCSV(rd io.Reader) ([]csvRow, error) {
 	recs, err := spreadsheet.ReadAll(rd)
 	var re *spreadsheet.RowError
 	if errors.As(err, &re) {
-		return nil, &Error{Code: http.StatusBadRequest, Msg: "the CSV file is not valid: " + re.Error(), Err: re}
+		return nil, &httpx.Error{Code: http.StatusBadRequest, Msg: "the CSV file is not valid: " + re.Error(), Err: re}
 	} else if err != nil {
-		return nil, badRequest("the CSV file could not be read")
+		return nil, httpx.BadRequest("the CSV file could not be read")
 	}
 	if len(recs) == 0 {
-		return nil, badRequest("the CSV file is empty: its first row must name the columns")
+		return nil, httpx.BadRequest("the CSV file is empty: its first row must name the columns")
 	}
 	cols := map[string]int{}
 	for i, h := range recs[0].Fields {
@@ -580,7 +569,7 @@ func itemError(err error, name func(i int) (string, *spreadsheet.RowError)) erro
 	case err == nil:
 		return nil
 	case errors.As(err, &fe):
-		return errorf(http.StatusUnprocessableEntity, fe.Error(), err)
+		return httpx.Errorf(http.StatusUnprocessableEntity, fe.Error(), err)
 	case !errors.As(err, &ie):
 		return storeError(err, "")
 	}
@@ -599,9 +588,9 @@ func itemError(err error, name func(i int) (string, *spreadsheet.RowError)) erro
 	}
 	if re != nil {
 		re.Err = errors.New(msg)
-		return &Error{Code: http.StatusBadRequest, Msg: re.Error(), Err: re}
+		return &httpx.Error{Code: http.StatusBadRequest, Msg: re.Error(), Err: re}
 	}
-	return badRequest(what + ": " + msg)
+	return httpx.BadRequest(what + ": " + msg)
 }
 
 // csvItem names the items of a list read from rows by their rows.

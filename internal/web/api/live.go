@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/transcode"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // liveViews remembers who is watching what, so the end of a live view,
@@ -46,9 +47,9 @@ const (
 
 // addLiveView remembers a live view that has started, for liveEnded and
 // for the review that ends it when its viewer's right lapses.
-func (s *Server) addLiveView(id string, r *http.Request, c cameras.Camera, detail string, stop func()) {
+func (s *API) addLiveView(id string, r *http.Request, c cameras.Camera, detail string, stop func()) {
 	s.live.mu.Lock()
-	s.live.sessions[id] = liveView{user: userFrom(r.Context()), cameraID: c.ID, cameraOrg: c.OrganisationID, remote: r.RemoteAddr,
+	s.live.sessions[id] = liveView{user: httpx.User(r.Context()), cameraID: c.ID, cameraOrg: c.OrganisationID, remote: r.RemoteAddr,
 		started: s.now(), detail: detail, stop: stop}
 	s.live.mu.Unlock()
 }
@@ -58,7 +59,7 @@ func (s *Server) addLiveView(id string, r *http.Request, c cameras.Camera, detai
 // live views it allowed within this time.
 const reviewEvery = time.Second
 
-func (s *Server) startReview() {
+func (s *API) startReview() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.reviewStop, s.reviewDone = cancel, make(chan struct{})
 	go func() {
@@ -76,9 +77,14 @@ func (s *Server) startReview() {
 	}()
 }
 
+// CameraMoved tells the live views of a camera its new owner, once a
+// move of it is committed (an approved request's, which the server's
+// approvals service makes).
+func (s *API) CameraMoved(camera, org int64) { s.liveMoved(camera, org) }
+
 // liveMoved tells the live views of a camera its new owner, which the
 // review loop then checks their viewers' rights against.
-func (s *Server) liveMoved(camera, org int64) {
+func (s *API) liveMoved(camera, org int64) {
 	s.live.mu.Lock()
 	defer s.live.mu.Unlock()
 	for id, v := range s.live.sessions {
@@ -90,7 +96,7 @@ func (s *Server) liveMoved(camera, org int64) {
 }
 
 // reviewLive ends every live view its viewer may no longer watch.
-func (s *Server) reviewLive(ctx context.Context) {
+func (s *API) reviewLive(ctx context.Context) {
 	s.live.mu.Lock()
 	if len(s.live.sessions) == 0 {
 		s.live.mu.Unlock()
@@ -129,19 +135,19 @@ func (s *Server) reviewLive(ctx context.Context) {
 // transcodedHub returns the H.264 view of H.265 camera id, or the error
 // to answer: the browser cannot play the camera, and the server cannot
 // help.
-func (s *Server) transcodedHub(ctx context.Context, id int64) (*live.Hub, error) {
+func (s *API) transcodedHub(ctx context.Context, id int64) (*live.Hub, error) {
 	h, err := s.opt.Cameras.TranscodedHub(ctx, id)
 	switch {
 	case errors.Is(err, transcode.ErrNotInstalled):
-		return nil, errorf(http.StatusNotAcceptable, fmt.Sprintf(
+		return nil, httpx.Errorf(http.StatusNotAcceptable, fmt.Sprintf(
 			"camera %d sends H.265, which this browser cannot play; install ffmpeg on the server for an H.264 live view", id), err)
 	case errors.Is(err, transcode.ErrDisabled):
-		return nil, errorf(http.StatusNotAcceptable, fmt.Sprintf(
+		return nil, httpx.Errorf(http.StatusNotAcceptable, fmt.Sprintf(
 			"camera %d sends H.265, which this browser cannot play, and the server's live transcoder is off (live_transcoder), so there is no H.264 live view", id), err)
 	case err != nil && ctx.Err() != nil:
-		return nil, errorf(http.StatusServiceUnavailable, "the request ended before the H.264 live view started", err)
+		return nil, httpx.Errorf(http.StatusServiceUnavailable, "the request ended before the H.264 live view started", err)
 	case err != nil:
-		return nil, errorf(http.StatusServiceUnavailable, fmt.Sprintf(
+		return nil, httpx.Errorf(http.StatusServiceUnavailable, fmt.Sprintf(
 			"the H.264 live view of camera %d could not be started; the server's log says why", id), err)
 	}
 	return h, nil
@@ -155,24 +161,24 @@ func isH265(h *live.Hub) bool {
 
 // whepOffer starts a live view (WHEP, RFC 9725): the body is the browser's
 // SDP offer; the answer comes back with the session's URL in Location.
-func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
+func (s *API) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.cameraFor(r, rights.ViewLive)
 	if err != nil {
 		return err
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/sdp" {
-		return errorf(http.StatusUnsupportedMediaType, "send the SDP offer as application/sdp", nil)
+		return httpx.Errorf(http.StatusUnsupportedMediaType, "send the SDP offer as application/sdp", nil)
 	}
 	offer, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
 	if err != nil {
-		return badRequest("the offer could not be read")
+		return httpx.BadRequest("the offer could not be read")
 	}
 	if len(offer) > 64<<10 {
-		return errorf(http.StatusRequestEntityTooLarge, "the SDP offer is over 64 KiB", nil)
+		return httpx.Errorf(http.StatusRequestEntityTooLarge, "the SDP offer is over 64 KiB", nil)
 	}
 	hub, ok := s.opt.Cameras.Hub(c.ID)
 	if !ok || hub == nil {
-		return errorf(http.StatusServiceUnavailable, fmt.Sprintf("camera %d is not connected; try again when its state is recording", c.ID), nil)
+		return httpx.Errorf(http.StatusServiceUnavailable, fmt.Sprintf("camera %d is not connected; try again when its state is recording", c.ID), nil)
 	}
 	detail := viaWebRTC
 	if isH265(hub) && errors.Is(live.CheckOffer(hub, offer), live.ErrCodecNotOffered) {
@@ -194,11 +200,11 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	var ce *live.CodecError
 	switch {
 	case errors.As(err, &ce):
-		return errorf(http.StatusNotAcceptable, ce.Error(), err)
+		return httpx.Errorf(http.StatusNotAcceptable, ce.Error(), err)
 	case errors.Is(err, live.ErrBadOffer), errors.Is(err, live.ErrNoVideo):
-		return badRequest(err.Error())
+		return httpx.BadRequest(err.Error())
 	case errors.Is(err, live.ErrTooManySessions):
-		return errorf(http.StatusServiceUnavailable, "too many live views on this server", err)
+		return httpx.Errorf(http.StatusServiceUnavailable, "too many live views on this server", err)
 	case err != nil:
 		return err
 	}
@@ -211,16 +217,16 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 }
 
 // whepDelete ends a live view.
-func (s *Server) whepDelete(w http.ResponseWriter, r *http.Request) error {
+func (s *API) whepDelete(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("session")
 	s.live.mu.Lock()
 	v, ok := s.live.sessions[id]
 	s.live.mu.Unlock()
 	if !ok || fmt.Sprint(v.cameraID) != r.PathValue("id") {
-		return errorf(http.StatusNotFound, "no such live view", nil)
+		return httpx.Errorf(http.StatusNotFound, "no such live view", nil)
 	}
-	if u := userFrom(r.Context()); u.ID != v.user.ID {
-		return errorf(http.StatusForbidden, "this live view belongs to someone else", nil)
+	if u := httpx.User(r.Context()); u.ID != v.user.ID {
+		return httpx.Errorf(http.StatusForbidden, "this live view belongs to someone else", nil)
 	}
 	if err := s.whep.Delete(id); err != nil && !errors.Is(err, live.ErrNotFound) {
 		return err
@@ -230,13 +236,13 @@ func (s *Server) whepDelete(w http.ResponseWriter, r *http.Request) error {
 }
 
 // whepPatch: candidates are all in the answer; there is no trickle ICE.
-func (s *Server) whepPatch(w http.ResponseWriter, r *http.Request) error {
+func (s *API) whepPatch(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Allow", "DELETE")
-	return errorf(http.StatusMethodNotAllowed, "trickle ICE is not supported: every candidate is in the answer", nil)
+	return httpx.Errorf(http.StatusMethodNotAllowed, "trickle ICE is not supported: every candidate is in the answer", nil)
 }
 
 // liveEnded audits the end of a live view, whatever ended it.
-func (s *Server) liveEnded(id string) {
+func (s *API) liveEnded(id string) {
 	s.live.mu.Lock()
 	v, ok := s.live.sessions[id]
 	delete(s.live.sessions, id)
@@ -258,13 +264,11 @@ func (s *Server) liveEnded(id string) {
 }
 
 // Close ends every live view, each audited, and returns once every
-// goroutine the server started has: the review loop, the live
-// WebSockets, WHEP's sessions and the rights cache's background check.
-func (s *Server) Close() error {
+// goroutine the API started has: the review loop, the live WebSockets
+// and WHEP's sessions.
+func (s *API) Close() error {
 	s.reviewStop()
 	<-s.reviewDone
 	s.ws.close()
-	err := s.whep.Close()
-	s.rights.Close()
-	return err
+	return s.whep.Close()
 }

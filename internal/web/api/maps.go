@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // maxMapOutline bounds the outline read into memory per request: a town's
@@ -16,25 +18,25 @@ const maxMapOutline = 5 << 20
 
 // mapOutline serves the configured GeoJSON outline drawn behind the
 // camera map.
-func (s *Server) mapOutline(w http.ResponseWriter, r *http.Request) error {
+func (s *API) mapOutline(w http.ResponseWriter, r *http.Request) error {
 	path := s.opt.MapOutline
 	if path == "" {
-		return errorf(http.StatusNotFound, "no map outline is configured (set map_outline or VIGIL_MAP_OUTLINE to a GeoJSON file)", nil)
+		return httpx.Errorf(http.StatusNotFound, "no map outline is configured (set map_outline or VIGIL_MAP_OUTLINE to a GeoJSON file)", nil)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return errorf(http.StatusInternalServerError, "the configured map outline cannot be read", err)
+		return httpx.Errorf(http.StatusInternalServerError, "the configured map outline cannot be read", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxMapOutline+1))
 	if err != nil {
-		return errorf(http.StatusInternalServerError, "the configured map outline cannot be read", err)
+		return httpx.Errorf(http.StatusInternalServerError, "the configured map outline cannot be read", err)
 	}
 	if len(b) > maxMapOutline {
-		return errorf(http.StatusInternalServerError, "the configured map outline is larger than 5 MiB", errors.New(path))
+		return httpx.Errorf(http.StatusInternalServerError, "the configured map outline is larger than 5 MiB", errors.New(path))
 	}
 	if !json.Valid(b) {
-		return errorf(http.StatusInternalServerError, "the configured map outline is not valid JSON", errors.New(path))
+		return httpx.Errorf(http.StatusInternalServerError, "the configured map outline is not valid JSON", errors.New(path))
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/geo+json")

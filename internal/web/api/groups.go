@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // groupJSON is a camera group as the API shows it.
@@ -34,33 +35,33 @@ type groupInput struct {
 
 // checkOwnCameras refuses cameras that are not organisation org's (or its
 // departments'); one the user may not see reads as missing.
-func (s *Server) checkOwnCameras(r *http.Request, org int64, ids []int64) error {
-	return refusal(s.accessSvc.CheckOwnCameras(r.Context(), s.accessCaller(r), org, ids))
+func (s *API) checkOwnCameras(r *http.Request, org int64, ids []int64) error {
+	return httpx.Refusal(s.accessSvc.CheckOwnCameras(r.Context(), s.accessCaller(r), org, ids))
 }
 
-func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {
+func (s *API) listGroups(w http.ResponseWriter, r *http.Request) error {
 	gs, err := s.st.ListCameraGroups(r.Context())
 	if err != nil {
 		return err
 	}
-	a := accessFrom(r.Context())
+	a := httpx.AccessOf(r.Context())
 	out := []groupJSON{}
 	for _, g := range gs {
-		if a.snap.CanOrg(a.p, rights.ManageCameras, g.OrganisationID).Allowed {
+		if a.Snap.CanOrg(a.P, rights.ManageCameras, g.OrganisationID).Allowed {
 			out = append(out, groupJSONOf(g))
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
+func (s *API) createGroup(w http.ResponseWriter, r *http.Request) error {
 	var in groupInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	a := accessFrom(r.Context())
-	g := access.CameraGroup{OrganisationID: a.user.OrganisationID, Name: in.Name, Cameras: in.Cameras}
+	a := httpx.AccessOf(r.Context())
+	g := access.CameraGroup{OrganisationID: a.User.OrganisationID, Name: in.Name, Cameras: in.Cameras}
 	if in.OrganisationID != nil {
 		g.OrganisationID = *in.OrganisationID
 	}
@@ -70,53 +71,53 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkOwnCameras(r, g.OrganisationID, g.Cameras); err != nil {
 		return err
 	}
-	g, err := s.accessSvc.CreateGroup(r.Context(), requestActor(r), g)
+	g, err := s.accessSvc.CreateGroup(r.Context(), httpx.Actor(r), g)
 	if err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/camera-groups/%d", g.ID))
-	writeJSON(w, http.StatusCreated, groupJSONOf(g))
+	httpx.WriteJSON(w, http.StatusCreated, groupJSONOf(g))
 	return nil
 }
 
 // targetGroup returns the request's group if the user manages cameras in
 // its organisation; any other is "no camera group N".
-func (s *Server) targetGroup(r *http.Request) (access.CameraGroup, error) {
-	id, err := pathID(r, "camera group")
+func (s *API) targetGroup(r *http.Request) (access.CameraGroup, error) {
+	id, err := httpx.PathID(r, "camera group")
 	if err != nil {
 		return access.CameraGroup{}, err
 	}
 	g, err := s.st.CameraGroup(r.Context(), id)
-	a := accessFrom(r.Context())
-	if errors.Is(err, store.ErrNotFound) || err == nil && !a.snap.CanOrg(a.p, rights.ManageCameras, g.OrganisationID).Allowed {
-		return g, errorf(http.StatusNotFound, fmt.Sprintf("no camera group %d", id), nil)
+	a := httpx.AccessOf(r.Context())
+	if errors.Is(err, store.ErrNotFound) || err == nil && !a.Snap.CanOrg(a.P, rights.ManageCameras, g.OrganisationID).Allowed {
+		return g, httpx.Errorf(http.StatusNotFound, fmt.Sprintf("no camera group %d", id), nil)
 	}
 	return g, err
 }
 
-func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
+func (s *API) getGroup(w http.ResponseWriter, r *http.Request) error {
 	g, err := s.targetGroup(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, groupJSONOf(g))
+	httpx.WriteJSON(w, http.StatusOK, groupJSONOf(g))
 	return nil
 }
 
 // putGroup renames a group and replaces its cameras. A camera added to a
 // group widens every role and sharing agreement that names the group, so
 // adding is a change of rights.
-func (s *Server) putGroup(w http.ResponseWriter, r *http.Request) error {
+func (s *API) putGroup(w http.ResponseWriter, r *http.Request) error {
 	g, err := s.targetGroup(r)
 	if err != nil {
 		return err
 	}
 	var in groupInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if in.OrganisationID != nil && *in.OrganisationID != g.OrganisationID {
-		return badRequest("a camera group stays with its organisation")
+		return httpx.BadRequest("a camera group stays with its organisation")
 	}
 	if err := s.checkOwnCameras(r, g.OrganisationID, in.Cameras); err != nil {
 		return err
@@ -136,13 +137,13 @@ func (s *Server) putGroup(w http.ResponseWriter, r *http.Request) error {
 	return s.applyNow(w, r, ch, http.StatusOK)
 }
 
-func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "camera group")
+func (s *API) deleteGroup(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "camera group")
 	if err != nil {
 		return err
 	}
 	if err := s.accessSvc.DeleteGroup(r.Context(), s.accessCaller(r), id); err != nil {
-		return refusal(err)
+		return httpx.Refusal(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/identity"
+	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
 // Which grants wait for a second person whatever the policies say, and
@@ -15,9 +16,9 @@ import (
 
 // rolesHold is when giving account u the roles (in place of old) waits,
 // and the summary the approver reads, as the approvals service decides.
-func (s *Server) rolesHold(ctx context.Context, a *signedIn, u identity.User, old, roles []access.UserRole, summary string) (holdWhen, string, error) {
+func (s *API) rolesHold(ctx context.Context, a *httpx.Access, u identity.User, old, roles []access.UserRole, summary string) (holdWhen, string, error) {
 	h, summary, err := s.approvalSvc.RolesHold(ctx, approvals.Grant{
-		By:   approvals.Account{ID: a.user.ID, Username: a.user.Username, OrganisationID: a.user.OrganisationID},
+		By:   approvals.Account{ID: a.User.ID, Username: a.User.Username, OrganisationID: a.User.OrganisationID},
 		User: approvals.Account{ID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID},
 		Old:  old, Roles: roles,
 	}, summary)
