@@ -199,6 +199,7 @@ function showGap(v, gap, next) {
     parts.push(" ", go);
   }
   v.msg.replaceChildren(...parts);
+  skipGaps();
 }
 
 // load points a camera's video at the window holding instant t and moves
@@ -363,18 +364,7 @@ function sync() {
     if (clock.playing && v.video.paused && !v.video.ended) v.video.play().catch(() => {});
   }
   // When no camera has footage at the instant, skip to the first that has.
-  const nexts = views.map((v) => v.gap?.next ?? null);
-  if (clock.playing && views.length && views.every((v) => v.gap && !v.loading) && nexts.some((n) => n !== null)) {
-    const next = Math.min(...nexts.filter((n) => n !== null));
-    clock.set(next);
-    for (const v of views) {
-      v.loading = true;
-      load(v, next).finally(() => (v.loading = false));
-    }
-    updateURL();
-    timeline.follow(next);
-    return;
-  }
+  if (skipGaps()) return;
   const loaded = views.filter((v) => v.url);
   if (clock.playing && loaded.length && loaded.every((v) => t < v.start - 500 && t >= v.from - 500)) {
     clock.set(Math.min(...loaded.map((v) => v.start)));
@@ -382,6 +372,23 @@ function sync() {
   }
   instantEl.textContent = fmt(t) + (clock.playing && clock.rate !== 1 ? "  ×" + clock.rate : "");
   timeline.setPlayhead(t);
+}
+
+// skipGaps, while playing with every camera in a gap, moves the clock to
+// the first footage after it: playing on is asking for the next footage.
+// It reports whether it did.
+function skipGaps() {
+  const nexts = views.map((v) => v.gap?.next ?? null).filter((n) => n !== null);
+  if (!clock.playing || !views.length || !views.every((v) => v.gap && !v.loading) || !nexts.length) return false;
+  const next = Math.min(...nexts);
+  clock.set(next);
+  for (const v of views) {
+    v.loading = true;
+    load(v, next).finally(() => (v.loading = false));
+  }
+  updateURL();
+  timeline.follow(next);
+  return true;
 }
 
 function updateURL() {
