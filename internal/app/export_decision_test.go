@@ -80,7 +80,7 @@ func testExportDecisionFollowsTheCamera(t *testing.T, f *rightsFixture) {
 		t.Errorf("exporting footage recorded while A owned the camera: got %+v, want needs approval by %q", d, orgA.Name)
 	}
 	// Which the download agrees with, saying the same.
-	q := url.Values{"start": {seg.Start.Format(time.RFC3339Nano)}, "end": {seg.End.Format(time.RFC3339Nano)}, "download": {"1"}}
+	q := url.Values{"start": {seg.Start.Format(time.RFC3339Nano)}, "end": {seg.End.Format(time.RFC3339Nano)}, "download": {"1"}, "reason": {"PC 1234"}}
 	res, b := f.send(manager.token, call{method: "GET", path: fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s", f.camA, q.Encode())})
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(string(b), d.Message) {
 		t.Errorf("downloading it directly: got %d %.300s, want 403 saying %q", res.StatusCode, b, d.Message)

@@ -194,7 +194,7 @@ func TestFourEyesExport(t *testing.T) {
 	sup2id := f.newUser(f.orgA, "supervisor")
 	sup2 := &roleUser{role: rights.Supervisor, id: sup2id, token: tokenFor(t, f.st, sup2id)}
 	rng := "start=" + f.from.Format(time.RFC3339Nano) + "&end=" + f.to.Format(time.RFC3339Nano)
-	export := fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s&download=1", f.camA, rng)
+	export := fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s&download=1&reason=crime+42%%2F2026", f.camA, rng)
 
 	res, b := f.send(sup1.token, call{method: "GET", path: fmt.Sprintf("/api/v1/cameras/%d", f.camA)})
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"export_needs_approval": true`) {
@@ -266,9 +266,9 @@ func TestFourEyesExport(t *testing.T) {
 		u               *roleUser
 	}{
 		{"the approver", ap.Download, "not your export", sup2},
-		{"the requester, a wider range", fmt.Sprintf("/api/v1/cameras/%d/video.mp4?start=%s&end=%s&download=1&approval=%d",
+		{"the requester, a wider range", fmt.Sprintf("/api/v1/cameras/%d/video.mp4?start=%s&end=%s&download=1&reason=x&approval=%d",
 			f.camA, f.from.Add(-time.Second).Format(time.RFC3339Nano), f.to.Format(time.RFC3339Nano), ap.ID), "approved", sup1},
-		{"the requester, another camera", fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s&download=1&approval=%d", f.camB, rng, ap.ID), "no camera", sup1},
+		{"the requester, another camera", fmt.Sprintf("/api/v1/cameras/%d/video.mp4?%s&download=1&reason=x&approval=%d", f.camB, rng, ap.ID), "no camera", sup1},
 	} {
 		if res, b := f.send(tt.u.token, call{method: "GET", path: tt.path}); res.StatusCode/100 != 4 || !strings.Contains(string(b), tt.want) {
 			t.Errorf("%s using the approval: got %d %s, want a refusal mentioning %q", tt.who, res.StatusCode, b, tt.want)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/approvals"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
@@ -29,7 +30,8 @@ type Request struct {
 	// the export right and, where four eyes apply, an approved request.
 	Export bool
 	// Reason is why an export is made: the first thing a data protection
-	// officer or a court asks of it. It is ignored for playback.
+	// officer or a court asks of it, so an export without one is refused.
+	// It is ignored for playback.
 	Reason string
 	// Approval is the approved export request the caller names, as they
 	// gave it ("": none).
@@ -51,6 +53,11 @@ type Footage struct {
 	// footage still being recorded (so the same request would give a
 	// longer file a moment later). Nothing was served or recorded.
 	Until time.Time
+	// Missing are the parts of the range asked for that the clip holds
+	// no footage of, each with its reason: before its first picture,
+	// where it holds the last picture across a gap, after its end.
+	// Empty when the clip covers the range.
+	Missing []Gap
 }
 
 // growingMargin is how close to now a range's end must be for the
@@ -75,17 +82,16 @@ func (s *Service) Footage(ctx context.Context, by Caller, c cameras.Camera, req 
 	if req.Export {
 		action = auditlog.FootageExport
 	}
-	detail, reason := req.Detail, req.Reason
-	if reason != "" && req.Export {
-		if len(reason) > MaxReason {
-			return Footage{}, problem.Invalidf("the reason is over 200 characters")
-		}
-	} else {
-		reason = ""
-	}
+	detail, reason := req.Detail, ""
 	if req.Export {
 		if err := s.mayDo(by, rights.Export, c); err != nil {
 			return Footage{}, err
+		}
+		// Footage that leaves the system without a reason is what a
+		// data protection officer cannot account for.
+		reason = strings.TrimSpace(req.Reason)
+		if reason == "" || utf8.RuneCountInString(reason) > MaxReason {
+			return Footage{}, problem.Invalidf("give the reason for the export (reason=, 1 to %d characters), e.g. reason=police request PC 1234: the audit trail keeps it with the export", MaxReason)
 		}
 		approved, err := s.exportApproval(ctx, by, c, start, end, req.Approval)
 		if err != nil {
@@ -122,7 +128,17 @@ func (s *Service) Footage(ctx context.Context, by Caller, c cameras.Camera, req 
 	var lg *playback.LongGapError
 	switch {
 	case errors.Is(err, playback.ErrNoFootage):
-		return Footage{}, refuse(problem.New(problem.ErrNotFound, "no footage of this camera between start and end", err))
+		// Said with when and why, never answered with footage from
+		// before the range.
+		gaps, merr := s.missing(ctx, c, start, later(start, earlier(end, now)))
+		if merr != nil {
+			return Footage{}, merr
+		}
+		if len(gaps) == 0 {
+			gaps = []Gap{{Start: start, End: end, Reason: UnknownGap}}
+		}
+		nf := &NoFootageError{Start: start, End: end, Gaps: gaps}
+		return Footage{}, refuse(problem.New(problem.ErrNotFound, "there is "+DescribeGaps(gaps), nf))
 	case errors.As(err, &cc):
 		return Footage{}, refuse(problem.New(problem.ErrConflict, strings.TrimPrefix(cc.Error(), "playback: "), err))
 	case errors.As(err, &lg):
@@ -138,6 +154,16 @@ func (s *Service) Footage(ctx context.Context, by Caller, c cameras.Camera, req 
 		clip.Close()
 		return Footage{Until: fixed}, nil
 	}
+	var missing []Gap
+	if clip.Start.After(start) || clip.End.Before(end) || len(clip.Gaps) > 0 {
+		if missing, err = s.missing(ctx, c, start, end); err != nil {
+			clip.Close()
+			return Footage{}, err
+		}
+		if len(missing) > 0 {
+			asked += ", missing: " + strings.TrimPrefix(DescribeGaps(missing), "no footage ")
+		}
+	}
 	// The record holds the footage served: from the clip's first picture
 	// to the end of its last, which is not the range asked for (the
 	// keyframe before start, the newest footage short of end).
@@ -147,7 +173,14 @@ func (s *Service) Footage(ctx context.Context, by Caller, c cameras.Camera, req 
 		clip.Close()
 		return Footage{}, err
 	}
-	return Footage{Clip: clip}, nil
+	return Footage{Clip: clip, Missing: missing}, nil
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // exportApproval checks, where four eyes apply to a camera's exports,

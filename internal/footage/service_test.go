@@ -318,7 +318,7 @@ func TestFootage(t *testing.T) {
 			{name: "a range in the future", user: manager, req: footage.Request{Start: now.Add(time.Minute), End: now.Add(2 * time.Minute)},
 				want: "invalid", wantRecord: "footage.play", wantInMsg: "starts in the future"},
 			{name: "no footage", user: manager, req: footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute)}, buildErr: playback.ErrNoFootage,
-				want: "not found", wantRecord: "footage.play", wantInMsg: "no footage of this camera"},
+				want: "not found", wantRecord: "footage.play", wantInMsg: "there is no footage from 2026-11-21T11:00:00Z to 2026-11-21T11:10:00Z: no footage recorded"},
 			{name: "a change of codec", user: manager, req: footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute)}, buildErr: &playback.CodecChangeError{At: ago(55 * time.Minute)},
 				want: "conflict", wantRecord: "footage.play", wantInMsg: "codec settings change"},
 			{name: "the trail cannot be written", user: manager, req: footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute)}, trailFails: true,
@@ -329,18 +329,20 @@ func TestFootage(t *testing.T) {
 				want: "forbidden"},
 			{name: "an export with its reason", user: officer, req: footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute), Export: true, Reason: "PC 1234"},
 				want: "nil", wantRecord: "footage.export", wantServed: true},
+			{name: "an export without a reason", user: officer, req: footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute), Export: true, Reason: "  "},
+				want: "invalid", wantInMsg: "give the reason for the export"},
 			{name: "an export's reason over 200 characters", user: officer, req: footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute), Export: true, Reason: strings.Repeat("x", 201)},
 				want: "invalid"},
 			{name: "an export without the export right", user: operator, req: footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute), Export: true},
 				want: "forbidden"},
 			{name: "an export under four eyes without an approval", user: officer, fourEyes: rights.FourEyesExport,
-				req:  footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute), Export: true},
+				req:  footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute), Export: true, Reason: "PC 1234"},
 				want: "forbidden", wantInMsg: "needs a second person's approval: Harrow asks for it"},
 			{name: "an export under four eyes naming no request", user: officer, fourEyes: rights.FourEyesExport,
-				req:  footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute), Export: true, Approval: "x"},
+				req:  footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute), Export: true, Reason: "PC 1234", Approval: "x"},
 				want: "invalid"},
 			{name: "an export under four eyes naming a request that is not there", user: officer, fourEyes: rights.FourEyesExport,
-				req:  footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute), Export: true, Approval: "99"},
+				req:  footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute), Export: true, Reason: "PC 1234", Approval: "99"},
 				want: "forbidden", wantInMsg: "request 99 is not your export of this camera"},
 			{name: "playback under four eyes for exports", user: officer, fourEyes: rights.FourEyesExport,
 				req:  footage.Request{Start: ago(time.Hour), End: ago(50 * time.Minute)},
@@ -634,4 +636,152 @@ func TestCarryOutDeletion(t *testing.T) {
 			t.Errorf("got %s (stored %s, %q), want failed: %q", got.State, stored.State, stored.Note, want)
 		}
 	})
+}
+
+// clipOf builds a clip from the first picture at or after from to the
+// end of the range or to, whichever is first: footage that exists only
+// in part of the range.
+type clipOf struct{ from, to time.Time }
+
+func (c clipOf) Build(_ context.Context, _ int64, start, end time.Time) (*playback.Clip, error) {
+	s, e := start, end
+	if c.from.After(s) {
+		s = c.from
+	}
+	if c.to.Before(e) {
+		e = c.to
+	}
+	if !e.After(s) {
+		return nil, playback.ErrNoFootage
+	}
+	return &playback.Clip{Start: s, End: e}, nil
+}
+
+// TestExportGaps, on both databases: an export of a range with no
+// footage is refused with when and why, part by part, never a file; one
+// only partly covered is served with what it lacks and why, in the
+// answer and in the record.
+func TestExportGaps(t *testing.T) {
+	fixture.ForEachDatabase(t, func(t *testing.T, db fixture.Databases) {
+		w := newWorld(t, db.Store)
+		t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+		now := t0.Add(2 * time.Hour)
+		// Footage 10:00-10:05, the camera offline 10:05-10:10, footage
+		// deleted early 10:10-10:12, footage again from 10:15.
+		w.segment(t, t0, t0.Add(5*time.Minute), false)
+		w.segment(t, t0.Add(15*time.Minute), t0.Add(20*time.Minute), false)
+		for _, g := range []segindex.Gap{
+			{CameraID: w.cam.ID, Start: t0.Add(5 * time.Minute), End: t0.Add(10 * time.Minute), Reason: "camera offline"},
+			{CameraID: w.cam.ID, Start: t0.Add(10 * time.Minute), End: t0.Add(12 * time.Minute), Reason: "deleted early: DSR-12"},
+		} {
+			must(t, db.Store.AddGap(t.Context(), &g))
+		}
+		at := func(m float64) time.Time { return t0.Add(time.Duration(m * float64(time.Minute))) }
+		gap := func(a, b float64, why string) footage.Gap { return footage.Gap{Start: at(a), End: at(b), Reason: why} }
+		for _, tc := range []struct {
+			name        string
+			start, end  time.Time
+			clip        clipOf
+			want        string
+			wantMissing []footage.Gap
+			wantMsg     string
+		}{
+			{name: "a range in the outage", start: at(6), end: at(8), clip: clipOf{at(15), at(20)}, want: "not found",
+				wantMissing: []footage.Gap{gap(6, 8, "camera offline")},
+				wantMsg:     "there is no footage from 2026-11-21T10:06:00Z to 2026-11-21T10:08:00Z: camera offline"},
+			{name: "a range across the outage and the deletion", start: at(6), end: at(14), clip: clipOf{at(15), at(20)}, want: "not found",
+				wantMissing: []footage.Gap{gap(6, 10, "camera offline"), gap(10, 12, "deleted early: DSR-12"), gap(12, 14, footage.UnknownGap)},
+				wantMsg:     "there is no footage from 2026-11-21T10:06:00Z to 2026-11-21T10:10:00Z: camera offline; from 2026-11-21T10:10:00Z to 2026-11-21T10:12:00Z: deleted early: DSR-12; from 2026-11-21T10:12:00Z to 2026-11-21T10:14:00Z: no footage recorded"},
+			{name: "a range after the newest footage", start: at(30), end: at(40), clip: clipOf{at(15), at(20)}, want: "not found",
+				wantMissing: []footage.Gap{gap(30, 40, footage.UnknownGap)}, wantMsg: "no footage recorded"},
+			{name: "footage, then the outage", start: at(3), end: at(8), clip: clipOf{t0, at(5)}, want: "nil",
+				wantMissing: []footage.Gap{gap(5, 8, "camera offline")}},
+			{name: "the deletion, then footage", start: at(11), end: at(17), clip: clipOf{at(15), at(20)}, want: "nil",
+				wantMissing: []footage.Gap{gap(11, 12, "deleted early: DSR-12"), gap(12, 15, footage.UnknownGap)}},
+			{name: "all footage", start: at(1), end: at(4), clip: clipOf{t0, at(5)}, want: "nil"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ev := &events{}
+				svc := footage.New(db.Store, changeOf(db.Store, nil), footage.Options{Trail: ev, Clips: tc.clip, Now: func() time.Time { return now }})
+				f, err := svc.Footage(t.Context(), w.caller(officer), w.cam, footage.Request{Start: tc.start, End: tc.end, Export: true, Reason: "PC 1234"})
+				if got := kind(err); got != tc.want {
+					t.Fatalf("got %s, want %s", got, tc.want)
+				}
+				missing := f.Missing
+				if err != nil {
+					if f.Clip != nil {
+						t.Errorf("got a clip %+v with the refusal, want none", f.Clip)
+					}
+					var nf *footage.NoFootageError
+					if !errors.As(err, &nf) {
+						t.Fatalf("got %v, want a NoFootageError", err)
+					}
+					missing = nf.Gaps
+					if msg := problem.Message(err, ""); !strings.Contains(msg, tc.wantMsg) {
+						t.Errorf("got message %q, want it to contain %q", msg, tc.wantMsg)
+					}
+				}
+				if !sameGaps(missing, tc.wantMissing) {
+					t.Errorf("got missing %+v, want %+v", missing, tc.wantMissing)
+				}
+				if len(ev.got) != 1 {
+					t.Fatalf("got %d records, want 1", len(ev.got))
+				}
+				e := ev.got[0]
+				switch {
+				case err != nil && (e.RangeStart != nil || !strings.Contains(e.Detail, "nothing served: there is no footage")):
+					t.Errorf("got record %+v, want one of nothing served, saying why", e)
+				case err == nil && len(tc.wantMissing) > 0 && !strings.Contains(e.Detail, "missing: from "+tc.wantMissing[0].Start.Format(time.RFC3339)):
+					t.Errorf("got record detail %q, want what is missing", e.Detail)
+				case err == nil && len(tc.wantMissing) == 0 && strings.Contains(e.Detail, "missing"):
+					t.Errorf("got record detail %q, want nothing missing", e.Detail)
+				case e.Reason != "PC 1234":
+					t.Errorf("got record reason %q, want %q", e.Reason, "PC 1234")
+				}
+			})
+		}
+	})
+}
+
+func sameGaps(a, b []footage.Gap) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !a[i].Start.Equal(b[i].Start) || !a[i].End.Equal(b[i].End) || a[i].Reason != b[i].Reason {
+			return false
+		}
+	}
+	return true
+}
+
+// TestMissing: what a range lacks, cut to it, with the time after the
+// newest footage missing too.
+func TestMissing(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	at := func(m float64) time.Time { return t0.Add(time.Duration(m * float64(time.Minute))) }
+	span := func(a, b float64) footage.Span { return footage.Span{Start: at(a), End: at(b)} }
+	gap := func(a, b float64, why string) footage.Gap { return footage.Gap{Start: at(a), End: at(b), Reason: why} }
+	for _, tc := range []struct {
+		name       string
+		spans      []footage.Span
+		parts      []footage.Gap
+		start, end float64
+		want       []footage.Gap
+	}{
+		{"all covered", []footage.Span{span(-1, 11)}, nil, 0, 10, []footage.Gap{}},
+		{"nothing", nil, nil, 0, 10, []footage.Gap{gap(0, 10, footage.UnknownGap)}},
+		{"nothing, offline", nil, []footage.Gap{gap(0, 10, "camera offline")}, 0, 10, []footage.Gap{gap(0, 10, "camera offline")}},
+		{"a hole between", []footage.Span{span(0, 3), span(6, 10)}, []footage.Gap{gap(3, 5, "camera offline")}, 0, 10,
+			[]footage.Gap{gap(3, 5, "camera offline"), gap(5, 6, footage.UnknownGap)}},
+		{"after the newest footage", []footage.Span{span(0, 4)}, nil, 0, 10, []footage.Gap{gap(4, 10, footage.UnknownGap)}},
+		{"before the first footage", []footage.Span{span(4, 12)}, nil, 0, 10, []footage.Gap{gap(0, 4, footage.UnknownGap)}},
+		{"a sliver is no gap", []footage.Span{span(0, 9.999)}, nil, 0, 10, []footage.Gap{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := footage.Missing(tc.spans, tc.parts, at(tc.start), at(tc.end)); !sameGaps(got, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
 }

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/footage"
+	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
@@ -84,18 +86,22 @@ func (s *API) recordings(w http.ResponseWriter, r *http.Request) error {
 	for _, sp := range rec.Spans {
 		spans = append(spans, spanJSON{Start: sp.Start, End: sp.End, Codec: sp.Codec, Width: sp.Width, Height: sp.Height, ClockOffsetMS: sp.ClockOffset.Milliseconds()})
 	}
-	gaps := []gapJSON{}
-	for _, g := range rec.Gaps {
-		gaps = append(gaps, gapJSON{Start: g.Start, End: g.End, Reason: g.Reason})
-	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{
 		"camera_id": rec.CameraID,
 		"start":     rec.Start,
 		"end":       rec.End,
 		"spans":     spans,
-		"gaps":      gaps,
+		"gaps":      gapsJSON(rec.Gaps),
 	})
 	return nil
+}
+
+func gapsJSON(gs []footage.Gap) []gapJSON {
+	out := []gapJSON{}
+	for _, g := range gs {
+		out = append(out, gapJSON{Start: g.Start, End: g.End, Reason: g.Reason})
+	}
+	return out
 }
 
 // video serves a range as one MP4, with Range requests, Content-Length and
@@ -115,6 +121,12 @@ func (s *API) video(w http.ResponseWriter, r *http.Request) error {
 		req.Detail += " Range: " + rg
 	}
 	f, err := s.footage.Footage(r.Context(), footageCaller(r), c, req)
+	var nf *footage.NoFootageError
+	if errors.As(err, &nf) {
+		// A 404 that says when and why there is none, part by part.
+		httpx.WriteJSON(w, http.StatusNotFound, map[string]any{"error": problem.Message(err, "no footage"), "start": nf.Start, "end": nf.End, "gaps": gapsJSON(nf.Gaps)})
+		return nil
+	}
 	if err != nil {
 		return footageRefusal(err)
 	}
@@ -134,10 +146,12 @@ func (s *API) video(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Cache-Control", "private, no-transform")
 	h.Set("X-Vigil-Start", clip.Start.Format(time.RFC3339Nano))
 	h.Set("X-Vigil-End", clip.End.Format(time.RFC3339Nano))
-	if len(clip.Gaps) > 0 {
+	if len(f.Missing) > 0 {
+		// What the range asked for lacks, each part with its reason
+		// (percent-encoded: it may be a person's words).
 		var gs []string
-		for _, g := range clip.Gaps {
-			gs = append(gs, g.Start.Format(time.RFC3339Nano)+"/"+g.End.Format(time.RFC3339Nano))
+		for _, g := range f.Missing {
+			gs = append(gs, g.Start.Format(time.RFC3339Nano)+"/"+g.End.Format(time.RFC3339Nano)+";reason="+url.PathEscape(g.Reason))
 		}
 		h.Set("X-Vigil-Gaps", strings.Join(gs, ","))
 	}

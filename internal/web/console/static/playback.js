@@ -130,40 +130,92 @@ videosEl.addEventListener("drop", (e) => {
   if (id) addCamera(id);
 });
 
-// window picks the footage to load for instant t: from t (or the next
-// footage after it) to the end of the run of footage without a gap the
-// server would refuse, at most an hour.
-async function footageWindow(id, t) {
-  const rec = await api("GET", `/api/v1/cameras/${id}/recordings?start=${iso(t - 1000)}&end=${iso(t + maxWindow)}`);
+// locate finds instant t in a camera's recordings listing: the window of
+// footage to load from t, to the end of the run of footage without a gap
+// the server would refuse, at most an hour; or, when t falls in a gap,
+// that gap (the part of it with one reason, as the server splits it) and
+// the start of the next footage (null: none in the listing).
+function locate(rec, t) {
   const spans = rec.spans.map((s) => ({ start: Date.parse(s.start), end: Date.parse(s.end), codec: s.codec }));
-  let i = spans.findIndex((s) => s.end > t);
-  if (i < 0) return null;
-  const start = Math.max(t, spans[i].start);
-  let end = spans[i].end;
-  for (let j = i + 1; j < spans.length && spans[j].start - end < longGap && spans[j].codec === spans[i].codec; j++) end = spans[j].end;
-  return { start, end: Math.min(end, start + maxWindow) };
+  const i = spans.findIndex((s) => s.end > t);
+  if (i >= 0 && spans[i].start <= t + 500) {
+    const start = Math.max(t, spans[i].start);
+    let end = spans[i].end;
+    for (let j = i + 1; j < spans.length && spans[j].start - end < longGap && spans[j].codec === spans[i].codec; j++) end = spans[j].end;
+    return { window: { start, end: Math.min(end, start + maxWindow) } };
+  }
+  const next = i >= 0 ? spans[i].start : null;
+  const gap = rec.gaps.map((g) => ({ start: Date.parse(g.start), end: Date.parse(g.end), reason: g.reason })).find((g) => g.start <= t && t < g.end);
+  if (gap) return { gap, next };
+  // After the newest footage, where no gap is recorded: the camera has
+  // recorded nothing since (or the index has not caught up).
+  const prev = spans.filter((s) => s.end <= t).reduce((m, s) => Math.max(m, s.end), Date.parse(rec.start));
+  return { gap: { start: prev, end: next ?? t, reason: "no footage recorded" }, next };
+}
+
+// footageAt asks what a camera holds at instant t (locate). A gap is
+// said from when to when: where the hour either side does not reach its
+// edges, or the next footage, a day either side is asked.
+async function footageAt(id, t) {
+  const ask = (a, b) => api("GET", `/api/v1/cameras/${id}/recordings?start=${iso(a)}&end=${iso(b)}`);
+  let from = t - maxWindow;
+  let to = t + maxWindow;
+  let at = locate(await ask(from, to), t);
+  if (at.gap && (at.gap.start <= from || at.gap.end >= to || at.next === null)) {
+    from = t - 86400e3;
+    to = Math.max(t + 1000, Math.min(t + 86400e3, Date.now() + 60e3));
+    at = locate(await ask(from, to), t);
+  }
+  if (at.gap) at.gap.since = at.gap.start <= from; // began before what was asked
+  return at;
 }
 
 const iso = (t) => new Date(Math.round(t)).toISOString();
 
+// clear takes a camera's video off its window: no picture, not the last
+// frame of another time.
+function clear(v) {
+  v.video.removeAttribute("src");
+  v.video.load();
+  v.url = "";
+  v.start = v.end = 0;
+}
+
+// showGap says on a tile that there is no footage at the instant, from
+// when to when and why, and offers the next footage.
+function showGap(v, gap, next) {
+  clear(v);
+  v.gap = { ...gap, next, retryAt: Date.now() + 5000 };
+  v.box.classList.add("in-gap");
+  const oneDay = new Date(gap.start).toDateString() === new Date(gap.end).toDateString();
+  const when = (t) => fmt(t, !oneDay);
+  let text = gap.since ? "No footage from before " + fmt(gap.start) : "No footage from " + when(gap.start);
+  text += next === null ? " on" : " to " + when(gap.end);
+  text += ": " + gap.reason + ".";
+  const parts = [el("span", { class: "why" }, text)];
+  if (next !== null) {
+    const go = el("button", { type: "button", class: "next-footage", title: "Next footage: " + fmt(next) }, "Go to next footage");
+    go.addEventListener("click", () => playFrom(next));
+    parts.push(" ", go);
+  }
+  v.msg.replaceChildren(...parts);
+  skipGaps();
+}
+
 // load points a camera's video at the window holding instant t and moves
 // it there. The server starts the file at the keyframe before the asked
-// start, and says where in X-Vigil-Start.
+// start, and says where in X-Vigil-Start. Inside a gap the tile shows no
+// picture and says why.
 async function load(v, t) {
   const token = ++v.token;
-  v.msg.textContent = "";
   try {
-    const w = await footageWindow(v.id, t);
+    const at = await footageAt(v.id, t);
     if (token !== v.token) return;
-    if (!w) {
-      v.video.removeAttribute("src");
-      v.video.load();
-      v.url = "";
-      v.start = v.end = 0;
-      v.msg.textContent = "No footage from " + fmt(t) + " on.";
-      return;
-    }
-    if (w.start > t + 1000) v.msg.textContent = "No footage at " + fmt(t, false) + "; next from " + fmt(w.start, false) + ".";
+    if (at.gap) return showGap(v, at.gap, at.next);
+    v.gap = null;
+    v.box.classList.remove("in-gap");
+    v.msg.textContent = "";
+    const w = at.window;
     let url = `/api/v1/cameras/${v.id}/video.mp4?start=${iso(w.start)}&end=${iso(w.end + 1)}`;
     if (v.url === url && v.video.readyState > 0) return seekOne(v);
     const head = await fetch(url, { method: "HEAD", credentials: "same-origin" });
@@ -176,6 +228,7 @@ async function load(v, t) {
         403: "footage this recent counts as live video, which your role does not allow for this camera; try again later",
         422: "the range is in the future",
       };
+      clear(v);
       v.msg.textContent = "Footage unavailable: " + (why[head.status] || m);
       return;
     }
@@ -204,7 +257,10 @@ function once(target, type) {
 // seekOne moves one video to the clock's instant.
 function seekOne(v) {
   const t = clock.now();
-  if (!v.url) return;
+  if (!v.url) {
+    if (v.gap && (t < v.gap.start || t >= v.gap.end)) load(v, t);
+    return;
+  }
   if (t < v.from - 500 || t > v.end + 500) {
     load(v, t);
     return;
@@ -279,7 +335,14 @@ function sync() {
   const t = clock.now();
   for (const v of views) {
     if (!v.url) {
-      if (clock.playing && v.end === 0 && !v.msg.textContent) load(v, t);
+      // In a gap: footage again once the instant leaves it, or, after
+      // the newest footage, now and then in case more has come.
+      const g = v.gap;
+      const leave = g && (t < g.start - 500 || (g.next !== null ? t >= g.end : clock.playing && Date.now() > g.retryAt));
+      if (!v.loading && (leave || (!g && clock.playing && v.end === 0 && !v.msg.textContent))) {
+        v.loading = true;
+        load(v, t).finally(() => (v.loading = false));
+      }
       continue;
     }
     v.at.textContent = "";
@@ -289,7 +352,6 @@ function sync() {
       if (!v.video.paused) v.video.pause();
       continue;
     }
-    if (v.msg.textContent.startsWith("No footage at")) v.msg.textContent = "";
     if (t > v.end + 500 || t < v.from - 500) {
       if (!v.loading) {
         v.loading = true;
@@ -302,6 +364,7 @@ function sync() {
     if (clock.playing && v.video.paused && !v.video.ended) v.video.play().catch(() => {});
   }
   // When no camera has footage at the instant, skip to the first that has.
+  if (skipGaps()) return;
   const loaded = views.filter((v) => v.url);
   if (clock.playing && loaded.length && loaded.every((v) => t < v.start - 500 && t >= v.from - 500)) {
     clock.set(Math.min(...loaded.map((v) => v.start)));
@@ -309,6 +372,23 @@ function sync() {
   }
   instantEl.textContent = fmt(t) + (clock.playing && clock.rate !== 1 ? "  ×" + clock.rate : "");
   timeline.setPlayhead(t);
+}
+
+// skipGaps, while playing with every camera in a gap, moves the clock to
+// the first footage after it: playing on is asking for the next footage.
+// It reports whether it did.
+function skipGaps() {
+  const nexts = views.map((v) => v.gap?.next ?? null).filter((n) => n !== null);
+  if (!clock.playing || !views.length || !views.every((v) => v.gap && !v.loading) || !nexts.length) return false;
+  const next = Math.min(...nexts);
+  clock.set(next);
+  for (const v of views) {
+    v.loading = true;
+    load(v, next).finally(() => (v.loading = false));
+  }
+  updateURL();
+  timeline.follow(next);
+  return true;
 }
 
 function updateURL() {
@@ -508,6 +588,32 @@ function exportDecision(id, a, b) {
   return api("POST", "/api/v1/approvals", { camera_id: Number(id), start: iso(a), end: iso(b), dry_run: true });
 }
 
+// coverage asks which parts of [a, b) a camera holds no footage of, each
+// with its reason, as the server answers an export: the listing's gaps
+// cut to the range, and the time after its newest footage. none: there
+// is no footage at all, which the server refuses to export.
+async function coverage(id, a, b) {
+  const rec = await api("GET", `/api/v1/cameras/${id}/recordings?start=${iso(a)}&end=${iso(b)}`);
+  const missing = [];
+  for (const g of rec.gaps) {
+    const s = Math.max(a, Date.parse(g.start));
+    const e = Math.min(b, Date.parse(g.end));
+    if (e - s > 250) missing.push({ start: s, end: e, reason: g.reason });
+  }
+  const spans = rec.spans.filter((sp) => Date.parse(sp.end) > a && Date.parse(sp.start) < b);
+  let last = a;
+  for (const sp of spans) last = Math.max(last, Date.parse(sp.end));
+  for (const g of missing) last = Math.max(last, g.end);
+  if (b - last > 250) missing.push({ start: last, end: b, reason: "no footage recorded" });
+  return { none: spans.length === 0, missing };
+}
+
+// describeMissing says what a range lacks: "no footage from X to Y:
+// camera offline; from Y to Z: ...".
+function describeMissing(missing) {
+  return missing.map((g, i) => (i === 0 ? "no footage from " : "from ") + fmt(g.start) + " to " + fmt(g.end) + ": " + g.reason).join("; ");
+}
+
 function exportNote(msg) {
   const n = document.getElementById("export-note");
   if (n) n.textContent = msg;
@@ -543,8 +649,12 @@ async function openExport() {
   await Promise.all(views.filter((v) => can(cameras.get(v.id), "export")).map(async (v) => {
     const out = box.querySelector(`.result[data-camera="${v.id}"]`);
     try {
-      const r = await exportDecision(v.id, a, b);
-      out.textContent = r.needs_approval ? " — " + r.message + " (give the reason: Download asks for it)" : " — direct download";
+      const [r, cov] = await Promise.all([exportDecision(v.id, a, b), coverage(v.id, a, b)]);
+      if (cov.none) {
+        out.textContent = " — nothing to export: " + describeMissing(cov.missing);
+        return;
+      }
+      out.textContent = (r.needs_approval ? " — " + r.message : " — direct download") + (cov.missing.length ? "; only part of the range: " + describeMissing(cov.missing) : "");
     } catch (e) {
       out.textContent = " — " + e.message;
     }
@@ -552,8 +662,7 @@ async function openExport() {
 }
 
 function download(id, a, b, reason) {
-  let url = `/api/v1/cameras/${id}/video.mp4?start=${iso(a)}&end=${iso(b)}&download=1`;
-  if (reason) url += "&reason=" + encodeURIComponent(reason);
+  const url = `/api/v1/cameras/${id}/video.mp4?start=${iso(a)}&end=${iso(b)}&download=1&reason=` + encodeURIComponent(reason);
   const link = el("a", { href: url, download: "" }, "download");
   document.body.append(link);
   link.click();
@@ -568,13 +677,23 @@ async function runExport() {
   const reason = document.getElementById("export-reason").value.trim();
   const picked = [...document.querySelectorAll("#export-cameras input:checked")].map((cb) => Number(cb.value));
   if (!picked.length) return exportNote("Choose a camera to export.");
+  if (!reason) {
+    // The server refuses an export without one: the audit trail keeps
+    // it with the footage that left.
+    exportNote("Give the reason for the export: the audit trail keeps it with the footage.");
+    document.getElementById("export-reason").focus();
+    return;
+  }
   // Decided again now: a policy or the camera's owner may have changed
   // since the dialog opened, and a download the server refuses would
   // only show as a failed download.
   const decisions = new Map();
   await Promise.all(picked.map(async (id) => {
     try {
-      decisions.set(id, await exportDecision(id, a, b));
+      const [r, cov] = await Promise.all([exportDecision(id, a, b), coverage(id, a, b)]);
+      // A range with no footage is not exported: the server would
+      // refuse it, and a failed download says nothing of why.
+      decisions.set(id, cov.none ? { error: "nothing to export: " + describeMissing(cov.missing) } : { ...r, missing: cov.missing });
     } catch (e) {
       decisions.set(id, { error: e.message });
     }
@@ -585,18 +704,10 @@ async function runExport() {
     const out = document.querySelector(`#export-cameras .result[data-camera="${id}"]`);
     if (out) out.textContent = " — " + (r.error || (r.needs_approval ? r.message : "direct download"));
   }
-  const needing = picked.filter((id) => decisions.get(id).needs_approval);
-  if (needing.length && !reason) {
-    // The dialog stays open: the request needs the reason, which the
-    // approver reads.
-    exportNote("Give the reason: " + needing.map(name).join(", ") + (needing.length === 1 ? " needs" : " need") +
-      " a second person's approval, who will read it. Then press Download to ask for it.");
-    document.getElementById("export-reason").focus();
-    return;
-  }
   d.close();
   const asked = [];
   const failed = [];
+  const partial = [];
   let started = 0;
   for (const id of picked) {
     const r = decisions.get(id);
@@ -622,9 +733,11 @@ async function runExport() {
     }
     download(id, a, b, reason);
     started++;
+    if (r.missing?.length) partial.push(name(id) + ": " + describeMissing(r.missing));
   }
   const parts = [];
   if (started) parts.push("Export started: " + fmt(a) + " – " + fmt(b) + ".");
+  if (partial.length) parts.push("Exported what exists; missing: " + partial.join("; ") + ".");
   if (asked.length) parts.push("Approval requested (" + asked.join(", ") + "): once another person approves, download it from Approvals.");
   if (failed.length) parts.push("Not exported: " + failed.join("; ") + ".");
   say(parts.join(" ") || "Nothing exported.");
