@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/footage"
+	"github.com/vigil-cctv/vigil/internal/localtime"
 	"github.com/vigil-cctv/vigil/internal/recording"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -144,7 +145,7 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 		}
 		h.Set("X-Vigil-Gaps", strings.Join(gs, ","))
 	}
-	name := fmt.Sprintf("camera-%d-%s.mp4", c.ID, clip.Start.Format("20060102T150405Z"))
+	name := localtime.ExportName(c.ID, clip.Start, clip.End, s.zone())
 	disp := "inline"
 	if req.Export {
 		disp = "attachment"
@@ -152,6 +153,14 @@ func (s *Server) video(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Disposition", fmt.Sprintf("%s; filename=%q", disp, name))
 	http.ServeContent(w, r, "", time.Time{}, io.NewSectionReader(clip, 0, clip.Size()))
 	return nil
+}
+
+// zone is where people read times; file names carry it with the offset.
+func (s *Server) zone() *time.Location {
+	if s.opt.Zone == nil {
+		return localtime.London()
+	}
+	return s.opt.Zone
 }
 
 // footageCaller is who asks in r, as the footage service judges them.

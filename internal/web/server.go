@@ -106,6 +106,9 @@ type Options struct {
 	// downloads and other long responses, the longest a client may stall
 	// (deadlines.go); 0: none.
 	WriteTimeout time.Duration
+	// Zone is where people read times: the console's pages and export
+	// file names (localtime); nil: Europe/London.
+	Zone *time.Location
 	// Income is the trading company's ledger, from which the statement's
 	// company income line takes its actuals; nil: as entered.
 	Income finance.IncomeSource
@@ -183,7 +186,7 @@ func New(opt Options) (*Server, error) {
 	s.maint = maintenance.NewService(s.st, maintenance.Change(changerFor[maintenance.Repo](opt.Changes, s.st)), opt.Maintenance, func() time.Time { return s.now() })
 	s.console, err = console.New(console.Options{
 		Finance: s.finance, Trading: s.tradingSvc, Works: s.worksSvc, Maintenance: s.maint,
-		Audit: opt.Audit, Store: opt.Store, Now: clock,
+		Audit: opt.Audit, Store: opt.Store, Now: clock, Zone: opt.Zone,
 	})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
+	"github.com/vigil-cctv/vigil/internal/localtime"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
@@ -56,9 +57,10 @@ func auditScope(r *http.Request, f *store.AuditFilter, n auditNames) error {
 
 // auditQuery reads the filter of the page, as the API reads its own:
 // user (a username), organisation and camera (ids), action, since and
-// until (RFC 3339, or a form's date and time, taken as UTC), limit and
-// cursor (the next_cursor of the previous page).
-func auditQuery(q url.Values) (store.AuditFilter, error) {
+// until (RFC 3339, or a form's date and time, taken in the display zone
+// loc, as the form says), limit and cursor (the next_cursor of the
+// previous page).
+func auditQuery(q url.Values, loc *time.Location) (store.AuditFilter, error) {
 	f := store.AuditFilter{Username: strings.TrimSpace(q.Get("user")), Action: strings.TrimSpace(q.Get("action"))}
 	ids := []struct {
 		name string
@@ -83,10 +85,10 @@ func auditQuery(q url.Values) (store.AuditFilter, error) {
 		}
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			t, err = time.Parse("2006-01-02T15:04", v)
+			t, err = time.ParseInLocation("2006-01-02T15:04", v, loc)
 		}
 		if err != nil {
-			t, err = time.Parse("2006-01-02T15:04:05", v)
+			t, err = time.ParseInLocation("2006-01-02T15:04:05", v, loc)
 		}
 		if err != nil {
 			return f, httpx.BadRequest(fmt.Sprintf("%s=%q is not an RFC 3339 time such as 2026-11-21T10:00:00Z", tm.name, v))
@@ -153,7 +155,7 @@ type auditRow struct {
 // everything the filter selects.
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f, ferr := auditQuery(q)
+	f, ferr := auditQuery(q, c.opt.Zone)
 	names, err := c.auditNames(r)
 	if err != nil {
 		return err
@@ -194,6 +196,14 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) error {
 		csvq := url.Values{}
 		for k, v := range link {
 			csvq[k] = v
+		}
+		// The API takes a form's date and time as UTC: the download
+		// says the page's instants with their offset.
+		if !f.Since.IsZero() {
+			csvq.Set("since", localtime.RFC3339(f.Since, c.opt.Zone))
+		}
+		if !f.Until.IsZero() {
+			csvq.Set("until", localtime.RFC3339(f.Until, c.opt.Zone))
 		}
 		csvq.Set("format", "csv")
 		data.CSV = "/api/v1/audit?" + csvq.Encode()
