@@ -28,6 +28,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/identity"
 	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/localtime"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/netpolicy"
 	"github.com/vigil-cctv/vigil/internal/playback"
@@ -160,13 +161,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	pol := maintenancePolicy(cfg.Maintenance)
 	a.maint = maintenance.New(maintenance.Options{Repo: st, Change: audit.Changer[maintenance.Repo](a.Changes), Source: a.cams, Policy: pol,
 		Interval: cfg.Maintenance.CheckInterval.Duration, Logger: log.With("component", "maintenance")})
+	zone, err := localtime.Load(cfg.TimeZone)
+	if err != nil {
+		return nil, err
+	}
 	a.web, err = web.New(web.Options{
 		Store: st, Audit: a.Audit, Changes: a.Changes, Cameras: a.cams, Clips: playback.NewBuilder(st, segs), Secrets: a.box,
 		Eraser:   recording.NewEraser(st, deletionTx(st), segs, a.Changes, log.With("component", "erasure")),
 		Gatherer: reg, Logger: log.With("component", "web"),
 		RetentionDays: cfg.Recording.RetentionDays, PlaybackDelay: cfg.Recording.PlaybackDelay.Duration, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,
-		WriteTimeout: cfg.HTTPTimeouts.Write.Duration, CameraAddresses: a.cameraNet,
+		WriteTimeout: cfg.HTTPTimeouts.Write.Duration, CameraAddresses: a.cameraNet, Zone: zone,
 		// The statement's company income is what the trading company
 		// invoiced.
 		Income: trading.NewLedger(st, log.With("component", "trading")),

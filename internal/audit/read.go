@@ -20,9 +20,10 @@ import (
 
 // Query reads a listing's filter: user (a username), organisation and
 // camera (ids), action, since and until (RFC 3339, or a form's date and
-// time, taken as UTC), limit and cursor (the next_cursor of the previous
-// page). A malformed value is a problem.ErrInvalid saying which.
-func Query(q url.Values) (store.AuditFilter, error) {
+// time, taken in loc: the API's UTC, the console's display zone, as its
+// form says), limit and cursor (the next_cursor of the previous page). A
+// malformed value is a problem.ErrInvalid saying which.
+func Query(q url.Values, loc *time.Location) (store.AuditFilter, error) {
 	f := store.AuditFilter{Username: strings.TrimSpace(q.Get("user")), Action: strings.TrimSpace(q.Get("action"))}
 	ids := []struct {
 		name string
@@ -47,10 +48,10 @@ func Query(q url.Values) (store.AuditFilter, error) {
 		}
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			t, err = time.Parse("2006-01-02T15:04", v)
+			t, err = time.ParseInLocation("2006-01-02T15:04", v, loc)
 		}
 		if err != nil {
-			t, err = time.Parse("2006-01-02T15:04:05", v)
+			t, err = time.ParseInLocation("2006-01-02T15:04:05", v, loc)
 		}
 		if err != nil {
 			return f, problem.Invalidf("%s=%q is not an RFC 3339 time such as 2026-11-21T10:00:00Z", tm.name, v)

@@ -15,21 +15,28 @@ import (
 // TestQuery: a listing's filter as the API and the console read it, and
 // each malformed value refused as invalid, saying which.
 func TestQuery(t *testing.T) {
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		q       string
+		loc     *time.Location
 		want    store.AuditFilter
 		wantErr string
 	}{
 		{"user=+ada+&action=footage.play&camera=3&organisation=2&cursor=9&limit=5",
-			store.AuditFilter{Username: "ada", Action: "footage.play", CameraID: 3, OrganisationID: 2, Before: 9, Limit: 5}, ""},
-		{"since=2026-11-21T10:00", store.AuditFilter{Since: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}, ""},
-		{"until=2026-11-21T11:00:00%2B01:00", store.AuditFilter{Until: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}, ""},
-		{"camera=0", store.AuditFilter{}, `camera="0" is not an id`},
-		{"since=yesterday", store.AuditFilter{}, `since="yesterday" is not an RFC 3339 time such as 2026-11-21T10:00:00Z`},
-		{"limit=-1", store.AuditFilter{}, `limit="-1" is not a positive number`},
+			time.UTC, store.AuditFilter{Username: "ada", Action: "footage.play", CameraID: 3, OrganisationID: 2, Before: 9, Limit: 5}, ""},
+		{"since=2026-11-21T10:00", time.UTC, store.AuditFilter{Since: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}, ""},
+		// A form's time in summer, in London: BST, an hour ahead of UTC.
+		{"since=2026-07-01T10:00", london, store.AuditFilter{Since: time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)}, ""},
+		{"until=2026-11-21T11:00:00%2B01:00", london, store.AuditFilter{Until: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}, ""},
+		{"camera=0", time.UTC, store.AuditFilter{}, `camera="0" is not an id`},
+		{"since=yesterday", time.UTC, store.AuditFilter{}, `since="yesterday" is not an RFC 3339 time such as 2026-11-21T10:00:00Z`},
+		{"limit=-1", time.UTC, store.AuditFilter{}, `limit="-1" is not a positive number`},
 	} {
 		q, _ := url.ParseQuery(tc.q)
-		got, err := Query(q)
+		got, err := Query(q, tc.loc)
 		if tc.wantErr != "" {
 			if !errors.Is(err, problem.ErrInvalid) || problem.Message(err, "") != tc.wantErr {
 				t.Errorf("%s: got %v, want invalid %q", tc.q, err, tc.wantErr)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/vigil-cctv/vigil/internal/localtime"
 	"github.com/vigil-cctv/vigil/internal/rights"
 )
 
@@ -50,10 +51,15 @@ type Config struct {
 	// H.265 cameras for browsers that cannot play H.265: a command name
 	// looked up in PATH, or a path; "off" disables it. It runs only while
 	// such a view is watched; recordings are never transcoded.
-	LiveTranscoder string    `toml:"live_transcoder"`
-	Recording      Recording `toml:"recording"`
-	Storage        []Storage `toml:"storage"`
-	LogLevel       string    `toml:"log_level"`
+	LiveTranscoder string `toml:"live_transcoder"`
+	// TimeZone is the zone every time a person reads is shown in (an
+	// IANA name; witness statements and the police work in local time),
+	// with UTC on hover; records and the API stay in UTC or carry their
+	// offset.
+	TimeZone  string    `toml:"time_zone"`
+	Recording Recording `toml:"recording"`
+	Storage   []Storage `toml:"storage"`
+	LogLevel  string    `toml:"log_level"`
 	// TLS is "self-signed" to serve HTTPS with a certificate made and kept
 	// in DataDir at first start; otherwise TLSCert and TLSKey, when given,
 	// are the PEM files to serve HTTPS with, and without them it is plain
@@ -209,6 +215,7 @@ func Default() Config {
 		HTTP:           "127.0.0.1:8080",
 		Organisation:   "Partnership",
 		LiveTranscoder: "ffmpeg",
+		TimeZone:       localtime.Default,
 		// Years, not days: the record of who saw what outlives the
 		// footage by far (complaints, appeals, inquiries).
 		AuditRetentionYears: 7,
@@ -286,6 +293,7 @@ func (c *Config) applyEnv(env func(string) string) error {
 	str("VIGIL_ADMIN_PASSWORD", &c.AdminPassword)
 	str("VIGIL_ORGANISATION", &c.Organisation)
 	str("VIGIL_LOG_LEVEL", &c.LogLevel)
+	str("VIGIL_TIME_ZONE", &c.TimeZone)
 	str("VIGIL_MAP_OUTLINE", &c.MapOutline)
 	str("VIGIL_LIVE_TRANSCODER", &c.LiveTranscoder)
 	str("VIGIL_TLS", &c.TLS)
@@ -439,6 +447,11 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateNetwork()...)
 	if d := c.ShutdownTimeout.Duration; d < time.Second || d > time.Hour {
 		errs = append(errs, fmt.Errorf("shutdown_timeout %s is outside 1s..1h", c.ShutdownTimeout))
+	}
+	if c.TimeZone == "" {
+		errs = append(errs, errors.New("time_zone is empty (Europe/London, say)"))
+	} else if _, err := localtime.Load(c.TimeZone); err != nil {
+		errs = append(errs, fmt.Errorf("time_zone: %w", err))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

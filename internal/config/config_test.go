@@ -73,6 +73,8 @@ func TestValidate(t *testing.T) {
 		{"negative playback delay", "[recording]\nplayback_delay = \"-1s\"\n", "playback_delay"},
 		{"bad audit database", "audit_database_url = \"a.db\"\n", "audit_database_url"},
 		{"zero audit retention", "audit_retention_years = 0\n", "audit_retention_years"},
+		{"unknown time zone", "time_zone = \"Europe/Nowhere\"\n", "time_zone"},
+		{"empty time zone", "time_zone = \"\"\n", "time_zone is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "v.toml")
@@ -80,6 +82,32 @@ func TestValidate(t *testing.T) {
 			_, err := Load(file, func(string) string { return "" })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestTimeZone: Europe/London by default; a file or the environment can
+// name another.
+func TestTimeZone(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, env, want string
+	}{
+		{"default", "", "", "Europe/London"},
+		{"file", "time_zone = \"Europe/Dublin\"\n", "", "Europe/Dublin"},
+		{"environment over file", "time_zone = \"Europe/Dublin\"\n", "UTC", "UTC"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "v.toml")
+			os.WriteFile(file, []byte(tc.file), 0o600)
+			c, err := Load(file, func(k string) string {
+				if k == "VIGIL_TIME_ZONE" {
+					return tc.env
+				}
+				return ""
+			})
+			if err != nil || c.TimeZone != tc.want {
+				t.Fatalf("got %q %v, want %q", c.TimeZone, err, tc.want)
 			}
 		})
 	}

@@ -69,6 +69,7 @@ var mayImport = map[string][]string{
 	"internal/secret":      {},
 	"internal/spreadsheet": {},
 	"internal/tlscert":     {},
+	"internal/localtime":   {},
 	// What the trail records (the registry of actions, the entry) and
 	// the vocabulary of refusals: every capability names its audit
 	// records and its refusals without knowing the trail or the store.

@@ -97,6 +97,9 @@ type Options struct {
 	// downloads and other long responses, the longest a client may stall
 	// (deadlines.go); 0: none.
 	WriteTimeout time.Duration
+	// Zone is where people read times: the console's pages and export
+	// file names (localtime); nil: Europe/London.
+	Zone *time.Location
 	// Income is the trading company's ledger, from which the statement's
 	// company income line takes its actuals; nil: as entered.
 	Income finance.IncomeSource
@@ -164,7 +167,7 @@ func New(opt Options) (*Server, error) {
 	s.maint = maintenance.NewService(s.st, maintenance.Change(changerFor[maintenance.Repo](opt.Changes, s.st)), opt.Maintenance, clock)
 	s.console, err = console.New(console.Options{
 		Finance: s.finance, Trading: s.tradingSvc, Works: s.worksSvc, Maintenance: s.maint,
-		Audit: opt.Audit, Store: opt.Store, Now: clock,
+		Audit: opt.Audit, Store: opt.Store, Now: clock, Zone: opt.Zone,
 	})
 	if err != nil {
 		return nil, err
@@ -175,7 +178,7 @@ func New(opt Options) (*Server, error) {
 		Store: opt.Store, Audit: opt.Audit, Cameras: opt.Cameras, Rights: s.rights,
 		Identity: s.id, Access: s.accessSvc, Approvals: s.approvalSvc, CameraSvc: s.cams, Layouts: s.layouts, Footage: s.footage,
 		Finance: s.finance, Trading: s.tradingSvc, Works: s.worksSvc, Maintenance: s.maint,
-		LiveHosts: opt.LiveHosts, MapOutline: opt.MapOutline, Logger: opt.Logger, Now: clock,
+		LiveHosts: opt.LiveHosts, MapOutline: opt.MapOutline, Logger: opt.Logger, Now: clock, Zone: opt.Zone,
 	})
 	if err != nil {
 		return nil, err

@@ -76,6 +76,9 @@ type Options struct {
 	Logger     *slog.Logger
 	// Now is the server's clock.
 	Now func() time.Time
+	// Zone is where people read times: export file names carry it, with
+	// the offset; nil: Europe/London.
+	Zone *time.Location
 }
 
 // API is the JSON API's handlers over the services.

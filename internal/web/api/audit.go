@@ -66,7 +66,7 @@ const auditPageSize = 1000
 // listAudit answers the trail's records matching the filter, newest
 // first, as JSON pages or (format=csv) as one streamed CSV file.
 func (s *API) listAudit(w http.ResponseWriter, r *http.Request) error {
-	f, err := audit.Query(r.URL.Query())
+	f, err := audit.Query(r.URL.Query(), time.UTC)
 	if err != nil {
 		return httpx.Refusal(err)
 	}

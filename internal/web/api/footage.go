@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/footage"
+	"github.com/vigil-cctv/vigil/internal/localtime"
 	"github.com/vigil-cctv/vigil/internal/problem"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
@@ -155,7 +156,7 @@ func (s *API) video(w http.ResponseWriter, r *http.Request) error {
 		}
 		h.Set("X-Vigil-Gaps", strings.Join(gs, ","))
 	}
-	name := fmt.Sprintf("camera-%d-%s.mp4", c.ID, clip.Start.Format("20060102T150405Z"))
+	name := localtime.ExportName(c.ID, clip.Start, clip.End, s.zone())
 	disp := "inline"
 	if req.Export {
 		disp = "attachment"
@@ -190,4 +191,12 @@ func footageRefusal(err error) error {
 		return httpx.FromProblem(err)
 	}
 	return httpx.Refusal(err)
+}
+
+// zone is where people read times; file names carry it with the offset.
+func (s *API) zone() *time.Location {
+	if s.opt.Zone == nil {
+		return localtime.London()
+	}
+	return s.opt.Zone
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/audit"
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
+	"github.com/vigil-cctv/vigil/internal/localtime"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
@@ -33,7 +34,7 @@ type auditRow struct {
 // everything the filter selects.
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f, ferr := audit.Query(q)
+	f, ferr := audit.Query(q, c.opt.Zone)
 	a := accessOf(r)
 	names, err := audit.ReadableBy(r.Context(), c.opt.Store, a.P, a.Snap)
 	if err != nil {
@@ -75,6 +76,14 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) error {
 		csvq := url.Values{}
 		for k, v := range link {
 			csvq[k] = v
+		}
+		// The API takes a form's date and time as UTC: the download
+		// says the page's instants with their offset.
+		if !f.Since.IsZero() {
+			csvq.Set("since", localtime.RFC3339(f.Since, c.opt.Zone))
+		}
+		if !f.Until.IsZero() {
+			csvq.Set("until", localtime.RFC3339(f.Until, c.opt.Zone))
 		}
 		csvq.Set("format", "csv")
 		data.CSV = "/api/v1/audit?" + csvq.Encode()

@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auditlog"
 	"github.com/vigil-cctv/vigil/internal/cameras"
 	"github.com/vigil-cctv/vigil/internal/finance"
+	"github.com/vigil-cctv/vigil/internal/localtime"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/trading"
@@ -73,6 +74,8 @@ type Options struct {
 	Store Store
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
+	// Zone is where people read times (localtime); nil: Europe/London.
+	Zone *time.Location
 }
 
 // Console is the console's pages.
@@ -90,20 +93,28 @@ func New(opt Options) (*Console, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Zone == nil {
+		opt.Zone = localtime.London()
+	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
-		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"static":  func(name string) string { return "/static/" + staticVersion + "/" + name },
-		"when": func(v any) string {
+		"static": func(name string) string { return "/static/" + staticVersion + "/" + name },
+		// when is a time as a person reads it: local (GMT or BST), in a
+		// <time> element with the UTC instant, which shows on hover.
+		"when": func(v any) template.HTML {
 			switch t := v.(type) {
 			case time.Time:
-				return t.UTC().Format("2006-01-02 15:04 UTC")
+				if !t.IsZero() {
+					return localtime.HTML(t, opt.Zone)
+				}
 			case *time.Time:
-				if t != nil {
-					return t.UTC().Format("2006-01-02 15:04 UTC")
+				if t != nil && !t.IsZero() {
+					return localtime.HTML(*t, opt.Zone)
 				}
 			}
 			return "—"
 		},
+		// zone is the display zone's name, for the page's scripts.
+		"zone": func() string { return opt.Zone.String() },
 	}).Funcs(worksFuncs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 // Shared by the console's pages: requests carrying the session's CSRF
 // token, the camera list, the camera tree and the clock in the header.
 
+import { format, formatUTC } from "./time.js";
+
 export const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
 export class APIError extends Error {
@@ -51,7 +53,7 @@ const recentWriteError = 120e3;
 export function recordingError(cam) {
   const r = cam?.recording;
   if (!r?.last_error || !r.last_error_at || Date.now() - Date.parse(r.last_error_at) > recentWriteError) return "";
-  const what = "footage not stored at " + new Date(r.last_error_at).toLocaleTimeString() + ": " + r.last_error;
+  const what = "footage not stored at " + format(r.last_error_at, { date: false }) + ": " + r.last_error;
   return r.last_error_detail ? what + ": " + r.last_error_detail : what;
 }
 
@@ -211,12 +213,15 @@ export function pollCameras(fn, every = 3000, right = null) {
   return setInterval(tick, every);
 }
 
-// startClock shows the time now in the header, as the operator's log needs.
+// startClock shows the time now in the header, as the operator's log
+// needs: in the display zone (GMT or BST), UTC on hover.
 export function startClock() {
   const c = document.getElementById("clock");
   if (!c) return;
   const tick = () => {
-    c.textContent = new Date().toISOString().slice(11, 19) + " UTC";
+    const now = Date.now();
+    c.textContent = format(now, { date: false });
+    c.title = formatUTC(now);
   };
   tick();
   setInterval(tick, 1000);

@@ -3,12 +3,14 @@
 // see and decide each; this page only shows what it answers.
 
 import { api, el, startClock } from "./api.js";
+import { timeEl } from "./time.js";
 
 const statusEl = document.getElementById("approvals-status");
 const pendingEl = document.getElementById("approvals-pending");
 const decidedEl = document.getElementById("approvals-decided");
 
-const when = (t) => (t ? new Date(t).toLocaleString() : "");
+// when is a time in the display zone, UTC on hover.
+const when = (t) => (t ? timeEl(t) : "");
 
 function row(a) {
   const actions = el("td", { class: "actions" });
@@ -31,7 +33,7 @@ function row(a) {
     el("td", {}, String(a.id)),
     el("td", {}, a.summary, a.reason ? el("div", { class: "hint" }, "Reason: " + a.reason) : null),
     el("td", {}, a.requester, el("div", { class: "hint" }, when(a.requested_at))),
-    el("td", { class: "state" }, a.state, a.decider ? el("div", { class: "hint" }, "by " + a.decider + ", " + when(a.decided_at)) : null,
+    el("td", { class: "state" }, a.state, a.decider ? el("div", { class: "hint" }, "by " + a.decider + ", ", when(a.decided_at)) : null,
       a.note ? el("div", { class: "hint" }, a.note) : null),
     actions);
 }

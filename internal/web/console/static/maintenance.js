@@ -3,6 +3,7 @@
 // to show what it now holds.
 
 import { api } from "./api.js";
+import { format } from "./time.js";
 
 const statusEl = document.getElementById("maintenance-status");
 const say = (msg) => { if (statusEl) statusEl.textContent = msg; };
@@ -16,7 +17,7 @@ if (form) {
       const f = await api("POST", "/api/v1/maintenance/faults", {
         camera_id: Number(d.get("camera_id")), kind: d.get("kind"), priority: d.get("priority"), description: d.get("description"),
       });
-      say(`Fault ${f.id} reported on ${f.camera}; the contractor's response is due ${new Date(f.response_due).toLocaleString()}.`);
+      say(`Fault ${f.id} reported on ${f.camera}; the contractor's response is due ${format(f.response_due)}.`);
       form.reset();
       setTimeout(() => location.reload(), 800);
     } catch (e) {

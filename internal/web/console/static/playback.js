@@ -4,6 +4,7 @@
 // recording (no re-encoding); one clock drives every video.
 
 import { api, can, CameraTree, el, pollCameras, startClock, bindHelp, typing } from "./api.js";
+import { dayLabel, format, formatUTC, fromInput, offset, parts as zoneParts } from "./time.js";
 
 const maxCameras = 9;
 const maxWindow = 3600e3; // ms of footage in one MP4 window
@@ -46,12 +47,16 @@ function say(msg) {
   statusEl.textContent = msg;
 }
 
-const fmt = (t, withDate = true) => {
-  const d = new Date(t);
-  const p = (n, w = 2) => String(n).padStart(w, "0");
-  const time = p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds()) + "." + p(d.getMilliseconds(), 3);
-  return withDate ? d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + time : time;
-};
+// fmt is instant t in the display zone to the millisecond, as an operator
+// steps through frames: "1 Jul 2026 10:00:05.120 BST" (time.js).
+const fmt = (t, withDate = true) => format(t, { date: withDate, ms: true });
+
+// showAt shows instant t in the element with id, its UTC time on hover.
+function showAt(id, t) {
+  const e = document.getElementById(id);
+  e.textContent = fmt(t);
+  e.title = formatUTC(t, { ms: true });
+}
 
 // ---- cameras and their videos
 
@@ -371,6 +376,7 @@ function sync() {
     for (const v of views) seekOne(v);
   }
   instantEl.textContent = fmt(t) + (clock.playing && clock.rate !== 1 ? "  ×" + clock.rate : "");
+  instantEl.title = formatUTC(t, { ms: true });
   timeline.setPlayhead(t);
 }
 
@@ -482,14 +488,16 @@ class Timeline {
     // ticks
     const steps = [5e3, 10e3, 30e3, 60e3, 300e3, 600e3, 900e3, 1800e3, 3600e3, 7200e3, 10800e3];
     const stepMs = steps.find((s) => (s / this.span) * w >= 70) || 21600e3;
-    const off = new Date(this.center).getTimezoneOffset() * 60e3;
+    // Ticks fall on the display zone's round times (whole hours in
+    // BST as in GMT), labelled in it, each with its UTC time on hover.
+    const off = -offset(this.center);
     const first = Math.ceil((this.t(0) - off) / stepMs) * stepMs + off;
     for (let t = first; t < this.t(w); t += stepMs) {
       const x = this.x(t).toFixed(1);
-      const d = new Date(t);
-      const label = stepMs < 60e3 ? fmt(t, false).slice(0, 8) : fmt(t, false).slice(0, 5);
-      const day = d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0 ? d.toDateString().slice(4, 10) + " " : "";
-      parts.push(`<line class="tick" x1="${x}" x2="${x}" y1="${axis - 6}" y2="${h}"/><text class="tick" x="${x}" y="12">${day}${label}</text>`);
+      const p = zoneParts(t);
+      const label = format(t, { date: false, seconds: stepMs < 60e3, abbr: false });
+      const day = p.hour === 0 && p.minute === 0 && p.second === 0 ? dayLabel(t) + " " : "";
+      parts.push(`<line class="tick" x1="${x}" x2="${x}" y1="${axis - 6}" y2="${h}"/><text class="tick" x="${x}" y="12">${day}${label}<title>${esc(format(t) + " (" + formatUTC(t) + ")")}</title></text>`);
     }
     const now = Date.now();
     rect(this.x(now), w + 1, axis, h - axis, "future", "Not yet recorded: the future");
@@ -521,7 +529,7 @@ class Timeline {
     }
     if (this.playhead !== undefined) {
       const x = this.x(this.playhead).toFixed(1);
-      parts.push(`<line class="playhead" x1="${x}" x2="${x}" y1="0" y2="${h}"/>`);
+      parts.push(`<line class="playhead" x1="${x}" x2="${x}" y1="0" y2="${h}"><title>${esc(fmt(this.playhead) + " (" + formatUTC(this.playhead, { ms: true }) + ")")}</title></line>`);
     }
     svg.innerHTML = parts.join("");
   }
@@ -628,8 +636,8 @@ async function openExport() {
   }
   const a = Math.min(marks.in, marks.out);
   const b = Math.max(marks.in, marks.out);
-  document.getElementById("export-from").textContent = fmt(a);
-  document.getElementById("export-to").textContent = fmt(b);
+  showAt("export-from", a);
+  showAt("export-to", b);
   const secs = Math.round((b - a) / 1000);
   document.getElementById("export-length").textContent = Math.floor(secs / 60) + " min " + (secs % 60) + " s";
   exportNote("");
@@ -772,8 +780,8 @@ async function openDelete() {
   }
   const a = Math.min(marks.in, marks.out);
   const b = Math.max(marks.in, marks.out);
-  document.getElementById("delete-from").textContent = fmt(a);
-  document.getElementById("delete-to").textContent = fmt(b);
+  showAt("delete-from", a);
+  showAt("delete-to", b);
   document.getElementById("delete-reason").value = "";
   const box = document.getElementById("delete-cameras");
   const mine = views.filter((v) => can(cameras.get(v.id), "manage_cameras"));
@@ -853,8 +861,10 @@ for (const b of document.querySelectorAll("[data-zoom]")) b.addEventListener("cl
 document.getElementById("pb-goto").addEventListener("submit", (e) => {
   e.preventDefault();
   const v = document.getElementById("pb-goto-time").value;
+  // The form's time is wall-clock time in the display zone (or UTC, if
+  // chosen), whatever zone this browser is in.
   const utc = document.getElementById("pb-zone").value === "utc";
-  const t = utc ? Date.parse(v + "Z") : new Date(v).getTime();
+  const t = utc ? Date.parse(v + "Z") : fromInput(v);
   if (Number.isNaN(t)) return say("Not a date and time: " + v);
   playFrom(t);
 });
