@@ -388,6 +388,23 @@ func (s *Service) Invoices(ctx context.Context, c Caller, f InvoiceFilter) ([]In
 	return slices.DeleteFunc(invs, func(v Invoice) bool { return !s.Sees(c, v.CustomerID) }), nil
 }
 
+// LatestInvoiced is the start of the latest period billed on an invoice
+// or credit note of a customer c sees, and whether there is one: where
+// the trading page opens, rather than on a quarter not yet billed.
+func (s *Service) LatestInvoiced(ctx context.Context, c Caller) (time.Time, bool, error) {
+	invs, err := s.Invoices(ctx, c, InvoiceFilter{})
+	if err != nil || len(invs) == 0 {
+		return time.Time{}, false, err
+	}
+	latest := invs[0].PeriodFrom
+	for _, v := range invs[1:] {
+		if v.PeriodFrom.After(latest) {
+			latest = v.PeriodFrom
+		}
+	}
+	return latest, true, nil
+}
+
 // Invoice returns invoice id with its lines if c may read its customer's
 // figures: otherwise "no invoice N".
 func (s *Service) Invoice(ctx context.Context, c Caller, id int64) (Invoice, error) {

@@ -138,7 +138,7 @@ func (f *fakeRepo) ListTradingInvoices(ctx context.Context, flt InvoiceFilter) (
 	var out []Invoice
 	for _, id := range slices.Sorted(maps.Keys(f.invoices)) {
 		v := f.invoices[id]
-		if (flt.CustomerID == 0 || v.CustomerID == flt.CustomerID) && !v.PeriodFrom.Before(flt.From) && v.PeriodFrom.Before(flt.To) {
+		if (flt.CustomerID == 0 || v.CustomerID == flt.CustomerID) && !v.PeriodFrom.Before(flt.From) && (flt.To.IsZero() || v.PeriodFrom.Before(flt.To)) {
 			out = append(out, v)
 		}
 	}
@@ -293,5 +293,38 @@ func TestIssueRunIsOneChange(t *testing.T) {
 	}
 	if _, _, err := w.svc.Issue(ctx, w.manager, IssueRun{Period: "2024-04-01..2025-06-30"}); !errors.Is(err, problem.ErrInvalid) || !strings.Contains(err.Error(), "at most a year") {
 		t.Errorf("a run of fifteen months: got %v, want problem.ErrInvalid saying at most a year", err)
+	}
+}
+
+// TestLatestInvoiced: the latest period billed to a customer the caller
+// sees, where the trading page opens.
+func TestLatestInvoiced(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	if _, ok, err := w.svc.LatestInvoiced(ctx, w.manager); ok || err != nil {
+		t.Fatalf("nothing invoiced: got %v, %v; want none", ok, err)
+	}
+	if _, _, err := w.svc.CreateSubscription(ctx, w.manager, NewSubscription{CustomerID: w.harbour, Service: ServiceRecorded, UnitPrice: ptr(int64(1800)),
+		StartsOn: "2024-04-01", Units: ptr(int64(5))}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"2024/25-Q2", "2024/25-Q1"} {
+		if _, _, err := w.svc.Issue(ctx, w.manager, IssueRun{Period: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		by   Caller
+		ok   bool
+		want time.Time
+	}{
+		{"the manager", w.manager, true, time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)},
+		{"an officer who does not see the customer", w.officer, false, time.Time{}},
+	} {
+		got, ok, err := w.svc.LatestInvoiced(ctx, tc.by)
+		if err != nil || ok != tc.ok || !got.Equal(tc.want) {
+			t.Errorf("%s: got %v, %v, %v; want %v, %v", tc.name, got, ok, err, tc.want, tc.ok)
+		}
 	}
 }

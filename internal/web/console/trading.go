@@ -36,10 +36,19 @@ func (c *Console) seesCustomer(r *http.Request, id int64) bool {
 	return c.opt.Trading.Sees(tradingCaller(r), id)
 }
 
-// tradingPeriod reads ?period=, the current financial quarter if none.
+// tradingPeriod reads ?period=; if none, the financial quarter of the
+// latest period the user's customers were invoiced for, where there is
+// something to read, else the current quarter.
 func (c *Console) tradingPeriod(r *http.Request) (trading.Period, error) {
 	v := r.URL.Query().Get("period")
 	if v == "" {
+		latest, ok, err := c.opt.Trading.LatestInvoiced(r.Context(), tradingCaller(r))
+		if err != nil {
+			return trading.Period{}, err
+		}
+		if ok {
+			return period.Of(latest).Span(), nil
+		}
 		return period.Of(c.now()).Span(), nil
 	}
 	p, err := period.ParseSpan(v)
