@@ -123,13 +123,18 @@ func vatRate(bp int64) string {
 	return strings.TrimSuffix(strings.TrimSuffix(money.Plain(bp), "0"), ".0") + "%"
 }
 
+// pounds writes an amount of the trading company's in pounds and pence,
+// a negative one (a credit note's, an allowance) in brackets as accounts
+// print it: "(£1,234.56)".
+func pounds(p int64) string { return money.Accounting(p, money.Pounds) }
+
 func longDay(t time.Time) string { return t.UTC().Format("2 January 2006") }
 
 func (c *Console) invoiceViewOf(r *http.Request, v trading.Invoice) invoiceView {
 	out := invoiceView{ID: v.ID, Reference: v.Reference, Kind: v.Kind, Customer: v.CustomerName,
 		Period: longDay(v.PeriodFrom) + " to " + longDay(v.PeriodTo.AddDate(0, 0, -1)), Issued: longDay(v.IssuedAt), Due: longDay(v.DueOn),
 		VATRate: vatRate(v.VATBasisPoints),
-		Net:     money.Pounds(v.Net), VAT: money.Pounds(v.VAT), Gross: money.Pounds(v.Gross), Note: v.Note,
+		Net:     pounds(v.Net), VAT: pounds(v.VAT), Gross: pounds(v.Gross), Note: v.Note,
 		Credit: v.Kind == trading.KindCredit, Cancelled: v.CreditedBy != 0}
 	ref := func(id int64) string {
 		if id == 0 {
@@ -144,7 +149,7 @@ func (c *Console) invoiceViewOf(r *http.Request, v trading.Invoice) invoiceView 
 	for _, l := range v.Lines {
 		lv := lineView{Seq: l.Seq, Description: l.Description, From: l.ServiceFrom.Format("2 Jan 2006"),
 			To: l.ServiceTo.AddDate(0, 0, -1).Format("2 Jan 2006"), Units: fmt.Sprint(l.Units), Price: money.Pounds(l.UnitPrice),
-			Days: fmt.Sprintf("%d/%d", l.Days, l.MonthDays), Net: money.Pounds(l.Net)}
+			Days: fmt.Sprintf("%d/%d", l.Days, l.MonthDays), Net: pounds(l.Net)}
 		if l.ChargeID != 0 {
 			lv.Units, lv.Days = "", ""
 		}
@@ -228,14 +233,14 @@ func (c *Console) tradingPage(w http.ResponseWriter, r *http.Request) error {
 		net, vat, gross = net+v.Net, vat+v.VAT, gross+v.Gross
 		d.Invoices = append(d.Invoices, c.invoiceViewOf(r, v))
 	}
-	d.Net, d.VAT, d.Gross = money.Pounds(net), money.Pounds(vat), money.Pounds(gross)
+	d.Net, d.VAT, d.Gross = pounds(net), pounds(vat), pounds(gross)
 	charges, err := c.opt.Trading.Charges(r.Context(), tradingCaller(r), true)
 	if err != nil {
 		return err
 	}
 	for _, ch := range charges {
 		d.Charges = append(d.Charges, chargeViewOf(ch, names))
-		d.ChargeAmounts = append(d.ChargeAmounts, money.Pounds(ch.Amount))
+		d.ChargeAmounts = append(d.ChargeAmounts, pounds(ch.Amount))
 	}
 	if d.Settings, err = c.opt.Trading.Settings(r.Context()); err != nil {
 		return err
