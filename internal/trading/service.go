@@ -20,6 +20,7 @@ import (
 type Repo interface {
 	TradingCustomers(ctx context.Context) ([]Customer, error)
 	TradingCustomer(ctx context.Context, id int64) (Customer, error)
+	SetTradingCustomerAddress(ctx context.Context, id int64, address string) error
 
 	TradingSettings(ctx context.Context) (Settings, error)
 	UpdateTradingSettings(ctx context.Context, t *Settings) error
@@ -127,6 +128,31 @@ func customerFor(ctx context.Context, repo Repo, c Caller, id int64) (Customer, 
 		return o, problem.Forbiddenf("%s", d.Reason)
 	}
 	return o, nil
+}
+
+// SetCustomerAddress records the address customer id's invoices are sent
+// to, from the next one issued (those issued keep the address they were
+// issued with), with its record: for those who may change the trading
+// company's figures.
+func (s *Service) SetCustomerAddress(ctx context.Context, c Caller, id int64, address string) (Customer, error) {
+	if err := s.MayChange(c); err != nil {
+		return Customer{}, err
+	}
+	var cu Customer
+	err := s.change(ctx, func(tx Repo) error {
+		var err error
+		if cu, err = customerFor(ctx, tx, c, id); err != nil {
+			return err
+		}
+		if cu.Address, err = CheckAddress(address); err != nil {
+			return err
+		}
+		if err := tx.SetTradingCustomerAddress(ctx, id, cu.Address); err != nil {
+			return err
+		}
+		return tx.Log(s.entry(c, auditlog.TradingCustomerAddress, fmt.Sprintf("customer %s (%d): address %q", cu.Name, cu.ID, cu.Address)))
+	})
+	return cu, err
 }
 
 // ParseDay reads a day like 2024-07-01; what names the field in the

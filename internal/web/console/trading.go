@@ -111,6 +111,12 @@ type lineView struct {
 type invoiceView struct {
 	ID                        int64
 	Reference, Kind, Customer string
+	// The parties as the invoice was issued: the seller's (the trading
+	// company's) name, address and VAT registration number, the
+	// customer's address; addresses line by line.
+	CustomerAddress           []string
+	Seller, SellerVAT         string
+	SellerAddress             []string
 	Period, Issued, Due       string
 	VATRate, Net, VAT, Gross  string
 	Note, Credits, CreditedBy string
@@ -128,6 +134,17 @@ func vatRate(bp int64) string {
 // print it: "(£1,234.56)".
 func pounds(p int64) string { return money.Accounting(p, money.Pounds) }
 
+// addressLines splits an address into the lines it is printed on.
+func addressLines(a string) []string {
+	var out []string
+	for l := range strings.Lines(a) {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 func longDay(t time.Time) string { return t.UTC().Format("2 January 2006") }
 
 func (c *Console) invoiceViewOf(r *http.Request, v trading.Invoice) invoiceView {
@@ -135,7 +152,8 @@ func (c *Console) invoiceViewOf(r *http.Request, v trading.Invoice) invoiceView 
 		Period: longDay(v.PeriodFrom) + " to " + longDay(v.PeriodTo.AddDate(0, 0, -1)), Issued: longDay(v.IssuedAt), Due: longDay(v.DueOn),
 		VATRate: vatRate(v.VATBasisPoints),
 		Net:     pounds(v.Net), VAT: pounds(v.VAT), Gross: pounds(v.Gross), Note: v.Note,
-		Credit: v.Kind == trading.KindCredit, Cancelled: v.CreditedBy != 0}
+		Credit: v.Kind == trading.KindCredit, Cancelled: v.CreditedBy != 0,
+		CustomerAddress: addressLines(v.CustomerAddress), Seller: v.SellerName, SellerAddress: addressLines(v.SellerAddress), SellerVAT: v.SellerVATNumber}
 	ref := func(id int64) string {
 		if id == 0 {
 			return ""
@@ -260,9 +278,15 @@ func (c *Console) invoicePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	iv := c.invoiceViewOf(r, v)
+	if iv.Seller == "" {
+		// Only an invoice written without its seller (none should be)
+		// takes today's settings.
+		iv.Seller, iv.SellerAddress, iv.SellerVAT = set.Company, addressLines(set.Address), set.VATNumber
+	}
 	return c.Show(w, r, "trading_invoice.html", v.Reference, "trading", struct {
 		Invoice  invoiceView
 		Settings trading.Settings
 		Writer   bool
-	}{c.invoiceViewOf(r, v), set, c.canWriteTrading(r)})
+	}{iv, set, c.canWriteTrading(r)})
 }
