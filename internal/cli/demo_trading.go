@@ -17,9 +17,9 @@ import (
 // maintains for a monthly fee per camera.
 var demoCustomers = []struct {
 	name, address, service, reference string
-	price, units             int64 // pence per unit per month; units at the start
-	startDays                int   // days after the start of the last quarter but one
-	more                     int64 // units added halfway through the last quarter
+	price, units                      int64 // pence per unit per month; units at the start
+	startDays                         int   // days after the start of the last quarter but one
+	more                              int64 // units added halfway through the last quarter
 }{
 	{"Harbour Retail Ltd", "Unit 4, Harbour Quay\nWharf Road\nLeavale\nLV2 7QT", trading.ServiceMonitored, "PO 7781", 4523, 12, 0, 2},
 	{"Riverside Business Park", "Estate Office, Riverside Business Park\nMead Lane\nLeavale\nLV3 9RB", trading.ServiceRecorded, "RBP/CCTV/2", 1800, 8, 100, 0},

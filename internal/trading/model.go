@@ -253,11 +253,11 @@ type Invoice struct {
 	SellerName      string
 	SellerAddress   string
 	SellerVATNumber string
-	PeriodFrom   time.Time
-	PeriodTo     time.Time // the period is [PeriodFrom, PeriodTo)
-	IssuedAt     time.Time
-	DueOn        time.Time
-	IssuedBy     int64 // the user who issued it
+	PeriodFrom      time.Time
+	PeriodTo        time.Time // the period is [PeriodFrom, PeriodTo)
+	IssuedAt        time.Time
+	DueOn           time.Time
+	IssuedBy        int64 // the user who issued it
 	// VATBasisPoints is the VAT rate it was issued at (2000: 20%).
 	VATBasisPoints  int64
 	Net, VAT, Gross int64 // pence; negative on a credit note
