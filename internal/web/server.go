@@ -325,6 +325,7 @@ func (s *Server) table() []route {
 		// itself, which the trading service decides.
 		{pattern: "GET /api/v1/trading/settings", need: rights.ReadFinance, h: s.getTradingSettings},
 		{pattern: "PUT /api/v1/trading/settings", need: rights.ReadFinance, h: s.putTradingSettings},
+		{pattern: "PUT /api/v1/trading/customers/{id}/address", need: rights.ReadFinance, h: s.putCustomerAddress},
 		{pattern: "GET /api/v1/trading/subscriptions", need: rights.ReadFinance, h: s.listSubscriptions},
 		{pattern: "POST /api/v1/trading/subscriptions", need: rights.ReadFinance, h: s.createSubscription},
 		{pattern: "PATCH /api/v1/trading/subscriptions/{id}", need: rights.ReadFinance, h: s.patchSubscription},
