@@ -197,6 +197,7 @@ type tradingPageData struct {
 	ChargeAmounts   []string
 	Net, VAT, Gross string
 	Settings        trading.Settings
+	SellerAddress   string // the settings' address on one line
 	VATRate         string
 	Services        []string
 	CSV             string
@@ -264,6 +265,7 @@ func (c *Console) tradingPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.VATRate = vatRate(d.Settings.VATBasisPoints)
+	d.SellerAddress = strings.Join(addressLines(d.Settings.Address), ", ")
 	return c.Show(w, r, "trading.html", "Trading", "trading", d)
 }
 
