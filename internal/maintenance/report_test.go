@@ -112,8 +112,8 @@ func TestReport(t *testing.T) {
 		{"P1 raised", p1.Raised, 3},
 		{"P1 responses met", p1.ResponseMet, 2},
 		{"P1 responses breached", p1.ResponseBreached, 1},
-		{"P1 response %", p1.ResponsePercent(), "66.66"},
-		{"P1 fix %", p1.FixPercent(), "66.66"},
+		{"P1 response %", p1.ResponsePercent(), "66.67"}, // 2 of 3, to the nearest hundredth
+		{"P1 fix %", p1.FixPercent(), "66.67"},
 		{"P1 mean response", p1.MeanResponse(), (2*time.Hour + 5*time.Hour + 3*time.Hour) / 3},
 		{"P1 mean fix", Hours(p1.MeanFix()), "17h40m"},
 		{"P4 response pending", r.Priorities[3].ResponsePending, 1},
