@@ -40,7 +40,13 @@ async function statement(page) {
     total: await page.locator("#finance-total td").allTextContents(),
     charts: await page.locator(".finance-charts svg rect").count(),
     importForms: await page.locator("form.finance-import").count(),
+    partnership: (await page.locator("#finance-partnership").textContent()).trim(),
+    printedOnScreen: await page.locator("#finance-printed").isVisible(),
   };
+  // On paper the statement also says when it was printed.
+  await page.emulateMedia({ media: "print" });
+  r.printedOnPaper = await page.locator("#finance-printed").isVisible();
+  await page.emulateMedia({ media: "screen" });
   // A picture of the page for a person to look at, when asked for.
   if (cfg.screenshots) await page.screenshot({ path: `${cfg.screenshots}/finance-${out.step}.png`, fullPage: true });
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#finance-csv")]);

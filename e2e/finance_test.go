@@ -24,6 +24,11 @@ type statementView struct {
 	ImportForms int        `json:"importForms"`
 	CSVName     string     `json:"csvName"`
 	CSV         string     `json:"csv"`
+	// The partnership the statement is of; the print date, shown on
+	// paper only.
+	Partnership     string `json:"partnership"`
+	PrintedOnScreen bool   `json:"printedOnScreen"`
+	PrintedOnPaper  bool   `json:"printedOnPaper"`
 }
 
 // TestConsoleFinance: the statement page and its CSV download in a real
@@ -64,6 +69,10 @@ func TestConsoleFinance(t *testing.T) {
 		}
 		if !strings.HasPrefix(v.Title, api.Period) || len(v.Lines) != 6 || len(v.Balance) < 4 {
 			t.Errorf("%s: the page shows %q with lines %v and balance %v, want %s's six lines", who, v.Title, v.Lines, v.Balance, api.Period)
+		}
+		if v.Partnership != "Demo Partnership" || v.PrintedOnScreen || !v.PrintedOnPaper {
+			t.Errorf("%s: the statement names %q, print date on screen %v, on paper %v; want Demo Partnership, the date on paper only",
+				who, v.Partnership, v.PrintedOnScreen, v.PrintedOnPaper)
 		}
 		if want := "statement-" + strings.ReplaceAll(api.Period, "/", "-") + ".csv"; v.CSVName != want {
 			t.Errorf("%s: downloaded %q, want %q", who, v.CSVName, want)

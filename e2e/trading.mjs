@@ -43,6 +43,9 @@ try {
   await step("manager", async () => {
     const { ctx, page } = await signIn(browser, "manager");
     const r = {};
+    // With no period asked for, the page opens on the latest invoiced.
+    await page.goto(`${cfg.base}/trading`);
+    r.openedOn = await page.locator("input[name=period]").first().inputValue();
     await page.goto(`${cfg.base}/trading?period=${encodeURIComponent(cfg.lastQuarter)}`);
     r.nav = await page.locator("header nav a[aria-current=page]").textContent();
     r.lastQuarter = await rows(page);
@@ -70,6 +73,8 @@ try {
     r.invoicePath = new URL(page.url()).pathname;
     r.heading = await page.locator("article.invoice h2").textContent();
     r.gross = await page.locator("#gross").textContent();
+    r.seller = (await page.locator("#seller").textContent()).trim();
+    r.buyer = (await page.locator("#buyer").textContent()).trim();
     r.lines = await page.locator("table.lines tbody tr").count();
     r.screenNav = await page.locator("header.top").isVisible();
     await page.emulateMedia({ media: "print" });

@@ -32,11 +32,20 @@ func TestConsoleTrading(t *testing.T) {
 	type file struct{ Name, Text string }
 	m := field[struct {
 		Nav, LastQuarterNet, Heading, Gross, InvoicePath string
+		OpenedOn, Seller, Buyer                          string
 		LastQuarter, Month, Charges                      []string
 		ChargesAfter, Lines                              int
 		ScreenNav, PrintNav, PrintTools, PrintInvoice    bool
 		PeriodCSV, InvoiceCSV                            file
 	}](t, res, "manager")
+	if m.OpenedOn != last.Name {
+		t.Errorf("manager: /trading opens on %q, want %s, the latest period invoiced", m.OpenedOn, last.Name)
+	}
+	// The issued invoice names both parties, the seller with its VAT
+	// registration number.
+	if !strings.Contains(m.Seller, "Lea Vale CCTV Services Ltd") || !strings.Contains(m.Seller, "VAT registration no. GB") || !strings.Contains(m.Buyer, "Leavale") {
+		t.Errorf("manager: the invoice names seller %q and buyer %q, want the demo's company with its VAT number and the customer's address", m.Seller, m.Buyer)
+	}
 	if m.Nav != "Trading" {
 		t.Errorf("manager: the current navigation item is %q, want Trading", m.Nav)
 	}

@@ -140,6 +140,7 @@ var routeAccess = map[string]string{
 	"POST /api/v1/trading/subscriptions":            "read_finance",
 	"PATCH /api/v1/trading/subscriptions/{id}":      "read_finance",
 	"POST /api/v1/trading/subscriptions/{id}/units": "read_finance",
+	"PUT /api/v1/trading/customers/{id}/address":    "read_finance",
 	"GET /api/v1/trading/charges":                   "read_finance",
 	"POST /api/v1/trading/charges":                  "read_finance",
 	"GET /api/v1/trading/invoices":                  "read_finance",
@@ -684,6 +685,9 @@ func probes() map[string]routeProbe {
 		}, ok: 403, scoped: true},
 		"POST /api/v1/trading/subscriptions/{id}/units": {build: func(f *rightsFixture, u *roleUser, own bool) call {
 			return call{method: "POST", path: fmt.Sprintf("/api/v1/trading/subscriptions/%d/units", f.tradingSubscription(own)), body: map[string]any{"from": "2025-05-01", "units": 4}}
+		}, ok: 403, scoped: true},
+		"PUT /api/v1/trading/customers/{id}/address": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			return call{method: "PUT", path: fmt.Sprintf("/api/v1/trading/customers/%d/address", f.pick(own, f.custA, f.custB)), body: map[string]any{"address": "1 Quay Street"}}
 		}, ok: 403, scoped: true},
 		"GET /api/v1/trading/charges": {build: func(f *rightsFixture, u *roleUser, own bool) call {
 			f.tradingCharge(false)

@@ -163,6 +163,7 @@ var (
 	FinanceImport        = define("finance.import", CategoryFinance, "Imported figures from a spreadsheet", "Cost lines, budgets or camera history, from a CSV file.")
 
 	TradingSettings           = define("trading.settings", CategoryTrading, "Changed the trading company's settings", "Its VAT rate, invoice numbering or payment terms.")
+	TradingCustomerAddress    = define("trading.customer.address", CategoryTrading, "Recorded a customer's address", "Where its invoices are sent, from the next one issued.")
 	TradingSubscriptionCreate = define("trading.subscription.create", CategoryTrading, "Started a customer's subscription", "To a monitoring service.")
 	TradingSubscriptionUpdate = define("trading.subscription.update", CategoryTrading, "Changed a subscription", "Its reference or end date.")
 	TradingUnits              = define("trading.units", CategoryTrading, "Changed a subscription's units", "How many it covers, from a date.")

@@ -13,8 +13,9 @@ import (
 // seedDemoMaintenance gives the demo's first cameras a few faults in
 // different states, on the first run only, so the maintenance page and
 // the contractor's report have something to show: one open and within
-// target, one whose response came late, one Vigil raised and the video's
-// return fixed, and a new P1. They commit with their records through
+// target, one whose response came late, one Vigil raised for an hour's
+// outage (which the availability figures count) and the video's return
+// fixed, and a new P1. They commit with their records through
 // change.
 func seedDemoMaintenance(ctx context.Context, change changer, cfg config.Maintenance, now time.Time) error {
 	return change(ctx, func(st *store.Store) error { return seedFaults(ctx, st, cfg, now) })
@@ -66,6 +67,16 @@ func seedFaults(ctx context.Context, st *store.Store, cfg config.Maintenance, no
 		}
 		f := maintenance.Fault{CameraID: cams[s.cam].ID, Kind: s.kind, Priority: s.pri, Description: s.desc, Automatic: s.automatic,
 			ContractorID: contractor.ID, RaisedAt: raised, RaisedBy: s.by, ResponseDue: resp, FixDue: fix}
+		if s.automatic {
+			// Vigil raises an offline fault for an outage, and the video's
+			// return ends both: the outage is what the availability
+			// figures count, so the fault and the figures tell one story.
+			o := maintenance.Outage{CameraID: f.CameraID, Start: raised, End: s.fixed, Reason: "dial tcp: connection refused", EndReason: "video back"}
+			if err := st.AddOutage(ctx, &o); err != nil {
+				return err
+			}
+			f.OutageID = o.ID
+		}
 		if err := st.RaiseFault(ctx, &f); err != nil {
 			return err
 		}

@@ -55,4 +55,35 @@ func TestDemoMaintenance(t *testing.T) {
 	if rep.Total.Raised != 4 || rep.Total.ResponseBreached != 1 || rep.Total.ResponseMet != 2 || rep.Total.ResponsePending != 1 {
 		t.Errorf("the demo's report: got %+v, want 4 faults, 1 late response, 2 on time and 1 awaited", rep.Total)
 	}
+
+	// The offline fault's outage is in the availability figures, and every
+	// camera counts from its installation (the finance history's, at the
+	// start of last financial year), not from the demo's first run.
+	for _, c := range demoCouncils {
+		if _, err := st.EnsureOrganisation(ctx, c.name, "council"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := setUpDemoRecharge(ctx, update(st), now); err != nil {
+		t.Fatal(err)
+	}
+	lives, err := st.CameraLives(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := now.AddDate(0, 0, -30)
+	outages, err := st.Outages(ctx, 0, from, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cams, estate := maintenance.Availabilities(lives, outages, from, now, now)
+	if len(cams) != 4 || estate.Outages != 1 || estate.Offline != time.Hour || estate.Period != 4*30*24*time.Hour {
+		t.Errorf("the demo's availability over 30 days: got %d cameras, %d outages, %v offline over %v, want 4, 1, 1h over 4×30 days",
+			len(cams), estate.Outages, estate.Offline, estate.Period)
+	}
+	for _, f := range fs {
+		if f.Automatic && f.OutageID == 0 {
+			t.Errorf("automatic fault %d: got no outage, want the outage it was raised for", f.ID)
+		}
+	}
 }

@@ -16,14 +16,21 @@ import (
 // and a business park whose cameras the control room watches, records or
 // maintains for a monthly fee per camera.
 var demoCustomers = []struct {
-	name, service, reference string
-	price, units             int64 // pence per unit per month; units at the start
-	startDays                int   // days after the start of the last quarter but one
-	more                     int64 // units added halfway through the last quarter
+	name, address, service, reference string
+	price, units                      int64 // pence per unit per month; units at the start
+	startDays                         int   // days after the start of the last quarter but one
+	more                              int64 // units added halfway through the last quarter
 }{
-	{"Harbour Retail Ltd", trading.ServiceMonitored, "PO 7781", 4523, 12, 0, 2},
-	{"Riverside Business Park", trading.ServiceRecorded, "RBP/CCTV/2", 1800, 8, 100, 0},
-	{"Lea Vale Housing Association", trading.ServiceMaintenance, "", 650, 20, 0, 0},
+	{"Harbour Retail Ltd", "Unit 4, Harbour Quay\nWharf Road\nLeavale\nLV2 7QT", trading.ServiceMonitored, "PO 7781", 4523, 12, 0, 2},
+	{"Riverside Business Park", "Estate Office, Riverside Business Park\nMead Lane\nLeavale\nLV3 9RB", trading.ServiceRecorded, "RBP/CCTV/2", 1800, 8, 100, 0},
+	{"Lea Vale Housing Association", "Fanshawe House\n12 Fore Street\nLeavale\nLV1 3EW", trading.ServiceMaintenance, "", 650, 20, 0, 0},
+}
+
+// demoCompany is the trading company the demo's invoices are issued by:
+// the partnership's company, with an address and a VAT registration
+// number as a real invoice must have.
+var demoCompany = struct{ name, address, vat string }{
+	"Lea Vale CCTV Services Ltd", "Civic Offices\nGascoyne Way\nLeavale\nLV1 1HD", "GB 284 6193 57",
 }
 
 // seedDemoTrading files the demo's customers below the partnership with
@@ -42,6 +49,18 @@ func seedTrading(ctx context.Context, st *store.Store, top access.Organisation, 
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	set, err := st.TradingSettings(ctx)
+	if err != nil {
+		return err
+	}
+	set.Company, set.Address, set.VATNumber = demoCompany.name, demoCompany.address, demoCompany.vat
+	if err := st.UpdateTradingSettings(ctx, &set); err != nil {
+		return err
+	}
+	if err := seedLog(st, auditlog.TradingSettings, 0, "company %s, VAT registration %s, VAT %d basis points, prefix %q, %d days",
+		set.Company, set.VATNumber, set.VATBasisPoints, set.InvoicePrefix, set.PaymentDays); err != nil {
+		return err
+	}
 	lastQ := period.Of(now).Prev()
 	last := lastQ.Span()
 	start := lastQ.Prev().From()
@@ -53,6 +72,12 @@ func seedTrading(ctx context.Context, st *store.Store, top access.Organisation, 
 			return err
 		}
 		customers = append(customers, o)
+		if err := st.SetTradingCustomerAddress(ctx, o.ID, c.address); err != nil {
+			return err
+		}
+		if err := seedLog(st, auditlog.TradingCustomerAddress, 0, "customer %s (%d): address %q", o.Name, o.ID, c.address); err != nil {
+			return err
+		}
 		from := start.AddDate(0, 0, c.startDays)
 		s := trading.Subscription{CustomerID: o.ID, Reference: c.reference, Service: c.service, UnitPrice: c.price, StartsOn: from,
 			Units: []trading.Units{{From: from, Units: c.units}}}
@@ -84,7 +109,11 @@ func seedTrading(ctx context.Context, st *store.Store, top access.Organisation, 
 	}
 	l := trading.NewLedger(st, nil)
 	for _, o := range customers {
-		out, err := l.Issue(ctx, trading.Customer{ID: o.ID, Name: o.Name, Kind: o.Kind}, last, now, 0)
+		cu, err := st.TradingCustomer(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		out, err := l.Issue(ctx, cu, last, now, 0)
 		if err != nil {
 			return err
 		}

@@ -48,4 +48,12 @@ func TestSeedDemoTrading(t *testing.T) {
 			t.Errorf("%s: got %s from %s net %d, want Q2 2026/27 net %d", v.CustomerName, v.Reference, v.PeriodFrom.Format(time.DateOnly), v.Net, want[v.CustomerName])
 		}
 	}
+	// Each invoice names the trading company with its address and VAT
+	// registration number, and the customer at its address.
+	for _, v := range invs {
+		if v.SellerName != demoCompany.name || v.SellerAddress != demoCompany.address || v.SellerVATNumber != demoCompany.vat || v.CustomerAddress == "" {
+			t.Errorf("%s: got seller %q at %q, VAT %q, buyer at %q; want the demo's company and the customer's address",
+				v.Reference, v.SellerName, v.SellerAddress, v.SellerVATNumber, v.CustomerAddress)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package finance
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,5 +49,38 @@ func TestRules(t *testing.T) {
 	}
 	if CheckBudget(Budget{Budget: -money.Max, Fixed: MaxFixedProportion}) != nil || CheckNote(strings.Repeat("n", 500)) != nil {
 		t.Error("figures at the bounds: got refused, want kept")
+	}
+}
+
+// TestShares: partners' shares as the statement prints them, rounded to
+// the hundredth of a percent and adding up to 100% (2 of 3 is 66.67%).
+func TestShares(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		weights []int64
+		want    []string
+	}{
+		{"2 of 3", []int64{2, 1}, []string{"66.67%", "33.33%"}},
+		{"thirds add up to 100%", []int64{1, 1, 1}, []string{"33.34%", "33.33%", "33.33%"}},
+		{"an eighth", []int64{1, 7}, []string{"12.50%", "87.50%"}},
+		{"all", []int64{5}, []string{"100.00%"}},
+	} {
+		var got []string
+		for _, bp := range Allocate(10000, 1, tc.weights) {
+			got = append(got, Percent(bp))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		r    Ratio
+		want string
+	}{
+		{Ratio{2, 3}, "0.67"}, {Ratio{-2, 3}, "-0.67"}, {Ratio{1, 200}, "0.01"}, {Ratio{5, 2}, "2.50"},
+	} {
+		if got := tc.r.Decimal(2); got != tc.want {
+			t.Errorf("Ratio{%d, %d}.Decimal(2): got %s, want %s", tc.r.Num, tc.r.Den, got, tc.want)
+		}
 	}
 }

@@ -25,7 +25,8 @@ type Outage struct {
 }
 
 // CameraLife is when a camera was part of the estate, for availability:
-// from its creation to its removal (nil while it remains). It is all
+// from its installation (or its creation in Vigil when no installation
+// date is recorded) to its removal (nil while it remains). It is all
 // maintenance needs of a camera, so that it does not depend on the
 // cameras' own model.
 type CameraLife struct {
@@ -33,7 +34,22 @@ type CameraLife struct {
 	Name               string
 	Enabled            bool
 	Created            time.Time
-	Deleted            *time.Time
+	// Installed is the day the camera's finance history says it was
+	// installed (its first "installed" event); nil when it has none.
+	Installed *time.Time
+	Deleted   *time.Time
+}
+
+// Since is when the camera joined the estate: its installation day when
+// one is recorded, else when it was made in Vigil. Time before it is not
+// the camera's, up or down: a camera recorded as installed on 1 April
+// 2025 but added to Vigil later counts from 1 April, and one added ahead
+// of its installation counts from the day it went up.
+func (c CameraLife) Since() time.Time {
+	if c.Installed != nil {
+		return *c.Installed
+	}
+	return c.Created
 }
 
 // Fault states, in the order a fault passes through them; a step may be

@@ -2,6 +2,7 @@ package maintenance
 
 import (
 	"fmt"
+	"math/big"
 	"slices"
 	"sort"
 	"time"
@@ -19,16 +20,34 @@ type Availability struct {
 }
 
 // Basis is the availability in hundredths of a percent (0..10000),
-// rounded down so that 99.999% never shows as 100%; a camera with no time
-// in the period counts as fully available.
+// rounded to the nearest (see share); a camera with no time in the period
+// counts as fully available.
 func (a Availability) Basis() int64 {
 	if a.Period <= 0 {
 		return 10000
 	}
-	return 10000 - ceilDiv(int64(a.Offline)*10000, int64(a.Period))
+	return share(int64(a.Period-a.Offline), int64(a.Period))
 }
 
-func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+// share is num/den in hundredths of a percent, rounded to the nearest,
+// halves up (2 of 3 is 6667, 66.67%), except that only the whole is
+// 100.00% and only nothing is 0.00%: a camera down for a second in a
+// month is 99.99% available, not 100%. den must be positive and num in
+// [0, den]; the sum is done in big integers, since durations in
+// nanoseconds times 20000 leave int64 after five days.
+func share(num, den int64) int64 {
+	n := new(big.Int).Mul(big.NewInt(num), big.NewInt(20000))
+	n.Add(n, big.NewInt(den))
+	n.Quo(n, new(big.Int).Mul(big.NewInt(den), big.NewInt(2)))
+	b := n.Int64()
+	switch {
+	case num < den && b == 10000:
+		return 9999
+	case num > 0 && b == 0:
+		return 1
+	}
+	return b
+}
 
 // Percent is the availability as "99.87".
 func (a Availability) Percent() string {
@@ -61,7 +80,7 @@ func Availabilities(cams []CameraLife, outages []Outage, from, to, now time.Time
 	var out []Availability
 	estate := Availability{Name: "Estate"}
 	for _, c := range cams {
-		start, end := maxTime(from, c.Created), to
+		start, end := maxTime(from, c.Since()), to
 		if c.Deleted != nil && c.Deleted.Before(end) {
 			end = *c.Deleted
 		}
@@ -216,12 +235,12 @@ func (p *Performance) add(f Fault, g Progress) {
 }
 
 // percent is met over decided (met + breached) in hundredths of a
-// percent, rounded down; -1 when nothing is decided yet.
+// percent, rounded as share rounds; -1 when nothing is decided yet.
 func percent(met, breached int) int64 {
 	if met+breached == 0 {
 		return -1
 	}
-	return int64(met) * 10000 / int64(met+breached)
+	return share(int64(met), int64(met+breached))
 }
 
 func showPercent(b int64) string {

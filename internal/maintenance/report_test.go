@@ -44,6 +44,13 @@ func TestAvailability(t *testing.T) {
 			outages: []Outage{{CameraID: 1, Start: day(11, 10), End: tp(day(11, 10).Add(time.Second))}},
 			period:  30 * 24 * time.Hour, offline: time.Second, percent: "99.99"},
 		{name: "installed after the period", cam: CameraLife{ID: 1, Created: day(12, 2)}, left: true},
+		{name: "installed before it was added to Vigil counts from its installation", cam: CameraLife{ID: 1, Created: day(11, 29), Installed: tp(day(4, 1))},
+			outages: []Outage{{CameraID: 1, Start: day(11, 10), End: tp(day(11, 11))}},
+			period:  30 * 24 * time.Hour, offline: 24 * time.Hour, percent: "96.67"},
+		{name: "added ahead of its installation counts from the day it went up", cam: CameraLife{ID: 1, Created: day(1, 1), Installed: tp(day(11, 16))},
+			outages: []Outage{{CameraID: 1, Start: day(11, 1), End: tp(day(11, 21))}},
+			period:  15 * 24 * time.Hour, offline: 5 * 24 * time.Hour, percent: "66.67"},
+		{name: "installed after the period though made before", cam: CameraLife{ID: 1, Created: day(1, 1), Installed: tp(day(12, 5))}, left: true},
 		{name: "another camera's outage", cam: CameraLife{ID: 1, Created: day(1, 1)},
 			outages: []Outage{{CameraID: 2, Start: day(11, 10)}},
 			period:  30 * 24 * time.Hour, percent: "100.00"},
@@ -105,8 +112,8 @@ func TestReport(t *testing.T) {
 		{"P1 raised", p1.Raised, 3},
 		{"P1 responses met", p1.ResponseMet, 2},
 		{"P1 responses breached", p1.ResponseBreached, 1},
-		{"P1 response %", p1.ResponsePercent(), "66.66"},
-		{"P1 fix %", p1.FixPercent(), "66.66"},
+		{"P1 response %", p1.ResponsePercent(), "66.67"}, // 2 of 3, to the nearest hundredth
+		{"P1 fix %", p1.FixPercent(), "66.67"},
 		{"P1 mean response", p1.MeanResponse(), (2*time.Hour + 5*time.Hour + 3*time.Hour) / 3},
 		{"P1 mean fix", Hours(p1.MeanFix()), "17h40m"},
 		{"P4 response pending", r.Priorities[3].ResponsePending, 1},
@@ -120,5 +127,50 @@ func TestReport(t *testing.T) {
 				t.Errorf("got %v, want %v", c.got, c.want)
 			}
 		})
+	}
+}
+
+// TestShare: percentages round to the nearest hundredth, halves up, but
+// only all is 100% and only nothing 0%.
+func TestShare(t *testing.T) {
+	month := int64(30 * 24 * time.Hour)
+	for _, tc := range []struct {
+		name     string
+		num, den int64
+		want     int64
+	}{
+		{"2 of 3", 2, 3, 6667},
+		{"1 of 3", 1, 3, 3333},
+		{"7 of 8", 7, 8, 8750},
+		{"a half-hundredth rounds up", 1, 20000, 1},
+		{"all", 5, 5, 10000},
+		{"none", 0, 5, 0},
+		{"all but one in 30000 is not 100%", 29999, 30000, 9999},
+		{"one in 30000 is not 0%", 1, 30000, 1},
+		{"a month less a second, in nanoseconds", month - int64(time.Second), month, 9999},
+		{"a year less a day, in nanoseconds", 364 * 24 * int64(time.Hour), 365 * 24 * int64(time.Hour), 9973},
+	} {
+		if got := share(tc.num, tc.den); got != tc.want {
+			t.Errorf("%s: got share(%d, %d) = %d, want %d", tc.name, tc.num, tc.den, got, tc.want)
+		}
+	}
+}
+
+// TestPerformancePercent: the share of targets met, as the report shows it.
+func TestPerformancePercent(t *testing.T) {
+	for _, tc := range []struct {
+		met, breached int
+		want          string
+	}{
+		{2, 1, "66.67"},
+		{1, 2, "33.33"},
+		{3, 0, "100.00"},
+		{0, 3, "0.00"},
+		{0, 0, "—"},
+	} {
+		p := Performance{ResponseMet: tc.met, ResponseBreached: tc.breached}
+		if got := p.ResponsePercent(); got != tc.want {
+			t.Errorf("%d met, %d breached: got %s, want %s", tc.met, tc.breached, got, tc.want)
+		}
 	}
 }

@@ -165,6 +165,20 @@ func Whole(p int64) string {
 	return sign + group(w)
 }
 
+// Accounting writes pence with one of the formatters above (Pounds,
+// Format, Whole) as councils' accounts print them, a negative amount in
+// brackets instead of after a minus: Accounting(-123_400, Whole) is
+// "(1,234)", Accounting(-123_456, Pounds) "(£1,234.56)". An amount that
+// the formatter rounds to nothing has no brackets: Whole writes -40
+// pence as "0". Parse reads every result back.
+func Accounting(p int64, format func(int64) string) string {
+	s := format(p)
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		return "(" + rest + ")"
+	}
+	return s
+}
+
 // split is p's sign and magnitude; the magnitude of math.MinInt64 fits a
 // uint64 where it does not fit an int64.
 func split(p int64) (string, uint64) {

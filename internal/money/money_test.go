@@ -159,3 +159,34 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestAccounting: negative amounts in brackets, as councils print them,
+// in each formatter's style, and read back by Parse.
+func TestAccounting(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		p      int64
+		format func(int64) string
+		want   string
+	}{
+		{"whole pounds", 123_400, Whole, "1,234"},
+		{"a negative in whole pounds", -123_400, Whole, "(1,234)"},
+		{"pounds and pence", 123_456, Pounds, "£1,234.56"},
+		{"a negative in pounds and pence", -123_456, Pounds, "(£1,234.56)"},
+		{"without the pound sign", -5, Format, "(0.05)"},
+		{"rounded to nothing has no brackets", -40, Whole, "0"},
+		{"half a pound rounds away from zero", -50, Whole, "(1)"},
+		{"zero", 0, Pounds, "£0.00"},
+		{"the most negative amount", math.MinInt64, Pounds, "(£92,233,720,368,547,758.08)"},
+	} {
+		got := Accounting(tc.p, tc.format)
+		if got != tc.want {
+			t.Errorf("%s: got Accounting(%d) = %s, want %s", tc.name, tc.p, got, tc.want)
+		}
+		if tc.p >= -Max && tc.p <= Max && tc.format(tc.p) != "0" {
+			if back, err := Parse(got); err != nil || back != tc.p && tc.format(back) != tc.format(tc.p) {
+				t.Errorf("%s: got Parse(%q) = %d, %v, want %d", tc.name, got, back, err, tc.p)
+			}
+		}
+	}
+}

@@ -138,34 +138,43 @@ var _ maintenance.Repo = (*Store)(nil)
 
 // CameraLife returns one camera's life, a removed camera's too.
 func (s *Store) CameraLife(ctx context.Context, id int64) (maintenance.CameraLife, error) {
-	var c maintenance.CameraLife
-	var created int64
-	var deleted sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT id, organisation_id, name, enabled, created_at, deleted_at FROM cameras WHERE id = $1`, id).
-		Scan(&c.ID, &c.OrganisationID, &c.Name, &c.Enabled, &created, &deleted)
+	c, err := scanLife(s.r.QueryRowContext(ctx, `SELECT `+lifeCols+` FROM cameras c WHERE id = $1`, id))
 	if err != nil {
 		return maintenance.CameraLife{}, wrap(fmt.Sprintf("camera %d", id), err)
 	}
-	c.Created, c.Deleted = fromMicros(created), fromNullMicros(deleted)
+	return c, nil
+}
+
+// lifeCols are a camera's life: its installation day is the first
+// "installed" event of its finance history, which is when the
+// partnership counts it from.
+const lifeCols = `c.id, c.organisation_id, c.name, c.enabled, c.created_at, c.deleted_at,
+	(SELECT MIN(e.day) FROM camera_events e WHERE e.camera_id = c.id AND e.kind = 'installed')`
+
+func scanLife(sc scanner) (maintenance.CameraLife, error) {
+	var c maintenance.CameraLife
+	var created int64
+	var deleted, installed sql.NullInt64
+	if err := sc.Scan(&c.ID, &c.OrganisationID, &c.Name, &c.Enabled, &created, &deleted, &installed); err != nil {
+		return maintenance.CameraLife{}, err
+	}
+	c.Created, c.Deleted, c.Installed = fromMicros(created), fromNullMicros(deleted), fromNullMicros(installed)
 	return c, nil
 }
 
 // CameraLives lists every camera ever made, removed ones included, by id.
 func (s *Store) CameraLives(ctx context.Context) ([]maintenance.CameraLife, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, organisation_id, name, enabled, created_at, deleted_at FROM cameras ORDER BY id`)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+lifeCols+` FROM cameras c ORDER BY c.id`)
 	if err != nil {
 		return nil, wrap("camera lives", err)
 	}
 	defer rows.Close()
 	out := []maintenance.CameraLife{}
 	for rows.Next() {
-		var c maintenance.CameraLife
-		var created int64
-		var deleted sql.NullInt64
-		if err := rows.Scan(&c.ID, &c.OrganisationID, &c.Name, &c.Enabled, &created, &deleted); err != nil {
+		c, err := scanLife(rows)
+		if err != nil {
 			return nil, wrap("camera lives", err)
 		}
-		c.Created, c.Deleted = fromMicros(created), fromNullMicros(deleted)
 		out = append(out, c)
 	}
 	return out, wrap("camera lives", rows.Err())

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 )
 
@@ -69,6 +70,19 @@ func TestMaintenanceOutages(t *testing.T) {
 		}
 		if _, err := s.CameraLife(ctx, 999999); !errors.Is(err, ErrNotFound) {
 			t.Errorf("CameraLife of no camera: got %v, want ErrNotFound", err)
+		}
+
+		// The installation day is the first "installed" event of the
+		// camera's finance history; none, none.
+		if lives[0].Installed != nil {
+			t.Errorf("a camera without history: got installed %v, want none", lives[0].Installed)
+		}
+		for _, day := range []time.Time{time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)} {
+			e := finance.Event{Camera: a.ID, Day: day, Kind: finance.Installed, Category: finance.Proactive, Org: a.OrganisationID}
+			must(t, s.AddCameraEvent(ctx, &e, 0))
+		}
+		if got, err := s.CameraLife(ctx, a.ID); err != nil || got.Installed == nil || !got.Installed.Equal(time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)) {
+			t.Errorf("CameraLife of a camera installed twice: got %+v, %v, want installed 2025-04-01", got, err)
 		}
 	})
 }

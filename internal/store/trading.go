@@ -19,7 +19,7 @@ var _ trading.Repo = (*Store)(nil)
 
 // TradingCustomers returns the organisations of kind customer, by id.
 func (s *Store) TradingCustomers(ctx context.Context) ([]trading.Customer, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, kind FROM organisations WHERE kind = $1 ORDER BY id`, rights.KindCustomer)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+customerCols+` WHERE o.kind = $1 ORDER BY o.id`, rights.KindCustomer)
 	if err != nil {
 		return nil, wrap("trading customers", err)
 	}
@@ -27,7 +27,7 @@ func (s *Store) TradingCustomers(ctx context.Context) ([]trading.Customer, error
 	var out []trading.Customer
 	for rows.Next() {
 		var c trading.Customer
-		if err := rows.Scan(&c.ID, &c.Name, &c.Kind); err != nil {
+		if err := rows.Scan(&c.ID, &c.Name, &c.Kind, &c.Address); err != nil {
 			return nil, wrap("trading customers", err)
 		}
 		out = append(out, c)
@@ -39,8 +39,31 @@ func (s *Store) TradingCustomers(ctx context.Context) ([]trading.Customer, error
 // whatever its kind (Kind says whether it is a customer).
 func (s *Store) TradingCustomer(ctx context.Context, id int64) (trading.Customer, error) {
 	var c trading.Customer
-	err := s.r.QueryRowContext(ctx, `SELECT id, name, kind FROM organisations WHERE id = $1`, id).Scan(&c.ID, &c.Name, &c.Kind)
+	err := s.r.QueryRowContext(ctx, `SELECT `+customerCols+` WHERE o.id = $1`, id).Scan(&c.ID, &c.Name, &c.Kind, &c.Address)
 	return c, wrap(fmt.Sprintf("organisation %d", id), err)
+}
+
+// customerCols read an organisation with its billing address.
+const customerCols = `o.id, o.name, o.kind, COALESCE(d.address, '')
+	FROM organisations o LEFT JOIN trading_customer_details d ON d.organisation_id = o.id`
+
+// SetTradingCustomerAddress records the address customer id's invoices
+// are sent to, from the next one issued; the organisation must be a
+// customer.
+func (s *Store) SetTradingCustomerAddress(ctx context.Context, id int64, address string) error {
+	address, err := trading.CheckAddress(address)
+	if err != nil {
+		return invalid(err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := checkCustomer(ctx, tx, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO trading_customer_details (organisation_id, address, updated_at) VALUES ($1, $2, $3)
+			ON CONFLICT (organisation_id) DO UPDATE SET address = excluded.address, updated_at = excluded.updated_at`, id, address, micros(now()))
+		return err
+	})
+	return wrapInvalid("set customer address", err)
 }
 
 // TradingSettings returns the trading company's settings.

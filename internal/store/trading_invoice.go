@@ -18,11 +18,17 @@ import (
 // update locks the settings row until tx ends, so issuing transactions
 // queue here and each sees what the one before it committed; on SQLite
 // the writer's transactions are already one at a time.
-func takeNumber(ctx context.Context, tx *sql.Tx) (int64, string, time.Duration, error) {
+// It also fills in the seller (the trading company's name, address and
+// VAT number) from the settings the number is taken under, so that an
+// invoice names who issued it as they were that day.
+func takeNumber(ctx context.Context, tx *sql.Tx, seller *trading.Invoice) (int64, string, time.Duration, error) {
 	var n, days int64
-	var prefix string
+	var prefix, name, address, vat string
 	err := tx.QueryRowContext(ctx, `UPDATE trading_settings SET next_invoice = next_invoice + 1 WHERE id = 1
-		RETURNING next_invoice - 1, invoice_prefix, payment_days`).Scan(&n, &prefix, &days)
+		RETURNING next_invoice - 1, invoice_prefix, payment_days, company, address, vat_number`).Scan(&n, &prefix, &days, &name, &address, &vat)
+	if seller != nil {
+		seller.SellerName, seller.SellerAddress, seller.SellerVATNumber = name, address, vat
+	}
 	return n, fmt.Sprintf("%s%06d", prefix, n), time.Duration(days) * 24 * time.Hour, err
 }
 
@@ -41,7 +47,7 @@ func (s *Store) IssueTradingInvoice(ctx context.Context, inv *trading.Invoice) e
 	var existing int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		return s.savepoint(ctx, tx, func() error {
-			n, ref, terms, err := takeNumber(ctx, tx)
+			n, ref, terms, err := takeNumber(ctx, tx, inv)
 			if err != nil {
 				return err
 			}
@@ -87,10 +93,12 @@ func (s *Store) IssueTradingInvoice(ctx context.Context, inv *trading.Invoice) e
 				return fmt.Errorf("the invoice's gross total: %w", err)
 			}
 			if err := tx.QueryRowContext(ctx, `INSERT INTO trading_invoices (number, reference, kind, credits_id, customer_id, customer_name,
-			period_from, period_to, issued_at, due_on, issued_by, vat_basis_points, net, vat, gross, note)
-			VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+			period_from, period_to, issued_at, due_on, issued_by, vat_basis_points, net, vat, gross, note,
+			customer_address, seller_name, seller_address, seller_vat_number)
+			VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
 				inv.Number, inv.Reference, inv.Kind, inv.CustomerID, inv.CustomerName, micros(inv.PeriodFrom), micros(inv.PeriodTo),
-				micros(inv.IssuedAt), micros(inv.DueOn), inv.IssuedBy, inv.VATBasisPoints, inv.Net, inv.VAT, inv.Gross, inv.Note).Scan(&inv.ID); err != nil {
+				micros(inv.IssuedAt), micros(inv.DueOn), inv.IssuedBy, inv.VATBasisPoints, inv.Net, inv.VAT, inv.Gross, inv.Note,
+				inv.CustomerAddress, inv.SellerName, inv.SellerAddress, inv.SellerVATNumber).Scan(&inv.ID); err != nil {
 				return err
 			}
 			for i := range inv.Lines {
@@ -158,16 +166,19 @@ func (s *Store) CreditTradingInvoice(ctx context.Context, id int64, note string,
 		if k > 0 {
 			return invalid(fmt.Errorf("%s has been credited already", orig.Reference))
 		}
-		n, ref, _, err := takeNumber(ctx, tx)
+		// A credit note names the parties as the invoice it cancels did.
+		n, ref, _, err := takeNumber(ctx, tx, nil)
 		if err != nil {
 			return err
 		}
 		cn.Number, cn.Reference, cn.DueOn = n, ref, trading.Day(cn.IssuedAt)
 		if err := tx.QueryRowContext(ctx, `INSERT INTO trading_invoices (number, reference, kind, credits_id, customer_id, customer_name,
-			period_from, period_to, issued_at, due_on, issued_by, vat_basis_points, net, vat, gross, note)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+			period_from, period_to, issued_at, due_on, issued_by, vat_basis_points, net, vat, gross, note,
+			customer_address, seller_name, seller_address, seller_vat_number)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
 			cn.Number, cn.Reference, cn.Kind, cn.CreditsID, cn.CustomerID, cn.CustomerName, micros(cn.PeriodFrom), micros(cn.PeriodTo),
-			micros(cn.IssuedAt), micros(cn.DueOn), cn.IssuedBy, cn.VATBasisPoints, cn.Net, cn.VAT, cn.Gross, cn.Note).Scan(&cn.ID); err != nil {
+			micros(cn.IssuedAt), micros(cn.DueOn), cn.IssuedBy, cn.VATBasisPoints, cn.Net, cn.VAT, cn.Gross, cn.Note,
+			cn.CustomerAddress, cn.SellerName, cn.SellerAddress, cn.SellerVATNumber).Scan(&cn.ID); err != nil {
 			return err
 		}
 		for i := range cn.Lines {
@@ -186,14 +197,16 @@ func (s *Store) CreditTradingInvoice(ctx context.Context, id int64, note string,
 
 const invoiceCols = `i.id, i.number, i.reference, i.kind, i.credits_id, i.customer_id, i.customer_name, i.period_from, i.period_to,
 	i.issued_at, i.due_on, i.issued_by, i.vat_basis_points, i.net, i.vat, i.gross, i.note,
-	(SELECT c.id FROM trading_invoices c WHERE c.credits_id = i.id)`
+	(SELECT c.id FROM trading_invoices c WHERE c.credits_id = i.id),
+	i.customer_address, i.seller_name, i.seller_address, i.seller_vat_number`
 
 func scanInvoice(sc scanner) (trading.Invoice, error) {
 	var v trading.Invoice
 	var credits, creditedBy sql.NullInt64
 	var from, to, issued, due int64
 	err := sc.Scan(&v.ID, &v.Number, &v.Reference, &v.Kind, &credits, &v.CustomerID, &v.CustomerName, &from, &to,
-		&issued, &due, &v.IssuedBy, &v.VATBasisPoints, &v.Net, &v.VAT, &v.Gross, &v.Note, &creditedBy)
+		&issued, &due, &v.IssuedBy, &v.VATBasisPoints, &v.Net, &v.VAT, &v.Gross, &v.Note, &creditedBy,
+		&v.CustomerAddress, &v.SellerName, &v.SellerAddress, &v.SellerVATNumber)
 	v.CreditsID, v.CreditedBy = credits.Int64, creditedBy.Int64
 	v.PeriodFrom, v.PeriodTo, v.IssuedAt, v.DueOn = fromMicros(from), fromMicros(to), fromMicros(issued), fromMicros(due)
 	return v, err

@@ -255,3 +255,45 @@ func TestTradingIssueConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestTradingInvoiceParties: an invoice names the seller as the settings
+// were when it was issued and the buyer at the address recorded then; a
+// later move changes neither, and its credit note names the same parties.
+func TestTradingInvoiceParties(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		c := tradingCustomer(t, s, "Harbour Retail Ltd")
+		must(t, s.SetTradingCustomerAddress(ctx, c.ID, "Unit 4, Harbour Quay\nLeavale LV1 2AB"))
+		cu, err := s.TradingCustomer(ctx, c.ID)
+		must(t, err)
+		if cu.Address != "Unit 4, Harbour Quay\nLeavale LV1 2AB" {
+			t.Fatalf("the customer's address: got %q", cu.Address)
+		}
+		set, err := s.TradingSettings(ctx)
+		must(t, err)
+		set.Company, set.Address, set.VATNumber = "Lea Vale CCTV Partnership Ltd", "Civic Centre\nLeavale LV1 1AA", "GB 123 4567 89"
+		must(t, s.UpdateTradingSettings(ctx, &set))
+
+		inv := testInvoice(c, "2024-07-01", "2024-08-01", 1000)
+		inv.CustomerAddress = cu.Address
+		must(t, s.IssueTradingInvoice(ctx, &inv))
+		set.Address = "New Civic Centre"
+		must(t, s.UpdateTradingSettings(ctx, &set))
+		must(t, s.SetTradingCustomerAddress(ctx, c.ID, "Elsewhere"))
+		cn, err := s.CreditTradingInvoice(ctx, inv.ID, "wrong units", tday("2024-08-05"), 1)
+		must(t, err)
+		for _, id := range []int64{inv.ID, cn.ID} {
+			got, err := s.TradingInvoice(ctx, id)
+			must(t, err)
+			if got.SellerName != "Lea Vale CCTV Partnership Ltd" || got.SellerAddress != "Civic Centre\nLeavale LV1 1AA" ||
+				got.SellerVATNumber != "GB 123 4567 89" || got.CustomerAddress != "Unit 4, Harbour Quay\nLeavale LV1 2AB" {
+				t.Errorf("%s: got seller %q, %q, %q and buyer at %q; want them as they were at issue",
+					got.Reference, got.SellerName, got.SellerAddress, got.SellerVATNumber, got.CustomerAddress)
+			}
+		}
+		var ie *InvalidError
+		if err := s.SetTradingCustomerAddress(ctx, tradingCustomer(t, s, "x").ParentID, "1 Road"); !errors.As(err, &ie) {
+			t.Errorf("an address for the partnership: got %v, want an *InvalidError", err)
+		}
+	})
+}

@@ -140,12 +140,13 @@ func SubscriptionLines(sub Subscription, from, to time.Time) []Line {
 		if sub.Reference != "" {
 			ref = " (" + sub.Reference + ")"
 		}
+		// The units, the unit price, the days and the line's total have
+		// columns of their own on the invoice and in its CSV: the
+		// description says what and when.
 		if days == md {
-			l.Description = fmt.Sprintf("%s%s, %s: %d units at %s per unit per month",
-				ServiceName(sub.Service), ref, a.Format("January 2006"), units, money.Pounds(sub.UnitPrice))
+			l.Description = fmt.Sprintf("%s%s, %s", ServiceName(sub.Service), ref, a.Format("January 2006"))
 		} else {
-			l.Description = fmt.Sprintf("%s%s, %s to %s: %d units at %s per unit per month, %d of %d days",
-				ServiceName(sub.Service), ref, a.Format("2 Jan 2006"), b.AddDate(0, 0, -1).Format("2 Jan 2006"), units, money.Pounds(sub.UnitPrice), days, md)
+			l.Description = fmt.Sprintf("%s%s, %s to %s", ServiceName(sub.Service), ref, a.Format("2 Jan 2006"), b.AddDate(0, 0, -1).Format("2 Jan 2006"))
 		}
 		out = append(out, l)
 	}
@@ -170,7 +171,7 @@ func ChargeLine(c Charge) Line {
 // pence, are money.ErrOverflow: no invoice is better than a wrapped one.
 func Draft(customer Customer, subs []Subscription, charges []Charge, from, to time.Time, basisPoints int64) (Invoice, error) {
 	inv := Invoice{
-		Kind: KindInvoice, CustomerID: customer.ID, CustomerName: customer.Name,
+		Kind: KindInvoice, CustomerID: customer.ID, CustomerName: customer.Name, CustomerAddress: customer.Address,
 		PeriodFrom: Day(from), PeriodTo: Day(to), VATBasisPoints: basisPoints,
 	}
 	for _, s := range subs {

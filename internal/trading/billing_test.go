@@ -1,7 +1,9 @@
 package trading
 
 import (
+	"encoding/csv"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -276,6 +278,52 @@ func TestDraft(t *testing.T) {
 	for i, l := range inv.Lines {
 		if l.Seq != i+1 {
 			t.Errorf("line %d numbered %d", i+1, l.Seq)
+		}
+	}
+}
+
+// TestLinesCSVParties: the invoice's CSV names the seller and the buyer
+// as issued on every row, the unit price and the line's total in columns
+// of their own.
+func TestLinesCSVParties(t *testing.T) {
+	v := Invoice{Reference: "INV-000007", CustomerName: "Harbour Retail Ltd", CustomerAddress: "Unit 4, Harbour Quay\nLeavale LV1 2AB",
+		SellerName: "Lea Vale CCTV Partnership Ltd", SellerAddress: "Civic Centre\nLeavale LV1 1AA", SellerVATNumber: "GB 123 4567 89",
+		VATBasisPoints: 2000, Net: 54276, VAT: 10855, Gross: 65131,
+		Lines: []Line{{Seq: 1, Description: "Monitored CCTV", Service: ServiceMonitored, ServiceFrom: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC),
+			ServiceTo: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), Units: 12, UnitPrice: 4523, Days: 31, MonthDays: 31, Net: 54276}}}
+	var b strings.Builder
+	if err := WriteLinesCSV(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, tc := range []struct {
+		row    int
+		column string
+		want   string
+	}{
+		{1, "unit_price", "45.23"},
+		{1, "net", "542.76"},
+		{1, "seller", "Lea Vale CCTV Partnership Ltd"},
+		{1, "seller_address", "Civic Centre, Leavale LV1 1AA"},
+		{1, "seller_vat_number", "GB 123 4567 89"},
+		{1, "customer", "Harbour Retail Ltd"},
+		{1, "customer_address", "Unit 4, Harbour Quay, Leavale LV1 2AB"},
+		{4, "description", "gross"},
+		{4, "net", "651.31"},
+		{4, "seller_vat_number", "GB 123 4567 89"},
+	} {
+		if len(rows) <= tc.row {
+			t.Fatalf("got %d rows, want more than %d", len(rows), tc.row)
+		}
+		if got := rows[tc.row][col[tc.column]]; got != tc.want {
+			t.Errorf("row %d, %s: got %q, want %q", tc.row, tc.column, got, tc.want)
 		}
 	}
 }

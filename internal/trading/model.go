@@ -41,6 +41,28 @@ type Customer struct {
 	ID   int64
 	Name string
 	Kind string
+	// Address is where its invoices are addressed (lines separated by
+	// newlines); empty until the trading company records one.
+	Address string
+}
+
+// MaxAddress bounds an address, the trading company's or a customer's.
+const MaxAddress = MaxText
+
+// CheckAddress tidies an address (each line trimmed, blank lines
+// dropped) and refuses one too long (problem.ErrInvalid).
+func CheckAddress(a string) (string, error) {
+	var lines []string
+	for l := range strings.Lines(a) {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	a = strings.Join(lines, "\n")
+	if utf8.RuneCountInString(a) > MaxAddress {
+		return a, problem.Invalidf("an address must be at most %d characters", MaxAddress)
+	}
+	return a, nil
 }
 
 // Settings is what every invoice is issued under.
@@ -59,7 +81,11 @@ type Settings struct {
 
 // CheckSettings tidies t and refuses values out of bounds (problem.ErrInvalid).
 func CheckSettings(t *Settings) error {
-	t.Company = strings.TrimSpace(t.Company)
+	t.Company, t.VATNumber = strings.TrimSpace(t.Company), strings.TrimSpace(t.VATNumber)
+	var err error
+	if t.Address, err = CheckAddress(t.Address); err != nil {
+		return err
+	}
 	switch {
 	case t.Company == "" || utf8.RuneCountInString(t.Company) > MaxText:
 		return problem.Invalidf("the company's name must be 1 to %d characters", MaxText)
@@ -220,11 +246,18 @@ type Invoice struct {
 	CreditedBy   int64 // an invoice: the credit note that cancelled it (0: none); read, not stored
 	CustomerID   int64
 	CustomerName string // as it was when issued
-	PeriodFrom   time.Time
-	PeriodTo     time.Time // the period is [PeriodFrom, PeriodTo)
-	IssuedAt     time.Time
-	DueOn        time.Time
-	IssuedBy     int64 // the user who issued it
+	// CustomerAddress and the seller's name, address and VAT
+	// registration number are as they were when it was issued, printed
+	// on it and never changed.
+	CustomerAddress string
+	SellerName      string
+	SellerAddress   string
+	SellerVATNumber string
+	PeriodFrom      time.Time
+	PeriodTo        time.Time // the period is [PeriodFrom, PeriodTo)
+	IssuedAt        time.Time
+	DueOn           time.Time
+	IssuedBy        int64 // the user who issued it
 	// VATBasisPoints is the VAT rate it was issued at (2000: 20%).
 	VATBasisPoints  int64
 	Net, VAT, Gross int64 // pence; negative on a credit note

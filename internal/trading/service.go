@@ -20,6 +20,7 @@ import (
 type Repo interface {
 	TradingCustomers(ctx context.Context) ([]Customer, error)
 	TradingCustomer(ctx context.Context, id int64) (Customer, error)
+	SetTradingCustomerAddress(ctx context.Context, id int64, address string) error
 
 	TradingSettings(ctx context.Context) (Settings, error)
 	UpdateTradingSettings(ctx context.Context, t *Settings) error
@@ -127,6 +128,36 @@ func customerFor(ctx context.Context, repo Repo, c Caller, id int64) (Customer, 
 		return o, problem.Forbiddenf("%s", d.Reason)
 	}
 	return o, nil
+}
+
+// SetCustomerAddress records the address customer id's invoices are sent
+// to, from the next one issued (those issued keep the address they were
+// issued with), with its record: for those who may change the trading
+// company's figures.
+func (s *Service) SetCustomerAddress(ctx context.Context, c Caller, id int64, address string) (Customer, error) {
+	// A customer outside the caller's scope is not found before anything
+	// else is said of it, as for every other change of a customer's.
+	if _, err := s.Customer(ctx, c, id); err != nil {
+		return Customer{}, err
+	}
+	if err := s.MayChange(c); err != nil {
+		return Customer{}, err
+	}
+	var cu Customer
+	err := s.change(ctx, func(tx Repo) error {
+		var err error
+		if cu, err = customerFor(ctx, tx, c, id); err != nil {
+			return err
+		}
+		if cu.Address, err = CheckAddress(address); err != nil {
+			return err
+		}
+		if err := tx.SetTradingCustomerAddress(ctx, id, cu.Address); err != nil {
+			return err
+		}
+		return tx.Log(s.entry(c, auditlog.TradingCustomerAddress, fmt.Sprintf("customer %s (%d): address %q", cu.Name, cu.ID, cu.Address)))
+	})
+	return cu, err
 }
 
 // ParseDay reads a day like 2024-07-01; what names the field in the
@@ -386,6 +417,23 @@ func (s *Service) Invoices(ctx context.Context, c Caller, f InvoiceFilter) ([]In
 		return nil, err
 	}
 	return slices.DeleteFunc(invs, func(v Invoice) bool { return !s.Sees(c, v.CustomerID) }), nil
+}
+
+// LatestInvoiced is the start of the latest period billed on an invoice
+// or credit note of a customer c sees, and whether there is one: where
+// the trading page opens, rather than on a quarter not yet billed.
+func (s *Service) LatestInvoiced(ctx context.Context, c Caller) (time.Time, bool, error) {
+	invs, err := s.Invoices(ctx, c, InvoiceFilter{})
+	if err != nil || len(invs) == 0 {
+		return time.Time{}, false, err
+	}
+	latest := invs[0].PeriodFrom
+	for _, v := range invs[1:] {
+		if v.PeriodFrom.After(latest) {
+			latest = v.PeriodFrom
+		}
+	}
+	return latest, true, nil
 }
 
 // Invoice returns invoice id with its lines if c may read its customer's

@@ -68,6 +68,13 @@ func (f *fakeRepo) TradingCustomer(ctx context.Context, id int64) (Customer, err
 	return c, nil
 }
 
+func (f *fakeRepo) SetTradingCustomerAddress(ctx context.Context, id int64, address string) error {
+	c := f.orgs[id]
+	c.Address = address
+	f.orgs[id] = c
+	return nil
+}
+
 func (f *fakeRepo) TradingSettings(ctx context.Context) (Settings, error) { return f.settings, nil }
 func (f *fakeRepo) UpdateTradingSettings(ctx context.Context, t *Settings) error {
 	if err := CheckSettings(t); err != nil {
@@ -138,7 +145,7 @@ func (f *fakeRepo) ListTradingInvoices(ctx context.Context, flt InvoiceFilter) (
 	var out []Invoice
 	for _, id := range slices.Sorted(maps.Keys(f.invoices)) {
 		v := f.invoices[id]
-		if (flt.CustomerID == 0 || v.CustomerID == flt.CustomerID) && !v.PeriodFrom.Before(flt.From) && v.PeriodFrom.Before(flt.To) {
+		if (flt.CustomerID == 0 || v.CustomerID == flt.CustomerID) && !v.PeriodFrom.Before(flt.From) && (flt.To.IsZero() || v.PeriodFrom.Before(flt.To)) {
 			out = append(out, v)
 		}
 	}
@@ -293,5 +300,79 @@ func TestIssueRunIsOneChange(t *testing.T) {
 	}
 	if _, _, err := w.svc.Issue(ctx, w.manager, IssueRun{Period: "2024-04-01..2025-06-30"}); !errors.Is(err, problem.ErrInvalid) || !strings.Contains(err.Error(), "at most a year") {
 		t.Errorf("a run of fifteen months: got %v, want problem.ErrInvalid saying at most a year", err)
+	}
+}
+
+// TestLatestInvoiced: the latest period billed to a customer the caller
+// sees, where the trading page opens.
+func TestLatestInvoiced(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	if _, ok, err := w.svc.LatestInvoiced(ctx, w.manager); ok || err != nil {
+		t.Fatalf("nothing invoiced: got %v, %v; want none", ok, err)
+	}
+	if _, _, err := w.svc.CreateSubscription(ctx, w.manager, NewSubscription{CustomerID: w.harbour, Service: ServiceRecorded, UnitPrice: ptr(int64(1800)),
+		StartsOn: "2024-04-01", Units: ptr(int64(5))}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"2024/25-Q2", "2024/25-Q1"} {
+		if _, _, err := w.svc.Issue(ctx, w.manager, IssueRun{Period: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		by   Caller
+		ok   bool
+		want time.Time
+	}{
+		{"the manager", w.manager, true, time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)},
+		{"an officer who does not see the customer", w.officer, false, time.Time{}},
+	} {
+		got, ok, err := w.svc.LatestInvoiced(ctx, tc.by)
+		if err != nil || ok != tc.ok || !got.Equal(tc.want) {
+			t.Errorf("%s: got %v, %v, %v; want %v, %v", tc.name, got, ok, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestSetCustomerAddress: the manager records where a customer's invoices
+// go, tidied, with a record; the next invoice is addressed there; others
+// are refused and change nothing.
+func TestSetCustomerAddress(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name string
+		by   Caller
+		id   int64
+		addr string
+		want error
+	}{
+		{"the council's officer", w.officer, w.harbour, "1 Quay Street", problem.ErrForbidden},
+		{"not a customer", w.manager, w.notCustom, "1 Quay Street", problem.ErrNotFound},
+		{"too long", w.manager, w.harbour, strings.Repeat("x", MaxAddress+1), problem.ErrInvalid},
+	} {
+		if _, err := w.svc.SetCustomerAddress(ctx, tc.by, tc.id, tc.addr); !errors.Is(err, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if len(w.repo.records) != 0 || w.repo.orgs[w.harbour].Address != "" {
+		t.Fatalf("after refusals: got %d records, address %q; want none", len(w.repo.records), w.repo.orgs[w.harbour].Address)
+	}
+	cu, err := w.svc.SetCustomerAddress(ctx, w.manager, w.harbour, "  Unit 4, Harbour Quay \n\n Leavale  LV1 2AB\n")
+	if want := "Unit 4, Harbour Quay\nLeavale  LV1 2AB"; err != nil || cu.Address != want || w.repo.orgs[w.harbour].Address != want {
+		t.Fatalf("the manager: got %q (stored %q), %v; want %q", cu.Address, w.repo.orgs[w.harbour].Address, err, want)
+	}
+	if len(w.repo.records) != 1 || w.repo.records[0].Action != auditlog.TradingCustomerAddress {
+		t.Errorf("got records %+v, want one %s", w.repo.records, auditlog.TradingCustomerAddress)
+	}
+	if _, _, err := w.svc.CreateSubscription(ctx, w.manager, NewSubscription{CustomerID: w.harbour, Service: ServiceRecorded, UnitPrice: ptr(int64(1800)),
+		StartsOn: "2024-04-01", Units: ptr(int64(5))}); err != nil {
+		t.Fatal(err)
+	}
+	_, outs, err := w.svc.Issue(ctx, w.manager, IssueRun{Period: "2024/25-Q1", CustomerID: w.harbour})
+	if err != nil || len(outs) != 1 || outs[0].Invoice.CustomerAddress != cu.Address || outs[0].Invoice.CustomerName != "Harbour Retail Ltd" {
+		t.Errorf("the next invoice: got %+v, %v; want it addressed to %q", outs, err, cu.Address)
 	}
 }

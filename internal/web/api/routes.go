@@ -78,6 +78,7 @@ func (s *API) Routes() []httpx.Route {
 		{Pattern: "POST /api/v1/trading/subscriptions", Need: rights.ReadFinance, H: s.createSubscription},
 		{Pattern: "PATCH /api/v1/trading/subscriptions/{id}", Need: rights.ReadFinance, H: s.patchSubscription},
 		{Pattern: "POST /api/v1/trading/subscriptions/{id}/units", Need: rights.ReadFinance, H: s.setSubscriptionUnits},
+		{Pattern: "PUT /api/v1/trading/customers/{id}/address", Need: rights.ReadFinance, H: s.putCustomerAddress},
 		{Pattern: "GET /api/v1/trading/charges", Need: rights.ReadFinance, H: s.listCharges},
 		{Pattern: "POST /api/v1/trading/charges", Need: rights.ReadFinance, H: s.createCharge},
 		{Pattern: "GET /api/v1/trading/invoices", Need: rights.ReadFinance, H: s.listInvoices},

@@ -332,6 +332,13 @@ type InvoiceJSON struct {
 	Lines          []invoiceLineJSON `json:"lines,omitempty"`
 	Page           string            `json:"page"`
 	CSV            string            `json:"csv"`
+
+	// The parties as issued: the customer's address, the seller's name,
+	// address and VAT registration number.
+	CustomerAddress string `json:"customer_address"`
+	Seller          string `json:"seller"`
+	SellerAddress   string `json:"seller_address"`
+	SellerVATNumber string `json:"seller_vat_number"`
 }
 
 func invoiceJSONOf(v trading.Invoice) InvoiceJSON {
@@ -339,6 +346,7 @@ func invoiceJSONOf(v trading.Invoice) InvoiceJSON {
 		CustomerID: v.CustomerID, Customer: v.CustomerName, PeriodFrom: dayString(v.PeriodFrom), PeriodTo: dayString(v.PeriodTo),
 		IssuedAt: v.IssuedAt, DueOn: dayString(v.DueOn), VATBasisPoints: v.VATBasisPoints, Net: v.Net, VAT: v.VAT, Gross: v.Gross, Note: v.Note,
 		Page: fmt.Sprintf("/trading/invoices/%d", v.ID), CSV: fmt.Sprintf("/api/v1/trading/invoices/%d/csv", v.ID)}
+	out.CustomerAddress, out.Seller, out.SellerAddress, out.SellerVATNumber = v.CustomerAddress, v.SellerName, v.SellerAddress, v.SellerVATNumber
 	for _, l := range v.Lines {
 		out.Lines = append(out.Lines, invoiceLineJSON{Seq: l.Seq, Description: l.Description, Service: l.Service, From: dayString(l.ServiceFrom),
 			To: dayString(l.ServiceTo), Units: l.Units, UnitPrice: l.UnitPrice, Days: l.Days, MonthDays: l.MonthDays, Net: l.Net})

@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/finance"
 	"github.com/vigil-cctv/vigil/internal/money"
 	"github.com/vigil-cctv/vigil/internal/period"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
@@ -106,6 +107,9 @@ type financeView struct {
 	ShareChart        template.HTML
 	BudgetChart       template.HTML
 	Unit, FixedAmount string
+	// Partnership names whose statement it is, and Printed is today: a
+	// printed copy says both.
+	Partnership, Printed string
 }
 
 type financeRowView struct {
@@ -126,21 +130,24 @@ func (c *Console) financePage(w http.ResponseWriter, r *http.Request) error {
 	prev, next := p.Prev(), p.Next()
 	v := financeView{Period: p.String(), Query: p.String(), Prev: prev.String(), Next: next.String(), Days: st.Days,
 		Warnings: st.Warnings, Categories: cats, Editor: mayManageFinance(r),
-		Unit: poundsShort(st.Unit), FixedAmount: poundsShort(st.Fixed)}
+		Unit: poundsShort(st.Unit), FixedAmount: poundsShort(st.Fixed), Printed: longDay(c.now())}
+	if v.Partnership, err = c.partnershipName(r); err != nil {
+		return err
+	}
 	for q := range 5 {
 		v.Periods = append(v.Periods, period.Period{Year: p.Year, Quarter: q}.String())
 	}
 	line := func(l finance.Line) financeRowView {
-		return financeRowView{Name: l.Name, Budget: money.Whole(l.Budget), Actuals: money.Whole(l.Actuals),
-			Estimate: money.Whole(l.Estimate), Variance: money.Whole(l.Variance()), Comment: l.Comment, Over: l.Variance() > 0}
+		return financeRowView{Name: l.Name, Budget: accounts(l.Budget), Actuals: accounts(l.Actuals),
+			Estimate: accounts(l.Estimate), Variance: accounts(l.Variance()), Comment: l.Comment, Over: l.Variance() > 0}
 	}
 	for _, l := range st.Lines {
 		v.Lines = append(v.Lines, line(l))
 	}
 	v.Balance = line(st.Balance)
 	partner := func(p finance.PartnerRow) financeRowView {
-		return financeRowView{Name: p.Name, Budget: money.Whole(p.Budget), Estimate: money.Whole(p.Estimate),
-			Variance: money.Whole(p.Variance), Cameras: p.Cameras.Decimal(2), Share: finance.Percent(p.ShareBP), Over: p.Variance > 0}
+		return financeRowView{Name: p.Name, Budget: accounts(p.Budget), Estimate: accounts(p.Estimate),
+			Variance: accounts(p.Variance), Cameras: p.Cameras.Decimal(2), Share: finance.Percent(p.ShareBP), Over: p.Variance > 0}
 	}
 	for _, p := range st.Partners {
 		v.Partners = append(v.Partners, partner(p))
@@ -152,6 +159,30 @@ func (c *Console) financePage(w http.ResponseWriter, r *http.Request) error {
 	v.ShareChart = shareChart(st.Partners)
 	v.BudgetChart = budgetChart(st.Partners)
 	return c.Show(w, r, "finance.html", "Finance", "finance", v)
+}
+
+// accounts writes a statement's figure in whole pounds, a negative in
+// brackets, as councils print their accounts: "(95,000)".
+func accounts(p int64) string { return money.Accounting(p, money.Whole) }
+
+// partnershipName is the name of the partnership, the organisation at the
+// top of the tree, which the statement is of.
+func (c *Console) partnershipName(r *http.Request) (string, error) {
+	orgs, err := c.opt.Store.ListOrganisations(r.Context())
+	if err != nil {
+		return "", err
+	}
+	for _, o := range orgs {
+		if o.ParentID == 0 && o.Kind == rights.KindPartnership {
+			return o.Name, nil
+		}
+	}
+	for _, o := range orgs {
+		if o.ParentID == 0 {
+			return o.Name, nil
+		}
+	}
+	return "", nil
 }
 
 // shareChart draws each partner's share as a horizontal bar, in SVG made

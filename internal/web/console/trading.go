@@ -36,8 +36,19 @@ func (c *Console) seesCustomer(r *http.Request, id int64) bool {
 	return c.opt.Trading.Sees(tradingCaller(r), id)
 }
 
-// tradingPeriod reads ?period=, the current financial quarter if none.
+// tradingPeriod reads ?period=; if none, the financial quarter of the
+// latest period the user's customers were invoiced for, where there is
+// something to read, else the current quarter.
 func (c *Console) tradingPeriod(r *http.Request) (trading.Period, error) {
+	if r.URL.Query().Get("period") == "" {
+		latest, ok, err := c.opt.Trading.LatestInvoiced(r.Context(), tradingCaller(r))
+		if err != nil {
+			return trading.Period{}, err
+		}
+		if ok {
+			return period.Of(latest).Span(), nil
+		}
+	}
 	return httpx.Span(r, c.now())
 }
 
@@ -94,6 +105,12 @@ type lineView struct {
 type invoiceView struct {
 	ID                        int64
 	Reference, Kind, Customer string
+	// The parties as the invoice was issued: the seller's (the trading
+	// company's) name, address and VAT registration number, the
+	// customer's address; addresses line by line.
+	CustomerAddress           []string
+	Seller, SellerVAT         string
+	SellerAddress             []string
 	Period, Issued, Due       string
 	VATRate, Net, VAT, Gross  string
 	Note, Credits, CreditedBy string
@@ -106,14 +123,31 @@ func vatRate(bp int64) string {
 	return strings.TrimSuffix(strings.TrimSuffix(money.Plain(bp), "0"), ".0") + "%"
 }
 
+// pounds writes an amount of the trading company's in pounds and pence,
+// a negative one (a credit note's, an allowance) in brackets as accounts
+// print it: "(£1,234.56)".
+func pounds(p int64) string { return money.Accounting(p, money.Pounds) }
+
+// addressLines splits an address into the lines it is printed on.
+func addressLines(a string) []string {
+	var out []string
+	for l := range strings.Lines(a) {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 func longDay(t time.Time) string { return t.UTC().Format("2 January 2006") }
 
 func (c *Console) invoiceViewOf(r *http.Request, v trading.Invoice) invoiceView {
 	out := invoiceView{ID: v.ID, Reference: v.Reference, Kind: v.Kind, Customer: v.CustomerName,
 		Period: longDay(v.PeriodFrom) + " to " + longDay(v.PeriodTo.AddDate(0, 0, -1)), Issued: longDay(v.IssuedAt), Due: longDay(v.DueOn),
 		VATRate: vatRate(v.VATBasisPoints),
-		Net:     money.Pounds(v.Net), VAT: money.Pounds(v.VAT), Gross: money.Pounds(v.Gross), Note: v.Note,
-		Credit: v.Kind == trading.KindCredit, Cancelled: v.CreditedBy != 0}
+		Net:     pounds(v.Net), VAT: pounds(v.VAT), Gross: pounds(v.Gross), Note: v.Note,
+		Credit: v.Kind == trading.KindCredit, Cancelled: v.CreditedBy != 0,
+		CustomerAddress: addressLines(v.CustomerAddress), Seller: v.SellerName, SellerAddress: addressLines(v.SellerAddress), SellerVAT: v.SellerVATNumber}
 	ref := func(id int64) string {
 		if id == 0 {
 			return ""
@@ -127,7 +161,7 @@ func (c *Console) invoiceViewOf(r *http.Request, v trading.Invoice) invoiceView 
 	for _, l := range v.Lines {
 		lv := lineView{Seq: l.Seq, Description: l.Description, From: l.ServiceFrom.Format("2 Jan 2006"),
 			To: l.ServiceTo.AddDate(0, 0, -1).Format("2 Jan 2006"), Units: fmt.Sprint(l.Units), Price: money.Pounds(l.UnitPrice),
-			Days: fmt.Sprintf("%d/%d", l.Days, l.MonthDays), Net: money.Pounds(l.Net)}
+			Days: fmt.Sprintf("%d/%d", l.Days, l.MonthDays), Net: pounds(l.Net)}
 		if l.ChargeID != 0 {
 			lv.Units, lv.Days = "", ""
 		}
@@ -157,6 +191,7 @@ type tradingPageData struct {
 	ChargeAmounts   []string
 	Net, VAT, Gross string
 	Settings        trading.Settings
+	SellerAddress   string // the settings' address on one line
 	VATRate         string
 	Services        []string
 	CSV             string
@@ -211,19 +246,20 @@ func (c *Console) tradingPage(w http.ResponseWriter, r *http.Request) error {
 		net, vat, gross = net+v.Net, vat+v.VAT, gross+v.Gross
 		d.Invoices = append(d.Invoices, c.invoiceViewOf(r, v))
 	}
-	d.Net, d.VAT, d.Gross = money.Pounds(net), money.Pounds(vat), money.Pounds(gross)
+	d.Net, d.VAT, d.Gross = pounds(net), pounds(vat), pounds(gross)
 	charges, err := c.opt.Trading.Charges(r.Context(), tradingCaller(r), true)
 	if err != nil {
 		return err
 	}
 	for _, ch := range charges {
 		d.Charges = append(d.Charges, chargeViewOf(ch, names))
-		d.ChargeAmounts = append(d.ChargeAmounts, money.Pounds(ch.Amount))
+		d.ChargeAmounts = append(d.ChargeAmounts, pounds(ch.Amount))
 	}
 	if d.Settings, err = c.opt.Trading.Settings(r.Context()); err != nil {
 		return err
 	}
 	d.VATRate = vatRate(d.Settings.VATBasisPoints)
+	d.SellerAddress = strings.Join(addressLines(d.Settings.Address), ", ")
 	return c.Show(w, r, "trading.html", "Trading", "trading", d)
 }
 
@@ -238,9 +274,15 @@ func (c *Console) invoicePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	iv := c.invoiceViewOf(r, v)
+	if iv.Seller == "" {
+		// Only an invoice written without its seller (none should be)
+		// takes today's settings.
+		iv.Seller, iv.SellerAddress, iv.SellerVAT = set.Company, addressLines(set.Address), set.VATNumber
+	}
 	return c.Show(w, r, "trading_invoice.html", v.Reference, "trading", struct {
 		Invoice  invoiceView
 		Settings trading.Settings
 		Writer   bool
-	}{c.invoiceViewOf(r, v), set, c.canWriteTrading(r)})
+	}{iv, set, c.canWriteTrading(r)})
 }
