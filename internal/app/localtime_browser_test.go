@@ -3,18 +3,11 @@
 package app
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/localtime"
-	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
 // TestBrowserLocalTime: in a real Chromium whose own zone is New York,
@@ -23,47 +16,21 @@ import (
 // header clock, Playback's instant, and Playback's go-to time read as
 // London time (the autumn hour that happens twice taken the first time).
 func TestBrowserLocalTime(t *testing.T) {
-	node := testkit.NeedTool(t, "node")
-	testkit.NeedFile(t, "/usr/bin/chromium", "Chromium (apt-get install chromium)")
-	e2e, err := filepath.Abs(filepath.Join("..", "..", "e2e"))
-	mustDo(t, err)
-	testkit.NeedFile(t, filepath.Join(e2e, "node_modules", "playwright-core", "package.json"), "playwright-core (npm ci in e2e/)")
+	node, e2e := needBrowser(t)
 
 	h := start(t, harnessOptions{})
 	summer := time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
-	cfg, _ := json.Marshal(map[string]any{"base": h.base, "username": "admin", "password": "correct horse battery staple", "t": summer.UnixMilli()})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(e2e, "localtime.mjs"), string(cfg))
-	cmd.Dir = e2e
-	// Its own process group, so a timeout ends node and what it started.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	cfg := map[string]any{"base": h.base, "username": "admin", "password": "correct horse battery staple", "t": summer.UnixMilli()}
 	type shown struct{ Text, Title, Datetime, Input string }
 	var got struct {
-		OK         bool     `json:"ok"`
-		Step       string   `json:"step"`
-		Error      string   `json:"error"`
-		PageErrors []string `json:"pageErrors"`
-		Audit      []shown  `json:"audit"`
-		Clock      shown    `json:"clock"`
-		ClockAt    int64    `json:"clockAt"`
-		Opened     shown    `json:"opened"`
-		Goto       []shown  `json:"goto"`
+		scriptResult
+		Audit   []shown `json:"audit"`
+		Clock   shown   `json:"clock"`
+		ClockAt int64   `json:"clockAt"`
+		Opened  shown   `json:"opened"`
+		Goto    []shown `json:"goto"`
 	}
-	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &got); err != nil {
-		t.Fatalf("localtime.mjs output is not one JSON line (%v, run: %v)\nstdout: %s\nstderr: %s", err, runErr, stdout.String(), stderr.String())
-	}
-	if runErr != nil || !got.OK {
-		t.Fatalf("browser: failed at %q: %s (exit: %v)\nstderr: %s", got.Step, got.Error, runErr, stderr.String())
-	}
-	if len(got.PageErrors) > 0 {
-		t.Errorf("the page threw: %q", got.PageErrors)
-	}
+	runScript(t, node, e2e, "localtime.mjs", cfg, &got)
 	lon := localtime.London()
 
 	// The server's pages: each time in London, its UTC on hover.

@@ -3,18 +3,11 @@
 package app
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/segindex"
-	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
 // TestBrowserPlaybackGap: in a real Chromium, a Playback tile whose
@@ -23,11 +16,7 @@ import (
 // says from when to when there is no footage and why, and offers the
 // next footage, which its button goes to.
 func TestBrowserPlaybackGap(t *testing.T) {
-	node := testkit.NeedTool(t, "node")
-	testkit.NeedFile(t, "/usr/bin/chromium", "Chromium (apt-get install chromium)")
-	e2e, err := filepath.Abs(filepath.Join("..", "..", "e2e"))
-	mustDo(t, err)
-	testkit.NeedFile(t, filepath.Join(e2e, "node_modules", "playwright-core", "package.json"), "playwright-core (npm ci in e2e/)")
+	node, e2e := needBrowser(t)
 
 	h := start(t, harnessOptions{})
 	id := h.addCamera("Gap Lane", h.cams.URL(1), nil)
@@ -36,19 +25,8 @@ func TestBrowserPlaybackGap(t *testing.T) {
 	mustDo(t, h.app.Store.AddGap(t.Context(), &outage))
 	parked := s.Add(-5 * time.Minute)
 
-	cfg, _ := json.Marshal(map[string]any{"base": h.base, "username": "admin", "password": "correct horse battery staple",
-		"camera": id, "t": parked.UnixMilli()})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(e2e, "playback_gap.mjs"), string(cfg))
-	cmd.Dir = e2e
-	// Its own process group, so a timeout ends node and what it started.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	cfg := map[string]any{"base": h.base, "username": "admin", "password": "correct horse battery staple",
+		"camera": id, "t": parked.UnixMilli()}
 	type tileJSON struct {
 		InGap        bool    `json:"inGap"`
 		Src          string  `json:"src"`
@@ -60,23 +38,11 @@ func TestBrowserPlaybackGap(t *testing.T) {
 		Instant      float64 `json:"instant"`
 	}
 	var got struct {
-		OK         bool     `json:"ok"`
-		Step       string   `json:"step"`
-		Error      string   `json:"error"`
-		PageErrors []string `json:"pageErrors"`
-		Gap        tileJSON `json:"gap"`
-		Next       tileJSON `json:"next"`
+		scriptResult
+		Gap  tileJSON `json:"gap"`
+		Next tileJSON `json:"next"`
 	}
-	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &got); err != nil {
-		t.Fatalf("playback_gap.mjs output is not one JSON line (%v, run: %v)\nstdout: %s\nstderr: %s", err, runErr, stdout.String(), stderr.String())
-	}
-	t.Logf("chromium: %s", bytes.TrimSpace(stdout.Bytes()))
-	if runErr != nil || !got.OK {
-		t.Fatalf("browser: failed at %q: %s (exit: %v)\nstderr: %s", got.Step, got.Error, runErr, stderr.String())
-	}
-	if len(got.PageErrors) > 0 {
-		t.Errorf("the page threw: %q", got.PageErrors)
-	}
+	runScript(t, node, e2e, "playback_gap.mjs", cfg, &got)
 	// The page runs in UTC: the times are the gap's, as the clock shows them.
 	clock := func(at time.Time) string { return at.UTC().Format("15:04:05.000") }
 	g := got.Gap

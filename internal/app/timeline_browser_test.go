@@ -3,29 +3,18 @@
 package app
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/segindex"
-	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
 // TestBrowserTimelineGaps: in a real Chromium, the Playback timeline
 // draws an outage and the early deletion that touches it as two gaps,
 // each with its own tooltip and colour, with a line where they meet.
 func TestBrowserTimelineGaps(t *testing.T) {
-	node := testkit.NeedTool(t, "node")
-	testkit.NeedFile(t, "/usr/bin/chromium", "Chromium (apt-get install chromium)")
-	e2e, err := filepath.Abs(filepath.Join("..", "..", "e2e"))
-	mustDo(t, err)
-	testkit.NeedFile(t, filepath.Join(e2e, "node_modules", "playwright-core", "package.json"), "playwright-core (npm ci in e2e/)")
+	node, e2e := needBrowser(t)
 
 	h := start(t, harnessOptions{})
 	id := h.addCamera("Timeline Lane", h.cams.URL(1), nil)
@@ -36,39 +25,17 @@ func TestBrowserTimelineGaps(t *testing.T) {
 		mustDo(t, h.app.Store.AddGap(t.Context(), g))
 	}
 
-	cfg, _ := json.Marshal(map[string]any{"base": h.base, "username": "admin", "password": "correct horse battery staple",
-		"camera": id, "t": deletion.Start.UnixMilli()})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(e2e, "timeline_gaps.mjs"), string(cfg))
-	cmd.Dir = e2e
-	// Its own process group, so a timeout ends node and what it started.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	cfg := map[string]any{"base": h.base, "username": "admin", "password": "correct horse battery staple",
+		"camera": id, "t": deletion.Start.UnixMilli()}
 	var got struct {
-		OK         bool     `json:"ok"`
-		Step       string   `json:"step"`
-		Error      string   `json:"error"`
-		PageErrors []string `json:"pageErrors"`
-		Gaps       []struct {
+		scriptResult
+		Gaps []struct {
 			Class, Title string
 			X, Width     float64
 		} `json:"gaps"`
 		Edges []float64 `json:"edges"`
 	}
-	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &got); err != nil {
-		t.Fatalf("timeline_gaps.mjs output is not one JSON line (%v, run: %v)\nstdout: %s\nstderr: %s", err, runErr, stdout.String(), stderr.String())
-	}
-	if runErr != nil || !got.OK {
-		t.Fatalf("browser: failed at %q: %s (exit: %v)\nstderr: %s", got.Step, got.Error, runErr, stderr.String())
-	}
-	if len(got.PageErrors) > 0 {
-		t.Errorf("the page threw: %q", got.PageErrors)
-	}
+	runScript(t, node, e2e, "timeline_gaps.mjs", cfg, &got)
 	find := func(reason string) int {
 		for i, g := range got.Gaps {
 			if strings.HasSuffix(g.Title, ": "+reason) {

@@ -349,7 +349,10 @@ func TestSetCustomerAddress(t *testing.T) {
 		addr string
 		want error
 	}{
-		{"the council's officer", w.officer, w.harbour, "1 Quay Street", problem.ErrForbidden},
+		// Outside their council, not found before anything else is said
+		// of it; their council's own, but no figures of theirs to change.
+		{"the council's officer, another's customer", w.officer, w.harbour, "1 Quay Street", problem.ErrNotFound},
+		{"the council's officer, its own customer", w.officer, w.carParks, "1 Quay Street", problem.ErrForbidden},
 		{"not a customer", w.manager, w.notCustom, "1 Quay Street", problem.ErrNotFound},
 		{"too long", w.manager, w.harbour, strings.Repeat("x", MaxAddress+1), problem.ErrInvalid},
 	} {
