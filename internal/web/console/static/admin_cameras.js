@@ -135,7 +135,9 @@ pollCameras((list) => {
   for (const row of document.querySelectorAll("#admin-cameras tr[data-id]")) {
     const c = byID.get(row.dataset.id);
     if (!c) continue;
-    row.querySelector(".state").textContent = stateText(c);
+    const badge = row.querySelector(".state");
+    badge.textContent = stateText(c);
+    badge.className = "state state-" + stateText(c);
     row.querySelector(".last-error").textContent = [lastError(c), recordingError(c)].filter(Boolean).join("; ");
   }
 }, 5000);
