@@ -507,7 +507,8 @@ func (w *fragWriter) flush() error {
 
 // CameraStorage returns the bytes of every segment, open or closed, of
 // each camera that has any: what its footage takes on disk, for the
-// cameras' administration page.
+// cameras' administration page. It reads every segment row, once per
+// call: a page's cost, never a recorder's.
 func (s *Store) CameraStorage(ctx context.Context) (map[int64]int64, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT camera_id, COALESCE(SUM(size), 0) FROM segments GROUP BY camera_id`)
 	if err != nil {
