@@ -79,6 +79,32 @@ try {
     r.state = st ? await st.jsonValue() : await row.locator(".state").textContent();
     if (cfg.shots) await page.screenshot({ path: cfg.shots + "/admin_cameras.png", fullPage: true });
   });
+  await step("import", async () => {
+    const file = (rows) => ({ name: "cameras.csv", mimeType: "text/csv", buffer: Buffer.from("name,url,organisation,retention_days\n" + rows.join("\n") + "\n") });
+    const imp = page.locator("#import-cameras");
+    // A refused row refuses the file, naming the row.
+    await imp.locator("input[type=file]").setInputFiles(file(["Imported yard,rtsp://127.0.0.1:1/yard,Lea Vale Borough Council,14", "Imported bad,http://127.0.0.1/,Lea Vale Borough Council,14"]));
+    await imp.locator("button[type=submit]").click();
+    const refusal = await page.waitForFunction(() => document.getElementById("admin-status").textContent || false, null, { timeout: 15000 });
+    r.importRefused = await refusal.jsonValue();
+    r.afterRefusal = await page.locator("#admin-cameras tr[data-id]").count();
+    await imp.locator("input[type=file]").setInputFiles(file(["Imported yard,rtsp://127.0.0.1:1/yard,Lea Vale Borough Council,14"]));
+    await Promise.all([page.waitForEvent("load"), imp.locator("button[type=submit]").click()]);
+    const row = page.locator("#admin-cameras tr[data-id]", { hasText: "Imported yard" });
+    await row.waitFor({ timeout: 15000 });
+    r.imported = (await row.locator("td").allTextContents()).slice(0, 6);
+  });
+
+  await step("move", async () => {
+    // Kingsmead asks a second person for its changes: the move waits.
+    const row = page.locator("#admin-cameras tr[data-id]", { hasText: "Imported yard" });
+    await row.locator("summary", { hasText: "Move" }).click();
+    await row.locator("select[name=organisation_id]").selectOption({ label: cfg.fourEyes });
+    await page.evaluate(() => (document.getElementById("admin-status").textContent = ""));
+    await row.locator("form[data-action=move] button[type=submit]").click();
+    const said = await page.waitForFunction(() => document.getElementById("admin-status").textContent || false, null, { timeout: 15000 });
+    r.moved = await said.jsonValue();
+  });
   await ctx.close();
   out.ok = true;
 } catch (e) {
