@@ -1,8 +1,8 @@
 // Package console serves the console's server-rendered pages: the
 // templates, the static files (scripts, styles), the page handlers with
-// their view models and charts, and the CSV downloads beside the pages
-// (/finance, /works, /trading), and the administration pages (/admin). It reads through the capabilities'
-// services; the scripts change things through the JSON API (package web,
+// their view models and charts, the CSV downloads beside the pages
+// (/finance, /works, /trading), and the administration pages (/admin).
+// It reads through the capabilities' services; the scripts change things through the JSON API (package web,
 // which also runs the server: it lists the console's routes in its one
 // table, signs users in and authorises each request before a page runs).
 package console
