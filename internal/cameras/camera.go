@@ -6,8 +6,8 @@
 // camera never disagree. It also owns the layouts people save of the
 // video wall, checks a file of cameras to import (all or none), and words
 // what a camera answered a connection test (the dialling is a Prober's,
-// outside this package). Who may change which camera is decided by the caller today;
-// storage is behind Repo, which the store implements.
+// outside this package). Who may change which camera is decided by the
+// caller today; storage is behind Repo, which the store implements.
 package cameras
 
 import (
