@@ -171,7 +171,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		Gatherer: reg, Logger: log.With("component", "web"),
 		RetentionDays: cfg.Recording.RetentionDays, PlaybackDelay: cfg.Recording.PlaybackDelay.Duration, LiveHosts: cfg.LiveHosts, MapOutline: cfg.MapOutline,
 		TLS: cfg.TLSOn(), SignIn: signInOptions(cfg.SignIn), OIDC: cfg.OIDC, Maintenance: pol,
-		WriteTimeout: cfg.HTTPTimeouts.Write.Duration, CameraAddresses: a.cameraNet, Zone: zone,
+		WriteTimeout: cfg.HTTPTimeouts.Write.Duration, CameraAddresses: a.cameraNet, CameraProbe: a.cams, Zone: zone,
 		// The statement's company income is what the trading company
 		// invoiced.
 		Income: trading.NewLedger(st, log.With("component", "trading")),

@@ -82,6 +82,8 @@ var routeAccess = map[string]string{
 	"GET /api/v1/roles":                             "anyone",
 	"GET /api/v1/cameras":                           "anyone",
 	"POST /api/v1/cameras":                          "manage_cameras",
+	"POST /api/v1/cameras/test":                     "manage_cameras",
+	"POST /api/v1/cameras/import":                   "manage_cameras",
 	"GET /api/v1/cameras/{id}":                      "anyone",
 	"PATCH /api/v1/cameras/{id}":                    "manage_cameras",
 	"DELETE /api/v1/cameras/{id}":                   "manage_cameras",
@@ -125,6 +127,7 @@ var routeAccess = map[string]string{
 	"POST /api/v1/approvals/{id}/approve":           "anyone",
 	"POST /api/v1/approvals/{id}/reject":            "anyone",
 	"GET /maintenance":                              "anyone",
+	"GET /admin/cameras":                            "manage_cameras",
 	"GET /maintenance/report":                       "anyone",
 	"GET /api/v1/maintenance/faults":                "anyone",
 	"POST /api/v1/maintenance/faults":               "anyone",
@@ -439,10 +442,23 @@ func probes() map[string]routeProbe {
 			}
 			return 303 // to the first page they may use
 		}},
-		"GET /playback":  {build: get("/playback"), ok: 200, page: true},
-		"GET /map":       {build: get("/map"), ok: 200, page: true},
-		"GET /approvals": {build: get("/approvals"), ok: 200, page: true},
-		"GET /audit":     {build: get("/audit"), ok: 200, page: true},
+		"GET /playback":      {build: get("/playback"), ok: 200, page: true},
+		"GET /map":           {build: get("/map"), ok: 200, page: true},
+		"GET /approvals":     {build: get("/approvals"), ok: 200, page: true},
+		"GET /audit":         {build: get("/audit"), ok: 200, page: true},
+		"GET /admin/cameras": {build: get("/admin/cameras"), ok: 200, page: true},
+		// Nothing listens at port 1: the test answers what it found, and
+		// changes nothing.
+		"POST /api/v1/cameras/test": {build: func(*rightsFixture, *roleUser, bool) call {
+			return call{method: "POST", path: "/api/v1/cameras/test", body: map[string]any{"url": "rtsp://127.0.0.1:1/test"}}
+		}, ok: 200},
+		// One camera of one's own council, or of another's, which the
+		// file's row is refused for as a single create would be.
+		"POST /api/v1/cameras/import": {build: func(f *rightsFixture, u *roleUser, own bool) call {
+			org := map[bool]string{true: "Council A", false: "Council B"}[own]
+			csv := fmt.Sprintf("name,url,organisation\nImported %d,rtsp://127.0.0.1:1/imported,%s\n", f.n(), org)
+			return call{method: "POST", path: "/api/v1/cameras/import", body: []byte(csv), ctype: "text/csv"}
+		}, ok: 201, scoped: true, other: 400},
 		// The trail of one's own organisation; another council's is not
 		// there to ask about.
 		"GET /api/v1/audit": {build: func(f *rightsFixture, u *roleUser, own bool) call {

@@ -4,8 +4,10 @@
 // each committed with its audit record and with the dated event the
 // recharge counts it by, so that the trail, the finance history and the
 // camera never disagree. It also owns the layouts people save of the
-// video wall. Who may change which camera is decided by the caller today;
-// storage is behind Repo, which the store implements.
+// video wall, checks a file of cameras to import (all or none), and words
+// what a camera answered a connection test (the dialling is a Prober's,
+// outside this package). Who may change which camera is decided by the
+// caller today; storage is behind Repo, which the store implements.
 package cameras
 
 import (

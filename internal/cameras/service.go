@@ -50,6 +50,8 @@ type Options struct {
 	Running Runner
 	// Organisations finds the organisation a new camera joins (Owner).
 	Organisations Organisations
+	// Probe dials a camera for a connection test; nil: none are made.
+	Probe Prober
 	// RetentionDays is a new camera's retention when none is given.
 	RetentionDays int
 	Now           func() time.Time // nil: time.Now
@@ -106,6 +108,21 @@ func (s *Service) List(ctx context.Context) ([]Camera, error) {
 // in, and dates its installation in its history (in in.Category, proactive by
 // default), then starts it.
 func (s *Service) Create(ctx context.Context, by Caller, org int64, in Input) (Camera, error) {
+	c, err := s.prepare(ctx, by, org, in)
+	if err != nil {
+		return Camera{}, err
+	}
+	err = s.change(ctx, func(tx Repo) error { return s.insert(ctx, tx, by, &c, in.Category) })
+	if err != nil {
+		return Camera{}, err
+	}
+	s.start(ctx, c)
+	return c, nil
+}
+
+// prepare checks a new camera of organisation org, which by must manage
+// cameras in, as in describes it: the camera to insert.
+func (s *Service) prepare(ctx context.Context, by Caller, org int64, in Input) (Camera, error) {
 	if in.Name == nil || in.URL == nil {
 		return Camera{}, problem.Invalidf("name and url are required")
 	}
@@ -120,26 +137,30 @@ func (s *Service) Create(ctx context.Context, by Caller, org int64, in Input) (C
 		return Camera{}, err
 	}
 	c.OrganisationID = org
-	err := s.change(ctx, func(tx Repo) error {
-		if err := tx.CreateCamera(ctx, &c); err != nil {
-			return nameTaken(err, c.Name)
-		}
-		e := by.Actor.Entry(auditlog.CameraCreate, c.Name)
-		e.CameraID = c.ID
-		if err := tx.Log(e); err != nil {
-			return err
-		}
-		return s.dated(ctx, tx, by.Actor, c, finance.Installed, in.Category)
-	})
-	if err != nil {
-		return Camera{}, err
+	return c, nil
+}
+
+// insert adds prepared camera c in change tx, with its audit record and
+// its installation dated in its history.
+func (s *Service) insert(ctx context.Context, tx Repo, by Caller, c *Camera, category *string) error {
+	if err := tx.CreateCamera(ctx, c); err != nil {
+		return nameTaken(err, c.Name)
 	}
+	e := by.Actor.Entry(auditlog.CameraCreate, c.Name)
+	e.CameraID = c.ID
+	if err := tx.Log(e); err != nil {
+		return err
+	}
+	return s.dated(ctx, tx, by.Actor, *c, finance.Installed, category)
+}
+
+// start starts a camera once its row is committed.
+func (s *Service) start(ctx context.Context, c Camera) {
 	if s.opt.Running != nil {
 		if err := s.opt.Running.Apply(ctx, c); err != nil {
 			s.log.Error("starting camera", "camera", c.ID, "err", err)
 		}
 	}
-	return c, nil
 }
 
 // Update changes camera c (as the caller read it), which by must manage,

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -82,5 +83,26 @@ func TestClassifyDialErrors(t *testing.T) {
 	}
 	if c := Classify(ErrSilence); c != ClassSilent {
 		t.Errorf("Classify(ErrSilence): got %q, want %q", c, ClassSilent)
+	}
+}
+
+// TestStatus: the status line a camera refused with is found however the
+// refusal is wrapped; other failures have none.
+func TestStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		err    error
+		code   int
+		reason string
+	}{
+		{"not found", fmt.Errorf("dial: %w", &statusError{method: "DESCRIBE", code: 404, reason: "Not Found"}), 404, "Not Found"},
+		{"credentials refused", fmt.Errorf("%w: DESCRIBE: 401 Unauthorized", ErrUnauthorized), 401, "Unauthorized"},
+		{"version", &versionError{method: "OPTIONS", proto: proto10, reason: "RTSP Version Not Supported"}, 505, "RTSP Version Not Supported"},
+		{"no answer", errors.New("connection refused"), 0, ""},
+	} {
+		code, reason, ok := Status(tc.err)
+		if code != tc.code || reason != tc.reason || ok != (tc.code != 0) {
+			t.Errorf("%s: got %d %q %v, want %d %q", tc.name, code, reason, ok, tc.code, tc.reason)
+		}
 	}
 }

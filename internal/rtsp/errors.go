@@ -102,3 +102,23 @@ func Classify(err error) Class {
 	}
 	return ClassOther
 }
+
+// Status is the status line a camera refused a request with, when err is
+// such a refusal (a 505 included): what a connection test shows the
+// person adding the camera.
+func Status(err error) (code int, reason string, ok bool) {
+	var (
+		se *statusError
+		ve *versionError
+	)
+	switch {
+	case errors.As(err, &se):
+		return se.code, se.reason, true
+	case errors.As(err, &ve):
+		return 505, ve.reason, true
+	case errors.Is(err, ErrUnauthorized):
+		// Credentials refused after the challenge was answered.
+		return 401, "Unauthorized", true
+	}
+	return 0, "", false
+}

@@ -504,3 +504,24 @@ func (w *fragWriter) flush() error {
 	}
 	return nil
 }
+
+// CameraStorage returns the bytes of every segment, open or closed, of
+// each camera that has any: what its footage takes on disk, for the
+// cameras' administration page. It reads every segment row, once per
+// call: a page's cost, never a recorder's.
+func (s *Store) CameraStorage(ctx context.Context) (map[int64]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT camera_id, COALESCE(SUM(size), 0) FROM segments GROUP BY camera_id`)
+	if err != nil {
+		return nil, wrapIndex("camera storage", err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, wrapIndex("camera storage", err)
+		}
+		out[id] = n
+	}
+	return out, wrapIndex("camera storage", rows.Err())
+}

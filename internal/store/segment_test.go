@@ -389,6 +389,17 @@ func TestRetention(t *testing.T) {
 			})
 		}
 
+		// Each camera's footage adds up to the folders' usage.
+		per, err := s.CameraStorage(ctx)
+		must(t, err)
+		var total int64
+		for _, n := range per {
+			total += n
+		}
+		if total != 10*1000 || per[other.CameraID] < 1000 || per[short.ID] == 0 {
+			t.Errorf("CameraStorage: got %v (total %d), want 10000 bytes in all, over every camera with segments", per, total)
+		}
+
 		invalid := []segindex.Hold{{Start: now, End: now.Add(time.Hour)}, {CameraID: short.ID, Start: now, End: now}}
 		for i, h := range invalid {
 			if err := s.AddHold(ctx, &h); err == nil {

@@ -93,6 +93,9 @@ type Options struct {
 	// CameraAddresses is where cameras may be: a camera URL whose host
 	// it refuses is refused (nil: the built-in policy, no loopback).
 	CameraAddresses *netpolicy.Policy
+	// CameraProbe dials a camera for a connection test (the add form's);
+	// nil: the server makes none.
+	CameraProbe cameras.Prober
 	// WriteTimeout is the HTTP server's write timeout: for footage
 	// downloads and other long responses, the longest a client may stall
 	// (deadlines.go); 0: none.
@@ -159,7 +162,7 @@ func New(opt Options) (*Server, error) {
 	s.newIdentity()
 	s.cams = cameras.New(opt.Store, changerFor[cameras.Repo](opt.Changes, s.st), cameras.Options{
 		Secrets: opt.Secrets, Addresses: opt.CameraAddresses, Running: opt.Cameras, RetentionDays: opt.RetentionDays,
-		Now: clock, Logger: opt.Logger, Organisations: cameraOrgs{opt.Store},
+		Now: clock, Logger: opt.Logger, Organisations: cameraOrgs{opt.Store}, Probe: opt.CameraProbe,
 	})
 	s.layouts = cameras.NewLayouts(opt.Store)
 	s.rights = rights.NewCache(s.st.RightsData, s.st.RightsVersion, opt.RightsRecheck, opt.Logger.With("component", "rights"))

@@ -413,3 +413,60 @@ func (s *API) moveTarget(r *http.Request, in cameraInput) (access.Organisation, 
 	a := httpx.AccessOf(r.Context())
 	return org, decide(a.Snap.CanOrg(a.P, rights.ManageCameras, org.ID), missing)
 }
+
+// probeJSON is what a camera answered a connection test.
+type probeJSON struct {
+	Reachable bool   `json:"reachable"`
+	OK        bool   `json:"ok"`
+	Class     string `json:"class,omitempty"`
+	Status    int    `json:"status,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	Detail    string `json:"detail,omitempty"`
+	Codec     string `json:"codec,omitempty"`
+	Width     int    `json:"width,omitempty"`
+	Height    int    `json:"height,omitempty"`
+	Transport string `json:"transport,omitempty"`
+	Message   string `json:"message"`
+}
+
+// testCamera dials the camera the body describes ({url, username,
+// password, transport}) and answers what it said: 200 whatever the
+// camera answered, since the test itself worked.
+func (s *API) testCamera(w http.ResponseWriter, r *http.Request) error {
+	var in cameraInput
+	if err := httpx.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	a, err := s.cams.Test(r.Context(), cameraCaller(r), cameras.Input{URL: in.URL, Username: in.Username, Password: in.Password, Transport: in.Transport})
+	if err != nil {
+		return cameraError(err)
+	}
+	httpx.WriteJSON(w, http.StatusOK, probeJSON{
+		Reachable: a.Reachable, OK: a.OK, Class: a.Class, Status: a.Status, Reason: a.Reason, Detail: a.Detail,
+		Codec: a.Codec, Width: a.Width, Height: a.Height, Transport: a.Transport, Message: a.Message,
+	})
+	return nil
+}
+
+// importCameras adds every camera of the CSV body, all or none; a
+// refused row is refused with its number.
+func (s *API) importCameras(w http.ResponseWriter, r *http.Request) error {
+	body := http.MaxBytesReader(w, r.Body, 4<<20)
+	cams, err := s.cams.Import(r.Context(), cameraCaller(r), body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return httpx.Errorf(http.StatusRequestEntityTooLarge, "the file is larger than 4 MiB", err)
+		}
+		return cameraError(err)
+	}
+	a := httpx.AccessOf(r.Context())
+	out := struct {
+		Created []cameraJSON `json:"created"`
+	}{Created: make([]cameraJSON, 0, len(cams))}
+	for _, c := range cams {
+		out.Created = append(out.Created, s.oneCameraJSON(r.Context(), a, c, a.Snap.On(a.P, rightsCamera(c), s.now())))
+	}
+	httpx.WriteJSON(w, http.StatusCreated, out)
+	return nil
+}

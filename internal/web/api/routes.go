@@ -16,6 +16,12 @@ func (s *API) Routes() []httpx.Route {
 		{Pattern: "GET /api/v1/cameras", Anyone: true, H: s.listCameras},
 		{Pattern: "POST /api/v1/cameras", Need: rights.ManageCameras, H: s.createCamera},
 		{Pattern: "GET /api/v1/cameras/{id}", Anyone: true, H: s.getCamera},
+		// A connection test dials an address not yet saved: it needs the
+		// right to manage cameras somewhere, and changes nothing.
+		{Pattern: "POST /api/v1/cameras/test", Need: rights.ManageCameras, H: s.testCamera},
+		// A CSV file of cameras, all or none; each row must be one the
+		// caller may add.
+		{Pattern: "POST /api/v1/cameras/import", Need: rights.ManageCameras, H: s.importCameras},
 		{Pattern: "PATCH /api/v1/cameras/{id}", Need: rights.ManageCameras, H: s.patchCamera},
 		{Pattern: "DELETE /api/v1/cameras/{id}", Need: rights.ManageCameras, H: s.deleteCamera},
 		{Pattern: "GET /api/v1/cameras/{id}/recordings", Need: rights.PlayBack, H: s.recordings},

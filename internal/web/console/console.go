@@ -1,8 +1,8 @@
 // Package console serves the console's server-rendered pages: the
 // templates, the static files (scripts, styles), the page handlers with
-// their view models and charts, and the CSV downloads beside the pages
-// (/finance, /works, /trading). It reads through the capabilities'
-// services; the scripts change things through the JSON API (package web,
+// their view models and charts, the CSV downloads beside the pages
+// (/finance, /works, /trading), and the administration pages (/admin).
+// It reads through the capabilities' services; the scripts change things through the JSON API (package web,
 // which also runs the server: it lists the console's routes in its one
 // table, signs users in and authorises each request before a page runs).
 package console
@@ -60,6 +60,8 @@ type Store interface {
 	ListOrganisations(ctx context.Context) ([]access.Organisation, error)
 	ListCameras(ctx context.Context) ([]cameras.Camera, error)
 	TradingInvoice(ctx context.Context, id int64) (trading.Invoice, error)
+	// CameraStorage is the bytes each camera's footage takes.
+	CameraStorage(ctx context.Context) (map[int64]int64, error)
 }
 
 // Options are the services the pages read through.
@@ -114,7 +116,8 @@ func New(opt Options) (*Console, error) {
 			return "—"
 		},
 		// zone is the display zone's name, for the page's scripts.
-		"zone": func() string { return opt.Zone.String() },
+		"zone":  func() string { return opt.Zone.String() },
+		"bytes": bytesText,
 	}).Funcs(worksFuncs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -153,6 +156,9 @@ func (c *Console) Routes() []httpx.Route {
 		{Pattern: "GET /finance/statement.csv", Need: rights.ReadFinance, H: c.financeStatementCSV},
 		{Pattern: "GET /finance/history.csv", Need: rights.ReadFinance, H: c.financeHistoryCSV},
 		{Pattern: "GET /finance/categories.csv", Need: rights.ReadFinance, H: c.financeCategoriesCSV},
+		// Administration, cameras (admincams): for those who manage
+		// cameras, each row one they manage.
+		{Pattern: "GET /admin/cameras", Need: rights.ManageCameras, Page: true, H: c.adminCamerasPage},
 	}
 }
 
