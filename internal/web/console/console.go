@@ -60,6 +60,9 @@ type Store interface {
 	ListOrganisations(ctx context.Context) ([]access.Organisation, error)
 	ListCameras(ctx context.Context) ([]cameras.Camera, error)
 	TradingInvoice(ctx context.Context, id int64) (trading.Invoice, error)
+	// The administration pages' groups and sharing agreements.
+	ListCameraGroups(ctx context.Context) ([]access.CameraGroup, error)
+	ListSharingAgreements(ctx context.Context) ([]access.SharingAgreement, error)
 }
 
 // Options are the services the pages read through.
@@ -153,6 +156,11 @@ func (c *Console) Routes() []httpx.Route {
 		{Pattern: "GET /finance/statement.csv", Need: rights.ReadFinance, H: c.financeStatementCSV},
 		{Pattern: "GET /finance/history.csv", Need: rights.ReadFinance, H: c.financeHistoryCSV},
 		{Pattern: "GET /finance/categories.csv", Need: rights.ReadFinance, H: c.financeCategoriesCSV},
+		// Administration: camera groups, sharing agreements and four-eyes
+		// policies (admin_share.go).
+		{Pattern: "GET /admin/groups", Need: rights.ManageCameras, Page: true, H: c.adminGroupsPage},
+		{Pattern: "GET /admin/sharing", Need: rights.ManageCameras, Page: true, H: c.adminSharingPage},
+		{Pattern: "GET /admin/four-eyes", Need: rights.ManageUsers, Page: true, H: c.adminFourEyesPage},
 	}
 }
 
