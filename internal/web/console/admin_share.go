@@ -107,6 +107,12 @@ type agreementRow struct {
 	Ended   bool
 }
 
+// HasRight, HasCamera and HasGroup say what the agreement shares, for
+// its form.
+func (a agreementRow) HasRight(r string) bool  { return slices.Contains(a.Rights, r) }
+func (a agreementRow) HasCamera(id int64) bool { return slices.Contains(a.Cameras, id) }
+func (a agreementRow) HasGroup(id int64) bool  { return slices.Contains(a.Groups, id) }
+
 // adminSharingPage lists the sharing agreements the user stands on
 // either side of, draws who may see what when, and offers a form to share
 // cameras with another organisation.
@@ -225,11 +231,11 @@ func sharingTimeline(rows []agreementRow, now time.Time, zone *time.Location) te
 	fmt.Fprintf(&b, `<svg class="sharing-timeline" role="img" aria-label="What each partner can see when" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f">`,
 		left+width+10, height, left+width+10, height)
 	b.WriteString(`<defs><pattern id="cond" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="3" height="6" fill="#e0a030"/></pattern></defs>`)
-	fmt.Fprintf(&b, `<text x="%.1f" y="12" class="axis">%s</text><text x="%.1f" y="12" text-anchor="end" class="axis">%s</text>`,
+	fmt.Fprintf(&b, `<text x="%.1f" y="12" class="axis" fill="currentColor">%s</text><text x="%.1f" y="12" text-anchor="end" class="axis" fill="currentColor">%s</text>`,
 		left, esc(from.In(zone).Format("2 Jan 2006")), left+width, esc(to.In(zone).Format("2 Jan 2006")))
 	y := top
 	for _, p := range partners {
-		fmt.Fprintf(&b, `<g class="partner" data-partner="%s"><text x="0" y="%.1f" class="name">%s</text>`, esc(p), y+barH, esc(p))
+		fmt.Fprintf(&b, `<g class="partner" data-partner="%s"><text x="0" y="%.1f" class="name" fill="currentColor">%s</text>`, esc(p), y+barH, esc(p))
 		for _, r := range lanes[p] {
 			end := to
 			if r.EndsAt != nil {
@@ -255,7 +261,7 @@ func sharingTimeline(rows []agreementRow, now time.Time, zone *time.Location) te
 		y += 8
 	}
 	nx := x(now)
-	fmt.Fprintf(&b, `<line class="now" x1="%.1f" x2="%.1f" y1="16" y2="%.1f" stroke="#c00"/><text x="%.1f" y="%.1f" text-anchor="middle" class="axis">now</text></svg>`,
+	fmt.Fprintf(&b, `<line class="now" x1="%.1f" x2="%.1f" y1="16" y2="%.1f" stroke="#c00"/><text x="%.1f" y="%.1f" text-anchor="middle" class="axis" fill="currentColor">now</text></svg>`,
 		nx, nx, height-10, nx, height-1)
 	return template.HTML(b.String())
 }

@@ -25,10 +25,11 @@ function instant(v) {
   return d.toISOString();
 }
 
-// done words what the API answered: made, or sent for approval.
+// done words what the API answered: sent for approval (a 202's pending
+// request), or made, as made() words it from the answer.
 function done(res, made) {
   if (res && res.state === "pending") return `Sent for approval (request ${res.id}): ${res.summary}`;
-  return made;
+  return made(res);
 }
 
 async function submit(form) {
@@ -39,11 +40,11 @@ async function submit(form) {
       const res = await api("POST", "/api/v1/camera-groups", {
         organisation_id: Number(f.get("organisation_id")), name: f.get("name"), cameras: ids(f, "cameras"),
       });
-      return done(res, `Group ${res.name} created.`);
+      return done(res, (made) => `Group ${made.name} created.`);
     }
     case "group-update": {
       const res = await api("PUT", `/api/v1/camera-groups/${id}`, { name: f.get("name"), cameras: ids(f, "cameras") });
-      return done(res, `Group ${f.get("name")} saved.`);
+      return done(res, () => `Group ${f.get("name")} saved.`);
     }
     case "group-delete": {
       if (!confirm("Delete this camera group? Roles and agreements naming it lose its cameras.")) return null;
@@ -59,16 +60,26 @@ async function submit(form) {
       const starts = instant(f.get("starts_at"));
       if (starts) body.starts_at = starts;
       const res = await api("POST", "/api/v1/sharing-agreements", body);
-      return done(res, `Agreement ${res.reference} made: ${res.grantee} may now ${res.rights.join(", ")}.`);
+      return done(res, (made) => `Agreement ${made.reference} made: ${made.grantee} may now ${made.rights.join(", ")}.`);
+    }
+    case "agreement-update": {
+      const body = {
+        reference: f.get("reference"), rights: f.getAll("rights"), all_cameras: f.get("all_cameras") === "on",
+        cameras: ids(f, "cameras"), groups: ids(f, "groups"), condition: f.get("condition") || "", reason: f.get("reason") || "",
+      };
+      const ends = instant(f.get("ends_at"));
+      if (ends) body.ends_at = ends;
+      const res = await api("PATCH", `/api/v1/sharing-agreements/${id}`, body);
+      return done(res, () => `Agreement ${id} changed.`);
     }
     case "agreement-end": {
       const ends = instant(f.get("ends_at")) || new Date().toISOString();
       const res = await api("PATCH", `/api/v1/sharing-agreements/${id}`, { ends_at: ends, reason: f.get("reason") || "" });
-      return done(res, `Agreement ${id} ends ${ends}.`);
+      return done(res, () => `Agreement ${id} ends ${ends}.`);
     }
     case "four-eyes": {
       const res = await api("PUT", `/api/v1/organisations/${id}/four-eyes`, { actions: f.getAll("actions"), reason: f.get("reason") || "" });
-      return done(res, "Four-eyes policy saved.");
+      return done(res, () => "Four-eyes policy saved.");
     }
   }
   return null;
