@@ -80,6 +80,7 @@ try {
     await gf.locator("select[name=cameras]").selectOption(String(cfg.camera));
     r.groupStatus = await submit(page, gf);
     r.groups = await page.locator("#admin-groups tbody td.group-name").allTextContents();
+    if (cfg.shots) await page.screenshot({ path: cfg.shots + "/admin-groups.png", fullPage: true });
 
     // Shared with the police, live and recorded.
     await page.goto(cfg.base + "/admin/sharing");
@@ -107,9 +108,11 @@ try {
     r.status = await submit(page, row);
     r.checked = await page.locator("#admin-four-eyes tbody tr").filter({ has: page.getByRole("cell", { name: cfg.grantor, exact: true }) })
       .locator("input[name=actions][value=rights]").isChecked();
+    if (cfg.shots) await page.screenshot({ path: cfg.shots + "/admin-four-eyes.png", fullPage: true });
     await page.goto(cfg.base + "/admin/sharing");
     r.held = await share(page, cfg.reference + " (held)");
     r.rows = await page.locator("#admin-agreements tbody tr td.reference").allTextContents();
+    if (cfg.shots) await page.screenshot({ path: cfg.shots + "/admin-sharing-held.png", fullPage: true });
     out.fourEyes = r;
     await admin.ctx.close();
   });

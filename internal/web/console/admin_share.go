@@ -218,12 +218,12 @@ func sharingTimeline(rows []agreementRow, now time.Time, zone *time.Location) te
 		lanes[r.Grantee] = append(lanes[r.Grantee], r)
 	}
 	slices.Sort(partners)
-	const left, width, laneH, barH, top = 180.0, 600.0, 28.0, 8.0, 24.0
+	const left, width, rowH, barH, top = 180.0, 600.0, 24.0, 8.0, 24.0
 	rowsN := 0
 	for _, p := range partners {
 		rowsN += len(lanes[p])
 	}
-	height := top + float64(rowsN)*laneH/2 + float64(len(partners))*8 + 20
+	height := top + float64(rowsN)*rowH + float64(len(partners))*8 + 20
 	span := to.Sub(from).Seconds()
 	x := func(t time.Time) float64 { return left + width*t.Sub(from).Seconds()/span }
 	esc := template.HTMLEscapeString
@@ -255,7 +255,9 @@ func sharingTimeline(rows []agreementRow, now time.Time, zone *time.Location) te
 			fmt.Fprintf(&b, `<rect class="agreement" data-id="%d" x="%.1f" y="%.1f" width="%.1f" height="%.0f" fill="%s"><title>%s: %s of %s, %s from %s %s%s</title></rect>`,
 				r.ID, x(r.StartsAt), y, max(x(end)-x(r.StartsAt), 1), barH, fill, esc(r.Reference), esc(strings.Join(r.Rights, ", ")), esc(r.Grantor), esc(r.What),
 				esc(r.StartsAt.In(zone).Format("2 Jan 2006 15:04")), esc(until), esc(condText(r.Condition)))
-			y += laneH / 2
+			// Each bar is labelled with its agreement's reference.
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" class="ref" fill="currentColor">%s</text>`, x(r.StartsAt), y+barH+10, esc(r.Reference))
+			y += rowH
 		}
 		b.WriteString(`</g>`)
 		y += 8
