@@ -11,8 +11,8 @@
 //     gone.
 //   - Mimram's partner officer, who may not view live: lands on playback,
 //     with no Live in the navigation.
-//   - The administrator, who sees no footage: lands on the map, and the
-//     footage API refuses them.
+//   - The administrator, who sees no footage: lands on the administration
+//     pages, sees the cameras on the map, and the footage API refuses them.
 //
 // Usage: node rights.mjs CONFIG_JSON
 import { chromium } from "playwright-core";
@@ -120,6 +120,7 @@ try {
   await step("administrator", async () => {
     const { ctx, page } = await signIn(browser, "admin");
     out.admin = { landed: new URL(page.url()).pathname, nav: await nav(page) };
+    await page.goto(cfg.base + "/map");
     await page.waitForSelector("#map svg g.cam", { timeout: 15000 });
     out.admin.map = await page.locator("#map svg g.cam").count();
     out.admin.video = await status(page, `/api/v1/cameras/${cfg.sharedCamera}/recordings`);

@@ -18,7 +18,8 @@ import (
 // no other council's; the police viewer watches a camera Lea Vale shares
 // until the manager ends the agreement mid-view, when the picture stops
 // and the cameras go; the partner officer, who may not view live, lands on
-// playback; the administrator sees no footage.
+// playback; the administrator, who sees no footage, lands on the
+// administration pages.
 func TestConsoleRights(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a browser through four people's sessions")
@@ -171,11 +172,11 @@ func TestConsoleRights(t *testing.T) {
 			Video          int      `json:"video"`
 			PlaybackLanded string   `json:"playbackLanded"`
 		}](t, res, "admin")
-		if a.Landed != "/map" || !slices.Equal(a.Nav, []string{"Map", "Approvals", "Maintenance"}) {
-			t.Errorf("the administrator landed on %q with navigation %v, want the map, with Map, Approvals and Maintenance", a.Landed, a.Nav)
+		if a.Landed != "/admin/cameras" || !slices.Equal(a.Nav, []string{"Map", "Approvals", "Maintenance", "Admin"}) {
+			t.Errorf("the administrator landed on %q with navigation %v, want the administration pages, with Map, Approvals, Maintenance and Admin", a.Landed, a.Nav)
 		}
-		if a.Map != 16 || a.Video != 403 || a.PlaybackLanded != "/map" {
-			t.Errorf("the administrator: %d cameras on the map, recordings answered %d, /playback led to %q; want 16, 403, /map", a.Map, a.Video, a.PlaybackLanded)
+		if a.Map != 16 || a.Video != 403 || a.PlaybackLanded != "/admin/cameras" {
+			t.Errorf("the administrator: %d cameras on the map, recordings answered %d, /playback led to %q; want 16, 403, /admin/cameras", a.Map, a.Video, a.PlaybackLanded)
 		}
 	})
 	t.Run("audit", func(t *testing.T) {

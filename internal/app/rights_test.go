@@ -122,6 +122,10 @@ var routeAccess = map[string]string{
 	"GET /api/v1/approvals":                         "anyone",
 	"GET /api/v1/audit":                             "read_audit",
 	"GET /audit":                                    "read_audit",
+	// Administration: camera groups, sharing, four eyes.
+	"GET /admin/groups":                             "manage_cameras",
+	"GET /admin/sharing":                            "manage_cameras",
+	"GET /admin/four-eyes":                          "manage_users",
 	"POST /api/v1/approvals":                        "export",
 	"GET /api/v1/approvals/{id}":                    "anyone",
 	"POST /api/v1/approvals/{id}/approve":           "anyone",
@@ -459,6 +463,10 @@ func probes() map[string]routeProbe {
 			csv := fmt.Sprintf("name,url,organisation\nImported %d,rtsp://127.0.0.1:1/imported,%s\n", f.n(), org)
 			return call{method: "POST", path: "/api/v1/cameras/import", body: []byte(csv), ctype: "text/csv"}
 		}, ok: 201, scoped: true, other: 400},
+		// The administration pages list what the user may manage.
+		"GET /admin/groups":    {build: get("/admin/groups"), ok: 200, page: true},
+		"GET /admin/sharing":   {build: get("/admin/sharing"), ok: 200, page: true},
+		"GET /admin/four-eyes": {build: get("/admin/four-eyes"), ok: 200, page: true},
 		// The trail of one's own organisation; another council's is not
 		// there to ask about.
 		"GET /api/v1/audit": {build: func(f *rightsFixture, u *roleUser, own bool) call {

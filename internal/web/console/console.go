@@ -62,6 +62,9 @@ type Store interface {
 	TradingInvoice(ctx context.Context, id int64) (trading.Invoice, error)
 	// CameraStorage is the bytes each camera's footage takes.
 	CameraStorage(ctx context.Context) (map[int64]int64, error)
+	// The administration pages' groups and sharing agreements.
+	ListCameraGroups(ctx context.Context) ([]access.CameraGroup, error)
+	ListSharingAgreements(ctx context.Context) ([]access.SharingAgreement, error)
 }
 
 // Options are the services the pages read through.
@@ -159,6 +162,11 @@ func (c *Console) Routes() []httpx.Route {
 		// Administration, cameras (admincams): for those who manage
 		// cameras, each row one they manage.
 		{Pattern: "GET /admin/cameras", Need: rights.ManageCameras, Page: true, H: c.adminCamerasPage},
+		// Administration: camera groups, sharing agreements and four-eyes
+		// policies (admin_share.go).
+		{Pattern: "GET /admin/groups", Need: rights.ManageCameras, Page: true, H: c.adminGroupsPage},
+		{Pattern: "GET /admin/sharing", Need: rights.ManageCameras, Page: true, H: c.adminSharingPage},
+		{Pattern: "GET /admin/four-eyes", Need: rights.ManageUsers, Page: true, H: c.adminFourEyesPage},
 	}
 }
 

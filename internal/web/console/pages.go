@@ -81,19 +81,34 @@ func (c *Console) Show(w http.ResponseWriter, r *http.Request, tmpl, title, nav 
 
 // wall is the live video wall: the camera tree, a grid of tiles and the
 // operator's saved layouts. The tiles are filled by static/wall.js. It is
-// every user's home page, so one who may not view live video is sent to
-// the first page they may use.
+// every user's home, so each role lands where its work is (home).
 func (c *Console) wall(w http.ResponseWriter, r *http.Request) error {
 	can := permissionsOf(accessOf(r).P)
-	switch {
-	case can.Live:
+	if can.Live {
 		return c.Show(w, r, "wall.html", "Live", "live", nil)
-	case can.Playback:
-		http.Redirect(w, r, "/playback", http.StatusSeeOther)
-	default:
-		http.Redirect(w, r, "/map", http.StatusSeeOther)
 	}
+	http.Redirect(w, r, home(can), http.StatusSeeOther)
 	return nil
+}
+
+// home is where one who may not view live video lands: an administrator
+// on the administration pages, the data protection officer (who reads
+// the trail and sees no footage) on the audit trail, finance on the
+// figures, one who plays footage back on playback; anyone else on the map.
+func home(can permissions) string {
+	switch {
+	case can.Manage:
+		return "/admin/cameras"
+	case can.Users:
+		return "/admin/four-eyes"
+	case can.Audit && !can.Playback:
+		return "/audit"
+	case can.Finance && !can.Playback:
+		return "/finance"
+	case can.Playback:
+		return "/playback"
+	}
+	return "/map"
 }
 
 // playbackPage shows recorded footage of one or several cameras on one
