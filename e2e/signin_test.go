@@ -262,13 +262,14 @@ func TestOIDCSignIn(t *testing.T) {
 	s := startServeOn(t, addr, p.settings("http://"+addr))
 
 	t.Run("administrator", func(t *testing.T) {
-		// An administrator sees no footage, so their home is the map.
+		// An administrator sees no footage: their home is where their
+		// work is, the administration pages.
 		c, res, body := oidcSignIn(t, s, "sub-arthur")
-		if res.Request.URL.Path != "/map" || !strings.Contains(body, `class="who"`) {
-			t.Fatalf("arthur ended at %s, want the map (an administrator's home):\n%.600s", res.Request.URL, body)
+		if res.Request.URL.Path != "/admin/cameras" || !strings.Contains(body, `class="who"`) {
+			t.Fatalf("arthur ended at %s, want the administration pages (an administrator's home):\n%.600s", res.Request.URL, body)
 		}
 		if !strings.Contains(body, ">arthur</a>") {
-			t.Errorf("the map does not name arthur")
+			t.Errorf("the page does not name arthur")
 		}
 		_ = c
 		s.withStore(t, func(ctx context.Context, st *store.Store) {
