@@ -153,6 +153,10 @@ func (c *Console) Routes() []httpx.Route {
 		{Pattern: "GET /finance/statement.csv", Need: rights.ReadFinance, H: c.financeStatementCSV},
 		{Pattern: "GET /finance/history.csv", Need: rights.ReadFinance, H: c.financeHistoryCSV},
 		{Pattern: "GET /finance/categories.csv", Need: rights.ReadFinance, H: c.financeCategoriesCSV},
+		// Administration: people and organisations (admin_people.go),
+		// for those who manage users.
+		{Pattern: "GET /admin/people", Need: rights.ManageUsers, Page: true, H: c.adminPeoplePage},
+		{Pattern: "GET /admin/organisations", Need: rights.ManageUsers, Page: true, H: c.adminOrganisationsPage},
 	}
 }
 
