@@ -8,7 +8,8 @@
 //     table.
 //   - The new user signs in with that password (a session to end).
 //   - The administrator signs them out everywhere with a reason, and
-//     reads the trail's record of it through the API.
+//     the data protection officer reads the trail's record of it through
+//     the API.
 //
 // Usage: node admin_people.mjs CONFIG_JSON
 import { chromium } from "playwright-core";
@@ -75,10 +76,17 @@ try {
     await row.locator('button[data-action="signout"]').click();
     await page.waitForFunction(() => document.getElementById("people-status").textContent.includes("signed out everywhere"));
     r.signedOut = (await status()).trim();
-    r.audit = await page.evaluate(async () => {
+  });
+
+  await step("audit", async () => {
+    // The administrator manages people but does not read the trail: the
+    // data protection officer does, through the API.
+    const dpo = await sharedSignIn(browser, cfg, "dpo", out.pageErrors);
+    r.audit = await dpo.page.evaluate(async () => {
       const res = await fetch("/api/v1/audit?action=session.revoke_all", { credentials: "same-origin" });
       return res.text();
     });
+    await dpo.ctx.close();
   });
 
   out.admin = r;
