@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/vigil-cctv/vigil/internal/auditlog"
@@ -146,4 +147,21 @@ func (s *Service) RevokeSecondFactor(ctx context.Context, c Caller, id int64, re
 		}
 		return tx.Log(s.entry(c.Actor, auditlog.TOTPRevoke, fmt.Sprintf("user %s (%d), had one: %t, %d sessions ended; reason: %s", target.Username, target.ID, target.TOTPEnabled, n, reason)))
 	})
+}
+
+// LastSignIn is when user id last began a console session that is still
+// kept (live, or ended but not yet swept away); nil when none is known.
+func (s *Service) LastSignIn(ctx context.Context, id int64) (*time.Time, error) {
+	ts, err := s.repo.ListTokens(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var last *time.Time
+	for _, t := range ts {
+		if t.Kind == TokenSession && (last == nil || t.CreatedAt.After(*last)) {
+			at := t.CreatedAt
+			last = &at
+		}
+	}
+	return last, nil
 }

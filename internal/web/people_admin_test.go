@@ -46,6 +46,9 @@ func TestAdminAccountActions(t *testing.T) {
 		if a := b.signIn("lena", pass); a.code != http.StatusSeeOther {
 			t.Errorf("lena after unlocking: got %d, want 303", a.code)
 		}
+		if a := bearer(e, "GET", fmt.Sprintf("/api/v1/users/%d", lena.ID), tok, ""); !strings.Contains(a.body, `"last_sign_in": "`) || !strings.Contains(a.body, `"locked": false`) {
+			t.Errorf("lena after signing in: got %s, want her last sign-in and not locked", a.body)
+		}
 		a := bearer(e, "POST", path("password-reset"), tok, `{"reason": "forgot it"}`)
 		var reset struct {
 			Password string `json:"password"`

@@ -95,6 +95,8 @@ type userJSON struct {
 	// sign-ins are refused now for too many failures.
 	SecondFactor bool `json:"second_factor"`
 	Locked       bool `json:"locked"`
+	// LastSignIn is when they last began a console session, if known.
+	LastSignIn *time.Time `json:"last_sign_in"`
 	// Password is set once, in the answer that made the account with a
 	// generated password.
 	Password string `json:"password,omitempty"`
@@ -116,8 +118,12 @@ func (s *API) userJSON(ctx context.Context, u identity.User, password string) (u
 	if err != nil {
 		return userJSON{}, err
 	}
+	last, err := s.id.LastSignIn(ctx, u.ID)
+	if err != nil {
+		return userJSON{}, err
+	}
 	return userJSON{ID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Organisation: org.Name, Roles: rolesJSON(roles),
-		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, Password: password, SecondFactor: u.TOTPEnabled, Locked: locked}, nil
+		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, Password: password, SecondFactor: u.TOTPEnabled, Locked: locked, LastSignIn: last}, nil
 }
 
 // targetUser returns the request's {id} user if the signed-in user
@@ -153,8 +159,13 @@ func (s *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		last, err := s.id.LastSignIn(r.Context(), u.ID)
+		if err != nil {
+			return err
+		}
 		out = append(out, userJSON{ID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Organisation: org.Name,
-			Roles: rolesJSON(roles), MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, SecondFactor: u.TOTPEnabled, Locked: locked})
+			Roles: rolesJSON(roles), MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, SecondFactor: u.TOTPEnabled, Locked: locked,
+			LastSignIn: last})
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil

@@ -69,6 +69,7 @@ function userRow(u, self) {
     el("td", { text: u.second_factor ? "set" : "not set", class: "second-factor" }),
     el("td", { text: u.locked ? "locked" : "no", class: "locked" }),
     el("td", { text: u.must_change_password ? "to change at sign-in" : "set", class: "password" }),
+    el("td", { text: u.last_sign_in ? format(u.last_sign_in) : "—", class: "last-sign-in" }),
     el("td", { text: format(u.created_at) }),
   );
   const cell = el("td", { class: "actions" });
@@ -101,7 +102,7 @@ async function loadPeople() {
   users.sort((a, b) => a.organisation.localeCompare(b.organisation) || a.username.localeCompare(b.username));
   const body = el("tbody");
   for (const u of users) body.append(userRow(u, self));
-  if (!users.length) body.append(el("tr", {}, el("td", { colspan: "8", class: "hint", text: "No users." })));
+  if (!users.length) body.append(el("tr", {}, el("td", { colspan: "9", class: "hint", text: "No users." })));
   peopleTable.tBodies[0].replaceWith(body);
 }
 
