@@ -10,6 +10,8 @@
 //   - The administrator signs them out everywhere with a reason, and
 //     the data protection officer reads the trail's record of it through
 //     the API.
+//   - The administrator makes a department on the organisations page,
+//     which appears under its parent, and renames it.
 //
 // Usage: node admin_people.mjs CONFIG_JSON
 import { chromium } from "playwright-core";
@@ -22,6 +24,17 @@ const report = () => console.log(JSON.stringify(out));
 async function step(name, fn) {
   out.step = name;
   await fn();
+}
+
+// submitOrg sends an organisation form, which reloads the page when done
+// or shows the server's refusal, which then fails the step.
+async function submitOrg(form) {
+  const page = form.page();
+  const loaded = page.waitForEvent("load").then(() => "");
+  const refused = page.waitForFunction(() => document.getElementById("orgs-status")?.textContent).then((h) => h.jsonValue());
+  await form.locator("button[type=submit]").click();
+  const msg = await Promise.race([loaded, refused]);
+  if (msg) throw new Error("refused: " + msg);
 }
 
 let browser;
@@ -76,6 +89,26 @@ try {
     await row.locator('button[data-action="signout"]').click();
     await page.waitForFunction(() => document.getElementById("people-status").textContent.includes("signed out everywhere"));
     r.signedOut = (await status()).trim();
+  });
+
+  await step("organisations", async () => {
+    await page.goto(cfg.base + "/admin/organisations");
+    r.orgsBefore = await page.locator("#organisations tbody tr[data-id]").count();
+    const form = page.locator("#orgs-create");
+    await form.locator("input[name=name]").fill(cfg.newOrg);
+    await form.locator("select[name=kind]").selectOption("department");
+    // A department is made under a council.
+    const council = await form.locator("select[name=parent_id] option", { hasText: "Lea Vale Borough Council" }).first().getAttribute("value");
+    await form.locator("select[name=parent_id]").selectOption(council);
+    r.orgParent = (await form.locator("select[name=parent_id] option:checked").textContent()).trim();
+    await submitOrg(form);
+    const row = page.locator("#organisations tbody tr", { hasText: cfg.newOrg });
+    r.orgRow = (await row.locator("td").first().textContent()).trim();
+    const rename = row.locator('form[data-action="rename"]');
+    await rename.locator("input[name=name]").fill(cfg.newOrg + " renamed");
+    await submitOrg(rename);
+    r.orgs = await page.locator("#organisations tbody tr[data-id] td:first-child").allTextContents();
+    if (cfg.shots) await page.screenshot({ path: cfg.shots + "/admin-organisations.png", fullPage: true });
   });
 
   await step("audit", async () => {

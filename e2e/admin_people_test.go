@@ -19,10 +19,10 @@ func TestAdminPeople(t *testing.T) {
 		t.Skip("drives a browser through the administration page")
 	}
 	d := startDemo(t, 1, 0)
-	const newUser, reason = "browser-newcomer", "Browser test: laptop left on the train"
+	const newUser, reason, newOrg = "browser-newcomer", "Browser test: laptop left on the train", "Browser Test Parks Department"
 	res := browserScript(t, "admin_people.mjs", map[string]any{
 		"base": d.base, "accounts": d.accounts, "newPassword": auth.RandomPassword(), "shots": os.Getenv("VIGIL_E2E_SHOTS"),
-		"newUser": newUser, "reason": reason,
+		"newUser": newUser, "reason": reason, "newOrg": newOrg,
 	})
 	a := field[struct {
 		Tabs          []string `json:"tabs"`
@@ -35,6 +35,10 @@ func TestAdminPeople(t *testing.T) {
 		WithoutReason bool     `json:"withoutReason"`
 		SignedOut     string   `json:"signedOut"`
 		Audit         string   `json:"audit"`
+		OrgsBefore    int      `json:"orgsBefore"`
+		OrgParent     string   `json:"orgParent"`
+		OrgRow        string   `json:"orgRow"`
+		Orgs          []string `json:"orgs"`
 	}](t, res, "admin")
 	if !slices.Contains(a.Tabs, "People") || !slices.Contains(a.Tabs, "Organisations") {
 		t.Errorf("the administration tabs: got %v, want People and Organisations", a.Tabs)
@@ -63,5 +67,11 @@ func TestAdminPeople(t *testing.T) {
 	if !strings.Contains(a.Audit, newUser) || !strings.Contains(a.Audit, "reason: "+reason) {
 		t.Errorf("the trail's session.revoke_all records: got %s, want one for %s with the reason %q", a.Audit, newUser, reason)
 	}
-	t.Logf("created: %s; signed out: %s", a.Created, a.SignedOut)
+	if !strings.HasPrefix(a.OrgRow, "— — ") || !strings.HasSuffix(a.OrgRow, newOrg) || !strings.Contains(a.OrgParent, "Lea Vale Borough Council") {
+		t.Errorf("the new department's row: got %q, want it indented under Lea Vale Borough Council (chosen: %s)", a.OrgRow, a.OrgParent)
+	}
+	if len(a.Orgs) != a.OrgsBefore+1 || !slices.ContainsFunc(a.Orgs, func(o string) bool { return strings.HasSuffix(o, newOrg+" renamed") }) {
+		t.Errorf("the organisation tree after renaming: got %q (%d before), want one more, renamed", a.Orgs, a.OrgsBefore)
+	}
+	t.Logf("created: %s; signed out: %s; organisations: %q", a.Created, a.SignedOut, a.Orgs)
 }
