@@ -72,7 +72,11 @@ func TestAdminAccountActions(t *testing.T) {
 		if a := bearer(e, "POST", path("password-reset"), op, `{"reason": "x"}`); a.code != http.StatusForbidden {
 			t.Errorf("an operator resetting a password: got %d, want 403", a.code)
 		}
-		for action, reason := range map[string]string{"user.unlock": "called the help desk", "password.reset": "forgot it", "totp.revoke": "lost phone"} {
+		if a := bearer(e, "DELETE", fmt.Sprintf("/api/v1/users/%d", lena.ID), tok, `{"reason": "left the council"}`); a.code != http.StatusNoContent {
+			t.Errorf("deleting lena: got %d %s, want 204", a.code, a.body)
+		}
+		for action, reason := range map[string]string{"user.unlock": "called the help desk", "password.reset": "forgot it", "totp.revoke": "lost phone",
+			"user.delete": "left the council"} {
 			if l := e.audits(action); len(l) != 1 || !strings.Contains(l[0].Detail, "lena") || !strings.Contains(l[0].Detail, "reason: "+reason) {
 				t.Errorf("records of %s: got %+v, want one for lena with the reason", action, l)
 			}

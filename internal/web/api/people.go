@@ -320,7 +320,11 @@ func (s *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.id.DeleteUser(r.Context(), httpx.IdentityCaller(r), id); err != nil {
+	var in reasonInput
+	if err := httpx.DecodeOptionalJSON(r, &in); err != nil {
+		return err
+	}
+	if err := s.id.DeleteUser(r.Context(), httpx.IdentityCaller(r), id, in.Reason); err != nil {
 		return httpx.Refusal(err)
 	}
 	s.changed()

@@ -134,7 +134,7 @@ async function act(form, action) {
       return `${name}'s second factor is removed; they set it up again at their next sign-in.`;
     case "delete":
       if (!confirm(`Delete the account of ${name}?`)) return "";
-      await api("DELETE", `/api/v1/users/${id}`);
+      await api("DELETE", `/api/v1/users/${id}`, { reason });
       return `${name}'s account is deleted.`;
     case "roles": {
       const res = await api("PUT", `/api/v1/users/${id}/roles`, { roles: rolesOf(form), reason });
