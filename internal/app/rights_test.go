@@ -921,6 +921,7 @@ func TestPermissionMatrix(t *testing.T) {
 	got := f.h.app.web.RouteAccess()
 	ps := probes()
 	maps.Copy(ps, worksProbes())
+	maps.Copy(ps, peopleProbes()) // people_rights_test.go
 	for _, r := range routes {
 		if _, ok := routeAccess[r]; !ok {
 			t.Errorf("route %q is not in the permission matrix: say who may call it (routeAccess) and how to call it (probes)", r)

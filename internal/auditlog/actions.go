@@ -125,11 +125,14 @@ var (
 	TokenCreate       = define("token.create", CategoryAccounts, "Created an API token", "A key with which a program acts as the user, until the time shown.")
 	APITokenRevoke    = define("api.revoke", CategoryAccounts, "Revoked an API token", "One of their own.")
 	SessionRevoke     = define("session.revoke", CategoryAccounts, "Ended a signed-in session", "One of their own, for example on another computer.")
-	SessionsRevokeAll = define("session.revoke_all", CategoryAccounts, "Signed a user out everywhere", "Every signed-in session of the user named in the detail was ended.")
+	PasswordReset     = define("password.reset", CategoryAccounts, "Reset a user's password", "For the user named in the detail, with the reason given: a new password they must change at their next sign-in, their sessions ended.")
+	UserUnlock        = define("user.unlock", CategoryAccounts, "Unlocked a user's account", "The user's failed sign-ins were forgotten, with the reason given, so they may sign in again at once.")
+	TOTPRevoke        = define("totp.revoke", CategoryAccounts, "Removed a user's two-step sign-in", "For the user named in the detail (a lost phone), with the reason given: they set it up again, their sessions ended.")
+	SessionsRevokeAll = define("session.revoke_all", CategoryAccounts, "Signed a user out everywhere", "Every signed-in session of the user named in the detail was ended, with the reason given where one was (the console always asks).")
 
 	UserCreate         = define("user.create", CategoryPeople, "Created a user account", "In the console, on the server's command line, or at the user's first single sign-on; by Vigil itself (as vigil) for the first administrator, made at first start, and for the demo's and the benchmarks' accounts, the detail then saying so.")
 	UserUpdate         = define("user.update", CategoryPeople, "Changed a user's role or organisation", "As single sign-on reported them.")
-	UserDelete         = define("user.delete", CategoryPeople, "Deleted a user account", "")
+	UserDelete         = define("user.delete", CategoryPeople, "Deleted a user account", "With the reason given, where one was (the console always asks).")
 	OrganisationCreate = define("organisation.create", CategoryPeople, "Created an organisation", "A partner, an agency, a department.")
 	OrganisationUpdate = define("organisation.update", CategoryPeople, "Changed an organisation", "Its name or kind.")
 

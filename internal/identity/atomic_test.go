@@ -153,7 +153,7 @@ func TestChangeAndRecordTogether(t *testing.T) {
 				return map[bool]int{true: 1}[n > 0]
 			}},
 			{"delete user", auditlog.UserDelete, func(s *identity.Service) error {
-				return s.DeleteUser(ctx, caller, doomed.ID)
+				return s.DeleteUser(ctx, caller, doomed.ID, "")
 			}, func() int {
 				_, err := e.st.User(ctx, doomed.ID)
 				return map[bool]int{true: 1}[identity.IsUnknown(err)]

@@ -182,7 +182,7 @@ func TestTargetUser(t *testing.T) {
 	if _, err := s.TargetUser(ctx, op, 7); err == nil {
 		t.Errorf("an operator reaching a user: got no refusal, want one")
 	}
-	if err := s.DeleteUser(ctx, admin, 7); !errors.Is(err, problem.ErrForbidden) || *changes != 0 {
+	if err := s.DeleteUser(ctx, admin, 7, ""); !errors.Is(err, problem.ErrForbidden) || *changes != 0 {
 		t.Errorf("deleting oneself: got %v after %d changes, want forbidden before any", err, *changes)
 	}
 }

@@ -152,11 +152,19 @@ func (s *Service) Revoke(ctx context.Context, by auditlog.Actor, id int64, kinds
 
 // RevokeSessions ends every session of user id (and any sign-in waiting
 // for its second factor), for someone who manages them: a lost laptop, or
-// someone who has left. It returns how many sessions ended.
-func (s *Service) RevokeSessions(ctx context.Context, c Caller, id int64) (int64, error) {
+// someone who has left. It returns how many sessions ended. The reason,
+// where given, goes into the record (the console always asks for one).
+func (s *Service) RevokeSessions(ctx context.Context, c Caller, id int64, reason string) (int64, error) {
 	target, err := s.TargetUser(ctx, c, id)
 	if err != nil {
 		return 0, err
+	}
+	detail := ""
+	if strings.TrimSpace(reason) != "" {
+		if reason, err = CheckReason(reason); err != nil {
+			return 0, err
+		}
+		detail = "; reason: " + reason
 	}
 	by := c.Actor
 	var n int64
@@ -168,7 +176,7 @@ func (s *Service) RevokeSessions(ctx context.Context, c Caller, id int64) (int64
 		if _, err := tx.DeleteUserTokens(ctx, target.ID, TokenPending, 0); err != nil {
 			return err
 		}
-		return tx.Log(s.entry(by, auditlog.SessionsRevokeAll, fmt.Sprintf("user %d %q: %d sessions ended", target.ID, target.Username, n)))
+		return tx.Log(s.entry(by, auditlog.SessionsRevokeAll, fmt.Sprintf("user %d %q: %d sessions ended%s", target.ID, target.Username, n, detail)))
 	})
 	return n, err
 }

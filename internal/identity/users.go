@@ -148,8 +148,9 @@ func (s *Service) TargetUser(ctx context.Context, c Caller, id int64) (User, err
 
 // DeleteUser removes user id's account, with their roles and tokens, for
 // someone who manages them; the trail keeps their name. Nobody removes
-// their own.
-func (s *Service) DeleteUser(ctx context.Context, c Caller, id int64) error {
+// their own. The reason, where given, goes into the record (the console
+// always asks for one).
+func (s *Service) DeleteUser(ctx context.Context, c Caller, id int64, reason string) error {
 	target, err := s.TargetUser(ctx, c, id)
 	if err != nil {
 		return err
@@ -157,11 +158,18 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, id int64) error {
 	if target.ID == c.Actor.UserID {
 		return problem.Forbiddenf("you cannot delete your own account")
 	}
+	detail := fmt.Sprintf("user %s (%d)", target.Username, target.ID)
+	if strings.TrimSpace(reason) != "" {
+		if reason, err = CheckReason(reason); err != nil {
+			return err
+		}
+		detail += "; reason: " + reason
+	}
 	return s.change(ctx, func(tx Repo) error {
 		if err := tx.DeleteUser(ctx, target.ID); err != nil {
 			return err
 		}
-		return tx.Log(s.entry(c.Actor, auditlog.UserDelete, fmt.Sprintf("user %s (%d)", target.Username, target.ID)))
+		return tx.Log(s.entry(c.Actor, auditlog.UserDelete, detail))
 	})
 }
 

@@ -198,7 +198,13 @@ func (s *Server) userSessions(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		n, err := s.id.RevokeSessions(r.Context(), httpx.IdentityCaller(r), id)
+		var in struct {
+			Reason string `json:"reason"`
+		}
+		if err := httpx.DecodeOptionalJSON(r, &in); err != nil {
+			return err
+		}
+		n, err := s.id.RevokeSessions(r.Context(), httpx.IdentityCaller(r), id, in.Reason)
 		if err != nil {
 			return httpx.Refusal(err)
 		}

@@ -91,6 +91,12 @@ type userJSON struct {
 	Roles              []roleJSON `json:"roles"`
 	MustChangePassword bool       `json:"must_change_password"`
 	CreatedAt          time.Time  `json:"created_at"`
+	// SecondFactor says a TOTP second factor is set up; Locked, that
+	// sign-ins are refused now for too many failures.
+	SecondFactor bool `json:"second_factor"`
+	Locked       bool `json:"locked"`
+	// LastSignIn is when they last began a console session, if known.
+	LastSignIn *time.Time `json:"last_sign_in"`
 	// Password is set once, in the answer that made the account with a
 	// generated password.
 	Password string `json:"password,omitempty"`
@@ -108,8 +114,16 @@ func (s *API) userJSON(ctx context.Context, u identity.User, password string) (u
 	if err != nil {
 		return userJSON{}, err
 	}
+	locked, err := s.id.Locked(ctx, u)
+	if err != nil {
+		return userJSON{}, err
+	}
+	last, err := s.id.LastSignIn(ctx, u.ID)
+	if err != nil {
+		return userJSON{}, err
+	}
 	return userJSON{ID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Organisation: org.Name, Roles: rolesJSON(roles),
-		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, Password: password}, nil
+		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, Password: password, SecondFactor: u.TOTPEnabled, Locked: locked, LastSignIn: last}, nil
 }
 
 // targetUser returns the request's {id} user if the signed-in user
@@ -141,8 +155,17 @@ func (s *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 		}
+		locked, err := s.id.Locked(r.Context(), u)
+		if err != nil {
+			return err
+		}
+		last, err := s.id.LastSignIn(r.Context(), u.ID)
+		if err != nil {
+			return err
+		}
 		out = append(out, userJSON{ID: u.ID, Username: u.Username, OrganisationID: u.OrganisationID, Organisation: org.Name,
-			Roles: rolesJSON(roles), MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt})
+			Roles: rolesJSON(roles), MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, SecondFactor: u.TOTPEnabled, Locked: locked,
+			LastSignIn: last})
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
@@ -297,7 +320,11 @@ func (s *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.id.DeleteUser(r.Context(), httpx.IdentityCaller(r), id); err != nil {
+	var in reasonInput
+	if err := httpx.DecodeOptionalJSON(r, &in); err != nil {
+		return err
+	}
+	if err := s.id.DeleteUser(r.Context(), httpx.IdentityCaller(r), id, in.Reason); err != nil {
 		return httpx.Refusal(err)
 	}
 	s.changed()

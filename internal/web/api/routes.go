@@ -49,6 +49,11 @@ func (s *API) Routes() []httpx.Route {
 		{Pattern: "GET /api/v1/users/{id}", Need: rights.ManageUsers, H: s.getUser},
 		{Pattern: "DELETE /api/v1/users/{id}", Need: rights.ManageUsers, H: s.deleteUser},
 		{Pattern: "PUT /api/v1/users/{id}/roles", Need: rights.ManageUsers, H: s.putUserRoles},
+		// Acting on someone else's account, each with a reason
+		// (people_admin.go).
+		{Pattern: "POST /api/v1/users/{id}/password-reset", Need: rights.ManageUsers, H: s.resetPassword},
+		{Pattern: "POST /api/v1/users/{id}/unlock", Need: rights.ManageUsers, H: s.unlockUser},
+		{Pattern: "DELETE /api/v1/users/{id}/second-factor", Need: rights.ManageUsers, H: s.revokeSecondFactor},
 		{Pattern: "GET /api/v1/camera-groups", Need: rights.ManageCameras, H: s.listGroups},
 		{Pattern: "POST /api/v1/camera-groups", Need: rights.ManageCameras, H: s.createGroup},
 		{Pattern: "GET /api/v1/camera-groups/{id}", Need: rights.ManageCameras, H: s.getGroup},

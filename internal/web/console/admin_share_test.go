@@ -18,7 +18,7 @@ func TestHome(t *testing.T) {
 		want string
 	}{
 		{"administrator", permissions{Manage: true, Users: true, Approvals: true}, "/admin/cameras"},
-		{"user manager", permissions{Users: true}, "/admin/four-eyes"},
+		{"user manager", permissions{Users: true}, "/admin/people"},
 		{"data protection officer", permissions{Audit: true}, "/audit"},
 		{"finance", permissions{Finance: true, Works: true, Trading: true}, "/finance"},
 		{"partner officer", permissions{Playback: true, Export: true}, "/playback"},

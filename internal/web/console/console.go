@@ -167,6 +167,10 @@ func (c *Console) Routes() []httpx.Route {
 		{Pattern: "GET /admin/groups", Need: rights.ManageCameras, Page: true, H: c.adminGroupsPage},
 		{Pattern: "GET /admin/sharing", Need: rights.ManageCameras, Page: true, H: c.adminSharingPage},
 		{Pattern: "GET /admin/four-eyes", Need: rights.ManageUsers, Page: true, H: c.adminFourEyesPage},
+		// Administration: people and organisations (admin_people.go),
+		// for those who manage users.
+		{Pattern: "GET /admin/people", Need: rights.ManageUsers, Page: true, H: c.adminPeoplePage},
+		{Pattern: "GET /admin/organisations", Need: rights.ManageUsers, Page: true, H: c.adminOrganisationsPage},
 	}
 }
 

@@ -100,7 +100,7 @@ func home(can permissions) string {
 	case can.Manage:
 		return "/admin/cameras"
 	case can.Users:
-		return "/admin/four-eyes"
+		return "/admin/people"
 	case can.Audit && !can.Playback:
 		return "/audit"
 	case can.Finance && !can.Playback:
