@@ -499,7 +499,7 @@ func TestOIDCBrowser(t *testing.T) {
 	if o.ProviderPage != p.issuer {
 		t.Errorf("the button led to %q, want the provider %s", o.ProviderPage, p.issuer)
 	}
-	if o.After != "/map" || o.Who != "arthur" || o.APIStatus != http.StatusOK {
-		t.Errorf("back from the provider: at %q as %q, API %d; want the map (an administrator's home) as arthur and 200", o.After, o.Who, o.APIStatus)
+	if o.After != "/admin/cameras" || o.Who != "arthur" || o.APIStatus != http.StatusOK {
+		t.Errorf("back from the provider: at %q as %q, API %d; want the administration pages (an administrator's home) as arthur and 200", o.After, o.Who, o.APIStatus)
 	}
 }
