@@ -231,14 +231,6 @@ func Refusal(p Principal, a Action) string {
 	return fmt.Sprintf("%s cannot %s", describeRoles(p.Grants), a.Verb())
 }
 
-// RefusalAny says why p may do none of as anywhere, for what any one of
-// them allows (a page open to those who manage cameras or read the
-// figures): "your role (operator) cannot manage cameras or read finance
-// figures".
-func RefusalAny(p Principal, as ...Action) string {
-	return fmt.Sprintf("%s cannot %s", describeRoles(p.Grants), Verbs(as...))
-}
-
 // Verbs says what any of as does: "manage cameras or read finance
 // figures".
 func Verbs(as ...Action) string {

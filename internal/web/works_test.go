@@ -382,7 +382,7 @@ func TestWorksHTTP(t *testing.T) {
 		page := html.UnescapeString(string(b))
 		for _, s := range []string{
 			"This page needs the right to read finance figures",
-			"your role (operator) cannot read finance figures",
+			"Your role (operator) does not allow it.",
 			"CCTV manager", "partner officer", // the roles that hold it
 			"an administrator of Partnership", // who can grant it
 			`href="/"`,

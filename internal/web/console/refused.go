@@ -2,6 +2,8 @@ package console
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
@@ -16,7 +18,8 @@ import (
 type refusal struct {
 	// Need is what the page needs, in words: "read the audit trail".
 	Need string
-	// Yours names the user's roles: "your role (operator)".
+	// Yours says the user's roles allow none of it: "Your role
+	// (operator) does not allow it."
 	Yours string
 	// Roles are the built-in roles that allow it.
 	Roles []rights.RoleInfo
@@ -33,7 +36,7 @@ type refusal struct {
 // the request's context. Nothing else is started: no live view, no
 // footage.
 func (c *Console) Refused(w http.ResponseWriter, r *http.Request, a *httpx.Access, need ...rights.Action) error {
-	d := refusal{Need: rights.Verbs(need...), Yours: rights.RefusalAny(a.P, need...)}
+	d := refusal{Need: rights.Verbs(need...), Yours: yours(a.P.Grants)}
 	for _, ri := range rights.Roles {
 		if ri.Can&rights.SetOf(need...) != 0 {
 			d.Roles = append(d.Roles, ri)
@@ -48,4 +51,21 @@ func (c *Console) Refused(w http.ResponseWriter, r *http.Request, a *httpx.Acces
 	}
 	p := Page{Title: "Not allowed", User: a.User, CSRF: httpx.CSRF(r.Context()), Can: permissionsOf(a.P), Data: d}
 	return c.Render(w, "refused.html", http.StatusForbidden, p)
+}
+
+// yours says that the roles of grants allow none of what a page needs.
+func yours(grants []rights.Grant) string {
+	var names []string
+	for _, g := range grants {
+		if t := g.Role.Title(); !slices.Contains(names, t) {
+			names = append(names, t)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return "You hold no role."
+	case 1:
+		return "Your role (" + names[0] + ") does not allow it."
+	}
+	return "Your roles (" + strings.Join(names, ", ") + ") do not allow it."
 }
