@@ -103,6 +103,9 @@ try {
     r.treeAfter = await treeIDs(page);
     r.wallStatus = await page.locator("#wall-status").textContent();
     r.apiAfter = await page.evaluate(async () => (await (await fetch("/api/v1/cameras")).json()).length);
+    // Playback without the export right: no marks, no Export.
+    await page.goto(cfg.base + "/playback");
+    r.markButtons = await page.locator("#pb-mark-in, #pb-mark-out, #pb-export").count();
     out.police = r;
     await ctx.close();
   });
@@ -124,8 +127,10 @@ try {
     await page.waitForSelector("#map svg g.cam", { timeout: 15000 });
     out.admin.map = await page.locator("#map svg g.cam").count();
     out.admin.video = await status(page, `/api/v1/cameras/${cfg.sharedCamera}/recordings`);
-    await page.goto(cfg.base + "/playback");
+    const pb = await page.goto(cfg.base + "/playback");
     out.admin.playbackLanded = new URL(page.url()).pathname;
+    out.admin.playbackStatus = pb.status();
+    out.admin.playbackRefusal = await page.locator("main.refused").textContent();
     await ctx.close();
   });
 

@@ -128,7 +128,11 @@ func TestConsoleRights(t *testing.T) {
 			TreeAfter    []int64  `json:"treeAfter"`
 			WallStatus   string   `json:"wallStatus"`
 			APIAfter     int      `json:"apiAfter"`
+			MarkButtons  int      `json:"markButtons"`
 		}](t, res, "police")
+		if p.MarkButtons != 0 {
+			t.Errorf("the police viewer's playback shows %d of Mark in, Mark out and Export, want none: they may not export", p.MarkButtons)
+		}
 		slices.Sort(p.TreeBefore)
 		if !slices.Equal(p.TreeBefore, townCentre) {
 			t.Errorf("under the agreement the police viewer's tree holds %v, want the town-centre cameras %v", p.TreeBefore, townCentre)
@@ -166,17 +170,24 @@ func TestConsoleRights(t *testing.T) {
 	})
 	t.Run("administrator", func(t *testing.T) {
 		a := field[struct {
-			Landed         string   `json:"landed"`
-			Nav            []string `json:"nav"`
-			Map            int      `json:"map"`
-			Video          int      `json:"video"`
-			PlaybackLanded string   `json:"playbackLanded"`
+			Landed          string   `json:"landed"`
+			Nav             []string `json:"nav"`
+			Map             int      `json:"map"`
+			Video           int      `json:"video"`
+			PlaybackLanded  string   `json:"playbackLanded"`
+			PlaybackStatus  int      `json:"playbackStatus"`
+			PlaybackRefusal string   `json:"playbackRefusal"`
 		}](t, res, "admin")
 		if a.Landed != "/admin/cameras" || !slices.Equal(a.Nav, []string{"Map", "Approvals", "Maintenance", "Admin"}) {
 			t.Errorf("the administrator landed on %q with navigation %v, want the administration pages, with Map, Approvals, Maintenance and Admin", a.Landed, a.Nav)
 		}
-		if a.Map != 16 || a.Video != 403 || a.PlaybackLanded != "/admin/cameras" {
-			t.Errorf("the administrator: %d cameras on the map, recordings answered %d, /playback led to %q; want 16, 403, /admin/cameras", a.Map, a.Video, a.PlaybackLanded)
+		if a.Map != 16 || a.Video != 403 {
+			t.Errorf("the administrator: %d cameras on the map, recordings answered %d; want 16, 403", a.Map, a.Video)
+		}
+		// Refused a page, they are told why where they asked, not sent
+		// elsewhere.
+		if a.PlaybackLanded != "/playback" || a.PlaybackStatus != 403 || !strings.Contains(a.PlaybackRefusal, "This page needs the right to play back recorded footage") {
+			t.Errorf("the administrator's /playback: got %d at %q saying %q; want the 403 page naming the right", a.PlaybackStatus, a.PlaybackLanded, a.PlaybackRefusal)
 		}
 	})
 	t.Run("audit", func(t *testing.T) {

@@ -269,7 +269,7 @@ func testAuditHTTP(t *testing.T, h *harness) {
 				t.Errorf("GET /audit: got no %s in the action filter", opt)
 			}
 		}
-		if cell := `<td title="Exported (downloaded) recorded footage">footage.export</td>`; !strings.Contains(s, cell) {
+		if cell := `<td class="action">Exported (downloaded) recorded footage <code class="action-name">footage.export</code></td>`; !strings.Contains(s, cell) {
 			t.Errorf("GET /audit: got no %s", cell)
 		}
 		if res, b := h.do("GET", "/audit?camera=nope", nil, nil); res.StatusCode != http.StatusOK || !strings.Contains(string(b), "is not an id") {
@@ -284,8 +284,9 @@ func testAuditHTTP(t *testing.T, h *harness) {
 				t.Errorf("GET %s as an operator: got %d, want 403", path, res.StatusCode)
 			}
 		}
-		if res, _ := op.do("GET", "/audit", nil, map[string]string{"Accept": "text/html"}); res.Request.URL.Path != "/" {
-			t.Errorf("GET /audit as an operator: ended at %s, want sent home", res.Request.URL.Path)
+		if res, b := op.do("GET", "/audit", nil, map[string]string{"Accept": "text/html"}); res.StatusCode != http.StatusForbidden || res.Request.URL.Path != "/audit" ||
+			!strings.Contains(string(b), "This page needs the right to read the audit trail") || !strings.Contains(string(b), "auditor") {
+			t.Errorf("GET /audit as an operator: got %d at %s, want the 403 page naming the right and the auditor's role, not sent home\n%.1000s", res.StatusCode, res.Request.URL.Path, b)
 		}
 		if _, b := op.do("GET", "/map", nil, nil); strings.Contains(string(b), `href="/audit"`) {
 			t.Error("an operator's console links to the audit page")

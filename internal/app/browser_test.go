@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/testkit"
 )
 
@@ -150,6 +151,19 @@ func TestBrowserVideoSeek(t *testing.T) {
 	}
 	if len(etags) != 1 {
 		t.Errorf("video.mp4 ETags got %+v, want one file", got.MediaResponses)
+	}
+	// One play, one record: the video element's byte ranges and the seek
+	// are the same person seeing the same file.
+	plays, err := h.app.Audit.Store().ListAudit(t.Context(), store.AuditFilter{CameraID: id, Action: "footage.play", Limit: 100})
+	mustDo(t, err)
+	served := 0
+	for _, e := range plays {
+		if e.RangeStart != nil {
+			served++
+		}
+	}
+	if served != 1 {
+		t.Errorf("footage.play records with footage served: got %d for %d answers of one file, want 1", served, len(got.MediaResponses)-1)
 	}
 	png, err := os.ReadFile(shot)
 	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {

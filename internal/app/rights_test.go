@@ -367,8 +367,8 @@ type routeProbe struct {
 	sees func(r rights.Role) bool
 	// never, for a list, names what no user of Council A may find in it.
 	never func(f *rightsFixture) []int64
-	// page: a console page, to which a user without its right is sent
-	// home (303) instead of refused.
+	// page: a console page, which a user without its right is refused
+	// with the console's page saying why (403, HTML), not JSON.
 	page bool
 }
 
@@ -653,13 +653,13 @@ func probes() map[string]routeProbe {
 			if seesCameras(r) || readsMaintenance(r) {
 				return 200
 			}
-			return 303
+			return 403 // the page saying what it needs
 		}},
 		"GET /maintenance/report": {build: get("/maintenance/report?quarter=2026/27-Q3"), page: true, okFor: func(r rights.Role) int {
 			if readsMaintenance(r) {
 				return 200
 			}
-			return 303
+			return 403
 		}},
 		"GET /api/v1/maintenance/faults": {build: func(f *rightsFixture, u *roleUser, own bool) call {
 			f.fault(false)
@@ -872,9 +872,6 @@ func (f *rightsFixture) send(token string, c call) (*http.Response, []byte) {
 func expected(access string, p routeProbe, r rights.Role, own bool) int {
 	if access != "public" && access != "anyone" {
 		if act, _ := rights.ParseAction(access); !r.Can().Has(act) {
-			if p.page {
-				return http.StatusSeeOther
-			}
 			return http.StatusForbidden
 		}
 	}
@@ -960,7 +957,14 @@ func TestPermissionMatrix(t *testing.T) {
 					if res.StatusCode != want {
 						t.Fatalf("%s %s: got %d %s, want %d", c.method, c.path, res.StatusCode, body, want)
 					}
-					if res.StatusCode == http.StatusForbidden && !bytes.Contains(body, []byte(`"error"`)) {
+					switch {
+					case res.StatusCode != http.StatusForbidden:
+					case p.page:
+						// A page refused says, as a page, what it needs.
+						if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !bytes.Contains(body, []byte("This page needs the right to")) || res.Header.Get("Location") != "" {
+							t.Errorf("a page refused without the page saying why: %s %.300s", res.Header.Get("Content-Type"), body)
+						}
+					case !bytes.Contains(body, []byte(`"error"`)):
 						t.Errorf("a refusal without a reason: %s", body)
 					}
 					if servesFootage(res) {

@@ -112,7 +112,7 @@ func Lookup(name string) (ActionInfo, bool) {
 var (
 	LiveStart      = define("live.start", CategoryFootage, "Began watching a camera live", "")
 	LiveStop       = define("live.stop", CategoryFootage, "Stopped watching a camera live", "The detail says for how long, or that the live view never started, or that the server ended it because the viewer's right to watch lapsed.")
-	FootagePlay    = define("footage.play", CategoryFootage, "Played recorded footage", "For the camera and time range shown. A refused request is recorded too, with \"nothing served\" in the detail.")
+	FootagePlay    = define("footage.play", CategoryFootage, "Played recorded footage", "For the camera and time range shown: one record per play, written before any of the footage is sent; a player's further requests for the same file by the same person from the same address within two minutes of the last (its byte ranges, a seek) are part of that play and not recorded again. A refused request is recorded too, with \"nothing served\" in the detail.")
 	FootageExport  = define("footage.export", CategoryFootage, "Exported (downloaded) recorded footage", "For the camera and time range shown, with the reason given. A refused request is recorded too, with \"nothing served\" in the detail.")
 	FootageDeleted = define("footage.deleted", CategoryFootage, "Deleted recorded footage", "For the camera and time range shown: by Vigil (user vigil) when it passed the camera's retention period or a storage folder ran short of room, or by a person before its time, with the reason given (approved by a second person where the organisation asks for one).")
 

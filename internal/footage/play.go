@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -167,13 +169,88 @@ func (s *Service) Footage(ctx context.Context, by Caller, c cameras.Camera, req 
 	// The record holds the footage served: from the clip's first picture
 	// to the end of its last, which is not the range asked for (the
 	// keyframe before start, the newest footage short of end).
+	key := playKey{user: by.Actor.UserID, addr: host(by.Actor.RemoteAddr), camera: c.ID, start: clip.Start, end: clip.End, etag: clip.ETag}
+	if !req.Export && s.plays.again(key, now) {
+		// The same clip, to the same person, moments after its play was
+		// recorded: the browser's next request of one play (the HEAD
+		// before it, the video element's byte ranges, a seek), which the
+		// record already holds.
+		return Footage{Clip: clip, Missing: missing}, nil
+	}
 	served := by.Actor.Entry(action, detail+asked)
 	served.CameraID, served.RangeStart, served.RangeEnd, served.Reason = c.ID, &clip.Start, &clip.End, reason
 	if err := s.record(ctx, served); err != nil {
 		clip.Close()
 		return Footage{}, err
 	}
+	if !req.Export {
+		s.plays.recorded(key, now)
+	}
 	return Footage{Clip: clip, Missing: missing}, nil
+}
+
+// PlayRepeat is how long after its last request a play of one clip by
+// one person goes on without a new record. One click in the console asks
+// for a clip several times (a HEAD for its times, then the video
+// element's byte ranges, then one for each seek); the trail wants one
+// record of the person seeing it, not one per request. A request for the
+// same clip after a pause this long is a new play, recorded again; so is
+// every export, and every request for another range.
+const PlayRepeat = 2 * time.Minute
+
+// playKey is one clip served to one person: the clip's bytes (its times
+// and ETag) and camera, the user and where they asked from.
+type playKey struct {
+	user       int64
+	addr       string
+	camera     int64
+	start, end time.Time
+	etag       string
+}
+
+// host is the address a request came from without its port: a
+// browser's requests of one play may come over different connections.
+func host(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+// playing remembers the plays recorded lately: each key with the time of
+// its last request. A play is recorded before any of its bytes are sent;
+// only the requests after that record, for the very same clip, are let
+// through without one.
+type playing struct {
+	mu   sync.Mutex
+	last map[playKey]time.Time
+}
+
+// again reports whether k was recorded and last asked for within
+// PlayRepeat of now, and if so counts this request as part of that play.
+func (p *playing) again(k playKey, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t, ok := p.last[k]
+	if !ok || now.Sub(t) >= PlayRepeat || now.Before(t) {
+		return false
+	}
+	p.last[k] = now
+	return true
+}
+
+// recorded notes that k's play was recorded at now, and forgets the
+// plays that have ended, so that the map holds only the last few
+// minutes' plays.
+func (p *playing) recorded(k playKey, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for old, t := range p.last {
+		if now.Sub(t) >= PlayRepeat {
+			delete(p.last, old)
+		}
+	}
+	p.last[k] = now
 }
 
 func earlier(a, b time.Time) time.Time {

@@ -101,6 +101,8 @@ type Service struct {
 	change func(ctx context.Context, fn func(tx Repo) error) error
 	opt    Options
 	log    *slog.Logger
+	// plays are the plays recorded lately (play.go, playing).
+	plays playing
 }
 
 // New returns the service over repo; change runs a function in one
@@ -112,7 +114,7 @@ func New(repo Repo, change func(ctx context.Context, fn func(tx Repo) error) err
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{repo: repo, change: change, opt: opt, log: opt.Logger}
+	return &Service{repo: repo, change: change, opt: opt, log: opt.Logger, plays: playing{last: map[playKey]time.Time{}}}
 }
 
 // MaxReason is the longest reason an export or deletion may give.

@@ -785,3 +785,67 @@ func TestMissing(t *testing.T) {
 		})
 	}
 }
+
+// TestOnePlayOneRecord: one click in the console asks for a clip several
+// times (a HEAD, then the video element's byte ranges); the trail holds
+// one record of it, written before the first answer. Another range, an
+// export, another person, or the same clip after a pause is recorded
+// again.
+func TestOnePlayOneRecord(t *testing.T) {
+	fixture.ForEachDatabase(t, func(t *testing.T, db fixture.Databases) {
+		w := newWorld(t, db.Store)
+		now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+		ev := &events{}
+		svc := footage.New(db.Store, changeOf(db.Store, nil), footage.Options{Trail: ev, Clips: &clips{}, Now: func() time.Time { return now }})
+		a := footage.Request{Start: now.Add(-time.Hour), End: now.Add(-50 * time.Minute), Detail: "GET"}
+		b := footage.Request{Start: now.Add(-40 * time.Minute), End: now.Add(-30 * time.Minute), Detail: "GET"}
+		export := a
+		export.Export, export.Reason = true, "PC 1234"
+		caller := func(user int64, addr string) footage.Caller {
+			c := w.caller(user)
+			c.Actor.RemoteAddr = addr
+			return c
+		}
+		for _, step := range []struct {
+			name  string
+			by    footage.Caller
+			req   footage.Request
+			after time.Duration // the clock moves on by this first
+			want  int           // records in the trail after it
+		}{
+			{"the HEAD of a click", caller(manager, "10.0.0.1:5001"), a, 0, 1},
+			{"the video's first range, another connection", caller(manager, "10.0.0.1:5002"), a, time.Second, 1},
+			{"the video's next range", caller(manager, "10.0.0.1:5002"), a, time.Second, 1},
+			{"a seek a minute on", caller(manager, "10.0.0.1:5003"), a, time.Minute, 1},
+			{"another range: a second play", caller(manager, "10.0.0.1:5003"), b, time.Second, 2},
+			{"an export of the first clip", caller(manager, "10.0.0.1:5003"), export, time.Second, 3},
+			{"the same clip by another person", caller(officer, "10.0.0.1:5003"), a, time.Second, 4},
+			{"the same clip from another address", caller(manager, "10.0.0.2:5003"), a, time.Second, 5},
+			{"the first clip after a pause", caller(manager, "10.0.0.1:5003"), a, footage.PlayRepeat, 6},
+			{"and its next range", caller(manager, "10.0.0.1:5004"), a, time.Second, 6},
+		} {
+			now = now.Add(step.after)
+			f, err := svc.Footage(t.Context(), step.by, w.cam, step.req)
+			if err != nil || f.Clip == nil {
+				t.Fatalf("%s: got clip %v, error %v, want a clip", step.name, f.Clip, err)
+			}
+			if len(ev.got) != step.want {
+				t.Fatalf("%s: got %d records, want %d", step.name, len(ev.got), step.want)
+			}
+		}
+		// The trail refused: the footage is refused, and the next request
+		// for it is recorded (and served) only once the trail takes it.
+		ev.fail = true
+		c := footage.Request{Start: now.Add(-20 * time.Minute), End: now.Add(-10 * time.Minute)}
+		if _, err := svc.Footage(t.Context(), caller(manager, "10.0.0.1:1"), w.cam, c); kind(err) != "unavailable" {
+			t.Fatalf("with the trail failing: got %s, want unavailable", kind(err))
+		}
+		if _, err := svc.Footage(t.Context(), caller(manager, "10.0.0.1:1"), w.cam, c); kind(err) != "unavailable" {
+			t.Fatalf("asked again with the trail failing: got %s, want unavailable", kind(err))
+		}
+		ev.fail = false
+		if _, err := svc.Footage(t.Context(), caller(manager, "10.0.0.1:1"), w.cam, c); err != nil || len(ev.got) != 7 {
+			t.Fatalf("once the trail takes it: got %v and %d records, want 7", err, len(ev.got))
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -228,6 +229,16 @@ func allow() Decision { return Decision{Allowed: true} }
 // Refusal says why p may not do a anywhere: none of their roles allows it.
 func Refusal(p Principal, a Action) string {
 	return fmt.Sprintf("%s cannot %s", describeRoles(p.Grants), a.Verb())
+}
+
+// Verbs says what any of as does: "manage cameras or read finance
+// figures".
+func Verbs(as ...Action) string {
+	vs := make([]string, len(as))
+	for i, a := range as {
+		vs[i] = a.Verb()
+	}
+	return strings.Join(vs, " or ")
 }
 
 // On returns every action p may take on camera c at t.

@@ -35,7 +35,9 @@ func (s *Server) principal(ctx context.Context, u identity.User) (*httpx.Access,
 
 // authorise wraps a signed-in route: it works out who is asking and
 // refuses a route whose right none of their roles holds. A console page
-// sends such a user to their home page instead.
+// answers such a user with a page saying what it needs and who can grant
+// it (console.Refused), not a redirect: home, for one who may view live
+// video, is the wall, which starts live views.
 func (s *Server) authorise(rt route, h httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		a, err := s.principal(r.Context(), httpx.User(r.Context()))
@@ -44,8 +46,7 @@ func (s *Server) authorise(rt route, h httpx.HandlerFunc) httpx.HandlerFunc {
 		}
 		if rt.need != "" && !a.P.Holds().Has(rt.need) {
 			if rt.page {
-				http.Redirect(w, r, "/", http.StatusSeeOther)
-				return nil
+				return s.console.Refused(w, r, a, rt.need)
 			}
 			return httpx.Errorf(http.StatusForbidden, rights.Refusal(a.P, rt.need), nil)
 		}

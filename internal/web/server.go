@@ -211,7 +211,7 @@ type route struct {
 	public  bool          // no sign-in needed
 	anyone  bool          // any signed-in user; the handler scopes what they see
 	need    rights.Action // a right one of the user's roles must hold; the handler decides for the thing asked about
-	page    bool          // a console page: a user without the right is sent home rather than refused
+	page    bool          // a console page: a user without the right gets the console's refused page, not JSON
 	// setup routes answer a signed-in user who still owes a setup step
 	// (a forced password change, a second factor to add); every other
 	// route sends them there first.

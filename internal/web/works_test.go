@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"slices"
@@ -364,7 +365,8 @@ func TestWorksHTTP(t *testing.T) {
 				}
 			})
 		}
-		// An operator is sent home from the pages.
+		// An operator is told why they may not see the pages, not sent
+		// home (the live wall, whose views start and are audited).
 		req, _ := http.NewRequest("GET", e.ts.URL+"/works", nil)
 		req.Header.Set("Authorization", "Bearer "+e.operator)
 		req.Header.Set("Accept", "text/html")
@@ -372,9 +374,27 @@ func TestWorksHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
-			t.Errorf("an operator's /works: got %d to %q, want 303 to /", res.StatusCode, res.Header.Get("Location"))
+		if res.StatusCode != http.StatusForbidden || res.Header.Get("Location") != "" || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("an operator's /works: got %d %s to %q, want a 403 page and no redirect", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Location"))
+		}
+		page := html.UnescapeString(string(b))
+		for _, s := range []string{
+			"This page needs the right to read finance figures",
+			"Your role (operator) does not allow it.",
+			"CCTV manager", "partner officer", // the roles that hold it
+			"an administrator of Partnership", // who can grant it
+			`href="/"`,
+		} {
+			if !strings.Contains(page, s) {
+				t.Errorf("the refused page lacks %q:\n%s", s, page)
+			}
+		}
+		for _, s := range []string{"wall.js", "supervisor", "auditor"} {
+			if strings.Contains(page, s) {
+				t.Errorf("the refused page holds %q", s)
+			}
 		}
 	})
 }

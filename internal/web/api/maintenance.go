@@ -18,7 +18,7 @@ import (
 // and encode its answer.
 
 // readsMaintenance reports whether the user may read maintenance records
-// anywhere: the pages send those who may not home.
+// anywhere: the pages tell those who may not what they need.
 func readsMaintenance(p rights.Principal) bool { return maintenance.Reads(p) }
 
 type faultJSON struct {

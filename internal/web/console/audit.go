@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/vigil-cctv/vigil/internal/access"
 	"github.com/vigil-cctv/vigil/internal/audit"
@@ -23,9 +24,9 @@ import (
 type auditRow struct {
 	store.AuditRecord
 	Organisation, Camera string
-	// Meaning is the registry's description of the action, shown when
-	// the reader points at it; empty for one the registry does not know
-	// (moved from the old audit log).
+	// Meaning is the registry's description of the action, the words the
+	// page shows for it (with its name beneath); empty for one the
+	// registry does not know (moved from the old audit log).
 	Meaning string
 }
 
@@ -51,7 +52,10 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) error {
 		Organisations []access.Organisation
 		Cameras       []cameras.Camera
 		CSV, Older    string
-	}{Query: q, Actions: auditlog.Actions(), Organisations: names.Organisations, Cameras: names.Cameras}
+		// Selection says in words what the filter selects, for the
+		// printed page, whose form is not printed.
+		Selection string
+	}{Query: q, Actions: auditlog.Actions(), Organisations: names.Organisations, Cameras: names.Cameras, Selection: selection(q, names)}
 	if ferr != nil {
 		data.Error = httpx.Refusal(ferr).(*httpx.Error).Msg
 	} else {
@@ -93,4 +97,35 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return c.Show(w, r, "audit.html", "Audit", "audit", data)
+}
+
+// selection says in words what the query q selects: "user olive, camera
+// High Street, from 2026-12-01T09:00"; "" for everything.
+func selection(q url.Values, names audit.Readable) string {
+	var parts []string
+	named := func(v string, m map[int64]string) string {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && m[id] != "" {
+			return m[id]
+		}
+		return v
+	}
+	for _, f := range []struct{ key, label string }{
+		{"user", "user"}, {"organisation", "organisation"}, {"camera", "camera"}, {"action", "action"}, {"since", "from"}, {"until", "to"},
+	} {
+		v := q.Get(f.key)
+		switch {
+		case v == "":
+			continue
+		case f.key == "organisation":
+			v = named(v, names.OrgNames)
+		case f.key == "camera":
+			v = named(v, names.CameraNames)
+		case f.key == "action":
+			if info, ok := auditlog.Lookup(v); ok {
+				v = info.Description + " (" + v + ")"
+			}
+		}
+		parts = append(parts, f.label+" "+v)
+	}
+	return strings.Join(parts, ", ")
 }

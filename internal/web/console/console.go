@@ -141,7 +141,7 @@ func (c *Console) Routes() []httpx.Route {
 		{Pattern: "GET /audit", Need: rights.ReadAudit, Page: true, H: c.auditPage},
 		// Maintenance: the page shows the fault form to anyone who sees
 		// a camera, and the list and the report to those who may read
-		// them (the handlers send the rest home).
+		// them (the handlers show the rest the refused page).
 		{Pattern: "GET /maintenance", Anyone: true, Page: true, H: c.maintenancePage},
 		{Pattern: "GET /maintenance/report", Anyone: true, Page: true, H: c.maintenanceReport},
 		// The trading company, works and the recharge: read with

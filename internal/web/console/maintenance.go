@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/maintenance"
 	"github.com/vigil-cctv/vigil/internal/period"
+	"github.com/vigil-cctv/vigil/internal/rights"
 	"github.com/vigil-cctv/vigil/internal/web/httpx"
 )
 
@@ -94,8 +95,9 @@ func faultRows(v maintenance.View, fs []maintenance.Fault, now time.Time) []faul
 func (c *Console) maintenancePage(w http.ResponseWriter, r *http.Request) error {
 	a := accessOf(r)
 	if !permissionsOf(a.P).Maintenance {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return nil
+		// What permissions.Maintenance asks: any camera action, or
+		// reading the figures.
+		return c.Refused(w, r, a, append(rights.Footage.List(), rights.ManageCameras, rights.ReadFinance)...)
 	}
 	now := c.now()
 	mc := maintCaller(r)
@@ -171,8 +173,7 @@ type faultTable struct {
 func (c *Console) maintenanceReport(w http.ResponseWriter, r *http.Request) error {
 	a := accessOf(r)
 	if !maintenance.Reads(a.P) {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return nil
+		return c.Refused(w, r, a, rights.ManageCameras, rights.ReadFinance)
 	}
 	rep, _, err := c.report(r)
 	if err != nil {

@@ -119,8 +119,9 @@ type Route struct {
 	Public  bool          // no sign-in needed
 	Anyone  bool          // any signed-in user; the handler scopes what they see
 	Need    rights.Action // a right one of the user's roles must hold
-	// Page is a console page: a user without the right is sent home
-	// rather than refused.
+	// Page is a console page: a user without the right is shown the
+	// console's refused page (a 403 saying what it needs) rather than
+	// JSON.
 	Page bool
 	// Long routes outlast the server's read and write timeouts.
 	Long Lasting

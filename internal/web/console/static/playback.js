@@ -21,6 +21,9 @@ const speedSel = document.getElementById("pb-speed");
 const timelineEl = document.getElementById("timeline");
 const canExport = document.body.dataset.canExport === "true";
 const canManage = document.body.dataset.canManage === "true";
+// A range is marked only to export or delete it: one who may do neither
+// is not shown the marks (nor may Shift+drag make one).
+const canMark = canExport || canManage;
 
 let cameras = new Map(); // id -> camera JSON
 const views = []; // {id, video, box, msg, start, end, url, token}
@@ -544,7 +547,7 @@ class Timeline {
       if (!down) return;
       if (Math.abs(e.offsetX - down.x) > 3) down.moved = true;
       if (!down.moved) return;
-      if (down.shift) {
+      if (down.shift && canMark) {
         marks = { in: Math.min(down.t, this.t(e.offsetX)), out: Math.max(down.t, this.t(e.offsetX)) };
       } else {
         this.center = down.center - ((e.offsetX - down.x) / this.width) * this.span;
@@ -834,11 +837,11 @@ document.getElementById("pb-step-back").addEventListener("click", () => step(-1)
 document.getElementById("pb-step-fwd").addEventListener("click", () => step(1));
 speedSel.addEventListener("change", () => setRate(Number(speedSel.value)));
 document.getElementById("pb-live")?.addEventListener("click", () => (location.href = "/?cameras=" + views.map((v) => v.id).join(",")));
-document.getElementById("pb-mark-in").addEventListener("click", () => {
+document.getElementById("pb-mark-in")?.addEventListener("click", () => {
   marks.in = clock.now();
   timeline.draw();
 });
-document.getElementById("pb-mark-out").addEventListener("click", () => {
+document.getElementById("pb-mark-out")?.addEventListener("click", () => {
   marks.out = clock.now();
   timeline.draw();
 });
@@ -884,8 +887,8 @@ document.addEventListener("keydown", (e) => {
     case ".": step(1); break;
     case "[": setRate(speeds[Math.max(0, i - 1)]); break;
     case "]": setRate(speeds[Math.min(speeds.length - 1, i + 1)]); break;
-    case "i": case "I": document.getElementById("pb-mark-in").click(); break;
-    case "o": case "O": document.getElementById("pb-mark-out").click(); break;
+    case "i": case "I": document.getElementById("pb-mark-in")?.click(); break;
+    case "o": case "O": document.getElementById("pb-mark-out")?.click(); break;
     case "e": case "E": openExport(); break;
     case "l": case "L": document.getElementById("pb-live")?.click(); break;
     case "?": help(); break;
