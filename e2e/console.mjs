@@ -187,7 +187,9 @@ try {
     const t = new Date(cfg.playbackAt).toISOString();
     await page.goto(base + "/playback?cameras=1&t=" + encodeURIComponent(t));
     await page.waitForFunction(() => window.vigilPlayback && window.vigilPlayback.clickToFrame !== null, null, { timeout: 30000 });
-    await page.click('[data-zoom="300"]');
+    // A minute across: the clicks (10% to 45% of it) fall on the
+    // footage recorded before the playhead, never in the gap before it.
+    await page.click('[data-zoom="60"]');
     await page.waitForTimeout(500);
     const box = await page.locator("#timeline").boundingBox();
     const times = [];

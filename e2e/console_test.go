@@ -428,11 +428,14 @@ func TestConsole(t *testing.T) {
 	if os.Getenv("VIGIL_E2E_NETNS") == "1" {
 		t.Log("running in a network namespace with loopback alone")
 	}
-	// Footage to play back and export: wait for 25 s of it.
+	// Footage to play back and export: wait for 45 s of it, so that
+	// every click of the timeline (a minute across, centred 15 s before
+	// the newest footage; clicks from 24 to 3 s before its centre) lands
+	// on footage: one inside a gap rightly shows no picture.
 	var start, end time.Time
-	await(t, 90*time.Second, "25 s of camera 1's footage", func() bool {
+	await(t, 120*time.Second, "45 s of camera 1's footage", func() bool {
 		start, end = d.recorded(t, 1)
-		return end.Sub(start) >= 25*time.Second
+		return end.Sub(start) >= 45*time.Second
 	})
 	transports := []string{"webrtc", "websocket"}
 	if s := os.Getenv("VIGIL_E2E_TRANSPORTS"); s != "" {
