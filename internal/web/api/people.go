@@ -320,7 +320,9 @@ func (s *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in reasonInput
+	var in struct {
+		Reason string `json:"reason"` // optional here, kept with the record
+	}
 	if err := httpx.DecodeOptionalJSON(r, &in); err != nil {
 		return err
 	}

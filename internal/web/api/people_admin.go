@@ -10,23 +10,28 @@ import (
 // offer besides its roles: each with a reason the trail keeps, the
 // decisions the identity service's.
 
-// reasonInput is the body of an action that needs only a reason.
-type reasonInput struct {
-	Reason string `json:"reason"`
+// userWithReason reads the request's user id and the reason in its body,
+// the whole of what these actions are asked with.
+func userWithReason(r *http.Request) (int64, string, error) {
+	id, err := httpx.PathID(r, "user")
+	if err != nil {
+		return 0, "", err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	err = httpx.DecodeJSON(r, &in)
+	return id, in.Reason, err
 }
 
 // resetPassword gives a user a new generated password, answered this
 // once; they change it at their next sign-in.
 func (s *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "user")
+	id, reason, err := userWithReason(r)
 	if err != nil {
 		return err
 	}
-	var in reasonInput
-	if err := httpx.DecodeJSON(r, &in); err != nil {
-		return err
-	}
-	pass, err := s.id.ResetPassword(r.Context(), httpx.IdentityCaller(r), id, in.Reason)
+	pass, err := s.id.ResetPassword(r.Context(), httpx.IdentityCaller(r), id, reason)
 	if err != nil {
 		return httpx.Refusal(err)
 	}
@@ -36,15 +41,11 @@ func (s *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
 
 // unlockUser forgets a user's failed sign-ins.
 func (s *API) unlockUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "user")
+	id, reason, err := userWithReason(r)
 	if err != nil {
 		return err
 	}
-	var in reasonInput
-	if err := httpx.DecodeJSON(r, &in); err != nil {
-		return err
-	}
-	was, err := s.id.Unlock(r.Context(), httpx.IdentityCaller(r), id, in.Reason)
+	was, err := s.id.Unlock(r.Context(), httpx.IdentityCaller(r), id, reason)
 	if err != nil {
 		return httpx.Refusal(err)
 	}
@@ -54,15 +55,11 @@ func (s *API) unlockUser(w http.ResponseWriter, r *http.Request) error {
 
 // revokeSecondFactor removes a user's second factor; they enrol again.
 func (s *API) revokeSecondFactor(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "user")
+	id, reason, err := userWithReason(r)
 	if err != nil {
 		return err
 	}
-	var in reasonInput
-	if err := httpx.DecodeJSON(r, &in); err != nil {
-		return err
-	}
-	if err := s.id.RevokeSecondFactor(r.Context(), httpx.IdentityCaller(r), id, in.Reason); err != nil {
+	if err := s.id.RevokeSecondFactor(r.Context(), httpx.IdentityCaller(r), id, reason); err != nil {
 		return httpx.Refusal(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
