@@ -9,8 +9,7 @@
 // the camera and finds it in the table, then recording.
 //
 // Usage: node admin_cameras.mjs CONFIG_JSON
-import { chromium } from "playwright-core";
-import { signIn as sharedSignIn } from "./setup.mjs";
+import { signIn as sharedSignIn, launch } from "./setup.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const out = { ok: false, step: "launch", pageErrors: [], admin: {} };
@@ -36,10 +35,7 @@ async function testConnection(page) {
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
   const { ctx, page } = await sharedSignIn(browser, cfg, "admin", out.pageErrors);
 
   await step("open", async () => {

@@ -14,8 +14,7 @@
 //     which appears under its parent, and renames it.
 //
 // Usage: node admin_people.mjs CONFIG_JSON
-import { chromium } from "playwright-core";
-import { signIn as sharedSignIn } from "./setup.mjs";
+import { signIn as sharedSignIn, launch } from "./setup.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const out = { ok: false, step: "launch", pageErrors: [] };
@@ -39,10 +38,7 @@ async function submitOrg(form) {
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
   const { ctx, page } = await sharedSignIn(browser, cfg, "admin", out.pageErrors);
   const r = {};
   const status = () => page.locator("#people-status").textContent();

@@ -12,8 +12,7 @@
 //     changes of rights; a further agreement is then sent for approval.
 //
 // Usage: node admin_sharing.mjs CONFIG_JSON
-import { chromium } from "playwright-core";
-import { signIn as sharedSignIn } from "./setup.mjs";
+import { signIn as sharedSignIn, launch } from "./setup.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const out = { ok: false, step: "launch", pageErrors: [] };
@@ -54,10 +53,7 @@ const cameraIDs = (page) => page.evaluate(async () => (await (await fetch("/api/
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
 
   let police;
   await step("police before", async () => {

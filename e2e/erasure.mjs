@@ -9,8 +9,7 @@
 //   - The manager's timeline then shows the gap with its reason.
 //
 // Usage: node erasure.mjs CONFIG_JSON
-import { chromium } from "playwright-core";
-import { completeSetup } from "./setup.mjs";
+import { completeSetup, launch } from "./setup.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const out = { ok: false, step: "launch", pageErrors: [] };
@@ -36,10 +35,7 @@ async function signIn(browser, user) {
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
   const playback = `${cfg.base}/playback?cameras=${cfg.camera}&t=${cfg.start}&paused=1`;
   let manager;
 

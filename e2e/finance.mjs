@@ -10,8 +10,7 @@
 //
 // Usage: node finance.mjs CONFIG_JSON
 import { readFile } from "node:fs/promises";
-import { chromium } from "playwright-core";
-import { signIn as sharedSignIn } from "./setup.mjs";
+import { signIn as sharedSignIn, launch } from "./setup.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const out = { ok: false, step: "launch" };
@@ -58,10 +57,7 @@ async function statement(page) {
 let browser;
 try {
   out.pageErrors = [];
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
 
   await step("partner-officer", async () => {
     const { ctx, page } = await signIn(browser, "mimram-officer");

@@ -9,29 +9,21 @@
 //   Playback opens at)}
 // Prints one line of JSON with what the pages showed; the Go test
 // (internal/app) judges it.
-import { chromium } from "playwright-core";
-import { completeSetup } from "./setup.mjs";
+import { launch, signInForm } from "./setup.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const out = { ok: false, step: "launch", pageErrors: [] };
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 850 }, timezoneId: "America/New_York" });
   ctx.setDefaultTimeout(30000);
   const page = await ctx.newPage();
   page.on("pageerror", (e) => out.pageErrors.push(e.message));
 
   out.step = "sign in";
-  await page.goto(cfg.base + "/login?next=%2Fmap");
-  await page.fill("input[name=username]", cfg.username);
-  await page.fill("input[name=password]", cfg.password);
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/login")), page.click("form[action='/login'] button[type=submit]")]);
-  await completeSetup(page);
+  await signInForm(page, cfg.base, cfg.username, cfg.password);
 
   out.step = "audit";
   await page.goto(cfg.base + "/audit");

@@ -10,9 +10,8 @@
 //     priority as CSV.
 //
 // Usage: node maintenance.mjs CONFIG_JSON
-import { chromium } from "playwright-core";
 import { readFile } from "node:fs/promises";
-import { signIn as sharedSignIn } from "./setup.mjs";
+import { signIn as sharedSignIn, launch } from "./setup.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const out = { ok: false, step: "launch", pageErrors: [] };
@@ -27,10 +26,7 @@ const signIn = (browser, user) => sharedSignIn(browser, cfg, user, out.pageError
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
 
   await step("operator-reports", async () => {
     const { ctx, page } = await signIn(browser, "operator");

@@ -5,6 +5,7 @@
 // account made with a password someone else chose changes it first.
 
 import { createHmac } from "node:crypto";
+import { chromium } from "playwright-core";
 
 // totp is RFC 6238 with SHA-1, six digits, 30-second steps: what every
 // authenticator app computes from the key.
@@ -67,4 +68,24 @@ export async function signIn(browser, cfg, user, pageErrors, viewport = { width:
   // A home page may send the user on: wait for where they land.
   await page.waitForLoadState("load");
   return { ctx, page, steps };
+}
+
+// launch starts Debian's Chromium as the scripts run it: headless, with
+// nothing of its own reaching out to the network.
+export function launch() {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+// signInForm signs page in through the login form as username and goes
+// through any setup step Vigil asks for (an authenticator), returning
+// where the user then lands.
+export async function signInForm(page, base, username, password) {
+  await page.goto(base + "/login?next=%2Fmap");
+  await page.fill("input[name=username]", username);
+  await page.fill("input[name=password]", password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/login")), page.click("form[action='/login'] button[type=submit]")]);
+  return completeSetup(page);
 }

@@ -10,8 +10,7 @@
 //     with no forms, and downloads Mimram's budgets as CSV.
 //
 // Usage: node works.mjs CONFIG_JSON
-import { chromium } from "playwright-core";
-import { signIn as sharedSignIn } from "./setup.mjs";
+import { signIn as sharedSignIn, launch } from "./setup.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const out = { ok: false, step: "launch", pageErrors: [] };
@@ -43,10 +42,7 @@ async function submitAndReload(page, form) {
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
 
   await step("manager", async () => {
     const { ctx, page } = await signIn(browser, "manager");
